@@ -1,0 +1,3 @@
+from ccnow_tui.cli import main
+
+raise SystemExit(main())

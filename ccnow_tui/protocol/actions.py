@@ -1,0 +1,204 @@
+"""The five ``x_action_N`` actions, their fields and the rules those fields follow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from .orderid import InvalidOrderId, OrderId
+
+MAX_NOTES = 500
+MAX_AMOUNT = Decimal("1000000")
+MAX_TRACK_FIELD = 100
+
+
+class ActionKind(StrEnum):
+    QUERY = "query"
+    CANCEL = "cancel"
+    SHIP = "ship"
+    ADJUST = "adjust"
+    TRACK = "track"
+
+    @property
+    def changes_orders(self) -> bool:
+        """Whether sending it changes money or goods (never re-sent automatically)."""
+        return self is not ActionKind.QUERY
+
+
+# Within one order the composer sends entries in this order: adjust and track need a
+# pending order, so they must come before the ship or cancel that ends it.
+ACTION_RANK: dict[ActionKind, int] = {
+    ActionKind.QUERY: 0,
+    ActionKind.ADJUST: 1,
+    ActionKind.TRACK: 2,
+    ActionKind.SHIP: 3,
+    ActionKind.CANCEL: 3,
+}
+
+# Which fields each action sends besides x_orderid_N/x_action_N.
+ACTION_FIELDS: dict[ActionKind, tuple[str, ...]] = {
+    ActionKind.QUERY: (),
+    ActionKind.CANCEL: ("notes",),
+    ActionKind.SHIP: (),
+    ActionKind.ADJUST: ("amount", "notes"),
+    ActionKind.TRACK: ("trackname", "tracknumber", "notes"),
+}
+
+
+class ActionError(ValueError):
+    """A staged entry that breaks a rule; ``field`` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+def parse_action_kind(value: object) -> ActionKind:
+    text = str(value).strip().lower()
+    try:
+        return ActionKind(text)
+    except ValueError:
+        raise ActionError(
+            "action", f"{str(value)!r} is not an action (query, cancel, ship, adjust, track)"
+        ) from None
+
+
+def parse_amount(value: object) -> Decimal:
+    """A USD discount: plain decimal, > 0, at most two places. No '$', commas or exponents."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        raise ActionError("amount", "a discount amount is required for adjust")
+    if any(c not in "0123456789." for c in text) or text.count(".") > 1 or text in {"."}:
+        raise ActionError("amount", f"{text!r} is not a plain amount like 5.00 (digits and one '.', no $, commas or signs)")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the character check above guards this
+        raise ActionError("amount", f"{text!r} is not a number") from None
+    if amount <= 0:
+        raise ActionError("amount", f"{text!r} must be greater than 0")
+    if "." in text and len(text.split(".", 1)[1]) > 2:
+        raise ActionError("amount", f"{text!r} has more than two decimal places")
+    if amount >= MAX_AMOUNT:
+        raise ActionError("amount", f"{text!r} is implausibly large for a discount")
+    return amount.quantize(Decimal("0.01"))
+
+
+def format_amount(amount: Decimal) -> str:
+    return f"{amount.quantize(Decimal('0.01')):f}"
+
+
+def clean_notes(value: object, field: str = "notes") -> str:
+    """Notes go to the consumer: line breaks fold to single spaces, no control characters."""
+    if value is None:
+        return ""
+    text = str(value)
+    text = " ".join(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")) if ("\n" in text or "\r" in text) else text
+    text = text.replace("\t", " ").strip()
+    bad = sorted({f"U+{ord(c):04X}" for c in text if ord(c) < 32 or 0x7F <= ord(c) < 0xA0})
+    if bad:
+        raise ActionError(field, f"contains control characters ({', '.join(bad)})")
+    if len(text) > MAX_NOTES:
+        raise ActionError(field, f"is {len(text)} characters long; at most {MAX_NOTES} are allowed")
+    return text
+
+
+def _clean_track_field(value: object, field: str, label: str) -> str:
+    text = clean_notes(value, field)
+    if not text:
+        raise ActionError(field, f"{label} is required for track")
+    if len(text) > MAX_TRACK_FIELD:
+        raise ActionError(field, f"is {len(text)} characters long; at most {MAX_TRACK_FIELD} are allowed")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class StagedAction:
+    """One entry of a batch, already validated. Build it with :meth:`make`."""
+
+    order_id: OrderId
+    kind: ActionKind
+    notes: str = ""
+    amount: Decimal | None = None
+    trackname: str = ""
+    tracknumber: str = ""
+
+    @classmethod
+    def make(
+        cls,
+        order_id: object,
+        kind: object,
+        *,
+        notes: object = "",
+        amount: object = None,
+        trackname: object = "",
+        tracknumber: object = "",
+    ) -> "StagedAction":
+        """Validate raw input (from a form, a CSV row or a draft) into an entry.
+
+        Fields the action does not use must be empty, so that nothing the operator typed
+        is silently dropped.
+        """
+        try:
+            oid = OrderId.parse(order_id)
+        except InvalidOrderId as exc:
+            raise ActionError("order_id", str(exc)) from None
+        k = kind if isinstance(kind, ActionKind) else parse_action_kind(kind)
+        used = ACTION_FIELDS[k]
+        raw = {"notes": notes, "amount": amount, "trackname": trackname, "tracknumber": tracknumber}
+        for name, value in raw.items():
+            if name not in used and value not in (None, "") and str(value).strip():
+                raise ActionError(name, f"{k.value} does not take {name}")
+        clean_amount = parse_amount(amount) if k is ActionKind.ADJUST else None
+        if k is ActionKind.TRACK:
+            tname = _clean_track_field(trackname, "trackname", "a carrier (tracking service)")
+            tnumber = _clean_track_field(tracknumber, "tracknumber", "a tracking number")
+        else:
+            tname = tnumber = ""
+        return cls(oid, k, clean_notes(notes) if "notes" in used else "", clean_amount, tname, tnumber)
+
+    def form_fields(self, n: int) -> list[tuple[str, str]]:
+        """The ``x_*_N`` fields this entry sends as entry number ``n``."""
+        out = [(f"x_orderid_{n}", str(self.order_id)), (f"x_action_{n}", self.kind.value)]
+        if self.kind is ActionKind.ADJUST and self.amount is not None:
+            out.append((f"x_amount_{n}", format_amount(self.amount)))
+        if self.kind is ActionKind.TRACK:
+            out.append((f"x_trackname_{n}", self.trackname))
+            out.append((f"x_tracknumber_{n}", self.tracknumber))
+        if self.notes:
+            out.append((f"x_notes_{n}", self.notes))
+        return out
+
+    def describe(self) -> str:
+        """A one-line human summary (not escaped: callers render it as plain text)."""
+        parts = [self.kind.value, str(self.order_id)]
+        if self.amount is not None:
+            parts.append(f"${format_amount(self.amount)}")
+        if self.trackname:
+            parts.append(f"{self.trackname} {self.tracknumber}")
+        if self.notes:
+            parts.append(f"“{self.notes}”")
+        return " ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "order_id": str(self.order_id),
+            "action": self.kind.value,
+            "notes": self.notes,
+            "amount": format_amount(self.amount) if self.amount is not None else "",
+            "trackname": self.trackname,
+            "tracknumber": self.tracknumber,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "StagedAction":
+        return cls.make(
+            data.get("order_id"),
+            data.get("action", ""),
+            notes=data.get("notes", ""),
+            amount=data.get("amount") or None,
+            trackname=data.get("trackname", ""),
+            tracknumber=data.get("tracknumber", ""),
+        )

@@ -1,0 +1,177 @@
+"""Parsing the receiver's plain-text answer, incrementally, as it streams in.
+
+Feed bytes in any chunking; each record comes out as soon as its line is complete, and the
+records are the same whatever the chunking (even one byte at a time). The parser never
+raises on any input: what it cannot read is kept raw as :class:`Unparsed`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple, Union
+
+from .orderid import OrderId
+
+
+class OrderLine(NamedTuple):
+    """``396-10-1142 pending``: an order and its status (an unknown code kept verbatim)."""
+
+    order_id: OrderId
+    status: str
+    raw: str
+
+
+class OrderError(NamedTuple):
+    """``396-10-1142 error_message order_not_pending``: the receiver refused this order."""
+
+    order_id: OrderId
+    message: str
+    raw: str
+
+
+class Message(NamedTuple):
+    """``message no_pending_orders``."""
+
+    text: str
+    raw: str
+
+
+class ErrorMessage(NamedTuple):
+    """``error_message TEXT`` alone on a line: the whole request was refused."""
+
+    text: str
+    raw: str
+
+
+class Unparsed(NamedTuple):
+    """A line that is not the protocol, kept verbatim with the reason."""
+
+    raw: str
+    reason: str
+
+
+Record = Union[OrderLine, OrderError, Message, ErrorMessage, Unparsed]
+
+# Order numbers as they appear on the wire, with or without hyphens; ASCII digits only.
+_ORDER = re.compile(r"(\d{3})-?(\d{2})-?(\d{4})", re.ASCII)
+_STATUS = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)
+# The common line, canonical id and a status word, matched in one C call; anything else
+# takes the general path in parse_line(). Same records either way.
+_FAST_LINE = re.compile(r"((\d{3}-\d{2}-\d{4}) ([a-z][a-z0-9_]*))\r?", re.ASCII).fullmatch
+_new = tuple.__new__
+_new_id = str.__new__
+
+HTML_REASON = "not the protocol: the body is an HTML page"
+MAX_LINE = 64 * 1024  # a longer "line" is not the protocol; keep memory bounded
+
+
+def _order_id(token: str) -> OrderId | None:
+    m = _ORDER.fullmatch(token)
+    if m is None:
+        return None
+    if len(token) == 11:
+        return _new_id(OrderId, token)
+    return _new_id(OrderId, f"{m[1]}-{m[2]}-{m[3]}")
+
+
+def parse_line(line: str) -> Record | None:
+    """One line, already stripped of blanks; ``None`` for a blank line."""
+    if not line:
+        return None
+    parts = line.split(None, 1)
+    head = parts[0]
+    rest = parts[1] if len(parts) > 1 else ""
+    if head == "message":
+        return _new(Message, (rest, line))
+    if head == "error_message":
+        return _new(ErrorMessage, (rest, line))
+    oid = _order_id(head)
+    if oid is None:
+        return _new(Unparsed, (line, "not a protocol line"))
+    if not rest:
+        return _new(Unparsed, (line, "order number without a status (truncated line?)"))
+    if rest.startswith("error_message"):
+        msg = rest[13:]
+        if msg and not msg[0].isspace():
+            return _new(Unparsed, (line, "not a protocol line"))
+        return _new(OrderError, (oid, msg.strip(), line))
+    if _STATUS.fullmatch(rest) is None:
+        return _new(Unparsed, (line, "status is not a single lower-case word"))
+    return _new(OrderLine, (oid, rest, line))
+
+
+class AnswerParser:
+    """Incremental parser. ``feed()`` returns the records completed by that chunk."""
+
+    __slots__ = ("_buf", "_started", "non_protocol", "lines", "_closed")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._started = False
+        self._closed = False
+        self.non_protocol = False  # True once the body is seen to be HTML
+        self.lines = 0  # non-blank lines seen
+
+    def feed(self, data: bytes) -> list[Record]:
+        if not data:
+            return []
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            self._buf += data
+            if len(self._buf) > MAX_LINE:
+                # Not a line-oriented answer; emit what we have rather than grow forever.
+                chunk, self._buf = self._buf, b""
+                return self._parse_text(chunk.decode("utf-8", "replace"))
+            return []
+        complete = self._buf + data[:cut] if self._buf else data[:cut]
+        self._buf = data[cut + 1 :]
+        return self._parse_text(complete.decode("utf-8", "replace"))
+
+    def close(self) -> list[Record]:
+        """The end of the body: a final line without a newline still counts."""
+        if self._closed:
+            return []
+        self._closed = True
+        rest, self._buf = self._buf, b""
+        return self._parse_text(rest.decode("utf-8", "replace")) if rest else []
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes of an incomplete last line (a truncated answer leaves some)."""
+        return len(self._buf)
+
+    def _parse_text(self, text: str) -> list[Record]:
+        out: list[Record] = []
+        append = out.append
+        if not self._started:
+            stripped = text.lstrip()
+            if not stripped:
+                return out
+            self._started = True
+            if stripped.startswith("<"):
+                self.non_protocol = True
+        if self.non_protocol:
+            for line in text.split("\n"):
+                line = line.strip()
+                if line:
+                    append(_new(Unparsed, (line, HTML_REASON)))
+            self.lines += len(out)
+            return out
+        fast = _FAST_LINE
+        for line in text.split("\n"):
+            m = fast(line)
+            if m is not None:
+                raw, oid, status = m.groups()
+                append(_new(OrderLine, (_new_id(OrderId, oid), status, raw)))
+                continue
+            line = line.strip()
+            if line:
+                append(parse_line(line))
+        self.lines += len(out)
+        return out
+
+
+def parse_answer(body: bytes) -> list[Record]:
+    """The whole body at once (the same records as any incremental feeding)."""
+    p = AnswerParser()
+    return p.feed(body) + p.close()

@@ -1,0 +1,148 @@
+"""A batch of staged entries: safe ordering, numbering, lint and the form it POSTs."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Iterable, Mapping, Sequence
+
+from .actions import ACTION_RANK, ActionKind, StagedAction
+from .orderid import OrderId
+from .status import PENDING
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # the batch cannot be sent
+    WARNING = "warning"  # worth a look before sending
+    INFO = "info"  # something the composer did for the operator
+
+
+@dataclass(frozen=True, slots=True)
+class Lint:
+    severity: Severity
+    message: str
+    order_id: OrderId | None = None
+    # Positions in the staged (not the sent) sequence that the finding is about.
+    staged_indexes: tuple[int, ...] = ()
+
+
+class BatchError(ValueError):
+    """A batch that must not be sent; ``lints`` lists every reason."""
+
+    def __init__(self, lints: Sequence[Lint]) -> None:
+        self.lints = tuple(lints)
+        super().__init__("; ".join(l.message for l in self.lints) or "empty batch")
+
+
+def safe_order(entries: Sequence[StagedAction]) -> list[int]:
+    """Staged positions in the order they will be sent.
+
+    Each order's entries keep the slots the operator gave them, but within those slots
+    they are sorted query, adjust, track, then ship or cancel (stable otherwise), so
+    adjust and track always reach a still-pending order.
+    """
+    slots: dict[OrderId, list[int]] = defaultdict(list)
+    for i, e in enumerate(entries):
+        slots[e.order_id].append(i)
+    result = list(range(len(entries)))
+    for positions in slots.values():
+        ranked = sorted(positions, key=lambda i: (ACTION_RANK[entries[i].kind], i))
+        for slot, staged_index in zip(positions, ranked):
+            result[slot] = staged_index
+    return result
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Entries as staged by the operator. ``numbered()`` gives them as they will be sent."""
+
+    staged: tuple[StagedAction, ...]
+
+    def __init__(self, entries: Iterable[StagedAction]) -> None:
+        object.__setattr__(self, "staged", tuple(entries))
+
+    def __len__(self) -> int:
+        return len(self.staged)
+
+    @property
+    def send_order(self) -> list[int]:
+        return safe_order(self.staged)
+
+    def numbered(self) -> list[tuple[int, StagedAction]]:
+        """``(N, entry)`` pairs, N = 1..len, in sending order."""
+        return [(n, self.staged[i]) for n, i in enumerate(self.send_order, start=1)]
+
+    @property
+    def entries(self) -> list[StagedAction]:
+        return [e for _, e in self.numbered()]
+
+    @property
+    def order_ids(self) -> list[OrderId]:
+        """Distinct orders in first-appearance (sending) order."""
+        return list(dict.fromkeys(e.order_id for e in self.entries))
+
+    @property
+    def changes_orders(self) -> bool:
+        return any(e.kind.changes_orders for e in self.staged)
+
+    def counts(self) -> Counter[ActionKind]:
+        return Counter(e.kind for e in self.staged)
+
+    def lint(self, known_status: Mapping[OrderId, str] | None = None) -> list[Lint]:
+        """Everything worth telling the operator before sending.
+
+        ``known_status`` maps orders to their last known status; an action on an order
+        that is not known to be pending gets a warning (the receiver will refuse it).
+        """
+        out: list[Lint] = []
+        if not self.staged:
+            return [Lint(Severity.ERROR, "the batch is empty")]
+        by_order: dict[OrderId, list[int]] = defaultdict(list)
+        for i, e in enumerate(self.staged):
+            by_order[e.order_id].append(i)
+        for oid, idxs in by_order.items():
+            kinds = [self.staged[i].kind for i in idxs]
+            if ActionKind.SHIP in kinds and ActionKind.CANCEL in kinds:
+                out.append(Lint(Severity.ERROR, f"{oid}: ship and cancel on one order; remove one", oid, tuple(idxs)))
+            seen: dict[StagedAction, int] = {}
+            for i in idxs:
+                e = self.staged[i]
+                if e in seen:
+                    out.append(Lint(Severity.WARNING, f"{oid}: duplicate {e.kind.value} entry (#{seen[e] + 1} and #{i + 1} are identical)", oid, (seen[e], i)))
+                else:
+                    seen[e] = i
+            for kind in (ActionKind.SHIP, ActionKind.CANCEL):
+                same = [i for i in idxs if self.staged[i].kind is kind]
+                if len(same) > 1 and len({self.staged[i] for i in same}) > 1:
+                    out.append(Lint(Severity.WARNING, f"{oid}: {kind.value} staged {len(same)} times", oid, tuple(same)))
+            adjusts = [i for i in idxs if self.staged[i].kind is ActionKind.ADJUST]
+            if len({self.staged[i] for i in adjusts}) > 1:
+                out.append(Lint(Severity.WARNING, f"{oid}: {len(adjusts)} different discounts; each one is applied", oid, tuple(adjusts)))
+            if known_status is not None and any(k.changes_orders for k in kinds):
+                status = known_status.get(oid)
+                if status is None:
+                    out.append(Lint(Severity.WARNING, f"{oid}: status unknown; the receiver refuses actions on orders that are not pending", oid, tuple(idxs)))
+                elif status != PENDING:
+                    out.append(Lint(Severity.WARNING, f"{oid}: last known status is {status}, not pending; the receiver will refuse it", oid, tuple(idxs)))
+            ranks = [ACTION_RANK[k] for k in kinds]
+            if ranks != sorted(ranks):
+                out.append(Lint(Severity.INFO, f"{oid}: re-ordered so adjust/track go before ship/cancel", oid, tuple(idxs)))
+        return out
+
+    def errors(self, known_status: Mapping[OrderId, str] | None = None) -> list[Lint]:
+        return [l for l in self.lint(known_status) if l.severity is Severity.ERROR]
+
+    def check(self) -> "Batch":
+        """Raise :class:`BatchError` if the batch must not be sent."""
+        errs = self.errors()
+        if errs:
+            raise BatchError(errs)
+        return self
+
+    def form_fields(self) -> list[tuple[str, str]]:
+        """The ``x_*_N`` fields, numbered 1..N with no gaps (credentials excluded)."""
+        out: list[tuple[str, str]] = []
+        for n, e in self.numbered():
+            out.extend(e.form_fields(n))
+        return out

@@ -1,0 +1,66 @@
+"""CCNow order numbers: nine digits, shown as ``DDD-DD-DDDD``."""
+
+from __future__ import annotations
+
+
+class InvalidOrderId(ValueError):
+    """A value that is not a nine-digit CCNow order number."""
+
+    def __init__(self, value: object, reason: str = "") -> None:
+        self.value = value
+        shown = repr(value) if isinstance(value, str) else repr(str(value))
+        why = f" ({reason})" if reason else ""
+        super().__init__(
+            f"{shown} is not a CCNow order number{why}: "
+            "expected nine digits, as 396101142 or 396-10-1142"
+        )
+
+
+class OrderId(str):
+    """A canonical order number (``396-10-1142``).
+
+    A ``str`` subclass so that ids hash, compare, sort and serialise as their canonical
+    text at C speed: the parser builds one per answer line and 100,000-line answers are
+    normal. Two spellings of one order (with and without hyphens) become equal ids.
+    Build one with :meth:`parse`; the constructor trusts its argument.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def parse(cls, value: object) -> "OrderId":
+        if isinstance(value, OrderId):
+            return value
+        if not isinstance(value, str):
+            raise InvalidOrderId(value, "not text")
+        text = value.strip()
+        n = len(text)
+        if n == 11 and text[3] == "-" and text[6] == "-":
+            digits = text[:3] + text[4:6] + text[7:]
+        elif n == 9:
+            digits = text
+        else:
+            raise InvalidOrderId(value, "wrong length" if text else "empty")
+        # isdigit() alone accepts '²' and other Unicode digits.
+        if not (digits.isascii() and digits.isdigit()):
+            raise InvalidOrderId(value, "not digits")
+        return str.__new__(cls, f"{digits[:3]}-{digits[3:5]}-{digits[5:]}")
+
+    @classmethod
+    def from_digits(cls, digits: str) -> "OrderId":
+        """Fast path for trusted nine-digit strings (the sandbox's own data)."""
+        return str.__new__(cls, f"{digits[:3]}-{digits[3:5]}-{digits[5:]}")
+
+    @property
+    def digits(self) -> str:
+        return self.replace("-", "")
+
+    def __repr__(self) -> str:
+        return f"OrderId({str.__repr__(self)})"
+
+
+def try_parse_order_id(value: str) -> OrderId | None:
+    try:
+        return OrderId.parse(value)
+    except InvalidOrderId:
+        return None

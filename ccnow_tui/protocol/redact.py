@@ -1,0 +1,72 @@
+"""The one place secrets are masked. Every log line, error message and preview passes here.
+
+A :class:`Secret` registers its value when it is created, so ``redact()`` can mask it in
+any text, however it got there: typed, URL-encoded (as in a form body), or repr()'d.
+"""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import quote, quote_plus
+
+MASK = "••••••"
+
+_lock = threading.Lock()
+_known: set[str] = set()
+
+
+def _variants(value: str) -> set[str]:
+    return {value, quote_plus(value), quote(value, safe=""), repr(value)[1:-1]}
+
+
+def register_secret(value: str) -> None:
+    if not value:
+        return
+    with _lock:
+        _known.update(v for v in _variants(value) if v)
+
+
+def redact(text: object, *extra_secrets: str) -> str:
+    """``text`` as a string with every known secret (and ``extra_secrets``) masked."""
+    out = str(text)
+    with _lock:
+        secrets = set(_known)
+    for value in extra_secrets:
+        if value:
+            secrets |= _variants(value)
+    # Longest first, so a secret that contains another is masked whole.
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret and secret in out:
+            out = out.replace(secret, MASK)
+    return out
+
+
+class Secret:
+    """A password that cannot leak through ``str``, ``repr``, f-strings or logging."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+        register_secret(value)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __repr__(self) -> str:
+        return f"Secret({MASK!r})"
+
+    def __reduce__(self):  # pickling would write the value to disk or a pipe
+        raise TypeError("a Secret cannot be pickled")

@@ -1,0 +1,358 @@
+"""Command line: the TUI (default), the scripting commands and the sandbox receiver.
+
+The scripting commands and the sandbox import no textual, so cron jobs start fast; the
+TUI is imported only when it is asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence, TextIO
+
+from . import __version__
+from .protocol.actions import ActionError, StagedAction
+from .protocol.answer import ErrorMessage, Message, OrderError, OrderLine, Unparsed
+from .protocol.batch import Batch, Severity
+from .protocol.outcome import EntryOutcome, Outcome
+from .protocol.orderid import InvalidOrderId, OrderId
+from .protocol.redact import redact
+
+EXIT_OK, EXIT_REFUSED_SOME, EXIT_USAGE, EXIT_REFUSED, EXIT_UNKNOWN = 0, 1, 2, 3, 4
+EXIT_INTERNAL = 70
+CSV_COLUMNS = ("order_id", "action", "notes", "amount", "trackname", "tracknumber")
+
+
+class UsageError(Exception):
+    """Bad input from the user: exit 2, nothing sent."""
+
+
+# -- argument parsing --------------------------------------------------------------------
+
+
+def _connection_options() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("connection (override config.toml and CCNOW_* variables)")
+    g.add_argument("--profile", help="profile from config.toml (default: default_profile)")
+    g.add_argument("--url", help="receiver URL")
+    g.add_argument("--client-id", dest="client_id", help="account login id (x_clientid)")
+    g.add_argument("--store-id", dest="store_id", help="linked store account (x_storeid)")
+    g.add_argument("--timeout", type=_positive_float, help="seconds to wait for the receiver (default 30)")
+    return p
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    conn = _connection_options()
+    parser = argparse.ArgumentParser(
+        prog="ccnow-tui",
+        parents=[conn],
+        description="Terminal client for the CCNow Order Update API. With no command, starts the TUI.",
+        epilog="Exit codes: 0 all applied; 1 some entries refused; 2 usage or input error, nothing sent; "
+        "3 the receiver refused the whole request or could not be reached; 4 outcome unknown, nothing re-sent.",
+    )
+    parser.add_argument("--version", action="version", version=f"ccnow-tui {__version__}")
+    parser.add_argument("--demo", action="store_true", help="run the TUI against the embedded sandbox (no account needed)")
+    parser.add_argument(
+        "--fault", action="append", default=[], metavar="FAULT",
+        help="with --demo: inject a sandbox fault (maintenance, slow=S, drop-after-apply, http500, html, truncate)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("pending", parents=[conn], help="list pending orders")
+    p.add_argument("--json", action="store_true", help="JSON Lines on stdout")
+
+    p = sub.add_parser("query", parents=[conn], help="status of one or more orders")
+    p.add_argument("orders", nargs="+", metavar="ORDER", help="order number, 396101142 or 396-10-1142")
+    p.add_argument("--json", action="store_true", help="JSON Lines on stdout")
+
+    p = sub.add_parser(
+        "submit", parents=[conn], help="send a batch of actions from a CSV file",
+        description="CSV header: order_id,action,notes,amount,trackname,tracknumber (columns after action optional).",
+    )
+    p.add_argument("file", metavar="FILE", help="CSV file, or - for standard input")
+    p.add_argument("--yes", action="store_true", help="send without asking")
+    p.add_argument("--json", action="store_true", help="JSON Lines on stdout")
+
+    sub.add_parser("init", help="create config.toml (mode 0600) with an example profile")
+
+    from .sandbox.command import add_sandbox_arguments
+
+    p = sub.add_parser("sandbox", help="run the sandbox receiver (a local test server)")
+    add_sandbox_arguments(p)
+    return parser
+
+
+# -- shared plumbing ---------------------------------------------------------------------
+
+
+def err(msg: str) -> None:
+    print(f"ccnow-tui: {redact(msg)}", file=sys.stderr, flush=True)
+
+
+def open_client(args: argparse.Namespace):
+    """Build a ReceiverClient from config, environment and options (password never on argv)."""
+    from .client import ClientConfigError, ReceiverClient
+    from .config import ConfigError, load_config, resolve_connection
+    from .protocol.form import Credentials
+    from .protocol.redact import Secret
+    from .storage.journal import Journal
+    from .storage.paths import profile_dir
+
+    overrides = {"url": args.url, "client_id": args.client_id, "store_id": args.store_id, "timeout": args.timeout}
+    try:
+        settings = resolve_connection(load_config(), args.profile, os.environ, overrides)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    password = settings.password
+    if password is None:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"no API password for profile {settings.profile!r}: set password_command or password_env "
+                "in config.toml, or CCNOW_PASSWORD"
+            )
+        import getpass
+
+        password = Secret(getpass.getpass(f"API password for {settings.client_id} ({settings.profile}): "))
+    creds = Credentials(settings.client_id, password, settings.store_id)
+    journal = Journal(profile_dir(settings.profile) / "journal.jsonl")
+    try:
+        return ReceiverClient(settings.url, creds, timeout=settings.timeout, profile=settings.profile, journal=journal)
+    except ClientConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def parse_order_ids(values: Sequence[str]) -> list[OrderId]:
+    out, bad = [], []
+    for v in values:
+        try:
+            out.append(OrderId.parse(v))
+        except InvalidOrderId as exc:
+            bad.append(str(exc))
+    if bad:
+        raise UsageError("; ".join(bad))
+    return out
+
+
+def read_batch_csv(name: str, stream: TextIO) -> Batch:
+    """Validate every row before anything is sent; all problems are reported at once."""
+    reader = csv.reader(stream)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise UsageError(f"{name}: empty file (expected header {','.join(CSV_COLUMNS)})") from None
+    except csv.Error as exc:
+        raise UsageError(f"{name}: line 1: {exc}") from None
+    header = [h.strip().lower().lstrip("\ufeff") for h in header]
+    if header[:2] != ["order_id", "action"] or any(h not in CSV_COLUMNS for h in header) or len(set(header)) != len(header):
+        raise UsageError(
+            f"{name}: line 1: header is {','.join(header)!r}; expected order_id,action "
+            f"followed by any of notes,amount,trackname,tracknumber"
+        )
+    entries: list[StagedAction] = []
+    problems: list[str] = []
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) > len(header):
+                problems.append(f"{name}: line {line}: {len(row)} columns, header has {len(header)}")
+                continue
+            values = dict(zip(header, row))
+            try:
+                entries.append(StagedAction.make(
+                    values.get("order_id", ""), values.get("action", ""),
+                    notes=values.get("notes", ""), amount=values.get("amount") or None,
+                    trackname=values.get("trackname", ""), tracknumber=values.get("tracknumber", ""),
+                ))
+            except ActionError as exc:
+                problems.append(f"{name}: line {line}: {exc}")
+    except csv.Error as exc:
+        problems.append(f"{name}: line {reader.line_num}: {exc}")
+    if problems:
+        raise UsageError("\n".join(problems))
+    batch = Batch(entries)
+    errors = [l for l in batch.lint() if l.severity is Severity.ERROR]
+    if errors:
+        raise UsageError("\n".join(f"{name}: {l.message}" for l in errors))
+    return batch
+
+
+class Printer:
+    """Results on stdout, one line (or JSON object) per order, as they stream in."""
+
+    def __init__(self, as_json: bool, out: TextIO) -> None:
+        self.as_json = as_json
+        self.out = out
+
+    def record(self, rec: Any) -> None:
+        if isinstance(rec, OrderLine):
+            self._emit(rec.order_id, {"status": rec.status}, f"{rec.order_id} {rec.status}")
+        elif isinstance(rec, OrderError):
+            self._emit(rec.order_id, {"error": rec.message}, f"{rec.order_id} error_message {rec.message}")
+        elif isinstance(rec, Message):
+            err(f"receiver: message {rec.text}")
+        elif isinstance(rec, ErrorMessage):
+            err(f"receiver: error_message {rec.text}")
+        elif isinstance(rec, Unparsed):
+            err(f"not understood ({rec.reason}): {rec.raw[:200]}")
+
+    def unknown(self, order_id: OrderId, why: str) -> None:
+        self._emit(order_id, {"status": "unknown", "error": why}, f"{order_id} unknown")
+
+    def _emit(self, order_id: OrderId, fields: dict, text: str) -> None:
+        if self.as_json:
+            self.out.write(json.dumps({"order_id": str(order_id), **fields}) + "\n")
+        else:
+            self.out.write(text + "\n")
+
+
+async def _drive(events, printer: Printer) -> int:
+    from .client import ReceiverAnswer, Retrying
+
+    answer = None
+    async for ev in events:
+        if isinstance(ev, ReceiverAnswer):
+            answer = ev
+        elif isinstance(ev, Retrying):
+            err(f"attempt {ev.attempt} failed ({ev.reason}); retrying in {ev.delay:.1f} s")
+        else:
+            printer.record(ev)
+    assert answer is not None
+    seen_unknown: set[OrderId] = set()
+    for r in answer.entries:
+        if r.outcome is EntryOutcome.UNKNOWN and r.entry.order_id not in seen_unknown:
+            seen_unknown.add(r.entry.order_id)
+            printer.unknown(r.entry.order_id, r.message)
+    printer.out.flush()
+    label = {
+        Outcome.OK: "done", Outcome.SOME_REFUSED: "some entries refused", Outcome.REFUSED: "refused",
+        Outcome.UNREACHABLE: "not sent", Outcome.UNKNOWN: "OUTCOME UNKNOWN",
+    }[answer.outcome]
+    err(f"{label}: {answer.message}")
+    if answer.outcome is Outcome.UNKNOWN and answer.batch_id:
+        err("nothing was re-sent. Run `ccnow-tui query ORDER...` for these orders to see what took effect.")
+    return answer.exit_code
+
+
+async def _with_client(args, make_events, printer: Printer) -> int:
+    client = open_client(args)
+    async with client:
+        return await _drive(make_events(client), printer)
+
+
+def cmd_pending(args) -> int:
+    return asyncio.run(_with_client(args, lambda c: c.pending(), Printer(args.json, sys.stdout)))
+
+
+def cmd_query(args) -> int:
+    ids = parse_order_ids(args.orders)
+    return asyncio.run(_with_client(args, lambda c: c.query(ids), Printer(args.json, sys.stdout)))
+
+
+def describe_plan(batch: Batch, host: str, client_id: str) -> str:
+    counts = batch.counts()
+    lines = [
+        f"About to send {len(batch)} entr{'y' if len(batch) == 1 else 'ies'} for {len(batch.order_ids)} order(s) "
+        f"to {host} as {client_id}: " + ", ".join(f"{k.value} {v}" for k, v in sorted(counts.items())),
+    ]
+    for n, e in batch.numbered():
+        lines.append(f"  {n:>4}. {e.describe()}")
+    for lint in batch.lint():
+        lines.append(f"  {lint.severity.value}: {lint.message}")
+    return "\n".join(lines)
+
+
+def cmd_submit(args) -> int:
+    if args.file == "-":
+        batch = read_batch_csv("<stdin>", sys.stdin)
+    else:
+        path = Path(args.file)
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as fh:
+                batch = read_batch_csv(str(path), fh)
+        except OSError as exc:
+            raise UsageError(f"{path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    client = open_client(args)
+
+    async def run() -> int:
+        async with client:
+            print(describe_plan(batch, client.host, client.credentials.client_id), file=sys.stderr, flush=True)
+            if not args.yes:
+                if args.file == "-" or not sys.stdin.isatty():
+                    raise UsageError("refusing to send without --yes: there is no terminal to ask for confirmation")
+                reply = await asyncio.to_thread(input, "Send this batch? [y/N] ")
+                if reply.strip().lower() not in ("y", "yes"):
+                    err("not sent")
+                    return EXIT_USAGE
+            return await _drive(client.submit(batch), Printer(args.json, sys.stdout))
+
+    return asyncio.run(run())
+
+
+def cmd_init(args) -> int:
+    from .config import ConfigError, write_config_template
+
+    try:
+        path = write_config_template()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"created {path} (mode 0600); edit it to set client_id and a password source")
+    return EXIT_OK
+
+
+def cmd_tui(args) -> int:
+    from .tui.app import run_tui
+
+    return run_tui(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.fault and not args.demo and args.command is None:
+        parser.error("--fault goes with --demo (or use `ccnow-tui sandbox --fault ...`)")
+    try:
+        if args.command == "sandbox":
+            from .sandbox.command import run_sandbox
+
+            return run_sandbox(args)
+        handler = {"pending": cmd_pending, "query": cmd_query, "submit": cmd_submit, "init": cmd_init}.get(
+            args.command, cmd_tui
+        )
+        return handler(args)
+    except UsageError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        err("interrupted; if a batch was in flight its outcome is unknown: query the orders before re-sending")
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head` and the like: not worth a traceback. Point stdout at
+        # devnull so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # the last line of defence: no traceback reaches the user
+        err(f"internal error: {type(exc).__name__}: {exc} (please report this; CCNOW_DEBUG=1 shows details)")
+        if os.environ.get("CCNOW_DEBUG"):
+            import traceback
+
+            print(redact("".join(traceback.format_exception(exc))), file=sys.stderr)
+        return EXIT_INTERNAL

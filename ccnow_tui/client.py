@@ -1,0 +1,323 @@
+"""The async client: one ``httpx.AsyncClient`` per session, answers parsed as they stream.
+
+Each request method is an async iterator of :data:`ClientEvent`: parsed records as soon as
+their line arrives, :class:`Retrying` notices, and exactly one final
+:class:`ReceiverAnswer`. Network and protocol trouble never escapes as an exception; it
+becomes a typed outcome. Requests that change orders are journaled before they are sent
+and never re-sent by this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, AsyncIterator, Iterable, Union
+from urllib.parse import urlencode
+
+import httpx
+
+from . import __version__
+from .protocol.actions import ActionKind, StagedAction
+from .protocol.answer import AnswerParser, OrderLine, Record
+from .protocol.batch import Batch
+from .protocol.form import Credentials, request_fields
+from .protocol.orderid import OrderId
+from .protocol.outcome import EntryOutcome, EntryResult, Outcome, resolve_batch, resolve_pending
+from .protocol.redact import redact
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .storage.journal import Journal
+
+USER_AGENT = f"ccnow-tui/{__version__}"
+DEFAULT_URL = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
+MAX_ERROR_BODY = 4096  # bytes of a non-200 body kept for the message
+
+
+class ClientConfigError(ValueError):
+    """A connection setting the client will not use (bad URL, plain http to a remote host)."""
+
+
+class RequestKind(StrEnum):
+    PENDING = "pending"
+    QUERY = "query"
+    BATCH = "batch"
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """A read-only request failed and will be tried again after ``delay`` seconds."""
+
+    attempt: int  # the attempt that failed, from 1
+    delay: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReceiverAnswer:
+    """The end of one request: what happened, in the receiver's words where it gave some."""
+
+    request: RequestKind
+    outcome: Outcome
+    message: str
+    records: tuple[Record, ...] = ()
+    entries: tuple[EntryResult, ...] = ()
+    http_status: int | None = None
+    batch_id: str = ""
+    elapsed: float = 0.0
+    attempts: int = 1
+
+    @property
+    def exit_code(self) -> int:
+        return self.outcome.exit_code
+
+    @property
+    def raw_lines(self) -> list[str]:
+        return [r.raw for r in self.records]
+
+    def statuses(self) -> dict[OrderId, str]:
+        """Each order the answer reported a status for (last line wins)."""
+        return {r.order_id: r.status for r in self.records if isinstance(r, OrderLine)}
+
+
+ClientEvent = Union[Record, Retrying, ReceiverAnswer]
+
+
+def check_url(url: str) -> httpx.URL:
+    """https anywhere; plain http only to this machine (the sandbox), never over a network."""
+    try:
+        parsed = httpx.URL(url)
+    except Exception as exc:  # httpx raises several types for malformed URLs
+        raise ClientConfigError(f"receiver URL {url!r} is not a valid URL ({exc})") from None
+    if parsed.scheme not in ("https", "http") or not parsed.host:
+        raise ClientConfigError(f"receiver URL {url!r} must start with https://")
+    if parsed.scheme == "http" and not is_loopback(parsed.host):
+        raise ClientConfigError(
+            f"receiver URL {url!r} uses plain http to {parsed.host}: the password would cross the "
+            "network unencrypted. Use https:// (plain http is allowed only to localhost/127.0.0.1/::1)"
+        )
+    return parsed
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class ReceiverClient:
+    """A session with one order receiver. Use as ``async with ReceiverClient(...) as c``."""
+
+    def __init__(
+        self,
+        url: str,
+        credentials: Credentials,
+        *,
+        timeout: float = 30.0,
+        profile: str = "default",
+        journal: "Journal | None" = None,
+        retries: int = 2,
+        backoff: float = 0.5,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.url = str(check_url(url))
+        if not credentials.password:
+            raise ClientConfigError("no API password: set one in the profile, CCNOW_PASSWORD, or enter it when asked")
+        if not credentials.client_id:
+            raise ClientConfigError("no client id: set client_id in the profile or CCNOW_CLIENT_ID")
+        self.host = httpx.URL(self.url).host
+        self.credentials = credentials
+        self.profile = profile
+        self.journal = journal
+        self.retries = max(0, retries)
+        self.backoff = backoff
+        self.timeout = timeout
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers={"User-Agent": USER_AGENT, "Accept": "text/plain"},
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> "ReceiverClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- the three request shapes -------------------------------------------------------
+
+    def pending(self) -> AsyncIterator[ClientEvent]:
+        """The pending list: one :class:`OrderLine` per order, then the answer."""
+        return self._request(RequestKind.PENDING, None)
+
+    def query(self, order_ids: Iterable[OrderId]) -> AsyncIterator[ClientEvent]:
+        batch = Batch(StagedAction(OrderId.parse(o), ActionKind.QUERY) for o in dict.fromkeys(order_ids))
+        return self._request(RequestKind.QUERY, batch)
+
+    def submit(self, batch: Batch) -> AsyncIterator[ClientEvent]:
+        """Send a batch once. A batch that changes orders is never re-sent by the client."""
+        batch.check()
+        kind = RequestKind.BATCH if batch.changes_orders else RequestKind.QUERY
+        return self._request(kind, batch)
+
+    # -- machinery -----------------------------------------------------------------------
+
+    async def _request(self, kind: RequestKind, batch: Batch | None) -> AsyncIterator[ClientEvent]:
+        started = time.monotonic()
+        mutating = batch is not None and batch.changes_orders
+        batch_id = uuid.uuid4().hex[:12] if mutating else ""
+        body = urlencode(request_fields(self.credentials, batch)).encode("ascii")
+        numbered = batch.numbered() if batch is not None else []
+        if mutating and self.journal is not None:
+            self.journal.record_submit(
+                batch_id, self.profile, self.host, [dict(e.to_dict(), n=n) for n, e in numbered]
+            )
+        answer: ReceiverAnswer | None = None
+        try:
+            attempt = 0
+            while True:
+                attempt += 1
+                run = _Attempt()
+                async for record in self._attempt(body, run):
+                    yield record
+                retry = (
+                    not mutating
+                    and run.retryable
+                    and not run.records
+                    and attempt <= self.retries
+                )
+                if retry:
+                    delay = self.backoff * (2 ** (attempt - 1)) * (0.75 + 0.5 * random.random())
+                    yield Retrying(attempt, round(delay, 3), run.failure)
+                    await asyncio.sleep(delay)
+                    continue
+                answer = self._finish(kind, batch_id, numbered, run, mutating, started, attempt)
+                break
+        except asyncio.CancelledError:
+            if mutating:
+                answer = ReceiverAnswer(
+                    kind, Outcome.UNKNOWN, "cancelled while the batch was in flight: outcome unknown, query to reconcile",
+                    batch_id=batch_id, elapsed=time.monotonic() - started,
+                )
+            raise
+        finally:
+            if mutating and self.journal is not None and answer is not None:
+                self.journal.record_outcome(
+                    batch_id, self.profile, self.host, answer.outcome.value, answer.raw_lines,
+                    [r.to_dict() for r in answer.entries], answer.message,
+                )
+        yield answer
+
+    async def _attempt(self, body: bytes, run: "_Attempt") -> AsyncIterator[Record]:
+        parser = AnswerParser()
+        try:
+            async with self._http.stream(
+                "POST", self.url, content=body,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            ) as resp:
+                run.sent = True
+                run.http_status = resp.status_code
+                if resp.status_code != 200:
+                    raw = b""
+                    async for chunk in resp.aiter_bytes():
+                        raw += chunk
+                        if len(raw) >= MAX_ERROR_BODY:
+                            break
+                    run.error_body = raw[:MAX_ERROR_BODY].decode("utf-8", "replace")
+                    run.retryable = resp.status_code >= 500 or resp.status_code == 429
+                    run.failure = f"HTTP {resp.status_code} {resp.reason_phrase}".strip()
+                    return
+                async for chunk in resp.aiter_bytes():
+                    for rec in parser.feed(chunk):
+                        run.records.append(rec)
+                        yield rec
+                for rec in parser.close():
+                    run.records.append(rec)
+                    yield rec
+                run.complete = True
+                run.non_protocol = parser.non_protocol
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            run.sent = False
+            run.retryable = True
+            run.failure = f"cannot reach {self.host}: {_describe(exc)}"
+        except httpx.TimeoutException as exc:
+            run.retryable = True
+            run.failure = f"no answer from {self.host} within {self.timeout:g} s ({type(exc).__name__})"
+        except httpx.TransportError as exc:  # reset, closed mid-answer, incomplete body
+            run.retryable = True
+            run.failure = f"the answer from {self.host} was cut off: {_describe(exc)}"
+        finally:
+            run.non_protocol = run.non_protocol or parser.non_protocol
+
+    def _finish(self, kind, batch_id, numbered, run: "_Attempt", mutating, started, attempts) -> ReceiverAnswer:
+        records = tuple(run.records)
+        common = dict(
+            records=records, http_status=run.http_status, batch_id=batch_id,
+            elapsed=time.monotonic() - started, attempts=attempts,
+        )
+        if run.failure and not run.sent:
+            return ReceiverAnswer(kind, Outcome.UNREACHABLE, f"{run.failure}; nothing was sent, nothing applied", **common)
+        if run.http_status is not None and run.http_status != 200:
+            detail = _first_line(run.error_body)
+            msg = run.failure + (f": {detail}" if detail else "")
+            if mutating and run.http_status in (502, 504):
+                # A gateway error can come after the receiver applied the batch.
+                _, results, _ = resolve_batch(numbered, (), complete=False)
+                return ReceiverAnswer(
+                    kind, Outcome.UNKNOWN,
+                    f"{msg}; a gateway error may hide an applied batch: outcome unknown, query to reconcile",
+                    entries=results, **common,
+                )
+            results = tuple(EntryResult(n, e, EntryOutcome.REFUSED, "", msg) for n, e in numbered)
+            return ReceiverAnswer(kind, Outcome.REFUSED, f"{msg}; nothing applied", entries=results, **common)
+        if not run.complete:
+            if kind is RequestKind.PENDING:
+                return ReceiverAnswer(kind, Outcome.UNKNOWN, f"{run.failure}; the list is incomplete", **common)
+            # Entries already answered keep their result; the rest, and the batch, are unknown.
+            _, results, summary = resolve_batch(numbered, records, complete=False)
+            if mutating:
+                msg = f"{run.failure}; outcome unknown: nothing is re-sent, query the orders to reconcile ({summary})"
+            else:
+                msg = f"{run.failure} ({summary})"
+            return ReceiverAnswer(kind, Outcome.UNKNOWN, msg, entries=results, **common)
+        if kind is RequestKind.PENDING:
+            outcome, msg = resolve_pending(records, non_protocol=run.non_protocol)
+            return ReceiverAnswer(kind, outcome, msg, **common)
+        outcome, results, summary = resolve_batch(numbered, records, non_protocol=run.non_protocol)
+        return ReceiverAnswer(kind, outcome, summary, entries=results, **common)
+
+
+@dataclass
+class _Attempt:
+    records: list[Record] = field(default_factory=list)
+    sent: bool = False
+    complete: bool = False
+    non_protocol: bool = False
+    retryable: bool = False
+    http_status: int | None = None
+    error_body: str = ""
+    failure: str = ""
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return redact(text)
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return redact(line[:200])
+    return ""

@@ -1,0 +1,181 @@
+"""What an answer means for each staged entry: applied, refused or unknown.
+
+Pure functions over parsed records, so the rules that decide "did the ship happen?" can
+be tested without a network. The rule of thumb: only an answer that positively confirms
+an action counts as applied; anything missing, odd or cut off is *unknown*, never success.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Iterable, Sequence
+
+from .actions import ActionKind, StagedAction
+from .answer import ErrorMessage, Message, OrderError, OrderLine, Record, Unparsed
+from .orderid import OrderId
+from .status import STATUS_CODES
+
+
+class Outcome(StrEnum):
+    OK = "ok"  # every entry applied (or every order answered, for reads)
+    SOME_REFUSED = "some_refused"  # the receiver refused some entries, with its words
+    REFUSED = "refused"  # the whole request was refused: nothing applied
+    UNREACHABLE = "unreachable"  # the request never reached the receiver: nothing applied
+    UNKNOWN = "unknown"  # sent, but the answer was lost or does not say: query to find out
+
+    @property
+    def exit_code(self) -> int:
+        return _EXIT[self]
+
+
+_EXIT = {Outcome.OK: 0, Outcome.SOME_REFUSED: 1, Outcome.REFUSED: 3, Outcome.UNREACHABLE: 3, Outcome.UNKNOWN: 4}
+
+
+class EntryOutcome(StrEnum):
+    APPLIED = "applied"
+    REFUSED = "refused"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class EntryResult:
+    n: int  # the entry's x_*_N number as sent
+    entry: StagedAction
+    outcome: EntryOutcome
+    status: str = ""  # the status the receiver reported, when it reported one
+    message: str = ""  # the receiver's words (refusal) or why the outcome is unknown
+
+    def to_dict(self) -> dict:
+        return {
+            "n": self.n,
+            "order_id": str(self.entry.order_id),
+            "action": self.entry.kind.value,
+            "outcome": self.outcome.value,
+            "status": self.status,
+            "message": self.message,
+        }
+
+
+# Status that confirms an action took effect. Settling may already have moved a shipped
+# order on to completed (or refunded, when a discount was recorded).
+CONFIRMS: dict[ActionKind, frozenset[str]] = {
+    ActionKind.SHIP: frozenset({"mark_shipped", "completed", "refunded"}),
+    ActionKind.CANCEL: frozenset({"mark_canceled", "canceled"}),
+    ActionKind.ADJUST: frozenset({"pending"}),
+    ActionKind.TRACK: frozenset({"pending"}),
+}
+
+
+def _terminal(entries: Sequence[StagedAction]) -> ActionKind | None:
+    for e in entries:
+        if e.kind in (ActionKind.SHIP, ActionKind.CANCEL):
+            return e.kind
+    return None
+
+
+def _judge(entry: StagedAction, rec: Record, expect_kind: ActionKind | None) -> tuple[EntryOutcome, str, str]:
+    if isinstance(rec, OrderError):
+        return EntryOutcome.REFUSED, "", rec.message or "refused (no reason given)"
+    assert isinstance(rec, OrderLine)
+    status = rec.status
+    if status not in STATUS_CODES:
+        return EntryOutcome.UNKNOWN, status, f"unknown status code {status!r}"
+    if entry.kind is ActionKind.QUERY:
+        return EntryOutcome.APPLIED, status, ""
+    kind = expect_kind or entry.kind
+    if status in CONFIRMS[kind]:
+        return EntryOutcome.APPLIED, status, ""
+    return EntryOutcome.UNKNOWN, status, f"answer {status!r} does not confirm {entry.kind.value}"
+
+
+def resolve_batch(
+    numbered: Sequence[tuple[int, StagedAction]],
+    records: Iterable[Record],
+    *,
+    non_protocol: bool = False,
+    complete: bool = True,
+) -> tuple[Outcome, tuple[EntryResult, ...], str]:
+    """Match answer lines to staged entries by order number, in order.
+
+    The receiver may answer one line per distinct order (status after the whole batch,
+    or its first error) or one line per entry; both are understood. ``complete`` is False
+    when the body was cut off: entries with no line are then unknown, not refused.
+    """
+    records = list(records)
+    whole_errors = [r for r in records if isinstance(r, ErrorMessage)]
+    unparsed = [r for r in records if isinstance(r, Unparsed)]
+    lines: dict[OrderId, list[Record]] = defaultdict(list)
+    for r in records:
+        if isinstance(r, (OrderLine, OrderError)):
+            lines[r.order_id].append(r)
+
+    if non_protocol or (complete and not lines and not whole_errors and unparsed):
+        why = "the receiver answered something that is not the protocol (shown raw)"
+        return Outcome.REFUSED, tuple(EntryResult(n, e, EntryOutcome.REFUSED, "", why) for n, e in numbered), why
+    if whole_errors and not lines:
+        why = whole_errors[0].text or "error_message without text"
+        return Outcome.REFUSED, tuple(EntryResult(n, e, EntryOutcome.REFUSED, "", why) for n, e in numbered), why
+
+    by_order: dict[OrderId, list[tuple[int, StagedAction]]] = defaultdict(list)
+    for n, e in numbered:
+        by_order[e.order_id].append((n, e))
+    results: dict[int, EntryResult] = {}
+    for oid, group in by_order.items():
+        got = lines.get(oid, [])
+        if not got:
+            why = "no answer line for this order" + ("" if complete else " (answer cut off)")
+            for n, e in group:
+                results[n] = EntryResult(n, e, EntryOutcome.UNKNOWN, "", why)
+        elif len(got) == len(group):
+            for (n, e), rec in zip(group, got):
+                results[n] = EntryResult(n, e, *_judge(e, rec, None))
+        elif len(got) == 1:
+            terminal = _terminal([e for _, e in group])
+            for n, e in group:
+                results[n] = EntryResult(n, e, *_judge(e, got[0], terminal))
+        else:
+            why = f"{len(got)} answer lines for {len(group)} entries of this order"
+            for n, e in group:
+                results[n] = EntryResult(n, e, EntryOutcome.UNKNOWN, "", why)
+
+    ordered = tuple(results[n] for n, _ in numbered)
+    outcomes = {r.outcome for r in ordered}
+    notes: list[str] = []
+    extra = [oid for oid in lines if oid not in by_order]
+    if extra:
+        notes.append(f"{len(extra)} answer line(s) for orders not in the batch")
+    if unparsed:
+        notes.append(f"{len(unparsed)} line(s) not understood (shown raw)")
+    if whole_errors:
+        notes.append(f"receiver said: {whole_errors[0].text}")
+    counts = {o: sum(1 for r in ordered if r.outcome is o) for o in EntryOutcome}
+    summary = f"{counts[EntryOutcome.APPLIED]} applied, {counts[EntryOutcome.REFUSED]} refused, {counts[EntryOutcome.UNKNOWN]} unknown"
+    if EntryOutcome.UNKNOWN in outcomes:
+        outcome = Outcome.UNKNOWN
+    elif EntryOutcome.REFUSED in outcomes:
+        outcome = Outcome.SOME_REFUSED
+    else:
+        outcome = Outcome.OK
+    return outcome, ordered, "; ".join([summary, *notes])
+
+
+def resolve_pending(records: Sequence[Record], *, non_protocol: bool = False) -> tuple[Outcome, str]:
+    """Whether a pending-list answer can be trusted as the list."""
+    orders = sum(1 for r in records if isinstance(r, OrderLine))
+    errors = [r for r in records if isinstance(r, ErrorMessage)]
+    messages = [r for r in records if isinstance(r, Message)]
+    unparsed = [r for r in records if isinstance(r, Unparsed)]
+    if non_protocol:
+        return Outcome.REFUSED, "the receiver answered an HTML page, not the protocol (shown raw)"
+    if errors and not orders:
+        return Outcome.REFUSED, errors[0].text or "error_message without text"
+    if not records:
+        return Outcome.REFUSED, "the receiver sent an empty answer"
+    if not orders and not messages:
+        return Outcome.REFUSED, "the receiver answered something that is not the protocol (shown raw)"
+    notes = [f"{orders} pending order(s)" if orders or not messages else messages[0].text]
+    if unparsed:
+        notes.append(f"{len(unparsed)} line(s) not understood (shown raw)")
+    return Outcome.OK, "; ".join(notes)

@@ -1,0 +1,87 @@
+"""Durable, private, secret-free file writes shared by the journal and the draft store.
+
+Both files record money-moving work, so a write must either land whole or not at all
+(a crash must not leave a half-written draft), must be readable only by the operator
+(0600), and must never carry the API password, even if one was typed into a note.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from ..protocol.redact import redact
+from .paths import PRIVATE_FILE_MODE, ensure_private_dir
+
+
+def scrub(value: Any) -> Any:
+    """``value`` with every string in it passed through ``redact()`` (keys are ours)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: scrub(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(item) for item in value]
+    return value
+
+
+def redacted_json(value: Any, *, indent: int | None = None) -> str:
+    """JSON text of ``value`` that contains no known secret.
+
+    Strings are masked before encoding, because JSON escaping (``\\"``) can hide a
+    secret from a text search. The encoded text is masked again as a last line of
+    defence; should that second pass find something and break the JSON (a secret made
+    of JSON syntax), the value is replaced by a marker rather than written.
+    """
+    separators = (",", ": ") if indent else (",", ":")
+    text = json.dumps(scrub(value), ensure_ascii=False, default=str, indent=indent, separators=separators)
+    masked = redact(text)
+    if masked == text:
+        return text
+    try:
+        json.loads(masked)
+    except ValueError:
+        return json.dumps({"withheld": "a record was not written: masking a secret in it broke its JSON"})
+    return masked
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a create, rename or replace in ``directory`` survive a power cut."""
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_private(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once; the file is mode 0600.
+
+    The temporary file lives in the same directory (``os.replace`` is atomic only within
+    one file system) and is removed if anything fails before the replace.
+    """
+    ensure_private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    try:
+        try:
+            os.fchmod(fd, PRIVATE_FILE_MODE)  # exactly 0600, whatever the umask
+            write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)

@@ -1,0 +1,74 @@
+"""Where ccnow-tui keeps its files, per platform conventions (platformdirs).
+
+Each profile gets its own data directory, so the journal and draft of the ``demo``
+profile (``ccnow-tui --demo``) never mix with those of a real store. Directories we
+create are private (0700): they hold records of money-moving requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "ccnow-tui"
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def config_path() -> Path:
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def data_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME)
+
+
+def safe_profile_name(profile: str) -> str:
+    """A file-system-safe directory name for ``profile``.
+
+    Plain names are used as they are, so the operator can find their files. Anything
+    else (slashes, dots, spaces, non-ASCII) is reduced to safe characters plus a short
+    hash of the original, so two different profiles never share a directory.
+    """
+    if _SAFE_NAME.fullmatch(profile) and profile not in {".", ".."}:
+        return profile
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "_", profile).strip("_")[:40] or "profile"
+    digest = hashlib.sha256(profile.encode("utf-8")).hexdigest()[:10]
+    return f"{readable}-{digest}"
+
+
+def profile_dir(profile: str, *, create: bool = True) -> Path:
+    path = data_dir() / "profiles" / safe_profile_name(profile)
+    if create:
+        ensure_private_dir(path)
+    return path
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` and any missing parents with mode 0700; leave existing ones alone.
+
+    ``os.makedirs(mode=...)`` applies the mode only to the leaf (and through the umask),
+    so each missing level is created and chmod'ed here.
+    """
+    missing: list[Path] = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:  # created concurrently; it is not ours to chmod
+            continue
+        os.chmod(directory, PRIVATE_DIR_MODE)
+    if not path.is_dir():
+        raise NotADirectoryError(f"{path} exists and is not a directory")
+    return path

@@ -1,0 +1,100 @@
+"""How answers map to entry outcomes: only a confirming answer counts as applied."""
+
+from ccnow_tui.protocol import Batch, StagedAction, parse_answer
+from ccnow_tui.protocol.outcome import EntryOutcome, Outcome, resolve_batch, resolve_pending
+
+A, B = "396-10-1142", "397-10-1159"
+
+
+def _batch(*entries):
+    return Batch(StagedAction.make(o, k, **kw) for o, k, kw in entries).numbered()
+
+
+def test_vendor_example_cancel_and_ship_applied():
+    numbered = _batch((A, "cancel", {"notes": "Test order"}), (B, "ship", {}))
+    outcome, results, summary = resolve_batch(numbered, parse_answer(b"396-10-1142 mark_canceled\n397-10-1159 mark_shipped\n"))
+    assert outcome is Outcome.OK
+    assert [r.outcome for r in results] == [EntryOutcome.APPLIED] * 2
+    assert summary.startswith("2 applied, 0 refused, 0 unknown")
+
+
+def test_one_line_per_order_covers_adjust_track_ship():
+    numbered = _batch((A, "ship", {}), (A, "adjust", {"amount": "5"}), (A, "track", {"trackname": "UPS", "tracknumber": "1Z"}))
+    outcome, results, _ = resolve_batch(numbered, parse_answer(b"396-10-1142 mark_shipped"))
+    assert outcome is Outcome.OK
+    assert [r.entry.kind.value for r in results] == ["adjust", "track", "ship"]
+    assert {r.status for r in results} == {"mark_shipped"}
+
+
+def test_one_line_per_entry_is_tolerated():
+    numbered = _batch((A, "adjust", {"amount": "5"}), (A, "ship", {}))
+    outcome, results, _ = resolve_batch(numbered, parse_answer(b"396-10-1142 pending\n396-10-1142 mark_shipped\n"))
+    assert outcome is Outcome.OK
+    assert [r.status for r in results] == ["pending", "mark_shipped"]
+
+
+def test_per_order_refusal_keeps_receivers_words():
+    numbered = _batch((A, "ship", {}), (B, "ship", {}))
+    outcome, results, _ = resolve_batch(numbered, parse_answer(b"396-10-1142 mark_shipped\n397-10-1159 error_message order_not_pending\n"))
+    assert outcome is Outcome.SOME_REFUSED
+    assert results[1].outcome is EntryOutcome.REFUSED and results[1].message == "order_not_pending"
+
+
+def test_missing_line_is_unknown_not_success():
+    numbered = _batch((A, "ship", {}), (B, "ship", {}))
+    outcome, results, _ = resolve_batch(numbered, parse_answer(b"396-10-1142 mark_shipped\n"))
+    assert outcome is Outcome.UNKNOWN
+    assert results[1].outcome is EntryOutcome.UNKNOWN
+
+
+def test_status_that_does_not_confirm_is_unknown():
+    numbered = _batch((A, "ship", {}))
+    outcome, results, _ = resolve_batch(numbered, parse_answer(b"396-10-1142 pending\n"))
+    assert outcome is Outcome.UNKNOWN and "does not confirm" in results[0].message
+
+
+def test_unknown_status_word_is_unknown():
+    numbered = _batch((A, "query", {}))
+    outcome, results, _ = resolve_batch(numbered, parse_answer(b"396-10-1142 teleported\n"))
+    assert outcome is Outcome.UNKNOWN and results[0].status == "teleported"
+
+
+def test_whole_request_error_refuses_everything():
+    numbered = _batch((A, "ship", {}), (B, "cancel", {}))
+    outcome, results, msg = resolve_batch(numbered, parse_answer(b"error_message system down for maintenance\n"))
+    assert outcome is Outcome.REFUSED and msg == "system down for maintenance"
+    assert all(r.outcome is EntryOutcome.REFUSED for r in results)
+
+
+def test_html_body_is_refused_never_success():
+    numbered = _batch((A, "ship", {}))
+    records = parse_answer(b"<html><body>502 Bad Gateway</body></html>")
+    outcome, results, _ = resolve_batch(numbered, records, non_protocol=True)
+    assert outcome is Outcome.REFUSED
+
+
+def test_cut_off_answer_leaves_unanswered_entries_unknown():
+    numbered = _batch((A, "ship", {}), (B, "ship", {}))
+    outcome, results, msg = resolve_batch(numbered, parse_answer(b"396-10-1142 mark_shipped\n"), complete=False)
+    assert outcome is Outcome.UNKNOWN
+    assert results[0].outcome is EntryOutcome.APPLIED and results[1].outcome is EntryOutcome.UNKNOWN
+    assert "cut off" in results[1].message
+
+
+def test_settled_statuses_still_confirm():
+    numbered = _batch((A, "ship", {}), (B, "cancel", {}))
+    outcome, _, _ = resolve_batch(numbered, parse_answer(b"396-10-1142 completed\n397-10-1159 canceled\n"))
+    assert outcome is Outcome.OK
+
+
+def test_pending_list_shapes():
+    assert resolve_pending(parse_answer(b"396-10-1142 pending\n397-10-1159 pending\n"))[0] is Outcome.OK
+    assert resolve_pending(parse_answer(b"message no_pending_orders\n")) == (Outcome.OK, "no_pending_orders")
+    assert resolve_pending(parse_answer(b"error_message system down for maintenance")) == (Outcome.REFUSED, "system down for maintenance")
+    assert resolve_pending(parse_answer(b""))[0] is Outcome.REFUSED
+    assert resolve_pending(parse_answer(b"hello world\n"))[0] is Outcome.REFUSED
+    assert resolve_pending(parse_answer(b"<html>x</html>"), non_protocol=True)[0] is Outcome.REFUSED
+
+
+def test_exit_codes():
+    assert [o.exit_code for o in Outcome] == [0, 1, 3, 3, 4]

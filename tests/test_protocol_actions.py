@@ -1,0 +1,365 @@
+"""The five actions, their fields and the rules those fields follow."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ccnow_tui.protocol.actions import (
+    ACTION_FIELDS,
+    MAX_NOTES,
+    ActionError,
+    ActionKind,
+    StagedAction,
+    clean_notes,
+    format_amount,
+    parse_amount,
+)
+from ccnow_tui.protocol.orderid import OrderId
+
+OID = "396-10-1142"
+
+
+# ---------------------------------------------------------------- kinds
+
+def test_the_five_actions() -> None:
+    assert [k.value for k in ActionKind] == ["query", "cancel", "ship", "adjust", "track"]
+
+
+@pytest.mark.parametrize("kind", list(ActionKind))
+def test_only_query_changes_nothing(kind: ActionKind) -> None:
+    assert kind.changes_orders is (kind is not ActionKind.QUERY)
+
+
+@pytest.mark.parametrize("text", ["ship", "SHIP", " Ship ", ActionKind.SHIP])
+def test_action_names_are_read_leniently(text: object) -> None:
+    assert StagedAction.make(OID, text).kind is ActionKind.SHIP
+
+
+@pytest.mark.parametrize("bad", ["shipped", "", "delete", "refund", None, 3])
+def test_unknown_action_rejected_with_field_action(bad: object) -> None:
+    with pytest.raises(ActionError) as info:
+        StagedAction.make(OID, bad)
+    assert info.value.field == "action"
+    assert repr(str(bad)) in info.value.message
+
+
+def test_bad_order_id_rejected_with_field_order_id_naming_it() -> None:
+    with pytest.raises(ActionError) as info:
+        StagedAction.make("39610114", "ship")
+    assert info.value.field == "order_id"
+    assert "'39610114'" in info.value.message
+
+
+def test_action_error_is_a_value_error_with_field_prefix() -> None:
+    err = ActionError("amount", "bad")
+    assert isinstance(err, ValueError)
+    assert str(err) == "amount: bad"
+
+
+def test_order_id_is_parsed_and_canonical() -> None:
+    e = StagedAction.make("  396101142 ", "query")
+    assert e.order_id == OrderId.parse(OID)
+    assert isinstance(e.order_id, OrderId)
+
+
+# ---------------------------------------------------------------- amounts
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5", "5.00"),
+        ("5.0", "5.00"),
+        ("5.00", "5.00"),
+        ("5.5", "5.50"),
+        ("0.01", "0.01"),
+        ("12.34", "12.34"),
+        (" 7.25 ", "7.25"),
+        ("007", "7.00"),
+        ("999999.99", "999999.99"),
+        (Decimal("3.1"), "3.10"),
+        (2, "2.00"),
+    ],
+)
+def test_parse_amount_accepts_plain_positive_decimals(text: object, expected: str) -> None:
+    amount = parse_amount(text)
+    assert isinstance(amount, Decimal)
+    assert amount == Decimal(expected)
+    assert format_amount(amount) == expected
+    assert str(amount) == expected  # quantised to two places
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["$5", "5$", "1,000", "1e3", "1E3", "-1", "+1", "0", "0.00", "0.001", "5.001", "", "   ", None, ".",
+     "5..0", "5.0.0", "five", "NaN", "Infinity", "5 00", "\u0665", "５", "-0.01", "1000000", "1e-2"],
+)
+def test_parse_amount_rejects_with_field_amount(bad: object) -> None:
+    with pytest.raises(ActionError) as info:
+        parse_amount(bad)
+    assert info.value.field == "amount"
+
+
+@pytest.mark.parametrize("bad", ["$5", "1,000", "1e3", "-1", "0", "5.001"])
+def test_amount_message_names_the_bad_value(bad: str) -> None:
+    with pytest.raises(ActionError) as info:
+        parse_amount(bad)
+    assert repr(bad) in info.value.message
+
+
+@pytest.mark.parametrize("bad", ["$5", "1,000", "1e3", "-1", "0", "5.001", "", None])
+def test_adjust_with_bad_amount_rejected_with_field_amount(bad: object) -> None:
+    with pytest.raises(ActionError) as info:
+        StagedAction.make(OID, "adjust", amount=bad)
+    assert info.value.field == "amount"
+
+
+def test_format_amount_never_uses_exponents() -> None:
+    assert format_amount(Decimal("1E+2")) == "100.00"
+    assert format_amount(Decimal("0.1")) == "0.10"
+    assert format_amount(Decimal("5")) == "5.00"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(min_value=1, max_value=99_999_999))
+def test_property_amount_cents_round_trip(cents: int) -> None:
+    text = f"{cents // 100}.{cents % 100:02d}"
+    amount = parse_amount(text)
+    assert amount == Decimal(cents) / 100
+    assert format_amount(amount) == text
+    assert parse_amount(format_amount(amount)) == amount
+
+
+# ---------------------------------------------------------------- notes
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("Test order", "Test order"),
+        ("  padded  ", "padded"),
+        ("line one\nline two", "line one line two"),
+        ("line one\r\nline two", "line one line two"),
+        ("line one\rline two", "line one line two"),
+        ("a\tb", "a b"),
+        ("\nleading and trailing\n", "leading and trailing"),
+        ("Thank you — ünïcode ✓", "Thank you — ünïcode ✓"),
+        (None, ""),
+        ("", ""),
+    ],
+)
+def test_clean_notes_folds_line_breaks_to_spaces(raw: object, clean: str) -> None:
+    assert clean_notes(raw) == clean
+
+
+@pytest.mark.parametrize("ch", ["\x00", "\x01", "\x07", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85", "\x9f"])
+def test_clean_notes_rejects_control_characters(ch: str) -> None:
+    with pytest.raises(ActionError) as info:
+        clean_notes(f"bad{ch}note")
+    assert info.value.field == "notes"
+    assert f"U+{ord(ch):04X}" in info.value.message
+
+
+def test_clean_notes_control_error_uses_given_field() -> None:
+    with pytest.raises(ActionError) as info:
+        clean_notes("x\x00", field="trackname")
+    assert info.value.field == "trackname"
+
+
+def test_notes_limit_is_500_characters_after_folding() -> None:
+    assert MAX_NOTES == 500
+    assert len(clean_notes("x" * 500)) == 500
+    assert clean_notes("  " + "x" * 500 + "\n") == "x" * 500
+    with pytest.raises(ActionError) as info:
+        clean_notes("x" * 501)
+    assert info.value.field == "notes"
+    assert "501" in info.value.message
+    # 250 + CRLF + 249 folds to 250 + 1 + 249 = 500: allowed.
+    assert len(clean_notes("a" * 250 + "\r\n" + "b" * 249)) == 500
+
+
+@pytest.mark.parametrize("kind", ["cancel", "adjust", "track"])
+def test_actions_with_notes_clean_them(kind: str) -> None:
+    extra = {"amount": "1"} if kind == "adjust" else {"trackname": "UPS", "tracknumber": "1Z"} if kind == "track" else {}
+    e = StagedAction.make(OID, kind, notes=" Sorry,\r\nout of stock ", **extra)
+    assert e.notes == "Sorry, out of stock"
+    with pytest.raises(ActionError) as info:
+        StagedAction.make(OID, kind, notes="x" * 501, **extra)
+    assert info.value.field == "notes"
+    with pytest.raises(ActionError) as info:
+        StagedAction.make(OID, kind, notes="bell\x07", **extra)
+    assert info.value.field == "notes"
+
+
+# ---------------------------------------------------------------- each action
+
+def test_query() -> None:
+    e = StagedAction.make(OID, "query")
+    assert (e.kind, e.notes, e.amount, e.trackname, e.tracknumber) == (ActionKind.QUERY, "", None, "", "")
+    assert e.form_fields(1) == [("x_orderid_1", OID), ("x_action_1", "query")]
+
+
+def test_ship() -> None:
+    e = StagedAction.make("397101159", "ship")
+    assert e.form_fields(2) == [("x_orderid_2", "397-10-1159"), ("x_action_2", "ship")]
+
+
+def test_cancel_with_and_without_notes() -> None:
+    assert StagedAction.make(OID, "cancel", notes="Test order").form_fields(1) == [
+        ("x_orderid_1", OID),
+        ("x_action_1", "cancel"),
+        ("x_notes_1", "Test order"),
+    ]
+    # Empty notes are not sent at all.
+    assert StagedAction.make(OID, "cancel").form_fields(1) == [("x_orderid_1", OID), ("x_action_1", "cancel")]
+    assert StagedAction.make(OID, "cancel", notes=" \n ").form_fields(1) == [("x_orderid_1", OID), ("x_action_1", "cancel")]
+
+
+def test_adjust_sends_amount_with_two_places() -> None:
+    e = StagedAction.make(OID, "adjust", amount="5", notes="Late delivery")
+    assert e.amount == Decimal("5.00")
+    assert e.form_fields(3) == [
+        ("x_orderid_3", OID),
+        ("x_action_3", "adjust"),
+        ("x_amount_3", "5.00"),
+        ("x_notes_3", "Late delivery"),
+    ]
+
+
+def test_adjust_requires_amount() -> None:
+    for missing in (None, "", "  "):
+        with pytest.raises(ActionError) as info:
+            StagedAction.make(OID, "adjust", amount=missing)
+        assert info.value.field == "amount"
+
+
+def test_track_sends_carrier_number_and_notes() -> None:
+    e = StagedAction.make(OID, "track", trackname=" FedEx ", tracknumber="7946 1234\n5678", notes="Arrives Monday")
+    assert (e.trackname, e.tracknumber) == ("FedEx", "7946 1234 5678")
+    assert e.form_fields(1) == [
+        ("x_orderid_1", OID),
+        ("x_action_1", "track"),
+        ("x_trackname_1", "FedEx"),
+        ("x_tracknumber_1", "7946 1234 5678"),
+        ("x_notes_1", "Arrives Monday"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("trackname", "tracknumber", "field"),
+    [("", "1Z999", "trackname"), ("UPS", "", "tracknumber"), ("  ", "1Z999", "trackname"), ("UPS", None, "tracknumber")],
+)
+def test_track_needs_carrier_and_number(trackname: object, tracknumber: object, field: str) -> None:
+    with pytest.raises(ActionError) as info:
+        StagedAction.make(OID, "track", trackname=trackname, tracknumber=tracknumber)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize("field", ["trackname", "tracknumber"])
+def test_track_fields_reject_control_characters_and_overlong(field: str) -> None:
+    good = {"trackname": "UPS", "tracknumber": "1Z999"}
+    with pytest.raises(ActionError) as info:
+        StagedAction.make(OID, "track", **{**good, field: "1Z\x00"})
+    assert info.value.field == field
+    with pytest.raises(ActionError) as info:
+        StagedAction.make(OID, "track", **{**good, field: "X" * 101})
+    assert info.value.field == field
+    assert StagedAction.make(OID, "track", **{**good, field: "X" * 100})
+
+
+ALL_FIELDS = {"notes": "a note", "amount": "5", "trackname": "UPS", "tracknumber": "1Z999"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "field"),
+    [(k.value, f) for k in ActionKind for f in ALL_FIELDS if f not in ACTION_FIELDS[k]],
+)
+def test_fields_an_action_does_not_take_are_rejected(kind: str, field: str) -> None:
+    required = {"adjust": {"amount": "5"}, "track": {"trackname": "UPS", "tracknumber": "1Z999"}}.get(kind, {})
+    with pytest.raises(ActionError) as info:
+        StagedAction.make(OID, kind, **{**required, field: ALL_FIELDS[field]})
+    assert info.value.field == field
+    assert kind in info.value.message
+
+
+def test_fields_each_action_takes() -> None:
+    assert ACTION_FIELDS == {
+        ActionKind.QUERY: (),
+        ActionKind.CANCEL: ("notes",),
+        ActionKind.SHIP: (),
+        ActionKind.ADJUST: ("amount", "notes"),
+        ActionKind.TRACK: ("trackname", "tracknumber", "notes"),
+    }
+
+
+def test_blank_unused_fields_are_ignored() -> None:
+    e = StagedAction.make(OID, "ship", notes="   ", amount="", trackname=None, tracknumber="")
+    assert e == StagedAction.make(OID, "ship")
+
+
+def test_staged_action_is_frozen_and_hashable() -> None:
+    e = StagedAction.make(OID, "ship")
+    with pytest.raises(AttributeError):
+        e.kind = ActionKind.CANCEL  # type: ignore[misc]
+    assert hash(e) == hash(StagedAction.make("396101142", "SHIP"))
+
+
+def test_describe() -> None:
+    e = StagedAction.make(OID, "adjust", amount="5", notes="late")
+    assert e.describe() == "adjust 396-10-1142 $5.00 “late”"
+    t = StagedAction.make(OID, "track", trackname="UPS", tracknumber="1Z9")
+    assert t.describe() == "track 396-10-1142 UPS 1Z9"
+
+
+# ---------------------------------------------------------------- to_dict / from_dict
+
+EXAMPLES = [
+    StagedAction.make(OID, "query"),
+    StagedAction.make(OID, "ship"),
+    StagedAction.make(OID, "cancel"),
+    StagedAction.make(OID, "cancel", notes="Test order"),
+    StagedAction.make(OID, "adjust", amount="12.5"),
+    StagedAction.make(OID, "adjust", amount="0.01", notes="goodwill"),
+    StagedAction.make(OID, "track", trackname="DHL", tracknumber="JD0146"),
+    StagedAction.make(OID, "track", trackname="DHL", tracknumber="JD0146", notes="Package should arrive in a week."),
+]
+
+
+@pytest.mark.parametrize("entry", EXAMPLES, ids=lambda e: e.describe())
+def test_to_dict_from_dict_round_trip(entry: StagedAction) -> None:
+    data = entry.to_dict()
+    assert set(data) == {"order_id", "action", "notes", "amount", "trackname", "tracknumber"}
+    assert all(isinstance(v, str) for v in data.values())
+    assert StagedAction.from_dict(data) == entry
+
+
+def test_to_dict_shape() -> None:
+    assert StagedAction.make("396101142", "adjust", amount="5", notes="x").to_dict() == {
+        "order_id": OID,
+        "action": "adjust",
+        "notes": "x",
+        "amount": "5.00",
+        "trackname": "",
+        "tracknumber": "",
+    }
+
+
+def test_from_dict_validates() -> None:
+    with pytest.raises(ActionError) as info:
+        StagedAction.from_dict({"order_id": OID, "action": "adjust", "amount": "-5"})
+    assert info.value.field == "amount"
+    with pytest.raises(ActionError) as info:
+        StagedAction.from_dict({"order_id": "nope", "action": "ship"})
+    assert info.value.field == "order_id"
+    with pytest.raises(ActionError) as info:
+        StagedAction.from_dict({"order_id": OID, "action": "ship", "notes": "sneaky"})
+    assert info.value.field == "notes"
+    with pytest.raises(ActionError) as info:
+        StagedAction.from_dict({"order_id": OID})
+    assert info.value.field == "action"
+
+
+def test_from_dict_minimal() -> None:
+    assert StagedAction.from_dict({"order_id": "396101142", "action": "ship"}) == StagedAction.make(OID, "ship")

@@ -1,0 +1,17 @@
+"""The sandbox receiver: a local stand-in for CCNow's order receiver (standard library only).
+
+Behaves as the protocol notes says the real one does, with faults on demand. The TUI's
+``--demo`` embeds :class:`SandboxServer`; ``ccnow-tui sandbox`` runs it in the foreground.
+"""
+
+from .command import add_sandbox_arguments, run_sandbox
+from .faults import Fault, FaultKind, parse_fault
+from .orders import ARRIVAL_STEP, OrderBook, OrderRecord, Tracking
+from .server import RECEIVER_PATH, SandboxConfig, SandboxServer
+
+__all__ = [
+    "add_sandbox_arguments", "run_sandbox",
+    "Fault", "FaultKind", "parse_fault",
+    "ARRIVAL_STEP", "OrderBook", "OrderRecord", "Tracking",
+    "RECEIVER_PATH", "SandboxConfig", "SandboxServer",
+]

@@ -1,0 +1,108 @@
+"""The ``sandbox`` subcommand: run the receiver in the foreground until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import signal
+import sys
+import threading
+import time
+
+from .faults import FaultKind, parse_fault
+from .server import SandboxConfig, SandboxServer
+
+
+def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    parser.add_argument("--port", type=_port, default=8642, help="port (default %(default)s; 0 picks a free one)")
+    parser.add_argument("--client-id", default="demo", help="x_clientid to accept (default %(default)s)")
+    parser.add_argument("--password", default="demo", help="x_password to accept (default %(default)s)")
+    parser.add_argument("--store-id", default="", help="linked store account accepted as x_storeid (default: none)")
+    parser.add_argument("--orders", type=_count, default=40, help="pending orders to start with (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=None, help="make the order data deterministic")
+    parser.add_argument("--settle", type=_seconds, default=None, metavar="SECONDS",
+                        help="mark_shipped/mark_canceled settle this long after the batch (default: never)")
+    parser.add_argument("--arrivals", type=_seconds, default=0.0, metavar="PER_MIN",
+                        help="about this many new orders a minute (received -> processing -> pending)")
+    parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND[=SECONDS][:COUNT]",
+                        help=f"inject a fault, repeatable; KIND is one of {', '.join(k.value for k in FaultKind)}")
+
+
+def run_sandbox(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM; 0 on a clean stop, 2 if it cannot listen."""
+    config = SandboxConfig(
+        host=args.host, port=args.port, client_id=args.client_id, password=args.password,
+        store_id=args.store_id, orders=args.orders, seed=args.seed, settle=args.settle,
+        arrivals=args.arrivals, faults=list(args.fault), log=sys.stderr,
+    )
+    server = SandboxServer(config)
+    try:
+        server.start()
+    except OSError as exc:
+        why = "the port is already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        print(f"ccnow sandbox: cannot listen on {args.host}:{args.port}: {why}", file=sys.stderr)
+        return 2
+    try:
+        print(f"ccnow sandbox receiver listening on {server.url} (client id {config.client_id})", flush=True)
+        faults = ", ".join(str(f) for f in config.faults) or "none"
+        server.log(f"sandbox: {len(server.book.pending())} pending orders, faults: {faults}; Ctrl-C stops")
+        _wait_for_signal()
+    finally:
+        server.stop()
+    return 0
+
+
+class _Stop(Exception):
+    """Raised in the main thread by the SIGTERM handler."""
+
+
+def _wait_for_signal() -> None:
+    """Block until SIGINT or SIGTERM (or KeyboardInterrupt off the main thread)."""
+    def on_term(signum: int, frame: object) -> None:
+        raise _Stop
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_term) if in_main else None
+    try:
+        while True:
+            time.sleep(3600)
+    except (KeyboardInterrupt, _Stop):
+        pass
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _fault(text: str):
+    try:
+        return parse_fault(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _port(text: str) -> int:
+    value = _count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535)")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (0 <= value < float("inf")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number >= 0")
+    return value

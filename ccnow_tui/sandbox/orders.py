@@ -1,0 +1,310 @@
+"""The sandbox's order book: the orders a merchant account holds, and the receiver's rules
+for answering a decoded request (the protocol notes, "Batch semantics" and "Malformed
+requests").
+
+Time is read from an injected clock and everything time-driven (settling, arrivals) is
+evaluated lazily when the book is next used. There is no background thread, so a test
+that advances a fake clock sees exactly the same book every run.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable, Iterable, NamedTuple
+
+from ..protocol import ActionError, ActionKind, OrderId, StagedAction, STATUS_CODES
+from ..protocol.form import DecodedEntry, DecodedRequest
+from ..protocol.orderid import InvalidOrderId
+from ..protocol.status import PENDING
+
+ARRIVAL_STEP = 10.0
+"""Seconds a new arrival spends as ``received``, then as ``processing``, before it is
+``pending`` (so an arrival becomes actionable 20 s after it appears)."""
+
+# Demo orders sit in every state but pending; they never move (only batches settle).
+DEMO_STATES: tuple[str, ...] = tuple(sorted(STATUS_CODES - {PENDING}))
+
+# What a ship or cancel leaves an order in, and what settling then turns that into.
+_AFTER_ACTION = {ActionKind.SHIP: "mark_shipped", ActionKind.CANCEL: "mark_canceled"}
+_ZERO = Decimal("0.00")
+
+
+class Tracking(NamedTuple):
+    carrier: str
+    number: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """A snapshot of one order, for tests and the demo to inspect."""
+
+    order_id: OrderId
+    status: str
+    discount: Decimal  # sum of every recorded adjust
+    tracking: tuple[Tracking, ...]
+    notes: tuple[str, ...]  # consumer-facing reasons given with cancel and adjust
+    applied: tuple[str, ...]  # every non-query action applied, in order
+    settle_at: float | None  # when mark_shipped/mark_canceled settles (clock time)
+
+
+class _Order:
+    __slots__ = ("order_id", "status", "created_at", "discount", "tracking", "notes", "applied", "settle_at", "pending_line")
+
+    def __init__(self, order_id: OrderId, status: str, created_at: float) -> None:
+        self.order_id = order_id
+        self.status = status
+        self.created_at = created_at
+        self.discount = _ZERO
+        self.tracking: list[Tracking] = []
+        self.notes: list[str] = []
+        self.applied: list[str] = []
+        self.settle_at: float | None = None
+        # Precomputed: a 100,000-order pending list is then just a list of references.
+        self.pending_line = f"{order_id} {PENDING}"
+
+    def line(self) -> str:
+        return self.pending_line if self.status == PENDING else f"{self.order_id} {self.status}"
+
+    def snapshot(self) -> OrderRecord:
+        return OrderRecord(
+            self.order_id, self.status, self.discount, tuple(self.tracking),
+            tuple(self.notes), tuple(self.applied), self.settle_at,
+        )
+
+
+class OrderBook:
+    """Orders by number, in creation order, behind one lock (requests arrive on many threads).
+
+    ``orders`` pending orders are created, plus one demo order in each of the other fifteen
+    states, at seeded random positions. Order numbers rise in creation order by small
+    random steps, so they are unique and look like a real account's. The same ``seed``
+    gives the same book (and the same arrivals for the same clock readings).
+
+    ``settle``: seconds after the batch that ships or cancels an order, ``mark_shipped``
+    becomes ``completed`` (``refunded`` if a discount was recorded) and ``mark_canceled``
+    becomes ``canceled``. None: never.
+
+    ``arrivals``: new orders a minute, one every ``60 / arrivals`` seconds of clock time
+    after the book was made; each walks received -> processing -> pending, ARRIVAL_STEP
+    seconds a step.
+    """
+
+    def __init__(
+        self,
+        orders: int = 40,
+        seed: int | None = None,
+        settle: float | None = None,
+        arrivals: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if orders < 0:
+            raise ValueError(f"orders must be >= 0, not {orders}")
+        if settle is not None and settle < 0:
+            raise ValueError(f"settle must be >= 0 seconds, not {settle}")
+        if arrivals < 0:
+            raise ValueError(f"arrivals must be >= 0 a minute, not {arrivals}")
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._rng = random.Random(seed)
+        self._settle = settle
+        self._next_number = self._rng.randrange(100_000_000, 300_000_000)
+        self._orders: dict[OrderId, _Order] = {}
+        self._settling: list[tuple[float, int, OrderId]] = []  # heap by due time
+        self._settle_seq = 0
+        now = clock()
+        self._origin = now
+        self._arrival_interval = 60.0 / arrivals if arrivals else None
+        self._arrivals_made = 0
+        self._walking: deque[_Order] = deque()  # arrivals not yet pending, oldest first
+        demo_at = dict(zip(sorted(self._rng.sample(range(orders + len(DEMO_STATES)), len(DEMO_STATES))), DEMO_STATES))
+        for i in range(orders + len(DEMO_STATES)):
+            order = self._create(demo_at.get(i, PENDING), now)
+            if order.status == "refunded":
+                order.discount = Decimal("5.00")
+
+    # -- inspection (each brings the book up to the clock first) --------------------------
+
+    def pending(self) -> list[OrderId]:
+        """Pending orders, in creation order."""
+        with self._lock:
+            self._advance()
+            return [o.order_id for o in self._orders.values() if o.status == PENDING]
+
+    def status(self, order_id: str) -> str:
+        """The order's status; KeyError for an order the book does not hold."""
+        return self.record(order_id).status
+
+    def record(self, order_id: str) -> OrderRecord:
+        oid = OrderId.parse(order_id)
+        with self._lock:
+            self._advance()
+            return self._orders[oid].snapshot()
+
+    def with_status(self, status: str) -> list[OrderId]:
+        """Orders now in ``status``, in creation order."""
+        with self._lock:
+            self._advance()
+            return [o.order_id for o in self._orders.values() if o.status == status]
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._advance()
+            return len(self._orders)
+
+    def __contains__(self, order_id: object) -> bool:
+        try:
+            oid = OrderId.parse(order_id)
+        except InvalidOrderId:
+            return False
+        with self._lock:
+            self._advance()
+            return oid in self._orders
+
+    # -- the receiver's answer ------------------------------------------------------------
+
+    def handle(self, request: DecodedRequest) -> list[str]:
+        """Answer lines (no newlines) for an authenticated, decoded request.
+
+        Broken numbering: one ``error_message invalid request: ...`` line, nothing applied.
+        No entries: the pending list. Otherwise the batch, one line per distinct order.
+        """
+        with self._lock:
+            self._advance()
+            if request.error:
+                return [_one_line(f"error_message {request.error}")]
+            if not request.entries:
+                lines = [o.pending_line for o in self._orders.values() if o.status == PENDING]
+                return lines or ["message no_pending_orders"]
+            return [self._apply_order(key, entries) for key, entries in _group_by_order(request.entries)]
+
+    def _apply_order(self, key: OrderId | str, entries: list[DecodedEntry]) -> str:
+        """All of one order's entries, or none of them: the first error is its answer.
+
+        Entries are checked in N order against a simulated status, so a track after a
+        ship in the same batch fails (the order is no longer pending) and the ship is not
+        applied either.
+        """
+        order = self._orders.get(key) if isinstance(key, OrderId) else None
+        simulated = order.status if order is not None else None
+        plan: list[StagedAction] = []
+        for entry in entries:
+            try:
+                action = _staged(entry)
+            except ActionError as exc:
+                return _one_line(f"{key} error_message invalid {exc.field}: {exc.message}")
+            if order is None:
+                return f"{key} error_message order_not_found"
+            if action.kind is ActionKind.QUERY:
+                continue
+            if simulated != PENDING:
+                return f"{key} error_message order_not_pending"
+            simulated = _AFTER_ACTION.get(action.kind, simulated)
+            plan.append(action)
+        assert order is not None
+        for action in plan:
+            self._apply(order, action)
+        return order.line()
+
+    def _apply(self, order: _Order, action: StagedAction) -> None:
+        order.applied.append(action.kind.value)
+        if action.notes and action.kind is not ActionKind.TRACK:
+            order.notes.append(action.notes)
+        if action.kind is ActionKind.ADJUST and action.amount is not None:
+            order.discount += action.amount
+        elif action.kind is ActionKind.TRACK:
+            order.tracking.append(Tracking(action.trackname, action.tracknumber, action.notes))
+        elif action.kind in _AFTER_ACTION:
+            order.status = _AFTER_ACTION[action.kind]
+            if self._settle is not None:
+                order.settle_at = self._clock() + self._settle
+                self._settle_seq += 1
+                heapq.heappush(self._settling, (order.settle_at, self._settle_seq, order.order_id))
+
+    # -- time -----------------------------------------------------------------------------
+
+    def _advance(self) -> None:
+        """Settle what is due and bring arrivals up to the clock. The caller holds the lock."""
+        now = self._clock()
+        while self._settling and self._settling[0][0] <= now:
+            _, _, oid = heapq.heappop(self._settling)
+            order = self._orders[oid]
+            if order.status == "mark_shipped":
+                order.status = "refunded" if order.discount > 0 else "completed"
+            elif order.status == "mark_canceled":
+                order.status = "canceled"
+        if self._arrival_interval is not None:
+            due = int((now - self._origin) / self._arrival_interval)
+            while self._arrivals_made < due:
+                self._arrivals_made += 1
+                self._walking.append(self._create("received", self._origin + self._arrivals_made * self._arrival_interval))
+            while self._walking:
+                order = self._walking[0]
+                age = now - order.created_at
+                if age >= 2 * ARRIVAL_STEP:
+                    order.status = PENDING
+                    self._walking.popleft()
+                    continue
+                # The rest are younger; at most one step's worth of them is still received.
+                for younger in self._walking:
+                    younger.status = "processing" if now - younger.created_at >= ARRIVAL_STEP else "received"
+                break
+
+    def _create(self, status: str, created_at: float) -> _Order:
+        self._next_number += self._rng.randint(1, 9)
+        if self._next_number > 999_999_999:  # pragma: no cover - needs ~10^8 orders
+            raise OverflowError("the sandbox ran out of nine-digit order numbers")
+        oid = OrderId.from_digits(str(self._next_number))
+        order = self._orders[oid] = _Order(oid, status, created_at)
+        return order
+
+
+def _staged(entry: DecodedEntry) -> StagedAction:
+    """Validate one received entry with the client's own rules (one source of truth)."""
+    return StagedAction.make(
+        entry.get("orderid"),
+        entry.get("action"),
+        notes=entry.get("notes"),
+        amount=entry.fields.get("amount"),
+        trackname=entry.get("trackname"),
+        tracknumber=entry.get("tracknumber"),
+    )
+
+
+def _group_by_order(entries: Iterable[DecodedEntry]) -> list[tuple[OrderId | str, list[DecodedEntry]]]:
+    """Entries by order, in first-appearance order; both spellings of a number are one order.
+
+    An entry whose order number does not parse is keyed by its raw value, made safe to
+    show as the first word of an answer line.
+    """
+    groups: dict[OrderId | str, list[DecodedEntry]] = {}
+    for entry in entries:
+        raw = entry.get("orderid")
+        try:
+            key: OrderId | str = OrderId.parse(raw)
+        except InvalidOrderId:
+            key = _raw_token(raw)
+        groups.setdefault(key, []).append(entry)
+    return list(groups.items())
+
+
+def _raw_token(raw: str) -> str:
+    """The bad order number verbatim when it is one printable word; else its repr().
+
+    Quoting keeps the line one line, and keeps an empty value or the word ``message`` from
+    turning an order's error into what reads as a whole-request error.
+    """
+    text = raw.strip()
+    if text and text.isprintable() and not any(c.isspace() for c in text) and text not in ("message", "error_message"):
+        return text
+    return repr(text)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.splitlines())

@@ -1,0 +1,409 @@
+"""A real HTTP receiver for ``POST /cgi-local/oapi_receive.cgi``, on a background thread.
+
+Standard library only, so the TUI's ``--demo`` can embed it on an ephemeral port and the
+``sandbox`` subcommand can serve it to any client. Requests run on their own (daemon)
+threads; the order book serialises them behind its lock. Answers are streamed: a
+100,000-order pending list goes out in ~64 KiB chunks as it is generated, outside the
+lock, so a slow reader never holds up other requests.
+"""
+
+from __future__ import annotations
+
+import hmac
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable, Iterable, Iterator, TextIO
+from urllib.parse import parse_qsl, urlsplit
+
+from ..protocol import decode_request, redact
+from ..protocol.form import DecodedRequest
+from .faults import Fault, FaultKind, FaultPlan, draw_faults
+from .orders import OrderBook
+
+RECEIVER_PATH = "/cgi-local/oapi_receive.cgi"
+CHUNK_BYTES = 64 * 1024
+MAX_BODY = 32 * 1024 * 1024  # a 100,000-entry batch is ~5 MB
+MAX_FIELDS = 2_000_000
+IDLE_TIMEOUT = 60.0  # seconds a kept-alive connection may sit idle
+
+MAINTENANCE_LINE = "error_message system down for maintenance"
+INVALID_LOGIN_LINE = "error_message invalid login"
+HTTP500_BODY = b"500 Internal Server Error: the order receiver script failed\n"
+PROXY_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Web filter notice</title></head>\n"
+    b"<body><h1>This page is temporarily unavailable</h1>\n"
+    b"<p>Your request was intercepted by the network proxy. Please try again later.</p>\n"
+    b"</body></html>\n"
+)
+
+
+@dataclass
+class SandboxConfig:
+    host: str = "127.0.0.1"
+    port: int = 8642  # 0: an ephemeral port (see SandboxServer.url)
+    client_id: str = "demo"
+    password: str = "demo"
+    store_id: str = ""  # a linked store account; x_storeid must then name it (or be omitted)
+    orders: int = 40
+    seed: int | None = None
+    settle: float | None = None
+    arrivals: float = 0.0
+    faults: list[Fault] = field(default_factory=list)
+    clock: Callable[[], float] = time.monotonic
+    # Looked up when the config is made, so a redirected sys.stderr is honoured.
+    log: TextIO | None = field(default_factory=lambda: sys.stderr)
+
+
+class SandboxServer:
+    """``SandboxServer(config).start()`` serves until ``stop()``; also a context manager."""
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.book = OrderBook(
+            orders=self.config.orders, seed=self.config.seed, settle=self.config.settle,
+            arrivals=self.config.arrivals, clock=self.config.clock,
+        )
+        self._lock = threading.Lock()  # faults, counters and the connection set
+        self._log_lock = threading.Lock()
+        self._faults = [replace(f) for f in self.config.faults]
+        self._requests_seen = 0
+        self._stopping = threading.Event()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> "SandboxServer":
+        """Bind (OSError if the port is taken) and serve on a daemon thread."""
+        if self._httpd is not None:
+            return self
+        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
+        httpd = _HTTPServer((self.config.host, self.config.port), _Handler, family, self)
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="ccnow-sandbox", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, wake slowed answers and cut open connections. Idempotent."""
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        self._stopping.set()
+        httpd.shutdown()
+        httpd.close_connections()
+        httpd.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+    def __enter__(self) -> "SandboxServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("the sandbox is not started")
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        host = self.config.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}{RECEIVER_PATH}"
+
+    # -- faults and counters --------------------------------------------------------------
+
+    def set_faults(self, faults: Iterable[Fault]) -> None:
+        """Replace the active faults (copies: the counts used up are the server's own)."""
+        with self._lock:
+            self._faults = [replace(f) for f in faults]
+
+    @property
+    def faults(self) -> list[Fault]:
+        """The faults still active, with their remaining counts."""
+        with self._lock:
+            return [replace(f) for f in self._faults]
+
+    @property
+    def requests_seen(self) -> int:
+        """POSTs to the receiver path so far, faulted ones included."""
+        with self._lock:
+            return self._requests_seen
+
+    def _begin_request(self) -> FaultPlan:
+        with self._lock:
+            self._requests_seen += 1
+            return draw_faults(self._faults)
+
+    # -- the receiver ---------------------------------------------------------------------
+
+    def answer(self, request: DecodedRequest) -> list[str]:
+        """Answer lines for a decoded request: the login check, then the order book."""
+        if not self._logged_in(request):
+            return [INVALID_LOGIN_LINE]
+        return self.book.handle(request)
+
+    def _logged_in(self, request: DecodedRequest) -> bool:
+        cfg = self.config
+        # Both compared every time (no short-circuit), in constant time.
+        ok = _same(request.client_id, cfg.client_id) & _same(request.password, cfg.password)
+        # x_storeid is optional; when given it must be the store linked to this client.
+        return ok and (not request.store_id or (bool(cfg.store_id) and _same(request.store_id, cfg.store_id)))
+
+    def log(self, text: str, *also_secret: str) -> None:
+        """One line to the configured log, with the password (and ``also_secret``) masked.
+
+        The configured client id is printed at startup, so it is never masked, not even
+        when it equals the password (as in the demo/demo default): that password is
+        public already, and masking it would hide whose request a line is about.
+        """
+        out = self.config.log
+        if out is None:
+            return
+        secrets = [s for s in (self.config.password, *also_secret) if s and s != self.config.client_id]
+        line = redact(text, *secrets)
+        with self._log_lock:
+            try:
+                out.write(line + "\n")
+                out.flush()
+            except (OSError, ValueError):  # a closed stream must not break serving
+                pass
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    """Keeps the open connections, so that stop() can cut keep-alive clients loose."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type, family: int, sandbox: SandboxServer) -> None:
+        self.address_family = family
+        self.sandbox = sandbox
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address) -> None:  # type: ignore[override]
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:  # type: ignore[override]
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            open_now = list(self._connections)
+        for sock in open_now:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request, client_address) -> None:  # type: ignore[override]
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return  # the client went away; nothing to report
+        self.sandbox.log(f"sandbox: error while serving {client_address[0]}: {exc!r}")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "ccnow-sandbox"
+    sys_version = ""
+    timeout = IDLE_TIMEOUT
+    disable_nagle_algorithm = True  # header and body go out as separate small writes
+    server: _HTTPServer
+
+    @property
+    def sandbox(self) -> SandboxServer:
+        return self.server.sandbox
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        body = self._read_body(path)
+        if body is None:
+            return
+        if path != RECEIVER_PATH:
+            return self._simple(404, f"not found: the receiver is POST {RECEIVER_PATH}\n", path)
+        plan = self.sandbox._begin_request()
+        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, errors="replace", max_num_fields=MAX_FIELDS)
+        request = decode_request(pairs)
+        what = f"POST {RECEIVER_PATH} client={_printable(request.client_id)} entries={len(request.entries)}"
+        if plan.refuse is not None:
+            code = self._refuse(plan.refuse)
+            return self.sandbox.log(f"{what} -> {code} (fault {plan.refuse.value}, nothing applied)", request.password)
+        try:
+            lines = self.sandbox.answer(request)
+        except Exception as exc:  # a sandbox bug: say so rather than leave the client hanging
+            self.sandbox.log(f"sandbox: internal error: {exc!r}", request.password)
+            return self._simple(500, "internal error in the sandbox receiver\n", path)
+        if plan.delay:
+            self.sandbox._stopping.wait(plan.delay)  # stop() must not wait for a slowed answer
+        if plan.cut is FaultKind.DROP_AFTER_APPLY:
+            self.close_connection = True
+            return self.sandbox.log(f"{what} -> dropped without an answer (fault drop-after-apply)", request.password)
+        if plan.cut is FaultKind.TRUNCATE:
+            sent = self._send_lines(_cut_mid_line(lines), complete=False)
+            return self.sandbox.log(f"{what} -> 200 cut after {sent} bytes (fault truncate)", request.password)
+        self._send_lines(lines, complete=True)
+        n = len(lines)
+        slow = f" (fault slow={plan.delay:g})" if plan.delay else ""
+        self.sandbox.log(f"{what} -> 200 {n} line{'s' if n != 1 else ''}{slow}", request.password)
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        if path != RECEIVER_PATH:
+            return self._simple(404, f"not found: the receiver is POST {RECEIVER_PATH}\n", path)
+        self._simple(405, "method not allowed: POST the x_clientid/x_password form to this URL\n", path, allow="POST")
+
+    do_HEAD = do_GET
+
+    # -- reading and writing --------------------------------------------------------------
+
+    def _read_body(self, path: str) -> bytes | None:
+        """The form body, or None after answering a request we will not read."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self._simple(411, "send the form with a Content-Length\n", path)
+            return None
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY:
+            self._simple(413 if length > MAX_BODY else 400, "bad Content-Length\n", path)
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _simple(self, code: int, text: str, path: str, **headers: str) -> None:
+        """A short plain-text answer, connection closed (used for non-protocol answers)."""
+        body = b"" if self.command == "HEAD" else text.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(text.encode())))
+        for name, value in headers.items():
+            self.send_header(name.title(), value)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        self._write(body)
+        self.sandbox.log(f"{self.command} {_printable(path)} -> {code}")
+
+    def _refuse(self, kind: FaultKind) -> int:
+        """Answer for a refusing fault instead of the receiver; returns the HTTP status."""
+        if kind is FaultKind.HTTP500:
+            code, ctype, body = 500, "text/plain; charset=utf-8", HTTP500_BODY
+        elif kind is FaultKind.HTML:
+            code, ctype, body = 200, "text/html; charset=utf-8", PROXY_PAGE
+        else:
+            code, ctype, body = 200, "text/plain; charset=utf-8", (MAINTENANCE_LINE + "\n").encode()
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        self._write(body)
+        return code
+
+    def _send_lines(self, lines: list[str], *, complete: bool) -> int:
+        """Send answer lines; an incomplete answer is cut without the terminating chunk.
+
+        A short complete answer gets a Content-Length; anything longer is streamed
+        chunked as it is generated. Returns the body bytes sent.
+        """
+        pieces = _pieces(lines, complete)
+        first = next(pieces, b"")
+        second = next(pieces, None) if complete else None
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        if second is None and complete:
+            self.send_header("Content-Length", str(len(first)))
+            self.end_headers()
+            self._write(first)
+            return len(first)
+        chunked = self.request_version == "HTTP/1.1"
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        if not chunked or not complete:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        sent = 0
+        for piece in _chain(first, second, pieces):
+            if piece and self._write(b"%X\r\n%s\r\n" % (len(piece), piece) if chunked else piece):
+                sent += len(piece)
+            elif piece:
+                return sent  # the client is gone
+        if complete and chunked:
+            self._write(b"0\r\n\r\n")
+        return sent
+
+    def _write(self, data: bytes) -> bool:
+        try:
+            self.wfile.write(data)
+            return True
+        except OSError:  # the client went away (or stop() cut the connection)
+            self.close_connection = True
+            return False
+
+    def log_message(self, format: str, *args: object) -> None:
+        # The standard per-request line is replaced by our own; keep only its errors.
+        pass
+
+    def log_error(self, format: str, *args: object) -> None:
+        if self.sandbox._stopping.is_set() or format.startswith("Request timed out"):
+            return  # an idle keep-alive connection closing is not news
+        self.sandbox.log("sandbox: " + _printable(format % args, 200))
+
+
+def _pieces(lines: list[str], complete: bool) -> Iterator[bytes]:
+    """The answer body in ~CHUNK_BYTES pieces, each made only when it is about to be sent.
+
+    Incomplete (truncated) answers have no final newline after the cut line.
+    """
+    batch: list[str] = []
+    size = 0
+    last = len(lines) - 1
+    for i, line in enumerate(lines):
+        batch.append(line)
+        size += len(line) + 1
+        if size >= CHUNK_BYTES or i == last:
+            end = "\n" if complete or i != last else ""
+            yield ("\n".join(batch) + end).encode()
+            batch, size = [], 0
+
+
+def _chain(first: bytes, second: bytes | None, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    if second is not None:
+        yield second
+    yield from rest
+
+
+def _cut_mid_line(lines: list[str]) -> list[str]:
+    """The answer up to the middle of its middle line (at least one character is kept, at
+    least one lost), so the client is left with an incomplete last line."""
+    i = len(lines) // 2
+    line = lines[i]
+    return lines[:i] + [line[: max(1, len(line) // 2)]]
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
+
+
+def _printable(text: str, limit: int = 60) -> str:
+    """Text from the wire made safe for a one-line log entry."""
+    safe = "".join(c if c.isprintable() else "?" for c in text[:limit])
+    return safe + ("…" if len(text) > limit else "")

@@ -18,11 +18,11 @@ from .paths import PRIVATE_FILE_MODE, ensure_private_dir
 
 
 def scrub(value: Any) -> Any:
-    """``value`` with every string in it passed through ``redact()`` (keys are ours)."""
+    """``value`` with every string in it, keys included, passed through ``redact()``."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        return {key: scrub(item) for key, item in value.items()}
+        return {scrub(key): scrub(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [scrub(item) for item in value]
     return value

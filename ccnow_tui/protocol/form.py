@@ -34,7 +34,8 @@ def preview_fields(credentials: Credentials, batch: Batch | None = None) -> list
     return credentials.form_fields(masked=True) + (batch.form_fields() if batch is not None else [])
 
 
-_NUMBERED = re.compile(r"^x_(orderid|action|notes|amount|trackname|tracknumber)_(\d+)$")
+# ASCII digits only, and the whole name: "x_orderid_\u0661" or "x_orderid_1\n" is not entry 1.
+_NUMBERED = re.compile(r"x_(orderid|action|notes|amount|trackname|tracknumber)_(\d+)", re.ASCII)
 _KNOWN_PLAIN = {"x_clientid", "x_storeid", "x_password"}
 
 
@@ -72,7 +73,7 @@ def decode_request(pairs: Sequence[tuple[str, str]]) -> DecodedRequest:
                 return DecodedRequest("", "", "", (), f"invalid request: {name} given twice")
             plain[name] = value
             continue
-        m = _NUMBERED.match(name)
+        m = _NUMBERED.fullmatch(name)
         if not m:
             continue  # unknown fields are ignored, as CGI receivers do
         kind, n = m.group(1), int(m.group(2))

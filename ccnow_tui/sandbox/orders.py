@@ -62,9 +62,10 @@ class _Order:
         self.status = status
         self.created_at = created_at
         self.discount = _ZERO
-        self.tracking: list[Tracking] = []
-        self.notes: list[str] = []
-        self.applied: list[str] = []
+        # Tuples, grown on the rare update: most of 100,000 orders never get one.
+        self.tracking: tuple[Tracking, ...] = ()
+        self.notes: tuple[str, ...] = ()
+        self.applied: tuple[str, ...] = ()
         self.settle_at: float | None = None
         # Precomputed: a 100,000-order pending list is then just a list of references.
         self.pending_line = f"{order_id} {PENDING}"
@@ -74,8 +75,7 @@ class _Order:
 
     def snapshot(self) -> OrderRecord:
         return OrderRecord(
-            self.order_id, self.status, self.discount, tuple(self.tracking),
-            tuple(self.notes), tuple(self.applied), self.settle_at,
+            self.order_id, self.status, self.discount, self.tracking, self.notes, self.applied, self.settle_at
         )
 
 
@@ -213,13 +213,13 @@ class OrderBook:
         return order.line()
 
     def _apply(self, order: _Order, action: StagedAction) -> None:
-        order.applied.append(action.kind.value)
+        order.applied += (action.kind.value,)
         if action.notes and action.kind is not ActionKind.TRACK:
-            order.notes.append(action.notes)
+            order.notes += (action.notes,)
         if action.kind is ActionKind.ADJUST and action.amount is not None:
             order.discount += action.amount
         elif action.kind is ActionKind.TRACK:
-            order.tracking.append(Tracking(action.trackname, action.tracknumber, action.notes))
+            order.tracking += (Tracking(action.trackname, action.tracknumber, action.notes),)
         elif action.kind in _AFTER_ACTION:
             order.status = _AFTER_ACTION[action.kind]
             if self._settle is not None:
@@ -257,7 +257,7 @@ class OrderBook:
                 break
 
     def _create(self, status: str, created_at: float) -> _Order:
-        self._next_number += self._rng.randint(1, 9)
+        self._next_number += 1 + int(self._rng.random() * 9)  # 1..9; random() is the fast C call
         if self._next_number > 999_999_999:  # pragma: no cover - needs ~10^8 orders
             raise OverflowError("the sandbox ran out of nine-digit order numbers")
         oid = OrderId.from_digits(str(self._next_number))

@@ -1,0 +1,422 @@
+"""Connection settings: ``config.toml`` profiles, ``CCNOW_*`` variables, command-line options.
+
+Precedence, lowest first: the profile in the file, then the environment, then options.
+The API password is never stored in the file nor taken from the command line (both end
+up in places others can read: backups, shell history, ``ps``); a profile names where to
+get it instead: a command (a password manager) or an environment variable.
+
+Every mistake in the file is reported as one :class:`ConfigError` that names the file and
+the key, so the operator can fix it without guessing. Values are never echoed: a value
+in the wrong place may well be a password.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shlex
+import subprocess
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from .protocol.redact import Secret, redact
+from .storage.atomic import fsync_dir, write_all
+from .storage.paths import PRIVATE_FILE_MODE, config_path, ensure_private_dir
+
+DEFAULT_URL = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
+DEFAULT_TIMEOUT = 30.0
+MAX_TIMEOUT = 3600.0
+PASSWORD_COMMAND_TIMEOUT = 10.0
+ENV_PROFILE = "env"  # the profile name when settings come only from the environment
+
+TOP_KEYS = ("default_profile", "profiles")
+PROFILE_KEYS = ("url", "client_id", "store_id", "timeout", "password_command", "password_env")
+ENV_VARS = {"url": "CCNOW_URL", "client_id": "CCNOW_CLIENT_ID", "store_id": "CCNOW_STORE_ID"}
+PASSWORD_VAR = "CCNOW_PASSWORD"
+OPTIONS = {"url": "--url", "client_id": "--client-id", "store_id": "--store-id", "timeout": "--timeout"}
+
+EXAMPLE = """\
+default_profile = "shop"
+
+[profiles.shop]
+client_id = "YOUR_CLIENT_ID"
+password_command = "pass show ccnow/api"  # prints the API password on its first line
+# password_env = "CCNOW_SHOP_PASSWORD"    # or: read it from this variable instead
+# store_id = "LINKED_STORE_ID"            # only for a linked store account
+# url = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
+# timeout = 30
+"""
+
+TEMPLATE_HEADER = """\
+# ccnow-tui configuration. Uncomment and edit the example profile below.
+#
+# The API password (not the backroom password) is never written here. Each profile
+# names where to get it: password_command (run without a shell; the first line it
+# prints is the password) or password_env (the name of an environment variable).
+# CCNOW_URL, CCNOW_CLIENT_ID, CCNOW_STORE_ID and CCNOW_PASSWORD override this file;
+# --url, --client-id, --store-id and --timeout override both.
+#
+"""
+
+
+class ConfigError(Exception):
+    """A configuration problem, explained in one message (secrets masked)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
+
+
+class NotConfigured(ConfigError):
+    """Nothing to connect with yet; the message says how to set up a profile."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    url: str
+    client_id: str
+    store_id: str = ""
+    password_command: str = ""
+    password_env: str = ""
+    timeout: float = DEFAULT_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    default_profile: str | None
+    profiles: dict[str, Profile]
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """Everything needed to connect. ``password`` None: not configured, the caller may prompt."""
+
+    profile: str
+    url: str
+    client_id: str
+    store_id: str
+    password: Secret | None
+    timeout: float
+    source: str
+
+
+# -- reading config.toml -----------------------------------------------------------------
+
+
+def load_config(path: Path | None = None) -> Config:
+    """The parsed config file; an empty :class:`Config` when there is no file."""
+    path = Path(path) if path is not None else config_path()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config(path, None, {})
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: line {line}: not UTF-8 text") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(_toml_error(path, str(exc))) from None
+    return _parse_config(path, data)
+
+
+def _toml_error(path: Path, message: str) -> str:
+    """``PATH: line N: what`` from tomllib's ``what (at line N, column M)``."""
+    match = re.search(r"\s*\(at line (\d+), column (\d+)\)\s*$", message)
+    if match:
+        what = message[: match.start()]
+        return f"{path}: line {match.group(1)}: {what} (column {match.group(2)})"
+    match = re.search(r"\s*\(at end of document\)\s*$", message)
+    if match:
+        return f"{path}: at the end of the file: {message[: match.start()]}"
+    return f"{path}: {message}"
+
+
+def _type_name(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", dict: "a table", list: "an array"}
+    return names.get(type(value), "a date or time")
+
+
+def _unknown_keys(path: Path, where: str, data: dict[str, Any], known: tuple[str, ...]) -> None:
+    for key in data:
+        if key not in known:
+            hint = ""
+            if any(word in key.lower() for word in ("pas", "pw", "secret")):  # pasword, passwd, api_pw
+                hint = "; the password itself is never stored here: use password_command or password_env"
+            kind = "unknown key" if where else "unknown top-level key"
+            raise ConfigError(f"{path}: {where}{kind} {key!r} (known: {', '.join(known)}){hint}")
+
+
+def _parse_config(path: Path, data: dict[str, Any]) -> Config:
+    _unknown_keys(path, "", data, TOP_KEYS)
+    profiles_raw = data.get("profiles", {})
+    if not isinstance(profiles_raw, dict):
+        raise ConfigError(f"{path}: 'profiles' must be a table of [profiles.NAME] sections, not {_type_name(profiles_raw)}")
+    profiles = {name: _parse_profile(path, name, table) for name, table in profiles_raw.items()}
+    default = data.get("default_profile")
+    if default is not None:
+        if not isinstance(default, str):
+            raise ConfigError(f"{path}: 'default_profile' must be a string, not {_type_name(default)}")
+        if default not in profiles:
+            known = ", ".join(profiles) or "none defined"
+            raise ConfigError(f"{path}: default_profile {default!r} is not a [profiles.NAME] section (profiles: {known})")
+    return Config(path, default, profiles)
+
+
+def _parse_profile(path: Path, name: str, table: object) -> Profile:
+    where = f"[profiles.{name}] "
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {where}must be a table of settings, not {_type_name(table)}")
+    _unknown_keys(path, where, table, PROFILE_KEYS)
+    for key in ("url", "client_id", "store_id", "password_command", "password_env"):
+        if key in table and not isinstance(table[key], str):
+            raise ConfigError(f"{path}: {where}{key!r} must be a string (in quotes), not {_type_name(table[key])}")
+    if not table.get("client_id", "").strip():
+        raise ConfigError(f"{path}: {where}missing key 'client_id' (the account login id, x_clientid)")
+    if "timeout" in table:
+        timeout = _timeout(table["timeout"], f"{path}: {where}'timeout'")
+    else:
+        timeout = DEFAULT_TIMEOUT
+    command, variable = table.get("password_command", ""), table.get("password_env", "")
+    if "password_command" in table and not command.strip():
+        raise ConfigError(f"{path}: {where}'password_command' is empty")
+    if "password_env" in table and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+        raise ConfigError(f"{path}: {where}'password_env' must be the name of an environment variable")
+    if command and variable:
+        raise ConfigError(f"{path}: {where}set either 'password_command' or 'password_env', not both")
+    return Profile(
+        name=name,
+        url=table.get("url", DEFAULT_URL).strip(),
+        client_id=table["client_id"].strip(),
+        store_id=table.get("store_id", "").strip(),
+        password_command=command,
+        password_env=variable,
+        timeout=timeout,
+    )
+
+
+def _timeout(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where} must be a number of seconds, not {_type_name(value)}")
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        raise ConfigError(f"{where} must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
+    return float(value)
+
+
+# -- merging file, environment and options -------------------------------------------------
+
+
+def resolve_connection(
+    config: Config,
+    profile: str | None,
+    env: Mapping[str, str] = os.environ,
+    overrides: Mapping[str, object | None] = MappingProxyType({}),
+) -> ConnectionSettings:
+    """The settings to connect with. Runs the profile's password command if needed.
+
+    Empty environment variables count as unset; an override of None means "not given".
+    """
+    unknown = set(overrides) - set(OPTIONS)
+    if unknown:
+        raise ValueError(f"unknown overrides {sorted(unknown)} (the password is never an option)")
+    env_given = {field: env[var] for field, var in ENV_VARS.items() if env.get(var)}
+    opt_given = {field: value for field, value in overrides.items() if value is not None}
+    env_password = env.get(PASSWORD_VAR) or ""
+    chosen = _choose_profile(config, profile, bool(env_given or env_password or opt_given))
+
+    values: dict[str, tuple[object, str]] = {
+        "url": (DEFAULT_URL, "the default URL"),
+        "client_id": ("", ""),
+        "store_id": ("", ""),
+        "timeout": (DEFAULT_TIMEOUT, "the default"),
+    }
+    sources = [f"profile {chosen.name!r} in {config.path}" if chosen else "environment"]
+    if chosen:
+        for field in values:
+            values[field] = (getattr(chosen, field), f"{config.path}: [profiles.{chosen.name}] {field}")
+    for field, value in env_given.items():
+        values[field] = (value.strip(), f"environment variable {ENV_VARS[field]}")
+    for field, value in opt_given.items():
+        values[field] = (_option_value(field, value), f"option {OPTIONS[field]}")
+    used_env = [ENV_VARS[f] for f in env_given] + ([PASSWORD_VAR] if env_password else [])
+    if chosen and used_env:
+        sources.append("environment: " + ", ".join(used_env))
+    if opt_given:
+        sources.append("options: " + ", ".join(OPTIONS[f] for f in opt_given))
+
+    url, url_origin = values["url"]
+    _check_url(str(url), url_origin)
+    client_id, client_origin = values["client_id"]
+    if not client_id:
+        if client_origin:
+            raise ConfigError(f"{client_origin}: the client id is empty")
+        raise NotConfigured(
+            f"No client id: {ENV_VARS['client_id']} is not set and {OPTIONS['client_id']} was not given.\n\n"
+            + setup_help(config.path)
+        )
+    timeout = _timeout(*values["timeout"])
+
+    return ConnectionSettings(
+        profile=chosen.name if chosen else ENV_PROFILE,
+        url=str(url),
+        client_id=str(client_id),
+        store_id=str(values["store_id"][0]),
+        password=_password(config, chosen, env, env_password),
+        timeout=timeout,
+        source="; ".join(sources),
+    )
+
+
+def _option_value(field: str, value: object) -> object:
+    """Options may arrive as typed text; the timeout then still has to be a number."""
+    if not isinstance(value, str):
+        return value
+    if field != "timeout":
+        return value.strip()
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigError(f"option {OPTIONS[field]}: must be a number of seconds") from None
+
+
+def _choose_profile(config: Config, requested: str | None, env_or_options: bool) -> Profile | None:
+    """The file profile to start from, or None for settings from the environment alone."""
+    names = ", ".join(config.profiles)
+    if requested is not None:
+        if requested in config.profiles:
+            return config.profiles[requested]
+        if requested == ENV_PROFILE:
+            return None
+        if not config.profiles:
+            raise NotConfigured(f"There is no profile {requested!r}.\n\n" + setup_help(config.path))
+        raise ConfigError(f"{config.path}: unknown profile {requested!r} (profiles: {names})")
+    if config.default_profile:
+        return config.profiles[config.default_profile]
+    if len(config.profiles) == 1:
+        return next(iter(config.profiles.values()))
+    if config.profiles:
+        raise ConfigError(
+            f"{config.path}: several profiles ({names}) and no default_profile; "
+            "choose one with --profile NAME or set default_profile"
+        )
+    if env_or_options:
+        return None
+    raise NotConfigured("No CCNow account is configured yet.\n\n" + setup_help(config.path))
+
+
+def setup_help(path: Path) -> str:
+    """How to get going: where the file goes, what it holds, and the no-account demo."""
+    state = "exists but defines no profile" if path.exists() else "does not exist yet"
+    example = "".join(f"    {line}".rstrip() + "\n" for line in EXAMPLE.splitlines())
+    return (
+        f"Create a profile in {path} ({state}); `ccnow-tui init` writes a commented template. "
+        f"For example:\n\n{example}\n"
+        f"Or set {ENV_VARS['client_id']} and {PASSWORD_VAR} in the environment.\n"
+        "To look around without an account, run `ccnow-tui --demo` (a local sandbox)."
+    )
+
+
+def _check_url(url: str, origin: str) -> None:
+    """Only a plainly wrong scheme is caught here; the client checks the rest."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        got = f"scheme {parts.scheme!r}" if parts.scheme else "no scheme"
+        raise ConfigError(f"{origin}: the receiver URL must start with https:// or http:// (it has {got})")
+    if not parts.hostname:
+        raise ConfigError(f"{origin}: the receiver URL has no host name")
+
+
+def _password(config: Config, chosen: Profile | None, env: Mapping[str, str], env_password: str) -> Secret | None:
+    if env_password:
+        return Secret(env_password)
+    if chosen is None:
+        return None
+    if chosen.password_env:
+        value = env.get(chosen.password_env) or ""
+        if not value:
+            raise ConfigError(
+                f"{config.path}: [profiles.{chosen.name}] password_env names {chosen.password_env}, "
+                "but that environment variable is not set (or is empty)"
+            )
+        return Secret(value)
+    if chosen.password_command:
+        return run_password_command(chosen.name, chosen.password_command)
+    return None
+
+
+def run_password_command(profile: str, command: str) -> Secret:
+    """The first line a password manager prints. Run without a shell, so nothing is expanded.
+
+    The command runs with this process's environment (not the ``env`` mapping given to
+    :func:`resolve_connection`, which only decides settings). Its output never appears in
+    an error, since on failure it may hold the password or part of it.
+    """
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise ConfigError(f"profile {profile!r}: password_command cannot be split into words ({exc})") from None
+    if not argv:
+        raise ConfigError(f"profile {profile!r}: password_command is empty")
+    what = f"profile {profile!r}: password_command {argv[0]!r}"
+    try:
+        done = subprocess.run(
+            argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=PASSWORD_COMMAND_TIMEOUT, check=False
+        )
+    except FileNotFoundError:
+        raise ConfigError(f"{what}: program not found") from None
+    except PermissionError:
+        raise ConfigError(f"{what}: program is not executable") from None
+    except subprocess.TimeoutExpired:
+        raise ConfigError(f"{what}: no answer within {PASSWORD_COMMAND_TIMEOUT:g} s; it was stopped") from None
+    except OSError as exc:
+        raise ConfigError(f"{what}: could not be started ({exc.strerror or type(exc).__name__})") from None
+    if done.returncode != 0:
+        how = f"killed by signal {-done.returncode}" if done.returncode < 0 else f"exit status {done.returncode}"
+        raise ConfigError(f"{what}: failed ({how})")
+    first = done.stdout.split(b"\n", 1)[0].rstrip(b"\r")
+    if not first:
+        raise ConfigError(f"{what}: printed nothing on its first line (expected the password)")
+    try:
+        return Secret(first.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what}: its output is not UTF-8 text") from None
+
+
+# -- ccnow-tui init ------------------------------------------------------------------------
+
+
+def config_template() -> str:
+    """The header and the example with every setting commented out."""
+    lines = (line if line.startswith("#") else f"# {line}".rstrip() for line in EXAMPLE.splitlines())
+    return TEMPLATE_HEADER + "".join(f"{line}\n" for line in lines)
+
+
+def write_config_template(path: Path | None = None) -> Path:
+    """Create a commented config file (0600, directory 0700); never overwrite one."""
+    path = Path(path) if path is not None else config_path()
+    try:
+        ensure_private_dir(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        raise ConfigError(f"{path} already exists; not overwriting it (edit it, or move it away first)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be created: {exc.strerror or exc}") from None
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+        write_all(fd, config_template().encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    fsync_dir(path.parent)
+    return path

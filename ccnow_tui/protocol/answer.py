@@ -57,12 +57,14 @@ _ORDER = re.compile(r"(\d{3})-?(\d{2})-?(\d{4})", re.ASCII)
 _STATUS = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)
 # The common line, canonical id and a status word, matched in one C call; anything else
 # takes the general path in parse_line(). Same records either way.
-_FAST_LINE = re.compile(r"((\d{3}-\d{2}-\d{4}) ([a-z][a-z0-9_]*))\r?", re.ASCII).fullmatch
+# "ORDER error_message" (no text) is an OrderError, never a status: leave it to parse_line().
+_FAST_LINE = re.compile(r"((\d{3}-\d{2}-\d{4}) (?!error_message)([a-z][a-z0-9_]*))\r?", re.ASCII).fullmatch
 _new = tuple.__new__
 _new_id = str.__new__
 
 HTML_REASON = "not the protocol: the body is an HTML page"
 MAX_LINE = 64 * 1024  # a longer "line" is not the protocol; keep memory bounded
+LONG_REASON = "not the protocol: a line longer than 64 KiB (only its start is kept)"
 
 
 def _order_id(token: str) -> OrderId | None:
@@ -117,15 +119,15 @@ class AnswerParser:
             return []
         cut = data.rfind(b"\n")
         if cut < 0:
-            self._buf += data
-            if len(self._buf) > MAX_LINE:
-                # Not a line-oriented answer; emit what we have rather than grow forever.
-                chunk, self._buf = self._buf, b""
-                return self._parse_text(chunk.decode("utf-8", "replace"))
+            # Keep at most MAX_LINE + 1 bytes of an unfinished line: enough to know it is
+            # over-long, and the same start whatever the chunking.
+            room = MAX_LINE + 1 - len(self._buf)
+            if room > 0:
+                self._buf += data[:room]
             return []
         complete = self._buf + data[:cut] if self._buf else data[:cut]
-        self._buf = data[cut + 1 :]
-        return self._parse_text(complete.decode("utf-8", "replace"))
+        self._buf = data[cut + 1 : cut + 2 + MAX_LINE]
+        return self._parse_bytes(complete)
 
     def close(self) -> list[Record]:
         """The end of the body: a final line without a newline still counts."""
@@ -133,12 +135,36 @@ class AnswerParser:
             return []
         self._closed = True
         rest, self._buf = self._buf, b""
-        return self._parse_text(rest.decode("utf-8", "replace")) if rest else []
+        return self._parse_bytes(rest) if rest else []
 
     @property
     def pending_bytes(self) -> int:
         """Bytes of an incomplete last line (a truncated answer leaves some)."""
         return len(self._buf)
+
+    def _parse_bytes(self, block: bytes) -> list[Record]:
+        """Complete lines; one longer than MAX_LINE becomes one Unparsed of its start."""
+        if len(block) <= MAX_LINE or max(map(len, block.split(b"\n"))) <= MAX_LINE:
+            return self._parse_text(block.decode("utf-8", "replace"))
+        out: list[Record] = []
+        short: list[bytes] = []
+        for line in block.split(b"\n"):
+            if len(line) <= MAX_LINE:
+                short.append(line)
+                continue
+            if short:
+                out += self._parse_text(b"\n".join(short).decode("utf-8", "replace"))
+                short = []
+            text = line[:MAX_LINE].decode("utf-8", "replace")
+            raw = text.strip() or text
+            if not self._started:
+                self._started = True
+                self.non_protocol = raw.startswith("<")
+            out.append(_new(Unparsed, (raw, HTML_REASON if self.non_protocol else LONG_REASON)))
+            self.lines += 1
+        if short:
+            out += self._parse_text(b"\n".join(short).decode("utf-8", "replace"))
+        return out
 
     def _parse_text(self, text: str) -> list[Record]:
         out: list[Record] = []

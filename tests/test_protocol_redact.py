@@ -1,0 +1,176 @@
+"""Secrets: never shown by str/repr/format/pickle; redact() masks them however they got in."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pickle
+from contextlib import contextmanager
+from typing import Iterator
+from urllib.parse import quote, quote_plus, urlencode
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ccnow_tui.protocol.redact import MASK, Secret, redact
+
+# The package re-exports the function redact(), which hides the submodule attribute.
+redact_mod = importlib.import_module("ccnow_tui.protocol.redact")
+
+
+@contextmanager
+def private_registry() -> Iterator[None]:
+    """Secrets made inside are forgotten afterwards, so random test secrets (say, "a")
+    do not go on masking text in every later test of the session."""
+    saved = redact_mod._known
+    redact_mod._known = set(saved)
+    try:
+        yield
+    finally:
+        redact_mod._known = saved
+
+
+PW = "redact-test-pw/with space&amp=+%"
+
+
+def test_secret_never_shows_its_value() -> None:
+    with private_registry():
+        s = Secret(PW)
+        assert s.reveal() == PW
+        for shown in (str(s), repr(s), f"{s}", f"{s!r}", "%s" % s, "{}".format(s), str([s]), str({"pw": s})):
+            assert PW not in shown
+            assert MASK in shown
+
+
+def test_secret_cannot_be_pickled() -> None:
+    with private_registry():
+        with pytest.raises(TypeError):
+            pickle.dumps(Secret(PW))
+
+
+def test_secret_equality_and_truth() -> None:
+    with private_registry():
+        assert Secret(PW) == Secret(PW)
+        assert Secret(PW) != Secret(PW + "x")
+        assert Secret(PW) != PW
+        assert hash(Secret(PW)) == hash(Secret(PW))
+        assert Secret(PW) and not Secret("")
+
+
+def test_secret_in_a_log_record(caplog: pytest.LogCaptureFixture) -> None:
+    with private_registry():
+        s = Secret(PW)
+        with caplog.at_level(logging.INFO):
+            logging.getLogger("ccnow-test").info("logging in with %s / %r", s, s)
+        assert PW not in caplog.text
+        assert MASK in caplog.text
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda v: v,
+        quote_plus,
+        lambda v: quote(v, safe=""),
+        lambda v: repr(v)[1:-1],
+        lambda v: urlencode({"x_password": v}).split("=", 1)[1],
+    ],
+    ids=["plain", "quote_plus", "quote", "repr", "urlencode"],
+)
+def test_registered_secret_is_masked_in_every_form(form) -> None:
+    with private_registry():
+        Secret(PW)
+        text = f"POST x_clientid=amy&x_password={form(PW)}&x_action_1=ship failed"
+        out = redact(text)
+        assert form(PW) not in out
+        assert MASK in out
+        assert out.startswith("POST x_clientid=amy&x_password=")
+        assert out.endswith("&x_action_1=ship failed")
+
+
+def test_form_body_of_a_request_is_masked() -> None:
+    with private_registry():
+        Secret(PW)
+        body = urlencode([("x_clientid", "amy"), ("x_password", PW), ("x_orderid_1", "396-10-1142")])
+        assert redact(body) == f"x_clientid=amy&x_password={MASK}&x_orderid_1=396-10-1142"
+
+
+def test_every_occurrence_is_masked() -> None:
+    with private_registry():
+        Secret("hunter2-xyz")
+        assert redact("hunter2-xyz and hunter2-xyz") == f"{MASK} and {MASK}"
+
+
+def test_longer_secret_masked_whole() -> None:
+    with private_registry():
+        Secret("abc-secret")
+        Secret("abc-secret-and-more")
+        assert redact("=abc-secret-and-more=") == f"={MASK}="
+
+
+def test_extra_secrets_without_registration() -> None:
+    with private_registry():
+        assert redact("token=zzz-unregistered-1", "zzz-unregistered-1") == f"token={MASK}"
+        # Not registered by that call.
+        assert redact("token=zzz-unregistered-1") == "token=zzz-unregistered-1"
+        assert redact("nothing here", "") == "nothing here"
+
+
+def test_empty_secret_masks_nothing() -> None:
+    with private_registry():
+        Secret("")
+        assert redact("plain text") == "plain text"
+
+
+def test_redact_accepts_any_object() -> None:
+    with private_registry():
+        s = Secret("obj-secret-42")
+        err = RuntimeError("login failed for obj-secret-42")
+        assert "obj-secret-42" not in redact(err)
+        assert redact(12) == "12"
+        assert "obj-secret-42" not in redact({"pw": s.reveal()})
+
+
+def test_text_without_secrets_is_unchanged() -> None:
+    with private_registry():
+        Secret("never-in-the-text-77")
+        for text in ("", "396-10-1142 pending", "error_message invalid login", "ünïcode ✓"):
+            assert redact(text) == text
+
+
+# Secrets and surroundings: any text except the mask's own bullet (a secret made of
+# bullets would trivially "appear" in the mask).
+no_bullet = st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="•")
+secrets = st.text(alphabet=no_bullet, min_size=1, max_size=24)
+around = st.text(alphabet=no_bullet, max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(secrets, around, around)
+def test_property_registered_secret_is_masked_in_any_text(value: str, before: str, after: str) -> None:
+    with private_registry():
+        Secret(value)
+        for shown in (value, quote_plus(value), quote(value, safe="")):
+            out = redact(before + shown + after)
+            assert shown not in out
+            assert MASK in out
+            assert value not in out
+
+
+@settings(max_examples=100, deadline=None)
+@given(secrets, st.lists(st.tuples(st.sampled_from(["x_clientid", "x_orderid_1", "x_notes_1"]), around), max_size=4))
+def test_property_secret_masked_in_any_form_body(value: str, others: list[tuple[str, str]]) -> None:
+    with private_registry():
+        Secret(value)
+        body = urlencode(others[:2] + [("x_password", value)] + others[2:])
+        out = redact(body)
+        assert quote_plus(value) not in out
+        assert f"x_password={MASK}" in out
+
+
+def test_private_registry_really_forgets() -> None:
+    with private_registry():
+        Secret("forget-me-please-123")
+        assert redact("forget-me-please-123") == MASK
+    assert redact("forget-me-please-123") == "forget-me-please-123"

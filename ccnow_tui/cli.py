@@ -222,18 +222,25 @@ class Printer:
             self.out.write(text + "\n")
 
 
-async def _drive(events, printer: Printer) -> int:
+async def _drive(events, printer: Printer, *, read_only: bool = False) -> int:
+    """Print records as they come; for reads, per attempt, since a retry voids a cut-off one."""
     from .client import ReceiverAnswer, Retrying
 
     answer = None
+    held: list = []
     async for ev in events:
         if isinstance(ev, ReceiverAnswer):
             answer = ev
         elif isinstance(ev, Retrying):
+            held.clear()
             err(f"attempt {ev.attempt} failed ({ev.reason}); retrying in {ev.delay:.1f} s")
+        elif read_only:
+            held.append(ev)
         else:
             printer.record(ev)
     assert answer is not None
+    for rec in held:
+        printer.record(rec)
     seen_unknown: set[OrderId] = set()
     for r in answer.entries:
         if r.outcome is EntryOutcome.UNKNOWN and r.entry.order_id not in seen_unknown:
@@ -253,7 +260,7 @@ async def _drive(events, printer: Printer) -> int:
 async def _with_client(args, make_events, printer: Printer) -> int:
     client = open_client(args)
     async with client:
-        return await _drive(make_events(client), printer)
+        return await _drive(make_events(client), printer, read_only=True)
 
 
 def cmd_pending(args) -> int:

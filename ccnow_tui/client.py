@@ -50,11 +50,16 @@ class RequestKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Retrying:
-    """A read-only request failed and will be tried again after ``delay`` seconds."""
+    """A read-only request failed and will be tried again after ``delay`` seconds.
+
+    ``discarded`` records of the failed attempt were already yielded; they are void
+    (the answer was cut off) and the next attempt yields the whole answer again.
+    """
 
     attempt: int  # the attempt that failed, from 1
     delay: float
     reason: str
+    discarded: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,18 @@ class ReceiverAnswer:
         return {r.order_id: r.status for r in self.records if isinstance(r, OrderLine)}
 
 
-ClientEvent = Union[Record, Retrying, ReceiverAnswer]
+class RecordChunk(tuple):
+    """The records completed by one network read, in answer order (``chunked=True``).
+
+    A 100,000-line pending list arrives in a few dozen reads; handing consumers one
+    tuple per read instead of one event per line keeps the client's own overhead small
+    next to the parse, and lets a UI add rows in batches.
+    """
+
+    __slots__ = ()
+
+
+ClientEvent = Union[Record, RecordChunk, Retrying, ReceiverAnswer]
 
 
 def check_url(url: str) -> httpx.URL:
@@ -157,19 +173,26 @@ class ReceiverClient:
 
     # -- the three request shapes -------------------------------------------------------
 
-    def pending(self) -> AsyncIterator[ClientEvent]:
+    # Each method yields records one by one as their lines complete or, with
+    # chunked=True, one RecordChunk per network read; then exactly one ReceiverAnswer.
+
+    def pending(self, *, chunked: bool = False) -> AsyncIterator[ClientEvent]:
         """The pending list: one :class:`OrderLine` per order, then the answer."""
-        return self._request(RequestKind.PENDING, None)
+        return self._events(RequestKind.PENDING, None, chunked)
 
-    def query(self, order_ids: Iterable[OrderId]) -> AsyncIterator[ClientEvent]:
+    def query(self, order_ids: Iterable[OrderId], *, chunked: bool = False) -> AsyncIterator[ClientEvent]:
         batch = Batch(StagedAction(OrderId.parse(o), ActionKind.QUERY) for o in dict.fromkeys(order_ids))
-        return self._request(RequestKind.QUERY, batch)
+        return self._events(RequestKind.QUERY, batch, chunked)
 
-    def submit(self, batch: Batch) -> AsyncIterator[ClientEvent]:
+    def submit(self, batch: Batch, *, chunked: bool = False) -> AsyncIterator[ClientEvent]:
         """Send a batch once. A batch that changes orders is never re-sent by the client."""
         batch.check()
         kind = RequestKind.BATCH if batch.changes_orders else RequestKind.QUERY
-        return self._request(kind, batch)
+        return self._events(kind, batch, chunked)
+
+    def _events(self, kind: RequestKind, batch: Batch | None, chunked: bool) -> AsyncIterator[ClientEvent]:
+        stream = self._request(kind, batch)
+        return stream if chunked else _flatten(stream)
 
     # -- machinery -----------------------------------------------------------------------
 
@@ -189,17 +212,11 @@ class ReceiverClient:
             while True:
                 attempt += 1
                 run = _Attempt()
-                async for record in self._attempt(body, run):
-                    yield record
-                retry = (
-                    not mutating
-                    and run.retryable
-                    and not run.records
-                    and attempt <= self.retries
-                )
-                if retry:
+                async for chunk in self._attempt(body, run):
+                    yield chunk
+                if not mutating and run.retryable and attempt <= self.retries:
                     delay = self.backoff * (2 ** (attempt - 1)) * (0.75 + 0.5 * random.random())
-                    yield Retrying(attempt, round(delay, 3), run.failure)
+                    yield Retrying(attempt, round(delay, 3), run.failure, len(run.records))
                     await asyncio.sleep(delay)
                     continue
                 answer = self._finish(kind, batch_id, numbered, run, mutating, started, attempt)
@@ -219,14 +236,13 @@ class ReceiverClient:
                 )
         yield answer
 
-    async def _attempt(self, body: bytes, run: "_Attempt") -> AsyncIterator[Record]:
+    async def _attempt(self, body: bytes, run: "_Attempt") -> AsyncIterator[RecordChunk]:
         parser = AnswerParser()
         try:
             async with self._http.stream(
                 "POST", self.url, content=body,
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
             ) as resp:
-                run.sent = True
                 run.http_status = resp.status_code
                 if resp.status_code != 200:
                     raw = b""
@@ -238,16 +254,19 @@ class ReceiverClient:
                     run.retryable = resp.status_code >= 500 or resp.status_code == 429
                     run.failure = f"HTTP {resp.status_code} {resp.reason_phrase}".strip()
                     return
-                async for chunk in resp.aiter_bytes():
-                    for rec in parser.feed(chunk):
-                        run.records.append(rec)
-                        yield rec
-                for rec in parser.close():
-                    run.records.append(rec)
-                    yield rec
+                async for data in resp.aiter_bytes():
+                    records = parser.feed(data)
+                    if records:
+                        run.records.extend(records)
+                        yield RecordChunk(records)
+                records = parser.close()
+                if records:
+                    run.records.extend(records)
+                    yield RecordChunk(records)
                 run.complete = True
                 run.non_protocol = parser.non_protocol
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # The only failures that prove no byte of the request left this machine.
             run.sent = False
             run.retryable = True
             run.failure = f"cannot reach {self.host}: {_describe(exc)}"
@@ -298,10 +317,19 @@ class ReceiverClient:
         return ReceiverAnswer(kind, outcome, summary, entries=results, **common)
 
 
+async def _flatten(stream: AsyncIterator[ClientEvent]) -> AsyncIterator[ClientEvent]:
+    async for event in stream:
+        if type(event) is RecordChunk:
+            for record in event:
+                yield record
+        else:
+            yield event
+
+
 @dataclass
 class _Attempt:
     records: list[Record] = field(default_factory=list)
-    sent: bool = False
+    sent: bool = True  # "may have been sent": only a failure to connect proves otherwise
     complete: bool = False
     non_protocol: bool = False
     retryable: bool = False

@@ -28,3 +28,40 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> IsolatedDi
     for name in ("CCNOW_URL", "CCNOW_CLIENT_ID", "CCNOW_STORE_ID", "CCNOW_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
     return IsolatedDirs(config_home, data_home)
+
+
+SANDBOX_PASSWORD = "sandbox-Pw-4711"
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets():
+    """Secrets a test registers for redaction must not mask text in later tests."""
+    import importlib
+
+    # The module, not the function of the same name that the package re-exports.
+    redact_module = importlib.import_module("ccnow_tui.protocol.redact")
+
+    with redact_module._lock:
+        before = set(redact_module._known)
+    yield
+    with redact_module._lock:
+        redact_module._known.clear()
+        redact_module._known.update(before)
+
+
+@pytest.fixture
+def sandbox():
+    """A real sandbox receiver on an ephemeral loopback port, with a captured log."""
+    import io
+
+    from ccnow_tui.sandbox.server import SandboxConfig, SandboxServer
+
+    log = io.StringIO()
+    # Not "demo": every Secret is registered for masking process-wide, and masking the
+    # word "demo" would garble messages such as "try ccnow-tui --demo".
+    server = SandboxServer(SandboxConfig(port=0, seed=7, orders=12, password=SANDBOX_PASSWORD, log=log)).start()
+    server.log_text = log  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -7,7 +7,9 @@ raises on any input: what it cannot read is kept raw as :class:`Unparsed`.
 
 from __future__ import annotations
 
+import gc
 import re
+from itertools import repeat
 from typing import NamedTuple, Union
 
 from .orderid import OrderId
@@ -59,6 +61,14 @@ _STATUS = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)
 # takes the general path in parse_line(). Same records either way.
 # "ORDER error_message" (no text) is an OrderError, never a status: leave it to parse_line().
 _FAST_LINE = re.compile(r"((\d{3}-\d{2}-\d{4}) (?!error_message)([a-z][a-z0-9_]*))\r?", re.ASCII).fullmatch
+# A chunk made only of canonical "ORDER status" lines (the usual 100k-line pending list)
+# is checked by one regex pass and turned into records by C-level map/zip, about three
+# times faster than line-by-line matching. Any other chunk takes the per-line path; the
+# records are the same either way (a property test feeds both).
+_CLEAN_CHUNK = re.compile(
+    r"(?:\d{3}-\d{2}-\d{4} (?!error_message)[a-z][a-z0-9_]*\n)*\d{3}-\d{2}-\d{4} (?!error_message)[a-z][a-z0-9_]*",
+    re.ASCII,
+).fullmatch
 _new = tuple.__new__
 _new_id = str.__new__
 
@@ -181,6 +191,26 @@ class AnswerParser:
                 line = line.strip()
                 if line:
                     append(_new(Unparsed, (line, HTML_REASON)))
+            self.lines += len(out)
+            return out
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+        if _CLEAN_CHUNK(text) is not None:
+            lines = text.split("\n")
+            # NamedTuples stay GC-tracked, so building tens of thousands of them triggers
+            # repeated collections that cost more than the parsing; pause the collector
+            # for the duration of this C-level loop (it allocates no reference cycles).
+            paused = gc.isenabled()
+            if paused:
+                gc.disable()
+            try:
+                # The regex proved every line is "ID STATUS" with one space, so a
+                # whitespace split alternates ids and statuses.
+                words = text.split()
+                out = list(map(_new, repeat(OrderLine), zip(map(OrderId, words[0::2]), words[1::2], lines)))
+            finally:
+                if paused:
+                    gc.enable()
             self.lines += len(out)
             return out
         fast = _FAST_LINE

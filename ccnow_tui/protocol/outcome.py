@@ -7,7 +7,7 @@ an action counts as applied; anything missing, odd or cut off is *unknown*, neve
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Iterable, Sequence
@@ -163,10 +163,11 @@ def resolve_batch(
 
 def resolve_pending(records: Sequence[Record], *, non_protocol: bool = False) -> tuple[Outcome, str]:
     """Whether a pending-list answer can be trusted as the list."""
-    orders = sum(1 for r in records if isinstance(r, OrderLine))
-    errors = [r for r in records if isinstance(r, ErrorMessage)]
-    messages = [r for r in records if isinstance(r, Message)]
-    unparsed = [r for r in records if isinstance(r, Unparsed)]
+    kinds = Counter(map(type, records))  # one C-level pass: lists run to 100k lines
+    orders = kinds[OrderLine]
+    errors = [r for r in records if type(r) is ErrorMessage] if kinds[ErrorMessage] else []
+    messages = [r for r in records if type(r) is Message] if kinds[Message] else []
+    unparsed = kinds[Unparsed]
     if non_protocol:
         return Outcome.REFUSED, "the receiver answered an HTML page, not the protocol (shown raw)"
     if errors and not orders:
@@ -177,5 +178,5 @@ def resolve_pending(records: Sequence[Record], *, non_protocol: bool = False) ->
         return Outcome.REFUSED, "the receiver answered something that is not the protocol (shown raw)"
     notes = [f"{orders} pending order(s)" if orders or not messages else messages[0].text]
     if unparsed:
-        notes.append(f"{len(unparsed)} line(s) not understood (shown raw)")
+        notes.append(f"{unparsed} line(s) not understood (shown raw)")
     return Outcome.OK, "; ".join(notes)

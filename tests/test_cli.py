@@ -1,0 +1,222 @@
+"""The scripting CLI end to end against the real sandbox over loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from ccnow_tui.cli import main
+from ccnow_tui.sandbox.faults import parse_fault
+
+
+@pytest.fixture
+def env(isolated_dirs, sandbox, monkeypatch):
+    monkeypatch.setenv("CCNOW_URL", sandbox.url)
+    monkeypatch.setenv("CCNOW_CLIENT_ID", "demo")
+    monkeypatch.setenv("CCNOW_PASSWORD", sandbox.config.password)
+    return sandbox
+
+
+def write_csv(tmp_path, text, name="batch.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_pending_prints_one_canonical_line_per_order(env, capsys):
+    assert main(["pending"]) == 0
+    out = capsys.readouterr()
+    assert out.out.splitlines() == [f"{o} pending" for o in env.book.pending()]
+    assert "pending order" in out.err
+
+
+def test_pending_json_lines(env, capsys):
+    assert main(["pending", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows == [{"order_id": str(o), "status": "pending"} for o in env.book.pending()]
+
+
+def test_query_accepts_both_spellings(env, capsys):
+    a, b = env.book.pending()[:2]
+    assert main(["query", a.digits, str(b)]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{a} pending", f"{b} pending"]
+
+
+def test_query_bad_order_number_is_usage_error_and_sends_nothing(env, capsys):
+    before = env.requests_seen
+    assert main(["query", "396-10-114", "abc"]) == 2
+    err = capsys.readouterr().err
+    assert "'396-10-114' is not a CCNow order number" in err and "'abc'" in err
+    assert env.requests_seen == before
+
+
+def test_query_unknown_order_exits_1(env, capsys):
+    assert main(["query", "999999999", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out) == {"order_id": "999-99-9999", "error": "order_not_found"}
+
+
+def test_submit_applies_batch(env, capsys, tmp_path):
+    a, b = env.book.pending()[:2]
+    path = write_csv(tmp_path, (
+        "order_id,action,notes,amount,trackname,tracknumber\n"
+        f"{a},ship,,,,\n"
+        f"{a.digits},adjust,Dented box,5,,\n"
+        f"{a},track,,,UPS,1Z999\n"
+        f"{b},cancel,\"Asked to\ncancel\",,,\n"
+    ))
+    assert main(["submit", path, "--yes"]) == 0
+    out = capsys.readouterr()
+    assert out.out.splitlines() == [f"{a} mark_shipped", f"{b} mark_canceled"]
+    plan = out.err
+    assert "About to send 4 entries for 2 order(s)" in plan
+    assert plan.index("adjust") < plan.index("track") < plan.index(f"ship {a}")
+    assert env.book.status(a) == "mark_shipped" and env.book.status(b) == "mark_canceled"
+
+
+def test_submit_from_stdin(env, capsys, monkeypatch):
+    import io
+
+    a = env.book.pending()[0]
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"order_id,action\n{a},ship\n"))
+    assert main(["submit", "-", "--yes", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"order_id": str(a), "status": "mark_shipped"}
+
+
+def test_submit_reports_every_bad_row_and_sends_nothing(env, capsys, tmp_path):
+    before = env.requests_seen
+    path = write_csv(tmp_path, (
+        "order_id,action,notes,amount\n"
+        "396-10-1142,ship,,\n"
+        "12345,ship,,\n"
+        "396-10-1142,adjust,,$5\n"
+        "396-10-1142,fly,,\n"
+    ))
+    assert main(["submit", path, "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: line 3: order_id: '12345' is not a CCNow order number" in err
+    assert f"{path}: line 4: amount" in err and "'$5'" in err
+    assert f"{path}: line 5: action: 'fly' is not an action" in err
+    assert env.requests_seen == before
+
+
+def test_submit_refuses_ship_with_cancel(env, capsys, tmp_path):
+    a = env.book.pending()[0]
+    path = write_csv(tmp_path, f"order_id,action\n{a},ship\n{a},cancel\n")
+    assert main(["submit", path, "--yes"]) == 2
+    assert "ship and cancel on one order" in capsys.readouterr().err
+
+
+def test_submit_bad_header(env, capsys, tmp_path):
+    path = write_csv(tmp_path, "order,what\n396-10-1142,ship\n")
+    assert main(["submit", path, "--yes"]) == 2
+    assert "line 1: header" in capsys.readouterr().err
+
+
+def test_submit_without_terminal_or_yes_refuses(env, capsys, tmp_path):
+    before = env.requests_seen
+    path = write_csv(tmp_path, f"order_id,action\n{env.book.pending()[0]},ship\n")
+    assert main(["submit", path]) == 2
+    assert "refusing to send without --yes" in capsys.readouterr().err
+    assert env.requests_seen == before
+
+
+def test_submit_refused_entry_exits_1(env, capsys, tmp_path):
+    a = env.book.pending()[0]
+    assert main(["submit", write_csv(tmp_path, f"order_id,action\n{a},ship\n"), "--yes"]) == 0
+    capsys.readouterr()
+    assert main(["submit", write_csv(tmp_path, f"order_id,action\n{a},ship\n", "again.csv"), "--yes"]) == 1
+    assert capsys.readouterr().out.strip() == f"{a} error_message order_not_pending"
+
+
+@pytest.mark.parametrize("fault,code", [("maintenance", 3), ("http500", 3), ("html", 3), ("truncate", 4), ("drop-after-apply", 4)])
+def test_submit_fault_exit_codes(env, capsys, tmp_path, fault, code):
+    a = env.book.pending()[0]
+    env.set_faults([parse_fault(fault)])
+    before = env.requests_seen
+    assert main(["submit", write_csv(tmp_path, f"order_id,action\n{a},ship\n"), "--yes"]) == code
+    err = capsys.readouterr().err
+    assert env.requests_seen - before == 1
+    assert "Traceback" not in err
+    if code == 4:
+        assert "OUTCOME UNKNOWN" in err and "ccnow-tui query" in err
+
+
+def test_wrong_password_exits_3(env, capsys, monkeypatch):
+    monkeypatch.setenv("CCNOW_PASSWORD", "hunter2-wrong")
+    assert main(["pending"]) == 3
+    out = capsys.readouterr()
+    assert "invalid login" in out.err
+    assert "hunter2-wrong" not in out.err + out.out
+
+
+def test_plain_http_to_remote_host_refused(env, capsys, monkeypatch):
+    monkeypatch.setenv("CCNOW_URL", "http://orders.example.com/cgi-local/oapi_receive.cgi")
+    assert main(["pending"]) == 2
+    assert "plain http" in capsys.readouterr().err
+
+
+def test_no_configuration_explains_setup(isolated_dirs, capsys):
+    assert main(["pending"]) == 2
+    err = capsys.readouterr().err
+    assert "--demo" in err and "config.toml" in err
+
+
+def test_bad_config_file_names_file_and_line(isolated_dirs, capsys):
+    path = isolated_dirs.config_home / "ccnow-tui" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text('default_profile = "x"\n[profiles.x\nclient_id = 1\n')
+    assert main(["pending"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "line 2" in err
+
+
+def test_init_creates_private_config(isolated_dirs, capsys):
+    assert main(["init"]) == 0
+    path = isolated_dirs.config_home / "ccnow-tui" / "config.toml"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert main(["init"]) == 2  # never overwrites
+
+
+def _run(args, **kw):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
+    env.update(kw.pop("env", {}))
+    return subprocess.run([sys.executable, "-m", "ccnow_tui", *args], capture_output=True, text=True, env=env, timeout=60, **kw)
+
+
+def test_module_entry_point_and_scripting_path_import_no_textual(env, tmp_path):
+    code = (
+        "import sys\nfrom ccnow_tui.cli import main\n"
+        "rc = main(['pending', '--json'])\n"
+        "assert 'textual' not in sys.modules, 'scripting imported textual'\n"
+        "sys.exit(rc)\n"
+    )
+    envv = dict(os.environ, CCNOW_URL=env.url, CCNOW_CLIENT_ID="demo", CCNOW_PASSWORD=env.config.password)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=envv, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == len(env.book.pending())
+    version = _run(["--version"])
+    assert version.returncode == 0 and version.stdout.startswith("ccnow-tui ")
+
+
+def test_sandbox_command_serves_and_stops_cleanly(isolated_dirs):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ccnow_tui", "sandbox", "--port", "0", "--orders", "3", "--seed", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert "http://127.0.0.1:" in line
+        url = line.split()[line.split().index("on") + 1]
+        result = _run(["pending"], env={"CCNOW_URL": url, "CCNOW_CLIENT_ID": "demo", "CCNOW_PASSWORD": "demo"})
+        assert result.returncode == 0 and len(result.stdout.splitlines()) == 3
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    assert "Traceback" not in err

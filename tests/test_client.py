@@ -1,0 +1,196 @@
+"""The client against the real sandbox over loopback: every request shape and fault."""
+
+from __future__ import annotations
+
+import pytest
+
+from ccnow_tui.client import (
+    USER_AGENT, ClientConfigError, ReceiverAnswer, ReceiverClient, RequestKind, Retrying, check_url,
+)
+from ccnow_tui.protocol import Batch, Credentials, OrderLine, Secret, StagedAction
+from ccnow_tui.protocol.answer import ErrorMessage, OrderError, Unparsed
+from ccnow_tui.protocol.outcome import EntryOutcome, Outcome
+from ccnow_tui.sandbox.faults import parse_fault
+from ccnow_tui.storage.journal import Journal
+
+PASSWORD = "s3cret-Pa55/word&x"
+
+
+def client_for(server, *, password=None, timeout=5.0, journal=None, retries=2):
+    return ReceiverClient(
+        server.url, Credentials("demo", Secret(password or server.config.password)), timeout=timeout, profile="test",
+        journal=journal, retries=retries, backoff=0.01,
+    )
+
+
+async def collect(events):
+    out = []
+    async for ev in events:
+        out.append(ev)
+    assert isinstance(out[-1], ReceiverAnswer), "every request ends with one ReceiverAnswer"
+    assert sum(isinstance(e, ReceiverAnswer) for e in out) == 1
+    return out[:-1], out[-1]
+
+
+def ship(oid):
+    return StagedAction.make(oid, "ship")
+
+
+async def test_pending_list_streams_order_lines(sandbox):
+    async with client_for(sandbox) as c:
+        records, answer = await collect(c.pending())
+    ids = [r.order_id for r in records if isinstance(r, OrderLine)]
+    assert ids == sandbox.book.pending()
+    assert answer.outcome is Outcome.OK and answer.request is RequestKind.PENDING
+    assert all(r.status == "pending" for r in records)
+
+
+async def test_query_several_orders(sandbox):
+    first, second = sandbox.book.pending()[:2]
+    async with client_for(sandbox) as c:
+        _, answer = await collect(c.query([first, second.digits]))
+    assert answer.outcome is Outcome.OK
+    assert answer.statuses() == {first: "pending", second: "pending"}
+
+
+async def test_query_unknown_order_is_refused_with_receivers_words(sandbox):
+    async with client_for(sandbox) as c:
+        _, answer = await collect(c.query(["999-99-9999"]))
+    assert answer.outcome is Outcome.SOME_REFUSED
+    assert answer.entries[0].message == "order_not_found"
+
+
+async def test_batch_applies_and_is_journaled(sandbox, tmp_path):
+    journal = Journal(tmp_path / "journal.jsonl")
+    a, b = sandbox.book.pending()[:2]
+    batch = Batch([
+        ship(a),
+        StagedAction.make(a, "adjust", amount="5", notes="dented"),
+        StagedAction.make(a, "track", trackname="UPS", tracknumber="1Z99"),
+        StagedAction.make(b, "cancel", notes="asked to"),
+    ])
+    async with client_for(sandbox, journal=journal) as c:
+        records, answer = await collect(c.submit(batch))
+    assert answer.outcome is Outcome.OK, answer.message
+    assert [r.raw for r in records] == [f"{a} mark_shipped", f"{b} mark_canceled"]
+    assert [e.entry.kind.value for e in answer.entries] == ["adjust", "track", "ship", "cancel"]
+    assert sandbox.book.status(a) == "mark_shipped" and sandbox.book.status(b) == "mark_canceled"
+    events = journal.read().events
+    assert [e["event"] for e in events] == ["submit", "outcome"]
+    assert events[1]["outcome"] == "ok" and events[0]["batch_id"] == answer.batch_id
+
+
+async def test_refused_entries_keep_the_receivers_words(sandbox):
+    a = sandbox.book.pending()[0]
+    async with client_for(sandbox) as c:
+        await collect(c.submit(Batch([ship(a)])))
+        records, answer = await collect(c.submit(Batch([ship(a)])))
+    assert isinstance(records[0], OrderError)
+    assert answer.outcome is Outcome.SOME_REFUSED
+    assert answer.entries[0].outcome is EntryOutcome.REFUSED
+    assert answer.entries[0].message == "order_not_pending"
+
+
+async def test_bad_login_refuses_whole_request(sandbox):
+    async with client_for(sandbox, password="wrong") as c:
+        records, answer = await collect(c.pending())
+    assert isinstance(records[0], ErrorMessage) and records[0].text == "invalid login"
+    assert answer.outcome is Outcome.REFUSED
+
+
+async def test_maintenance_fault_refuses_and_applies_nothing(sandbox):
+    a = sandbox.book.pending()[0]
+    sandbox.set_faults([parse_fault("maintenance")])
+    async with client_for(sandbox) as c:
+        _, answer = await collect(c.submit(Batch([ship(a)])))
+    assert answer.outcome is Outcome.REFUSED
+    assert answer.message == "system down for maintenance"
+    assert sandbox.book.status(a) == "pending"
+
+
+@pytest.mark.parametrize("fault", ["http500", "html"])
+async def test_error_pages_refuse_and_apply_nothing(sandbox, fault):
+    a = sandbox.book.pending()[0]
+    sandbox.set_faults([parse_fault(fault)])
+    async with client_for(sandbox) as c:
+        records, answer = await collect(c.submit(Batch([ship(a)])))
+    assert answer.outcome is Outcome.REFUSED
+    assert all(e.outcome is EntryOutcome.REFUSED for e in answer.entries)
+    assert sandbox.book.status(a) == "pending"
+    if fault == "html":
+        assert records and all(isinstance(r, Unparsed) for r in records)
+    else:
+        assert answer.http_status == 500
+
+
+@pytest.mark.parametrize("fault", ["drop-after-apply", "truncate", "slow=3"])
+async def test_lost_answer_is_unknown_and_never_resent(sandbox, fault, tmp_path):
+    journal = Journal(tmp_path / "journal.jsonl")
+    pending = sandbox.book.pending()
+    batch = Batch([ship(o) for o in pending[:6]])
+    sandbox.set_faults([parse_fault(fault)])
+    before = sandbox.requests_seen
+    async with client_for(sandbox, timeout=0.5, journal=journal) as c:
+        _, answer = await collect(c.submit(batch))
+    assert answer.outcome is Outcome.UNKNOWN, answer.message
+    assert "query" in answer.message
+    assert sandbox.requests_seen - before == 1, "a batch that changes orders is never re-sent"
+    # It was in fact applied: exactly the case where re-sending would double-ship.
+    assert all(sandbox.book.status(o) == "mark_shipped" for o in pending[:6])
+    assert any(e.outcome is EntryOutcome.UNKNOWN for e in answer.entries)
+    assert journal.read().events[-1]["outcome"] == "unknown"
+
+
+@pytest.mark.parametrize("fault", ["http500:1", "drop-after-apply:2", "truncate:1"])
+async def test_reads_retry_with_backoff_and_recover(sandbox, fault):
+    sandbox.set_faults([parse_fault(fault)])
+    before = sandbox.requests_seen
+    async with client_for(sandbox) as c:
+        events, answer = await collect(c.pending())
+    retries = [e for e in events if isinstance(e, Retrying)]
+    assert retries and answer.outcome is Outcome.OK
+    assert answer.attempts == len(retries) + 1 == sandbox.requests_seen - before
+    assert len([r for r in answer.records if isinstance(r, OrderLine)]) == len(sandbox.book.pending())
+
+
+async def test_reads_give_up_after_bounded_retries(sandbox):
+    sandbox.set_faults([parse_fault("http500")])
+    before = sandbox.requests_seen
+    async with client_for(sandbox, retries=2) as c:
+        _, answer = await collect(c.pending())
+    assert answer.outcome is Outcome.REFUSED and answer.http_status == 500
+    assert sandbox.requests_seen - before == 3
+
+
+async def test_unreachable_receiver_sends_nothing(sandbox):
+    url = sandbox.url
+    sandbox.stop()
+    c = ReceiverClient(url, Credentials("demo", Secret("demo")), retries=0, backoff=0.01)
+    async with c:
+        _, answer = await collect(c.submit(Batch([ship("396-10-1142")])))
+    assert answer.outcome is Outcome.UNREACHABLE
+    assert "nothing applied" in answer.message
+
+
+async def test_user_agent_and_no_password_in_server_log(sandbox):
+    async with client_for(sandbox, password=PASSWORD) as c:
+        await collect(c.pending())
+    log = sandbox.log_text.getvalue()
+    assert PASSWORD not in log and "s3cret" not in log
+    assert USER_AGENT.startswith("ccnow-tui/")
+
+
+def test_plain_http_refused_except_loopback():
+    assert check_url("http://127.0.0.1:8642/x")
+    assert check_url("http://localhost/x")
+    assert check_url("http://[::1]:8/x")
+    assert check_url("https://www.ccnow.com/cgi-local/oapi_receive.cgi")
+    with pytest.raises(ClientConfigError, match="plain http to example.com"):
+        check_url("http://example.com/cgi-local/oapi_receive.cgi")
+    with pytest.raises(ClientConfigError):
+        check_url("ftp://127.0.0.1/x")
+
+
+def test_client_needs_a_password():
+    with pytest.raises(ClientConfigError, match="no API password"):
+        ReceiverClient("https://example.com/x", Credentials("demo", Secret("")))

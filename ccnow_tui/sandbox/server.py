@@ -84,6 +84,7 @@ class SandboxServer:
         family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
         httpd = _HTTPServer((self.config.host, self.config.port), _Handler, family, self)
         self._httpd = httpd
+        self._stopping.clear()
         self._thread = threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="ccnow-sandbox", daemon=True
         )
@@ -95,9 +96,10 @@ class SandboxServer:
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
-        self._stopping.set()
         httpd.shutdown()
+        # Cut connections before waking slowed answers, so none of them gets out.
         httpd.close_connections()
+        self._stopping.set()
         httpd.server_close()
         if self._thread is not None:
             self._thread.join()
@@ -183,6 +185,9 @@ class _HTTPServer(ThreadingHTTPServer):
     """Keeps the open connections, so that stop() can cut keep-alive clients loose."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 drops the 6th simultaneous connect, and the
+    # client's TCP stack only retries a second later.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], handler: type, family: int, sandbox: SandboxServer) -> None:
         self.address_family = family
@@ -257,6 +262,8 @@ class _Handler(BaseHTTPRequestHandler):
             sent = self._send_lines(_cut_mid_line(lines), complete=False)
             return self.sandbox.log(f"{what} -> 200 cut after {sent} bytes (fault truncate)", request.password)
         self._send_lines(lines, complete=True)
+        if self._lost:
+            return self.sandbox.log(f"{what} -> answer not delivered (connection closed)", request.password)
         n = len(lines)
         slow = f" (fault slow={plan.delay:g})" if plan.delay else ""
         self.sandbox.log(f"{what} -> 200 {n} line{'s' if n != 1 else ''}{slow}", request.password)
@@ -349,12 +356,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(b"0\r\n\r\n")
         return sent
 
+    _lost = False  # set once a write fails: the client went away or stop() cut it off
+
+    def flush_headers(self) -> None:
+        try:
+            super().flush_headers()
+        except OSError:
+            self._lost = self.close_connection = True
+
     def _write(self, data: bytes) -> bool:
+        if self._lost:
+            return False
         try:
             self.wfile.write(data)
             return True
-        except OSError:  # the client went away (or stop() cut the connection)
-            self.close_connection = True
+        except OSError:
+            self._lost = self.close_connection = True
             return False
 
     def log_message(self, format: str, *args: object) -> None:

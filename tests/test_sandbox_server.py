@@ -1,0 +1,570 @@
+"""The sandbox receiver over real HTTP on loopback: request shapes, login, faults,
+concurrency, logging, streaming and the ``sandbox`` command."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote_plus, urlencode
+
+import httpx
+import pytest
+
+from ccnow_tui.protocol import AnswerParser, OrderLine, Unparsed, parse_answer
+from ccnow_tui.protocol.answer import HTML_REASON
+from ccnow_tui.sandbox import Fault, FaultKind, SandboxConfig, SandboxServer, add_sandbox_arguments, parse_fault, run_sandbox
+from ccnow_tui.sandbox.server import CHUNK_BYTES, RECEIVER_PATH
+
+PASSWORD = "pw-Zq8#x&y+1"  # characters that change when form-encoded
+CREDS = {"x_clientid": "acme", "x_password": PASSWORD}
+REPO = Path(__file__).resolve().parents[1]
+# One pooled client for the module: requests reuse kept-alive connections, as a real client's do.
+CLIENT = httpx.Client(timeout=30)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 5000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def start():
+    """Start sandbox servers on ephemeral ports; all are stopped after the test."""
+    servers: list[SandboxServer] = []
+
+    def _start(**overrides) -> SandboxServer:
+        options = dict(port=0, seed=11, orders=12, client_id="acme", password=PASSWORD, log=io.StringIO())
+        options.update(overrides)
+        server = SandboxServer(SandboxConfig(**options)).start()
+        servers.append(server)
+        return server
+
+    yield _start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def receiver(start) -> SandboxServer:
+    return start()
+
+
+def entries(*items: tuple) -> dict[str, str]:
+    """``(order, action, {extra})`` items as x_*_N fields numbered from 1."""
+    fields: dict[str, str] = {}
+    for n, (order, action, *extra) in enumerate(items, start=1):
+        fields[f"x_orderid_{n}"] = str(order)
+        fields[f"x_action_{n}"] = action
+        for name, value in (extra[0] if extra else {}).items():
+            fields[f"x_{name}_{n}"] = value
+    return fields
+
+
+def post(server: SandboxServer, *items: tuple, creds: dict[str, str] = CREDS, **kw) -> httpx.Response:
+    return CLIENT.post(server.url, data={**creds, **entries(*items)}, **kw)
+
+
+def lines(response: httpx.Response) -> list[str]:
+    assert response.status_code == 200
+    return response.text.splitlines()
+
+
+def log_lines(server: SandboxServer) -> list[str]:
+    return server.config.log.getvalue().splitlines()
+
+
+def wait_for(condition, what: str, timeout: float = 10.0) -> None:
+    """Poll a condition another thread will make true (never a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+# -- request shapes ------------------------------------------------------------------------
+
+
+def test_url_and_the_pending_list(receiver):
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/cgi-local/oapi_receive\.cgi", receiver.url)
+    response = post(receiver)
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text == "".join(f"{oid} pending\n" for oid in receiver.book.pending())
+    assert len(lines(response)) == 12
+
+
+def test_no_pending_orders(start):
+    assert post(start(orders=0)).text == "message no_pending_orders\n"
+
+
+def test_query_one_and_several(receiver):
+    a, b = receiver.book.pending()[:2]
+    held = receiver.book.with_status("getman_hold")[0]
+    assert lines(post(receiver, (a.digits, "query"))) == [f"{a} pending"]
+    assert lines(post(receiver, (a, "query"), (held, "query"), (b, "query"))) == [f"{a} pending", f"{held} getman_hold", f"{b} pending"]
+
+
+def test_vendor_examples(receiver):
+    a, b, c = receiver.book.pending()[:3]
+    assert lines(post(receiver, (a, "cancel", {"notes": "Test order"}), (b, "ship"))) == [f"{a} mark_canceled", f"{b} mark_shipped"]
+    answer = post(
+        receiver,
+        (c, "adjust", {"amount": "5.00", "notes": "Sorry"}),
+        (c, "track", {"trackname": "FedEx", "tracknumber": "7946", "notes": "Package should arrive in a week. Thankyou for your order."}),
+        (c.digits, "ship"),
+    )
+    assert lines(answer) == [f"{c} mark_shipped"]
+    assert receiver.book.record(c).applied == ("adjust", "track", "ship")
+
+
+def test_mixed_batch_with_refusals_applies_the_rest(receiver):
+    a, b, c = receiver.book.pending()[:3]
+    done = receiver.book.with_status("completed")[0]
+    answer = lines(post(
+        receiver,
+        (a, "query"), (b, "adjust", {"amount": "2.50"}), (done, "ship"), ("000000001", "ship"),
+        (c, "track", {"trackname": "DHL", "tracknumber": "1"}), (b, "ship"),
+    ))
+    assert answer == [  # the sandbox numbers its orders from 100-00-0000 up: 000-00-0001 is unknown
+        f"{a} pending", f"{b} mark_shipped", f"{done} error_message order_not_pending",
+        "000-00-0001 error_message order_not_found", f"{c} pending",
+    ]
+
+
+@pytest.mark.parametrize("item, field", [
+    (("{a}", "refund"), "action"),
+    (("{a}", "adjust"), "amount"),
+    (("{a}", "adjust", {"amount": "$5"}), "amount"),
+    (("{a}", "adjust", {"amount": "5.5.5"}), "amount"),
+    (("{a}", "track", {"tracknumber": "1"}), "trackname"),
+    (("{a}", "track", {"trackname": "UPS"}), "tracknumber"),
+    (("39610114", "ship"), "order_id"),
+])
+def test_malformed_entries_fail_their_order_only(receiver, item, field):
+    a, b = receiver.book.pending()[:2]
+    item = (item[0].format(a=a),) + item[1:]
+    answer = lines(post(receiver, item, (b, "ship")))
+    assert re.match(rf"\S+ error_message invalid {field}: ", answer[0]), answer[0]
+    assert answer[1] == f"{b} mark_shipped"
+    assert receiver.book.status(a) == "pending"
+
+
+@pytest.mark.parametrize("fields, named", [
+    ({"x_orderid_1": "{a}", "x_action_1": "ship", "x_orderid_3": "{b}", "x_action_3": "ship"}, "x_orderid_2"),
+    ({"x_orderid_1": "{a}", "x_action_1": "ship", "x_action_2": "ship"}, "x_action_2"),
+])
+def test_broken_numbering_fails_the_whole_request(receiver, fields, named):
+    a, b = receiver.book.pending()[:2]
+    data = {**CREDS, **{k: v.format(a=a, b=b) for k, v in fields.items()}}
+    answer = lines(CLIENT.post(receiver.url, data=data))
+    assert len(answer) == 1 and answer[0].startswith("error_message invalid request: ") and named in answer[0]
+    assert receiver.book.status(a) == receiver.book.status(b) == "pending"
+
+
+# -- login ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("creds", [
+    {"x_clientid": "acme", "x_password": "wrong"},
+    {"x_clientid": "acme", "x_password": PASSWORD + " "},
+    {"x_clientid": "other", "x_password": PASSWORD},
+    {"x_clientid": "acme"},
+    {"x_password": PASSWORD},
+    {"x_clientid": "acme", "x_password": PASSWORD, "x_storeid": "acme"},  # no linked store configured
+], ids=["password", "password-blank", "client", "no-password", "no-client", "unlinked-store"])
+def test_bad_login_applies_nothing(receiver, creds):
+    oid = receiver.book.pending()[0]
+    assert lines(post(receiver, (oid, "ship"), creds=creds)) == ["error_message invalid login"]
+    assert lines(post(receiver, creds=creds)) == ["error_message invalid login"]
+    assert receiver.book.status(oid) == "pending"
+
+
+def test_a_linked_store_id_may_be_given_or_omitted(start):
+    server = start(store_id="acme-store")
+    a, b, c = server.book.pending()[:3]
+    assert lines(post(server, (a, "ship"), creds={**CREDS, "x_storeid": "acme-store"})) == [f"{a} mark_shipped"]
+    assert lines(post(server, (b, "ship"))) == [f"{b} mark_shipped"]
+    assert lines(post(server, (c, "ship"), creds={**CREDS, "x_storeid": "other-store"})) == ["error_message invalid login"]
+    assert server.book.status(c) == "pending"
+
+
+# -- other paths and methods -----------------------------------------------------------------
+
+
+def test_other_paths_are_not_found_and_get_is_not_allowed(receiver):
+    base = receiver.url.removesuffix(RECEIVER_PATH)
+    assert httpx.post(base + "/cgi-bin/other.cgi", data=CREDS).status_code == 404
+    assert httpx.get(base + "/").status_code == 404
+    response = httpx.get(receiver.url)
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+    assert "POST" in response.text and response.text.count("\n") == 1
+    assert receiver.requests_seen == 0  # only POSTs to the receiver count
+
+
+# -- faults ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["maintenance", "http500", "html"])
+def test_refusing_faults_apply_nothing(start, kind):
+    server = start(faults=[parse_fault(kind)])
+    oid = server.book.pending()[0]
+    for response in (post(server, (oid, "ship")), post(server)):  # batches and the pending list alike
+        if kind == "maintenance":
+            assert response.status_code == 200 and response.text == "error_message system down for maintenance\n"
+        elif kind == "http500":
+            assert response.status_code == 500 and response.text.strip()
+        else:
+            assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+            records = parse_answer(response.content)
+            assert records and all(isinstance(r, Unparsed) and r.reason == HTML_REASON for r in records)
+    assert server.book.status(oid) == "pending" and server.book.record(oid).applied == ()
+    assert server.requests_seen == 2
+
+
+def test_drop_after_apply_applies_then_sends_nothing(start):
+    server = start(faults=[parse_fault("drop-after-apply")])
+    a, b = server.book.pending()[:2]
+    with pytest.raises(httpx.RemoteProtocolError):
+        post(server, (a, "ship"), (b, "cancel"))
+    assert (server.book.status(a), server.book.status(b)) == ("mark_shipped", "mark_canceled")
+
+
+def read_cut_answer(server: SandboxServer, *items: tuple) -> bytes:
+    """The body a client gets before the connection breaks (the break must happen)."""
+    received = b""
+    with pytest.raises(httpx.RemoteProtocolError, match="incomplete|closed"):
+        with CLIENT.stream("POST", server.url, data={**CREDS, **entries(*items)}) as response:
+            assert response.status_code == 200 and response.headers["transfer-encoding"] == "chunked"
+            for piece in response.iter_bytes():
+                received += piece
+    return received
+
+
+def test_truncate_applies_then_cuts_the_answer_mid_line(start):
+    server = start(faults=[parse_fault("truncate")])
+    shipped = server.book.pending()[:3]
+    body = read_cut_answer(server, *[(oid, "ship") for oid in shipped])
+    assert body and not body.endswith(b"\n")
+    parser = AnswerParser()
+    complete = parser.feed(body)
+    assert parser.pending_bytes > 0  # an incomplete last line is left over
+    assert all(isinstance(r, OrderLine) and r.status == "mark_shipped" for r in complete)
+    assert [server.book.status(oid) for oid in shipped] == ["mark_shipped"] * 3
+
+
+def test_truncate_cuts_a_long_pending_list_too(start):
+    server = start(orders=20_000, faults=[parse_fault("truncate")])
+    body = read_cut_answer(server)
+    assert 0 < body.count(b"\n") < 20_000 and not body.endswith(b"\n")
+
+
+def test_slow_applies_then_answers_late(start):
+    server = start(faults=[parse_fault("slow=0.05")])
+    oid = server.book.pending()[0]
+    assert lines(post(server, (oid, "ship"))) == [f"{oid} mark_shipped"]
+    assert log_lines(server)[-1].endswith("-> 200 1 line (fault slow=0.05)")
+
+
+def test_a_client_that_gives_up_on_a_slow_answer_finds_the_batch_applied(start):
+    server = start(faults=[parse_fault("slow=60")])
+    oid = server.book.pending()[0]
+    with pytest.raises(httpx.ReadTimeout):
+        post(server, (oid, "ship"), timeout=httpx.Timeout(10.0, read=1.0))
+    assert server.book.status(oid) == "mark_shipped"
+
+
+def test_stop_interrupts_a_slow_answer_and_cuts_its_connection(start):
+    server = start(faults=[parse_fault("slow=600")])
+    oid = server.book.pending()[0]
+    outcome: list[object] = []
+
+    def client() -> None:
+        try:
+            outcome.append(post(server, (oid, "ship"), timeout=60))
+        except httpx.HTTPError as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    wait_for(lambda: server.book.status(oid) == "mark_shipped", "the batch to be applied")
+    server.stop()  # returns at once: the slow wait is an Event, not a sleep
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], httpx.TransportError)
+    # The woken handler finished (it logs last), long before the 600 s delay, and knows
+    # its answer never got out.
+    wait_for(lambda: any(l.endswith("-> answer not delivered (connection closed)") for l in log_lines(server)), "the slowed handler")
+
+
+def test_counted_faults_fire_on_that_many_requests(start):
+    server = start(faults=[parse_fault("http500:2"), parse_fault("truncate:1")])
+    oid = server.book.pending()[0]
+    assert post(server).status_code == 500
+    assert post(server).status_code == 500
+    assert [str(f) for f in server.faults] == ["truncate:1"]  # truncate did not fire behind a refusal
+    read_cut_answer(server, (oid, "query"))
+    assert server.faults == []
+    assert lines(post(server, (oid, "query"))) == [f"{oid} pending"]
+    assert server.requests_seen == 4
+
+
+def test_drop_wins_over_truncate_and_slow_combines(start):
+    server = start(faults=[parse_fault("slow=0:1"), parse_fault("truncate:1"), parse_fault("drop-after-apply:1")])
+    with pytest.raises(httpx.RemoteProtocolError):
+        post(server)
+    assert [str(f) for f in server.faults] == ["truncate:1"]
+
+
+def test_faults_can_be_replaced_at_runtime_and_the_callers_faults_are_not_used_up(receiver):
+    mine = [Fault(FaultKind.MAINTENANCE, remaining=1)]
+    receiver.set_faults(mine)
+    assert lines(post(receiver)) == ["error_message system down for maintenance"]
+    assert len(lines(post(receiver))) == 12
+    assert mine[0].remaining == 1
+    receiver.set_faults([parse_fault("http500")])
+    assert post(receiver).status_code == 500
+    receiver.set_faults([])
+    assert post(receiver).status_code == 200
+
+
+@pytest.mark.parametrize("text, kind, seconds, remaining", [
+    ("maintenance", "maintenance", 0.0, None),
+    ("slow=2.5", "slow", 2.5, None),
+    ("slow=0:3", "slow", 0.0, 3),
+    ("drop-after-apply", "drop-after-apply", 0.0, None),
+    ("HTTP500:1", "http500", 0.0, 1),
+    (" html ", "html", 0.0, None),
+    ("truncate:1", "truncate", 0.0, 1),
+])
+def test_parse_fault(text, kind, seconds, remaining):
+    fault = parse_fault(text)
+    assert (fault.kind, fault.seconds, fault.remaining) == (kind, seconds, remaining)
+    assert parse_fault(str(fault)) == fault
+
+
+@pytest.mark.parametrize("text", ["explode", "slow", "slow=", "slow=fast", "slow=-1", "slow=nan", "slow=inf", "http500=2", "truncate:0", "truncate:x", "truncate:-1", ""])
+def test_parse_fault_refuses_naming_the_bad_text(text):
+    with pytest.raises(ValueError, match=re.escape(repr(text))):
+        parse_fault(text)
+
+
+# -- concurrency ---------------------------------------------------------------------------------
+
+
+def run_together(calls) -> list[object]:
+    """Run the calls on their own threads, released at the same moment."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = calls[i]()
+        except Exception as exc:  # reported by the assertions below
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def test_concurrent_batches_on_distinct_orders_all_apply_once(receiver):
+    orders = receiver.book.pending()[:8]
+    results = run_together([lambda oid=oid: lines(post(receiver, (oid, "ship"))) for oid in orders])
+    assert results == [[f"{oid} mark_shipped"] for oid in orders]
+    assert all(receiver.book.record(oid).applied == ("ship",) for oid in orders)
+    assert receiver.requests_seen == 8
+
+
+def test_concurrent_ships_of_one_order_apply_exactly_once(receiver):
+    oid = receiver.book.pending()[0]
+    results = run_together([lambda: lines(post(receiver, (oid, "ship")))] * 4 + [lambda: lines(post(receiver))] * 2)
+    ships = sorted(r[0] for r in results[:4])
+    assert ships == [f"{oid} error_message order_not_pending"] * 3 + [f"{oid} mark_shipped"]
+    assert receiver.book.record(oid).applied == ("ship",)
+    for pending_list in results[4:]:
+        assert len(pending_list) in (11, 12)  # before or after the ship, never torn
+
+
+# -- logging --------------------------------------------------------------------------------------
+
+
+def test_one_log_line_per_request_and_never_the_password(start):
+    server = start(faults=[parse_fault("maintenance:1")])
+    a, b, c = server.book.pending()[:3]
+    post(server)  # maintenance
+    post(server)
+    post(server, (a, "ship"), (b, "query"), (c, "adjust", {"amount": "1.00"}))
+    post(server, creds={"x_clientid": "acme", "x_password": "wrong-Secret-1"})
+    post(server, creds={"x_clientid": PASSWORD, "x_password": PASSWORD})  # password typed as client id
+    httpx.post(server.url + "?x_password=" + quote_plus(PASSWORD), data=CREDS)
+    httpx.get(server.url)
+    log = server.config.log.getvalue()
+    for secret in (PASSWORD, quote_plus(PASSWORD), urlencode({"p": PASSWORD})[2:], "wrong-Secret-1"):
+        assert secret not in log
+    assert log_lines(server)[2] == f"POST {RECEIVER_PATH} client=acme entries=3 -> 200 3 lines"
+    assert log_lines(server)[0].endswith("(fault maintenance, nothing applied)")
+    assert len(log_lines(server)) == 7
+
+
+def test_the_default_demo_login_logs_its_client_id(start):
+    server = start(client_id="demo", password="demo")
+    assert lines(post(server, creds={"x_clientid": "demo", "x_password": "demo"}))
+    assert log_lines(server) == [f"POST {RECEIVER_PATH} client=demo entries=0 -> 200 12 lines"]
+
+
+# -- streaming and scale -----------------------------------------------------------------------------
+
+
+def test_a_100k_pending_list_streams_in_chunks_and_parses_to_100k_order_lines(start):
+    server = start(orders=100_000)
+    parser = AnswerParser()
+    records = []
+    with CLIENT.stream("POST", server.url, data=CREDS, timeout=60) as response:
+        assert response.headers["transfer-encoding"] == "chunked"
+        for piece in response.iter_bytes():
+            records += parser.feed(piece)
+    records += parser.close()
+    assert len(records) == 100_000 and all(isinstance(r, OrderLine) and r.status == "pending" for r in records)
+    assert [r.order_id for r in records] == server.book.pending()
+
+
+def test_chunks_are_about_64_kib_each(start):
+    server = start(orders=20_000)
+    body = urlencode(CREDS).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(
+            b"POST %s HTTP/1.1\r\nHost: sandbox\r\nConnection: close\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s"
+            % (RECEIVER_PATH.encode(), len(body), body)
+        )
+        raw = b""
+        while chunk := sock.recv(1 << 16):
+            raw += chunk
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    assert b"Transfer-Encoding: chunked" in head
+    sizes, data = [], b""
+    while True:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            break
+        sizes.append(size)
+        data, rest = data + rest[:size], rest[size + 2 :]
+    assert len(sizes) > 1 and all(s <= CHUNK_BYTES + 64 for s in sizes) and all(s >= CHUNK_BYTES for s in sizes[:-1])
+    assert data.count(b"\n") == 20_000 and data.endswith(b"\n")
+
+
+# -- time, seeds and lifecycle ------------------------------------------------------------------------
+
+
+def test_settle_and_arrivals_follow_the_clock(start):
+    clock = FakeClock()
+    server = start(orders=3, settle=30.0, arrivals=2.0, clock=clock)  # an arrival every 30 s
+    shipped, discounted = server.book.pending()[:2]
+    post(server, (shipped, "ship"), (discounted, "adjust", {"amount": "3.00"}), (discounted, "ship"))
+    clock.now += 30
+    assert lines(post(server, (shipped, "query"), (discounted, "query"))) == [f"{shipped} completed", f"{discounted} refunded"]
+    assert len(lines(post(server))) == 1  # the arrival is only received yet
+    clock.now += 20
+    assert len(lines(post(server))) == 2
+
+
+def test_the_same_seed_serves_the_same_orders(start):
+    assert post(start(seed=5)).text == post(start(seed=5)).text != post(start(seed=6)).text
+
+
+def test_stop_is_idempotent_and_the_server_is_a_context_manager():
+    with SandboxServer(SandboxConfig(port=0, orders=1, log=None)) as server:
+        url = server.url
+        assert httpx.post(url, data={"x_clientid": "demo", "x_password": "demo"}).status_code == 200
+    server.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.post(url, data={})
+
+
+# -- the sandbox command ---------------------------------------------------------------------------------
+
+SCRIPT = """
+import argparse, sys
+from ccnow_tui.sandbox import add_sandbox_arguments, run_sandbox
+parser = argparse.ArgumentParser(prog="ccnow-tui sandbox")
+add_sandbox_arguments(parser)
+code = run_sandbox(parser.parse_args(sys.argv[1:]))
+assert "textual" not in sys.modules and "httpx" not in sys.modules, "the sandbox must not pull these in"
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_the_command_serves_until_a_signal_and_exits_cleanly(signum):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, "--port", "0", "--seed", "3", "--orders", "5", "--client-id", "cli", "--password", "pw-cli-9"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        banner = proc.stdout.readline()
+        match = re.fullmatch(r"ccnow sandbox receiver listening on (http://127\.0\.0\.1:\d+/cgi-local/oapi_receive\.cgi) \(client id cli\)\n", banner)
+        assert match, banner
+        answer = httpx.post(match[1], data={"x_clientid": "cli", "x_password": "pw-cli-9"})
+        assert len(answer.text.splitlines()) == 5
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "pw-cli-9" not in err
+    assert f"POST {RECEIVER_PATH} client=cli entries=0 -> 200 5 lines" in err
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ccnow-tui sandbox")
+    add_sandbox_arguments(p)
+    return p
+
+
+def test_a_port_in_use_is_a_one_line_error(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert run_sandbox(parser().parse_args(["--port", str(port)])) == 2
+    err = capsys.readouterr().err
+    assert err == f"ccnow sandbox: cannot listen on 127.0.0.1:{port}: the port is already in use\n"
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--fault", "bogus"], "bogus"),
+    (["--fault", "slow=soon"], "slow=soon"),
+    (["--orders", "-3"], "-3"),
+    (["--port", "70000"], "70000"),
+])
+def test_bad_options_are_argparse_errors(capsys, argv, named):
+    with pytest.raises(SystemExit) as exit_:
+        parser().parse_args(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "ccnow-tui sandbox: error:" in err and named in err
+
+
+def test_the_defaults():
+    args = parser().parse_args([])
+    assert (args.host, args.port, args.client_id, args.password, args.store_id) == ("127.0.0.1", 8642, "demo", "demo", "")
+    assert (args.orders, args.seed, args.settle, args.arrivals, args.fault) == (40, None, None, 0.0, [])
+    assert [str(f) for f in parser().parse_args(["--fault", "slow=2", "--fault", "truncate:1"]).fault] == ["slow=2", "truncate:1"]

@@ -390,3 +390,28 @@ def test_property_any_chunking_with_a_small_line_limit(body: bytes, sizes: list[
         whole = parse_answer(body)
         assert feed_in_chunks(body, sizes) == whole
         assert one_byte_at_a_time(body) == whole
+
+
+canonical_lines = st.lists(
+    st.builds(
+        lambda d, s: f"{d[:3]}-{d[3:5]}-{d[5:]} {s}",
+        st.text("0123456789", min_size=9, max_size=9),
+        st.one_of(
+            st.sampled_from(["pending", "mark_shipped", "error_message", "error_messages", "error_message_x", "message"]),
+            st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True),
+        ),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(canonical_lines)
+def test_property_fast_paths_agree_with_the_general_path(lines: list[str]) -> None:
+    # Canonical lines may take the parser's fast paths; the same lines indented (which
+    # only the general path reads) must give the same records.
+    plain = parse_answer("\n".join(lines).encode() + b"\n")
+    assert parse_answer("".join(f" {l}\r\n" for l in lines).encode()) == plain
+    assert [parse_line(l) for l in lines] == plain
+    assert len(plain) == len(lines)

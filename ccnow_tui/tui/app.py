@@ -1,0 +1,475 @@
+"""The application: start-up, the session, the network workers, and the key map.
+
+Workers do the network work and post typed messages (``messages.py``); the app applies
+them to the model (the book, the staging area, the log) and publishes ``changed`` so the
+screens redraw. Nothing sends a batch except :meth:`CcnowApp.send_batch`, reached only
+from the confirmation dialog.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.worker import Worker, WorkerState
+
+from ..client import ClientConfigError, ReceiverClient
+from ..config import ConnectionSettings
+from ..protocol.actions import ActionKind, StagedAction
+from ..protocol.answer import ErrorMessage, Message as MessageRecord, OrderError, OrderLine, Unparsed
+from ..protocol.batch import Batch
+from ..protocol.form import Credentials
+from ..protocol.orderid import OrderId
+from ..protocol.outcome import EntryOutcome, Outcome, resolve_batch
+from ..protocol.redact import Secret, redact
+from ..protocol.status import status_info
+from ..staging import StagingArea
+from ..storage.drafts import DraftStore
+from ..storage.journal import Journal
+from .messages import (
+    AnswerRecords, BatchProgress, PendingRecords, Request, RequestFinished, RequestKind, RetryNotice,
+)
+from .model import OUTCOME_KIND, LogBuffer, LogKind
+from .network import pump
+from .session import Session
+
+
+class CcnowApp(App[int]):
+    """``settings`` None: show ``setup_message`` (how to configure) instead of a session."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "ccnow-tui"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),
+    ]
+
+    def __init__(
+        self,
+        settings: ConnectionSettings | None = None,
+        *,
+        setup_message: str = "",
+        notice: str = "",
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.setup_message = setup_message
+        self.notice = notice  # shown in the log at start (e.g. "demo sandbox on ...")
+        self.session: Session | None = None
+        self.log_buffer = LogBuffer()
+        self.changed: Signal[str] = Signal(self, "changed")
+        self.log_visible = True  # the l key hides the log pane on every screen
+        self.exit_message = ""  # printed by run_tui after the screen is restored
+
+    # -- start-up ------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from .screens.setup import PasswordScreen, SetupScreen
+
+        if self.settings is None:
+            self.push_screen(SetupScreen(self.setup_message or "No connection settings."))
+        elif self.settings.password is None:
+            self.push_screen(PasswordScreen(self.settings), callback=self._password_given)
+        else:
+            self.start_session(self.settings.password)
+
+    def _password_given(self, password: Secret | None) -> None:
+        if password is None:
+            self.exit(0)
+        else:
+            self.start_session(password)
+
+    def start_session(self, password: Secret) -> None:
+        """Open the profile's draft and journal and the one client of this session."""
+        from .screens.queue import QueueScreen
+        from .screens.setup import SetupScreen
+
+        settings = self.settings
+        assert settings is not None
+        journal = Journal.for_profile(settings.profile)
+        store = DraftStore.for_profile(settings.profile)
+        loaded = store.load()
+        staging = StagingArea(store, loaded.draft)
+        credentials = Credentials(settings.client_id, password, settings.store_id)
+        try:
+            client = ReceiverClient(
+                settings.url, credentials, timeout=settings.timeout, profile=settings.profile, journal=journal
+            )
+        except ClientConfigError as exc:
+            self.push_screen(SetupScreen(str(exc)))
+            return
+        self.session = Session(settings, client, journal, staging)
+        staging.listener = self._staging_changed
+        self.push_screen(QueueScreen())
+        if self.notice:
+            self.log_line(LogKind.INFO, self.notice)
+        if loaded.message:
+            self.log_line(LogKind.ERROR, loaded.message)
+            self.notify(loaded.message, title="Draft moved aside", severity="error", timeout=15)
+        if staging.entries or staging.unknown_batches:
+            self.log_line(
+                LogKind.INFO,
+                f"draft restored: {len(staging.entries)} staged entr{'y' if len(staging.entries) == 1 else 'ies'}, "
+                f"{len(staging.unknown_batches)} batch(es) with unknown outcome ({store.path})",
+            )
+        self.refresh_pending()
+        self.load_journal_events()
+
+    async def on_unmount(self) -> None:
+        if self.session is not None:
+            await self.session.client.aclose()
+
+    # -- helpers for the screens ---------------------------------------------------------
+
+    def log_line(self, kind: LogKind, text: str) -> None:
+        self.log_buffer.write(kind, redact(text))
+        self.changed.publish("log")
+
+    def _staging_changed(self, staging: StagingArea) -> None:
+        if staging.save_error:
+            self.log_line(LogKind.ERROR, staging.save_error)
+        self.changed.publish("staging")
+
+    def stage(self, actions: list[StagedAction]) -> None:
+        session = self.session
+        if session is None or not actions:
+            return
+        session.staging.add(actions)
+        kinds = sorted({a.kind.value for a in actions})
+        orders = len({a.order_id for a in actions})
+        self.log_line(LogKind.INFO, f"staged {'/'.join(kinds)} for {orders} order{'s' if orders != 1 else ''} "
+                                    f"({len(session.staging)} staged; b to review)")
+
+    # -- network workers -----------------------------------------------------------------
+
+    @work(exclusive=True, group="pending", exit_on_error=False)
+    async def refresh_pending(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        request = Request(RequestKind.PENDING)
+        session.book.begin_pending()
+        self.changed.publish("rows")
+        await pump(request, session.client.pending(), self.post_message)
+
+    @work(group="query", exit_on_error=False)
+    async def query_orders(self, order_ids: list[OrderId], unknown_batch_id: str = "") -> None:
+        session = self.session
+        if session is None or not order_ids:
+            return
+        ids = list(dict.fromkeys(order_ids))
+        kind = RequestKind.RECONCILE if unknown_batch_id else RequestKind.QUERY
+        request = Request(kind, Batch(StagedAction(o, ActionKind.QUERY) for o in ids), tuple(ids), unknown_batch_id)
+        self.log_line(LogKind.INFO, f"{kind.value}: asking {session.host} for {len(ids)} order(s)")
+        await pump(request, session.client.query(ids), self.post_message)
+
+    @work(thread=True, exclusive=True, group="journal", exit_on_error=False)
+    def load_journal_events(self) -> None:
+        """The last journal event per order (a file scan: off the event loop)."""
+        session = self.session
+        if session is None:
+            return
+        events = session.journal.last_event_by_order()
+        self.call_from_thread(self._journal_loaded, events)
+
+    def _journal_loaded(self, events: dict) -> None:
+        if self.session is not None:
+            self.session.book.events = events
+            self.changed.publish("events")
+
+    def send_batch(self) -> bool:
+        """Send the staged batch. Called only after the operator confirmed with ``y``."""
+        session = self.session
+        if session is None or session.in_flight is not None or not session.staging.entries:
+            return False
+        batch = session.staging.batch()
+        if batch.errors():
+            return False
+        request = Request(RequestKind.SUBMIT, batch, tuple(batch.order_ids))
+        session.in_flight = request
+        session.progress = (0, len(batch.order_ids))
+        self.log_line(LogKind.INFO, f"sending {len(batch)} entries for {len(batch.order_ids)} orders to {session.host}")
+        self.changed.publish("flight")
+        self.run_worker(
+            pump(request, session.client.submit(batch), self.post_message),
+            name="submit", group="submit", exit_on_error=False,
+        )
+        return True
+
+    def reconcile(self, batch_id: str) -> None:
+        session = self.session
+        if session is None:
+            return
+        batch = next((b for b in session.staging.unknown_batches if b.batch_id == batch_id), None)
+        if batch is not None:
+            self.query_orders([e.order_id for e in batch.entries], unknown_batch_id=batch_id)
+
+    # -- messages from the workers -------------------------------------------------------
+
+    def on_pending_records(self, message: PendingRecords) -> None:
+        if self.session is None:
+            return
+        self.session.book.add_pending(message.orders)
+        for rec in message.other:
+            self._log_record(message.request, rec)
+        self.changed.publish("rows")
+
+    def on_answer_records(self, message: AnswerRecords) -> None:
+        if self.session is None:
+            return
+        self.session.book.learn({r.order_id: r.status for r in message.records if isinstance(r, OrderLine)})
+        for rec in message.records:
+            self._log_record(message.request, rec)
+        self.changed.publish("status")
+
+    def on_batch_progress(self, message: BatchProgress) -> None:
+        session = self.session
+        if session is not None and session.in_flight is message.request:
+            session.progress = (message.answered, message.total)
+            self.changed.publish("flight")
+
+    def on_retry_notice(self, message: RetryNotice) -> None:
+        r = message.retrying
+        self.log_line(LogKind.INFO, f"{message.request.kind.value}: attempt {r.attempt} failed ({r.reason}); "
+                                    f"retrying in {r.delay:.1f} s")
+
+    def on_request_finished(self, message: RequestFinished) -> None:
+        session = self.session
+        if session is None:
+            return
+        request, answer = message.request, message.answer
+        if request.kind is RequestKind.PENDING:
+            session.book.finish_pending(answer.outcome is Outcome.OK, answer.message)
+            kind = LogKind.INFO if answer.outcome is Outcome.OK else OUTCOME_KIND[answer.outcome]
+            self.log_line(kind, f"pending list: {answer.message} ({answer.elapsed:.1f} s)")
+            self.changed.publish("rows")
+        elif request.kind is RequestKind.SUBMIT:
+            self._batch_finished(request, answer)
+        elif request.kind is RequestKind.RECONCILE:
+            self._reconcile_finished(request, answer)
+        else:
+            kind = LogKind.INFO if answer.outcome is Outcome.OK else OUTCOME_KIND[answer.outcome]
+            self.log_line(kind, f"query: {answer.message} ({answer.elapsed:.1f} s)")
+            self.changed.publish("status")
+
+    def _batch_finished(self, request: Request, answer) -> None:
+        session = self.session
+        assert session is not None and request.batch is not None
+        # Entries the answer said nothing about were not logged as lines: log them now.
+        for r in answer.entries:
+            if r.outcome is EntryOutcome.UNKNOWN and not r.status:
+                self.log_line(LogKind.UNKNOWN, f"{r.entry.order_id} {r.entry.kind.value}: {r.message}")
+        report = session.staging.apply_results(answer, request.batch, host=session.host)
+        session.in_flight = None
+        label = {
+            Outcome.OK: "batch applied", Outcome.SOME_REFUSED: "batch done, some entries refused",
+            Outcome.REFUSED: "batch refused, nothing applied", Outcome.UNREACHABLE: "batch not sent",
+            Outcome.UNKNOWN: "batch OUTCOME UNKNOWN",
+        }[answer.outcome]
+        self.log_line(OUTCOME_KIND[answer.outcome], f"{label}: {answer.message} ({answer.elapsed:.1f} s)")
+        if report.unknown_batch is not None:
+            n = len(report.unknown_batch.entries)
+            self.log_line(
+                LogKind.UNKNOWN,
+                f"{n} entr{'y' if n == 1 else 'ies'} kept as unknown batch {report.unknown_batch.batch_id}: "
+                "nothing is re-sent; reconcile it in the composer (b, then R)",
+            )
+        if report.refused:
+            self.log_line(LogKind.REFUSED, f"{len(report.refused)} refused entr{'y stays' if len(report.refused) == 1 else 'ies stay'} staged with the receiver's words")
+        severity = {"ok": "information", "unknown": "error"}.get(answer.outcome.value, "warning")
+        self.notify(f"{label}: {answer.message}", severity=severity, markup=False)
+        self.changed.publish("flight")
+        self.load_journal_events()
+
+    def _reconcile_finished(self, request: Request, answer) -> None:
+        session = self.session
+        assert session is not None
+        statuses = answer.statuses()
+        result = None
+        if answer.outcome is Outcome.OK:
+            result = session.staging.reconcile(request.unknown_batch_id, statuses)
+        if result is None:
+            self.log_line(LogKind.ERROR, f"reconcile {request.unknown_batch_id}: {answer.message}; "
+                                         "the batch stays unknown (nothing re-sent)")
+            return
+        for entry, status in result.took_effect:
+            self.log_line(LogKind.APPLIED, f"{entry.order_id} {entry.kind.value}: took effect (now {status})")
+        for entry, why in result.restaged:
+            self.log_line(LogKind.INFO, f"{entry.order_id} {entry.kind.value}: re-staged ({why})")
+        for entry, why in result.dropped:
+            self.log_line(LogKind.REFUSED, f"{entry.order_id} {entry.kind.value}: not re-staged ({why})")
+        self.log_line(LogKind.INFO, f"reconciled {request.unknown_batch_id}: {result.summary()}")
+        try:
+            session.journal.record_outcome(
+                request.unknown_batch_id, session.profile, session.client.host, "reconciled",
+                answer.raw_lines, result.results(), result.summary(),
+            )
+        except OSError as exc:
+            self.log_line(LogKind.ERROR, f"journal not written: {exc.strerror or exc}")
+        self.load_journal_events()
+
+    def _log_record(self, request: Request, rec) -> None:
+        """One answer line, as it was parsed, coloured by what it means for the entries."""
+        if isinstance(rec, OrderLine):
+            if request.kind is RequestKind.SUBMIT and request.batch is not None:
+                mine = [(n, e) for n, e in request.batch.numbered() if e.order_id == rec.order_id]
+                if mine:
+                    _, results, _ = resolve_batch(mine, [rec])
+                    kinds = "+".join(r.entry.kind.value for r in results)
+                    worst = _worst(r.outcome for r in results)
+                    why = next((r.message for r in results if r.message), "")
+                    self.log_line(worst, f"{rec.order_id} {kinds} → {rec.status}" + (f" ({why})" if why else ""))
+                    return
+            info = status_info(rec.status)
+            kind = LogKind.INFO if info.known else LogKind.UNKNOWN
+            self.log_line(kind, f"{rec.order_id} {rec.status} ({info.group.value})")
+        elif isinstance(rec, OrderError):
+            self.log_line(LogKind.REFUSED, f"{rec.order_id} refused by the receiver: {rec.message}")
+        elif isinstance(rec, ErrorMessage):
+            self.log_line(LogKind.REFUSED, f"receiver: error_message {rec.text}")
+        elif isinstance(rec, MessageRecord):
+            self.log_line(LogKind.INFO, f"receiver: message {rec.text}")
+        elif isinstance(rec, Unparsed):
+            self.log_line(LogKind.UNKNOWN, f"not understood ({rec.reason}): {rec.raw[:200]}")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that died (a bug) must not lose a batch: keep it as unknown."""
+        worker = event.worker
+        if event.state not in (WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        if event.state is WorkerState.ERROR:
+            self.log_line(LogKind.ERROR, f"internal error in {worker.name or worker.group}: {worker.error!r}")
+        session = self.session
+        if worker.group == "submit" and session is not None and session.in_flight is not None:
+            batch = session.in_flight.batch
+            session.in_flight = None
+            if batch is not None:
+                kept = session.staging.keep_unknown(batch.entries, "the request was interrupted in flight", host=session.host)
+                self.log_line(LogKind.UNKNOWN, f"batch interrupted: kept as unknown batch {kept.batch_id}; nothing re-sent")
+            self.changed.publish("flight")
+
+    # -- app-wide actions ----------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        session = self.session
+        if session is not None and session.in_flight is not None:
+            from .screens.confirm import ConfirmScreen
+
+            self.push_screen(
+                ConfirmScreen(
+                    "A batch is in flight",
+                    "Quitting now loses its answer: the batch will be kept as OUTCOME UNKNOWN "
+                    "(never re-sent) for you to reconcile next time.\n\nQuit anyway?",
+                    yes="quit",
+                ),
+                callback=self._quit_confirmed,
+            )
+            return
+        self._quit()
+
+    def _quit_confirmed(self, yes: bool | None) -> None:
+        if yes:
+            session = self.session
+            if session is not None and session.in_flight is not None and session.in_flight.batch is not None:
+                batch = session.in_flight.batch
+                session.in_flight = None
+                session.staging.keep_unknown(batch.entries, "quit while the batch was in flight", host=session.host)
+            self._quit()
+
+    def _quit(self) -> None:
+        session = self.session
+        if session is not None and not session.staging.is_empty:
+            staging = session.staging
+            self.exit_message = (
+                f"Draft kept: {len(staging.entries)} staged entr{'y' if len(staging.entries) == 1 else 'ies'}"
+                + (f" and {len(staging.unknown_batches)} batch(es) with unknown outcome" if staging.unknown_batches else "")
+                + f" are saved in {staging.store.path if staging.store else 'memory'}; "
+                "they will be restored next time."
+            )
+        self.exit(0)
+
+    # -- command palette -----------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        from .screens.base import palette_commands
+
+        yield from palette_commands(self, screen)
+
+
+def _worst(outcomes: Iterable[EntryOutcome]) -> LogKind:
+    seen = set(outcomes)
+    if EntryOutcome.UNKNOWN in seen:
+        return LogKind.UNKNOWN
+    if EntryOutcome.REFUSED in seen:
+        return LogKind.REFUSED
+    return LogKind.APPLIED
+
+
+# -- the command-line entry ----------------------------------------------------------------
+
+
+def build_app(args) -> tuple[CcnowApp, object | None]:
+    """The app for ``args`` (cli.py's namespace), and the demo sandbox to stop afterwards."""
+    from ..config import ConfigError, load_config, resolve_connection
+
+    if getattr(args, "demo", False):
+        from ..sandbox.faults import parse_fault
+        from ..sandbox.server import SandboxConfig, SandboxServer
+
+        faults = [parse_fault(f) for f in (getattr(args, "fault", None) or [])]
+        # A fresh password per run: the embedded receiver is ours alone, and a password
+        # equal to the profile name ("demo") would be masked wherever that word appears.
+        password = secrets.token_urlsafe(12)
+        server = SandboxServer(SandboxConfig(
+            host="127.0.0.1", port=0, client_id="demo", password=password, orders=40, seed=7,
+            settle=30.0, arrivals=4.0, faults=faults, log=None,
+        )).start()
+        settings = ConnectionSettings(
+            profile="demo", url=server.url, client_id="demo", store_id="", password=Secret(password),
+            timeout=getattr(args, "timeout", None) or 30.0, source="--demo",
+        )
+        shown = ", ".join(str(f) for f in faults)
+        notice = f"demo: embedded sandbox receiver at {server.url}" + (f", faults: {shown}" if shown else "")
+        return CcnowApp(settings, notice=notice), server
+    overrides = {
+        "url": getattr(args, "url", None), "client_id": getattr(args, "client_id", None),
+        "store_id": getattr(args, "store_id", None), "timeout": getattr(args, "timeout", None),
+    }
+    try:
+        settings = resolve_connection(load_config(), getattr(args, "profile", None), os.environ, overrides)
+    except ConfigError as exc:
+        return CcnowApp(None, setup_message=str(exc)), None
+    return CcnowApp(settings), None
+
+
+def run_tui(args) -> int:
+    try:
+        app, server = build_app(args)
+    except ValueError as exc:  # a bad --fault
+        print(f"ccnow-tui: {exc}", file=sys.stderr)
+        return 2
+    try:
+        code = app.run()
+    finally:
+        if server is not None:
+            server.stop()  # type: ignore[attr-defined]
+    if app.exit_message:
+        print(app.exit_message, file=sys.stderr)
+    return code if isinstance(code, int) else 0

@@ -1,0 +1,171 @@
+"""What the TUI knows about the account between requests: plain data, no widgets.
+
+The queue is the last pending list, in the receiver's order; statuses come from that list
+and from every later answer (queries, batches), each with the time it was learnt. The log
+is a bounded ring of lines: the journal keeps the full history, the screen only the tail.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any, Iterable, Mapping
+
+from ..protocol.orderid import OrderId
+from ..protocol.outcome import Outcome
+from ..protocol.status import PENDING
+
+LOG_LINES = 2000
+
+
+class LogKind(StrEnum):
+    APPLIED = "applied"
+    REFUSED = "refused"
+    UNKNOWN = "unknown"
+    INFO = "info"
+    ERROR = "error"
+
+
+# A word on every line, so the outcome reads the same without colour (NO_COLOR).
+LOG_TAGS = {
+    LogKind.APPLIED: "✔ applied",
+    LogKind.REFUSED: "✖ refused",
+    LogKind.UNKNOWN: "? UNKNOWN",
+    LogKind.INFO: "·",
+    LogKind.ERROR: "! error",
+}
+
+OUTCOME_KIND = {
+    Outcome.OK: LogKind.APPLIED,
+    Outcome.SOME_REFUSED: LogKind.REFUSED,
+    Outcome.REFUSED: LogKind.REFUSED,
+    Outcome.UNREACHABLE: LogKind.ERROR,
+    Outcome.UNKNOWN: LogKind.UNKNOWN,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    when: str  # local HH:MM:SS
+    kind: LogKind
+    text: str  # plain text; may hold network text, so it is never read as markup
+
+
+class LogBuffer:
+    """The last ``maxlen`` log lines; ``total`` counts every line ever written."""
+
+    def __init__(self, maxlen: int = LOG_LINES) -> None:
+        self.lines: deque[LogLine] = deque(maxlen=maxlen)
+        self.total = 0
+
+    def write(self, kind: LogKind, text: str) -> LogLine:
+        line = LogLine(time.strftime("%H:%M:%S"), kind, " ".join(str(text).split()) or "-")
+        self.lines.append(line)
+        self.total += 1
+        return line
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+class OrderBook:
+    """The queue rows and every status learnt, with when it was learnt."""
+
+    def __init__(self) -> None:
+        self.rows: list[OrderId] = []  # the pending list, in the receiver's order
+        self.status: dict[OrderId, str] = {}
+        self.checked: dict[OrderId, float] = {}  # epoch seconds the status was learnt
+        self.events: dict[str, dict[str, Any]] = {}  # last journal event by order
+        self.last_refresh: float | None = None
+        self.refresh_note = ""  # why the last list may be incomplete
+        self.loading = False
+        self.generation = 0  # bumped when the rows are replaced (a new list started)
+        self._previous: list[OrderId] = []
+        self._started = False
+
+    # -- the pending list, as it streams -----------------------------------------------
+
+    def begin_pending(self) -> None:
+        self.loading = True
+        self._started = False
+        self._previous = self.rows
+
+    def add_pending(self, orders: Iterable[tuple[OrderId, str]]) -> int:
+        """Rows from one chunk of the answer; the first chunk replaces the old list."""
+        if not self._started:
+            self._started = True
+            self.rows = []
+            self.generation += 1
+        now = time.time()
+        start = len(self.rows)
+        for oid, status in orders:
+            self.rows.append(oid)
+            self.status[oid] = status
+            self.checked[oid] = now
+        return start
+
+    def finish_pending(self, ok: bool, note: str) -> None:
+        self.loading = False
+        self.last_refresh = time.time()
+        if not self._started and ok:  # "no pending orders": an empty list is the answer
+            self.rows = []
+            self.generation += 1
+        self.refresh_note = "" if ok else note
+        if ok:
+            # Orders that left the list are no longer known to be pending.
+            current = set(self.rows)
+            for oid in self._previous:
+                if oid not in current and self.status.get(oid) == PENDING:
+                    del self.status[oid]
+        self._previous = []
+
+    # -- statuses from any other answer -----------------------------------------------
+
+    def learn(self, statuses: Mapping[OrderId, str]) -> None:
+        now = time.time()
+        for oid, status in statuses.items():
+            self.status[oid] = status
+            self.checked[oid] = now
+
+    @property
+    def pending_count(self) -> int:
+        return len(self.rows)
+
+
+def clock(epoch: float | None) -> str:
+    if epoch is None:
+        return "never"
+    return time.strftime("%H:%M:%S", time.localtime(epoch))
+
+
+def journal_time(value: object) -> str:
+    """A journal timestamp (UTC ISO) as local time: HH:MM today, else the date too."""
+    try:
+        when = datetime.fromisoformat(str(value)).astimezone()
+    except ValueError:
+        return str(value or "")
+    today = datetime.now(timezone.utc).astimezone().date()
+    return when.strftime("%H:%M" if when.date() == today else "%Y-%m-%d %H:%M")
+
+
+def describe_event(event: Mapping[str, Any] | None, order_id: str) -> str:
+    """The last journal event for one order, in a few words for a table cell."""
+    if not event:
+        return ""
+    when = journal_time(event.get("time"))
+    kind = event.get("event")
+    if kind == "submit":
+        actions = "+".join(row.get("action", "?") for row in event.get("entries", []) if row.get("order_id") == order_id)
+        return f"{when} sent {actions or 'batch'}, no answer yet"
+    outcome = str(event.get("outcome", ""))
+    rows = [r for r in event.get("results", []) if isinstance(r, dict) and r.get("order_id") == order_id]
+    if outcome == "reconciled":
+        verdicts = sorted({str(r.get("verdict", "")) for r in rows})
+        return f"{when} reconciled: {', '.join(verdicts)}" if verdicts else f"{when} reconciled"
+    if rows:
+        parts = [f"{r.get('action', '?')} {r.get('outcome', '?')}" for r in rows]
+        return f"{when} " + ", ".join(parts)
+    return f"{when} batch {outcome}"

@@ -1,0 +1,208 @@
+"""The batch composer: entries numbered exactly as they will be sent, with the lint.
+
+Batch.numbered() decides the numbers (adjust/track before ship/cancel per order) and
+Batch.lint() the findings; this screen only shows them and edits the staging area.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from ...protocol.actions import ActionKind
+from ...protocol.batch import Severity
+from ...protocol.form import preview_fields
+from ..model import LogKind
+from ..widgets.entry_table import EntryTable, Row, fields_text
+from ..widgets.line_list import CursorList, printable
+from .base import BaseScreen, confirm_and_send, undo
+
+SEVERITY_MARK = {Severity.ERROR: ("✖ error", "bold red"), Severity.WARNING: ("⚠ warning", "yellow"), Severity.INFO: ("· info", "dim")}
+
+
+class ComposerScreen(BaseScreen):
+    TITLE = "Batch composer"
+
+    BINDINGS = [
+        Binding("e", "edit", "Edit", id="composer.edit", tooltip="Edit the highlighted entry"),
+        Binding("d", "remove", "Remove", id="composer.remove", tooltip="Remove the highlighted entry (or forget an unknown batch)"),
+        Binding("u", "undo", "Undo", id="composer.undo", tooltip="Undo the last change to the staged entries"),
+        Binding("p", "preview", "Preview", id="composer.preview", tooltip="Preview the exact form fields that will be POSTed (password masked)"),
+        Binding("S", "submit", "Send", id="batch.submit", tooltip="Send the staged batch (asks for confirmation)"),
+        Binding("R", "reconcile", "Reconcile", id="composer.reconcile", tooltip="Query the orders of unknown batches and re-stage only what did not happen"),
+        Binding("enter", "open", "Open order", show=False, id="composer.open", tooltip="Open the highlighted entry's order"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="summary")
+        yield Static(id="lint")
+        yield EntryTable(self.session.staging, id="entries")
+        yield Static(id="entry-detail")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(EntryTable).focus()
+
+    @property
+    def table(self) -> EntryTable:
+        return self.query_one(EntryTable)
+
+    def known_status(self):
+        return self.session.book.status
+
+    def refresh_body(self, what: str) -> None:
+        if what not in ("all", "staging", "status", "flight", "rows"):
+            return
+        staging = self.session.staging
+        lints = staging.lint(self.known_status())
+        self.table.rebuild(lints)
+        self.query_one("#summary", Static).update(self._summary())
+        self.query_one("#lint", Static).update(self._lint_text(lints))
+        self._show_current()
+
+    def _summary(self) -> Text:
+        staging = self.session.staging
+        batch = staging.batch()
+        t = Text(no_wrap=True, overflow="ellipsis")
+        if not staging.entries:
+            t.append("nothing staged", style="dim")
+        else:
+            counts = ", ".join(f"{k.value} {n}" for k, n in sorted(batch.counts().items()))
+            t.append(f"{len(batch)} entries for {len(batch.order_ids)} orders: {counts}", style="bold")
+        if staging.unknown_batches:
+            n = sum(len(b.entries) for b in staging.unknown_batches)
+            t.append(f"   {n} entries of OUTCOME UNKNOWN (below)", style="bold yellow")
+        return t
+
+    def _lint_text(self, lints) -> Text:
+        t = Text()
+        if not lints:
+            t.append("lint: no problems found" if self.session.staging.entries else "", style="dim")
+            return t
+        for i, lint in enumerate(lints):
+            label, style = SEVERITY_MARK[lint.severity]
+            if i:
+                t.append("\n")
+            t.append(f"{label}: ", style=style)
+            t.append(printable(lint.message))
+        return t
+
+    @on(CursorList.CursorMoved)
+    def _cursor_moved(self, event: CursorList.CursorMoved) -> None:
+        self._show_current()
+
+    def _show_current(self) -> None:
+        row = self.table.current
+        box = self.query_one("#entry-detail", Static)
+        if row is None or row.entry is None:
+            if row is not None and row.unknown is not None:
+                b = row.unknown
+                box.update(Text(f"batch {b.batch_id}: {printable(b.note)}\nR queries its orders and re-stages only what did not happen; d forgets it.",
+                                style="yellow"))
+            else:
+                box.update(Text("s/c/t/a on the queue stage entries; they appear here numbered as they will be sent.", style="dim"))
+            return
+        entry = row.entry
+        t = Text()
+        if row.unknown is not None:
+            t.append(f"OUTCOME UNKNOWN (batch {row.unknown.batch_id}): ", style="bold yellow")
+            t.append(f"{entry.kind.value} {entry.order_id} {printable(fields_text(entry))}\n")
+            t.append(printable(row.unknown.note), style="yellow")
+        else:
+            fields = "  ".join(f"{k}={v}" for k, v in entry.form_fields(row.n))
+            t.append(f"#{row.n}  ", style="bold")
+            t.append(printable(fields))
+            for lint in self.table.lints_by_index.get(row.staged_index, []):
+                label, style = SEVERITY_MARK[lint.severity]
+                t.append(f"\n{label}: ", style=style)
+                t.append(printable(lint.message))
+            remark = self.session.staging.remarks.get(entry)
+            if remark:
+                t.append("\nreceiver said: ", style="bold red")
+                t.append(printable(remark))
+        box.update(t)
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def action_edit(self) -> None:
+        from .forms import ActionForm
+
+        row = self.table.current
+        if row is None or row.entry is None:
+            return
+        if row.unknown is not None:
+            self.notify("Entries of an unknown batch cannot be edited: reconcile them first (R).", severity="warning")
+            return
+        entry, index = row.entry, row.staged_index
+        if entry.kind in (ActionKind.SHIP, ActionKind.QUERY):
+            self.notify(f"{entry.kind.value} has no fields to edit.")
+            return
+
+        def done(entries) -> None:
+            if entries and index is not None and index < len(self.session.staging) \
+                    and self.session.staging.entries[index] == entry:
+                self.session.staging.replace(index, entries[0])
+                self.ccnow.log_line(LogKind.INFO, f"edited #{row.n}: {entries[0].describe()}")
+
+        self.app.push_screen(ActionForm(entry.kind, [entry.order_id], initial=entry), callback=done)
+
+    def action_remove(self) -> None:
+        from .confirm import ConfirmScreen
+
+        row = self.table.current
+        if row is None:
+            return
+        if row.unknown is not None:
+            batch_id = row.unknown.batch_id
+
+            def done(yes: bool | None) -> None:
+                if yes and self.session.staging.forget_unknown(batch_id) is not None:
+                    self.ccnow.log_line(LogKind.INFO, f"forgot unknown batch {batch_id} (the journal keeps it; u undoes)")
+
+            self.app.push_screen(ConfirmScreen(
+                "Forget an unknown batch",
+                f"Batch {batch_id} was sent but its answer was lost. Forget it only if you have "
+                "checked these orders another way (the backroom). Nothing is sent.",
+                yes="forget",
+            ), callback=done)
+            return
+        if row.staged_index is not None:
+            removed = self.session.staging.remove([row.staged_index])
+            if removed:
+                self.ccnow.log_line(LogKind.INFO, f"removed #{row.n}: {removed[0].describe()} (u undoes)")
+
+    def action_undo(self) -> None:
+        undo(self)
+
+    def action_preview(self) -> None:
+        from .preview import PreviewScreen
+
+        staging = self.session.staging
+        if not staging.entries:
+            self.notify("Nothing is staged.", severity="warning")
+            return
+        fields = preview_fields(self.session.client.credentials, staging.batch())
+        self.app.push_screen(PreviewScreen(fields, self.session.client.url))
+
+    def action_submit(self) -> None:
+        confirm_and_send(self)
+
+    def action_reconcile(self) -> None:
+        staging = self.session.staging
+        row = self.table.current
+        batches = [row.unknown] if row is not None and row.unknown is not None else list(staging.unknown_batches)
+        if not batches:
+            self.notify("No batch with an unknown outcome.")
+            return
+        for b in batches:
+            self.ccnow.reconcile(b.batch_id)
+
+    def action_open(self) -> None:
+        from .detail import DetailScreen
+
+        row = self.table.current
+        if row is not None and row.entry is not None:
+            self.app.push_screen(DetailScreen(row.entry.order_id))

@@ -1,0 +1,65 @@
+"""The one gate before a batch is sent, and other yes/no questions: only ``y`` says yes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from ...protocol.batch import Batch, Severity
+
+if TYPE_CHECKING:
+    from ..session import Session
+
+
+def describe_send(batch: Batch, session: "Session") -> tuple[str, Text]:
+    """What ``y`` will do, in full: counts per action, orders, receiver, account."""
+    counts = batch.counts()
+    n, orders = len(batch), len(batch.order_ids)
+    t = Text()
+    t.append(f"{n} entr{'y' if n == 1 else 'ies'} for {orders} order{'s' if orders != 1 else ''}\n", style="bold")
+    for kind, count in sorted(counts.items()):
+        t.append(f"  {kind.value:<7} {count}\n")
+    t.append("to receiver ")
+    t.append(session.host, style="bold")
+    t.append("\nas account ")
+    t.append(session.account, style="bold")
+    lints = batch.lint(session.book.status)
+    warnings = [l for l in lints if l.severity is Severity.WARNING]
+    if warnings:
+        t.append(f"\n\n⚠ {len(warnings)} warning{'s' if len(warnings) != 1 else ''} (b shows them):\n", style="yellow")
+        for lint in warnings[:3]:
+            t.append(f"  {lint.message}\n", style="yellow")
+        if len(warnings) > 3:
+            t.append(f"  … and {len(warnings) - 3} more\n", style="yellow")
+    if batch.changes_orders:
+        t.append("\nShip, cancel and adjust change money and goods; they cannot be taken back.", style="dim")
+    return "Send this batch?", t
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes", tooltip="Yes: go ahead"),
+        Binding("n,escape", "answer(False)", "No", key_display="n/esc", id="confirm.no", tooltip="No: go back, nothing happens"),
+    ]
+
+    def __init__(self, title: str, body: str | Text, *, yes: str = "yes") -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(self.title_text, style="bold"))
+            yield Static(self.body if isinstance(self.body, Text) else Text(self.body), id="confirm-body")
+            yield Static(Text.assemble(("y", "bold reverse"), f" {self.yes}    ", ("n", "bold reverse"), " / ",
+                                       ("esc", "bold reverse"), " go back (nothing happens)"), id="confirm-keys")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

@@ -1,0 +1,148 @@
+"""Forms for the actions that take fields, and for going to an order by number.
+
+Validation is the core's own (StagedAction.make, OrderId.parse), run as you type; the
+error shows under the field once that field has been touched (or on enter). Enter
+submits, escape cancels.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from ...protocol.actions import ActionError, ActionKind, StagedAction, format_amount
+from ...protocol.orderid import InvalidOrderId, OrderId
+
+# (field, label, placeholder) per action; the field names are StagedAction.make's.
+FORM_FIELDS: dict[ActionKind, list[tuple[str, str, str]]] = {
+    ActionKind.CANCEL: [("notes", "Reason (shown to the consumer; optional)", "e.g. out of stock")],
+    ActionKind.TRACK: [
+        ("trackname", "Carrier", "e.g. UPS, FedEx, DHL"),
+        ("tracknumber", "Tracking number", "e.g. 1Z999AA10123456784"),
+        ("notes", "Notes (shown to the consumer; optional)", ""),
+    ],
+    ActionKind.ADJUST: [
+        ("amount", "Discount in USD", "e.g. 5.00"),
+        ("notes", "Reason (shown to the consumer; optional)", ""),
+    ],
+}
+
+
+def _orders_text(orders: list[OrderId]) -> str:
+    shown = ", ".join(orders[:3])
+    return shown + (f" and {len(orders) - 3} more" if len(orders) > 3 else "")
+
+
+class ActionForm(ModalScreen[list[StagedAction] | None]):
+    """Fields of one action, for one or more orders. Returns the entries, or None."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="Close the form without staging"),
+    ]
+
+    def __init__(self, kind: ActionKind, orders: list[OrderId], initial: StagedAction | None = None) -> None:
+        super().__init__()
+        self.kind = kind
+        self.orders = orders
+        self.initial = initial
+        self.touched: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        verb = "Edit" if self.initial else "Stage"
+        n = len(self.orders)
+        with Vertical(classes="dialog"):
+            yield Label(Text(f"{verb} {self.kind.value} for {n} order{'s' if n != 1 else ''}", style="bold"))
+            yield Static(Text(_orders_text(self.orders)), classes="dim")
+            for name, label, placeholder in FORM_FIELDS[self.kind]:
+                yield Label(label)
+                yield Input(self._initial(name), placeholder=placeholder, id=f"f-{name}", select_on_focus=False, compact=True)
+                yield Static("", id=f"e-{name}", classes="field-error")
+            yield Static(Text("enter: stage   esc: cancel   tab: next field", style="dim"))
+
+    def _initial(self, name: str) -> str:
+        e = self.initial
+        if e is None:
+            return ""
+        if name == "amount":
+            return format_amount(e.amount) if e.amount is not None else ""
+        return str(getattr(e, name, ""))
+
+    def values(self) -> dict[str, str]:
+        return {name: self.query_one(f"#f-{name}", Input).value for name, _, _ in FORM_FIELDS[self.kind]}
+
+    def build(self) -> tuple[list[StagedAction], ActionError | None]:
+        values = self.values()
+        try:
+            return [StagedAction.make(oid, self.kind, **values) for oid in self.orders], None
+        except ActionError as exc:
+            return [], exc
+
+    def show_errors(self, every: bool) -> ActionError | None:
+        _, error = self.build()
+        for name, _, _ in FORM_FIELDS[self.kind]:
+            box = self.query_one(f"#e-{name}", Static)
+            if error is not None and error.field == name and (every or name in self.touched):
+                box.update(Text(error.message))
+            else:
+                box.update("")
+        return error
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        if event.input.id:
+            self.touched.add(event.input.id.removeprefix("f-"))
+        self.show_errors(every=False)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        entries, error = self.build()
+        if error is None:
+            self.dismiss(entries)
+            return
+        self.show_errors(every=True)
+        bad = self.query(f"#f-{error.field}")
+        if bad:
+            bad.first().focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class GoToForm(ModalScreen[OrderId | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="Close without going anywhere")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text("Go to order", style="bold"))
+            yield Input(placeholder="396-10-1142 or 396101142", id="f-order", compact=True)
+            yield Static("", id="e-order", classes="field-error")
+            yield Static(Text("enter: open   esc: cancel", style="dim"))
+
+    def _parse(self) -> tuple[OrderId | None, str]:
+        try:
+            return OrderId.parse(self.query_one(Input).value), ""
+        except InvalidOrderId as exc:
+            return None, str(exc)
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        _, error = self._parse()
+        self.query_one("#e-order", Static).update(Text(error) if event.value.strip() else "")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        oid, error = self._parse()
+        if oid is not None:
+            self.dismiss(oid)
+        else:
+            self.query_one("#e-order", Static).update(Text(error))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,44 @@
+"""The exact form fields the batch will POST, in order, with the password masked."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from ..widgets.line_list import printable
+
+PREVIEW_LIMIT = 5000  # fields shown; a huge batch is summarised rather than drawn whole
+
+
+class PreviewScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,p", "close", "Close", key_display="esc", id="preview.close", tooltip="Close the preview"),
+    ]
+
+    def __init__(self, fields: list[tuple[str, str]], url: str) -> None:
+        super().__init__()
+        self.fields = fields
+        self.url = url
+
+    def compose(self) -> ComposeResult:
+        t = Text()
+        for name, value in self.fields[:PREVIEW_LIMIT]:
+            t.append(f"{name}", style="bold")
+            t.append(f"={printable(value)}\n")
+        if len(self.fields) > PREVIEW_LIMIT:
+            t.append(f"… and {len(self.fields) - PREVIEW_LIMIT} more fields\n", style="dim")
+        with Vertical(classes="dialog wide"):
+            yield Label(Text(f"POST {self.url}  ({len(self.fields)} fields, password masked)", style="bold"))
+            with VerticalScroll(id="preview-body"):
+                yield Static(t)
+            yield Static(Text("esc: close", style="dim"))
+
+    def on_mount(self) -> None:
+        self.query_one("#preview-body").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

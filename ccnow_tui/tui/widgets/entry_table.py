@@ -1,0 +1,122 @@
+"""The composer's list: staged entries numbered as they will be sent, then the batches
+whose outcome is unknown (kept, clearly marked, never re-sent by themselves)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich.style import Style
+from textual.strip import Strip
+
+from ...protocol.actions import StagedAction, format_amount
+from ...protocol.batch import Lint, Severity
+from ...storage.drafts import UnknownBatch
+from ..model import journal_time
+from .line_list import CursorList, fit, printable, strip_of
+
+if TYPE_CHECKING:
+    from ...staging import StagingArea
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    entry: StagedAction | None = None
+    n: int = 0  # x_*_N as it will be sent (staged rows)
+    staged_index: int | None = None  # position in the staging area (staged rows)
+    unknown: UnknownBatch | None = None  # set on unknown-batch rows (header and entries)
+
+
+def fields_text(entry: StagedAction) -> str:
+    parts = []
+    if entry.amount is not None:
+        parts.append(f"${format_amount(entry.amount)}")
+    if entry.trackname or entry.tracknumber:
+        parts.append(f"{entry.trackname} {entry.tracknumber}")
+    if entry.notes:
+        parts.append(f"“{entry.notes}”")
+    return " ".join(parts)
+
+
+class EntryTable(CursorList):
+    DEFAULT_CSS = """
+    EntryTable > .entry-table--error { color: $text-error; text-style: bold; }
+    EntryTable > .entry-table--warning { color: $text-warning; }
+    EntryTable > .entry-table--remark { color: $text-error; }
+    EntryTable > .entry-table--unknown { color: $text-warning; text-style: bold; }
+    EntryTable > .entry-table--dim { color: $text-muted; }
+    """
+
+    COMPONENT_CLASSES = CursorList.COMPONENT_CLASSES | {
+        "entry-table--error", "entry-table--warning", "entry-table--remark",
+        "entry-table--unknown", "entry-table--dim",
+    }
+
+    def __init__(self, staging: "StagingArea", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.staging = staging
+        self.rows: list[Row] = []
+        self.lints_by_index: dict[int, list[Lint]] = {}
+
+    def rebuild(self, lints: list[Lint]) -> None:
+        staging = self.staging
+        batch = staging.batch()
+        send_order = batch.send_order
+        rows = [Row(staging.entries[i], n, i) for n, i in enumerate(send_order, start=1)]
+        for unknown in staging.unknown_batches:
+            rows.append(Row(unknown=unknown))
+            rows.extend(Row(entry=e, unknown=unknown) for e in unknown.entries)
+        self.rows = rows
+        by_index: dict[int, list[Lint]] = {}
+        for lint in lints:
+            for i in lint.staged_indexes:
+                by_index.setdefault(i, []).append(lint)
+        self.lints_by_index = by_index
+        self.rows_changed()
+
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def current(self) -> Row | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def render_row(self, index: int, width: int, base: Style, cursor: Style | None) -> Strip:
+        row = self.rows[index]
+        style = self.get_component_rich_style
+        if row.entry is None and row.unknown is not None:
+            b = row.unknown
+            text = (f" ── OUTCOME UNKNOWN · batch {b.batch_id} · sent {journal_time(b.sent_at)}"
+                    f"{' to ' + b.host if b.host else ''} · not re-sent · R reconciles ")
+            return strip_of([(fit(printable(text), width), cursor or style("entry-table--unknown"))], width, base)
+        entry = row.entry
+        assert entry is not None
+        if row.unknown is not None:
+            number, mark, mark_cls = "   ?", "?", "entry-table--unknown"
+        else:
+            lints = self.lints_by_index.get(row.staged_index, [])
+            severities = {l.severity for l in lints}
+            number = f"{row.n:>4}"
+            if Severity.ERROR in severities:
+                mark, mark_cls = "✖", "entry-table--error"
+            elif Severity.WARNING in severities:
+                mark, mark_cls = "⚠", "entry-table--warning"
+            elif entry in self.staging.remarks:
+                mark, mark_cls = "!", "entry-table--remark"
+            else:
+                mark, mark_cls = " ", ""
+        remark = self.staging.remarks.get(entry, "") if row.unknown is None else ""
+        rest_w = max(0, width - 4 - 3 - 12 - 8)
+        details = printable(fields_text(entry))
+        if remark:
+            details = f"{details}  ← {printable(remark)}" if details else f"← {printable(remark)}"
+        cells = [
+            (number, "entry-table--unknown" if row.unknown else ""),
+            (f" {mark} ", mark_cls),
+            (fit(entry.order_id, 11) + " ", "entry-table--unknown" if row.unknown else ""),
+            (fit(entry.kind.value, 7) + " ", "entry-table--unknown" if row.unknown else ""),
+            (fit(details, rest_w), "entry-table--remark" if remark else "entry-table--dim"),
+        ]
+        if cursor is not None:
+            return strip_of([(t, cursor) for t, _ in cells], width, base)
+        return strip_of([(t, style(c) if c else Style()) for t, c in cells], width, base)

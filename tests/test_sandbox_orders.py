@@ -6,6 +6,8 @@ side is in test_sandbox_server.py.
 
 from __future__ import annotations
 
+import sys
+import threading
 from decimal import Decimal
 
 import pytest
@@ -387,3 +389,35 @@ def test_any_batch_answers_one_line_per_order_and_failed_orders_stay_untouched(r
             assert book.record(r.order_id) == before[r.order_id]
         if isinstance(r, OrderLine):
             assert r.status == book.status(r.order_id)
+
+
+# -- the lock --------------------------------------------------------------------------------------
+
+
+def test_racing_threads_ship_each_order_exactly_once():
+    """Threads ship the same 300 orders in the same order, so they collide on each one;
+    without the book's lock two of them see it pending and both ship it."""
+    book = OrderBook(orders=300, seed=6)
+    orders = book.pending()
+    requests = [decode_request(form((oid, "ship"))) for oid in orders]
+    barrier = threading.Barrier(4)
+    answers: list[list[str]] = [[] for _ in range(4)]
+
+    def ship_all(mine: list[str]) -> None:
+        barrier.wait()
+        for request in requests:
+            mine += book.handle(request)
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so a missing lock shows
+    try:
+        threads = [threading.Thread(target=ship_all, args=(a,)) for a in answers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        sys.setswitchinterval(before)
+    shipped = [line for mine in answers for line in mine if line.endswith(" mark_shipped")]
+    assert sorted(shipped) == sorted(f"{oid} mark_shipped" for oid in orders)
+    assert all(book.record(oid).applied == ("ship",) for oid in orders)

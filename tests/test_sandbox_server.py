@@ -394,14 +394,25 @@ def test_concurrent_batches_on_distinct_orders_all_apply_once(receiver):
     assert receiver.requests_seen == 8
 
 
-def test_concurrent_ships_of_one_order_apply_exactly_once(receiver):
-    oid = receiver.book.pending()[0]
-    results = run_together([lambda: lines(post(receiver, (oid, "ship")))] * 4 + [lambda: lines(post(receiver))] * 2)
-    ships = sorted(r[0] for r in results[:4])
-    assert ships == [f"{oid} error_message order_not_pending"] * 3 + [f"{oid} mark_shipped"]
-    assert receiver.book.record(oid).applied == ("ship",)
-    for pending_list in results[4:]:
-        assert len(pending_list) in (11, 12)  # before or after the ship, never torn
+@pytest.fixture
+def eager_thread_switching():
+    """Switch threads far more often than the default 5 ms, so a missing lock shows."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(before)
+
+
+def test_concurrent_ships_of_one_order_apply_exactly_once(receiver, eager_thread_switching):
+    contested = receiver.book.pending()[:4]
+    calls = [lambda oid=oid: lines(post(receiver, (oid, "ship"))) for oid in contested for _ in range(4)]
+    results = run_together(calls + [lambda: lines(post(receiver))] * 2)
+    for i, oid in enumerate(contested):
+        ships = sorted(r[0] for r in results[4 * i : 4 * i + 4])
+        assert ships == [f"{oid} error_message order_not_pending"] * 3 + [f"{oid} mark_shipped"]
+        assert receiver.book.record(oid).applied == ("ship",)
+    for pending_list in results[16:]:
+        assert 8 <= len(pending_list) <= 12 and all(line.endswith(" pending") for line in pending_list)
 
 
 # -- logging --------------------------------------------------------------------------------------

@@ -185,7 +185,8 @@ def bindings_of(node_class: type) -> list[Binding]:
     by a subclass hides the inherited binding, as it does in Textual."""
     keys: set[str] = set()
     out: list[Binding] = []
-    for cls in node_class.__mro__:
+    ours = [cls for cls in node_class.__mro__ if cls.__module__.startswith("ccnow_tui.")]
+    for cls in ours:
         for b in cls.__dict__.get("BINDINGS", []):
             if isinstance(b, Binding) and b.key not in keys:
                 keys.add(b.key)

@@ -60,9 +60,9 @@ class EntryTable(CursorList):
 
     def rebuild(self, lints: list[Lint]) -> None:
         staging = self.staging
-        batch = staging.batch()
-        send_order = batch.send_order
-        rows = [Row(staging.entries[i], n, i) for n, i in enumerate(send_order, start=1)]
+        entries = staging.entries  # one copy, not one per row
+        send_order = staging.batch().send_order
+        rows = [Row(entries[i], n, i) for n, i in enumerate(send_order, start=1)]
         for unknown in staging.unknown_batches:
             rows.append(Row(unknown=unknown))
             rows.extend(Row(entry=e, unknown=unknown) for e in unknown.entries)

@@ -1,0 +1,108 @@
+"""The composer: numbering as sent, lint, edit/remove/undo, the masked preview, forms."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ccnow_tui.protocol import StagedAction
+from ccnow_tui.protocol.redact import MASK
+from ccnow_tui.tui.screens.composer import ComposerScreen
+from ccnow_tui.tui.screens.confirm import ConfirmScreen
+from ccnow_tui.tui.screens.forms import ActionForm
+from ccnow_tui.tui.screens.preview import PreviewScreen
+from ccnow_tui.tui.widgets.entry_table import EntryTable
+
+from .helpers import PASSWORD, SIZE, screen_text, started
+
+
+async def test_track_form_validates_as_you_type_and_stages_on_enter(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        first = sandbox.book.pending()[0]
+        await pilot.press("t")
+        assert isinstance(app.screen, ActionForm)
+        await pilot.press("U", "P", "S", "enter")  # no tracking number yet
+        assert isinstance(app.screen, ActionForm)
+        assert "a tracking number is required" in screen_text(app)
+        assert app.screen.focused.id == "f-tracknumber"  # enter took us to the bad field
+        await pilot.press("1", "Z", "9", "enter")
+        assert app.session.staging.entries == (StagedAction.make(first, "track", trackname="UPS", tracknumber="1Z9"),)
+        await pilot.press("t", "escape")  # escape cancels, nothing staged
+        assert len(app.session.staging) == 1
+
+
+async def test_adjust_amount_rules_show_under_the_field(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("a", "5", ".", "0", "0", "1")
+        assert "more than two decimal places" in screen_text(app)
+        await pilot.press("backspace")
+        assert "more than two decimal places" not in screen_text(app)
+        await pilot.press("enter")
+        assert app.session.staging.entries[0].amount == Decimal("5.00")
+
+
+async def test_composer_numbers_as_sent_and_shows_the_lint(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a, b = sandbox.book.pending()[:2]
+        done = sandbox.book.with_status("completed")[0]
+        staging = app.session.staging
+        # ship then track on one order (re-ordered), ship+cancel on another (error),
+        # a duplicate, and an order not known to be pending.
+        staging.add([
+            StagedAction.make(a, "ship"), StagedAction.make(a, "track", trackname="UPS", tracknumber="1"),
+            StagedAction.make(b, "ship"), StagedAction.make(b, "cancel"), StagedAction.make(b, "ship"),
+            StagedAction.make(done, "ship"),
+        ])
+        await pilot.press("b")
+        assert isinstance(app.screen, ComposerScreen)
+        table = app.screen.query_one(EntryTable)
+        assert [(r.n, r.entry) for r in table.rows] == staging.batch().numbered()
+        assert table.rows[0].entry.kind.value == "track"  # adjust/track go before ship
+        text = screen_text(app)
+        assert "ship and cancel on one order" in text
+        assert "duplicate ship entry" in text
+        assert f"{done}: last known status is completed, not pending" in text or f"{done}: status unknown" in text
+        assert "re-ordered so adjust/track go before ship/cancel" in text
+        # A batch with an error cannot be sent: S says why and asks nothing.
+        await pilot.press("S")
+        assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_edit_remove_undo(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a, b = sandbox.book.pending()[:2]
+        staging = app.session.staging
+        staging.add([StagedAction.make(a, "adjust", amount="5"), StagedAction.make(b, "ship")])
+        await pilot.press("b", "e")
+        assert isinstance(app.screen, ActionForm)
+        await pilot.press("end", "backspace", "backspace", "backspace", "backspace", "7", "enter")
+        assert staging.entries[0] == StagedAction.make(a, "adjust", amount="7")
+        await pilot.press("d")
+        assert staging.entries == (StagedAction.make(b, "ship"),)
+        await pilot.press("u")
+        assert staging.entries[0] == StagedAction.make(a, "adjust", amount="7")
+        await pilot.press("u")
+        assert staging.entries[0] == StagedAction.make(a, "adjust", amount="5")
+
+
+async def test_preview_masks_the_password(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a = sandbox.book.pending()[0]
+        app.session.staging.add([StagedAction.make(a, "cancel", notes="out of stock")])
+        await pilot.press("b", "p")
+        assert isinstance(app.screen, PreviewScreen)
+        text = screen_text(app)
+        assert "x_clientid=shop" in text and f"x_password={MASK}" in text
+        assert f"x_orderid_1={a}" in text and "x_action_1=cancel" in text and "x_notes_1=out of stock" in text
+        assert PASSWORD not in text and PASSWORD not in app.export_screenshot()
+        await pilot.press("escape")
+        assert isinstance(app.screen, ComposerScreen)

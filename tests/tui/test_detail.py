@@ -1,0 +1,47 @@
+"""Order detail: status with meaning and group, query now, staging keys, journal history."""
+
+from __future__ import annotations
+
+from ccnow_tui.protocol import StagedAction
+from ccnow_tui.tui.screens.confirm import ConfirmScreen
+from ccnow_tui.tui.screens.detail import DetailScreen
+
+from .helpers import SIZE, screen_text, settle, started, wait_until
+
+
+async def test_detail_stages_sends_and_shows_the_history(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a = sandbox.book.pending()[0]
+        await pilot.press("enter")
+        assert isinstance(app.screen, DetailScreen)
+        text = screen_text(app)
+        assert str(a) in text and "pending" in text and "(actionable)" in text
+        assert "ready for client to process" in text and "nothing sent for this order" in text
+        await pilot.press("c", *"no stock", "enter")
+        assert app.session.staging.entries == (StagedAction.make(a, "cancel", notes="no stock"),)
+        assert "#1 cancel" in screen_text(app)
+        await pilot.press("S")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        await wait_until(pilot, lambda: app.screen.history, "the journal history")
+        text = screen_text(app)
+        assert "sent cancel “no stock”" in text and "→ ok" in text and f"answer: {a} mark_canceled" in text
+        assert "mark_canceled" in text and "(in progress)" in text
+
+
+async def test_r_queries_the_receiver_now(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a = sandbox.book.pending()[0]
+        await pilot.press("enter")
+        before = app.session.book.checked[a]
+        seen = sandbox.requests_seen
+        await pilot.press("r")
+        await settle(pilot)
+        assert sandbox.requests_seen == seen + 1
+        assert app.session.book.checked[a] >= before
+        assert f"{a} pending (actionable)" in "\n".join(l.text for l in app.log_buffer.lines)

@@ -1,0 +1,144 @@
+"""Start-up and shut-down: no configuration, the password prompt, the draft restored after
+a crash, a corrupt draft moved aside, quitting with a draft, the demo, NO_COLOR."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+
+from ccnow_tui.protocol import StagedAction
+from ccnow_tui.sandbox.faults import parse_fault
+from ccnow_tui.staging import StagingArea
+from ccnow_tui.storage.drafts import DraftStore, draft_path
+from ccnow_tui.tui.app import CcnowApp, build_app
+from ccnow_tui.tui.screens.composer import ComposerScreen
+from ccnow_tui.tui.screens.confirm import ConfirmScreen
+from ccnow_tui.tui.screens.queue import QueueScreen
+from ccnow_tui.tui.screens.setup import PasswordScreen, SetupScreen
+
+from .helpers import PASSWORD, SIZE, log_text, screen_text, settle, started, wait_until
+
+
+def cli_args(**given) -> argparse.Namespace:
+    base = dict(demo=False, fault=[], profile=None, url=None, client_id=None, store_id=None, timeout=None)
+    return argparse.Namespace(**{**base, **given})
+
+
+async def test_no_configuration_explains_how_to_configure(isolated_dirs):
+    app, server = build_app(cli_args())
+    assert server is None
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, SetupScreen)
+        text = screen_text(app)
+        assert "not set up yet" in text and "config.toml" in text and "--demo" in text
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_missing_password_is_asked_for_masked(settings, sandbox):
+    app = CcnowApp(replace(settings, password=None))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, PasswordScreen)
+        await pilot.press("enter")
+        assert "password is required" in screen_text(app)
+        await pilot.press(*PASSWORD)
+        assert PASSWORD not in screen_text(app)  # Input(password=True) shows dots
+        await pilot.press("enter")
+        await started(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert app.session.book.rows == sandbox.book.pending()  # the typed password worked
+
+
+async def test_wrong_password_is_the_receivers_refusal_not_a_crash(settings, sandbox):
+    from ccnow_tui.protocol.redact import Secret
+
+    app = CcnowApp(replace(settings, password=Secret("not-the-password")))
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert "refused: pending list: invalid login" in log_text(app)
+        assert app.session.book.refresh_note == "invalid login"
+
+
+async def test_draft_is_restored_after_a_crash(make_app, sandbox):
+    a, b = sandbox.book.pending()[:2]
+    # A previous session staged two entries and died without a word.
+    StagingArea(DraftStore.for_profile("test")).add([StagedAction.make(a, "ship"), StagedAction.make(b, "cancel")])
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert app.session.staging.entries == (StagedAction.make(a, "ship"), StagedAction.make(b, "cancel"))
+        assert "draft restored: 2 staged entries" in log_text(app)
+        await pilot.press("b")
+        assert isinstance(app.screen, ComposerScreen)
+        text = screen_text(app)
+        assert f"{a}" in text and "cancel" in text
+
+
+async def test_corrupt_draft_is_moved_aside_with_a_message(make_app, sandbox):
+    path = draft_path("test")
+    path.write_text('{"version": 1, "entries": [{"order_id": "nope"')
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert "could not be loaded" in log_text(app) and "moved aside" in log_text(app)
+        aside = list(path.parent.glob("draft.json.corrupt-*"))
+        assert len(aside) == 1 and aside[0].read_text().startswith('{"version": 1')
+        assert app.session.staging.entries == ()
+
+
+async def test_quitting_with_a_draft_says_it_is_kept(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("s", "q")
+    assert "Draft kept: 1 staged entry" in app.exit_message
+    assert DraftStore.for_profile("test").load().draft.entries == [StagedAction.make(sandbox.book.pending()[0], "ship")]
+
+
+async def test_quitting_with_a_batch_in_flight_keeps_it_unknown(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("s")
+        sandbox.set_faults([parse_fault("slow=2")])
+        await pilot.press("S", "y")
+        await wait_until(pilot, lambda: app.session.in_flight is not None, "the batch to leave")
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmScreen) and "in flight" in screen_text(app)
+        await pilot.press("y")
+    draft = DraftStore.for_profile("test").load().draft
+    assert draft.entries == [] and len(draft.unknown_batches) == 1
+    assert "batch(es) with unknown outcome" in app.exit_message
+
+
+async def test_demo_runs_the_embedded_sandbox_with_faults(isolated_dirs):
+    app, server = build_app(cli_args(demo=True, fault=["maintenance"]))
+    try:
+        assert app.settings.profile == "demo" and server.url.startswith("http://127.0.0.1:")
+        assert [str(f) for f in server.faults] == ["maintenance"]
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot)
+            assert "system down for maintenance" in log_text(app)
+            assert draft_path("demo").parent.name == "demo"
+            server.set_faults([])
+            await pilot.press("r")
+            await settle(pilot)
+            assert app.session.book.pending_count == len(server.book.pending()) > 0
+    finally:
+        server.stop()
+
+
+async def test_no_color_is_honoured(make_app, sandbox, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert app.no_color
+        # Outcomes carry words, not only colours.
+        done = sandbox.book.with_status("completed")[0]
+        app.session.staging.add([StagedAction.make(done, "ship")])
+        await pilot.press("S", "y")
+        await settle(pilot)
+        assert "✖ refused" in screen_text(app)

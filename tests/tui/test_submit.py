@@ -1,0 +1,184 @@
+"""Sending: the confirmation, results streaming into the log, refusals with the receiver's
+words, every sandbox fault reaching the UI as the right outcome, unknown batches kept and
+never re-sent, and reconciliation."""
+
+from __future__ import annotations
+
+import pytest
+
+from ccnow_tui.protocol import StagedAction
+from ccnow_tui.sandbox.faults import parse_fault
+from ccnow_tui.storage.drafts import DraftStore
+from ccnow_tui.tui.messages import AnswerRecords, BatchProgress, RequestFinished, RequestKind
+from ccnow_tui.tui.screens.composer import ComposerScreen
+from ccnow_tui.tui.screens.confirm import ConfirmScreen
+
+from .helpers import SIZE, log_text, screen_text, settle, started, wait_until
+
+
+async def send(pilot) -> None:
+    await pilot.press("S")
+    assert isinstance(pilot.app.screen, ConfirmScreen), "S must ask first"
+    await pilot.press("y")
+    await settle(pilot)
+
+
+async def test_confirm_says_what_happens_and_only_y_sends(make_app, sandbox):
+    seen_messages = []
+    app = make_app()
+    async with app.run_test(size=SIZE, message_hook=seen_messages.append) as pilot:
+        await started(pilot)
+        a, b = sandbox.book.pending()[:2]
+        await pilot.press("t", "U", "P", "S", "tab", "1", "Z", "enter")
+        await pilot.press("space", "space", "s")
+        before = sandbox.requests_seen
+        await pilot.press("S")
+        assert isinstance(app.screen, ConfirmScreen)
+        text = screen_text(app)
+        host = sandbox.url.split("/")[2]
+        assert "3 entries for 2 orders" in text and "ship    2" in text and "track   1" in text
+        assert host in text and "shop" in text
+        await pilot.press("n")
+        assert sandbox.requests_seen == before and len(app.session.staging) == 3
+
+        await send(pilot)
+        assert sandbox.requests_seen == before + 1
+        assert sandbox.book.status(a) == "mark_shipped" and sandbox.book.status(b) == "mark_shipped"
+        assert sandbox.book.record(a).tracking[0].number == "1Z"
+        # Applied entries left the draft, on screen and on disk.
+        assert app.session.staging.entries == ()
+        assert DraftStore.for_profile("test").load().draft.entries == []
+        log = log_text(app)
+        assert f"applied: {a} track+ship → mark_shipped" in log and f"applied: {b} ship → mark_shipped" in log
+        assert "batch applied: 3 applied, 0 refused, 0 unknown" in log
+        # Lines were logged as they were parsed: records before the final answer.
+        kinds = [type(m) for m in seen_messages if isinstance(m, (AnswerRecords, RequestFinished))
+                 and m.request.kind is RequestKind.SUBMIT]
+        assert kinds[0] is AnswerRecords and kinds[-1] is RequestFinished
+        lines = [l.text for l in app.log_buffer.lines]
+        assert lines.index(next(t for t in lines if t.startswith(f"{b} ship"))) < lines.index(
+            next(t for t in lines if t.startswith("batch applied")))
+        progress = [m for m in seen_messages if isinstance(m, BatchProgress)]
+        assert progress and (progress[-1].answered, progress[-1].total) == (2, 2)
+        # The queue shows the new status; the journal event is there after the reload.
+        await wait_until(pilot, lambda: a in app.session.book.events, "journal events")
+        assert app.session.book.status[a] == "mark_shipped"
+
+
+async def test_refusal_stays_staged_with_the_receivers_words(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        ok = sandbox.book.pending()[0]
+        done = sandbox.book.with_status("completed")[0]
+        app.session.staging.add([StagedAction.make(ok, "ship"), StagedAction.make(done, "ship")])
+        await send(pilot)
+        log = log_text(app)
+        assert f"refused: {done} refused by the receiver: order_not_pending" in log
+        assert "some entries refused" in log
+        assert app.session.staging.entries == (StagedAction.make(done, "ship"),)
+        await pilot.press("b")
+        assert "order_not_pending" in screen_text(app)
+
+
+async def test_ui_stays_responsive_while_a_batch_is_in_flight(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a, b = sandbox.book.pending()[:2]
+        await pilot.press("s")
+        sandbox.set_faults([parse_fault("slow=1")])
+        await pilot.press("S", "y")
+        await wait_until(pilot, lambda: app.session.in_flight is not None, "the batch to leave")
+        assert "sending 0/1" in screen_text(app)
+        await pilot.press("down", "s")  # staging still works meanwhile
+        await pilot.press("S")  # but a second batch is refused while one is in flight
+        assert not isinstance(app.screen, ConfirmScreen)
+        await settle(pilot)
+        assert app.session.in_flight is None
+        assert app.session.staging.entries == (StagedAction.make(b, "ship"),)
+        assert sandbox.book.status(a) == "mark_shipped"
+
+
+REFUSING = {
+    "maintenance": "system down for maintenance",
+    "http500": "HTTP 500",
+    "html": "not the protocol",
+}
+
+
+@pytest.mark.parametrize("fault", sorted(REFUSING))
+async def test_refusing_faults_keep_everything_staged(make_app, sandbox, fault):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a = sandbox.book.pending()[0]
+        await pilot.press("s")
+        sandbox.set_faults([parse_fault(fault)])
+        await send(pilot)
+        log = log_text(app)
+        assert "refused: batch refused, nothing applied" in log and REFUSING[fault] in log
+        assert app.session.staging.entries == (StagedAction.make(a, "ship"),)
+        assert not app.session.staging.unknown_batches
+        assert sandbox.book.status(a) == "pending"
+        if fault == "html":
+            assert "unknown: not understood (not the protocol: the body is an HTML page)" in log
+
+
+UNKNOWN = ["slow=3", "drop-after-apply", "truncate"]
+
+
+@pytest.mark.parametrize("fault", UNKNOWN)
+async def test_lost_answers_are_unknown_kept_and_never_resent(make_app, sandbox, fault):
+    app = make_app(timeout=0.5)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a, b = sandbox.book.pending()[:2]
+        await pilot.press("space", "space", "s")
+        sandbox.set_faults([parse_fault(fault)])
+        await send(pilot)
+        sandbox.set_faults([])
+        log = log_text(app)
+        assert "unknown: batch OUTCOME UNKNOWN" in log and "kept as unknown batch" in log
+        staging = app.session.staging
+        [unknown] = staging.unknown_batches
+        if fault == "truncate":  # the first line made it: that entry is applied, the other unknown
+            assert f"applied: {a} ship → mark_shipped" in log
+            assert unknown.entries == [StagedAction.make(b, "ship")]
+        else:
+            assert unknown.entries == [StagedAction.make(a, "ship"), StagedAction.make(b, "ship")]
+        assert staging.entries == ()
+        assert DraftStore.for_profile("test").load().draft.unknown_batches[0].batch_id == unknown.batch_id
+        # Shown as such in the composer; S has nothing to send; nothing goes out by itself.
+        seen = sandbox.requests_seen
+        await pilot.press("b")
+        assert "OUTCOME UNKNOWN" in screen_text(app)
+        await pilot.press("S")
+        assert not isinstance(app.screen, ConfirmScreen)
+        await settle(pilot)
+        assert sandbox.requests_seen == seen
+        # Reconcile: one query; the sandbox did apply both, so nothing is re-staged.
+        await pilot.press("R")
+        await settle(pilot)
+        assert sandbox.requests_seen == seen + 1
+        assert not staging.unknown_batches and staging.entries == ()
+        assert "took effect (now mark_shipped)" in log_text(app)
+        assert isinstance(app.screen, ComposerScreen)
+
+
+async def test_reconcile_restages_what_did_not_happen(make_app, sandbox):
+    """An unknown batch whose orders are still pending comes back to staging, marked."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a = sandbox.book.pending()[0]
+        app.session.staging.add([StagedAction.make(a, "ship")])
+        # Quit-while-in-flight path: the batch is kept unknown without being sent.
+        app.session.staging.keep_unknown(app.session.staging.entries, "test: never sent")
+        await pilot.press("b", "R")
+        await settle(pilot)
+        assert app.session.staging.entries == (StagedAction.make(a, "ship"),)
+        assert "did not happen" in app.session.staging.remarks[StagedAction.make(a, "ship")]
+        assert "re-staged" in log_text(app)
+        history = app.session.journal.read().events
+        assert history[-1]["outcome"] == "reconciled"

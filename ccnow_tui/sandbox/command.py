@@ -21,9 +21,9 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store-id", default="", help="linked store account accepted as x_storeid (default: none)")
     parser.add_argument("--orders", type=_count, default=40, help="pending orders to start with (default %(default)s)")
     parser.add_argument("--seed", type=int, default=None, help="make the order data deterministic")
-    parser.add_argument("--settle", type=_seconds, default=None, metavar="SECONDS",
+    parser.add_argument("--settle", type=_non_negative, default=None, metavar="SECONDS",
                         help="mark_shipped/mark_canceled settle this long after the batch (default: never)")
-    parser.add_argument("--arrivals", type=_seconds, default=0.0, metavar="PER_MIN",
+    parser.add_argument("--arrivals", type=_non_negative, default=0.0, metavar="PER_MIN",
                         help="about this many new orders a minute (received -> processing -> pending)")
     parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND[=SECONDS][:COUNT]",
                         help=f"inject a fault, repeatable; KIND is one of {', '.join(k.value for k in FaultKind)}")
@@ -98,7 +98,7 @@ def _count(text: str) -> int:
     return value
 
 
-def _seconds(text: str) -> float:
+def _non_negative(text: str) -> float:
     try:
         value = float(text)
     except ValueError:

@@ -68,7 +68,7 @@ class SandboxServer:
             orders=self.config.orders, seed=self.config.seed, settle=self.config.settle,
             arrivals=self.config.arrivals, clock=self.config.clock,
         )
-        self._lock = threading.Lock()  # faults, counters and the connection set
+        self._lock = threading.Lock()  # the faults and the request counter (the book has its own)
         self._log_lock = threading.Lock()
         self._faults = [replace(f) for f in self.config.faults]
         self._requests_seen = 0
@@ -355,6 +355,7 @@ class _Handler(BaseHTTPRequestHandler):
         """
         pieces = _pieces(lines, complete)
         first = next(pieces, b"")
+        # Peek one piece ahead: a complete answer that fits in one goes out with a length.
         second = next(pieces, None) if complete else None
         self.send_response(200)
         self.send_header("Content-Type", "text/plain; charset=utf-8")

@@ -55,7 +55,7 @@ class Unparsed(NamedTuple):
 Record = Union[OrderLine, OrderError, Message, ErrorMessage, Unparsed]
 
 # Order numbers as they appear on the wire, with or without hyphens; ASCII digits only.
-_ORDER = re.compile(r"(\d{3})-?(\d{2})-?(\d{4})", re.ASCII)
+_ORDER = re.compile(r"(\d{3})(-?)(\d{2})\2(\d{4})", re.ASCII)  # both hyphens or none, as OrderId.parse
 _STATUS = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)
 # The common line, canonical id and a status word, matched in one C call; anything else
 # takes the general path in parse_line(). Same records either way.
@@ -82,7 +82,7 @@ def _order_id(token: str) -> OrderId | None:
         return None
     if len(token) == 11:
         return _new_id(OrderId, token)
-    return _new_id(OrderId, f"{m[1]}-{m[2]}-{m[3]}")
+    return _new_id(OrderId, f"{m[1]}-{m[3]}-{m[4]}")
 
 
 def parse_line(line: str) -> Record | None:

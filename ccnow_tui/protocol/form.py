@@ -70,13 +70,16 @@ def decode_request(pairs: Sequence[tuple[str, str]]) -> DecodedRequest:
     for name, value in pairs:
         if name in _KNOWN_PLAIN:
             if name in plain:
-                return DecodedRequest("", "", "", (), f"invalid request: {name} given twice")
+                return _bad(plain, f"invalid request: {name} given twice")
             plain[name] = value
             continue
         m = _NUMBERED.fullmatch(name)
         if not m:
             continue  # unknown fields are ignored, as CGI receivers do
-        kind, n = m.group(1), int(m.group(2))
+        kind, digits = m.group(1), m.group(2)
+        if len(digits) > 1 and digits[0] == "0":
+            return _bad(plain, f"invalid request: {name} (entry numbers have no leading zeros)")
+        n = int(digits)
         slot = numbered.setdefault(n, {})
         if kind in slot:
             return _bad(plain, f"invalid request: {name} given twice")

@@ -160,7 +160,7 @@ class CcnowApp(App[int]):
         request = Request(RequestKind.PENDING)
         session.book.begin_pending()
         self.changed.publish("rows")
-        await pump(request, session.client.pending(), self.post_message)
+        await pump(request, session.client.pending(chunked=True), self.post_message)
 
     @work(group="query", exit_on_error=False)
     async def query_orders(self, order_ids: list[OrderId], unknown_batch_id: str = "") -> None:
@@ -171,7 +171,7 @@ class CcnowApp(App[int]):
         kind = RequestKind.RECONCILE if unknown_batch_id else RequestKind.QUERY
         request = Request(kind, Batch(StagedAction(o, ActionKind.QUERY) for o in ids), tuple(ids), unknown_batch_id)
         self.log_line(LogKind.INFO, f"{kind.value}: asking {session.host} for {len(ids)} order(s)")
-        await pump(request, session.client.query(ids), self.post_message)
+        await pump(request, session.client.query(ids, chunked=True), self.post_message)
 
     @work(thread=True, exclusive=True, group="journal", exit_on_error=False)
     def load_journal_events(self) -> None:
@@ -201,7 +201,7 @@ class CcnowApp(App[int]):
         self.log_line(LogKind.INFO, f"sending {len(batch)} entries for {len(batch.order_ids)} orders to {session.host}")
         self.changed.publish("flight")
         self.run_worker(
-            pump(request, session.client.submit(batch), self.post_message),
+            pump(request, session.client.submit(batch, chunked=True), self.post_message),
             name="submit", group="submit", exit_on_error=False,
         )
         return True
@@ -240,8 +240,12 @@ class CcnowApp(App[int]):
 
     def on_retry_notice(self, message: RetryNotice) -> None:
         r = message.retrying
-        self.log_line(LogKind.INFO, f"{message.request.kind.value}: attempt {r.attempt} failed ({r.reason}); "
+        void = f"; its {r.discarded} line(s) are void" if r.discarded else ""
+        self.log_line(LogKind.INFO, f"{message.request.kind.value}: attempt {r.attempt} failed ({r.reason}){void}; "
                                     f"retrying in {r.delay:.1f} s")
+        if message.request.kind is RequestKind.PENDING and self.session is not None:
+            self.session.book.restart_pending()  # the retry sends the whole list again
+            self.changed.publish("rows")
 
     def on_request_finished(self, message: RequestFinished) -> None:
         session = self.session

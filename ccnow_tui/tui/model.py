@@ -93,6 +93,13 @@ class OrderBook:
         self._started = False
         self._previous = self.rows
 
+    def restart_pending(self) -> None:
+        """A cut-off attempt is retried: drop its rows, show the previous list meanwhile."""
+        if self._started:
+            self.rows = self._previous
+            self.generation += 1
+        self._started = False
+
     def add_pending(self, orders: Iterable[tuple[OrderId, str]]) -> int:
         """Rows from one chunk of the answer; the first chunk replaces the old list."""
         if not self._started:

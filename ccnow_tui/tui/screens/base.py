@@ -32,7 +32,7 @@ class BaseScreen(Screen):
 
     BINDINGS = [
         Binding("l", "toggle_log", "Log", show=False, id="view.log", tooltip="Show or hide the status log pane"),
-        Binding("escape", "back", "Back", show=False, id="nav.back", tooltip="Go back (close this screen)"),
+        Binding("escape", "back", "Back", key_display="esc", id="nav.back", tooltip="Go back (close this screen)"),
     ]
 
     @property

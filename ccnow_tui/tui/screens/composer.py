@@ -39,6 +39,8 @@ class ComposerScreen(BaseScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="summary")
         yield Static(id="lint")
+        yield Static(Text(f"{'N':>4}   {'order':<11} {'action':<7} fields, and the receiver's words", no_wrap=True),
+                     id="columns")
         yield EntryTable(self.session.staging, id="entries")
         yield Static(id="entry-detail")
 

@@ -132,8 +132,11 @@ class GoToForm(ModalScreen[OrderId | None]):
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
+        # A half-typed number is not an error yet; a letter or an eleventh digit is.
+        text = event.value.strip()
+        hopeless = any(c not in "0123456789-" for c in text) or len(text) > 11
         _, error = self._parse()
-        self.query_one("#e-order", Static).update(Text(error) if event.value.strip() else "")
+        self.query_one("#e-order", Static).update(Text(error) if error and (hopeless or len(text) >= 9) else "")
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

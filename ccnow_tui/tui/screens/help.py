@@ -27,7 +27,7 @@ def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
 
     everywhere = [(display_key(b), b.tooltip or b.description) for b in CcnowApp.BINDINGS if isinstance(b, Binding)]
     everywhere += [("ctrl+p", "Command palette: every action by name"),
-                   ("↑ ↓ pgup pgdn home end", "Move in a list (the mouse works too)")]
+                   ("↑ ↓", "Move in a list (pgup/pgdn, home/end too; the mouse works)")]
     shared = {"view.log", "nav.back"}
     return [
         ("Everywhere", everywhere + rows(BaseScreen)),
@@ -51,7 +51,7 @@ class HelpScreen(ModalScreen[None]):
                 for title, rows in key_sections():
                     table = Table(title=title, title_justify="left", title_style="bold", show_header=False,
                                   box=None, padding=(0, 1), expand=True)
-                    table.add_column(style="bold", no_wrap=True, width=10)
+                    table.add_column(style="bold", no_wrap=True, width=7)
                     table.add_column(ratio=1)
                     seen = set()
                     for key, what in rows:

@@ -32,7 +32,8 @@ class PreviewScreen(ModalScreen[None]):
         if len(self.fields) > PREVIEW_LIMIT:
             t.append(f"… and {len(self.fields) - PREVIEW_LIMIT} more fields\n", style="dim")
         with Vertical(classes="dialog wide"):
-            yield Label(Text(f"POST {self.url}  ({len(self.fields)} fields, password masked)", style="bold"))
+            yield Label(Text(f"Exactly what S will POST: {len(self.fields)} fields, password masked", style="bold"))
+            yield Static(Text(f"POST {self.url}", style="dim"))
             with VerticalScroll(id="preview-body"):
                 yield Static(t)
             yield Static(Text("esc: close", style="dim"))

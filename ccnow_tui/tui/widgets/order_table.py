@@ -179,7 +179,8 @@ class OrderTable(CursorList):
         staged = self.staging.summary_for(oid) if self.staging.indexes_for(oid) else ""
         event = describe_event(self.book.events.get(oid), oid)
         event_w = max(0, width - (2 + ORDER_W + 1 + STATUS_W + 1 + STAGED_W + 1))
-        mark = "✓ " if oid in self.selected else "  "
+        # Drawn marks as well as colours: the cursor and selection read without colour too.
+        mark = ("▸" if cursor is not None else " ") + ("✓" if oid in self.selected else " ")
         cells = [
             (mark, "order-table--selected"),
             (fit(oid, ORDER_W) + " ", ""),

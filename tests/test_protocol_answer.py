@@ -415,3 +415,8 @@ def test_property_fast_paths_agree_with_the_general_path(lines: list[str]) -> No
     assert parse_answer("".join(f" {l}\r\n" for l in lines).encode()) == plain
     assert [parse_line(l) for l in lines] == plain
     assert len(plain) == len(lines)
+
+
+def test_answer_order_numbers_follow_orderid_rules():
+    records = parse_answer(b"396-101142 pending\n39610-1142 pending\n396101142 pending\n")
+    assert [type(r).__name__ for r in records] == ["Unparsed", "Unparsed", "OrderLine"]

@@ -281,3 +281,15 @@ def test_property_form_fields_numbered_1_to_n(entries: list[StagedAction]) -> No
     ns = [int(name.rsplit("_", 1)[1]) for name, _ in fields if name.startswith("x_orderid_")]
     assert ns == list(range(1, len(entries) + 1))
     assert len(dict(fields)) == len(fields)
+
+
+def test_zero_padded_entry_number_is_a_request_error_not_an_alias():
+    d = decode_request([("x_clientid", "c"), ("x_password", "p"), ("x_orderid_01", "396101142"), ("x_action_01", "ship")])
+    assert d.error == "invalid request: x_orderid_01 (entry numbers have no leading zeros)"
+    assert d.entries == ()
+
+
+def test_repeated_credential_keeps_the_rest_and_names_the_field():
+    d = decode_request([("x_clientid", "c"), ("x_password", "p"), ("x_password", "q")])
+    assert d.error == "invalid request: x_password given twice"
+    assert d.client_id == "c"

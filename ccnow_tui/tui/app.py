@@ -291,7 +291,8 @@ class CcnowApp(App[int]):
         if report.refused:
             self.log_line(LogKind.REFUSED, f"{len(report.refused)} refused entr{'y stays' if len(report.refused) == 1 else 'ies stay'} staged with the receiver's words")
         severity = {"ok": "information", "unknown": "error"}.get(answer.outcome.value, "warning")
-        self.notify(f"{label}: {answer.message}", severity=severity, markup=False)
+        hint = {Outcome.UNKNOWN: " (kept, not re-sent: b, then R)", Outcome.SOME_REFUSED: " (refused ones stay staged)"}
+        self.notify(label + hint.get(answer.outcome, ""), severity=severity, markup=False)
         self.changed.publish("flight")
         self.load_journal_events()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ccnow_tui.protocol import ActionKind, StagedAction
 from ccnow_tui.storage.drafts import DraftStore
+from ccnow_tui.tui.model import clock
 from ccnow_tui.tui.screens.detail import DetailScreen
 from ccnow_tui.tui.screens.queue import QueueScreen
 from ccnow_tui.tui.widgets.order_table import OrderTable
@@ -21,7 +22,8 @@ async def test_queue_shows_the_pending_list_and_the_header(make_app, sandbox):
         assert table.row_count() == 40
         text = screen_text(app)
         host = sandbox.url.split("/")[2]
-        assert "test@" + host in text and "40 pending" in text and "refreshed" in text
+        refreshed = clock(app.session.book.last_refresh)
+        assert "test@" + host in text and f"40 pending @{refreshed}" in text
         assert sandbox.book.pending()[0] in text and "pending" in text
         assert table.has_focus
 

@@ -24,7 +24,7 @@ SEVERITY_MARK = {Severity.ERROR: ("✖ error", "bold red"), Severity.WARNING: ("
 
 
 class ComposerScreen(BaseScreen):
-    TITLE = "Batch composer"
+    TITLE = "Batch"
 
     BINDINGS = [
         Binding("e", "edit", "Edit", id="composer.edit", tooltip="Edit the highlighted entry"),

@@ -17,7 +17,7 @@ from .base import MainScreen
 
 
 class QueueScreen(MainScreen):
-    TITLE = "Pending queue"
+    TITLE = "Queue"
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/", id="queue.filter", tooltip="Filter the queue (order number, status or staged action)"),

@@ -92,7 +92,7 @@ class EntryTable(CursorList):
         entry = row.entry
         assert entry is not None
         if row.unknown is not None:
-            number, mark, mark_cls = "   ?", "?", "entry-table--unknown"
+            number, mark, mark_cls = "    ", "?", "entry-table--unknown"
         else:
             lints = self.lints_by_index.get(row.staged_index, [])
             severities = {l.severity for l in lints}

@@ -28,24 +28,25 @@ class HeaderBar(Static):
         self.screen_name = screen_name
 
     def show(self, session: "Session") -> None:
+        # Most important first: at 80 columns the tail is cut with an ellipsis.
         book = session.book
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(self.screen_name, style="bold")
-        text.append(f"  {session.profile}@{session.host}")
+        text.append(f"  {session.profile}@{session.host}  ")
+        text.append(f"{book.pending_count} pending", style="bold")
         if book.loading:
-            text.append(f"  {book.pending_count} pending, loading…", style="italic")
+            text.append(" loading…", style="italic")
         else:
-            text.append(f"  {book.pending_count} pending", style="bold")
-        text.append(f"  refreshed {clock(book.last_refresh)}")
+            text.append(f" @{clock(book.last_refresh)}")
         if book.refresh_note:
-            text.append("  list incomplete", style="bold reverse")
-        staged = len(session.staging)
-        if staged:
-            text.append(f"  {staged} staged")
-        unknown = len(session.staging.unknown_batches)
-        if unknown:
-            text.append(f"  {unknown} UNKNOWN batch{'es' if unknown > 1 else ''}", style="bold reverse")
+            text.append(" INCOMPLETE", style="bold reverse")
         if session.in_flight is not None:
             answered, total = session.progress
             text.append(f"  sending {answered}/{total}…", style="bold reverse")
+        unknown = len(session.staging.unknown_batches)
+        if unknown:
+            text.append(f"  {unknown} UNKNOWN", style="bold reverse")
+        staged = len(session.staging)
+        if staged:
+            text.append(f"  {staged} staged")
         self.update(text)

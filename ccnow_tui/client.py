@@ -75,6 +75,10 @@ class ReceiverAnswer:
     batch_id: str = ""
     elapsed: float = 0.0
     attempts: int = 1
+    # Order lines answered. A pending list's order lines are streamed to the consumer,
+    # not kept here (100k of them would only weigh on memory and the garbage collector),
+    # so for PENDING ``records`` holds only the other records.
+    order_count: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -211,12 +215,12 @@ class ReceiverClient:
             attempt = 0
             while True:
                 attempt += 1
-                run = _Attempt()
+                run = _Attempt(keep_order_lines=kind is not RequestKind.PENDING)
                 async for chunk in self._attempt(body, run):
                     yield chunk
                 if not mutating and run.retryable and attempt <= self.retries:
                     delay = self.backoff * (2 ** (attempt - 1)) * (0.75 + 0.5 * random.random())
-                    yield Retrying(attempt, round(delay, 3), run.failure, len(run.records))
+                    yield Retrying(attempt, round(delay, 3), run.failure, run.yielded)
                     await asyncio.sleep(delay)
                     continue
                 answer = self._finish(kind, batch_id, numbered, run, mutating, started, attempt)
@@ -255,13 +259,15 @@ class ReceiverClient:
                     run.failure = f"HTTP {resp.status_code} {resp.reason_phrase}".strip()
                     return
                 async for data in resp.aiter_bytes():
+                    before = parser.order_lines
                     records = parser.feed(data)
                     if records:
-                        run.records.extend(records)
+                        run.keep(records, parser.order_lines - before)
                         yield RecordChunk(records)
+                before = parser.order_lines
                 records = parser.close()
                 if records:
-                    run.records.extend(records)
+                    run.keep(records, parser.order_lines - before)
                     yield RecordChunk(records)
                 run.complete = True
                 run.non_protocol = parser.non_protocol
@@ -278,12 +284,13 @@ class ReceiverClient:
             run.failure = f"the answer from {self.host} was cut off: {_describe(exc)}"
         finally:
             run.non_protocol = run.non_protocol or parser.non_protocol
+            run.order_lines = parser.order_lines
 
     def _finish(self, kind, batch_id, numbered, run: "_Attempt", mutating, started, attempts) -> ReceiverAnswer:
         records = tuple(run.records)
         common = dict(
             records=records, http_status=run.http_status, batch_id=batch_id,
-            elapsed=time.monotonic() - started, attempts=attempts,
+            elapsed=time.monotonic() - started, attempts=attempts, order_count=run.order_lines,
         )
         if run.failure and not run.sent:
             return ReceiverAnswer(kind, Outcome.UNREACHABLE, f"{run.failure}; nothing was sent, nothing applied", **common)
@@ -311,7 +318,7 @@ class ReceiverClient:
                 msg = f"{run.failure} ({summary})"
             return ReceiverAnswer(kind, Outcome.UNKNOWN, msg, entries=results, **common)
         if kind is RequestKind.PENDING:
-            outcome, msg = resolve_pending(records, non_protocol=run.non_protocol)
+            outcome, msg = resolve_pending(records, non_protocol=run.non_protocol, order_count=run.order_lines)
             return ReceiverAnswer(kind, outcome, msg, **common)
         outcome, results, summary = resolve_batch(numbered, records, non_protocol=run.non_protocol)
         return ReceiverAnswer(kind, outcome, summary, entries=results, **common)
@@ -328,7 +335,10 @@ async def _flatten(stream: AsyncIterator[ClientEvent]) -> AsyncIterator[ClientEv
 
 @dataclass
 class _Attempt:
+    keep_order_lines: bool = True
     records: list[Record] = field(default_factory=list)
+    order_lines: int = 0
+    yielded: int = 0
     sent: bool = True  # "may have been sent": only a failure to connect proves otherwise
     complete: bool = False
     non_protocol: bool = False
@@ -336,6 +346,13 @@ class _Attempt:
     http_status: int | None = None
     error_body: str = ""
     failure: str = ""
+
+    def keep(self, records: list[Record], order_lines: int) -> None:
+        self.yielded += len(records)
+        if self.keep_order_lines:
+            self.records.extend(records)
+        elif order_lines != len(records):
+            self.records.extend(r for r in records if type(r) is not OrderLine)
 
 
 def _describe(exc: BaseException) -> str:

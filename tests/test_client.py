@@ -43,6 +43,18 @@ async def test_pending_list_streams_order_lines(sandbox):
     assert ids == sandbox.book.pending()
     assert answer.outcome is Outcome.OK and answer.request is RequestKind.PENDING
     assert all(r.status == "pending" for r in records)
+    # Streamed on, not kept: a 100k list must not be held twice.
+    assert answer.order_count == len(ids) and answer.records == ()
+
+
+async def test_truncated_read_is_retried_and_discards_the_partial_records(sandbox):
+    sandbox.set_faults([parse_fault("truncate:1")])
+    async with client_for(sandbox) as c:
+        events, answer = await collect(c.pending())
+    cut = next(i for i, e in enumerate(events) if isinstance(e, Retrying))
+    assert events[cut].discarded == cut > 0, "the partial records before the retry are void"
+    assert [r.order_id for r in events[cut + 1 :]] == sandbox.book.pending()
+    assert answer.outcome is Outcome.OK
 
 
 async def test_query_several_orders(sandbox):
@@ -150,7 +162,7 @@ async def test_reads_retry_with_backoff_and_recover(sandbox, fault):
     retries = [e for e in events if isinstance(e, Retrying)]
     assert retries and answer.outcome is Outcome.OK
     assert answer.attempts == len(retries) + 1 == sandbox.requests_seen - before
-    assert len([r for r in answer.records if isinstance(r, OrderLine)]) == len(sandbox.book.pending())
+    assert answer.order_count == len(sandbox.book.pending())
 
 
 async def test_reads_give_up_after_bounded_retries(sandbox):

@@ -114,7 +114,7 @@ def parse_line(line: str) -> Record | None:
 class AnswerParser:
     """Incremental parser. ``feed()`` returns the records completed by that chunk."""
 
-    __slots__ = ("_buf", "_started", "non_protocol", "lines", "_closed")
+    __slots__ = ("_buf", "_started", "non_protocol", "lines", "order_lines", "_closed")
 
     def __init__(self) -> None:
         self._buf = b""
@@ -122,6 +122,7 @@ class AnswerParser:
         self._closed = False
         self.non_protocol = False  # True once the body is seen to be HTML
         self.lines = 0  # non-blank lines seen
+        self.order_lines = 0  # of which OrderLine records
 
     def feed(self, data: bytes) -> list[Record]:
         if not data:
@@ -213,6 +214,7 @@ class AnswerParser:
                 if paused:
                     gc.enable()
             self.lines += len(out)
+            self.order_lines += len(out)
             return out
         fast = _FAST_LINE
         for line in text.split("\n"):
@@ -225,6 +227,7 @@ class AnswerParser:
             if line:
                 append(parse_line(line))
         self.lines += len(out)
+        self.order_lines += sum(1 for r in out if type(r) is OrderLine)
         return out
 
 

@@ -161,10 +161,16 @@ def resolve_batch(
     return outcome, ordered, "; ".join([summary, *notes])
 
 
-def resolve_pending(records: Sequence[Record], *, non_protocol: bool = False) -> tuple[Outcome, str]:
-    """Whether a pending-list answer can be trusted as the list."""
+def resolve_pending(
+    records: Sequence[Record], *, non_protocol: bool = False, order_count: int | None = None
+) -> tuple[Outcome, str]:
+    """Whether a pending-list answer can be trusted as the list.
+
+    ``order_count`` is given when the caller streamed the order lines on instead of
+    keeping them; ``records`` then holds only the other records.
+    """
     kinds = Counter(map(type, records))  # one C-level pass: lists run to 100k lines
-    orders = kinds[OrderLine]
+    orders = kinds[OrderLine] if order_count is None else order_count
     errors = [r for r in records if type(r) is ErrorMessage] if kinds[ErrorMessage] else []
     messages = [r for r in records if type(r) is Message] if kinds[Message] else []
     unparsed = kinds[Unparsed]
@@ -172,7 +178,7 @@ def resolve_pending(records: Sequence[Record], *, non_protocol: bool = False) ->
         return Outcome.REFUSED, "the receiver answered an HTML page, not the protocol (shown raw)"
     if errors and not orders:
         return Outcome.REFUSED, errors[0].text or "error_message without text"
-    if not records:
+    if not records and not orders:
         return Outcome.REFUSED, "the receiver sent an empty answer"
     if not orders and not messages:
         return Outcome.REFUSED, "the receiver answered something that is not the protocol (shown raw)"

@@ -10,10 +10,12 @@ and never re-sent by this module.
 from __future__ import annotations
 
 import asyncio
+import gc
 import ipaddress
 import random
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, AsyncIterator, Iterable, Union
@@ -258,12 +260,13 @@ class ReceiverClient:
                     run.retryable = resp.status_code >= 500 or resp.status_code == 429
                     run.failure = f"HTTP {resp.status_code} {resp.reason_phrase}".strip()
                     return
-                async for data in resp.aiter_bytes():
-                    before = parser.order_lines
-                    records = parser.feed(data)
-                    if records:
-                        run.keep(records, parser.order_lines - before)
-                        yield RecordChunk(records)
+                with _collector_paused():
+                    async for data in resp.aiter_bytes():
+                        before = parser.order_lines
+                        records = parser.feed(data)
+                        if records:
+                            run.keep(records, parser.order_lines - before)
+                            yield RecordChunk(records)
                 before = parser.order_lines
                 records = parser.close()
                 if records:
@@ -322,6 +325,33 @@ class ReceiverClient:
             return ReceiverAnswer(kind, outcome, msg, **common)
         outcome, results, summary = resolve_batch(numbered, records, non_protocol=run.non_protocol)
         return ReceiverAnswer(kind, outcome, summary, entries=results, **common)
+
+
+_gc_pauses = 0
+
+
+@contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector while one answer streams in.
+
+    Records are NamedTuples, which the collector tracks for life, and a consumer that
+    keeps 100,000 of them (the TUI's queue does) sets off repeated full collections
+    while the list loads (measured with tests/benchmarks/bench.py). Nothing here makes
+    reference cycles; the collector is back on as soon as the body is read, or the
+    read is abandoned, and then runs once over what is left.
+    """
+    global _gc_pauses
+    if _gc_pauses == 0 and not gc.isenabled():
+        yield  # someone else turned it off: not ours to turn back on
+        return
+    _gc_pauses += 1
+    gc.disable()
+    try:
+        yield
+    finally:
+        _gc_pauses -= 1
+        if _gc_pauses == 0:
+            gc.enable()
 
 
 async def _flatten(stream: AsyncIterator[ClientEvent]) -> AsyncIterator[ClientEvent]:

@@ -206,3 +206,18 @@ def test_plain_http_refused_except_loopback():
 def test_client_needs_a_password():
     with pytest.raises(ClientConfigError, match="no API password"):
         ReceiverClient("https://example.com/x", Credentials("demo", Secret("")))
+
+
+async def test_garbage_collector_is_back_on_after_reads_and_abandoned_reads(sandbox):
+    import gc
+
+    assert gc.isenabled()
+    async with client_for(sandbox) as c:
+        await collect(c.pending(chunked=True))
+        assert gc.isenabled()
+        stream = c.pending(chunked=True)
+        async for _ in stream:
+            assert not gc.isenabled(), "paused while the body streams in"
+            break
+        await stream.aclose()
+    assert gc.isenabled()

@@ -27,7 +27,8 @@ from ccnow_tui.protocol import AnswerParser, Batch, Credentials, OrderLine, Secr
 
 N_PENDING = 100_000
 N_BATCH = 1_000
-REPEAT = 5
+REPEAT = 7
+NETWORK_REPEAT = 9
 
 
 def best(fn, repeat=REPEAT):
@@ -99,8 +100,9 @@ async def bench_network(url: str) -> dict:
     async with ReceiverClient(url, creds, timeout=60) as client:
         await fetch_pending(client)  # warm the connection and the server's caches
         client_times, curl_times = [], []
-        for _ in range(3):
-            # Interleaved so that both sides see the same machine noise.
+        for _ in range(NETWORK_REPEAT):
+            # Interleaved so that both sides see the same machine noise; the best of
+            # several runs is the figure least disturbed by other work on the machine.
             t = time.perf_counter()
             n = await fetch_pending(client)
             client_times.append(time.perf_counter() - t)

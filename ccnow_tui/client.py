@@ -15,7 +15,7 @@ import ipaddress
 import random
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, AsyncIterator, Iterable, Union
@@ -218,8 +218,11 @@ class ReceiverClient:
             while True:
                 attempt += 1
                 run = _Attempt(keep_order_lines=kind is not RequestKind.PENDING)
-                async for chunk in self._attempt(body, run):
-                    yield chunk
+                # aclosing: a consumer that stops early must close the HTTP stream (and
+                # end the collector pause) now, not whenever the generator is collected.
+                async with aclosing(self._attempt(body, run)) as chunks:
+                    async for chunk in chunks:
+                        yield chunk
                 if not mutating and run.retryable and attempt <= self.retries:
                     delay = self.backoff * (2 ** (attempt - 1)) * (0.75 + 0.5 * random.random())
                     yield Retrying(attempt, round(delay, 3), run.failure, run.yielded)
@@ -354,13 +357,14 @@ def _collector_paused():
             gc.enable()
 
 
-async def _flatten(stream: AsyncIterator[ClientEvent]) -> AsyncIterator[ClientEvent]:
-    async for event in stream:
-        if type(event) is RecordChunk:
-            for record in event:
-                yield record
-        else:
-            yield event
+async def _flatten(stream) -> AsyncIterator[ClientEvent]:
+    async with aclosing(stream):
+        async for event in stream:
+            if type(event) is RecordChunk:
+                for record in event:
+                    yield record
+            else:
+                yield event
 
 
 @dataclass

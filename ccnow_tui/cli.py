@@ -56,6 +56,17 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _fault_spec(text: str) -> str:
+    """Checked here so a typo is a usage error; the TUI parses it again when it starts."""
+    from .sandbox.faults import parse_fault
+
+    try:
+        parse_fault(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     conn = _connection_options()
     parser = argparse.ArgumentParser(
@@ -68,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ccnow-tui {__version__}")
     parser.add_argument("--demo", action="store_true", help="run the TUI against the embedded sandbox (no account needed)")
     parser.add_argument(
-        "--fault", action="append", default=[], metavar="FAULT",
+        "--fault", action="append", default=[], metavar="FAULT", type=_fault_spec,
         help="with --demo: inject a sandbox fault (maintenance, slow=S, drop-after-apply, http500, html, truncate)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

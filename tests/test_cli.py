@@ -220,3 +220,10 @@ def test_sandbox_command_serves_and_stops_cleanly(isolated_dirs):
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0
     assert "Traceback" not in err
+
+
+def test_bad_demo_fault_is_a_usage_error(isolated_dirs, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--demo", "--fault", "slow=soon"])
+    assert exc.value.code == 2
+    assert "'slow=soon'" in capsys.readouterr().err

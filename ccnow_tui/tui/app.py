@@ -289,7 +289,7 @@ class CcnowApp(App[int]):
                 "nothing is re-sent; reconcile it in the composer (b, then R)",
             )
         if report.refused:
-            self.log_line(LogKind.REFUSED, f"{len(report.refused)} refused entr{'y stays' if len(report.refused) == 1 else 'ies stay'} staged with the receiver's words")
+            self.log_line(LogKind.INFO, f"{len(report.refused)} refused entr{'y stays' if len(report.refused) == 1 else 'ies stay'} staged with the receiver's words")
         severity = {"ok": "information", "unknown": "error"}.get(answer.outcome.value, "warning")
         hint = {Outcome.UNKNOWN: " (kept, not re-sent: b, then R)", Outcome.SOME_REFUSED: " (refused ones stay staged)"}
         self.notify(label + hint.get(answer.outcome, ""), severity=severity, markup=False)

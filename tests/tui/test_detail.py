@@ -19,6 +19,8 @@ async def test_detail_stages_sends_and_shows_the_history(make_app, sandbox):
         text = screen_text(app)
         assert str(a) in text and "pending" in text and "(actionable)" in text
         assert "ready for client to process" in text and "nothing sent for this order" in text
+        await pilot.press("r", "r")  # more log lines than the pane shows, written while the queue is hidden
+        await settle(pilot)
         await pilot.press("c", *"no stock", "enter")
         assert app.session.staging.entries == (StagedAction.make(a, "cancel", notes="no stock"),)
         assert "#1 cancel" in screen_text(app)
@@ -30,6 +32,9 @@ async def test_detail_stages_sends_and_shows_the_history(make_app, sandbox):
         text = screen_text(app)
         assert "sent cancel “no stock”" in text and "→ ok" in text and f"answer: {a} mark_canceled" in text
         assert "mark_canceled" in text and "(in progress)" in text
+        # The queue's log pane followed the lines written while it was in the background.
+        await pilot.press("escape")
+        assert "batch applied: 1 applied" in screen_text(app)
 
 
 async def test_r_queries_the_receiver_now(make_app, sandbox):

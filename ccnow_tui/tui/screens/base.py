@@ -59,6 +59,7 @@ class BaseScreen(Screen):
         self.model_changed("all")
 
     def on_screen_resume(self) -> None:
+        self.query_one(StatusLog).sync(force=True)  # lines written while we were hidden
         self.model_changed("all")
 
     def model_changed(self, what: str) -> None:

@@ -41,6 +41,10 @@ class StatusLog(ScrollView, can_focus=False):
         super().__init__(**kwargs)
         self.buffer = buffer
         self._total = -1
+        # Follow new lines until the operator scrolls up; scrolling back to the bottom
+        # follows again. A flag, not "are we at the end now?": lines written while
+        # this screen is in the background must still be followed when it returns.
+        self.follow = True
 
     def on_mount(self) -> None:
         self.border_title = "log"
@@ -49,16 +53,22 @@ class StatusLog(ScrollView, can_focus=False):
     def on_resize(self) -> None:
         self.sync(force=True)
 
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new < old and self.virtual_size.height == len(self.buffer):
+            self.follow = False  # only the operator scrolls up
+        elif new >= self.max_scroll_y:
+            self.follow = True
+
     def sync(self, force: bool = False) -> None:
-        """New lines were written: grow, and follow them if we were at the bottom."""
+        """New lines were written: grow, and follow them unless scrolled up."""
         if self._total == self.buffer.total and not force:
             return
         self._total = self.buffer.total
-        at_end = self.scroll_y >= self.max_scroll_y - 1
         self.virtual_size = Size(self.size.width, len(self.buffer))
         self.refresh()
-        if at_end:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        if self.follow:
+            self.scroll_end(animate=False, x_axis=False)
 
     def render_line(self, y: int) -> Strip:
         index = round(self.scroll_y) + y

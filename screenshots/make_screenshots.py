@@ -1,0 +1,124 @@
+"""Screenshots of every screen of ccnow-tui, from the real demo, headless.
+
+    .venv/bin/python screenshots/make_screenshots.py [--text]
+
+(--text also prints each screen as plain text, for a look without an SVG viewer.)
+Starts the demo (embedded sandbox on an ephemeral port) with a throw-away data directory,
+drives it with Textual's pilot, and writes screenshots/*.svg at 100x30. Nothing outside
+screenshots/ is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+SIZE = (100, 30)
+
+
+def as_text(app) -> str:
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, record=True)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+async def shoot(text: bool = False) -> list[str]:
+    from ccnow_tui.protocol import StagedAction
+    from ccnow_tui.sandbox.faults import parse_fault
+    from ccnow_tui.tui.app import build_app
+
+    args = argparse.Namespace(demo=True, fault=[], profile=None, url=None, client_id=None, store_id=None, timeout=None)
+    app, server = build_app(args)
+    saved: list[str] = []
+
+    async def until(pilot, condition) -> None:
+        for _ in range(500):
+            if condition():
+                return
+            await pilot.pause(0.01)
+        raise RuntimeError("the demo did not get there")
+
+    async def settle(pilot) -> None:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    def save(name: str) -> None:
+        saved.append(app.save_screenshot(f"{name}.svg", str(HERE)))
+        if text:
+            print(f"--- {name} ---\n{as_text(app)}")
+
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.session is not None and app.session.book.last_refresh is not None)
+            await pilot.pause()
+            pending = server.book.pending()
+            done = server.book.with_status("completed")[0]
+            # Queue: a selection, staged ship/track, one order adjusted.
+            await pilot.press("space", "space", "s")
+            await pilot.press("t", *"UPS", "tab", *"1Z999AA1", "enter")
+            await pilot.press("down", "down", "a", *"4.50", "tab", *"late delivery", "enter")
+            await pilot.press("down", "space", "down", "space", "up")
+            save("queue")
+            # Detail of an order with staged entries.
+            await pilot.press("home", "down", "down", "enter")
+            save("detail")
+            await pilot.press("escape")
+            # Composer with lint: ship + cancel on one order, a duplicate, a completed order.
+            app.session.staging.add([
+                StagedAction.make(pending[0], "cancel", notes="customer asked"),
+                StagedAction.make(pending[1], "ship"),
+                StagedAction.make(done, "ship"),
+            ])
+            await pilot.press("b")
+            save("composer")
+            # Preview of the exact POST (password masked).
+            await pilot.press("p")
+            save("preview")
+            await pilot.press("escape")
+            # Fix the error (remove the cancel), then the confirmation.
+            table = app.screen.query_one("EntryTable")
+            row = next(i for i, r in enumerate(table.rows) if r.entry and r.entry.kind.value == "cancel")
+            table.move_to(row)
+            await pilot.press("d", "S")
+            save("confirm")
+            # Send: results stream into the log (one refused, with the receiver's words).
+            await pilot.press("y")
+            await settle(pilot)
+            await pilot.press("escape")
+            save("results")
+            # An answer cut off mid-way: the batch is kept as OUTCOME UNKNOWN.
+            server.set_faults([parse_fault("truncate:1")])
+            await pilot.press("home", "down", "down", "down", "s", "down", "s", "S", "y")
+            await settle(pilot)
+            await pilot.press("b")
+            save("unknown")
+            await pilot.press("escape", "question_mark")
+            save("help")
+    finally:
+        server.stop()
+    return saved
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="ccnow-shots-") as home:
+        os.environ["XDG_DATA_HOME"] = str(Path(home) / "data")
+        os.environ["XDG_CONFIG_HOME"] = str(Path(home) / "config")
+        for path in asyncio.run(shoot(text="--text" in sys.argv[1:])):
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -115,7 +115,7 @@ class CcnowApp(App[int]):
             self.log_line(LogKind.INFO, self.notice)
         if loaded.message:
             self.log_line(LogKind.ERROR, loaded.message)
-            self.notify(loaded.message, title="Draft moved aside", severity="error", timeout=15)
+            self.notify(loaded.message, title="Draft moved aside", severity="error", timeout=15, markup=False)
         if staging.entries or staging.unknown_batches:
             self.log_line(
                 LogKind.INFO,

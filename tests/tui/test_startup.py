@@ -94,6 +94,7 @@ async def test_quitting_with_a_draft_says_it_is_kept(make_app, sandbox):
         await started(pilot)
         await pilot.press("s", "q")
     assert "Draft kept: 1 staged entry" in app.exit_message
+    assert app.session.client._http.is_closed  # the session's one client was closed on exit
     assert DraftStore.for_profile("test").load().draft.entries == [StagedAction.make(sandbox.book.pending()[0], "ship")]
 
 

@@ -151,6 +151,8 @@ async def test_lost_answers_are_unknown_kept_and_never_resent(make_app, sandbox,
         assert DraftStore.for_profile("test").load().draft.unknown_batches[0].batch_id == unknown.batch_id
         # Shown as such in the composer; S has nothing to send; nothing goes out by itself.
         seen = sandbox.requests_seen
+        row = next(line for line in screen_text(app).splitlines() if str(b) in line)
+        assert "UNKNOWN" in row  # on the queue row too, not only in the composer
         await pilot.press("b")
         assert "OUTCOME UNKNOWN" in screen_text(app)
         await pilot.press("S")

@@ -69,6 +69,7 @@ class OrderTable(CursorList):
         self._view: list[int] | None = None  # matching row indexes, when filtering
         self._seen = 0  # rows of the current generation already filtered
         self._generation = -1
+        self._unknown: tuple[int, set[OrderId]] = (-1, set())  # (staging version, orders)
 
     # -- rows --------------------------------------------------------------------------
 
@@ -171,12 +172,21 @@ class OrderTable(CursorList):
 
     # -- drawing -----------------------------------------------------------------------
 
+    def _unknown_orders(self) -> set[OrderId]:
+        version, orders = self._unknown
+        if version != self.staging.version:
+            orders = self.staging.unknown_orders()
+            self._unknown = (self.staging.version, orders)
+        return orders
+
     def render_row(self, index: int, width: int, base: Style, cursor: Style | None) -> Strip:
         oid = self.order_at(index)
         assert oid is not None
         code = self.book.status.get(oid, "")
         info = status_info(code) if code else None
         staged = self.staging.summary_for(oid) if self.staging.indexes_for(oid) else ""
+        if oid in self._unknown_orders():
+            staged = "UNKNOWN " + staged  # sent, answer lost: never hidden behind a colour
         event = describe_event(self.book.events.get(oid), oid)
         event_w = max(0, width - (2 + ORDER_W + 1 + STATUS_W + 1 + STAGED_W + 1))
         # Drawn marks as well as colours: the cursor and selection read without colour too.

@@ -200,7 +200,6 @@ class StagingArea:
                     report.refused.append((e, answer.message))
         for r in results:
             if r.outcome is EntryOutcome.APPLIED:
-                self._take(r.entry)
                 self.remarks.pop(r.entry, None)
                 report.applied.append(r.entry)
             elif r.outcome is EntryOutcome.REFUSED:
@@ -208,8 +207,7 @@ class StagingArea:
                 report.refused.append((r.entry, r.message))
             else:
                 unknown.append(r.entry)
-        for e in unknown:
-            self._take(e)
+        self._take(report.applied + unknown)
         if unknown:
             report.unknown_batch = self._keep_unknown(unknown, answer.batch_id, host, answer.message)
         self._undo.clear()
@@ -220,8 +218,7 @@ class StagingArea:
         self, entries: Sequence[StagedAction], note: str, *, batch_id: str = "", host: str = ""
     ) -> UnknownBatch:
         """Move entries whose fate cannot be known (quit while in flight) out of staging."""
-        for e in entries:
-            self._take(e)
+        self._take(entries)
         batch = self._keep_unknown(list(entries), batch_id, host, note)
         self._undo.clear()
         self._changed()
@@ -270,11 +267,21 @@ class StagingArea:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _take(self, entry: StagedAction) -> None:
-        try:
-            self._entries.remove(entry)  # first occurrence
-        except ValueError:
-            pass  # removed by the operator while in flight
+    def _take(self, entries: Iterable[StagedAction]) -> None:
+        """Remove one staged occurrence (the first) per entry, in one pass.
+
+        An entry no longer staged was removed by the operator while in flight.
+        """
+        wanted = Counter(entries)
+        if not wanted:
+            return
+        kept = []
+        for e in self._entries:
+            if wanted[e] > 0:
+                wanted[e] -= 1
+            else:
+                kept.append(e)
+        self._entries = kept
 
     def _keep_unknown(self, entries: list[StagedAction], batch_id: str, host: str, note: str) -> UnknownBatch:
         batch_id = batch_id or f"local-{secrets.token_hex(6)}"

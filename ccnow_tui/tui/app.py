@@ -131,9 +131,11 @@ class CcnowApp(App[int]):
 
     # -- helpers for the screens ---------------------------------------------------------
 
-    def log_line(self, kind: LogKind, text: str) -> None:
+    def log_line(self, kind: LogKind, text: str, *, publish: bool = True) -> None:
+        """One log line; callers writing many lines publish once at the end."""
         self.log_buffer.write(kind, redact(text))
-        self.changed.publish("log")
+        if publish:
+            self.changed.publish("log")
 
     def _staging_changed(self, staging: StagingArea) -> None:
         if staging.save_error:
@@ -223,6 +225,7 @@ class CcnowApp(App[int]):
         for rec in message.other:
             self._log_record(message.request, rec)
         self.changed.publish("rows")
+        self.changed.publish("log")
 
     def on_answer_records(self, message: AnswerRecords) -> None:
         if self.session is None:
@@ -231,6 +234,7 @@ class CcnowApp(App[int]):
         for rec in message.records:
             self._log_record(message.request, rec)
         self.changed.publish("status")
+        self.changed.publish("log")
 
     def on_batch_progress(self, message: BatchProgress) -> None:
         session = self.session
@@ -272,7 +276,7 @@ class CcnowApp(App[int]):
         # Entries the answer said nothing about were not logged as lines: log them now.
         for r in answer.entries:
             if r.outcome is EntryOutcome.UNKNOWN and not r.status:
-                self.log_line(LogKind.UNKNOWN, f"{r.entry.order_id} {r.entry.kind.value}: {r.message}")
+                self.log_line(LogKind.UNKNOWN, f"{r.entry.order_id} {r.entry.kind.value}: {r.message}", publish=False)
         report = session.staging.apply_results(answer, request.batch, host=session.host)
         session.in_flight = None
         label = {
@@ -308,11 +312,11 @@ class CcnowApp(App[int]):
                                          "the batch stays unknown (nothing re-sent)")
             return
         for entry, status in result.took_effect:
-            self.log_line(LogKind.APPLIED, f"{entry.order_id} {entry.kind.value}: took effect (now {status})")
+            self.log_line(LogKind.APPLIED, f"{entry.order_id} {entry.kind.value}: took effect (now {status})", publish=False)
         for entry, why in result.restaged:
-            self.log_line(LogKind.INFO, f"{entry.order_id} {entry.kind.value}: re-staged ({why})")
+            self.log_line(LogKind.INFO, f"{entry.order_id} {entry.kind.value}: re-staged ({why})", publish=False)
         for entry, why in result.dropped:
-            self.log_line(LogKind.REFUSED, f"{entry.order_id} {entry.kind.value}: not re-staged ({why})")
+            self.log_line(LogKind.REFUSED, f"{entry.order_id} {entry.kind.value}: not re-staged ({why})", publish=False)
         self.log_line(LogKind.INFO, f"reconciled {request.unknown_batch_id}: {result.summary()}")
         try:
             session.journal.record_outcome(
@@ -324,28 +328,31 @@ class CcnowApp(App[int]):
         self.load_journal_events()
 
     def _log_record(self, request: Request, rec) -> None:
-        """One answer line, as it was parsed, coloured by what it means for the entries."""
+        """One answer line, as it was parsed, coloured by what it means for the entries.
+
+        Written without publishing: the caller publishes once per chunk of records.
+        """
+        def write(kind: LogKind, text: str) -> None:
+            self.log_buffer.write(kind, redact(text))  # network text may echo anything
+
         if isinstance(rec, OrderLine):
-            if request.kind is RequestKind.SUBMIT and request.batch is not None:
-                mine = [(n, e) for n, e in request.batch.numbered() if e.order_id == rec.order_id]
-                if mine:
-                    _, results, _ = resolve_batch(mine, [rec])
-                    kinds = "+".join(r.entry.kind.value for r in results)
-                    worst = _worst(r.outcome for r in results)
-                    why = next((r.message for r in results if r.message), "")
-                    self.log_line(worst, f"{rec.order_id} {kinds} → {rec.status}" + (f" ({why})" if why else ""))
-                    return
+            mine = request.numbered_for(rec.order_id) if request.kind is RequestKind.SUBMIT else []
+            if mine:
+                _, results, _ = resolve_batch(mine, [rec])
+                kinds = "+".join(r.entry.kind.value for r in results)
+                why = next((r.message for r in results if r.message), "")
+                write(_worst(r.outcome for r in results), f"{rec.order_id} {kinds} → {rec.status}" + (f" ({why})" if why else ""))
+                return
             info = status_info(rec.status)
-            kind = LogKind.INFO if info.known else LogKind.UNKNOWN
-            self.log_line(kind, f"{rec.order_id} {rec.status} ({info.group.value})")
+            write(LogKind.INFO if info.known else LogKind.UNKNOWN, f"{rec.order_id} {rec.status} ({info.group.value})")
         elif isinstance(rec, OrderError):
-            self.log_line(LogKind.REFUSED, f"{rec.order_id} refused by the receiver: {rec.message}")
+            write(LogKind.REFUSED, f"{rec.order_id} refused by the receiver: {rec.message}")
         elif isinstance(rec, ErrorMessage):
-            self.log_line(LogKind.REFUSED, f"receiver: error_message {rec.text}")
+            write(LogKind.REFUSED, f"receiver: error_message {rec.text}")
         elif isinstance(rec, MessageRecord):
-            self.log_line(LogKind.INFO, f"receiver: message {rec.text}")
+            write(LogKind.INFO, f"receiver: message {rec.text}")
         elif isinstance(rec, Unparsed):
-            self.log_line(LogKind.UNKNOWN, f"not understood ({rec.reason}): {rec.raw[:200]}")
+            write(LogKind.UNKNOWN, f"not understood ({rec.reason}): {rec.raw[:200]}")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that died (a bug) must not lose a batch: keep it as unknown."""

@@ -38,6 +38,16 @@ class Request:
     unknown_batch_id: str = ""  # for RECONCILE: the unknown batch being settled
     id: int = field(default_factory=lambda: next(_ids))
     started: float = field(default_factory=time.monotonic)
+    _by_order: dict | None = field(default=None, repr=False)
+
+    def numbered_for(self, order_id: OrderId) -> list:
+        """The batch's ``(N, entry)`` pairs for one order (indexed once, not per answer line)."""
+        if self._by_order is None:
+            by_order: dict = {}
+            for n, entry in (self.batch.numbered() if self.batch is not None else []):
+                by_order.setdefault(entry.order_id, []).append((n, entry))
+            self._by_order = by_order
+        return self._by_order.get(order_id, [])
 
 
 class PendingRecords(Message):

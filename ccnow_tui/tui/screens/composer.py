@@ -16,9 +16,11 @@ from ...protocol.actions import ActionKind
 from ...protocol.batch import Severity
 from ...protocol.form import preview_fields
 from ..model import LogKind
-from ..widgets.entry_table import EntryTable, Row, fields_text
+from ..widgets.entry_table import EntryTable, fields_text
 from ..widgets.line_list import CursorList, printable
 from .base import BaseScreen, confirm_and_send, undo
+
+LINT_SHOWN = 30  # the panel shows a few lines; each entry's own findings show under the list
 
 SEVERITY_MARK = {Severity.ERROR: ("✖ error", "bold red"), Severity.WARNING: ("⚠ warning", "yellow"), Severity.INFO: ("· info", "dim")}
 
@@ -58,6 +60,8 @@ class ComposerScreen(BaseScreen):
     def refresh_body(self, what: str) -> None:
         if what not in ("all", "staging", "status", "flight", "rows"):
             return
+        if what in ("status", "flight", "rows") and self.session.in_flight is not None:
+            return  # the entries do not change until the answer is in; rebuild then, once
         staging = self.session.staging
         lints = staging.lint(self.known_status())
         self.table.rebuild(lints)
@@ -84,12 +88,14 @@ class ComposerScreen(BaseScreen):
         if not lints:
             t.append("lint: no problems found" if self.session.staging.entries else "", style="dim")
             return t
-        for i, lint in enumerate(lints):
+        for i, lint in enumerate(lints[:LINT_SHOWN]):
             label, style = SEVERITY_MARK[lint.severity]
             if i:
                 t.append("\n")
             t.append(f"{label}: ", style=style)
             t.append(printable(lint.message))
+        if len(lints) > LINT_SHOWN:
+            t.append(f"\n… and {len(lints) - LINT_SHOWN} more (each entry shows its own below)", style="dim")
         return t
 
     @on(CursorList.CursorMoved)

@@ -160,7 +160,7 @@ class CcnowApp(App[int]):
         if session is None:
             return
         request = Request(RequestKind.PENDING)
-        session.book.begin_pending()
+        session.book.begin_pending(request.id)
         self.changed.publish("rows")
         await pump(request, session.client.pending(chunked=True), self.post_message)
 
@@ -218,8 +218,13 @@ class CcnowApp(App[int]):
 
     # -- messages from the workers -------------------------------------------------------
 
+    def _stale(self, request: Request) -> bool:
+        """A pending list superseded by a newer refresh (its messages may still be queued)."""
+        return request.kind is RequestKind.PENDING and (
+            self.session is None or request.id != self.session.book.pending_request)
+
     def on_pending_records(self, message: PendingRecords) -> None:
-        if self.session is None:
+        if self.session is None or self._stale(message.request):
             return
         self.session.book.add_pending(message.orders)
         for rec in message.other:
@@ -247,13 +252,13 @@ class CcnowApp(App[int]):
         void = f"; its {r.discarded} line(s) are void" if r.discarded else ""
         self.log_line(LogKind.INFO, f"{message.request.kind.value}: attempt {r.attempt} failed ({r.reason}){void}; "
                                     f"retrying in {r.delay:.1f} s")
-        if message.request.kind is RequestKind.PENDING and self.session is not None:
+        if message.request.kind is RequestKind.PENDING and not self._stale(message.request):
             self.session.book.restart_pending()  # the retry sends the whole list again
             self.changed.publish("rows")
 
     def on_request_finished(self, message: RequestFinished) -> None:
         session = self.session
-        if session is None:
+        if session is None or self._stale(message.request):
             return
         request, answer = message.request, message.answer
         if request.kind is RequestKind.PENDING:

@@ -83,15 +83,19 @@ class OrderBook:
         self.refresh_note = ""  # why the last list may be incomplete
         self.loading = False
         self.generation = 0  # bumped when the rows are replaced (a new list started)
+        self.pending_request = 0  # id of the pending-list request the rows come from
         self._previous: list[OrderId] = []
         self._started = False
 
     # -- the pending list, as it streams -----------------------------------------------
 
-    def begin_pending(self) -> None:
+    def begin_pending(self, request_id: int) -> None:
+        """A new list is on its way; a refresh cut short by this one keeps the old rows."""
+        if not (self.loading and self._started):
+            self._previous = self.rows
+        self.pending_request = request_id
         self.loading = True
         self._started = False
-        self._previous = self.rows
 
     def restart_pending(self) -> None:
         """A cut-off attempt is retried: drop its rows, show the previous list meanwhile."""

@@ -87,6 +87,10 @@ async def test_refresh_asks_again(make_app, sandbox):
         await settle(pilot)
         assert sandbox.requests_seen == seen + 1
         assert not app.session.book.loading
+        # A refresh that supersedes another: the rows are one list, never both.
+        await pilot.press("r", "r")
+        await settle(pilot)
+        assert app.session.book.rows == sandbox.book.pending()
 
 
 async def test_l_hides_the_log_on_every_screen(make_app):

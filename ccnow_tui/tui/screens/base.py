@@ -59,12 +59,17 @@ class BaseScreen(Screen):
         self.model_changed("all")
 
     def on_screen_resume(self) -> None:
-        self.query_one(StatusLog).sync(force=True)  # lines written while we were hidden
+        log = self.query_one(StatusLog)
+        log.display = self.ccnow.log_visible  # l may have been pressed on another screen
+        log.sync(force=True)  # lines written while we were hidden
         self.model_changed("all")
 
     def model_changed(self, what: str) -> None:
-        """Redraw what depends on the model; ``what`` names the part that changed."""
-        if not self.is_attached:
+        """Redraw what depends on the model; ``what`` names the part that changed.
+
+        Screens buried under another screen skip the work; they redraw all on resume.
+        """
+        if not self.is_attached or not self.is_current:
             return
         self.query_one(HeaderBar).show(self.session)
         self.query_one(StatusLog).sync()
@@ -77,9 +82,6 @@ class BaseScreen(Screen):
         log = self.query_one(StatusLog)
         log.display = not log.display
         self.ccnow.log_visible = log.display
-
-    def on_show(self) -> None:
-        self.query_one(StatusLog).display = self.ccnow.log_visible
 
     def action_back(self) -> None:
         self.dismiss()

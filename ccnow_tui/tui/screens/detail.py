@@ -68,6 +68,8 @@ class DetailScreen(MainScreen):
         self.refresh_body("history")
 
     def refresh_body(self, what: str) -> None:
+        if what in ("log", "flight", "rows"):
+            return
         if what == "events":
             self.load_history()
         self.query_one("#info", Static).update(self._info())

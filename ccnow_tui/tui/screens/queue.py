@@ -48,6 +48,8 @@ class QueueScreen(MainScreen):
 
     def refresh_body(self, what: str) -> None:
         table = self.table
+        if what in ("log", "flight"):
+            return
         if what in ("rows", "all"):
             table.sync()
         elif what in ("staging", "status") and table.filter_text:

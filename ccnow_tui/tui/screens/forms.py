@@ -75,15 +75,16 @@ class ActionForm(ModalScreen[list[StagedAction] | None]):
     def values(self) -> dict[str, str]:
         return {name: self.query_one(f"#f-{name}", Input).value for name, _, _ in FORM_FIELDS[self.kind]}
 
-    def build(self) -> tuple[list[StagedAction], ActionError | None]:
+    def build(self, orders: list[OrderId] | None = None) -> tuple[list[StagedAction], ActionError | None]:
         values = self.values()
         try:
-            return [StagedAction.make(oid, self.kind, **values) for oid in self.orders], None
+            return [StagedAction.make(oid, self.kind, **values) for oid in (orders or self.orders)], None
         except ActionError as exc:
             return [], exc
 
     def show_errors(self, every: bool) -> ActionError | None:
-        _, error = self.build()
+        # The fields are the same for every order: checking one per keystroke is enough.
+        _, error = self.build(self.orders[:1])
         for name, _, _ in FORM_FIELDS[self.kind]:
             box = self.query_one(f"#e-{name}", Static)
             if error is not None and error.field == name and (every or name in self.touched):

@@ -235,7 +235,9 @@ class CcnowApp(App[int]):
     def on_answer_records(self, message: AnswerRecords) -> None:
         if self.session is None:
             return
-        self.session.book.learn({r.order_id: r.status for r in message.records if isinstance(r, OrderLine)})
+        book = self.session.book
+        book.learn({r.order_id: r.status for r in message.records if isinstance(r, OrderLine)})
+        book.learn_refusals({r.order_id: r.message for r in message.records if isinstance(r, OrderError)})
         for rec in message.records:
             self._log_record(message.request, rec)
         self.changed.publish("status")

@@ -78,6 +78,8 @@ class OrderBook:
         self.rows: list[OrderId] = []  # the pending list, in the receiver's order
         self.status: dict[OrderId, str] = {}
         self.checked: dict[OrderId, float] = {}  # epoch seconds the status was learnt
+        # The receiver's last per-order refusal (e.g. order_not_found), until a status comes.
+        self.refusals: dict[OrderId, tuple[str, float]] = {}
         self.events: dict[str, dict[str, Any]] = {}  # last journal event by order
         self.last_refresh: float | None = None
         self.refresh_note = ""  # why the last list may be incomplete
@@ -140,6 +142,12 @@ class OrderBook:
         for oid, status in statuses.items():
             self.status[oid] = status
             self.checked[oid] = now
+            self.refusals.pop(oid, None)
+
+    def learn_refusals(self, messages: Mapping[OrderId, str]) -> None:
+        now = time.time()
+        for oid, message in messages.items():
+            self.refusals[oid] = (message, now)
 
     @property
     def pending_count(self) -> int:

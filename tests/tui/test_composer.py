@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from textual import events
+
 from ccnow_tui.protocol import StagedAction
 from ccnow_tui.protocol.redact import MASK
 from ccnow_tui.tui.screens.composer import ComposerScreen
@@ -30,6 +32,25 @@ async def test_track_form_validates_as_you_type_and_stages_on_enter(make_app, sa
         assert app.session.staging.entries == (StagedAction.make(first, "track", trackname="UPS", tracknumber="1Z9"),)
         await pilot.press("t", "escape")  # escape cancels, nothing staged
         assert len(app.session.staging) == 1
+
+
+async def test_tab_in_a_burst_of_keys_moves_on_before_the_next_key(make_app, sandbox):
+    # Over SSH several keystrokes often arrive in one read; the driver posts them all at
+    # once. Tab must move to the next field before the keys after it are delivered.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("t")
+        assert isinstance(app.screen, ActionForm)
+        for key, char in [("U", "U"), ("P", "P"), ("S", "S"), ("tab", "\t"), ("1", "1"), ("Z", "Z"),
+                          ("tab", "\t"), ("h", "h"), ("i", "i")]:
+            app.post_message(events.Key(key, char))
+        await pilot.pause()
+        assert app.screen.values() == {"trackname": "UPS", "tracknumber": "1Z", "notes": "hi"}
+        app.post_message(events.Key("shift+tab", None))
+        app.post_message(events.Key("X", "X"))
+        await pilot.pause()
+        assert app.screen.values()["tracknumber"] == "1ZX"
 
 
 async def test_adjust_amount_rules_show_under_the_field(make_app, sandbox):

@@ -50,3 +50,14 @@ async def test_r_queries_the_receiver_now(make_app, sandbox):
         assert sandbox.requests_seen == seen + 1
         assert app.session.book.checked[a] >= before
         assert f"{a} pending (actionable)" in "\n".join(l.text for l in app.log_buffer.lines)
+
+
+async def test_an_order_the_receiver_does_not_know_says_so(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("g", *"123456789", "enter")  # opening an unknown order queries it
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.order_id == "123-45-6789"
+        text = screen_text(app)
+        assert "not known yet" in text and "refused at" in text and "order_not_found" in text

@@ -31,7 +31,7 @@ class DetailScreen(MainScreen):
     TITLE = "Order"
 
     BINDINGS = [
-        Binding("r", "query", "Query now", id="detail.query", tooltip="Ask the receiver for this order's status now"),
+        Binding("r", "query", "Query", id="detail.query", tooltip="Ask the receiver for this order's status now"),
     ]
 
     def __init__(self, order_id: OrderId) -> None:
@@ -96,7 +96,12 @@ class DetailScreen(MainScreen):
         t.append("checked  ", style="dim")
         t.append(clock(book.checked.get(self.order_id)))
         if self.order_id in book.rows:
-            t.append("  (in the pending list)", style="dim")
+            t.append("  (on the pending list)", style="dim")
+        refusal = book.refusals.get(self.order_id)
+        if refusal is not None:
+            t.append("\nreceiver ", style="dim")
+            t.append(f"refused at {clock(refusal[1])}: ")
+            t.append(printable(refusal[0]), style="red")
         return t
 
     def _staged(self) -> Text:

@@ -43,6 +43,10 @@ class ActionForm(ModalScreen[list[StagedAction] | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="Close the form without staging"),
+        # Priority bindings run as the app takes the key, before it hands on the next one:
+        # keys typed after tab in one burst (common over SSH) land in the next field.
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="form.next"),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True, id="form.previous"),
     ]
 
     def __init__(self, kind: ActionKind, orders: list[OrderId], initial: StagedAction | None = None) -> None:

@@ -26,7 +26,8 @@ def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
                 if (b.id or b.action) not in skip]
 
     everywhere = [(display_key(b), b.tooltip or b.description) for b in CcnowApp.BINDINGS if isinstance(b, Binding)]
-    everywhere += [("ctrl+p", "Command palette: every action by name"),
+    everywhere += [("f1", "Help (same as ?)"),
+                   ("ctrl+p", "Command palette: every action by name"),
                    ("↑ ↓", "Move in a list (pgup/pgdn, home/end too; the mouse works)")]
     shared = {"view.log", "nav.back"}
     return [
@@ -35,7 +36,7 @@ def key_sections() -> list[tuple[str, list[tuple[str, str]]]]:
         ("Order detail", rows(DetailScreen, shared)),
         ("Batch composer", rows(ComposerScreen, shared)),
         ("Forms and questions", rows(ActionForm) + rows(ConfirmScreen)
-         + [("enter", "Submit the form"), ("tab", "Next field")]),
+         + [("enter", "Submit the form")]),
     ]
 
 

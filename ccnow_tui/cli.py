@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help="run the TUI against the embedded sandbox (no account needed)")
     parser.add_argument(
         "--fault", action="append", default=[], metavar="FAULT", type=_fault_spec,
-        help="with --demo: inject a sandbox fault (maintenance, slow=S, drop-after-apply, http500, html, truncate)",
+        help="with --demo: inject a sandbox fault, KIND[=SECONDS][:COUNT][@updates|@reads]; KIND is "
+             "maintenance, slow=S, drop-after-apply, http500, html or truncate (e.g. drop-after-apply@updates)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 

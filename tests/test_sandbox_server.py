@@ -329,6 +329,18 @@ def test_drop_wins_over_truncate_and_slow_combines(start):
     assert [str(f) for f in server.faults] == ["truncate:1"]
 
 
+def test_scoped_faults_fire_only_on_their_kind_of_request(start):
+    server = start(faults=[parse_fault("drop-after-apply:1@updates"), parse_fault("http500:1@reads")])
+    a, b = server.book.pending()[:2]
+    # A query-only batch is a read: the read-scoped fault fires, the update one waits.
+    assert post(server, (a, "query")).status_code == 500
+    assert [str(f) for f in server.faults] == ["drop-after-apply:1@updates"]
+    assert len(lines(post(server))) == 12  # the pending list: no read fault left
+    with pytest.raises(httpx.RemoteProtocolError):  # a batch that changes orders: dropped
+        post(server, (a, "query"), (b, "ship"))
+    assert server.book.status(b) == "mark_shipped" and server.faults == []
+
+
 def test_faults_can_be_replaced_at_runtime_and_the_callers_faults_are_not_used_up(receiver):
     mine = [Fault(FaultKind.MAINTENANCE, remaining=1)]
     receiver.set_faults(mine)
@@ -349,14 +361,19 @@ def test_faults_can_be_replaced_at_runtime_and_the_callers_faults_are_not_used_u
     ("HTTP500:1", "http500", 0.0, 1),
     (" html ", "html", 0.0, None),
     ("truncate:1", "truncate", 0.0, 1),
+    ("drop-after-apply@updates", "drop-after-apply", 0.0, None),
+    ("slow=1.5:2@READS", "slow", 1.5, 2),
+    ("html@all", "html", 0.0, None),
 ])
 def test_parse_fault(text, kind, seconds, remaining):
     fault = parse_fault(text)
     assert (fault.kind, fault.seconds, fault.remaining) == (kind, seconds, remaining)
+    scope = text.partition("@")[2].lower() or "all"
+    assert fault.scope == scope
     assert parse_fault(str(fault)) == fault
 
 
-@pytest.mark.parametrize("text", ["explode", "slow", "slow=", "slow=fast", "slow=-1", "slow=nan", "slow=inf", "http500=2", "truncate:0", "truncate:x", "truncate:-1", ""])
+@pytest.mark.parametrize("text", ["explode", "slow", "slow=", "slow=fast", "slow=-1", "slow=nan", "slow=inf", "http500=2", "truncate:0", "truncate:x", "truncate:-1", "", "html@writes", "html@"])
 def test_parse_fault_refuses_naming_the_bad_text(text):
     with pytest.raises(ValueError, match=re.escape(repr(text))):
         parse_fault(text)

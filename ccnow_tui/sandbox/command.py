@@ -25,8 +25,9 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
                         help="mark_shipped/mark_canceled settle this long after the batch (default: never)")
     parser.add_argument("--arrivals", type=_non_negative, default=0.0, metavar="PER_MIN",
                         help="about this many new orders a minute (received -> processing -> pending)")
-    parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND[=SECONDS][:COUNT]",
-                        help=f"inject a fault, repeatable; KIND is one of {', '.join(k.value for k in FaultKind)}")
+    parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND[=SECONDS][:COUNT][@SCOPE]",
+                        help=f"inject a fault, repeatable; KIND is one of {', '.join(k.value for k in FaultKind)}; "
+                             "SCOPE is updates (batches that change orders), reads or all (default)")
 
 
 def run_sandbox(args: argparse.Namespace) -> int:

@@ -145,10 +145,10 @@ class SandboxServer:
         with self._lock:
             return self._requests_seen
 
-    def _begin_request(self) -> FaultPlan:
+    def _begin_request(self, updating: bool) -> FaultPlan:
         with self._lock:
             self._requests_seen += 1
-            return draw_faults(self._faults)
+            return draw_faults(self._faults, updating)
 
     # -- the receiver ---------------------------------------------------------------------
 
@@ -265,9 +265,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path != RECEIVER_PATH:
             return self._simple(404, f"not found: the receiver is POST {RECEIVER_PATH}\n", path)
-        plan = self.sandbox._begin_request()
         pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, errors="replace", max_num_fields=MAX_FIELDS)
         request = decode_request(pairs)
+        plan = self.sandbox._begin_request(updating=_updating(request))
         what = f"POST {RECEIVER_PATH} client={_printable(request.client_id)} entries={len(request.entries)}"
         if plan.refuse is not None:
             code = self._refuse(plan.refuse)
@@ -449,3 +449,8 @@ def _printable(text: str, limit: int = 60) -> str:
     """Text from the wire made safe for a one-line log entry."""
     safe = "".join(c if c.isprintable() else "?" for c in text[:limit])
     return safe + ("…" if len(text) > limit else "")
+
+
+def _updating(request: DecodedRequest) -> bool:
+    """Does the request ask for anything but a query? (What a fault's scope looks at.)"""
+    return any(entry.get("action").strip().lower() != "query" for entry in request.entries)

@@ -265,16 +265,14 @@ class CcnowApp(App[int]):
         request, answer = message.request, message.answer
         if request.kind is RequestKind.PENDING:
             session.book.finish_pending(answer.outcome is Outcome.OK, answer.message)
-            kind = LogKind.INFO if answer.outcome is Outcome.OK else OUTCOME_KIND[answer.outcome]
-            self.log_line(kind, f"pending list: {answer.message} ({answer.elapsed:.1f} s)")
+            self.log_line(_read_kind(answer.outcome), f"pending list: {answer.message} ({answer.elapsed:.1f} s)")
             self.changed.publish("rows")
         elif request.kind is RequestKind.SUBMIT:
             self._batch_finished(request, answer)
         elif request.kind is RequestKind.RECONCILE:
             self._reconcile_finished(request, answer)
         else:
-            kind = LogKind.INFO if answer.outcome is Outcome.OK else OUTCOME_KIND[answer.outcome]
-            self.log_line(kind, f"query: {answer.message} ({answer.elapsed:.1f} s)")
+            self.log_line(_read_kind(answer.outcome), f"query: {answer.message} ({answer.elapsed:.1f} s)")
             self.changed.publish("status")
 
     def _batch_finished(self, request: Request, answer) -> None:
@@ -492,3 +490,10 @@ def run_tui(args) -> int:
     if app.exit_message:
         print(app.exit_message, file=sys.stderr)
     return code if isinstance(code, int) else 0
+
+
+def _read_kind(outcome: Outcome) -> LogKind:
+    """How a read-only answer is logged: a lost one changed nothing, so it is an error, not UNKNOWN."""
+    if outcome is Outcome.OK:
+        return LogKind.INFO
+    return LogKind.ERROR if outcome is Outcome.UNKNOWN else OUTCOME_KIND[outcome]

@@ -117,3 +117,19 @@ async def test_a_cut_off_list_is_retried_without_doubling_rows(make_app, sandbox
         assert app.session.book.rows == sandbox.book.pending()
         assert "line(s) are void; retrying" in log_text(app)
         assert "40 pending" in screen_text(app)
+
+
+async def test_a_list_cut_off_on_every_try_is_an_error_not_an_unknown_outcome(make_app, sandbox):
+    from ccnow_tui.sandbox.faults import parse_fault
+
+    from .helpers import log_text
+
+    sandbox.set_faults([parse_fault("drop-after-apply")])
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert app.session.book.rows == []
+        assert "INCOMPLETE" in screen_text(app)
+        log = log_text(app)
+        assert "error: pending list: the answer from 127.0.0.1 was cut off" in log
+        assert "unknown:" not in log  # nothing was sent that could have changed an order

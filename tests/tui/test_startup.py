@@ -131,6 +131,22 @@ async def test_demo_runs_the_embedded_sandbox_with_faults(isolated_dirs):
         server.stop()
 
 
+async def test_demo_with_a_fault_on_updates_loads_the_queue_and_loses_the_batch_answer(isolated_dirs):
+    app, server = build_app(cli_args(demo=True, fault=["drop-after-apply@updates"]))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot)
+            assert app.session.book.pending_count == len(server.book.pending()) > 0
+            first = app.session.book.rows[0]
+            await pilot.press("s", "S", "y")
+            await settle(pilot)
+            assert server.book.status(first) == "mark_shipped"  # applied, answer dropped
+            assert [list(b.entries) for b in app.session.staging.unknown_batches] == [[StagedAction.make(first, "ship")]]
+            assert "1 UNKNOWN" in screen_text(app)
+    finally:
+        server.stop()
+
+
 async def test_no_color_is_honoured(make_app, sandbox, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     app = make_app()

@@ -128,7 +128,45 @@ def load_config(path: Path | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_toml_error(path, str(exc))) from None
-    return _parse_config(path, data)
+    return _parse_config(_Place(path, text), data)
+
+
+class _Place:
+    """Names a spot in the file for an error: ``PATH: line N: `` where the key is found.
+
+    tomllib keeps no positions, so the line is found again by a plain scan of the text:
+    the first ``KEY =`` under the table's header (or the header itself). When the scan
+    cannot tell (an inline table, a dotted key), the message names the file and the key.
+    """
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def at(self, table: str = "", key: str = "") -> str:
+        line = self._find(table, key)
+        return f"{self.path}: line {line}: " if line else f"{self.path}: "
+
+    def _find(self, table: str, key: str) -> int | None:
+        table = re.sub(r"[\s\"']", "", table)
+        current = ""
+        header_line = None
+        for number, raw in enumerate(self.lines, start=1):
+            text = raw.strip()
+            header = re.fullmatch(r"\[([^\[\]]+)\]\s*(#.*)?", text)
+            if header:
+                current = re.sub(r"[\s\"']", "", header.group(1))
+                if current == table and not key:
+                    return number
+                if current == table:
+                    header_line = number
+                continue
+            if key and current == table and re.match(rf"""["']?{re.escape(key)}["']?\s*=""", text):
+                return number
+        return header_line
 
 
 def _toml_error(path: Path, message: str) -> str:
@@ -148,53 +186,61 @@ def _type_name(value: object) -> str:
     return names.get(type(value), "a date or time")
 
 
-def _unknown_keys(path: Path, where: str, data: dict[str, Any], known: tuple[str, ...]) -> None:
+def _unknown_keys(place: _Place, table: str, data: dict[str, Any], known: tuple[str, ...]) -> None:
+    where = f"[{table}] " if table else ""
     for key in data:
         if key not in known:
             hint = ""
             if any(word in key.lower() for word in ("pas", "pw", "secret")):  # pasword, passwd, api_pw
                 hint = "; the password itself is never stored here: use password_command or password_env"
             kind = "unknown key" if where else "unknown top-level key"
-            raise ConfigError(f"{path}: {where}{kind} {key!r} (known: {', '.join(known)}){hint}")
+            raise ConfigError(f"{place.at(table, key)}{where}{kind} {key!r} (known: {', '.join(known)}){hint}")
 
 
-def _parse_config(path: Path, data: dict[str, Any]) -> Config:
-    _unknown_keys(path, "", data, TOP_KEYS)
+def _parse_config(place: _Place, data: dict[str, Any]) -> Config:
+    _unknown_keys(place, "", data, TOP_KEYS)
     profiles_raw = data.get("profiles", {})
     if not isinstance(profiles_raw, dict):
-        raise ConfigError(f"{path}: 'profiles' must be a table of [profiles.NAME] sections, not {_type_name(profiles_raw)}")
-    profiles = {name: _parse_profile(path, name, table) for name, table in profiles_raw.items()}
+        raise ConfigError(f"{place.at('', 'profiles')}'profiles' must be a table of [profiles.NAME] sections, "
+                          f"not {_type_name(profiles_raw)}")
+    profiles = {name: _parse_profile(place, name, table) for name, table in profiles_raw.items()}
     default = data.get("default_profile")
     if default is not None:
+        at = place.at("", "default_profile")
         if not isinstance(default, str):
-            raise ConfigError(f"{path}: 'default_profile' must be a string, not {_type_name(default)}")
+            raise ConfigError(f"{at}'default_profile' must be a string, not {_type_name(default)}")
         if default not in profiles:
             known = ", ".join(profiles) or "none defined"
-            raise ConfigError(f"{path}: default_profile {default!r} is not a [profiles.NAME] section (profiles: {known})")
-    return Config(path, default, profiles)
+            raise ConfigError(f"{at}default_profile {default!r} is not a [profiles.NAME] section (profiles: {known})")
+    return Config(place.path, default, profiles)
 
 
-def _parse_profile(path: Path, name: str, table: object) -> Profile:
-    where = f"[profiles.{name}] "
+def _parse_profile(place: _Place, name: str, table: object) -> Profile:
+    section = f"profiles.{name}"
+    where = f"[{section}] "
+
+    def at(key: str = "") -> str:
+        return place.at(section, key) + where
+
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: {where}must be a table of settings, not {_type_name(table)}")
-    _unknown_keys(path, where, table, PROFILE_KEYS)
+        raise ConfigError(f"{place.at('profiles', name)}{where}must be a table of settings, not {_type_name(table)}")
+    _unknown_keys(place, section, table, PROFILE_KEYS)
     for key in ("url", "client_id", "store_id", "password_command", "password_env"):
         if key in table and not isinstance(table[key], str):
-            raise ConfigError(f"{path}: {where}{key!r} must be a string (in quotes), not {_type_name(table[key])}")
+            raise ConfigError(f"{at(key)}{key!r} must be a string (in quotes), not {_type_name(table[key])}")
     if not table.get("client_id", "").strip():
-        raise ConfigError(f"{path}: {where}missing key 'client_id' (the account login id, x_clientid)")
+        raise ConfigError(f"{at('client_id')}missing key 'client_id' (the account login id, x_clientid)")
     if "timeout" in table:
-        timeout = _timeout(table["timeout"], f"{path}: {where}'timeout'")
+        timeout = _timeout(table["timeout"], f"{at('timeout')}'timeout'")
     else:
         timeout = DEFAULT_TIMEOUT
     command, variable = table.get("password_command", ""), table.get("password_env", "")
     if "password_command" in table and not command.strip():
-        raise ConfigError(f"{path}: {where}'password_command' is empty")
+        raise ConfigError(f"{at('password_command')}'password_command' is empty")
     if "password_env" in table and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
-        raise ConfigError(f"{path}: {where}'password_env' must be the name of an environment variable")
+        raise ConfigError(f"{at('password_env')}'password_env' must be the name of an environment variable")
     if command and variable:
-        raise ConfigError(f"{path}: {where}set either 'password_command' or 'password_env', not both")
+        raise ConfigError(f"{at('password_env')}set either 'password_command' or 'password_env', not both")
     return Profile(
         name=name,
         url=table.get("url", DEFAULT_URL).strip(),

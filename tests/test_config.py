@@ -100,14 +100,15 @@ def test_non_utf8_file_names_the_line(isolated_dirs):
 
 def test_unknown_profile_key_lists_the_known_ones(isolated_dirs):
     message = load_error(SHOP + '    pasword = "hunter2"\n')
-    assert message.startswith(f"{config_path()}: [profiles.shop] unknown key 'pasword' (known: url, client_id, ")
+    line = (SHOP + "x").count("\n") + 1  # the line after SHOP
+    assert message.startswith(f"{config_path()}: line {line}: [profiles.shop] unknown key 'pasword' (known: url, client_id, ")
     assert "password_command or password_env" in message
     assert "hunter2" not in message
 
 
 def test_unknown_top_level_key(isolated_dirs):
     message = load_error('defaut_profile = "shop"\n' + SHOP)
-    assert message == (f"{config_path()}: unknown top-level key 'defaut_profile' (known: default_profile, profiles)")
+    assert message == (f"{config_path()}: line 1: unknown top-level key 'defaut_profile' (known: default_profile, profiles)")
 
 
 @pytest.mark.parametrize(
@@ -129,8 +130,25 @@ def test_unknown_top_level_key(isolated_dirs):
 )
 def test_each_file_mistake_gets_one_message_naming_file_and_key(isolated_dirs, text, expected):
     message = load_error(text)
-    assert message.startswith(f"{config_path()}: ")
+    assert message.startswith(f"{config_path()}: line ")
     assert expected in message
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ('# comment\n\n[profiles.other]\nclient_id = "o"\ntimeout = 5\n\n[profiles.shop]\nclient_id = "s"\ntimeout = -5\n', 9),
+        ('[ profiles . "my shop" ]  # spaced and quoted\nclient_id = "s"\n"timeout" = 0\n', 3),
+        ('[profiles.shop]\nurl = "https://x.test/"\n', 1),  # missing key: the table's header
+    ],
+)
+def test_the_line_named_is_the_one_with_the_mistake(isolated_dirs, text, line):
+    assert load_error(text).startswith(f"{config_path()}: line {line}: ")
+
+
+def test_a_mistake_the_scan_cannot_place_still_names_file_and_key(isolated_dirs):
+    message = load_error('profiles = { shop = { client_id = "s", timeout = -1 } }\n')
+    assert message.startswith(f"{config_path()}: [profiles.shop] 'timeout' must be more than 0")
 
 
 def test_unknown_profile_name_lists_the_profiles(isolated_dirs):

@@ -12,13 +12,24 @@ async def test_a_long_line_is_readable_at_80_columns(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
+        log = app.screen.query_one(StatusLog)
+        assert log.virtual_size.height < log.size.height  # no scrollbar yet
         words = " ".join(f"word{i:02d}" for i in range(40))  # ~280 characters
+        # The long line itself makes the log overflow, so the scrollbar shows up only
+        # after the line was wrapped.
+        for i in range(log.size.height - log.virtual_size.height - 2):
+            app.log_line(LogKind.INFO, f"filler {i}", publish=False)
         app.log_line(LogKind.REFUSED, f"receiver: {words} THE-END")
         await pilot.pause()
+        assert log.virtual_size.height > log.size.height
         text = screen_text(app)
         assert "word00" in text and "word20" in text and "THE-END" in text
         # Continuation rows are indented under the tag, not run in under the time.
         assert any(row.startswith(" " * 9 + "word") for row in text.splitlines())
+        # Every word whole on the screen, none cut at the edge (the scrollbar's column
+        # is kept free even before the log overflows).
+        for i in range(40):
+            assert f"word{i:02d}" in text.split()
 
 
 async def test_the_ring_keeps_the_newest_lines_and_follows_them(make_app):

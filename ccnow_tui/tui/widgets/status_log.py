@@ -111,7 +111,9 @@ class StatusLog(ScrollView, can_focus=False):
 
     def sync(self, force: bool = False) -> None:
         """New lines were written: grow, and follow them unless scrolled up."""
-        width = self.scrollable_content_region.width
+        # Wrap as if the scrollbar were there: it appears only once the rows overflow,
+        # and rows wrapped for the wider view would then be cut at the right edge.
+        width = self.size.width - self.styles.scrollbar_size_vertical
         if self._total == self.buffer.total and width == self._width and not force:
             return
         self._total = self.buffer.total

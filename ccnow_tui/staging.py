@@ -82,12 +82,17 @@ class StagingArea:
         self.save_error: str | None = None
         self.listener: Callable[["StagingArea"], None] | None = None
         self._by_order: dict[OrderId, list[int]] | None = None
+        self._entries_view: tuple[StagedAction, ...] | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
     @property
     def entries(self) -> tuple[StagedAction, ...]:
-        return tuple(self._entries)
+        # Cached until the next change: views read it per row, and 100,000 entries
+        # copied per call would make every redraw crawl.
+        if self._entries_view is None:
+            self._entries_view = tuple(self._entries)
+        return self._entries_view
 
     @property
     def unknown_batches(self) -> tuple[UnknownBatch, ...]:
@@ -296,6 +301,7 @@ class StagingArea:
     def _changed(self) -> None:
         self.version += 1
         self._by_order = None
+        self._entries_view = None
         self.save()
         if self.listener is not None:
             self.listener(self)

@@ -139,3 +139,26 @@ def test_password_in_a_note_is_never_written(tmp_path):
     assert raw not in store.path.read_text("utf-8")
     loaded = store.load()
     assert loaded.message is None and raw not in loaded.draft.entries[0].notes
+
+
+def test_rewrites_after_changes_hold_exactly_the_current_entries(isolated_dirs):
+    # The store re-uses the JSON of entries it wrote before; every rewrite must still be
+    # exactly the draft as it is now (removed, added, replaced and repeated entries).
+    store = DraftStore.for_profile("shop")
+    draft = sample_draft()
+    store.save(draft)
+    first = draft.entries[0]
+    edited = StagedAction.make(first.order_id, "cancel", notes="out of stock")
+    changes = [
+        lambda d: d.entries.pop(0),
+        lambda d: d.entries.append(StagedAction.make("396-10-1199", "adjust", amount="2.50")),
+        lambda d: d.entries.__setitem__(0, edited),
+        lambda d: d.entries.append(d.entries[0]),  # the same object twice
+        lambda d: d.entries.append(StagedAction.make(edited.order_id, "cancel", notes="out of stock")),  # equal, new object
+        lambda d: d.entries.clear(),
+    ]
+    for change in changes:
+        change(draft)
+        store.save(draft)
+        assert json.loads(store.path.read_text()) == draft.to_dict()
+        assert store.load().draft == draft

@@ -11,6 +11,8 @@ from .actions import ACTION_RANK, ActionKind, StagedAction
 from .orderid import OrderId
 from .status import PENDING
 
+_CHANGING = frozenset(k for k in ActionKind if k.changes_orders)
+
 
 class Severity(StrEnum):
     ERROR = "error"  # the batch cannot be sent
@@ -98,36 +100,22 @@ class Batch:
         out: list[Lint] = []
         if not self.staged:
             return [Lint(Severity.ERROR, "the batch is empty")]
-        by_order: dict[OrderId, list[int]] = defaultdict(list)
-        for i, e in enumerate(self.staged):
-            by_order[e.order_id].append(i)
+        staged = self.staged
+        by_order: dict[OrderId, list[int]] = {}
+        for i, e in enumerate(staged):
+            by_order.setdefault(e.order_id, []).append(i)
         for oid, idxs in by_order.items():
-            kinds = [self.staged[i].kind for i in idxs]
-            if ActionKind.SHIP in kinds and ActionKind.CANCEL in kinds:
-                out.append(Lint(Severity.ERROR, f"{oid}: ship and cancel on one order; remove one", oid, tuple(idxs)))
-            seen: dict[StagedAction, int] = {}
-            for i in idxs:
-                e = self.staged[i]
-                if e in seen:
-                    out.append(Lint(Severity.WARNING, f"{oid}: duplicate {e.kind.value} entry (#{seen[e] + 1} and #{i + 1} are identical)", oid, (seen[e], i)))
-                else:
-                    seen[e] = i
-            for kind in (ActionKind.SHIP, ActionKind.CANCEL):
-                same = [i for i in idxs if self.staged[i].kind is kind]
-                if len(same) > 1 and len({self.staged[i] for i in same}) > 1:
-                    out.append(Lint(Severity.WARNING, f"{oid}: {kind.value} staged {len(same)} times", oid, tuple(same)))
-            adjusts = [i for i in idxs if self.staged[i].kind is ActionKind.ADJUST]
-            if len({self.staged[i] for i in adjusts}) > 1:
-                out.append(Lint(Severity.WARNING, f"{oid}: {len(adjusts)} different discounts; each one is applied", oid, tuple(adjusts)))
-            if known_status is not None and any(k.changes_orders for k in kinds):
+            if len(idxs) > 1:  # most orders have one entry: nothing to compare it with
+                out.extend(_lint_together(staged, oid, idxs))
+                changes = any(staged[i].kind in _CHANGING for i in idxs)
+            else:
+                changes = staged[idxs[0]].kind in _CHANGING
+            if known_status is not None and changes:
                 status = known_status.get(oid)
                 if status is None:
                     out.append(Lint(Severity.WARNING, f"{oid}: status unknown; the receiver refuses actions on orders that are not pending", oid, tuple(idxs)))
                 elif status != PENDING:
                     out.append(Lint(Severity.WARNING, f"{oid}: last known status is {status}, not pending; the receiver will refuse it", oid, tuple(idxs)))
-            ranks = [ACTION_RANK[k] for k in kinds]
-            if ranks != sorted(ranks):
-                out.append(Lint(Severity.INFO, f"{oid}: re-ordered so adjust/track go before ship/cancel", oid, tuple(idxs)))
         return out
 
     def errors(self, known_status: Mapping[OrderId, str] | None = None) -> list[Lint]:
@@ -146,3 +134,29 @@ class Batch:
         for n, e in self.numbered():
             out.extend(e.form_fields(n))
         return out
+
+
+def _lint_together(staged: tuple[StagedAction, ...], oid: OrderId, idxs: list[int]) -> list[Lint]:
+    """What is wrong with several entries for one order, taken together."""
+    out: list[Lint] = []
+    kinds = [staged[i].kind for i in idxs]
+    if ActionKind.SHIP in kinds and ActionKind.CANCEL in kinds:
+        out.append(Lint(Severity.ERROR, f"{oid}: ship and cancel on one order; remove one", oid, tuple(idxs)))
+    seen: dict[StagedAction, int] = {}
+    for i in idxs:
+        e = staged[i]
+        if e in seen:
+            out.append(Lint(Severity.WARNING, f"{oid}: duplicate {e.kind.value} entry (#{seen[e] + 1} and #{i + 1} are identical)", oid, (seen[e], i)))
+        else:
+            seen[e] = i
+    for kind in (ActionKind.SHIP, ActionKind.CANCEL):
+        same = [i for i in idxs if staged[i].kind is kind]
+        if len(same) > 1 and len({staged[i] for i in same}) > 1:
+            out.append(Lint(Severity.WARNING, f"{oid}: {kind.value} staged {len(same)} times", oid, tuple(same)))
+    adjusts = [i for i in idxs if staged[i].kind is ActionKind.ADJUST]
+    if len({staged[i] for i in adjusts}) > 1:
+        out.append(Lint(Severity.WARNING, f"{oid}: {len(adjusts)} different discounts; each one is applied", oid, tuple(adjusts)))
+    ranks = [ACTION_RANK[k] for k in kinds]
+    if ranks != sorted(ranks):
+        out.append(Lint(Severity.INFO, f"{oid}: re-ordered so adjust/track go before ship/cancel", oid, tuple(idxs)))
+    return out

@@ -6,6 +6,7 @@ any text, however it got there: typed, URL-encoded (as in a form body), or repr(
 
 from __future__ import annotations
 
+import json
 import threading
 from urllib.parse import quote, quote_plus
 
@@ -16,7 +17,11 @@ _known: set[str] = set()
 
 
 def _variants(value: str) -> set[str]:
-    return {value, quote_plus(value), quote(value, safe=""), repr(value)[1:-1]}
+    """The secret as it may appear in text: raw, URL-encoded, repr()'d, or inside JSON."""
+    return {
+        value, quote_plus(value), quote(value, safe=""), repr(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1],
+    }
 
 
 def register_secret(value: str) -> None:

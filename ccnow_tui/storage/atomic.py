@@ -17,27 +17,21 @@ from ..protocol.redact import redact
 from .paths import PRIVATE_FILE_MODE, ensure_private_dir
 
 
-def scrub(value: Any) -> Any:
-    """``value`` with every string in it, keys included, passed through ``redact()``."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {scrub(key): scrub(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [scrub(item) for item in value]
-    return value
+def redacted_json(value: Any) -> str:
+    """Compact JSON text of ``value`` that contains no known secret (see :func:`mask_json`).
 
-
-def redacted_json(value: Any, *, indent: int | None = None) -> str:
-    """JSON text of ``value`` that contains no known secret.
-
-    Strings are masked before encoding, because JSON escaping (``\\"``) can hide a
-    secret from a text search. The encoded text is masked again as a last line of
-    defence; should that second pass find something and break the JSON (a secret made
-    of JSON syntax), the value is replaced by a marker rather than written.
+    Compact, because only then does ``json`` use its C encoder.
     """
-    separators = (",", ": ") if indent else (",", ":")
-    text = json.dumps(scrub(value), ensure_ascii=False, default=str, indent=indent, separators=separators)
+    return mask_json(json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":")))
+
+
+def mask_json(text: str) -> str:
+    """JSON ``text`` with every known secret masked, checked once over the whole text.
+
+    ``redact()`` knows each secret's JSON-escaped forms too, so escaping (``\\"``,
+    ``\\u00e9``) cannot hide one. Masking inside a string keeps the JSON valid; should it
+    break the JSON (a secret made of JSON syntax), a marker is written instead.
+    """
     masked = redact(text)
     if masked == text:
         return text

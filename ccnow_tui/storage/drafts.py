@@ -17,7 +17,7 @@ from typing import Any
 
 from ..protocol.actions import ActionError, StagedAction
 from ..protocol.redact import redact
-from .atomic import atomic_write_private, fsync_dir, redacted_json
+from .atomic import atomic_write_private, fsync_dir, mask_json
 from .paths import profile_dir
 
 DRAFT_NAME = "draft.json"
@@ -75,13 +75,31 @@ def draft_path(profile: str) -> Path:
 class DraftStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        # The JSON of each entry last written. The draft is rewritten on every change, and
+        # a change touches a few entries: re-encoding 100,000 unchanged ones each time
+        # would freeze the UI for half a second per keystroke. Holds only the entries of
+        # the last draft written. Keyed by id() (hashing a StagedAction costs more than
+        # the lookup saves); the entry is held in the value, so its id cannot be reused.
+        self._encoded: dict[int, tuple[StagedAction, str]] = {}
 
     @classmethod
     def for_profile(cls, profile: str) -> "DraftStore":
         return cls(draft_path(profile))
 
     def save(self, draft: Draft) -> None:
-        atomic_write_private(self.path, (redacted_json(draft.to_dict(), indent=1) + "\n").encode("utf-8"))
+        previous, encoded, parts = self._encoded, {}, []
+        for entry in draft.entries:
+            key = id(entry)
+            hit = previous.get(key)
+            if hit is None or hit[0] is not entry:
+                hit = (entry, _compact(entry.to_dict()))
+            encoded[key] = hit
+            parts.append(hit[1])
+        entries = ",".join(parts)
+        unknown = _compact([batch.to_dict() for batch in draft.unknown_batches])
+        text = f'{{"version":{DRAFT_VERSION},"entries":[{entries}],"unknown_batches":{unknown}}}'
+        atomic_write_private(self.path, (mask_json(text) + "\n").encode("utf-8"))
+        self._encoded = encoded
 
     def load(self) -> DraftLoad:
         try:
@@ -165,3 +183,7 @@ def _unknown_batch(item: object, i: int) -> UnknownBatch:
         raise DraftCorrupt(f"{where}: 'batch_id' is empty")
     entries = _entries(item["entries"], f"{where}: ")
     return UnknownBatch(item["batch_id"], item["sent_at"], item["host"], entries, item.get("note", ""))
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -83,6 +83,7 @@ class StagingArea:
         self.listener: Callable[["StagingArea"], None] | None = None
         self._by_order: dict[OrderId, list[int]] | None = None
         self._entries_view: tuple[StagedAction, ...] | None = None
+        self._batch: Batch | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -110,7 +111,10 @@ class StagingArea:
         return bool(self._undo)
 
     def batch(self) -> Batch:
-        return Batch(self._entries)
+        """The staged entries as a batch (the same object until the next change)."""
+        if self._batch is None:
+            self._batch = Batch(self._entries)
+        return self._batch
 
     def lint(self, known_status: Mapping[OrderId, str] | None = None) -> list[Lint]:
         return self.batch().lint(known_status) if self._entries else []
@@ -302,6 +306,7 @@ class StagingArea:
         self.version += 1
         self._by_order = None
         self._entries_view = None
+        self._batch = None
         self.save()
         if self.listener is not None:
             self.listener(self)

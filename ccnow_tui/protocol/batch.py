@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from enum import StrEnum
 from typing import Iterable, Mapping, Sequence
 
@@ -44,11 +45,8 @@ def safe_order(entries: Sequence[StagedAction]) -> list[int]:
     they are sorted query, adjust, track, then ship or cancel (stable otherwise), so
     adjust and track always reach a still-pending order.
     """
-    slots: dict[OrderId, list[int]] = defaultdict(list)
-    for i, e in enumerate(entries):
-        slots[e.order_id].append(i)
     result = list(range(len(entries)))
-    for positions in slots.values():
+    for positions in _repeated_orders(entries).values():
         ranked = sorted(positions, key=lambda i: (ACTION_RANK[entries[i].kind], i))
         for slot, staged_index in zip(positions, ranked):
             result[slot] = staged_index
@@ -67,8 +65,9 @@ class Batch:
     def __len__(self) -> int:
         return len(self.staged)
 
-    @property
+    @cached_property
     def send_order(self) -> list[int]:
+        """Staged positions in sending order (computed once: the batch never changes)."""
         return safe_order(self.staged)
 
     def numbered(self) -> list[tuple[int, StagedAction]]:
@@ -83,6 +82,10 @@ class Batch:
     def order_ids(self) -> list[OrderId]:
         """Distinct orders in first-appearance (sending) order."""
         return list(dict.fromkeys(e.order_id for e in self.entries))
+
+    @property
+    def order_count(self) -> int:
+        return len({e.order_id for e in self.staged})
 
     @property
     def changes_orders(self) -> bool:
@@ -101,15 +104,19 @@ class Batch:
         if not self.staged:
             return [Lint(Severity.ERROR, "the batch is empty")]
         staged = self.staged
-        by_order: dict[OrderId, list[int]] = {}
+        repeated = _repeated_orders(staged)
+        done: set[OrderId] = set()
         for i, e in enumerate(staged):
-            by_order.setdefault(e.order_id, []).append(i)
-        for oid, idxs in by_order.items():
-            if len(idxs) > 1:  # most orders have one entry: nothing to compare it with
-                out.extend(_lint_together(staged, oid, idxs))
-                changes = any(staged[i].kind in _CHANGING for i in idxs)
+            oid = e.order_id
+            idxs = repeated.get(oid)
+            if idxs is None:  # most orders have one entry: nothing to compare it with
+                idxs, changes = [i], e.kind in _CHANGING
+            elif oid in done:
+                continue
             else:
-                changes = staged[idxs[0]].kind in _CHANGING
+                done.add(oid)
+                out.extend(_lint_together(staged, oid, idxs))
+                changes = any(staged[j].kind in _CHANGING for j in idxs)
             if known_status is not None and changes:
                 status = known_status.get(oid)
                 if status is None:
@@ -159,4 +166,20 @@ def _lint_together(staged: tuple[StagedAction, ...], oid: OrderId, idxs: list[in
     ranks = [ACTION_RANK[k] for k in kinds]
     if ranks != sorted(ranks):
         out.append(Lint(Severity.INFO, f"{oid}: re-ordered so adjust/track go before ship/cancel", oid, tuple(idxs)))
+    return out
+
+
+def _repeated_orders(entries: Sequence[StagedAction]) -> dict[OrderId, list[int]]:
+    """Staged positions of every order with more than one entry, in first-appearance order.
+
+    Orders with one entry are left out: in a big batch nearly all of them are, and a list
+    per order would cost more than everything else the callers do.
+    """
+    counts = Counter(e.order_id for e in entries)
+    if len(counts) == len(entries):
+        return {}
+    out: dict[OrderId, list[int]] = {}
+    for i, e in enumerate(entries):
+        if counts[e.order_id] > 1:
+            out.setdefault(e.order_id, []).append(i)
     return out

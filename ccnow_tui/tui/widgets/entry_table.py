@@ -4,7 +4,7 @@ whose outcome is unknown (kept, clearly marked, never re-sent by themselves)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence, overload
 
 from rich.style import Style
 from textual.strip import Strip
@@ -25,6 +25,40 @@ class Row:
     n: int = 0  # x_*_N as it will be sent (staged rows)
     staged_index: int | None = None  # position in the staging area (staged rows)
     unknown: UnknownBatch | None = None  # set on unknown-batch rows (header and entries)
+
+
+class Rows(Sequence[Row]):
+    """The staged entries in sending order, then the unknown batches' rows.
+
+    A row object is made only when a row is looked at: building 100,000 of them on every
+    change to the staging area would stall the composer for a good part of a second.
+    """
+
+    def __init__(self, entries: Sequence[StagedAction], send_order: Sequence[int], tail: list[Row]) -> None:
+        self._entries = entries
+        self._send_order = send_order
+        self._tail = tail
+
+    def __len__(self) -> int:
+        return len(self._send_order) + len(self._tail)
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        staged = len(self._send_order)
+        if 0 <= index < staged:
+            i = self._send_order[index]
+            return Row(self._entries[i], index + 1, i)
+        if staged <= index < len(self):
+            return self._tail[index - staged]
+        raise IndexError(index)
 
 
 def fields_text(entry: StagedAction) -> str:
@@ -55,18 +89,16 @@ class EntryTable(CursorList):
     def __init__(self, staging: "StagingArea", **kwargs) -> None:
         super().__init__(**kwargs)
         self.staging = staging
-        self.rows: list[Row] = []
+        self.rows: Rows = Rows((), [], [])
         self.lints_by_index: dict[int, list[Lint]] = {}
 
     def rebuild(self, lints: list[Lint]) -> None:
         staging = self.staging
-        entries = staging.entries  # one copy, not one per row
-        send_order = staging.batch().send_order
-        rows = [Row(entries[i], n, i) for n, i in enumerate(send_order, start=1)]
+        tail: list[Row] = []
         for unknown in staging.unknown_batches:
-            rows.append(Row(unknown=unknown))
-            rows.extend(Row(entry=e, unknown=unknown) for e in unknown.entries)
-        self.rows = rows
+            tail.append(Row(unknown=unknown))
+            tail.extend(Row(entry=e, unknown=unknown) for e in unknown.entries)
+        self.rows = Rows(staging.entries, staging.batch().send_order, tail)
         by_index: dict[int, list[Lint]] = {}
         for lint in lints:
             for i in lint.staged_indexes:

@@ -19,7 +19,6 @@ from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, AsyncIterator, Iterable, Union
-from urllib.parse import urlencode
 
 import httpx
 
@@ -27,7 +26,7 @@ from . import __version__
 from .protocol.actions import ActionKind, StagedAction
 from .protocol.answer import AnswerParser, OrderLine, Record
 from .protocol.batch import Batch
-from .protocol.form import Credentials, request_fields
+from .protocol.form import Credentials, encode_form, request_fields
 from .protocol.orderid import OrderId
 from .protocol.outcome import EntryOutcome, EntryResult, Outcome, resolve_batch, resolve_pending
 from .protocol.redact import redact
@@ -206,7 +205,7 @@ class ReceiverClient:
         started = time.monotonic()
         mutating = batch is not None and batch.changes_orders
         batch_id = uuid.uuid4().hex[:12] if mutating else ""
-        body = urlencode(request_fields(self.credentials, batch)).encode("ascii")
+        body = encode_form(request_fields(self.credentials, batch))
         numbered = batch.numbered() if batch is not None else []
         if mutating and self.journal is not None:
             self.journal.record_submit(

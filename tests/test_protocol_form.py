@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ccnow_tui.protocol.actions import ActionKind, StagedAction
 from ccnow_tui.protocol.batch import Batch
-from ccnow_tui.protocol.form import Credentials, DecodedEntry, decode_request, preview_fields, request_fields
+from ccnow_tui.protocol.form import Credentials, DecodedEntry, decode_request, encode_form, preview_fields, request_fields
 from ccnow_tui.protocol.redact import MASK, Secret
 
 PASSWORD = "form-test-pw-Zq7!"
@@ -293,3 +293,13 @@ def test_repeated_credential_keeps_the_rest_and_names_the_field():
     d = decode_request([("x_clientid", "c"), ("x_password", "p"), ("x_password", "q")])
     assert d.error == "invalid request: x_password given twice"
     assert d.client_id == "c"
+
+
+@given(st.lists(st.tuples(st.text(max_size=12), st.text(max_size=30)), max_size=8))
+def test_encode_form_is_urlencode(fields):
+    assert encode_form(fields) == urlencode(fields).encode("ascii")
+
+
+def test_encode_form_escapes_what_must_be_escaped():
+    body = encode_form([("x_notes_1", "a b&c=d+é~"), ("x_orderid_1", "396-10-1142")])
+    assert body == b"x_notes_1=a+b%26c%3Dd%2B%C3%A9~&x_orderid_1=396-10-1142"

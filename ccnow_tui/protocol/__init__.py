@@ -3,7 +3,7 @@
 from .actions import ActionError, ActionKind, StagedAction, format_amount, parse_amount, clean_notes
 from .answer import AnswerParser, ErrorMessage, Message, OrderError, OrderLine, Record, Unparsed, parse_answer
 from .batch import Batch, BatchError, Lint, Severity
-from .form import Credentials, decode_request, preview_fields, request_fields
+from .form import Credentials, decode_request, encode_form, preview_fields, request_fields
 from .orderid import InvalidOrderId, OrderId
 from .redact import MASK, Secret, redact
 from .status import STATUS_CODES, STATUS_INFO, StatusGroup, StatusInfo, status_info
@@ -12,7 +12,7 @@ __all__ = [
     "ActionError", "ActionKind", "StagedAction", "format_amount", "parse_amount", "clean_notes",
     "AnswerParser", "ErrorMessage", "Message", "OrderError", "OrderLine", "Record", "Unparsed", "parse_answer",
     "Batch", "BatchError", "Lint", "Severity",
-    "Credentials", "decode_request", "preview_fields", "request_fields",
+    "Credentials", "decode_request", "encode_form", "preview_fields", "request_fields",
     "InvalidOrderId", "OrderId", "MASK", "Secret", "redact",
     "STATUS_CODES", "STATUS_INFO", "StatusGroup", "StatusInfo", "status_info",
 ]

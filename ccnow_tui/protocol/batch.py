@@ -71,14 +71,18 @@ class Batch:
         return safe_order(self.staged)
 
     def numbered(self) -> list[tuple[int, StagedAction]]:
-        """``(N, entry)`` pairs, N = 1..len, in sending order."""
+        """``(N, entry)`` pairs, N = 1..len, in sending order (do not modify the list)."""
+        return self._numbered
+
+    @cached_property
+    def _numbered(self) -> list[tuple[int, StagedAction]]:
         return [(n, self.staged[i]) for n, i in enumerate(self.send_order, start=1)]
 
-    @property
+    @cached_property
     def entries(self) -> list[StagedAction]:
         return [e for _, e in self.numbered()]
 
-    @property
+    @cached_property
     def order_ids(self) -> list[OrderId]:
         """Distinct orders in first-appearance (sending) order."""
         return list(dict.fromkeys(e.order_id for e in self.entries))

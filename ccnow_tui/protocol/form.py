@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
+from urllib.parse import quote_plus
 
 from .batch import Batch
 from .redact import MASK, Secret
@@ -27,6 +28,22 @@ class Credentials:
 def request_fields(credentials: Credentials, batch: Batch | None = None) -> list[tuple[str, str]]:
     """Every field of one POST. No batch: the pending-list request."""
     return credentials.form_fields() + (batch.form_fields() if batch is not None else [])
+
+
+# What quote_plus leaves alone; a value made only of these is sent as it is.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.\-~]*")
+
+
+def encode_form(fields: list[tuple[str, str]]) -> bytes:
+    """``application/x-www-form-urlencoded`` body, as ``urllib.parse.urlencode`` makes it.
+
+    Most of a batch is field names and order numbers that need no escaping; skipping
+    ``quote_plus`` for those makes a 100,000-entry body several times faster to build.
+    """
+    safe = _UNRESERVED.fullmatch
+    return "&".join(
+        f"{k if safe(k) else quote_plus(k)}={v if safe(v) else quote_plus(v)}" for k, v in fields
+    ).encode("ascii")
 
 
 def preview_fields(credentials: Credentials, batch: Batch | None = None) -> list[tuple[str, str]]:

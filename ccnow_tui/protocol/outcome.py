@@ -7,7 +7,7 @@ an action counts as applied; anything missing, odd or cut off is *unknown*, neve
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Iterable, Sequence
@@ -103,13 +103,16 @@ def resolve_batch(
     or its first error) or one line per entry; both are understood. ``complete`` is False
     when the body was cut off: entries with no line are then unknown, not refused.
     """
-    records = list(records)
-    whole_errors = [r for r in records if isinstance(r, ErrorMessage)]
-    unparsed = [r for r in records if isinstance(r, Unparsed)]
-    lines: dict[OrderId, list[Record]] = defaultdict(list)
+    whole_errors: list[ErrorMessage] = []
+    unparsed: list[Unparsed] = []
+    lines: dict[OrderId, list[Record]] = {}
     for r in records:
         if isinstance(r, (OrderLine, OrderError)):
-            lines[r.order_id].append(r)
+            lines.setdefault(r.order_id, []).append(r)
+        elif isinstance(r, ErrorMessage):
+            whole_errors.append(r)
+        elif isinstance(r, Unparsed):
+            unparsed.append(r)
 
     if non_protocol or (complete and not lines and not whole_errors and unparsed):
         why = "the receiver answered something that is not the protocol (shown raw)"
@@ -118,9 +121,9 @@ def resolve_batch(
         why = whole_errors[0].text or "error_message without text"
         return Outcome.REFUSED, tuple(EntryResult(n, e, EntryOutcome.REFUSED, "", why) for n, e in numbered), why
 
-    by_order: dict[OrderId, list[tuple[int, StagedAction]]] = defaultdict(list)
+    by_order: dict[OrderId, list[tuple[int, StagedAction]]] = {}
     for n, e in numbered:
-        by_order[e.order_id].append((n, e))
+        by_order.setdefault(e.order_id, []).append((n, e))
     results: dict[int, EntryResult] = {}
     for oid, group in by_order.items():
         got = lines.get(oid, [])
@@ -150,7 +153,7 @@ def resolve_batch(
         notes.append(f"{len(unparsed)} line(s) not understood (shown raw)")
     if whole_errors:
         notes.append(f"receiver said: {whole_errors[0].text}")
-    counts = {o: sum(1 for r in ordered if r.outcome is o) for o in EntryOutcome}
+    counts = Counter(r.outcome for r in ordered)  # one pass: batches run to 100k entries
     summary = f"{counts[EntryOutcome.APPLIED]} applied, {counts[EntryOutcome.REFUSED]} refused, {counts[EntryOutcome.UNKNOWN]} unknown"
     if EntryOutcome.UNKNOWN in outcomes:
         outcome = Outcome.UNKNOWN

@@ -70,6 +70,7 @@ class CcnowApp(App[int]):
         self.changed: Signal[str] = Signal(self, "changed")
         self.log_visible = True  # the l key hides the log pane on every screen
         self.exit_message = ""  # printed by run_tui after the screen is restored
+        self._password_typed = False  # asked for at start-up (so it can be asked again)
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -79,6 +80,7 @@ class CcnowApp(App[int]):
         if self.settings is None:
             self.push_screen(SetupScreen(self.setup_message or "No connection settings."))
         elif self.settings.password is None:
+            self._password_typed = True
             self.push_screen(PasswordScreen(self.settings), callback=self._password_given)
         else:
             self.start_session(self.settings.password)
@@ -88,6 +90,23 @@ class CcnowApp(App[int]):
             self.exit(0)
         else:
             self.start_session(password)
+
+    def _ask_password_again(self, why: str) -> None:
+        """A typed password the receiver refused: ask again rather than leave a dead session."""
+        from .screens.setup import PasswordScreen
+
+        session, settings = self.session, self.settings
+        if session is None or settings is None:
+            return
+
+        def given(password: Secret | None) -> None:
+            if password is None:
+                self.exit(0)
+                return
+            session.client.credentials = Credentials(settings.client_id, password, settings.store_id)
+            self.refresh_pending()
+
+        self.push_screen(PasswordScreen(settings, f"The receiver refused it: {why}. Try again."), callback=given)
 
     def start_session(self, password: Secret) -> None:
         """Open the profile's draft and journal and the one client of this session."""
@@ -264,6 +283,9 @@ class CcnowApp(App[int]):
             return
         request, answer = message.request, message.answer
         if request.kind is RequestKind.PENDING:
+            if (self._password_typed and answer.outcome is Outcome.REFUSED
+                    and "invalid login" in answer.message.lower()):
+                self._ask_password_again(answer.message)
             session.book.finish_pending(answer.outcome is Outcome.OK, answer.message)
             self.log_line(_read_kind(answer.outcome), f"pending list: {answer.message} ({answer.elapsed:.1f} s)")
             self.changed.publish("rows")

@@ -51,6 +51,20 @@ async def test_missing_password_is_asked_for_masked(settings, sandbox):
         assert app.session.book.rows == sandbox.book.pending()  # the typed password worked
 
 
+async def test_a_typed_password_the_receiver_refuses_is_asked_for_again(settings, sandbox):
+    app = CcnowApp(replace(settings, password=None))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press(*"wrong-one", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PasswordScreen) and app.session is not None,
+                         "the password prompt again")
+        assert "refused it: invalid login" in screen_text(app)
+        await pilot.press(*PASSWORD, "enter")
+        await wait_until(pilot, lambda: app.session.book.rows == sandbox.book.pending(), "the pending list")
+        assert isinstance(app.screen, QueueScreen)
+        assert PASSWORD not in screen_text(app) and "wrong-one" not in screen_text(app)
+
+
 async def test_wrong_password_is_the_receivers_refusal_not_a_crash(settings, sandbox):
     from ccnow_tui.protocol.redact import Secret
 

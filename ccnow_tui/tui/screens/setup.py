@@ -39,9 +39,10 @@ class SetupScreen(Screen):
 class PasswordScreen(Screen[Secret | None]):
     BINDINGS = [Binding("escape", "cancel", "Quit", key_display="esc", id="password.cancel", tooltip="Quit without connecting")]
 
-    def __init__(self, settings: ConnectionSettings) -> None:
+    def __init__(self, settings: ConnectionSettings, error: str = "") -> None:
         super().__init__()
         self.settings = settings
+        self.error = error  # why we ask again (the receiver refused the last one)
 
     def compose(self) -> ComposeResult:
         s = self.settings
@@ -50,7 +51,7 @@ class PasswordScreen(Screen[Secret | None]):
             yield Static(Text(f"Profile {s.profile}: account {s.client_id} at {s.url}\n"
                               "The API password (not the backroom password). It is kept in memory only."))
             yield Input(password=True, placeholder="password", id="password", compact=True)
-            yield Static("", id="password-error", classes="field-error")
+            yield Static(Text(self.error), id="password-error", classes="field-error")
             yield Static(Text("enter: connect   esc: quit", style="dim"))
         yield Footer()
 

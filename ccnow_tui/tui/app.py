@@ -435,12 +435,11 @@ class CcnowApp(App[int]):
         session = self.session
         if session is not None and not session.staging.is_empty:
             staging = session.staging
-            self.exit_message = (
-                f"Draft kept: {len(staging.entries)} staged entr{'y' if len(staging.entries) == 1 else 'ies'}"
-                + (f" and {len(staging.unknown_batches)} batch(es) with unknown outcome" if staging.unknown_batches else "")
-                + f" are saved in {staging.store.path if staging.store else 'memory'}; "
-                "they will be restored next time."
-            )
+            n, u = len(staging.entries), len(staging.unknown_batches)
+            kept = [f"{n} staged entr{'y' if n == 1 else 'ies'}"] if n else []
+            kept += [f"{u} batch{'' if u == 1 else 'es'} with unknown outcome (reconcile: b, then R)"] if u else []
+            where = staging.store.path if staging.store else "memory only"
+            self.exit_message = f"Draft kept in {where}: {' and '.join(kept)}. It is restored next time."
         self.exit(0)
 
     # -- command palette -----------------------------------------------------------------

@@ -107,7 +107,7 @@ async def test_quitting_with_a_draft_says_it_is_kept(make_app, sandbox):
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         await pilot.press("s", "q")
-    assert "Draft kept: 1 staged entry" in app.exit_message
+    assert "Draft kept in " in app.exit_message and ": 1 staged entry. It is restored next time." in app.exit_message
     assert app.session.client._http.is_closed  # the session's one client was closed on exit
     assert DraftStore.for_profile("test").load().draft.entries == [StagedAction.make(sandbox.book.pending()[0], "ship")]
 
@@ -125,7 +125,7 @@ async def test_quitting_with_a_batch_in_flight_keeps_it_unknown(make_app, sandbo
         await pilot.press("y")
     draft = DraftStore.for_profile("test").load().draft
     assert draft.entries == [] and len(draft.unknown_batches) == 1
-    assert "batch(es) with unknown outcome" in app.exit_message
+    assert "1 batch with unknown outcome" in app.exit_message
 
 
 async def test_demo_runs_the_embedded_sandbox_with_faults(isolated_dirs):

@@ -34,6 +34,7 @@ from ..protocol.status import status_info
 from ..staging import StagingArea
 from ..storage.drafts import DraftStore
 from ..storage.journal import Journal
+from ..storage.prefs import load_prefs, save_pref
 from .messages import (
     AnswerRecords, BatchProgress, PendingRecords, Request, RequestFinished, RequestKind, RetryNotice,
 )
@@ -77,6 +78,11 @@ class CcnowApp(App[int]):
     def on_mount(self) -> None:
         from .screens.setup import PasswordScreen, SetupScreen
 
+        theme = load_prefs().get("theme")
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
+        self._kept_theme = self.theme
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.settings is None:
             self.push_screen(SetupScreen(self.setup_message or "No connection settings."))
         elif self.settings.password is None:
@@ -84,6 +90,15 @@ class CcnowApp(App[int]):
             self.push_screen(PasswordScreen(self.settings), callback=self._password_given)
         else:
             self.start_session(self.settings.password)
+
+    def _theme_changed(self, theme) -> None:
+        if theme.name == self._kept_theme:
+            return
+        self._kept_theme = theme.name
+        try:
+            save_pref("theme", theme.name)
+        except OSError as exc:
+            self.notify(f"The theme is not kept for next time: {exc.strerror or exc}", severity="warning", markup=False)
 
     def _password_given(self, password: Secret | None) -> None:
         if password is None:

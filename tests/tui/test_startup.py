@@ -173,3 +173,25 @@ async def test_no_color_is_honoured(make_app, sandbox, monkeypatch):
         await pilot.press("S", "y")
         await settle(pilot)
         assert "✖ refused" in screen_text(app)
+
+
+async def test_the_theme_picked_is_kept_for_next_time(make_app, isolated_dirs):
+    from ccnow_tui.storage.prefs import prefs_path
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert app.theme != "nord"
+        app.theme = "nord"  # what the palette's "Change theme" does
+        await pilot.pause()
+    assert prefs_path().stat().st_mode & 0o777 == 0o600
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert again.theme == "nord"
+    # A damaged preferences file is ignored, not fatal.
+    prefs_path().write_text("{not json")
+    third = make_app()
+    async with third.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert third.theme != "nord" and isinstance(third.screen, QueueScreen)

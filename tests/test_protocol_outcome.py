@@ -1,6 +1,7 @@
 """How answers map to entry outcomes: only a confirming answer counts as applied."""
 
 from ccnow_tui.protocol import Batch, StagedAction, parse_answer
+from ccnow_tui.protocol.orderid import OrderId
 from ccnow_tui.protocol.outcome import EntryOutcome, Outcome, resolve_batch, resolve_pending
 
 A, B = "396-10-1142", "397-10-1159"
@@ -98,3 +99,13 @@ def test_pending_list_shapes():
 
 def test_exit_codes():
     assert [o.exit_code for o in Outcome] == [0, 1, 3, 3, 4]
+
+
+def test_a_query_is_answered_not_applied():
+    from ccnow_tui.protocol.answer import OrderError, OrderLine
+
+    a, b = OrderId.parse("396101142"), OrderId.parse("396101143")
+    numbered = [(1, StagedAction.make(a, "query")), (2, StagedAction.make(b, "query"))]
+    outcome, _, summary = resolve_batch(numbered, [OrderLine(a, "pending", f"{a} pending"),
+                                                   OrderError(b, "order_not_found", f"{b} error_message order_not_found")])
+    assert outcome is Outcome.SOME_REFUSED and summary.startswith("1 answered, 1 refused, 0 unknown")

@@ -154,7 +154,9 @@ def resolve_batch(
     if whole_errors:
         notes.append(f"receiver said: {whole_errors[0].text}")
     counts = Counter(r.outcome for r in ordered)  # one pass: batches run to 100k entries
-    summary = f"{counts[EntryOutcome.APPLIED]} applied, {counts[EntryOutcome.REFUSED]} refused, {counts[EntryOutcome.UNKNOWN]} unknown"
+    # A query changes nothing: its entries are answered, not applied.
+    done = "applied" if any(e.kind.changes_orders for _, e in numbered) else "answered"
+    summary = f"{counts[EntryOutcome.APPLIED]} {done}, {counts[EntryOutcome.REFUSED]} refused, {counts[EntryOutcome.UNKNOWN]} unknown"
     if EntryOutcome.UNKNOWN in outcomes:
         outcome = Outcome.UNKNOWN
     elif EntryOutcome.REFUSED in outcomes:

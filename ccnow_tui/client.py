@@ -18,6 +18,7 @@ import uuid
 from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, AsyncIterator, Iterable, Union
 
 import httpx
@@ -37,6 +38,9 @@ if TYPE_CHECKING:  # pragma: no cover
 USER_AGENT = f"ccnow-tui/{__version__}"
 DEFAULT_URL = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
 MAX_ERROR_BODY = 4096  # bytes of a non-200 body kept for the message
+# From this many entries, judging the answer and journaling its outcome (about a second
+# at 100,000) run on a worker thread, so the caller's event loop (the UI) keeps going.
+OFF_LOOP_ENTRIES = 5_000
 
 
 class ClientConfigError(ValueError):
@@ -205,13 +209,22 @@ class ReceiverClient:
         started = time.monotonic()
         mutating = batch is not None and batch.changes_orders
         batch_id = uuid.uuid4().hex[:12] if mutating else ""
-        body = encode_form(request_fields(self.credentials, batch))
         numbered = batch.numbered() if batch is not None else []
-        if mutating and self.journal is not None:
-            self.journal.record_submit(
-                batch_id, self.profile, self.host, [dict(e.to_dict(), n=n) for n, e in numbered]
-            )
+        big = len(numbered) >= OFF_LOOP_ENTRIES
+        journal = self.journal if mutating else None
+
+        def prepare() -> tuple[bytes, bytes | None]:
+            body = encode_form(request_fields(self.credentials, batch))
+            if journal is None:
+                return body, None
+            entries = [dict(e.to_dict(), n=n) for n, e in numbered]
+            return body, journal.encode(journal.submit_event(batch_id, self.profile, self.host, entries))
+
+        body, submit_line = await asyncio.to_thread(prepare) if big else prepare()
+        if journal is not None and submit_line is not None:
+            journal.append_encoded(submit_line)  # before sending: a crash leaves a submit with no outcome
         answer: ReceiverAnswer | None = None
+        cancelled = False
         try:
             attempt = 0
             while True:
@@ -227,9 +240,11 @@ class ReceiverClient:
                     yield Retrying(attempt, round(delay, 3), run.failure, run.yielded)
                     await asyncio.sleep(delay)
                     continue
-                answer = self._finish(kind, batch_id, numbered, run, mutating, started, attempt)
+                finish = partial(self._finish, kind, batch_id, numbered, run, mutating, started, attempt)
+                answer = await asyncio.to_thread(finish) if big else finish()
                 break
         except asyncio.CancelledError:
+            cancelled = True
             if mutating:
                 answer = ReceiverAnswer(
                     kind, Outcome.UNKNOWN, "cancelled while the batch was in flight: outcome unknown, query to reconcile",
@@ -238,11 +253,20 @@ class ReceiverClient:
             raise
         finally:
             if mutating and self.journal is not None and answer is not None:
-                self.journal.record_outcome(
-                    batch_id, self.profile, self.host, answer.outcome.value, answer.raw_lines,
-                    [r.to_dict() for r in answer.entries], answer.message,
-                )
+                # Written before the answer is handed on. When cancelled, here and now:
+                # an await could be cut short and lose the record.
+                if big and not cancelled:
+                    await asyncio.to_thread(self._record_outcome, batch_id, answer)
+                else:
+                    self._record_outcome(batch_id, answer)
         yield answer
+
+    def _record_outcome(self, batch_id: str, answer: ReceiverAnswer) -> None:
+        assert self.journal is not None
+        self.journal.record_outcome(
+            batch_id, self.profile, self.host, answer.outcome.value, answer.raw_lines,
+            [r.to_dict() for r in answer.entries], answer.message,
+        )
 
     async def _attempt(self, body: bytes, run: "_Attempt") -> AsyncIterator[RecordChunk]:
         parser = AnswerParser()

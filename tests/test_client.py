@@ -92,6 +92,32 @@ async def test_batch_applies_and_is_journaled(sandbox, tmp_path):
     assert events[1]["outcome"] == "ok" and events[0]["batch_id"] == answer.batch_id
 
 
+@pytest.mark.parametrize("fault", [None, "drop-after-apply"])
+async def test_a_big_batch_is_judged_and_journaled_off_the_event_loop_alike(tmp_path, fault):
+    # From OFF_LOOP_ENTRIES entries on, the answer is judged and its outcome journaled on
+    # a worker thread: the results must be the same as on the loop, lost answer included.
+    from ccnow_tui.client import OFF_LOOP_ENTRIES
+    from ccnow_tui.sandbox.server import SandboxConfig, SandboxServer
+
+    server = SandboxServer(SandboxConfig(port=0, seed=3, orders=OFF_LOOP_ENTRIES, password=PASSWORD, log=None)).start()
+    try:
+        if fault:
+            server.set_faults([parse_fault(fault)])
+        journal = Journal(tmp_path / "journal.jsonl")
+        pending = server.book.pending()
+        async with client_for(server, journal=journal, timeout=60) as c:
+            _, answer = await collect(c.submit(Batch(ship(o) for o in pending)))
+        expected = Outcome.UNKNOWN if fault else Outcome.OK
+        assert answer.outcome is expected and len(answer.entries) == len(pending) == OFF_LOOP_ENTRIES
+        assert all(server.book.status(o) == "mark_shipped" for o in pending)
+        submit, outcome = journal.read().events
+        assert (submit["event"], outcome["event"]) == ("submit", "outcome")
+        assert outcome["outcome"] == expected.value and outcome["batch_id"] == answer.batch_id
+        assert len(outcome["results"]) == OFF_LOOP_ENTRIES
+    finally:
+        server.stop()
+
+
 async def test_refused_entries_keep_the_receivers_words(sandbox):
     a = sandbox.book.pending()[0]
     async with client_for(sandbox) as c:

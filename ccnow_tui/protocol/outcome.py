@@ -90,6 +90,15 @@ def _judge(entry: StagedAction, rec: Record, expect_kind: ActionKind | None) -> 
     return EntryOutcome.UNKNOWN, status, f"answer {status!r} does not confirm {entry.kind.value}"
 
 
+def judge_line(group: Sequence[tuple[int, StagedAction]], rec: Record) -> list[EntryResult]:
+    """The entries ``(N, entry)`` of one order, judged by the one answer line about it."""
+    if len(group) == 1:
+        n, e = group[0]
+        return [EntryResult(n, e, *_judge(e, rec, None))]
+    terminal = _terminal([e for _, e in group])
+    return [EntryResult(n, e, *_judge(e, rec, terminal)) for n, e in group]
+
+
 def resolve_batch(
     numbered: Sequence[tuple[int, StagedAction]],
     records: Iterable[Record],
@@ -135,9 +144,8 @@ def resolve_batch(
             for (n, e), rec in zip(group, got):
                 results[n] = EntryResult(n, e, *_judge(e, rec, None))
         elif len(got) == 1:
-            terminal = _terminal([e for _, e in group])
-            for n, e in group:
-                results[n] = EntryResult(n, e, *_judge(e, got[0], terminal))
+            for r in judge_line(group, got[0]):
+                results[r.n] = r
         else:
             why = f"{len(got)} answer lines for {len(group)} entries of this order"
             for n, e in group:

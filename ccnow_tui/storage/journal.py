@@ -91,9 +91,17 @@ class Journal:
 
     def append(self, event: dict[str, Any]) -> None:
         """Write ``event`` as one line and make it durable before returning."""
+        self.append_encoded(self.encode(event))
+
+    @staticmethod
+    def encode(event: dict[str, Any]) -> bytes:
+        """The journal line for ``event`` (no I/O: a caller may build a big one off its loop)."""
         record = dict(event)
         record.setdefault("time", utc_now())
-        line = redacted_json(record).encode("utf-8") + b"\n"
+        return redacted_json(record).encode("utf-8") + b"\n"
+
+    def append_encoded(self, line: bytes) -> None:
+        """Write a line made by :meth:`encode` and make it durable before returning."""
         ensure_private_dir(self.path.parent)
         created = not self.path.exists()
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
@@ -112,15 +120,19 @@ class Journal:
         if created:
             fsync_dir(self.path.parent)
 
-    def record_submit(self, batch_id: str, profile: str, host: str, entries: list[dict[str, Any]]) -> None:
-        """Call *before* sending: a crash in flight then leaves a submit with no outcome."""
-        self.append({
+    @staticmethod
+    def submit_event(batch_id: str, profile: str, host: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
             "event": "submit",
             "batch_id": batch_id,
             "profile": profile,
             "host": host,
             "entries": _with_canonical_orders(entries),
-        })
+        }
+
+    def record_submit(self, batch_id: str, profile: str, host: str, entries: list[dict[str, Any]]) -> None:
+        """Call *before* sending: a crash in flight then leaves a submit with no outcome."""
+        self.append(self.submit_event(batch_id, profile, host, entries))
 
     def record_outcome(
         self,

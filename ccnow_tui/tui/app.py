@@ -28,7 +28,7 @@ from ..protocol.answer import ErrorMessage, Message as MessageRecord, OrderError
 from ..protocol.batch import Batch
 from ..protocol.form import Credentials
 from ..protocol.orderid import OrderId
-from ..protocol.outcome import EntryOutcome, Outcome, resolve_batch
+from ..protocol.outcome import EntryOutcome, Outcome, judge_line
 from ..protocol.redact import Secret, redact
 from ..protocol.status import status_info
 from ..staging import StagingArea
@@ -380,7 +380,7 @@ class CcnowApp(App[int]):
         if isinstance(rec, OrderLine):
             mine = request.numbered_for(rec.order_id) if request.kind is RequestKind.SUBMIT else []
             if mine:
-                _, results, _ = resolve_batch(mine, [rec])
+                results = judge_line(mine, rec)
                 kinds = "+".join(r.entry.kind.value for r in results)
                 why = next((r.message for r in results if r.message), "")
                 write(_worst(r.outcome for r in results), f"{rec.order_id} {kinds} → {rec.status}" + (f" ({why})" if why else ""))

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -72,6 +72,12 @@ class CcnowApp(App[int]):
         self.log_visible = True  # the l key hides the log pane on every screen
         self.exit_message = ""  # printed by run_tui after the screen is restored
         self._password_typed = False  # asked for at start-up (so it can be asked again)
+        self.key_time = 0.0
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.key_time = event.time  # when the key was read: see ConfirmScreen
+        await super().on_event(event)
 
     # -- start-up ------------------------------------------------------------------------
 

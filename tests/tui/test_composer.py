@@ -53,6 +53,39 @@ async def test_tab_in_a_burst_of_keys_moves_on_before_the_next_key(make_app, san
         assert app.screen.values()["tracknumber"] == "1ZX"
 
 
+def burst(app, *keys: str) -> None:
+    """Post keys the way the driver does when they arrive in one read (fast typing over SSH)."""
+    names = {"\t": "tab", "/": "slash"}
+    for key in keys:
+        app.post_message(events.Key(names.get(key, key), key))
+
+
+async def test_keys_typed_right_after_the_key_that_opens_a_form_land_in_it(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        first = app.session.book.rows[0]
+        burst(app, "t", "U", "P", "S", "\t", "1", "Z")
+        await pilot.pause()
+        assert isinstance(app.screen, ActionForm)
+        assert app.screen.values() == {"trackname": "UPS", "tracknumber": "1Z", "notes": ""}
+        await pilot.press("enter")
+        assert app.session.staging.entries == (StagedAction.make(first, "track", trackname="UPS", tracknumber="1Z"),)
+        # The same for the filter, and for going to an order.
+        burst(app, "/", "8", "2")
+        await pilot.pause()
+        assert app.screen.query_one("#filter").value == "82"
+        await pilot.press("escape")
+        burst(app, "g", *first.digits)
+        await pilot.pause()
+        assert app.screen.query_one("#f-order").value == first.digits
+        # A key typed ahead never answers a question: S then y at once does not send.
+        await pilot.press("escape")
+        burst(app, "S", "y")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and app.session.in_flight is None
+
+
 async def test_adjust_amount_rules_show_under_the_field(make_app, sandbox):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -91,14 +91,14 @@ class MainScreen(BaseScreen):
     """Queue and detail: the staging keys act on :meth:`targets`."""
 
     BINDINGS = [
-        Binding("s", "stage('ship')", "Ship", id="stage.ship", tooltip="Stage ship for the highlighted or selected orders"),
-        Binding("c", "stage('cancel')", "Cancel", id="stage.cancel", tooltip="Stage cancel (with a reason) for the highlighted or selected orders"),
-        Binding("t", "stage('track')", "Track", id="stage.track", tooltip="Stage tracking (carrier, number, notes) for the highlighted or selected orders"),
-        Binding("a", "stage('adjust')", "Adjust", id="stage.adjust", tooltip="Stage a discount (amount, reason) for the highlighted or selected orders"),
+        Binding("s", "stage('ship')", "Ship", priority=True, id="stage.ship", tooltip="Stage ship for the highlighted or selected orders"),
+        Binding("c", "stage('cancel')", "Cancel", priority=True, id="stage.cancel", tooltip="Stage cancel (with a reason) for the highlighted or selected orders"),
+        Binding("t", "stage('track')", "Track", priority=True, id="stage.track", tooltip="Stage tracking (carrier, number, notes) for the highlighted or selected orders"),
+        Binding("a", "stage('adjust')", "Adjust", priority=True, id="stage.adjust", tooltip="Stage a discount (amount, reason) for the highlighted or selected orders"),
         Binding("u", "undo", "Undo", show=False, id="staging.undo", tooltip="Undo the last change to the staged entries"),
-        Binding("b", "composer", "Batch", id="nav.composer", tooltip="Review the staged batch (composer)"),
-        Binding("S", "submit", "Send", id="batch.submit", tooltip="Send the staged batch (asks for confirmation)"),
-        Binding("g", "goto", "Go to", show=False, id="nav.goto", tooltip="Go to any order by its number"),
+        Binding("b", "composer", "Batch", priority=True, id="nav.composer", tooltip="Review the staged batch (composer)"),
+        Binding("S", "submit", "Send", priority=True, id="batch.submit", tooltip="Send the staged batch (asks for confirmation)"),
+        Binding("g", "goto", "Go to", show=False, priority=True, id="nav.goto", tooltip="Go to any order by its number"),
     ]
 
     def targets(self) -> list[OrderId]:

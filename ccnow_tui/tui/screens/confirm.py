@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -50,6 +51,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def __init__(self, title: str, body: str | Text, *, yes: str = "yes") -> None:
         super().__init__()
+        self.shown_at = float("inf")  # until mounted, nothing answers
         self.title_text = title
         self.body = body
         self.yes = yes
@@ -61,5 +63,13 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(Text.assemble(("y", "bold reverse"), f" {self.yes}    ", ("n", "bold reverse"), " / ",
                                        ("esc", "bold reverse"), " go back (nothing happens)"), id="confirm-keys")
 
+    def on_mount(self, event: events.Mount) -> None:
+        self.shown_at = event.time
+
     def action_answer(self, yes: bool) -> None:
+        # A "y" typed before this question was up (keys typed ahead arrive in one burst
+        # over SSH, and "Sy" would otherwise send unseen) does not answer it.
+        if yes and getattr(self.app, "key_time", self.shown_at) < self.shown_at:
+            self.notify("Press y again to send: it was typed before the question showed.", timeout=4)
+            return
         self.dismiss(yes)

@@ -17,6 +17,7 @@ from textual.widgets import Input, Label, Static
 
 from ...protocol.actions import ActionError, ActionKind, StagedAction, format_amount
 from ...protocol.orderid import InvalidOrderId, OrderId
+from .typeahead import TypeAheadTarget
 
 # (field, label, placeholder) per action; the field names are StagedAction.make's.
 FORM_FIELDS: dict[ActionKind, list[tuple[str, str, str]]] = {
@@ -38,15 +39,15 @@ def _orders_text(orders: list[OrderId]) -> str:
     return shown + (f" and {len(orders) - 3} more" if len(orders) > 3 else "")
 
 
-class ActionForm(ModalScreen[list[StagedAction] | None]):
+class ActionForm(TypeAheadTarget, ModalScreen[list[StagedAction] | None]):
     """Fields of one action, for one or more orders. Returns the entries, or None."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="Close the form without staging"),
         # Priority bindings run as the app takes the key, before it hands on the next one:
         # keys typed after tab in one burst (common over SSH) land in the next field.
-        Binding("tab", "app.focus_next", "Next field", show=False, priority=True, id="form.next"),
-        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True, id="form.previous"),
+        Binding("tab", "next_field", "Next field", show=False, priority=True, id="form.next"),
+        Binding("shift+tab", "previous_field", "Previous field", show=False, priority=True, id="form.previous"),
     ]
 
     def __init__(self, kind: ActionKind, orders: list[OrderId], initial: StagedAction | None = None) -> None:
@@ -119,7 +120,7 @@ class ActionForm(ModalScreen[list[StagedAction] | None]):
         self.dismiss(None)
 
 
-class GoToForm(ModalScreen[OrderId | None]):
+class GoToForm(TypeAheadTarget, ModalScreen[OrderId | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="Close without going anywhere")]
 
     def compose(self) -> ComposeResult:

@@ -20,7 +20,7 @@ class QueueScreen(MainScreen):
     TITLE = "Queue"
 
     BINDINGS = [
-        Binding("slash", "filter", "Filter", key_display="/", id="queue.filter", tooltip="Filter the queue (order number, status or staged action)"),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True, id="queue.filter", tooltip="Filter the queue (order number, status or staged action)"),
         Binding("space", "select", "Select", show=False, id="queue.select", tooltip="Select or unselect the highlighted order"),
         Binding("A", "select_all", "Select all", show=False, id="queue.select_all", tooltip="Select every shown order (again: unselect them)"),
         Binding("r", "refresh", "Refresh", id="queue.refresh", tooltip="Fetch the pending list again"),
@@ -70,7 +70,7 @@ class QueueScreen(MainScreen):
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        self.set_focus(box)  # at once (focus() waits a turn): keys typed ahead go into it
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

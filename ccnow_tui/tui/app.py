@@ -38,7 +38,7 @@ from ..storage.prefs import load_prefs, save_pref
 from .messages import (
     AnswerRecords, BatchProgress, PendingRecords, Request, RequestFinished, RequestKind, RetryNotice,
 )
-from .model import OUTCOME_KIND, LogBuffer, LogKind
+from .model import OUTCOME_KIND, LogBuffer, LogKind, counted
 from .network import pump
 from .session import Session
 
@@ -240,7 +240,8 @@ class CcnowApp(App[int]):
         request = Request(RequestKind.SUBMIT, batch, tuple(batch.order_ids))
         session.in_flight = request
         session.progress = (0, len(batch.order_ids))
-        self.log_line(LogKind.INFO, f"sending {len(batch)} entries for {len(batch.order_ids)} orders to {session.host}")
+        self.log_line(LogKind.INFO, f"sending {counted(len(batch), 'entry', 'entries')} for {counted(len(batch.order_ids), 'order', 'orders')} "
+                                    f"to {session.host}")
         self.changed.publish("flight")
         self.run_worker(
             pump(request, session.client.submit(batch, chunked=True), self.post_message),

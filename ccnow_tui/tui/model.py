@@ -154,6 +154,11 @@ class OrderBook:
         return len(self.rows)
 
 
+def counted(n: int, one: str, many: str) -> str:
+    """``1 entry``, ``2 entries``."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def clock(epoch: float | None) -> str:
     if epoch is None:
         return "never"

@@ -15,7 +15,7 @@ from textual.widgets import Static
 from ...protocol.actions import ActionKind
 from ...protocol.batch import Severity
 from ...protocol.form import preview_fields
-from ..model import LogKind
+from ..model import LogKind, counted
 from ..widgets.entry_table import EntryTable, fields_text
 from ..widgets.line_list import CursorList, printable
 from .base import BaseScreen, confirm_and_send, undo
@@ -88,7 +88,8 @@ class ComposerScreen(BaseScreen):
             t.append("nothing staged", style="dim")
         else:
             counts = ", ".join(f"{k.value} {n}" for k, n in sorted(batch.counts().items()))
-            t.append(f"{len(batch)} entries for {batch.order_count} orders: {counts}", style="bold")
+            t.append(f"{counted(len(batch), 'entry', 'entries')} for {counted(batch.order_count, 'order', 'orders')}: {counts}",
+                     style="bold")
         if staging.unknown_batches:
             n = sum(len(b.entries) for b in staging.unknown_batches)
             t.append(f"   {n} entries of OUTCOME UNKNOWN (below)", style="bold yellow")

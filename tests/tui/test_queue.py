@@ -133,3 +133,34 @@ async def test_a_list_cut_off_on_every_try_is_an_error_not_an_unknown_outcome(ma
         log = log_text(app)
         assert "error: pending list: the answer from 127.0.0.1 was cut off" in log
         assert "unknown:" not in log  # nothing was sent that could have changed an order
+
+
+async def test_the_cursor_stays_on_its_order_when_a_refresh_moves_the_rows(make_app, sandbox):
+    import httpx
+
+    from ccnow_tui.tui.widgets.order_table import OrderTable
+
+    from .helpers import PASSWORD
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        table = app.screen.query_one(OrderTable)
+        pending = sandbox.book.pending()
+        await pilot.press("down", "down", "down", "down", "down")
+        watched = table.current
+        assert watched == pending[5]
+        # Someone else ships two orders above it: they leave the pending list.
+        form = {"x_clientid": "shop", "x_password": PASSWORD, "x_orderid_1": pending[0], "x_action_1": "ship",
+                "x_orderid_2": pending[2], "x_action_2": "ship"}
+        assert httpx.post(sandbox.url, data=form).status_code == 200
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.session.book.rows == sandbox.book.pending()
+        assert table.current == watched and table.cursor == 3  # same order, new row number
+        # And when the order itself leaves, the cursor stays put on the row number.
+        form = {"x_clientid": "shop", "x_password": PASSWORD, "x_orderid_1": watched, "x_action_1": "ship"}
+        assert httpx.post(sandbox.url, data=form).status_code == 200
+        await pilot.press("r")
+        await settle(pilot)
+        assert table.cursor == 3 and table.current == sandbox.book.pending()[3]

@@ -69,6 +69,8 @@ class OrderTable(CursorList):
         self._view: list[int] | None = None  # matching row indexes, when filtering
         self._seen = 0  # rows of the current generation already filtered
         self._generation = -1
+        self._rows: list[OrderId] = book.rows  # the list the cursor's row number refers to
+        self._follow: OrderId | None = None  # order to put the cursor back on as a new list comes in
         self._unknown: tuple[int, set[OrderId]] = (-1, set())  # (staging version, orders)
 
     # -- rows --------------------------------------------------------------------------
@@ -94,16 +96,26 @@ class OrderTable(CursorList):
         return [self.current] if self.current is not None else []
 
     def sync(self) -> None:
-        """The book's rows changed (a new list, more rows of it, or new statuses)."""
+        """The book's rows changed (a new list, more rows of it, or new statuses).
+
+        The cursor stays on the order it was on, not on its row number: orders come and
+        go between two lists, and the next key must act on the order the operator saw.
+        """
         if self._generation != self.book.generation:
+            old_rows, old_view = self._rows, self._view
+            if 0 <= self.cursor < (len(old_view) if old_view is not None else len(old_rows)):
+                self._follow = old_rows[old_view[self.cursor] if old_view is not None else self.cursor]
             self._generation = self.book.generation
             self._seen = 0
             if self._view is not None:
                 self._view = []
+        self._rows = self.book.rows
         if self._view is not None and self._seen < len(self.book.rows):
             self._view.extend(self._matches(self._seen, len(self.book.rows)))
         self._seen = len(self.book.rows)
         self.rows_changed()
+        if self._follow is not None and (self.go_to(self._follow) or not self.book.loading):
+            self._follow = None  # found it, or the list is complete and it left the queue
 
     def set_filter(self, text: str) -> None:
         keep = self.current

@@ -46,6 +46,9 @@ def _connection_options() -> argparse.ArgumentParser:
     return p
 
 
+MIN_REFRESH = 5.0  # seconds: a live queue, without hammering the receiver
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -53,6 +56,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+    return value
+
+
+def _refresh_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (value == 0 or MIN_REFRESH <= value <= 3600):
+        raise argparse.ArgumentTypeError(f"{text!r}: 0 (only on r), or {MIN_REFRESH:g} to 3600 seconds")
     return value
 
 
@@ -78,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ccnow-tui {__version__}")
     parser.add_argument("--demo", action="store_true", help="run the TUI against the embedded sandbox (no account needed)")
+    parser.add_argument(
+        "--refresh", type=_refresh_seconds, metavar="SECONDS",
+        help=f"TUI: fetch the pending list again every SECONDS (at least {MIN_REFRESH:g}; default: only on r, "
+             "or every 15 with --demo)",
+    )
     parser.add_argument(
         "--fault", action="append", default=[], metavar="FAULT", type=_fault_spec,
         help="with --demo: inject a sandbox fault, KIND[=SECONDS][:COUNT][@updates|@reads]; KIND is "
@@ -346,6 +364,8 @@ def cmd_tui(args) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.refresh is not None and args.command is not None:
+        parser.error("--refresh is for the TUI (no COMMAND)")
     if args.fault and not args.demo and args.command is None:
         parser.error("--fault goes with --demo (or use `ccnow-tui sandbox --fault ...`)")
     try:

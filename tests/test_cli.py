@@ -227,3 +227,36 @@ def test_bad_demo_fault_is_a_usage_error(isolated_dirs, capsys):
         main(["--demo", "--fault", "slow=soon"])
     assert exc.value.code == 2
     assert "'slow=soon'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--refresh", "2"], "'2': 0 (only on r), or 5 to 3600 seconds"),
+    (["--refresh", "soon"], "'soon' is not a number of seconds"),
+    (["--refresh", "30", "pending"], "--refresh is for the TUI"),
+])
+def test_bad_refresh_is_a_usage_error(isolated_dirs, capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_refresh_reaches_the_app(isolated_dirs):
+    import argparse
+
+    from ccnow_tui.tui.app import build_app
+
+    base = dict(fault=[], profile=None, url=None, client_id=None, store_id=None, timeout=None)
+    app, server = build_app(argparse.Namespace(demo=True, refresh=None, **base))
+    try:
+        assert app.refresh_every == 15.0  # the demo's queue is alive by default
+    finally:
+        server.stop()
+    app, server = build_app(argparse.Namespace(demo=True, refresh=0.0, **base))
+    try:
+        assert app.refresh_every == 0.0
+    finally:
+        server.stop()
+    real = {**base, "url": "https://receiver.example/r", "client_id": "shop"}
+    app, _ = build_app(argparse.Namespace(demo=False, refresh=30.0, **real))
+    assert app.settings is not None and app.refresh_every == 30.0

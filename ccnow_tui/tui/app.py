@@ -61,9 +61,11 @@ class CcnowApp(App[int]):
         *,
         setup_message: str = "",
         notice: str = "",
+        refresh_every: float = 0.0,
     ) -> None:
         super().__init__()
         self.settings = settings
+        self.refresh_every = refresh_every  # seconds between automatic refreshes; 0: only on r
         self.setup_message = setup_message
         self.notice = notice  # shown in the log at start (e.g. "demo sandbox on ...")
         self.session: Session | None = None
@@ -164,6 +166,14 @@ class CcnowApp(App[int]):
             )
         self.refresh_pending()
         self.load_journal_events()
+        if self.refresh_every:
+            self.set_interval(self.refresh_every, self._refresh_on_timer)
+
+    def _refresh_on_timer(self) -> None:
+        # Not over a list still coming in, nor beside a batch in flight (one request at a time).
+        session = self.session
+        if session is not None and not session.book.loading and session.in_flight is None:
+            self.refresh_pending()
 
     async def on_unmount(self) -> None:
         if self.session is not None:
@@ -507,7 +517,8 @@ def build_app(args) -> tuple[CcnowApp, object | None]:
         )
         shown = ", ".join(str(f) for f in faults)
         notice = f"demo: embedded sandbox receiver at {server.url}" + (f", faults: {shown}" if shown else "")
-        return CcnowApp(settings, notice=notice), server
+        refresh = getattr(args, "refresh", None)
+        return CcnowApp(settings, notice=notice, refresh_every=15.0 if refresh is None else refresh), server
     overrides = {
         "url": getattr(args, "url", None), "client_id": getattr(args, "client_id", None),
         "store_id": getattr(args, "store_id", None), "timeout": getattr(args, "timeout", None),
@@ -516,7 +527,7 @@ def build_app(args) -> tuple[CcnowApp, object | None]:
         settings = resolve_connection(load_config(), getattr(args, "profile", None), os.environ, overrides)
     except ConfigError as exc:
         return CcnowApp(None, setup_message=str(exc)), None
-    return CcnowApp(settings), None
+    return CcnowApp(settings, refresh_every=getattr(args, "refresh", None) or 0.0), None
 
 
 def run_tui(args) -> int:

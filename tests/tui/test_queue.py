@@ -164,3 +164,19 @@ async def test_the_cursor_stays_on_its_order_when_a_refresh_moves_the_rows(make_
         await pilot.press("r")
         await settle(pilot)
         assert table.cursor == 3 and table.current == sandbox.book.pending()[3]
+
+
+async def test_auto_refresh_keeps_the_queue_alive(settings, sandbox):
+    # The CLI's --refresh takes 5 s or more; the app itself takes any interval.
+    from ccnow_tui.tui.app import CcnowApp
+
+    from .helpers import wait_until
+
+    app = CcnowApp(settings, refresh_every=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        assert "↻0.2s" in screen_text(app)
+        seen = sandbox.requests_seen
+        await wait_until(pilot, lambda: sandbox.requests_seen >= seen + 2, "two automatic refreshes")
+        await settle(pilot)
+        assert app.session.book.rows == sandbox.book.pending()

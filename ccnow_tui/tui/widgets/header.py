@@ -38,6 +38,8 @@ class HeaderBar(Static):
             text.append(" loading…", style="italic")
         else:
             text.append(f" @{clock(book.last_refresh)}")
+            if getattr(self.app, "refresh_every", 0):
+                text.append(f" ↻{self.app.refresh_every:g}s", style="dim")
         if book.refresh_note:
             text.append(" INCOMPLETE", style="bold reverse")
         if session.in_flight is not None:

@@ -75,6 +75,7 @@ class CcnowApp(App[int]):
         self.exit_message = ""  # printed by run_tui after the screen is restored
         self._password_typed = False  # asked for at start-up (so it can be asked again)
         self.key_time = 0.0
+        self._last_list = ""  # the last pending list's summary, as logged
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
@@ -173,7 +174,7 @@ class CcnowApp(App[int]):
         # Not over a list still coming in, nor beside a batch in flight (one request at a time).
         session = self.session
         if session is not None and not session.book.loading and session.in_flight is None:
-            self.refresh_pending()
+            self.refresh_pending(automatic=True)
 
     async def on_unmount(self) -> None:
         if self.session is not None:
@@ -205,11 +206,11 @@ class CcnowApp(App[int]):
     # -- network workers -----------------------------------------------------------------
 
     @work(exclusive=True, group="pending", exit_on_error=False)
-    async def refresh_pending(self) -> None:
+    async def refresh_pending(self, automatic: bool = False) -> None:
         session = self.session
         if session is None:
             return
-        request = Request(RequestKind.PENDING)
+        request = Request(RequestKind.PENDING, automatic=automatic)
         session.book.begin_pending(request.id)
         self.changed.publish("rows")
         await pump(request, session.client.pending(chunked=True), self.post_message)
@@ -319,7 +320,10 @@ class CcnowApp(App[int]):
                     and "invalid login" in answer.message.lower()):
                 self._ask_password_again(answer.message)
             session.book.finish_pending(answer.outcome is Outcome.OK, answer.message)
-            self.log_line(_read_kind(answer.outcome), f"pending list: {answer.message} ({answer.elapsed:.1f} s)")
+            # A timed refresh that found the same as the last one is not worth a log line.
+            if not (request.automatic and answer.outcome is Outcome.OK and answer.message == self._last_list):
+                self.log_line(_read_kind(answer.outcome), f"pending list: {answer.message} ({answer.elapsed:.1f} s)")
+            self._last_list = answer.message if answer.outcome is Outcome.OK else ""
             self.changed.publish("rows")
         elif request.kind is RequestKind.SUBMIT:
             self._batch_finished(request, answer)

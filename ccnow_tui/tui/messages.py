@@ -36,6 +36,7 @@ class Request:
     batch: Batch | None = None
     order_ids: tuple[OrderId, ...] = ()
     unknown_batch_id: str = ""  # for RECONCILE: the unknown batch being settled
+    automatic: bool = False  # a timed refresh, not one the operator asked for
     id: int = field(default_factory=lambda: next(_ids))
     started: float = field(default_factory=time.monotonic)
     _by_order: dict | None = field(default=None, repr=False)

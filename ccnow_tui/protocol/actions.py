@@ -141,6 +141,9 @@ class StagedAction:
         Fields the action does not use must be empty, so that nothing the operator typed
         is silently dropped.
         """
+        if (kind is ActionKind.SHIP or kind is ActionKind.QUERY) and type(order_id) is OrderId \
+                and notes == "" and amount is None and trackname == "" and tracknumber == "":
+            return cls(order_id, kind)  # nothing to check: staging ship for 100,000 orders
         try:
             oid = OrderId.parse(order_id)
         except InvalidOrderId as exc:

@@ -185,5 +185,10 @@ def _unknown_batch(item: object, i: int) -> UnknownBatch:
     return UnknownBatch(item["batch_id"], item["sent_at"], item["host"], entries, item.get("note", ""))
 
 
+# One encoder for every entry: json.dumps with non-default options builds a new encoder
+# per call, which costs more than the encoding of a small entry.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)

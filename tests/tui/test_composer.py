@@ -160,3 +160,21 @@ async def test_preview_masks_the_password(make_app, sandbox):
         assert PASSWORD not in text and PASSWORD not in app.export_screenshot()
         await pilot.press("escape")
         assert isinstance(app.screen, ComposerScreen)
+
+
+async def test_text_that_looks_like_markup_is_shown_as_typed(make_app, sandbox):
+    # Notes go to the receiver and come back in answers and the journal: no screen may
+    # read them as Textual markup (which would swallow or restyle the brackets).
+    app = make_app()
+    note = "[b]fragile[/b] [red]box[/] [@click=app.quit]x[/]"
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("c")
+        app.screen.query_one("#f-notes").value = note
+        await pilot.press("enter")
+        await pilot.press("b")
+        assert note in screen_text(app)
+        await pilot.press("p")
+        assert f"x_notes_1={note}" in screen_text(app)
+        await pilot.press("escape", "enter")  # the order's detail
+        assert note in screen_text(app)

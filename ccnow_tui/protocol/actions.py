@@ -45,6 +45,9 @@ ACTION_FIELDS: dict[ActionKind, tuple[str, ...]] = {
     ActionKind.ADJUST: ("amount", "notes"),
     ActionKind.TRACK: ("trackname", "tracknumber", "notes"),
 }
+# Actions with no fields at all; a StrEnum set also holds their plain-text spellings.
+_FIELDLESS = frozenset(k for k, fields in ACTION_FIELDS.items() if not fields)
+_FIELDLESS_BY_NAME: dict[str, ActionKind] = {k.value: k for k in _FIELDLESS}
 
 
 class ActionError(ValueError):
@@ -141,9 +144,14 @@ class StagedAction:
         Fields the action does not use must be empty, so that nothing the operator typed
         is silently dropped.
         """
-        if (kind is ActionKind.SHIP or kind is ActionKind.QUERY) and type(order_id) is OrderId \
+        if isinstance(kind, str) and kind in _FIELDLESS \
                 and notes == "" and amount is None and trackname == "" and tracknumber == "":
-            return cls(order_id, kind)  # nothing to check: staging ship for 100,000 orders
+            # Nothing but the order number to check: staging ship for 100,000 orders, or
+            # loading a draft of them, need not walk the field rules for each.
+            try:
+                return cls(OrderId.parse(order_id), _FIELDLESS_BY_NAME[kind])
+            except InvalidOrderId as exc:
+                raise ActionError("order_id", str(exc)) from None
         try:
             oid = OrderId.parse(order_id)
         except InvalidOrderId as exc:

@@ -55,9 +55,10 @@ async def test_tab_in_a_burst_of_keys_moves_on_before_the_next_key(make_app, san
 
 def burst(app, *keys: str) -> None:
     """Post keys the way the driver does when they arrive in one read (fast typing over SSH)."""
-    names = {"\t": "tab", "/": "slash"}
+    names = {"\t": "tab", "/": "slash", " ": "space"}
     for key in keys:
-        app.post_message(events.Key(names.get(key, key), key))
+        name = names.get(key, key)
+        app.post_message(events.Key(name, key if len(key) == 1 else None))
 
 
 async def test_keys_typed_right_after_the_key_that_opens_a_form_land_in_it(make_app, sandbox):
@@ -160,6 +161,24 @@ async def test_preview_masks_the_password(make_app, sandbox):
         assert PASSWORD not in text and PASSWORD not in app.export_screenshot()
         await pilot.press("escape")
         assert isinstance(app.screen, ComposerScreen)
+
+
+async def test_a_burst_of_keys_acts_in_the_order_typed(make_app, sandbox):
+    # Moving, selecting and staging typed in one burst: the staging key must not jump
+    # ahead of the moves before it (it would act on an order the operator moved away from).
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        rows = app.session.book.rows
+        burst(app, "down", "down", "s")
+        await pilot.pause()
+        assert [e.order_id for e in app.session.staging.entries] == [rows[2]]
+        burst(app, "u", "home", " ", " ", "escape", "s")  # select two, clear them, ship the highlighted
+        await pilot.pause()
+        assert [e.order_id for e in app.session.staging.entries] == [rows[2]]
+        burst(app, "u", "home", " ", "down", " ", "s")
+        await pilot.pause()
+        assert sorted(e.order_id for e in app.session.staging.entries) == sorted([rows[0], rows[2]])
 
 
 async def test_text_that_looks_like_markup_is_shown_as_typed(make_app, sandbox):

@@ -26,13 +26,21 @@ if TYPE_CHECKING:
 
 
 class BaseScreen(Screen):
-    """Header on top, the screen's body, the status log pane, the footer."""
+    """Header on top, the screen's body, the status log pane, the footer.
+
+    The keys of these screens and their lists are priority bindings: the app acts on each
+    as it reads it, in the order typed. Keys that arrive in one read (fast typing, SSH)
+    are otherwise handed to the focused widget to act on later, and a priority key after
+    them (s, say) would act first, on an order the operator had moved away from. Printable
+    keys still reach a focused text field (Textual leaves those to the field); enter on
+    the queue stays ordinary so the filter field can take it.
+    """
 
     TITLE = ""
 
     BINDINGS = [
-        Binding("l", "toggle_log", "Log", show=False, id="view.log", tooltip="Show or hide the status log pane"),
-        Binding("escape", "back", "Back", key_display="esc", id="nav.back", tooltip="Go back (close this screen)"),
+        Binding("l", "toggle_log", "Log", show=False, priority=True, id="view.log", tooltip="Show or hide the status log pane"),
+        Binding("escape", "back", "Back", key_display="esc", priority=True, id="nav.back", tooltip="Go back (close this screen)"),
     ]
 
     @property
@@ -95,7 +103,7 @@ class MainScreen(BaseScreen):
         Binding("c", "stage('cancel')", "Cancel", priority=True, id="stage.cancel", tooltip="Stage cancel (with a reason) for the highlighted or selected orders"),
         Binding("t", "stage('track')", "Track", priority=True, id="stage.track", tooltip="Stage tracking (carrier, number, notes) for the highlighted or selected orders"),
         Binding("a", "stage('adjust')", "Adjust", priority=True, id="stage.adjust", tooltip="Stage a discount (amount, reason) for the highlighted or selected orders"),
-        Binding("u", "undo", "Undo", show=False, id="staging.undo", tooltip="Undo the last change to the staged entries"),
+        Binding("u", "undo", "Undo", show=False, priority=True, id="staging.undo", tooltip="Undo the last change to the staged entries"),
         Binding("b", "composer", "Batch", priority=True, id="nav.composer", tooltip="Review the staged batch (composer)"),
         Binding("S", "submit", "Send", priority=True, id="batch.submit", tooltip="Send the staged batch (asks for confirmation)"),
         Binding("g", "goto", "Go to", show=False, priority=True, id="nav.goto", tooltip="Go to any order by its number"),

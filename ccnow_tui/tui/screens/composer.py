@@ -31,12 +31,12 @@ class ComposerScreen(BaseScreen):
 
     BINDINGS = [
         Binding("e", "edit", "Edit", priority=True, id="composer.edit", tooltip="Edit the highlighted entry"),
-        Binding("d", "remove", "Remove", id="composer.remove", tooltip="Remove the highlighted entry (or forget an unknown batch)"),
-        Binding("u", "undo", "Undo", id="composer.undo", tooltip="Undo the last change to the staged entries"),
+        Binding("d", "remove", "Remove", priority=True, id="composer.remove", tooltip="Remove the highlighted entry (or forget an unknown batch)"),
+        Binding("u", "undo", "Undo", priority=True, id="composer.undo", tooltip="Undo the last change to the staged entries"),
         Binding("p", "preview", "Preview", priority=True, id="composer.preview", tooltip="Preview the exact form fields that will be POSTed (password masked)"),
         Binding("S", "submit", "Send", priority=True, id="batch.submit", tooltip="Send the staged batch (asks for confirmation)"),
-        Binding("R", "reconcile", "Reconcile", id="composer.reconcile", tooltip="Query the orders of unknown batches and re-stage only what did not happen"),
-        Binding("enter", "open", "Open order", show=False, id="composer.open", tooltip="Open the highlighted entry's order"),
+        Binding("R", "reconcile", "Reconcile", priority=True, id="composer.reconcile", tooltip="Query the orders of unknown batches and re-stage only what did not happen"),
+        Binding("enter", "open", "Open order", show=False, priority=True, id="composer.open", tooltip="Open the highlighted entry's order"),
     ]
 
     def compose_body(self) -> ComposeResult:

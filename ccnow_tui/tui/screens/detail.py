@@ -31,7 +31,7 @@ class DetailScreen(MainScreen):
     TITLE = "Order"
 
     BINDINGS = [
-        Binding("r", "query", "Query", id="detail.query", tooltip="Ask the receiver for this order's status now"),
+        Binding("r", "query", "Query", priority=True, id="detail.query", tooltip="Ask the receiver for this order's status now"),
     ]
 
     def __init__(self, order_id: OrderId) -> None:

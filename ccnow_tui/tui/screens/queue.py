@@ -21,11 +21,11 @@ class QueueScreen(MainScreen):
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/", priority=True, id="queue.filter", tooltip="Filter the queue (order number, status or staged action)"),
-        Binding("space", "select", "Select", show=False, id="queue.select", tooltip="Select or unselect the highlighted order"),
-        Binding("A", "select_all", "Select all", show=False, id="queue.select_all", tooltip="Select every shown order (again: unselect them)"),
-        Binding("r", "refresh", "Refresh", id="queue.refresh", tooltip="Fetch the pending list again"),
+        Binding("space", "select", "Select", show=False, priority=True, id="queue.select", tooltip="Select or unselect the highlighted order"),
+        Binding("A", "select_all", "Select all", show=False, priority=True, id="queue.select_all", tooltip="Select every shown order (again: unselect them)"),
+        Binding("r", "refresh", "Refresh", priority=True, id="queue.refresh", tooltip="Fetch the pending list again"),
         Binding("enter", "open", "Open", show=False, id="queue.open", tooltip="Open the highlighted order"),
-        Binding("escape", "back", "Clear", show=False, id="queue.clear", tooltip="Clear the filter and the selection"),
+        Binding("escape", "back", "Clear", show=False, priority=True, id="queue.clear", tooltip="Clear the filter and the selection"),
     ]
 
     def compose_body(self) -> ComposeResult:

@@ -47,12 +47,12 @@ class CursorList(ScrollView, can_focus=True):
     """Rows with a cursor. Subclasses implement :meth:`row_count` and :meth:`render_row`."""
 
     BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False, id="list.up"),
-        Binding("down", "cursor(1)", "Down", show=False, id="list.down"),
-        Binding("pageup", "page(-1)", "Page up", show=False, id="list.pageup"),
-        Binding("pagedown", "page(1)", "Page down", show=False, id="list.pagedown"),
-        Binding("home", "jump(0)", "First", show=False, id="list.home"),
-        Binding("end", "jump(-1)", "Last", show=False, id="list.end"),
+        Binding("up", "cursor(-1)", "Up", show=False, priority=True, id="list.up"),
+        Binding("down", "cursor(1)", "Down", show=False, priority=True, id="list.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, priority=True, id="list.pageup"),
+        Binding("pagedown", "page(1)", "Page down", show=False, priority=True, id="list.pagedown"),
+        Binding("home", "jump(0)", "First", show=False, priority=True, id="list.home"),
+        Binding("end", "jump(-1)", "Last", show=False, priority=True, id="list.end"),
     ]
 
     DEFAULT_CSS = """

@@ -331,7 +331,7 @@ def cmd_submit(args) -> int:
 
     async def run() -> int:
         async with client:
-            print(describe_plan(batch, client.host, client.credentials.client_id), file=sys.stderr, flush=True)
+            print(describe_plan(batch, client.address, client.credentials.client_id), file=sys.stderr, flush=True)
             if not args.yes:
                 if args.file == "-" or not sys.stdin.isatty():
                     raise UsageError("refusing to send without --yes: there is no terminal to ask for confirmation")

@@ -157,7 +157,10 @@ class ReceiverClient:
             raise ClientConfigError("no API password: set one in the profile, CCNOW_PASSWORD, or enter it when asked")
         if not credentials.client_id:
             raise ClientConfigError("no client id: set client_id in the profile or CCNOW_CLIENT_ID")
-        self.host = httpx.URL(self.url).host
+        url = httpx.URL(self.url)
+        self.host = url.host
+        # What the operator recognises: the host, and the port when the URL names one.
+        self.address = f"{url.host}:{url.port}" if url.port else url.host
         self.credentials = credentials
         self.profile = profile
         self.journal = journal

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from ..client import ReceiverClient
 from ..config import ConnectionSettings
@@ -30,7 +29,7 @@ class Session:
     @property
     def host(self) -> str:
         """The receiver's host (and port, when it has one): what the operator recognises."""
-        return urlsplit(self.client.url).netloc or self.client.host
+        return self.client.address
 
     @property
     def account(self) -> str:

@@ -163,6 +163,21 @@ async def test_preview_masks_the_password(make_app, sandbox):
         assert isinstance(app.screen, ComposerScreen)
 
 
+async def test_a_quick_correction_in_a_field_comes_out_as_typed(make_app, sandbox):
+    # "5.0", backspace, "5" in one read must give 5.5: Textual's Input would type the 5
+    # first and delete it after (its backspace is a binding run later), giving 5.0.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        burst(app, "5", ".", "0", "backspace", "5", "left", "backspace", ".", "home", "1", "end", "0", "backspace")
+        await pilot.pause()
+        assert app.screen.values()["amount"] == "15.5"
+        await pilot.press("enter")
+        assert app.session.staging.entries[0].amount == Decimal("15.5")
+
+
 async def test_a_burst_of_keys_acts_in_the_order_typed(make_app, sandbox):
     # Moving, selecting and staging typed in one burst: the staging key must not jump
     # ahead of the moves before it (it would act on an order the operator moved away from).

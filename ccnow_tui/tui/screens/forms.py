@@ -17,7 +17,9 @@ from textual.widgets import Input, Label, Static
 
 from ...protocol.actions import ActionError, ActionKind, StagedAction, format_amount
 from ...protocol.orderid import InvalidOrderId, OrderId
+from ..widgets.field_input import FieldInput
 from .typeahead import TypeAheadTarget
+
 
 # (field, label, placeholder) per action; the field names are StagedAction.make's.
 FORM_FIELDS: dict[ActionKind, list[tuple[str, str, str]]] = {
@@ -65,7 +67,7 @@ class ActionForm(TypeAheadTarget, ModalScreen[list[StagedAction] | None]):
             yield Static(Text(_orders_text(self.orders)), classes="dim")
             for name, label, placeholder in FORM_FIELDS[self.kind]:
                 yield Label(label)
-                yield Input(self._initial(name), placeholder=placeholder, id=f"f-{name}", select_on_focus=False, compact=True)
+                yield FieldInput(self._initial(name), placeholder=placeholder, id=f"f-{name}", select_on_focus=False, compact=True)
                 yield Static("", id=f"e-{name}", classes="field-error")
             yield Static(Text("enter: stage   esc: cancel   tab: next field", style="dim"))
 
@@ -126,7 +128,7 @@ class GoToForm(TypeAheadTarget, ModalScreen[OrderId | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Text("Go to order", style="bold"))
-            yield Input(placeholder="396-10-1142 or 396101142", id="f-order", compact=True)
+            yield FieldInput(placeholder="396-10-1142 or 396101142", id="f-order", compact=True)
             yield Static("", id="e-order", classes="field-error")
             yield Static(Text("enter: open   esc: cancel", style="dim"))
 

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from ...protocol.orderid import OrderId
+from ..widgets.field_input import FieldInput
 from ..widgets.order_table import OrderTable, column_header
 from .base import MainScreen
 
@@ -31,7 +32,7 @@ class QueueScreen(MainScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="columns")
         yield OrderTable(self.session.book, self.session.staging, id="orders")
-        yield Input(placeholder="filter: order number, status or staged action (enter: keep, esc: clear)",
+        yield FieldInput(placeholder="filter: order number, status or staged action (enter: keep, esc: clear)",
                     id="filter", compact=True)
 
     def on_mount(self) -> None:

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Input, Label, Static
 
 from ...config import ConnectionSettings
 from ...protocol.redact import Secret, redact
+from ..widgets.field_input import FieldInput
 
 
 class SetupScreen(Screen):
@@ -50,7 +51,7 @@ class PasswordScreen(Screen[Secret | None]):
             yield Label(Text("API password", style="bold"))
             yield Static(Text(f"Profile {s.profile}: account {s.client_id} at {s.url}\n"
                               "The API password (not the backroom password). It is kept in memory only."))
-            yield Input(password=True, placeholder="password", id="password", compact=True)
+            yield FieldInput(password=True, placeholder="password", id="password", compact=True)
             yield Static(Text(self.error), id="password-error", classes="field-error")
             yield Static(Text("enter: connect   esc: quit", style="dim"))
         yield Footer()

@@ -1,0 +1,25 @@
+"""A text field whose editing keys act in the order they were typed.
+
+Textual's Input inserts a typed character as soon as the key reaches it, but runs its
+editing keys (backspace, delete, arrows, home/end, enter) as bindings, later, once the
+key has travelled up to the app. When keys arrive in one read (fast typing, SSH), a
+correction such as "5.0", backspace, "5" then comes out as "5.0" (the 5 is typed, then
+deleted): a wrong amount, silently. Here the field runs its own bindings as it takes
+each key, so every key acts in order.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import Input
+
+
+class FieldInput(Input):
+    async def _on_key(self, event: events.Key) -> None:
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if not binding.priority:
+                event.stop()
+                event.prevent_default()
+                await self.run_action(binding.action)
+                return
+        await super()._on_key(event)

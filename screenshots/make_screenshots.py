@@ -38,6 +38,7 @@ async def shoot(text: bool = False) -> list[str]:
     from ccnow_tui.protocol import StagedAction
     from ccnow_tui.sandbox.faults import parse_fault
     from ccnow_tui.tui.app import build_app
+    from ccnow_tui.tui.screens.confirm import ConfirmScreen
 
     args = argparse.Namespace(demo=True, fault=[], profile=None, url=None, client_id=None, store_id=None, timeout=None)
     app, server = build_app(args)
@@ -53,6 +54,12 @@ async def shoot(text: bool = False) -> list[str]:
     async def settle(pilot) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
+
+    async def answer_yes(pilot) -> None:
+        # A y read before the confirmation is up is ignored on purpose: wait for it.
+        while not (isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf")):
+            await pilot.pause(0.01)
+        await pilot.press("y")
 
     def save(name: str) -> None:
         saved.append(app.save_screenshot(f"{name}.svg", str(HERE)))
@@ -94,13 +101,14 @@ async def shoot(text: bool = False) -> list[str]:
             await pilot.press("d", "S")
             save("confirm")
             # Send: results stream into the log (one refused, with the receiver's words).
-            await pilot.press("y")
+            await answer_yes(pilot)
             await settle(pilot)
             await pilot.press("escape")
             save("results")
             # An answer cut off mid-way: the batch is kept as OUTCOME UNKNOWN.
             server.set_faults([parse_fault("truncate:1")])
-            await pilot.press("home", "down", "down", "down", "s", "down", "s", "S", "y")
+            await pilot.press("home", "down", "down", "down", "s", "down", "s", "S")
+            await answer_yes(pilot)
             await settle(pilot)
             await pilot.press("b")
             save("unknown")

@@ -45,3 +45,14 @@ def screen_text(app) -> str:
 
 def log_text(app) -> str:
     return "\n".join(f"{line.kind.value}: {line.text}" for line in app.log_buffer.lines)
+
+
+async def answer_yes(pilot) -> None:
+    """``y`` to the confirmation once it is up: a ``y`` read before it shows is ignored
+    on purpose (keys typed ahead must not answer a question unseen)."""
+    from ccnow_tui.tui.screens.confirm import ConfirmScreen
+
+    app = pilot.app
+    await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"),
+                     "the confirmation to show")
+    await pilot.press("y")

@@ -6,7 +6,7 @@ from ccnow_tui.protocol import StagedAction
 from ccnow_tui.tui.screens.confirm import ConfirmScreen
 from ccnow_tui.tui.screens.detail import DetailScreen
 
-from .helpers import SIZE, screen_text, settle, started, wait_until
+from .helpers import SIZE, answer_yes, screen_text, settle, started, wait_until
 
 
 async def test_detail_stages_sends_and_shows_the_history(make_app, sandbox):
@@ -26,7 +26,7 @@ async def test_detail_stages_sends_and_shows_the_history(make_app, sandbox):
         assert "#1 cancel" in screen_text(app)
         await pilot.press("S")
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("y")
+        await answer_yes(pilot)
         await settle(pilot)
         await wait_until(pilot, lambda: app.screen.history, "the journal history")
         text = screen_text(app)

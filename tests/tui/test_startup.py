@@ -16,7 +16,7 @@ from ccnow_tui.tui.screens.confirm import ConfirmScreen
 from ccnow_tui.tui.screens.queue import QueueScreen
 from ccnow_tui.tui.screens.setup import PasswordScreen, SetupScreen
 
-from .helpers import PASSWORD, SIZE, log_text, screen_text, settle, started, wait_until
+from .helpers import PASSWORD, SIZE, answer_yes, log_text, screen_text, settle, started, wait_until
 
 
 def cli_args(**given) -> argparse.Namespace:
@@ -118,11 +118,12 @@ async def test_quitting_with_a_batch_in_flight_keeps_it_unknown(make_app, sandbo
         await started(pilot)
         await pilot.press("s")
         sandbox.set_faults([parse_fault("slow=2")])
-        await pilot.press("S", "y")
+        await pilot.press("S")
+        await answer_yes(pilot)
         await wait_until(pilot, lambda: app.session.in_flight is not None, "the batch to leave")
         await pilot.press("q")
         assert isinstance(app.screen, ConfirmScreen) and "in flight" in screen_text(app)
-        await pilot.press("y")
+        await answer_yes(pilot)
     draft = DraftStore.for_profile("test").load().draft
     assert draft.entries == [] and len(draft.unknown_batches) == 1
     assert "1 batch with unknown outcome" in app.exit_message
@@ -152,7 +153,8 @@ async def test_demo_with_a_fault_on_updates_loads_the_queue_and_loses_the_batch_
             await started(pilot)
             assert app.session.book.pending_count == len(server.book.pending()) > 0
             first = app.session.book.rows[0]
-            await pilot.press("s", "S", "y")
+            await pilot.press("s", "S")
+            await answer_yes(pilot)
             await settle(pilot)
             assert server.book.status(first) == "mark_shipped"  # applied, answer dropped
             assert [list(b.entries) for b in app.session.staging.unknown_batches] == [[StagedAction.make(first, "ship")]]
@@ -170,7 +172,8 @@ async def test_no_color_is_honoured(make_app, sandbox, monkeypatch):
         # Outcomes carry words, not only colours.
         done = sandbox.book.with_status("completed")[0]
         app.session.staging.add([StagedAction.make(done, "ship")])
-        await pilot.press("S", "y")
+        await pilot.press("S")
+        await answer_yes(pilot)
         await settle(pilot)
         assert "✖ refused" in screen_text(app)
 

@@ -13,13 +13,13 @@ from ccnow_tui.tui.messages import AnswerRecords, BatchProgress, RequestFinished
 from ccnow_tui.tui.screens.composer import ComposerScreen
 from ccnow_tui.tui.screens.confirm import ConfirmScreen
 
-from .helpers import SIZE, log_text, screen_text, settle, started, wait_until
+from .helpers import SIZE, answer_yes, log_text, screen_text, settle, started, wait_until
 
 
 async def send(pilot) -> None:
     await pilot.press("S")
     assert isinstance(pilot.app.screen, ConfirmScreen), "S must ask first"
-    await pilot.press("y")
+    await answer_yes(pilot)
     await settle(pilot)
 
 
@@ -88,7 +88,8 @@ async def test_ui_stays_responsive_while_a_batch_is_in_flight(make_app, sandbox)
         a, b = sandbox.book.pending()[:2]
         await pilot.press("s")
         sandbox.set_faults([parse_fault("slow=1")])
-        await pilot.press("S", "y")
+        await pilot.press("S")
+        await answer_yes(pilot)
         await wait_until(pilot, lambda: app.session.in_flight is not None, "the batch to leave")
         assert "sending 0/1" in screen_text(app)
         await pilot.press("down", "s")  # staging still works meanwhile

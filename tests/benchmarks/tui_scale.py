@@ -34,6 +34,7 @@ from bench import N_PENDING, free_port, start_sandbox  # noqa: E402
 from ccnow_tui.config import ConnectionSettings  # noqa: E402
 from ccnow_tui.protocol.redact import Secret  # noqa: E402
 from ccnow_tui.tui.app import CcnowApp  # noqa: E402
+from ccnow_tui.tui.screens.confirm import ConfirmScreen  # noqa: E402
 
 SIZE = (80, 24)
 
@@ -104,6 +105,9 @@ async def measure_app(url: str) -> tuple[dict, list[tuple[str, str]]]:
             last[0] = now
 
         await pilot.press("S")
+        # A y read before the confirmation is up is ignored on purpose: wait for it.
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"),
+                    "the confirmation")
         timer = app.set_interval(0.02, tick)
         t = time.perf_counter()
         await pilot.press("y")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
 from enum import StrEnum
+from functools import cached_property
 from typing import Iterable, Mapping, Sequence
 
 from .actions import ACTION_RANK, ActionKind, StagedAction
@@ -86,10 +86,6 @@ class Batch:
     def order_ids(self) -> list[OrderId]:
         """Distinct orders in first-appearance (sending) order."""
         return list(dict.fromkeys(e.order_id for e in self.entries))
-
-    @property
-    def order_count(self) -> int:
-        return len({e.order_id for e in self.staged})
 
     @property
     def changes_orders(self) -> bool:

@@ -17,12 +17,19 @@ from ..protocol.redact import redact
 from .paths import PRIVATE_FILE_MODE, ensure_private_dir
 
 
-def redacted_json(value: Any) -> str:
-    """Compact JSON text of ``value`` that contains no known secret (see :func:`mask_json`).
+# Compact, because only then does json use its C encoder; one encoder for every call,
+# because json.dumps with options builds a new one per call (more than a small value costs).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
 
-    Compact, because only then does ``json`` use its C encoder.
-    """
-    return mask_json(json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":")))
+
+def compact_json(value: Any) -> str:
+    """Compact JSON text of ``value``, not masked: callers pass the whole text to :func:`mask_json`."""
+    return _ENCODER.encode(value)
+
+
+def redacted_json(value: Any) -> str:
+    """Compact JSON text of ``value`` that contains no known secret (see :func:`mask_json`)."""
+    return mask_json(compact_json(value))
 
 
 def mask_json(text: str) -> str:

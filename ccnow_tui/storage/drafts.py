@@ -17,7 +17,7 @@ from typing import Any
 
 from ..protocol.actions import ActionError, StagedAction
 from ..protocol.redact import redact
-from .atomic import atomic_write_private, fsync_dir, mask_json
+from .atomic import atomic_write_private, compact_json, fsync_dir, mask_json
 from .paths import profile_dir
 
 DRAFT_NAME = "draft.json"
@@ -92,11 +92,11 @@ class DraftStore:
             key = id(entry)
             hit = previous.get(key)
             if hit is None or hit[0] is not entry:
-                hit = (entry, _compact(entry.to_dict()))
+                hit = (entry, compact_json(entry.to_dict()))
             encoded[key] = hit
             parts.append(hit[1])
         entries = ",".join(parts)
-        unknown = _compact([batch.to_dict() for batch in draft.unknown_batches])
+        unknown = compact_json([batch.to_dict() for batch in draft.unknown_batches])
         text = f'{{"version":{DRAFT_VERSION},"entries":[{entries}],"unknown_batches":{unknown}}}'
         atomic_write_private(self.path, (mask_json(text) + "\n").encode("utf-8"))
         self._encoded = encoded
@@ -183,12 +183,3 @@ def _unknown_batch(item: object, i: int) -> UnknownBatch:
         raise DraftCorrupt(f"{where}: 'batch_id' is empty")
     entries = _entries(item["entries"], f"{where}: ")
     return UnknownBatch(item["batch_id"], item["sent_at"], item["host"], entries, item.get("note", ""))
-
-
-# One encoder for every entry: json.dumps with non-default options builds a new encoder
-# per call, which costs more than the encoding of a small entry.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def _compact(value: Any) -> str:
-    return _ENCODER.encode(value)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -35,13 +34,8 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-_CANONICAL = re.compile(r"\d{3}-\d{2}-\d{4}", re.ASCII).fullmatch
-
-
 def canonical_order(value: object) -> str:
     """The ``DDD-DD-DDDD`` form when ``value`` is an order number, else ``value`` as text."""
-    if isinstance(value, str) and _CANONICAL(value):  # a batch of 100,000 has only these
-        return str(value)
     try:
         return str(OrderId.parse(value))
     except InvalidOrderId:

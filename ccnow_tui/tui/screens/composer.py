@@ -88,7 +88,7 @@ class ComposerScreen(BaseScreen):
             t.append("nothing staged", style="dim")
         else:
             counts = ", ".join(f"{k.value} {n}" for k, n in sorted(batch.counts().items()))
-            t.append(f"{counted(len(batch), 'entry', 'entries')} for {counted(batch.order_count, 'order', 'orders')}: {counts}",
+            t.append(f"{counted(len(batch), 'entry', 'entries')} for {counted(len(batch.order_ids), 'order', 'orders')}: {counts}",
                      style="bold")
         if staging.unknown_batches:
             n = sum(len(b.entries) for b in staging.unknown_batches)

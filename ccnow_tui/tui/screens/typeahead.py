@@ -22,17 +22,12 @@ class TypeAheadTarget(ModalScreen):
         self._typed_ahead: list[tuple[str, str | None]] | None = []  # None once mounted
 
     def on_key(self, event: events.Key) -> None:
-        # Only keys no field took reach the screen itself.
-        if not (event.is_printable or event.key in ("tab", "shift+tab")):
-            return
-        if self._typed_ahead is not None:
+        # Keys reach the screen itself only while it has no focused field: before mount.
+        # (tab and shift+tab never get here: they are the priority bindings below.)
+        if self._typed_ahead is not None and event.is_printable:
             self._typed_ahead.append((event.key, event.character))
-        elif event.is_printable and isinstance(self.focused, Input):
-            self.focused.insert_text_at_cursor(event.character or "")
-        else:
-            return
-        event.stop()
-        event.prevent_default()
+            event.stop()
+            event.prevent_default()
 
     # tab and shift+tab are priority bindings of the forms (so that a burst moves on
     # before its next key): before the fields exist they are kept like any other key.

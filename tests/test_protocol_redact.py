@@ -189,3 +189,96 @@ def test_private_registry_really_forgets() -> None:
         Secret("forget-me-please-123")
         assert redact("forget-me-please-123") == MASK
     assert redact("forget-me-please-123") == "forget-me-please-123"
+
+
+# -- every encoded form ----------------------------------------------------------------------
+
+import html  # noqa: E402
+import json  # noqa: E402
+
+from hypothesis import example  # noqa: E402
+
+from ccnow_tui.protocol.redact import contains_secret  # noqa: E402
+
+
+@contextmanager
+def empty_registry() -> Iterator[None]:
+    """Only the secrets made inside are known (none from other tests of the session)."""
+    saved = redact_mod._known
+    redact_mod._known = set()
+    try:
+        yield
+    finally:
+        redact_mod._known = saved
+
+
+# The forms a password takes in text we show or log: typed, form-encoded, repr()'d, in
+# JSON (both ways), in HTML (attribute-safe or not).
+ENCODINGS = {
+    "raw": lambda v: v,
+    "quote_plus": quote_plus,
+    "quote": lambda v: quote(v, safe=""),
+    "repr": lambda v: repr(v)[1:-1],
+    "json": lambda v: json.dumps(v, ensure_ascii=False)[1:-1],
+    "json-ascii": lambda v: json.dumps(v)[1:-1],
+    "html": html.escape,
+    "html-noquote": lambda v: html.escape(v, quote=False),
+}
+
+HTML_PW = "pa\"ss&<w'rd>"
+
+
+@pytest.mark.parametrize("form", [html.escape, lambda v: html.escape(v, quote=False)], ids=["quote", "noquote"])
+def test_an_html_escaped_password_is_masked(form) -> None:
+    with empty_registry():
+        Secret(HTML_PW)
+        shown = form(HTML_PW)
+        assert shown != HTML_PW  # the escaped form really differs
+        out = redact(f"<p>login failed for {shown} at line 3</p>")
+        assert out == f"<p>login failed for {MASK} at line 3</p>"
+
+
+# Passwords: 6-30 characters, printable or not, heavy on the characters that encodings change.
+password_chars = st.one_of(
+    st.sampled_from("\"'&<>\\%+=;# /?"),
+    st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="•"),
+)
+passwords = st.text(alphabet=password_chars, min_size=6, max_size=30)
+# Surroundings come from symbols that none of the password's encodings uses, so a run of
+# password characters found after masking can only be left over from the embedded copy.
+SURROUNDING_POOL = "─│┌┐└┘├┤┬┴┼═║╔╗╚╝╠╣╦╩╬■□▲△▼▽◆◇○◎●★☆♠♣♥♦♪♫☀☁☂"
+
+
+def windows(text: str, size: int = 6) -> set[str]:
+    return {text[i : i + size] for i in range(len(text) - size + 1)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(passwords, st.sampled_from(sorted(ENCODINGS)), st.data())
+@example(HTML_PW, "html", None)
+@example(HTML_PW, "html-noquote", None)
+def test_property_no_run_of_the_password_survives_in_any_encoding(value: str, encoding: str, data) -> None:
+    embedded = ENCODINGS[encoding](value)
+    used = set("".join(form(value) for form in ENCODINGS.values()))
+    pool = [c for c in SURROUNDING_POOL if c not in used]
+    if data is None:  # the explicit examples
+        before, after = pool[0] * 3, pool[1] * 2
+    else:
+        before = data.draw(st.text(alphabet=st.sampled_from(pool), max_size=40), label="before")
+        after = data.draw(st.text(alphabet=st.sampled_from(pool), max_size=40), label="after")
+    with empty_registry():
+        Secret(value)
+        out = redact(before + embedded + after)
+    assert MASK in out
+    left = windows(embedded) | windows(value)
+    assert not [w for w in left if w in out], (embedded, out)
+
+
+def test_contains_secret_sees_every_form_and_nothing_else() -> None:
+    with empty_registry():
+        assert not contains_secret("anything at all")  # nothing registered
+        Secret(HTML_PW)
+        for form in ENCODINGS.values():
+            assert contains_secret(f"note: {form(HTML_PW)} ok")
+        assert not contains_secret("pa ss w rd")
+        assert not contains_secret("")

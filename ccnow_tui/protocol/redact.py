@@ -1,11 +1,14 @@
 """The one place secrets are masked. Every log line, error message and preview passes here.
 
 A :class:`Secret` registers its value when it is created, so ``redact()`` can mask it in
-any text, however it got there: typed, URL-encoded (as in a form body), or repr()'d.
+any text, however it got there: typed, URL-encoded (as in a form body), repr()'d, inside
+JSON, or HTML-escaped. ``contains_secret()`` tells whether text holds one at all (notes
+check it: they go to the consumer, where no masking happens).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 from urllib.parse import quote, quote_plus
@@ -17,10 +20,12 @@ _known: set[str] = set()
 
 
 def _variants(value: str) -> set[str]:
-    """The secret as it may appear in text: raw, URL-encoded, repr()'d, or inside JSON."""
+    """The secret as it may appear in text: raw, URL-encoded, repr()'d, inside JSON, or
+    HTML-escaped (``&amp;``, ``&lt;``, ``&quot;``, ``&#x27;``; with and without quotes)."""
     return {
         value, quote_plus(value), quote(value, safe=""), repr(value)[1:-1],
         json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1],
+        html.escape(value), html.escape(value, quote=False),
     }
 
 
@@ -29,6 +34,18 @@ def register_secret(value: str) -> None:
         return
     with _lock:
         _known.update(v for v in _variants(value) if v)
+
+
+def contains_secret(text: str) -> bool:
+    """Whether ``text`` holds a registered secret, in any of the forms ``redact()`` masks.
+
+    Cheap when nothing is registered (a test, the sandbox process), so the notes check can
+    run for each of 100,000 staged entries.
+    """
+    if not _known:
+        return False
+    with _lock:
+        return any(secret in text for secret in _known)
 
 
 def redact(text: object, *extra_secrets: str) -> str:

@@ -363,3 +363,92 @@ def test_from_dict_validates() -> None:
 
 def test_from_dict_minimal() -> None:
     assert StagedAction.from_dict({"order_id": "396101142", "action": "ship"}) == StagedAction.make(OID, "ship")
+
+
+# ---------------------------------------------------------------- what the consumer would see
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("line one\u2028line two", "line one line two"),
+        ("para one\u2029para two", "para one para two"),
+        ("\u2028edges\u2029", "edges"),
+        ("mixed\r\n\u2028twice", "mixed  twice"),  # one space per break, as for \n\n
+        ("Grüße\u2028aus Köln", "Grüße aus Köln"),
+        # Visible text in any script stays as typed (Arabic is right-to-left, not a control).
+        ("Danke schön — ¡gracias! 谢谢 شكرا 🙂\u2029½", "Danke schön — ¡gracias! 谢谢 شكرا 🙂 ½"),
+    ],
+)
+def test_unicode_line_and_paragraph_separators_fold_like_line_breaks(raw: str, clean: str) -> None:
+    assert clean_notes(raw) == clean
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "char", "position"),
+    [
+        ("abc def\u202egnp.exe", "a bidi control", "U+202E", 8),
+        ("\u202ahello", "a bidi control", "U+202A", 1),
+        ("hi \u2066x\u2069", "a bidi control", "U+2066", 4),
+        ("ab\u2067", "a bidi control", "U+2067", 3),
+        ("Größe\u2068", "a bidi control", "U+2068", 6),
+        ("x\u200ey", "a bidi control", "U+200E", 2),
+        ("x\u200fy", "a bidi control", "U+200F", 2),
+        ("\u0645\u061c1", "a bidi control", "U+061C", 2),
+        ("zero\u200bwidth", "a zero-width character", "U+200B", 5),
+        ("a\u200cb", "a zero-width character", "U+200C", 2),
+        ("a\u200db", "a zero-width character", "U+200D", 2),
+        ("a\u2060b", "a zero-width character", "U+2060", 2),
+        ("\ufeffBOM first", "a zero-width character", "U+FEFF", 1),
+        # Positions count the text as typed: before line breaks fold and blanks are stripped.
+        ("  \r\nab\u202e", "a bidi control", "U+202E", 7),
+        ("🙂 x\u200by", "a zero-width character", "U+200B", 4),
+        ("half a pair \ud800", "an unpaired surrogate", "U+D800", 13),
+    ],
+)
+def test_bidi_controls_and_zero_width_characters_are_refused_naming_them_and_where(
+    text: str, kind: str, char: str, position: int
+) -> None:
+    with pytest.raises(ActionError) as info:
+        clean_notes(text)
+    assert info.value.field == "notes"
+    assert info.value.message == f"contains {kind} {char} at position {position}"
+
+
+@pytest.mark.parametrize("field", ["trackname", "tracknumber", "notes"])
+def test_tracking_fields_refuse_invisible_characters_too(field: str) -> None:
+    good = {"trackname": "UPS", "tracknumber": "1Z999", "notes": "ok"}
+    with pytest.raises(ActionError) as info:
+        StagedAction.make(OID, "track", **{**good, field: "1Z\u202e999"})
+    assert info.value.field == field
+    assert "U+202E at position 3" in info.value.message
+
+
+@pytest.fixture
+def api_password():
+    """The API password registered as a Secret the way the app does, forgotten afterwards."""
+    import importlib
+
+    from ccnow_tui.protocol.redact import Secret
+
+    redact_mod = importlib.import_module("ccnow_tui.protocol.redact")
+    saved = redact_mod._known
+    redact_mod._known = set()
+    try:
+        yield Secret("Hunter2&Co!").reveal()
+    finally:
+        redact_mod._known = saved
+
+
+@pytest.mark.parametrize("field", ["notes", "trackname", "tracknumber"])
+@pytest.mark.parametrize("shown", ["Hunter2&Co!", "Hunter2%26Co%21", "Hunter2&amp;Co!"], ids=["raw", "url", "html"])
+def test_a_field_holding_the_api_password_is_refused_without_repeating_it(api_password: str, field: str, shown: str) -> None:
+    good = {"trackname": "UPS", "tracknumber": "1Z999", "notes": "ok"}
+    with pytest.raises(ActionError) as info:
+        StagedAction.make(OID, "track", **{**good, field: f"see {shown} here"})
+    assert info.value.field == field
+    assert info.value.message == "contains the API password; it would be sent to the consumer"
+    assert "Hunter2" not in str(info.value)
+    with pytest.raises(ActionError):
+        StagedAction.make(OID, "cancel", notes=f"pw\n{api_password}")
+    # Only the password itself is refused, not text that resembles it.
+    assert StagedAction.make(OID, "cancel", notes="Hunter2 & Co").notes == "Hunter2 & Co"

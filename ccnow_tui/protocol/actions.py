@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
 from .orderid import InvalidOrderId, OrderId
+from .redact import contains_secret
 
 MAX_NOTES = 500
 MAX_AMOUNT = Decimal("1000000")
@@ -93,11 +95,40 @@ def format_amount(amount: Decimal) -> str:
     return f"{amount.quantize(Decimal('0.01')):f}"
 
 
+# Characters that change how the rest of the text looks, or that cannot be seen at all: a
+# note (or tracking field) holding one reads differently on the consumer's screen than on
+# the operator's. Refused, naming the character and where it was typed.
+_BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = re.compile(f"[{_BIDI_CONTROLS}{_ZERO_WIDTH}\ud800-\udfff]")
+# U+2028/U+2029 (line and paragraph separator) are line breaks to a reader but not to
+# split("\n"): they fold like \n does. VT, FF and NEL stay refused as control characters:
+# in a note they are a paste or encoding accident (cp1252's '…' read as Latin-1 is NEL).
+
+
+def _invisible_kind(char: str) -> str:
+    if char in _BIDI_CONTROLS:
+        return "a bidi control"
+    if char in _ZERO_WIDTH:
+        return "a zero-width character"
+    return "an unpaired surrogate"  # cannot be sent: the form is UTF-8
+
+
 def clean_notes(value: object, field: str = "notes") -> str:
-    """Notes go to the consumer: line breaks fold to single spaces, no control characters."""
+    """Notes go to the consumer: line breaks (also U+2028/U+2029) fold to single spaces;
+    no control characters, bidi controls, zero-width characters, nor the API password."""
     if value is None:
         return ""
     text = str(value)
+    if not text.isascii():  # plain ASCII (nearly every note) has none of these
+        found = _INVISIBLE.search(text)
+        if found:
+            char = found.group()
+            raise ActionError(
+                field, f"contains {_invisible_kind(char)} U+{ord(char):04X} at position {found.start() + 1}"
+            )
+        if "\u2028" in text or "\u2029" in text:
+            text = text.replace("\u2028", "\n").replace("\u2029", "\n")
     text = " ".join(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")) if ("\n" in text or "\r" in text) else text
     text = text.replace("\t", " ").strip()
     bad = sorted({f"U+{ord(c):04X}" for c in text if ord(c) < 32 or 0x7F <= ord(c) < 0xA0})
@@ -105,6 +136,9 @@ def clean_notes(value: object, field: str = "notes") -> str:
         raise ActionError(field, f"contains control characters ({', '.join(bad)})")
     if len(text) > MAX_NOTES:
         raise ActionError(field, f"is {len(text)} characters long; at most {MAX_NOTES} are allowed")
+    if text and contains_secret(text):
+        # Never repeat the text: it holds the password.
+        raise ActionError(field, "contains the API password; it would be sent to the consumer")
     return text
 
 

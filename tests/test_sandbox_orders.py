@@ -421,3 +421,83 @@ def test_racing_threads_ship_each_order_exactly_once():
     shipped = [line for mine in answers for line in mine if line.endswith(" mark_shipped")]
     assert sorted(shipped) == sorted(f"{oid} mark_shipped" for oid in orders)
     assert all(book.record(oid).applied == ("ship",) for oid in orders)
+
+
+# -- the book's own record of what it applied ---------------------------------------------------------
+
+
+def test_applied_lists_every_change_in_order_with_the_fields_as_sent(book):
+    a, b, c, d = book.pending()[:4]
+    done = book.with_status("completed")[0]
+    ask(
+        book,
+        (a, "query"),
+        (a.digits, "adjust", {"amount": "5", "notes": "Sorry\r\nlate"}),  # recorded as sent, not as cleaned
+        (b, "cancel", {"notes": "Test order"}),
+        (done, "ship"),  # refused: not pending
+        (c, "adjust", {"amount": "2.00"}),
+        (c, "track", {"trackname": "UPS"}),  # refused: no number, so c's adjust is not applied either
+        ("000000001", "cancel"),  # refused: unknown order
+        (a, "track", {"trackname": "DHL", "tracknumber": "JD01", "notes": ""}),
+        (a, "ship"),
+    )
+    ask(book, (d, "query"), (d, "cancel"))
+    assert book.applied() == [
+        (str(a), "adjust", {"amount": "5", "notes": "Sorry\r\nlate"}),
+        (str(a), "track", {"trackname": "DHL", "tracknumber": "JD01", "notes": ""}),
+        (str(a), "ship", {}),
+        (str(b), "cancel", {"notes": "Test order"}),
+        (str(d), "cancel", {}),
+    ]
+    assert all(type(oid) is str for oid, _, _ in book.applied())  # canonical text, not OrderId
+
+
+def test_applied_is_a_copy_and_refused_requests_add_nothing(book):
+    a = book.pending()[0]
+    ask(book, (a, "ship"))
+    seen = book.applied()
+    seen.append(("x", "ship", {}))
+    seen[0][2]["notes"] = "changed by the caller"
+    assert book.applied() == [(str(a), "ship", {})]
+    ask(book, (a, "ship"))  # not pending any more
+    book.handle(decode_request(CREDS + [("x_orderid_2", str(a)), ("x_action_2", "cancel")]))  # broken numbering
+    book.handle(decode_request(CREDS))  # the pending list
+    assert book.applied() == [(str(a), "ship", {})]
+
+
+def test_applied_under_racing_threads_holds_each_ship_once_and_reading_it_is_safe():
+    book = OrderBook(orders=200, seed=8)
+    orders = book.pending()
+    requests = [decode_request(form((oid, "ship"), (oid, "query"))) for oid in orders]
+    barrier = threading.Barrier(5)
+    snapshots: list[int] = []
+    errors: list[BaseException] = []
+
+    def ship_all() -> None:
+        barrier.wait()
+        for request in requests:
+            book.handle(request)
+
+    def read_all() -> None:
+        barrier.wait()
+        try:
+            for _ in range(200):
+                snapshots.append(len(book.applied()))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=ship_all) for _ in range(4)] + [threading.Thread(target=read_all)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        sys.setswitchinterval(before)
+    assert not errors
+    assert snapshots == sorted(snapshots)  # the log only grows
+    log = book.applied()
+    assert sorted(oid for oid, _, _ in log) == sorted(str(oid) for oid in orders)
+    assert {(action, tuple(fields)) for _, action, fields in log} == {("ship", ())}

@@ -33,6 +33,11 @@ DEMO_STATES: tuple[str, ...] = tuple(sorted(STATUS_CODES - {PENDING}))
 # What a ship or cancel leaves an order in, and what settling then turns that into.
 _AFTER_ACTION = {ActionKind.SHIP: "mark_shipped", ActionKind.CANCEL: "mark_canceled"}
 _ZERO = Decimal("0.00")
+# The fields besides x_orderid_N/x_action_N an applied entry is recorded with.
+_LOGGED_FIELDS = ("notes", "amount", "trackname", "tracknumber")
+
+AppliedAction = tuple[str, str, dict[str, str]]
+"""(canonical order number, action name, the entry's other fields as they were sent)."""
 
 
 class Tracking(NamedTuple):
@@ -123,6 +128,8 @@ class OrderBook:
         self._arrival_interval = 60.0 / arrivals if arrivals else None
         self._arrivals_made = 0
         self._walking: deque[_Order] = deque()  # arrivals not yet pending, oldest first
+        # Every action that changed an order, in the order applied (see applied()).
+        self.applied_log: list[AppliedAction] = []
         demo_at = dict(zip(sorted(self._rng.sample(range(orders + len(DEMO_STATES)), len(DEMO_STATES))), DEMO_STATES))
         for i in range(orders + len(DEMO_STATES)):
             order = self._create(demo_at.get(i, PENDING), now)
@@ -152,6 +159,19 @@ class OrderBook:
         with self._lock:
             self._advance()
             return [o.order_id for o in self._orders.values() if o.status == status]
+
+    def applied(self) -> list[AppliedAction]:
+        """Every action that changed an order (ship, cancel, adjust, track), in the order
+        the book applied them, across all requests: ``(order number, action, fields)``.
+        Within a batch that is order by order, in first-appearance order, each order's
+        entries in N order (as the answer lines go).
+
+        ``fields`` holds the entry's x_notes_N/x_amount_N/x_trackname_N/x_tracknumber_N
+        values exactly as received (only those sent). Queries and refused entries (and the
+        other entries of a refused order) are not in it. A copy: the caller may keep it.
+        """
+        with self._lock:
+            return [(oid, action, dict(fields)) for oid, action, fields in self.applied_log]
 
     def __len__(self) -> int:
         with self._lock:
@@ -193,7 +213,7 @@ class OrderBook:
         """
         order = self._orders.get(key) if isinstance(key, OrderId) else None
         simulated = order.status if order is not None else None
-        plan: list[StagedAction] = []
+        plan: list[tuple[StagedAction, DecodedEntry]] = []
         for entry in entries:
             try:
                 action = _staged(entry)
@@ -206,10 +226,14 @@ class OrderBook:
             if simulated != PENDING:
                 return f"{key} error_message order_not_pending"
             simulated = _AFTER_ACTION.get(action.kind, simulated)
-            plan.append(action)
+            plan.append((action, entry))
         assert order is not None
-        for action in plan:
+        for action, entry in plan:
             self._apply(order, action)
+            sent = entry.fields
+            self.applied_log.append(
+                (str(order.order_id), action.kind.value, {name: sent[name] for name in _LOGGED_FIELDS if name in sent})
+            )
         return order.line()
 
     def _apply(self, order: _Order, action: StagedAction) -> None:

@@ -364,6 +364,14 @@ def test_faults_can_be_replaced_at_runtime_and_the_callers_faults_are_not_used_u
     ("drop-after-apply@updates", "drop-after-apply", 0.0, None),
     ("slow=1.5:2@READS", "slow", 1.5, 2),
     ("html@all", "html", 0.0, None),
+    ("http=500", "http", 0.0, None),
+    ("HTTP=204:1@updates", "http", 0.0, 1),
+    ("garbage", "garbage", 0.0, None),
+    ("upper:2", "upper", 0.0, 2),
+    ("empty@reads", "empty", 0.0, None),
+    ("gzip", "gzip", 0.0, None),
+    ("gzip-bad@updates", "gzip-bad", 0.0, None),
+    ("drip=0.5", "drip", 0.5, None),
 ])
 def test_parse_fault(text, kind, seconds, remaining):
     fault = parse_fault(text)
@@ -373,10 +381,69 @@ def test_parse_fault(text, kind, seconds, remaining):
     assert parse_fault(str(fault)) == fault
 
 
-@pytest.mark.parametrize("text", ["explode", "slow", "slow=", "slow=fast", "slow=-1", "slow=nan", "slow=inf", "http500=2", "truncate:0", "truncate:x", "truncate:-1", "", "html@writes", "html@"])
+@pytest.mark.parametrize("text", ["explode", "slow", "slow=", "slow=fast", "slow=-1", "slow=nan", "slow=inf", "http500=2", "truncate:0", "truncate:x", "truncate:-1", "", "html@writes", "html@",
+                                  "http", "http=", "http=200", "http=600", "http=99", "http=5e2", "http=abc", "drip", "drip=-1", "garbage=1", "gzip-bad=2"])
 def test_parse_fault_refuses_naming_the_bad_text(text):
     with pytest.raises(ValueError, match=re.escape(repr(text))):
         parse_fault(text)
+
+
+def test_the_http_fault_keeps_its_status():
+    fault = parse_fault("http=503:2@updates")
+    assert (fault.kind, fault.status, str(fault)) == (FaultKind.HTTP, 503, "http=503:2@updates")
+
+
+# What each post-apply fault does to the answer of an applied batch: (status, headers, body).
+DAMAGED = {
+    "http=500": lambda ok: (500, {}, ok),
+    "http=201": lambda ok: (201, {}, ok),
+    "http=204": lambda ok: (204, {}, b""),
+    "garbage": lambda ok: (200, {}, b"Content-type: text/plain\n\nStatus: OK\nyour request was processed\n"),
+    "upper": lambda ok: (200, {}, ok.upper()),
+    "empty": lambda ok: (200, {}, b""),
+    "gzip": lambda ok: (200, {"content-encoding": "gzip"}, ok),  # compared once decoded
+    "gzip-bad": lambda ok: (200, {"content-encoding": "gzip"}, ok),  # the plain answer, labelled gzip
+    "drip=0": lambda ok: (200, {}, ok),
+}
+
+
+@pytest.mark.parametrize("fault", DAMAGED)
+def test_post_apply_faults_apply_then_damage_the_answer(start, fault):
+    import gzip
+
+    server = start(faults=[parse_fault(fault)])
+    a, b = server.book.pending()[:2]
+    answer = f"{a} mark_shipped\n{b} mark_canceled\n".encode()
+    status, headers, expected = DAMAGED[fault](answer)
+    with CLIENT.stream("POST", server.url, data={**CREDS, **entries((a, "ship"), (b, "cancel"))},
+                       headers={"Accept-Encoding": "identity"}) as response:
+        raw = b"".join(response.iter_raw())  # as sent: httpx decodes nothing
+    got = gzip.decompress(raw) if fault == "gzip" else raw
+    assert (response.status_code, got) == (status, expected)
+    assert {k: response.headers.get(k) for k in headers} == headers
+    assert (server.book.status(a), server.book.status(b)) == ("mark_shipped", "mark_canceled")
+    assert log_lines(server, expect=1)[-1].endswith(f"(fault {fault}, applied)")
+
+
+def test_drip_sends_a_byte_at_a_time_and_stop_cuts_it_short(start):
+    server = start(faults=[parse_fault("drip=600")])
+    oid = server.book.pending()[0]
+    with CLIENT.stream("POST", server.url, data={**CREDS, **entries((oid, "ship"))}) as response:
+        pieces = response.iter_raw()
+        assert next(pieces) == str(oid).encode()[:1]  # the first byte comes at once, then one each 600 s
+        assert server.book.status(oid) == "mark_shipped"
+        server.stop()
+        with pytest.raises(httpx.RemoteProtocolError):
+            b"".join(pieces)
+    assert log_lines(server)[-1].endswith(f"-> 200 dripped 1 of {len(str(oid)) + 14} bytes (fault drip=600, applied)")
+
+
+def test_truncate_comes_before_other_damage_and_refusals_before_both(start):
+    server = start(faults=[parse_fault("upper:1"), parse_fault("truncate:1"), parse_fault("http500:1")])
+    assert post(server).status_code == 500
+    read_cut_answer(server)
+    assert [str(f) for f in server.faults] == ["upper:1"]
+    assert post(server).text.splitlines()[0].endswith(" PENDING")
 
 
 # -- concurrency ---------------------------------------------------------------------------------

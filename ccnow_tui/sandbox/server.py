@@ -9,6 +9,7 @@ lock, so a slow reader never holds up other requests.
 
 from __future__ import annotations
 
+import gzip
 import hmac
 import socket
 import sys
@@ -40,6 +41,8 @@ PROXY_PAGE = (
     b"<p>Your request was intercepted by the network proxy. Please try again later.</p>\n"
     b"</body></html>\n"
 )
+# What a CGI script that printed its header twice and then its own words might send.
+GARBAGE_BODY = b"Content-type: text/plain\n\nStatus: OK\nyour request was processed\n"
 
 
 @dataclass
@@ -285,6 +288,9 @@ class _Handler(BaseHTTPRequestHandler):
         if plan.cut is FaultKind.TRUNCATE:
             sent = self._send_lines(_cut_mid_line(lines), complete=False)
             return self.sandbox.log(f"{what} -> 200 cut after {sent} bytes (fault truncate)", request.password)
+        if plan.cut is not None:
+            done = self._send_damaged(plan, lines)
+            return self.sandbox.log(f"{what} -> {done} (fault {plan.fired[0]}, applied)", request.password)
         self._send_lines(lines, complete=True)
         if self._lost:
             return self.sandbox.log(f"{what} -> answer not delivered (connection closed)", request.password)
@@ -338,14 +344,65 @@ class _Handler(BaseHTTPRequestHandler):
             code, ctype, body = 200, "text/html; charset=utf-8", PROXY_PAGE
         else:
             code, ctype, body = 200, "text/plain; charset=utf-8", (MAINTENANCE_LINE + "\n").encode()
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
+        self._send_whole(code, body, ctype)
+        return code
+
+    def _send_damaged(self, plan: FaultPlan, lines: list[str]) -> str:
+        """The applied batch's answer, damaged as a post-apply fault says (not truncate or
+        drop-after-apply); returns what was sent, for the log."""
+        body = b"".join(_pieces(lines, complete=True))
+        kind = plan.cut
+        if kind is FaultKind.HTTP:
+            # 204 and 304 have no body; any other status carries the real answer lines,
+            # which a client must not trust under a status other than 200.
+            bodiless = plan.status in (204, 304)
+            self._send_whole(plan.status, b"" if bodiless else body, length=not bodiless)
+            return f"{plan.status}" + ("" if bodiless else f" with the {len(lines)}-line answer")
+        if kind is FaultKind.DRIP:
+            return self._drip(body, plan.drip)
+        headers: dict[str, str] = {}
+        if kind is FaultKind.GARBAGE:
+            body = GARBAGE_BODY
+        elif kind is FaultKind.UPPER:
+            body = body.upper()
+        elif kind is FaultKind.EMPTY:
+            body = b""
+        elif kind is FaultKind.GZIP:
+            body, headers = gzip.compress(body), {"Content-Encoding": "gzip"}
+        elif kind is FaultKind.GZIP_BAD:
+            headers = {"Content-Encoding": "gzip"}  # the plain answer, labelled gzip
+        self._send_whole(200, body, **headers)
+        return f"200 {len(body)} bytes"
+
+    def _drip(self, body: bytes, seconds: float) -> str:
+        """The answer one byte at a time, ``seconds`` apart; stop() cuts it short."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
+        sent = 0
+        for i in range(len(body)):
+            if (sent and self.sandbox._stopping.wait(seconds)) or not self._write(body[i : i + 1]):
+                break
+            sent += 1
+        return f"200 dripped {sent} of {len(body)} bytes"
+
+    def _send_whole(
+        self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8", *, length: bool = True, **headers: str
+    ) -> None:
+        """A whole answer in one write, connection closed (fault answers)."""
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        if length:
+            self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
         self._write(body)
-        return code
 
     def _send_lines(self, lines: list[str], *, complete: bool) -> int:
         """Send answer lines; an incomplete answer is cut without the terminating chunk.

@@ -452,3 +452,12 @@ def test_a_field_holding_the_api_password_is_refused_without_repeating_it(api_pa
         StagedAction.make(OID, "cancel", notes=f"pw\n{api_password}")
     # Only the password itself is refused, not text that resembles it.
     assert StagedAction.make(OID, "cancel", notes="Hunter2 & Co").notes == "Hunter2 & Co"
+
+
+@pytest.mark.parametrize("field", ["trackname", "tracknumber"])
+@pytest.mark.parametrize("length", [501, 100_000])
+def test_an_overlong_tracking_field_is_told_its_own_limit(field: str, length: int) -> None:
+    good = {"trackname": "UPS", "tracknumber": "1Z999"}
+    with pytest.raises(ActionError) as info:
+        StagedAction.make(OID, "track", **{**good, field: "X" * length})
+    assert info.value.message == f"is {length} characters long; at most 100 are allowed"

@@ -114,9 +114,10 @@ def _invisible_kind(char: str) -> str:
     return "an unpaired surrogate"  # cannot be sent: the form is UTF-8
 
 
-def clean_notes(value: object, field: str = "notes") -> str:
+def clean_notes(value: object, field: str = "notes", limit: int = MAX_NOTES) -> str:
     """Notes go to the consumer: line breaks (also U+2028/U+2029) fold to single spaces;
-    no control characters, bidi controls, zero-width characters, nor the API password."""
+    no control characters, bidi controls, zero-width characters, nor the API password;
+    at most ``limit`` characters."""
     if value is None:
         return ""
     text = str(value)
@@ -134,8 +135,8 @@ def clean_notes(value: object, field: str = "notes") -> str:
     bad = sorted({f"U+{ord(c):04X}" for c in text if ord(c) < 32 or 0x7F <= ord(c) < 0xA0})
     if bad:
         raise ActionError(field, f"contains control characters ({', '.join(bad)})")
-    if len(text) > MAX_NOTES:
-        raise ActionError(field, f"is {len(text)} characters long; at most {MAX_NOTES} are allowed")
+    if len(text) > limit:
+        raise ActionError(field, f"is {len(text)} characters long; at most {limit} are allowed")
     if text and contains_secret(text):
         # Never repeat the text: it holds the password.
         raise ActionError(field, "contains the API password; it would be sent to the consumer")
@@ -143,11 +144,9 @@ def clean_notes(value: object, field: str = "notes") -> str:
 
 
 def _clean_track_field(value: object, field: str, label: str) -> str:
-    text = clean_notes(value, field)
+    text = clean_notes(value, field, MAX_TRACK_FIELD)
     if not text:
         raise ActionError(field, f"{label} is required for track")
-    if len(text) > MAX_TRACK_FIELD:
-        raise ActionError(field, f"is {len(text)} characters long; at most {MAX_TRACK_FIELD} are allowed")
     return text
 
 

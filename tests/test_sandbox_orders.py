@@ -501,3 +501,22 @@ def test_applied_under_racing_threads_holds_each_ship_once_and_reading_it_is_saf
     log = book.applied()
     assert sorted(oid for oid, _, _ in log) == sorted(str(oid) for oid in orders)
     assert {(action, tuple(fields)) for _, action, fields in log} == {("ship", ())}
+
+
+# -- values as long as the body -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry, field", [
+    (("1" * 1_000_000, "ship"), "order_id"),
+    (("{a}", "x" * 1_000_000), "action"),
+    (("{a}", "adjust", {"amount": "9" * 100_000}), "amount"),
+    (("{a}", "adjust", {"amount": "1 " * 100_000}), "amount"),  # long, but in short words
+], ids=["order_id", "action", "amount", "amount-words"])
+def test_values_echoed_in_an_error_line_are_cut_to_a_sensible_length(book, entry, field):
+    a = book.pending()[0]
+    entry = (entry[0].replace("{a}", str(a)),) + entry[1:]
+    lines = ask(book, entry, (book.pending()[1], "query"))
+    assert len(lines) == 2 and len(lines[0]) <= 600, len(lines[0])
+    assert f" error_message invalid {field}: " in lines[0] and "..." in lines[0]
+    assert type(parse_answer(lines[0].encode())[0]).__name__ not in ("Message", "ErrorMessage")
+    assert lines[1].endswith(" pending")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -330,5 +331,16 @@ def _raw_token(raw: str) -> str:
     return repr(text)
 
 
+MAX_ANSWER_LINE = 500  # characters of an error line; what is cut ends in "..."
+SHOWN_WORD = 60  # characters kept of a longer word (a megabyte of order number, say)
+_LONG_WORD = re.compile(r"\S{%d,}" % (SHOWN_WORD + 1))
+
+
 def _one_line(text: str) -> str:
-    return " ".join(text.splitlines())
+    """An error answer as one line of sensible length: values echoed from the request
+    (a bad order number, amount or action) can be as long as the body."""
+    line = " ".join(text.splitlines())
+    if len(line) <= MAX_ANSWER_LINE:
+        return line
+    line = _LONG_WORD.sub(lambda m: m.group()[:SHOWN_WORD] + "...", line)
+    return line if len(line) <= MAX_ANSWER_LINE else line[:MAX_ANSWER_LINE] + "..."

@@ -118,6 +118,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="send without asking")
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout")
 
+    p = sub.add_parser(
+        "reconcile", parents=[conn], help="settle batches whose outcome is unknown (what R does in the TUI)",
+        description="Queries the orders of every batch whose outcome is unknown and records what evidently "
+        "happened: ship/cancel that took effect, what is staged again (did not happen), and discounts or "
+        "tracking a status cannot prove (unverified: re-stage or forget them in the TUI). Nothing is sent "
+        "but queries.",
+    )
+    p.add_argument("--yes", action="store_true", help="record the result without asking")
+    p.add_argument("--json", action="store_true", help="JSON Lines on stdout, one per entry")
+
+    p = sub.add_parser("journal", help="the audit trail: every batch sent from this profile and its outcome")
+    p.add_argument("--profile", help="profile from config.toml (default: default_profile)")
+    p.add_argument("orders", nargs="*", metavar="ORDER", help="only these orders")
+    p.add_argument("--since", metavar="WHEN", type=_since,
+                   help="only lines since WHEN: 2026-11-27, 2026-11-27T14:00, or 30m / 12h / 7d ago")
+    p.add_argument("--json", action="store_true", help="JSON Lines on stdout")
+
     sub.add_parser("init", help="create config.toml (mode 0600) with an example profile")
 
     from .sandbox.command import add_sandbox_arguments
@@ -134,20 +151,52 @@ def err(msg: str) -> None:
     print(f"ccnow-tui: {redact(msg)}", file=sys.stderr, flush=True)
 
 
+def _since(text: str) -> str:
+    """``--since``: an ISO date or time (local unless it says), or an age like 30m, 12h, 7d."""
+    from datetime import datetime, timedelta, timezone
+
+    value = text.strip()
+    units = {"m": 60, "h": 3600, "d": 86400}
+    if value[-1:] in units and value[:-1].isdigit():
+        when = datetime.now(timezone.utc) - timedelta(seconds=int(value[:-1]) * units[value[-1]])
+    else:
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a time: use 2026-11-27, 2026-11-27T14:00, or 30m / 12h / 7d") from None
+        if when.tzinfo is None:
+            when = when.astimezone()  # local time, as the operator reads a clock
+    return when.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def connection_settings(args: argparse.Namespace):
+    from .config import ConfigError, load_config, resolve_connection
+
+    overrides = {"url": getattr(args, "url", None), "client_id": getattr(args, "client_id", None),
+                 "store_id": getattr(args, "store_id", None), "timeout": getattr(args, "timeout", None)}
+    try:
+        return resolve_connection(load_config(), args.profile, os.environ, overrides)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def open_store(profile: str):
+    from .storage.store import Store, StoreError
+
+    try:
+        return Store.for_profile(profile)
+    except (StoreError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+
+
 def open_client(args: argparse.Namespace):
     """Build a ReceiverClient from config, environment and options (password never on argv)."""
     from .client import ClientConfigError, ReceiverClient
-    from .config import ConfigError, load_config, resolve_connection
     from .protocol.form import Credentials
     from .protocol.redact import Secret
-    from .storage.journal import Journal
-    from .storage.paths import profile_dir
 
-    overrides = {"url": args.url, "client_id": args.client_id, "store_id": args.store_id, "timeout": args.timeout}
-    try:
-        settings = resolve_connection(load_config(), args.profile, os.environ, overrides)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+    settings = connection_settings(args)
     password = settings.password
     if password is None:
         if not sys.stdin.isatty():
@@ -159,9 +208,8 @@ def open_client(args: argparse.Namespace):
 
         password = Secret(getpass.getpass(f"API password for {settings.client_id} ({settings.profile}): "))
     creds = Credentials(settings.client_id, password, settings.store_id)
-    journal = Journal(profile_dir(settings.profile) / "journal.jsonl")
     try:
-        return ReceiverClient(settings.url, creds, timeout=settings.timeout, profile=settings.profile, journal=journal)
+        return ReceiverClient(settings.url, creds, timeout=settings.timeout, profile=settings.profile)
     except ClientConfigError as exc:
         raise UsageError(str(exc)) from None
 
@@ -252,8 +300,11 @@ class Printer:
             self.out.write(text + "\n")
 
 
-async def _drive(events, printer: Printer, *, read_only: bool = False) -> int:
-    """Print records as they come; for reads, per attempt, since a retry voids a cut-off one."""
+async def _drive(events, printer: Printer, *, read_only: bool = False):
+    """Print records as they come; for reads, per attempt, since a retry voids a cut-off one.
+
+    Returns the client's final answer.
+    """
     from .client import ReceiverAnswer, Retrying
 
     answer = None
@@ -282,15 +333,13 @@ async def _drive(events, printer: Printer, *, read_only: bool = False) -> int:
         Outcome.UNREACHABLE: "not sent", Outcome.UNKNOWN: "OUTCOME UNKNOWN",
     }[answer.outcome]
     err(f"{label}: {answer.message}")
-    if answer.outcome is Outcome.UNKNOWN and answer.batch_id:
-        err("nothing was re-sent. Run `ccnow-tui query ORDER...` for these orders to see what took effect.")
-    return answer.exit_code
+    return answer
 
 
 async def _with_client(args, make_events, printer: Printer) -> int:
     client = open_client(args)
     async with client:
-        return await _drive(make_events(client), printer, read_only=True)
+        return (await _drive(make_events(client), printer, read_only=True)).exit_code
 
 
 def cmd_pending(args) -> int:
@@ -302,7 +351,7 @@ def cmd_query(args) -> int:
     return asyncio.run(_with_client(args, lambda c: c.query(ids), Printer(args.json, sys.stdout)))
 
 
-def describe_plan(batch: Batch, host: str, client_id: str) -> str:
+def describe_plan(batch: Batch, host: str, client_id: str, unverified: Sequence[Any] = ()) -> str:
     counts = batch.counts()
     lines = [
         f"About to send {len(batch)} entr{'y' if len(batch) == 1 else 'ies'} for {len(batch.order_ids)} order(s) "
@@ -312,26 +361,58 @@ def describe_plan(batch: Batch, host: str, client_id: str) -> str:
         lines.append(f"  {n:>4}. {e.describe()}")
     for lint in batch.lint():
         lines.append(f"  {lint.severity.value}: {lint.message}")
+    for e in unverified:  # every one, by name: each may already have been applied
+        lines.append(f"  unverified (not in this batch, may already have been applied): {e.action.describe()} "
+                     f"(batch {e.batch_id}); re-stage or forget it in the TUI composer")
     return "\n".join(lines)
 
 
-def cmd_submit(args) -> int:
+def read_submit_file(args) -> Batch:
     if args.file == "-":
-        batch = read_batch_csv("<stdin>", sys.stdin)
-    else:
-        path = Path(args.file)
-        try:
-            with path.open(newline="", encoding="utf-8-sig") as fh:
-                batch = read_batch_csv(str(path), fh)
-        except OSError as exc:
-            raise UsageError(f"{path}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError as exc:
-            raise UsageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        return read_batch_csv("<stdin>", sys.stdin)
+    path = Path(args.file)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            return read_batch_csv(str(path), fh)
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _secret_in_fields(batch: Batch) -> list[str]:
+    """Entries whose consumer-facing text contains the API password (known only now)."""
+    from .protocol.redact import redact
+
+    out = []
+    for n, e in batch.numbered():
+        for name in ("notes", "trackname", "tracknumber"):
+            value = getattr(e, name)
+            if value and redact(value) != value:
+                out.append(f"entry {n} ({e.kind.value} {e.order_id}): {name} contains the API password; "
+                           "it would be sent to the consumer")
+    return out
+
+
+def cmd_submit(args) -> int:
+    from .staging import Claim, ClaimConflict, judge_answer
+    from .storage.store import BatchMeta, StoreError
+
+    batch = read_submit_file(args)
     client = open_client(args)
+    leaks = _secret_in_fields(batch)
+    if leaks:
+        raise UsageError("\n".join(leaks))
+    store = open_store(client.profile)
 
     async def run() -> int:
         async with client:
-            print(describe_plan(batch, client.address, client.credentials.client_id), file=sys.stderr, flush=True)
+            blocked = store.blocked([str(o) for o in batch.order_ids])
+            if blocked:
+                raise UsageError("nothing sent: " + "; ".join(blocked))
+            unverified = store.snapshot().unverified
+            print(describe_plan(batch, client.address, client.credentials.client_id, unverified),
+                  file=sys.stderr, flush=True)
             if not args.yes:
                 if args.file == "-" or not sys.stdin.isatty():
                     raise UsageError("refusing to send without --yes: there is no terminal to ask for confirmation")
@@ -339,9 +420,140 @@ def cmd_submit(args) -> int:
                 if reply.strip().lower() not in ("y", "yes"):
                     err("not sent")
                     return EXIT_USAGE
-            return await _drive(client.submit(batch), Printer(args.json, sys.stdout))
+            settings = client.credentials
+            meta = BatchMeta(client.url, client.address, settings.client_id, settings.store_id or "", client.profile)
+            numbered = [(n, None, 0, e) for n, e in batch.numbered()]
+            try:
+                batch_id = store.claim(numbered, meta)  # recorded before a byte is sent
+            except (ClaimConflict, StoreError) as exc:
+                raise UsageError(str(exc)) from None
+            claim = Claim(batch_id, batch, store.entry_ids(batch_id))
+            try:
+                answer = await _drive(client.submit(batch), Printer(args.json, sys.stdout))
+            except BaseException:  # Ctrl-C, or a bug: the answer is lost, the batch is unknown
+                store.mark_unknown(batch_id, "interrupted while the batch was in flight")
+                raise
+            settled, other, report = judge_answer(claim, answer)
+            store.settle(batch_id, settled, outcome=answer.outcome.value, message=answer.message, other_lines=other)
+            if report.unknown:
+                err(f"batch {batch_id}: {len(report.unknown)} entr{'y' if len(report.unknown) == 1 else 'ies'} "
+                    "of OUTCOME UNKNOWN, kept and never re-sent. `ccnow-tui reconcile` (or R in the TUI "
+                    "composer) queries these orders and records what took effect; `ccnow-tui query ORDER...` "
+                    "shows one order.")
+            return answer.exit_code
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    finally:
+        store.close()
+
+
+def cmd_reconcile(args) -> int:
+    """What R does in the composer: query the orders of unknown batches, record what happened."""
+    from .client import ReceiverAnswer
+    from .protocol.orderid import OrderId as _OrderId
+    from .staging import judge_reconciliation
+    from .storage.store import BatchState, Judged, Verdict
+
+    client = open_client(args)
+    store = open_store(client.profile)
+
+    async def run() -> int:
+        async with client:
+            unknown = [b for b in store.snapshot().held if b.state is BatchState.UNKNOWN]
+            if not unknown:
+                err("no batch with an unknown outcome: nothing to reconcile")
+                return EXIT_OK
+            orders = list(dict.fromkeys(e.order_id for b in unknown for e in b.entries))
+            answer = None
+            async for ev in client.query(orders):
+                if isinstance(ev, ReceiverAnswer):
+                    answer = ev
+            assert answer is not None
+            if answer.outcome is not Outcome.OK:
+                err(f"the query failed ({answer.message}); every batch stays unknown, nothing re-sent")
+                return answer.exit_code if answer.exit_code else EXIT_UNKNOWN
+            statuses = answer.statuses()
+            plans = []
+            for b in unknown:
+                missing = [e.order_id for e in b.entries if _OrderId(e.order_id) not in statuses]
+                if missing:
+                    err(f"batch {b.batch_id}: no status for {', '.join(sorted(set(missing)))}; it stays unknown")
+                    continue
+                plans.append((b, judge_reconciliation(b.entries, statuses)))
+            out = sys.stdout
+            for b, judged in plans:
+                for e, verdict, status, why in judged:
+                    if args.json:
+                        out.write(json.dumps({"batch_id": b.batch_id, "order_id": str(e.order_id),
+                                              "action": e.action.kind.value, "verdict": verdict.value,
+                                              "status": status, "why": redact(why)}) + "\n")
+                    else:
+                        out.write(f"{e.order_id} {e.action.kind.value} {verdict.value} ({status}): {redact(why)}\n")
+            out.flush()
+            if not plans:
+                return EXIT_UNKNOWN
+            if not args.yes:
+                if not sys.stdin.isatty():
+                    raise UsageError("refusing to record without --yes: there is no terminal to ask for confirmation")
+                reply = await asyncio.to_thread(input, "Record this? [y/N] ")
+                if reply.strip().lower() not in ("y", "yes"):
+                    err("not recorded: the batches stay unknown")
+                    return EXIT_USAGE
+            for b, judged in plans:
+                counts = {v: sum(1 for _, x, _, _ in judged if x is v) for v in Verdict}
+                summary = ", ".join(f"{n} {v.value}" for v, n in counts.items())
+                if store.reconcile(b.batch_id, [Judged(e.id, v, s, w) for e, v, s, w in judged], summary=summary,
+                                   answer_lines=answer.raw_lines):
+                    err(f"reconciled {b.batch_id}: {summary}")
+                else:
+                    err(f"batch {b.batch_id} was settled meanwhile by another process; left as it is")
+            unverified = sum(1 for _, j in plans for _, v, _, _ in j if v is Verdict.UNVERIFIED)
+            if unverified:
+                err(f"{unverified} entr{'y is' if unverified == 1 else 'ies are'} unverified: a status cannot show "
+                    "whether a discount or tracking took effect; check, then re-stage or forget them in the TUI")
+            return EXIT_UNKNOWN if len(plans) < len(unknown) else EXIT_OK
+
+    try:
+        return asyncio.run(run())
+    finally:
+        store.close()
+
+
+def cmd_journal(args) -> int:
+    """The audit trail from the store, oldest first."""
+    from .config import ConfigError, load_config, profile_name
+
+    try:
+        profile = profile_name(load_config(), args.profile)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    orders = [str(o) for o in parse_order_ids(args.orders)]
+    store = open_store(profile)
+    out = sys.stdout
+    try:
+        for row in store.journal(orders, args.since or ""):
+            if args.json:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                continue
+            fields = " ".join(f"{k}={v}" for k, v in row["fields"].items())
+            account = row["client_id"] or ""
+            parts = [row["time"], row["event"], row["batch_id"] or "-", f"{row['host'] or '-'}/{account or '-'}",
+                     row["order_id"] or "(batch)", f"#{row['n']}" if row["n"] else "", row["action"] or "", fields,
+                     row["outcome"], row["status"], row["message"]]
+            line = " ".join(p for p in parts if p)
+            if row["raw"]:
+                line += f" | {row['raw']}"
+            out.write(shown(line) + "\n")
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def shown(text: str) -> str:
+    """Text from the network or the store, safe to print: control characters escaped."""
+    return "".join(c if c == "\t" or c.isprintable() or c == " " else f"\\x{ord(c):02x}" if ord(c) < 256
+                   else f"\\u{ord(c):04x}" for c in str(text))
 
 
 def cmd_init(args) -> int:
@@ -373,7 +585,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .sandbox.command import run_sandbox
 
             return run_sandbox(args)
-        handler = {"pending": cmd_pending, "query": cmd_query, "submit": cmd_submit, "init": cmd_init}.get(
+        handler = {"pending": cmd_pending, "query": cmd_query, "submit": cmd_submit, "init": cmd_init,
+                   "reconcile": cmd_reconcile, "journal": cmd_journal}.get(
             args.command, cmd_tui
         )
         return handler(args)

@@ -466,3 +466,9 @@ def write_config_template(path: Path | None = None) -> Path:
         os.close(fd)
     fsync_dir(path.parent)
     return path
+
+
+def profile_name(config: Config, requested: str | None) -> str:
+    """The profile a command without a connection (``journal``) reads: as the others choose it."""
+    chosen = _choose_profile(config, requested, env_or_options=True)
+    return chosen.name if chosen else ENV_PROFILE

@@ -1,45 +1,58 @@
-"""The operator's staging area: what will be sent, what came back, and nothing lost.
+"""The operator's staging area: what will be sent, what is held, and nothing lost.
 
 Textual-free, so the rules that move entries after a submit are unit-tested without a
-screen. Every change is written through :class:`~ccnow_tui.storage.drafts.DraftStore`
-at once (atomically), so a crash never loses staged work.
+screen. The profile's :class:`~ccnow_tui.storage.store.Store` is the only truth: every
+change is written there first, then mirrored here for the views; a change made by
+another process (a second window, a cron job) is picked up by :meth:`StagingArea.poll`.
 
-After a submit, applied entries leave the draft, refused ones stay staged with the
-receiver's words, and entries whose outcome is unknown move to an
-:class:`~ccnow_tui.storage.drafts.UnknownBatch`: they are never re-sent by themselves,
-only re-staged by :meth:`StagingArea.reconcile` once a query shows they did not happen.
+A batch is claimed in the store before it is sent (:meth:`StagingArea.claim`); applied
+entries then leave, refused ones are staged again with the receiver's words, and entries
+whose outcome is unknown are held: never sent again by themselves, only settled by
+:meth:`StagingArea.reconcile` once a query shows what happened.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Callable, Iterable, Mapping, Sequence
 
 from .client import ReceiverAnswer
 from .protocol.actions import ActionKind, StagedAction
-from .protocol.batch import Batch, Lint
+from .protocol.answer import OrderError, OrderLine
+from .protocol.batch import Batch, Lint, Severity
 from .protocol.orderid import OrderId
-from .protocol.outcome import CONFIRMS, EntryOutcome, EntryResult, Outcome
+from .protocol.outcome import CONFIRMS, EntryOutcome, Outcome
 from .protocol.status import PENDING
-from .storage.drafts import Draft, DraftStore, UnknownBatch
+from .storage.store import (
+    BatchMeta, BatchState, ClaimConflict, HeldBatch, Judged, Settled, Snapshot, Store, StoredEntry, Verdict,
+    blocked_reason,
+)
 
-UNDO_LIMIT = 200
+__all__ = [
+    "Claim", "ClaimConflict", "Reconciliation", "StagingArea", "SubmitReport", "judge_answer", "judge_reconciliation",
+]
+
+RESTAGE_REMARK = "re-staged by the operator: it may already have been applied once"
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+@dataclass(frozen=True)
+class Claim:
+    """A batch claimed in the store: its id, what is sent, and N → entry id."""
+
+    batch_id: str
+    batch: Batch
+    ids: dict[int, int]
 
 
 @dataclass
 class SubmitReport:
-    """What :meth:`StagingArea.apply_results` did with one answer."""
+    """What :meth:`StagingArea.settle` did with one answer."""
 
+    batch_id: str = ""
     applied: list[StagedAction] = field(default_factory=list)
     refused: list[tuple[StagedAction, str]] = field(default_factory=list)
-    unknown_batch: UnknownBatch | None = None
+    unknown: list[StagedAction] = field(default_factory=list)
 
 
 @dataclass
@@ -47,276 +60,393 @@ class Reconciliation:
     """What a query showed about an unknown batch, entry by entry."""
 
     batch_id: str
-    took_effect: list[tuple[StagedAction, str]] = field(default_factory=list)  # (entry, status)
-    restaged: list[tuple[StagedAction, str]] = field(default_factory=list)  # (entry, why)
-    dropped: list[tuple[StagedAction, str]] = field(default_factory=list)  # (entry, why)
+    verdicts: list[tuple[StagedAction, Verdict, str, str]] = field(default_factory=list)  # entry, verdict, status, why
 
-    def results(self) -> list[dict]:
-        """Rows for the journal's ``reconciled`` outcome record."""
-        rows = [dict(e.to_dict(), verdict="took effect", status=s) for e, s in self.took_effect]
-        rows += [dict(e.to_dict(), verdict="re-staged", why=w) for e, w in self.restaged]
-        rows += [dict(e.to_dict(), verdict="not re-staged", why=w) for e, w in self.dropped]
-        return rows
+    def of(self, verdict: Verdict) -> list[tuple[StagedAction, str, str]]:
+        return [(e, s, w) for e, v, s, w in self.verdicts if v is verdict]
 
     def summary(self) -> str:
-        return (f"{len(self.took_effect)} took effect, {len(self.restaged)} re-staged, "
-                f"{len(self.dropped)} not re-staged")
+        counts = Counter(v for _, v, _, _ in self.verdicts)
+        return ", ".join(f"{counts[v]} {v.value}" for v in Verdict)
+
+
+def judge_reconciliation(
+    entries: Sequence[StoredEntry], statuses: Mapping[OrderId, str]
+) -> list[tuple[StoredEntry, Verdict, str, str]]:
+    """What each entry of an unknown batch evidently did, judged by its order's status now.
+
+    A status proves a ship (``mark_shipped``, later ``completed``/``refunded``) or a cancel
+    (``mark_canceled``, ``canceled``), and ``pending`` proves neither happened: the ship
+    or cancel is staged again. No status proves or disproves an adjust or a track (the
+    order stays pending either way): on a still-pending order they are held as
+    unverified, for the operator to decide; on an order that moved on they cannot be
+    sent again anyway. Entries on an order that is in any other state are not re-staged.
+    """
+    groups: dict[OrderId, list[StoredEntry]] = defaultdict(list)
+    for e in entries:
+        groups[e.order_id].append(e)
+    out = []
+    for oid, group in groups.items():
+        status = statuses[oid]
+        for e in group:
+            kind = e.action.kind
+            if kind is ActionKind.QUERY:
+                out.append((e, Verdict.TOOK_EFFECT, status, "answered"))
+            elif kind in (ActionKind.SHIP, ActionKind.CANCEL):
+                if status in CONFIRMS[kind]:
+                    out.append((e, Verdict.TOOK_EFFECT, status, f"now {status}"))
+                elif status == PENDING:
+                    out.append((e, Verdict.RESTAGED, status, f"reconciled: still pending, so the {kind.value} did not happen"))
+                else:
+                    out.append((e, Verdict.NOT_RESTAGED, status, f"the order is now {status}; it cannot be applied any more"))
+            elif status == PENDING:
+                out.append((e, Verdict.UNVERIFIED, status,
+                            f"still pending; a status cannot show whether this {kind.value} took effect"
+                            + (" (the discount may already have been given)" if kind is ActionKind.ADJUST else "")
+                            + ": re-stage it only after checking"))
+            else:
+                maybe = " (refunded: a discount was recorded, possibly this one)" if status == "refunded" else ""
+                out.append((e, Verdict.NOT_RESTAGED, status,
+                            f"unverified: the order is now {status}{maybe}; it cannot be sent again"))
+    return out
+
+
+def judge_answer(claim: Claim, answer: ReceiverAnswer) -> tuple[list[Settled], list[str], SubmitReport]:
+    """Each claimed entry's outcome, as the store records it; the answer's other lines."""
+    report = SubmitReport(claim.batch_id)
+    raw: dict[OrderId, str] = {}
+    other: list[str] = []
+    for rec in answer.records:
+        if isinstance(rec, (OrderLine, OrderError)):
+            raw.setdefault(rec.order_id, rec.raw)
+        else:
+            other.append(rec.raw)
+    settled: list[Settled] = []
+    if answer.entries:
+        for r in answer.entries:
+            settled.append(Settled(claim.ids[r.n], r.outcome.value, r.status, r.message, raw.get(r.entry.order_id, "")))
+            if r.outcome is EntryOutcome.APPLIED:
+                report.applied.append(r.entry)
+            elif r.outcome is EntryOutcome.REFUSED:
+                report.refused.append((r.entry, r.message))
+            else:
+                report.unknown.append(r.entry)
+    else:  # nothing judged per entry: unknown stays unknown; unreachable/refused: nothing happened
+        verdict = EntryOutcome.UNKNOWN if answer.outcome is Outcome.UNKNOWN else EntryOutcome.REFUSED
+        for n, e in claim.batch.numbered():
+            settled.append(Settled(claim.ids[n], verdict.value, "", answer.message))
+            if verdict is EntryOutcome.UNKNOWN:
+                report.unknown.append(e)
+            else:
+                report.refused.append((e, answer.message))
+    return settled, other, report
 
 
 class StagingArea:
-    """Staged entries (in the order the operator staged them), unknown batches, undo.
+    """The store's live entries, mirrored for the views, and the operator's changes.
 
-    ``remarks`` holds what the operator should read next to an entry: the receiver's
-    words for a refusal, or why reconciliation re-staged it. Kept in memory only; the
-    journal has the full history.
+    ``entries`` are the staged ones in staging order; ``held`` the batches in flight or
+    of unknown outcome (nobody may edit, remove or send their entries); ``unverified``
+    the entries a reconcile could not prove or disprove.
     """
 
-    def __init__(self, store: DraftStore | None = None, draft: Draft | None = None) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        draft = draft or Draft()
-        self._entries: list[StagedAction] = list(draft.entries)
-        self._unknown: list[UnknownBatch] = list(draft.unknown_batches)
-        self._undo: list[tuple[list[StagedAction], list[UnknownBatch]]] = []
-        self.remarks: dict[StagedAction, str] = {}
         self.version = 0  # bumped on every change, for cheap caching by views
-        self.save_error: str | None = None
+        self.error: str | None = None  # the last store failure, for the log
         self.listener: Callable[["StagingArea"], None] | None = None
-        self._by_order: dict[OrderId, list[int]] | None = None
-        self._entries_view: tuple[StagedAction, ...] | None = None
-        self._batch: Batch | None = None
+        self.notices: list[str] = list(store.notices)  # what opening or polling found, for the log
+        self.last_undo_skipped = 0  # entries the last undo left alone (sent or changed since)
+        self._staged: list[StoredEntry] = []
+        self.held: list[HeldBatch] = []
+        self.unverified: list[StoredEntry] = []
+        self._reset_caches()
+        self._load(self.store.snapshot())
 
     # -- reading ---------------------------------------------------------------------------
 
     @property
-    def entries(self) -> tuple[StagedAction, ...]:
-        # Cached until the next change: views read it per row, and 100,000 entries
-        # copied per call would make every redraw crawl.
-        if self._entries_view is None:
-            self._entries_view = tuple(self._entries)
-        return self._entries_view
+    def staged(self) -> list[StoredEntry]:
+        return self._staged
 
     @property
-    def unknown_batches(self) -> tuple[UnknownBatch, ...]:
-        return tuple(self._unknown)
+    def entries(self) -> tuple[StagedAction, ...]:
+        # Cached until the next change: views read it per row.
+        if self._entries_view is None:
+            self._entries_view = tuple(e.action for e in self._staged)
+        return self._entries_view
+
+    def remark_at(self, index: int) -> str:
+        return self._staged[index].remark if 0 <= index < len(self._staged) else ""
+
+    @property
+    def unknown_batches(self) -> list[HeldBatch]:
+        return [b for b in self.held if b.state is BatchState.UNKNOWN]
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._staged)
 
     @property
     def is_empty(self) -> bool:
-        return not self._entries and not self._unknown
+        return not self._staged and not self.held and not self.unverified
 
     @property
     def can_undo(self) -> bool:
-        return bool(self._undo)
+        return self.store.can_undo()
 
     def batch(self) -> Batch:
         """The staged entries as a batch (the same object until the next change)."""
         if self._batch is None:
-            self._batch = Batch(self._entries)
+            self._batch = Batch(self.entries)
         return self._batch
 
+    def blocked(self) -> dict[OrderId, str]:
+        """Orders that may not be sent now, and why (held by a batch, or unverified)."""
+        if self._blocked is None:
+            out: dict[OrderId, str] = {}
+            for b in self.held:
+                for e in b.entries:
+                    out.setdefault(e.order_id, blocked_reason(
+                        e.order_id, e.state.value, b.batch_id, e.action.kind.value,
+                        b.pid if not b.mine else None, b.hostname))
+            for e in self.unverified:
+                out.setdefault(e.order_id, blocked_reason(e.order_id, "unverified", e.batch_id or "?", e.action.kind.value))
+            self._blocked = out
+        return self._blocked
+
     def lint(self, known_status: Mapping[OrderId, str] | None = None) -> list[Lint]:
-        return self.batch().lint(known_status) if self._entries else []
+        """The batch's own findings, plus the store's: staged entries on orders that are
+        held or unverified cannot be sent, and every unverified entry is named."""
+        out = self.batch().lint(known_status) if self._staged else []
+        blocked = self.blocked()
+        if blocked and self._staged:
+            seen: set[OrderId] = set()
+            for oid in self.batch().order_ids:
+                if oid in blocked and oid not in seen:
+                    seen.add(oid)
+                    out.append(Lint(Severity.ERROR, blocked[oid], oid, tuple(self.indexes_for(oid))))
+        for e in self.unverified:
+            out.append(Lint(Severity.WARNING, f"unverified: {e.action.describe()} (batch {e.batch_id}) may already "
+                                              "have been applied; it is not sent unless you re-stage it", e.order_id))
+        return out
 
     def indexes_for(self, order_id: OrderId) -> list[int]:
         """Staged positions of one order's entries (cached until the next change)."""
         if self._by_order is None:
             by_order: dict[OrderId, list[int]] = defaultdict(list)
-            for i, e in enumerate(self._entries):
-                by_order[e.order_id].append(i)
+            for i, e in enumerate(self._staged):
+                by_order[e.action.order_id].append(i)
             self._by_order = dict(by_order)
         return self._by_order.get(order_id, [])
 
     def summary_for(self, order_id: OrderId) -> str:
         """``ship+track`` style: what is staged for one order, for a table cell."""
-        kinds = Counter(self._entries[i].kind.value for i in self.indexes_for(order_id))
+        kinds = Counter(self._staged[i].action.kind.value for i in self.indexes_for(order_id))
         return "+".join(k if n == 1 else f"{k}×{n}" for k, n in kinds.items())
 
     def unknown_orders(self) -> set[OrderId]:
-        return {e.order_id for b in self._unknown for e in b.entries}
+        """Orders with entries held (in flight or unknown) or unverified."""
+        return set(self.blocked())
 
     # -- operator changes (undoable) -------------------------------------------------------
 
-    def add(self, actions: Iterable[StagedAction]) -> int:
+    def add(self, actions: Iterable[StagedAction], *, remark: str = "") -> int:
         new = list(actions)
         if not new:
             return 0
-        self._checkpoint()
-        self._entries.extend(new)
-        self._changed()
-        return len(new)
+        added = self._guard(lambda: self.store.add(new, remark=remark))
+        if added:
+            self._staged.extend(added)
+            self._changed()
+        return len(added or ())
 
     def remove(self, indexes: Iterable[int]) -> list[StagedAction]:
-        drop = sorted({i for i in indexes if 0 <= i < len(self._entries)})
-        if not drop:
+        ids = [self._staged[i].id for i in sorted(set(indexes)) if 0 <= i < len(self._staged)]
+        if not ids:
             return []
-        self._checkpoint()
-        removed = [self._entries[i] for i in drop]
-        for i in reversed(drop):
-            del self._entries[i]
-        self._changed()
-        return removed
+        removed = self._guard(lambda: self.store.remove(ids)) or []
+        self._patch(remove={e.id for e in removed})
+        return [e.action for e in removed]
 
-    def replace(self, index: int, action: StagedAction) -> None:
-        if not 0 <= index < len(self._entries):
+    def replace(self, index: int, action: StagedAction) -> bool:
+        if not 0 <= index < len(self._staged):
             raise IndexError(index)
-        if self._entries[index] == action:
-            return
-        self._checkpoint()
-        self.remarks.pop(self._entries[index], None)
-        self._entries[index] = action
-        self._changed()
-
-    def forget_unknown(self, batch_id: str) -> UnknownBatch | None:
-        """Drop an unknown batch the operator has checked by other means (undoable)."""
-        for b in self._unknown:
-            if b.batch_id == batch_id:
-                self._checkpoint()
-                self._unknown.remove(b)
-                self._changed()
-                return b
-        return None
-
-    def undo(self) -> bool:
-        if not self._undo:
+        old = self._staged[index]
+        if old.action == action:
+            return True
+        new = self._guard(lambda: self.store.replace(old.id, action))
+        if new is None:
+            self.sync()  # sent or removed by another process meanwhile
             return False
-        self._entries, self._unknown = self._undo.pop()
+        self._staged[index] = new
         self._changed()
         return True
 
-    # -- what the receiver said (not undoable) ---------------------------------------------
+    def restage(self, entry_ids: Iterable[int]) -> list[StagedAction]:
+        """Unverified entries the operator chose to send again, told they may have happened."""
+        restaged = self._guard(lambda: self.store.restage(list(entry_ids), RESTAGE_REMARK)) or []
+        self._patch(remove={e.id for e in restaged}, add=restaged)
+        return [e.action for e in restaged]
 
-    def apply_results(
-        self, answer: ReceiverAnswer, sent: Sequence[StagedAction] | Batch, host: str = ""
-    ) -> SubmitReport:
-        """Move entries according to the answer to the batch ``sent``.
-
-        Matching is by value, one staged occurrence per result, so entries staged (or
-        removed) while the batch was in flight are left as the operator made them. The
-        undo history is cleared: undo must never bring back an entry that was applied.
-        """
-        sent_entries = list(sent.entries if isinstance(sent, Batch) else sent)
-        results: Sequence[EntryResult] = answer.entries
-        report = SubmitReport()
-        unknown: list[StagedAction] = []
-        if not results:
-            if answer.outcome is Outcome.UNKNOWN:
-                unknown = sent_entries
-            else:  # unreachable or refused as a whole: nothing happened, all stay staged
-                for e in sent_entries:
-                    self.remarks[e] = answer.message
-                    report.refused.append((e, answer.message))
-        for r in results:
-            if r.outcome is EntryOutcome.APPLIED:
-                self.remarks.pop(r.entry, None)
-                report.applied.append(r.entry)
-            elif r.outcome is EntryOutcome.REFUSED:
-                self.remarks[r.entry] = r.message
-                report.refused.append((r.entry, r.message))
-            else:
-                unknown.append(r.entry)
-        self._take(report.applied + unknown)
-        if unknown:
-            report.unknown_batch = self._keep_unknown(unknown, answer.batch_id, host, answer.message)
-        self._undo.clear()
-        self._changed()
-        return report
-
-    def keep_unknown(
-        self, entries: Sequence[StagedAction], note: str, *, batch_id: str = "", host: str = ""
-    ) -> UnknownBatch:
-        """Move entries whose fate cannot be known (quit while in flight) out of staging."""
-        self._take(entries)
-        batch = self._keep_unknown(list(entries), batch_id, host, note)
-        self._undo.clear()
-        self._changed()
+    def forget_unknown(self, batch_id: str) -> HeldBatch | None:
+        """Forget an unknown batch the operator has checked by other means (undoable)."""
+        batch = next((b for b in self.held if b.batch_id == batch_id and b.state is BatchState.UNKNOWN), None)
+        if batch is None or not self._guard(lambda: self.store.forget(batch_id=batch_id)):
+            return None
+        self.sync(force=True)
         return batch
 
-    def reconcile(self, batch_id: str, statuses: Mapping[OrderId, str]) -> Reconciliation | None:
-        """Judge an unknown batch by the orders' statuses now, and settle it.
+    def forget_unverified(self, entry_ids: Iterable[int]) -> list[StagedAction]:
+        forgotten = self._guard(lambda: self.store.forget(ids=list(entry_ids))) or []
+        self._patch(remove={e.id for e in forgotten})
+        return [e.action for e in forgotten]
 
-        An order whose ship or cancel evidently happened takes its whole batch share
-        with it (adjust and track go first, so they happened too). An order still
-        pending did not get its ship or cancel: its entries are staged again. An adjust
-        or track alone on a still-pending order cannot be judged from a status: it is
-        re-staged with a remark, for the operator to decide. Entries on orders that are
-        now in another state cannot be applied any more and are dropped (the journal
-        keeps them). None, and nothing changes, when a status is missing.
+    def undo(self) -> bool:
+        result = self._guard(self.store.undo)
+        if result is None:
+            return False
+        if result.held_changed:
+            self.sync(force=True)
+        else:
+            touched = self.store.entries_by_id(result.touched) if result.touched else []
+            removed = set(result.touched)
+            if result.removed is not None:
+                gone = result.removed
+                self._staged = [e for e in self._staged if e.id not in gone]
+            self._patch(remove=removed, add=touched)
+        self.last_undo_skipped = result.skipped
+        return True
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def claim(self, batch: Batch, meta: BatchMeta) -> Claim:
+        """Claim the staged ``batch`` in the store before sending it (raises ClaimConflict).
+
+        ``batch`` must be this area's current batch: its entries are sent as the operator
+        saw them, or not at all.
         """
-        batch = next((b for b in self._unknown if b.batch_id == batch_id), None)
+        if batch is not self._batch and batch != self.batch():
+            raise ClaimConflict("the staged entries changed meanwhile; nothing was sent: review and send again")
+        staged = self._staged
+        numbered = [(n, staged[i].id, staged[i].rev, staged[i].action) for n, i in enumerate(batch.send_order, 1)]
+        try:
+            batch_id = self.store.claim(numbered, meta)
+        finally:
+            self.sync(force=True)
+        return Claim(batch_id, batch, {n: entry_id for n, entry_id, _, _ in numbered})
+
+    def settle(self, claim: Claim, answer: ReceiverAnswer) -> SubmitReport:
+        """Record the answer to a claimed batch and move its entries on."""
+        settled, other, report = judge_answer(claim, answer)
+        self._guard(lambda: self.store.settle(claim.batch_id, settled, outcome=answer.outcome.value,
+                                              message=answer.message, other_lines=other))
+        self.sync(force=True)
+        return report
+
+    def mark_unknown(self, batch_id: str, reason: str) -> bool:
+        """A claimed batch whose answer will never be read (quit, interrupted)."""
+        done = bool(self._guard(lambda: self.store.mark_unknown(batch_id, reason)))
+        self.sync(force=True)
+        return done
+
+    def reconcile(self, batch_id: str, statuses: Mapping[OrderId, str], answer_lines: Sequence[str] = ()
+                  ) -> Reconciliation | None:
+        """Settle an unknown batch by its orders' statuses now. None, and nothing changes,
+        when a status is missing or the batch was settled meanwhile."""
+        batch = next((b for b in self.held if b.batch_id == batch_id and b.state is BatchState.UNKNOWN), None)
         if batch is None or any(e.order_id not in statuses for e in batch.entries):
             return None
-        rec = Reconciliation(batch_id)
-        groups: dict[OrderId, list[StagedAction]] = defaultdict(list)
-        for e in batch.entries:
-            groups[e.order_id].append(e)
-        for oid, group in groups.items():
-            status = statuses[oid]
-            terminal = next((e.kind for e in group if e.kind in (ActionKind.SHIP, ActionKind.CANCEL)), None)
-            for e in group:
-                if e.kind is ActionKind.QUERY:
-                    rec.took_effect.append((e, status))
-                elif terminal is not None and status in CONFIRMS[terminal]:
-                    rec.took_effect.append((e, status))
-                elif status == PENDING and terminal is not None:
-                    rec.restaged.append((e, f"reconciled: still pending, so the {terminal.value} did not happen"))
-                elif status == PENDING:
-                    rec.restaged.append((e, f"reconciled: still pending; a status cannot show whether this "
-                                            f"{e.kind.value} took effect: check before sending it again"))
-                else:
-                    rec.dropped.append((e, f"order is now {status}; it cannot be applied any more"))
-        self._unknown.remove(batch)
-        for e, why in rec.restaged:
-            self._entries.append(e)
-            self.remarks[e] = why
-        self._undo.clear()
+        judged = judge_reconciliation(batch.entries, statuses)
+        rec = Reconciliation(batch_id, [(e.action, v, s, w) for e, v, s, w in judged])
+        done = self._guard(lambda: self.store.reconcile(
+            batch_id, [Judged(e.id, v, s, w) for e, v, s, w in judged], summary=rec.summary(),
+            answer_lines=answer_lines))
+        self.sync(force=True)
+        return rec if done else None
+
+    # -- keeping up with the store ---------------------------------------------------------
+
+    def poll(self) -> bool:
+        """Pick up what other processes changed (and batches whose sender is gone).
+
+        Cheap when nothing changed: one pragma read. True when the view changed.
+        """
+        try:
+            changed = self.store.changed_elsewhere()
+            if any(b.state is BatchState.SENDING and not b.mine for b in self.held):
+                notes = self.store.recover()
+                if notes:
+                    self.notices.extend(notes)
+                    changed = True
+        except Exception as exc:  # sqlite3.Error, OSError: keep the view, say why
+            self.error = f"the store {self.store.path} could not be read: {exc}"
+            if self.listener is not None:
+                self.listener(self)
+            return False
+        if changed:
+            self.sync(force=True)
+        return changed
+
+    def sync(self, force: bool = False) -> None:
+        """Reload the whole view from the store."""
+        try:
+            snap = self.store.snapshot()
+        except Exception as exc:  # sqlite3.Error, OSError
+            self.error = f"the store {self.store.path} could not be read: {exc}"
+            return
+        self._load(snap)
         self._changed()
-        return rec
 
     # -- internals -------------------------------------------------------------------------
 
-    def _take(self, entries: Iterable[StagedAction]) -> None:
-        """Remove one staged occurrence (the first) per entry, in one pass.
+    def _load(self, snap: Snapshot) -> None:
+        self._staged = snap.staged
+        self.held = snap.held
+        self.unverified = snap.unverified
 
-        An entry no longer staged was removed by the operator while in flight.
-        """
-        wanted = Counter(entries)
-        if not wanted:
-            return
-        kept = []
-        for e in self._entries:
-            if wanted[e] > 0:
-                wanted[e] -= 1
-            else:
-                kept.append(e)
-        self._entries = kept
+    def _patch(self, *, remove: Iterable[int] = (), add: Sequence[StoredEntry] = ()) -> None:
+        """Mirror a change to a few entries without reloading 100,000 of them."""
+        remove = set(remove)
+        if remove:
+            self._staged = [e for e in self._staged if e.id not in remove]
+            self.unverified = [e for e in self.unverified if e.id not in remove]
+        if add:
+            staged = [e for e in add if e.state.value == "staged"]
+            unverified = [e for e in add if e.state.value == "unverified"]
+            if staged:
+                self._staged.extend(staged)
+                self._staged.sort(key=lambda e: (e.pos, e.id))
+            if unverified:
+                self.unverified.extend(unverified)
+                self.unverified.sort(key=lambda e: (e.pos, e.id))
+            if any(e.state.value in ("sending", "unknown") for e in add):
+                self.sync(force=True)
+                return
+        self._changed()
 
-    def _keep_unknown(self, entries: list[StagedAction], batch_id: str, host: str, note: str) -> UnknownBatch:
-        batch_id = batch_id or f"local-{secrets.token_hex(6)}"
-        batch = UnknownBatch(batch_id, utc_now(), host, entries, note)
-        self._unknown.append(batch)
-        return batch
+    def _guard(self, op):
+        """Run a store operation; a failure is kept in ``error`` (nothing half-done: each
+        operation is one transaction) and the view is reloaded."""
+        try:
+            result = op()
+        except ClaimConflict:
+            raise
+        except Exception as exc:  # sqlite3.Error, OSError: the store says why
+            self.error = f"the change was not saved in {self.store.path}: {exc}"
+            if self.listener is not None:
+                self.listener(self)
+            return None
+        self.error = None
+        return result
 
-    def _checkpoint(self) -> None:
-        self._undo.append((list(self._entries), list(self._unknown)))
-        del self._undo[:-UNDO_LIMIT]
+    def _reset_caches(self) -> None:
+        self._by_order: dict[OrderId, list[int]] | None = None
+        self._entries_view: tuple[StagedAction, ...] | None = None
+        self._batch: Batch | None = None
+        self._blocked: dict[OrderId, str] | None = None
 
     def _changed(self) -> None:
         self.version += 1
-        self._by_order = None
-        self._entries_view = None
-        self._batch = None
-        self.save()
+        self._reset_caches()
         if self.listener is not None:
             self.listener(self)
-
-    def save(self) -> None:
-        """Write the draft now. A failure is kept in ``save_error`` (the work stays in memory)."""
-        if self.store is None:
-            return
-        try:
-            self.store.save(Draft(list(self._entries), list(self._unknown)))
-            self.save_error = None
-        except OSError as exc:
-            self.save_error = f"the draft could not be saved to {self.store.path}: {exc.strerror or exc}"

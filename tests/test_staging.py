@@ -1,6 +1,7 @@
-"""The staging area: undoable edits, a draft written on every change, and what a submit's
-answer does to the entries (applied leave, refused stay with the receiver's words,
-unknown move to an unknown batch and are never staged again until reconciled)."""
+"""The staging area over the profile's store: undoable edits written at once, a batch
+claimed before it is sent, what an answer does to each entry (applied leave, refused stay
+with the receiver's words, unknown are held and never staged again by themselves), and
+reconciling (a status proves ship and cancel; discounts and tracking come back unverified)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from pathlib import Path
 import pytest
 
 from ccnow_tui.client import ReceiverAnswer, RequestKind
-from ccnow_tui.protocol import Batch, OrderId, StagedAction, parse_answer
+from ccnow_tui.protocol import Batch, OrderId, Severity, StagedAction, parse_answer
 from ccnow_tui.protocol.outcome import Outcome, resolve_batch
-from ccnow_tui.staging import StagingArea
-from ccnow_tui.storage.drafts import DraftStore
+from ccnow_tui.staging import ClaimConflict, StagingArea
+from ccnow_tui.storage.store import BatchMeta, BatchState, Store, Verdict
 
 A, B, C = (OrderId.parse(x) for x in ("396-10-1142", "397-10-1159", "398-11-0001"))
+D = OrderId.parse("111111111")
+META = BatchMeta("http://127.0.0.1:1/", "127.0.0.1:1", "shop")
 
 
 def ship(o):
@@ -33,42 +36,52 @@ def adjust(o, amount="5.00"):
     return StagedAction.make(o, "adjust", amount=amount)
 
 
-def on_disk(store: DraftStore):
-    loaded = store.load()
-    assert loaded.message is None
-    return loaded.draft
-
-
-def answer_for(batch: Batch, body: bytes, *, complete: bool = True, batch_id: str = "b1") -> ReceiverAnswer:
+def answer_for(batch: Batch, body: bytes, *, complete: bool = True) -> ReceiverAnswer:
     """The answer the client builds for ``body``, via the core's own matching rules."""
     records = parse_answer(body)
     outcome, results, message = resolve_batch(batch.numbered(), records, complete=complete)
-    return ReceiverAnswer(RequestKind.BATCH, outcome, message, tuple(records), results, batch_id=batch_id)
+    return ReceiverAnswer(RequestKind.BATCH, outcome, message, tuple(records), results)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> DraftStore:
-    return DraftStore(tmp_path / "profile" / "draft.json")
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "profile" / "store.sqlite3"
 
 
-def test_every_change_is_written_and_undo_restores(store):
+@pytest.fixture
+def store(path):
+    with Store.open(path) as store:
+        yield store
+
+
+def on_disk(path: Path):
+    """What another process opening the store would see."""
+    with Store.open(path) as other:
+        return other.snapshot()
+
+
+def actions(entries):
+    return [e.action for e in entries]
+
+
+def test_every_change_is_written_and_undo_restores(store, path):
     area = StagingArea(store)
     area.add([ship(A), track(B)])
-    assert on_disk(store).entries == [ship(A), track(B)]
+    assert actions(on_disk(path).staged) == [ship(A), track(B)]
     area.replace(1, track(B, "2Z"))
-    assert on_disk(store).entries == [ship(A), track(B, "2Z")]
+    assert actions(on_disk(path).staged) == [ship(A), track(B, "2Z")]
     area.remove([0])
-    assert on_disk(store).entries == [track(B, "2Z")]
+    assert actions(on_disk(path).staged) == [track(B, "2Z")]
     assert area.undo() and area.undo()
-    assert on_disk(store).entries == [ship(A), track(B)]
+    assert actions(on_disk(path).staged) == [ship(A), track(B)] and area.entries == (ship(A), track(B))
     assert area.undo() and not area.undo()
-    assert on_disk(store).entries == []
+    assert on_disk(path).staged == [] and area.entries == ()
 
 
-def test_a_new_area_restores_the_draft(store):
+def test_a_new_area_restores_what_is_stored(store, path):
     StagingArea(store).add([cancel(A), adjust(B)])
-    restored = StagingArea(store, store.load().draft)
-    assert restored.entries == (cancel(A), adjust(B))
+    with Store.open(path) as again:
+        assert StagingArea(again).entries == (cancel(A), adjust(B))
 
 
 def test_summary_and_indexes_per_order(store):
@@ -89,115 +102,161 @@ def test_lint_uses_known_status(store):
     assert any("not pending" in m and str(B) in m for m in messages)
 
 
-def test_applied_leave_refused_stay_unknown_move_aside(store):
+def test_applied_leave_refused_stay_unknown_are_held(store, path):
     area = StagingArea(store)
     area.add([ship(A), track(B), cancel(C)])
     sent = area.batch()
+    claim = area.claim(sent, META)
+    assert [b.state for b in area.held] == [BatchState.SENDING] and area.entries == ()
+    assert [e.state for e in on_disk(path).held[0].entries] == ["sending"] * 3  # before a byte is sent
     # A is answered, B refused, and the answer is cut off before C's line.
     body = b"396-10-1142 mark_shipped\n397-10-1159 error_message order_not_pending\n398-11"
-    answer = answer_for(sent, body, complete=False, batch_id="feed01")
-    report = area.apply_results(answer, sent, host="127.0.0.1")
+    report = area.settle(claim, answer_for(sent, body, complete=False))
     assert report.applied == [ship(A)]
     assert report.refused == [(track(B), "order_not_pending")]
-    assert area.entries == (track(B),)
-    assert area.remarks[track(B)] == "order_not_pending"
-    [unknown] = area.unknown_batches
-    assert (unknown.batch_id, unknown.host, unknown.entries) == ("feed01", "127.0.0.1", [cancel(C)])
+    assert report.unknown == [cancel(C)]
+    assert area.entries == (track(B),) and area.remark_at(0) == "order_not_pending"
+    [held] = area.unknown_batches
+    assert (held.batch_id, held.host, actions(held.entries)) == (claim.batch_id, "127.0.0.1:1", [cancel(C)])
     assert not area.can_undo  # undo must not bring the shipped entry back
-    draft = on_disk(store)
-    assert draft.entries == [track(B)]
-    assert [b.entries for b in draft.unknown_batches] == [[cancel(C)]]
+    snap = on_disk(path)
+    assert actions(snap.staged) == [track(B)] and [actions(b.entries) for b in snap.held] == [[cancel(C)]]
 
 
 def test_whole_request_refused_keeps_everything_with_the_words(store):
     area = StagingArea(store)
     area.add([ship(A), ship(B)])
     sent = area.batch()
-    report = area.apply_results(answer_for(sent, b"error_message system down for maintenance\n"), sent)
+    report = area.settle(area.claim(sent, META), answer_for(sent, b"error_message system down for maintenance\n"))
     assert area.entries == (ship(A), ship(B))
-    assert area.remarks[ship(A)] == "system down for maintenance"
-    assert len(report.refused) == 2 and not area.unknown_batches
+    assert area.remark_at(0) == "system down for maintenance"
+    assert len(report.refused) == 2 and not area.held
 
 
 def test_unreachable_without_entries_keeps_everything(store):
     area = StagingArea(store)
     area.add([ship(A)])
     answer = ReceiverAnswer(RequestKind.BATCH, Outcome.UNREACHABLE, "cannot reach host; nothing was sent")
-    area.apply_results(answer, area.batch())
-    assert area.entries == (ship(A),) and not area.unknown_batches
-    assert "nothing was sent" in area.remarks[ship(A)]
+    area.settle(area.claim(area.batch(), META), answer)
+    assert area.entries == (ship(A),) and not area.held
+    assert "nothing was sent" in area.remark_at(0)
 
 
-def test_unknown_without_entries_moves_the_whole_batch(store):
+def test_unknown_without_entries_holds_the_whole_batch(store):
     area = StagingArea(store)
     area.add([ship(A), track(B)])
     sent = area.batch()
-    answer = ReceiverAnswer(RequestKind.BATCH, Outcome.UNKNOWN, "cancelled in flight", batch_id="x1")
-    area.apply_results(answer, sent)
+    area.settle(area.claim(sent, META), ReceiverAnswer(RequestKind.BATCH, Outcome.UNKNOWN, "cancelled in flight"))
     assert area.entries == ()
-    assert area.unknown_batches[0].entries == sent.entries
+    assert actions(area.unknown_batches[0].entries) == sent.entries
 
 
-def test_changes_made_while_in_flight_survive(store):
+def test_staging_goes_on_while_a_batch_is_in_flight_but_its_entries_are_out_of_reach(store):
     area = StagingArea(store)
     area.add([ship(A), ship(B)])
     sent = area.batch()
-    area.add([track(C)])  # staged while the batch was in flight
-    area.remove([1])  # ship B removed while in flight (it was sent anyway)
-    answer = answer_for(sent, b"396-10-1142 mark_shipped\n397-10-1159 mark_shipped\n")
-    area.apply_results(answer, sent)
-    assert area.entries == (track(C),)
+    claim = area.claim(sent, META)
+    area.add([track(C)])  # staged while the batch is in flight
+    assert area.entries == (track(C),)  # the two in flight cannot be edited or removed
+    area.settle(claim, answer_for(sent, b"396-10-1142 mark_shipped\n397-10-1159 mark_shipped\n"))
+    assert area.entries == (track(C),) and not area.held
 
 
-def test_keep_unknown_for_quit_in_flight(store):
+def test_a_claim_sends_what_the_operator_saw_or_nothing(store, path):
+    area = StagingArea(store)
+    area.add([adjust(A)])
+    seen = area.batch()
+    with Store.open(path) as other_window:
+        other = StagingArea(other_window)
+        other.replace(0, adjust(A, "9.00"))  # changed in another window after the review
+        with pytest.raises(ClaimConflict, match="changed meanwhile"):
+            area.claim(seen, META)
+        assert not area.held and area.entries == (adjust(A, "9.00"),)  # and the view caught up
+        # Claimed by the other window first: this one cannot claim it again.
+        other.claim(other.batch(), META)
+    with pytest.raises(ClaimConflict):
+        area.claim(area.batch(), META)
+    assert on_disk(path).staged == []
+
+
+def test_orders_held_elsewhere_cannot_be_sent_and_the_lint_says_why(store):
     area = StagingArea(store)
     area.add([ship(A)])
-    batch = area.keep_unknown([ship(A)], "quit while the batch was in flight", host="h")
-    assert batch.batch_id.startswith("local-") and area.entries == ()
-    assert on_disk(store).unknown_batches[0].note == "quit while the batch was in flight"
+    sent = area.batch()
+    area.settle(area.claim(sent, META), ReceiverAnswer(RequestKind.BATCH, Outcome.UNKNOWN, "lost"))
+    area.add([adjust(A)])
+    errors = [l for l in area.lint() if l.severity is Severity.ERROR]
+    assert len(errors) == 1 and "OUTCOME UNKNOWN" in errors[0].message and "reconcile" in errors[0].message
+    with pytest.raises(ClaimConflict, match="reconcile it first"):
+        area.claim(area.batch(), META)
 
 
 def _unknown_area(store, entries):
     area = StagingArea(store)
     area.add(entries)
     sent = area.batch()
-    area.apply_results(ReceiverAnswer(RequestKind.BATCH, Outcome.UNKNOWN, "lost", batch_id="u1"), sent)
-    return area
+    claim = area.claim(sent, META)
+    area.mark_unknown(claim.batch_id, "lost")
+    return area, claim.batch_id
 
 
-def test_reconcile_sorts_took_effect_restaged_and_dropped(store):
-    area = _unknown_area(store, [track(A), ship(A), ship(B), adjust(C), cancel(OrderId.parse("111111111"))])
-    rec = area.reconcile("u1", {A: "completed", B: "pending", C: "pending", OrderId.parse("111111111"): "mark_shipped"})
+def test_reconcile_proves_ship_and_cancel_but_never_a_discount_or_tracking(store):
+    area, batch_id = _unknown_area(store, [track(A), ship(A), ship(B), adjust(C), cancel(D)])
+    rec = area.reconcile(batch_id, {A: "completed", B: "pending", C: "pending", D: "mark_shipped"})
     assert rec is not None
-    assert [e for e, _ in rec.took_effect] == [track(A), ship(A)]
-    assert [e for e, _ in rec.restaged] == [ship(B), adjust(C)]
-    assert [e for e, _ in rec.dropped] == [cancel(OrderId.parse("111111111"))]
-    assert area.entries == (ship(B), adjust(C))
-    assert "cannot show" in area.remarks[adjust(C)]
-    assert not area.unknown_batches and not on_disk(store).unknown_batches
-    assert {row["verdict"] for row in rec.results()} == {"took effect", "re-staged", "not re-staged"}
+    assert [e for e, _, _ in rec.of(Verdict.TOOK_EFFECT)] == [ship(A)]
+    assert [e for e, _, _ in rec.of(Verdict.RESTAGED)] == [ship(B)]
+    assert [e for e, _, _ in rec.of(Verdict.UNVERIFIED)] == [adjust(C)]
+    # The order moved on: the tracking cannot be proved, and cannot be sent again either.
+    assert [e for e, _, _ in rec.of(Verdict.NOT_RESTAGED)] == [track(A), cancel(D)]
+    assert area.entries == (ship(B),)
+    assert actions(area.unverified) == [adjust(C)] and "may already have been given" in area.unverified[0].remark
+    assert not area.held
+    # An unverified discount is named by the lint and blocks its order until the operator decides.
+    assert any(l.message.startswith("unverified: adjust 398-11-0001") for l in area.lint())
+    area.add([ship(C)])
+    assert any(l.severity is Severity.ERROR and "unverified" in l.message for l in area.lint())
+
+
+def test_an_unverified_entry_comes_back_only_when_the_operator_says_so(store):
+    area, batch_id = _unknown_area(store, [adjust(A)])
+    area.reconcile(batch_id, {A: "pending"})
+    assert area.entries == ()
+    [unverified] = area.unverified
+    assert area.restage([unverified.id]) == [adjust(A)]
+    assert area.entries == (adjust(A),) and "may already have been applied" in area.remark_at(0)
+    assert not area.unverified and not [l for l in area.lint() if l.severity is Severity.ERROR]
+    assert area.undo() and area.entries == () and actions(area.unverified) == [adjust(A)]
+    assert area.forget_unverified([area.unverified[0].id]) == [adjust(A)] and not area.unverified
 
 
 def test_reconcile_needs_every_status(store):
-    area = _unknown_area(store, [ship(A), ship(B)])
-    assert area.reconcile("u1", {A: "mark_shipped"}) is None
+    area, batch_id = _unknown_area(store, [ship(A), ship(B)])
+    assert area.reconcile(batch_id, {A: "mark_shipped"}) is None
     assert len(area.unknown_batches) == 1 and area.entries == ()
     assert area.reconcile("nope", {A: "pending", B: "pending"}) is None
 
 
 def test_forget_unknown_is_undoable(store):
-    area = _unknown_area(store, [ship(A)])
-    assert area.forget_unknown("u1") is not None and not area.unknown_batches
+    area, batch_id = _unknown_area(store, [ship(A)])
+    assert area.forget_unknown(batch_id) is not None and not area.unknown_batches
     assert area.undo() and len(area.unknown_batches) == 1
 
 
-def test_a_failed_save_keeps_the_work_in_memory(tmp_path: Path):
-    blocker = tmp_path / "not-a-dir"
-    blocker.write_text("")
-    area = StagingArea(DraftStore(blocker / "draft.json"))
+def test_a_failed_write_is_reported_and_nothing_is_half_done(store, path):
+    area = StagingArea(store)
     area.add([ship(A)])
-    assert area.entries == (ship(A),)
-    assert area.save_error and "could not be saved" in area.save_error
+    with Store.open(path) as other:  # another process holds the write lock for a while
+        other._conn().execute("PRAGMA busy_timeout = 0")
+        store._conn().execute("PRAGMA busy_timeout = 0")
+        other._conn().execute("BEGIN IMMEDIATE")
+        try:
+            assert area.add([ship(B)]) == 0
+            assert area.error and "not saved" in area.error
+            assert area.entries == (ship(A),)
+        finally:
+            other._conn().execute("ROLLBACK")
+    assert actions(on_disk(path).staged) == [ship(A)]
 
 
 def test_listener_hears_every_change(store):
@@ -207,3 +266,12 @@ def test_listener_hears_every_change(store):
     area.add([ship(A)])
     area.undo()
     assert seen == [1, 2]
+
+
+def test_another_process_change_shows_on_poll(store, path):
+    area = StagingArea(store)
+    assert not area.poll()
+    with Store.open(path) as other:
+        StagingArea(other).add([ship(A)])
+    assert area.poll() and area.entries == (ship(A),)
+    assert not area.poll()

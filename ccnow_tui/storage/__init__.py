@@ -1,14 +1,16 @@
-"""Files ccnow-tui keeps per profile: the journal of sent requests and the unsent draft.
+"""What ccnow-tui keeps per profile: the store (staged entries, batches, the journal).
 
 No user-interface code here, so the CLI, the TUI and tests share one implementation.
 """
 
-from .drafts import DRAFT_VERSION, Draft, DraftCorrupt, DraftLoad, DraftStore, UnknownBatch, draft_path, parse_draft
-from .journal import NO_OUTCOME, Journal, JournalRead, journal_path
 from .paths import config_path, data_dir, ensure_private_dir, profile_dir, safe_profile_name
+from .store import (
+    BatchMeta, BatchState, ClaimConflict, EntryState, HeldBatch, HistoryItem, Snapshot, Store, StoreError,
+    StoredEntry, Verdict,
+)
 
 __all__ = [
-    "DRAFT_VERSION", "Draft", "DraftCorrupt", "DraftLoad", "DraftStore", "UnknownBatch", "draft_path", "parse_draft",
-    "NO_OUTCOME", "Journal", "JournalRead", "journal_path",
+    "BatchMeta", "BatchState", "ClaimConflict", "EntryState", "HeldBatch", "HistoryItem", "Snapshot", "Store",
+    "StoreError", "StoredEntry", "Verdict",
     "config_path", "data_dir", "ensure_private_dir", "profile_dir", "safe_profile_name",
 ]

@@ -25,22 +25,24 @@ from ..client import ClientConfigError, ReceiverClient
 from ..config import ConnectionSettings
 from ..protocol.actions import ActionKind, StagedAction
 from ..protocol.answer import ErrorMessage, Message as MessageRecord, OrderError, OrderLine, Unparsed
-from ..protocol.batch import Batch
+from ..protocol.batch import Batch, Severity
 from ..protocol.form import Credentials
 from ..protocol.orderid import OrderId
 from ..protocol.outcome import EntryOutcome, Outcome, judge_line
 from ..protocol.redact import Secret, redact
 from ..protocol.status import status_info
-from ..staging import StagingArea
-from ..storage.drafts import DraftStore
-from ..storage.journal import Journal
+from ..staging import ClaimConflict, StagingArea
 from ..storage.prefs import load_prefs, save_pref
+from ..storage.store import Store, StoreError, Verdict
 from .messages import (
     AnswerRecords, BatchProgress, PendingRecords, Request, RequestFinished, RequestKind, RetryNotice,
 )
-from .model import OUTCOME_KIND, LogBuffer, LogKind, counted
+from .model import OUTCOME_KIND, LastEvents, LogBuffer, LogKind, counted
 from .network import pump
 from .session import Session
+
+
+STORE_POLL_SECONDS = 0.5  # how soon another window's or a script's change shows
 
 
 class CcnowApp(App[int]):
@@ -133,42 +135,61 @@ class CcnowApp(App[int]):
         self.push_screen(PasswordScreen(settings, f"The receiver refused it: {why}. Try again."), callback=given)
 
     def start_session(self, password: Secret) -> None:
-        """Open the profile's draft and journal and the one client of this session."""
+        """Open the profile's store and the one client of this session."""
         from .screens.queue import QueueScreen
         from .screens.setup import SetupScreen
 
         settings = self.settings
         assert settings is not None
-        journal = Journal.for_profile(settings.profile)
-        store = DraftStore.for_profile(settings.profile)
-        loaded = store.load()
-        staging = StagingArea(store, loaded.draft)
         credentials = Credentials(settings.client_id, password, settings.store_id)
         try:
-            client = ReceiverClient(
-                settings.url, credentials, timeout=settings.timeout, profile=settings.profile, journal=journal
-            )
+            client = ReceiverClient(settings.url, credentials, timeout=settings.timeout, profile=settings.profile)
         except ClientConfigError as exc:
             self.push_screen(SetupScreen(str(exc)))
             return
-        self.session = Session(settings, client, journal, staging)
+        try:
+            store = Store.for_profile(settings.profile)
+        except (StoreError, OSError) as exc:
+            self.push_screen(SetupScreen(
+                f"{exc}\n\nThe file was left exactly as it is: it may hold staged work and batches whose "
+                "outcome is unknown. Restore it from a backup, or move it away yourself to start afresh.",
+                title="The profile's store cannot be used"))
+            return
+        staging = StagingArea(store)
+        self.session = Session(settings, client, store, staging)
+        self.session.book.events = LastEvents(store)
         staging.listener = self._staging_changed
         self.push_screen(QueueScreen())
         if self.notice:
             self.log_line(LogKind.INFO, self.notice)
-        if loaded.message:
-            self.log_line(LogKind.ERROR, loaded.message)
-            self.notify(loaded.message, title="Draft moved aside", severity="error", timeout=15, markup=False)
-        if staging.entries or staging.unknown_batches:
+        self._log_notices(staging)
+        if staging.entries or staging.held or staging.unverified:
             self.log_line(
                 LogKind.INFO,
-                f"draft restored: {len(staging.entries)} staged entr{'y' if len(staging.entries) == 1 else 'ies'}, "
-                f"{len(staging.unknown_batches)} batch(es) with unknown outcome ({store.path})",
+                f"restored from {store.path}: {counted(len(staging.entries), 'staged entry', 'staged entries')}, "
+                f"{counted(len(staging.unknown_batches), 'batch', 'batches')} with unknown outcome, "
+                f"{counted(len(staging.unverified), 'unverified entry', 'unverified entries')}",
             )
         self.refresh_pending()
-        self.load_journal_events()
+        # Other windows and scripts on this profile: their changes show within a second.
+        self.set_interval(STORE_POLL_SECONDS, self._poll_store)
         if self.refresh_every:
             self.set_interval(self.refresh_every, self._refresh_on_timer)
+
+    def _log_notices(self, staging: StagingArea) -> None:
+        for note in staging.notices:
+            kind = LogKind.UNKNOWN if "UNKNOWN" in note else LogKind.INFO
+            self.log_line(kind, note)
+            if kind is LogKind.UNKNOWN:
+                self.notify(note, title="Outcome unknown", severity="error", timeout=15, markup=False)
+        staging.notices.clear()
+
+    def _poll_store(self) -> None:
+        session = self.session
+        if session is not None and session.staging.poll():
+            session.book.events.invalidate()
+            self._log_notices(session.staging)
+            self.changed.publish("events")
 
     def _refresh_on_timer(self) -> None:
         # Not over a list still coming in, nor beside a batch in flight (one request at a time).
@@ -179,6 +200,7 @@ class CcnowApp(App[int]):
     async def on_unmount(self) -> None:
         if self.session is not None:
             await self.session.client.aclose()
+            self.session.store.close()
 
     # -- helpers for the screens ---------------------------------------------------------
 
@@ -189,8 +211,9 @@ class CcnowApp(App[int]):
             self.changed.publish("log")
 
     def _staging_changed(self, staging: StagingArea) -> None:
-        if staging.save_error:
-            self.log_line(LogKind.ERROR, staging.save_error)
+        if staging.error:
+            self.log_line(LogKind.ERROR, staging.error)
+            staging.error = None
         self.changed.publish("staging")
 
     def stage(self, actions: list[StagedAction]) -> None:
@@ -226,29 +249,31 @@ class CcnowApp(App[int]):
         self.log_line(LogKind.INFO, f"{kind.value}: asking {session.host} for {len(ids)} order(s)")
         await pump(request, session.client.query(ids, chunked=True), self.post_message)
 
-    @work(thread=True, exclusive=True, group="journal", exit_on_error=False)
-    def load_journal_events(self) -> None:
-        """The last journal event per order (a file scan: off the event loop)."""
-        session = self.session
-        if session is None:
-            return
-        events = session.journal.last_event_by_order()
-        self.call_from_thread(self._journal_loaded, events)
-
-    def _journal_loaded(self, events: dict) -> None:
+    def journal_changed(self) -> None:
+        """New journal lines (a batch answered, reconciled): the "last sent" cells redraw."""
         if self.session is not None:
-            self.session.book.events = events
+            self.session.book.events.invalidate()
             self.changed.publish("events")
 
-    def send_batch(self) -> bool:
-        """Send the staged batch. Called only after the operator confirmed with ``y``."""
+    def send_batch(self, batch: Batch) -> bool:
+        """Send ``batch``, the staged batch the operator confirmed with ``y``.
+
+        The entries are claimed in the store first, in one transaction: if another window
+        or process sent or changed any of them meanwhile, nothing is sent.
+        """
         session = self.session
         if session is None or session.in_flight is not None or not session.staging.entries:
             return False
-        batch = session.staging.batch()
-        if batch.errors():
+        if any(lint.severity is Severity.ERROR for lint in session.staging.lint()):
+            self.notify("Cannot send: the lint shows errors (b to see them).", severity="error", markup=False)
             return False
-        request = Request(RequestKind.SUBMIT, batch, tuple(batch.order_ids))
+        try:
+            claim = session.staging.claim(batch, session.batch_meta())
+        except (ClaimConflict, StoreError) as exc:
+            self.log_line(LogKind.ERROR, f"not sent: {exc}")
+            self.notify(str(exc), title="Not sent", severity="error", timeout=10, markup=False)
+            return False
+        request = Request(RequestKind.SUBMIT, batch, tuple(batch.order_ids), claim=claim)
         session.in_flight = request
         session.progress = (0, len(batch.order_ids))
         self.log_line(LogKind.INFO, f"sending {counted(len(batch), 'entry', 'entries')} for {counted(len(batch.order_ids), 'order', 'orders')} "
@@ -340,7 +365,8 @@ class CcnowApp(App[int]):
         for r in answer.entries:
             if r.outcome is EntryOutcome.UNKNOWN and not r.status:
                 self.log_line(LogKind.UNKNOWN, f"{r.entry.order_id} {r.entry.kind.value}: {r.message}", publish=False)
-        report = session.staging.apply_results(answer, request.batch, host=session.host)
+        assert request.claim is not None
+        report = session.staging.settle(request.claim, answer)
         session.in_flight = None
         label = {
             Outcome.OK: "batch applied", Outcome.SOME_REFUSED: "batch done, some entries refused",
@@ -348,11 +374,10 @@ class CcnowApp(App[int]):
             Outcome.UNKNOWN: "batch OUTCOME UNKNOWN",
         }[answer.outcome]
         self.log_line(OUTCOME_KIND[answer.outcome], f"{label}: {answer.message} ({answer.elapsed:.1f} s)")
-        if report.unknown_batch is not None:
-            n = len(report.unknown_batch.entries)
+        if report.unknown:
             self.log_line(
                 LogKind.UNKNOWN,
-                f"{n} entr{'y' if n == 1 else 'ies'} kept as unknown batch {report.unknown_batch.batch_id}: "
+                f"{counted(len(report.unknown), 'entry', 'entries')} kept as unknown batch {report.batch_id}: "
                 "nothing is re-sent; reconcile it in the composer (b, then R)",
             )
         if report.refused:
@@ -361,7 +386,7 @@ class CcnowApp(App[int]):
         hint = {Outcome.UNKNOWN: " (kept, not re-sent: b, then R)", Outcome.SOME_REFUSED: " (refused ones stay staged)"}
         self.notify(label + hint.get(answer.outcome, ""), severity=severity, markup=False)
         self.changed.publish("flight")
-        self.load_journal_events()
+        self.journal_changed()
 
     def _reconcile_finished(self, request: Request, answer) -> None:
         session = self.session
@@ -369,26 +394,22 @@ class CcnowApp(App[int]):
         statuses = answer.statuses()
         result = None
         if answer.outcome is Outcome.OK:
-            result = session.staging.reconcile(request.unknown_batch_id, statuses)
+            result = session.staging.reconcile(request.unknown_batch_id, statuses, answer.raw_lines)
         if result is None:
             self.log_line(LogKind.ERROR, f"reconcile {request.unknown_batch_id}: {answer.message}; "
                                          "the batch stays unknown (nothing re-sent)")
             return
-        for entry, status in result.took_effect:
-            self.log_line(LogKind.APPLIED, f"{entry.order_id} {entry.kind.value}: took effect (now {status})", publish=False)
-        for entry, why in result.restaged:
-            self.log_line(LogKind.INFO, f"{entry.order_id} {entry.kind.value}: re-staged ({why})", publish=False)
-        for entry, why in result.dropped:
-            self.log_line(LogKind.REFUSED, f"{entry.order_id} {entry.kind.value}: not re-staged ({why})", publish=False)
+        kinds = {Verdict.TOOK_EFFECT: LogKind.APPLIED, Verdict.RESTAGED: LogKind.INFO,
+                 Verdict.UNVERIFIED: LogKind.UNKNOWN, Verdict.NOT_RESTAGED: LogKind.REFUSED}
+        for entry, verdict, status, why in result.verdicts:
+            self.log_line(kinds[verdict], f"{entry.order_id} {entry.kind.value}: {verdict.value} ({why})", publish=False)
         self.log_line(LogKind.INFO, f"reconciled {request.unknown_batch_id}: {result.summary()}")
-        try:
-            session.journal.record_outcome(
-                request.unknown_batch_id, session.profile, session.client.host, "reconciled",
-                answer.raw_lines, result.results(), result.summary(),
-            )
-        except OSError as exc:
-            self.log_line(LogKind.ERROR, f"journal not written: {exc.strerror or exc}")
-        self.load_journal_events()
+        unverified = result.of(Verdict.UNVERIFIED)
+        if unverified:
+            self.notify(f"{counted(len(unverified), 'entry is', 'entries are')} unverified: a status cannot show "
+                        "whether a discount or tracking took effect. Check, then re-stage (r) or forget (d) "
+                        "them in the composer.", title="Unverified", severity="warning", timeout=12, markup=False)
+        self.journal_changed()
 
     def _log_record(self, request: Request, rec) -> None:
         """One answer line, as it was parsed, coloured by what it means for the entries.
@@ -426,11 +447,11 @@ class CcnowApp(App[int]):
             self.log_line(LogKind.ERROR, f"internal error in {worker.name or worker.group}: {worker.error!r}")
         session = self.session
         if worker.group == "submit" and session is not None and session.in_flight is not None:
-            batch = session.in_flight.batch
+            claim = session.in_flight.claim
             session.in_flight = None
-            if batch is not None:
-                kept = session.staging.keep_unknown(batch.entries, "the request was interrupted in flight", host=session.host)
-                self.log_line(LogKind.UNKNOWN, f"batch interrupted: kept as unknown batch {kept.batch_id}; nothing re-sent")
+            if claim is not None:
+                session.staging.mark_unknown(claim.batch_id, "the request was interrupted in flight")
+                self.log_line(LogKind.UNKNOWN, f"batch interrupted: kept as unknown batch {claim.batch_id}; nothing re-sent")
             self.changed.publish("flight")
 
     # -- app-wide actions ----------------------------------------------------------------
@@ -461,21 +482,21 @@ class CcnowApp(App[int]):
     def _quit_confirmed(self, yes: bool | None) -> None:
         if yes:
             session = self.session
-            if session is not None and session.in_flight is not None and session.in_flight.batch is not None:
-                batch = session.in_flight.batch
+            if session is not None and session.in_flight is not None and session.in_flight.claim is not None:
+                claim = session.in_flight.claim
                 session.in_flight = None
-                session.staging.keep_unknown(batch.entries, "quit while the batch was in flight", host=session.host)
+                session.staging.mark_unknown(claim.batch_id, "quit while the batch was in flight")
             self._quit()
 
     def _quit(self) -> None:
         session = self.session
         if session is not None and not session.staging.is_empty:
             staging = session.staging
-            n, u = len(staging.entries), len(staging.unknown_batches)
-            kept = [f"{n} staged entr{'y' if n == 1 else 'ies'}"] if n else []
-            kept += [f"{u} batch{'' if u == 1 else 'es'} with unknown outcome (reconcile: b, then R)"] if u else []
-            where = staging.store.path if staging.store else "memory only"
-            self.exit_message = f"Draft kept in {where}: {' and '.join(kept)}. It is restored next time."
+            n, u, v = len(staging.entries), len(staging.unknown_batches), len(staging.unverified)
+            kept = [counted(n, "staged entry", "staged entries")] if n else []
+            kept += [f"{counted(u, 'batch', 'batches')} with unknown outcome (reconcile: b, then R)"] if u else []
+            kept += [counted(v, "unverified entry", "unverified entries")] if v else []
+            self.exit_message = f"Kept in {staging.store.path}: {' and '.join(kept)}. It is restored next time."
         self.exit(0)
 
     # -- command palette -----------------------------------------------------------------

@@ -17,6 +17,7 @@ from ..client import ReceiverAnswer, Retrying
 from ..protocol.answer import Record
 from ..protocol.batch import Batch
 from ..protocol.orderid import OrderId
+from ..staging import Claim
 
 _ids = itertools.count(1)
 
@@ -36,6 +37,7 @@ class Request:
     batch: Batch | None = None
     order_ids: tuple[OrderId, ...] = ()
     unknown_batch_id: str = ""  # for RECONCILE: the unknown batch being settled
+    claim: Claim | None = None  # for SUBMIT: the batch as claimed in the store before sending
     automatic: bool = False  # a timed refresh, not one the operator asked for
     id: int = field(default_factory=lambda: next(_ids))
     started: float = field(default_factory=time.monotonic)

@@ -12,11 +12,14 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from ..protocol.orderid import OrderId
 from ..protocol.outcome import Outcome
 from ..protocol.status import PENDING
+
+if TYPE_CHECKING:
+    from ..storage.store import HistoryItem, Store
 
 LOG_LINES = 2000
 
@@ -80,7 +83,7 @@ class OrderBook:
         self.checked: dict[OrderId, float] = {}  # epoch seconds the status was learnt
         # The receiver's last per-order refusal (e.g. order_not_found), until a status comes.
         self.refusals: dict[OrderId, tuple[str, float]] = {}
-        self.events: dict[str, dict[str, Any]] = {}  # last journal event by order
+        self.events = LastEvents()  # the last batch that named each order, from the store
         self.last_refresh: float | None = None
         self.refresh_note = ""  # why the last list may be incomplete
         self.loading = False
@@ -154,6 +157,35 @@ class OrderBook:
         return len(self.rows)
 
 
+class LastEvents:
+    """The queue's "last sent" column: one indexed query per order shown, cached until the
+    journal changes (never a scan of the whole journal)."""
+
+    def __init__(self, store: "Store | None" = None) -> None:
+        self.store = store
+        self._cache: dict[str, "HistoryItem | None"] = {}
+
+    def get(self, order_id: str) -> "HistoryItem | None":
+        if self.store is None:
+            return None
+        try:
+            return self._cache[order_id]
+        except KeyError:
+            pass
+        try:
+            item = self.store.last_event(order_id)
+        except Exception:  # sqlite3.Error: a cell is not worth an error; the log has the store's
+            return None
+        self._cache[order_id] = item
+        return item
+
+    def __contains__(self, order_id: object) -> bool:
+        return isinstance(order_id, str) and self.get(order_id) is not None
+
+    def invalidate(self) -> None:
+        self._cache.clear()
+
+
 def counted(n: int, one: str, many: str) -> str:
     """``1 entry``, ``2 entries``."""
     return f"{n} {one if n == 1 else many}"
@@ -175,21 +207,22 @@ def journal_time(value: object) -> str:
     return when.strftime("%H:%M" if when.date() == today else "%Y-%m-%d %H:%M")
 
 
-def describe_event(event: Mapping[str, Any] | None, order_id: str) -> str:
-    """The last journal event for one order, in a few words for a table cell."""
-    if not event:
+def describe_event(item: "HistoryItem | None", order_id: str = "") -> str:
+    """The last batch that named one order, in a few words for a table cell."""
+    if item is None:
         return ""
-    when = journal_time(event.get("time"))
-    kind = event.get("event")
-    if kind == "submit":
-        actions = "+".join(row.get("action", "?") for row in event.get("entries", []) if row.get("order_id") == order_id)
-        return f"{when} sent {actions or 'batch'}, no answer yet"
-    outcome = str(event.get("outcome", ""))
-    rows = [r for r in event.get("results", []) if isinstance(r, dict) and r.get("order_id") == order_id]
+    when = journal_time(item.time)
+    if item.state == "sending":
+        actions = "+".join(str(row.get("action", "?")) for row in item.entries)
+        return f"{when} sending {actions or 'batch'}…"
+    outcome = item.outcome
     if outcome == "reconciled":
-        verdicts = sorted({str(r.get("verdict", "")) for r in rows})
+        verdicts = sorted({str(r.get("outcome", "")) for r in item.results if r.get("kind") == "reconciled"})
         return f"{when} reconciled: {', '.join(verdicts)}" if verdicts else f"{when} reconciled"
+    rows = [r for r in item.results if r.get("kind") == "outcome"]
     if rows:
-        parts = [f"{r.get('action', '?')} {r.get('outcome', '?')}" for r in rows]
-        return f"{when} " + ", ".join(parts)
+        return f"{when} " + ", ".join(f"{r.get('action', '?')} {r.get('outcome', '?')}" for r in rows)
+    if not outcome:
+        actions = "+".join(str(row.get("action", "?")) for row in item.entries)
+        return f"{when} sent {actions or 'batch'}, no answer yet"
     return f"{when} batch {outcome}"

@@ -1,4 +1,4 @@
-"""One TUI session with one receiver: the client, the profile's files, and what we know."""
+"""One TUI session with one receiver: the client, the profile's store, and what we know."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ..client import ReceiverClient
 from ..config import ConnectionSettings
 from ..staging import StagingArea
-from ..storage.journal import Journal
+from ..storage.store import BatchMeta, Store
 from .messages import Request
 from .model import OrderBook
 
@@ -16,10 +16,10 @@ from .model import OrderBook
 class Session:
     settings: ConnectionSettings
     client: ReceiverClient
-    journal: Journal
+    store: Store
     staging: StagingArea
     book: OrderBook = field(default_factory=OrderBook)
-    in_flight: Request | None = None  # the batch being sent (one at a time)
+    in_flight: Request | None = None  # the batch this window is sending (one at a time)
     progress: tuple[int, int] = (0, 0)  # orders answered / orders in the batch in flight
 
     @property
@@ -30,6 +30,12 @@ class Session:
     def host(self) -> str:
         """The receiver's host (and port, when it has one): what the operator recognises."""
         return self.client.address
+
+    def batch_meta(self) -> BatchMeta:
+        """Where this session's batches go, as recorded with each one."""
+        s = self.settings
+        return BatchMeta(url=self.client.url, host=self.host, client_id=s.client_id, store_id=s.store_id,
+                         profile=s.profile)
 
     @property
     def account(self) -> str:

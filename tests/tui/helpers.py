@@ -56,3 +56,16 @@ async def answer_yes(pilot) -> None:
     await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"),
                      "the confirmation to show")
     await pilot.press("y")
+
+
+def stored(profile: str = "test"):
+    """What the profile's store holds now, read by a connection of its own (as another
+    process would see it)."""
+    from ccnow_tui.storage.store import Store
+
+    with Store.for_profile(profile) as store:
+        return store.snapshot()
+
+
+def actions(entries) -> list:
+    return [e.action for e in entries]

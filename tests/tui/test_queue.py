@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from ccnow_tui.protocol import ActionKind, StagedAction
-from ccnow_tui.storage.drafts import DraftStore
 from ccnow_tui.tui.model import clock
 from ccnow_tui.tui.screens.detail import DetailScreen
 from ccnow_tui.tui.screens.queue import QueueScreen
 from ccnow_tui.tui.widgets.order_table import OrderTable
 
-from .helpers import SIZE, screen_text, settle, started, wait_until
+from .helpers import SIZE, screen_text, settle, started, wait_until, actions, stored
 
 
 async def test_queue_shows_the_pending_list_and_the_header(make_app, sandbox):
@@ -52,9 +51,8 @@ async def test_select_and_stage_for_every_selected_order(make_app, sandbox, isol
         staged = app.session.staging.entries
         assert staged == (StagedAction.make(pending[0], "ship"), StagedAction.make(pending[2], "ship"))
         assert not app.screen.query_one(OrderTable).selected  # acted on: selection cleared
-        # Written to the profile's draft at once.
-        draft = DraftStore.for_profile("test").load().draft
-        assert draft.entries == list(staged)
+        # Written to the profile's store at once.
+        assert actions(stored().staged) == list(staged)
         await pilot.press("u")
         assert app.session.staging.entries == ()
 

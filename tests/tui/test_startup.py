@@ -9,14 +9,15 @@ from dataclasses import replace
 from ccnow_tui.protocol import StagedAction
 from ccnow_tui.sandbox.faults import parse_fault
 from ccnow_tui.staging import StagingArea
-from ccnow_tui.storage.drafts import DraftStore, draft_path
+from ccnow_tui.storage.paths import profile_dir
+from ccnow_tui.storage.store import STORE_NAME, Store
 from ccnow_tui.tui.app import CcnowApp, build_app
 from ccnow_tui.tui.screens.composer import ComposerScreen
 from ccnow_tui.tui.screens.confirm import ConfirmScreen
 from ccnow_tui.tui.screens.queue import QueueScreen
 from ccnow_tui.tui.screens.setup import PasswordScreen, SetupScreen
 
-from .helpers import PASSWORD, SIZE, answer_yes, log_text, screen_text, settle, started, wait_until
+from .helpers import PASSWORD, SIZE, actions, answer_yes, log_text, screen_text, settle, started, stored, wait_until
 
 
 def cli_args(**given) -> argparse.Namespace:
@@ -78,28 +79,44 @@ async def test_wrong_password_is_the_receivers_refusal_not_a_crash(settings, san
 async def test_draft_is_restored_after_a_crash(make_app, sandbox):
     a, b = sandbox.book.pending()[:2]
     # A previous session staged two entries and died without a word.
-    StagingArea(DraftStore.for_profile("test")).add([StagedAction.make(a, "ship"), StagedAction.make(b, "cancel")])
+    with Store.for_profile("test") as store:
+        StagingArea(store).add([StagedAction.make(a, "ship"), StagedAction.make(b, "cancel")])
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         assert app.session.staging.entries == (StagedAction.make(a, "ship"), StagedAction.make(b, "cancel"))
-        assert "draft restored: 2 staged entries" in log_text(app)
+        assert "restored from " in log_text(app) and ": 2 staged entries" in log_text(app)
         await pilot.press("b")
         assert isinstance(app.screen, ComposerScreen)
         text = screen_text(app)
         assert f"{a}" in text and "cancel" in text
 
 
-async def test_corrupt_draft_is_moved_aside_with_a_message(make_app, sandbox):
-    path = draft_path("test")
+async def test_a_corrupt_old_draft_is_left_as_it_is_with_a_message(make_app, sandbox):
+    path = profile_dir("test") / "draft.json"
     path.write_text('{"version": 1, "entries": [{"order_id": "nope"')
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
-        assert "could not be loaded" in log_text(app) and "moved aside" in log_text(app)
-        aside = list(path.parent.glob("draft.json.corrupt-*"))
-        assert len(aside) == 1 and aside[0].read_text().startswith('{"version": 1')
+        assert "could not be read" in log_text(app) and "left as it is" in log_text(app)
+        assert path.read_text().startswith('{"version": 1')  # nothing deleted
         assert app.session.staging.entries == ()
+
+
+async def test_a_damaged_store_stops_the_session_with_its_path_and_keeps_the_file(make_app, sandbox):
+    # Never moved aside and started afresh: that would hide its unknown batches.
+    path = profile_dir("test") / STORE_NAME
+    path.write_bytes(b"this is not a database" * 100)
+    before = sandbox.requests_seen
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen) and "cannot be used" in screen_text(app),
+                         "the explanation")
+        assert str(path) in app.screen.message  # the path may wrap on screen
+        assert "left exactly as it is" in " ".join(screen_text(app).split())
+        assert app.session is None
+    assert path.read_bytes() == b"this is not a database" * 100
+    assert sandbox.requests_seen == before
 
 
 async def test_quitting_with_a_draft_says_it_is_kept(make_app, sandbox):
@@ -107,9 +124,9 @@ async def test_quitting_with_a_draft_says_it_is_kept(make_app, sandbox):
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         await pilot.press("s", "q")
-    assert "Draft kept in " in app.exit_message and ": 1 staged entry. It is restored next time." in app.exit_message
+    assert "Kept in " in app.exit_message and ": 1 staged entry. It is restored next time." in app.exit_message
     assert app.session.client._http.is_closed  # the session's one client was closed on exit
-    assert DraftStore.for_profile("test").load().draft.entries == [StagedAction.make(sandbox.book.pending()[0], "ship")]
+    assert actions(stored().staged) == [StagedAction.make(sandbox.book.pending()[0], "ship")]
 
 
 async def test_quitting_with_a_batch_in_flight_keeps_it_unknown(make_app, sandbox):
@@ -124,8 +141,8 @@ async def test_quitting_with_a_batch_in_flight_keeps_it_unknown(make_app, sandbo
         await pilot.press("q")
         assert isinstance(app.screen, ConfirmScreen) and "in flight" in screen_text(app)
         await answer_yes(pilot)
-    draft = DraftStore.for_profile("test").load().draft
-    assert draft.entries == [] and len(draft.unknown_batches) == 1
+    held = stored()
+    assert held.staged == [] and len(held.held) == 1 and held.held[0].state == "unknown"
     assert "1 batch with unknown outcome" in app.exit_message
 
 
@@ -137,7 +154,7 @@ async def test_demo_runs_the_embedded_sandbox_with_faults(isolated_dirs):
         async with app.run_test(size=SIZE) as pilot:
             await started(pilot)
             assert "system down for maintenance" in log_text(app)
-            assert draft_path("demo").parent.name == "demo"
+            assert app.session.store.path.parent.name == "demo"
             server.set_faults([])
             await pilot.press("r")
             await settle(pilot)
@@ -157,7 +174,7 @@ async def test_demo_with_a_fault_on_updates_loads_the_queue_and_loses_the_batch_
             await answer_yes(pilot)
             await settle(pilot)
             assert server.book.status(first) == "mark_shipped"  # applied, answer dropped
-            assert [list(b.entries) for b in app.session.staging.unknown_batches] == [[StagedAction.make(first, "ship")]]
+            assert [actions(b.entries) for b in app.session.staging.unknown_batches] == [[StagedAction.make(first, "ship")]]
             assert "1 UNKNOWN" in screen_text(app)
     finally:
         server.stop()

@@ -8,12 +8,11 @@ import pytest
 
 from ccnow_tui.protocol import StagedAction
 from ccnow_tui.sandbox.faults import parse_fault
-from ccnow_tui.storage.drafts import DraftStore
 from ccnow_tui.tui.messages import AnswerRecords, BatchProgress, RequestFinished, RequestKind
 from ccnow_tui.tui.screens.composer import ComposerScreen
 from ccnow_tui.tui.screens.confirm import ConfirmScreen
 
-from .helpers import SIZE, answer_yes, log_text, screen_text, settle, started, wait_until
+from .helpers import SIZE, actions, answer_yes, log_text, screen_text, settle, started, stored, wait_until
 
 
 async def send(pilot) -> None:
@@ -45,9 +44,9 @@ async def test_confirm_says_what_happens_and_only_y_sends(make_app, sandbox):
         assert sandbox.requests_seen == before + 1
         assert sandbox.book.status(a) == "mark_shipped" and sandbox.book.status(b) == "mark_shipped"
         assert sandbox.book.record(a).tracking[0].number == "1Z"
-        # Applied entries left the draft, on screen and on disk.
+        # Applied entries left the store, on screen and on disk.
         assert app.session.staging.entries == ()
-        assert DraftStore.for_profile("test").load().draft.entries == []
+        assert stored().staged == [] and stored().held == []
         log = log_text(app)
         assert f"applied: {a} track+ship → mark_shipped" in log and f"applied: {b} ship → mark_shipped" in log
         assert "batch applied: 3 applied, 0 refused, 0 unknown" in log
@@ -101,15 +100,28 @@ async def test_ui_stays_responsive_while_a_batch_is_in_flight(make_app, sandbox)
         assert sandbox.book.status(a) == "mark_shipped"
 
 
-REFUSING = {
-    "maintenance": "system down for maintenance",
-    "http500": "HTTP 500",
-    "html": "not the protocol",
-}
+async def test_a_protocol_refusal_keeps_everything_staged(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a = sandbox.book.pending()[0]
+        await pilot.press("s")
+        sandbox.set_faults([parse_fault("maintenance")])
+        await send(pilot)
+        log = log_text(app)
+        assert "refused: batch refused, nothing applied" in log and "system down for maintenance" in log
+        assert app.session.staging.entries == (StagedAction.make(a, "ship"),)
+        assert not app.session.staging.unknown_batches
+        assert sandbox.book.status(a) == "pending"
 
 
-@pytest.mark.parametrize("fault", sorted(REFUSING))
-async def test_refusing_faults_keep_everything_staged(make_app, sandbox, fault):
+NOT_PROTOCOL = {"http500": "HTTP 500", "html": "HTML"}
+
+
+@pytest.mark.parametrize("fault", sorted(NOT_PROTOCOL))
+async def test_an_answer_that_is_not_the_protocol_is_unknown_never_nothing_applied(make_app, sandbox, fault):
+    # A CGI script that dies half-way through a batch answers like this: only reconciling
+    # can tell what happened. Here the receiver applied nothing, so R stages it again.
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
@@ -117,13 +129,15 @@ async def test_refusing_faults_keep_everything_staged(make_app, sandbox, fault):
         await pilot.press("s")
         sandbox.set_faults([parse_fault(fault)])
         await send(pilot)
+        sandbox.set_faults([])
         log = log_text(app)
-        assert "refused: batch refused, nothing applied" in log and REFUSING[fault] in log
-        assert app.session.staging.entries == (StagedAction.make(a, "ship"),)
-        assert not app.session.staging.unknown_batches
+        assert "unknown: batch OUTCOME UNKNOWN" in log and NOT_PROTOCOL[fault] in log
+        staging = app.session.staging
+        assert staging.entries == () and actions(staging.unknown_batches[0].entries) == [StagedAction.make(a, "ship")]
+        await pilot.press("b", "R")
+        await settle(pilot)
+        assert staging.entries == (StagedAction.make(a, "ship"),) and not staging.held
         assert sandbox.book.status(a) == "pending"
-        if fault == "html":
-            assert "unknown: not understood (not the protocol: the body is an HTML page)" in log
 
 
 UNKNOWN = ["slow=3", "drop-after-apply", "truncate"]
@@ -145,11 +159,11 @@ async def test_lost_answers_are_unknown_kept_and_never_resent(make_app, sandbox,
         [unknown] = staging.unknown_batches
         if fault == "truncate":  # the first line made it: that entry is applied, the other unknown
             assert f"applied: {a} ship → mark_shipped" in log
-            assert unknown.entries == [StagedAction.make(b, "ship")]
+            assert actions(unknown.entries) == [StagedAction.make(b, "ship")]
         else:
-            assert unknown.entries == [StagedAction.make(a, "ship"), StagedAction.make(b, "ship")]
+            assert actions(unknown.entries) == [StagedAction.make(a, "ship"), StagedAction.make(b, "ship")]
         assert staging.entries == ()
-        assert DraftStore.for_profile("test").load().draft.unknown_batches[0].batch_id == unknown.batch_id
+        assert stored().held[0].batch_id == unknown.batch_id
         # Shown as such in the composer; S has nothing to send; nothing goes out by itself.
         seen = sandbox.requests_seen
         row = next(line for line in screen_text(app).splitlines() if str(b) in line)
@@ -176,12 +190,14 @@ async def test_reconcile_restages_what_did_not_happen(make_app, sandbox):
         await started(pilot)
         a = sandbox.book.pending()[0]
         app.session.staging.add([StagedAction.make(a, "ship")])
-        # Quit-while-in-flight path: the batch is kept unknown without being sent.
-        app.session.staging.keep_unknown(app.session.staging.entries, "test: never sent")
+        # Quit-while-in-flight path: the batch is claimed, then kept unknown without being sent.
+        staging = app.session.staging
+        claim = staging.claim(staging.batch(), app.session.batch_meta())
+        staging.mark_unknown(claim.batch_id, "test: never sent")
         await pilot.press("b", "R")
         await settle(pilot)
         assert app.session.staging.entries == (StagedAction.make(a, "ship"),)
-        assert "did not happen" in app.session.staging.remarks[StagedAction.make(a, "ship")]
+        assert "did not happen" in app.session.staging.remark_at(0)
         assert "re-staged" in log_text(app)
-        history = app.session.journal.read().events
-        assert history[-1]["outcome"] == "reconciled"
+        history = list(app.session.store.journal())
+        assert history[-1]["event"] == "reconciled" and history[-1]["outcome"] == "reconciled"

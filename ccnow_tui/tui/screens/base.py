@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from ...protocol.actions import ActionKind, StagedAction
+from ...protocol.batch import Severity
 from ...protocol.orderid import OrderId
 from ..model import LogKind
 from ..widgets.header import HeaderBar
@@ -158,8 +159,11 @@ class MainScreen(BaseScreen):
 
 
 def undo(screen: BaseScreen) -> None:
-    if screen.session.staging.undo():
-        screen.ccnow.log_line(LogKind.INFO, f"undone ({len(screen.session.staging)} staged)")
+    staging = screen.session.staging
+    if staging.undo():
+        skipped = staging.last_undo_skipped
+        left = f"; {skipped} left as they are (sent or changed since)" if skipped else ""
+        screen.ccnow.log_line(LogKind.INFO, f"undone ({len(staging)} staged{left})")
     else:
         screen.notify("Nothing to undo.")
 
@@ -176,14 +180,15 @@ def confirm_and_send(screen: BaseScreen) -> None:
         screen.notify("Nothing is staged.", severity="warning")
         return
     batch = session.staging.batch()
-    errors = batch.errors()
+    errors = [lint for lint in session.staging.lint() if lint.severity is Severity.ERROR]
     if errors:
-        screen.notify("Cannot send: " + "; ".join(e.message for e in errors), severity="error", timeout=8, markup=False)
+        shown = "; ".join(e.message for e in errors[:3]) + (f"; … {len(errors) - 3} more (b)" if len(errors) > 3 else "")
+        screen.notify("Cannot send: " + shown, severity="error", timeout=8, markup=False)
         return
 
     def done(yes: bool | None) -> None:
         if yes and screen.session.staging.batch() == batch:
-            screen.ccnow.send_batch()
+            screen.ccnow.send_batch(batch)
         elif yes:
             screen.notify("The staged entries changed meanwhile; nothing was sent. Press S again.", severity="warning")
 

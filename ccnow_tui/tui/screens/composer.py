@@ -15,6 +15,7 @@ from textual.widgets import Static
 from ...protocol.actions import ActionKind
 from ...protocol.batch import Severity
 from ...protocol.form import preview_fields
+from ...storage.store import BatchState
 from ..model import LogKind, counted
 from ..widgets.entry_table import EntryTable, fields_text
 from ..widgets.line_list import CursorList, printable
@@ -36,6 +37,7 @@ class ComposerScreen(BaseScreen):
         Binding("p", "preview", "Preview", priority=True, id="composer.preview", tooltip="Preview the exact form fields that will be POSTed (password masked)"),
         Binding("S", "submit", "Send", priority=True, id="batch.submit", tooltip="Send the staged batch (asks for confirmation)"),
         Binding("R", "reconcile", "Reconcile", priority=True, id="composer.reconcile", tooltip="Query the orders of unknown batches and re-stage only what did not happen"),
+        Binding("r", "restage", "Re-stage", show=False, priority=True, id="composer.restage", tooltip="Stage an unverified entry again (asks: it may already have been applied)"),
         Binding("enter", "open", "Open order", show=False, priority=True, id="composer.open", tooltip="Open the highlighted entry's order"),
     ]
 
@@ -90,9 +92,14 @@ class ComposerScreen(BaseScreen):
             counts = ", ".join(f"{k.value} {n}" for k, n in sorted(batch.counts().items()))
             t.append(f"{counted(len(batch), 'entry', 'entries')} for {counted(len(batch.order_ids), 'order', 'orders')}: {counts}",
                      style="bold")
-        if staging.unknown_batches:
-            n = sum(len(b.entries) for b in staging.unknown_batches)
-            t.append(f"   {n} entries of OUTCOME UNKNOWN (below)", style="bold yellow")
+        unknown = sum(len(b.entries) for b in staging.unknown_batches)
+        sending = sum(len(b.entries) for b in staging.held) - unknown
+        if sending:
+            t.append(f"   {counted(sending, 'entry', 'entries')} SENDING", style="bold yellow")
+        if unknown:
+            t.append(f"   {counted(unknown, 'entry', 'entries')} of OUTCOME UNKNOWN (below)", style="bold yellow")
+        if staging.unverified:
+            t.append(f"   {len(staging.unverified)} UNVERIFIED (below)", style="bold yellow")
         return t
 
     def _lint_text(self, lints) -> Text:
@@ -120,17 +127,29 @@ class ComposerScreen(BaseScreen):
         if row is None or row.entry is None:
             if row is not None and row.unknown is not None:
                 b = row.unknown
-                box.update(Text(f"batch {b.batch_id}: {printable(b.note)}\nR queries its orders and re-stages only what did not happen; d forgets it.",
-                                style="yellow"))
+                if b.state is BatchState.SENDING:
+                    box.update(Text(f"batch {b.batch_id} is being sent; its entries cannot be changed until it is answered.",
+                                    style="yellow"))
+                else:
+                    box.update(Text(f"batch {b.batch_id}: {printable(b.message)}\nR queries its orders and re-stages only "
+                                    "what did not happen; d forgets it.", style="yellow"))
+            elif row is not None and row.header:
+                box.update(Text("A status cannot show whether a discount or tracking took effect. Check (the backroom, "
+                                "the customer), then r stages it again or d forgets it.", style="yellow"))
             else:
                 box.update(Text("s/c/t/a on the queue stage entries; they appear here numbered as they will be sent.", style="dim"))
             return
         entry = row.entry
         t = Text()
         if row.unknown is not None:
-            t.append(f"OUTCOME UNKNOWN (batch {row.unknown.batch_id}): ", style="bold yellow")
+            sending = row.unknown.state is BatchState.SENDING
+            t.append(f"{'SENDING' if sending else 'OUTCOME UNKNOWN'} (batch {row.unknown.batch_id}): ", style="bold yellow")
             t.append(f"{entry.kind.value} {entry.order_id} {printable(fields_text(entry))}\n")
-            t.append(printable(row.unknown.note), style="yellow")
+            t.append(printable(row.unknown.message), style="yellow")
+        elif row.unverified is not None:
+            t.append(f"UNVERIFIED (batch {row.unverified.batch_id}): ", style="bold yellow")
+            t.append(f"{entry.kind.value} {entry.order_id} {printable(fields_text(entry))}\n")
+            t.append(printable(row.unverified.remark), style="yellow")
         else:
             fields = "  ".join(f"{k}={v}" for k, v in entry.form_fields(row.n))
             t.append(f"#{row.n}  ", style="bold")
@@ -139,7 +158,7 @@ class ComposerScreen(BaseScreen):
                 label, style = SEVERITY_MARK[lint.severity]
                 t.append(f"\n{label}: ", style=style)
                 t.append(printable(lint.message))
-            remark = self.session.staging.remarks.get(entry)
+            remark = self.session.staging.remark_at(row.staged_index) if row.staged_index is not None else ""
             if remark:
                 t.append("\nreceiver said: ", style="bold red")
                 t.append(printable(remark))
@@ -153,19 +172,26 @@ class ComposerScreen(BaseScreen):
         row = self.table.current
         if row is None or row.entry is None:
             return
-        if row.unknown is not None:
-            self.notify("Entries of an unknown batch cannot be edited: reconcile them first (R).", severity="warning")
+        if not row.is_staged:
+            self.notify(_why_not(row, "edited"), severity="warning")
             return
         entry, index = row.entry, row.staged_index
         if entry.kind in (ActionKind.SHIP, ActionKind.QUERY):
             self.notify(f"{entry.kind.value} has no fields to edit.")
             return
 
+        entry_id = self.session.staging.staged[index].id
+
         def done(entries) -> None:
-            if entries and index is not None and index < len(self.session.staging) \
-                    and self.session.staging.entries[index] == entry:
-                self.session.staging.replace(index, entries[0])
-                self.ccnow.log_line(LogKind.INFO, f"edited #{row.n}: {entries[0].describe()}")
+            staging = self.session.staging
+            if not entries:
+                return
+            # Find the entry again: another window may have changed the list meanwhile.
+            now = next((i for i, e in enumerate(staging.staged) if e.id == entry_id), None)
+            if now is None or not staging.replace(now, entries[0]):
+                self.notify("Not edited: the entry was sent or removed meanwhile.", severity="warning")
+                return
+            self.ccnow.log_line(LogKind.INFO, f"edited #{row.n}: {entries[0].describe()}")
 
         self.app.push_screen(ActionForm(entry.kind, [entry.order_id], initial=entry), callback=done)
 
@@ -174,6 +200,12 @@ class ComposerScreen(BaseScreen):
 
         row = self.table.current
         if row is None:
+            return
+        if row.unverified is not None:
+            self._forget_unverified(row)
+            return
+        if row.unknown is not None and row.unknown.state is BatchState.SENDING:
+            self.notify(_why_not(row, "removed"), severity="warning")
             return
         if row.unknown is not None:
             batch_id = row.unknown.batch_id
@@ -213,12 +245,60 @@ class ComposerScreen(BaseScreen):
     def action_reconcile(self) -> None:
         staging = self.session.staging
         row = self.table.current
-        batches = [row.unknown] if row is not None and row.unknown is not None else list(staging.unknown_batches)
+        if row is not None and row.unknown is not None and row.unknown.state is BatchState.UNKNOWN:
+            batches = [row.unknown]
+        else:
+            batches = list(staging.unknown_batches)
         if not batches:
             self.notify("No batch with an unknown outcome.")
             return
         for b in batches:
             self.ccnow.reconcile(b.batch_id)
+
+    def _forget_unverified(self, row) -> None:
+        from .confirm import ConfirmScreen
+
+        staging = self.session.staging
+        ids = [e.id for e in staging.unverified] if row.header else [row.unverified.id]
+        what = (counted(len(ids), "unverified entry", "unverified entries") if row.header
+                else printable(row.unverified.action.describe()))
+
+        def done(yes: bool | None) -> None:
+            if yes and staging.forget_unverified(ids):
+                self.ccnow.log_line(LogKind.INFO, f"forgot {what} (the journal keeps it; u undoes)")
+
+        self.app.push_screen(ConfirmScreen(
+            "Forget an unverified entry",
+            f"{what}: a status could not show whether it took effect. Forget it only if you have "
+            "checked another way that nothing more is needed. Nothing is sent.", yes="forget"), callback=done)
+
+    def action_restage(self) -> None:
+        from .confirm import ConfirmScreen
+
+        row = self.table.current
+        staging = self.session.staging
+        if row is None or row.unverified is None:
+            self.notify("r stages an UNVERIFIED entry again; move to one first.", severity="warning")
+            return
+        ids = [e.id for e in staging.unverified] if row.header else [row.unverified.id]
+        entries = [e for e in staging.unverified if e.id in ids]
+        discount = any(e.action.kind is ActionKind.ADJUST for e in entries)
+        listing = "\n".join(f"  {printable(e.action.describe())} (batch {e.batch_id})" for e in entries[:5])
+        more = f"\n  … and {len(entries) - 5} more" if len(entries) > 5 else ""
+        warning = ("This discount may already have been given" if discount
+                   else "This tracking may already have been added")
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                restaged = staging.restage(ids)
+                if restaged:
+                    self.ccnow.log_line(LogKind.INFO, f"re-staged {counted(len(restaged), 'unverified entry', 'unverified entries')} "
+                                                      "(it may already have been applied once; u undoes)")
+
+        self.app.push_screen(ConfirmScreen(
+            "Stage it again?",
+            f"{warning}: stage it again?\n\n{listing}{more}\n\nNothing is sent now; it joins the staged entries.",
+            yes="stage again"), callback=done)
 
     def action_open(self) -> None:
         from .detail import DetailScreen
@@ -226,3 +306,12 @@ class ComposerScreen(BaseScreen):
         row = self.table.current
         if row is not None and row.entry is not None:
             self.app.push_screen(DetailScreen(row.entry.order_id))
+
+
+def _why_not(row, done: str) -> str:
+    """Why a held or unverified entry cannot be edited or removed."""
+    if row.unverified is not None:
+        return f"An unverified entry cannot be {done}: r stages it again, d forgets it."
+    if row.unknown is not None and row.unknown.state is BatchState.SENDING:
+        return f"This entry is being sent (batch {row.unknown.batch_id}): it cannot be {done} until it is answered."
+    return f"Entries of an unknown batch cannot be {done}: reconcile them first (R), or d forgets the batch."

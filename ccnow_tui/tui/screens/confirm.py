@@ -30,8 +30,17 @@ def describe_send(batch: Batch, session: "Session") -> tuple[str, Text]:
     t.append(session.host, style="bold")
     t.append("\nas account ")
     t.append(session.account, style="bold")
-    lints = batch.lint(session.book.status)
-    warnings = [l for l in lints if l.severity is Severity.WARNING]
+    lints = session.staging.lint(session.book.status)
+    unverified = session.staging.unverified
+    warnings = [l for l in lints if l.severity is Severity.WARNING and not l.message.startswith("unverified:")]
+    if unverified:
+        # Named one by one: each may already have been applied, and none of them is sent.
+        t.append(f"\n\n? {len(unverified)} UNVERIFIED (not in this batch; may already have been applied):\n",
+                 style="bold yellow")
+        for e in unverified[:5]:
+            t.append(f"  {e.action.describe()} (batch {e.batch_id})\n", style="yellow")
+        if len(unverified) > 5:
+            t.append(f"  … and {len(unverified) - 5} more (b shows them)\n", style="yellow")
     if warnings:
         t.append(f"\n\n⚠ {len(warnings)} warning{'s' if len(warnings) != 1 else ''} (b shows them):\n", style="yellow")
         for lint in warnings[:3]:

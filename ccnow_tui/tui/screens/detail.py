@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -13,8 +10,8 @@ from textual.widgets import Static
 
 from ...protocol.orderid import OrderId
 from ...protocol.status import StatusGroup, status_info
-from ...storage.journal import NO_OUTCOME
-from ..model import clock, journal_time
+from ...storage.store import BatchState, HistoryItem
+from ..model import LogKind, clock, journal_time
 from ..widgets.line_list import printable
 from .base import MainScreen
 
@@ -37,7 +34,7 @@ class DetailScreen(MainScreen):
     def __init__(self, order_id: OrderId) -> None:
         super().__init__()
         self.order_id = order_id
-        self.history: list[dict[str, Any]] | None = None
+        self.history: list[HistoryItem] | None = None
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="detail-body"):
@@ -58,19 +55,18 @@ class DetailScreen(MainScreen):
     def action_query(self) -> None:
         self.ccnow.query_orders([self.order_id])
 
-    @work(thread=True, exclusive=True, group="history", exit_on_error=False)
     def load_history(self) -> None:
-        items = self.session.journal.history(self.order_id)
-        self.app.call_from_thread(self._history_loaded, items)
-
-    def _history_loaded(self, items: list[dict[str, Any]]) -> None:
-        self.history = items
-        self.refresh_body("history")
+        """This order's batches: an indexed query (milliseconds, whatever the journal's size)."""
+        try:
+            self.history = self.session.store.history(self.order_id)
+        except Exception as exc:  # sqlite3.Error: say so in place of the history
+            self.history = []
+            self.ccnow.log_line(LogKind.ERROR, f"history of {self.order_id} not read: {exc}")
 
     def refresh_body(self, what: str) -> None:
         if what in ("log", "flight", "rows"):
             return
-        if what == "events":
+        if what in ("events", "staging"):
             self.load_history()
         self.query_one("#info", Static).update(self._info())
         self.query_one("#staged", Static).update(self._staged())
@@ -110,17 +106,24 @@ class DetailScreen(MainScreen):
         idxs = staging.indexes_for(self.order_id)
         if not idxs:
             t.append("  nothing (s ship, c cancel, t track, a adjust)\n", style="dim")
+        numbers = {staged_index: n for n, staged_index in enumerate(staging.batch().send_order, 1)} if idxs else {}
         for i in idxs:
             entry = staging.entries[i]
-            t.append(f"  #{i + 1} {printable(entry.describe())}\n")
-            remark = staging.remarks.get(entry)
+            t.append(f"  #{numbers.get(i, i + 1)} {printable(entry.describe())}\n")
+            remark = staging.remark_at(i)
             if remark:
                 t.append(f"     receiver/remark: {printable(remark)}\n", style="red")
-        for batch in staging.unknown_batches:
-            mine = [e for e in batch.entries if e.order_id == self.order_id]
-            for entry in mine:
-                t.append(f"  ? {printable(entry.describe())}", style="bold yellow")
-                t.append(f"  OUTCOME UNKNOWN (batch {batch.batch_id}, not re-sent)\n", style="yellow")
+        for batch in staging.held:
+            what = "SENDING" if batch.state is BatchState.SENDING else "OUTCOME UNKNOWN"
+            for e in batch.entries:
+                if e.order_id == self.order_id:
+                    t.append(f"  ? {printable(e.action.describe())}", style="bold yellow")
+                    t.append(f"  {what} (batch {batch.batch_id}, not re-sent)\n", style="yellow")
+        for e in staging.unverified:
+            if e.order_id == self.order_id:
+                t.append(f"  ? {printable(e.action.describe())}", style="bold yellow")
+                t.append(f"  UNVERIFIED (batch {e.batch_id}): may already have been applied; r/d in the composer\n",
+                         style="yellow")
         return t
 
     def _history(self) -> Text:
@@ -131,25 +134,24 @@ class DetailScreen(MainScreen):
         if not self.history:
             t.append("  nothing sent for this order from this profile\n", style="dim")
         for item in self.history:
-            t.append(f"  {journal_time(item.get('time'))} ", style="dim")
-            if item.get("event") == "submit":
-                actions = ", ".join(printable(_entry_text(row)) for row in item.get("entries", []))
-                t.append(f"sent {actions} (batch {item.get('batch_id', '?')})\n")
-                outcome = str(item.get("outcome", ""))
-                style = "bold yellow" if outcome in (NO_OUTCOME, "unknown") else "red" if "refused" in outcome else "green"
-                t.append(f"     → {printable(outcome)}", style=style)
-                if item.get("message"):
-                    t.append(f": {printable(item['message'])}")
-                t.append("\n")
-                for row in item.get("results", []):
-                    t.append(f"     {row.get('action', '?')}: {row.get('outcome', row.get('verdict', '?'))}"
-                             f" {printable(row.get('status', ''))} {printable(row.get('message', row.get('why', '')))}\n",
-                             style="dim")
-                for line in item.get("answer_lines", []):
-                    t.append(f"     answer: {printable(line)}\n", style="dim")
+            t.append(f"  {journal_time(item.time)} ", style="dim")
+            if item.entries:
+                actions = ", ".join(printable(_entry_text(row)) for row in item.entries)
+                t.append(f"sent {actions} (batch {item.batch_id} to {printable(item.host)})\n")
             else:
-                t.append(f"{printable(item.get('event', '?'))} {printable(item.get('outcome', ''))} "
-                         f"{printable(item.get('message', ''))}\n")
+                t.append(f"batch {item.batch_id}\n")
+            outcome = item.outcome or ("sending" if item.state == "sending" else "no outcome recorded yet")
+            style = ("bold yellow" if outcome in ("unknown", "sending", "no outcome recorded yet")
+                     else "red" if "refused" in outcome else "green")
+            t.append(f"     → {printable(outcome)}", style=style)
+            if item.message:
+                t.append(f": {printable(item.message)}")
+            t.append("\n")
+            for row in item.results:
+                t.append(f"     {row.get('action') or '?'}: {printable(row.get('outcome', '?'))}"
+                         f" {printable(row.get('status', ''))} {printable(row.get('message', ''))}\n", style="dim")
+            for line in item.answer_lines:
+                t.append(f"     answer: {printable(line)}\n", style="dim")
         return t
 
 

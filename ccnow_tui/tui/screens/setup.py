@@ -23,13 +23,14 @@ class SetupScreen(Screen):
 
     BINDINGS = [Binding("q,escape", "app.quit", "Quit", key_display="q", id="setup.quit", tooltip="Quit")]
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, title: str = "ccnow-tui is not set up yet") -> None:
         super().__init__()
         self.message = message
+        self.title_text = title
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="setup-body"):
-            yield Label(Text("ccnow-tui is not set up yet", style="bold"))
+            yield Label(Text(self.title_text, style="bold"))
             yield Static(Text(redact(self.message)), id="setup-message")
         yield Footer()
 

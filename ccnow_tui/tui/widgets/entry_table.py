@@ -1,5 +1,6 @@
 """The composer's list: staged entries numbered as they will be sent, then the batches
-whose outcome is unknown (kept, clearly marked, never re-sent by themselves)."""
+held by the store (in flight, or of unknown outcome: never re-sent by themselves), then
+the unverified entries (a reconcile could not prove them; only the operator re-stages)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from textual.strip import Strip
 
 from ...protocol.actions import StagedAction, format_amount
 from ...protocol.batch import Lint, Severity
-from ...storage.drafts import UnknownBatch
+from ...storage.store import BatchState, HeldBatch, StoredEntry
 from ..model import journal_time
 from .line_list import CursorList, fit, printable, strip_of
 
@@ -24,7 +25,13 @@ class Row:
     entry: StagedAction | None = None
     n: int = 0  # x_*_N as it will be sent (staged rows)
     staged_index: int | None = None  # position in the staging area (staged rows)
-    unknown: UnknownBatch | None = None  # set on unknown-batch rows (header and entries)
+    unknown: HeldBatch | None = None  # set on rows of a held batch (header and entries)
+    unverified: StoredEntry | None = None  # set on unverified rows
+    header: bool = False  # a section's header row (held batch, unverified)
+
+    @property
+    def is_staged(self) -> bool:
+        return self.staged_index is not None
 
 
 class Rows(Sequence[Row]):
@@ -95,9 +102,12 @@ class EntryTable(CursorList):
     def rebuild(self, lints: list[Lint]) -> None:
         staging = self.staging
         tail: list[Row] = []
-        for unknown in staging.unknown_batches:
-            tail.append(Row(unknown=unknown))
-            tail.extend(Row(entry=e, unknown=unknown) for e in unknown.entries)
+        for held in staging.held:
+            tail.append(Row(unknown=held, header=True))
+            tail.extend(Row(entry=e.action, unknown=held) for e in held.entries)
+        if staging.unverified:
+            tail.append(Row(header=True, unverified=staging.unverified[0]))
+            tail.extend(Row(entry=e.action, unverified=e) for e in staging.unverified)
         self.rows = Rows(staging.entries, staging.batch().send_order, tail)
         by_index: dict[int, list[Lint]] = {}
         for lint in lints:
@@ -116,14 +126,22 @@ class EntryTable(CursorList):
     def render_row(self, index: int, width: int, base: Style, cursor: Style | None) -> Strip:
         row = self.rows[index]
         style = self.get_component_rich_style
-        if row.entry is None and row.unknown is not None:
+        if row.header:
             b = row.unknown
-            text = (f" ── OUTCOME UNKNOWN · batch {b.batch_id} · sent {journal_time(b.sent_at)}"
-                    f"{' to ' + b.host if b.host else ''} · not re-sent · R reconciles ")
+            if b is None:
+                text = " ── UNVERIFIED · may already have been applied · not sent · r re-stages, d forgets "
+            elif b.state is BatchState.SENDING:
+                who = "this window" if b.mine else f"process {b.pid} on {b.hostname}"
+                text = f" ── SENDING · batch {b.batch_id} · by {who} · to {b.host} · cannot be changed "
+            else:
+                text = (f" ── OUTCOME UNKNOWN · batch {b.batch_id} · sent {journal_time(b.created_at)}"
+                        f"{' to ' + b.host if b.host else ''} · not re-sent · R reconciles ")
             return strip_of([(fit(printable(text), width), cursor or style("entry-table--unknown"))], width, base)
         entry = row.entry
         assert entry is not None
         if row.unknown is not None:
+            number, mark, mark_cls = "    ", "…" if row.unknown.state is BatchState.SENDING else "?", "entry-table--unknown"
+        elif row.unverified is not None:
             number, mark, mark_cls = "    ", "?", "entry-table--unknown"
         else:
             lints = self.lints_by_index.get(row.staged_index, [])
@@ -133,20 +151,20 @@ class EntryTable(CursorList):
                 mark, mark_cls = "✖", "entry-table--error"
             elif Severity.WARNING in severities:
                 mark, mark_cls = "⚠", "entry-table--warning"
-            elif entry in self.staging.remarks:
+            elif self.staging.remark_at(row.staged_index):
                 mark, mark_cls = "!", "entry-table--remark"
             else:
                 mark, mark_cls = " ", ""
-        remark = self.staging.remarks.get(entry, "") if row.unknown is None else ""
+        remark = self.staging.remark_at(row.staged_index) if row.staged_index is not None else ""
         rest_w = max(0, width - 4 - 3 - 12 - 8)
         details = printable(fields_text(entry))
         if remark:
             details = f"{details}  ← {printable(remark)}" if details else f"← {printable(remark)}"
         cells = [
-            (number, "entry-table--unknown" if row.unknown else ""),
+            (number, "entry-table--unknown" if not row.is_staged else ""),
             (f" {mark} ", mark_cls),
-            (fit(entry.order_id, 11) + " ", "entry-table--unknown" if row.unknown else ""),
-            (fit(entry.kind.value, 7) + " ", "entry-table--unknown" if row.unknown else ""),
+            (fit(entry.order_id, 11) + " ", "entry-table--unknown" if not row.is_staged else ""),
+            (fit(entry.kind.value, 7) + " ", "entry-table--unknown" if not row.is_staged else ""),
             (fit(details, rest_w), "entry-table--remark" if remark else "entry-table--dim"),
         ]
         if cursor is not None:

@@ -1,0 +1,1010 @@
+"""The profile's store: one SQLite database holding every entry's life and the journal.
+
+Ship, cancel and adjust move money and goods and carry no idempotency key, so the store
+is the only truth about an entry: ``staged`` → ``sending`` (claimed by one batch, in the
+same transaction that records the batch, before a byte is sent) → applied (the row
+leaves; the journal keeps it) | refused (back to ``staged`` with the receiver's words) |
+``unknown`` → after reconciling: applied, re-staged, or ``unverified`` (a discount or
+tracking that a status cannot prove; only the operator can stage it again).
+
+Several processes may open one profile (two TUIs, a TUI and a cron job). Writes take the
+database's write lock (``BEGIN IMMEDIATE``), so a claim either sees every other change or
+waits for it; each process holds an OS lock on a file of its own for as long as the
+store is open, so a batch left ``sending`` by a process that is gone (kill -9, a dropped
+SSH session) is told apart from one that is still in flight, and becomes ``unknown``.
+
+Typed data (order numbers, actions, amounts, statuses) is stored as data and never
+passes through the password mask; free text that may echo the password (receiver lines,
+messages) is masked before it is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from ..protocol.actions import ActionKind, StagedAction, format_amount
+from ..protocol.orderid import OrderId
+from ..protocol.redact import redact
+from .paths import PRIVATE_FILE_MODE, ensure_private_dir, profile_dir
+
+try:  # POSIX; elsewhere liveness falls back to the process id
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+STORE_NAME = "store.sqlite3"
+SCHEMA_VERSION = 1
+UNDO_LIMIT = 200  # changes per process that u can take back
+BUSY_TIMEOUT_MS = 10_000
+GONE_REASON = "the process ended while the batch was in flight"
+
+
+class EntryState(StrEnum):
+    STAGED = "staged"
+    SENDING = "sending"
+    UNKNOWN = "unknown"
+    UNVERIFIED = "unverified"
+
+
+class BatchState(StrEnum):
+    SENDING = "sending"
+    ANSWERED = "answered"  # every entry has an outcome from the receiver
+    UNKNOWN = "unknown"  # some entries' outcome is unknown
+    RECONCILED = "reconciled"
+    FORGOTTEN = "forgotten"
+
+
+class Verdict(StrEnum):
+    """What reconciling decided for one entry of an unknown batch."""
+
+    TOOK_EFFECT = "took effect"
+    RESTAGED = "re-staged"
+    UNVERIFIED = "unverified"  # kept for the operator: a status cannot prove it
+    NOT_RESTAGED = "not re-staged"  # the order moved on: it cannot be applied any more
+
+
+class StoreError(Exception):
+    """The store cannot be used; the message names the file and the reason."""
+
+
+class ClaimConflict(Exception):
+    """Nothing was claimed (so nothing may be sent); the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    id: int
+    action: StagedAction
+    state: EntryState
+    batch_id: str | None = None
+    remark: str = ""  # the receiver's words, or why it came back
+    rev: int = 0  # bumped by every change, so a claim sends what the operator saw
+    pos: int = 0  # place in the staging order
+
+    @property
+    def order_id(self) -> OrderId:
+        return self.action.order_id
+
+
+@dataclass(frozen=True)
+class HeldBatch:
+    """A batch whose entries nobody may touch: in flight, or its outcome unknown."""
+
+    batch_id: str
+    state: BatchState
+    created_at: str
+    host: str
+    client_id: str
+    message: str
+    pid: int
+    hostname: str
+    mine: bool  # sent by this process
+    entries: tuple[StoredEntry, ...]
+
+
+@dataclass
+class Snapshot:
+    """Everything live in the store: what the composer shows."""
+
+    staged: list[StoredEntry] = field(default_factory=list)
+    held: list[HeldBatch] = field(default_factory=list)
+    unverified: list[StoredEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BatchMeta:
+    """Where a batch goes: recorded with it, shown in the journal."""
+
+    url: str
+    host: str
+    client_id: str
+    store_id: str = ""
+    profile: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """One entry's answer, for :meth:`Store.settle`."""
+
+    entry_id: int
+    outcome: str  # EntryOutcome value: applied, refused, unknown
+    status: str = ""
+    message: str = ""
+    raw: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """One entry's reconcile verdict, for :meth:`Store.reconcile`."""
+
+    entry_id: int
+    verdict: Verdict
+    status: str = ""
+    why: str = ""
+
+
+@dataclass
+class UndoResult:
+    skipped: int = 0  # entries sent or changed by someone else since: left alone
+    removed: range | None = None  # ids an undone add took away
+    touched: list[int] = field(default_factory=list)  # ids put back or restored
+    held_changed: bool = False
+
+
+@dataclass
+class HistoryItem:
+    """One batch as it concerns one order (the order detail, ``journal``)."""
+
+    batch_id: str
+    time: str
+    host: str
+    client_id: str
+    entries: list[dict[str, Any]] = field(default_factory=list)  # n, action, fields
+    outcome: str = ""  # latest outcome word for the batch; "" while none is recorded
+    outcome_time: str = ""
+    message: str = ""
+    results: list[dict[str, Any]] = field(default_factory=list)  # action, outcome/verdict, status, message
+    answer_lines: list[str] = field(default_factory=list)
+    state: str = ""
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+_KINDS = {k.value: k for k in ActionKind}
+_new_id = str.__new__
+
+
+def _action(order_id: str, action: str, notes: str, amount: str, trackname: str, tracknumber: str) -> StagedAction:
+    """An entry as the store wrote it: validated when staged, so not checked again
+    (100,000 of them load at every start)."""
+    return StagedAction(_new_id(OrderId, order_id), _KINDS[action], notes,
+                        Decimal(amount) if amount else None, trackname, tracknumber)
+
+
+def _fields(a: StagedAction) -> tuple[str, str, str, str, str, str]:
+    return (a.order_id, a.kind.value, a.notes,
+            format_amount(a.amount) if a.amount is not None else "", a.trackname, a.tracknumber)
+
+
+def _fields_json(a: StagedAction) -> str:
+    d = {k: v for k, v in (("amount", format_amount(a.amount) if a.amount is not None else ""),
+                           ("trackname", a.trackname), ("tracknumber", a.tracknumber), ("notes", a.notes)) if v}
+    return json.dumps(d, ensure_ascii=False, separators=(",", ":")) if d else ""
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY,
+    pos INTEGER NOT NULL,
+    order_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    notes TEXT NOT NULL DEFAULT '',
+    amount TEXT NOT NULL DEFAULT '',
+    trackname TEXT NOT NULL DEFAULT '',
+    tracknumber TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL,
+    batch_id TEXT,
+    remark TEXT NOT NULL DEFAULT '',
+    rev INTEGER NOT NULL DEFAULT 0,
+    origin TEXT NOT NULL DEFAULT 'staged'
+);
+CREATE INDEX IF NOT EXISTS entries_batch ON entries(batch_id) WHERE batch_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS entries_order ON entries(order_id);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    state TEXT NOT NULL,
+    outcome TEXT NOT NULL DEFAULT '',
+    message TEXT NOT NULL DEFAULT '',
+    url TEXT NOT NULL DEFAULT '',
+    host TEXT NOT NULL DEFAULT '',
+    client_id TEXT NOT NULL DEFAULT '',
+    store_id TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT '',
+    pid INTEGER NOT NULL DEFAULT 0,
+    hostname TEXT NOT NULL DEFAULT '',
+    entry_count INTEGER NOT NULL DEFAULT 0,
+    settled_at TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS batches_state ON batches(state);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    batch_id TEXT,
+    order_id TEXT,
+    entry_id INTEGER,
+    n INTEGER,
+    action TEXT,
+    fields TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT '',
+    message TEXT NOT NULL DEFAULT '',
+    raw TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS events_order ON events(order_id, id) WHERE order_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_batch ON events(batch_id, id);
+CREATE TABLE IF NOT EXISTS undo (
+    id INTEGER PRIMARY KEY,
+    owner TEXT NOT NULL,
+    grp INTEGER NOT NULL,
+    op TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS undo_owner ON undo(owner, grp);
+"""
+
+# Each step takes the schema from version N-1 to N; version 1 is SCHEMA itself.
+MIGRATIONS: dict[int, str] = {1: SCHEMA}
+
+_ENTRY_COLS = "id, order_id, action, notes, amount, trackname, tracknumber, state, batch_id, remark, rev, pos"
+_ROW_COLS = "id, pos, order_id, action, notes, amount, trackname, tracknumber, state, batch_id, remark, rev, origin"
+
+
+def _entry(row: Sequence[Any]) -> StoredEntry:
+    return StoredEntry(row[0], _action(*row[1:7]), EntryState(row[7]), row[8], row[9], row[10], row[11])
+
+
+class Store:
+    """One profile's database. Use :meth:`for_profile` or :meth:`open`; close when done."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.owner = secrets.token_hex(8)  # this process's token (a lock file of its own)
+        self.pid = os.getpid()
+        self.hostname = socket.gethostname()
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._conn_lock = threading.Lock()
+        self._owner_fd: int | None = None
+        self._data_version: int | None = None
+        self.notices: list[str] = []  # what opening did that the operator should know
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def for_profile(cls, profile: str) -> "Store":
+        return cls.open(profile_dir(profile) / STORE_NAME)
+
+    @classmethod
+    def open(cls, path: Path) -> "Store":
+        store = cls(path)
+        try:
+            store._open()
+        except sqlite3.Error as exc:
+            store.close()
+            raise StoreError(f"the store {path} cannot be opened: {exc}") from None
+        except OSError as exc:
+            store.close()
+            raise StoreError(f"the store {path} cannot be opened: {exc.strerror or exc}") from None
+        return store
+
+    def _open(self) -> None:
+        ensure_private_dir(self.path.parent)
+        # Created 0600 before SQLite sees it; SQLite gives its -wal and -shm files the
+        # database file's mode.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+        os.close(fd)
+        self._hold_owner_lock()
+        conn = self._conn()
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"the store {self.path} was written by a newer ccnow-tui (schema {version}; "
+                             f"this one reads up to {SCHEMA_VERSION}); nothing was changed")
+        if version < SCHEMA_VERSION:
+            with self._write() as c:
+                # Another process may have migrated while we waited for the lock.
+                current = c.execute("PRAGMA user_version").fetchone()[0]
+                for step in range(current + 1, SCHEMA_VERSION + 1):
+                    # Statement by statement: executescript would commit the open transaction.
+                    for statement in MIGRATIONS[step].split(";"):
+                        if statement.strip():
+                            c.execute(statement)
+                    c.execute(f"PRAGMA user_version = {step}")
+        from .legacy import import_legacy  # the JSON files of earlier versions, once
+
+        self.notices.extend(import_legacy(self))
+        self.notices.extend(self.recover())
+        self._data_version = self._read_data_version()
+
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection (SQLite connections are not shared between threads)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                   check_same_thread=True)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")  # a staged or claimed entry survives a power cut
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.conn = conn
+            with self._conn_lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._conn_lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            try:
+                conn.execute("DELETE FROM undo WHERE owner = ?", (self.owner,))
+            except sqlite3.Error:
+                pass
+            try:
+                conn.close()
+            except sqlite3.Error:  # pragma: no cover
+                pass
+        self._local = threading.local()
+        self._release_owner_lock()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- liveness: who is still running ---------------------------------------------------
+
+    @property
+    def _owners_dir(self) -> Path:
+        return self.path.parent / "owners"
+
+    def _hold_owner_lock(self) -> None:
+        ensure_private_dir(self._owners_dir)
+        path = self._owners_dir / f"{self.owner}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, f"{self.pid} {self.hostname}\n".encode())
+        self._owner_fd = fd
+
+    def _release_owner_lock(self) -> None:
+        if self._owner_fd is None:
+            return
+        try:
+            (self._owners_dir / f"{self.owner}.lock").unlink(missing_ok=True)
+        finally:
+            os.close(self._owner_fd)  # closing releases the lock
+            self._owner_fd = None
+
+    def owner_alive(self, owner: str, pid: int = 0, hostname: str = "") -> bool:
+        """Whether the process that opened the store as ``owner`` still runs."""
+        if owner == self.owner:
+            return True
+        path = self._owners_dir / f"{owner}.lock"
+        if fcntl is None:  # pragma: no cover - no file locks: ask the OS about the pid
+            if hostname and hostname != self.hostname:
+                return True  # cannot tell: never take another machine's batch for dead
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return False
+            except OSError:
+                return True
+            return True
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return False  # created before any claim, removed only at close: gone
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    def recover(self) -> list[str]:
+        """Batches left ``sending`` by a process that is gone become ``unknown``.
+
+        Their entries are never staged again by themselves: the batch may have been
+        applied. Returns a line for the operator per batch.
+        """
+        conn = self._conn()
+        rows = conn.execute("SELECT batch_id, owner, pid, hostname FROM batches WHERE state = 'sending'").fetchall()
+        dead = [r for r in rows if not self.owner_alive(r[1], r[2], r[3])]
+        notes = []
+        for batch_id, owner, pid, hostname in dead:
+            if self.mark_unknown(batch_id, GONE_REASON, only_from_owner=owner):
+                notes.append(f"batch {batch_id} (sent by process {pid} on {hostname}) is OUTCOME UNKNOWN: "
+                             f"{GONE_REASON}; nothing is re-sent, reconcile it (b, then R)")
+        for owner in {r[1] for r in dead}:
+            (self._owners_dir / f"{owner}.lock").unlink(missing_ok=True)
+        if dead:
+            self._sweep_undo()
+        return notes
+
+    def _sweep_undo(self) -> None:
+        """Forget the undo history of processes that are gone."""
+        conn = self._conn()
+        owners = [o for (o,) in conn.execute("SELECT DISTINCT owner FROM undo")]
+        gone = [o for o in owners if not self.owner_alive(o)]
+        if gone:
+            with self._write() as c:
+                c.executemany("DELETE FROM undo WHERE owner = ?", [(o,) for o in gone])
+
+    # -- transactions ----------------------------------------------------------------------
+
+    class _Tx:
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.conn.execute("BEGIN IMMEDIATE")  # the write lock now: no lost updates
+            return self.conn
+
+        def __exit__(self, exc_type, exc, tb) -> None:
+            if exc_type is None:
+                self.conn.execute("COMMIT")
+            else:
+                self.conn.execute("ROLLBACK")
+
+    def _write(self) -> "Store._Tx":
+        return Store._Tx(self._conn())
+
+    def _read_data_version(self) -> int:
+        return self._conn().execute("PRAGMA data_version").fetchone()[0]
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another connection committed since the last call (cheap: no I/O)."""
+        version = self._read_data_version()
+        changed = version != self._data_version
+        self._data_version = version
+        return changed
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        conn = self._conn()
+        snap = Snapshot()
+        rows = conn.execute(f"SELECT {_ENTRY_COLS} FROM entries ORDER BY pos, id").fetchall()
+        held: dict[str, list[StoredEntry]] = {}
+        for row in rows:
+            state = row[7]
+            if state == "staged":
+                snap.staged.append(_entry(row))
+            elif state == "unverified":
+                snap.unverified.append(_entry(row))
+            else:
+                held.setdefault(row[8] or "", []).append(_entry(row))
+        if held:
+            marks = ",".join("?" * len(held))
+            meta = {r[0]: r for r in conn.execute(
+                f"SELECT batch_id, state, created_at, host, client_id, message, pid, hostname, owner "
+                f"FROM batches WHERE batch_id IN ({marks}) ORDER BY created_at", list(held))}
+            for batch_id in sorted(held, key=lambda b: (meta[b][2] if b in meta else "", b)):
+                m = meta.get(batch_id)
+                entries = tuple(held[batch_id])
+                if m is None:  # pragma: no cover - entries always name a recorded batch
+                    snap.held.append(HeldBatch(batch_id, BatchState.UNKNOWN, "", "", "", "", 0, "", False, entries))
+                    continue
+                state = BatchState(m[1]) if m[1] in ("sending", "unknown") else BatchState.UNKNOWN
+                snap.held.append(HeldBatch(batch_id, state, m[2], m[3], m[4], m[5], m[6], m[7],
+                                           m[8] == self.owner, entries))
+        return snap
+
+    def entries_by_id(self, ids: Sequence[int]) -> list[StoredEntry]:
+        """The live entries among ``ids`` (any state), as stored now."""
+        conn, out = self._conn(), []
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            out += [_entry(r) for r in conn.execute(
+                f"SELECT {_ENTRY_COLS} FROM entries WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
+        return out
+
+    def batch_state(self, batch_id: str) -> str | None:
+        row = self._conn().execute("SELECT state FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
+        return row[0] if row else None
+
+    # -- operator changes (undoable, per process) -------------------------------------------
+
+    def _undo_group(self, c: sqlite3.Connection) -> int:
+        row = c.execute("SELECT MAX(grp) FROM undo WHERE owner = ?", (self.owner,)).fetchone()
+        return (row[0] or 0) + 1
+
+    def _push_undo(self, c: sqlite3.Connection, op: str, data: Any) -> None:
+        grp = self._undo_group(c)
+        c.execute("INSERT INTO undo (owner, grp, op, data) VALUES (?, ?, ?, ?)",
+                  (self.owner, grp, op, json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
+        c.execute("DELETE FROM undo WHERE owner = ? AND grp <= ?", (self.owner, grp - UNDO_LIMIT))
+
+    def can_undo(self) -> bool:
+        return self._conn().execute("SELECT 1 FROM undo WHERE owner = ? LIMIT 1", (self.owner,)).fetchone() is not None
+
+    def add(self, actions: Sequence[StagedAction], *, remark: str = "") -> list[StoredEntry]:
+        """Stage ``actions`` at the end, in order; one undoable change."""
+        if not actions:
+            return []
+        with self._write() as c:
+            pos = (c.execute("SELECT MAX(pos) FROM entries").fetchone()[0] or 0) + 1
+            first = (c.execute("SELECT MAX(id) FROM entries").fetchone()[0] or 0) + 1
+            # Explicit ids: one range per change, so undo records two numbers, not a list.
+            c.executemany(
+                "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, remark) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'staged', ?)",
+                ((first + i, pos + i, *_fields(a), remark) for i, a in enumerate(actions)),
+            )
+            last = first + len(actions) - 1
+            self._push_undo(c, "delete_range", [first, last])
+        return [StoredEntry(first + i, a, EntryState.STAGED, None, remark, 0, pos + i) for i, a in enumerate(actions)]
+
+    def remove(self, ids: Iterable[int]) -> list[StoredEntry]:
+        """Remove staged entries (others are left alone); one undoable change."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return []
+        with self._write() as c:
+            rows = self._rows(c, wanted, "staged")
+            if not rows:
+                return []
+            c.executemany("DELETE FROM entries WHERE id = ?", [(r[0],) for r in rows])
+            self._push_undo(c, "insert", rows)
+        return [_entry(_entry_of_row(r)) for r in rows]
+
+    def replace(self, entry_id: int, action: StagedAction) -> StoredEntry | None:
+        """Change a staged entry's fields; None when it is no longer staged."""
+        with self._write() as c:
+            rows = self._rows(c, [entry_id], "staged")
+            if not rows:
+                return None
+            old = rows[0]
+            c.execute("UPDATE entries SET order_id=?, action=?, notes=?, amount=?, trackname=?, tracknumber=?, "
+                      "remark='', rev=rev+1 WHERE id=?", (*_fields(action), entry_id))
+            self._push_undo(c, "restore", [old])
+        return StoredEntry(entry_id, action, EntryState.STAGED, None, "", old[11] + 1, old[1])
+
+    def restage(self, ids: Iterable[int], remark: str) -> list[StoredEntry]:
+        """Unverified entries the operator chose to stage again (told what may have happened)."""
+        wanted = list(dict.fromkeys(ids))
+        with self._write() as c:
+            rows = self._rows(c, wanted, "unverified")
+            if not rows:
+                return []
+            pos = (c.execute("SELECT MAX(pos) FROM entries").fetchone()[0] or 0) + 1
+            c.executemany("UPDATE entries SET state='staged', batch_id=NULL, remark=?, rev=rev+1, pos=? WHERE id=?",
+                          [(redact(remark), pos + i, r[0]) for i, r in enumerate(rows)])
+            self._push_undo(c, "restore", rows)
+            now = utc_now()
+            c.executemany("INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, message) "
+                          "VALUES (?, 'restaged', ?, ?, ?, ?, ?, 'staged again by the operator', ?)",
+                          [(now, r[9], r[2], r[0], r[3], _fields_json(_action(*r[2:8])), redact(remark)) for r in rows])
+        return [StoredEntry(r[0], _action(*r[2:8]), EntryState.STAGED, None, remark, r[11] + 1, pos + i)
+                for i, r in enumerate(rows)]
+
+    def forget(self, *, batch_id: str | None = None, ids: Iterable[int] = ()) -> list[StoredEntry]:
+        """Forget an unknown batch, or unverified entries, that the operator checked another way.
+
+        The journal keeps them; one undoable change.
+        """
+        with self._write() as c:
+            if batch_id is not None:
+                rows = [r for r in self._rows_of_batch(c, batch_id) if r[8] == "unknown"]
+            else:
+                rows = self._rows(c, list(dict.fromkeys(ids)), "unverified")
+            if not rows:
+                return []
+            c.executemany("DELETE FROM entries WHERE id = ?", [(r[0],) for r in rows])
+            undo: dict[str, Any] = {"rows": rows}
+            now = utc_now()
+            if batch_id is not None:
+                old = c.execute("SELECT state FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
+                c.execute("UPDATE batches SET state='forgotten' WHERE batch_id=?", (batch_id,))
+                undo["batch"] = [batch_id, old[0] if old else "unknown"]
+            c.executemany("INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, message) "
+                          "VALUES (?, 'forgotten', ?, ?, ?, ?, ?, 'forgotten', 'forgotten by the operator (checked another way)')",
+                          [(now, r[9], r[2], r[0], r[3], _fields_json(_action(*r[2:8]))) for r in rows])
+            self._push_undo(c, "unforget", undo)
+        return [_entry(_entry_of_row(r)) for r in rows]
+
+    def undo(self) -> UndoResult | None:
+        """Take back this process's last change; None when there is nothing to undo.
+
+        Entries sent, or changed by someone else, since are left as they are (counted in
+        ``skipped``): undo never brings back, or takes away, what was sent.
+        """
+        with self._write() as c:
+            row = c.execute("SELECT MAX(grp) FROM undo WHERE owner = ?", (self.owner,)).fetchone()
+            if row[0] is None:
+                return None
+            grp = row[0]
+            ops = c.execute("SELECT op, data FROM undo WHERE owner = ? AND grp = ? ORDER BY id DESC",
+                            (self.owner, grp)).fetchall()
+            c.execute("DELETE FROM undo WHERE owner = ? AND grp = ?", (self.owner, grp))
+            result = UndoResult()
+            for op, data in ops:
+                self._apply_undo(c, op, json.loads(data), result)
+        return result
+
+    def _apply_undo(self, c: sqlite3.Connection, op: str, data: Any, result: "UndoResult") -> None:
+        if op == "delete_range":
+            first, last = data
+            total = c.execute("SELECT COUNT(*) FROM entries WHERE id BETWEEN ? AND ?", (first, last)).fetchone()[0]
+            done = c.execute("DELETE FROM entries WHERE id BETWEEN ? AND ? AND state = 'staged'", (first, last)).rowcount
+            result.skipped += total - done
+            result.removed = range(first, last + 1)
+        elif op == "insert":
+            result.skipped += self._reinsert(c, data)
+            result.touched += [r[0] for r in data]
+        elif op == "restore":
+            for r in data:
+                # Only if nobody touched it since (the rev our change left, still staged).
+                done = c.execute(
+                    "UPDATE entries SET pos=?, order_id=?, action=?, notes=?, amount=?, trackname=?, tracknumber=?, "
+                    "state=?, batch_id=?, remark=?, rev=rev+1 WHERE id=? AND rev=? AND state = 'staged'",
+                    (*r[1:11], r[0], r[11] + 1)).rowcount
+                result.skipped += 1 - done
+                result.touched.append(r[0])
+        elif op == "unforget":
+            if "batch" in data:
+                batch_id, state = data["batch"]
+                c.execute("UPDATE batches SET state=? WHERE batch_id=? AND state='forgotten'", (state, batch_id))
+                result.held_changed = True
+            result.skipped += self._reinsert(c, data["rows"])
+            result.touched += [r[0] for r in data["rows"]]
+        else:  # pragma: no cover
+            raise StoreError(f"unknown undo step {op!r}")
+
+    def _reinsert(self, c: sqlite3.Connection, rows: list[list[Any]]) -> int:
+        done = 0
+        for r in rows:
+            done += c.execute(f"INSERT OR IGNORE INTO entries ({_ROW_COLS}) VALUES ({','.join('?' * 13)})", r).rowcount
+        return len(rows) - done
+
+    def _rows(self, c: sqlite3.Connection, ids: list[int], state: str) -> list[list[Any]]:
+        out: list[list[Any]] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            out += [list(r) for r in c.execute(
+                f"SELECT {_ROW_COLS} FROM entries WHERE state = ? AND id IN ({','.join('?' * len(chunk))})",
+                (state, *chunk))]
+        order = {entry_id: i for i, entry_id in enumerate(ids)}
+        out.sort(key=lambda r: order[r[0]])
+        return out
+
+    def _rows_of_batch(self, c: sqlite3.Connection, batch_id: str) -> list[list[Any]]:
+        return [list(r) for r in c.execute(f"SELECT {_ROW_COLS} FROM entries WHERE batch_id = ? ORDER BY pos, id",
+                                           (batch_id,))]
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def claim(
+        self,
+        numbered: Sequence[tuple[int, int | None, int, StagedAction]],
+        meta: BatchMeta,
+    ) -> str:
+        """Claim a batch for sending, before the first byte leaves: returns its id.
+
+        ``numbered`` holds ``(N, entry id, rev, action)`` in sending order; an entry id of
+        None adds the action as a new entry (the command line's batches, which were never
+        staged). In one transaction: every staged entry must still be staged as the
+        operator saw it (same rev), no order may have a batch in flight or an unknown or
+        unverified outcome, and then the entries become ``sending`` and the batch and its
+        ``submit`` journal lines are written. Raises :class:`ClaimConflict` (nothing
+        claimed) otherwise.
+        """
+        if not numbered:
+            raise ClaimConflict("the batch is empty")
+        try:
+            return self._claim(numbered, meta)
+        except sqlite3.Error as exc:
+            raise StoreError(f"the batch was not recorded in {self.path}, so it was not sent: {exc}") from None
+
+    def _claim(self, numbered: Sequence[tuple[int, int | None, int, StagedAction]], meta: BatchMeta) -> str:
+        batch_id = secrets.token_hex(6)
+        now = utc_now()
+        with self._write() as c:
+            existing = [(entry_id, rev) for _, entry_id, rev, _ in numbered if entry_id is not None]
+            if existing:
+                have = {r[0]: r for r in self._rows(c, [e for e, _ in existing], "staged")}
+                gone = [e for e, _ in existing if e not in have]
+                changed = [e for e, rev in existing if e in have and have[e][11] != rev]
+                if gone or changed:
+                    raise ClaimConflict(
+                        f"{len(gone) + len(changed)} of the entries were sent, removed or changed meanwhile "
+                        "(another window or process?); nothing was sent: review the batch and send again")
+            orders = sorted({a.order_id for _, _, _, a in numbered})
+            blocked = self._blocking(c, orders, own_ids={e for e, _ in existing})
+            if blocked:
+                raise ClaimConflict("nothing was sent: " + "; ".join(blocked))
+            c.execute("INSERT INTO batches (batch_id, created_at, state, url, host, client_id, store_id, owner, pid, "
+                      "hostname, entry_count) VALUES (?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?)",
+                      (batch_id, now, meta.url, meta.host, meta.client_id, meta.store_id, self.owner, self.pid,
+                       self.hostname, len(numbered)))
+            new = [(n, a) for n, entry_id, _, a in numbered if entry_id is None]
+            ids: dict[int, int] = {n: entry_id for n, entry_id, _, _ in numbered if entry_id is not None}
+            if new:
+                pos = (c.execute("SELECT MAX(pos) FROM entries").fetchone()[0] or 0) + 1
+                first = (c.execute("SELECT MAX(id) FROM entries").fetchone()[0] or 0) + 1
+                c.executemany(
+                    "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, "
+                    "batch_id, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?, 'cli')",
+                    ((first + i, pos + i, *_fields(a), batch_id) for i, (_, a) in enumerate(new)))
+                ids.update((n, first + i) for i, (n, _) in enumerate(new))
+            if existing:
+                c.executemany("UPDATE entries SET state='sending', batch_id=?, remark='' WHERE id=?",
+                              [(batch_id, e) for e, _ in existing])
+            c.executemany(
+                "INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields) "
+                "VALUES (?, 'submit', ?, ?, ?, ?, ?, ?)",
+                ((now, batch_id, a.order_id, ids[n], n, a.kind.value, _fields_json(a)) for n, _, _, a in numbered))
+            # Undo must never bring back (or take away) what was sent.
+            c.execute("DELETE FROM undo WHERE owner = ?", (self.owner,))
+        return batch_id
+
+    def blocked(self, orders: Sequence[str]) -> list[str]:
+        """Why each of ``orders`` may not be sent now (in flight, unknown or unverified)."""
+        return self._blocking(self._conn(), sorted(set(orders)), own_ids=set())
+
+    def entry_ids(self, batch_id: str) -> dict[int, int]:
+        """N → entry id for a batch, from its submit lines."""
+        return dict(self._conn().execute(
+            "SELECT n, entry_id FROM events WHERE batch_id = ? AND kind = 'submit'", (batch_id,)))
+
+    def _blocking(self, c: sqlite3.Connection, orders: Sequence[str], own_ids: set[int]) -> list[str]:
+        """Why each of ``orders`` may not be sent now (held by another batch or unverified)."""
+        out: dict[str, str] = {}
+        for i in range(0, len(orders), 500):
+            chunk = orders[i:i + 500]
+            rows = c.execute(
+                f"SELECT e.order_id, e.state, e.batch_id, e.action, e.id, b.pid, b.hostname FROM entries e "
+                f"LEFT JOIN batches b ON b.batch_id = e.batch_id "
+                f"WHERE e.state != 'staged' AND e.order_id IN ({','.join('?' * len(chunk))})", chunk)
+            for order_id, state, batch_id, action, entry_id, pid, hostname in rows:
+                if entry_id in own_ids or order_id in out:
+                    continue
+                out[order_id] = blocked_reason(order_id, state, batch_id or "?", action, pid, hostname)
+        return [out[o] for o in orders if o in out]
+
+    def settle(self, batch_id: str, results: Sequence[Settled], *, outcome: str, message: str,
+               other_lines: Sequence[str] = ()) -> None:
+        """Record the receiver's answer and move each entry on.
+
+        applied: the entry leaves (the journal keeps it); refused: back to staged with the
+        receiver's words (a command-line entry, never staged, leaves); unknown: held until
+        reconciled, never sent again by itself.
+        """
+        now = utc_now()
+        with self._write() as c:
+            origin = dict(c.execute("SELECT id, origin FROM entries WHERE batch_id = ? AND state IN ('sending', 'unknown')",
+                                    (batch_id,)).fetchall())
+            applied, refused_staged, refused_gone, unknown = [], [], [], []
+            for r in results:
+                if r.entry_id not in origin:
+                    continue  # settled already (a second answer cannot undo the first)
+                if r.outcome == "applied":
+                    applied.append((r.entry_id,))
+                elif r.outcome == "refused":
+                    if origin[r.entry_id] == "cli":
+                        refused_gone.append((r.entry_id,))
+                    else:
+                        refused_staged.append((redact(r.message), r.entry_id))
+                else:
+                    unknown.append((r.entry_id,))
+            c.executemany("DELETE FROM entries WHERE id = ?", applied + refused_gone)
+            c.executemany("UPDATE entries SET state='staged', batch_id=NULL, remark=?, rev=rev+1 WHERE id=?",
+                          refused_staged)
+            c.executemany("UPDATE entries SET state='unknown' WHERE id=?", unknown)
+            # An entry the answer did not cover (never expected) is held, not left in flight.
+            c.execute("UPDATE entries SET state='unknown' WHERE batch_id=? AND state='sending'", (batch_id,))
+            info = {entry_id: (order_id, n, action, fields) for entry_id, order_id, n, action, fields in c.execute(
+                "SELECT entry_id, order_id, n, action, fields FROM events WHERE batch_id = ? AND kind = 'submit'",
+                (batch_id,))}
+
+            def line(r: Settled) -> tuple[Any, ...]:
+                order_id, n, action, fields = info.get(r.entry_id, (None, None, "", ""))
+                return (now, batch_id, order_id, r.entry_id, n, action, fields, r.outcome, r.status,
+                        redact(r.message), redact(r.raw))
+
+            c.executemany(
+                "INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, outcome, status, "
+                "message, raw) VALUES (?, 'outcome', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", map(line, results))
+            c.execute("INSERT INTO events (time, kind, batch_id, outcome, message, raw) VALUES (?, 'outcome', ?, ?, ?, ?)",
+                      (now, batch_id, outcome, redact(message), redact("\n".join(other_lines))))
+            still = c.execute("SELECT COUNT(*) FROM entries WHERE batch_id = ? AND state IN ('unknown', 'sending')",
+                              (batch_id,)).fetchone()[0]
+            c.execute("UPDATE batches SET state=?, outcome=?, message=?, settled_at=? WHERE batch_id=?",
+                      ("unknown" if still else "answered", outcome, redact(message), now, batch_id))
+
+    def mark_unknown(self, batch_id: str, reason: str, *, only_from_owner: str | None = None) -> bool:
+        """A batch in flight whose answer will never come: its entries are held as unknown."""
+        now = utc_now()
+        with self._write() as c:
+            row = c.execute("SELECT state, owner FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
+            if row is None or row[0] != "sending" or (only_from_owner is not None and row[1] != only_from_owner):
+                return False
+            c.execute("UPDATE entries SET state='unknown' WHERE batch_id=? AND state='sending'", (batch_id,))
+            c.execute("UPDATE batches SET state='unknown', outcome='unknown', message=?, settled_at=? WHERE batch_id=?",
+                      (redact(reason), now, batch_id))
+            c.execute("INSERT INTO events (time, kind, batch_id, outcome, message) VALUES (?, 'outcome', ?, 'unknown', ?)",
+                      (now, batch_id, redact(reason)))
+        return True
+
+    def reconcile(self, batch_id: str, verdicts: Sequence[Judged], *, summary: str,
+                  answer_lines: Sequence[str] = ()) -> bool:
+        """Settle an unknown batch from what a query showed. False if it was settled meanwhile."""
+        now = utc_now()
+        with self._write() as c:
+            live = {r[0]: r for r in self._rows_of_batch(c, batch_id) if r[8] == "unknown"}
+            if not live or any(v.entry_id not in live for v in verdicts):
+                return False
+            pos = (c.execute("SELECT MAX(pos) FROM entries").fetchone()[0] or 0) + 1
+            for i, v in enumerate(verdicts):
+                if v.verdict is Verdict.RESTAGED:
+                    c.execute("UPDATE entries SET state='staged', batch_id=NULL, remark=?, rev=rev+1, pos=? WHERE id=?",
+                              (redact(v.why), pos + i, v.entry_id))
+                elif v.verdict is Verdict.UNVERIFIED:
+                    c.execute("UPDATE entries SET state='unverified', remark=?, rev=rev+1 WHERE id=?",
+                              (redact(v.why), v.entry_id))
+                else:
+                    c.execute("DELETE FROM entries WHERE id=?", (v.entry_id,))
+            c.executemany(
+                "INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, status, message) "
+                "VALUES (?, 'reconciled', ?, ?, ?, ?, ?, ?, ?, ?)",
+                ((now, batch_id, live[v.entry_id][2], v.entry_id, live[v.entry_id][3],
+                  _fields_json(_action(*live[v.entry_id][2:8])), v.verdict.value, v.status, redact(v.why))
+                 for v in verdicts))
+            c.execute("INSERT INTO events (time, kind, batch_id, outcome, message, raw) VALUES (?, 'reconciled', ?, "
+                      "'reconciled', ?, ?)", (now, batch_id, redact(summary), redact("\n".join(answer_lines))))
+            remaining = c.execute("SELECT COUNT(*) FROM entries WHERE batch_id = ? AND state = 'unknown'",
+                                  (batch_id,)).fetchone()[0]
+            if not remaining:
+                c.execute("UPDATE batches SET state='reconciled', settled_at=? WHERE batch_id=?", (now, batch_id))
+        return True
+
+    # -- the journal -----------------------------------------------------------------------
+
+    def history(self, order_id: str) -> list[HistoryItem]:
+        """Every batch that named ``order_id``, oldest first (an indexed query, no scan)."""
+        conn = self._conn()
+        rows = conn.execute(
+            "SELECT e.kind, e.batch_id, e.time, e.n, e.action, e.fields, e.outcome, e.status, e.message, e.raw "
+            "FROM events e WHERE e.order_id = ? ORDER BY e.id", (order_id,)).fetchall()
+        return self._items(conn, rows)
+
+    def last_event(self, order_id: str) -> HistoryItem | None:
+        """The latest batch that named ``order_id`` (for the queue's "last sent" column)."""
+        conn = self._conn()
+        row = conn.execute("SELECT batch_id FROM events WHERE order_id = ? ORDER BY id DESC LIMIT 1",
+                           (order_id,)).fetchone()
+        if row is None:
+            return None
+        rows = conn.execute(
+            "SELECT kind, batch_id, time, n, action, fields, outcome, status, message, raw FROM events "
+            "WHERE order_id = ? AND batch_id IS ? ORDER BY id", (order_id, row[0])).fetchall()
+        items = self._items(conn, rows)
+        return items[-1] if items else None
+
+    def _items(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[HistoryItem]:
+        items: dict[str, HistoryItem] = {}
+        for kind, batch_id, when, n, action, fields, outcome, status, message, raw in rows:
+            key = batch_id or f"-{when}"
+            item = items.get(key)
+            if item is None:
+                item = items[key] = HistoryItem(batch_id or "", when, "", "")
+            fields_d = json.loads(fields) if fields else {}
+            if kind == "submit":
+                item.entries.append({"n": n, "action": action, **fields_d})
+            elif kind in ("outcome", "reconciled", "forgotten", "restaged"):
+                item.results.append({"action": action, "outcome": outcome, "status": status, "message": message,
+                                     "kind": kind, **fields_d})
+                if raw and raw not in item.answer_lines:
+                    item.answer_lines.append(raw)
+                item.outcome_time = when
+        if items:
+            ids = [i.batch_id for i in items.values() if i.batch_id]
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                for batch_id, host, client_id, state, outcome, message, created in conn.execute(
+                        f"SELECT batch_id, host, client_id, state, outcome, message, created_at FROM batches "
+                        f"WHERE batch_id IN ({','.join('?' * len(chunk))})", chunk):
+                    item = items[batch_id]
+                    item.host, item.client_id, item.state = host, client_id, state
+                    item.outcome = "reconciled" if state == "reconciled" else (
+                        "forgotten" if state == "forgotten" else outcome)
+                    item.message = message
+                    item.time = created
+        return list(items.values())
+
+    def journal(self, orders: Sequence[str] = (), since: str = "") -> Iterator[dict[str, Any]]:
+        """The audit trail, one dict per journal line, oldest first."""
+        conn = self._conn()
+        where, params = [], []
+        if orders:
+            where.append(f"e.order_id IN ({','.join('?' * len(orders))})")
+            params += list(orders)
+        if since:
+            where.append("e.time >= ?")
+            params.append(since)
+        sql = ("SELECT e.time, e.kind, e.batch_id, b.host, b.client_id, b.store_id, e.order_id, e.n, e.action, "
+               "e.fields, e.outcome, e.status, e.message, e.raw FROM events e "
+               "LEFT JOIN batches b ON b.batch_id = e.batch_id"
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY e.id")
+        keys = ("time", "event", "batch_id", "host", "client_id", "store_id", "order_id", "n", "action",
+                "fields", "outcome", "status", "message", "raw")
+        for row in conn.execute(sql, params):
+            d = dict(zip(keys, row))
+            d["fields"] = json.loads(d["fields"]) if d["fields"] else {}
+            yield d
+
+    # -- for the legacy import -------------------------------------------------------------
+
+    def legacy_imported(self) -> bool:
+        return self._conn().execute("SELECT 1 FROM meta WHERE key = 'legacy_imported'").fetchone() is not None
+
+    def _import(self, staged: Sequence[StagedAction], unknown: Sequence[tuple[str, str, str, str, list[StagedAction]]],
+                events: Iterable[tuple[Any, ...]], batches: Iterable[tuple[Any, ...]]) -> None:
+        """Write what the JSON files of earlier versions held, in one transaction."""
+        with self._write() as c:
+            if c.execute("SELECT value FROM meta WHERE key = 'legacy_imported'").fetchone():
+                return
+            c.executemany("INSERT OR IGNORE INTO batches (batch_id, created_at, state, outcome, message, host) "
+                          "VALUES (?, ?, ?, ?, ?, ?)", batches)
+            c.executemany("INSERT INTO events (time, kind, batch_id, order_id, n, action, fields, outcome, status, "
+                          "message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
+            pos = 0
+            for a in staged:
+                pos += 1
+                c.execute("INSERT INTO entries (pos, order_id, action, notes, amount, trackname, tracknumber, state) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, 'staged')", (pos, *_fields(a)))
+            for batch_id, sent_at, host, note, entries in unknown:
+                c.execute("INSERT OR REPLACE INTO batches (batch_id, created_at, state, outcome, message, host, "
+                          "entry_count) VALUES (?, ?, 'unknown', 'unknown', ?, ?, ?)",
+                          (batch_id, sent_at, redact(note), host, len(entries)))
+                for a in entries:
+                    pos += 1
+                    c.execute("INSERT INTO entries (pos, order_id, action, notes, amount, trackname, tracknumber, "
+                              "state, batch_id, remark) VALUES (?, ?, ?, ?, ?, ?, ?, 'unknown', ?, ?)",
+                              (pos, *_fields(a), batch_id, redact(note)))
+            c.execute("INSERT INTO meta (key, value) VALUES ('legacy_imported', ?)", (utc_now(),))
+
+
+def _entry_of_row(r: Sequence[Any]) -> tuple[Any, ...]:
+    """A full row (``_ROW_COLS``) in the shape ``_entry`` reads (``_ENTRY_COLS``)."""
+    return (r[0], *r[2:8], r[8], r[9], r[10], r[11], r[1])
+
+
+def blocked_reason(order_id: str, state: str, batch_id: str, action: str, pid: int | None = None,
+                   hostname: str | None = None) -> str:
+    if state == "sending":
+        who = f" by process {pid} on {hostname}" if pid else ""
+        return f"{order_id} is being sent right now{who} (batch {batch_id})"
+    if state == "unverified":
+        return (f"{order_id} has an unverified {action} from batch {batch_id} (it may already have been "
+                "applied): re-stage or forget it first")
+    return f"{order_id} has an OUTCOME UNKNOWN {action} in batch {batch_id}: reconcile it first"

@@ -22,6 +22,8 @@ from ccnow_tui.protocol import AnswerParser, OrderLine, Unparsed, parse_answer
 from ccnow_tui.protocol.answer import HTML_REASON
 from ccnow_tui.sandbox import Fault, FaultKind, SandboxConfig, SandboxServer, add_sandbox_arguments, parse_fault, run_sandbox
 from ccnow_tui.sandbox.server import CHUNK_BYTES, RECEIVER_PATH
+from ccnow_tui.sandbox import server as server_module
+from ccnow_tui.sandbox.command import PASSWORD_ENV, sandbox_password
 
 PASSWORD = "pw-Zq8#x&y+1"  # characters that change when form-encoded
 CREDS = {"x_clientid": "acme", "x_password": PASSWORD}
@@ -667,6 +669,253 @@ def test_bad_options_are_argparse_errors(capsys, argv, named):
 
 def test_the_defaults():
     args = parser().parse_args([])
-    assert (args.host, args.port, args.client_id, args.password, args.store_id) == ("127.0.0.1", 8642, "demo", "demo", "")
+    assert (args.host, args.port, args.client_id, args.store_id) == ("127.0.0.1", 8642, "demo", "")
+    assert (args.password, args.password_file, sandbox_password(args, env={})) == (None, None, "demo")
     assert (args.orders, args.seed, args.settle, args.arrivals, args.fault) == (40, None, None, 0.0, [])
+    assert args.max_body == SandboxConfig().max_body == 16 * 1024 * 1024
     assert [str(f) for f in parser().parse_args(["--fault", "slow=2", "--fault", "truncate:1"]).fault] == ["slow=2", "truncate:1"]
+
+
+# -- request limits and reading ---------------------------------------------------------------------------
+
+
+def form_body(*items: tuple, creds: dict[str, str] = CREDS) -> bytes:
+    return urlencode({**creds, **entries(*items)}).encode()
+
+
+def raw_exchange(server: SandboxServer, headers: list[bytes], body: bytes = b"", *, end_body: bool = False) -> tuple[int, str]:
+    """One POST written byte for byte (headers as given, no Content-Length added); the
+    status and body of the answer, read until the server closes. ``end_body``: shut our
+    sending side after the body, as a client that stops short does."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(
+            b"POST %s HTTP/1.1\r\nHost: sandbox\r\nConnection: close\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n%s\r\n%s"
+            % (RECEIVER_PATH.encode(), b"".join(h + b"\r\n" for h in headers), body)
+        )
+        if end_body:
+            sock.shutdown(socket.SHUT_WR)
+        raw = b""
+        while chunk := sock.recv(1 << 16):
+            raw += chunk
+    head, _, text = raw.partition(b"\r\n\r\n")
+    return int(head.split()[1]), text.decode()
+
+
+def nothing_applied(server: SandboxServer, *orders) -> bool:
+    return server.requests_seen == 0 and server.book.applied() == [] and all(server.book.status(o) == "pending" for o in orders)
+
+
+def test_a_body_over_max_body_gets_413_by_its_content_length_before_any_of_it_is_sent(start):
+    server = start(max_body=1000)
+    # No body follows: a receiver that waited to read it would never answer.
+    status, text = raw_exchange(server, [b"Content-Length: 1001"])
+    assert status == 413
+    assert text == "request body too large: Content-Length 1001 is over this receiver's limit of 1000 bytes\n"
+    assert nothing_applied(server)
+
+
+def test_a_request_just_over_the_limit_gets_413_and_nothing_is_applied_and_one_at_it_works(start):
+    probe = start()
+    a = probe.book.pending()[0]  # the same seed gives every server the same orders
+    body = form_body((a, "ship"), (a, "query"))
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    over = start(max_body=len(body) - 1)
+    response = CLIENT.post(over.url, content=body, headers=headers)
+    assert response.status_code == 413 and response.text.count("\n") == 1
+    assert f"limit of {len(body) - 1} bytes" in response.text
+    assert nothing_applied(over, a)
+    at = start(max_body=len(body))
+    assert lines(CLIENT.post(at.url, content=body, headers=headers)) == [f"{a} mark_shipped"]
+    assert at.book.applied() == [(str(a), "ship", {})]
+
+
+def test_a_body_that_ends_before_its_content_length_applies_nothing(receiver):
+    a = receiver.book.pending()[0]
+    body = form_body((a, "ship"))
+    status, text = raw_exchange(receiver, [b"Content-Length: %d" % (len(body) + 10)], body, end_body=True)
+    assert status == 400
+    assert text == f"request body ended after {len(body)} of {len(body) + 10} bytes (Content-Length); nothing applied\n"
+    assert nothing_applied(receiver, a)
+
+
+@pytest.mark.parametrize("lengths, status", [
+    (lambda n: [f"+{n}"], 400),
+    (lambda n: [f"{n // 10}_{n % 10}"], 400),  # int() reads "12_3" as 123
+    (lambda n: [str(n), str(n - 1)], 400),  # two lengths that disagree
+    (lambda n: ["9" * 5000], 413),  # int() would raise on 5,000 digits
+], ids=["plus", "underscore", "conflicting", "5000-digits"])
+def test_a_content_length_that_is_not_plain_digits_is_refused_and_nothing_applied(receiver, lengths, status):
+    a = receiver.book.pending()[0]
+    body = form_body((a, "ship"))
+    got, text = raw_exchange(receiver, [b"Content-Length: " + v.encode() for v in lengths(len(body))], body)
+    assert got == status and text.count("\n") == 1
+    assert nothing_applied(receiver, a)
+
+
+@pytest.mark.parametrize("name", [
+    "x_action_" + "9" * 5000,  # int() refuses more than 4,300 digits
+    "x_orderid_" + "1" * 4300,
+    "x_notes_" + "0" * 100_000 + "1",
+    "x_amount_12345678",  # more digits than any N a form can reach
+], ids=["action-5000", "orderid-4300", "notes-zero-padded", "amount-8-digits"])
+def test_an_absurd_entry_number_is_a_request_error_naming_the_field_and_applies_nothing(receiver, name):
+    a = receiver.book.pending()[0]
+    data = {**CREDS, **entries((a, "ship")), name: "ship"}
+    answer = lines(CLIENT.post(receiver.url, data=data))
+    assert len(answer) == 1 and answer[0].startswith(f"error_message invalid request: {name[:40]}")
+    assert len(answer[0]) < 300 and "without gaps" in answer[0]
+    assert receiver.book.status(a) == "pending" and receiver.book.applied() == []
+    # The login is still checked first.
+    assert lines(CLIENT.post(receiver.url, data={**data, "x_password": "wrong"})) == ["error_message invalid login"]
+
+
+def test_too_many_fields_is_413_and_nothing_applied(receiver):
+    a = receiver.book.pending()[0]
+    body = form_body((a, "ship")) + b"&" * server_module.MAX_FIELDS
+    response = CLIENT.post(receiver.url, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413 and "too many fields" in response.text and response.text.count("\n") == 1
+    assert nothing_applied(receiver, a)
+
+
+def test_max_body_must_be_positive():
+    with pytest.raises(ValueError, match="max_body"):
+        SandboxServer(SandboxConfig(port=0, max_body=0, log=None))
+
+
+def test_large_bodies_are_decoded_one_at_a_time_and_small_ones_never_wait(start, monkeypatch):
+    """Decoding costs ~15 times a body's size: two large bodies never decode at once."""
+    server = start()
+    a, b, c = server.book.pending()[:3]
+    big = [form_body((oid, "ship"), creds={**CREDS, "pad": "x" * 300}) for oid in (a, b)]
+    small = form_body((c, "ship"))
+    monkeypatch.setattr(server_module, "LARGE_BODY", len(small) + 100)
+    real_decode = server_module._decode
+    inside, most, count_lock = [0], [0], threading.Lock()
+    release = threading.Event()
+
+    def held_decode(body):
+        with count_lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            if len(body) > server_module.LARGE_BODY:
+                release.wait(30)  # the first large body holds its turn until told
+            return real_decode(body)
+        finally:
+            with count_lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(server_module, "_decode", held_decode)
+    results: list[object] = [None, None]
+
+    def send(i: int) -> None:
+        results[i] = CLIENT.post(server.url, content=big[i], headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    first = threading.Thread(target=send, args=(0,))
+    first.start()
+    wait_for(lambda: inside[0] == 1, "the first large body to be decoding")
+    second = threading.Thread(target=send, args=(1,))
+    second.start()
+    wait_for(lambda: server._large_bodies.waiting == 1, "the second large body to wait its turn")
+    # A small request goes past the queue while both large ones are held up.
+    assert lines(CLIENT.post(server.url, content=small, headers={"Content-Type": "application/x-www-form-urlencoded"})) == [f"{c} mark_shipped"]
+    release.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert [lines(r) for r in results] == [[f"{a} mark_shipped"], [f"{b} mark_shipped"]]
+    assert most[0] == 2  # one large and the small one; never both large
+
+
+# -- the password, out of sight of ps -----------------------------------------------------------------------
+
+
+def test_password_sources_in_order_of_precedence(tmp_path):
+    pw_file = tmp_path / "pw"
+    pw_file.write_bytes("from-file-pw ünï\r\nsecond line ignored\n".encode())
+    env = {PASSWORD_ENV: "from-env-pw"}
+    assert sandbox_password(parser().parse_args(["--password", "from-option"]), env=env) == "from-option"
+    assert sandbox_password(parser().parse_args(["--password-file", str(pw_file)]), env=env) == "from-file-pw ünï"
+    assert sandbox_password(parser().parse_args([]), env=env) == "from-env-pw"
+    assert sandbox_password(parser().parse_args([]), env={PASSWORD_ENV: ""}) == "demo"  # empty counts as unset
+    pw_file.write_bytes(b"no-newline-at-all")
+    assert sandbox_password(parser().parse_args(["--password-file", str(pw_file)]), env={}) == "no-newline-at-all"
+
+
+def test_password_and_password_file_together_is_a_usage_error(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_:
+        parser().parse_args(["--password", "x", "--password-file", str(tmp_path / "pw")])
+    assert exit_.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content, why", [
+    (None, "cannot be read (No such file or directory)"),
+    (b"\nsecret-on-line-two\n", "its first line is empty"),
+    (b"\xff\xfesecret-in-latin1\n", "its first line is not UTF-8 text"),
+    (b"s" * 5000, "its first line is longer than 4096 bytes"),
+], ids=["missing", "empty-first-line", "not-utf8", "too-long"])
+def test_a_password_file_that_gives_no_password_is_a_one_line_error_without_its_contents(capsys, tmp_path, content, why):
+    path = tmp_path / "pw"
+    if content is not None:
+        path.write_bytes(content)
+    args = parser().parse_args(["--port", "0", "--password-file", str(path)])
+    assert run_sandbox(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ccnow sandbox: --password-file {path}: {why}") and err.count("\n") == 1
+    assert "secret" not in err and "sss" not in err
+
+
+def test_the_password_help_warns_that_ps_shows_it():
+    help_text = " ".join(parser().format_help().split())
+    assert "shows in ps" in help_text and "--password-file" in help_text and PASSWORD_ENV in help_text
+
+
+@pytest.mark.parametrize("argv, value", [
+    (["--max-body", "1000"], 1000),
+    (["--max-body", "512K"], 512 * 1024),
+    (["--max-body", "16MiB"], 16 * 1024 * 1024),
+    (["--max-body", "1g"], 1024 ** 3),
+])
+def test_max_body_option(argv, value):
+    assert parser().parse_args(argv).max_body == value
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "lots", "16X", "1.5M", ""])
+def test_max_body_option_refuses_naming_the_bad_text(capsys, text):
+    with pytest.raises(SystemExit):
+        parser().parse_args(["--max-body", text])
+    assert repr(text) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("source", ["file", "env"])
+def test_the_command_takes_its_password_from_a_file_or_the_environment_never_the_command_line(tmp_path, source):
+    import os
+
+    secret = "pw-hidden-from-ps-7"
+    argv = [sys.executable, "-c", SCRIPT, "--port", "0", "--orders", "3", "--client-id", "cli", "--max-body", "600"]
+    env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
+    if source == "file":
+        (tmp_path / "pw").write_text(secret + "\n")
+        argv += ["--password-file", str(tmp_path / "pw")]
+    else:
+        env[PASSWORD_ENV] = secret
+    proc = subprocess.Popen(
+        argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        url = re.search(r"(http://\S+) ", proc.stdout.readline())[1]
+        # What ps shows: the command line holds no password.
+        assert secret.encode() not in Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        assert len(httpx.post(url, data={"x_clientid": "cli", "x_password": secret}).text.splitlines()) == 3
+        assert httpx.post(url, data={"x_clientid": "cli", "x_password": "demo"}).text == "error_message invalid login\n"
+        too_big = httpx.post(url, data={"x_clientid": "cli", "x_password": secret, "pad": "x" * 600})
+        assert too_big.status_code == 413 and "limit of 600 bytes" in too_big.text
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert secret not in err and "Traceback" not in err

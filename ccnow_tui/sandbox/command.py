@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
+import re
 import signal
 import sys
 import threading
 import time
+from typing import Mapping
 
 from .faults import FaultKind, parse_fault
-from .server import SandboxConfig, SandboxServer
+from .server import MAX_BODY, SandboxConfig, SandboxServer
+
+PASSWORD_ENV = "CCNOW_SANDBOX_PASSWORD"
+DEFAULT_PASSWORD = "demo"
+MAX_PASSWORD_LINE = 4096  # bytes of --password-file's first line
 
 
 def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
     parser.add_argument("--port", type=_port, default=8642, help="port (default %(default)s; 0 picks a free one)")
     parser.add_argument("--client-id", default="demo", help="x_clientid to accept (default %(default)s)")
-    parser.add_argument("--password", default="demo", help="x_password to accept (default %(default)s)")
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument("--password", default=None,
+                        help=f"x_password to accept (default: ${PASSWORD_ENV}, else {DEFAULT_PASSWORD}); "
+                             f"shows in ps to every user: prefer --password-file or ${PASSWORD_ENV}")
+    secret.add_argument("--password-file", default=None, metavar="FILE",
+                        help="read the x_password to accept from the first line of FILE")
     parser.add_argument("--store-id", default="", help="linked store account accepted as x_storeid (default: none)")
     parser.add_argument("--orders", type=_count, default=40, help="pending orders to start with (default %(default)s)")
     parser.add_argument("--seed", type=int, default=None, help="make the order data deterministic")
@@ -25,17 +37,56 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
                         help="mark_shipped/mark_canceled settle this long after the batch (default: never)")
     parser.add_argument("--arrivals", type=_non_negative, default=0.0, metavar="PER_MIN",
                         help="about this many new orders a minute (received -> processing -> pending)")
+    parser.add_argument("--max-body", type=_size, default=MAX_BODY, metavar="BYTES",
+                        help=f"answer 413 to request bodies over BYTES (default {MAX_BODY // 2**20}MiB; "
+                             "K, M and G suffixes count in 1024s)")
     parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND[=SECONDS][:COUNT][@SCOPE]",
                         help=f"inject a fault, repeatable; KIND is one of {', '.join(k.value for k in FaultKind)}; "
                              "SCOPE is updates (batches that change orders), reads or all (default)")
 
 
+def sandbox_password(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> str:
+    """The x_password to accept: --password, else the first line of --password-file, else
+    $CCNOW_SANDBOX_PASSWORD (empty counts as unset), else "demo".
+
+    ValueError (naming the file, never its contents) if the file cannot give one.
+    """
+    if args.password is not None:
+        return args.password
+    if args.password_file is not None:
+        return _first_line(args.password_file)
+    return env.get(PASSWORD_ENV) or DEFAULT_PASSWORD
+
+
+def _first_line(path: str) -> str:
+    what = f"--password-file {path}"
+    try:
+        with open(path, "rb") as f:
+            line = f.readline(MAX_PASSWORD_LINE + 1)
+    except OSError as exc:
+        raise ValueError(f"{what}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(line) > MAX_PASSWORD_LINE:
+        raise ValueError(f"{what}: its first line is longer than {MAX_PASSWORD_LINE} bytes")
+    line = line.split(b"\n", 1)[0].rstrip(b"\r")
+    if not line:
+        raise ValueError(f"{what}: its first line is empty (expected the password)")
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{what}: its first line is not UTF-8 text") from None
+
+
 def run_sandbox(args: argparse.Namespace) -> int:
-    """Serve until SIGINT or SIGTERM; 0 on a clean stop, 2 if it cannot listen."""
+    """Serve until SIGINT or SIGTERM; 0 on a clean stop, 2 if it cannot start."""
+    try:
+        password = sandbox_password(args)
+    except ValueError as exc:
+        print(f"ccnow sandbox: {exc}", file=sys.stderr)
+        return 2
     config = SandboxConfig(
-        host=args.host, port=args.port, client_id=args.client_id, password=args.password,
+        host=args.host, port=args.port, client_id=args.client_id, password=password,
         store_id=args.store_id, orders=args.orders, seed=args.seed, settle=args.settle,
-        arrivals=args.arrivals, faults=list(args.fault), log=sys.stderr,
+        arrivals=args.arrivals, faults=list(args.fault), max_body=args.max_body, log=sys.stderr,
     )
     server = SandboxServer(config)
     try:
@@ -97,6 +148,17 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
     return value
+
+
+_SIZE = re.compile(r"(\d+)\s*(?:([kmg])(?:i?b)?|b)?", re.ASCII | re.IGNORECASE)
+
+
+def _size(text: str) -> int:
+    """Bytes: 16777216, 16M, 16MiB, 512k (suffixes count in 1024s); at least 1."""
+    m = _SIZE.fullmatch(text.strip())
+    if not m or len(m[1]) > 15 or int(m[1]) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size in bytes >= 1 (such as 16777216, 512K or 16M)")
+    return int(m[1]) * 1024 ** " kmg".index((m[2] or " ").lower())
 
 
 def _non_negative(text: str) -> float:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import gzip
 import hmac
+import re
 import socket
 import sys
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Iterable, Iterator, TextIO
@@ -27,8 +29,12 @@ from .orders import OrderBook
 
 RECEIVER_PATH = "/cgi-local/oapi_receive.cgi"
 CHUNK_BYTES = 64 * 1024
-MAX_BODY = 32 * 1024 * 1024  # a 100,000-entry batch is ~5 MB
-MAX_FIELDS = 2_000_000
+MAX_BODY = 16 * 1024 * 1024  # default --max-body; a 100,000-entry batch is ~5 MB
+MAX_FIELDS = 2_000_000  # more: 413 (parse_qsl would raise; each field costs ~120 bytes decoded)
+READ_CHUNK = 64 * 1024  # a body is read this much at a time, never allocated whole up front
+LARGE_BODY = 1024 * 1024  # bodies above this are decoded and answered one at a time
+LINGER_BYTES = 64 * 1024 * 1024  # after a 413, at most this much of the body is read and dropped
+LINGER_SECONDS = 5.0  # ... for at most this long
 IDLE_TIMEOUT = 60.0  # seconds a kept-alive connection may sit idle
 STOP_GRACE = 5.0  # seconds stop() waits for running handlers after cutting their connections
 
@@ -57,6 +63,8 @@ class SandboxConfig:
     settle: float | None = None
     arrivals: float = 0.0
     faults: list[Fault] = field(default_factory=list)
+    # Request bodies over this many bytes get 413 (by Content-Length, before reading).
+    max_body: int = MAX_BODY
     clock: Callable[[], float] = time.monotonic
     # Looked up when the config is made, so a redirected sys.stderr is honoured.
     log: TextIO | None = field(default_factory=lambda: sys.stderr)
@@ -67,6 +75,8 @@ class SandboxServer:
 
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
+        if self.config.max_body < 1:
+            raise ValueError(f"max_body must be at least 1 byte, not {self.config.max_body}")
         self.book = OrderBook(
             orders=self.config.orders, seed=self.config.seed, settle=self.config.settle,
             arrivals=self.config.arrivals, clock=self.config.clock,
@@ -76,6 +86,7 @@ class SandboxServer:
         self._faults = [replace(f) for f in self.config.faults]
         self._requests_seen = 0
         self._stopping = threading.Event()
+        self._large_bodies = _Gate()  # see _decoding()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -152,6 +163,16 @@ class SandboxServer:
         with self._lock:
             self._requests_seen += 1
             return draw_faults(self._faults, updating)
+
+    def _decoding(self, size: int) -> AbstractContextManager[object]:
+        """Held while a body of ``size`` bytes is decoded and answered.
+
+        Decoding takes about fifteen times the body's size (a 16 MiB form of tiny fields
+        is some 250 MB of Python objects), so large bodies take turns: memory then stays
+        near one large decode however many arrive at once. Reading a body (a byte of
+        memory per byte) is not held up, and small requests never wait.
+        """
+        return self._large_bodies if size > LARGE_BODY else nullcontext()
 
     # -- the receiver ---------------------------------------------------------------------
 
@@ -268,17 +289,25 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path != RECEIVER_PATH:
             return self._simple(404, f"not found: the receiver is POST {RECEIVER_PATH}\n", path)
-        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, errors="replace", max_num_fields=MAX_FIELDS)
-        request = decode_request(pairs)
-        plan = self.sandbox._begin_request(updating=_updating(request))
-        what = f"POST {RECEIVER_PATH} client={_printable(request.client_id)} entries={len(request.entries)}"
+        fields = _field_count(body)
+        if fields > MAX_FIELDS:
+            return self._simple(413, f"too many fields: {fields}; this receiver takes at most {MAX_FIELDS}\n", path)
+        with self.sandbox._decoding(len(body)):
+            request = _decode(body)
+            del body
+            plan = self.sandbox._begin_request(updating=_updating(request))
+            what = f"POST {RECEIVER_PATH} client={_printable(request.client_id)} entries={len(request.entries)}"
+            lines: list[str] | None = None
+            if plan.refuse is None:
+                try:
+                    lines = self.sandbox.answer(request)
+                except Exception as exc:  # a sandbox bug: say so rather than leave the client hanging
+                    self.sandbox.log(f"sandbox: internal error: {exc!r}", request.password)
+            request = replace(request, entries=())  # from here on only the login is needed
         if plan.refuse is not None:
             code = self._refuse(plan.refuse)
             return self.sandbox.log(f"{what} -> {code} (fault {plan.refuse.value}, nothing applied)", request.password)
-        try:
-            lines = self.sandbox.answer(request)
-        except Exception as exc:  # a sandbox bug: say so rather than leave the client hanging
-            self.sandbox.log(f"sandbox: internal error: {exc!r}", request.password)
+        if lines is None:
             return self._simple(500, "internal error in the sandbox receiver\n", path)
         if plan.delay:
             self.sandbox._stopping.wait(plan.delay)  # stop() must not wait for a slowed answer
@@ -308,19 +337,54 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- reading and writing --------------------------------------------------------------
 
-    def _read_body(self, path: str) -> bytes | None:
-        """The form body, or None after answering a request we will not read."""
+    def _read_body(self, path: str) -> bytes | bytearray | None:
+        """The form body, or None after answering a request we will not read (nothing of it
+        is applied): a body over ``max_body`` (413, judged by Content-Length before any of
+        it is read), a bad Content-Length, or a body that ends before its Content-Length.
+        """
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self._simple(411, "send the form with a Content-Length\n", path)
             return None
-        try:
-            length = int(self.headers.get("Content-Length", "0"))
-        except ValueError:
-            length = -1
-        if not 0 <= length <= MAX_BODY:
-            self._simple(413 if length > MAX_BODY else 400, "bad Content-Length\n", path)
+        lengths = {value.strip() for value in self.headers.get_all("Content-Length", [])}
+        text = lengths.pop() if len(lengths) == 1 else "" if lengths else "0"  # two that differ: bad
+        # Plain ASCII digits only: int() would also take "+5", "5_000" or "٥".
+        if not (text.isascii() and text.isdigit()):
+            self._simple(400, "bad Content-Length\n", path)
             return None
-        return self.rfile.read(length) if length else b""
+        limit = self.sandbox.config.max_body
+        length = int(text) if len(text) <= 20 else limit + 1  # (int() of 5,000 digits raises)
+        if length > limit:
+            shown = text if len(text) <= 20 else text[:20] + "..."
+            self._simple(413, f"request body too large: Content-Length {shown} is over this receiver's limit of {limit} bytes\n", path)
+            self._linger(length)
+            return None
+        # Read in pieces, so a length the client does not follow with a body costs nothing.
+        body = bytearray()
+        while len(body) < length:
+            piece = self.rfile.read(min(READ_CHUNK, length - len(body)))
+            if not piece:
+                self._simple(400, f"request body ended after {len(body)} of {length} bytes (Content-Length); nothing applied\n", path)
+                return None
+            body += piece
+        return body
+
+    def _linger(self, length: int) -> None:
+        """After an answer sent before the body was read: say we are done (FIN), then read
+        and drop what the client is still sending, a bounded amount for a bounded time.
+        Closing with its body unread would reset the connection, and the client could
+        lose the answer it has not read yet (Apache's "lingering close")."""
+        deadline = time.monotonic() + LINGER_SECONDS
+        left = min(length, LINGER_BYTES)
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            while left > 0 and (wait := deadline - time.monotonic()) > 0:
+                self.connection.settimeout(wait)
+                piece = self.rfile.read1(min(left, READ_CHUNK))
+                if not piece:
+                    break
+                left -= len(piece)
+        except OSError:  # the client went away, or stop() cut the connection
+            pass
 
     def _simple(self, code: int, text: str, path: str, **headers: str) -> None:
         """A short plain-text answer, connection closed (used for non-protocol answers)."""
@@ -511,3 +575,60 @@ def _printable(text: str, limit: int = 60) -> str:
 def _updating(request: DecodedRequest) -> bool:
     """Does the request ask for anything but a query? (What a fault's scope looks at.)"""
     return any(entry.get("action").strip().lower() != "query" for entry in request.entries)
+
+
+def _field_count(body: bytes | bytearray) -> int:
+    """The fields parse_qsl would count (it raises over ``max_num_fields``)."""
+    return body.count(b"&") + 1 if body else 0
+
+
+_CREDENTIAL_FIELDS = frozenset({"x_clientid", "x_storeid", "x_password"})
+# An entry number longer than MAX_FIELDS has digits cannot be part of 1..N without gaps
+# (nor is a zero-padded one valid). Caught before decode_request calls int() on it, which
+# raises beyond 4,300 digits (and is slow below that).
+_OVERLONG_NUMBER = re.compile(
+    rf"x_(?:orderid|action|notes|amount|trackname|tracknumber)_(\d{{{len(str(MAX_FIELDS)) + 1},}})", re.ASCII
+)
+_SHORTEST_OVERLONG = len("x_notes_") + len(str(MAX_FIELDS)) + 1
+SHOWN_NAME = 40  # characters of an overlong field name quoted back
+
+
+def _decode(body: bytes | bytearray) -> DecodedRequest:
+    """The received form as a request. A field name whose entry number is absurdly long is
+    the whole request's error (a numbering error, as the notes say), naming the field cut
+    to SHOWN_NAME characters; its credentials are still checked first."""
+    pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, errors="replace", max_num_fields=MAX_FIELDS)
+    for name, _ in pairs:
+        if len(name) >= _SHORTEST_OVERLONG and (m := _OVERLONG_NUMBER.fullmatch(name)):
+            shown = name if len(name) <= SHOWN_NAME else name[:SHOWN_NAME] + "..."
+            login = decode_request([pair for pair in pairs if pair[0] in _CREDENTIAL_FIELDS])
+            return replace(login, error=login.error or (
+                f"invalid request: {shown} (an entry number of {len(m.group(1))} digits; "
+                "numbering runs 1..N without gaps or leading zeros)"
+            ))
+    return decode_request(pairs)
+
+
+class _Gate:
+    """A lock for one holder that counts who is waiting for it (tests watch ``waiting``)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._held = False
+        self.waiting = 0
+
+    def __enter__(self) -> "_Gate":
+        with self._cond:
+            self.waiting += 1
+            try:
+                while self._held:
+                    self._cond.wait()
+            finally:
+                self.waiting -= 1
+            self._held = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._held = False
+            self._cond.notify()

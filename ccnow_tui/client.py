@@ -5,6 +5,13 @@ their line arrives, :class:`Retrying` notices, and exactly one final
 :class:`ReceiverAnswer`. Network and protocol trouble never escapes as an exception; it
 becomes a typed outcome. Requests that change orders are journaled before they are sent
 and never re-sent by this module.
+
+Limits, so that no receiver can hold a command or fill the memory: ``timeout`` bounds
+each whole exchange (connect, send, every byte of the answer), not each read; the answer
+is read up to ``max_answer_bytes`` (decoded); a line longer than 64 KiB is kept only by
+its start (see :mod:`.protocol.answer`); and at most ``MAX_KEPT_OTHER`` records beyond
+what the request can explain are kept. Past a limit, a batch that changes orders is
+unknown and a read is an error.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import ipaddress
 import random
 import time
 import uuid
+import zlib
 from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -38,6 +46,11 @@ if TYPE_CHECKING:  # pragma: no cover
 USER_AGENT = f"ccnow-tui/{__version__}"
 DEFAULT_URL = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
 MAX_ERROR_BODY = 4096  # bytes of a non-200 body kept for the message
+DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a 100,000-order pending list is about 2 MB
+READ_PIECE = 64 * 1024  # at most this many decoded bytes reach the parser at a time
+# Records kept (and passed on) beyond those the request can explain: a batch's lines for
+# its orders, a pending list's order lines (passed on, never kept). The rest are counted.
+MAX_KEPT_OTHER = 1000
 # From this many entries, judging the answer and journaling its outcome (about a second
 # at 100,000) run on a worker thread, so the caller's event loop (the UI) keeps going.
 OFF_LOOP_ENTRIES = 5_000
@@ -151,8 +164,11 @@ class ReceiverClient:
         retries: int = 2,
         backoff: float = 0.5,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     ) -> None:
         self.url = str(check_url(url))
+        if isinstance(max_answer_bytes, bool) or not isinstance(max_answer_bytes, int) or max_answer_bytes < 1:
+            raise ClientConfigError(f"max_answer_bytes must be a whole number of bytes >= 1, not {max_answer_bytes!r}")
         if not credentials.password:
             raise ClientConfigError("no API password: set one in the profile, CCNOW_PASSWORD, or enter it when asked")
         if not credentials.client_id:
@@ -167,9 +183,12 @@ class ReceiverClient:
         self.retries = max(0, retries)
         self.backoff = backoff
         self.timeout = timeout
+        self.max_answer_bytes = max_answer_bytes
         self._http = httpx.AsyncClient(
+            # Per read, as httpx times; _attempt also bounds the whole exchange by timeout.
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers={"User-Agent": USER_AGENT, "Accept": "text/plain"},
+            # identity: a compressed answer's decoded size is not known in advance (see _Body).
+            headers={"User-Agent": USER_AGENT, "Accept": "text/plain", "Accept-Encoding": "identity"},
             follow_redirects=False,
             transport=transport,
         )
@@ -232,7 +251,8 @@ class ReceiverClient:
             attempt = 0
             while True:
                 attempt += 1
-                run = _Attempt(keep_order_lines=kind is not RequestKind.PENDING)
+                pending = kind is RequestKind.PENDING
+                run = _Attempt(keep_order_lines=not pending, room=MAX_KEPT_OTHER + (0 if pending else len(numbered)))
                 # aclosing: a consumer that stops early must close the HTTP stream (and
                 # end the collector pause) now, not whenever the generator is collected.
                 async with aclosing(self._attempt(body, run)) as chunks:
@@ -244,7 +264,18 @@ class ReceiverClient:
                     await asyncio.sleep(delay)
                     continue
                 finish = partial(self._finish, kind, batch_id, numbered, run, mutating, started, attempt)
-                answer = await asyncio.to_thread(finish) if big else finish()
+                try:
+                    answer = await asyncio.to_thread(finish) if big else finish()
+                except Exception as exc:  # a bug judging the answer must not lose a sent batch
+                    why = f"the answer could not be judged ({type(exc).__name__}: {_describe(exc)})"
+                    if mutating:
+                        why += "; outcome unknown: nothing is re-sent, query the orders to reconcile"
+                    answer = ReceiverAnswer(
+                        kind, Outcome.UNKNOWN if mutating else Outcome.REFUSED, why,
+                        entries=tuple(EntryResult(n, e, EntryOutcome.UNKNOWN, "", why) for n, e in numbered),
+                        http_status=run.http_status, batch_id=batch_id, elapsed=time.monotonic() - started,
+                        attempts=attempt,
+                    )
                 break
         except asyncio.CancelledError:
             cancelled = True
@@ -273,50 +304,96 @@ class ReceiverClient:
 
     async def _attempt(self, body: bytes, run: "_Attempt") -> AsyncIterator[RecordChunk]:
         parser = AnswerParser()
+        loop = asyncio.get_running_loop()
+        # One deadline for the whole exchange: httpx times each read, so a receiver that
+        # drips a byte at a time would never time out. The time the consumer spends with
+        # a chunk is its own, not the receiver's, and moves the deadline on. (The deadline
+        # is applied around each await, never around a yield.)
+        deadline = loop.time() + self.timeout
+        resp: httpx.Response | None = None
         try:
-            async with self._http.stream(
+            request = self._http.build_request(
                 "POST", self.url, content=body,
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
-            ) as resp:
-                run.http_status = resp.status_code
-                if resp.status_code != 200:
-                    raw = b""
-                    async for chunk in resp.aiter_bytes():
-                        raw += chunk
-                        if len(raw) >= MAX_ERROR_BODY:
-                            break
-                    run.error_body = raw[:MAX_ERROR_BODY].decode("utf-8", "replace")
-                    run.retryable = resp.status_code >= 500 or resp.status_code == 429
-                    run.failure = f"HTTP {resp.status_code} {resp.reason_phrase}".strip()
-                    return
-                with _collector_paused():
-                    async for data in resp.aiter_bytes():
-                        before = parser.order_lines
-                        records = parser.feed(data)
+                extensions={"trace": run.trace},
+            )
+            async with asyncio.timeout_at(deadline):
+                resp = await self._http.send(request, stream=True)
+            run.http_status = resp.status_code
+            if resp.status_code != 200:
+                run.retryable = resp.status_code >= 500 or resp.status_code == 429
+                run.failure = f"HTTP {resp.status_code} {resp.reason_phrase}".strip()
+                run.error_body = await self._error_body(resp, deadline)
+                return
+            reader = _Body(resp, self.max_answer_bytes)
+            with _collector_paused():
+                while True:
+                    async with asyncio.timeout_at(deadline):
+                        data = await reader.read()
+                    if data is None:
+                        break
+                    before = parser.order_lines
+                    records = parser.feed(data)
+                    if records:
+                        records = run.keep(records, parser.order_lines - before)
                         if records:
-                            run.keep(records, parser.order_lines - before)
+                            handed = loop.time()
                             yield RecordChunk(records)
-                before = parser.order_lines
-                records = parser.close()
+                            deadline += loop.time() - handed
+            before = parser.order_lines
+            records = parser.close()
+            if records:
+                records = run.keep(records, parser.order_lines - before)
                 if records:
-                    run.keep(records, parser.order_lines - before)
                     yield RecordChunk(records)
-                run.complete = True
-                run.non_protocol = parser.non_protocol
+            run.complete = True
+            run.non_protocol = parser.non_protocol
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # The only failures that prove no byte of the request left this machine.
             run.sent = False
             run.retryable = True
             run.failure = f"cannot reach {self.host}: {_describe(exc)}"
-        except httpx.TimeoutException as exc:
+        except (httpx.TimeoutException, TimeoutError) as exc:
             run.retryable = True
-            run.failure = f"no answer from {self.host} within {self.timeout:g} s ({type(exc).__name__})"
+            if run.never_sent:  # the deadline came while connecting: nothing left
+                run.sent = False
+                run.failure = f"cannot reach {self.host} within {self.timeout:g} s"
+            else:
+                run.failure = f"no complete answer from {self.host} within {self.timeout:g} s ({type(exc).__name__})"
         except httpx.TransportError as exc:  # reset, closed mid-answer, incomplete body
             run.retryable = True
             run.failure = f"the answer from {self.host} was cut off: {_describe(exc)}"
+        except _BadAnswer as exc:  # over the size limit, or a coding that does not decode
+            run.broken = True
+            run.failure = f"the answer from {self.host} {exc}"
+        except Exception as exc:
+            # Nothing after the send began may escape: the batch's outcome must be recorded.
+            run.broken = True
+            run.failure = f"the answer from {self.host} could not be read ({type(exc).__name__}: {_describe(exc)})"
         finally:
             run.non_protocol = run.non_protocol or parser.non_protocol
             run.order_lines = parser.order_lines
+            if resp is not None:
+                try:
+                    await resp.aclose()
+                except Exception:  # closing a broken connection: nothing left to learn
+                    pass
+
+    async def _error_body(self, resp: httpx.Response, deadline: float) -> str:
+        """The start of a non-200 body, for the message: whatever arrives in time, decodes
+        and fits (the status alone already decides the outcome)."""
+        raw = b""
+        try:
+            reader = _Body(resp, self.max_answer_bytes)
+            async with asyncio.timeout_at(deadline):
+                while len(raw) < MAX_ERROR_BODY:
+                    data = await reader.read()
+                    if data is None:
+                        break
+                    raw += data
+        except Exception:  # noqa: BLE001 - only the message is at stake here
+            pass
+        return raw[:MAX_ERROR_BODY].decode("utf-8", "replace")
 
     def _finish(self, kind, batch_id, numbered, run: "_Attempt", mutating, started, attempts) -> ReceiverAnswer:
         records = tuple(run.records)
@@ -324,36 +401,130 @@ class ReceiverClient:
             records=records, http_status=run.http_status, batch_id=batch_id,
             elapsed=time.monotonic() - started, attempts=attempts, order_count=run.order_lines,
         )
+        reconcile = "outcome unknown: nothing is re-sent, query the orders to reconcile"
+        dropped = f"; {run.dropped} more line(s) not kept" if run.dropped else ""
         if run.failure and not run.sent:
             return ReceiverAnswer(kind, Outcome.UNREACHABLE, f"{run.failure}; nothing was sent, nothing applied", **common)
         if run.http_status is not None and run.http_status != 200:
             detail = _first_line(run.error_body)
             msg = run.failure + (f": {detail}" if detail else "")
-            if mutating and run.http_status in (502, 504):
-                # A gateway error can come after the receiver applied the batch.
-                _, results, _ = resolve_batch(numbered, (), complete=False)
-                return ReceiverAnswer(
-                    kind, Outcome.UNKNOWN,
-                    f"{msg}; a gateway error may hide an applied batch: outcome unknown, query to reconcile",
-                    entries=results, **common,
-                )
+            if mutating:
+                # Only a 200 answer in the protocol's words says what happened: a script
+                # that dies half-way through a batch, or a gateway that gives up on it,
+                # answers with some other status after applying part or all of it.
+                results = tuple(EntryResult(n, e, EntryOutcome.UNKNOWN, "", msg) for n, e in numbered)
+                return ReceiverAnswer(kind, Outcome.UNKNOWN, f"{msg}; {reconcile}", entries=results, **common)
             results = tuple(EntryResult(n, e, EntryOutcome.REFUSED, "", msg) for n, e in numbered)
             return ReceiverAnswer(kind, Outcome.REFUSED, f"{msg}; nothing applied", entries=results, **common)
         if not run.complete:
+            # A read whose answer cannot be read (too big, undecodable) is an error; one
+            # cut off or timed out was retried and stays incomplete.
+            read_outcome = Outcome.REFUSED if run.broken else Outcome.UNKNOWN
             if kind is RequestKind.PENDING:
-                return ReceiverAnswer(kind, Outcome.UNKNOWN, f"{run.failure}; the list is incomplete", **common)
+                what = "the list was not read" if run.broken else "the list is incomplete"
+                return ReceiverAnswer(kind, read_outcome, f"{run.failure}; {what}{dropped}", **common)
             # Entries already answered keep their result; the rest, and the batch, are unknown.
             _, results, summary = resolve_batch(numbered, records, complete=False)
             if mutating:
-                msg = f"{run.failure}; outcome unknown: nothing is re-sent, query the orders to reconcile ({summary})"
-            else:
-                msg = f"{run.failure} ({summary})"
-            return ReceiverAnswer(kind, Outcome.UNKNOWN, msg, entries=results, **common)
+                return ReceiverAnswer(
+                    kind, Outcome.UNKNOWN, f"{run.failure}; {reconcile} ({summary}){dropped}", entries=results, **common
+                )
+            return ReceiverAnswer(kind, read_outcome, f"{run.failure} ({summary}){dropped}", entries=results, **common)
         if kind is RequestKind.PENDING:
             outcome, msg = resolve_pending(records, non_protocol=run.non_protocol, order_count=run.order_lines)
-            return ReceiverAnswer(kind, outcome, msg, **common)
+            return ReceiverAnswer(kind, outcome, msg + dropped, **common)
         outcome, results, summary = resolve_batch(numbered, records, non_protocol=run.non_protocol)
-        return ReceiverAnswer(kind, outcome, summary, entries=results, **common)
+        if mutating and outcome is Outcome.UNKNOWN:
+            summary += "; nothing is re-sent, query the orders to reconcile"
+        return ReceiverAnswer(kind, outcome, summary + dropped, entries=results, **common)
+
+
+class _BadAnswer(Exception):
+    """The answer cannot be read as the protocol: over the size limit, or undecodable."""
+
+
+# Content codings a receiver may use although asked for identity: decoded, bounded.
+_INFLATE_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+class _Body:
+    """The answer's body, read as sent (``aiter_raw``: httpx decodes nothing), at most
+    ``limit`` bytes of it after decoding.
+
+    The client asks for ``Accept-Encoding: identity``. A receiver (or a proxy) that
+    gzips or deflates the answer anyway is decoded here a piece at a time (at most
+    READ_PIECE bytes of output per step), and the decoded bytes count against the same
+    limit, so a decompression bomb stops at the limit with little memory used. Decoding
+    rather than refusing such an answer keeps a batch whose answer is readable known.
+    Any other coding, a stream that does not decode, ends early or has bytes after its
+    end is not the protocol (:class:`_BadAnswer`).
+    """
+
+    def __init__(self, resp: httpx.Response, limit: int) -> None:
+        self._raw = resp.aiter_raw()
+        self.limit = limit
+        self.received = 0  # bytes as sent
+        self.size = 0  # bytes after decoding
+        codings = [c.strip().lower() for c in resp.headers.get("content-encoding", "").split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in _INFLATE_WBITS):
+            raise _BadAnswer(f"is encoded as {', '.join(codings)!r}, which this client does not decode")
+        self.coding = codings[0] if codings else ""
+        self._inflate = zlib.decompressobj(_INFLATE_WBITS[self.coding]) if self.coding else None
+        self._maybe_raw_deflate = self.coding == "deflate"  # some servers omit the zlib header
+        self._tail = b""  # input the decoder has not taken yet
+        self._more = False  # the decoder may hold more output
+
+    async def read(self) -> bytes | None:
+        """The next piece of the decoded body; None at its end."""
+        while True:
+            if self._inflate is not None and (self._tail or self._more):
+                out = self._decode(self._tail)
+                if out:
+                    return self._count(out)
+            data = await anext(self._raw, None)
+            if data is None:
+                if self._inflate is not None and not self._inflate.eof:
+                    raise _BadAnswer(f"ends inside its {self.coding} stream (cut off or not {self.coding})")
+                return None
+            self.received += len(data)
+            if self.received > self.limit:
+                raise _BadAnswer(f"is larger than the limit of {self.limit:,} bytes")
+            if self._inflate is None:
+                if data:
+                    return self._count(data)
+                continue
+            out = self._decode(data)
+            if out:
+                return self._count(out)
+
+    def _decode(self, data: bytes) -> bytes:
+        assert self._inflate is not None
+        if self._inflate.eof:
+            if data.strip():
+                raise _BadAnswer(f"has bytes after the end of its {self.coding} stream")
+            self._tail, self._more = b"", False
+            return b""
+        try:
+            out = self._inflate.decompress(data, READ_PIECE)
+        except zlib.error as exc:
+            if self._maybe_raw_deflate:
+                self._maybe_raw_deflate = False
+                self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+                return self._decode(data)
+            raise _BadAnswer(f"says it is {self.coding} but does not decode ({exc})") from None
+        self._maybe_raw_deflate = False
+        self._tail = self._inflate.unconsumed_tail
+        self._more = len(out) == READ_PIECE
+        if self._inflate.eof and self._inflate.unused_data.strip():
+            raise _BadAnswer(f"has bytes after the end of its {self.coding} stream")
+        return out
+
+    def _count(self, data: bytes) -> bytes:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise _BadAnswer(f"is larger than the limit of {self.limit:,} bytes")
+        return data
 
 
 _gc_pauses = 0
@@ -396,23 +567,60 @@ async def _flatten(stream) -> AsyncIterator[ClientEvent]:
 @dataclass
 class _Attempt:
     keep_order_lines: bool = True
+    room: int = MAX_KEPT_OTHER  # records kept at most (a pending list's order lines aside)
     records: list[Record] = field(default_factory=list)
     order_lines: int = 0
     yielded: int = 0
+    dropped: int = 0  # records beyond the room: counted, neither kept nor passed on
     sent: bool = True  # "may have been sent": only a failure to connect proves otherwise
     complete: bool = False
     non_protocol: bool = False
     retryable: bool = False
+    broken: bool = False  # the answer cannot be read (too big, undecodable): not retried
+    connecting: bool = False  # seen by the trace: a connection was being made ...
+    sending: bool = False  # ... and the request had begun to go out on one
     http_status: int | None = None
     error_body: str = ""
     failure: str = ""
 
-    def keep(self, records: list[Record], order_lines: int) -> None:
-        self.yielded += len(records)
+    async def trace(self, event: str, info: dict) -> None:
+        """httpcore's trace hook: where the exchange had got to (a transport that does
+        not trace leaves both False, which proves nothing)."""
+        if event.endswith(".started"):
+            if ".send_request" in event:
+                self.sending = True
+            elif ".connect_" in event or ".start_tls" in event:
+                self.connecting = True
+
+    @property
+    def never_sent(self) -> bool:
+        """Provably nothing sent: still connecting when the attempt ended."""
+        return self.connecting and not self.sending
+
+    def keep(self, records: list[Record], order_lines: int) -> list[Record]:
+        """Keep what the answer needs and return the records to pass on; past the room,
+        records are only counted, so a hostile answer cannot fill the memory."""
         if self.keep_order_lines:
+            room = self.room - len(self.records)
+            if len(records) > room:
+                self.dropped += len(records) - max(room, 0)
+                records = records[: max(room, 0)]
             self.records.extend(records)
         elif order_lines != len(records):
-            self.records.extend(r for r in records if type(r) is not OrderLine)
+            room = self.room - len(self.records)
+            out: list[Record] = []
+            for r in records:
+                if type(r) is OrderLine:
+                    out.append(r)
+                elif room > 0:
+                    out.append(r)
+                    self.records.append(r)
+                    room -= 1
+                else:
+                    self.dropped += 1
+            records = out
+        self.yielded += len(records)
+        return records
 
 
 def _describe(exc: BaseException) -> str:

@@ -135,7 +135,7 @@ def test_submit_refused_entry_exits_1(env, capsys, tmp_path):
     assert capsys.readouterr().out.strip() == f"{a} error_message order_not_pending"
 
 
-@pytest.mark.parametrize("fault,code", [("maintenance", 3), ("http500", 3), ("html", 3), ("truncate", 4), ("drop-after-apply", 4)])
+@pytest.mark.parametrize("fault,code", [("maintenance", 3), ("http500", 4), ("html", 4), ("truncate", 4), ("drop-after-apply", 4)])
 def test_submit_fault_exit_codes(env, capsys, tmp_path, fault, code):
     a = env.book.pending()[0]
     env.set_faults([parse_fault(fault)])

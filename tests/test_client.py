@@ -147,28 +147,41 @@ async def test_maintenance_fault_refuses_and_applies_nothing(sandbox):
 
 
 @pytest.mark.parametrize("fault", ["http500", "html"])
-async def test_error_pages_refuse_and_apply_nothing(sandbox, fault):
+async def test_error_pages_leave_a_batch_unknown_and_fail_a_query(sandbox, fault):
+    # The sandbox answers these before applying anything, but a client cannot tell them
+    # from a receiver that died half-way through the batch: only protocol lines decide.
     a = sandbox.book.pending()[0]
     sandbox.set_faults([parse_fault(fault)])
-    async with client_for(sandbox) as c:
+    async with client_for(sandbox, retries=0) as c:
         records, answer = await collect(c.submit(Batch([ship(a)])))
-    assert answer.outcome is Outcome.REFUSED
-    assert all(e.outcome is EntryOutcome.REFUSED for e in answer.entries)
+        _, read = await collect(c.query([a]))
+    assert answer.outcome is Outcome.UNKNOWN, answer.message
+    assert all(e.outcome is EntryOutcome.UNKNOWN for e in answer.entries)
     assert sandbox.book.status(a) == "pending"
+    assert read.outcome is Outcome.REFUSED, read.message  # a read is simply an error
     if fault == "html":
         assert records and all(isinstance(r, Unparsed) for r in records)
     else:
-        assert answer.http_status == 500
+        assert answer.http_status == read.http_status == 500
 
 
-@pytest.mark.parametrize("fault", ["drop-after-apply", "truncate", "slow=3"])
+# Post-apply faults: the batch is applied, then its answer is lost, cut or not the
+# protocol. drip=0.2 sends each byte well inside the per-read timeout: only a deadline on
+# the whole exchange ends it (the 6-line answer would take about 30 s).
+LOST_OR_NOT_THE_PROTOCOL = [
+    "drop-after-apply", "truncate", "slow=3", "http=500", "http=201", "http=204", "http=502",
+    "garbage", "upper", "empty", "gzip-bad", "drip=0.2",
+]
+
+
+@pytest.mark.parametrize("fault", LOST_OR_NOT_THE_PROTOCOL)
 async def test_lost_answer_is_unknown_and_never_resent(sandbox, fault, tmp_path):
     journal = Journal(tmp_path / "journal.jsonl")
     pending = sandbox.book.pending()
     batch = Batch([ship(o) for o in pending[:6]])
     sandbox.set_faults([parse_fault(fault)])
     before = sandbox.requests_seen
-    async with client_for(sandbox, timeout=0.5, journal=journal) as c:
+    async with client_for(sandbox, timeout=1.0 if fault.startswith("drip") else 0.5, journal=journal) as c:
         _, answer = await collect(c.submit(batch))
     assert answer.outcome is Outcome.UNKNOWN, answer.message
     assert "query" in answer.message
@@ -177,6 +190,33 @@ async def test_lost_answer_is_unknown_and_never_resent(sandbox, fault, tmp_path)
     assert all(sandbox.book.status(o) == "mark_shipped" for o in pending[:6])
     assert any(e.outcome is EntryOutcome.UNKNOWN for e in answer.entries)
     assert journal.read().events[-1]["outcome"] == "unknown"
+
+
+async def test_a_gzipped_answer_is_decoded_and_judged(sandbox):
+    # Asked for identity, a receiver (or proxy) gzips anyway: the answer is still read.
+    pending = sandbox.book.pending()[:3]
+    sandbox.set_faults([parse_fault("gzip")])
+    async with client_for(sandbox) as c:
+        records, answer = await collect(c.submit(Batch(ship(o) for o in pending)))
+    assert answer.outcome is Outcome.OK, answer.message
+    assert [r.raw for r in records] == [f"{o} mark_shipped" for o in pending]
+
+
+@pytest.mark.parametrize("fault", ["http=500", "http=201", "http=204", "garbage", "upper", "empty", "gzip-bad", "html"])
+async def test_reads_that_get_no_protocol_answer_are_an_error(sandbox, fault):
+    sandbox.set_faults([parse_fault(fault)])
+    async with client_for(sandbox, retries=0) as c:
+        _, answer = await collect(c.pending())
+        _, query = await collect(c.query(sandbox.book.pending()[:1]))
+    assert answer.outcome is Outcome.REFUSED and answer.order_count == 0, answer.message
+    assert query.outcome is Outcome.REFUSED, query.message
+
+
+async def test_a_read_that_drips_ends_at_the_deadline_and_is_not_success(sandbox):
+    sandbox.set_faults([parse_fault("drip=0.2")])
+    async with client_for(sandbox, timeout=1.0, retries=0) as c:
+        _, answer = await collect(c.pending())
+    assert answer.outcome is Outcome.UNKNOWN and "within 1 s" in answer.message
 
 
 @pytest.mark.parametrize("fault", ["http500:1", "drop-after-apply:2", "truncate:1"])

@@ -1,6 +1,8 @@
 """How answers map to entry outcomes: only a confirming answer counts as applied."""
 
-from ccnow_tui.protocol import Batch, StagedAction, parse_answer
+import pytest
+
+from ccnow_tui.protocol import AnswerParser, Batch, StagedAction, parse_answer
 from ccnow_tui.protocol.orderid import OrderId
 from ccnow_tui.protocol.outcome import EntryOutcome, Outcome, resolve_batch, resolve_pending
 
@@ -67,11 +69,12 @@ def test_whole_request_error_refuses_everything():
     assert all(r.outcome is EntryOutcome.REFUSED for r in results)
 
 
-def test_html_body_is_refused_never_success():
-    numbered = _batch((A, "ship", {}))
+def test_html_body_is_never_success_and_never_nothing_applied():
     records = parse_answer(b"<html><body>502 Bad Gateway</body></html>")
-    outcome, results, _ = resolve_batch(numbered, records, non_protocol=True)
-    assert outcome is Outcome.REFUSED
+    outcome, results, _ = resolve_batch(_batch((A, "ship", {})), records, non_protocol=True)
+    assert outcome is Outcome.UNKNOWN and results[0].outcome is EntryOutcome.UNKNOWN
+    outcome, results, _ = resolve_batch(_batch((A, "query", {})), records, non_protocol=True)
+    assert outcome is Outcome.REFUSED  # a read changed nothing: simply an error
 
 
 def test_cut_off_answer_leaves_unanswered_entries_unknown():
@@ -109,3 +112,46 @@ def test_a_query_is_answered_not_applied():
     outcome, _, summary = resolve_batch(numbered, [OrderLine(a, "pending", f"{a} pending"),
                                                    OrderError(b, "order_not_found", f"{b} error_message order_not_found")])
     assert outcome is Outcome.SOME_REFUSED and summary.startswith("1 answered, 1 refused, 0 unknown")
+
+
+NOT_THE_PROTOCOL = {
+    "html": b"<!DOCTYPE html><html><body>Internal Server Error</body></html>\n",
+    "capitals": b"396-10-1142 MARK_SHIPPED\n",
+    "two words": b"396-10-1142 mark_shipped ok\n",
+    "nul after the order": b"396-10-1142\x00 mark_shipped\n",
+    "utf-16": "396-10-1142 mark_shipped\n".encode("utf-16"),
+    "long line": b"396-10-1142 mark_shipped" + b" " * (64 * 1024) + b"ok\n",
+    "garbage": b"OK\nprocessed 1 entry\n",
+    "empty": b"",
+    "message": b"message done\n",
+    "error among garbage": b"error_message system down\nStatus: 500\n",
+}
+
+
+@pytest.mark.parametrize("body", NOT_THE_PROTOCOL.values(), ids=NOT_THE_PROTOCOL.keys())
+def test_no_protocol_line_leaves_a_change_unknown_and_fails_a_read(body):
+    parser = AnswerParser()
+    records = parser.feed(body) + parser.close()
+    outcome, results, msg = resolve_batch(_batch((A, "ship", {})), records, non_protocol=parser.non_protocol)
+    assert (outcome, results[0].outcome) == (Outcome.UNKNOWN, EntryOutcome.UNKNOWN), msg
+    outcome, results, msg = resolve_batch(_batch((A, "query", {})), records, non_protocol=parser.non_protocol)
+    assert (outcome, results[0].outcome) == (Outcome.REFUSED, EntryOutcome.REFUSED), msg
+
+
+def test_lines_for_orders_keep_their_verdict_among_garbage():
+    numbered = _batch((A, "ship", {}), (B, "ship", {}), ("398-10-1166", "cancel", {}))
+    body = b"hello\n396-10-1142 mark_shipped\nGARBAGE\n397-10-1159 error_message order_not_pending\n"
+    outcome, results, msg = resolve_batch(numbered, parse_answer(body))
+    assert outcome is Outcome.UNKNOWN
+    assert [r.outcome for r in results] == [EntryOutcome.APPLIED, EntryOutcome.REFUSED, EntryOutcome.UNKNOWN]
+    assert "2 line(s) not understood" in msg
+
+
+def test_a_whole_request_error_refuses_only_when_it_is_the_whole_answer():
+    numbered = _batch((A, "ship", {}))
+    body = b"error_message system down\n"
+    assert resolve_batch(numbered, parse_answer(body))[0] is Outcome.REFUSED
+    assert resolve_batch(numbered, parse_answer(body + b"\r\n\n"))[0] is Outcome.REFUSED
+    # Read to its end: a cut-off answer may have had order lines after it.
+    outcome, results, _ = resolve_batch(numbered, parse_answer(body), complete=False)
+    assert outcome is Outcome.UNKNOWN and results[0].outcome is EntryOutcome.UNKNOWN

@@ -3,6 +3,14 @@
 Pure functions over parsed records, so the rules that decide "did the ship happen?" can
 be tested without a network. The rule of thumb: only an answer that positively confirms
 an action counts as applied; anything missing, odd or cut off is *unknown*, never success.
+
+For a batch that changes orders, applied or refused comes only from protocol lines: an
+order's line (``ORDER STATUS``, ``ORDER error_message ...``) or a whole-request
+``error_message ...`` that is the entire answer. Anything else in the answer (an HTML
+page, garbage, an empty body) says nothing about what was applied, so it never makes an
+entry refused: entries without a readable line for their order are unknown. A read
+(a query-only batch) is different only in that a body with no protocol line at all is an
+error (refused) rather than unknown: nothing could have changed.
 """
 
 from __future__ import annotations
@@ -111,9 +119,15 @@ def resolve_batch(
     The receiver may answer one line per distinct order (status after the whole batch,
     or its first error) or one line per entry; both are understood. ``complete`` is False
     when the body was cut off: entries with no line are then unknown, not refused.
+    ``non_protocol``: the body was seen to be something else (an HTML page).
+
+    Only lines for an order, or an answer that is a whole-request ``error_message`` and
+    nothing else, make an entry applied or refused. For a batch that changes orders every
+    other entry is unknown; for a read, an answer with no line for any order is an error.
     """
     whole_errors: list[ErrorMessage] = []
     unparsed: list[Unparsed] = []
+    messages: list[Message] = []
     lines: dict[OrderId, list[Record]] = {}
     for r in records:
         if isinstance(r, (OrderLine, OrderError)):
@@ -122,13 +136,34 @@ def resolve_batch(
             whole_errors.append(r)
         elif isinstance(r, Unparsed):
             unparsed.append(r)
+        elif isinstance(r, Message):
+            messages.append(r)
+    changes = any(e.kind.changes_orders for _, e in numbered)
 
-    if non_protocol or (complete and not lines and not whole_errors and unparsed):
-        why = "the receiver answered something that is not the protocol (shown raw)"
-        return Outcome.REFUSED, tuple(EntryResult(n, e, EntryOutcome.REFUSED, "", why) for n, e in numbered), why
-    if whole_errors and not lines:
+    def everything(outcome: EntryOutcome, why: str) -> tuple[EntryResult, ...]:
+        return tuple(EntryResult(n, e, outcome, "", why) for n, e in numbered)
+
+    # The whole-request refusal: error_message line(s) and no other kind of line, read
+    # to the end of the answer. Anything beside it, and it is not that shape.
+    if whole_errors and not lines and not unparsed and not non_protocol and complete:
         why = whole_errors[0].text or "error_message without text"
-        return Outcome.REFUSED, tuple(EntryResult(n, e, EntryOutcome.REFUSED, "", why) for n, e in numbered), why
+        return Outcome.REFUSED, everything(EntryOutcome.REFUSED, why), why
+    if not lines:
+        if non_protocol or unparsed:
+            why = "the receiver answered something that is not the protocol (shown raw)"
+        elif whole_errors:
+            why = f"receiver said: {whole_errors[0].text}, then the answer was cut off"
+        elif messages:
+            why = f"no line for any order (receiver said: message {messages[0].text})"
+        elif complete:
+            why = "the receiver sent an empty answer"
+        else:
+            why = "the answer was cut off before its first line"
+        if changes:
+            # Some of it may have been applied, and only a line for an order could say.
+            return Outcome.UNKNOWN, everything(EntryOutcome.UNKNOWN, why), f"{why}; outcome unknown"
+        if complete or non_protocol or unparsed:
+            return Outcome.REFUSED, everything(EntryOutcome.REFUSED, why), why  # a read: an error
 
     by_order: dict[OrderId, list[tuple[int, StagedAction]]] = {}
     for n, e in numbered:

@@ -240,6 +240,18 @@ async def test_a_bomb_is_read_only_up_to_the_default_limit():
     assert "larger than the limit of 67,108,864 bytes" in answer.message
 
 
+async def test_lines_past_what_the_request_explains_are_counted_not_kept():
+    # 100,000 short lines: memory must not grow with them (the byte limit alone would
+    # allow millions of records).
+    with serving(whole("200 OK", b"x\n" * 100_000)) as server:
+        async with client(server.url) as c:
+            events, answer = await final(c.submit(ship_batch()))
+            read_events, read = await final(c.pending())
+    assert answer.outcome is Outcome.UNKNOWN and len(events) == len(answer.records) == 1 + 1000
+    assert "98999 more line(s) not kept" in answer.message
+    assert read.outcome is Outcome.REFUSED and len(read_events) == len(read.records) == 1000
+
+
 async def test_a_protocol_error_message_refuses_the_whole_batch():
     with serving(whole("200 OK", b"error_message system down\n")) as server:
         async with client(server.url) as c:

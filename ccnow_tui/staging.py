@@ -244,9 +244,18 @@ class StagingArea:
         kinds = Counter(self._staged[i].action.kind.value for i in self.indexes_for(order_id))
         return "+".join(k if n == 1 else f"{k}×{n}" for k, n in kinds.items())
 
-    def unknown_orders(self) -> set[OrderId]:
-        """Orders with entries held (in flight or unknown) or unverified."""
-        return set(self.blocked())
+    def held_orders(self) -> dict[OrderId, str]:
+        """Orders with entries in flight, of unknown outcome, or unverified: a word for each."""
+        if self._held_words is None:
+            words: dict[OrderId, str] = {}
+            for b in self.held:
+                word = "SENDING" if b.state is BatchState.SENDING else "UNKNOWN"
+                for e in b.entries:
+                    words.setdefault(e.order_id, word)
+            for e in self.unverified:
+                words.setdefault(e.order_id, "UNVERIFIED")
+            self._held_words = words
+        return self._held_words
 
     # -- operator changes (undoable) -------------------------------------------------------
 
@@ -444,6 +453,7 @@ class StagingArea:
         self._entries_view: tuple[StagedAction, ...] | None = None
         self._batch: Batch | None = None
         self._blocked: dict[OrderId, str] | None = None
+        self._held_words: dict[OrderId, str] | None = None
 
     def _changed(self) -> None:
         self.version += 1

@@ -48,6 +48,9 @@ class HeaderBar(Static):
         unknown = len(session.staging.unknown_batches)
         if unknown:
             text.append(f"  {unknown} UNKNOWN", style="bold reverse")
+        unverified = len(session.staging.unverified)
+        if unverified:
+            text.append(f"  {unverified} UNVERIFIED", style="bold reverse")
         staged = len(session.staging)
         if staged:
             text.append(f"  {staged} staged")

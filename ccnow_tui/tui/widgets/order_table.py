@@ -71,7 +71,7 @@ class OrderTable(CursorList):
         self._generation = -1
         self._rows: list[OrderId] = book.rows  # the list the cursor's row number refers to
         self._follow: OrderId | None = None  # order to put the cursor back on as a new list comes in
-        self._unknown: tuple[int, set[OrderId]] = (-1, set())  # (staging version, orders)
+        self._unknown: tuple[int, dict[OrderId, str]] = (-1, {})  # (staging version, orders held)
 
     # -- rows --------------------------------------------------------------------------
 
@@ -184,10 +184,10 @@ class OrderTable(CursorList):
 
     # -- drawing -----------------------------------------------------------------------
 
-    def _unknown_orders(self) -> set[OrderId]:
+    def _held_orders(self) -> dict[OrderId, str]:
         version, orders = self._unknown
         if version != self.staging.version:
-            orders = self.staging.unknown_orders()
+            orders = self.staging.held_orders()
             self._unknown = (self.staging.version, orders)
         return orders
 
@@ -197,8 +197,9 @@ class OrderTable(CursorList):
         code = self.book.status.get(oid, "")
         info = status_info(code) if code else None
         staged = self.staging.summary_for(oid) if self.staging.indexes_for(oid) else ""
-        if oid in self._unknown_orders():
-            staged = "UNKNOWN " + staged  # sent, answer lost: never hidden behind a colour
+        held = self._held_orders().get(oid)
+        if held is not None:
+            staged = f"{held} {staged}"  # in flight, answer lost, or unproved: never hidden behind a colour
         event = describe_event(self.book.events.get(oid), oid)
         event_w = max(0, width - (2 + ORDER_W + 1 + STATUS_W + 1 + STAGED_W + 1))
         # Drawn marks as well as colours: the cursor and selection read without colour too.

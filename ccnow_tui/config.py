@@ -32,11 +32,12 @@ from .storage.paths import PRIVATE_FILE_MODE, config_path, ensure_private_dir
 DEFAULT_URL = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 3600.0
+DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024  # as client.DEFAULT_MAX_ANSWER_BYTES
 PASSWORD_COMMAND_TIMEOUT = 10.0
 ENV_PROFILE = "env"  # the profile name when settings come only from the environment
 
 TOP_KEYS = ("default_profile", "profiles")
-PROFILE_KEYS = ("url", "client_id", "store_id", "timeout", "password_command", "password_env")
+PROFILE_KEYS = ("url", "client_id", "store_id", "timeout", "password_command", "password_env", "max_answer_bytes")
 ENV_VARS = {"url": "CCNOW_URL", "client_id": "CCNOW_CLIENT_ID", "store_id": "CCNOW_STORE_ID"}
 PASSWORD_VAR = "CCNOW_PASSWORD"
 OPTIONS = {"url": "--url", "client_id": "--client-id", "store_id": "--store-id", "timeout": "--timeout"}
@@ -51,6 +52,7 @@ password_command = "pass show ccnow/api"  # prints the API password on its first
 # store_id = "LINKED_STORE_ID"            # only for a linked store account
 # url = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
 # timeout = 30
+# max_answer_bytes = 67108864             # a longer answer is not read (a batch: outcome unknown)
 """
 
 TEMPLATE_HEADER = """\
@@ -85,6 +87,7 @@ class Profile:
     password_command: str = ""
     password_env: str = ""
     timeout: float = DEFAULT_TIMEOUT
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ class ConnectionSettings:
     password: Secret | None
     timeout: float
     source: str
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES  # from the profile only
 
 
 # -- reading config.toml -----------------------------------------------------------------
@@ -234,6 +238,10 @@ def _parse_profile(place: _Place, name: str, table: object) -> Profile:
         timeout = _timeout(table["timeout"], f"{at('timeout')}'timeout'")
     else:
         timeout = DEFAULT_TIMEOUT
+    max_answer_bytes = table.get("max_answer_bytes", DEFAULT_MAX_ANSWER_BYTES)
+    if isinstance(max_answer_bytes, bool) or not isinstance(max_answer_bytes, int) or max_answer_bytes < 1:
+        raise ConfigError(f"{at('max_answer_bytes')}'max_answer_bytes' must be a whole number of bytes, at least 1 "
+                          f"(default {DEFAULT_MAX_ANSWER_BYTES}, 64 MiB)")
     command, variable = table.get("password_command", ""), table.get("password_env", "")
     if "password_command" in table and not command.strip():
         raise ConfigError(f"{at('password_command')}'password_command' is empty")
@@ -249,6 +257,7 @@ def _parse_profile(place: _Place, name: str, table: object) -> Profile:
         password_command=command,
         password_env=variable,
         timeout=timeout,
+        max_answer_bytes=max_answer_bytes,
     )
 
 
@@ -321,6 +330,7 @@ def resolve_connection(
         password=_password(config, chosen, env, env_password),
         timeout=timeout,
         source="; ".join(sources),
+        max_answer_bytes=chosen.max_answer_bytes if chosen else DEFAULT_MAX_ANSWER_BYTES,
     )
 
 

@@ -288,3 +288,24 @@ async def test_garbage_collector_is_back_on_after_reads_and_abandoned_reads(sand
                 break
             await stream.aclose()
             assert gc.isenabled()
+
+
+async def test_the_profiles_answer_size_limit_reaches_the_client(sandbox, tmp_path):
+    from ccnow_tui import client as client_module
+    from ccnow_tui.config import DEFAULT_MAX_ANSWER_BYTES, ConfigError, load_config, resolve_connection
+
+    assert DEFAULT_MAX_ANSWER_BYTES == client_module.DEFAULT_MAX_ANSWER_BYTES
+    path = tmp_path / "config.toml"
+    path.write_text(f'[profiles.p]\nclient_id = "demo"\nurl = "{sandbox.url}"\nmax_answer_bytes = 100\n')
+    settings = resolve_connection(load_config(path), None, {"CCNOW_PASSWORD": sandbox.config.password})
+    assert settings.max_answer_bytes == 100
+    c = ReceiverClient(settings.url, Credentials("demo", settings.password), max_answer_bytes=settings.max_answer_bytes, retries=0)
+    async with c:
+        _, answer = await collect(c.pending())
+    assert answer.outcome is Outcome.REFUSED and "larger than the limit of 100 bytes" in answer.message
+    for bad in ("0", "true", '"64M"', "1.5"):
+        path.write_text(f'[profiles.p]\nclient_id = "demo"\nmax_answer_bytes = {bad}\n')
+        with pytest.raises(ConfigError, match=r"line 3: \[profiles.p\] 'max_answer_bytes' must be a whole number"):
+            load_config(path)
+    with pytest.raises(ClientConfigError, match="max_answer_bytes"):
+        ReceiverClient(sandbox.url, Credentials("demo", Secret("x")), max_answer_bytes=0)

@@ -904,9 +904,10 @@ class Store:
                            (order_id,)).fetchone()
         if row is None:
             return None
+        # "+batch_id": look the lines up by order (a few), never by batch (100,000 of a big one).
         rows = conn.execute(
             "SELECT kind, batch_id, time, n, action, fields, outcome, status, message, raw FROM events "
-            "WHERE order_id = ? AND batch_id IS ? ORDER BY id", (order_id, row[0])).fetchall()
+            "WHERE order_id = ? AND +batch_id IS ? ORDER BY id", (order_id, row[0])).fetchall()
         items = self._items(conn, rows)
         return items[-1] if items else None
 

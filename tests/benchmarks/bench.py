@@ -3,10 +3,11 @@
 Machines here are noisy, so every figure that matters is a ratio against a baseline
 measured in the same run: the parser against a bare ``splitlines()`` + ``split()`` of the
 same body, the client's pending fetch against ``curl`` fetching the same list from the same
-sandbox process, one change to 100,000 staged entries (draft rewritten, re-ordered,
-linted) against a plain ``json.dumps`` of that draft, and loading that draft (every
-entry checked) against a bare ``json.loads`` of the file. The sandbox runs as a separate process so that neither side shares its
-interpreter with the server. Prints a table, then one JSON object as the last line.
+sandbox process, one change to 100,000 staged entries (written to the profile's store,
+re-ordered, linted) against a plain ``json.dumps`` of those entries (the old draft
+rewrite), and loading them from the store against a bare ``sqlite3`` SELECT of the same
+rows. The sandbox runs as a separate process so that neither side shares its interpreter
+with the server. Prints a table, then one JSON object as the last line.
 """
 
 from __future__ import annotations
@@ -142,44 +143,63 @@ async def bench_network(url: str) -> dict:
 
 
 def bench_staging() -> dict:
-    """One change to 100,000 staged entries: draft rewritten, batch re-ordered, lint.
+    """One change to 100,000 staged entries in the profile's store: one removed and the
+    removal undone (each written to the store at once), then the batch re-ordered and
+    linted, as the composer does after a change.
 
-    Baseline: encoding the same draft once with ``json.dumps`` (what a naive rewrite per
-    change would cost before it even reached the disk).
+    Baseline: encoding the same entries once with ``json.dumps`` (what the old draft.json
+    rewrite cost per change before it even reached the disk). Loading them (``Store.open``
+    and the ``StagingArea`` over it, every entry read) against a bare ``sqlite3`` SELECT of
+    the same rows.
     """
+    import sqlite3
     import tempfile
 
     from ccnow_tui.staging import StagingArea
-    from ccnow_tui.storage.drafts import Draft, DraftStore
+    from ccnow_tui.storage.store import Store
 
     entries = [StagedAction.make(f"{100_000_000 + i * 7}", "ship") for i in range(N_PENDING)]
     statuses = {e.order_id: "pending" for e in entries}
     with tempfile.TemporaryDirectory() as tmp:
-        area = StagingArea(DraftStore(Path(tmp) / "draft.json"))
-        area.add(entries)
+        path = Path(tmp) / "profile" / "store.sqlite3"
+        with Store.open(path) as store:
+            area = StagingArea(store)
+            area.add(entries)
 
-        def baseline():
-            return len(json.dumps(Draft(list(entries)).to_dict()))
+            def baseline():
+                return len(json.dumps({"version": 1, "entries": [e.to_dict() for e in entries]},
+                                      ensure_ascii=False, separators=(",", ":")))
 
-        def change():
-            area.remove([len(area) // 2])
-            area.undo()
-            batch = area.batch()
-            return len(batch.send_order), len(batch.lint(statuses))
+            def change():
+                area.remove([len(area) // 2])
+                area.undo()
+                batch = area.batch()
+                return len(batch.send_order), len(batch.lint(statuses))
 
-        base_s, _ = best(baseline, 5)
-        change_s, (n, lints) = best(change, 5)
-        assert n == N_PENDING and lints == 0
-        # Start-up with that draft: read and check every entry, against a bare json.loads.
-        store = area.store
-        raw = store.path.read_bytes()
-        load_s, loaded = best(store.load, 5)
-        loads_s, _ = best(lambda: json.loads(raw), 5)
-        assert len(loaded.draft.entries) == N_PENDING and loaded.message is None
-    # A change is remove + undo: two rewrites of the draft.
+            base_s, _ = best(baseline, 5)
+            change_s, (n, lints) = best(change, 5)
+            assert n == N_PENDING and lints == 0
+
+        # Start-up with those entries: the store opened and every entry loaded.
+        def load():
+            with Store.open(path) as again:
+                return len(StagingArea(again))
+
+        def select():
+            conn = sqlite3.connect(path)
+            try:
+                return len(conn.execute("SELECT id, order_id, action, notes, amount, trackname, tracknumber, state, "
+                                        "batch_id, remark, rev, pos FROM entries ORDER BY pos, id").fetchall())
+            finally:
+                conn.close()
+
+        load_s, loaded = best(load, 5)
+        select_s, selected = best(select, 5)
+        assert loaded == selected == N_PENDING
+    # A change is remove + undo: two writes to the store.
     return {"stage_change_100k_s": change_s / 2, "encode_draft_100k_s": base_s,
             "stage_change_vs_encode": change_s / 2 / base_s,
-            "draft_load_100k_s": load_s, "draft_load_vs_json_loads": load_s / loads_s}
+            "store_load_100k_s": load_s, "store_load_vs_select": load_s / select_s}
 
 
 def main() -> int:
@@ -191,7 +211,7 @@ def main() -> int:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    # Last: its 100,000-entry drafts leave a larger heap behind, which would slow the
+    # Last: its 100,000 staged entries leave a larger heap behind, which would slow the
     # network figures measured after it.
     results.update(bench_staging())
     floors = {"parse_vs_splitlines": 8.0, "pending_100k_vs_curl": 3.0, "batch_1000_submit_s": 1.0,

@@ -42,7 +42,8 @@ def _connection_options() -> argparse.ArgumentParser:
     g.add_argument("--url", help="receiver URL")
     g.add_argument("--client-id", dest="client_id", help="account login id (x_clientid)")
     g.add_argument("--store-id", dest="store_id", help="linked store account (x_storeid)")
-    g.add_argument("--timeout", type=_positive_float, help="seconds to wait for the receiver (default 30)")
+    g.add_argument("--timeout", type=_positive_float,
+                   help="seconds the whole exchange with the receiver may take (default 30)")
     return p
 
 
@@ -87,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[conn],
         description="Terminal client for the CCNow Order Update API. With no command, starts the TUI.",
         epilog="Exit codes: 0 all applied; 1 some entries refused; 2 usage or input error, nothing sent; "
-        "3 the receiver refused the whole request or could not be reached; 4 outcome unknown, nothing re-sent.",
+        "3 refused in the protocol's words (error_message), or the request never left, or a read got no "
+        "protocol answer: nothing applied; 4 outcome unknown (answer lost, late, too big or not the protocol), "
+        "nothing re-sent.",
     )
     parser.add_argument("--version", action="version", version=f"ccnow-tui {__version__}")
     parser.add_argument("--demo", action="store_true", help="run the TUI against the embedded sandbox (no account needed)")
@@ -98,8 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--fault", action="append", default=[], metavar="FAULT", type=_fault_spec,
-        help="with --demo: inject a sandbox fault, KIND[=SECONDS][:COUNT][@updates|@reads]; KIND is "
-             "maintenance, slow=S, drop-after-apply, http500, html or truncate (e.g. drop-after-apply@updates)",
+        help="with --demo: inject a sandbox fault, KIND[=VALUE][:COUNT][@updates|@reads]; KIND is maintenance, "
+             "slow=S, drop-after-apply, http500, html, truncate, http=CODE, garbage, upper, empty, gzip, gzip-bad "
+             "or drip=S (e.g. drop-after-apply@updates)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -209,7 +213,8 @@ def open_client(args: argparse.Namespace):
         password = Secret(getpass.getpass(f"API password for {settings.client_id} ({settings.profile}): "))
     creds = Credentials(settings.client_id, password, settings.store_id)
     try:
-        return ReceiverClient(settings.url, creds, timeout=settings.timeout, profile=settings.profile)
+        return ReceiverClient(settings.url, creds, timeout=settings.timeout, profile=settings.profile,
+                              max_answer_bytes=settings.max_answer_bytes)
     except ClientConfigError as exc:
         raise UsageError(str(exc)) from None
 
@@ -429,7 +434,7 @@ def cmd_submit(args) -> int:
                 raise UsageError(str(exc)) from None
             claim = Claim(batch_id, batch, store.entry_ids(batch_id))
             try:
-                answer = await _drive(client.submit(batch), Printer(args.json, sys.stdout))
+                answer = await _drive(client.submit(batch, batch_id=batch_id), Printer(args.json, sys.stdout))
             except BaseException:  # Ctrl-C, or a bug: the answer is lost, the batch is unknown
                 store.mark_unknown(batch_id, "interrupted while the batch was in flight")
                 raise

@@ -3,8 +3,8 @@
 Each request method is an async iterator of :data:`ClientEvent`: parsed records as soon as
 their line arrives, :class:`Retrying` notices, and exactly one final
 :class:`ReceiverAnswer`. Network and protocol trouble never escapes as an exception; it
-becomes a typed outcome. Requests that change orders are journaled before they are sent
-and never re-sent by this module.
+becomes a typed outcome. A batch that changes orders is never re-sent by this module;
+the caller records it in the profile's store (claims it) before asking for it to be sent.
 
 Limits, so that no receiver can hold a command or fill the memory: ``timeout`` bounds
 each whole exchange (connect, send, every byte of the answer), not each read; the answer
@@ -17,21 +17,20 @@ unknown and a read is an error.
 from __future__ import annotations
 
 import asyncio
-import gc
 import ipaddress
 import random
 import time
-import uuid
 import zlib
-from contextlib import aclosing, contextmanager
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
-from typing import TYPE_CHECKING, AsyncIterator, Iterable, Union
+from typing import AsyncIterator, Iterable, Union
 
 import httpx
 
 from . import __version__
+from .gcpause import collector_paused
 from .protocol.actions import ActionKind, StagedAction
 from .protocol.answer import AnswerParser, OrderLine, Record
 from .protocol.batch import Batch
@@ -39,9 +38,6 @@ from .protocol.form import Credentials, encode_form, request_fields
 from .protocol.orderid import OrderId
 from .protocol.outcome import EntryOutcome, EntryResult, Outcome, resolve_batch, resolve_pending
 from .protocol.redact import redact
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .storage.journal import Journal
 
 USER_AGENT = f"ccnow-tui/{__version__}"
 DEFAULT_URL = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
@@ -51,8 +47,9 @@ READ_PIECE = 64 * 1024  # at most this many decoded bytes reach the parser at a 
 # Records kept (and passed on) beyond those the request can explain: a batch's lines for
 # its orders, a pending list's order lines (passed on, never kept). The rest are counted.
 MAX_KEPT_OTHER = 1000
-# From this many entries, judging the answer and journaling its outcome (about a second
-# at 100,000) run on a worker thread, so the caller's event loop (the UI) keeps going.
+# From this many entries, building the body and judging the answer (about a second at
+# 100,000) run on a worker thread, so the caller's event loop (the UI) keeps going; the
+# callers do the same with the store's claim and settle.
 OFF_LOOP_ENTRIES = 5_000
 
 
@@ -160,7 +157,6 @@ class ReceiverClient:
         *,
         timeout: float = 30.0,
         profile: str = "default",
-        journal: "Journal | None" = None,
         retries: int = 2,
         backoff: float = 0.5,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -179,7 +175,6 @@ class ReceiverClient:
         self.address = f"{url.host}:{url.port}" if url.port else url.host
         self.credentials = credentials
         self.profile = profile
-        self.journal = journal
         self.retries = max(0, retries)
         self.backoff = backoff
         self.timeout = timeout
@@ -215,92 +210,63 @@ class ReceiverClient:
         batch = Batch(StagedAction(OrderId.parse(o), ActionKind.QUERY) for o in dict.fromkeys(order_ids))
         return self._events(RequestKind.QUERY, batch, chunked)
 
-    def submit(self, batch: Batch, *, chunked: bool = False) -> AsyncIterator[ClientEvent]:
-        """Send a batch once. A batch that changes orders is never re-sent by the client."""
+    def submit(self, batch: Batch, *, chunked: bool = False, batch_id: str = "") -> AsyncIterator[ClientEvent]:
+        """Send a batch once. A batch that changes orders is never re-sent by the client.
+
+        ``batch_id``: the store's id for it, carried on the answer.
+        """
         batch.check()
         kind = RequestKind.BATCH if batch.changes_orders else RequestKind.QUERY
-        return self._events(kind, batch, chunked)
+        return self._events(kind, batch, chunked, batch_id)
 
-    def _events(self, kind: RequestKind, batch: Batch | None, chunked: bool) -> AsyncIterator[ClientEvent]:
-        stream = self._request(kind, batch)
+    def _events(self, kind: RequestKind, batch: Batch | None, chunked: bool, batch_id: str = ""
+                ) -> AsyncIterator[ClientEvent]:
+        stream = self._request(kind, batch, batch_id)
         return stream if chunked else _flatten(stream)
 
     # -- machinery -----------------------------------------------------------------------
 
-    async def _request(self, kind: RequestKind, batch: Batch | None) -> AsyncIterator[ClientEvent]:
+    async def _request(self, kind: RequestKind, batch: Batch | None, batch_id: str = "") -> AsyncIterator[ClientEvent]:
         started = time.monotonic()
         mutating = batch is not None and batch.changes_orders
-        batch_id = uuid.uuid4().hex[:12] if mutating else ""
         numbered = batch.numbered() if batch is not None else []
         big = len(numbered) >= OFF_LOOP_ENTRIES
-        journal = self.journal if mutating else None
 
-        def prepare() -> tuple[bytes, bytes | None]:
-            body = encode_form(request_fields(self.credentials, batch))
-            if journal is None:
-                return body, None
-            entries = [dict(e.to_dict(), n=n) for n, e in numbered]
-            return body, journal.encode(journal.submit_event(batch_id, self.profile, self.host, entries))
+        def prepare() -> bytes:
+            return encode_form(request_fields(self.credentials, batch))
 
-        body, submit_line = await asyncio.to_thread(prepare) if big else prepare()
-        if journal is not None and submit_line is not None:
-            journal.append_encoded(submit_line)  # before sending: a crash leaves a submit with no outcome
+        body = await asyncio.to_thread(prepare) if big else prepare()
         answer: ReceiverAnswer | None = None
-        cancelled = False
-        try:
-            attempt = 0
-            while True:
-                attempt += 1
-                pending = kind is RequestKind.PENDING
-                run = _Attempt(keep_order_lines=not pending, room=MAX_KEPT_OTHER + (0 if pending else len(numbered)))
-                # aclosing: a consumer that stops early must close the HTTP stream (and
-                # end the collector pause) now, not whenever the generator is collected.
-                async with aclosing(self._attempt(body, run)) as chunks:
-                    async for chunk in chunks:
-                        yield chunk
-                if not mutating and run.retryable and attempt <= self.retries:
-                    delay = self.backoff * (2 ** (attempt - 1)) * (0.75 + 0.5 * random.random())
-                    yield Retrying(attempt, round(delay, 3), run.failure, run.yielded)
-                    await asyncio.sleep(delay)
-                    continue
-                finish = partial(self._finish, kind, batch_id, numbered, run, mutating, started, attempt)
-                try:
-                    answer = await asyncio.to_thread(finish) if big else finish()
-                except Exception as exc:  # a bug judging the answer must not lose a sent batch
-                    why = f"the answer could not be judged ({type(exc).__name__}: {_describe(exc)})"
-                    if mutating:
-                        why += "; outcome unknown: nothing is re-sent, query the orders to reconcile"
-                    answer = ReceiverAnswer(
-                        kind, Outcome.UNKNOWN if mutating else Outcome.REFUSED, why,
-                        entries=tuple(EntryResult(n, e, EntryOutcome.UNKNOWN, "", why) for n, e in numbered),
-                        http_status=run.http_status, batch_id=batch_id, elapsed=time.monotonic() - started,
-                        attempts=attempt,
-                    )
-                break
-        except asyncio.CancelledError:
-            cancelled = True
-            if mutating:
+        attempt = 0
+        while True:
+            attempt += 1
+            pending = kind is RequestKind.PENDING
+            run = _Attempt(keep_order_lines=not pending, room=MAX_KEPT_OTHER + (0 if pending else len(numbered)))
+            # aclosing: a consumer that stops early must close the HTTP stream (and
+            # end the collector pause) now, not whenever the generator is collected.
+            async with aclosing(self._attempt(body, run)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+            if not mutating and run.retryable and attempt <= self.retries:
+                delay = self.backoff * (2 ** (attempt - 1)) * (0.75 + 0.5 * random.random())
+                yield Retrying(attempt, round(delay, 3), run.failure, run.yielded)
+                await asyncio.sleep(delay)
+                continue
+            finish = partial(self._finish, kind, batch_id, numbered, run, mutating, started, attempt)
+            try:
+                answer = await asyncio.to_thread(finish) if big else finish()
+            except Exception as exc:  # a bug judging the answer must not lose a sent batch
+                why = f"the answer could not be judged ({type(exc).__name__}: {_describe(exc)})"
+                if mutating:
+                    why += "; outcome unknown: nothing is re-sent, query the orders to reconcile"
                 answer = ReceiverAnswer(
-                    kind, Outcome.UNKNOWN, "cancelled while the batch was in flight: outcome unknown, query to reconcile",
-                    batch_id=batch_id, elapsed=time.monotonic() - started,
+                    kind, Outcome.UNKNOWN if mutating else Outcome.REFUSED, why,
+                    entries=tuple(EntryResult(n, e, EntryOutcome.UNKNOWN, "", why) for n, e in numbered),
+                    http_status=run.http_status, batch_id=batch_id, elapsed=time.monotonic() - started,
+                    attempts=attempt,
                 )
-            raise
-        finally:
-            if mutating and self.journal is not None and answer is not None:
-                # Written before the answer is handed on. When cancelled, here and now:
-                # an await could be cut short and lose the record.
-                if big and not cancelled:
-                    await asyncio.to_thread(self._record_outcome, batch_id, answer)
-                else:
-                    self._record_outcome(batch_id, answer)
+            break
         yield answer
-
-    def _record_outcome(self, batch_id: str, answer: ReceiverAnswer) -> None:
-        assert self.journal is not None
-        self.journal.record_outcome(
-            batch_id, self.profile, self.host, answer.outcome.value, answer.raw_lines,
-            [r.to_dict() for r in answer.entries], answer.message,
-        )
 
     async def _attempt(self, body: bytes, run: "_Attempt") -> AsyncIterator[RecordChunk]:
         parser = AnswerParser()
@@ -326,7 +292,7 @@ class ReceiverClient:
                 run.error_body = await self._error_body(resp, deadline)
                 return
             reader = _Body(resp, self.max_answer_bytes)
-            with _collector_paused():
+            with collector_paused():
                 while True:
                     async with asyncio.timeout_at(deadline):
                         data = await reader.read()
@@ -525,33 +491,6 @@ class _Body:
         if self.size > self.limit:
             raise _BadAnswer(f"is larger than the limit of {self.limit:,} bytes")
         return data
-
-
-_gc_pauses = 0
-
-
-@contextmanager
-def _collector_paused():
-    """Pause the cyclic garbage collector while one answer streams in.
-
-    Records are NamedTuples, which the collector tracks for life, and a consumer that
-    keeps 100,000 of them (the TUI's queue does) sets off repeated full collections
-    while the list loads (measured with tests/benchmarks/bench.py). Nothing here makes
-    reference cycles; the collector is back on as soon as the body is read, or the
-    read is abandoned, and then runs once over what is left.
-    """
-    global _gc_pauses
-    if _gc_pauses == 0 and not gc.isenabled():
-        yield  # someone else turned it off: not ours to turn back on
-        return
-    _gc_pauses += 1
-    gc.disable()
-    try:
-        yield
-    finally:
-        _gc_pauses -= 1
-        if _gc_pauses == 0:
-            gc.enable()
 
 
 async def _flatten(stream) -> AsyncIterator[ClientEvent]:

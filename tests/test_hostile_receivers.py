@@ -319,6 +319,17 @@ def test_the_cli_exits_4_for_a_ship_batch_answered_so(cli_env, capsys, case):
     assert code == 4, err
     assert "OUTCOME UNKNOWN" in err and "internal error" not in err and "Traceback" not in err
     assert server.requests == 1
+    # Recorded as such in the profile's store (what the TUI shows and reconcile reads).
+    [held] = stored_snapshot().held
+    assert held.state == "unknown" and [e.action.kind.value for e in held.entries] == ["ship"]
+
+
+def stored_snapshot():
+    from ccnow_tui.config import ENV_PROFILE
+    from ccnow_tui.storage.store import Store
+
+    with Store.for_profile(ENV_PROFILE) as store:
+        return store.snapshot()
 
 
 # Cut short and 5xx answers to a read are retried with back-off (tested on the client).
@@ -335,6 +346,7 @@ def test_the_cli_exits_3_for_a_protocol_error_message(cli_env, capsys):
     with serving(whole("200 OK", b"error_message system down\n")) as server:
         assert submit(cli_env, server.url) == 3
     assert "refused: system down" in capsys.readouterr().err
+    assert stored_snapshot().held == []  # nothing applied, nothing held
 
 
 def test_the_cli_exits_3_when_the_connection_is_refused(cli_env, capsys):

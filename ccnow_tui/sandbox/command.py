@@ -40,7 +40,7 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-body", type=_size, default=MAX_BODY, metavar="BYTES",
                         help=f"answer 413 to request bodies over BYTES (default {MAX_BODY // 2**20}MiB; "
                              "K, M and G suffixes count in 1024s)")
-    parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND[=SECONDS][:COUNT][@SCOPE]",
+    parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND[=VALUE][:COUNT][@SCOPE]",
                         help=f"inject a fault, repeatable; KIND is one of {', '.join(k.value for k in FaultKind)}; "
                              "SCOPE is updates (batches that change orders), reads or all (default)")
 

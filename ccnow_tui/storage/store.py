@@ -32,8 +32,9 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from ..gcpause import collector_paused
 from ..protocol.actions import ActionKind, StagedAction, format_amount
 from ..protocol.orderid import OrderId
 from ..protocol.redact import redact
@@ -83,8 +84,9 @@ class ClaimConflict(Exception):
     """Nothing was claimed (so nothing may be sent); the message says why."""
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEntry:
+class StoredEntry(NamedTuple):
+    """A live entry as the store holds it (a NamedTuple: 100,000 load at every start)."""
+
     id: int
     action: StagedAction
     state: EntryState
@@ -180,19 +182,26 @@ class HistoryItem:
     state: str = ""
 
 
+def _mask(text: str) -> str:
+    """Free text as stored: with the password masked (most of it is empty)."""
+    return redact(text) if text else text
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 _KINDS = {k.value: k for k in ActionKind}
+_STATES = {s.value: s for s in EntryState}
 _new_id = str.__new__
+_new = tuple.__new__
 
 
 def _action(order_id: str, action: str, notes: str, amount: str, trackname: str, tracknumber: str) -> StagedAction:
     """An entry as the store wrote it: validated when staged, so not checked again
     (100,000 of them load at every start)."""
-    return StagedAction(_new_id(OrderId, order_id), _KINDS[action], notes,
-                        Decimal(amount) if amount else None, trackname, tracknumber)
+    return _new(StagedAction, (_new_id(OrderId, order_id), _KINDS[action], notes,
+                               Decimal(amount) if amount else None, trackname, tracknumber))
 
 
 def _fields(a: StagedAction) -> tuple[str, str, str, str, str, str]:
@@ -225,6 +234,7 @@ CREATE TABLE IF NOT EXISTS entries (
 );
 CREATE INDEX IF NOT EXISTS entries_batch ON entries(batch_id) WHERE batch_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_order ON entries(order_id);
+CREATE INDEX IF NOT EXISTS entries_held ON entries(state) WHERE state != 'staged';
 CREATE TABLE IF NOT EXISTS batches (
     batch_id TEXT PRIMARY KEY,
     created_at TEXT NOT NULL,
@@ -277,7 +287,10 @@ _ROW_COLS = "id, pos, order_id, action, notes, amount, trackname, tracknumber, s
 
 
 def _entry(row: Sequence[Any]) -> StoredEntry:
-    return StoredEntry(row[0], _action(*row[1:7]), EntryState(row[7]), row[8], row[9], row[10], row[11])
+    oid, action, notes, amount, trackname, tracknumber = row[1:7]
+    staged = _new(StagedAction, (_new_id(OrderId, oid), _KINDS[action], notes,
+                                 Decimal(amount) if amount else None, trackname, tracknumber))
+    return _new(StoredEntry, (row[0], staged, _STATES[row[7]], row[8], row[9], row[10], row[11]))
 
 
 class Store:
@@ -312,6 +325,9 @@ class Store:
         except OSError as exc:
             store.close()
             raise StoreError(f"the store {path} cannot be opened: {exc.strerror or exc}") from None
+        except BaseException:
+            store.close()  # a newer store: let go of the owner lock and the connection
+            raise
         return store
 
     def _open(self) -> None:
@@ -320,6 +336,16 @@ class Store:
         # database file's mode.
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
         os.close(fd)
+        # Read the version before our connection sets WAL (that rewrites the file's header):
+        # a store of a newer version is left exactly as it is.
+        probe = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            version = probe.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            probe.close()
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"the store {self.path} was written by a newer ccnow-tui (schema {version}; "
+                             f"this one reads up to {SCHEMA_VERSION}); nothing was changed")
         self._hold_owner_lock()
         conn = self._conn()
         version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -346,8 +372,9 @@ class Store:
         """This thread's connection (SQLite connections are not shared between threads)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            # One connection per thread, never shared; closed from any thread at the end.
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                   check_same_thread=True)
+                                   check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")  # a staged or claimed entry survives a power cut
@@ -492,16 +519,17 @@ class Store:
     def snapshot(self) -> Snapshot:
         conn = self._conn()
         snap = Snapshot()
-        rows = conn.execute(f"SELECT {_ENTRY_COLS} FROM entries ORDER BY pos, id").fetchall()
         held: dict[str, list[StoredEntry]] = {}
-        for row in rows:
-            state = row[7]
-            if state == "staged":
-                snap.staged.append(_entry(row))
-            elif state == "unverified":
-                snap.unverified.append(_entry(row))
-            else:
-                held.setdefault(row[8] or "", []).append(_entry(row))
+        with collector_paused():
+            rows = conn.execute(f"SELECT {_ENTRY_COLS} FROM entries ORDER BY pos, id").fetchall()
+            for row in rows:
+                state = row[7]
+                if state == "staged":
+                    snap.staged.append(_entry(row))
+                elif state == "unverified":
+                    snap.unverified.append(_entry(row))
+                else:
+                    held.setdefault(row[8] or "", []).append(_entry(row))
         if held:
             marks = ",".join("?" * len(held))
             meta = {r[0]: r for r in conn.execute(
@@ -544,6 +572,19 @@ class Store:
                   (self.owner, grp, op, json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
         c.execute("DELETE FROM undo WHERE owner = ? AND grp <= ?", (self.owner, grp - UNDO_LIMIT))
 
+    def _new_ids(self, c: sqlite3.Connection, count: int) -> int:
+        """The first of ``count`` fresh entry ids. An id is never used twice: undo steps and
+        journal lines name entries by id, so a reused id would let an undo of one entry
+        overwrite or remove another (even put back one that was applied)."""
+        row = c.execute("SELECT value FROM meta WHERE key = 'next_entry_id'").fetchone()
+        first = (c.execute("SELECT MAX(id) FROM entries").fetchone()[0] or 0) + 1
+        if row is not None:
+            first = max(first, int(row[0]))
+        else:  # a store written before the counter: skip every id the journal names
+            first = max(first, (c.execute("SELECT MAX(entry_id) FROM events").fetchone()[0] or 0) + 1)
+        c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_entry_id', ?)", (str(first + count),))
+        return first
+
     def can_undo(self) -> bool:
         return self._conn().execute("SELECT 1 FROM undo WHERE owner = ? LIMIT 1", (self.owner,)).fetchone() is not None
 
@@ -553,7 +594,7 @@ class Store:
             return []
         with self._write() as c:
             pos = (c.execute("SELECT MAX(pos) FROM entries").fetchone()[0] or 0) + 1
-            first = (c.execute("SELECT MAX(id) FROM entries").fetchone()[0] or 0) + 1
+            first = self._new_ids(c, len(actions))
             # Explicit ids: one range per change, so undo records two numbers, not a list.
             c.executemany(
                 "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, remark) "
@@ -655,9 +696,16 @@ class Store:
         if op == "delete_range":
             first, last = data
             total = c.execute("SELECT COUNT(*) FROM entries WHERE id BETWEEN ? AND ?", (first, last)).fetchone()[0]
-            done = c.execute("DELETE FROM entries WHERE id BETWEEN ? AND ? AND state = 'staged'", (first, last)).rowcount
+            # An entry that was claimed since (refused, or re-staged by a reconcile, it is
+            # staged again) was sent: it stays. Ids are never reused, so its submit line names it.
+            done = c.execute("DELETE FROM entries WHERE id BETWEEN ? AND ? AND state = 'staged' AND id NOT IN "
+                             "(SELECT entry_id FROM events WHERE kind = 'submit' AND entry_id BETWEEN ? AND ?)",
+                             (first, last, first, last)).rowcount
             result.skipped += total - done
             result.removed = range(first, last + 1)
+            # The view drops ``removed``; those that stayed staged are read back through ``touched``.
+            result.touched += [i for (i,) in c.execute(
+                "SELECT id FROM entries WHERE id BETWEEN ? AND ? AND state = 'staged'", (first, last))]
         elif op == "insert":
             result.skipped += self._reinsert(c, data)
             result.touched += [r[0] for r in data]
@@ -731,9 +779,12 @@ class Store:
         with self._write() as c:
             existing = [(entry_id, rev) for _, entry_id, rev, _ in numbered if entry_id is not None]
             if existing:
-                have = {r[0]: r for r in self._rows(c, [e for e, _ in existing], "staged")}
+                if len(existing) > 2000:  # one pass over the staged entries beats thousands of look-ups
+                    have = dict(c.execute("SELECT id, rev FROM entries WHERE state = 'staged'").fetchall())
+                else:
+                    have = {r[0]: r[11] for r in self._rows(c, [e for e, _ in existing], "staged")}
                 gone = [e for e, _ in existing if e not in have]
-                changed = [e for e, rev in existing if e in have and have[e][11] != rev]
+                changed = [e for e, rev in existing if e in have and have[e] != rev]
                 if gone or changed:
                     raise ClaimConflict(
                         f"{len(gone) + len(changed)} of the entries were sent, removed or changed meanwhile "
@@ -750,7 +801,7 @@ class Store:
             ids: dict[int, int] = {n: entry_id for n, entry_id, _, _ in numbered if entry_id is not None}
             if new:
                 pos = (c.execute("SELECT MAX(pos) FROM entries").fetchone()[0] or 0) + 1
-                first = (c.execute("SELECT MAX(id) FROM entries").fetchone()[0] or 0) + 1
+                first = self._new_ids(c, len(new))
                 c.executemany(
                     "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, "
                     "batch_id, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?, 'cli')",
@@ -778,16 +829,14 @@ class Store:
 
     def _blocking(self, c: sqlite3.Connection, orders: Sequence[str], own_ids: set[int]) -> list[str]:
         """Why each of ``orders`` may not be sent now (held by another batch or unverified)."""
+        wanted = set(orders)
         out: dict[str, str] = {}
-        for i in range(0, len(orders), 500):
-            chunk = orders[i:i + 500]
-            rows = c.execute(
-                f"SELECT e.order_id, e.state, e.batch_id, e.action, e.id, b.pid, b.hostname FROM entries e "
-                f"LEFT JOIN batches b ON b.batch_id = e.batch_id "
-                f"WHERE e.state != 'staged' AND e.order_id IN ({','.join('?' * len(chunk))})", chunk)
-            for order_id, state, batch_id, action, entry_id, pid, hostname in rows:
-                if entry_id in own_ids or order_id in out:
-                    continue
+        # Held entries are few (a batch or two) whatever the size of the batch: read them all.
+        rows = c.execute(
+            "SELECT e.order_id, e.state, e.batch_id, e.action, e.id, b.pid, b.hostname FROM entries e "
+            "LEFT JOIN batches b ON b.batch_id = e.batch_id WHERE e.state != 'staged'")
+        for order_id, state, batch_id, action, entry_id, pid, hostname in rows:
+            if order_id in wanted and entry_id not in own_ids and order_id not in out:
                 out[order_id] = blocked_reason(order_id, state, batch_id or "?", action, pid, hostname)
         return [out[o] for o in orders if o in out]
 
@@ -813,7 +862,7 @@ class Store:
                     if origin[r.entry_id] == "cli":
                         refused_gone.append((r.entry_id,))
                     else:
-                        refused_staged.append((redact(r.message), r.entry_id))
+                        refused_staged.append((_mask(r.message), r.entry_id))
                 else:
                     unknown.append((r.entry_id,))
             c.executemany("DELETE FROM entries WHERE id = ?", applied + refused_gone)
@@ -829,7 +878,7 @@ class Store:
             def line(r: Settled) -> tuple[Any, ...]:
                 order_id, n, action, fields = info.get(r.entry_id, (None, None, "", ""))
                 return (now, batch_id, order_id, r.entry_id, n, action, fields, r.outcome, r.status,
-                        redact(r.message), redact(r.raw))
+                        _mask(r.message), _mask(r.raw))
 
             c.executemany(
                 "INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, outcome, status, "
@@ -979,19 +1028,20 @@ class Store:
             c.executemany("INSERT INTO events (time, kind, batch_id, order_id, n, action, fields, outcome, status, "
                           "message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
             pos = 0
+            first = self._new_ids(c, len(staged) + sum(len(u[4]) for u in unknown))
             for a in staged:
                 pos += 1
-                c.execute("INSERT INTO entries (pos, order_id, action, notes, amount, trackname, tracknumber, state) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, 'staged')", (pos, *_fields(a)))
+                c.execute("INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, "
+                          "state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'staged')", (first + pos - 1, pos, *_fields(a)))
             for batch_id, sent_at, host, note, entries in unknown:
                 c.execute("INSERT OR REPLACE INTO batches (batch_id, created_at, state, outcome, message, host, "
                           "entry_count) VALUES (?, ?, 'unknown', 'unknown', ?, ?, ?)",
                           (batch_id, sent_at, redact(note), host, len(entries)))
                 for a in entries:
                     pos += 1
-                    c.execute("INSERT INTO entries (pos, order_id, action, notes, amount, trackname, tracknumber, "
-                              "state, batch_id, remark) VALUES (?, ?, ?, ?, ?, ?, ?, 'unknown', ?, ?)",
-                              (pos, *_fields(a), batch_id, redact(note)))
+                    c.execute("INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, "
+                              "state, batch_id, remark) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'unknown', ?, ?)",
+                              (first + pos - 1, pos, *_fields(a), batch_id, redact(note)))
             c.execute("INSERT INTO meta (key, value) VALUES ('legacy_imported', ?)", (utc_now(),))
 
 

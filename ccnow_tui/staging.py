@@ -334,23 +334,49 @@ class StagingArea:
         ``batch`` must be this area's current batch: its entries are sent as the operator
         saw them, or not at all.
         """
+        numbered = self.numbered_for(batch)
+        try:
+            return self.claim_numbered(batch, numbered, meta)
+        finally:
+            self.sync(force=True)
+
+    def numbered_for(self, batch: Batch) -> list[tuple[int, int, int, StagedAction]]:
+        """``(N, entry id, rev, action)`` of the staged ``batch``, as the store claims it."""
         if batch is not self._batch and batch != self.batch():
             raise ClaimConflict("the staged entries changed meanwhile; nothing was sent: review and send again")
         staged = self._staged
-        numbered = [(n, staged[i].id, staged[i].rev, staged[i].action) for n, i in enumerate(batch.send_order, 1)]
-        try:
-            batch_id = self.store.claim(numbered, meta)
-        finally:
-            self.sync(force=True)
+        return [(n, staged[i].id, staged[i].rev, staged[i].action) for n, i in enumerate(batch.send_order, 1)]
+
+    def claim_numbered(self, batch: Batch, numbered: list[tuple[int, int, int, StagedAction]], meta: BatchMeta
+                       ) -> Claim:
+        """The store part of :meth:`claim`; touches nothing of this view, so a worker thread
+        may run it for a big batch (call :meth:`show` with a snapshot afterwards)."""
+        batch_id = self.store.claim(numbered, meta)
         return Claim(batch_id, batch, {n: entry_id for n, entry_id, _, _ in numbered})
 
-    def settle(self, claim: Claim, answer: ReceiverAnswer) -> SubmitReport:
-        """Record the answer to a claimed batch and move its entries on."""
+    def settle(self, claim: Claim, answer: ReceiverAnswer, *, reload: bool = True) -> SubmitReport:
+        """Record the answer to a claimed batch and move its entries on.
+
+        With ``reload=False`` this view is left alone and a store failure raises, so a
+        worker thread may run it for a big batch (then :meth:`show` a snapshot).
+        """
         settled, other, report = judge_answer(claim, answer)
-        self._guard(lambda: self.store.settle(claim.batch_id, settled, outcome=answer.outcome.value,
-                                              message=answer.message, other_lines=other))
+
+        def record() -> None:
+            self.store.settle(claim.batch_id, settled, outcome=answer.outcome.value,
+                              message=answer.message, other_lines=other)
+
+        if not reload:
+            record()
+            return report
+        self._guard(record)
         self.sync(force=True)
         return report
+
+    def show(self, snapshot: Snapshot) -> None:
+        """Mirror a snapshot read elsewhere (a worker thread, for a big batch)."""
+        self._load(snapshot)
+        self._changed()
 
     def mark_unknown(self, batch_id: str, reason: str) -> bool:
         """A claimed batch whose answer will never be read (quit, interrupted)."""

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from .orderid import InvalidOrderId, OrderId
 from .redact import contains_secret
@@ -150,9 +149,12 @@ def _clean_track_field(value: object, field: str, label: str) -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class StagedAction:
-    """One entry of a batch, already validated. Build it with :meth:`make`."""
+class StagedAction(NamedTuple):
+    """One entry of a batch, already validated. Build it with :meth:`make`.
+
+    A NamedTuple (immutable, hashable, compared by value) because it is made at C speed:
+    100,000 of them are loaded from the store at every start.
+    """
 
     order_id: OrderId
     kind: ActionKind

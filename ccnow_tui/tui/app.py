@@ -8,6 +8,7 @@ from the confirmation dialog.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import sys
@@ -21,7 +22,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
-from ..client import ClientConfigError, ReceiverClient
+from ..client import OFF_LOOP_ENTRIES, ClientConfigError, ReceiverClient
 from ..config import ConnectionSettings
 from ..protocol.actions import ActionKind, StagedAction
 from ..protocol.answer import ErrorMessage, Message as MessageRecord, OrderError, OrderLine, Unparsed
@@ -31,7 +32,7 @@ from ..protocol.orderid import OrderId
 from ..protocol.outcome import EntryOutcome, Outcome, judge_line
 from ..protocol.redact import Secret, redact
 from ..protocol.status import status_info
-from ..staging import ClaimConflict, StagingArea
+from ..staging import ClaimConflict, StagingArea, judge_answer
 from ..storage.prefs import load_prefs, save_pref
 from ..storage.store import Store, StoreError, Verdict
 from .messages import (
@@ -143,7 +144,8 @@ class CcnowApp(App[int]):
         assert settings is not None
         credentials = Credentials(settings.client_id, password, settings.store_id)
         try:
-            client = ReceiverClient(settings.url, credentials, timeout=settings.timeout, profile=settings.profile)
+            client = ReceiverClient(settings.url, credentials, timeout=settings.timeout, profile=settings.profile,
+                                    max_answer_bytes=settings.max_answer_bytes)
         except ClientConfigError as exc:
             self.push_screen(SetupScreen(str(exc)))
             return
@@ -186,6 +188,9 @@ class CcnowApp(App[int]):
 
     def _poll_store(self) -> None:
         session = self.session
+        flight = session.in_flight if session is not None else None
+        if flight is not None and flight.batch is not None and len(flight.batch) >= OFF_LOOP_ENTRIES:
+            return  # our own worker is writing a big batch; its snapshot follows
         if session is not None and session.staging.poll():
             session.book.events.invalidate()
             self._log_notices(session.staging)
@@ -268,22 +273,46 @@ class CcnowApp(App[int]):
             self.notify("Cannot send: the lint shows errors (b to see them).", severity="error", markup=False)
             return False
         try:
-            claim = session.staging.claim(batch, session.batch_meta())
-        except (ClaimConflict, StoreError) as exc:
-            self.log_line(LogKind.ERROR, f"not sent: {exc}")
-            self.notify(str(exc), title="Not sent", severity="error", timeout=10, markup=False)
+            numbered = session.staging.numbered_for(batch)
+        except ClaimConflict as exc:
+            self._not_sent(str(exc))
             return False
-        request = Request(RequestKind.SUBMIT, batch, tuple(batch.order_ids), claim=claim)
-        session.in_flight = request
+        request = Request(RequestKind.SUBMIT, batch, tuple(batch.order_ids))
+        session.in_flight = request  # one batch at a time, from the claim on
         session.progress = (0, len(batch.order_ids))
-        self.log_line(LogKind.INFO, f"sending {counted(len(batch), 'entry', 'entries')} for {counted(len(batch.order_ids), 'order', 'orders')} "
-                                    f"to {session.host}")
         self.changed.publish("flight")
-        self.run_worker(
-            pump(request, session.client.submit(batch, chunked=True), self.post_message),
-            name="submit", group="submit", exit_on_error=False,
-        )
+        self.run_worker(self._send(request, numbered), name="submit", group="submit", exit_on_error=False)
         return True
+
+    async def _send(self, request: Request, numbered: list) -> None:
+        session = self.session
+        assert session is not None and request.batch is not None
+        staging, batch, meta = session.staging, request.batch, session.batch_meta()
+        try:
+            if len(numbered) >= OFF_LOOP_ENTRIES:  # writing 100,000 claims takes a second: not on the UI's loop
+                def claim_off_loop():
+                    return staging.claim_numbered(batch, numbered, meta), staging.store.snapshot()
+
+                request.claim, snapshot = await asyncio.to_thread(claim_off_loop)
+                staging.show(snapshot)
+            else:
+                request.claim = staging.claim_numbered(batch, numbered, meta)
+                staging.sync(force=True)
+        except (ClaimConflict, StoreError) as exc:
+            session.in_flight = None
+            staging.sync(force=True)
+            self._not_sent(str(exc))
+            self.changed.publish("flight")
+            return
+        self.log_line(LogKind.INFO, f"sending {counted(len(batch), 'entry', 'entries')} for "
+                                    f"{counted(len(batch.order_ids), 'order', 'orders')} to {session.host} "
+                                    f"(batch {request.claim.batch_id})")
+        await pump(request, session.client.submit(batch, chunked=True, batch_id=request.claim.batch_id),
+                   self.post_message)
+
+    def _not_sent(self, why: str) -> None:
+        self.log_line(LogKind.ERROR, f"not sent: {why}")
+        self.notify(why, title="Not sent", severity="error", timeout=10, markup=False)
 
     def reconcile(self, batch_id: str) -> None:
         session = self.session
@@ -360,13 +389,39 @@ class CcnowApp(App[int]):
 
     def _batch_finished(self, request: Request, answer) -> None:
         session = self.session
-        assert session is not None and request.batch is not None
+        assert session is not None and request.batch is not None and request.claim is not None
         # Entries the answer said nothing about were not logged as lines: log them now.
         for r in answer.entries:
             if r.outcome is EntryOutcome.UNKNOWN and not r.status:
                 self.log_line(LogKind.UNKNOWN, f"{r.entry.order_id} {r.entry.kind.value}: {r.message}", publish=False)
-        assert request.claim is not None
-        report = session.staging.settle(request.claim, answer)
+        if len(request.batch) >= OFF_LOOP_ENTRIES:
+            self.run_worker(self._settle_off_loop(request, answer), group="settle", exit_on_error=False)
+            return
+        self._batch_settled(request, answer, session.staging.settle(request.claim, answer))
+
+    async def _settle_off_loop(self, request: Request, answer) -> None:
+        """Recording 100,000 outcomes takes a second: on a worker thread, the view after."""
+        session = self.session
+        assert session is not None and request.claim is not None
+        staging, claim = session.staging, request.claim
+
+        def settle():
+            return staging.settle(claim, answer, reload=False), staging.store.snapshot()
+
+        try:
+            report, snapshot = await asyncio.to_thread(settle)
+        except Exception as exc:  # sqlite3.Error, OSError: the batch stays held, never re-sent
+            self.log_line(LogKind.ERROR, f"the answer to batch {claim.batch_id} could not be recorded: {exc}; "
+                                         "it stays held (never re-sent) and is unknown at the next start")
+            report = judge_answer(claim, answer)[2]
+            snapshot = None
+        if snapshot is not None:
+            staging.show(snapshot)
+        self._batch_settled(request, answer, report)
+
+    def _batch_settled(self, request: Request, answer, report) -> None:
+        session = self.session
+        assert session is not None
         session.in_flight = None
         label = {
             Outcome.OK: "batch applied", Outcome.SOME_REFUSED: "batch done, some entries refused",

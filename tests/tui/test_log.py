@@ -5,7 +5,7 @@ from __future__ import annotations
 from ccnow_tui.tui.model import LOG_LINES, LogKind
 from ccnow_tui.tui.widgets.status_log import StatusLog
 
-from .helpers import screen_text, started
+from .helpers import screen_text, started, wait_until
 
 
 async def test_a_long_line_is_readable_at_80_columns(make_app):
@@ -20,7 +20,8 @@ async def test_a_long_line_is_readable_at_80_columns(make_app):
         for i in range(log.size.height - log.virtual_size.height - 2):
             app.log_line(LogKind.INFO, f"filler {i}", publish=False)
         app.log_line(LogKind.REFUSED, f"receiver: {words} THE-END")
-        await pilot.pause()
+        # Drawn a frame or two later (later still on a busy machine): wait for the end of it.
+        await wait_until(pilot, lambda: "THE-END" in screen_text(app), "the long line drawn")
         assert log.virtual_size.height > log.size.height
         text = screen_text(app)
         assert "word00" in text and "word20" in text and "THE-END" in text

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -131,6 +132,35 @@ def test_cli_refuses_an_order_another_process_is_sending_right_now(world):
         done = sender.finish()
     assert done.returncode == 0 and any(l.startswith(f"SETTLED {batch_id} ") for l in done.lines), "\n".join(done.lines)
     assert (order, "ship", "") not in applied_keys(world)
+
+
+def test_cli_refuses_an_order_whose_batch_the_receiver_is_applying(world):
+    """The other batch is on the wire: the receiver has applied it and holds the answer."""
+    orders = world.orders  # type: ignore[attr-defined]
+    server = world.server
+    server.set_faults([parse_fault("slow=600:1@updates")])  # type: ignore[attr-defined]
+    applied_before = len(server.book.applied())  # type: ignore[attr-defined]
+    sender = driver(world, "--pool", pool(world, "wire", orders[305:307]), "--tag", "7", "--rounds", "1")
+    sending = sender.wait_for("PHASE send")
+    assert sending is not None, "\n".join(sender.lines)
+    batch_id = sending.split()[2]
+    order = json.loads(next(l for l in sender.lines if l.startswith("STAGE "))[6:])[0]
+    deadline = time.monotonic() + 30
+    while len(server.book.applied()) == applied_before:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "the sandbox never applied the batch"
+        time.sleep(0.005)
+    requests = server.requests_seen  # type: ignore[attr-defined]
+    run, text = cli(world, "submit", csv_file(world, "wire", [f"{order},cancel,,,,"]), "--yes")
+    assert run.returncode == 2, text
+    assert f"{order} is being sent right now by process {sender.proc.pid} " in text and f"(batch {batch_id})" in text
+    assert server.requests_seen == requests  # type: ignore[attr-defined]
+    server.stop()  # the held answer is cut off: the sender cannot know what happened
+    done = sender.finish()
+    assert done.returncode == 0 and any(l.startswith(f"SETTLED {batch_id} applied=0 refused=0 unknown=")
+                                        for l in done.lines), "\n".join(done.lines)
+    assert (order, "cancel", "") not in applied_keys(world)
+    with Store.open(world.store_path) as store:
+        assert [b.batch_id for b in StagingArea(store).unknown_batches] == [batch_id]
 
 
 def test_a_lost_answer_is_unknown_refuses_further_sends_and_reconcile_settles_it(world):

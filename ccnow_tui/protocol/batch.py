@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
+from operator import itemgetter
 from typing import Iterable, Mapping, Sequence
 
 from .actions import ACTION_RANK, ActionKind, StagedAction
@@ -13,6 +14,8 @@ from .orderid import OrderId
 from .status import PENDING
 
 _CHANGING = frozenset(k for k in ActionKind if k.changes_orders)
+_ORDER_OF = itemgetter(0)  # StagedAction.order_id, at C speed
+_KIND_OF = itemgetter(1)  # StagedAction.kind
 
 
 class Severity(StrEnum):
@@ -38,7 +41,7 @@ class BatchError(ValueError):
         super().__init__("; ".join(l.message for l in self.lints) or "empty batch")
 
 
-def safe_order(entries: Sequence[StagedAction]) -> list[int]:
+def safe_order(entries: Sequence[StagedAction], repeated: dict[OrderId, list[int]] | None = None) -> list[int]:
     """Staged positions in the order they will be sent.
 
     Each order's entries keep the slots the operator gave them, but within those slots
@@ -46,7 +49,7 @@ def safe_order(entries: Sequence[StagedAction]) -> list[int]:
     adjust and track always reach a still-pending order.
     """
     result = list(range(len(entries)))
-    for positions in _repeated_orders(entries).values():
+    for positions in (_repeated_orders(entries) if repeated is None else repeated).values():
         ranked = sorted(positions, key=lambda i: (ACTION_RANK[entries[i].kind], i))
         for slot, staged_index in zip(positions, ranked):
             result[slot] = staged_index
@@ -65,10 +68,17 @@ class Batch:
     def __len__(self) -> int:
         return len(self.staged)
 
+    # The composer rebuilds these after every change to 100,000 staged entries: each is
+    # computed once per batch, at C speed where it can be (entries are NamedTuples).
+
+    @cached_property
+    def _repeated(self) -> dict[OrderId, list[int]]:
+        return _repeated_orders(self.staged)
+
     @cached_property
     def send_order(self) -> list[int]:
         """Staged positions in sending order (computed once: the batch never changes)."""
-        return safe_order(self.staged)
+        return safe_order(self.staged, self._repeated)
 
     def numbered(self) -> list[tuple[int, StagedAction]]:
         """``(N, entry)`` pairs, N = 1..len, in sending order (do not modify the list)."""
@@ -76,23 +86,26 @@ class Batch:
 
     @cached_property
     def _numbered(self) -> list[tuple[int, StagedAction]]:
-        return [(n, self.staged[i]) for n, i in enumerate(self.send_order, start=1)]
+        return list(enumerate(self.entries, start=1))
 
     @cached_property
     def entries(self) -> list[StagedAction]:
-        return [e for _, e in self.numbered()]
+        if not self._repeated:  # nothing to re-order
+            return list(self.staged)
+        return list(map(self.staged.__getitem__, self.send_order))
 
     @cached_property
     def order_ids(self) -> list[OrderId]:
-        """Distinct orders in first-appearance (sending) order."""
-        return list(dict.fromkeys(e.order_id for e in self.entries))
+        """Distinct orders in first-appearance (sending) order: the same as staged order,
+        since re-ordering stays within each order's own slots."""
+        return list(dict.fromkeys(map(_ORDER_OF, self.staged)))
 
     @property
     def changes_orders(self) -> bool:
         return any(e.kind.changes_orders for e in self.staged)
 
     def counts(self) -> Counter[ActionKind]:
-        return Counter(e.kind for e in self.staged)
+        return Counter(map(_KIND_OF, self.staged))
 
     def lint(self, known_status: Mapping[OrderId, str] | None = None) -> list[Lint]:
         """Everything worth telling the operator before sending.
@@ -104,7 +117,19 @@ class Batch:
         if not self.staged:
             return [Lint(Severity.ERROR, "the batch is empty")]
         staged = self.staged
-        repeated = _repeated_orders(staged)
+        repeated = self._repeated
+        if not repeated:  # one entry per order: only the status can be worth a word
+            if known_status is None:
+                return out
+            get = known_status.get
+            for i in [i for i, e in enumerate(staged) if get(e[0]) != PENDING and e[1] in _CHANGING]:
+                oid = staged[i].order_id
+                status = get(oid)
+                if status is None:
+                    out.append(Lint(Severity.WARNING, f"{oid}: status unknown; the receiver refuses actions on orders that are not pending", oid, (i,)))
+                else:
+                    out.append(Lint(Severity.WARNING, f"{oid}: last known status is {status}, not pending; the receiver will refuse it", oid, (i,)))
+            return out
         done: set[OrderId] = set()
         for i, e in enumerate(staged):
             oid = e.order_id
@@ -175,7 +200,7 @@ def _repeated_orders(entries: Sequence[StagedAction]) -> dict[OrderId, list[int]
     Orders with one entry are left out: in a big batch nearly all of them are, and a list
     per order would cost more than everything else the callers do.
     """
-    counts = Counter(e.order_id for e in entries)
+    counts = Counter(map(_ORDER_OF, entries))
     if len(counts) == len(entries):
         return {}
     out: dict[OrderId, list[int]] = {}

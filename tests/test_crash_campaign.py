@@ -212,7 +212,12 @@ class Proc:
         self.proc.kill()  # SIGKILL: no handler, no cleanup, no flush
 
     def finish(self, timeout: float = 60.0) -> Run:
-        rc = self.proc.wait(timeout=timeout)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()  # never leave a stuck child behind
+            self.proc.wait()
+            raise AssertionError(f"{self.proc.args} did not end within {timeout} s: {self.lines[-20:]}") from None
         self._reader.join(timeout=timeout)
         while True:
             try:

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Iterable, Mapping, Sequence
 
 from .actions import ACTION_RANK, ActionKind, StagedAction
@@ -16,6 +16,7 @@ from .status import PENDING
 _CHANGING = frozenset(k for k in ActionKind if k.changes_orders)
 _ORDER_OF = itemgetter(0)  # StagedAction.order_id, at C speed
 _KIND_OF = itemgetter(1)  # StagedAction.kind
+_VALUE_OF = attrgetter("_value_")  # an ActionKind's plain str
 
 
 class Severity(StrEnum):
@@ -105,7 +106,9 @@ class Batch:
         return any(e.kind.changes_orders for e in self.staged)
 
     def counts(self) -> Counter[ActionKind]:
-        return Counter(map(_KIND_OF, self.staged))
+        # Counted by the members' plain values: hashing a member runs Python code.
+        by_value = Counter(map(_VALUE_OF, map(_KIND_OF, self.staged)))
+        return Counter({ActionKind(v): n for v, n in by_value.items()})
 
     def lint(self, known_status: Mapping[OrderId, str] | None = None) -> list[Lint]:
         """Everything worth telling the operator before sending.
@@ -122,7 +125,9 @@ class Batch:
             if known_status is None:
                 return out
             get = known_status.get
-            for i in [i for i, e in enumerate(staged) if get(e[0]) != PENDING and e[1] in _CHANGING]:
+            # "is not QUERY": an identity test; hashing an enum member runs Python code.
+            query = ActionKind.QUERY
+            for i in [i for i, e in enumerate(staged) if e[1] is not query and get(e[0]) != PENDING]:
                 oid = staged[i].order_id
                 status = get(oid)
                 if status is None:

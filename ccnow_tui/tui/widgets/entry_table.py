@@ -34,20 +34,40 @@ class Row:
         return self.staged_index is not None
 
 
+class Segment:
+    """Rows of one held batch or of the unverified entries: a header, then one per entry,
+    each made only when it is looked at (a batch in flight may hold 100,000 entries)."""
+
+    def __init__(self, header: Row, entries: Sequence[StoredEntry], unverified: bool) -> None:
+        self.header = header
+        self.entries = entries
+        self.unverified = unverified
+
+    def __len__(self) -> int:
+        return 1 + len(self.entries)
+
+    def row(self, i: int) -> Row:
+        if i == 0:
+            return self.header
+        e = self.entries[i - 1]
+        return Row(entry=e.action, unverified=e) if self.unverified else Row(entry=e.action, unknown=self.header.unknown)
+
+
 class Rows(Sequence[Row]):
-    """The staged entries in sending order, then the unknown batches' rows.
+    """The staged entries in sending order, then the held batches' and unverified rows.
 
     A row object is made only when a row is looked at: building 100,000 of them on every
     change to the staging area would stall the composer for a good part of a second.
     """
 
-    def __init__(self, entries: Sequence[StagedAction], send_order: Sequence[int], tail: list[Row]) -> None:
+    def __init__(self, entries: Sequence[StagedAction], send_order: Sequence[int], tail: Sequence[Segment]) -> None:
         self._entries = entries
         self._send_order = send_order
-        self._tail = tail
+        self._segments = list(tail)
+        self._tail_len = sum(len(seg) for seg in self._segments)
 
     def __len__(self) -> int:
-        return len(self._send_order) + len(self._tail)
+        return len(self._send_order) + self._tail_len
 
     @overload
     def __getitem__(self, index: int) -> Row: ...
@@ -64,7 +84,11 @@ class Rows(Sequence[Row]):
             i = self._send_order[index]
             return Row(self._entries[i], index + 1, i)
         if staged <= index < len(self):
-            return self._tail[index - staged]
+            index -= staged
+            for seg in self._segments:
+                if index < len(seg):
+                    return seg.row(index)
+                index -= len(seg)
         raise IndexError(index)
 
 
@@ -101,13 +125,9 @@ class EntryTable(CursorList):
 
     def rebuild(self, lints: list[Lint]) -> None:
         staging = self.staging
-        tail: list[Row] = []
-        for held in staging.held:
-            tail.append(Row(unknown=held, header=True))
-            tail.extend(Row(entry=e.action, unknown=held) for e in held.entries)
+        tail = [Segment(Row(unknown=held, header=True), held.entries, False) for held in staging.held]
         if staging.unverified:
-            tail.append(Row(header=True, unverified=staging.unverified[0]))
-            tail.extend(Row(entry=e.action, unverified=e) for e in staging.unverified)
+            tail.append(Segment(Row(header=True, unverified=staging.unverified[0]), staging.unverified, True))
         self.rows = Rows(staging.entries, staging.batch().send_order, tail)
         by_index: dict[int, list[Lint]] = {}
         for lint in lints:

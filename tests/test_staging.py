@@ -275,3 +275,37 @@ def test_another_process_change_shows_on_poll(store, path):
         StagingArea(other).add([ship(A)])
     assert area.poll() and area.entries == (ship(A),)
     assert not area.poll()
+
+
+def test_a_process_that_is_gone_leaves_no_lock_file_and_no_undo_behind(path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from ccnow_tui.protocol import StagedAction\n"
+        "from ccnow_tui.staging import StagingArea\n"
+        "from ccnow_tui.storage.store import Store\n"
+        f"area = StagingArea(Store.open({str(path)!r}))\n"
+        f"area.add([StagedAction.make({str(A)!r}, 'ship')])\n"
+        "print('staged', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "staged"
+        with Store.open(path) as alive_now:  # still running: its lock and its undo stay
+            assert len(list(path.parent.glob("owners/*.lock"))) == 2
+            assert alive_now._conn().execute("SELECT COUNT(*) FROM undo").fetchone()[0] == 1
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with Store.open(path) as store:
+        assert [p.stem for p in path.parent.glob("owners/*.lock")] == [store.owner]
+        assert store._conn().execute("SELECT COUNT(*) FROM undo").fetchone()[0] == 0
+        assert actions(store.snapshot().staged) == [ship(A)]  # the staged work itself stays

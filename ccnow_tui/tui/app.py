@@ -40,6 +40,7 @@ from .messages import (
 )
 from .model import OUTCOME_KIND, LastEvents, LogBuffer, LogKind, counted
 from .network import pump
+from .widgets.field_input import FieldInput
 from .session import Session
 
 
@@ -78,12 +79,50 @@ class CcnowApp(App[int]):
         self.exit_message = ""  # printed by run_tui after the screen is restored
         self._password_typed = False  # asked for at start-up (so it can be asked again)
         self.key_time = 0.0
+        self.held_keys: list[events.Key] = []  # read while a form was being built, in order
         self._last_list = ""  # the last pending list's summary, as logged
 
+    # -- keys, in the order typed ----------------------------------------------------------
+    #
+    # Keys that arrive in one read (fast typing, or SSH delivering several at once) are
+    # acted on here, one by one, each to the end before the next: a key that closes a form
+    # or the filter has closed it before the key after it is looked at, so that key acts
+    # on the screen underneath. Text fields take their keys here too (rather than from
+    # their own message queue, later), so enter reads every character typed before it.
+    # Keys read while a form is still being built wait for its fields (see typeahead.py).
+
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key):
-            self.key_time = event.time  # when the key was read: see ConfirmScreen
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            for key in as_typed(event):
+                if self.held_keys or _mounting_form(self):
+                    self.held_keys.append(key)
+                else:
+                    await self._take_key(key)
+            return
         await super().on_event(event)
+
+    async def _take_key(self, event: events.Key) -> None:
+        self.key_time = event.time  # when the key was read: see ConfirmScreen
+        focused = self.focused
+        if isinstance(focused, FieldInput) and focused.takes(event):
+            # Priority bindings first (enter and esc of a form, tab), then the field.
+            if not await self._check_bindings(event.key, priority=True):
+                await focused.take_key(event)
+            return
+        await super().on_event(event)
+
+    def release_keys(self) -> None:
+        """A form's fields are up: act on the keys held for it, in order (from the app's
+        own message loop, so keys still arriving queue up behind them)."""
+        self.call_next(self._release_one)
+
+    async def _release_one(self) -> None:
+        # One key per turn: a form it closes hands its result to the screen underneath
+        # (a callback queued for after this turn) before the next key acts there.
+        if self.held_keys and not _mounting_form(self):
+            await self._take_key(self.held_keys.pop(0))
+            if self.held_keys:
+                self.call_next(self._release_one)
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -561,6 +600,34 @@ class CcnowApp(App[int]):
         from .screens.base import palette_commands
 
         yield from palette_commands(self, screen)
+
+
+def as_typed(event: events.Key) -> list[events.Key]:
+    """The keys the operator typed: alt+X is esc followed by X.
+
+    A terminal sends esc as one byte, and esc read together with the next key is what
+    alt+key sends too: Textual reports the pair as alt+key. No key of ours is an alt key,
+    so it is taken as the two keys typed. (Where esc and the next key form another
+    sequence, esc then ``[`` or ``O`` followed by more, Textual reads a different key and
+    the two cannot be told apart.)
+    """
+    key = event.key
+    if not key.startswith("alt+") or len(key) == 4:
+        return [event]
+    rest = key[4:]
+    if rest.startswith("shift+") and len(rest) == 7:
+        rest = rest[6].upper()  # alt+shift+s: esc, S
+    escape, after = events.Key("escape", "\x1b"), events.Key(rest, event.character)
+    escape.time = after.time = event.time
+    return [escape, after]
+
+
+def _mounting_form(app: App) -> bool:
+    """A form is on top whose fields do not exist yet: keys wait for them."""
+    from .screens.typeahead import TypeAheadTarget
+
+    stack = app.screen_stack
+    return bool(stack) and isinstance(stack[-1], TypeAheadTarget) and not stack[-1].ready
 
 
 def _worst(outcomes: Iterable[EntryOutcome]) -> LogKind:

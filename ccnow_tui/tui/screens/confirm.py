@@ -53,9 +53,16 @@ def describe_send(batch: Batch, session: "Session") -> tuple[str, Text]:
 
 
 class ConfirmScreen(ModalScreen[bool]):
+    """A question that covers the screen; nothing covers it (toasts are hidden while it
+    is up, app.tcss) and its own notices show inside it.
+
+    The answers are priority bindings: the question is closed before the next key is
+    looked at, so keys typed after ``n`` or ``esc`` act on the screen underneath.
+    """
+
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="confirm.yes", tooltip="Yes: go ahead"),
-        Binding("n,escape", "answer(False)", "No", key_display="n/esc", id="confirm.no", tooltip="No: go back, nothing happens"),
+        Binding("y", "answer(True)", "Yes", priority=True, id="confirm.yes", tooltip="Yes: go ahead"),
+        Binding("n,escape", "answer(False)", "No", key_display="n/esc", priority=True, id="confirm.no", tooltip="No: go back, nothing happens"),
     ]
 
     def __init__(self, title: str, body: str | Text, *, yes: str = "yes") -> None:
@@ -64,6 +71,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.title_text = title
         self.body = body
         self.yes = yes
+        self.early_yes = False  # a y read before the question showed (it does not count)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -71,14 +79,23 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(self.body if isinstance(self.body, Text) else Text(self.body), id="confirm-body")
             yield Static(Text.assemble(("y", "bold reverse"), f" {self.yes}    ", ("n", "bold reverse"), " / ",
                                        ("esc", "bold reverse"), " go back (nothing happens)"), id="confirm-keys")
+            yield Static("", id="confirm-note")
 
     def on_mount(self, event: events.Mount) -> None:
         self.shown_at = event.time
+        self._show_note()
+
+    def _show_note(self) -> None:
+        if self.early_yes and self.is_mounted:
+            self.query_one("#confirm-note", Static).update(
+                Text(f"The y typed before this question showed was not taken: press y again to {self.yes}.",
+                     style="bold"))
 
     def action_answer(self, yes: bool) -> None:
         # A "y" typed before this question was up (keys typed ahead arrive in one burst
         # over SSH, and "Sy" would otherwise send unseen) does not answer it.
         if yes and getattr(self.app, "key_time", self.shown_at) < self.shown_at:
-            self.notify("Press y again to send: it was typed before the question showed.", timeout=4)
+            self.early_yes = True
+            self._show_note()
             return
         self.dismiss(yes)

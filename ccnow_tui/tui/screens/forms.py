@@ -2,7 +2,7 @@
 
 Validation is the core's own (StagedAction.make, OrderId.parse), run as you type; the
 error shows under the field once that field has been touched (or on enter). Enter
-submits, escape cancels.
+submits, escape cancels; both act before the next key is looked at (see typeahead.py).
 """
 
 from __future__ import annotations
@@ -45,9 +45,11 @@ class ActionForm(TypeAheadTarget, ModalScreen[list[StagedAction] | None]):
     """Fields of one action, for one or more orders. Returns the entries, or None."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="Close the form without staging"),
-        # Priority bindings run as the app takes the key, before it hands on the next one:
-        # keys typed after tab in one burst (common over SSH) land in the next field.
+        # Priority bindings run as the app takes the key, before it looks at the next one:
+        # keys typed after tab in one burst (common over SSH) land in the next field, and
+        # keys typed after enter or esc act on the screen underneath, not in this form.
+        Binding("enter", "submit", "Stage", show=False, priority=True, id="form.submit", tooltip="Stage the entries and close the form"),
+        Binding("escape", "cancel", "Cancel", priority=True, id="form.cancel", tooltip="Close the form without staging"),
         Binding("tab", "next_field", "Next field", show=False, priority=True, id="form.next"),
         Binding("shift+tab", "previous_field", "Previous field", show=False, priority=True, id="form.previous"),
     ]
@@ -106,9 +108,7 @@ class ActionForm(TypeAheadTarget, ModalScreen[list[StagedAction] | None]):
             self.touched.add(event.input.id.removeprefix("f-"))
         self.show_errors(every=False)
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    def action_submit(self) -> None:
         entries, error = self.build()
         if error is None:
             self.dismiss(entries)
@@ -116,14 +116,17 @@ class ActionForm(TypeAheadTarget, ModalScreen[list[StagedAction] | None]):
         self.show_errors(every=True)
         bad = self.query(f"#f-{error.field}")
         if bad:
-            bad.first().focus()
+            self.set_focus(bad.first())  # at once: the keys after enter go to the bad field
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
 class GoToForm(TypeAheadTarget, ModalScreen[OrderId | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel", tooltip="Close without going anywhere")]
+    BINDINGS = [
+        Binding("enter", "submit", "Open", show=False, priority=True, id="form.submit", tooltip="Open the order"),
+        Binding("escape", "cancel", "Cancel", priority=True, id="form.cancel", tooltip="Close without going anywhere"),
+    ]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -146,9 +149,7 @@ class GoToForm(TypeAheadTarget, ModalScreen[OrderId | None]):
         _, error = self._parse()
         self.query_one("#e-order", Static).update(Text(error) if error and (hopeless or len(text) >= 9) else "")
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    def action_submit(self) -> None:
         oid, error = self._parse()
         if oid is not None:
             self.dismiss(oid)

@@ -1,7 +1,7 @@
 """Home: every pending order, what is staged for it, and its last journal event.
 
 Focus stays on the list so single-letter keys work; the filter input takes focus only
-while ``/`` is being typed and hands it back on enter or escape.
+while ``/`` is being typed and hands it back on enter or escape, before the next key.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ class QueueScreen(MainScreen):
         Binding("space", "select", "Select", show=False, priority=True, id="queue.select", tooltip="Select or unselect the highlighted order"),
         Binding("A", "select_all", "Select all", show=False, priority=True, id="queue.select_all", tooltip="Select every shown order (again: unselect them)"),
         Binding("r", "refresh", "Refresh", priority=True, id="queue.refresh", tooltip="Fetch the pending list again"),
-        Binding("enter", "open", "Open", show=False, id="queue.open", tooltip="Open the highlighted order"),
+        # A priority binding, like every key here: enter in the filter keeps the filter
+        # and hands the keys after it to the list; on the list it opens the order.
+        Binding("enter", "open", "Open", show=False, priority=True, id="queue.open", tooltip="Open the highlighted order"),
         Binding("escape", "back", "Clear", show=False, priority=True, id="queue.clear", tooltip="Clear the filter and the selection"),
     ]
 
@@ -75,23 +77,30 @@ class QueueScreen(MainScreen):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(event.value)
+        self._apply_filter()
 
-    @on(Input.Submitted, "#filter")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        event.stop()
+    def _apply_filter(self) -> None:
+        # The field's value now, not the event's: a Changed message is handled after the
+        # keys typed with it (enter, then a move), and must not undo what they did.
+        value = self.query_one("#filter", Input).value
+        if value.strip().lower() != self.table.filter_text:
+            self.table.set_filter(value)
+
+    def _filter_done(self) -> None:
+        """enter in the filter: keep it; the list has the focus before the next key."""
         box = self.query_one("#filter", Input)
+        self._apply_filter()  # the keys after enter act on the filtered list
         box.display = bool(box.value)
-        self.table.focus()
+        self.set_focus(self.table)
 
     def action_back(self) -> None:
         """Escape on the home screen: clear the filter, then the selection."""
         box = self.query_one("#filter", Input)
-        if box.has_focus or box.value:
+        if self.focused is box or box.value:
             box.value = ""
             box.display = False
             self.table.set_filter("")
-            self.table.focus()
+            self.set_focus(self.table)  # at once: the keys after esc act on the list
         elif self.table.selected:
             self.table.clear_selection()
 
@@ -105,7 +114,10 @@ class QueueScreen(MainScreen):
         self.ccnow.refresh_pending()
 
     def action_open(self) -> None:
-        self.table.action_open()
+        if self.focused is self.query_one("#filter", Input):
+            self._filter_done()
+        else:
+            self.table.action_open()
 
     @on(OrderTable.Open)
     def _open(self, event: OrderTable.Open) -> None:

@@ -15,6 +15,17 @@ from textual.widgets import Input
 
 
 class FieldInput(Input):
+    """The app hands a focused FieldInput its keys itself, as it reads them
+    (``CcnowApp._take_key``): every character typed before an enter is in the field
+    when the enter acts, and nothing typed after it lands in the field."""
+
+    def takes(self, event: events.Key) -> bool:
+        """A key this field acts on: a character it types, or one of its editing keys."""
+        return event.is_printable or any(not b.priority for b in self._bindings.key_to_bindings.get(event.key, ()))
+
+    async def take_key(self, event: events.Key) -> None:
+        await self._on_key(event)
+
     async def _on_key(self, event: events.Key) -> None:
         for binding in self._bindings.key_to_bindings.get(event.key, ()):
             if not binding.priority:

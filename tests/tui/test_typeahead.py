@@ -1,0 +1,125 @@
+"""Keys typed ahead: the key that closes a form or the filter hands the keys after it,
+in order, to the screen underneath; ``esc`` read together with the next key (alt+key)
+acts as the two keys typed.
+
+Keys in one burst are posted the way the driver posts what it reads at once (fast typing,
+or SSH delivering several keystrokes in one packet): see ``burst``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from textual import events
+
+from ccnow_tui.protocol import StagedAction
+from ccnow_tui.tui.screens.composer import ComposerScreen
+from ccnow_tui.tui.screens.confirm import ConfirmScreen
+from ccnow_tui.tui.screens.forms import ActionForm
+from ccnow_tui.tui.screens.queue import QueueScreen
+from ccnow_tui.tui.widgets.order_table import OrderTable
+
+from .helpers import SIZE, screen_text, started, wait_until
+
+
+def burst(app, *keys: str) -> None:
+    """Post keys as the driver does when it reads them at once."""
+    names = {"\t": "tab", "/": "slash", " ": "space"}
+    chars = {"enter": "\r", "escape": "\x1b", "tab": "\t"}
+    for key in keys:
+        name = names.get(key, key)
+        app.post_message(events.Key(name, key if len(key) == 1 else chars.get(key)))
+
+
+async def test_keys_after_enter_in_a_form_act_on_the_queue(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        rows = app.session.book.rows
+        staging = app.session.staging
+        # The reason is "OK"; the s after enter ships (it is not typed into the reason).
+        burst(app, "c", "O", "K", "enter", "s")
+        await wait_until(pilot, lambda: len(staging) == 2, "cancel and ship staged")
+        assert staging.entries == (StagedAction.make(rows[0], "cancel", notes="OK"), StagedAction.make(rows[0], "ship"))
+        assert isinstance(app.screen, QueueScreen)
+        # An amount, enter, a move, and the next form: for the next order, empty.
+        burst(app, "u", "u", "a", "5", "enter", "down", "c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ActionForm) and app.screen.orders == [rows[1]],
+                         "the cancel form for the next order")
+        assert staging.entries == (StagedAction.make(rows[0], "adjust", amount="5"),)
+        assert staging.entries[0].amount == Decimal("5")
+        assert app.screen.kind.value == "cancel" and app.screen.orders == [rows[1]]
+        assert app.screen.values() == {"notes": ""}
+        # enter at once (no reason): the s after it is not lost.
+        burst(app, "escape", "u", "up", "c", "enter", "s")
+        await wait_until(pilot, lambda: len(staging) == 2, "cancel and ship staged")
+        assert staging.entries == (StagedAction.make(rows[0], "cancel"), StagedAction.make(rows[0], "ship"))
+
+
+async def test_keys_after_esc_in_a_form_act_on_the_queue(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        rows = app.session.book.rows
+        burst(app, "c", "n", "o", "escape", "down", "s")
+        await wait_until(pilot, lambda: len(app.session.staging) == 1, "ship staged")
+        assert app.session.staging.entries == (StagedAction.make(rows[1], "ship"),)
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_keys_after_enter_in_the_filter_act_on_the_list(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        target = app.session.book.rows[5]
+        table = app.screen.query_one(OrderTable)
+        burst(app, "/", *target.digits, "enter", "s")
+        await wait_until(pilot, lambda: len(app.session.staging) == 1, "ship staged")
+        assert app.session.staging.entries == (StagedAction.make(target, "ship"),)
+        assert app.screen.query_one("#filter").value == target.digits and table.has_focus
+        # esc clears the filter; the keys after it move on the whole list again.
+        burst(app, "escape", "home", "down", "s")
+        await wait_until(pilot, lambda: len(app.session.staging) == 2, "second ship staged")
+        assert app.session.staging.entries[1] == StagedAction.make(app.session.book.rows[1], "ship")
+        assert app.screen.query_one("#filter").value == ""
+
+
+async def test_keys_after_the_answer_to_a_question_act_underneath(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        rows = app.session.book.rows
+        burst(app, "s", "S")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"))
+        burst(app, "n", "down", "s")
+        await wait_until(pilot, lambda: len(app.session.staging) == 2, "second ship staged")
+        assert app.session.staging.entries[1] == StagedAction.make(rows[1], "ship")
+        assert app.session.in_flight is None and isinstance(app.screen, QueueScreen)
+
+
+async def test_esc_read_together_with_the_next_key_is_both_keys(make_app):
+    # A terminal sends esc as one byte; esc and b in one read is the sequence alt+b.
+    # No key of ours is an alt key: alt+b is esc, then b.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        rows = app.session.book.rows
+        burst(app, "s", "c", "n", "o")
+        await wait_until(pilot, lambda: isinstance(app.screen, ActionForm) and app.screen.values() == {"notes": "no"})
+        app.post_message(events.Key("alt+b", "b"))  # esc closes the form, b opens the composer
+        await wait_until(pilot, lambda: isinstance(app.screen, ComposerScreen), "the composer")
+        assert app.session.staging.entries == (StagedAction.make(rows[0], "ship"),)
+        # esc S: back to the queue, then S asks to send (S was once typed into a field).
+        app.post_message(events.Key("alt+shift+s", "S"))
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        assert isinstance(app.screen_stack[-2], QueueScreen)
+
+
+async def test_a_y_typed_before_the_question_shows_is_named_in_the_question(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        burst(app, "s", "S", "y")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"))
+        await wait_until(pilot, lambda: "was not taken: press y again" in screen_text(app), "the note in the question")
+        assert app.session.in_flight is None

@@ -51,10 +51,14 @@ def safe_order(entries: Sequence[StagedAction], repeated: dict[OrderId, list[int
     """
     result = list(range(len(entries)))
     for positions in (_repeated_orders(entries) if repeated is None else repeated).values():
-        ranked = sorted(positions, key=lambda i: (ACTION_RANK[entries[i].kind], i))
-        for slot, staged_index in zip(positions, ranked):
+        for slot, staged_index in zip(positions, _ranked(entries, positions)):
             result[slot] = staged_index
     return result
+
+
+def _ranked(entries: Sequence[StagedAction], positions: list[int]) -> list[int]:
+    """One order's staged positions in the order its slots send them."""
+    return sorted(positions, key=lambda i: (ACTION_RANK[entries[i].kind], i))
 
 
 @dataclass(frozen=True)
@@ -174,8 +178,13 @@ class Batch:
 
 
 def _lint_together(staged: tuple[StagedAction, ...], oid: OrderId, idxs: list[int]) -> list[Lint]:
-    """What is wrong with several entries for one order, taken together."""
+    """What is wrong with several entries for one order, taken together.
+
+    Entries are named by N, the number they are sent with (as the composer shows them),
+    not by their staged positions; ``staged_indexes`` keeps the positions.
+    """
     out: list[Lint] = []
+    sent_n = {staged_index: slot + 1 for slot, staged_index in zip(idxs, _ranked(staged, idxs))}
     kinds = [staged[i].kind for i in idxs]
     if ActionKind.SHIP in kinds and ActionKind.CANCEL in kinds:
         out.append(Lint(Severity.ERROR, f"{oid}: ship and cancel on one order; remove one", oid, tuple(idxs)))
@@ -183,7 +192,7 @@ def _lint_together(staged: tuple[StagedAction, ...], oid: OrderId, idxs: list[in
     for i in idxs:
         e = staged[i]
         if e in seen:
-            out.append(Lint(Severity.WARNING, f"{oid}: duplicate {e.kind.value} entry (#{seen[e] + 1} and #{i + 1} are identical)", oid, (seen[e], i)))
+            out.append(Lint(Severity.WARNING, f"{oid}: duplicate {e.kind.value} entry (#{sent_n[seen[e]]} and #{sent_n[i]} are identical)", oid, (seen[e], i)))
         else:
             seen[e] = i
     for kind in (ActionKind.SHIP, ActionKind.CANCEL):

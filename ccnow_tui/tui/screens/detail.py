@@ -106,8 +106,9 @@ class DetailScreen(MainScreen):
         idxs = staging.indexes_for(self.order_id)
         if not idxs:
             t.append("  nothing (s ship, c cancel, t track, a adjust)\n", style="dim")
+        # Numbered and listed as they will be sent, as the composer shows them (x_*_N).
         numbers = {staged_index: n for n, staged_index in enumerate(staging.batch().send_order, 1)} if idxs else {}
-        for i in idxs:
+        for i in sorted(idxs, key=lambda i: numbers.get(i, i + 1)):
             entry = staging.entries[i]
             t.append(f"  #{numbers.get(i, i + 1)} {printable(entry.describe())}\n")
             remark = staging.remark_at(i)

@@ -23,3 +23,26 @@ async def test_toasts_never_cover_the_confirmation(make_app):
         assert "a long notice" not in text
         await pilot.press("n")
         await wait_until(pilot, lambda: "a long notice" in screen_text(app), "the toasts back")
+
+
+async def test_a_pending_list_that_could_not_be_loaded_says_why_in_its_place(make_app, sandbox):
+    from ccnow_tui.sandbox.faults import parse_fault
+    from ccnow_tui.tui.widgets.order_table import OrderTable
+
+    sandbox.set_faults([parse_fault("maintenance")])
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        table = app.screen.query_one(OrderTable)
+        assert table.row_count() == 0
+        await wait_until(pilot, lambda: "could not be loaded" in screen_text(app), "the reason in the table")
+        shown = " ".join(line.strip() for line in screen_text(app).splitlines()[2:8])
+        assert "The pending list could not be loaded:" in shown and "system down for maintenance" in shown
+        assert "(r tries again)" in shown
+        sandbox.set_faults([])
+        await pilot.press("r")
+        await wait_until(pilot, lambda: table.row_count() == 40, "the list")
+        assert "could not be loaded" not in screen_text(app)
+        # A filter that matches nothing says so too.
+        await pilot.press("slash", "z", "z", "enter")
+        await wait_until(pilot, lambda: "No order matches" in screen_text(app), "the empty filter")

@@ -7,6 +7,7 @@ grows). Selection is a set of order numbers, so it survives filtering and refres
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 from rich.style import Style
@@ -47,10 +48,12 @@ class OrderTable(CursorList):
     OrderTable > .order-table--progress { color: $text-secondary; }
     OrderTable > .order-table--final { color: $text-muted; }
     OrderTable > .order-table--unknown { color: $text-error; text-style: bold; }
+    OrderTable > .order-table--problem { color: $text-warning; text-style: bold; }
     """
 
     COMPONENT_CLASSES = CursorList.COMPONENT_CLASSES | {
-        "order-table--selected", "order-table--staged", "order-table--dim", *GROUP_CLASS.values(),
+        "order-table--selected", "order-table--staged", "order-table--dim", "order-table--problem",
+        *GROUP_CLASS.values(),
     }
 
     class Open(Message):
@@ -183,6 +186,31 @@ class OrderTable(CursorList):
             self.post_message(self.Open(self.current))
 
     # -- drawing -----------------------------------------------------------------------
+
+    def empty_message(self) -> tuple[str, str]:
+        """What an empty table says in place of rows, and its component class."""
+        book = self.book
+        if book.loading:
+            return "Loading the pending list…", "order-table--dim"
+        if book.refresh_note and not book.rows:
+            return (f"The pending list could not be loaded: {printable(book.refresh_note)} (r tries again)",
+                    "order-table--problem")
+        if self._view is not None and book.rows:
+            return f"No order matches “{printable(self.filter_text)}” (esc clears the filter)", "order-table--dim"
+        if book.last_refresh is not None:
+            return "No pending orders (r fetches the list again)", "order-table--dim"
+        return "", "order-table--dim"
+
+    def render_line(self, y: int) -> Strip:
+        if self.row_count():
+            return super().render_line(y)
+        width = self.size.width
+        base = self.rich_style
+        message, cls = self.empty_message()
+        lines = textwrap.wrap(message, max(10, width - 3)) if message else []
+        if not 0 <= y - 1 < len(lines):
+            return Strip.blank(width, base)
+        return strip_of([("  " + lines[y - 1], self.get_component_rich_style(cls))], width, base)
 
     def _held_orders(self) -> dict[OrderId, str]:
         version, orders = self._unknown

@@ -103,6 +103,9 @@ class CcnowApp(App[int]):
 
     async def _take_key(self, event: events.Key) -> None:
         self.key_time = event.time  # when the key was read: see ConfirmScreen
+        if event.key != "q" and self.screen.has_class("-too-small"):
+            self.bell()  # nothing is shown to act on (BaseScreen._check_size); q still quits
+            return
         focused = self.focused
         if isinstance(focused, FieldInput) and focused.takes(event):
             # Priority bindings first (enter and esc of a form, tab), then the field.

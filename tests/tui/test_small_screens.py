@@ -46,3 +46,26 @@ async def test_a_pending_list_that_could_not_be_loaded_says_why_in_its_place(mak
         # A filter that matches nothing says so too.
         await pilot.press("slash", "z", "z", "enter")
         await wait_until(pilot, lambda: "No order matches" in screen_text(app), "the empty filter")
+
+
+async def test_below_80x24_the_essentials_stay_and_too_small_says_so(make_app):
+    from ccnow_tui.protocol import StagedAction
+
+    app = make_app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await started(pilot)
+        rows = app.session.book.rows
+        app.session.staging.add([StagedAction.make(o, "ship") for o in rows[:3]])
+        await wait_until(pilot, lambda: "3 staged" in screen_text(app).splitlines()[0], "the staged count in the header")
+        lines = screen_text(app).splitlines()
+        assert lines[0].split()[0] in ("Queue", "test") and "test" in lines[0]
+        assert lines[-1].startswith("q Quit ? Help")
+        # Too small for anything: say so, and what size works.
+        await pilot.resize_terminal(50, 14)
+        await wait_until(pilot, lambda: "needs at least 60x16" in screen_text(app), "the size message")
+        assert "this terminal is 50x14" in screen_text(app)
+        await pilot.press("s")  # nothing shown, nothing to act on
+        assert len(app.session.staging) == 3
+        await pilot.resize_terminal(80, 24)
+        await wait_until(pilot, lambda: "needs at least" not in screen_text(app), "the queue again")
+        assert rows[0] in screen_text(app)

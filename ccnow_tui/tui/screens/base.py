@@ -12,18 +12,22 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Static
 
 from ...protocol.actions import ActionKind, StagedAction
 from ...protocol.batch import Severity
 from ...protocol.orderid import OrderId
 from ..model import LogKind
 from ..widgets.header import HeaderBar
+from ..widgets.key_footer import KeyFooter
 from ..widgets.status_log import StatusLog
 
 if TYPE_CHECKING:
     from ..app import CcnowApp
     from ..session import Session
+
+
+MIN_SIZE = (60, 16)  # below this a screen says the terminal is too small
 
 
 class BaseScreen(Screen):
@@ -58,7 +62,8 @@ class BaseScreen(Screen):
         yield HeaderBar(self.TITLE, id="header")
         yield from self.compose_body()
         yield StatusLog(self.ccnow.log_buffer, id="log")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
+        yield Static(id="too-small")
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -67,9 +72,24 @@ class BaseScreen(Screen):
         self.ccnow.changed.subscribe(self, self.model_changed)
         self.model_changed("all")
 
+    def on_resize(self) -> None:
+        self._check_size()
+
+    def _check_size(self) -> None:
+        """Below MIN_SIZE nothing fits: say so, and what size works, instead."""
+        width, height = self.app.size
+        small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        self.set_class(small, "-too-small")
+        # The log's display is set in code (l), which the stylesheet cannot override.
+        self.query_one(StatusLog).display = self.ccnow.log_visible and not small
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"ccnow-tui needs at least {MIN_SIZE[0]}x{MIN_SIZE[1]} (80x24 shows everything); "
+                f"this terminal is {width}x{height}.")
+
     def on_screen_resume(self) -> None:
-        log = self.query_one(StatusLog)
-        log.display = self.ccnow.log_visible  # l may have been pressed on another screen
+        self._check_size()
+        log = self.query_one(StatusLog)  # l may have been pressed on another screen: _check_size
         log.sync(force=True)  # lines written while we were hidden
         self.model_changed("all")
 
@@ -88,9 +108,8 @@ class BaseScreen(Screen):
         pass
 
     def action_toggle_log(self) -> None:
-        log = self.query_one(StatusLog)
-        log.display = not log.display
-        self.ccnow.log_visible = log.display
+        self.ccnow.log_visible = not self.ccnow.log_visible
+        self._check_size()  # shows or hides the log (not while the terminal is too small)
 
     def action_back(self) -> None:
         self.dismiss()

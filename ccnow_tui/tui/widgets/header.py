@@ -28,30 +28,51 @@ class HeaderBar(Static):
         self.screen_name = screen_name
 
     def show(self, session: "Session") -> None:
-        # Most important first: at 80 columns the tail is cut with an ellipsis.
+        self._session = session
+        self.update(self.line(session, self.content_size.width or self.app.size.width - 2))
+
+    def on_resize(self) -> None:
+        if getattr(self, "_session", None) is not None:
+            self.show(self._session)
+
+    def line(self, session: "Session", width: int) -> Text:
+        """The header, its least important parts left out until it fits ``width``.
+
+        Never left out: the profile, INCOMPLETE, a batch in flight, and the counts of
+        UNKNOWN, UNVERIFIED and staged entries. Left out first: the refresh interval,
+        the receiver's host, the time of the last refresh, the screen's name, the
+        pending count (a tail that still does not fit is cut with an ellipsis).
+        """
         book = session.book
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(self.screen_name, style="bold")
-        text.append(f"  {session.profile}@{session.host}  ")
-        text.append(f"{book.pending_count} pending", style="bold")
+        # (text, style, drop rank: 0 never, 1 first)
+        parts: list[tuple[str, str, int]] = [(self.screen_name, "bold", 4), ("  ", "", 4), (session.profile, "", 0),
+                                             (f"@{session.host}", "", 2), ("  ", "", 0),
+                                             (f"{book.pending_count} pending", "bold", 5)]
         if book.loading:
-            text.append(" loading…", style="italic")
+            parts.append((" loading…", "italic", 0))
         else:
-            text.append(f" @{clock(book.last_refresh)}")
+            parts.append((f" @{clock(book.last_refresh)}", "", 3))
             if getattr(self.app, "refresh_every", 0):
-                text.append(f" ↻{self.app.refresh_every:g}s", style="dim")
+                parts.append((f" ↻{self.app.refresh_every:g}s", "dim", 1))
         if book.refresh_note:
-            text.append(" INCOMPLETE", style="bold reverse")
+            parts.append((" INCOMPLETE", "bold reverse", 0))
         if session.in_flight is not None:
             answered, total = session.progress
-            text.append(f"  sending {answered}/{total}…", style="bold reverse")
+            parts.append((f"  sending {answered}/{total}…", "bold reverse", 0))
         unknown = len(session.staging.unknown_batches)
         if unknown:
-            text.append(f"  {unknown} UNKNOWN", style="bold reverse")
+            parts.append((f"  {unknown} UNKNOWN", "bold reverse", 0))
         unverified = len(session.staging.unverified)
         if unverified:
-            text.append(f"  {unverified} UNVERIFIED", style="bold reverse")
+            parts.append((f"  {unverified} UNVERIFIED", "bold reverse", 0))
         staged = len(session.staging)
         if staged:
-            text.append(f"  {staged} staged")
-        self.update(text)
+            parts.append((f"  {staged} staged", "", 0))
+        for rank in range(1, 6):
+            if width <= 0 or sum(len(t) for t, _, _ in parts) <= width:
+                break
+            parts = [p for p in parts if p[2] != rank]
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for t, style, _ in parts:
+            text.append(t, style=style)
+        return text

@@ -710,6 +710,7 @@ class Store:
             result.skipped += self._reinsert(c, data)
             result.touched += [r[0] for r in data]
         elif op == "restore":
+            restored: dict[int, int] = {}
             for r in data:
                 # Only if nobody touched it since (the rev our change left, still staged).
                 done = c.execute(
@@ -718,6 +719,10 @@ class Store:
                     (*r[1:11], r[0], r[11] + 1)).rowcount
                 result.skipped += 1 - done
                 result.touched.append(r[0])
+                if done:
+                    restored[r[0]] = r[11] + 2  # the rev this undo left
+            if restored:
+                self._rebase_undo(c, restored)
         elif op == "unforget":
             if "batch" in data:
                 batch_id, state = data["batch"]
@@ -727,6 +732,19 @@ class Store:
             result.touched += [r[0] for r in data["rows"]]
         else:  # pragma: no cover
             raise StoreError(f"unknown undo step {op!r}")
+
+    def _rebase_undo(self, c: sqlite3.Connection, revs: dict[int, int]) -> None:
+        """Our earlier changes to entries an undo just restored now expect the rev that undo
+        left (not the one they left themselves), or a second ``u`` would skip them."""
+        for undo_id, data in c.execute("SELECT id, data FROM undo WHERE owner = ? AND op = 'restore'",
+                                        (self.owner,)).fetchall():
+            rows = json.loads(data)
+            hit = [r for r in rows if r[0] in revs]
+            for r in hit:
+                r[11] = revs[r[0]] - 1
+            if hit:
+                c.execute("UPDATE undo SET data = ? WHERE id = ?",
+                          (json.dumps(rows, ensure_ascii=False, separators=(",", ":")), undo_id))
 
     def _reinsert(self, c: sqlite3.Connection, rows: list[list[Any]]) -> int:
         done = 0

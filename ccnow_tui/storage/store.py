@@ -366,6 +366,7 @@ class Store:
 
         self.notices.extend(import_legacy(self))
         self.notices.extend(self.recover())
+        self._sweep_owners()
         self._data_version = self._read_data_version()
 
     def _conn(self) -> sqlite3.Connection:
@@ -414,11 +415,40 @@ class Store:
     def _hold_owner_lock(self) -> None:
         ensure_private_dir(self._owners_dir)
         path = self._owners_dir / f"{self.owner}.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.write(fd, f"{self.pid} {self.hostname}\n".encode())
+        # Locked under a temporary name, then renamed into place: a lock file is never
+        # seen unlocked while its process lives, so an unlocked one is safe to sweep.
+        tmp = self._owners_dir / f".{self.owner}.tmp"
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.write(fd, f"{self.pid} {self.hostname}\n".encode())
+            os.rename(tmp, path)
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
         self._owner_fd = fd
+
+    def _sweep_owners(self) -> None:
+        """Forget processes that are gone: their lock files and their undo history.
+
+        Their batches in flight, if any, were turned unknown by :meth:`recover` first.
+        """
+        if fcntl is None:  # pragma: no cover - cannot tell who is gone without file locks
+            return
+        gone = []
+        for path in self._owners_dir.glob("*.lock"):
+            owner = path.stem
+            if owner != self.owner and not self.owner_alive(owner):
+                gone.append(owner)
+                path.unlink(missing_ok=True)
+        conn = self._conn()
+        owners = {o for (o,) in conn.execute("SELECT DISTINCT owner FROM undo")}
+        gone += [o for o in owners - set(gone) if o != self.owner and not self.owner_alive(o)]
+        if gone:
+            with self._write() as c:
+                c.executemany("DELETE FROM undo WHERE owner = ?", [(o,) for o in gone])
 
     def _release_owner_lock(self) -> None:
         if self._owner_fd is None:
@@ -470,20 +500,9 @@ class Store:
             if self.mark_unknown(batch_id, GONE_REASON, only_from_owner=owner):
                 notes.append(f"batch {batch_id} (sent by process {pid} on {hostname}) is OUTCOME UNKNOWN: "
                              f"{GONE_REASON}; nothing is re-sent, reconcile it (b, then R)")
-        for owner in {r[1] for r in dead}:
-            (self._owners_dir / f"{owner}.lock").unlink(missing_ok=True)
         if dead:
-            self._sweep_undo()
+            self._sweep_owners()
         return notes
-
-    def _sweep_undo(self) -> None:
-        """Forget the undo history of processes that are gone."""
-        conn = self._conn()
-        owners = [o for (o,) in conn.execute("SELECT DISTINCT owner FROM undo")]
-        gone = [o for o in owners if not self.owner_alive(o)]
-        if gone:
-            with self._write() as c:
-                c.executemany("DELETE FROM undo WHERE owner = ?", [(o,) for o in gone])
 
     # -- transactions ----------------------------------------------------------------------
 

@@ -309,3 +309,14 @@ def test_a_process_that_is_gone_leaves_no_lock_file_and_no_undo_behind(path):
         assert [p.stem for p in path.parent.glob("owners/*.lock")] == [store.owner]
         assert store._conn().execute("SELECT COUNT(*) FROM undo").fetchone()[0] == 0
         assert actions(store.snapshot().staged) == [ship(A)]  # the staged work itself stays
+
+
+def test_undo_of_an_add_leaves_what_another_window_changed_since(store, path):
+    area = StagingArea(store)
+    area.add([adjust(A), ship(B)])
+    with Store.open(path) as other_window:
+        other = StagingArea(other_window)
+        other.replace(0, adjust(A, "9.00"))  # the other window's work now
+    area.poll()
+    assert area.undo() and area.last_undo_skipped == 1
+    assert area.entries == (adjust(A, "9.00"),) and actions(on_disk(path).staged) == [adjust(A, "9.00")]

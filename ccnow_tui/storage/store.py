@@ -230,7 +230,8 @@ CREATE TABLE IF NOT EXISTS entries (
     batch_id TEXT,
     remark TEXT NOT NULL DEFAULT '',
     rev INTEGER NOT NULL DEFAULT 0,
-    origin TEXT NOT NULL DEFAULT 'staged'
+    origin TEXT NOT NULL DEFAULT 'staged',
+    changed_by TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS entries_batch ON entries(batch_id) WHERE batch_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_order ON entries(order_id);
@@ -616,9 +617,9 @@ class Store:
             first = self._new_ids(c, len(actions))
             # Explicit ids: one range per change, so undo records two numbers, not a list.
             c.executemany(
-                "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, remark) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'staged', ?)",
-                ((first + i, pos + i, *_fields(a), remark) for i, a in enumerate(actions)),
+                "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, remark, "
+                "changed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'staged', ?, ?)",
+                ((first + i, pos + i, *_fields(a), remark, self.owner) for i, a in enumerate(actions)),
             )
             last = first + len(actions) - 1
             self._push_undo(c, "delete_range", [first, last])
@@ -645,7 +646,7 @@ class Store:
                 return None
             old = rows[0]
             c.execute("UPDATE entries SET order_id=?, action=?, notes=?, amount=?, trackname=?, tracknumber=?, "
-                      "remark='', rev=rev+1 WHERE id=?", (*_fields(action), entry_id))
+                      "remark='', rev=rev+1, changed_by=? WHERE id=?", (*_fields(action), self.owner, entry_id))
             self._push_undo(c, "restore", [old])
         return StoredEntry(entry_id, action, EntryState.STAGED, None, "", old[11] + 1, old[1])
 
@@ -657,8 +658,8 @@ class Store:
             if not rows:
                 return []
             pos = (c.execute("SELECT MAX(pos) FROM entries").fetchone()[0] or 0) + 1
-            c.executemany("UPDATE entries SET state='staged', batch_id=NULL, remark=?, rev=rev+1, pos=? WHERE id=?",
-                          [(redact(remark), pos + i, r[0]) for i, r in enumerate(rows)])
+            c.executemany("UPDATE entries SET state='staged', batch_id=NULL, remark=?, rev=rev+1, pos=?, changed_by=? "
+                          "WHERE id=?", [(redact(remark), pos + i, self.owner, r[0]) for i, r in enumerate(rows)])
             self._push_undo(c, "restore", rows)
             now = utc_now()
             c.executemany("INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, message) "
@@ -717,9 +718,10 @@ class Store:
             total = c.execute("SELECT COUNT(*) FROM entries WHERE id BETWEEN ? AND ?", (first, last)).fetchone()[0]
             # An entry that was claimed since (refused, or re-staged by a reconcile, it is
             # staged again) was sent: it stays. Ids are never reused, so its submit line names it.
-            done = c.execute("DELETE FROM entries WHERE id BETWEEN ? AND ? AND state = 'staged' AND id NOT IN "
-                             "(SELECT entry_id FROM events WHERE kind = 'submit' AND entry_id BETWEEN ? AND ?)",
-                             (first, last, first, last)).rowcount
+            # One another window (or script) changed since is its work now: it stays too.
+            done = c.execute("DELETE FROM entries WHERE id BETWEEN ? AND ? AND state = 'staged' AND changed_by = ? "
+                             "AND id NOT IN (SELECT entry_id FROM events WHERE kind = 'submit' AND entry_id BETWEEN ? AND ?)",
+                             (first, last, self.owner, first, last)).rowcount
             result.skipped += total - done
             result.removed = range(first, last + 1)
             # The view drops ``removed``; those that stayed staged are read back through ``touched``.
@@ -734,8 +736,8 @@ class Store:
                 # Only if nobody touched it since (the rev our change left, still staged).
                 done = c.execute(
                     "UPDATE entries SET pos=?, order_id=?, action=?, notes=?, amount=?, trackname=?, tracknumber=?, "
-                    "state=?, batch_id=?, remark=?, rev=rev+1 WHERE id=? AND rev=? AND state = 'staged'",
-                    (*r[1:11], r[0], r[11] + 1)).rowcount
+                    "state=?, batch_id=?, remark=?, rev=rev+1, changed_by=? WHERE id=? AND rev=? AND state = 'staged'",
+                    (*r[1:11], self.owner, r[0], r[11] + 1)).rowcount
                 result.skipped += 1 - done
                 result.touched.append(r[0])
                 if done:
@@ -768,7 +770,8 @@ class Store:
     def _reinsert(self, c: sqlite3.Connection, rows: list[list[Any]]) -> int:
         done = 0
         for r in rows:
-            done += c.execute(f"INSERT OR IGNORE INTO entries ({_ROW_COLS}) VALUES ({','.join('?' * 13)})", r).rowcount
+            done += c.execute(f"INSERT OR IGNORE INTO entries ({_ROW_COLS}, changed_by) VALUES ({','.join('?' * 14)})",
+                              (*r, self.owner)).rowcount
         return len(rows) - done
 
     def _rows(self, c: sqlite3.Connection, ids: list[int], state: str) -> list[list[Any]]:

@@ -940,6 +940,10 @@ class Store:
             c.execute("UPDATE entries SET state='unknown' WHERE batch_id=? AND state='sending'", (batch_id,))
             c.execute("UPDATE batches SET state='unknown', outcome='unknown', message=?, settled_at=? WHERE batch_id=?",
                       (redact(reason), now, batch_id))
+            # One line per entry too, so each order's history says what became of it.
+            c.execute("INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, outcome, "
+                      "message) SELECT ?, 'outcome', batch_id, order_id, entry_id, n, action, fields, 'unknown', ? "
+                      "FROM events WHERE batch_id = ? AND kind = 'submit' ORDER BY id", (now, redact(reason), batch_id))
             c.execute("INSERT INTO events (time, kind, batch_id, outcome, message) VALUES (?, 'outcome', ?, 'unknown', ?)",
                       (now, batch_id, redact(reason)))
         return True

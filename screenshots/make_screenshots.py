@@ -105,13 +105,36 @@ async def shoot(text: bool = False) -> list[str]:
             await settle(pilot)
             await pilot.press("escape")
             save("results")
-            # An answer cut off mid-way: the batch is kept as OUTCOME UNKNOWN.
+            # An answer cut off mid-way: the batch is kept as OUTCOME UNKNOWN. Fresh orders,
+            # and the refused entry left from the results cleared first, so the screen shows
+            # only that.
+            staging = app.session.staging
+            staging.remove(range(len(staging)))
+            touched = {e.order_id for b in staging.held for e in b.entries}
+            fresh = [o for o in server.book.pending() if o not in touched and o not in pending[:8]]
+            staging.add([StagedAction.make(fresh[0], "ship"), StagedAction.make(fresh[1], "ship"),
+                         StagedAction.make(fresh[2], "ship")])
             server.set_faults([parse_fault("truncate:1")])
-            await pilot.press("home", "down", "down", "down", "s", "down", "s", "S")
+            await pilot.press("S")
             await answer_yes(pilot)
             await settle(pilot)
             await pilot.press("b")
             save("unknown")
+            # Reconcile it, then lose the answer to a discount: a status cannot prove it,
+            # so after R it is UNVERIFIED, shown apart, sent again only if re-staged (r).
+            await pilot.press("R")
+            await settle(pilot)
+            staging.add([StagedAction.make(fresh[3], "adjust", amount="7.25", notes="late delivery")])
+            server.set_faults([parse_fault("drop-after-apply:1")])
+            await pilot.press("S")
+            await answer_yes(pilot)
+            await settle(pilot)
+            await pilot.press("R")
+            await settle(pilot)
+            table = app.screen.query_one("EntryTable")
+            table.move_to(next(i for i, r in enumerate(table.rows) if r.unverified is not None and not r.header))
+            await pilot.pause()
+            save("unverified")
             await pilot.press("escape", "question_mark")
             save("help")
     finally:

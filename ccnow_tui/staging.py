@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence, TypeVar
 
 from .client import ReceiverAnswer
 from .protocol.actions import ActionKind, StagedAction
@@ -34,6 +34,7 @@ __all__ = [
     "Claim", "ClaimConflict", "Reconciliation", "StagingArea", "SubmitReport", "judge_answer", "judge_reconciliation",
 ]
 
+T = TypeVar("T")
 _ACTION_OF = itemgetter(1)  # StoredEntry.action, at C speed
 RESTAGE_REMARK = "re-staged by the operator: it may already have been applied once"
 
@@ -461,7 +462,7 @@ class StagingArea:
                 return
         self._changed()
 
-    def _guard(self, op):
+    def _guard(self, op: Callable[[], T]) -> T | None:
         """Run a store operation; a failure is kept in ``error`` (nothing half-done: each
         operation is one transaction) and the view is reloaded."""
         try:
@@ -476,12 +477,19 @@ class StagingArea:
         self.error = None
         return result
 
+    # Views of the staged entries, each built when first asked for after a change.
+    _by_order: dict[OrderId, list[int]] | None
+    _entries_view: tuple[StagedAction, ...] | None
+    _batch: Batch | None
+    _blocked: dict[OrderId, str] | None
+    _held_words: dict[OrderId, str] | None
+
     def _reset_caches(self) -> None:
-        self._by_order: dict[OrderId, list[int]] | None = None
-        self._entries_view: tuple[StagedAction, ...] | None = None
-        self._batch: Batch | None = None
-        self._blocked: dict[OrderId, str] | None = None
-        self._held_words: dict[OrderId, str] | None = None
+        self._by_order = None
+        self._entries_view = None
+        self._batch = None
+        self._blocked = None
+        self._held_words = None
 
     def _changed(self) -> None:
         self.version += 1

@@ -224,8 +224,9 @@ class AnswerParser:
                 append(_new(OrderLine, (_new_id(OrderId, oid), status, raw)))
                 continue
             line = line.strip()
-            if line:
-                append(parse_line(line))
+            rec = parse_line(line)
+            if rec is not None:
+                append(rec)
         self.lines += len(out)
         self.order_lines += sum(1 for r in out if type(r) is OrderLine)
         return out

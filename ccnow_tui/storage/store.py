@@ -515,7 +515,7 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")  # the write lock now: no lost updates
             return self.conn
 
-        def __exit__(self, exc_type, exc, tb) -> None:
+        def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
             if exc_type is None:
                 self.conn.execute("COMMIT")
             else:
@@ -525,7 +525,7 @@ class Store:
         return Store._Tx(self._conn())
 
     def _read_data_version(self) -> int:
-        return self._conn().execute("PRAGMA data_version").fetchone()[0]
+        return int(self._conn().execute("PRAGMA data_version").fetchone()[0])
 
     def changed_elsewhere(self) -> bool:
         """Whether another connection committed since the last call (cheap: no I/O)."""

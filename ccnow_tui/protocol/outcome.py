@@ -107,6 +107,100 @@ def judge_line(group: Sequence[tuple[int, StagedAction]], rec: Record) -> list[E
     return [EntryResult(n, e, *_judge(e, rec, terminal)) for n, e in group]
 
 
+@dataclass(slots=True)
+class _Sorted:
+    """An answer's records, by kind: lines for orders (in order, per order) and the rest."""
+
+    lines: dict[OrderId, list[Record]]
+    whole_errors: list[ErrorMessage]
+    unparsed: list[Unparsed]
+    messages: list[Message]
+
+
+def _sort_records(records: Iterable[Record]) -> _Sorted:
+    sorted_ = _Sorted({}, [], [], [])
+    for r in records:
+        if isinstance(r, (OrderLine, OrderError)):
+            sorted_.lines.setdefault(r.order_id, []).append(r)
+        elif isinstance(r, ErrorMessage):
+            sorted_.whole_errors.append(r)
+        elif isinstance(r, Unparsed):
+            sorted_.unparsed.append(r)
+        elif isinstance(r, Message):
+            sorted_.messages.append(r)
+    return sorted_
+
+
+def _without_order_lines(
+    numbered: Sequence[tuple[int, StagedAction]], got: _Sorted, *, non_protocol: bool, complete: bool
+) -> tuple[Outcome, tuple[EntryResult, ...], str] | None:
+    """The answer when it holds no line for any order; None when the lines decide."""
+
+    def everything(outcome: EntryOutcome, why: str) -> tuple[EntryResult, ...]:
+        return tuple(EntryResult(n, e, outcome, "", why) for n, e in numbered)
+
+    # The whole-request refusal: error_message line(s) and no other kind of line, read
+    # to the end of the answer. Anything beside it, and it is not that shape.
+    if got.whole_errors and not got.lines and not got.unparsed and not non_protocol and complete:
+        why = got.whole_errors[0].text or "error_message without text"
+        return Outcome.REFUSED, everything(EntryOutcome.REFUSED, why), why
+    if got.lines:
+        return None
+    if non_protocol or got.unparsed:
+        why = "the receiver answered something that is not the protocol (shown raw)"
+    elif got.whole_errors:
+        why = f"receiver said: {got.whole_errors[0].text}, then the answer was cut off"
+    elif got.messages:
+        why = f"no line for any order (receiver said: message {got.messages[0].text})"
+    elif complete:
+        why = "the receiver sent an empty answer"
+    else:
+        why = "the answer was cut off before its first line"
+    if any(e.kind.changes_orders for _, e in numbered):
+        # Some of it may have been applied, and only a line for an order could say.
+        return Outcome.UNKNOWN, everything(EntryOutcome.UNKNOWN, why), f"{why}; outcome unknown"
+    if complete or non_protocol or got.unparsed:
+        return Outcome.REFUSED, everything(EntryOutcome.REFUSED, why), why  # a read: an error
+    return None  # a read cut off before any line: each entry is unknown, below
+
+
+def _match_order(group: Sequence[tuple[int, StagedAction]], got: Sequence[Record], complete: bool) -> list[EntryResult]:
+    """One order's entries ``(N, entry)`` judged by the answer lines about that order."""
+    if not got:
+        why = "no answer line for this order" + ("" if complete else " (answer cut off)")
+        return [EntryResult(n, e, EntryOutcome.UNKNOWN, "", why) for n, e in group]
+    if len(got) == len(group):
+        return [EntryResult(n, e, *_judge(e, rec, None)) for (n, e), rec in zip(group, got)]
+    if len(got) == 1:
+        return judge_line(group, got[0])
+    why = f"{len(got)} answer lines for {len(group)} entries of this order"
+    return [EntryResult(n, e, EntryOutcome.UNKNOWN, "", why) for n, e in group]
+
+
+def _summarize(
+    numbered: Sequence[tuple[int, StagedAction]], ordered: tuple[EntryResult, ...], got: _Sorted, extra: int
+) -> tuple[Outcome, str]:
+    """The batch's outcome and its one-line summary, with notes on what did not fit."""
+    notes: list[str] = []
+    if extra:
+        notes.append(f"{extra} answer line(s) for orders not in the batch")
+    if got.unparsed:
+        notes.append(f"{len(got.unparsed)} line(s) not understood (shown raw)")
+    if got.whole_errors:
+        notes.append(f"receiver said: {got.whole_errors[0].text}")
+    counts = Counter(r.outcome for r in ordered)  # one pass: batches run to 100k entries
+    # A query changes nothing: its entries are answered, not applied.
+    done = "applied" if any(e.kind.changes_orders for _, e in numbered) else "answered"
+    summary = f"{counts[EntryOutcome.APPLIED]} {done}, {counts[EntryOutcome.REFUSED]} refused, {counts[EntryOutcome.UNKNOWN]} unknown"
+    if counts[EntryOutcome.UNKNOWN]:
+        outcome = Outcome.UNKNOWN
+    elif counts[EntryOutcome.REFUSED]:
+        outcome = Outcome.SOME_REFUSED
+    else:
+        outcome = Outcome.OK
+    return outcome, "; ".join([summary, *notes])
+
+
 def resolve_batch(
     numbered: Sequence[tuple[int, StagedAction]],
     records: Iterable[Record],
@@ -125,88 +219,21 @@ def resolve_batch(
     nothing else, make an entry applied or refused. For a batch that changes orders every
     other entry is unknown; for a read, an answer with no line for any order is an error.
     """
-    whole_errors: list[ErrorMessage] = []
-    unparsed: list[Unparsed] = []
-    messages: list[Message] = []
-    lines: dict[OrderId, list[Record]] = {}
-    for r in records:
-        if isinstance(r, (OrderLine, OrderError)):
-            lines.setdefault(r.order_id, []).append(r)
-        elif isinstance(r, ErrorMessage):
-            whole_errors.append(r)
-        elif isinstance(r, Unparsed):
-            unparsed.append(r)
-        elif isinstance(r, Message):
-            messages.append(r)
-    changes = any(e.kind.changes_orders for _, e in numbered)
-
-    def everything(outcome: EntryOutcome, why: str) -> tuple[EntryResult, ...]:
-        return tuple(EntryResult(n, e, outcome, "", why) for n, e in numbered)
-
-    # The whole-request refusal: error_message line(s) and no other kind of line, read
-    # to the end of the answer. Anything beside it, and it is not that shape.
-    if whole_errors and not lines and not unparsed and not non_protocol and complete:
-        why = whole_errors[0].text or "error_message without text"
-        return Outcome.REFUSED, everything(EntryOutcome.REFUSED, why), why
-    if not lines:
-        if non_protocol or unparsed:
-            why = "the receiver answered something that is not the protocol (shown raw)"
-        elif whole_errors:
-            why = f"receiver said: {whole_errors[0].text}, then the answer was cut off"
-        elif messages:
-            why = f"no line for any order (receiver said: message {messages[0].text})"
-        elif complete:
-            why = "the receiver sent an empty answer"
-        else:
-            why = "the answer was cut off before its first line"
-        if changes:
-            # Some of it may have been applied, and only a line for an order could say.
-            return Outcome.UNKNOWN, everything(EntryOutcome.UNKNOWN, why), f"{why}; outcome unknown"
-        if complete or non_protocol or unparsed:
-            return Outcome.REFUSED, everything(EntryOutcome.REFUSED, why), why  # a read: an error
-
+    got = _sort_records(records)
+    decided = _without_order_lines(numbered, got, non_protocol=non_protocol, complete=complete)
+    if decided is not None:
+        return decided
     by_order: dict[OrderId, list[tuple[int, StagedAction]]] = {}
     for n, e in numbered:
         by_order.setdefault(e.order_id, []).append((n, e))
     results: dict[int, EntryResult] = {}
     for oid, group in by_order.items():
-        got = lines.get(oid, [])
-        if not got:
-            why = "no answer line for this order" + ("" if complete else " (answer cut off)")
-            for n, e in group:
-                results[n] = EntryResult(n, e, EntryOutcome.UNKNOWN, "", why)
-        elif len(got) == len(group):
-            for (n, e), rec in zip(group, got):
-                results[n] = EntryResult(n, e, *_judge(e, rec, None))
-        elif len(got) == 1:
-            for r in judge_line(group, got[0]):
-                results[r.n] = r
-        else:
-            why = f"{len(got)} answer lines for {len(group)} entries of this order"
-            for n, e in group:
-                results[n] = EntryResult(n, e, EntryOutcome.UNKNOWN, "", why)
-
+        for r in _match_order(group, got.lines.get(oid, []), complete):
+            results[r.n] = r
     ordered = tuple(results[n] for n, _ in numbered)
-    outcomes = {r.outcome for r in ordered}
-    notes: list[str] = []
-    extra = [oid for oid in lines if oid not in by_order]
-    if extra:
-        notes.append(f"{len(extra)} answer line(s) for orders not in the batch")
-    if unparsed:
-        notes.append(f"{len(unparsed)} line(s) not understood (shown raw)")
-    if whole_errors:
-        notes.append(f"receiver said: {whole_errors[0].text}")
-    counts = Counter(r.outcome for r in ordered)  # one pass: batches run to 100k entries
-    # A query changes nothing: its entries are answered, not applied.
-    done = "applied" if any(e.kind.changes_orders for _, e in numbered) else "answered"
-    summary = f"{counts[EntryOutcome.APPLIED]} {done}, {counts[EntryOutcome.REFUSED]} refused, {counts[EntryOutcome.UNKNOWN]} unknown"
-    if EntryOutcome.UNKNOWN in outcomes:
-        outcome = Outcome.UNKNOWN
-    elif EntryOutcome.REFUSED in outcomes:
-        outcome = Outcome.SOME_REFUSED
-    else:
-        outcome = Outcome.OK
-    return outcome, ordered, "; ".join([summary, *notes])
+    extra = sum(1 for oid in got.lines if oid not in by_order)
+    outcome, summary = _summarize(numbered, ordered, got, extra)
+    return outcome, ordered, summary
 
 
 def resolve_pending(

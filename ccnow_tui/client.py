@@ -130,6 +130,8 @@ def check_url(url: str) -> httpx.URL:
         raise ClientConfigError(f"receiver URL {url!r} is not a valid URL ({exc})") from None
     if parsed.scheme not in ("https", "http") or not parsed.host:
         raise ClientConfigError(f"receiver URL {url!r} must start with https://")
+    if parsed.port is not None and not 0 < parsed.port <= 65535:
+        raise ClientConfigError(f"receiver URL {url!r}: port {parsed.port} is not a port (1-65535)")
     if parsed.scheme == "http" and not is_loopback(parsed.host):
         raise ClientConfigError(
             f"receiver URL {url!r} uses plain http to {parsed.host}: the password would cross the "
@@ -139,12 +141,20 @@ def check_url(url: str) -> httpx.URL:
 
 
 def is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost."):
+    """This machine, without asking DNS: ``localhost``, 127.0.0.0/8 or ::1, nothing else.
+
+    (``localhost.`` is a fully qualified name that a resolver may send to DNS, and an
+    IPv4-mapped ``::ffff:127.0.0.1`` is not what anyone types for the sandbox.)
+    """
+    if host.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
+    if address.version == 4:
+        return address in ipaddress.ip_network("127.0.0.0/8")
+    return address == ipaddress.IPv6Address("::1")
 
 
 class ReceiverClient:
@@ -179,7 +189,12 @@ class ReceiverClient:
         self.backoff = backoff
         self.timeout = timeout
         self.max_answer_bytes = max_answer_bytes
+        # Plain http goes only to this machine (check_url), so it never goes through a
+        # proxy: HTTP_PROXY/ALL_PROXY would otherwise receive the form, password and all,
+        # in clear text. https honours the standard variables: HTTPS_PROXY, ALL_PROXY,
+        # NO_PROXY, and SSL_CERT_FILE/SSL_CERT_DIR for the trust store.
         self._http = httpx.AsyncClient(
+            trust_env=url.scheme == "https",
             # Per read, as httpx times; _attempt also bounds the whole exchange by timeout.
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             # identity: a compressed answer's decoded size is not known in advance (see _Body).
@@ -571,5 +586,5 @@ def _first_line(text: str) -> str:
     for line in text.splitlines():
         line = line.strip()
         if line:
-            return redact(line[:200])
+            return redact(line)[:200]  # masked whole first: a cut could split the password
     return ""

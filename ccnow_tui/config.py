@@ -19,7 +19,7 @@ import shlex
 import subprocess
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -88,6 +88,9 @@ class Profile:
     password_env: str = ""
     timeout: float = DEFAULT_TIMEOUT
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
+    # "PATH: line N: " for each key, for messages about a value found wrong only when it
+    # is used (a bad url that CCNOW_URL or --url overrides is no error).
+    places: Mapping[str, str] = dataclass_field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,9 @@ def load_config(path: Path | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_toml_error(path, str(exc))) from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        line = _deepest_line(text)
+        raise ConfigError(f"{path}: line {line}: arrays or inline tables nested too deeply to read") from None
     return _parse_config(_Place(path, text), data)
 
 
@@ -171,6 +177,29 @@ class _Place:
             if key and current == table and re.match(rf"""["']?{re.escape(key)}["']?\s*=""", text):
                 return number
         return header_line
+
+
+def _deepest_line(text: str) -> int:
+    """The line where brackets and braces (outside strings and comments, roughly) nest
+    deepest: where a file too deeply nested for tomllib goes wrong."""
+    depth = best = 0
+    where = line = 1
+    quote = ""
+    for c in text:
+        if c == "\n":
+            line += 1
+            quote = "" if quote in ("#", '"', "'") else quote
+        elif quote:
+            quote = "" if c == quote else quote
+        elif c in "\"'#":
+            quote = c
+        elif c in "[{":
+            depth += 1
+            if depth > best:
+                best, where = depth, line
+        elif c in "]}":
+            depth -= 1
+    return where
 
 
 def _toml_error(path: Path, message: str) -> str:
@@ -258,6 +287,7 @@ def _parse_profile(place: _Place, name: str, table: object) -> Profile:
         password_env=variable,
         timeout=timeout,
         max_answer_bytes=max_answer_bytes,
+        places={key: place.at(section, key) for key in ("url",) if key in table},
     )
 
 
@@ -299,7 +329,8 @@ def resolve_connection(
     sources = [f"profile {chosen.name!r} in {config.path}" if chosen else "environment"]
     if chosen:
         for field in values:
-            values[field] = (getattr(chosen, field), f"{config.path}: [profiles.{chosen.name}] {field}")
+            where = chosen.places.get(field, f"{config.path}: ")
+            values[field] = (getattr(chosen, field), f"{where}[profiles.{chosen.name}] {field}")
     for field, value in env_given.items():
         values[field] = (value.strip(), f"environment variable {ENV_VARS[field]}")
     for field, value in opt_given.items():
@@ -384,13 +415,29 @@ def setup_help(path: Path) -> str:
 
 
 def _check_url(url: str, origin: str) -> None:
-    """Only a plainly wrong scheme is caught here; the client checks the rest."""
-    parts = urlsplit(url)
+    """A URL that cannot be a receiver's (scheme, host, port) is caught here, named by
+    where it came from; the client checks the rest (plain http only to loopback)."""
+    problem = url_problem(url)
+    if problem:
+        raise ConfigError(f"{origin}: {problem}")
+
+
+def url_problem(url: str) -> str:
+    """Why ``url`` cannot be a receiver URL ("" if it can, as far as its syntax goes)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises for a port that is not a number or out of range
+        host = parts.hostname
+    except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", ...
+        return f"the receiver URL is malformed ({exc})"
     if parts.scheme.lower() not in ("http", "https"):
         got = f"scheme {parts.scheme!r}" if parts.scheme else "no scheme"
-        raise ConfigError(f"{origin}: the receiver URL must start with https:// or http:// (it has {got})")
-    if not parts.hostname:
-        raise ConfigError(f"{origin}: the receiver URL has no host name")
+        return f"the receiver URL must start with https:// or http:// (it has {got})"
+    if not host:
+        return "the receiver URL has no host name"
+    if port == 0:
+        return "the receiver URL's port must be 1 to 65535"
+    return ""
 
 
 def _password(config: Config, chosen: Profile | None, env: Mapping[str, str], env_password: str) -> Secret | None:

@@ -392,3 +392,44 @@ def test_template_at_a_given_path(tmp_path):
     path = write_config_template(tmp_path / "new" / "ccnow.toml")
     assert path.read_text("utf-8") == config_template()
     assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+
+
+# -- values that used to escape as an internal error (issue #7) ---------------------------
+
+
+@pytest.mark.parametrize("url, what", [
+    ("http://[::1", "Invalid IPv6 URL"),
+    ("http://127.0.0.1:99999/", "Port out of range"),
+    ("https://receiver.example:http/", "Port could not be cast"),
+    ("http://127.0.0.1:0/", "port must be 1 to 65535"),
+])
+def test_malformed_url_in_the_file_names_file_line_and_problem(isolated_dirs, url, what):
+    path = write(SHOP + f'    url = "{url}"\n')
+    with pytest.raises(ConfigError) as info:
+        resolve_connection(load_config(), None, env={"CCNOW_PASSWORD": "pw-cfg-1"})
+    message = str(info.value)
+    assert f"{path}: line 3: [profiles.shop] url: the receiver URL" in message and what in message
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999/"])
+def test_malformed_url_from_option_or_environment_names_it(isolated_dirs, url):
+    env = {"CCNOW_CLIENT_ID": "E", "CCNOW_PASSWORD": "pw-cfg-2"}
+    with pytest.raises(ConfigError, match=r"option --url: the receiver URL is malformed"):
+        resolve_connection(load_config(), None, env=env, overrides={"url": url})
+    with pytest.raises(ConfigError, match=r"environment variable CCNOW_URL: the receiver URL is malformed"):
+        resolve_connection(load_config(), None, env={**env, "CCNOW_URL": url})
+
+
+def test_a_malformed_url_in_the_file_is_no_error_when_overridden(isolated_dirs):
+    write(SHOP + '    url = "http://[::1"\n')
+    settings = resolve_connection(load_config(), None, env={"CCNOW_PASSWORD": "pw-cfg-3"},
+                                  overrides={"url": "https://receiver.example/r"})
+    assert settings.url == "https://receiver.example/r"
+
+
+@pytest.mark.parametrize("opening, closing", [("[", "]"), ("{a=", "}")])
+def test_a_file_nested_too_deeply_is_a_config_error(isolated_dirs, opening, closing):
+    path = write("# deep\n" + "x = " + opening * 3000 + closing * 3000 + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_config()
+    assert str(info.value) == f"{path}: line 2: arrays or inline tables nested too deeply to read"

@@ -21,9 +21,11 @@ from .protocol.answer import ErrorMessage, Message, OrderError, OrderLine, Unpar
 from .protocol.batch import Batch, Severity
 from .protocol.outcome import EntryOutcome, Outcome
 from .protocol.orderid import InvalidOrderId, OrderId
-from .protocol.redact import redact
+from .protocol.answer import LONG_REASON
+from .protocol.redact import redact, safe_text
 
 EXIT_OK, EXIT_REFUSED_SOME, EXIT_USAGE, EXIT_REFUSED, EXIT_UNKNOWN = 0, 1, 2, 3, 4
+EXIT_NOT_CONFIRMED = 5  # the operator answered no (or nothing): nothing sent, nothing recorded
 EXIT_INTERNAL = 70
 CSV_COLUMNS = ("order_id", "action", "notes", "amount", "trackname", "tracknumber")
 
@@ -34,16 +36,42 @@ class UsageError(Exception):
 
 # -- argument parsing --------------------------------------------------------------------
 
+# Options that may come before the command (where the top-level usage shows them) or after
+# it, with the same meaning. argparse lets a subparser's copy of an option overwrite the
+# top-level one (or its default overwrite a value given before the command), so the copy
+# before the command is kept under PRE + name and _merge_options() puts the two together.
+PRE = "pre_"
+CONNECTION_OPTIONS = ("profile", "url", "client_id", "store_id", "timeout")
+FLAGS = {"profile": "--profile", "url": "--url", "client_id": "--client-id", "store_id": "--store-id",
+         "timeout": "--timeout", "demo": "--demo", "refresh": "--refresh", "fault": "--fault"}
+# The options before the command each command takes (None: no command, the TUI).
+TAKES: dict[str | None, frozenset[str]] = {
+    None: frozenset(FLAGS),
+    **{c: frozenset(CONNECTION_OPTIONS) for c in ("pending", "query", "submit", "reconcile")},
+    "journal": frozenset({"profile"}),
+    "init": frozenset(),
+    "sandbox": frozenset({"client_id", "store_id", "fault"}),  # the account it accepts; its faults
+}
+_HELP = {
+    "profile": "profile from config.toml (default: default_profile)",
+    "url": "receiver URL",
+    "client_id": "account login id (x_clientid)",
+    "store_id": "linked store account (x_storeid)",
+    "timeout": "seconds the whole exchange with the receiver may take (default 30)",
+}
 
-def _connection_options() -> argparse.ArgumentParser:
+
+def _connection_options(*, before: bool, names: Sequence[str] = CONNECTION_OPTIONS) -> argparse.ArgumentParser:
+    """The connection options, for the top-level parser (``before``) or a command's."""
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("connection (override config.toml and CCNOW_* variables)")
-    g.add_argument("--profile", help="profile from config.toml (default: default_profile)")
-    g.add_argument("--url", help="receiver URL")
-    g.add_argument("--client-id", dest="client_id", help="account login id (x_clientid)")
-    g.add_argument("--store-id", dest="store_id", help="linked store account (x_storeid)")
-    g.add_argument("--timeout", type=_positive_float,
-                   help="seconds the whole exchange with the receiver may take (default 30)")
+    for name in names:
+        g.add_argument(
+            FLAGS[name], dest=PRE + name if before else name, metavar=name.upper(), help=_HELP[name],
+            # Not given after the command: absent, so it cannot hide a value given before.
+            default=None if before else argparse.SUPPRESS,
+            **({"type": _positive_float} if name == "timeout" else {}),
+        )
     return p
 
 
@@ -82,28 +110,30 @@ def _fault_spec(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    conn = _connection_options()
+    conn = _connection_options(before=False)
     parser = argparse.ArgumentParser(
         prog="ccnow-tui",
-        parents=[conn],
-        description="Terminal client for the CCNow Order Update API. With no command, starts the TUI.",
+        parents=[_connection_options(before=True)],
+        description="Terminal client for the CCNow Order Update API. With no command, starts the TUI. "
+        "Options shown before COMMAND may also follow it, with the same meaning.",
         epilog="Exit codes: 0 all applied; 1 some entries refused; 2 usage or input error, nothing sent; "
         "3 refused in the protocol's words (error_message), or the request never left, or a read got no "
         "protocol answer: nothing applied; 4 outcome unknown (answer lost, late, too big or not the protocol), "
-        "nothing re-sent.",
+        "nothing re-sent; 5 not confirmed at the question, nothing sent or recorded.",
     )
     parser.add_argument("--version", action="version", version=f"ccnow-tui {__version__}")
-    parser.add_argument("--demo", action="store_true", help="run the TUI against the embedded sandbox (no account needed)")
+    parser.add_argument("--demo", dest=PRE + "demo", action="store_true",
+                        help="run the TUI against the embedded sandbox (no account needed)")
     parser.add_argument(
-        "--refresh", type=_refresh_seconds, metavar="SECONDS",
+        "--refresh", dest=PRE + "refresh", type=_refresh_seconds, metavar="SECONDS",
         help=f"TUI: fetch the pending list again every SECONDS (at least {MIN_REFRESH:g}; default: only on r, "
              "or every 15 with --demo)",
     )
     parser.add_argument(
-        "--fault", action="append", default=[], metavar="FAULT", type=_fault_spec,
-        help="with --demo: inject a sandbox fault, KIND[=VALUE][:COUNT][@updates|@reads]; KIND is maintenance, "
-             "slow=S, drop-after-apply, http500, html, truncate, http=CODE, garbage, upper, empty, gzip, gzip-bad "
-             "or drip=S (e.g. drop-after-apply@updates)",
+        "--fault", dest=PRE + "fault", action="append", default=None, metavar="FAULT", type=_fault_spec,
+        help="with --demo (or before `sandbox`): inject a sandbox fault, KIND[=VALUE][:COUNT][@updates|@reads]; "
+             "KIND is maintenance, slow=S, drop-after-apply, http500, html, truncate, http=CODE, garbage, upper, "
+             "empty, gzip, gzip-bad or drip=S (e.g. drop-after-apply@updates)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -116,7 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "submit", parents=[conn], help="send a batch of actions from a CSV file",
-        description="CSV header: order_id,action,notes,amount,trackname,tracknumber (columns after action optional).",
+        description="CSV header: order_id,action,notes,amount,trackname,tracknumber (columns after action "
+        "optional). Without --yes, asks on the terminal (never on stdout); no terminal: refuses.",
     )
     p.add_argument("file", metavar="FILE", help="CSV file, or - for standard input")
     p.add_argument("--yes", action="store_true", help="send without asking")
@@ -132,8 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="record the result without asking")
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout, one per entry")
 
-    p = sub.add_parser("journal", help="the audit trail: every batch sent from this profile and its outcome")
-    p.add_argument("--profile", help="profile from config.toml (default: default_profile)")
+    p = sub.add_parser("journal", parents=[_connection_options(before=False, names=("profile",))],
+                       help="the audit trail: every batch sent from this profile and its outcome")
     p.add_argument("orders", nargs="*", metavar="ORDER", help="only these orders")
     p.add_argument("--since", metavar="WHEN", type=_since,
                    help="only lines since WHEN: 2026-11-27, 2026-11-27T14:00, or 30m / 12h / 7d ago")
@@ -148,11 +179,113 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _merge_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """One value per option, whichever side of the command it was given on.
+
+    An option the command does not take, or one given on both sides with different
+    values, is a usage error (exit 2): never silently dropped.
+    """
+    command = args.command
+    takes = TAKES.get(command, frozenset())
+    for name, flag in FLAGS.items():
+        before = getattr(args, PRE + name)
+        delattr(args, PRE + name)
+        after = getattr(args, name, None)
+        given_before = before not in (None, False, [])
+        given_after = after not in (None, False, [])
+        if given_before and name not in takes:
+            if name == "refresh":
+                parser.error("--refresh is for the TUI (no COMMAND)")
+            if name == "demo":
+                parser.error(f"--demo starts the TUI; it does not go with `{command}`")
+            if name == "fault":
+                parser.error("--fault goes with --demo (or use `ccnow-tui sandbox --fault ...`)")
+            parser.error(f"{flag} does not apply to `{command}`")
+        if given_before and command == "sandbox" and name == "fault":
+            from .sandbox.faults import parse_fault
+
+            before = [parse_fault(f) for f in before]  # as the sandbox's own --fault gives them
+        if given_before and given_after and before != after:
+            parser.error(f"{flag} is given before and after `{command}` with different values")
+        value = after if given_after else before
+        if name == "fault":
+            value = list(value or [])
+        elif name == "demo":
+            value = bool(value)
+        setattr(args, name, value)
+    if command is None:
+        if args.fault and not args.demo:
+            parser.error("--fault goes with --demo (or use `ccnow-tui sandbox --fault ...`)")
+        if args.demo:
+            for name in ("profile", "url", "client_id", "store_id"):
+                if getattr(args, name) is not None:
+                    parser.error(f"{FLAGS[name]} does not go with --demo (it uses its own embedded receiver)")
+
+
 # -- shared plumbing ---------------------------------------------------------------------
 
 
+def shown(text: object, limit: int | None = None, *, cut: bool = False) -> str:
+    """Text from the network or the store, as it may be printed: secrets masked (before
+    any cutting), then control characters escaped, on one line. Every such text goes
+    through here (or through err(), which does the same) on its way out."""
+    return safe_text(text, limit, cut=cut)
+
+
 def err(msg: str) -> None:
-    print(f"ccnow-tui: {redact(msg)}", file=sys.stderr, flush=True)
+    """A message on stderr. Masked and escaped like shown(); its own line breaks stay, so
+    text from the network must be put in with shown() (one line) first."""
+    print(f"ccnow-tui: {safe_text(msg, newlines=True)}", file=sys.stderr, flush=True)
+
+
+def json_line(obj: dict) -> str:
+    """One JSON Lines record: every string masked (before json.dumps changes its form),
+    and nothing a terminal acts on: C0 and DEL, C1, and bidi controls as \\u escapes."""
+    def mask(value: Any) -> Any:
+        if isinstance(value, str):
+            return redact(value)
+        if isinstance(value, dict):
+            return {k: mask(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [mask(v) for v in value]
+        return value
+
+    return redact(json.dumps(mask(obj), ensure_ascii=True))
+
+
+CONTROLLING_TERMINAL = "/dev/tty"
+
+
+def has_terminal() -> bool:
+    try:
+        os.close(os.open(CONTROLLING_TERMINAL, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC))
+    except OSError:
+        return False
+    return True
+
+
+def ask_on_terminal(question: str) -> bool | None:
+    """Ask on the controlling terminal (never stdout, which may be a file or a pipe, and
+    whatever stdin is: `submit -` reads the batch from it). True for y/yes; None when the
+    process has no terminal to ask on (cron, CI, setsid)."""
+    try:
+        fd = os.open(CONTROLLING_TERMINAL, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        os.write(fd, question.encode("utf-8"))
+        reply = b""
+        while not reply.endswith(b"\n") and len(reply) < 4096:
+            piece = os.read(fd, 4096)
+            if not piece:  # end of input (ctrl-d): no
+                os.write(fd, b"\n")
+                break
+            reply += piece
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return reply.decode("utf-8", "replace").strip().lower() in ("y", "yes")
 
 
 def _since(text: str) -> str:
@@ -203,7 +336,7 @@ def open_client(args: argparse.Namespace):
     settings = connection_settings(args)
     password = settings.password
     if password is None:
-        if not sys.stdin.isatty():
+        if not has_terminal():  # getpass asks on the terminal, whatever stdin is
             raise UsageError(
                 f"no API password for profile {settings.profile!r}: set password_command or password_env "
                 "in config.toml, or CCNOW_PASSWORD"
@@ -232,14 +365,18 @@ def parse_order_ids(values: Sequence[str]) -> list[OrderId]:
 
 
 def read_batch_csv(name: str, stream: TextIO) -> Batch:
-    """Validate every row before anything is sent; all problems are reported at once."""
-    reader = csv.reader(stream)
+    """Validate every row before anything is sent; all problems are reported at once.
+
+    Read strictly: a quote that is never closed would otherwise take every line after
+    it into one field (a cancel sent with the next rows as its note, those rows lost).
+    """
+    reader = csv.reader(stream, strict=True)
     try:
         header = next(reader)
     except StopIteration:
         raise UsageError(f"{name}: empty file (expected header {','.join(CSV_COLUMNS)})") from None
     except csv.Error as exc:
-        raise UsageError(f"{name}: line 1: {exc}") from None
+        raise UsageError(f"{name}: line 1: {_csv_problem(exc, reader.line_num > 1)}") from None
     header = [h.strip().lower().lstrip("\ufeff") for h in header]
     if header[:2] != ["order_id", "action"] or any(h not in CSV_COLUMNS for h in header) or len(set(header)) != len(header):
         raise UsageError(
@@ -248,9 +385,10 @@ def read_batch_csv(name: str, stream: TextIO) -> Batch:
         )
     entries: list[StagedAction] = []
     problems: list[str] = []
+    start = reader.line_num + 1  # where the next row starts (a quoted field may span lines)
     try:
         for row in reader:
-            line = reader.line_num
+            line, start = start, reader.line_num + 1
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) > len(header):
@@ -266,7 +404,7 @@ def read_batch_csv(name: str, stream: TextIO) -> Batch:
             except ActionError as exc:
                 problems.append(f"{name}: line {line}: {exc}")
     except csv.Error as exc:
-        problems.append(f"{name}: line {reader.line_num}: {exc}")
+        problems.append(f"{name}: line {start}: {_csv_problem(exc, reader.line_num > start)}")
     if problems:
         raise UsageError("\n".join(problems))
     batch = Batch(entries)
@@ -276,6 +414,17 @@ def read_batch_csv(name: str, stream: TextIO) -> Batch:
     return batch
 
 
+def _csv_problem(exc: csv.Error, spans_lines: bool) -> str:
+    text = str(exc)
+    if "unexpected end of data" in text:
+        return ("a quoted field starts on this line and its closing quote never comes "
+                "(nothing after it was read as rows); close the quote, or double a quote inside it (\"\")")
+    if spans_lines and "expected after" in text:
+        return (f"{text}: a quoted field starts on this line and runs over several lines to a stray quote; "
+                "is a closing quote missing?")
+    return f"{text} (a quote inside a quoted field must be doubled: \"\")"
+
+
 class Printer:
     """Results on stdout, one line (or JSON object) per order, as they stream in."""
 
@@ -283,26 +432,30 @@ class Printer:
         self.as_json = as_json
         self.out = out
 
+    # The receiver's words (statuses, messages, lines not understood) may echo anything,
+    # the password and terminal controls included: each goes out through shown() or
+    # json_line(), masked first, cut after.
+
     def record(self, rec: Any) -> None:
         if isinstance(rec, OrderLine):
-            self._emit(rec.order_id, {"status": rec.status}, f"{rec.order_id} {rec.status}")
+            self._emit(rec.order_id, {"status": rec.status}, f"{rec.order_id} {shown(rec.status)}")
         elif isinstance(rec, OrderError):
-            self._emit(rec.order_id, {"error": rec.message}, f"{rec.order_id} error_message {rec.message}")
+            self._emit(rec.order_id, {"error": rec.message}, f"{rec.order_id} error_message {shown(rec.message)}")
         elif isinstance(rec, Message):
-            err(f"receiver: message {rec.text}")
+            err(f"receiver: message {shown(rec.text)}")
         elif isinstance(rec, ErrorMessage):
-            err(f"receiver: error_message {rec.text}")
+            err(f"receiver: error_message {shown(rec.text)}")
         elif isinstance(rec, Unparsed):
-            err(f"not understood ({rec.reason}): {rec.raw[:200]}")
+            err(f"not understood ({shown(rec.reason)}): {shown(rec.raw, 200, cut=rec.reason == LONG_REASON)}")
 
     def unknown(self, order_id: OrderId, why: str) -> None:
         self._emit(order_id, {"status": "unknown", "error": why}, f"{order_id} unknown")
 
     def _emit(self, order_id: OrderId, fields: dict, text: str) -> None:
         if self.as_json:
-            self.out.write(json.dumps({"order_id": str(order_id), **fields}) + "\n")
+            self.out.write(json_line({"order_id": str(order_id), **fields}) + "\n")
         else:
-            self.out.write(text + "\n")
+            self.out.write(shown(text) + "\n")
 
 
 async def _drive(events, printer: Printer, *, read_only: bool = False):
@@ -319,7 +472,7 @@ async def _drive(events, printer: Printer, *, read_only: bool = False):
             answer = ev
         elif isinstance(ev, Retrying):
             held.clear()
-            err(f"attempt {ev.attempt} failed ({ev.reason}); retrying in {ev.delay:.1f} s")
+            err(f"attempt {ev.attempt} failed ({shown(ev.reason)}); retrying in {ev.delay:.1f} s")
         elif read_only:
             held.append(ev)
         else:
@@ -337,7 +490,7 @@ async def _drive(events, printer: Printer, *, read_only: bool = False):
         Outcome.OK: "done", Outcome.SOME_REFUSED: "some entries refused", Outcome.REFUSED: "refused",
         Outcome.UNREACHABLE: "not sent", Outcome.UNKNOWN: "OUTCOME UNKNOWN",
     }[answer.outcome]
-    err(f"{label}: {answer.message}")
+    err(f"{label}: {shown(answer.message)}")
     return answer
 
 
@@ -373,16 +526,29 @@ def describe_plan(batch: Batch, host: str, client_id: str, unverified: Sequence[
 
 
 def read_submit_file(args) -> Batch:
+    """The CSV as bytes, decoded here (a file or stdin alike), so text that is not UTF-8 is
+    an input error naming the line, whatever the locale makes of stdin."""
+    import io
+
     if args.file == "-":
-        return read_batch_csv("<stdin>", sys.stdin)
-    path = Path(args.file)
+        name = "<stdin>"
+        raw = getattr(sys.stdin, "buffer", None)
+        if raw is None:  # stdin replaced by a text stream (tests, embedding)
+            return read_batch_csv(name, io.StringIO(sys.stdin.read(), newline=""))
+        data = raw.read()
+    else:
+        name = args.file
+        try:
+            data = Path(args.file).read_bytes()
+        except OSError as exc:
+            raise UsageError(f"{name}: {exc.strerror or exc}") from None
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            return read_batch_csv(str(path), fh)
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror or exc}") from None
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise UsageError(f"{name}: line {line}: not UTF-8 text (byte {exc.start}: {exc.reason}); "
+                         "save the file as UTF-8") from None
+    return read_batch_csv(name, io.StringIO(text, newline=""))
 
 
 def _secret_in_fields(batch: Batch) -> list[str]:
@@ -409,46 +575,47 @@ def cmd_submit(args) -> int:
     if leaks:
         raise UsageError("\n".join(leaks))
     store = open_store(client.profile)
-
-    async def run() -> int:
-        async with client:
-            blocked = store.blocked([str(o) for o in batch.order_ids])
-            if blocked:
-                raise UsageError("nothing sent: " + "; ".join(blocked))
-            unverified = store.snapshot().unverified
-            print(describe_plan(batch, client.address, client.credentials.client_id, unverified),
-                  file=sys.stderr, flush=True)
-            if not args.yes:
-                if args.file == "-" or not sys.stdin.isatty():
-                    raise UsageError("refusing to send without --yes: there is no terminal to ask for confirmation")
-                reply = await asyncio.to_thread(input, "Send this batch? [y/N] ")
-                if reply.strip().lower() not in ("y", "yes"):
-                    err("not sent")
-                    return EXIT_USAGE
-            settings = client.credentials
-            meta = BatchMeta(client.url, client.address, settings.client_id, settings.store_id or "", client.profile)
-            numbered = [(n, None, 0, e) for n, e in batch.numbered()]
-            try:
-                batch_id = store.claim(numbered, meta)  # recorded before a byte is sent
-            except (ClaimConflict, StoreError) as exc:
-                raise UsageError(str(exc)) from None
-            claim = Claim(batch_id, batch, store.entry_ids(batch_id))
-            try:
-                answer = await _drive(client.submit(batch, batch_id=batch_id), Printer(args.json, sys.stdout))
-            except BaseException:  # Ctrl-C, or a bug: the answer is lost, the batch is unknown
-                store.mark_unknown(batch_id, "interrupted while the batch was in flight")
-                raise
-            settled, other, report = judge_answer(claim, answer)
-            store.settle(batch_id, settled, outcome=answer.outcome.value, message=answer.message, other_lines=other)
-            if report.unknown:
-                err(f"batch {batch_id}: {len(report.unknown)} entr{'y' if len(report.unknown) == 1 else 'ies'} "
-                    "of OUTCOME UNKNOWN, kept and never re-sent. `ccnow-tui reconcile` (or R in the TUI "
-                    "composer) queries these orders and records what took effect; `ccnow-tui query ORDER...` "
-                    "shows one order.")
-            return answer.exit_code
-
     try:
-        return asyncio.run(run())
+        blocked = store.blocked([str(o) for o in batch.order_ids])
+        if blocked:
+            raise UsageError("nothing sent: " + "; ".join(blocked))
+        unverified = store.snapshot().unverified
+        print(safe_text(describe_plan(batch, client.address, client.credentials.client_id, unverified),
+                        newlines=True), file=sys.stderr, flush=True)
+        if not args.yes:
+            # Asked before the event loop runs: ctrl-c at the question interrupts at once.
+            confirmed = ask_on_terminal("Send this batch? [y/N] ")
+            if confirmed is None:
+                raise UsageError("refusing to send without --yes: there is no terminal to ask for confirmation")
+            if not confirmed:
+                err("not confirmed: nothing sent")
+                return EXIT_NOT_CONFIRMED
+        settings = client.credentials
+        meta = BatchMeta(client.url, client.address, settings.client_id, settings.store_id or "", client.profile)
+        numbered = [(n, None, 0, e) for n, e in batch.numbered()]
+        try:
+            batch_id = store.claim(numbered, meta)  # recorded before a byte is sent
+        except (ClaimConflict, StoreError) as exc:
+            raise UsageError(str(exc)) from None
+        claim = Claim(batch_id, batch, store.entry_ids(batch_id))
+
+        async def send():
+            async with client:
+                return await _drive(client.submit(batch, batch_id=batch_id), Printer(args.json, sys.stdout))
+
+        try:
+            answer = asyncio.run(send())
+        except BaseException:  # Ctrl-C, or a bug: the answer is lost, the batch is unknown
+            store.mark_unknown(batch_id, "interrupted while the batch was in flight")
+            raise
+        settled, other, report = judge_answer(claim, answer)
+        store.settle(batch_id, settled, outcome=answer.outcome.value, message=answer.message, other_lines=other)
+        if report.unknown:
+            err(f"batch {batch_id}: {len(report.unknown)} entr{'y' if len(report.unknown) == 1 else 'ies'} "
+                "of OUTCOME UNKNOWN, kept and never re-sent. `ccnow-tui reconcile` (or R in the TUI "
+                "composer) queries these orders and records what took effect; `ccnow-tui query ORDER...` "
+                "shows one order.")
+        return answer.exit_code
     finally:
         store.close()
 
@@ -462,65 +629,66 @@ def cmd_reconcile(args) -> int:
 
     client = open_client(args)
     store = open_store(client.profile)
-
-    async def run() -> int:
-        async with client:
-            unknown = [b for b in store.snapshot().held if b.state is BatchState.UNKNOWN]
-            if not unknown:
-                err("no batch with an unknown outcome: nothing to reconcile")
-                return EXIT_OK
-            orders = list(dict.fromkeys(e.order_id for b in unknown for e in b.entries))
-            answer = None
-            async for ev in client.query(orders):
-                if isinstance(ev, ReceiverAnswer):
-                    answer = ev
-            assert answer is not None
-            if answer.outcome is not Outcome.OK:
-                err(f"the query failed ({answer.message}); every batch stays unknown, nothing re-sent")
-                return answer.exit_code if answer.exit_code else EXIT_UNKNOWN
-            statuses = answer.statuses()
-            plans = []
-            for b in unknown:
-                missing = [e.order_id for e in b.entries if _OrderId(e.order_id) not in statuses]
-                if missing:
-                    err(f"batch {b.batch_id}: no status for {', '.join(sorted(set(missing)))}; it stays unknown")
-                    continue
-                plans.append((b, judge_reconciliation(b.entries, statuses)))
-            out = sys.stdout
-            for b, judged in plans:
-                for e, verdict, status, why in judged:
-                    if args.json:
-                        out.write(json.dumps({"batch_id": b.batch_id, "order_id": str(e.order_id),
-                                              "action": e.action.kind.value, "verdict": verdict.value,
-                                              "status": status, "why": redact(why)}) + "\n")
-                    else:
-                        out.write(f"{e.order_id} {e.action.kind.value} {verdict.value} ({status}): {redact(why)}\n")
-            out.flush()
-            if not plans:
-                return EXIT_UNKNOWN
-            if not args.yes:
-                if not sys.stdin.isatty():
-                    raise UsageError("refusing to record without --yes: there is no terminal to ask for confirmation")
-                reply = await asyncio.to_thread(input, "Record this? [y/N] ")
-                if reply.strip().lower() not in ("y", "yes"):
-                    err("not recorded: the batches stay unknown")
-                    return EXIT_USAGE
-            for b, judged in plans:
-                counts = {v: sum(1 for _, x, _, _ in judged if x is v) for v in Verdict}
-                summary = ", ".join(f"{n} {v.value}" for v, n in counts.items())
-                if store.reconcile(b.batch_id, [Judged(e.id, v, s, w) for e, v, s, w in judged], summary=summary,
-                                   answer_lines=answer.raw_lines):
-                    err(f"reconciled {b.batch_id}: {summary}")
-                else:
-                    err(f"batch {b.batch_id} was settled meanwhile by another process; left as it is")
-            unverified = sum(1 for _, j in plans for _, v, _, _ in j if v is Verdict.UNVERIFIED)
-            if unverified:
-                err(f"{unverified} entr{'y is' if unverified == 1 else 'ies are'} unverified: a status cannot show "
-                    "whether a discount or tracking took effect; check, then re-stage or forget them in the TUI")
-            return EXIT_UNKNOWN if len(plans) < len(unknown) else EXIT_OK
-
     try:
-        return asyncio.run(run())
+        unknown = [b for b in store.snapshot().held if b.state is BatchState.UNKNOWN]
+        if not unknown:
+            err("no batch with an unknown outcome: nothing to reconcile")
+            return EXIT_OK
+        orders = list(dict.fromkeys(e.order_id for b in unknown for e in b.entries))
+
+        async def query():
+            async with client:
+                answer = None
+                async for ev in client.query(orders):
+                    if isinstance(ev, ReceiverAnswer):
+                        answer = ev
+                assert answer is not None
+                return answer
+
+        answer = asyncio.run(query())
+        if answer.outcome is not Outcome.OK:
+            err(f"the query failed ({shown(answer.message)}); every batch stays unknown, nothing re-sent")
+            return answer.exit_code if answer.exit_code else EXIT_UNKNOWN
+        statuses = answer.statuses()
+        plans = []
+        for b in unknown:
+            missing = [e.order_id for e in b.entries if _OrderId(e.order_id) not in statuses]
+            if missing:
+                err(f"batch {shown(b.batch_id)}: no status for {', '.join(sorted(set(missing)))}; it stays unknown")
+                continue
+            plans.append((b, judge_reconciliation(b.entries, statuses)))
+        out = sys.stdout
+        for b, judged in plans:
+            for e, verdict, status, why in judged:
+                if args.json:
+                    out.write(json_line({"batch_id": b.batch_id, "order_id": str(e.order_id),
+                                         "action": e.action.kind.value, "verdict": verdict.value,
+                                         "status": status, "why": why}) + "\n")
+                else:
+                    out.write(shown(f"{e.order_id} {e.action.kind.value} {verdict.value} ({status}): {why}") + "\n")
+        out.flush()
+        if not plans:
+            return EXIT_UNKNOWN
+        if not args.yes:
+            confirmed = ask_on_terminal("Record this? [y/N] ")
+            if confirmed is None:
+                raise UsageError("refusing to record without --yes: there is no terminal to ask for confirmation")
+            if not confirmed:
+                err("not confirmed: nothing recorded, the batches stay unknown")
+                return EXIT_NOT_CONFIRMED
+        for b, judged in plans:
+            counts = {v: sum(1 for _, x, _, _ in judged if x is v) for v in Verdict}
+            summary = ", ".join(f"{n} {v.value}" for v, n in counts.items())
+            if store.reconcile(b.batch_id, [Judged(e.id, v, s, w) for e, v, s, w in judged], summary=summary,
+                               answer_lines=answer.raw_lines):
+                err(f"reconciled {shown(b.batch_id)}: {summary}")
+            else:
+                err(f"batch {shown(b.batch_id)} was settled meanwhile by another process; left as it is")
+        unverified = sum(1 for _, j in plans for _, v, _, _ in j if v is Verdict.UNVERIFIED)
+        if unverified:
+            err(f"{unverified} entr{'y is' if unverified == 1 else 'ies are'} unverified: a status cannot show "
+                "whether a discount or tracking took effect; check, then re-stage or forget them in the TUI")
+        return EXIT_UNKNOWN if len(plans) < len(unknown) else EXIT_OK
     finally:
         store.close()
 
@@ -528,18 +696,26 @@ def cmd_reconcile(args) -> int:
 def cmd_journal(args) -> int:
     """The audit trail from the store, oldest first."""
     from .config import ConfigError, load_config, profile_name
+    from .storage.paths import profile_dir
+    from .storage.store import STORE_NAME
 
-    try:
-        profile = profile_name(load_config(), args.profile)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+    requested = args.profile
+    # A profile with a store on this machine can be read without its settings (the demo's,
+    # or one whose config moved): the journal needs no connection.
+    if requested and (profile_dir(requested, create=False) / STORE_NAME).exists():
+        profile = requested
+    else:
+        try:
+            profile = profile_name(load_config(), requested)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
     orders = [str(o) for o in parse_order_ids(args.orders)]
     store = open_store(profile)
     out = sys.stdout
     try:
         for row in store.journal(orders, args.since or ""):
             if args.json:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                out.write(json_line(row) + "\n")
                 continue
             fields = " ".join(f"{k}={v}" for k, v in row["fields"].items())
             account = row["client_id"] or ""
@@ -553,12 +729,6 @@ def cmd_journal(args) -> int:
     finally:
         store.close()
     return EXIT_OK
-
-
-def shown(text: str) -> str:
-    """Text from the network or the store, safe to print: control characters escaped."""
-    return "".join(c if c == "\t" or c.isprintable() or c == " " else f"\\x{ord(c):02x}" if ord(c) < 256
-                   else f"\\u{ord(c):04x}" for c in str(text))
 
 
 def cmd_init(args) -> int:
@@ -581,10 +751,7 @@ def cmd_tui(args) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.refresh is not None and args.command is not None:
-        parser.error("--refresh is for the TUI (no COMMAND)")
-    if args.fault and not args.demo and args.command is None:
-        parser.error("--fault goes with --demo (or use `ccnow-tui sandbox --fault ...`)")
+    _merge_options(parser, args)
     try:
         if args.command == "sandbox":
             from .sandbox.command import run_sandbox
@@ -611,5 +778,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("CCNOW_DEBUG"):
             import traceback
 
-            print(redact("".join(traceback.format_exception(exc))), file=sys.stderr)
+            print(safe_text("".join(traceback.format_exception(exc)), newlines=True), file=sys.stderr)
         return EXIT_INTERNAL

@@ -11,12 +11,15 @@ import sys
 
 import pytest
 
+from ccnow_tui import cli
 from ccnow_tui.cli import main
 from ccnow_tui.sandbox.faults import parse_fault
 
 
 @pytest.fixture
-def env(isolated_dirs, sandbox, monkeypatch):
+def env(isolated_dirs, sandbox, monkeypatch, tmp_path):
+    # No terminal to ask on, even when the tests run from one (the question would wait).
+    monkeypatch.setattr(cli, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
     monkeypatch.setenv("CCNOW_URL", sandbox.url)
     monkeypatch.setenv("CCNOW_CLIENT_ID", "demo")
     monkeypatch.setenv("CCNOW_PASSWORD", sandbox.config.password)
@@ -261,3 +264,167 @@ def test_refresh_reaches_the_app(isolated_dirs):
     real = {**base, "url": "https://receiver.example/r", "client_id": "shop"}
     app, _ = build_app(argparse.Namespace(demo=False, refresh=30.0, **real))
     assert app.settings is not None and app.refresh_every == 30.0
+
+
+# -- issue #7: inputs that escaped as internal errors, or were misread -------------------
+
+
+def journal_lines(capsys) -> list[str]:
+    capsys.readouterr()
+    assert main(["journal"]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/", "http://127.0.0.1:0/x", "http://[::1/x"])
+def test_malformed_url_option_is_a_usage_error_and_nothing_is_recorded(env, capsys, tmp_path, url):
+    before = env.requests_seen
+    path = write_csv(tmp_path, f"order_id,action\n{env.book.pending()[0]},ship\n")
+    for argv in (["pending", "--url", url], ["--url", url, "submit", path, "--yes"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "option --url: the receiver URL" in err and "internal error" not in err
+    assert env.requests_seen == before
+    assert journal_lines(capsys) == []  # no batch recorded for a request that never left
+
+
+def test_malformed_url_in_config_is_a_usage_error_naming_file_and_line(isolated_dirs, capsys):
+    path = isolated_dirs.config_home / "ccnow-tui" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text('[profiles.x]\nclient_id = "demo"\nurl = "http://[::1"\n')
+    assert main(["pending"]) == 2
+    assert f"{path}: line 3: [profiles.x] url: the receiver URL is malformed (Invalid IPv6 URL)" in \
+        capsys.readouterr().err
+
+
+def test_config_nested_3000_deep_is_a_usage_error(isolated_dirs, capsys):
+    path = isolated_dirs.config_home / "ccnow-tui" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text("a = " + "[" * 3000 + "]" * 3000 + "\n")
+    assert main(["pending"]) == 2
+    assert f"{path}: line 1: arrays or inline tables nested too deeply" in capsys.readouterr().err
+
+
+def test_non_utf8_csv_on_stdin_is_a_usage_error_naming_the_line(env, capsys, monkeypatch):
+    import io
+
+    a = env.book.pending()[0]
+    data = f"order_id,action,notes\n{a},ship,\n{a},cancel,caf\xe9\n".encode("latin-1")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    before = env.requests_seen
+    assert main(["submit", "-", "--yes"]) == 2
+    assert "<stdin>: line 3: not UTF-8 text" in capsys.readouterr().err
+    assert env.requests_seen == before and journal_lines(capsys) == []
+
+
+def test_non_utf8_csv_file_names_the_line(env, capsys, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"order_id,action,notes\n396-10-1142,cancel,caf\xe9\n")
+    assert main(["submit", str(path), "--yes"]) == 2
+    assert f"{path}: line 2: not UTF-8 text" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("tail", ["\n{b},ship\n", "\n{b},ship", "\n{b},ship\n{b},track,,,UPS,1Z\n"])
+def test_csv_with_an_unterminated_quote_is_refused_naming_the_line(env, capsys, tmp_path, tail):
+    a, b = env.book.pending()[:2]
+    path = write_csv(tmp_path, "order_id,action,notes,amount,trackname,tracknumber\n"
+                     f"{a},adjust,,5,,\n{a},cancel,\"oops,,," + tail.format(b=b))
+    before = env.requests_seen
+    assert main(["submit", path, "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: line 3: a quoted field starts on this line and its closing quote never comes" in err
+    assert env.requests_seen == before and journal_lines(capsys) == []
+
+
+def test_csv_quote_closed_by_a_stray_quote_rows_later_is_refused(env, capsys, tmp_path):
+    a, b = env.book.pending()[:2]
+    path = write_csv(tmp_path, f"order_id,action,notes\n{a},cancel,\"oops\n{b},ship,\n{b},cancel,\"x\"\n")
+    assert main(["submit", path, "--yes"]) == 2
+    assert f"{path}: line 2: " in capsys.readouterr().err
+
+
+def test_csv_multi_line_note_in_closed_quotes_still_works(env, capsys, tmp_path):
+    a, b = env.book.pending()[:2]
+    path = write_csv(tmp_path, f"order_id,action,notes\n{a},cancel,\"two\nlines\"\n{b},ship,\n{b},fly,\n")
+    assert main(["submit", path, "--yes"]) == 2  # line numbers count from where the row starts
+    assert f"{path}: line 5: action: 'fly' is not an action" in capsys.readouterr().err
+    path = write_csv(tmp_path, f"order_id,action,notes\n{a},cancel,\"two\nlines\"\n{b},ship,\n", "ok.csv")
+    assert main(["submit", path, "--yes"]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{a} mark_canceled", f"{b} mark_shipped"]
+
+
+# -- the y/N question: on the terminal, never on stdout; no is exit 5 ---------------------
+
+
+def in_terminal(command: str, keys: str, env_vars: dict, cwd) -> subprocess.CompletedProcess:
+    """Run a shell command line under script(1): a real terminal, as an operator has one.
+    ``keys`` are typed ahead on it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
+    env.update(env_vars)
+    return subprocess.run(["script", "-qec", command, "/dev/null"], input=keys, capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=60)
+
+
+@pytest.fixture
+def term(env, isolated_dirs, tmp_path):
+    import shlex
+
+    if not os.path.exists("/usr/bin/script") and not os.path.exists("/bin/script"):
+        pytest.skip("needs script(1) from util-linux")
+    variables = {"CCNOW_URL": env.url, "CCNOW_CLIENT_ID": "demo", "CCNOW_PASSWORD": env.config.password,
+                 "XDG_CONFIG_HOME": str(isolated_dirs.config_home), "XDG_DATA_HOME": str(isolated_dirs.data_home)}
+    cli_cmd = f"{shlex.quote(sys.executable)} -m ccnow_tui"
+
+    def run(args: str, keys: str, stdin_from: str = "") -> tuple[subprocess.CompletedProcess, str]:
+        line = f"{cli_cmd} {args} > out.txt"
+        if stdin_from:
+            line = f"cat {shlex.quote(stdin_from)} | {line}"
+        proc = in_terminal(line, keys, variables, tmp_path)
+        return proc, (tmp_path / "out.txt").read_text()
+
+    return run
+
+
+@pytest.mark.parametrize("from_stdin", [False, True])
+def test_submit_asks_on_the_terminal_and_no_is_exit_5(env, term, tmp_path, from_stdin):
+    a = env.book.pending()[0]
+    path = write_csv(tmp_path, f"order_id,action\n{a},ship\n")
+    before = env.requests_seen
+    proc, out = term("submit -" if from_stdin else f"submit {path}", "n\n", stdin_from=path if from_stdin else "")
+    assert proc.returncode == 5, proc.stdout
+    assert "Send this batch? [y/N]" in proc.stdout  # on the terminal
+    assert "not confirmed: nothing sent" in proc.stdout  # stderr is the terminal too
+    assert out == ""  # nothing on stdout, the question least of all
+    assert env.requests_seen == before and env.book.status(a) == "pending"
+
+
+def test_submit_yes_on_the_terminal_sends_and_stdout_has_only_results(env, term, tmp_path):
+    a = env.book.pending()[0]
+    path = write_csv(tmp_path, f"order_id,action\n{a},ship\n")
+    proc, out = term(f"submit {path}", "y\n")
+    assert proc.returncode == 0, proc.stdout
+    assert out == f"{a} mark_shipped\n"
+    assert env.book.status(a) == "mark_shipped"
+
+
+def test_reconcile_asks_on_the_terminal_and_no_is_exit_5(env, term, tmp_path, capsys):
+    a = env.book.pending()[0]
+    env.set_faults([parse_fault("drop-after-apply:1")])
+    assert main(["submit", write_csv(tmp_path, f"order_id,action\n{a},ship\n"), "--yes"]) == 4
+    proc, out = term("reconcile", "n\n")
+    assert proc.returncode == 5, proc.stdout
+    assert "Record this? [y/N]" in proc.stdout and "Record this" not in out
+    assert out.startswith(f"{a} ship ") and out.count("\n") == 1, out
+    assert "nothing recorded" in proc.stdout
+    capsys.readouterr()
+    assert main(["reconcile", "--yes"]) == 0  # still unknown: the "no" recorded nothing
+
+
+def test_submit_from_a_pipe_without_a_terminal_refuses_without_yes(env, tmp_path):
+    a = env.book.pending()[0]
+    envv = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
+    envv.update(CCNOW_URL=env.url, CCNOW_CLIENT_ID="demo", CCNOW_PASSWORD=env.config.password)
+    before = env.requests_seen
+    proc = subprocess.run([sys.executable, "-m", "ccnow_tui", "submit", "-"], input=f"order_id,action\n{a},ship\n",
+                          capture_output=True, text=True, env=envv, timeout=60, start_new_session=True)
+    assert proc.returncode == 2 and "refusing to send without --yes" in proc.stderr
+    assert proc.stdout == "" and env.requests_seen == before

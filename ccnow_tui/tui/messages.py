@@ -1,56 +1,26 @@
-"""Messages the network workers post to the app; the app updates the model and the screens.
+"""Messages the app handles: the network workers' records and answers, and the screens' requests.
 
 Workers never touch widgets: they turn the client's event stream into these messages,
 records in small batches (a 100,000-line answer must not become 100,000 messages).
+
+Screens and widgets never call the app: they post an :class:`AppRequest` to it
+(``self.app.post_message``) and the app acts on it with ``@on``. Keys read while a
+request waits to be handled wait too (``CcnowApp.post_message``), so each key still acts
+on what the key before it did, as with a direct call.
 """
 
 from __future__ import annotations
 
-import itertools
-import time
-from dataclasses import dataclass, field
-from enum import StrEnum
-
 from textual.message import Message
 
 from ..client import ReceiverAnswer, Retrying
+from ..protocol.actions import StagedAction
 from ..protocol.answer import Record
-from ..protocol.batch import Batch
 from ..protocol.orderid import OrderId
-from ..staging import Claim
+from .model import LogKind
+from .request import Request, RequestKind
 
-_ids = itertools.count(1)
-
-
-class RequestKind(StrEnum):
-    PENDING = "pending list"
-    QUERY = "query"
-    SUBMIT = "batch"
-    RECONCILE = "reconcile"
-
-
-@dataclass(eq=False)
-class Request:
-    """One request the TUI made: what for, and (for batches) exactly what was sent."""
-
-    kind: RequestKind
-    batch: Batch | None = None
-    order_ids: tuple[OrderId, ...] = ()
-    unknown_batch_id: str = ""  # for RECONCILE: the unknown batch being settled
-    claim: Claim | None = None  # for SUBMIT: the batch as claimed in the store before sending
-    automatic: bool = False  # a timed refresh, not one the operator asked for
-    id: int = field(default_factory=lambda: next(_ids))
-    started: float = field(default_factory=time.monotonic)
-    _by_order: dict | None = field(default=None, repr=False)
-
-    def numbered_for(self, order_id: OrderId) -> list:
-        """The batch's ``(N, entry)`` pairs for one order (indexed once, not per answer line)."""
-        if self._by_order is None:
-            by_order: dict = {}
-            for n, entry in (self.batch.numbered() if self.batch is not None else []):
-                by_order.setdefault(entry.order_id, []).append((n, entry))
-            self._by_order = by_order
-        return self._by_order.get(order_id, [])
+__all__ = ["Request", "RequestKind"]  # re-exported: the messages carry them
 
 
 class PendingRecords(Message):
@@ -96,3 +66,59 @@ class RequestFinished(Message):
         super().__init__()
         self.request = request
         self.answer = answer
+
+
+# -- what screens ask of the app ---------------------------------------------------------
+
+
+class AppRequest(Message):
+    """Something a screen asks the app to do; keys typed after it wait until it is done."""
+
+
+class StageRequested(AppRequest):
+    def __init__(self, entries: list[StagedAction]) -> None:
+        super().__init__()
+        self.entries = entries
+
+
+class SendRequested(AppRequest):
+    """``S``: say exactly what will be sent, and send only on ``y``."""
+
+
+class UndoRequested(AppRequest):
+    pass
+
+
+class ReconcileRequested(AppRequest):
+    def __init__(self, batch_ids: list[str]) -> None:
+        super().__init__()
+        self.batch_ids = batch_ids
+
+
+class QueryRequested(AppRequest):
+    def __init__(self, order_ids: list[OrderId]) -> None:
+        super().__init__()
+        self.order_ids = order_ids
+
+
+class RefreshRequested(AppRequest):
+    """The pending list, again."""
+
+
+class OrderOpened(AppRequest):
+    def __init__(self, order_id: OrderId) -> None:
+        super().__init__()
+        self.order_id = order_id
+
+
+class ComposerOpened(AppRequest):
+    pass
+
+
+class Logged(AppRequest):
+    """A line for the status log (what a screen did: edited, removed, forgot)."""
+
+    def __init__(self, kind: LogKind, text: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.text = text

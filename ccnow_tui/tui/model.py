@@ -41,6 +41,18 @@ LOG_TAGS = {
     LogKind.ERROR: "! error",
 }
 
+class Topic(StrEnum):
+    """What changed, published on the app's ``changed`` signal; screens redraw what depends on it."""
+
+    ALL = "all"  # a screen coming back: everything
+    LOG = "log"  # new status log lines
+    ROWS = "rows"  # the pending list's rows (a new list, more of it, or it is loading)
+    STATUS = "status"  # statuses learnt from a query or batch answer
+    STAGING = "staging"  # the staged entries, held or unverified batches
+    FLIGHT = "flight"  # a batch started, progressed or finished
+    EVENTS = "events"  # new journal lines (the "last sent" column, an order's history)
+
+
 OUTCOME_KIND = {
     Outcome.OK: LogKind.APPLIED,
     Outcome.SOME_REFUSED: LogKind.REFUSED,

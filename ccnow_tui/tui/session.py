@@ -1,15 +1,25 @@
-"""One TUI session with one receiver: the client, the profile's store, and what we know."""
+"""One TUI session with one receiver: the client, the profile's store, and what we know (no textual)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..client import ReceiverClient
+from ..client import ClientConfigError, ReceiverClient
 from ..config import ConnectionSettings
+from ..protocol.form import Credentials
+from ..protocol.redact import Secret
 from ..staging import StagingArea
-from ..storage.store import BatchMeta, Store
-from .messages import Request
-from .model import OrderBook
+from ..storage.store import BatchMeta, Store, StoreError
+from .model import LastEvents, OrderBook
+from .request import Request
+
+
+class SessionError(Exception):
+    """The session cannot start: what to show instead (the setup screen)."""
+
+    def __init__(self, message: str, title: str = "") -> None:
+        super().__init__(message)
+        self.title = title
 
 
 @dataclass
@@ -21,6 +31,31 @@ class Session:
     book: OrderBook = field(default_factory=OrderBook)
     in_flight: Request | None = None  # the batch this window is sending (one at a time)
     progress: tuple[int, int] = (0, 0)  # orders answered / orders in the batch in flight
+
+    @classmethod
+    def open(cls, settings: ConnectionSettings, password: Secret) -> "Session":
+        """The profile's store and the one client of this session; SessionError if not."""
+        credentials = Credentials(settings.client_id, password, settings.store_id)
+        try:
+            client = ReceiverClient(settings.url, credentials, timeout=settings.timeout, profile=settings.profile,
+                                    max_answer_bytes=settings.max_answer_bytes)
+        except ClientConfigError as exc:
+            raise SessionError(str(exc)) from exc
+        try:
+            store = Store.for_profile(settings.profile)
+        except (StoreError, OSError) as exc:
+            raise SessionError(
+                f"{exc}\n\nThe file was left exactly as it is: it may hold staged work and batches whose "
+                "outcome is unknown. Restore it from a backup, or move it away yourself to start afresh.",
+                title="The profile's store cannot be used") from exc
+        session = cls(settings, client, store, StagingArea(store))
+        session.book.events = LastEvents(store)
+        return session
+
+    def use_password(self, password: Secret) -> None:
+        """A password typed again (the receiver refused the last one)."""
+        s = self.settings
+        self.client.credentials = Credentials(s.client_id, password, s.store_id)
 
     @property
     def profile(self) -> str:

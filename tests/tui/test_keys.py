@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from ccnow_tui.tui.app import CcnowApp
-from ccnow_tui.tui.screens.base import BaseScreen, MainScreen, bindings_of
+from ccnow_tui.tui.app import CcnowApp, help_sections
+from ccnow_tui.tui.keys import bindings_of
+from ccnow_tui.tui.screens.base import BaseScreen, MainScreen
 from ccnow_tui.tui.screens.composer import ComposerScreen
 from ccnow_tui.tui.screens.confirm import ConfirmScreen
 from ccnow_tui.tui.screens.detail import DetailScreen
 from ccnow_tui.tui.screens.forms import ActionForm, GoToForm
-from ccnow_tui.tui.screens.help import HelpScreen, key_sections
+from ccnow_tui.tui.screens.help import HelpScreen
 from ccnow_tui.tui.screens.preview import PreviewScreen
 from ccnow_tui.tui.screens.queue import QueueScreen
 from ccnow_tui.tui.widgets.line_list import CursorList
@@ -30,7 +31,7 @@ def test_every_binding_has_a_stable_id_and_a_safe_key():
 
 
 def test_help_lists_every_key_of_every_screen():
-    listed = {what for _, rows in key_sections() for _, what in rows}
+    listed = {what for _, rows in help_sections() for _, what in rows}
     for cls in (QueueScreen, DetailScreen, ComposerScreen):
         for b in bindings_of(cls):
             assert (b.tooltip or b.description) in listed, (cls.__name__, b.key)

@@ -16,10 +16,14 @@ from ...protocol.actions import ActionKind
 from ...protocol.batch import Severity
 from ...protocol.form import preview_fields
 from ...storage.store import BatchState
-from ..model import LogKind, counted
+from ..messages import Logged, OrderOpened, ReconcileRequested, SendRequested, UndoRequested
+from ..model import LogKind, Topic, counted
 from ..widgets.entry_table import EntryTable, fields_text
 from ..widgets.line_list import CursorList, printable
-from .base import BaseScreen, confirm_and_send, undo
+from .base import BaseScreen
+from .confirm import ConfirmScreen
+from .forms import ActionForm
+from .preview import PreviewScreen
 
 LINT_SHOWN = 30  # the panel shows a few lines; each entry's own findings show under the list
 
@@ -60,10 +64,10 @@ class ComposerScreen(BaseScreen):
     def known_status(self):
         return self.session.book.status
 
-    def refresh_body(self, what: str) -> None:
-        if what not in ("all", "staging", "status", "flight", "rows"):
+    def refresh_body(self, what: Topic) -> None:
+        if what not in (Topic.ALL, Topic.STAGING, Topic.STATUS, Topic.FLIGHT, Topic.ROWS):
             return
-        if what in ("status", "flight", "rows") and self.session.in_flight is not None:
+        if what in (Topic.STATUS, Topic.FLIGHT, Topic.ROWS) and self.session.in_flight is not None:
             return  # the entries do not change until the answer is in; rebuild then, once
         # One change often publishes several parts (staging, then rows): rebuild once,
         # after this round of messages, not once per part (100,000 entries cost ~0.1 s).
@@ -167,8 +171,6 @@ class ComposerScreen(BaseScreen):
     # -- keys ----------------------------------------------------------------------------
 
     def action_edit(self) -> None:
-        from .forms import ActionForm
-
         row = self.table.current
         if row is None or row.entry is None:
             return
@@ -191,13 +193,11 @@ class ComposerScreen(BaseScreen):
             if now is None or not staging.replace(now, entries[0]):
                 self.notify("Not edited: the entry was sent or removed meanwhile.", severity="warning")
                 return
-            self.ccnow.log_line(LogKind.INFO, f"edited #{row.n}: {entries[0].describe()}")
+            self.ask(Logged(LogKind.INFO, f"edited #{row.n}: {entries[0].describe()}"))
 
         self.app.push_screen(ActionForm(entry.kind, [entry.order_id], initial=entry), callback=done)
 
     def action_remove(self) -> None:
-        from .confirm import ConfirmScreen
-
         row = self.table.current
         if row is None:
             return
@@ -212,7 +212,7 @@ class ComposerScreen(BaseScreen):
 
             def done(yes: bool | None) -> None:
                 if yes and self.session.staging.forget_unknown(batch_id) is not None:
-                    self.ccnow.log_line(LogKind.INFO, f"forgot unknown batch {batch_id} (the journal keeps it; u undoes)")
+                    self.ask(Logged(LogKind.INFO, f"forgot unknown batch {batch_id} (the journal keeps it; u undoes)"))
 
             self.app.push_screen(ConfirmScreen(
                 "Forget an unknown batch",
@@ -224,14 +224,12 @@ class ComposerScreen(BaseScreen):
         if row.staged_index is not None:
             removed = self.session.staging.remove([row.staged_index])
             if removed:
-                self.ccnow.log_line(LogKind.INFO, f"removed #{row.n}: {removed[0].describe()} (u undoes)")
+                self.ask(Logged(LogKind.INFO, f"removed #{row.n}: {removed[0].describe()} (u undoes)"))
 
     def action_undo(self) -> None:
-        undo(self)
+        self.ask(UndoRequested())
 
     def action_preview(self) -> None:
-        from .preview import PreviewScreen
-
         staging = self.session.staging
         if not staging.entries:
             self.notify("Nothing is staged.", severity="warning")
@@ -240,7 +238,7 @@ class ComposerScreen(BaseScreen):
         self.app.push_screen(PreviewScreen(fields, self.session.client.url))
 
     def action_submit(self) -> None:
-        confirm_and_send(self)
+        self.ask(SendRequested())
 
     def action_reconcile(self) -> None:
         staging = self.session.staging
@@ -252,12 +250,9 @@ class ComposerScreen(BaseScreen):
         if not batches:
             self.notify("No batch with an unknown outcome.")
             return
-        for b in batches:
-            self.ccnow.reconcile(b.batch_id)
+        self.ask(ReconcileRequested([b.batch_id for b in batches]))
 
     def _forget_unverified(self, row) -> None:
-        from .confirm import ConfirmScreen
-
         staging = self.session.staging
         ids = [e.id for e in staging.unverified] if row.header else [row.unverified.id]
         what = (counted(len(ids), "unverified entry", "unverified entries") if row.header
@@ -265,7 +260,7 @@ class ComposerScreen(BaseScreen):
 
         def done(yes: bool | None) -> None:
             if yes and staging.forget_unverified(ids):
-                self.ccnow.log_line(LogKind.INFO, f"forgot {what} (the journal keeps it; u undoes)")
+                self.ask(Logged(LogKind.INFO, f"forgot {what} (the journal keeps it; u undoes)"))
 
         self.app.push_screen(ConfirmScreen(
             "Forget an unverified entry",
@@ -273,8 +268,6 @@ class ComposerScreen(BaseScreen):
             "checked another way that nothing more is needed. Nothing is sent.", yes="forget"), callback=done)
 
     def action_restage(self) -> None:
-        from .confirm import ConfirmScreen
-
         row = self.table.current
         staging = self.session.staging
         if row is None or row.unverified is None:
@@ -292,8 +285,8 @@ class ComposerScreen(BaseScreen):
             if yes:
                 restaged = staging.restage(ids)
                 if restaged:
-                    self.ccnow.log_line(LogKind.INFO, f"re-staged {counted(len(restaged), 'unverified entry', 'unverified entries')} "
-                                                      "(it may already have been applied once; u undoes)")
+                    self.ask(Logged(LogKind.INFO, f"re-staged {counted(len(restaged), 'unverified entry', 'unverified entries')} "
+                                                  "(it may already have been applied once; u undoes)"))
 
         self.app.push_screen(ConfirmScreen(
             "Stage it again?",
@@ -301,11 +294,9 @@ class ComposerScreen(BaseScreen):
             yes="stage again"), callback=done)
 
     def action_open(self) -> None:
-        from .detail import DetailScreen
-
         row = self.table.current
         if row is not None and row.entry is not None:
-            self.app.push_screen(DetailScreen(row.entry.order_id))
+            self.ask(OrderOpened(row.entry.order_id))
 
 
 def _why_not(row, done: str) -> str:

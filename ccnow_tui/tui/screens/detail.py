@@ -11,7 +11,8 @@ from textual.widgets import Static
 from ...protocol.orderid import OrderId
 from ...protocol.status import StatusGroup, status_info
 from ...storage.store import BatchState, HistoryItem
-from ..model import LogKind, clock, journal_time
+from ..messages import Logged, QueryRequested
+from ..model import LogKind, Topic, clock, journal_time
 from ..widgets.line_list import printable
 from .base import MainScreen
 
@@ -53,7 +54,7 @@ class DetailScreen(MainScreen):
         return [self.order_id]
 
     def action_query(self) -> None:
-        self.ccnow.query_orders([self.order_id])
+        self.ask(QueryRequested([self.order_id]))
 
     def load_history(self) -> None:
         """This order's batches: an indexed query (milliseconds, whatever the journal's size)."""
@@ -61,12 +62,12 @@ class DetailScreen(MainScreen):
             self.history = self.session.store.history(self.order_id)
         except Exception as exc:  # sqlite3.Error: say so in place of the history
             self.history = []
-            self.ccnow.log_line(LogKind.ERROR, f"history of {self.order_id} not read: {exc}")
+            self.ask(Logged(LogKind.ERROR, f"history of {self.order_id} not read: {exc}"))
 
-    def refresh_body(self, what: str) -> None:
-        if what in ("log", "flight", "rows"):
+    def refresh_body(self, what: Topic) -> None:
+        if what in (Topic.LOG, Topic.FLIGHT, Topic.ROWS):
             return
-        if what in ("events", "staging"):
+        if what in (Topic.EVENTS, Topic.STAGING):
             self.load_history()
         self.query_one("#info", Static).update(self._info())
         self.query_one("#staged", Static).update(self._staged())

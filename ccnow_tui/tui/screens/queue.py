@@ -12,6 +12,8 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from ...protocol.orderid import OrderId
+from ..messages import OrderOpened, RefreshRequested
+from ..model import Topic
 from ..widgets.field_input import FieldInput
 from ..widgets.order_table import OrderTable, column_header
 from .base import MainScreen
@@ -49,13 +51,13 @@ class QueueScreen(MainScreen):
     def table(self) -> OrderTable:
         return self.query_one(OrderTable)
 
-    def refresh_body(self, what: str) -> None:
+    def refresh_body(self, what: Topic) -> None:
         table = self.table
-        if what in ("log", "flight"):
+        if what in (Topic.LOG, Topic.FLIGHT):
             return
-        if what in ("rows", "all"):
+        if what in (Topic.ROWS, Topic.ALL):
             table.sync()
-        elif what in ("staging", "status") and table.filter_text:
+        elif what in (Topic.STAGING, Topic.STATUS) and table.filter_text:
             table.set_filter(table.filter_text)  # a staged action or status may now match
         else:
             table.refresh()
@@ -111,7 +113,7 @@ class QueueScreen(MainScreen):
         self.table.select_all_shown()
 
     def action_refresh(self) -> None:
-        self.ccnow.refresh_pending()
+        self.ask(RefreshRequested())
 
     def action_open(self) -> None:
         if self.focused is self.query_one("#filter", Input):
@@ -121,6 +123,4 @@ class QueueScreen(MainScreen):
 
     @on(OrderTable.Open)
     def _open(self, event: OrderTable.Open) -> None:
-        from .detail import DetailScreen
-
-        self.app.push_screen(DetailScreen(event.order_id))
+        self.ask(OrderOpened(event.order_id))

@@ -1,0 +1,358 @@
+"""What records and answers mean for the session's model, and how the log words them.
+
+The app's workers fetch; this controller, in the style of a presenter, applies what
+they bring to the model objects (the OrderBook, the StagingArea and its store, the
+LogBuffer) and says what changed: an :class:`Update` with the topics to publish, the
+notices to show and whether to ask for the password again. It imports no textual, so
+it is tested without a running app (tests/test_controller.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from ..client import OFF_LOOP_ENTRIES, ReceiverAnswer, Retrying
+from ..protocol.actions import StagedAction
+from ..protocol.answer import ErrorMessage, Message as MessageRecord, OrderError, OrderLine, Record, Unparsed
+from ..protocol.batch import Severity
+from ..protocol.orderid import OrderId
+from ..protocol.outcome import EntryOutcome, Outcome, judge_line
+from ..protocol.redact import redact
+from ..protocol.status import status_info
+from ..staging import Claim, StagingArea, SubmitReport, judge_answer
+from ..storage.store import Snapshot, Verdict
+from .model import OUTCOME_KIND, LogBuffer, LogKind, OrderBook, Topic, counted
+from .request import Request, RequestKind
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A toast: textual's severities (information, warning, error); timeout None: the default."""
+
+    text: str
+    title: str = ""
+    severity: str = "information"
+    timeout: float | None = None
+
+
+@dataclass
+class Update:
+    """What one step changed: topics to publish (in order), notices, a password to ask again."""
+
+    topics: list[Topic] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    ask_password: str = ""  # the receiver refused the typed password: its words
+
+    def touch(self, *topics: Topic) -> "Update":
+        for topic in topics:
+            if topic not in self.topics:
+                self.topics.append(topic)
+        return self
+
+    def notify(self, text: str, **kwargs) -> "Update":
+        self.notices.append(Notice(text, **kwargs))
+        return self
+
+
+BATCH_LABEL = {
+    Outcome.OK: "batch applied", Outcome.SOME_REFUSED: "batch done, some entries refused",
+    Outcome.REFUSED: "batch refused, nothing applied", Outcome.UNREACHABLE: "batch not sent",
+    Outcome.UNKNOWN: "batch OUTCOME UNKNOWN",
+}
+VERDICT_KIND = {Verdict.TOOK_EFFECT: LogKind.APPLIED, Verdict.RESTAGED: LogKind.INFO,
+                Verdict.UNVERIFIED: LogKind.UNKNOWN, Verdict.NOT_RESTAGED: LogKind.REFUSED}
+
+
+class SessionController:
+    """One session's book, staging area and log; ``password_typed``: asked at start-up
+    (a refused one is asked for again rather than left to fail every request)."""
+
+    def __init__(self, book: OrderBook, staging: StagingArea, log: LogBuffer, *, password_typed: bool = False) -> None:
+        self.book = book
+        self.staging = staging
+        self.log = log
+        self.password_typed = password_typed
+        self._last_list = ""  # the last pending list's summary, as logged
+
+    def write(self, kind: LogKind, text: str) -> None:
+        """One log line; network text may echo anything, so it is redacted."""
+        self.log.write(kind, redact(text))
+
+    # -- start-up and the store -----------------------------------------------------------
+
+    def started(self, notice: str = "") -> Update:
+        """The session is open: the launch notice, what the store found, what it restored."""
+        update, before = Update(), self.log.total
+        if notice:
+            self.write(LogKind.INFO, notice)
+        self._store_notices(update)
+        staging = self.staging
+        if staging.entries or staging.held or staging.unverified:
+            self.write(
+                LogKind.INFO,
+                f"restored from {staging.store.path}: {counted(len(staging.entries), 'staged entry', 'staged entries')}, "
+                f"{counted(len(staging.unknown_batches), 'batch', 'batches')} with unknown outcome, "
+                f"{counted(len(staging.unverified), 'unverified entry', 'unverified entries')}",
+            )
+        return update.touch(Topic.LOG) if self.log.total != before else update
+
+    def _store_notices(self, update: Update) -> None:
+        for note in self.staging.notices:
+            kind = LogKind.UNKNOWN if "UNKNOWN" in note else LogKind.INFO
+            self.write(kind, note)
+            update.touch(Topic.LOG)
+            if kind is LogKind.UNKNOWN:
+                update.notify(note, title="Outcome unknown", severity="error", timeout=15)
+        self.staging.notices.clear()
+
+    def poll(self) -> Update | None:
+        """Another window's or a script's changes to the store, if any."""
+        if not self.staging.poll():
+            return None
+        self.book.events.invalidate()
+        update = Update()
+        self._store_notices(update)
+        return update.touch(Topic.EVENTS)
+
+    def staging_changed(self) -> Update:
+        update = Update()
+        if self.staging.error:
+            self.write(LogKind.ERROR, self.staging.error)
+            self.staging.error = None
+            update.touch(Topic.LOG)
+        return update.touch(Topic.STAGING)
+
+    def journal_changed(self) -> Update:
+        """New journal lines (a batch answered, reconciled): the "last sent" cells redraw."""
+        self.book.events.invalidate()
+        return Update().touch(Topic.EVENTS)
+
+    # -- what the operator does -----------------------------------------------------------
+
+    def stage(self, actions: list[StagedAction]) -> Update:
+        if not actions:
+            return Update()
+        self.staging.add(actions)
+        kinds = sorted({a.kind.value for a in actions})
+        orders = len({a.order_id for a in actions})
+        self.write(LogKind.INFO, f"staged {'/'.join(kinds)} for {orders} order{'s' if orders != 1 else ''} "
+                                 f"({len(self.staging)} staged; b to review)")
+        return Update().touch(Topic.LOG)
+
+    def undo(self) -> Update:
+        if not self.staging.undo():
+            return Update().notify("Nothing to undo.")
+        skipped = self.staging.last_undo_skipped
+        left = f"; {skipped} left as they are (sent or changed since)" if skipped else ""
+        self.write(LogKind.INFO, f"undone ({len(self.staging)} staged{left})")
+        return Update().touch(Topic.LOG)
+
+    def cannot_send(self, in_flight: bool) -> Notice | None:
+        """Why ``S`` cannot send now, or None: it may ask."""
+        if in_flight:
+            return Notice("A batch is already in flight; wait for its answer.", severity="warning")
+        if not self.staging.entries:
+            return Notice("Nothing is staged.", severity="warning")
+        errors = [lint for lint in self.staging.lint() if lint.severity is Severity.ERROR]
+        if errors:
+            shown = "; ".join(e.message for e in errors[:3]) + (f"; … {len(errors) - 3} more (b)" if len(errors) > 3 else "")
+            return Notice("Cannot send: " + shown, severity="error", timeout=8)
+        return None
+
+    def not_sent(self, why: str) -> Update:
+        self.write(LogKind.ERROR, f"not sent: {why}")
+        return Update().touch(Topic.LOG).notify(why, title="Not sent", severity="error", timeout=10)
+
+    def sending(self, request: Request, host: str) -> Update:
+        batch, claim = request.batch, request.claim
+        assert batch is not None and claim is not None
+        self.write(LogKind.INFO, f"sending {counted(len(batch), 'entry', 'entries')} for "
+                                 f"{counted(len(batch.order_ids), 'order', 'orders')} to {host} "
+                                 f"(batch {claim.batch_id})")
+        return Update().touch(Topic.LOG)
+
+    def asking(self, request: Request, host: str) -> Update:
+        """A query or reconcile is on its way."""
+        self.write(LogKind.INFO, f"{request.kind.value}: asking {host} for {len(request.order_ids)} order(s)")
+        return Update().touch(Topic.LOG)
+
+    def unknown_batch(self, batch_id: str) -> list[OrderId] | None:
+        """The orders of an unknown batch, to query for reconciling; None: no such batch."""
+        batch = next((b for b in self.staging.unknown_batches if b.batch_id == batch_id), None)
+        return None if batch is None else [e.order_id for e in batch.entries]
+
+    def interrupted(self, claim: Claim | None, reason: str = "the request was interrupted in flight") -> Update:
+        """A batch whose answer will never come: kept as unknown, never re-sent."""
+        update = Update()
+        if claim is not None:
+            self.staging.mark_unknown(claim.batch_id, reason)
+            self.write(LogKind.UNKNOWN, f"batch interrupted: kept as unknown batch {claim.batch_id}; nothing re-sent")
+            update.touch(Topic.LOG)
+        return update.touch(Topic.FLIGHT)
+
+    def exit_message(self) -> str:
+        """What is kept for next time, said after the screen is restored ("" if nothing)."""
+        staging = self.staging
+        if staging.is_empty:
+            return ""
+        n, u, v = len(staging.entries), len(staging.unknown_batches), len(staging.unverified)
+        kept = [counted(n, "staged entry", "staged entries")] if n else []
+        kept += [f"{counted(u, 'batch', 'batches')} with unknown outcome (reconcile: b, then R)"] if u else []
+        kept += [counted(v, "unverified entry", "unverified entries")] if v else []
+        return f"Kept in {staging.store.path}: {' and '.join(kept)}. It is restored next time."
+
+    # -- records and answers --------------------------------------------------------------
+
+    def is_stale(self, request: Request) -> bool:
+        """A pending list superseded by a newer refresh (its messages may still be queued)."""
+        return request.kind is RequestKind.PENDING and request.id != self.book.pending_request
+
+    def pending_started(self, request: Request) -> Update:
+        self.book.begin_pending(request.id)
+        return Update().touch(Topic.ROWS)
+
+    def pending_records(self, request: Request, orders: list[tuple[OrderId, str]], other: list[Record]) -> Update:
+        if self.is_stale(request):
+            return Update()
+        self.book.add_pending(orders)
+        for rec in other:
+            self.record(request, rec)
+        return Update().touch(Topic.ROWS, Topic.LOG)
+
+    def answer_records(self, request: Request, records: list[Record]) -> Update:
+        self.book.learn({r.order_id: r.status for r in records if isinstance(r, OrderLine)})
+        self.book.learn_refusals({r.order_id: r.message for r in records if isinstance(r, OrderError)})
+        for rec in records:
+            self.record(request, rec)
+        return Update().touch(Topic.STATUS, Topic.LOG)
+
+    def retrying(self, request: Request, r: Retrying) -> Update:
+        void = f"; its {r.discarded} line(s) are void" if r.discarded else ""
+        self.write(LogKind.INFO, f"{request.kind.value}: attempt {r.attempt} failed ({r.reason}){void}; "
+                                 f"retrying in {r.delay:.1f} s")
+        update = Update().touch(Topic.LOG)
+        if request.kind is RequestKind.PENDING and not self.is_stale(request):
+            self.book.restart_pending()  # the retry sends the whole list again
+            update.touch(Topic.ROWS)
+        return update
+
+    def pending_finished(self, request: Request, answer: ReceiverAnswer) -> Update:
+        if self.is_stale(request):
+            return Update()
+        update = Update()
+        if (self.password_typed and answer.outcome is Outcome.REFUSED
+                and "invalid login" in answer.message.lower()):
+            update.ask_password = answer.message
+        self.book.finish_pending(answer.outcome is Outcome.OK, answer.message)
+        # A timed refresh that found the same as the last one is not worth a log line.
+        if not (request.automatic and answer.outcome is Outcome.OK and answer.message == self._last_list):
+            self.write(read_kind(answer.outcome), f"pending list: {answer.message} ({answer.elapsed:.1f} s)")
+            update.touch(Topic.LOG)
+        self._last_list = answer.message if answer.outcome is Outcome.OK else ""
+        return update.touch(Topic.ROWS)
+
+    def query_finished(self, answer: ReceiverAnswer) -> Update:
+        self.write(read_kind(answer.outcome), f"query: {answer.message} ({answer.elapsed:.1f} s)")
+        return Update().touch(Topic.LOG, Topic.STATUS)
+
+    def batch_finished(self, request: Request, answer: ReceiverAnswer) -> Update | None:
+        """The answer to a batch: recorded in the store, and said. None: the batch is big
+        (OFF_LOOP_ENTRIES), the caller records it off the loop (:meth:`settle_in_thread`)."""
+        assert request.batch is not None and request.claim is not None
+        # Entries the answer said nothing about were not logged as lines: log them now.
+        for r in answer.entries:
+            if r.outcome is EntryOutcome.UNKNOWN and not r.status:
+                self.write(LogKind.UNKNOWN, f"{r.entry.order_id} {r.entry.kind.value}: {r.message}")
+        if len(request.batch) >= OFF_LOOP_ENTRIES:
+            return None
+        return self.batch_settled(request, answer, self.staging.settle(request.claim, answer))
+
+    def settle_in_thread(self, request: Request, answer: ReceiverAnswer) -> tuple[SubmitReport, Snapshot]:
+        """Recording 100,000 outcomes takes a second: this runs on a worker thread (it
+        writes no log line), and the caller shows the snapshot (``staging.show``) back
+        on the loop, or on an exception calls :meth:`settle_failed`."""
+        assert request.claim is not None
+        return self.staging.settle(request.claim, answer, reload=False), self.staging.store.snapshot()
+
+    def settle_failed(self, request: Request, answer: ReceiverAnswer, exc: Exception) -> SubmitReport:
+        """The store could not record the answer: the batch stays held (never re-sent)."""
+        claim = request.claim
+        assert claim is not None
+        self.write(LogKind.ERROR, f"the answer to batch {claim.batch_id} could not be recorded: {exc}; "
+                                  "it stays held (never re-sent) and is unknown at the next start")
+        return judge_answer(claim, answer)[2]
+
+    def batch_settled(self, request: Request, answer: ReceiverAnswer, report: SubmitReport) -> Update:
+        label = BATCH_LABEL[answer.outcome]
+        self.write(OUTCOME_KIND[answer.outcome], f"{label}: {answer.message} ({answer.elapsed:.1f} s)")
+        if report.unknown:
+            self.write(
+                LogKind.UNKNOWN,
+                f"{counted(len(report.unknown), 'entry', 'entries')} kept as unknown batch {report.batch_id}: "
+                "nothing is re-sent; reconcile it in the composer (b, then R)",
+            )
+        if report.refused:
+            self.write(LogKind.INFO, f"{len(report.refused)} refused entr{'y stays' if len(report.refused) == 1 else 'ies stay'} staged with the receiver's words")
+        severity = {"ok": "information", "unknown": "error"}.get(answer.outcome.value, "warning")
+        hint = {Outcome.UNKNOWN: " (kept, not re-sent: b, then R)", Outcome.SOME_REFUSED: " (refused ones stay staged)"}
+        update = Update().touch(Topic.LOG).notify(label + hint.get(answer.outcome, ""), severity=severity)
+        update.touch(Topic.FLIGHT)
+        return update.touch(*self.journal_changed().topics)
+
+    def reconciled(self, request: Request, answer: ReceiverAnswer) -> Update:
+        result = None
+        if answer.outcome is Outcome.OK:
+            result = self.staging.reconcile(request.unknown_batch_id, answer.statuses(), answer.raw_lines)
+        if result is None:
+            self.write(LogKind.ERROR, f"reconcile {request.unknown_batch_id}: {answer.message}; "
+                                      "the batch stays unknown (nothing re-sent)")
+            return Update().touch(Topic.LOG)
+        for entry, verdict, status, why in result.verdicts:
+            self.write(VERDICT_KIND[verdict], f"{entry.order_id} {entry.kind.value}: {verdict.value} ({why})")
+        self.write(LogKind.INFO, f"reconciled {request.unknown_batch_id}: {result.summary()}")
+        update = Update().touch(Topic.LOG)
+        unverified = result.of(Verdict.UNVERIFIED)
+        if unverified:
+            update.notify(f"{counted(len(unverified), 'entry is', 'entries are')} unverified: a status cannot show "
+                          "whether a discount or tracking took effect. Check, then re-stage (r) or forget (d) "
+                          "them in the composer.", title="Unverified", severity="warning", timeout=12)
+        return update.touch(*self.journal_changed().topics)
+
+    def record(self, request: Request, rec: Record) -> None:
+        """One answer line, as it was parsed, coloured by what it means for the entries."""
+        if isinstance(rec, OrderLine):
+            mine = request.numbered_for(rec.order_id) if request.kind is RequestKind.SUBMIT else []
+            if mine:
+                results = judge_line(mine, rec)
+                kinds = "+".join(r.entry.kind.value for r in results)
+                why = next((r.message for r in results if r.message), "")
+                self.write(worst(r.outcome for r in results),
+                           f"{rec.order_id} {kinds} → {rec.status}" + (f" ({why})" if why else ""))
+                return
+            info = status_info(rec.status)
+            self.write(LogKind.INFO if info.known else LogKind.UNKNOWN, f"{rec.order_id} {rec.status} ({info.group.value})")
+        elif isinstance(rec, OrderError):
+            self.write(LogKind.REFUSED, f"{rec.order_id} refused by the receiver: {rec.message}")
+        elif isinstance(rec, ErrorMessage):
+            self.write(LogKind.REFUSED, f"receiver: error_message {rec.text}")
+        elif isinstance(rec, MessageRecord):
+            self.write(LogKind.INFO, f"receiver: message {rec.text}")
+        elif isinstance(rec, Unparsed):
+            self.write(LogKind.UNKNOWN, f"not understood ({rec.reason}): {rec.raw[:200]}")
+
+
+def worst(outcomes: Iterable[EntryOutcome]) -> LogKind:
+    seen = set(outcomes)
+    if EntryOutcome.UNKNOWN in seen:
+        return LogKind.UNKNOWN
+    if EntryOutcome.REFUSED in seen:
+        return LogKind.REFUSED
+    return LogKind.APPLIED
+
+
+def read_kind(outcome: Outcome) -> LogKind:
+    """How a read-only answer is logged: a lost one changed nothing, so it is an error, not UNKNOWN."""
+    if outcome is Outcome.OK:
+        return LogKind.INFO
+    return LogKind.ERROR if outcome is Outcome.UNKNOWN else OUTCOME_KIND[outcome]

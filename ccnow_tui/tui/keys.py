@@ -1,0 +1,62 @@
+"""The key map read from the bindings themselves: help sections and palette entries.
+
+Every binding has a stable id and a one-line tooltip; the help screen and the command
+palette are both built from the bindings, so neither can drift from the real key map.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Callable, Iterable, Iterator
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from .widgets.line_list import CursorList
+
+Section = tuple[str, list[tuple[str, str]]]  # a title, and (key, what it does) rows
+
+
+def bindings_of(node_class: type) -> list[Binding]:
+    """Every Binding a class declares, its own first, then inherited; a key bound again
+    by a subclass hides the inherited binding, as it does in Textual."""
+    keys: set[str] = set()
+    out: list[Binding] = []
+    ours = [cls for cls in node_class.__mro__ if cls.__module__.startswith("ccnow_tui.")]
+    for cls in ours:
+        for b in cls.__dict__.get("BINDINGS", []):
+            if isinstance(b, Binding) and b.key not in keys:
+                keys.add(b.key)
+                out.append(b)
+    return out
+
+
+def display_key(binding: Binding) -> str:
+    if binding.key_display:
+        return binding.key_display
+    names = {"question_mark": "?", "slash": "/", "space": "space", "escape": "esc", "enter": "enter"}
+    return " or ".join(names.get(k, k) for k in binding.key.split(","))
+
+
+def rows(bindings: Iterable[Binding], skip: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """(key, what it does) for each binding whose id is not in ``skip``."""
+    skipped = set(skip)
+    return [(display_key(b), b.tooltip or b.description) for b in bindings
+            if isinstance(b, Binding) and (b.id or b.action) not in skipped]
+
+
+def palette_commands(app: App, screen: Screen, help_action: Callable[[], object]) -> Iterator[SystemCommand]:
+    """One palette entry for every key of the current screen (and its focused list)."""
+    owners: list = [screen]
+    if isinstance(screen.focused, CursorList):
+        owners.insert(0, screen.focused)
+    seen: set[str] = set()
+    for owner in owners:
+        for b in bindings_of(type(owner)):
+            key = b.id or b.action
+            if not b.tooltip or key in seen or key == "nav.back":
+                continue
+            seen.add(key)
+            yield SystemCommand(b.tooltip, f"key: {display_key(b)}", partial(app.run_action, b.action, owner))
+    yield SystemCommand("Help: every key", "key: ? or F1", help_action)

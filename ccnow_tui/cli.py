@@ -176,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sandbox", help="run the sandbox receiver (a local test server)")
     add_sandbox_arguments(p)
+    # "Not given" must show, so that --client-id/--store-id given before `sandbox` count
+    # (run_sandbox applies its defaults to None).
+    p.set_defaults(client_id=None, store_id=None)
     return parser
 
 

@@ -24,17 +24,14 @@ MAX_PASSWORD_LINE = 4096  # bytes of --password-file's first line
 def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
     parser.add_argument("--port", type=_port, default=8642, help="port (default %(default)s; 0 picks a free one)")
-    # Defaults None, applied in run_sandbox: the command line tells "not given" from a value
-    # given before the command (``ccnow-tui --client-id X sandbox``), which means the same.
-    parser.add_argument("--client-id", default=None,
-                        help=f"x_clientid to accept (default {DEFAULT_CLIENT_ID})")
+    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help=f"x_clientid to accept (default {DEFAULT_CLIENT_ID})")
     secret = parser.add_mutually_exclusive_group()
     secret.add_argument("--password", default=None,
                         help=f"x_password to accept (default: ${PASSWORD_ENV}, else {DEFAULT_PASSWORD}); "
                              f"shows in ps to every user: prefer --password-file or ${PASSWORD_ENV}")
     secret.add_argument("--password-file", default=None, metavar="FILE",
                         help="read the x_password to accept from the first line of FILE")
-    parser.add_argument("--store-id", default=None, help="linked store account accepted as x_storeid (default: none)")
+    parser.add_argument("--store-id", default="", help="linked store account accepted as x_storeid (default: none)")
     parser.add_argument("--orders", type=_count, default=40, help="pending orders to start with (default %(default)s)")
     parser.add_argument("--seed", type=int, default=None, help="make the order data deterministic")
     parser.add_argument("--settle", type=_non_negative, default=None, metavar="SECONDS",
@@ -87,6 +84,8 @@ def run_sandbox(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"ccnow sandbox: {exc}", file=sys.stderr)
         return 2
+    # None: not given (ccnow-tui's parser sets that default, to tell an option given after
+    # `sandbox` from one given before it, which means the same).
     config = SandboxConfig(
         host=args.host, port=args.port, password=password,
         client_id=DEFAULT_CLIENT_ID if args.client_id is None else args.client_id,

@@ -434,6 +434,7 @@ class Printer:
     def __init__(self, as_json: bool, out: TextIO) -> None:
         self.as_json = as_json
         self.out = out
+        self.closed = False  # the reader went away (`| head`): the answer is still read and recorded
 
     # The receiver's words (statuses, messages, lines not understood) may echo anything,
     # the password and terminal controls included: each goes out through shown() or
@@ -456,9 +457,31 @@ class Printer:
 
     def _emit(self, order_id: OrderId, fields: dict, text: str) -> None:
         if self.as_json:
-            self.out.write(json_line({"order_id": str(order_id), **fields}) + "\n")
+            self._write(json_line({"order_id": str(order_id), **fields}) + "\n")
         else:
-            self.out.write(shown(text) + "\n")
+            self._write(shown(text) + "\n")
+
+    def _write(self, text: str) -> None:
+        if self.closed:
+            return
+        try:
+            self.out.write(text)
+        except BrokenPipeError:
+            self._close()
+
+    def flush(self) -> None:
+        if not self.closed:
+            try:
+                self.out.flush()
+            except BrokenPipeError:
+                self._close()
+
+    def _close(self) -> None:
+        # A batch in flight must still be read to its end and recorded: stop printing,
+        # not reading. stdout goes to devnull so the interpreter's last flush is quiet.
+        self.closed = True
+        if self.out is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 async def _drive(events, printer: Printer, *, read_only: bool = False):
@@ -488,7 +511,7 @@ async def _drive(events, printer: Printer, *, read_only: bool = False):
         if r.outcome is EntryOutcome.UNKNOWN and r.entry.order_id not in seen_unknown:
             seen_unknown.add(r.entry.order_id)
             printer.unknown(r.entry.order_id, r.message)
-    printer.out.flush()
+    printer.flush()
     label = {
         Outcome.OK: "done", Outcome.SOME_REFUSED: "some entries refused", Outcome.REFUSED: "refused",
         Outcome.UNREACHABLE: "not sent", Outcome.UNKNOWN: "OUTCOME UNKNOWN",

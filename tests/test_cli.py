@@ -428,3 +428,19 @@ def test_submit_from_a_pipe_without_a_terminal_refuses_without_yes(env, tmp_path
                           capture_output=True, text=True, env=envv, timeout=60, start_new_session=True)
     assert proc.returncode == 2 and "refusing to send without --yes" in proc.stderr
     assert proc.stdout == "" and env.requests_seen == before
+
+
+def test_a_reader_that_goes_away_mid_answer_does_not_lose_the_outcome(env, tmp_path):
+    # `submit ... | head -1`: the pipe closes after the first line, the answer is still
+    # read to its end and recorded, and the exit code is the answer's, not "all fine".
+    a, b, c = env.book.pending()[:3]
+    path = write_csv(tmp_path, f"order_id,action\n{a},ship\n{b},ship\n{c},ship\n")
+    script = f"{sys.executable} -m ccnow_tui submit {path} --yes | head -c 0"
+    proc = subprocess.run(["bash", "-o", "pipefail", "-c", script], env=dict(os.environ), capture_output=True,
+                          text=True, timeout=60)
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    assert all(env.book.status(o) == "mark_shipped" for o in (a, b, c))
+    journal = subprocess.run([sys.executable, "-m", "ccnow_tui", "journal", "--json"], env=dict(os.environ),
+                             capture_output=True, text=True, timeout=60)
+    outcomes = [json.loads(line) for line in journal.stdout.splitlines()]
+    assert sorted(r["outcome"] for r in outcomes if r["event"] == "outcome" and r["order_id"]) == ["applied"] * 3

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, quote_plus
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from ccnow_tui import cli
@@ -134,6 +134,27 @@ def windows(text: str, size: int = 6) -> set[str]:
     return {text[i:i + size] for i in range(len(text) - size + 1)}
 
 
+def _own_words() -> str:
+    """Every string constant of the modules whose words the CLI prints: a password that
+    shares six characters with them ("pendin00" and "1 pending order(s)") is not leaked
+    when the CLI prints its own message."""
+    import ast
+    import pathlib
+
+    import ccnow_tui
+
+    root = pathlib.Path(ccnow_tui.__file__).parent
+    texts = []
+    for path in [*root.glob("*.py"), *root.glob("protocol/*.py"), *root.glob("storage/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                texts.append(node.value)
+    return "\n".join(texts)
+
+
+OWN_WORDS = _own_words()
+
+
 def assert_no_run_of(forms: set[str], text: str) -> None:
     left = set().union(*(windows(f) for f in forms))
     found = [w for w in left if w in text]
@@ -148,6 +169,7 @@ def test_no_output_holds_six_characters_of_the_password(cli_env, capsys, tmp_pat
                                                          password, encoding, data):
     monkeypatch.setenv("CCNOW_PASSWORD", password)
     echoed = ENCODINGS[encoding](password)
+    assume(not any(w in OWN_WORDS for w in windows(password) | windows(echoed)))
     order = fresh_order()
     if data is None:  # the reported case: a 190-character line, then the password
         lines, status = ["x" * 190 + password], 200

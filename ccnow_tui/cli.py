@@ -12,16 +12,17 @@ import csv
 import json
 import os
 import sys
+from collections.abc import Sequence
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Sequence, TextIO
+from typing import Any, TextIO
 
 from . import __version__
 from .protocol.actions import ActionError, StagedAction
-from .protocol.answer import ErrorMessage, Message, OrderError, OrderLine, Unparsed
+from .protocol.answer import LONG_REASON, ErrorMessage, Message, OrderError, OrderLine, Unparsed
 from .protocol.batch import Batch, Severity
-from .protocol.outcome import EntryOutcome, Outcome
 from .protocol.orderid import InvalidOrderId, OrderId
-from .protocol.answer import LONG_REASON
+from .protocol.outcome import EntryOutcome, Outcome
 from .protocol.redact import redact, safe_text
 
 EXIT_OK, EXIT_REFUSED_SOME, EXIT_USAGE, EXIT_REFUSED, EXIT_UNKNOWN = 0, 1, 2, 3, 4
@@ -70,7 +71,7 @@ def _connection_options(*, before: bool, names: Sequence[str] = CONNECTION_OPTIO
             FLAGS[name], dest=PRE + name if before else name, metavar=name.upper(), help=_HELP[name],
             # Not given after the command: absent, so it cannot hide a value given before.
             default=None if before else argparse.SUPPRESS,
-            **({"type": _positive_float} if name == "timeout" else {}),
+            type=_positive_float if name == "timeout" else str,
         )
     return p
 
@@ -293,12 +294,12 @@ def ask_on_terminal(question: str) -> bool | None:
 
 def _since(text: str) -> str:
     """``--since``: an ISO date or time (local unless it says), or an age like 30m, 12h, 7d."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     value = text.strip()
     units = {"m": 60, "h": 3600, "d": 86400}
     if value[-1:] in units and value[:-1].isdigit():
-        when = datetime.now(timezone.utc) - timedelta(seconds=int(value[:-1]) * units[value[-1]])
+        when = datetime.now(UTC) - timedelta(seconds=int(value[:-1]) * units[value[-1]])
     else:
         try:
             when = datetime.fromisoformat(value)
@@ -307,7 +308,7 @@ def _since(text: str) -> str:
                 f"{text!r} is not a time: use 2026-11-27, 2026-11-27T14:00, or 30m / 12h / 7d") from None
         if when.tzinfo is None:
             when = when.astimezone()  # local time, as the operator reads a clock
-    return when.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+    return when.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def connection_settings(args: argparse.Namespace):
@@ -381,7 +382,8 @@ def read_batch_csv(name: str, stream: TextIO) -> Batch:
     except csv.Error as exc:
         raise UsageError(f"{name}: line 1: {_csv_problem(exc, reader.line_num > 1)}") from None
     header = [h.strip().lower().lstrip("\ufeff") for h in header]
-    if header[:2] != ["order_id", "action"] or any(h not in CSV_COLUMNS for h in header) or len(set(header)) != len(header):
+    known = all(h in CSV_COLUMNS for h in header) and len(set(header)) == len(header)
+    if header[:2] != ["order_id", "action"] or not known:
         raise UsageError(
             f"{name}: line 1: header is {','.join(header)!r}; expected order_id,action "
             f"followed by any of notes,amount,trackname,tracknumber"
@@ -397,7 +399,7 @@ def read_batch_csv(name: str, stream: TextIO) -> Batch:
             if len(row) > len(header):
                 problems.append(f"{name}: line {line}: {len(row)} columns, header has {len(header)}")
                 continue
-            values = dict(zip(header, row))
+            values = dict(zip(header, row, strict=False))  # a short row leaves the last columns empty
             try:
                 entries.append(StagedAction.make(
                     values.get("order_id", ""), values.get("action", ""),
@@ -411,9 +413,9 @@ def read_batch_csv(name: str, stream: TextIO) -> Batch:
     if problems:
         raise UsageError("\n".join(problems))
     batch = Batch(entries)
-    errors = [l for l in batch.lint() if l.severity is Severity.ERROR]
+    errors = [lint for lint in batch.lint() if lint.severity is Severity.ERROR]
     if errors:
-        raise UsageError("\n".join(f"{name}: {l.message}" for l in errors))
+        raise UsageError("\n".join(f"{name}: {lint.message}" for lint in errors))
     return batch
 
 

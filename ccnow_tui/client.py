@@ -21,11 +21,11 @@ import ipaddress
 import random
 import time
 import zlib
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
-from typing import AsyncIterator, Iterable, Union
 
 import httpx
 
@@ -119,7 +119,7 @@ class RecordChunk(tuple):
     __slots__ = ()
 
 
-ClientEvent = Union[Record, RecordChunk, Retrying, ReceiverAnswer]
+ClientEvent = Record | RecordChunk | Retrying | ReceiverAnswer
 
 
 def check_url(url: str) -> httpx.URL:
@@ -179,10 +179,10 @@ class ReceiverClient:
             raise ClientConfigError("no API password: set one in the profile, CCNOW_PASSWORD, or enter it when asked")
         if not credentials.client_id:
             raise ClientConfigError("no client id: set client_id in the profile or CCNOW_CLIENT_ID")
-        url = httpx.URL(self.url)
-        self.host = url.host
+        parsed = httpx.URL(self.url)
+        self.host = parsed.host
         # What the operator recognises: the host, and the port when the URL names one.
-        self.address = f"{url.host}:{url.port}" if url.port else url.host
+        self.address = f"{parsed.host}:{parsed.port}" if parsed.port else parsed.host
         self.credentials = credentials
         self.profile = profile
         self.retries = max(0, retries)
@@ -194,7 +194,7 @@ class ReceiverClient:
         # in clear text. https honours the standard variables: HTTPS_PROXY, ALL_PROXY,
         # NO_PROXY, and SSL_CERT_FILE/SSL_CERT_DIR for the trust store.
         self._http = httpx.AsyncClient(
-            trust_env=url.scheme == "https",
+            trust_env=parsed.scheme == "https",
             # Per read, as httpx times; _attempt also bounds the whole exchange by timeout.
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             # identity: a compressed answer's decoded size is not known in advance (see _Body).
@@ -203,7 +203,7 @@ class ReceiverClient:
             transport=transport,
         )
 
-    async def __aenter__(self) -> "ReceiverClient":
+    async def __aenter__(self) -> ReceiverClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -283,7 +283,7 @@ class ReceiverClient:
             break
         yield answer
 
-    async def _attempt(self, body: bytes, run: "_Attempt") -> AsyncIterator[RecordChunk]:
+    async def _attempt(self, body: bytes, run: _Attempt) -> AsyncGenerator[RecordChunk, None]:
         parser = AnswerParser()
         loop = asyncio.get_running_loop()
         # One deadline for the whole exchange: httpx times each read, so a receiver that
@@ -372,11 +372,11 @@ class ReceiverClient:
                     if data is None:
                         break
                     raw += data
-        except Exception:  # noqa: BLE001 - only the message is at stake here
+        except Exception:
             pass
         return raw[:MAX_ERROR_BODY].decode("utf-8", "replace")
 
-    def _finish(self, kind, batch_id, numbered, run: "_Attempt", mutating, started, attempts) -> ReceiverAnswer:
+    def _finish(self, kind, batch_id, numbered, run: _Attempt, mutating, started, attempts) -> ReceiverAnswer:
         records = tuple(run.records)
         common = dict(
             records=records, http_status=run.http_status, batch_id=batch_id,
@@ -385,7 +385,8 @@ class ReceiverClient:
         reconcile = "outcome unknown: nothing is re-sent, query the orders to reconcile"
         dropped = f"; {run.dropped} more line(s) not kept" if run.dropped else ""
         if run.failure and not run.sent:
-            return ReceiverAnswer(kind, Outcome.UNREACHABLE, f"{run.failure}; nothing was sent, nothing applied", **common)
+            why = f"{run.failure}; nothing was sent, nothing applied"
+            return ReceiverAnswer(kind, Outcome.UNREACHABLE, why, **common)
         if run.http_status is not None and run.http_status != 200:
             detail = _first_line(run.error_body)
             msg = run.failure + (f": {detail}" if detail else "")

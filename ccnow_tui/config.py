@@ -19,7 +19,8 @@ import shlex
 import subprocess
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -215,7 +216,9 @@ def _toml_error(path: Path, message: str) -> str:
 
 
 def _type_name(value: object) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", dict: "a table", list: "an array"}
+    names = {
+        bool: "a boolean", int: "an integer", float: "a number", str: "a string", dict: "a table", list: "an array",
+    }
     return names.get(type(value), "a date or time")
 
 
@@ -331,8 +334,8 @@ def resolve_connection(
         for field in values:
             where = chosen.places.get(field, f"{config.path}: ")
             values[field] = (getattr(chosen, field), f"{where}[profiles.{chosen.name}] {field}")
-    for field, value in env_given.items():
-        values[field] = (value.strip(), f"environment variable {ENV_VARS[field]}")
+    for field, text in env_given.items():
+        values[field] = (text.strip(), f"environment variable {ENV_VARS[field]}")
     for field, value in opt_given.items():
         values[field] = (_option_value(field, value), f"option {OPTIONS[field]}")
     used_env = [ENV_VARS[f] for f in env_given] + ([PASSWORD_VAR] if env_password else [])

@@ -14,9 +14,10 @@ whose outcome is unknown are held: never sent again by themselves, only settled 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Callable, Iterable, Mapping, Sequence, TypeVar
+from typing import TypeVar
 
 from .client import ReceiverAnswer
 from .protocol.actions import ActionKind, StagedAction
@@ -26,7 +27,16 @@ from .protocol.orderid import OrderId
 from .protocol.outcome import CONFIRMS, EntryOutcome, Outcome
 from .protocol.status import PENDING
 from .storage.store import (
-    BatchMeta, BatchState, ClaimConflict, HeldBatch, Judged, Settled, Snapshot, Store, StoredEntry, Verdict,
+    BatchMeta,
+    BatchState,
+    ClaimConflict,
+    HeldBatch,
+    Judged,
+    Settled,
+    Snapshot,
+    Store,
+    StoredEntry,
+    Verdict,
     blocked_reason,
 )
 
@@ -99,9 +109,11 @@ def judge_reconciliation(
                 if status in CONFIRMS[kind]:
                     out.append((e, Verdict.TOOK_EFFECT, status, f"now {status}"))
                 elif status == PENDING:
-                    out.append((e, Verdict.RESTAGED, status, f"reconciled: still pending, so the {kind.value} did not happen"))
+                    why = f"reconciled: still pending, so the {kind.value} did not happen"
+                    out.append((e, Verdict.RESTAGED, status, why))
                 else:
-                    out.append((e, Verdict.NOT_RESTAGED, status, f"the order is now {status}; it cannot be applied any more"))
+                    why = f"the order is now {status}; it cannot be applied any more"
+                    out.append((e, Verdict.NOT_RESTAGED, status, why))
             elif status == PENDING:
                 out.append((e, Verdict.UNVERIFIED, status,
                             f"still pending; a status cannot show whether this {kind.value} took effect"
@@ -157,7 +169,7 @@ class StagingArea:
         self.store = store
         self.version = 0  # bumped on every change, for cheap caching by views
         self.error: str | None = None  # the last store failure, for the log
-        self.listener: Callable[["StagingArea"], None] | None = None
+        self.listener: Callable[[StagingArea], None] | None = None
         self.notices: list[str] = list(store.notices)  # what opening or polling found, for the log
         self.last_undo_skipped = 0  # entries the last undo left alone (sent or changed since)
         self._staged: list[StoredEntry] = []
@@ -213,7 +225,8 @@ class StagingArea:
                         e.order_id, e.state.value, b.batch_id, e.action.kind.value,
                         b.pid if not b.mine else None, b.hostname))
             for e in self.unverified:
-                out.setdefault(e.order_id, blocked_reason(e.order_id, "unverified", e.batch_id or "?", e.action.kind.value))
+                why = blocked_reason(e.order_id, "unverified", e.batch_id or "?", e.action.kind.value)
+                out.setdefault(e.order_id, why)
             self._blocked = out
         return self._blocked
 

@@ -76,7 +76,8 @@ def parse_amount(value: object) -> Decimal:
     if not text:
         raise ActionError("amount", "a discount amount is required for adjust")
     if any(c not in "0123456789." for c in text) or text.count(".") > 1 or text in {"."}:
-        raise ActionError("amount", f"{text!r} is not a plain amount like 5.00 (digits and one '.', no $, commas or signs)")
+        raise ActionError(
+            "amount", f"{text!r} is not a plain amount like 5.00 (digits and one '.', no $, commas or signs)")
     try:
         amount = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the character check above guards this
@@ -129,7 +130,8 @@ def clean_notes(value: object, field: str = "notes", limit: int = MAX_NOTES) -> 
             )
         if "\u2028" in text or "\u2029" in text:
             text = text.replace("\u2028", "\n").replace("\u2029", "\n")
-    text = " ".join(text.replace("\r\n", "\n").replace("\r", "\n").split("\n")) if ("\n" in text or "\r" in text) else text
+    if "\n" in text or "\r" in text:
+        text = " ".join(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     text = text.replace("\t", " ").strip()
     bad = sorted({f"U+{ord(c):04X}" for c in text if ord(c) < 32 or 0x7F <= ord(c) < 0xA0})
     if bad:
@@ -173,7 +175,7 @@ class StagedAction(NamedTuple):
         amount: object = None,
         trackname: object = "",
         tracknumber: object = "",
-    ) -> "StagedAction":
+    ) -> StagedAction:
         """Validate raw input (from a form, a CSV row or a draft) into an entry.
 
         Fields the action does not use must be empty, so that nothing the operator typed
@@ -239,7 +241,7 @@ class StagedAction(NamedTuple):
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "StagedAction":
+    def from_dict(cls, data: dict[str, Any]) -> StagedAction:
         return cls.make(
             data.get("order_id"),
             data.get("action", ""),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import re
 from itertools import repeat
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 from .orderid import OrderId
 
@@ -52,7 +52,7 @@ class Unparsed(NamedTuple):
     reason: str
 
 
-Record = Union[OrderLine, OrderError, Message, ErrorMessage, Unparsed]
+Record = OrderLine | OrderError | Message | ErrorMessage | Unparsed
 
 # Order numbers as they appear on the wire, with or without hyphens; ASCII digits only.
 _ORDER = re.compile(r"(\d{3})(-?)(\d{2})\2(\d{4})", re.ASCII)  # both hyphens or none, as OrderId.parse
@@ -114,7 +114,7 @@ def parse_line(line: str) -> Record | None:
 class AnswerParser:
     """Incremental parser. ``feed()`` returns the records completed by that chunk."""
 
-    __slots__ = ("_buf", "_started", "non_protocol", "lines", "order_lines", "_closed")
+    __slots__ = ("_buf", "_closed", "_started", "lines", "non_protocol", "order_lines")
 
     def __init__(self) -> None:
         self._buf = b""
@@ -209,7 +209,8 @@ class AnswerParser:
                 # The regex proved every line is "ID STATUS" with one space, so a
                 # whitespace split alternates ids and statuses.
                 words = text.split()
-                out = list(map(_new, repeat(OrderLine), zip(map(OrderId, words[0::2]), words[1::2], lines)))
+                pairs = zip(map(OrderId, words[0::2]), words[1::2], lines, strict=True)
+                out = list(map(_new, repeat(OrderLine), pairs))
             finally:
                 if paused:
                     gc.enable()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 from operator import attrgetter, itemgetter
-from typing import Iterable, Mapping, Sequence
 
 from .actions import ACTION_RANK, ActionKind, StagedAction
 from .orderid import OrderId
@@ -39,7 +39,7 @@ class BatchError(ValueError):
 
     def __init__(self, lints: Sequence[Lint]) -> None:
         self.lints = tuple(lints)
-        super().__init__("; ".join(l.message for l in self.lints) or "empty batch")
+        super().__init__("; ".join(lint.message for lint in self.lints) or "empty batch")
 
 
 def safe_order(entries: Sequence[StagedAction], repeated: dict[OrderId, list[int]] | None = None) -> list[int]:
@@ -51,7 +51,7 @@ def safe_order(entries: Sequence[StagedAction], repeated: dict[OrderId, list[int
     """
     result = list(range(len(entries)))
     for positions in (_repeated_orders(entries) if repeated is None else repeated).values():
-        for slot, staged_index in zip(positions, _ranked(entries, positions)):
+        for slot, staged_index in zip(positions, _ranked(entries, positions), strict=True):
             result[slot] = staged_index
     return result
 
@@ -133,11 +133,7 @@ class Batch:
             query = ActionKind.QUERY
             for i in [i for i, e in enumerate(staged) if e[1] is not query and get(e[0]) != PENDING]:
                 oid = staged[i].order_id
-                status = get(oid)
-                if status is None:
-                    out.append(Lint(Severity.WARNING, f"{oid}: status unknown; the receiver refuses actions on orders that are not pending", oid, (i,)))
-                else:
-                    out.append(Lint(Severity.WARNING, f"{oid}: last known status is {status}, not pending; the receiver will refuse it", oid, (i,)))
+                out.append(_status_lint(oid, get(oid), (i,)))
             return out
         done: set[OrderId] = set()
         for i, e in enumerate(staged):
@@ -153,16 +149,14 @@ class Batch:
                 changes = any(staged[j].kind in _CHANGING for j in idxs)
             if known_status is not None and changes:
                 status = known_status.get(oid)
-                if status is None:
-                    out.append(Lint(Severity.WARNING, f"{oid}: status unknown; the receiver refuses actions on orders that are not pending", oid, tuple(idxs)))
-                elif status != PENDING:
-                    out.append(Lint(Severity.WARNING, f"{oid}: last known status is {status}, not pending; the receiver will refuse it", oid, tuple(idxs)))
+                if status != PENDING:
+                    out.append(_status_lint(oid, status, tuple(idxs)))
         return out
 
     def errors(self, known_status: Mapping[OrderId, str] | None = None) -> list[Lint]:
-        return [l for l in self.lint(known_status) if l.severity is Severity.ERROR]
+        return [lint for lint in self.lint(known_status) if lint.severity is Severity.ERROR]
 
-    def check(self) -> "Batch":
+    def check(self) -> Batch:
         """Raise :class:`BatchError` if the batch must not be sent."""
         errs = self.errors()
         if errs:
@@ -177,6 +171,15 @@ class Batch:
         return out
 
 
+def _status_lint(oid: OrderId, status: str | None, idxs: tuple[int, ...]) -> Lint:
+    """An action on an order not known to be pending: the receiver will refuse it."""
+    if status is None:
+        why = "status unknown; the receiver refuses actions on orders that are not pending"
+    else:
+        why = f"last known status is {status}, not pending; the receiver will refuse it"
+    return Lint(Severity.WARNING, f"{oid}: {why}", oid, idxs)
+
+
 def _lint_together(staged: tuple[StagedAction, ...], oid: OrderId, idxs: list[int]) -> list[Lint]:
     """What is wrong with several entries for one order, taken together.
 
@@ -184,7 +187,7 @@ def _lint_together(staged: tuple[StagedAction, ...], oid: OrderId, idxs: list[in
     not by their staged positions; ``staged_indexes`` keeps the positions.
     """
     out: list[Lint] = []
-    sent_n = {staged_index: slot + 1 for slot, staged_index in zip(idxs, _ranked(staged, idxs))}
+    sent_n = {staged_index: slot + 1 for slot, staged_index in zip(idxs, _ranked(staged, idxs), strict=True)}
     kinds = [staged[i].kind for i in idxs]
     if ActionKind.SHIP in kinds and ActionKind.CANCEL in kinds:
         out.append(Lint(Severity.ERROR, f"{oid}: ship and cancel on one order; remove one", oid, tuple(idxs)))
@@ -192,7 +195,8 @@ def _lint_together(staged: tuple[StagedAction, ...], oid: OrderId, idxs: list[in
     for i in idxs:
         e = staged[i]
         if e in seen:
-            out.append(Lint(Severity.WARNING, f"{oid}: duplicate {e.kind.value} entry (#{sent_n[seen[e]]} and #{sent_n[i]} are identical)", oid, (seen[e], i)))
+            why = f"duplicate {e.kind.value} entry (#{sent_n[seen[e]]} and #{sent_n[i]} are identical)"
+            out.append(Lint(Severity.WARNING, f"{oid}: {why}", oid, (seen[e], i)))
         else:
             seen[e] = i
     for kind in (ActionKind.SHIP, ActionKind.CANCEL):
@@ -201,7 +205,8 @@ def _lint_together(staged: tuple[StagedAction, ...], oid: OrderId, idxs: list[in
             out.append(Lint(Severity.WARNING, f"{oid}: {kind.value} staged {len(same)} times", oid, tuple(same)))
     adjusts = [i for i in idxs if staged[i].kind is ActionKind.ADJUST]
     if len({staged[i] for i in adjusts}) > 1:
-        out.append(Lint(Severity.WARNING, f"{oid}: {len(adjusts)} different discounts; each one is applied", oid, tuple(adjusts)))
+        why = f"{len(adjusts)} different discounts; each one is applied"
+        out.append(Lint(Severity.WARNING, f"{oid}: {why}", oid, tuple(adjusts)))
     ranks = [ACTION_RANK[k] for k in kinds]
     if ranks != sorted(ranks):
         out.append(Lint(Severity.INFO, f"{oid}: re-ordered so adjust/track go before ship/cancel", oid, tuple(idxs)))

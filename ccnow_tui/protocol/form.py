@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from urllib.parse import quote_plus
 
 from .batch import Batch
@@ -112,8 +112,10 @@ def decode_request(pairs: Sequence[tuple[str, str]]) -> DecodedRequest:
             other = sorted(slot)[0]
             return _bad(plain, f"invalid request: x_{other}_{n} without x_orderid_{n}")
         entries.append(DecodedEntry(n, slot))
-    return DecodedRequest(plain.get("x_clientid", ""), plain.get("x_storeid", ""), plain.get("x_password", ""), tuple(entries))
+    login = plain.get("x_clientid", ""), plain.get("x_storeid", ""), plain.get("x_password", "")
+    return DecodedRequest(*login, tuple(entries))
 
 
 def _bad(plain: Mapping[str, str], error: str) -> DecodedRequest:
-    return DecodedRequest(plain.get("x_clientid", ""), plain.get("x_storeid", ""), plain.get("x_password", ""), (), error)
+    login = plain.get("x_clientid", ""), plain.get("x_storeid", ""), plain.get("x_password", "")
+    return DecodedRequest(*login, (), error)

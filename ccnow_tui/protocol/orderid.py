@@ -32,7 +32,7 @@ class OrderId(str):
     __slots__ = ()
 
     @classmethod
-    def parse(cls, value: object) -> "OrderId":
+    def parse(cls, value: object) -> OrderId:
         if isinstance(value, OrderId):
             return value
         if type(value) is str and _CANONICAL(value):  # as written by us (drafts, CSV)
@@ -53,7 +53,7 @@ class OrderId(str):
         return str.__new__(cls, f"{digits[:3]}-{digits[3:5]}-{digits[5:]}")
 
     @classmethod
-    def from_digits(cls, digits: str) -> "OrderId":
+    def from_digits(cls, digits: str) -> OrderId:
         """Fast path for trusted nine-digit strings (the sandbox's own data)."""
         return str.__new__(cls, f"{digits[:3]}-{digits[3:5]}-{digits[5:]}")
 

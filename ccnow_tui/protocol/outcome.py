@@ -16,9 +16,9 @@ error (refused) rather than unknown: nothing could have changed.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Iterable, Sequence
 
 from .actions import ActionKind, StagedAction
 from .answer import ErrorMessage, Message, OrderError, OrderLine, Record, Unparsed
@@ -55,7 +55,7 @@ class EntryResult:
     status: str = ""  # the status the receiver reported, when it reported one
     message: str = ""  # the receiver's words (refusal) or why the outcome is unknown
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "n": self.n,
             "order_id": str(self.entry.order_id),
@@ -170,7 +170,7 @@ def _match_order(group: Sequence[tuple[int, StagedAction]], got: Sequence[Record
         why = "no answer line for this order" + ("" if complete else " (answer cut off)")
         return [EntryResult(n, e, EntryOutcome.UNKNOWN, "", why) for n, e in group]
     if len(got) == len(group):
-        return [EntryResult(n, e, *_judge(e, rec, None)) for (n, e), rec in zip(group, got)]
+        return [EntryResult(n, e, *_judge(e, rec, None)) for (n, e), rec in zip(group, got, strict=True)]
     if len(got) == 1:
         return judge_line(group, got[0])
     why = f"{len(got)} answer lines for {len(group)} entries of this order"
@@ -191,7 +191,8 @@ def _summarize(
     counts = Counter(r.outcome for r in ordered)  # one pass: batches run to 100k entries
     # A query changes nothing: its entries are answered, not applied.
     done = "applied" if any(e.kind.changes_orders for _, e in numbered) else "answered"
-    summary = f"{counts[EntryOutcome.APPLIED]} {done}, {counts[EntryOutcome.REFUSED]} refused, {counts[EntryOutcome.UNKNOWN]} unknown"
+    applied, refused, unknown = (counts[o] for o in (EntryOutcome.APPLIED, EntryOutcome.REFUSED, EntryOutcome.UNKNOWN))
+    summary = f"{applied} {done}, {refused} refused, {unknown} unknown"
     if counts[EntryOutcome.UNKNOWN]:
         outcome = Outcome.UNKNOWN
     elif counts[EntryOutcome.REFUSED]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import threading
+from typing import NoReturn
 from urllib.parse import quote, quote_plus
 
 MASK = "••••••"
@@ -90,7 +91,7 @@ class Secret:
     def __repr__(self) -> str:
         return f"Secret({MASK!r})"
 
-    def __reduce__(self):  # pickling would write the value to disk or a pipe
+    def __reduce__(self) -> NoReturn:  # pickling would write the value to disk or a pipe
         raise TypeError("a Secret cannot be pickled")
 
 

@@ -10,8 +10,16 @@ from .orders import ARRIVAL_STEP, OrderBook, OrderRecord, Tracking
 from .server import RECEIVER_PATH, SandboxConfig, SandboxServer
 
 __all__ = [
-    "add_sandbox_arguments", "run_sandbox",
-    "Fault", "FaultKind", "parse_fault",
-    "ARRIVAL_STEP", "OrderBook", "OrderRecord", "Tracking",
-    "RECEIVER_PATH", "SandboxConfig", "SandboxServer",
+    "ARRIVAL_STEP",
+    "RECEIVER_PATH",
+    "Fault",
+    "FaultKind",
+    "OrderBook",
+    "OrderRecord",
+    "SandboxConfig",
+    "SandboxServer",
+    "Tracking",
+    "add_sandbox_arguments",
+    "parse_fault",
+    "run_sandbox",
 ]

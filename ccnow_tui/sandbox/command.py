@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Mapping
+from collections.abc import Mapping
 
 from .faults import FaultKind, parse_fault
 from .server import MAX_BODY, SandboxConfig, SandboxServer
@@ -24,7 +24,8 @@ MAX_PASSWORD_LINE = 4096  # bytes of --password-file's first line
 def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
     parser.add_argument("--port", type=_port, default=8642, help="port (default %(default)s; 0 picks a free one)")
-    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID, help=f"x_clientid to accept (default {DEFAULT_CLIENT_ID})")
+    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID,
+                        help=f"x_clientid to accept (default {DEFAULT_CLIENT_ID})")
     secret = parser.add_mutually_exclusive_group()
     secret.add_argument("--password", default=None,
                         help=f"x_password to accept (default: ${PASSWORD_ENV}, else {DEFAULT_PASSWORD}); "

@@ -29,9 +29,9 @@ default). With ``@updates`` the demo's queue still loads while every batch is fa
 from __future__ import annotations
 
 import math
+from collections.abc import MutableSequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import MutableSequence
 
 
 class FaultKind(StrEnum):

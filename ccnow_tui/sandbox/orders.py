@@ -15,11 +15,12 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, Iterable, NamedTuple
+from typing import NamedTuple
 
-from ..protocol import ActionError, ActionKind, OrderId, StagedAction, STATUS_CODES
+from ..protocol import STATUS_CODES, ActionError, ActionKind, OrderId, StagedAction
 from ..protocol.form import DecodedEntry, DecodedRequest
 from ..protocol.orderid import InvalidOrderId
 from ..protocol.status import PENDING
@@ -61,7 +62,9 @@ class OrderRecord:
 
 
 class _Order:
-    __slots__ = ("order_id", "status", "created_at", "discount", "tracking", "notes", "applied", "settle_at", "pending_line")
+    __slots__ = (
+        "applied", "created_at", "discount", "notes", "order_id", "pending_line", "settle_at", "status", "tracking",
+    )
 
     def __init__(self, order_id: OrderId, status: str, created_at: float) -> None:
         self.order_id = order_id
@@ -131,7 +134,8 @@ class OrderBook:
         self._walking: deque[_Order] = deque()  # arrivals not yet pending, oldest first
         # Every action that changed an order, in the order applied (see applied()).
         self.applied_log: list[AppliedAction] = []
-        demo_at = dict(zip(sorted(self._rng.sample(range(orders + len(DEMO_STATES)), len(DEMO_STATES))), DEMO_STATES))
+        slots = sorted(self._rng.sample(range(orders + len(DEMO_STATES)), len(DEMO_STATES)))
+        demo_at = dict(zip(slots, DEMO_STATES, strict=True))
         for i in range(orders + len(DEMO_STATES)):
             order = self._create(demo_at.get(i, PENDING), now)
             if order.status == "refunded":
@@ -268,7 +272,8 @@ class OrderBook:
             due = int((now - self._origin) / self._arrival_interval)
             while self._arrivals_made < due:
                 self._arrivals_made += 1
-                self._walking.append(self._create("received", self._origin + self._arrivals_made * self._arrival_interval))
+                arrives_at = self._origin + self._arrivals_made * self._arrival_interval
+                self._walking.append(self._create("received", arrives_at))
             while self._walking:
                 order = self._walking[0]
                 age = now - order.created_at
@@ -333,7 +338,7 @@ def _raw_token(raw: str) -> str:
 
 MAX_ANSWER_LINE = 500  # characters of an error line; what is cut ends in "..."
 SHOWN_WORD = 60  # characters kept of a longer word (a megabyte of order number, say)
-_LONG_WORD = re.compile(r"\S{%d,}" % (SHOWN_WORD + 1))
+_LONG_WORD = re.compile(rf"\S{{{SHOWN_WORD + 1},}}")
 
 
 def _one_line(text: str) -> str:

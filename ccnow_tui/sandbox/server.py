@@ -16,10 +16,11 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterable, Iterator, TextIO
+from typing import TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from ..protocol import decode_request, redact
@@ -92,7 +93,7 @@ class SandboxServer:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         """Bind (OSError if the port is taken) and serve on a daemon thread."""
         if self._httpd is not None:
             return self
@@ -122,7 +123,7 @@ class SandboxServer:
         # because a daemon thread stuck elsewhere must not hold up the process exit.
         httpd.join_handlers(timeout=STOP_GRACE)
 
-    def __enter__(self) -> "SandboxServer":
+    def __enter__(self) -> SandboxServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -226,7 +227,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self._connections_lock = threading.Lock()
         super().__init__(address, handler)
 
-    def process_request(self, request, client_address) -> None:  # type: ignore[override]
+    def process_request(self, request, client_address) -> None:
         # ThreadingMixIn's, but the thread is registered before it starts, so stop() never
         # misses one.
         thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True)
@@ -235,14 +236,14 @@ class _HTTPServer(ThreadingHTTPServer):
             self._handlers.add(thread)
         thread.start()
 
-    def process_request_thread(self, request, client_address) -> None:  # type: ignore[override]
+    def process_request_thread(self, request, client_address) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
             with self._connections_lock:
                 self._handlers.discard(threading.current_thread())
 
-    def shutdown_request(self, request) -> None:  # type: ignore[override]
+    def shutdown_request(self, request) -> None:
         with self._connections_lock:
             self._connections.discard(request)
         super().shutdown_request(request)
@@ -263,7 +264,7 @@ class _HTTPServer(ThreadingHTTPServer):
         for thread in running:
             thread.join(max(0.0, deadline - time.monotonic()))
 
-    def handle_error(self, request, client_address) -> None:  # type: ignore[override]
+    def handle_error(self, request, client_address) -> None:
         exc = sys.exc_info()[1]
         if isinstance(exc, (ConnectionError, TimeoutError)):
             return  # the client went away; nothing to report
@@ -355,7 +356,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(text) if len(text) <= 20 else limit + 1  # (int() of 5,000 digits raises)
         if length > limit:
             shown = text if len(text) <= 20 else text[:20] + "..."
-            self._simple(413, f"request body too large: Content-Length {shown} is over this receiver's limit of {limit} bytes\n", path)
+            why = f"request body too large: Content-Length {shown} is over this receiver's limit of {limit} bytes\n"
+            self._simple(413, why, path)
             self._linger(length)
             return None
         # Read in pieces, so a length the client does not follow with a body costs nothing.
@@ -363,7 +365,8 @@ class _Handler(BaseHTTPRequestHandler):
         while len(body) < length:
             piece = self.rfile.read(min(READ_CHUNK, length - len(body)))
             if not piece:
-                self._simple(400, f"request body ended after {len(body)} of {length} bytes (Content-Length); nothing applied\n", path)
+                why = f"request body ended after {len(body)} of {length} bytes (Content-Length); nothing applied\n"
+                self._simple(400, why, path)
                 return None
             body += piece
         return body
@@ -435,7 +438,7 @@ class _Handler(BaseHTTPRequestHandler):
             body, headers = gzip.compress(body), {"Content-Encoding": "gzip"}
         elif kind is FaultKind.GZIP_BAD:
             headers = {"Content-Encoding": "gzip"}  # the plain answer, labelled gzip
-        self._send_whole(200, body, **headers)
+        self._send_whole(200, body, headers=headers)
         return f"200 {len(body)} bytes"
 
     def _drip(self, body: bytes, seconds: float) -> str:
@@ -454,14 +457,15 @@ class _Handler(BaseHTTPRequestHandler):
         return f"200 dripped {sent} of {len(body)} bytes"
 
     def _send_whole(
-        self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8", *, length: bool = True, **headers: str
+        self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8", *, length: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """A whole answer in one write, connection closed (fault answers)."""
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         if length:
             self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
+        for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.send_header("Connection", "close")
         self.end_headers()
@@ -559,7 +563,7 @@ def _cut_mid_line(lines: list[str]) -> list[str]:
     least one lost), so the client is left with an incomplete last line."""
     i = len(lines) // 2
     line = lines[i]
-    return lines[:i] + [line[: max(1, len(line) // 2)]]
+    return [*lines[:i], line[: max(1, len(line) // 2)]]
 
 
 def _same(given: str, expected: str) -> bool:
@@ -597,7 +601,8 @@ def _decode(body: bytes | bytearray) -> DecodedRequest:
     """The received form as a request. A field name whose entry number is absurdly long is
     the whole request's error (a numbering error, as the notes say), naming the field cut
     to SHOWN_NAME characters; its credentials are still checked first."""
-    pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, errors="replace", max_num_fields=MAX_FIELDS)
+    pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, errors="replace",
+                      max_num_fields=MAX_FIELDS)
     for name, _ in pairs:
         if len(name) >= _SHORTEST_OVERLONG and (m := _OVERLONG_NUMBER.fullmatch(name)):
             shown = name if len(name) <= SHOWN_NAME else name[:SHOWN_NAME] + "..."
@@ -617,7 +622,7 @@ class _Gate:
         self._held = False
         self.waiting = 0
 
-    def __enter__(self) -> "_Gate":
+    def __enter__(self) -> _Gate:
         with self._cond:
             self.waiting += 1
             try:

@@ -16,7 +16,6 @@ from typing import Any
 from ..protocol.redact import redact
 from .paths import PRIVATE_FILE_MODE, ensure_private_dir
 
-
 # Compact, because only then does json use its C encoder; one encoder for every call,
 # because json.dumps with options builds a new one per call (more than a small value costs).
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))

@@ -67,7 +67,8 @@ def read_draft(path: Path) -> tuple[list[StagedAction], list[tuple[str, str, str
         entries = [a for a in map(_action, b["entries"]) if a is not None]
         unknown.append((str(b.get("batch_id") or ""), str(b.get("sent_at") or ""), str(b.get("host") or ""),
                         str(b.get("note") or ""), entries))
-    problem = f"{skipped} unreadable item(s) of the old draft were not imported (the file keeps them)" if skipped else ""
+    problem = (f"{skipped} unreadable item(s) of the old draft were not imported (the file keeps them)"
+               if skipped else "")
     return staged, unknown, problem
 
 
@@ -114,11 +115,11 @@ def read_journal(path: Path) -> tuple[list[tuple[Any, ...]], dict[str, dict[str,
     return events, batches
 
 
-def import_legacy(store: "Store") -> list[str]:
+def import_legacy(store: Store) -> list[str]:
     """Import the profile's old files into ``store`` once; lines for the operator."""
     folder = store.path.parent
     draft, journal = folder / DRAFT_NAME, folder / JOURNAL_NAME
-    if not draft.exists() and not journal.exists() or store.legacy_imported():
+    if (not draft.exists() and not journal.exists()) or store.legacy_imported():
         return []
     staged, unknown, problem = read_draft(draft)
     events, batches = read_journal(journal)

@@ -28,7 +28,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -188,7 +188,7 @@ def _mask(text: str) -> str:
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 _KINDS = {k.value: k for k in ActionKind}
@@ -312,11 +312,11 @@ class Store:
     # -- opening -------------------------------------------------------------------------
 
     @classmethod
-    def for_profile(cls, profile: str) -> "Store":
+    def for_profile(cls, profile: str) -> Store:
         return cls.open(profile_dir(profile) / STORE_NAME)
 
     @classmethod
-    def open(cls, path: Path) -> "Store":
+    def open(cls, path: Path) -> Store:
         store = cls(path)
         try:
             store._open()
@@ -401,7 +401,7 @@ class Store:
         self._local = threading.local()
         self._release_owner_lock()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -521,7 +521,7 @@ class Store:
             else:
                 self.conn.execute("ROLLBACK")
 
-    def _write(self) -> "Store._Tx":
+    def _write(self) -> Store._Tx:
         return Store._Tx(self._conn())
 
     def _read_data_version(self) -> int:
@@ -662,8 +662,8 @@ class Store:
                           "WHERE id=?", [(redact(remark), pos + i, self.owner, r[0]) for i, r in enumerate(rows)])
             self._push_undo(c, "restore", rows)
             now = utc_now()
-            c.executemany("INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, message) "
-                          "VALUES (?, 'restaged', ?, ?, ?, ?, ?, 'staged again by the operator', ?)",
+            c.executemany("INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, "
+                          "message) VALUES (?, 'restaged', ?, ?, ?, ?, ?, 'staged again by the operator', ?)",
                           [(now, r[9], r[2], r[0], r[3], _fields_json(_action(*r[2:8])), redact(remark)) for r in rows])
         return [StoredEntry(r[0], _action(*r[2:8]), EntryState.STAGED, None, remark, r[11] + 1, pos + i)
                 for i, r in enumerate(rows)]
@@ -687,8 +687,9 @@ class Store:
                 old = c.execute("SELECT state FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
                 c.execute("UPDATE batches SET state='forgotten' WHERE batch_id=?", (batch_id,))
                 undo["batch"] = [batch_id, old[0] if old else "unknown"]
-            c.executemany("INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, message) "
-                          "VALUES (?, 'forgotten', ?, ?, ?, ?, ?, 'forgotten', 'forgotten by the operator (checked another way)')",
+            c.executemany("INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, "
+                          "message) VALUES (?, 'forgotten', ?, ?, ?, ?, ?, 'forgotten', "
+                          "'forgotten by the operator (checked another way)')",
                           [(now, r[9], r[2], r[0], r[3], _fields_json(_action(*r[2:8]))) for r in rows])
             self._push_undo(c, "unforget", undo)
         return [_entry(_entry_of_row(r)) for r in rows]
@@ -712,7 +713,7 @@ class Store:
                 self._apply_undo(c, op, json.loads(data), result)
         return result
 
-    def _apply_undo(self, c: sqlite3.Connection, op: str, data: Any, result: "UndoResult") -> None:
+    def _apply_undo(self, c: sqlite3.Connection, op: str, data: Any, result: UndoResult) -> None:
         if op == "delete_range":
             first, last = data
             total = c.execute("SELECT COUNT(*) FROM entries WHERE id BETWEEN ? AND ?", (first, last)).fetchone()[0]
@@ -720,7 +721,8 @@ class Store:
             # staged again) was sent: it stays. Ids are never reused, so its submit line names it.
             # One another window (or script) changed since is its work now: it stays too.
             done = c.execute("DELETE FROM entries WHERE id BETWEEN ? AND ? AND state = 'staged' AND changed_by = ? "
-                             "AND id NOT IN (SELECT entry_id FROM events WHERE kind = 'submit' AND entry_id BETWEEN ? AND ?)",
+                             "AND id NOT IN (SELECT entry_id FROM events WHERE kind = 'submit' "
+                             "AND entry_id BETWEEN ? AND ?)",
                              (first, last, self.owner, first, last)).rowcount
             result.skipped += total - done
             result.removed = range(first, last + 1)
@@ -890,8 +892,8 @@ class Store:
         """
         now = utc_now()
         with self._write() as c:
-            origin = dict(c.execute("SELECT id, origin FROM entries WHERE batch_id = ? AND state IN ('sending', 'unknown')",
-                                    (batch_id,)).fetchall())
+            origin = dict(c.execute("SELECT id, origin FROM entries WHERE batch_id = ? "
+                                    "AND state IN ('sending', 'unknown')", (batch_id,)).fetchall())
             applied, refused_staged, refused_gone, unknown = [], [], [], []
             for r in results:
                 if r.entry_id not in origin:
@@ -923,7 +925,8 @@ class Store:
             c.executemany(
                 "INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, outcome, status, "
                 "message, raw) VALUES (?, 'outcome', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", map(line, results))
-            c.execute("INSERT INTO events (time, kind, batch_id, outcome, message, raw) VALUES (?, 'outcome', ?, ?, ?, ?)",
+            c.execute("INSERT INTO events (time, kind, batch_id, outcome, message, raw) "
+                      "VALUES (?, 'outcome', ?, ?, ?, ?)",
                       (now, batch_id, outcome, redact(message), redact("\n".join(other_lines))))
             still = c.execute("SELECT COUNT(*) FROM entries WHERE batch_id = ? AND state IN ('unknown', 'sending')",
                               (batch_id,)).fetchone()[0]
@@ -944,8 +947,8 @@ class Store:
             c.execute("INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, outcome, "
                       "message) SELECT ?, 'outcome', batch_id, order_id, entry_id, n, action, fields, 'unknown', ? "
                       "FROM events WHERE batch_id = ? AND kind = 'submit' ORDER BY id", (now, redact(reason), batch_id))
-            c.execute("INSERT INTO events (time, kind, batch_id, outcome, message) VALUES (?, 'outcome', ?, 'unknown', ?)",
-                      (now, batch_id, redact(reason)))
+            c.execute("INSERT INTO events (time, kind, batch_id, outcome, message) "
+                      "VALUES (?, 'outcome', ?, 'unknown', ?)", (now, batch_id, redact(reason)))
         return True
 
     def reconcile(self, batch_id: str, verdicts: Sequence[Judged], *, summary: str,
@@ -967,8 +970,8 @@ class Store:
                 else:
                     c.execute("DELETE FROM entries WHERE id=?", (v.entry_id,))
             c.executemany(
-                "INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, status, message) "
-                "VALUES (?, 'reconciled', ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, status, "
+                "message) VALUES (?, 'reconciled', ?, ?, ?, ?, ?, ?, ?, ?)",
                 ((now, batch_id, live[v.entry_id][2], v.entry_id, live[v.entry_id][3],
                   _fields_json(_action(*live[v.entry_id][2:8])), v.verdict.value, v.status, redact(v.why))
                  for v in verdicts))
@@ -1052,7 +1055,7 @@ class Store:
         keys = ("time", "event", "batch_id", "host", "client_id", "store_id", "order_id", "n", "action",
                 "fields", "outcome", "status", "message", "raw")
         for row in conn.execute(sql, params):
-            d = dict(zip(keys, row))
+            d = dict(zip(keys, row, strict=True))
             d["fields"] = json.loads(d["fields"]) if d["fields"] else {}
             yield d
 

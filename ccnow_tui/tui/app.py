@@ -11,11 +11,12 @@ confirmation dialog. The command line's entry is launch.py.
 from __future__ import annotations
 
 import asyncio
-from typing import Iterable
+from collections.abc import Iterable
+from typing import ClassVar
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
@@ -35,9 +36,23 @@ from . import launch
 from .controller import SessionController, Update
 from .keys import Section, bindings_of, palette_commands, rows
 from .messages import (
-    AnswerRecords, AppRequest, BatchProgress, ComposerOpened, Logged, OrderOpened, PendingRecords, QueryRequested,
-    ReconcileRequested, RefreshRequested, Request, RequestFinished, RequestKind, RetryNotice, SendRequested,
-    StageRequested, UndoRequested,
+    AnswerRecords,
+    AppRequest,
+    BatchProgress,
+    ComposerOpened,
+    Logged,
+    OrderOpened,
+    PendingRecords,
+    QueryRequested,
+    ReconcileRequested,
+    RefreshRequested,
+    Request,
+    RequestFinished,
+    RequestKind,
+    RetryNotice,
+    SendRequested,
+    StageRequested,
+    UndoRequested,
 )
 from .model import LogBuffer, LogKind, Topic
 from .network import pump
@@ -63,7 +78,7 @@ class CcnowApp(App[int]):
     TITLE = "ccnow-tui"
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),
     ]
@@ -349,8 +364,9 @@ class CcnowApp(App[int]):
         if event.state is WorkerState.ERROR:
             self.log_line(LogKind.ERROR, f"internal error in {worker.name or worker.group}: {worker.error!r}")
         session, controller = self.session, self.controller
-        if worker.group == "submit" and session is not None and controller is not None and session.in_flight is not None:
-            claim = session.in_flight.claim
+        in_flight = session.in_flight if session is not None else None
+        if worker.group == "submit" and session is not None and in_flight is not None and controller is not None:
+            claim = in_flight.claim
             session.in_flight = None
             self.apply(controller.interrupted(claim))
 
@@ -421,7 +437,8 @@ class CcnowApp(App[int]):
             if yes and session.staging.batch() == batch:
                 self.send_batch(batch)
             elif yes:
-                self.notify("The staged entries changed meanwhile; nothing was sent. Press S again.", severity="warning")
+                self.notify("The staged entries changed meanwhile; nothing was sent. Press S again.",
+                            severity="warning")
 
         title, body = describe_send(batch, session)
         self.push_screen(ConfirmScreen(title, body, yes="send"), callback=done)
@@ -492,7 +509,8 @@ class CcnowApp(App[int]):
 
 def help_sections() -> list[Section]:
     """Every key, per screen, read from the bindings themselves (so it cannot go stale)."""
-    everywhere = rows(CcnowApp.BINDINGS) + [
+    everywhere = [
+        *rows(b for b in CcnowApp.BINDINGS if isinstance(b, Binding)),
         ("f1", "Help (same as ?)"),
         ("ctrl+p", "Command palette: every action by name"),
         ("↑ ↓", "Move in a list (pgup/pgdn, home/end too; the mouse works)"),

@@ -9,12 +9,13 @@ it is tested without a running app (tests/test_controller.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from ..client import OFF_LOOP_ENTRIES, ReceiverAnswer, Retrying
 from ..protocol.actions import StagedAction
-from ..protocol.answer import ErrorMessage, Message as MessageRecord, OrderError, OrderLine, Record, Unparsed
+from ..protocol.answer import ErrorMessage, OrderError, OrderLine, Record, Unparsed
+from ..protocol.answer import Message as MessageRecord
 from ..protocol.batch import Severity
 from ..protocol.orderid import OrderId
 from ..protocol.outcome import EntryOutcome, Outcome, judge_line
@@ -44,14 +45,15 @@ class Update:
     notices: list[Notice] = field(default_factory=list)
     ask_password: str = ""  # the receiver refused the typed password: its words
 
-    def touch(self, *topics: Topic) -> "Update":
+    def touch(self, *topics: Topic) -> Update:
         for topic in topics:
             if topic not in self.topics:
                 self.topics.append(topic)
         return self
 
-    def notify(self, text: str, **kwargs) -> "Update":
-        self.notices.append(Notice(text, **kwargs))
+    def notify(self, text: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None) -> Update:
+        self.notices.append(Notice(text, title, severity, timeout))
         return self
 
 
@@ -91,7 +93,8 @@ class SessionController:
         if staging.entries or staging.held or staging.unverified:
             self.write(
                 LogKind.INFO,
-                f"restored from {staging.store.path}: {counted(len(staging.entries), 'staged entry', 'staged entries')}, "
+                f"restored from {staging.store.path}: "
+                f"{counted(len(staging.entries), 'staged entry', 'staged entries')}, "
                 f"{counted(len(staging.unknown_batches), 'batch', 'batches')} with unknown outcome, "
                 f"{counted(len(staging.unverified), 'unverified entry', 'unverified entries')}",
             )
@@ -156,7 +159,8 @@ class SessionController:
             return Notice("Nothing is staged.", severity="warning")
         errors = [lint for lint in self.staging.lint() if lint.severity is Severity.ERROR]
         if errors:
-            shown = "; ".join(e.message for e in errors[:3]) + (f"; … {len(errors) - 3} more (b)" if len(errors) > 3 else "")
+            more = f"; … {len(errors) - 3} more (b)" if len(errors) > 3 else ""
+            shown = "; ".join(e.message for e in errors[:3]) + more
             return Notice("Cannot send: " + shown, severity="error", timeout=8)
         return None
 
@@ -293,7 +297,8 @@ class SessionController:
                 "nothing is re-sent; reconcile it in the composer (b, then R)",
             )
         if report.refused:
-            self.write(LogKind.INFO, f"{len(report.refused)} refused entr{'y stays' if len(report.refused) == 1 else 'ies stay'} staged with the receiver's words")
+            stay = counted(len(report.refused), "refused entry stays", "refused entries stay")
+            self.write(LogKind.INFO, f"{stay} staged with the receiver's words")
         severity = {"ok": "information", "unknown": "error"}.get(answer.outcome.value, "warning")
         hint = {Outcome.UNKNOWN: " (kept, not re-sent: b, then R)", Outcome.SOME_REFUSED: " (refused ones stay staged)"}
         update = Update().touch(Topic.LOG).notify(label + hint.get(answer.outcome, ""), severity=severity)
@@ -308,7 +313,7 @@ class SessionController:
             self.write(LogKind.ERROR, f"reconcile {request.unknown_batch_id}: {answer.message}; "
                                       "the batch stays unknown (nothing re-sent)")
             return Update().touch(Topic.LOG)
-        for entry, verdict, status, why in result.verdicts:
+        for entry, verdict, _status, why in result.verdicts:
             self.write(VERDICT_KIND[verdict], f"{entry.order_id} {entry.kind.value}: {verdict.value} ({why})")
         self.write(LogKind.INFO, f"reconciled {request.unknown_batch_id}: {result.summary()}")
         update = Update().touch(Topic.LOG)
@@ -331,7 +336,8 @@ class SessionController:
                            f"{rec.order_id} {kinds} → {rec.status}" + (f" ({why})" if why else ""))
                 return
             info = status_info(rec.status)
-            self.write(LogKind.INFO if info.known else LogKind.UNKNOWN, f"{rec.order_id} {rec.status} ({info.group.value})")
+            kind = LogKind.INFO if info.known else LogKind.UNKNOWN
+            self.write(kind, f"{rec.order_id} {rec.status} ({info.group.value})")
         elif isinstance(rec, OrderError):
             self.write(LogKind.REFUSED, f"{rec.order_id} refused by the receiver: {rec.message}")
         elif isinstance(rec, ErrorMessage):

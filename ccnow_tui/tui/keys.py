@@ -6,8 +6,8 @@ palette are both built from the bindings, so neither can drift from the real key
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import Callable, Iterable, Iterator
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding

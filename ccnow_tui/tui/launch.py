@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import config
 from ..config import ConnectionSettings
@@ -26,7 +27,8 @@ def build_app(args, app_class: Callable[..., Any]) -> tuple[Any, object | None]:
     }
     try:
         # Looked up when called (tests replace config.load_config)
-        settings = config.resolve_connection(config.load_config(), getattr(args, "profile", None), os.environ, overrides)
+        profile = getattr(args, "profile", None)
+        settings = config.resolve_connection(config.load_config(), profile, os.environ, overrides)
     except config.ConfigError as exc:
         return app_class(None, setup_message=str(exc)), None
     return app_class(settings, refresh_every=getattr(args, "refresh", None) or 0.0), None

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from ..protocol.orderid import OrderId
 from ..protocol.outcome import Outcome
@@ -173,11 +174,11 @@ class LastEvents:
     """The queue's "last sent" column: one indexed query per order shown, cached until the
     journal changes (never a scan of the whole journal)."""
 
-    def __init__(self, store: "Store | None" = None) -> None:
+    def __init__(self, store: Store | None = None) -> None:
         self.store = store
-        self._cache: dict[str, "HistoryItem | None"] = {}
+        self._cache: dict[str, HistoryItem | None] = {}
 
-    def get(self, order_id: str) -> "HistoryItem | None":
+    def get(self, order_id: str) -> HistoryItem | None:
         if self.store is None:
             return None
         try:
@@ -215,11 +216,11 @@ def journal_time(value: object) -> str:
         when = datetime.fromisoformat(str(value)).astimezone()
     except ValueError:
         return str(value or "")
-    today = datetime.now(timezone.utc).astimezone().date()
+    today = datetime.now(UTC).astimezone().date()
     return when.strftime("%H:%M" if when.date() == today else "%Y-%m-%d %H:%M")
 
 
-def describe_event(item: "HistoryItem | None", order_id: str = "") -> str:
+def describe_event(item: HistoryItem | None, order_id: str = "") -> str:
     """The last batch that named one order, in a few words for a table cell."""
     if item is None:
         return ""

@@ -7,7 +7,8 @@ a slow trickle of lines still reaches the screen read by read, as it is parsed.
 
 from __future__ import annotations
 
-from typing import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import cast
 
 from textual.message import Message
 
@@ -45,7 +46,7 @@ async def pump(
             answered.clear()  # the next attempt answers everything again
             post(RetryNotice(request, event))
         else:
-            emit([event])
+            emit([cast(Record, event)])
     if answer is not None:
         post(RequestFinished(request, answer))
     return answer

@@ -33,7 +33,7 @@ class Session:
     progress: tuple[int, int] = (0, 0)  # orders answered / orders in the batch in flight
 
     @classmethod
-    def open(cls, settings: ConnectionSettings, password: Secret) -> "Session":
+    def open(cls, settings: ConnectionSettings, password: Secret) -> Session:
         """The profile's store and the one client of this session; SessionError if not."""
         credentials = Credentials(settings.client_id, password, settings.store_id)
         try:

@@ -7,10 +7,10 @@ theirs to do (stage, send, open another screen) by posting messages (messages.py
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -44,17 +44,23 @@ class BaseScreen(Screen):
 
     TITLE = ""
 
-    BINDINGS = [
-        Binding("l", "toggle_log", "Log", show=False, priority=True, id="view.log", tooltip="Show or hide the status log pane"),
-        Binding("escape", "back", "Back", key_display="esc", priority=True, id="nav.back", tooltip="Go back (close this screen)"),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "l", "toggle_log", "Log", show=False, priority=True, id="view.log",
+            tooltip="Show or hide the status log pane",
+        ),
+        Binding(
+            "escape", "back", "Back", key_display="esc", priority=True, id="nav.back",
+            tooltip="Go back (close this screen)",
+        ),
     ]
 
     @property
-    def ccnow(self) -> "CcnowApp":
+    def ccnow(self) -> CcnowApp:
         return self.app  # type: ignore[return-value]
 
     @property
-    def session(self) -> "Session":
+    def session(self) -> Session:
         session = self.ccnow.session
         assert session is not None
         return session
@@ -126,15 +132,39 @@ class BaseScreen(Screen):
 class MainScreen(BaseScreen):
     """Queue and detail: the staging keys act on :meth:`targets`."""
 
-    BINDINGS = [
-        Binding("s", "stage('ship')", "Ship", priority=True, id="stage.ship", tooltip="Stage ship for the highlighted or selected orders"),
-        Binding("c", "stage('cancel')", "Cancel", priority=True, id="stage.cancel", tooltip="Stage cancel (with a reason) for the highlighted or selected orders"),
-        Binding("t", "stage('track')", "Track", priority=True, id="stage.track", tooltip="Stage tracking (carrier, number, notes) for the highlighted or selected orders"),
-        Binding("a", "stage('adjust')", "Adjust", priority=True, id="stage.adjust", tooltip="Stage a discount (amount, reason) for the highlighted or selected orders"),
-        Binding("u", "undo", "Undo", show=False, priority=True, id="staging.undo", tooltip="Undo the last change to the staged entries"),
-        Binding("b", "composer", "Batch", priority=True, id="nav.composer", tooltip="Review the staged batch (composer)"),
-        Binding("S", "submit", "Send", priority=True, id="batch.submit", tooltip="Send the staged batch (asks for confirmation)"),
-        Binding("g", "goto", "Go to", show=False, priority=True, id="nav.goto", tooltip="Go to any order by its number"),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "s", "stage('ship')", "Ship", priority=True, id="stage.ship",
+            tooltip="Stage ship for the highlighted or selected orders",
+        ),
+        Binding(
+            "c", "stage('cancel')", "Cancel", priority=True, id="stage.cancel",
+            tooltip="Stage cancel (with a reason) for the highlighted or selected orders",
+        ),
+        Binding(
+            "t", "stage('track')", "Track", priority=True, id="stage.track",
+            tooltip="Stage tracking (carrier, number, notes) for the highlighted or selected orders",
+        ),
+        Binding(
+            "a", "stage('adjust')", "Adjust", priority=True, id="stage.adjust",
+            tooltip="Stage a discount (amount, reason) for the highlighted or selected orders",
+        ),
+        Binding(
+            "u", "undo", "Undo", show=False, priority=True, id="staging.undo",
+            tooltip="Undo the last change to the staged entries",
+        ),
+        Binding(
+            "b", "composer", "Batch", priority=True, id="nav.composer",
+            tooltip="Review the staged batch (composer)",
+        ),
+        Binding(
+            "S", "submit", "Send", priority=True, id="batch.submit",
+            tooltip="Send the staged batch (asks for confirmation)",
+        ),
+        Binding(
+            "g", "goto", "Go to", show=False, priority=True, id="nav.goto",
+            tooltip="Go to any order by its number",
+        ),
     ]
 
     def targets(self) -> list[OrderId]:

@@ -6,10 +6,12 @@ Batch.lint() the findings; this screen only shows them and edits the staging are
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from ...protocol.actions import ActionKind
@@ -27,22 +29,47 @@ from .preview import PreviewScreen
 
 LINT_SHOWN = 30  # the panel shows a few lines; each entry's own findings show under the list
 
-SEVERITY_MARK = {Severity.ERROR: ("✖ error", "bold red"), Severity.WARNING: ("⚠ warning", "yellow"), Severity.INFO: ("· info", "dim")}
+SEVERITY_MARK = {
+    Severity.ERROR: ("✖ error", "bold red"),
+    Severity.WARNING: ("⚠ warning", "yellow"),
+    Severity.INFO: ("· info", "dim"),
+}
 
 
 class ComposerScreen(BaseScreen):
     TITLE = "Batch"
     _rebuild_scheduled = False
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "edit", "Edit", priority=True, id="composer.edit", tooltip="Edit the highlighted entry"),
-        Binding("d", "remove", "Remove", priority=True, id="composer.remove", tooltip="Remove the highlighted entry (or forget an unknown batch)"),
-        Binding("u", "undo", "Undo", priority=True, id="composer.undo", tooltip="Undo the last change to the staged entries"),
-        Binding("p", "preview", "Preview", priority=True, id="composer.preview", tooltip="Preview the exact form fields that will be POSTed (password masked)"),
-        Binding("S", "submit", "Send", priority=True, id="batch.submit", tooltip="Send the staged batch (asks for confirmation)"),
-        Binding("R", "reconcile", "Reconcile", priority=True, id="composer.reconcile", tooltip="Query the orders of unknown batches and re-stage only what did not happen"),
-        Binding("r", "restage", "Re-stage", show=False, priority=True, id="composer.restage", tooltip="Stage an unverified entry again (asks: it may already have been applied)"),
-        Binding("enter", "open", "Open order", show=False, priority=True, id="composer.open", tooltip="Open the highlighted entry's order"),
+        Binding(
+            "d", "remove", "Remove", priority=True, id="composer.remove",
+            tooltip="Remove the highlighted entry (or forget an unknown batch)",
+        ),
+        Binding(
+            "u", "undo", "Undo", priority=True, id="composer.undo",
+            tooltip="Undo the last change to the staged entries",
+        ),
+        Binding(
+            "p", "preview", "Preview", priority=True, id="composer.preview",
+            tooltip="Preview the exact form fields that will be POSTed (password masked)",
+        ),
+        Binding(
+            "S", "submit", "Send", priority=True, id="batch.submit",
+            tooltip="Send the staged batch (asks for confirmation)",
+        ),
+        Binding(
+            "R", "reconcile", "Reconcile", priority=True, id="composer.reconcile",
+            tooltip="Query the orders of unknown batches and re-stage only what did not happen",
+        ),
+        Binding(
+            "r", "restage", "Re-stage", show=False, priority=True, id="composer.restage",
+            tooltip="Stage an unverified entry again (asks: it may already have been applied)",
+        ),
+        Binding(
+            "enter", "open", "Open order", show=False, priority=True, id="composer.open",
+            tooltip="Open the highlighted entry's order",
+        ),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -94,8 +121,8 @@ class ComposerScreen(BaseScreen):
             t.append("nothing staged", style="dim")
         else:
             counts = ", ".join(f"{k.value} {n}" for k, n in sorted(batch.counts().items()))
-            t.append(f"{counted(len(batch), 'entry', 'entries')} for {counted(len(batch.order_ids), 'order', 'orders')}: {counts}",
-                     style="bold")
+            entries = counted(len(batch), "entry", "entries")
+            t.append(f"{entries} for {counted(len(batch.order_ids), 'order', 'orders')}: {counts}", style="bold")
         unknown = sum(len(b.entries) for b in staging.unknown_batches)
         sending = sum(len(b.entries) for b in staging.held) - unknown
         if sending:
@@ -132,22 +159,24 @@ class ComposerScreen(BaseScreen):
             if row is not None and row.unknown is not None:
                 b = row.unknown
                 if b.state is BatchState.SENDING:
-                    box.update(Text(f"batch {b.batch_id} is being sent; its entries cannot be changed until it is answered.",
-                                    style="yellow"))
+                    box.update(Text(f"batch {b.batch_id} is being sent; its entries cannot be changed until it "
+                                    "is answered.", style="yellow"))
                 else:
-                    box.update(Text(f"batch {b.batch_id}: {printable(b.message)}\nR queries its orders and re-stages only "
-                                    "what did not happen; d forgets it.", style="yellow"))
+                    box.update(Text(f"batch {b.batch_id}: {printable(b.message)}\nR queries its orders and "
+                                    "re-stages only what did not happen; d forgets it.", style="yellow"))
             elif row is not None and row.header:
                 box.update(Text("A status cannot show whether a discount or tracking took effect. Check (the backroom, "
                                 "the customer), then r stages it again or d forgets it.", style="yellow"))
             else:
-                box.update(Text("s/c/t/a on the queue stage entries; they appear here numbered as they will be sent.", style="dim"))
+                box.update(Text("s/c/t/a on the queue stage entries; they appear here numbered as they will "
+                                "be sent.", style="dim"))
             return
         entry = row.entry
         t = Text()
         if row.unknown is not None:
             sending = row.unknown.state is BatchState.SENDING
-            t.append(f"{'SENDING' if sending else 'OUTCOME UNKNOWN'} (batch {row.unknown.batch_id}): ", style="bold yellow")
+            what = "SENDING" if sending else "OUTCOME UNKNOWN"
+            t.append(f"{what} (batch {row.unknown.batch_id}): ", style="bold yellow")
             t.append(f"{entry.kind.value} {entry.order_id} {printable(fields_text(entry))}\n")
             t.append(printable(row.unknown.message), style="yellow")
         elif row.unverified is not None:
@@ -158,7 +187,7 @@ class ComposerScreen(BaseScreen):
             fields = "  ".join(f"{k}={v}" for k, v in entry.form_fields(row.n))
             t.append(f"#{row.n}  ", style="bold")
             t.append(printable(fields))
-            for lint in self.table.lints_by_index.get(row.staged_index, []):
+            for lint in self.table.lints_by_index.get(row.staged_index if row.staged_index is not None else -1, []):
                 label, style = SEVERITY_MARK[lint.severity]
                 t.append(f"\n{label}: ", style=style)
                 t.append(printable(lint.message))
@@ -178,6 +207,7 @@ class ComposerScreen(BaseScreen):
             self.notify(_why_not(row, "edited"), severity="warning")
             return
         entry, index = row.entry, row.staged_index
+        assert index is not None  # a staged row
         if entry.kind in (ActionKind.SHIP, ActionKind.QUERY):
             self.notify(f"{entry.kind.value} has no fields to edit.")
             return
@@ -285,8 +315,9 @@ class ComposerScreen(BaseScreen):
             if yes:
                 restaged = staging.restage(ids)
                 if restaged:
-                    self.ask(Logged(LogKind.INFO, f"re-staged {counted(len(restaged), 'unverified entry', 'unverified entries')} "
-                                                  "(it may already have been applied once; u undoes)"))
+                    what = counted(len(restaged), "unverified entry", "unverified entries")
+                    self.ask(Logged(LogKind.INFO, f"re-staged {what} (it may already have been applied once; "
+                                                  "u undoes)"))
 
         self.app.push_screen(ConfirmScreen(
             "Stage it again?",

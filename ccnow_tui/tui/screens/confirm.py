@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..session import Session
 
 
-def describe_send(batch: Batch, session: "Session") -> tuple[str, Text]:
+def describe_send(batch: Batch, session: Session) -> tuple[str, Text]:
     """What ``y`` will do, in full: counts per action, orders, receiver, account."""
     counts = batch.counts()
     n, orders = len(batch), len(batch.order_ids)
@@ -32,7 +32,8 @@ def describe_send(batch: Batch, session: "Session") -> tuple[str, Text]:
     t.append(session.account, style="bold")
     lints = session.staging.lint(session.book.status)
     unverified = session.staging.unverified
-    warnings = [l for l in lints if l.severity is Severity.WARNING and not l.message.startswith("unverified:")]
+    warnings = [lint for lint in lints
+                if lint.severity is Severity.WARNING and not lint.message.startswith("unverified:")]
     if unverified:
         # Named one by one: each may already have been applied, and none of them is sent.
         t.append(f"\n\n? {len(unverified)} UNVERIFIED (not in this batch; may already have been applied):\n",
@@ -60,9 +61,12 @@ class ConfirmScreen(ModalScreen[bool]):
     looked at, so keys typed after ``n`` or ``esc`` act on the screen underneath.
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", priority=True, id="confirm.yes", tooltip="Yes: go ahead"),
-        Binding("n,escape", "answer(False)", "No", key_display="n/esc", priority=True, id="confirm.no", tooltip="No: go back, nothing happens"),
+        Binding(
+            "n,escape", "answer(False)", "No", key_display="n/esc", priority=True, id="confirm.no",
+            tooltip="No: go back, nothing happens",
+        ),
     ]
 
     def __init__(self, title: str, body: str | Text, *, yes: str = "yes") -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -28,8 +30,11 @@ GROUP_STYLE = {
 class DetailScreen(MainScreen):
     TITLE = "Order"
 
-    BINDINGS = [
-        Binding("r", "query", "Query", priority=True, id="detail.query", tooltip="Ask the receiver for this order's status now"),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "r", "query", "Query", priority=True, id="detail.query",
+            tooltip="Ask the receiver for this order's status now",
+        ),
     ]
 
     def __init__(self, order_id: OrderId) -> None:

@@ -7,10 +7,12 @@ submits, escape cancels; both act before the next key is looked at (see typeahea
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
@@ -19,7 +21,6 @@ from ...protocol.actions import ActionError, ActionKind, StagedAction, format_am
 from ...protocol.orderid import InvalidOrderId, OrderId
 from ..widgets.field_input import FieldInput
 from .typeahead import TypeAheadTarget
-
 
 # (field, label, placeholder) per action; the field names are StagedAction.make's.
 FORM_FIELDS: dict[ActionKind, list[tuple[str, str, str]]] = {
@@ -44,12 +45,18 @@ def _orders_text(orders: list[OrderId]) -> str:
 class ActionForm(TypeAheadTarget, ModalScreen[list[StagedAction] | None]):
     """Fields of one action, for one or more orders. Returns the entries, or None."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         # Priority bindings run as the app takes the key, before it looks at the next one:
         # keys typed after tab in one burst (common over SSH) land in the next field, and
         # keys typed after enter or esc act on the screen underneath, not in this form.
-        Binding("enter", "submit", "Stage", show=False, priority=True, id="form.submit", tooltip="Stage the entries and close the form"),
-        Binding("escape", "cancel", "Cancel", priority=True, id="form.cancel", tooltip="Close the form without staging"),
+        Binding(
+            "enter", "submit", "Stage", show=False, priority=True, id="form.submit",
+            tooltip="Stage the entries and close the form",
+        ),
+        Binding(
+            "escape", "cancel", "Cancel", priority=True, id="form.cancel",
+            tooltip="Close the form without staging",
+        ),
         Binding("tab", "next_field", "Next field", show=False, priority=True, id="form.next"),
         Binding("shift+tab", "previous_field", "Previous field", show=False, priority=True, id="form.previous"),
     ]
@@ -69,7 +76,8 @@ class ActionForm(TypeAheadTarget, ModalScreen[list[StagedAction] | None]):
             yield Static(Text(_orders_text(self.orders)), classes="dim")
             for name, label, placeholder in FORM_FIELDS[self.kind]:
                 yield Label(label)
-                yield FieldInput(self._initial(name), placeholder=placeholder, id=f"f-{name}", select_on_focus=False, compact=True)
+                yield FieldInput(self._initial(name), placeholder=placeholder, id=f"f-{name}",
+                                 select_on_focus=False, compact=True)
                 yield Static("", id=f"e-{name}", classes="field-error")
             yield Static(Text("enter: stage   esc: cancel   tab: next field", style="dim"))
 
@@ -123,7 +131,7 @@ class ActionForm(TypeAheadTarget, ModalScreen[list[StagedAction] | None]):
 
 
 class GoToForm(TypeAheadTarget, ModalScreen[OrderId | None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "submit", "Open", show=False, priority=True, id="form.submit", tooltip="Open the order"),
         Binding("escape", "cancel", "Cancel", priority=True, id="form.cancel", tooltip="Close without going anywhere"),
     ]

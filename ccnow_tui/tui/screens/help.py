@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
@@ -14,8 +16,11 @@ from ..keys import Section
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [
-        Binding("escape,question_mark,f1,q", "close", "Close", key_display="esc", id="help.close", tooltip="Close help"),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape,question_mark,f1,q", "close", "Close", key_display="esc", id="help.close",
+            tooltip="Close help",
+        ),
     ]
 
     def __init__(self, sections: list[Section]) -> None:

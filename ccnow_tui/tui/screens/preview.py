@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
@@ -15,7 +17,7 @@ PREVIEW_LIMIT = 5000  # fields shown; a huge batch is summarised rather than dra
 
 
 class PreviewScreen(ModalScreen[None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,p", "close", "Close", key_display="esc", id="preview.close", tooltip="Close the preview"),
     ]
 

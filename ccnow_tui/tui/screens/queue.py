@@ -6,9 +6,11 @@ while ``/`` is being typed and hands it back on enter or escape, before the next
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
 from ...protocol.orderid import OrderId
@@ -22,15 +24,30 @@ from .base import MainScreen
 class QueueScreen(MainScreen):
     TITLE = "Queue"
 
-    BINDINGS = [
-        Binding("slash", "filter", "Filter", key_display="/", priority=True, id="queue.filter", tooltip="Filter the queue (order number, status or staged action)"),
-        Binding("space", "select", "Select", show=False, priority=True, id="queue.select", tooltip="Select or unselect the highlighted order"),
-        Binding("A", "select_all", "Select all", show=False, priority=True, id="queue.select_all", tooltip="Select every shown order (again: unselect them)"),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "slash", "filter", "Filter", key_display="/", priority=True, id="queue.filter",
+            tooltip="Filter the queue (order number, status or staged action)",
+        ),
+        Binding(
+            "space", "select", "Select", show=False, priority=True, id="queue.select",
+            tooltip="Select or unselect the highlighted order",
+        ),
+        Binding(
+            "A", "select_all", "Select all", show=False, priority=True, id="queue.select_all",
+            tooltip="Select every shown order (again: unselect them)",
+        ),
         Binding("r", "refresh", "Refresh", priority=True, id="queue.refresh", tooltip="Fetch the pending list again"),
         # A priority binding, like every key here: enter in the filter keeps the filter
         # and hands the keys after it to the list; on the list it opens the order.
-        Binding("enter", "open", "Open", show=False, priority=True, id="queue.open", tooltip="Open the highlighted order"),
-        Binding("escape", "back", "Clear", show=False, priority=True, id="queue.clear", tooltip="Clear the filter and the selection"),
+        Binding(
+            "enter", "open", "Open", show=False, priority=True, id="queue.open",
+            tooltip="Open the highlighted order",
+        ),
+        Binding(
+            "escape", "back", "Clear", show=False, priority=True, id="queue.clear",
+            tooltip="Clear the filter and the selection",
+        ),
     ]
 
     def compose_body(self) -> ComposeResult:

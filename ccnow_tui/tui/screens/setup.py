@@ -5,10 +5,12 @@ The password typed here lives only in memory (a Secret), for this session.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
@@ -21,7 +23,9 @@ from ..widgets.field_input import FieldInput
 class SetupScreen(Screen):
     """Shown instead of a traceback when there is nothing (valid) to connect with."""
 
-    BINDINGS = [Binding("q,escape", "app.quit", "Quit", key_display="q", id="setup.quit", tooltip="Quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q,escape", "app.quit", "Quit", key_display="q", id="setup.quit", tooltip="Quit"),
+    ]
 
     def __init__(self, message: str, title: str = "ccnow-tui is not set up yet") -> None:
         super().__init__()
@@ -39,7 +43,9 @@ class SetupScreen(Screen):
 
 
 class PasswordScreen(Screen[Secret | None]):
-    BINDINGS = [Binding("escape", "cancel", "Quit", key_display="esc", id="password.cancel", tooltip="Quit without connecting")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Quit", key_display="esc", id="password.cancel", tooltip="Quit without connecting"),
+    ]
 
     def __init__(self, settings: ConnectionSettings, error: str = "") -> None:
         super().__init__()

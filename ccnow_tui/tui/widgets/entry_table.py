@@ -4,8 +4,9 @@ the unverified entries (a reconcile could not prove them; only the operator re-s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence, overload
+from typing import TYPE_CHECKING, ClassVar, overload
 
 from rich.style import Style
 from textual.strip import Strip
@@ -50,7 +51,9 @@ class Segment:
         if i == 0:
             return self.header
         e = self.entries[i - 1]
-        return Row(entry=e.action, unverified=e) if self.unverified else Row(entry=e.action, unknown=self.header.unknown)
+        if self.unverified:
+            return Row(entry=e.action, unverified=e)
+        return Row(entry=e.action, unknown=self.header.unknown)
 
 
 class Rows(Sequence[Row]):
@@ -112,12 +115,12 @@ class EntryTable(CursorList):
     EntryTable > .entry-table--dim { color: $text-muted; }
     """
 
-    COMPONENT_CLASSES = CursorList.COMPONENT_CLASSES | {
+    COMPONENT_CLASSES: ClassVar[set[str]] = CursorList.COMPONENT_CLASSES | {
         "entry-table--error", "entry-table--warning", "entry-table--remark",
         "entry-table--unknown", "entry-table--dim",
     }
 
-    def __init__(self, staging: "StagingArea", **kwargs) -> None:
+    def __init__(self, staging: StagingArea, **kwargs) -> None:
         super().__init__(**kwargs)
         self.staging = staging
         self.rows: Rows = Rows((), [], [])
@@ -160,18 +163,20 @@ class EntryTable(CursorList):
         entry = row.entry
         assert entry is not None
         if row.unknown is not None:
-            number, mark, mark_cls = "    ", "…" if row.unknown.state is BatchState.SENDING else "?", "entry-table--unknown"
+            mark = "…" if row.unknown.state is BatchState.SENDING else "?"
+            number, mark_cls = "    ", "entry-table--unknown"
         elif row.unverified is not None:
             number, mark, mark_cls = "    ", "?", "entry-table--unknown"
         else:
-            lints = self.lints_by_index.get(row.staged_index, [])
-            severities = {l.severity for l in lints}
+            staged_index = row.staged_index if row.staged_index is not None else -1
+            lints = self.lints_by_index.get(staged_index, [])
+            severities = {lint.severity for lint in lints}
             number = f"{row.n:>4}"
             if Severity.ERROR in severities:
                 mark, mark_cls = "✖", "entry-table--error"
             elif Severity.WARNING in severities:
                 mark, mark_cls = "⚠", "entry-table--warning"
-            elif self.staging.remark_at(row.staged_index):
+            elif self.staging.remark_at(staged_index):
                 mark, mark_cls = "!", "entry-table--remark"
             else:
                 mark, mark_cls = " ", ""

@@ -27,7 +27,7 @@ class HeaderBar(Static):
         super().__init__(**kwargs)
         self.screen_name = screen_name
 
-    def show(self, session: "Session") -> None:
+    def show(self, session: Session) -> None:
         self._session = session
         self.update(self.line(session, self.content_size.width or self.app.size.width - 2))
 
@@ -35,7 +35,7 @@ class HeaderBar(Static):
         if getattr(self, "_session", None) is not None:
             self.show(self._session)
 
-    def line(self, session: "Session", width: int) -> Text:
+    def line(self, session: Session, width: int) -> Text:
         """The header, its least important parts left out until it fits ``width``.
 
         Never left out: the profile, INCOMPLETE, a batch in flight, and the counts of
@@ -52,8 +52,9 @@ class HeaderBar(Static):
             parts.append((" loading…", "italic", 0))
         else:
             parts.append((f" @{clock(book.last_refresh)}", "", 3))
-            if getattr(self.app, "refresh_every", 0):
-                parts.append((f" ↻{self.app.refresh_every:g}s", "dim", 1))
+            every = getattr(self.app, "refresh_every", 0)
+            if every:
+                parts.append((f" ↻{every:g}s", "dim", 1))
         if book.refresh_note:
             parts.append((" INCOMPLETE", "bold reverse", 0))
         if session.in_flight is not None:

@@ -7,11 +7,12 @@ Subclasses say how many rows there are and how to draw one.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.events import Click
 from textual.geometry import Size
 from textual.message import Message
@@ -46,7 +47,7 @@ def strip_of(parts: Iterable[tuple[str, Style]], width: int, base: Style) -> Str
 class CursorList(ScrollView, can_focus=True):
     """Rows with a cursor. Subclasses implement :meth:`row_count` and :meth:`render_row`."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor(-1)", "Up", show=False, priority=True, id="list.up"),
         Binding("down", "cursor(1)", "Down", show=False, priority=True, id="list.down"),
         Binding("pageup", "page(-1)", "Page up", show=False, priority=True, id="list.pageup"),
@@ -63,18 +64,18 @@ class CursorList(ScrollView, can_focus=True):
     }
     """
 
-    COMPONENT_CLASSES = {"cursor-list--cursor"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"cursor-list--cursor"}
 
     cursor: reactive[int] = reactive(0, always_update=False, init=False)
 
     class CursorMoved(Message):
-        def __init__(self, cursor_list: "CursorList", index: int) -> None:
+        def __init__(self, cursor_list: CursorList, index: int) -> None:
             super().__init__()
             self.cursor_list = cursor_list
             self.index = index
 
         @property
-        def control(self) -> "CursorList":
+        def control(self) -> CursorList:
             return self.cursor_list
 
     # -- to implement ------------------------------------------------------------------

@@ -8,7 +8,7 @@ grows). Selection is a set of order numbers, so it survives filtering and refres
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from textual.message import Message
@@ -35,7 +35,8 @@ GROUP_CLASS = {
 
 def column_header(width: int) -> str:
     event_w = max(0, width - (2 + ORDER_W + 1 + STATUS_W + 1 + STAGED_W + 1))
-    return "  " + fit("order", ORDER_W) + " " + fit("status", STATUS_W) + " " + fit("staged", STAGED_W) + " " + fit("last sent", event_w)
+    cells = [fit("order", ORDER_W), fit("status", STATUS_W), fit("staged", STAGED_W), fit("last sent", event_w)]
+    return "  " + " ".join(cells)
 
 
 class OrderTable(CursorList):
@@ -51,7 +52,7 @@ class OrderTable(CursorList):
     OrderTable > .order-table--problem { color: $text-warning; text-style: bold; }
     """
 
-    COMPONENT_CLASSES = CursorList.COMPONENT_CLASSES | {
+    COMPONENT_CLASSES: ClassVar[set[str]] = CursorList.COMPONENT_CLASSES | {
         "order-table--selected", "order-table--staged", "order-table--dim", "order-table--problem",
         *GROUP_CLASS.values(),
     }
@@ -63,7 +64,7 @@ class OrderTable(CursorList):
             super().__init__()
             self.order_id = order_id
 
-    def __init__(self, book: OrderBook, staging: "StagingArea", **kwargs) -> None:
+    def __init__(self, book: OrderBook, staging: StagingArea, **kwargs) -> None:
         super().__init__(**kwargs)
         self.book = book
         self.staging = staging
@@ -129,7 +130,8 @@ class OrderTable(CursorList):
             self._view = None
         self._seen = len(self.book.rows)
         self.rows_changed()
-        self.go_to(keep) or self.move_to(0)
+        if not self.go_to(keep):
+            self.move_to(0)
 
     def _matches(self, start: int, stop: int):
         """Indexes whose order number (either spelling), status or staged actions match."""
@@ -170,7 +172,7 @@ class OrderTable(CursorList):
 
     def select_all_shown(self) -> None:
         """Select every shown row, or clear the selection if they all are selected."""
-        shown = {self.order_at(i) for i in range(self.row_count())}
+        shown = {oid for i in range(self.row_count()) if (oid := self.order_at(i)) is not None}
         if shown and shown <= self.selected:
             self.selected -= shown
         else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import textwrap
 from collections import deque
+from typing import ClassVar
 
 from rich.style import Style
 from textual.geometry import Size
@@ -62,7 +63,7 @@ class StatusLog(ScrollView, can_focus=False):
     StatusLog > .status-log--error { color: $text-error; text-style: bold; }
     """
 
-    COMPONENT_CLASSES = {"status-log--time", *KIND_CLASS.values()}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"status-log--time", *KIND_CLASS.values()}
 
     def __init__(self, buffer: LogBuffer, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -45,12 +45,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ccnow_tui.client import ReceiverAnswer, ReceiverClient  # noqa: E402
-from ccnow_tui.config import load_config, resolve_connection  # noqa: E402
-from ccnow_tui.protocol import Credentials, Severity, StagedAction  # noqa: E402
-from ccnow_tui.protocol.actions import format_amount  # noqa: E402
-from ccnow_tui.staging import ClaimConflict, StagingArea  # noqa: E402
-from ccnow_tui.storage.store import BatchMeta, Store  # noqa: E402
+from ccnow_tui.client import ReceiverAnswer, ReceiverClient
+from ccnow_tui.config import load_config, resolve_connection
+from ccnow_tui.protocol import Credentials, Severity, StagedAction
+from ccnow_tui.protocol.actions import format_amount
+from ccnow_tui.staging import ClaimConflict, StagingArea
+from ccnow_tui.storage.store import BatchMeta, Store
 
 CHANGING = ("ship", "cancel")
 
@@ -83,7 +83,8 @@ class Driver:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.rng = random.Random(args.seed if args.seed is not None else args.tag)
-        self.pool = [line.strip() for line in Path(args.pool).read_text().splitlines() if line.strip()] if args.pool else []
+        pool_lines = Path(args.pool).read_text().splitlines() if args.pool else []
+        self.pool = [line.strip() for line in pool_lines if line.strip()]
         self.counter = 0
         settings = resolve_connection(load_config(), args.profile, os.environ)
         self.settings = settings
@@ -157,7 +158,7 @@ class Driver:
             self.area.poll()
             if not self.area.entries:
                 return False
-            errors = [l for l in self.area.lint() if l.severity is Severity.ERROR]
+            errors = [lint for lint in self.area.lint() if lint.severity is Severity.ERROR]
             if errors:
                 say("BLOCKED", errors[0].message)
                 return False

@@ -138,7 +138,9 @@ def test_submit_refused_entry_exits_1(env, capsys, tmp_path):
     assert capsys.readouterr().out.strip() == f"{a} error_message order_not_pending"
 
 
-@pytest.mark.parametrize("fault,code", [("maintenance", 3), ("http500", 4), ("html", 4), ("truncate", 4), ("drop-after-apply", 4)])
+@pytest.mark.parametrize(
+    "fault,code", [("maintenance", 3), ("http500", 4), ("html", 4), ("truncate", 4), ("drop-after-apply", 4)]
+)
 def test_submit_fault_exit_codes(env, capsys, tmp_path, fault, code):
     a = env.book.pending()[0]
     env.set_faults([parse_fault(fault)])
@@ -190,7 +192,9 @@ def test_init_creates_private_config(isolated_dirs, capsys):
 def _run(args, **kw):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
     env.update(kw.pop("env", {}))
-    return subprocess.run([sys.executable, "-m", "ccnow_tui", *args], capture_output=True, text=True, env=env, timeout=60, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "ccnow_tui", *args], capture_output=True, text=True, env=env, timeout=60, **kw
+    )
 
 
 def test_module_entry_point_and_scripting_path_import_no_textual(env, tmp_path):

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from ccnow_tui.client import (
-    USER_AGENT, ClientConfigError, ReceiverAnswer, ReceiverClient, RequestKind, Retrying, check_url,
+    USER_AGENT,
+    ClientConfigError,
+    ReceiverAnswer,
+    ReceiverClient,
+    RequestKind,
+    Retrying,
+    check_url,
 )
 from ccnow_tui.protocol import Batch, Credentials, OrderLine, Secret, StagedAction
 from ccnow_tui.protocol.answer import ErrorMessage, OrderError, Unparsed
@@ -254,7 +260,7 @@ def test_plain_http_refused_except_loopback():
     assert check_url("http://localhost/x")
     assert check_url("http://[::1]:8/x")
     assert check_url("https://www.ccnow.com/cgi-local/oapi_receive.cgi")
-    with pytest.raises(ClientConfigError, match="plain http to example.com"):
+    with pytest.raises(ClientConfigError, match=r"plain http to example\.com"):
         check_url("http://example.com/cgi-local/oapi_receive.cgi")
     with pytest.raises(ClientConfigError):
         check_url("ftp://127.0.0.1/x")
@@ -290,7 +296,9 @@ async def test_the_profiles_answer_size_limit_reaches_the_client(sandbox, tmp_pa
     path.write_text(f'[profiles.p]\nclient_id = "demo"\nurl = "{sandbox.url}"\nmax_answer_bytes = 100\n')
     settings = resolve_connection(load_config(path), None, {"CCNOW_PASSWORD": sandbox.config.password})
     assert settings.max_answer_bytes == 100
-    c = ReceiverClient(settings.url, Credentials("demo", settings.password), max_answer_bytes=settings.max_answer_bytes, retries=0)
+    c = ReceiverClient(
+        settings.url, Credentials("demo", settings.password), max_answer_bytes=settings.max_answer_bytes, retries=0
+    )
     async with c:
         _, answer = await collect(c.pending())
     assert answer.outcome is Outcome.REFUSED and "larger than the limit of 100 bytes" in answer.message

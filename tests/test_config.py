@@ -101,20 +101,27 @@ def test_non_utf8_file_names_the_line(isolated_dirs):
 def test_unknown_profile_key_lists_the_known_ones(isolated_dirs):
     message = load_error(SHOP + '    pasword = "hunter2"\n')
     line = (SHOP + "x").count("\n") + 1  # the line after SHOP
-    assert message.startswith(f"{config_path()}: line {line}: [profiles.shop] unknown key 'pasword' (known: url, client_id, ")
+    assert message.startswith(
+        f"{config_path()}: line {line}: [profiles.shop] unknown key 'pasword' (known: url, client_id, "
+    )
     assert "password_command or password_env" in message
     assert "hunter2" not in message
 
 
 def test_unknown_top_level_key(isolated_dirs):
     message = load_error('defaut_profile = "shop"\n' + SHOP)
-    assert message == (f"{config_path()}: line 1: unknown top-level key 'defaut_profile' (known: default_profile, profiles)")
+    assert message == (
+        f"{config_path()}: line 1: unknown top-level key 'defaut_profile' (known: default_profile, profiles)"
+    )
 
 
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ('[profiles.shop]\nclient_id = 100\n', "[profiles.shop] 'client_id' must be a string (in quotes), not an integer"),
+        (
+            '[profiles.shop]\nclient_id = 100\n',
+            "[profiles.shop] 'client_id' must be a string (in quotes), not an integer",
+        ),
         (SHOP + 'timeout = "30"\n', "[profiles.shop] 'timeout' must be a number of seconds, not a string"),
         (SHOP + "timeout = 0\n", "[profiles.shop] 'timeout' must be more than 0"),
         (SHOP + "store_id = true\n", "[profiles.shop] 'store_id' must be a string (in quotes), not a boolean"),
@@ -122,8 +129,14 @@ def test_unknown_top_level_key(isolated_dirs):
         ("[profiles]\nshop = 1\n", "[profiles.shop] must be a table of settings, not an integer"),
         ("default_profile = 1\n" + SHOP, "'default_profile' must be a string, not an integer"),
         ('[profiles.shop]\nurl = "https://x.test/"\n', "[profiles.shop] missing key 'client_id'"),
-        ('default_profile = "shpo"\n' + SHOP, "default_profile 'shpo' is not a [profiles.NAME] section (profiles: shop)"),
-        (SHOP + 'password_command = "x"\npassword_env = "X"\n', "either 'password_command' or 'password_env', not both"),
+        (
+            'default_profile = "shpo"\n' + SHOP,
+            "default_profile 'shpo' is not a [profiles.NAME] section (profiles: shop)",
+        ),
+        (
+            SHOP + 'password_command = "x"\npassword_env = "X"\n',
+            "either 'password_command' or 'password_env', not both",
+        ),
         (SHOP + 'password_env = "not a name"\n', "'password_env' must be the name of an environment variable"),
         (SHOP + 'password_command = "  "\n', "'password_command' is empty"),
     ],
@@ -137,7 +150,11 @@ def test_each_file_mistake_gets_one_message_naming_file_and_key(isolated_dirs, t
 @pytest.mark.parametrize(
     "text, line",
     [
-        ('# comment\n\n[profiles.other]\nclient_id = "o"\ntimeout = 5\n\n[profiles.shop]\nclient_id = "s"\ntimeout = -5\n', 9),
+        (
+            '# comment\n\n[profiles.other]\nclient_id = "o"\ntimeout = 5\n\n'
+            '[profiles.shop]\nclient_id = "s"\ntimeout = -5\n',
+            9,
+        ),
         ('[ profiles . "my shop" ]  # spaced and quoted\nclient_id = "s"\n"timeout" = 0\n', 3),
         ('[profiles.shop]\nurl = "https://x.test/"\n', 1),  # missing key: the table's header
     ],
@@ -316,7 +333,10 @@ def test_password_command_first_line_is_the_password(isolated_dirs):
 @pytest.mark.parametrize(
     "code, expected",
     [
-        ("import sys; print('leaked-out-1'); print('leaked-err-1', file=sys.stderr); sys.exit(3)", "failed (exit status 3)"),
+        (
+            "import sys; print('leaked-out-1'); print('leaked-err-1', file=sys.stderr); sys.exit(3)",
+            "failed (exit status 3)",
+        ),
         ("print(); print('leaked-out-1')", "printed nothing on its first line"),
         ("pass", "printed nothing on its first line"),
     ],
@@ -332,7 +352,9 @@ def test_password_command_failure_names_profile_and_program_only(isolated_dirs, 
 
 def test_password_command_missing_program(isolated_dirs):
     command_profile("no-such-program-ccnow-test --get")
-    with pytest.raises(ConfigError, match="profile 'shop': password_command 'no-such-program-ccnow-test': program not found"):
+    with pytest.raises(
+        ConfigError, match="profile 'shop': password_command 'no-such-program-ccnow-test': program not found"
+    ):
         resolve_connection(load_config(), None, env={})
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ccnow_tui.client import ReceiverAnswer, RequestKind as ClientKind
+from ccnow_tui.client import ReceiverAnswer
+from ccnow_tui.client import RequestKind as ClientKind
 from ccnow_tui.protocol import Batch, OrderId, StagedAction, parse_answer
 from ccnow_tui.protocol.actions import ActionKind
 from ccnow_tui.protocol.outcome import Outcome, resolve_batch
@@ -92,7 +93,9 @@ def test_a_batch_answer_with_applied_refused_and_unknown_entries(controller, sto
     update = controller.batch_finished(request, answer)
     assert update is not None
     assert update.topics == [Topic.LOG, Topic.FLIGHT, Topic.EVENTS]
-    assert [(n.severity, n.text) for n in update.notices] == [("error", "batch OUTCOME UNKNOWN (kept, not re-sent: b, then R)")]
+    assert [(n.severity, n.text) for n in update.notices] == [
+        ("error", "batch OUTCOME UNKNOWN (kept, not re-sent: b, then R)"),
+    ]
     assert lines(controller)[-7:] == [
         (LogKind.INFO, "staged ship for 3 orders (3 staged; b to review)"),
         (LogKind.APPLIED, "396-10-1142 ship → mark_shipped"),
@@ -205,7 +208,9 @@ def test_an_interrupted_batch_is_kept_unknown(controller, store):
                                                       f"{request.claim.batch_id}; nothing re-sent")
     [held] = store.snapshot().held
     assert held.state is BatchState.UNKNOWN
-    assert controller.exit_message().endswith("1 batch with unknown outcome (reconcile: b, then R). It is restored next time.")
+    assert controller.exit_message().endswith(
+        "1 batch with unknown outcome (reconcile: b, then R). It is restored next time."
+    )
 
 
 def test_a_lost_read_is_an_error_not_unknown(controller):

@@ -32,9 +32,9 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 DRIVER = Path(__file__).resolve().parent / "crash_driver.py"
@@ -50,7 +50,9 @@ TRIGGERS = [
 
 
 def entry_key(order_id: str, action: str, fields: dict) -> tuple[str, str, str]:
-    detail = fields.get("amount", "") if action == "adjust" else fields.get("tracknumber", "") if action == "track" else ""
+    detail = (fields.get("amount", "") if action == "adjust"
+              else fields.get("tracknumber", "") if action == "track"
+              else "")
     return (str(order_id), action, detail)
 
 
@@ -92,7 +94,7 @@ class Campaign:
     def cli(self, *args: str, trigger: str | None = None, delay: float | None = None) -> Run:
         return self._run([sys.executable, "-m", "ccnow_tui", *args], trigger, 1, delay)
 
-    def start(self, argv: list[str], stdin: bool = False) -> "Proc":
+    def start(self, argv: list[str], stdin: bool = False) -> Proc:
         return Proc(argv, self.env, stdin)
 
     def _run(self, argv: list[str], trigger: str | None, occurrence: int, delay: float | None,
@@ -115,7 +117,7 @@ class Campaign:
 
     def record(self, run: Run) -> None:
         """Take note of what a process meant to stage, and what it saw staged."""
-        last_confirm = max((i for i, l in enumerate(run.lines) if l.startswith("STAGED")), default=-1)
+        last_confirm = max((i for i, line in enumerate(run.lines) if line.startswith("STAGED")), default=-1)
         for i, line in enumerate(run.lines):
             if line.startswith("STAGE "):
                 key = tuple(json.loads(line[6:]))
@@ -362,7 +364,7 @@ def run_campaign(kills: int, workdir: Path, seed: int = 20241127, log: Callable[
         pool_file.write_text("\n".join(driver_pool) + "\n")
         campaign = Campaign(workdir, server, child_env(workdir, server.url))
         tag = 0
-        triggers, weights = zip(*TRIGGERS)
+        triggers, weights = zip(*TRIGGERS, strict=True)
         cli_next = 0
         while campaign.kills < kills:
             tag += 1

@@ -213,7 +213,7 @@ class EntryLife(RuleBasedStateMachine):
         ship_and_cancel = any(
             {ActionKind.SHIP, ActionKind.CANCEL} <= {e.action.kind for e in staged if e.action.order_id == o}
             for o in ORDERS)
-        errors = [l for l in self.area.lint() if l.severity is Severity.ERROR]
+        errors = [lint for lint in self.area.lint() if lint.severity is Severity.ERROR]
         assert bool(errors) == bool(blocked or ship_and_cancel), errors
         if blocked:
             # The lint says so, and the store refuses too: nothing is claimed twice while held.
@@ -254,7 +254,8 @@ class EntryLife(RuleBasedStateMachine):
         else:
             words = {n: f"refused #{n}" if o is EntryOutcome.REFUSED else "" for n, o in each.items()}
             results = tuple(
-                EntryResult(n, e, each[n], "mark_shipped" if e.kind is ActionKind.SHIP and each[n] is EntryOutcome.APPLIED
+                EntryResult(n, e, each[n],
+                            "mark_shipped" if e.kind is ActionKind.SHIP and each[n] is EntryOutcome.APPLIED
                             else "pending", words[n]) for n, e in claim.batch.numbered())
             outcomes = set(each.values())
             overall = (Outcome.UNKNOWN if EntryOutcome.UNKNOWN in outcomes else
@@ -323,11 +324,12 @@ class EntryLife(RuleBasedStateMachine):
         event("reconciled")
         # The store judges entries grouped by order (first appearance); re-staged ones go last.
         judged = [i for o in order_ids for i in members if self.live[i].action.order_id == o]
-        expected = [(self.live[i].action, model_verdict(self.live[i].action.kind, statuses[self.live[i].action.order_id]))
+        expected = [(self.live[i].action,
+                     model_verdict(self.live[i].action.kind, statuses[self.live[i].action.order_id]))
                     for i in judged]
         assert [(a, v) for a, v, _, _ in rec.verdicts] == expected
         pos = self._next_pos()
-        for k, (i, (action, verdict)) in enumerate(zip(judged, expected)):
+        for k, (i, (action, verdict)) in enumerate(zip(judged, expected, strict=True)):
             e = self.live[i]
             if verdict is Verdict.RESTAGED:
                 self.live[i] = Entry(pos + k, action, "staged", None, None)

@@ -43,7 +43,7 @@ def _head(sock: socket.socket, status: str, *headers: str) -> None:
 
 
 def whole(status: str, body: bytes, *headers: str, length: bool = True):
-    def answer(sock: socket.socket, server: "Hostile") -> None:
+    def answer(sock: socket.socket, server: Hostile) -> None:
         _head(sock, status, *headers, *([f"Content-Length: {len(body)}"] if length else []))
         sock.sendall(body)
     return answer
@@ -51,7 +51,7 @@ def whole(status: str, body: bytes, *headers: str, length: bool = True):
 
 def streamed(pieces, *headers: str):
     """A body sent piece by piece as it is made, ended by closing the connection."""
-    def answer(sock: socket.socket, server: "Hostile") -> None:
+    def answer(sock: socket.socket, server: Hostile) -> None:
         _head(sock, "200 OK", "Content-Type: text/plain", *headers)
         for piece in pieces():
             sock.sendall(piece)
@@ -83,7 +83,7 @@ def blank_lines_then_the_answer(size: int):
     return pieces
 
 
-def drip(sock: socket.socket, server: "Hostile") -> None:
+def drip(sock: socket.socket, server: Hostile) -> None:
     body = f"{ORDER} mark_shipped\n".encode()
     _head(sock, "200 OK", "Content-Type: text/plain", f"Content-Length: {len(body)}")
     for i in range(len(body)):
@@ -92,7 +92,7 @@ def drip(sock: socket.socket, server: "Hostile") -> None:
         sock.sendall(body[i : i + 1])
 
 
-def reset_mid_answer(sock: socket.socket, server: "Hostile") -> None:
+def reset_mid_answer(sock: socket.socket, server: Hostile) -> None:
     _head(sock, "200 OK", "Content-Type: text/plain", "Content-Length: 200")
     sock.sendall(f"{ORDER} mark_sh".encode())
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -101,7 +101,8 @@ def reset_mid_answer(sock: socket.socket, server: "Hostile") -> None:
 
 SHIPPED = f"{ORDER} mark_shipped\n".encode()
 HOSTILE = {
-    "html": whole("200 OK", b"<!DOCTYPE html>\n<html><body><h1>Bad Gateway</h1></body></html>\n", "Content-Type: text/html"),
+    "html": whole("200 OK", b"<!DOCTYPE html>\n<html><body><h1>Bad Gateway</h1></body></html>\n",
+                  "Content-Type: text/html"),
     "capitals": whole("200 OK", f"{ORDER} MARK_SHIPPED\n".encode()),
     "two words": whole("200 OK", f"{ORDER} mark_shipped ok\n".encode()),
     "nul after the order": whole("200 OK", f"{ORDER}\x00 mark_shipped\n".encode()),
@@ -127,7 +128,7 @@ CLI_HOSTILE = {**HOSTILE, "over the limit": streamed(blank_lines_then_the_answer
 
 
 class _Handler(socketserver.BaseRequestHandler):
-    server: "_Server"
+    server: _Server
 
     def handle(self) -> None:
         sock: socket.socket = self.request
@@ -157,7 +158,7 @@ class _Handler(socketserver.BaseRequestHandler):
 class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     block_on_close = True
-    hostile: "Hostile"
+    hostile: Hostile
 
 
 class Hostile:
@@ -284,8 +285,10 @@ class _Stalls(httpx.AsyncBaseTransport):
 
 @pytest.mark.parametrize("events, outcome", [
     (["connection.connect_tcp.started"], Outcome.UNREACHABLE),
-    (["connection.connect_tcp.started", "connection.connect_tcp.complete", "connection.start_tls.started"], Outcome.UNREACHABLE),
-    (["connection.connect_tcp.started", "connection.connect_tcp.complete", "http11.send_request_headers.started"], Outcome.UNKNOWN),
+    (["connection.connect_tcp.started", "connection.connect_tcp.complete", "connection.start_tls.started"],
+     Outcome.UNREACHABLE),
+    (["connection.connect_tcp.started", "connection.connect_tcp.complete", "http11.send_request_headers.started"],
+     Outcome.UNKNOWN),
     (["http11.send_request_headers.started"], Outcome.UNKNOWN),  # a kept-alive connection
     ([], Outcome.UNKNOWN),  # no trace: nothing is proved
 ])

@@ -146,7 +146,7 @@ def simple_cycle_count(graph: dict[str, set[str]]) -> int:
     for i, start in enumerate(order):
         allowed = set(order[i:])
 
-        def walk(v: str, seen: set[str]) -> int:
+        def walk(v: str, seen: set[str], start: str = start, allowed: set[str] = allowed) -> int:
             n = 0
             for w in inside[v]:
                 if w == start:

@@ -42,7 +42,7 @@ class HostileReceiver(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         server: HostileReceiver = self.server  # type: ignore[assignment]
         self.send_response(server.status)
@@ -119,7 +119,7 @@ password_chars = st.one_of(
 passwords = st.text(alphabet=password_chars, min_size=8, max_size=24)
 # Around the password: symbols none of its encodings uses, and controls, so a run of
 # password characters in the output can only come from the echoed copy.
-FILLER = st.sampled_from(list("─│┌┐└┘├┤┬┴┼═║■□▲△▼▽◆◇○◎●★☆♠♣♥♦ ") + ["\x1b", "\x9b", "\u202e", "\x7f", "\t"])
+FILLER = st.sampled_from([*"─│┌┐└┘├┤┬┴┼═║■□▲△▼▽◆◇○◎●★☆♠♣♥♦ ", "\x1b", "\x9b", "\u202e", "\x7f", "\t"])
 TEMPLATES = [
     "{order} {pw}",                          # as a status word
     "{order} error_message {pre}{pw}{post}",  # an order refused with its words
@@ -202,7 +202,7 @@ def test_a_long_line_then_the_password_is_masked_not_cut(cli_env, capsys, monkey
     password = "Pw-190-cut-Secret"
     monkeypatch.setenv("CCNOW_PASSWORD", password)
     cli_env.answer("y" * 190 + password + " and more\n")
-    code, out, err = run(["pending"], capsys)
+    code, _out, err = run(["pending"], capsys)
     assert code == 3
     assert "y" * 190 in err and password[:6] not in err and "Pw-190" not in err
 
@@ -213,7 +213,7 @@ def test_the_receivers_words_on_stdout_are_masked(cli_env, capsys, monkeypatch, 
     monkeypatch.setenv("CCNOW_PASSWORD", password)
     order = fresh_order()
     cli_env.answer(f"{order} error_message wrong password {password} for demo\n")
-    code, out, err = run([a.format(order=order) for a in argv], capsys)
+    code, out, _err = run([a.format(order=order) for a in argv], capsys)
     assert code == 1
     assert password not in out and MASK in (json.loads(out)["error"] if "--json" in argv else out)
 
@@ -234,7 +234,7 @@ def printed_lines_are_inert(text: str) -> None:
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
-@pytest.mark.parametrize("template", TEMPLATES[1:] + ["{order} pen\x1bding"])
+@pytest.mark.parametrize("template", [*TEMPLATES[1:], "{order} pen\x1bding"])
 @pytest.mark.parametrize("as_json", [False, True])
 def test_no_control_character_from_the_receiver_reaches_the_terminal(cli_env, capsys, tmp_path, monkeypatch,
                                                                      hostile, template, as_json):
@@ -258,14 +258,14 @@ def test_a_forged_done_line_stays_on_the_line_it_came_in(cli_env, capsys, monkey
     monkeypatch.setenv("CCNOW_PASSWORD", "controls-pw-32")
     order = fresh_order()
     cli_env.answer(f"{order} error_message refused{FORGE}\n")
-    code, out, err = run(["query", order], capsys)
+    _code, out, _err = run(["query", order], capsys)
     assert out == f"{order} error_message refused\\x1b[1A\\x1b[2K\\x0dccnow-tui: done: 2 applied\n"
 
 
 def test_http_error_body_is_escaped(cli_env, capsys, monkeypatch):
     monkeypatch.setenv("CCNOW_PASSWORD", "controls-pw-33")
     cli_env.answer(f"{OSC52}Service down{OSC_TITLE}\n", status=403)
-    code, out, err = run(["pending", "--timeout", "5"], capsys)
+    code, _out, err = run(["pending", "--timeout", "5"], capsys)
     assert code == 3
     printed_lines_are_inert(err)
     assert "\\x1b]52;c;ZWNobyBldmls\\x07Service down" in err
@@ -279,7 +279,7 @@ def test_journal_escapes_and_masks_what_the_store_holds(cli_env, capsys, monkeyp
     path.write_text(f"order_id,action\n{order},ship\n")
     assert run(["submit", str(path), "--yes"], capsys)[0] == 1
     for argv in (["journal"], ["journal", "--json"]):
-        code, out, err = run(argv, capsys)
+        code, out, _err = run(argv, capsys)
         assert code == 0 and out
         printed_lines_are_inert(out)
         if "--json" in argv:

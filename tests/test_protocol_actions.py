@@ -182,7 +182,9 @@ def test_notes_limit_is_500_characters_after_folding() -> None:
 
 @pytest.mark.parametrize("kind", ["cancel", "adjust", "track"])
 def test_actions_with_notes_clean_them(kind: str) -> None:
-    extra = {"amount": "1"} if kind == "adjust" else {"trackname": "UPS", "tracknumber": "1Z"} if kind == "track" else {}
+    extra = ({"amount": "1"} if kind == "adjust"
+             else {"trackname": "UPS", "tracknumber": "1Z"} if kind == "track"
+             else {})
     e = StagedAction.make(OID, kind, notes=" Sorry,\r\nout of stock ", **extra)
     assert e.notes == "Sorry, out of stock"
     with pytest.raises(ActionError) as info:
@@ -214,7 +216,9 @@ def test_cancel_with_and_without_notes() -> None:
     ]
     # Empty notes are not sent at all.
     assert StagedAction.make(OID, "cancel").form_fields(1) == [("x_orderid_1", OID), ("x_action_1", "cancel")]
-    assert StagedAction.make(OID, "cancel", notes=" \n ").form_fields(1) == [("x_orderid_1", OID), ("x_action_1", "cancel")]
+    assert StagedAction.make(OID, "cancel", notes=" \n ").form_fields(1) == [
+        ("x_orderid_1", OID), ("x_action_1", "cancel"),
+    ]
 
 
 def test_adjust_sends_amount_with_two_places() -> None:
@@ -249,7 +253,10 @@ def test_track_sends_carrier_number_and_notes() -> None:
 
 @pytest.mark.parametrize(
     ("trackname", "tracknumber", "field"),
-    [("", "1Z999", "trackname"), ("UPS", "", "tracknumber"), ("  ", "1Z999", "trackname"), ("UPS", None, "tracknumber")],
+    [
+        ("", "1Z999", "trackname"), ("UPS", "", "tracknumber"),
+        ("  ", "1Z999", "trackname"), ("UPS", None, "tracknumber"),
+    ],
 )
 def test_track_needs_carrier_and_number(trackname: object, tracknumber: object, field: str) -> None:
     with pytest.raises(ActionError) as info:
@@ -441,7 +448,9 @@ def api_password():
 
 @pytest.mark.parametrize("field", ["notes", "trackname", "tracknumber"])
 @pytest.mark.parametrize("shown", ["Hunter2&Co!", "Hunter2%26Co%21", "Hunter2&amp;Co!"], ids=["raw", "url", "html"])
-def test_a_field_holding_the_api_password_is_refused_without_repeating_it(api_password: str, field: str, shown: str) -> None:
+def test_a_field_holding_the_api_password_is_refused_without_repeating_it(
+    api_password: str, field: str, shown: str
+) -> None:
     good = {"trackname": "UPS", "tracknumber": "1Z999", "notes": "ok"}
     with pytest.raises(ActionError) as info:
         StagedAction.make(OID, "track", **{**good, field: f"see {shown} here"})

@@ -92,14 +92,26 @@ def test_vendor_adjust_track_ship_one_line() -> None:
     [
         ("396-10-1142 pending", OrderLine(A, "pending", "396-10-1142 pending")),
         ("396101142 completed", OrderLine(A, "completed", "396101142 completed")),
-        ("396-10-1142 error_message order_not_pending", OrderError(A, "order_not_pending", "396-10-1142 error_message order_not_pending")),
-        ("396-10-1142 error_message order_not_found", OrderError(A, "order_not_found", "396-10-1142 error_message order_not_found")),
-        ("396-10-1142 error_message x_amount_1 is not an amount", OrderError(A, "x_amount_1 is not an amount", "396-10-1142 error_message x_amount_1 is not an amount")),
+        (
+            "396-10-1142 error_message order_not_pending",
+            OrderError(A, "order_not_pending", "396-10-1142 error_message order_not_pending"),
+        ),
+        (
+            "396-10-1142 error_message order_not_found",
+            OrderError(A, "order_not_found", "396-10-1142 error_message order_not_found"),
+        ),
+        (
+            "396-10-1142 error_message x_amount_1 is not an amount",
+            OrderError(A, "x_amount_1 is not an amount", "396-10-1142 error_message x_amount_1 is not an amount"),
+        ),
         ("396-10-1142 error_message", OrderError(A, "", "396-10-1142 error_message")),
         ("message no_pending_orders", Message("no_pending_orders", "message no_pending_orders")),
         ("message", Message("", "message")),
         ("error_message invalid login", ErrorMessage("invalid login", "error_message invalid login")),
-        ("error_message invalid request: x_orderid_2 missing", ErrorMessage("invalid request: x_orderid_2 missing", "error_message invalid request: x_orderid_2 missing")),
+        (
+            "error_message invalid request: x_orderid_2 missing",
+            ErrorMessage("invalid request: x_orderid_2 missing", "error_message invalid request: x_orderid_2 missing"),
+        ),
         ("error_message", ErrorMessage("", "error_message")),
     ],
 )
@@ -344,14 +356,16 @@ def test_overlong_line_without_newline_is_bounded() -> None:
 
 protocol_lines = st.one_of(
     st.builds(lambda d, s: f"{d[:3]}-{d[3:5]}-{d[5:]} {s}", st.text("0123456789", min_size=9, max_size=9),
-              st.sampled_from(["pending", "mark_shipped", "completed", "weird_status", "error_message order_not_pending", "error_message", "Pending", ""])),
-    st.sampled_from(["message no_pending_orders", "error_message system down for maintenance", "", "  ", "<html>", "garbage"]),
+              st.sampled_from(["pending", "mark_shipped", "completed", "weird_status",
+                               "error_message order_not_pending", "error_message", "Pending", ""])),
+    st.sampled_from(["message no_pending_orders", "error_message system down for maintenance",
+                     "", "  ", "<html>", "garbage"]),
     st.text(max_size=20),
 )
 bodies = st.one_of(
     st.binary(max_size=200),
     st.builds(
-        lambda lines, eol, lead, tail: lead + eol.join(l.encode("utf-8", "surrogatepass") for l in lines) + tail,
+        lambda lines, eol, lead, tail: lead + eol.join(line.encode("utf-8", "surrogatepass") for line in lines) + tail,
         st.lists(protocol_lines, max_size=8),
         st.sampled_from([b"\n", b"\r\n", b" \n", b"\n\n"]),
         st.sampled_from([b"", b"\n", b"  ", b"<"]),
@@ -397,7 +411,9 @@ canonical_lines = st.lists(
         lambda d, s: f"{d[:3]}-{d[3:5]}-{d[5:]} {s}",
         st.text("0123456789", min_size=9, max_size=9),
         st.one_of(
-            st.sampled_from(["pending", "mark_shipped", "error_message", "error_messages", "error_message_x", "message"]),
+            st.sampled_from(
+                ["pending", "mark_shipped", "error_message", "error_messages", "error_message_x", "message"]
+            ),
             st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True),
         ),
     ),
@@ -412,8 +428,8 @@ def test_property_fast_paths_agree_with_the_general_path(lines: list[str]) -> No
     # Canonical lines may take the parser's fast paths; the same lines indented (which
     # only the general path reads) must give the same records.
     plain = parse_answer("\n".join(lines).encode() + b"\n")
-    assert parse_answer("".join(f" {l}\r\n" for l in lines).encode()) == plain
-    assert [parse_line(l) for l in lines] == plain
+    assert parse_answer("".join(f" {line}\r\n" for line in lines).encode()) == plain
+    assert [parse_line(line) for line in lines] == plain
     assert len(plain) == len(lines)
 
 

@@ -167,13 +167,13 @@ def test_property_safe_order_is_a_permutation_keeping_slots_and_ranks(staged: li
 # ---------------------------------------------------------------- lint
 
 def by_severity(lints: list[Lint], severity: Severity) -> list[Lint]:
-    return [l for l in lints if l.severity is severity]
+    return [lint for lint in lints if lint.severity is severity]
 
 
 def test_empty_batch_is_an_error() -> None:
     b = Batch([])
     lints = b.lint()
-    assert [l.severity for l in lints] == [Severity.ERROR]
+    assert [lint.severity for lint in lints] == [Severity.ERROR]
     assert "empty" in lints[0].message
     with pytest.raises(BatchError) as info:
         b.check()
@@ -220,12 +220,12 @@ def test_duplicate_identical_entries_warn() -> None:
 
 def test_duplicate_detected_across_spellings() -> None:
     b = Batch([StagedAction.make("396101142", "query"), StagedAction.make(A, "query")])
-    assert any("duplicate query" in l.message for l in by_severity(b.lint(), Severity.WARNING))
+    assert any("duplicate query" in lint.message for lint in by_severity(b.lint(), Severity.WARNING))
 
 
 def test_cancel_twice_with_different_notes_warns() -> None:
     b = Batch([cancel(A, "one"), cancel(A, "two")])
-    msgs = [l.message for l in by_severity(b.lint(), Severity.WARNING)]
+    msgs = [lint.message for lint in by_severity(b.lint(), Severity.WARNING)]
     assert msgs == [f"{A}: cancel staged 2 times"]
 
 
@@ -241,17 +241,17 @@ def test_not_pending_lints_with_known_status() -> None:
     b = Batch([ship(A), cancel(B), q(C)])
     lints = b.lint({OrderId.parse(A): "pending", OrderId.parse(B): "completed", OrderId.parse(C): "completed"})
     warnings = by_severity(lints, Severity.WARNING)
-    assert [(l.order_id, l.staged_indexes) for l in warnings] == [(B, (1,))]
+    assert [(lint.order_id, lint.staged_indexes) for lint in warnings] == [(B, (1,))]
     assert "completed" in warnings[0].message and "not pending" in warnings[0].message
     # A query on a final order changes nothing and is not flagged.
-    assert not any(l.order_id == C for l in lints)
+    assert not any(lint.order_id == C for lint in lints)
 
 
 def test_unknown_status_warns_only_when_statuses_are_given() -> None:
     b = Batch([ship(A)])
     assert b.lint() == []
     lints = b.lint({})
-    assert [l.severity for l in lints] == [Severity.WARNING]
+    assert [lint.severity for lint in lints] == [Severity.WARNING]
     assert "status unknown" in lints[0].message
 
 
@@ -275,8 +275,8 @@ def test_all_errors_reported_together() -> None:
     b = Batch([ship(A), cancel(A), ship(B), cancel(B)])
     with pytest.raises(BatchError) as info:
         b.check()
-    assert {l.order_id for l in info.value.lints} == {A, B}
-    assert all(l.severity is Severity.ERROR for l in info.value.lints)
+    assert {lint.order_id for lint in info.value.lints} == {A, B}
+    assert all(lint.severity is Severity.ERROR for lint in info.value.lints)
 
 
 @settings(max_examples=150, deadline=None)
@@ -292,6 +292,6 @@ def test_property_check_raises_exactly_when_ship_meets_cancel(staged: list[Stage
         with pytest.raises(BatchError) as info:
             b.check()
         if staged:
-            assert {l.order_id for l in info.value.lints} == clash
+            assert {lint.order_id for lint in info.value.lints} == clash
     else:
         assert b.check() is b

@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from ccnow_tui.protocol.actions import ActionKind, StagedAction
 from ccnow_tui.protocol.batch import Batch
-from ccnow_tui.protocol.form import Credentials, DecodedEntry, decode_request, encode_form, preview_fields, request_fields
+from ccnow_tui.protocol.form import (
+    Credentials,
+    DecodedEntry,
+    decode_request,
+    encode_form,
+    preview_fields,
+    request_fields,
+)
 from ccnow_tui.protocol.redact import MASK, Secret
 
 PASSWORD = "form-test-pw-Zq7!"
@@ -121,7 +128,7 @@ def test_preview_masks_only_the_password(creds: Credentials, batch: Batch | None
     real = request_fields(creds, batch)
     shown = preview_fields(creds, batch)
     assert [name for name, _ in shown] == [name for name, _ in real]
-    for (name, value), (_, real_value) in zip(shown, real):
+    for (name, value), (_, real_value) in zip(shown, real, strict=True):
         if name == "x_password":
             assert value == MASK
         else:
@@ -208,7 +215,10 @@ def test_decode_gap_error_keeps_credentials_for_the_answer() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["x_orderid_\u0661", "x_orderid_\uff11", "x_orderid_1\n", "x_orderid_1 ", " x_orderid_1", "X_ORDERID_1", "x_orderid_"],
+    [
+        "x_orderid_\u0661", "x_orderid_\uff11", "x_orderid_1\n", "x_orderid_1 ", " x_orderid_1",
+        "X_ORDERID_1", "x_orderid_",
+    ],
 )
 def test_decode_field_names_are_ascii_exact(name: str) -> None:
     # Only x_orderid_N with ASCII digits names entry N; anything else is an unknown field.
@@ -236,7 +246,9 @@ typed = st.lists(
 typed_required = typed.filter(lambda s: s.strip())
 digits9 = st.text(alphabet="0123456789", min_size=9, max_size=9)
 order_ids = st.one_of(digits9, digits9.map(lambda d: f"{d[:3]}-{d[3:5]}-{d[5:]}"))
-amounts = st.integers(min_value=1, max_value=99_999_999).map(lambda c: f"{c // 100}.{c % 100:02d}".rstrip("0").rstrip("."))
+amounts = st.integers(min_value=1, max_value=99_999_999).map(
+    lambda c: f"{c // 100}.{c % 100:02d}".rstrip("0").rstrip(".")
+)
 
 staged_actions = st.one_of(
     st.builds(lambda o: StagedAction.make(o, "query"), order_ids),
@@ -289,7 +301,9 @@ def test_property_form_fields_numbered_1_to_n(entries: list[StagedAction]) -> No
 
 
 def test_zero_padded_entry_number_is_a_request_error_not_an_alias():
-    d = decode_request([("x_clientid", "c"), ("x_password", "p"), ("x_orderid_01", "396101142"), ("x_action_01", "ship")])
+    d = decode_request(
+        [("x_clientid", "c"), ("x_password", "p"), ("x_orderid_01", "396101142"), ("x_action_01", "ship")]
+    )
     assert d.error == "invalid request: x_orderid_01 (entry numbers have no leading zeros)"
     assert d.entries == ()
 

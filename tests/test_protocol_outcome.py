@@ -15,14 +15,18 @@ def _batch(*entries):
 
 def test_vendor_example_cancel_and_ship_applied():
     numbered = _batch((A, "cancel", {"notes": "Test order"}), (B, "ship", {}))
-    outcome, results, summary = resolve_batch(numbered, parse_answer(b"396-10-1142 mark_canceled\n397-10-1159 mark_shipped\n"))
+    outcome, results, summary = resolve_batch(
+        numbered, parse_answer(b"396-10-1142 mark_canceled\n397-10-1159 mark_shipped\n")
+    )
     assert outcome is Outcome.OK
     assert [r.outcome for r in results] == [EntryOutcome.APPLIED] * 2
     assert summary.startswith("2 applied, 0 refused, 0 unknown")
 
 
 def test_one_line_per_order_covers_adjust_track_ship():
-    numbered = _batch((A, "ship", {}), (A, "adjust", {"amount": "5"}), (A, "track", {"trackname": "UPS", "tracknumber": "1Z"}))
+    numbered = _batch(
+        (A, "ship", {}), (A, "adjust", {"amount": "5"}), (A, "track", {"trackname": "UPS", "tracknumber": "1Z"})
+    )
     outcome, results, _ = resolve_batch(numbered, parse_answer(b"396-10-1142 mark_shipped"))
     assert outcome is Outcome.OK
     assert [r.entry.kind.value for r in results] == ["adjust", "track", "ship"]
@@ -38,7 +42,9 @@ def test_one_line_per_entry_is_tolerated():
 
 def test_per_order_refusal_keeps_receivers_words():
     numbered = _batch((A, "ship", {}), (B, "ship", {}))
-    outcome, results, _ = resolve_batch(numbered, parse_answer(b"396-10-1142 mark_shipped\n397-10-1159 error_message order_not_pending\n"))
+    outcome, results, _ = resolve_batch(
+        numbered, parse_answer(b"396-10-1142 mark_shipped\n397-10-1159 error_message order_not_pending\n")
+    )
     assert outcome is Outcome.SOME_REFUSED
     assert results[1].outcome is EntryOutcome.REFUSED and results[1].message == "order_not_pending"
 
@@ -79,7 +85,7 @@ def test_html_body_is_never_success_and_never_nothing_applied():
 
 def test_cut_off_answer_leaves_unanswered_entries_unknown():
     numbered = _batch((A, "ship", {}), (B, "ship", {}))
-    outcome, results, msg = resolve_batch(numbered, parse_answer(b"396-10-1142 mark_shipped\n"), complete=False)
+    outcome, results, _msg = resolve_batch(numbered, parse_answer(b"396-10-1142 mark_shipped\n"), complete=False)
     assert outcome is Outcome.UNKNOWN
     assert results[0].outcome is EntryOutcome.APPLIED and results[1].outcome is EntryOutcome.UNKNOWN
     assert "cut off" in results[1].message
@@ -94,7 +100,9 @@ def test_settled_statuses_still_confirm():
 def test_pending_list_shapes():
     assert resolve_pending(parse_answer(b"396-10-1142 pending\n397-10-1159 pending\n"))[0] is Outcome.OK
     assert resolve_pending(parse_answer(b"message no_pending_orders\n")) == (Outcome.OK, "no_pending_orders")
-    assert resolve_pending(parse_answer(b"error_message system down for maintenance")) == (Outcome.REFUSED, "system down for maintenance")
+    assert resolve_pending(parse_answer(b"error_message system down for maintenance")) == (
+        Outcome.REFUSED, "system down for maintenance"
+    )
     assert resolve_pending(parse_answer(b""))[0] is Outcome.REFUSED
     assert resolve_pending(parse_answer(b"hello world\n"))[0] is Outcome.REFUSED
     assert resolve_pending(parse_answer(b"<html>x</html>"), non_protocol=True)[0] is Outcome.REFUSED
@@ -109,8 +117,10 @@ def test_a_query_is_answered_not_applied():
 
     a, b = OrderId.parse("396101142"), OrderId.parse("396101143")
     numbered = [(1, StagedAction.make(a, "query")), (2, StagedAction.make(b, "query"))]
-    outcome, _, summary = resolve_batch(numbered, [OrderLine(a, "pending", f"{a} pending"),
-                                                   OrderError(b, "order_not_found", f"{b} error_message order_not_found")])
+    outcome, _, summary = resolve_batch(numbered, [
+        OrderLine(a, "pending", f"{a} pending"),
+        OrderError(b, "order_not_found", f"{b} error_message order_not_found"),
+    ])
     assert outcome is Outcome.SOME_REFUSED and summary.startswith("1 answered, 1 refused, 0 unknown")
 
 

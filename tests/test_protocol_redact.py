@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 import logging
 import pickle
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
@@ -38,7 +38,14 @@ def test_secret_never_shows_its_value() -> None:
     with private_registry():
         s = Secret(PW)
         assert s.reveal() == PW
-        for shown in (str(s), repr(s), f"{s}", f"{s!r}", "%s" % s, "{}".format(s), str([s]), str({"pw": s})):
+        # Every formatting path on purpose: %-formatting and str.format are not the f-strings above.
+        forms = (
+            str(s), repr(s), f"{s}", f"{s!r}",
+            "%s" % s,  # noqa: UP031
+            "{}".format(s),  # noqa: UP032
+            str([s]), str({"pw": s}),
+        )
+        for shown in forms:
             assert PW not in shown
             assert MASK in shown
 
@@ -163,7 +170,7 @@ def test_property_registered_secret_is_masked_in_any_text(value: str, before: st
 def test_property_secret_masked_in_any_form_body(value: str, others: list[tuple[str, str]]) -> None:
     with private_registry():
         Secret(value)
-        body = urlencode(others[:2] + [("x_password", value)] + others[2:])
+        body = urlencode([*others[:2], ("x_password", value), *others[2:]])
         out = redact(body)
         assert quote_plus(value) not in out
         assert MASK in out  # (a one-letter secret may mask letters of field names too)
@@ -171,17 +178,25 @@ def test_property_secret_masked_in_any_form_body(value: str, others: list[tuple[
 
 # A password longer than any field name, without '&' or '=': it can only occur inside
 # values, so the form keeps its shape and exactly the password value is masked.
-long_secrets = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="•&="), min_size=12, max_size=30)
+long_secrets = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",), exclude_characters="•&="),
+    min_size=12,
+    max_size=30,
+)
 
 
 @settings(max_examples=100, deadline=None)
-@given(long_secrets, st.lists(st.tuples(st.sampled_from(["x_clientid", "x_orderid_1", "x_notes_1"]), around), max_size=4))
+@given(
+    long_secrets, st.lists(st.tuples(st.sampled_from(["x_clientid", "x_orderid_1", "x_notes_1"]), around), max_size=4)
+)
 def test_property_password_field_masked_exactly(value: str, others: list[tuple[str, str]]) -> None:
     with private_registry():
         Secret(value)
-        out = redact(urlencode(others[:2] + [("x_password", value)] + others[2:]))
+        out = redact(urlencode([*others[:2], ("x_password", value), *others[2:]]))
         assert f"x_password={MASK}" in out.split("&")
-        assert [part.split("=", 1)[0] for part in out.split("&")] == [n for n, _ in others[:2]] + ["x_password"] + [n for n, _ in others[2:]]
+        assert [part.split("=", 1)[0] for part in out.split("&")] == (
+            [n for n, _ in others[:2]] + ["x_password"] + [n for n, _ in others[2:]]
+        )
 
 
 def test_private_registry_really_forgets() -> None:

@@ -25,7 +25,8 @@ VENDOR_TABLE = [
     ("declined", "Payment for order has been declined.", F),
     (
         "rejected",
-        "Order has been rejected due to not meeting CCNow product guidelines, missing order information, or consumer fraud.",
+        "Order has been rejected due to not meeting CCNow product guidelines, "
+        "missing order information, or consumer fraud.",
         F,
     ),
     ("mark_shipped", "Order in queue to be marked completed.", P),

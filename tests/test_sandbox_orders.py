@@ -11,7 +11,8 @@ import threading
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ccnow_tui.protocol import STATUS_CODES, OrderError, OrderId, OrderLine, parse_answer
 from ccnow_tui.protocol.form import decode_request
@@ -117,7 +118,8 @@ def test_vendor_example_adjust_track_ship_on_one_order_gives_one_line(book):
     lines = ask(
         book,
         (oid, "adjust", {"amount": "5.00", "notes": "Sorry for the delay"}),
-        (oid.digits, "track", {"trackname": "UPS", "tracknumber": "1Z999", "notes": "Package should arrive in a week. Thankyou for your order."}),
+        (oid.digits, "track", {"trackname": "UPS", "tracknumber": "1Z999",
+                               "notes": "Package should arrive in a week. Thankyou for your order."}),
         (oid, "ship"),
     )
     assert lines == [f"{oid} mark_shipped"]
@@ -160,7 +162,9 @@ def test_actions_on_orders_that_are_not_pending_are_refused(state, action, extra
 
 @pytest.mark.parametrize("action", ["query", "ship"])
 def test_unknown_order(book, action):
-    unknown = next(OrderId.from_digits(f"{n:09d}") for n in range(1, 1000) if OrderId.from_digits(f"{n:09d}") not in book)
+    unknown = next(
+        OrderId.from_digits(f"{n:09d}") for n in range(1, 1000) if OrderId.from_digits(f"{n:09d}") not in book
+    )
     assert ask(book, (unknown.digits, action)) == [f"{unknown} error_message order_not_found"]
 
 
@@ -237,7 +241,9 @@ def test_one_bad_entry_undoes_its_whole_order_but_not_other_orders(book):
 def test_entries_are_checked_in_order_against_the_status_they_would_leave(book):
     a, b = book.pending()[:2]
     # Track after ship: the order is no longer pending when the track comes, so neither applies.
-    assert ask(book, (a, "ship"), (a, "track", {"trackname": "UPS", "tracknumber": "1"})) == [f"{a} error_message order_not_pending"]
+    assert ask(book, (a, "ship"), (a, "track", {"trackname": "UPS", "tracknumber": "1"})) == [
+        f"{a} error_message order_not_pending"
+    ]
     assert book.status(a) == "pending"
     # Ship and cancel on one order: the second finds it mark_shipped.
     assert ask(book, (b, "ship"), (b, "cancel")) == [f"{b} error_message order_not_pending"]
@@ -285,7 +291,9 @@ def test_settle_turns_shipped_and_canceled_final_after_the_delay():
     ask(book, (shipped, "ship"), (discounted, "adjust", {"amount": "4.00"}), (discounted, "ship"), (canceled, "cancel"))
     assert book.record(shipped).settle_at == 1030.0
     clock.now = 1029.99
-    assert [book.status(o) for o in (shipped, discounted, canceled)] == ["mark_shipped", "mark_shipped", "mark_canceled"]
+    assert [book.status(o) for o in (shipped, discounted, canceled)] == [
+        "mark_shipped", "mark_shipped", "mark_canceled"
+    ]
     clock.now = 1030.0
     assert [book.status(o) for o in (shipped, discounted, canceled)] == ["completed", "refunded", "canceled"]
 
@@ -367,7 +375,7 @@ _AMOUNTS = st.one_of(st.none(), st.sampled_from(["5.00", "0.01", "", "5,00", "-1
 def test_any_batch_answers_one_line_per_order_and_failed_orders_stay_untouched(raw):
     book = OrderBook(orders=3, seed=1)
     known = book.pending() + book.with_status("completed")
-    pool = known + [OrderId.from_digits("000000001"), "12345", "", "396-10-11x2"]
+    pool = [*known, OrderId.from_digits("000000001"), "12345", "", "396-10-11x2"]
     entries = []
     for pick, action, amount, spell_digits in raw:
         oid = pool[pick]
@@ -460,7 +468,7 @@ def test_applied_is_a_copy_and_refused_requests_add_nothing(book):
     seen[0][2]["notes"] = "changed by the caller"
     assert book.applied() == [(str(a), "ship", {})]
     ask(book, (a, "ship"))  # not pending any more
-    book.handle(decode_request(CREDS + [("x_orderid_2", str(a)), ("x_action_2", "cancel")]))  # broken numbering
+    book.handle(decode_request([*CREDS, ("x_orderid_2", str(a)), ("x_action_2", "cancel")]))  # broken numbering
     book.handle(decode_request(CREDS))  # the pending list
     assert book.applied() == [(str(a), "ship", {})]
 
@@ -483,7 +491,7 @@ def test_applied_under_racing_threads_holds_each_ship_once_and_reading_it_is_saf
         try:
             for _ in range(200):
                 snapshots.append(len(book.applied()))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     before = sys.getswitchinterval()
@@ -514,7 +522,7 @@ def test_applied_under_racing_threads_holds_each_ship_once_and_reading_it_is_saf
 ], ids=["order_id", "action", "amount", "amount-words"])
 def test_values_echoed_in_an_error_line_are_cut_to_a_sensible_length(book, entry, field):
     a = book.pending()[0]
-    entry = (entry[0].replace("{a}", str(a)),) + entry[1:]
+    entry = (entry[0].replace("{a}", str(a)), *entry[1:])
     lines = ask(book, entry, (book.pending()[1], "query"))
     assert len(lines) == 2 and len(lines[0]) <= 600, len(lines[0])
     assert f" error_message invalid {field}: " in lines[0] and "..." in lines[0]

@@ -20,10 +20,18 @@ import pytest
 
 from ccnow_tui.protocol import AnswerParser, OrderLine, Unparsed, parse_answer
 from ccnow_tui.protocol.answer import HTML_REASON
-from ccnow_tui.sandbox import Fault, FaultKind, SandboxConfig, SandboxServer, add_sandbox_arguments, parse_fault, run_sandbox
-from ccnow_tui.sandbox.server import CHUNK_BYTES, RECEIVER_PATH
+from ccnow_tui.sandbox import (
+    Fault,
+    FaultKind,
+    SandboxConfig,
+    SandboxServer,
+    add_sandbox_arguments,
+    parse_fault,
+    run_sandbox,
+)
 from ccnow_tui.sandbox import server as server_module
 from ccnow_tui.sandbox.command import PASSWORD_ENV, sandbox_password
+from ccnow_tui.sandbox.server import CHUNK_BYTES, RECEIVER_PATH
 
 PASSWORD = "pw-Zq8#x&y+1"  # characters that change when form-encoded
 CREDS = {"x_clientid": "acme", "x_password": PASSWORD}
@@ -118,16 +126,21 @@ def test_query_one_and_several(receiver):
     a, b = receiver.book.pending()[:2]
     held = receiver.book.with_status("getman_hold")[0]
     assert lines(post(receiver, (a.digits, "query"))) == [f"{a} pending"]
-    assert lines(post(receiver, (a, "query"), (held, "query"), (b, "query"))) == [f"{a} pending", f"{held} getman_hold", f"{b} pending"]
+    assert lines(post(receiver, (a, "query"), (held, "query"), (b, "query"))) == [
+        f"{a} pending", f"{held} getman_hold", f"{b} pending"
+    ]
 
 
 def test_vendor_examples(receiver):
     a, b, c = receiver.book.pending()[:3]
-    assert lines(post(receiver, (a, "cancel", {"notes": "Test order"}), (b, "ship"))) == [f"{a} mark_canceled", f"{b} mark_shipped"]
+    assert lines(post(receiver, (a, "cancel", {"notes": "Test order"}), (b, "ship"))) == [
+        f"{a} mark_canceled", f"{b} mark_shipped"
+    ]
     answer = post(
         receiver,
         (c, "adjust", {"amount": "5.00", "notes": "Sorry"}),
-        (c, "track", {"trackname": "FedEx", "tracknumber": "7946", "notes": "Package should arrive in a week. Thankyou for your order."}),
+        (c, "track", {"trackname": "FedEx", "tracknumber": "7946",
+                      "notes": "Package should arrive in a week. Thankyou for your order."}),
         (c.digits, "ship"),
     )
     assert lines(answer) == [f"{c} mark_shipped"]
@@ -159,7 +172,7 @@ def test_mixed_batch_with_refusals_applies_the_rest(receiver):
 ])
 def test_malformed_entries_fail_their_order_only(receiver, item, field):
     a, b = receiver.book.pending()[:2]
-    item = (item[0].format(a=a),) + item[1:]
+    item = (item[0].format(a=a), *item[1:])
     answer = lines(post(receiver, item, (b, "ship")))
     assert re.match(rf"\S+ error_message invalid {field}: ", answer[0]), answer[0]
     assert answer[1] == f"{b} mark_shipped"
@@ -201,7 +214,9 @@ def test_a_linked_store_id_may_be_given_or_omitted(start):
     a, b, c = server.book.pending()[:3]
     assert lines(post(server, (a, "ship"), creds={**CREDS, "x_storeid": "acme-store"})) == [f"{a} mark_shipped"]
     assert lines(post(server, (b, "ship"))) == [f"{b} mark_shipped"]
-    assert lines(post(server, (c, "ship"), creds={**CREDS, "x_storeid": "other-store"})) == ["error_message invalid login"]
+    assert lines(post(server, (c, "ship"), creds={**CREDS, "x_storeid": "other-store"})) == [
+        "error_message invalid login"
+    ]
     assert server.book.status(c) == "pending"
 
 
@@ -249,7 +264,7 @@ def test_drop_after_apply_applies_then_sends_nothing(start):
 def read_cut_answer(server: SandboxServer, *items: tuple) -> bytes:
     """The body a client gets before the connection breaks (the break must happen)."""
     received = b""
-    with pytest.raises(httpx.RemoteProtocolError, match="incomplete|closed"):
+    with pytest.raises(httpx.RemoteProtocolError, match=r"incomplete|closed"):
         with CLIENT.stream("POST", server.url, data={**CREDS, **entries(*items)}) as response:
             assert response.status_code == 200 and response.headers["transfer-encoding"] == "chunked"
             for piece in response.iter_bytes():
@@ -383,8 +398,12 @@ def test_parse_fault(text, kind, seconds, remaining):
     assert parse_fault(str(fault)) == fault
 
 
-@pytest.mark.parametrize("text", ["explode", "slow", "slow=", "slow=fast", "slow=-1", "slow=nan", "slow=inf", "http500=2", "truncate:0", "truncate:x", "truncate:-1", "", "html@writes", "html@",
-                                  "http", "http=", "http=200", "http=600", "http=99", "http=5e2", "http=abc", "drip", "drip=-1", "garbage=1", "gzip-bad=2"])
+@pytest.mark.parametrize("text", [
+    "explode", "slow", "slow=", "slow=fast", "slow=-1", "slow=nan", "slow=inf", "http500=2",
+    "truncate:0", "truncate:x", "truncate:-1", "", "html@writes", "html@",
+    "http", "http=", "http=200", "http=600", "http=99", "http=5e2", "http=abc",
+    "drip", "drip=-1", "garbage=1", "gzip-bad=2",
+])
 def test_parse_fault_refuses_naming_the_bad_text(text):
     with pytest.raises(ValueError, match=re.escape(repr(text))):
         parse_fault(text)
@@ -580,7 +599,9 @@ def test_settle_and_arrivals_follow_the_clock(start):
     shipped, discounted = server.book.pending()[:2]
     post(server, (shipped, "ship"), (discounted, "adjust", {"amount": "3.00"}), (discounted, "ship"))
     clock.now += 30
-    assert lines(post(server, (shipped, "query"), (discounted, "query"))) == [f"{shipped} completed", f"{discounted} refunded"]
+    assert lines(post(server, (shipped, "query"), (discounted, "query"))) == [
+        f"{shipped} completed", f"{discounted} refunded"
+    ]
     assert len(lines(post(server))) == 1  # the arrival is only received yet
     clock.now += 20
     assert len(lines(post(server))) == 2
@@ -615,7 +636,8 @@ sys.exit(code)
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_the_command_serves_until_a_signal_and_exits_cleanly(signum):
     proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, "--port", "0", "--seed", "3", "--orders", "5", "--client-id", "cli", "--password", "pw-cli-9"],
+        [sys.executable, "-c", SCRIPT, "--port", "0", "--seed", "3", "--orders", "5",
+         "--client-id", "cli", "--password", "pw-cli-9"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         # A shell job started with '&' inherits SIGINT ignored; the sandbox is meant to be
         # run from a terminal, so give it the default disposition whatever ran pytest.
@@ -623,12 +645,16 @@ def test_the_command_serves_until_a_signal_and_exits_cleanly(signum):
     )
     try:
         banner = proc.stdout.readline()
-        match = re.fullmatch(r"ccnow sandbox receiver listening on (http://127\.0\.0\.1:\d+/cgi-local/oapi_receive\.cgi) \(client id cli\)\n", banner)
+        match = re.fullmatch(
+            r"ccnow sandbox receiver listening on (http://127\.0\.0\.1:\d+/cgi-local/oapi_receive\.cgi) "
+            r"\(client id cli\)\n",
+            banner,
+        )
         assert match, banner
         answer = httpx.post(match[1], data={"x_clientid": "cli", "x_password": "pw-cli-9"})
         assert len(answer.text.splitlines()) == 5
         proc.send_signal(signum)
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -673,7 +699,8 @@ def test_the_defaults():
     assert (args.password, args.password_file, sandbox_password(args, env={})) == (None, None, "demo")
     assert (args.orders, args.seed, args.settle, args.arrivals, args.fault) == (40, None, None, 0.0, [])
     assert args.max_body == SandboxConfig().max_body == 16 * 1024 * 1024
-    assert [str(f) for f in parser().parse_args(["--fault", "slow=2", "--fault", "truncate:1"]).fault] == ["slow=2", "truncate:1"]
+    faults = parser().parse_args(["--fault", "slow=2", "--fault", "truncate:1"]).fault
+    assert [str(f) for f in faults] == ["slow=2", "truncate:1"]
 
 
 # -- request limits and reading ---------------------------------------------------------------------------
@@ -683,7 +710,9 @@ def form_body(*items: tuple, creds: dict[str, str] = CREDS) -> bytes:
     return urlencode({**creds, **entries(*items)}).encode()
 
 
-def raw_exchange(server: SandboxServer, headers: list[bytes], body: bytes = b"", *, end_body: bool = False) -> tuple[int, str]:
+def raw_exchange(
+    server: SandboxServer, headers: list[bytes], body: bytes = b"", *, end_body: bool = False
+) -> tuple[int, str]:
     """One POST written byte for byte (headers as given, no Content-Length added); the
     status and body of the answer, read until the server closes. ``end_body``: shut our
     sending side after the body, as a client that stops short does."""
@@ -703,7 +732,8 @@ def raw_exchange(server: SandboxServer, headers: list[bytes], body: bytes = b"",
 
 
 def nothing_applied(server: SandboxServer, *orders) -> bool:
-    return server.requests_seen == 0 and server.book.applied() == [] and all(server.book.status(o) == "pending" for o in orders)
+    return (server.requests_seen == 0 and server.book.applied() == []
+            and all(server.book.status(o) == "pending" for o in orders))
 
 
 def test_a_body_over_max_body_gets_413_by_its_content_length_before_any_of_it_is_sent(start):
@@ -810,7 +840,9 @@ def test_large_bodies_are_decoded_one_at_a_time_and_small_ones_never_wait(start,
     results: list[object] = [None, None]
 
     def send(i: int) -> None:
-        results[i] = CLIENT.post(server.url, content=big[i], headers={"Content-Type": "application/x-www-form-urlencoded"})
+        results[i] = CLIENT.post(
+            server.url, content=big[i], headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
 
     first = threading.Thread(target=send, args=(0,))
     first.start()
@@ -819,7 +851,8 @@ def test_large_bodies_are_decoded_one_at_a_time_and_small_ones_never_wait(start,
     second.start()
     wait_for(lambda: server._large_bodies.waiting == 1, "the second large body to wait its turn")
     # A small request goes past the queue while both large ones are held up.
-    assert lines(CLIENT.post(server.url, content=small, headers={"Content-Type": "application/x-www-form-urlencoded"})) == [f"{c} mark_shipped"]
+    answer = CLIENT.post(server.url, content=small, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert lines(answer) == [f"{c} mark_shipped"]
     release.set()
     first.join(timeout=30)
     second.join(timeout=30)
@@ -855,7 +888,9 @@ def test_password_and_password_file_together_is_a_usage_error(capsys, tmp_path):
     (b"\xff\xfesecret-in-latin1\n", "its first line is not UTF-8 text"),
     (b"s" * 5000, "its first line is longer than 4096 bytes"),
 ], ids=["missing", "empty-first-line", "not-utf8", "too-long"])
-def test_a_password_file_that_gives_no_password_is_a_one_line_error_without_its_contents(capsys, tmp_path, content, why):
+def test_a_password_file_that_gives_no_password_is_a_one_line_error_without_its_contents(
+    capsys, tmp_path, content, why
+):
     path = tmp_path / "pw"
     if content is not None:
         path.write_bytes(content)
@@ -913,7 +948,7 @@ def test_the_command_takes_its_password_from_a_file_or_the_environment_never_the
         too_big = httpx.post(url, data={"x_clientid": "cli", "x_password": secret, "pad": "x" * 600})
         assert too_big.status_code == 413 and "limit of 600 bytes" in too_big.text
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()

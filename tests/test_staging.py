@@ -97,7 +97,7 @@ def test_summary_and_indexes_per_order(store):
 def test_lint_uses_known_status(store):
     area = StagingArea(store)
     area.add([ship(A), cancel(A), ship(B)])
-    messages = [l.message for l in area.lint({A: "pending", B: "completed"})]
+    messages = [lint.message for lint in area.lint({A: "pending", B: "completed"})]
     assert any("ship and cancel" in m for m in messages)
     assert any("not pending" in m and str(B) in m for m in messages)
 
@@ -185,7 +185,7 @@ def test_orders_held_elsewhere_cannot_be_sent_and_the_lint_says_why(store):
     sent = area.batch()
     area.settle(area.claim(sent, META), ReceiverAnswer(RequestKind.BATCH, Outcome.UNKNOWN, "lost"))
     area.add([adjust(A)])
-    errors = [l for l in area.lint() if l.severity is Severity.ERROR]
+    errors = [lint for lint in area.lint() if lint.severity is Severity.ERROR]
     assert len(errors) == 1 and "OUTCOME UNKNOWN" in errors[0].message and "reconcile" in errors[0].message
     with pytest.raises(ClaimConflict, match="reconcile it first"):
         area.claim(area.batch(), META)
@@ -213,9 +213,9 @@ def test_reconcile_proves_ship_and_cancel_but_never_a_discount_or_tracking(store
     assert actions(area.unverified) == [adjust(C)] and "may already have been given" in area.unverified[0].remark
     assert not area.held
     # An unverified discount is named by the lint and blocks its order until the operator decides.
-    assert any(l.message.startswith("unverified: adjust 398-11-0001") for l in area.lint())
+    assert any(lint.message.startswith("unverified: adjust 398-11-0001") for lint in area.lint())
     area.add([ship(C)])
-    assert any(l.severity is Severity.ERROR and "unverified" in l.message for l in area.lint())
+    assert any(lint.severity is Severity.ERROR and "unverified" in lint.message for lint in area.lint())
 
 
 def test_an_unverified_entry_comes_back_only_when_the_operator_says_so(store):
@@ -225,7 +225,7 @@ def test_an_unverified_entry_comes_back_only_when_the_operator_says_so(store):
     [unverified] = area.unverified
     assert area.restage([unverified.id]) == [adjust(A)]
     assert area.entries == (adjust(A),) and "may already have been applied" in area.remark_at(0)
-    assert not area.unverified and not [l for l in area.lint() if l.severity is Severity.ERROR]
+    assert not area.unverified and not [lint for lint in area.lint() if lint.severity is Severity.ERROR]
     assert area.undo() and area.entries == () and actions(area.unverified) == [adjust(A)]
     assert area.forget_unverified([area.unverified[0].id]) == [adjust(A)] and not area.unverified
 

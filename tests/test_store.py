@@ -24,8 +24,17 @@ from ccnow_tui.protocol.redact import MASK, Secret
 from ccnow_tui.staging import StagingArea
 from ccnow_tui.storage.legacy import NO_OUTCOME
 from ccnow_tui.storage.store import (
-    GONE_REASON, SCHEMA_VERSION, UNDO_LIMIT, BatchMeta, BatchState, ClaimConflict, Judged, Settled, Store,
-    StoreError, Verdict,
+    GONE_REASON,
+    SCHEMA_VERSION,
+    UNDO_LIMIT,
+    BatchMeta,
+    BatchState,
+    ClaimConflict,
+    Judged,
+    Settled,
+    Store,
+    StoreError,
+    Verdict,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -224,7 +233,7 @@ def test_a_batch_in_flight_in_a_live_process_is_not_taken_for_dead_then_is_after
         assert (held.batch_id, held.state, held.mine, held.pid) == (batch_id, BatchState.SENDING, False, proc.pid)
         area = StagingArea(window)
         area.add([adjust(A)])  # another entry for an order in flight
-        errors = [l for l in area.lint() if l.severity is Severity.ERROR]
+        errors = [lint for lint in area.lint() if lint.severity is Severity.ERROR]
         assert len(errors) == 1 and "being sent right now" in errors[0].message
         with pytest.raises(ClaimConflict, match="being sent right now"):
             window.claim(numbered(area.staged), META)
@@ -321,7 +330,7 @@ def test_concurrent_claims_from_two_threads_one_wins(path):
         barrier = threading.Barrier(2)
         results: list[object] = [None, None]
 
-        def send(i: int) -> None:
+        def send(i: int, barrier: threading.Barrier = barrier, results: list[object] = results) -> None:
             with Store.open(path) as window:  # each thread a window of its own
                 staged = window.snapshot().staged
                 barrier.wait()
@@ -602,7 +611,9 @@ def test_old_draft_and_journal_are_imported_once(path):
         # The journal became history.
         [ok] = store.history(F)
         assert ok.batch_id == "b-ok" and ok.outcome == "ok" and ok.host == "www.ccnow.com"
-        assert [(e["n"], e["action"], e.get("amount")) for e in ok.entries] == [(1, "ship", None), (2, "adjust", "2.50")]
+        assert [(e["n"], e["action"], e.get("amount")) for e in ok.entries] == [
+            (1, "ship", None), (2, "adjust", "2.50")
+        ]
         assert [(r["action"], r["outcome"], r["status"]) for r in ok.results if r["action"]] == [
             ("ship", "applied", "mark_shipped"), ("adjust", "applied", "mark_shipped")]
         assert f"{F} mark_shipped" in ok.answer_lines

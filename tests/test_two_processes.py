@@ -14,15 +14,14 @@ import json
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from test_crash_campaign import DRIVER, Campaign, child_env, entry_key, key_of_action, start_sandbox, tally
 
 from ccnow_tui.protocol import OrderId, StagedAction
 from ccnow_tui.sandbox.faults import parse_fault
 from ccnow_tui.staging import StagingArea
 from ccnow_tui.storage.store import BatchState, Store
-from test_crash_campaign import DRIVER, Campaign, child_env, entry_key, key_of_action, start_sandbox, tally
 
 
 @pytest.fixture
@@ -102,7 +101,8 @@ def test_two_drivers_and_the_cli_at_once_send_every_entry_once(world):
     claimed_other = sum(1 for run in runs for line in run.lines if line.startswith("CLAIMED"))
     print(f"two processes: entries={figures['entries']} applied_once={figures['applied_once']} "
           f"applied_twice={figures['applied_twice']} sent_twice={sum(1 for n in submits.values() if n > 1)} "
-          f"lost={figures['lost']} batches={claimed_other} with_both_drivers_entries={mixed} claim_conflicts={conflicts}")
+          f"lost={figures['lost']} batches={claimed_other} with_both_drivers_entries={mixed} "
+          f"claim_conflicts={conflicts}")
     assert figures["problems"] == []
     assert figures["applied_twice"] == 0 and figures["lost"] == 0 and figures["misjudged"] == 0
     assert max(submits.values()) == 1  # no entry was sent twice (none came back refused or unknown)
@@ -119,7 +119,7 @@ def test_cli_refuses_an_order_another_process_is_sending_right_now(world):
         claimed = sender.wait_for("CLAIMED")
         assert claimed is not None, "\n".join(sender.lines)
         batch_id = claimed.split()[1]
-        order = json.loads(next(l for l in sender.lines if l.startswith("STAGE "))[6:])[0]
+        order = json.loads(next(line for line in sender.lines if line.startswith("STAGE "))[6:])[0]
         requests, batches = world.server.requests_seen, journal_batches(world)  # type: ignore[attr-defined]
         run, text = cli(world, "submit", csv_file(world, "flight", [f"{order},ship,,,,"]), "--yes")
         assert run.returncode == 2, text
@@ -130,7 +130,9 @@ def test_cli_refuses_an_order_another_process_is_sending_right_now(world):
     finally:
         sender.send("\n")
         done = sender.finish()
-    assert done.returncode == 0 and any(l.startswith(f"SETTLED {batch_id} ") for l in done.lines), "\n".join(done.lines)
+    assert done.returncode == 0 and any(line.startswith(f"SETTLED {batch_id} ") for line in done.lines), (
+        "\n".join(done.lines)
+    )
     assert (order, "ship", "") not in applied_keys(world)
 
 
@@ -144,7 +146,7 @@ def test_cli_refuses_an_order_whose_batch_the_receiver_is_applying(world):
     sending = sender.wait_for("PHASE send")
     assert sending is not None, "\n".join(sender.lines)
     batch_id = sending.split()[2]
-    order = json.loads(next(l for l in sender.lines if l.startswith("STAGE "))[6:])[0]
+    order = json.loads(next(line for line in sender.lines if line.startswith("STAGE "))[6:])[0]
     deadline = time.monotonic() + 30
     while len(server.book.applied()) == applied_before:  # type: ignore[attr-defined]
         assert time.monotonic() < deadline, "the sandbox never applied the batch"
@@ -156,8 +158,8 @@ def test_cli_refuses_an_order_whose_batch_the_receiver_is_applying(world):
     assert server.requests_seen == requests  # type: ignore[attr-defined]
     server.stop()  # the held answer is cut off: the sender cannot know what happened
     done = sender.finish()
-    assert done.returncode == 0 and any(l.startswith(f"SETTLED {batch_id} applied=0 refused=0 unknown=")
-                                        for l in done.lines), "\n".join(done.lines)
+    assert done.returncode == 0 and any(line.startswith(f"SETTLED {batch_id} applied=0 refused=0 unknown=")
+                                        for line in done.lines), "\n".join(done.lines)
     assert (order, "cancel", "") not in applied_keys(world)
     with Store.open(world.store_path) as store:
         assert [b.batch_id for b in StagingArea(store).unknown_batches] == [batch_id]
@@ -177,7 +179,9 @@ def test_a_lost_answer_is_unknown_refuses_further_sends_and_reconcile_settles_it
         [held] = area.unknown_batches
         batch_id = held.batch_id
         assert held.state is BatchState.UNKNOWN
-        assert sorted((str(e.order_id), e.action.kind.value) for e in held.entries) == sorted([(x, "ship"), (y, "adjust")])
+        assert sorted((str(e.order_id), e.action.kind.value) for e in held.entries) == sorted(
+            [(x, "ship"), (y, "adjust")]
+        )
         assert "OUTCOME UNKNOWN" in area.blocked()[OrderId.parse(x)]
     assert batch_id in text
 
@@ -193,7 +197,9 @@ def test_a_lost_answer_is_unknown_refuses_further_sends_and_reconcile_settles_it
     with Store.open(world.store_path) as store:
         area = StagingArea(store)
         assert area.unknown_batches == [] and area.held == []
-        assert [(str(e.order_id), e.action.kind.value, e.batch_id) for e in area.unverified] == [(y, "adjust", batch_id)]
+        assert [(str(e.order_id), e.action.kind.value, e.batch_id) for e in area.unverified] == [
+            (y, "adjust", batch_id)
+        ]
 
     run, text = cli(world, "submit", csv_file(world, "unverified", [f"{y},track,,,UPS,1Z-Y"]), "--yes")
     assert run.returncode == 2, text
@@ -221,10 +227,10 @@ def test_an_undo_never_takes_away_what_another_process_staged_since(world):
         mine = StagingArea(store)
         mine.add([StagedAction.make(orders[320], "ship"), StagedAction.make(orders[321], "ship")])
         sent = driver(world, "--rounds", "0", "--tag", "5", "--finish").finish()  # another process sends them
-        assert any(l.startswith("SETTLED") and "applied=2" in l for l in sent.lines), "\n".join(sent.lines)
+        assert any(line.startswith("SETTLED") and "applied=2" in line for line in sent.lines), "\n".join(sent.lines)
         staged = driver(world, "--pool", pool(world, "later", orders[322:325]), "--tag", "6", "--rounds", "1",
                         "--no-send").finish()
-        theirs = sorted(tuple(json.loads(l[6:])) for l in staged.lines if l.startswith("STAGE "))
+        theirs = sorted(tuple(json.loads(line[6:])) for line in staged.lines if line.startswith("STAGE "))
         assert theirs and "STAGED " + str(len(theirs)) in staged.lines, "\n".join(staged.lines)
         assert mine.undo()  # take back my add: its entries were sent meanwhile
     with Store.open(world.store_path) as store:

@@ -45,7 +45,9 @@ def best(fn, repeat=REPEAT):
 
 
 def make_body(n: int) -> bytes:
-    return b"".join(b"%03d-%02d-%04d pending\n" % (100 + i // 1_000_000, (i // 10_000) % 100, i % 10_000) for i in range(n))
+    return b"".join(
+        b"%03d-%02d-%04d pending\n" % (100 + i // 1_000_000, (i // 10_000) % 100, i % 10_000) for i in range(n)
+    )
 
 
 def bench_parser() -> dict:
@@ -112,7 +114,8 @@ async def bench_network(url: str) -> dict:
             assert n == N_PENDING, n
             t = time.perf_counter()
             out = subprocess.run(
-                [curl, "-s", "-S", "-o", os.devnull, "-w", "%{size_download}", url, "-d", "x_clientid=demo", "-d", "x_password=demo"],
+                [curl, "-s", "-S", "-o", os.devnull, "-w", "%{size_download}", url,
+                 "-d", "x_clientid=demo", "-d", "x_password=demo"],
                 capture_output=True, text=True, check=True,
             )
             curl_times.append(time.perf_counter() - t)

@@ -121,8 +121,9 @@ def build(path: Path) -> dict:
             conn.execute("INSERT INTO batches (batch_id, created_at, state, outcome, message, url, host, client_id, "
                          "store_id, owner, pid, hostname, entry_count, settled_at) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (bid, *brow))
-            conn.executemany("INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, outcome, "
-                             "status, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", map(moved, rows))
+            conn.executemany("INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, "
+                             "outcome, status, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             map(moved, rows))
         conn.execute("COMMIT")
         t_copy = time.perf_counter() - t
         events = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]

@@ -6,7 +6,7 @@ on ``app.workers.wait_for_complete()``, never on a fixed sleep.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 

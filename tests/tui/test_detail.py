@@ -49,7 +49,7 @@ async def test_r_queries_the_receiver_now(make_app, sandbox):
         await settle(pilot)
         assert sandbox.requests_seen == seen + 1
         assert app.session.book.checked[a] >= before
-        assert f"{a} pending (actionable)" in "\n".join(l.text for l in app.log_buffer.lines)
+        assert f"{a} pending (actionable)" in "\n".join(line.text for line in app.log_buffer.lines)
 
 
 async def test_an_order_the_receiver_does_not_know_says_so(make_app, sandbox):

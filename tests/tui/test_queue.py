@@ -8,7 +8,7 @@ from ccnow_tui.tui.screens.detail import DetailScreen
 from ccnow_tui.tui.screens.queue import QueueScreen
 from ccnow_tui.tui.widgets.order_table import OrderTable
 
-from .helpers import SIZE, screen_text, settle, started, wait_until, actions, stored
+from .helpers import SIZE, actions, screen_text, settle, started, stored, wait_until
 
 
 async def test_queue_shows_the_pending_list_and_the_header(make_app, sandbox):

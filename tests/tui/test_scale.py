@@ -15,12 +15,15 @@ ORDERS = 100_000
 
 
 async def test_a_hundred_thousand_pending_orders(isolated_dirs):
-    server = SandboxServer(SandboxConfig(port=0, client_id="big", password=PASSWORD, orders=ORDERS, seed=3, log=None)).start()
+    config = SandboxConfig(port=0, client_id="big", password=PASSWORD, orders=ORDERS, seed=3, log=None)
+    server = SandboxServer(config).start()
     try:
         settings = ConnectionSettings("big", server.url, "big", "", Secret(PASSWORD), 30.0, "tests")
         chunks = []
         app = CcnowApp(settings)
-        async with app.run_test(size=SIZE, message_hook=lambda m: isinstance(m, PendingRecords) and chunks.append(m)) as pilot:
+        async with app.run_test(
+            size=SIZE, message_hook=lambda m: isinstance(m, PendingRecords) and chunks.append(m)
+        ) as pilot:
             await started(pilot)
             table = app.screen.query_one(OrderTable)
             assert table.row_count() == ORDERS

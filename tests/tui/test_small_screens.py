@@ -56,7 +56,9 @@ async def test_below_80x24_the_essentials_stay_and_too_small_says_so(make_app):
         await started(pilot)
         rows = app.session.book.rows
         app.session.staging.add([StagedAction.make(o, "ship") for o in rows[:3]])
-        await wait_until(pilot, lambda: "3 staged" in screen_text(app).splitlines()[0], "the staged count in the header")
+        await wait_until(
+            pilot, lambda: "3 staged" in screen_text(app).splitlines()[0], "the staged count in the header"
+        )
         lines = screen_text(app).splitlines()
         assert lines[0].split()[0] in ("Queue", "test") and "test" in lines[0]
         assert lines[-1].startswith("q Quit ? Help")

@@ -174,7 +174,9 @@ async def test_demo_with_a_fault_on_updates_loads_the_queue_and_loses_the_batch_
             await answer_yes(pilot)
             await settle(pilot)
             assert server.book.status(first) == "mark_shipped"  # applied, answer dropped
-            assert [actions(b.entries) for b in app.session.staging.unknown_batches] == [[StagedAction.make(first, "ship")]]
+            assert [actions(b.entries) for b in app.session.staging.unknown_batches] == [
+                [StagedAction.make(first, "ship")]
+            ]
             assert "1 UNKNOWN" in screen_text(app)
     finally:
         server.stop()

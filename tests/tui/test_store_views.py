@@ -136,7 +136,11 @@ SENDER = textwrap.dedent("""
 
 async def test_a_batch_in_flight_when_its_process_was_killed_is_held_unknown(make_app, sandbox, isolated_dirs):
     a = sandbox.book.pending()[0]
-    env = {**os.environ, "XDG_DATA_HOME": str(isolated_dirs.data_home), "XDG_CONFIG_HOME": str(isolated_dirs.config_home)}
+    env = {
+        **os.environ,
+        "XDG_DATA_HOME": str(isolated_dirs.data_home),
+        "XDG_CONFIG_HOME": str(isolated_dirs.config_home),
+    }
     proc = subprocess.Popen([sys.executable, "-c", SENDER, str(a)], env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
     try:

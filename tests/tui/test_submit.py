@@ -54,7 +54,7 @@ async def test_confirm_says_what_happens_and_only_y_sends(make_app, sandbox):
         kinds = [type(m) for m in seen_messages if isinstance(m, (AnswerRecords, RequestFinished))
                  and m.request.kind is RequestKind.SUBMIT]
         assert kinds[0] is AnswerRecords and kinds[-1] is RequestFinished
-        lines = [l.text for l in app.log_buffer.lines]
+        lines = [line.text for line in app.log_buffer.lines]
         assert lines.index(next(t for t in lines if t.startswith(f"{b} ship"))) < lines.index(
             next(t for t in lines if t.startswith("batch applied")))
         progress = [m for m in seen_messages if isinstance(m, BatchProgress)]

@@ -334,7 +334,6 @@ def open_store(profile: str):
 def open_client(args: argparse.Namespace):
     """Build a ReceiverClient from config, environment and options (password never on argv)."""
     from .client import ClientConfigError, ReceiverClient
-    from .protocol.form import Credentials
     from .protocol.redact import Secret
 
     settings = connection_settings(args)
@@ -348,10 +347,8 @@ def open_client(args: argparse.Namespace):
         import getpass
 
         password = Secret(getpass.getpass(f"API password for {settings.client_id} ({settings.profile}): "))
-    creds = Credentials(settings.client_id, password, settings.store_id)
     try:
-        return ReceiverClient(settings.url, creds, timeout=settings.timeout, profile=settings.profile,
-                              max_answer_bytes=settings.max_answer_bytes)
+        return ReceiverClient.from_settings(settings, password)
     except ClientConfigError as exc:
         raise UsageError(str(exc)) from None
 

@@ -30,6 +30,7 @@ from functools import partial
 import httpx
 
 from . import __version__
+from .config import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT, ConnectionSettings
 from .gcpause import collector_paused
 from .protocol.actions import ActionKind, StagedAction
 from .protocol.answer import AnswerParser, OrderLine, Record
@@ -37,12 +38,10 @@ from .protocol.batch import Batch
 from .protocol.form import Credentials, encode_form, request_fields
 from .protocol.orderid import OrderId
 from .protocol.outcome import EntryOutcome, EntryResult, Outcome, resolve_batch, resolve_pending
-from .protocol.redact import redact
+from .protocol.redact import Secret, redact
 
 USER_AGENT = f"ccnow-tui/{__version__}"
-DEFAULT_URL = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
 MAX_ERROR_BODY = 4096  # bytes of a non-200 body kept for the message
-DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a 100,000-order pending list is about 2 MB
 READ_PIECE = 64 * 1024  # at most this many decoded bytes reach the parser at a time
 # Records kept (and passed on) beyond those the request can explain: a batch's lines for
 # its orders, a pending list's order lines (passed on, never kept). The rest are counted.
@@ -165,7 +164,7 @@ class ReceiverClient:
         url: str,
         credentials: Credentials,
         *,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
         profile: str = "default",
         retries: int = 2,
         backoff: float = 0.5,
@@ -202,6 +201,14 @@ class ReceiverClient:
             follow_redirects=False,
             transport=transport,
         )
+
+    @classmethod
+    def from_settings(cls, settings: ConnectionSettings, password: Secret) -> ReceiverClient:
+        """The client for a resolved connection and its password: how the CLI and the TUI
+        both build theirs. ClientConfigError if a setting cannot be used."""
+        credentials = Credentials(settings.client_id, password, settings.store_id)
+        return cls(settings.url, credentials, timeout=settings.timeout, profile=settings.profile,
+                   max_answer_bytes=settings.max_answer_bytes)
 
     async def __aenter__(self) -> ReceiverClient:
         return self

@@ -33,7 +33,7 @@ from .storage.paths import PRIVATE_FILE_MODE, config_path, ensure_private_dir
 DEFAULT_URL = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 3600.0
-DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024  # as client.DEFAULT_MAX_ANSWER_BYTES
+DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a 100,000-order pending list is about 2 MB
 PASSWORD_COMMAND_TIMEOUT = 10.0
 ENV_PROFILE = "env"  # the profile name when settings come only from the environment
 

@@ -35,10 +35,8 @@ class Session:
     @classmethod
     def open(cls, settings: ConnectionSettings, password: Secret) -> Session:
         """The profile's store and the one client of this session; SessionError if not."""
-        credentials = Credentials(settings.client_id, password, settings.store_id)
         try:
-            client = ReceiverClient(settings.url, credentials, timeout=settings.timeout, profile=settings.profile,
-                                    max_answer_bytes=settings.max_answer_bytes)
+            client = ReceiverClient.from_settings(settings, password)
         except ClientConfigError as exc:
             raise SessionError(str(exc)) from exc
         try:

@@ -24,6 +24,7 @@ from .protocol.batch import Batch, Severity
 from .protocol.orderid import InvalidOrderId, OrderId
 from .protocol.outcome import EntryOutcome, Outcome
 from .protocol.redact import redact, safe_text
+from .words import counted
 
 EXIT_OK, EXIT_REFUSED_SOME, EXIT_USAGE, EXIT_REFUSED, EXIT_UNKNOWN = 0, 1, 2, 3, 4
 EXIT_NOT_CONFIRMED = 5  # the operator answered no (or nothing): nothing sent, nothing recorded
@@ -511,11 +512,7 @@ async def _drive(events, printer: Printer, *, read_only: bool = False):
             seen_unknown.add(r.entry.order_id)
             printer.unknown(r.entry.order_id, r.message)
     printer.flush()
-    label = {
-        Outcome.OK: "done", Outcome.SOME_REFUSED: "some entries refused", Outcome.REFUSED: "refused",
-        Outcome.UNREACHABLE: "not sent", Outcome.UNKNOWN: "OUTCOME UNKNOWN",
-    }[answer.outcome]
-    err(f"{label}: {shown(answer.message)}")
+    err(f"{answer.outcome.label}: {shown(answer.message)}")
     return answer
 
 
@@ -537,8 +534,9 @@ def cmd_query(args) -> int:
 def describe_plan(batch: Batch, host: str, client_id: str, unverified: Sequence[Any] = ()) -> str:
     counts = batch.counts()
     lines = [
-        f"About to send {len(batch)} entr{'y' if len(batch) == 1 else 'ies'} for {len(batch.order_ids)} order(s) "
-        f"to {host} as {client_id}: " + ", ".join(f"{k.value} {v}" for k, v in sorted(counts.items())),
+        f"About to send {counted(len(batch), 'entry', 'entries')} for "
+        f"{counted(len(batch.order_ids), 'order', 'orders')} to {host} as {client_id}: "
+        + ", ".join(f"{k.value} {v}" for k, v in sorted(counts.items())),
     ]
     for n, e in batch.numbered():
         lines.append(f"  {n:>4}. {e.describe()}")
@@ -636,7 +634,7 @@ def cmd_submit(args) -> int:
         settled, other, report = judge_answer(claim, answer)
         store.settle(batch_id, settled, outcome=answer.outcome.value, message=answer.message, other_lines=other)
         if report.unknown:
-            err(f"batch {batch_id}: {len(report.unknown)} entr{'y' if len(report.unknown) == 1 else 'ies'} "
+            err(f"batch {batch_id}: {counted(len(report.unknown), 'entry', 'entries')} "
                 "of OUTCOME UNKNOWN, kept and never re-sent. `ccnow-tui reconcile` (or R in the TUI "
                 "composer) queries these orders and records what took effect; `ccnow-tui query ORDER...` "
                 "shows one order.")
@@ -711,7 +709,7 @@ def cmd_reconcile(args) -> int:
                 err(f"batch {shown(b.batch_id)} was settled meanwhile by another process; left as it is")
         unverified = sum(1 for _, j in plans for _, v, _, _ in j if v is Verdict.UNVERIFIED)
         if unverified:
-            err(f"{unverified} entr{'y is' if unverified == 1 else 'ies are'} unverified: a status cannot show "
+            err(f"{counted(unverified, 'entry is', 'entries are')} unverified: a status cannot show "
                 "whether a discount or tracking took effect; check, then re-stage or forget them in the TUI")
         return EXIT_UNKNOWN if len(plans) < len(unknown) else EXIT_OK
     finally:

@@ -39,6 +39,7 @@ from .protocol.form import Credentials, encode_form, request_fields
 from .protocol.orderid import OrderId
 from .protocol.outcome import EntryOutcome, EntryResult, Outcome, resolve_batch, resolve_pending
 from .protocol.redact import Secret, redact
+from .words import counted
 
 USER_AGENT = f"ccnow-tui/{__version__}"
 MAX_ERROR_BODY = 4096  # bytes of a non-200 body kept for the message
@@ -390,7 +391,7 @@ class ReceiverClient:
             elapsed=time.monotonic() - started, attempts=attempts, order_count=run.order_lines,
         )
         reconcile = "outcome unknown: nothing is re-sent, query the orders to reconcile"
-        dropped = f"; {run.dropped} more line(s) not kept" if run.dropped else ""
+        dropped = f"; {counted(run.dropped, 'more line', 'more lines')} not kept" if run.dropped else ""
         if run.failure and not run.sent:
             why = f"{run.failure}; nothing was sent, nothing applied"
             return ReceiverAnswer(kind, Outcome.UNREACHABLE, why, **common)

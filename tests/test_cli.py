@@ -78,7 +78,7 @@ def test_submit_applies_batch(env, capsys, tmp_path):
     assert out.out.splitlines() == [f"{a} mark_shipped", f"{b} mark_canceled"]
     plan = out.err
     port = env.url.split("//", 1)[1].split("/", 1)[0]  # 127.0.0.1:PORT, as the operator knows it
-    assert f"About to send 4 entries for 2 order(s) to {port} as " in plan
+    assert f"About to send 4 entries for 2 orders to {port} as " in plan
     assert plan.index("adjust") < plan.index("track") < plan.index(f"ship {a}")
     assert env.book.status(a) == "mark_shipped" and env.book.status(b) == "mark_canceled"
 

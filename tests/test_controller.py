@@ -170,12 +170,12 @@ def test_a_pending_list_finishing(controller):
     orders = [(r.order_id, r.status) for r in records if hasattr(r, "order_id")]
     other = [r for r in records if not hasattr(r, "order_id")]
     assert controller.pending_records(request, orders, other).topics == [Topic.ROWS, Topic.LOG]
-    answer = ReceiverAnswer(ClientKind.PENDING, Outcome.OK, "2 pending order(s)", elapsed=0.5)
+    answer = ReceiverAnswer(ClientKind.PENDING, Outcome.OK, "2 pending orders", elapsed=0.5)
     update = controller.pending_finished(request, answer)
     assert update.topics == [Topic.LOG, Topic.ROWS] and not update.ask_password
     assert controller.book.rows == [A, B] and not controller.book.loading
     assert lines(controller) == [(LogKind.INFO, "receiver: message hello"),
-                                 (LogKind.INFO, "pending list: 2 pending order(s) (0.5 s)")]
+                                 (LogKind.INFO, "pending list: 2 pending orders (0.5 s)")]
     # A timed refresh that finds the same is not logged again; a superseded one is ignored.
     again = Request(RequestKind.PENDING, automatic=True)
     controller.pending_started(again)

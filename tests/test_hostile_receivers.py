@@ -249,7 +249,7 @@ async def test_lines_past_what_the_request_explains_are_counted_not_kept():
             events, answer = await final(c.submit(ship_batch()))
             read_events, read = await final(c.pending())
     assert answer.outcome is Outcome.UNKNOWN and len(events) == len(answer.records) == 1 + 1000
-    assert "98999 more line(s) not kept" in answer.message
+    assert "98999 more lines not kept" in answer.message
     assert read.outcome is Outcome.REFUSED and len(read_events) == len(read.records) == 1000
 
 

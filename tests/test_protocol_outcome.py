@@ -154,7 +154,7 @@ def test_lines_for_orders_keep_their_verdict_among_garbage():
     outcome, results, msg = resolve_batch(numbered, parse_answer(body))
     assert outcome is Outcome.UNKNOWN
     assert [r.outcome for r in results] == [EntryOutcome.APPLIED, EntryOutcome.REFUSED, EntryOutcome.UNKNOWN]
-    assert "2 line(s) not understood" in msg
+    assert "2 lines not understood" in msg
 
 
 def test_a_whole_request_error_refuses_only_when_it_is_the_whole_answer():

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..words import counted
 from .actions import ActionKind, StagedAction
 from .answer import ErrorMessage, Message, OrderError, OrderLine, Record, Unparsed
 from .orderid import OrderId
@@ -37,8 +38,18 @@ class Outcome(StrEnum):
     def exit_code(self) -> int:
         return _EXIT[self]
 
+    @property
+    def label(self) -> str:
+        """What the outcome is called, in front of the answer's summary ("refused: ...").
+        A caller that must say more (the TUI's batch log) changes only the words it must."""
+        return _LABEL[self]
+
 
 _EXIT = {Outcome.OK: 0, Outcome.SOME_REFUSED: 1, Outcome.REFUSED: 3, Outcome.UNREACHABLE: 3, Outcome.UNKNOWN: 4}
+_LABEL = {
+    Outcome.OK: "done", Outcome.SOME_REFUSED: "some entries refused", Outcome.REFUSED: "refused",
+    Outcome.UNREACHABLE: "not sent", Outcome.UNKNOWN: "OUTCOME UNKNOWN",
+}
 
 
 class EntryOutcome(StrEnum):
@@ -183,9 +194,9 @@ def _summarize(
     """The batch's outcome and its one-line summary, with notes on what did not fit."""
     notes: list[str] = []
     if extra:
-        notes.append(f"{extra} answer line(s) for orders not in the batch")
+        notes.append(f"{counted(extra, 'answer line', 'answer lines')} for orders not in the batch")
     if got.unparsed:
-        notes.append(f"{len(got.unparsed)} line(s) not understood (shown raw)")
+        notes.append(f"{counted(len(got.unparsed), 'line', 'lines')} not understood (shown raw)")
     if got.whole_errors:
         notes.append(f"receiver said: {got.whole_errors[0].text}")
     counts = Counter(r.outcome for r in ordered)  # one pass: batches run to 100k entries
@@ -258,7 +269,7 @@ def resolve_pending(
         return Outcome.REFUSED, "the receiver sent an empty answer"
     if not orders and not messages:
         return Outcome.REFUSED, "the receiver answered something that is not the protocol (shown raw)"
-    notes = [f"{orders} pending order(s)" if orders or not messages else messages[0].text]
+    notes = [counted(orders, "pending order", "pending orders") if orders or not messages else messages[0].text]
     if unparsed:
-        notes.append(f"{unparsed} line(s) not understood (shown raw)")
+        notes.append(f"{counted(unparsed, 'line', 'lines')} not understood (shown raw)")
     return Outcome.OK, "; ".join(notes)

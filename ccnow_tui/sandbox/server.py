@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ..protocol import decode_request, redact
 from ..protocol.form import DecodedRequest
+from ..words import counted
 from .faults import Fault, FaultKind, FaultPlan, draw_faults
 from .orders import OrderBook
 
@@ -326,7 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self.sandbox.log(f"{what} -> answer not delivered (connection closed)", request.password)
         n = len(lines)
         slow = f" (fault slow={plan.delay:g})" if plan.delay else ""
-        self.sandbox.log(f"{what} -> 200 {n} line{'s' if n != 1 else ''}{slow}", request.password)
+        self.sandbox.log(f"{what} -> 200 {counted(n, 'line', 'lines')}{slow}", request.password)
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path

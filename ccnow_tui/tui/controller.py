@@ -23,7 +23,8 @@ from ..protocol.redact import redact
 from ..protocol.status import status_info
 from ..staging import Claim, StagingArea, SubmitReport, judge_answer
 from ..storage.store import Snapshot, Verdict
-from .model import OUTCOME_KIND, LogBuffer, LogKind, OrderBook, Topic, counted
+from ..words import counted
+from .model import OUTCOME_KIND, LogBuffer, LogKind, OrderBook, Topic
 from .request import Request, RequestKind
 
 
@@ -57,11 +58,15 @@ class Update:
         return self
 
 
-BATCH_LABEL = {
-    Outcome.OK: "batch applied", Outcome.SOME_REFUSED: "batch done, some entries refused",
-    Outcome.REFUSED: "batch refused, nothing applied", Outcome.UNREACHABLE: "batch not sent",
-    Outcome.UNKNOWN: "batch OUTCOME UNKNOWN",
-}
+# A batch's outcome says whether anything was applied; the other words are Outcome.label's.
+BATCH_WORDS = {Outcome.OK: "applied", Outcome.SOME_REFUSED: "done, some entries refused",
+               Outcome.REFUSED: "refused, nothing applied"}
+
+
+def batch_label(outcome: Outcome) -> str:
+    return f"batch {BATCH_WORDS.get(outcome, outcome.label)}"
+
+
 VERDICT_KIND = {Verdict.TOOK_EFFECT: LogKind.APPLIED, Verdict.RESTAGED: LogKind.INFO,
                 Verdict.UNVERIFIED: LogKind.UNKNOWN, Verdict.NOT_RESTAGED: LogKind.REFUSED}
 
@@ -139,7 +144,7 @@ class SessionController:
         self.staging.add(actions)
         kinds = sorted({a.kind.value for a in actions})
         orders = len({a.order_id for a in actions})
-        self.write(LogKind.INFO, f"staged {'/'.join(kinds)} for {orders} order{'s' if orders != 1 else ''} "
+        self.write(LogKind.INFO, f"staged {'/'.join(kinds)} for {counted(orders, 'order', 'orders')} "
                                  f"({len(self.staging)} staged; b to review)")
         return Update().touch(Topic.LOG)
 
@@ -178,7 +183,8 @@ class SessionController:
 
     def asking(self, request: Request, host: str) -> Update:
         """A query or reconcile is on its way."""
-        self.write(LogKind.INFO, f"{request.kind.value}: asking {host} for {len(request.order_ids)} order(s)")
+        self.write(LogKind.INFO, f"{request.kind.value}: asking {host} for "
+                                 f"{counted(len(request.order_ids), 'order', 'orders')}")
         return Update().touch(Topic.LOG)
 
     def unknown_batch(self, batch_id: str) -> list[OrderId] | None:
@@ -232,7 +238,7 @@ class SessionController:
         return Update().touch(Topic.STATUS, Topic.LOG)
 
     def retrying(self, request: Request, r: Retrying) -> Update:
-        void = f"; its {r.discarded} line(s) are void" if r.discarded else ""
+        void = f"; its {counted(r.discarded, 'line is', 'lines are')} void" if r.discarded else ""
         self.write(LogKind.INFO, f"{request.kind.value}: attempt {r.attempt} failed ({r.reason}){void}; "
                                  f"retrying in {r.delay:.1f} s")
         update = Update().touch(Topic.LOG)
@@ -288,7 +294,7 @@ class SessionController:
         return judge_answer(claim, answer)[2]
 
     def batch_settled(self, request: Request, answer: ReceiverAnswer, report: SubmitReport) -> Update:
-        label = BATCH_LABEL[answer.outcome]
+        label = batch_label(answer.outcome)
         self.write(OUTCOME_KIND[answer.outcome], f"{label}: {answer.message} ({answer.elapsed:.1f} s)")
         if report.unknown:
             self.write(

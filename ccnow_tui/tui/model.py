@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..protocol.orderid import OrderId
 from ..protocol.outcome import Outcome
 from ..protocol.status import PENDING
+from ..words import counted as counted  # re-exported: the screens import it from here
 
 if TYPE_CHECKING:
     from ..storage.store import HistoryItem, Store
@@ -197,11 +198,6 @@ class LastEvents:
 
     def invalidate(self) -> None:
         self._cache.clear()
-
-
-def counted(n: int, one: str, many: str) -> str:
-    """``1 entry``, ``2 entries``."""
-    return f"{n} {one if n == 1 else many}"
 
 
 def clock(epoch: float | None) -> str:

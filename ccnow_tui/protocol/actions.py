@@ -95,6 +95,22 @@ def format_amount(amount: Decimal) -> str:
     return f"{amount.quantize(Decimal('0.01')):f}"
 
 
+def describe_fields(amount: Decimal | str | None, trackname: str, tracknumber: str, notes: str) -> str:
+    """An entry's fields as every view shows them: ``$5.00``, ``UPS 1Z999``, ``“late”``.
+
+    ``amount`` as an entry holds it (a Decimal) or as the journal stores it (``"5.00"``,
+    empty for none). Not escaped: callers render it as plain text.
+    """
+    parts = []
+    if amount is not None and amount != "":
+        parts.append(f"${format_amount(amount) if isinstance(amount, Decimal) else amount}")
+    if trackname or tracknumber:
+        parts.append(f"{trackname} {tracknumber}".strip())
+    if notes:
+        parts.append(f"“{notes}”")
+    return " ".join(parts)
+
+
 # Characters that change how the rest of the text looks, or that cannot be seen at all: a
 # note (or tracking field) holding one reads differently on the consumer's screen than on
 # the operator's. Refused, naming the character and where it was typed.
@@ -221,14 +237,12 @@ class StagedAction(NamedTuple):
 
     def describe(self) -> str:
         """A one-line human summary (not escaped: callers render it as plain text)."""
-        parts = [self.kind.value, str(self.order_id)]
-        if self.amount is not None:
-            parts.append(f"${format_amount(self.amount)}")
-        if self.trackname:
-            parts.append(f"{self.trackname} {self.tracknumber}")
-        if self.notes:
-            parts.append(f"“{self.notes}”")
-        return " ".join(parts)
+        fields = self.fields_text()
+        return f"{self.kind.value} {self.order_id} {fields}" if fields else f"{self.kind.value} {self.order_id}"
+
+    def fields_text(self) -> str:
+        """The entry's fields alone (:func:`describe_fields`)."""
+        return describe_fields(self.amount, self.trackname, self.tracknumber, self.notes)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -61,3 +61,22 @@ async def test_an_order_the_receiver_does_not_know_says_so(make_app, sandbox):
         assert isinstance(app.screen, DetailScreen) and app.screen.order_id == "123-45-6789"
         text = screen_text(app)
         assert "not known yet" in text and "refused at" in text and "order_not_found" in text
+
+
+def test_an_entry_reads_the_same_in_the_journal_the_composer_and_the_cli():
+    import json
+
+    from ccnow_tui.storage.store import _fields_json
+    from ccnow_tui.tui.screens.detail import _entry_text
+    from ccnow_tui.tui.widgets.entry_table import fields_text
+
+    oid = "396-10-1142"
+    for entry in (StagedAction.make(oid, "ship"), StagedAction.make(oid, "cancel", notes="no stock"),
+                  StagedAction.make(oid, "adjust", amount="12.5", notes="goodwill"),
+                  StagedAction.make(oid, "track", trackname="DHL", tracknumber="JD0146")):
+        stored = _fields_json(entry)
+        row = {"n": 1, "action": entry.kind.value, **(json.loads(stored) if stored else {})}  # as history() gives it
+        fields = fields_text(entry)
+        assert _entry_text(row) == f"{entry.kind.value} {fields}".strip()
+        assert entry.describe() == f"{entry.kind.value} {oid} {fields}".strip()
+    assert fields_text(StagedAction.make(oid, "adjust", amount="12.5", notes="goodwill")) == "$12.50 “goodwill”"

@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ...protocol.actions import describe_fields
 from ...protocol.orderid import OrderId
 from ...protocol.status import StatusGroup, status_info
 from ...storage.store import BatchState, HistoryItem
@@ -163,10 +164,8 @@ class DetailScreen(MainScreen):
 
 
 def _entry_text(row: dict) -> str:
-    parts = [str(row.get("action", "?"))]
-    for key in ("amount", "trackname", "tracknumber"):
-        if row.get(key):
-            parts.append(str(row[key]))
-    if row.get("notes"):
-        parts.append(f"“{row['notes']}”")
-    return " ".join(parts)
+    """A journal row's entry, worded as the composer and the CLI word a staged one."""
+    fields = describe_fields(str(row.get("amount") or ""), str(row.get("trackname") or ""),
+                             str(row.get("tracknumber") or ""), str(row.get("notes") or ""))
+    action = str(row.get("action") or "?")
+    return f"{action} {fields}" if fields else action

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, ClassVar, overload
 from rich.style import Style
 from textual.strip import Strip
 
-from ...protocol.actions import StagedAction, format_amount
+from ...protocol.actions import StagedAction
 from ...protocol.batch import Lint, Severity
 from ...storage.store import BatchState, HeldBatch, StoredEntry
 from ..model import journal_time
@@ -96,14 +96,8 @@ class Rows(Sequence[Row]):
 
 
 def fields_text(entry: StagedAction) -> str:
-    parts = []
-    if entry.amount is not None:
-        parts.append(f"${format_amount(entry.amount)}")
-    if entry.trackname or entry.tracknumber:
-        parts.append(f"{entry.trackname} {entry.tracknumber}")
-    if entry.notes:
-        parts.append(f"“{entry.notes}”")
-    return " ".join(parts)
+    """The entry's fields, worded as everywhere else (protocol.actions.describe_fields)."""
+    return entry.fields_text()
 
 
 class EntryTable(CursorList):

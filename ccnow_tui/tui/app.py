@@ -66,6 +66,7 @@ from .screens.queue import QueueScreen
 from .screens.setup import PasswordScreen, SetupScreen
 from .screens.typeahead import as_typed, mounting_form
 from .session import Session, SessionError
+from .textual_private import run_priority_bindings
 from .widgets.field_input import FieldInput
 
 STORE_POLL_SECONDS = 0.5  # how soon another window's or a script's change shows
@@ -131,7 +132,7 @@ class CcnowApp(App[int]):
         focused = self.focused
         if isinstance(focused, FieldInput) and focused.takes(event):
             # Priority bindings first (enter and esc of a form, tab), then the field.
-            if not await self._check_bindings(event.key, priority=True):
+            if not await run_priority_bindings(self, event.key):
                 await focused.take_key(event)
             return
         await super().on_event(event)

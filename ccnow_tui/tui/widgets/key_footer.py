@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+
+from ..textual_private import FooterKey, bindings_ready
 
 FIRST = ("app.quit", "app.help")
 
 
 class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
+        if not bindings_ready(self):
             return
         shown: dict[str, tuple] = {}  # one key per action, as Footer shows them
         for _, binding, enabled, tooltip in self.screen.active_bindings.values():

@@ -1,0 +1,70 @@
+"""Every use of Textual's private API, in one place.
+
+Keys typed ahead must act in the order typed (see key_order.py and typeahead.py), which
+Textual's public API cannot do: a text field has to run its editing bindings itself as
+it takes each key, and the app has to run the priority bindings of one key before it
+looks at the next. That needs a few of Textual's private names; they are used here and
+nowhere else in ccnow_tui, and tests/tui/test_textual_private.py checks each of them
+(by :data:`PRIVATE_NAMES`), so an upgrade of Textual that changes one fails that test,
+with the name, rather than breaking the keys quietly.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import App
+from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.widgets import Footer, Input
+from textual.widgets._footer import FooterKey  # not exported by textual.widgets
+
+__all__ = ["PRIVATE_NAMES", "FooterKey", "HookedInput", "bindings_ready", "node_bindings", "run_priority_bindings"]
+
+# (owner, private name, what we rely on): checked by tests/tui/test_textual_private.py.
+PRIVATE_NAMES: list[tuple[str, str, str]] = [
+    ("textual.widgets.Input", "_on_key", "async (self, event): the handler that types a printable key"),
+    ("textual.dom.DOMNode", "_bindings", "a BindingsMap whose key_to_bindings maps a key to its Bindings"),
+    ("textual.app.App", "_check_bindings", "async (self, key, priority=False) -> bool: runs a key's bindings"),
+    ("textual.widgets.Footer", "_bindings_ready", "a bool reactive: the screen's bindings are known"),
+    ("textual.widgets._footer", "FooterKey", "FooterKey(key, key_display, description, action, disabled=, "
+                                            "tooltip=), with a compact reactive"),
+    # Used by the tests and screenshots/make_screenshots.py only, to read the screen as text.
+    ("textual.screen.Screen", "_compositor", "its render_update(full=, screen_stack=)"),
+    ("textual.app.App", "_background_screens", "the screens visible under a modal one"),
+    ("textual.app.App", "_notifications", "the toasts shown, each with .message"),
+]
+
+
+def node_bindings(node: DOMNode, key: str) -> tuple[Binding, ...]:
+    """The bindings ``node`` itself declares for ``key`` (not its ancestors')."""
+    return tuple(node._bindings.key_to_bindings.get(key, ()))
+
+
+async def run_priority_bindings(app: App, key: str) -> bool:
+    """Run ``key``'s priority bindings (app, screen, focused chain); True if one acted."""
+    return await app._check_bindings(key, priority=True)
+
+
+def bindings_ready(footer: Footer) -> bool:
+    """A footer knows the screen's bindings (its compose runs again once it does)."""
+    return bool(footer._bindings_ready)
+
+
+class HookedInput(Input):
+    """An Input that sees each key before Textual's own handler does.
+
+    Textual hands a key to ``Input._on_key`` (private): that is where a printable key is
+    typed. Subclasses override :meth:`key_first`; :meth:`feed_key` hands a key to the
+    field directly, as if Textual had dispatched it.
+    """
+
+    async def key_first(self, event: events.Key) -> bool:
+        """Act on ``event`` before the field types it; True: it is taken, type nothing."""
+        return False
+
+    async def feed_key(self, event: events.Key) -> None:
+        await self._on_key(event)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not await self.key_first(event):
+            await super()._on_key(event)

@@ -1,0 +1,104 @@
+"""Textual's private names that ccnow_tui relies on (all used in ccnow_tui/tui/textual_private.py):
+each is checked here, by name and shape, so an upgrade that changes one fails with the name
+rather than quietly breaking the keys typed ahead."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import pytest
+from textual.app import App
+from textual.binding import BindingsMap
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+import ccnow_tui
+from ccnow_tui.tui import textual_private
+from ccnow_tui.tui.textual_private import PRIVATE_NAMES
+
+TUI_DIR = Path(ccnow_tui.__file__).resolve().parent / "tui"
+
+
+def _moved(owner: str, name: str, what: str) -> str:
+    return (f"Textual changed {owner}.{name}, which ccnow_tui relies on ({what}); "
+            "adapt ccnow_tui/tui/textual_private.py (keys typed ahead depend on it)")
+
+
+def _params(fn) -> list[str]:
+    return list(inspect.signature(fn).parameters)
+
+
+def test_every_private_name_is_listed_and_checked():
+    checked = {(owner, name) for owner, name, _ in PRIVATE_NAMES}
+    assert checked == {
+        ("textual.widgets.Input", "_on_key"), ("textual.dom.DOMNode", "_bindings"),
+        ("textual.app.App", "_check_bindings"), ("textual.widgets.Footer", "_bindings_ready"),
+        ("textual.widgets._footer", "FooterKey"), ("textual.screen.Screen", "_compositor"),
+        ("textual.app.App", "_background_screens"), ("textual.app.App", "_notifications"),
+    }, "a private name was added to or removed from PRIVATE_NAMES: check it in this test too"
+
+
+def test_input_key_handler():
+    owner, name, what = PRIVATE_NAMES[0]
+    handler = getattr(Input, "_on_key", None)
+    assert handler is not None and inspect.iscoroutinefunction(handler), _moved(owner, name, what)
+    assert _params(handler) == ["self", "event"], _moved(owner, name, what)
+
+
+def test_bindings_map_of_a_node():
+    field = Input()
+    bindings = getattr(field, "_bindings", None)
+    assert isinstance(bindings, BindingsMap), _moved("textual.dom.DOMNode", "_bindings", PRIVATE_NAMES[1][2])
+    assert isinstance(bindings.key_to_bindings, dict), _moved("BindingsMap", "key_to_bindings", "a dict")
+    # FieldInput runs Input's editing keys itself: they must be ordinary (not priority) bindings.
+    editing = bindings.key_to_bindings.get("backspace", [])
+    assert editing and not any(b.priority for b in editing), _moved(
+        "textual.widgets.Input", "BINDINGS", "backspace is an ordinary binding of the field")
+    assert textual_private.node_bindings(field, "backspace") == tuple(editing)
+
+
+def test_app_check_bindings():
+    owner, name, what = PRIVATE_NAMES[2]
+    check = getattr(App, "_check_bindings", None)
+    assert check is not None and inspect.iscoroutinefunction(check), _moved(owner, name, what)
+    params = inspect.signature(check).parameters
+    assert list(params)[:2] == ["self", "key"] and "priority" in params, _moved(owner, name, what)
+
+
+def test_footer_internals():
+    owner, name, what = PRIVATE_NAMES[3]
+    assert "_bindings_ready" in vars(Footer) or hasattr(Footer, "_bindings_ready"), _moved(owner, name, what)
+    owner, name, what = PRIVATE_NAMES[4]
+    from textual.widgets._footer import FooterKey
+
+    params = inspect.signature(FooterKey.__init__).parameters
+    for needed in ("key", "key_display", "description", "action", "disabled", "tooltip"):
+        assert needed in params, _moved(owner, f"{name}({needed}=)", what)
+    assert hasattr(FooterKey, "compact"), _moved(owner, f"{name}.compact", what)
+
+
+def test_what_the_tests_read_the_screen_with():
+    assert isinstance(getattr(App, "_background_screens", None), property), _moved(*PRIVATE_NAMES[6])
+    from textual._compositor import Compositor
+
+    assert "screen_stack" in inspect.signature(Compositor.render_update).parameters, _moved(*PRIVATE_NAMES[5])
+    assert "_compositor" in inspect.getsource(Screen.__init__), _moved(*PRIVATE_NAMES[5])
+    assert "self._notifications" in inspect.getsource(App.__init__), _moved(*PRIVATE_NAMES[7])
+
+
+@pytest.mark.parametrize("path", sorted(p for p in TUI_DIR.rglob("*.py") if p.name != "textual_private.py"),
+                         ids=lambda p: str(p.relative_to(TUI_DIR)))
+def test_no_other_module_reaches_into_textual(path):
+    """Outside textual_private.py, no private textual module is imported and no private
+    name of textual's is used (ours, such as self._rows, are ours to use)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("textual"):
+            assert not any(part.startswith("_") for part in node.module.split(".")), \
+                f"{path.name} imports {node.module}: go through textual_private.py"
+    source = path.read_text(encoding="utf-8")
+    for _, name, _ in PRIVATE_NAMES:
+        assert (f".{name}" not in source and f"def {name}(" not in source) or name == "FooterKey", \
+            f"{path.name} uses textual's private {name}: go through textual_private.py"

@@ -217,30 +217,36 @@ class StagingArea:
 
     def blocked(self) -> dict[OrderId, str]:
         """Orders that may not be sent now, and why (held by a batch, or unverified)."""
+        return {oid: self._blocked_reason(oid) for oid in self._blocking()}
+
+    def _blocking(self) -> dict[OrderId, tuple[str, str, str, int | None, str]]:
+        """Per blocked order, what its reason is made of. Worded only when asked: a batch in
+        flight may hold 100,000 orders, and the lint needs the words for a few."""
         if self._blocked is None:
-            out: dict[OrderId, str] = {}
+            out: dict[OrderId, tuple[str, str, str, int | None, str]] = {}
             for b in self.held:
+                pid = b.pid if not b.mine else None
                 for e in b.entries:
-                    out.setdefault(e.order_id, blocked_reason(
-                        e.order_id, e.state.value, b.batch_id, e.action.kind.value,
-                        b.pid if not b.mine else None, b.hostname))
+                    if e.order_id not in out:
+                        out[e.order_id] = (e.state.value, b.batch_id, e.action.kind.value, pid, b.hostname)
             for e in self.unverified:
-                why = blocked_reason(e.order_id, "unverified", e.batch_id or "?", e.action.kind.value)
-                out.setdefault(e.order_id, why)
+                out.setdefault(e.order_id, ("unverified", e.batch_id or "?", e.action.kind.value, None, ""))
             self._blocked = out
         return self._blocked
+
+    def _blocked_reason(self, oid: OrderId) -> str:
+        state, batch_id, action, pid, hostname = self._blocking()[oid]
+        return blocked_reason(oid, state, batch_id, action, pid, hostname)
 
     def lint(self, known_status: Mapping[OrderId, str] | None = None) -> list[Lint]:
         """The batch's own findings, plus the store's: staged entries on orders that are
         held or unverified cannot be sent, and every unverified entry is named."""
         out = self.batch().lint(known_status) if self._staged else []
-        blocked = self.blocked()
-        if blocked and self._staged:
-            seen: set[OrderId] = set()
-            for oid in self.batch().order_ids:
-                if oid in blocked and oid not in seen:
-                    seen.add(oid)
-                    out.append(Lint(Severity.ERROR, blocked[oid], oid, tuple(self.indexes_for(oid))))
+        blocking = self._blocking() if self._staged else {}
+        if blocking:
+            for oid in self.batch().order_ids:  # distinct already
+                if oid in blocking:
+                    out.append(Lint(Severity.ERROR, self._blocked_reason(oid), oid, tuple(self.indexes_for(oid))))
         for e in self.unverified:
             out.append(Lint(Severity.WARNING, f"unverified: {e.action.describe()} (batch {e.batch_id}) may already "
                                               "have been applied; it is not sent unless you re-stage it", e.order_id))
@@ -494,7 +500,7 @@ class StagingArea:
     _by_order: dict[OrderId, list[int]] | None
     _entries_view: tuple[StagedAction, ...] | None
     _batch: Batch | None
-    _blocked: dict[OrderId, str] | None
+    _blocked: dict[OrderId, tuple[str, str, str, int | None, str]] | None
     _held_words: dict[OrderId, str] | None
 
     def _reset_caches(self) -> None:

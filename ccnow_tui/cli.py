@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
+from .argtypes import number
 from .protocol.actions import ActionError, StagedAction
 from .protocol.answer import LONG_REASON, ErrorMessage, Message, OrderError, OrderLine, Unparsed
 from .protocol.batch import Batch, Severity
@@ -80,24 +81,10 @@ def _connection_options(*, before: bool, names: Sequence[str] = CONNECTION_OPTIO
 MIN_REFRESH = 5.0  # seconds: a live queue, without hammering the receiver
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
-    return value
-
-
-def _refresh_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not (value == 0 or MIN_REFRESH <= value <= 3600):
-        raise argparse.ArgumentTypeError(f"{text!r}: 0 (only on r), or {MIN_REFRESH:g} to 3600 seconds")
-    return value
+_SECONDS = "{text!r} is not a number of seconds"
+_positive_float = number(float, lambda v: v > 0, "{text!r} must be greater than 0", _SECONDS)
+_refresh_seconds = number(float, lambda v: v == 0 or MIN_REFRESH <= v <= 3600,
+                          f"{{text!r}}: 0 (only on r), or {MIN_REFRESH:g} to 3600 seconds", _SECONDS)
 
 
 def _fault_spec(text: str) -> str:

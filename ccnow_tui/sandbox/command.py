@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Mapping
 
+from ..argtypes import number
 from .faults import FaultKind, parse_fault
 from .server import MAX_BODY, SandboxConfig, SandboxServer
 
@@ -138,39 +139,20 @@ def _fault(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _port(text: str) -> int:
-    value = _count(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0-65535)")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
-    return value
-
+_count = number(int, lambda v: v >= 0, "{text!r} is not a whole number >= 0")
+# A port is a count first (the same message for "-1" or "x"), then at most 65535.
+_port = number(_count, lambda v: v <= 65535, "{text!r} is not a port (0-65535)")
+_non_negative = number(float, lambda v: 0 <= v < float("inf"), "{text!r} is not a number >= 0")
 
 _SIZE = re.compile(r"(\d+)\s*(?:([kmg])(?:i?b)?|b)?", re.ASCII | re.IGNORECASE)
 
 
-def _size(text: str) -> int:
-    """Bytes: 16777216, 16M, 16MiB, 512k (suffixes count in 1024s); at least 1."""
+def _bytes(text: str) -> int:
+    """16777216, 16M, 16MiB, 512k (suffixes count in 1024s); ValueError if not a size."""
     m = _SIZE.fullmatch(text.strip())
-    if not m or len(m[1]) > 15 or int(m[1]) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size in bytes >= 1 (such as 16777216, 512K or 16M)")
+    if not m or len(m[1]) > 15:
+        raise ValueError(text)
     return int(m[1]) * 1024 ** " kmg".index((m[2] or " ").lower())
 
 
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not (0 <= value < float("inf")):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number >= 0")
-    return value
+_size = number(_bytes, lambda v: v >= 1, "{text!r} is not a size in bytes >= 1 (such as 16777216, 512K or 16M)")

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from . import __version__
 from .argtypes import number
 from .protocol.actions import ActionError, StagedAction
-from .protocol.answer import LONG_REASON, ErrorMessage, Message, OrderError, OrderLine, Unparsed
+from .protocol.answer import LONG_REASON, ErrorMessage, MessageLine, OrderError, OrderLine, Unparsed
 from .protocol.batch import Batch, Severity
 from .protocol.orderid import InvalidOrderId, OrderId
 from .protocol.outcome import EntryOutcome, Outcome
@@ -432,7 +432,7 @@ class Printer:
             self._emit(rec.order_id, {"status": rec.status}, f"{rec.order_id} {shown(rec.status)}")
         elif isinstance(rec, OrderError):
             self._emit(rec.order_id, {"error": rec.message}, f"{rec.order_id} error_message {shown(rec.message)}")
-        elif isinstance(rec, Message):
+        elif isinstance(rec, MessageLine):
             err(f"receiver: message {shown(rec.text)}")
         elif isinstance(rec, ErrorMessage):
             err(f"receiver: error_message {shown(rec.text)}")

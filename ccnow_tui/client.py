@@ -57,7 +57,10 @@ class ClientConfigError(ValueError):
     """A connection setting the client will not use (bad URL, plain http to a remote host)."""
 
 
-class RequestKind(StrEnum):
+class RequestShape(StrEnum):
+    """Which of the three request shapes was sent (what the TUI asked for and why is its
+    own tui.request.RequestKind)."""
+
     PENDING = "pending"
     QUERY = "query"
     BATCH = "batch"
@@ -81,7 +84,7 @@ class Retrying:
 class ReceiverAnswer:
     """The end of one request: what happened, in the receiver's words where it gave some."""
 
-    request: RequestKind
+    request: RequestShape
     outcome: Outcome
     message: str
     records: tuple[Record, ...] = ()
@@ -227,11 +230,11 @@ class ReceiverClient:
 
     def pending(self, *, chunked: bool = False) -> AsyncIterator[ClientEvent]:
         """The pending list: one :class:`OrderLine` per order, then the answer."""
-        return self._events(RequestKind.PENDING, None, chunked)
+        return self._events(RequestShape.PENDING, None, chunked)
 
     def query(self, order_ids: Iterable[OrderId], *, chunked: bool = False) -> AsyncIterator[ClientEvent]:
         batch = Batch(StagedAction(OrderId.parse(o), ActionKind.QUERY) for o in dict.fromkeys(order_ids))
-        return self._events(RequestKind.QUERY, batch, chunked)
+        return self._events(RequestShape.QUERY, batch, chunked)
 
     def submit(self, batch: Batch, *, chunked: bool = False, batch_id: str = "") -> AsyncIterator[ClientEvent]:
         """Send a batch once. A batch that changes orders is never re-sent by the client.
@@ -239,17 +242,17 @@ class ReceiverClient:
         ``batch_id``: the store's id for it, carried on the answer.
         """
         batch.check()
-        kind = RequestKind.BATCH if batch.changes_orders else RequestKind.QUERY
+        kind = RequestShape.BATCH if batch.changes_orders else RequestShape.QUERY
         return self._events(kind, batch, chunked, batch_id)
 
-    def _events(self, kind: RequestKind, batch: Batch | None, chunked: bool, batch_id: str = ""
+    def _events(self, kind: RequestShape, batch: Batch | None, chunked: bool, batch_id: str = ""
                 ) -> AsyncIterator[ClientEvent]:
         stream = self._request(kind, batch, batch_id)
         return stream if chunked else _flatten(stream)
 
     # -- machinery -----------------------------------------------------------------------
 
-    async def _request(self, kind: RequestKind, batch: Batch | None, batch_id: str = "") -> AsyncIterator[ClientEvent]:
+    async def _request(self, kind: RequestShape, batch: Batch | None, batch_id: str = "") -> AsyncIterator[ClientEvent]:
         started = time.monotonic()
         mutating = batch is not None and batch.changes_orders
         numbered = batch.numbered() if batch is not None else []
@@ -263,7 +266,7 @@ class ReceiverClient:
         attempt = 0
         while True:
             attempt += 1
-            pending = kind is RequestKind.PENDING
+            pending = kind is RequestShape.PENDING
             run = _Attempt(keep_order_lines=not pending, room=MAX_KEPT_OTHER + (0 if pending else len(numbered)))
             # aclosing: a consumer that stops early must close the HTTP stream (and
             # end the collector pause) now, not whenever the generator is collected.
@@ -410,7 +413,7 @@ class ReceiverClient:
             # A read whose answer cannot be read (too big, undecodable) is an error; one
             # cut off or timed out was retried and stays incomplete.
             read_outcome = Outcome.REFUSED if run.broken else Outcome.UNKNOWN
-            if kind is RequestKind.PENDING:
+            if kind is RequestShape.PENDING:
                 what = "the list was not read" if run.broken else "the list is incomplete"
                 return ReceiverAnswer(kind, read_outcome, f"{run.failure}; {what}{dropped}", **common)
             # Entries already answered keep their result; the rest, and the batch, are unknown.
@@ -420,7 +423,7 @@ class ReceiverClient:
                     kind, Outcome.UNKNOWN, f"{run.failure}; {reconcile} ({summary}){dropped}", entries=results, **common
                 )
             return ReceiverAnswer(kind, read_outcome, f"{run.failure} ({summary}){dropped}", entries=results, **common)
-        if kind is RequestKind.PENDING:
+        if kind is RequestShape.PENDING:
             outcome, msg = resolve_pending(records, non_protocol=run.non_protocol, order_count=run.order_lines)
             return ReceiverAnswer(kind, outcome, msg + dropped, **common)
         outcome, results, summary = resolve_batch(numbered, records, non_protocol=run.non_protocol)

@@ -9,7 +9,7 @@ from ccnow_tui.client import (
     ClientConfigError,
     ReceiverAnswer,
     ReceiverClient,
-    RequestKind,
+    RequestShape,
     Retrying,
     check_url,
 )
@@ -46,7 +46,7 @@ async def test_pending_list_streams_order_lines(sandbox):
         records, answer = await collect(c.pending())
     ids = [r.order_id for r in records if isinstance(r, OrderLine)]
     assert ids == sandbox.book.pending()
-    assert answer.outcome is Outcome.OK and answer.request is RequestKind.PENDING
+    assert answer.outcome is Outcome.OK and answer.request is RequestShape.PENDING
     assert all(r.status == "pending" for r in records)
     # Streamed on, not kept: a 100k list must not be held twice.
     assert answer.order_count == len(ids) and answer.records == ()

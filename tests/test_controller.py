@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ccnow_tui.client import ReceiverAnswer
-from ccnow_tui.client import RequestKind as ClientKind
+from ccnow_tui.client import ReceiverAnswer, RequestShape
 from ccnow_tui.protocol import Batch, OrderId, StagedAction, parse_answer
 from ccnow_tui.protocol.actions import ActionKind
 from ccnow_tui.protocol.outcome import Outcome, resolve_batch
@@ -45,7 +44,7 @@ def lines(controller: SessionController) -> list[tuple[LogKind, str]]:
 def batch_answer(batch: Batch, body: bytes) -> ReceiverAnswer:
     records = parse_answer(body)
     outcome, results, message = resolve_batch(batch.numbered(), records)
-    return ReceiverAnswer(ClientKind.BATCH, outcome, message, tuple(records), results, elapsed=0.25)
+    return ReceiverAnswer(RequestShape.BATCH, outcome, message, tuple(records), results, elapsed=0.25)
 
 
 def sent(controller: SessionController) -> Request:
@@ -139,7 +138,7 @@ def test_a_reconcile_answer_settles_the_unknown_batch(controller, store):
     ids = tuple(dict.fromkeys(controller.unknown_batch(batch_id)))
     query = Request(RequestKind.RECONCILE, Batch(StagedAction(o, ActionKind.QUERY) for o in ids), ids, batch_id)
     records = parse_answer(b"396-10-1142 mark_shipped\n397-10-1159 pending\n")
-    answer = ReceiverAnswer(ClientKind.QUERY, Outcome.OK, "2 answered", tuple(records))
+    answer = ReceiverAnswer(RequestShape.QUERY, Outcome.OK, "2 answered", tuple(records))
     update = controller.reconciled(query, answer)
     assert update.topics == [Topic.LOG, Topic.EVENTS]
     assert [n.title for n in update.notices] == ["Unverified"]  # a discount cannot be proven by a status
@@ -156,7 +155,7 @@ def test_a_failed_reconcile_leaves_the_batch_unknown(controller):
     controller.batch_finished(request, batch_answer(request.batch, b""))
     batch_id = request.claim.batch_id
     query = Request(RequestKind.RECONCILE, None, (A,), batch_id)
-    answer = ReceiverAnswer(ClientKind.QUERY, Outcome.UNREACHABLE, "cannot reach host")
+    answer = ReceiverAnswer(RequestShape.QUERY, Outcome.UNREACHABLE, "cannot reach host")
     assert controller.reconciled(query, answer).topics == [Topic.LOG]
     assert lines(controller)[-1] == (LogKind.ERROR, f"reconcile {batch_id}: cannot reach host; "
                                                     "the batch stays unknown (nothing re-sent)")
@@ -170,7 +169,7 @@ def test_a_pending_list_finishing(controller):
     orders = [(r.order_id, r.status) for r in records if hasattr(r, "order_id")]
     other = [r for r in records if not hasattr(r, "order_id")]
     assert controller.pending_records(request, orders, other).topics == [Topic.ROWS, Topic.LOG]
-    answer = ReceiverAnswer(ClientKind.PENDING, Outcome.OK, "2 pending orders", elapsed=0.5)
+    answer = ReceiverAnswer(RequestShape.PENDING, Outcome.OK, "2 pending orders", elapsed=0.5)
     update = controller.pending_finished(request, answer)
     assert update.topics == [Topic.LOG, Topic.ROWS] and not update.ask_password
     assert controller.book.rows == [A, B] and not controller.book.loading
@@ -186,7 +185,7 @@ def test_a_pending_list_finishing(controller):
 
 
 def test_an_invalid_login_on_a_typed_password_asks_again(store):
-    refused = ReceiverAnswer(ClientKind.PENDING, Outcome.REFUSED, "invalid login")
+    refused = ReceiverAnswer(RequestShape.PENDING, Outcome.REFUSED, "invalid login")
     typed = SessionController(OrderBook(), StagingArea(store), LogBuffer(), password_typed=True)
     request = Request(RequestKind.PENDING)
     typed.pending_started(request)
@@ -214,6 +213,6 @@ def test_an_interrupted_batch_is_kept_unknown(controller, store):
 
 
 def test_a_lost_read_is_an_error_not_unknown(controller):
-    answer = ReceiverAnswer(ClientKind.QUERY, Outcome.UNKNOWN, "cut off", elapsed=1.0)
+    answer = ReceiverAnswer(RequestShape.QUERY, Outcome.UNKNOWN, "cut off", elapsed=1.0)
     assert controller.query_finished(answer).topics == [Topic.LOG, Topic.STATUS]
     assert lines(controller) == [(LogKind.ERROR, "query: cut off (1.0 s)")]

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from ccnow_tui.client import ReceiverAnswer, RequestKind
+from ccnow_tui.client import ReceiverAnswer, RequestShape
 from ccnow_tui.protocol import OrderId, StagedAction
 from ccnow_tui.protocol.actions import ActionKind
 from ccnow_tui.protocol.batch import Severity
@@ -249,7 +249,7 @@ class EntryLife(RuleBasedStateMachine):
         if whole is not None:  # nothing judged per entry: a lost answer, or it never left
             each = {n: EntryOutcome.UNKNOWN if whole is Outcome.UNKNOWN else EntryOutcome.REFUSED
                     for n, _ in claim.batch.numbered()}
-            answer = ReceiverAnswer(RequestKind.BATCH, whole, "no answer")
+            answer = ReceiverAnswer(RequestShape.BATCH, whole, "no answer")
             words = {n: "no answer" for n in each}
         else:
             words = {n: f"refused #{n}" if o is EntryOutcome.REFUSED else "" for n, o in each.items()}
@@ -261,7 +261,7 @@ class EntryLife(RuleBasedStateMachine):
             overall = (Outcome.UNKNOWN if EntryOutcome.UNKNOWN in outcomes else
                        Outcome.REFUSED if outcomes == {EntryOutcome.REFUSED} else
                        Outcome.SOME_REFUSED if EntryOutcome.REFUSED in outcomes else Outcome.OK)
-            answer = ReceiverAnswer(RequestKind.BATCH, overall, "answered", (), results)
+            answer = ReceiverAnswer(RequestShape.BATCH, overall, "answered", (), results)
         self.area.settle(claim, answer)
         event("answered")
         for n, outcome in each.items():

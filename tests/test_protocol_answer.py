@@ -14,7 +14,7 @@ from ccnow_tui.protocol.answer import (
     MAX_LINE,
     AnswerParser,
     ErrorMessage,
-    Message,
+    MessageLine,
     OrderError,
     OrderLine,
     Unparsed,
@@ -58,7 +58,8 @@ def test_vendor_pending_list() -> None:
 
 
 def test_vendor_no_pending_orders() -> None:
-    assert parse_answer(b"message no_pending_orders\n") == [Message("no_pending_orders", "message no_pending_orders")]
+    expected = [MessageLine("no_pending_orders", "message no_pending_orders")]
+    assert parse_answer(b"message no_pending_orders\n") == expected
 
 
 def test_vendor_receiver_offline() -> None:
@@ -105,8 +106,8 @@ def test_vendor_adjust_track_ship_one_line() -> None:
             OrderError(A, "x_amount_1 is not an amount", "396-10-1142 error_message x_amount_1 is not an amount"),
         ),
         ("396-10-1142 error_message", OrderError(A, "", "396-10-1142 error_message")),
-        ("message no_pending_orders", Message("no_pending_orders", "message no_pending_orders")),
-        ("message", Message("", "message")),
+        ("message no_pending_orders", MessageLine("no_pending_orders", "message no_pending_orders")),
+        ("message", MessageLine("", "message")),
         ("error_message invalid login", ErrorMessage("invalid login", "error_message invalid login")),
         (
             "error_message invalid request: x_orderid_2 missing",
@@ -290,7 +291,7 @@ def test_records_come_out_as_soon_as_their_line_is_complete() -> None:
 def test_close_flushes_the_last_line_once() -> None:
     p = AnswerParser()
     assert p.feed(b"message no_pending_orders") == []
-    assert p.close() == [Message("no_pending_orders", "message no_pending_orders")]
+    assert p.close() == [MessageLine("no_pending_orders", "message no_pending_orders")]
     assert p.close() == []
 
 
@@ -372,7 +373,7 @@ bodies = st.one_of(
         st.sampled_from([b"", b"\n", b"\r\n", b"\r", b"\xe2\x82"]),
     ),
 )
-RECORD_TYPES = (OrderLine, OrderError, Message, ErrorMessage, Unparsed)
+RECORD_TYPES = (OrderLine, OrderError, MessageLine, ErrorMessage, Unparsed)
 
 
 @settings(max_examples=300, deadline=None)

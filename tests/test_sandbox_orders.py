@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ccnow_tui.protocol import STATUS_CODES, OrderError, OrderId, OrderLine, parse_answer
 from ccnow_tui.protocol.form import decode_request
-from ccnow_tui.sandbox.orders import ARRIVAL_STEP, DEMO_STATES, OrderBook, Tracking
+from ccnow_tui.sandbox.orders import ARRIVAL_STEP, DEMO_STATES, SandboxBook, Tracking
 
 CREDS = [("x_clientid", "demo"), ("x_password", "demo")]
 
@@ -39,20 +39,20 @@ def form(*entries: tuple) -> list[tuple[str, str]]:
     return pairs
 
 
-def ask(book: OrderBook, *entries: tuple) -> list[str]:
+def ask(book: SandboxBook, *entries: tuple) -> list[str]:
     return book.handle(decode_request(form(*entries)))
 
 
 @pytest.fixture
-def book() -> OrderBook:
-    return OrderBook(orders=6, seed=42)
+def book() -> SandboxBook:
+    return SandboxBook(orders=6, seed=42)
 
 
 # -- data -------------------------------------------------------------------------------
 
 
 def test_book_holds_n_pending_orders_and_one_in_every_other_state():
-    book = OrderBook(orders=25, seed=1)
+    book = SandboxBook(orders=25, seed=1)
     assert len(book.pending()) == 25
     assert len(DEMO_STATES) == 15 and set(DEMO_STATES) == STATUS_CODES - {"pending"}
     for state in DEMO_STATES:
@@ -61,7 +61,7 @@ def test_book_holds_n_pending_orders_and_one_in_every_other_state():
 
 
 def test_order_numbers_are_unique_nine_digit_ids_in_creation_order():
-    book = OrderBook(orders=500, seed=5)
+    book = SandboxBook(orders=500, seed=5)
     everything = [oid for state in STATUS_CODES for oid in book.with_status(state)]
     assert len(set(everything)) == len(everything) == 515
     for oid in everything:
@@ -71,17 +71,17 @@ def test_order_numbers_are_unique_nine_digit_ids_in_creation_order():
 
 
 def test_same_seed_same_book_other_seed_other_book():
-    def picture(book: OrderBook) -> list[tuple[str, str]]:
+    def picture(book: SandboxBook) -> list[tuple[str, str]]:
         return sorted((oid, state) for state in STATUS_CODES for oid in book.with_status(state))
 
-    assert picture(OrderBook(orders=30, seed=9)) == picture(OrderBook(orders=30, seed=9))
-    assert picture(OrderBook(orders=30, seed=9)) != picture(OrderBook(orders=30, seed=10))
+    assert picture(SandboxBook(orders=30, seed=9)) == picture(SandboxBook(orders=30, seed=9))
+    assert picture(SandboxBook(orders=30, seed=9)) != picture(SandboxBook(orders=30, seed=10))
 
 
 @pytest.mark.parametrize("bad", [dict(orders=-1), dict(settle=-1.0), dict(arrivals=-2.0)])
 def test_nonsense_parameters_are_refused(bad):
     with pytest.raises(ValueError):
-        OrderBook(**bad)
+        SandboxBook(**bad)
 
 
 # -- the three request shapes --------------------------------------------------------------
@@ -94,7 +94,7 @@ def test_no_entries_is_the_pending_list(book):
 
 
 def test_no_pending_orders_is_a_message():
-    assert OrderBook(orders=0, seed=1).handle(decode_request(CREDS)) == ["message no_pending_orders"]
+    assert SandboxBook(orders=0, seed=1).handle(decode_request(CREDS)) == ["message no_pending_orders"]
 
 
 def test_query_one_and_several(book):
@@ -152,7 +152,7 @@ def test_lines_follow_first_appearance_with_the_status_after_the_whole_batch(boo
     ("ship", {}), ("cancel", {}), ("adjust", {"amount": "1.00"}), ("track", {"trackname": "UPS", "tracknumber": "1"}),
 ])
 def test_actions_on_orders_that_are_not_pending_are_refused(state, action, extra):
-    book = OrderBook(orders=2, seed=3)
+    book = SandboxBook(orders=2, seed=3)
     oid = book.with_status(state)[0]
     before = book.record(oid)
     assert ask(book, (oid, action, extra)) == [f"{oid} error_message order_not_pending"]
@@ -210,7 +210,7 @@ def test_a_malformed_order_number_is_shown_verbatim_and_never_reads_as_a_request
     assert lines[1] == f"{good} mark_shipped"
     # Whatever the client makes of the bad line, it is not a whole-request answer.
     first = parse_answer(lines[0].encode())[0]
-    assert type(first).__name__ not in ("Message", "ErrorMessage")
+    assert type(first).__name__ not in ("MessageLine", "ErrorMessage")
 
 
 def test_multiline_values_cannot_break_the_answer_into_more_lines(book):
@@ -286,7 +286,7 @@ def test_broken_numbering_fails_the_whole_request_and_applies_nothing(book, pair
 
 def test_settle_turns_shipped_and_canceled_final_after_the_delay():
     clock = FakeClock()
-    book = OrderBook(orders=5, seed=2, settle=30.0, clock=clock)
+    book = SandboxBook(orders=5, seed=2, settle=30.0, clock=clock)
     shipped, discounted, canceled = book.pending()[:3]
     ask(book, (shipped, "ship"), (discounted, "adjust", {"amount": "4.00"}), (discounted, "ship"), (canceled, "cancel"))
     assert book.record(shipped).settle_at == 1030.0
@@ -300,11 +300,11 @@ def test_settle_turns_shipped_and_canceled_final_after_the_delay():
 
 def test_settle_counts_from_each_batch_and_answers_show_the_status_before_settling():
     clock = FakeClock()
-    book = OrderBook(orders=5, seed=2, settle=0.0, clock=clock)
+    book = SandboxBook(orders=5, seed=2, settle=0.0, clock=clock)
     a, b = book.pending()[:2]
     assert ask(book, (a, "ship")) == [f"{a} mark_shipped"]  # settles at the next look, not during its own batch
     assert ask(book, (a, "query")) == [f"{a} completed"]
-    book2 = OrderBook(orders=5, seed=2, settle=10.0, clock=clock)
+    book2 = SandboxBook(orders=5, seed=2, settle=10.0, clock=clock)
     ask(book2, (a, "ship"))
     clock.now += 5
     ask(book2, (b, "ship"))
@@ -314,7 +314,7 @@ def test_settle_counts_from_each_batch_and_answers_show_the_status_before_settli
 
 def test_without_settle_nothing_moves_and_demo_orders_never_settle():
     clock = FakeClock()
-    book = OrderBook(orders=3, seed=2, clock=clock)
+    book = SandboxBook(orders=3, seed=2, clock=clock)
     oid = book.pending()[0]
     ask(book, (oid, "ship"))
     demo = book.with_status("mark_shipped")
@@ -327,7 +327,7 @@ def test_without_settle_nothing_moves_and_demo_orders_never_settle():
 
 def test_arrivals_walk_from_received_through_processing_to_pending():
     clock = FakeClock()
-    book = OrderBook(orders=2, seed=4, arrivals=6.0, clock=clock)  # one every 10 s
+    book = SandboxBook(orders=2, seed=4, arrivals=6.0, clock=clock)  # one every 10 s
     start = len(book)
     demo_received = book.with_status("received")
     clock.now += 9.99
@@ -347,7 +347,7 @@ def test_arrivals_walk_from_received_through_processing_to_pending():
 
 def test_arrivals_are_about_r_a_minute_even_across_a_long_gap():
     clock = FakeClock()
-    book = OrderBook(orders=0, seed=4, arrivals=30.0, clock=clock)
+    book = SandboxBook(orders=0, seed=4, arrivals=30.0, clock=clock)
     clock.now += 600
     assert len(book) - len(DEMO_STATES) == 300
     # All but the ones that arrived in the last 20 s are pending by now.
@@ -357,7 +357,7 @@ def test_arrivals_are_about_r_a_minute_even_across_a_long_gap():
 def test_arrivals_are_deterministic_for_a_seed():
     def arrivals(seed: int) -> list[OrderId]:
         clock = FakeClock()
-        book = OrderBook(orders=1, seed=seed, arrivals=60.0, clock=clock)
+        book = SandboxBook(orders=1, seed=seed, arrivals=60.0, clock=clock)
         clock.now += 120
         return book.pending()
 
@@ -373,7 +373,7 @@ _AMOUNTS = st.one_of(st.none(), st.sampled_from(["5.00", "0.01", "", "5,00", "-1
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 7), _ACTIONS, _AMOUNTS, st.booleans()), min_size=1, max_size=10))
 def test_any_batch_answers_one_line_per_order_and_failed_orders_stay_untouched(raw):
-    book = OrderBook(orders=3, seed=1)
+    book = SandboxBook(orders=3, seed=1)
     known = book.pending() + book.with_status("completed")
     pool = [*known, OrderId.from_digits("000000001"), "12345", "", "396-10-11x2"]
     entries = []
@@ -391,7 +391,7 @@ def test_any_batch_answers_one_line_per_order_and_failed_orders_stay_untouched(r
     valid_orders = list(dict.fromkeys(pool[p] for p, *_ in raw if isinstance(pool[p], OrderId)))
     answered = [r.order_id for r in records if isinstance(r, (OrderLine, OrderError))]
     assert answered == valid_orders
-    assert not any(type(r).__name__ in ("Message", "ErrorMessage") for r in records)
+    assert not any(type(r).__name__ in ("MessageLine", "ErrorMessage") for r in records)
     for r in records:
         if isinstance(r, OrderError) and r.order_id in before:
             assert book.record(r.order_id) == before[r.order_id]
@@ -405,7 +405,7 @@ def test_any_batch_answers_one_line_per_order_and_failed_orders_stay_untouched(r
 def test_racing_threads_ship_each_order_exactly_once():
     """Threads ship the same 300 orders in the same order, so they collide on each one;
     without the book's lock two of them see it pending and both ship it."""
-    book = OrderBook(orders=300, seed=6)
+    book = SandboxBook(orders=300, seed=6)
     orders = book.pending()
     requests = [decode_request(form((oid, "ship"))) for oid in orders]
     barrier = threading.Barrier(4)
@@ -474,7 +474,7 @@ def test_applied_is_a_copy_and_refused_requests_add_nothing(book):
 
 
 def test_applied_under_racing_threads_holds_each_ship_once_and_reading_it_is_safe():
-    book = OrderBook(orders=200, seed=8)
+    book = SandboxBook(orders=200, seed=8)
     orders = book.pending()
     requests = [decode_request(form((oid, "ship"), (oid, "query"))) for oid in orders]
     barrier = threading.Barrier(5)
@@ -526,5 +526,5 @@ def test_values_echoed_in_an_error_line_are_cut_to_a_sensible_length(book, entry
     lines = ask(book, entry, (book.pending()[1], "query"))
     assert len(lines) == 2 and len(lines[0]) <= 600, len(lines[0])
     assert f" error_message invalid {field}: " in lines[0] and "..." in lines[0]
-    assert type(parse_answer(lines[0].encode())[0]).__name__ not in ("Message", "ErrorMessage")
+    assert type(parse_answer(lines[0].encode())[0]).__name__ not in ("MessageLine", "ErrorMessage")
     assert lines[1].endswith(" pending")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ccnow_tui.client import ReceiverAnswer, RequestKind
+from ccnow_tui.client import ReceiverAnswer, RequestShape
 from ccnow_tui.protocol import Batch, OrderId, Severity, StagedAction, parse_answer
 from ccnow_tui.protocol.outcome import Outcome, resolve_batch
 from ccnow_tui.staging import ClaimConflict, StagingArea
@@ -40,7 +40,7 @@ def answer_for(batch: Batch, body: bytes, *, complete: bool = True) -> ReceiverA
     """The answer the client builds for ``body``, via the core's own matching rules."""
     records = parse_answer(body)
     outcome, results, message = resolve_batch(batch.numbered(), records, complete=complete)
-    return ReceiverAnswer(RequestKind.BATCH, outcome, message, tuple(records), results)
+    return ReceiverAnswer(RequestShape.BATCH, outcome, message, tuple(records), results)
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def test_whole_request_refused_keeps_everything_with_the_words(store):
 def test_unreachable_without_entries_keeps_everything(store):
     area = StagingArea(store)
     area.add([ship(A)])
-    answer = ReceiverAnswer(RequestKind.BATCH, Outcome.UNREACHABLE, "cannot reach host; nothing was sent")
+    answer = ReceiverAnswer(RequestShape.BATCH, Outcome.UNREACHABLE, "cannot reach host; nothing was sent")
     area.settle(area.claim(area.batch(), META), answer)
     assert area.entries == (ship(A),) and not area.held
     assert "nothing was sent" in area.remark_at(0)
@@ -146,7 +146,7 @@ def test_unknown_without_entries_holds_the_whole_batch(store):
     area = StagingArea(store)
     area.add([ship(A), track(B)])
     sent = area.batch()
-    area.settle(area.claim(sent, META), ReceiverAnswer(RequestKind.BATCH, Outcome.UNKNOWN, "cancelled in flight"))
+    area.settle(area.claim(sent, META), ReceiverAnswer(RequestShape.BATCH, Outcome.UNKNOWN, "cancelled in flight"))
     assert area.entries == ()
     assert actions(area.unknown_batches[0].entries) == sent.entries
 
@@ -183,7 +183,7 @@ def test_orders_held_elsewhere_cannot_be_sent_and_the_lint_says_why(store):
     area = StagingArea(store)
     area.add([ship(A)])
     sent = area.batch()
-    area.settle(area.claim(sent, META), ReceiverAnswer(RequestKind.BATCH, Outcome.UNKNOWN, "lost"))
+    area.settle(area.claim(sent, META), ReceiverAnswer(RequestShape.BATCH, Outcome.UNKNOWN, "lost"))
     area.add([adjust(A)])
     errors = [lint for lint in area.lint() if lint.severity is Severity.ERROR]
     assert len(errors) == 1 and "OUTCOME UNKNOWN" in errors[0].message and "reconcile" in errors[0].message

@@ -1,7 +1,7 @@
 """The wire protocol of the CCNow Order Update API: pure data and functions, no I/O."""
 
 from .actions import ActionError, ActionKind, StagedAction, clean_notes, format_amount, parse_amount
-from .answer import AnswerParser, ErrorMessage, Message, OrderError, OrderLine, Record, Unparsed, parse_answer
+from .answer import AnswerParser, ErrorMessage, MessageLine, OrderError, OrderLine, Record, Unparsed, parse_answer
 from .batch import Batch, BatchError, Lint, Severity
 from .form import Credentials, decode_request, encode_form, preview_fields, request_fields
 from .orderid import InvalidOrderId, OrderId
@@ -21,7 +21,7 @@ __all__ = [
     "ErrorMessage",
     "InvalidOrderId",
     "Lint",
-    "Message",
+    "MessageLine",
     "OrderError",
     "OrderId",
     "OrderLine",

@@ -31,7 +31,7 @@ class OrderError(NamedTuple):
     raw: str
 
 
-class Message(NamedTuple):
+class MessageLine(NamedTuple):
     """``message no_pending_orders``."""
 
     text: str
@@ -52,7 +52,7 @@ class Unparsed(NamedTuple):
     reason: str
 
 
-Record = OrderLine | OrderError | Message | ErrorMessage | Unparsed
+Record = OrderLine | OrderError | MessageLine | ErrorMessage | Unparsed
 
 # Order numbers as they appear on the wire, with or without hyphens; ASCII digits only.
 _ORDER = re.compile(r"(\d{3})(-?)(\d{2})\2(\d{4})", re.ASCII)  # both hyphens or none, as OrderId.parse
@@ -93,7 +93,7 @@ def parse_line(line: str) -> Record | None:
     head = parts[0]
     rest = parts[1] if len(parts) > 1 else ""
     if head == "message":
-        return _new(Message, (rest, line))
+        return _new(MessageLine, (rest, line))
     if head == "error_message":
         return _new(ErrorMessage, (rest, line))
     oid = _order_id(head)

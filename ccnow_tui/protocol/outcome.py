@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from ..words import counted
 from .actions import ActionKind, StagedAction
-from .answer import ErrorMessage, Message, OrderError, OrderLine, Record, Unparsed
+from .answer import ErrorMessage, MessageLine, OrderError, OrderLine, Record, Unparsed
 from .orderid import OrderId
 from .status import STATUS_CODES
 
@@ -125,7 +125,7 @@ class _Sorted:
     lines: dict[OrderId, list[Record]]
     whole_errors: list[ErrorMessage]
     unparsed: list[Unparsed]
-    messages: list[Message]
+    messages: list[MessageLine]
 
 
 def _sort_records(records: Iterable[Record]) -> _Sorted:
@@ -137,7 +137,7 @@ def _sort_records(records: Iterable[Record]) -> _Sorted:
             sorted_.whole_errors.append(r)
         elif isinstance(r, Unparsed):
             sorted_.unparsed.append(r)
-        elif isinstance(r, Message):
+        elif isinstance(r, MessageLine):
             sorted_.messages.append(r)
     return sorted_
 
@@ -259,7 +259,7 @@ def resolve_pending(
     kinds = Counter(map(type, records))  # one C-level pass: lists run to 100k lines
     orders = kinds[OrderLine] if order_count is None else order_count
     errors = [r for r in records if type(r) is ErrorMessage] if kinds[ErrorMessage] else []
-    messages = [r for r in records if type(r) is Message] if kinds[Message] else []
+    messages = [r for r in records if type(r) is MessageLine] if kinds[MessageLine] else []
     unparsed = kinds[Unparsed]
     if non_protocol:
         return Outcome.REFUSED, "the receiver answered an HTML page, not the protocol (shown raw)"

@@ -6,7 +6,7 @@ Behaves as protocol-notes.md says the real one does, with faults on demand. The 
 
 from .command import add_sandbox_arguments, run_sandbox
 from .faults import Fault, FaultKind, parse_fault
-from .orders import ARRIVAL_STEP, OrderBook, OrderRecord, Tracking
+from .orders import ARRIVAL_STEP, OrderRecord, SandboxBook, Tracking
 from .server import RECEIVER_PATH, SandboxConfig, SandboxServer
 
 __all__ = [
@@ -14,8 +14,8 @@ __all__ = [
     "RECEIVER_PATH",
     "Fault",
     "FaultKind",
-    "OrderBook",
     "OrderRecord",
+    "SandboxBook",
     "SandboxConfig",
     "SandboxServer",
     "Tracking",

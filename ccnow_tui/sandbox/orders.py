@@ -88,7 +88,7 @@ class _Order:
         )
 
 
-class OrderBook:
+class SandboxBook:
     """Orders by number, in creation order, behind one lock (requests arrive on many threads).
 
     ``orders`` pending orders are created, plus one demo order in each of the other fifteen

@@ -27,7 +27,7 @@ from ..protocol import decode_request, redact
 from ..protocol.form import DecodedRequest
 from ..words import counted
 from .faults import Fault, FaultKind, FaultPlan, draw_faults
-from .orders import OrderBook
+from .orders import SandboxBook
 
 RECEIVER_PATH = "/cgi-local/oapi_receive.cgi"
 CHUNK_BYTES = 64 * 1024
@@ -79,7 +79,7 @@ class SandboxServer:
         self.config = config or SandboxConfig()
         if self.config.max_body < 1:
             raise ValueError(f"max_body must be at least 1 byte, not {self.config.max_body}")
-        self.book = OrderBook(
+        self.book = SandboxBook(
             orders=self.config.orders, seed=self.config.seed, settle=self.config.settle,
             arrivals=self.config.arrivals, clock=self.config.clock,
         )

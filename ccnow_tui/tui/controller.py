@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 
 from ..client import OFF_LOOP_ENTRIES, ReceiverAnswer, Retrying
 from ..protocol.actions import StagedAction
-from ..protocol.answer import ErrorMessage, OrderError, OrderLine, Record, Unparsed
-from ..protocol.answer import Message as MessageRecord
+from ..protocol.answer import ErrorMessage, MessageLine, OrderError, OrderLine, Record, Unparsed
 from ..protocol.batch import Severity
 from ..protocol.orderid import OrderId
 from ..protocol.outcome import EntryOutcome, Outcome, judge_line
@@ -348,7 +347,7 @@ class SessionController:
             self.write(LogKind.REFUSED, f"{rec.order_id} refused by the receiver: {rec.message}")
         elif isinstance(rec, ErrorMessage):
             self.write(LogKind.REFUSED, f"receiver: error_message {rec.text}")
-        elif isinstance(rec, MessageRecord):
+        elif isinstance(rec, MessageLine):
             self.write(LogKind.INFO, f"receiver: message {rec.text}")
         elif isinstance(rec, Unparsed):
             self.write(LogKind.UNKNOWN, f"not understood ({rec.reason}): {rec.raw[:200]}")

@@ -111,7 +111,7 @@ class ConnectionSettings:
     store_id: str
     password: Secret | None
     timeout: float
-    source: str
+    source: str  # where the settings came from, as the TUI's first log line says it
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES  # from the profile only
 
 

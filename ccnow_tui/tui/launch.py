@@ -31,7 +31,9 @@ def build_app(args, app_class: Callable[..., Any]) -> tuple[Any, object | None]:
         settings = config.resolve_connection(config.load_config(), profile, os.environ, overrides)
     except config.ConfigError as exc:
         return app_class(None, setup_message=str(exc)), None
-    return app_class(settings, refresh_every=getattr(args, "refresh", None) or 0.0), None
+    # The first log line says where the URL and account came from (file, environment, options).
+    return app_class(settings, notice=f"settings: {settings.source}",
+                     refresh_every=getattr(args, "refresh", None) or 0.0), None
 
 
 def _demo(args, app_class: Callable[..., Any]) -> tuple[Any, object]:
@@ -49,7 +51,7 @@ def _demo(args, app_class: Callable[..., Any]) -> tuple[Any, object]:
     )).start()
     settings = ConnectionSettings(
         profile="demo", url=server.url, client_id="demo", store_id="", password=Secret(password),
-        timeout=getattr(args, "timeout", None) or 30.0, source="--demo",
+        timeout=getattr(args, "timeout", None) or config.DEFAULT_TIMEOUT, source="--demo",
     )
     shown = ", ".join(str(f) for f in faults)
     notice = f"demo: embedded sandbox receiver at {server.url}" + (f", faults: {shown}" if shown else "")

@@ -217,3 +217,11 @@ async def test_the_theme_picked_is_kept_for_next_time(make_app, isolated_dirs):
     async with third.run_test(size=SIZE) as pilot:
         await started(pilot)
         assert third.theme != "nord" and isinstance(third.screen, QueueScreen)
+
+
+def test_the_first_log_line_says_where_the_settings_came_from(isolated_dirs, monkeypatch):
+    monkeypatch.setenv("CCNOW_URL", "https://receiver.example/cgi")
+    monkeypatch.setenv("CCNOW_CLIENT_ID", "C1")
+    app, server = build_app(cli_args(timeout=12.0))
+    assert server is None
+    assert app.notice == "settings: environment; options: --timeout"

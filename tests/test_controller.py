@@ -216,3 +216,16 @@ def test_a_lost_read_is_an_error_not_unknown(controller):
     answer = ReceiverAnswer(RequestShape.QUERY, Outcome.UNKNOWN, "cut off", elapsed=1.0)
     assert controller.query_finished(answer).topics == [Topic.LOG, Topic.STATUS]
     assert lines(controller) == [(LogKind.ERROR, "query: cut off (1.0 s)")]
+
+
+def test_a_line_not_understood_is_masked_before_it_is_cut(controller):
+    # A 190-character line, then the password: cut first, the mask could not see it.
+    from ccnow_tui.protocol.redact import Secret
+
+    password = "Pw-190-cut-Secret"
+    Secret(password)
+    request = Request(RequestKind.QUERY, None, (A,))
+    controller.answer_records(request, list(parse_answer(("x" * 190 + password + "\n").encode())))
+    text = "\n".join(t for _, t in lines(controller))
+    assert "not understood" in text
+    assert not any(password[i:i + 6] in text for i in range(len(password) - 5))

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 from ..client import OFF_LOOP_ENTRIES, ReceiverAnswer, Retrying
 from ..protocol.actions import StagedAction
-from ..protocol.answer import ErrorMessage, MessageLine, OrderError, OrderLine, Record, Unparsed
+from ..protocol.answer import LONG_REASON, ErrorMessage, MessageLine, OrderError, OrderLine, Record, Unparsed
 from ..protocol.batch import Severity
 from ..protocol.orderid import OrderId
 from ..protocol.outcome import EntryOutcome, Outcome, judge_line
-from ..protocol.redact import redact
+from ..protocol.redact import redact, safe_text
 from ..protocol.status import status_info
 from ..staging import Claim, StagingArea, SubmitReport, judge_answer
 from ..storage.store import Snapshot, Verdict
@@ -350,7 +350,9 @@ class SessionController:
         elif isinstance(rec, MessageLine):
             self.write(LogKind.INFO, f"receiver: message {rec.text}")
         elif isinstance(rec, Unparsed):
-            self.write(LogKind.UNKNOWN, f"not understood ({rec.reason}): {rec.raw[:200]}")
+            # Masked before it is cut (a cut could split the password and hide it from the mask).
+            shown = safe_text(rec.raw, 200, cut=rec.reason == LONG_REASON)
+            self.write(LogKind.UNKNOWN, f"not understood ({rec.reason}): {shown}")
 
 
 def worst(outcomes: Iterable[EntryOutcome]) -> LogKind:

@@ -20,8 +20,9 @@ from ...protocol.form import preview_fields
 from ...storage.store import BatchState
 from ..messages import Logged, OrderOpened, ReconcileRequested, SendRequested, UndoRequested
 from ..model import LogKind, Topic, counted
-from ..widgets.entry_table import EntryTable, fields_text
+from ..widgets.entry_table import EntryTable, Row, fields_text
 from ..widgets.line_list import CursorList, printable
+from ..widgets.styled import Palette, StyledText
 from .base import BaseScreen
 from .confirm import ConfirmScreen
 from .forms import ActionForm
@@ -29,10 +30,10 @@ from .preview import PreviewScreen
 
 LINT_SHOWN = 30  # the panel shows a few lines; each entry's own findings show under the list
 
-SEVERITY_MARK = {
-    Severity.ERROR: ("✖ error", "bold red"),
-    Severity.WARNING: ("⚠ warning", "yellow"),
-    Severity.INFO: ("· info", "dim"),
+SEVERITY_MARK = {  # (label, palette role)
+    Severity.ERROR: ("✖ error", "error"),
+    Severity.WARNING: ("⚠ warning", "warning"),
+    Severity.INFO: ("· info", "muted"),
 }
 
 
@@ -73,12 +74,12 @@ class ComposerScreen(BaseScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
-        yield Static(id="summary")
-        yield Static(id="lint")
+        yield StyledText(id="summary")
+        yield StyledText(id="lint")
         yield Static(Text(f"{'N':>4}   {'order':<11} {'action':<7} fields, and the receiver's words", no_wrap=True),
                      id="columns")
         yield EntryTable(self.session.staging, id="entries")
-        yield Static(id="entry-detail")
+        yield StyledText(id="entry-detail")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -109,43 +110,43 @@ class ComposerScreen(BaseScreen):
         staging = self.session.staging
         lints = staging.lint(self.known_status())
         self.table.rebuild(lints)
-        self.query_one("#summary", Static).update(self._summary())
-        self.query_one("#lint", Static).update(self._lint_text(lints))
+        self.query_one("#summary", StyledText).update(self._summary)
+        self.query_one("#lint", StyledText).update(lambda p: self._lint_text(p, lints))
         self._show_current()
 
-    def _summary(self) -> Text:
+    def _summary(self, p: Palette) -> Text:
         staging = self.session.staging
         batch = staging.batch()
         t = Text(no_wrap=True, overflow="ellipsis")
         if not staging.entries:
-            t.append("nothing staged", style="dim")
+            t.append("nothing staged", style=p.muted)
         else:
             counts = ", ".join(f"{k.value} {n}" for k, n in sorted(batch.counts().items()))
             entries = counted(len(batch), "entry", "entries")
-            t.append(f"{entries} for {counted(len(batch.order_ids), 'order', 'orders')}: {counts}", style="bold")
+            t.append(f"{entries} for {counted(len(batch.order_ids), 'order', 'orders')}: {counts}", style=p.strong)
         unknown = sum(len(b.entries) for b in staging.unknown_batches)
         sending = sum(len(b.entries) for b in staging.held) - unknown
         if sending:
-            t.append(f"   {counted(sending, 'entry', 'entries')} SENDING", style="bold yellow")
+            t.append(f"   {counted(sending, 'entry', 'entries')} SENDING", style=p.alert)
         if unknown:
-            t.append(f"   {counted(unknown, 'entry', 'entries')} of OUTCOME UNKNOWN (below)", style="bold yellow")
+            t.append(f"   {counted(unknown, 'entry', 'entries')} of OUTCOME UNKNOWN (below)", style=p.alert)
         if staging.unverified:
-            t.append(f"   {len(staging.unverified)} UNVERIFIED (below)", style="bold yellow")
+            t.append(f"   {len(staging.unverified)} UNVERIFIED (below)", style=p.alert)
         return t
 
-    def _lint_text(self, lints) -> Text:
+    def _lint_text(self, p: Palette, lints) -> Text:
         t = Text()
         if not lints:
-            t.append("lint: no problems found" if self.session.staging.entries else "", style="dim")
+            t.append("lint: no problems found" if self.session.staging.entries else "", style=p.muted)
             return t
         for i, lint in enumerate(lints[:LINT_SHOWN]):
             label, style = SEVERITY_MARK[lint.severity]
             if i:
                 t.append("\n")
-            t.append(f"{label}: ", style=style)
+            t.append(f"{label}: ", style=p.role(style))
             t.append(printable(lint.message))
         if len(lints) > LINT_SHOWN:
-            t.append(f"\n… and {len(lints) - LINT_SHOWN} more (each entry shows its own below)", style="dim")
+            t.append(f"\n… and {len(lints) - LINT_SHOWN} more (each entry shows its own below)", style=p.muted)
         return t
 
     @on(CursorList.CursorMoved)
@@ -154,48 +155,49 @@ class ComposerScreen(BaseScreen):
 
     def _show_current(self) -> None:
         row = self.table.current
-        box = self.query_one("#entry-detail", Static)
+        index = row.staged_index if row is not None and row.staged_index is not None else -1
+        lints = self.table.lints_by_index.get(index, [])
+        remark = self.session.staging.remark_at(index) if index >= 0 else ""
+        self.query_one("#entry-detail", StyledText).update(lambda p: self._entry_detail(p, row, lints, remark))
+
+    def _entry_detail(self, p: Palette, row: Row | None, lints: list, remark: str) -> Text:
         if row is None or row.entry is None:
             if row is not None and row.unknown is not None:
                 b = row.unknown
                 if b.state is BatchState.SENDING:
-                    box.update(Text(f"batch {b.batch_id} is being sent; its entries cannot be changed until it "
-                                    "is answered.", style="yellow"))
-                else:
-                    box.update(Text(f"batch {b.batch_id}: {printable(b.message)}\nR queries its orders and "
-                                    "re-stages only what did not happen; d forgets it.", style="yellow"))
-            elif row is not None and row.header:
-                box.update(Text("A status cannot show whether a discount or tracking took effect. Check (the backroom, "
-                                "the customer), then r stages it again or d forgets it.", style="yellow"))
-            else:
-                box.update(Text("s/c/t/a on the queue stage entries; they appear here numbered as they will "
-                                "be sent.", style="dim"))
-            return
+                    return Text(f"batch {b.batch_id} is being sent; its entries cannot be changed until it "
+                                "is answered.", style=p.warning)
+                return Text(f"batch {b.batch_id}: {printable(b.message)}\nR queries its orders and "
+                            "re-stages only what did not happen; d forgets it.", style=p.warning)
+            if row is not None and row.header:
+                return Text("A status cannot show whether a discount or tracking took effect. Check (the backroom, "
+                            "the customer), then r stages it again or d forgets it.", style=p.warning)
+            return Text("s/c/t/a on the queue stage entries; they appear here numbered as they will "
+                        "be sent.", style=p.muted)
         entry = row.entry
         t = Text()
         if row.unknown is not None:
             sending = row.unknown.state is BatchState.SENDING
             what = "SENDING" if sending else "OUTCOME UNKNOWN"
-            t.append(f"{what} (batch {row.unknown.batch_id}): ", style="bold yellow")
+            t.append(f"{what} (batch {row.unknown.batch_id}): ", style=p.alert)
             t.append(f"{entry.kind.value} {entry.order_id} {printable(fields_text(entry))}\n")
-            t.append(printable(row.unknown.message), style="yellow")
+            t.append(printable(row.unknown.message), style=p.warning)
         elif row.unverified is not None:
-            t.append(f"UNVERIFIED (batch {row.unverified.batch_id}): ", style="bold yellow")
+            t.append(f"UNVERIFIED (batch {row.unverified.batch_id}): ", style=p.alert)
             t.append(f"{entry.kind.value} {entry.order_id} {printable(fields_text(entry))}\n")
-            t.append(printable(row.unverified.remark), style="yellow")
+            t.append(printable(row.unverified.remark), style=p.warning)
         else:
             fields = "  ".join(f"{k}={v}" for k, v in entry.form_fields(row.n))
-            t.append(f"#{row.n}  ", style="bold")
+            t.append(f"#{row.n}  ", style=p.strong)
             t.append(printable(fields))
-            for lint in self.table.lints_by_index.get(row.staged_index if row.staged_index is not None else -1, []):
+            for lint in lints:
                 label, style = SEVERITY_MARK[lint.severity]
-                t.append(f"\n{label}: ", style=style)
+                t.append(f"\n{label}: ", style=p.role(style))
                 t.append(printable(lint.message))
-            remark = self.session.staging.remark_at(row.staged_index) if row.staged_index is not None else ""
             if remark:
-                t.append("\nreceiver said: ", style="bold red")
+                t.append("\nreceiver said: ", style=p.error)
                 t.append(printable(remark))
-        box.update(t)
+        return t
 
     # -- keys ----------------------------------------------------------------------------
 

@@ -10,47 +10,54 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static
+from textual.widgets import Label
 
 from ...protocol.batch import Batch, Severity
+from ..widgets.styled import Builder, Content, Palette, StyledText
 
 if TYPE_CHECKING:
     from ..session import Session
 
 
-def describe_send(batch: Batch, session: Session) -> tuple[str, Text]:
+def describe_send(batch: Batch, session: Session) -> tuple[str, Builder]:
     """What ``y`` will do, in full: counts per action, orders, receiver, account."""
     counts = batch.counts()
     n, orders = len(batch), len(batch.order_ids)
-    t = Text()
-    t.append(f"{n} entr{'y' if n == 1 else 'ies'} for {orders} order{'s' if orders != 1 else ''}\n", style="bold")
-    for kind, count in sorted(counts.items()):
-        t.append(f"  {kind.value:<7} {count}\n")
-    t.append("to receiver ")
-    t.append(session.host, style="bold")
-    t.append("\nas account ")
-    t.append(session.account, style="bold")
+    host, account = session.host, session.account
     lints = session.staging.lint(session.book.status)
-    unverified = session.staging.unverified
+    unverified = list(session.staging.unverified)
     warnings = [lint for lint in lints
                 if lint.severity is Severity.WARNING and not lint.message.startswith("unverified:")]
-    if unverified:
-        # Named one by one: each may already have been applied, and none of them is sent.
-        t.append(f"\n\n? {len(unverified)} UNVERIFIED (not in this batch; may already have been applied):\n",
-                 style="bold yellow")
-        for e in unverified[:5]:
-            t.append(f"  {e.action.describe()} (batch {e.batch_id})\n", style="yellow")
-        if len(unverified) > 5:
-            t.append(f"  … and {len(unverified) - 5} more (b shows them)\n", style="yellow")
-    if warnings:
-        t.append(f"\n\n⚠ {len(warnings)} warning{'s' if len(warnings) != 1 else ''} (b shows them):\n", style="yellow")
-        for lint in warnings[:3]:
-            t.append(f"  {lint.message}\n", style="yellow")
-        if len(warnings) > 3:
-            t.append(f"  … and {len(warnings) - 3} more\n", style="yellow")
-    if batch.changes_orders:
-        t.append("\nShip, cancel and adjust change money and goods; they cannot be taken back.", style="dim")
-    return "Send this batch?", t
+
+    def body(p: Palette) -> Text:
+        t = Text()
+        t.append(f"{n} entr{'y' if n == 1 else 'ies'} for {orders} order{'s' if orders != 1 else ''}\n", style=p.strong)
+        for kind, count in sorted(counts.items()):
+            t.append(f"  {kind.value:<7} {count}\n")
+        t.append("to receiver ")
+        t.append(host, style=p.strong)
+        t.append("\nas account ")
+        t.append(account, style=p.strong)
+        if unverified:
+            # Named one by one: each may already have been applied, and none of them is sent.
+            t.append(f"\n\n? {len(unverified)} UNVERIFIED (not in this batch; may already have been applied):\n",
+                     style=p.alert)
+            for e in unverified[:5]:
+                t.append(f"  {e.action.describe()} (batch {e.batch_id})\n", style=p.warning)
+            if len(unverified) > 5:
+                t.append(f"  … and {len(unverified) - 5} more (b shows them)\n", style=p.warning)
+        if warnings:
+            t.append(f"\n\n⚠ {len(warnings)} warning{'s' if len(warnings) != 1 else ''} (b shows them):\n",
+                     style=p.warning)
+            for lint in warnings[:3]:
+                t.append(f"  {lint.message}\n", style=p.warning)
+            if len(warnings) > 3:
+                t.append(f"  … and {len(warnings) - 3} more\n", style=p.warning)
+        if batch.changes_orders:
+            t.append("\nShip, cancel and adjust change money and goods; they cannot be taken back.", style=p.muted)
+        return t
+
+    return "Send this batch?", body
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -69,7 +76,7 @@ class ConfirmScreen(ModalScreen[bool]):
         ),
     ]
 
-    def __init__(self, title: str, body: str | Text, *, yes: str = "yes") -> None:
+    def __init__(self, title: str, body: Content, *, yes: str = "yes") -> None:
         super().__init__()
         self.shown_at = float("inf")  # until mounted, nothing answers
         self.title_text = title
@@ -79,11 +86,11 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text(self.title_text, style="bold"))
-            yield Static(self.body if isinstance(self.body, Text) else Text(self.body), id="confirm-body")
-            yield Static(Text.assemble(("y", "bold reverse"), f" {self.yes}    ", ("n", "bold reverse"), " / ",
-                                       ("esc", "bold reverse"), " go back (nothing happens)"), id="confirm-keys")
-            yield Static("", id="confirm-note")
+            yield Label(Text(self.title_text), classes="title")
+            yield StyledText(self.body, id="confirm-body")
+            yield StyledText(lambda p: Text.assemble(("y", p.key), f" {self.yes}    ", ("n", p.key), " / ",
+                                                     ("esc", p.key), " go back (nothing happens)"), id="confirm-keys")
+            yield StyledText("", id="confirm-note")
 
     def on_mount(self, event: events.Mount) -> None:
         self.shown_at = event.time
@@ -91,9 +98,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def _show_note(self) -> None:
         if self.early_yes and self.is_mounted:
-            self.query_one("#confirm-note", Static).update(
-                Text(f"The y typed before this question showed was not taken: press y again to {self.yes}.",
-                     style="bold"))
+            self.query_one("#confirm-note", StyledText).update(lambda p: Text(
+                f"The y typed before this question showed was not taken: press y again to {self.yes}.", style=p.strong))
 
     def action_answer(self, yes: bool) -> None:
         # A "y" typed before this question was up (keys typed ahead arrive in one burst

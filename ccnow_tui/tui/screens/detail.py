@@ -8,24 +8,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from ...protocol.actions import describe_fields
 from ...protocol.orderid import OrderId
-from ...protocol.status import StatusGroup, status_info
+from ...protocol.status import status_info
 from ...storage.store import BatchState, HistoryItem
 from ..messages import Logged, QueryRequested
 from ..model import LogKind, Topic, clock, journal_time
 from ..widgets.line_list import printable
+from ..widgets.styled import Palette, StyledText
 from .base import MainScreen
-
-GROUP_STYLE = {
-    StatusGroup.ACTIONABLE: "bold green",
-    StatusGroup.ON_HOLD: "yellow",
-    StatusGroup.IN_PROGRESS: "cyan",
-    StatusGroup.FINAL: "dim",
-    StatusGroup.UNKNOWN: "bold red",
-}
 
 
 class DetailScreen(MainScreen):
@@ -45,9 +37,9 @@ class DetailScreen(MainScreen):
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="detail-body"):
-            yield Static(id="info")
-            yield Static(id="staged")
-            yield Static(id="history")
+            yield StyledText(id="info")
+            yield StyledText(id="staged")
+            yield StyledText(id="history")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -75,44 +67,45 @@ class DetailScreen(MainScreen):
             return
         if what in (Topic.EVENTS, Topic.STAGING):
             self.load_history()
-        self.query_one("#info", Static).update(self._info())
-        self.query_one("#staged", Static).update(self._staged())
-        self.query_one("#history", Static).update(self._history())
+        self.query_one("#info", StyledText).update(self._info)
+        self.query_one("#staged", StyledText).update(self._staged)
+        self.query_one("#history", StyledText).update(self._history)
 
     # -- content -------------------------------------------------------------------------
 
-    def _info(self) -> Text:
+    def _info(self, p: Palette) -> Text:
         book = self.session.book
         code = book.status.get(self.order_id)
         t = Text()
-        t.append(f"{self.order_id}\n", style="bold")
+        t.append(f"{self.order_id}\n", style=p.strong)
         if code is None:
-            t.append("status   ", style="dim")
+            t.append("status   ", style=p.muted)
             t.append("not known yet (r asks the receiver)\n")
         else:
             info = status_info(code)
-            t.append("status   ", style="dim")
-            t.append(printable(code), style=GROUP_STYLE[info.group])
+            t.append("status   ", style=p.muted)
+            t.append(printable(code), style=p.group(info.group))
             t.append(f"  ({info.group.value})\n")
-            t.append("meaning  ", style="dim")
+            t.append("meaning  ", style=p.muted)
             t.append(info.meaning + "\n")
-        t.append("checked  ", style="dim")
+        t.append("checked  ", style=p.muted)
         t.append(clock(book.checked.get(self.order_id)))
         if self.order_id in book.rows:
-            t.append("  (on the pending list)", style="dim")
+            t.append("  (on the pending list)", style=p.muted)
         refusal = book.refusals.get(self.order_id)
         if refusal is not None:
-            t.append("\nreceiver ", style="dim")
+            t.append("\nreceiver ", style=p.muted)
             t.append(f"refused at {clock(refusal[1])}: ")
-            t.append(printable(refusal[0]), style="red")
+            t.append(printable(refusal[0]), style=p.refused)
         return t
 
-    def _staged(self) -> Text:
+    def _staged(self, p: Palette) -> Text:
         staging = self.session.staging
-        t = Text("\nstaged for this order\n", style="bold")
+        t = Text("\n")
+        t.append("staged for this order\n", style=p.strong)
         idxs = staging.indexes_for(self.order_id)
         if not idxs:
-            t.append("  nothing (s ship, c cancel, t track, a adjust)\n", style="dim")
+            t.append("  nothing (s ship, c cancel, t track, a adjust)\n", style=p.muted)
         # Numbered and listed as they will be sent, as the composer shows them (x_*_N).
         numbers = {staged_index: n for n, staged_index in enumerate(staging.batch().send_order, 1)} if idxs else {}
         for i in sorted(idxs, key=lambda i: numbers.get(i, i + 1)):
@@ -120,46 +113,47 @@ class DetailScreen(MainScreen):
             t.append(f"  #{numbers.get(i, i + 1)} {printable(entry.describe())}\n")
             remark = staging.remark_at(i)
             if remark:
-                t.append(f"     receiver/remark: {printable(remark)}\n", style="red")
+                t.append(f"     receiver/remark: {printable(remark)}\n", style=p.refused)
         for batch in staging.held:
             what = "SENDING" if batch.state is BatchState.SENDING else "OUTCOME UNKNOWN"
             for e in batch.entries:
                 if e.order_id == self.order_id:
-                    t.append(f"  ? {printable(e.action.describe())}", style="bold yellow")
-                    t.append(f"  {what} (batch {batch.batch_id}, not re-sent)\n", style="yellow")
+                    t.append(f"  ? {printable(e.action.describe())}", style=p.alert)
+                    t.append(f"  {what} (batch {batch.batch_id}, not re-sent)\n", style=p.warning)
         for e in staging.unverified:
             if e.order_id == self.order_id:
-                t.append(f"  ? {printable(e.action.describe())}", style="bold yellow")
+                t.append(f"  ? {printable(e.action.describe())}", style=p.alert)
                 t.append(f"  UNVERIFIED (batch {e.batch_id}): may already have been applied; r/d in the composer\n",
-                         style="yellow")
+                         style=p.warning)
         return t
 
-    def _history(self) -> Text:
-        t = Text("\nhistory (journal)\n", style="bold")
+    def _history(self, p: Palette) -> Text:
+        t = Text("\n")
+        t.append("history (journal)\n", style=p.strong)
         if self.history is None:
-            t.append("  loading…\n", style="dim")
+            t.append("  loading…\n", style=p.muted)
             return t
         if not self.history:
-            t.append("  nothing sent for this order from this profile\n", style="dim")
+            t.append("  nothing sent for this order from this profile\n", style=p.muted)
         for item in self.history:
-            t.append(f"  {journal_time(item.time)} ", style="dim")
+            t.append(f"  {journal_time(item.time)} ", style=p.muted)
             if item.entries:
                 actions = ", ".join(printable(_entry_text(row)) for row in item.entries)
                 t.append(f"sent {actions} (batch {item.batch_id} to {printable(item.host)})\n")
             else:
                 t.append(f"batch {item.batch_id}\n")
             outcome = item.outcome or ("sending" if item.state == "sending" else "no outcome recorded yet")
-            style = ("bold yellow" if outcome in ("unknown", "sending", "no outcome recorded yet")
-                     else "red" if "refused" in outcome else "green")
+            style = (p.alert if outcome in ("unknown", "sending", "no outcome recorded yet")
+                     else p.refused if "refused" in outcome else p.success)
             t.append(f"     → {printable(outcome)}", style=style)
             if item.message:
                 t.append(f": {printable(item.message)}")
             t.append("\n")
             for row in item.results:
                 t.append(f"     {row.get('action') or '?'}: {printable(row.get('outcome', '?'))}"
-                         f" {printable(row.get('status', ''))} {printable(row.get('message', ''))}\n", style="dim")
+                         f" {printable(row.get('status', ''))} {printable(row.get('message', ''))}\n", style=p.muted)
             for line in item.answer_lines:
-                t.append(f"     answer: {printable(line)}\n", style="dim")
+                t.append(f"     answer: {printable(line)}\n", style=p.muted)
         return t
 
 

@@ -72,14 +72,14 @@ class ActionForm(TypeAheadTarget, ModalScreen[list[StagedAction] | None]):
         verb = "Edit" if self.initial else "Stage"
         n = len(self.orders)
         with Vertical(classes="dialog"):
-            yield Label(Text(f"{verb} {self.kind.value} for {n} order{'s' if n != 1 else ''}", style="bold"))
-            yield Static(Text(_orders_text(self.orders)), classes="dim")
+            yield Label(Text(f"{verb} {self.kind.value} for {n} order{'s' if n != 1 else ''}"), classes="title")
+            yield Static(Text(_orders_text(self.orders)), classes="muted")
             for name, label, placeholder in FORM_FIELDS[self.kind]:
                 yield Label(label)
                 yield FieldInput(self._initial(name), placeholder=placeholder, id=f"f-{name}",
                                  select_on_focus=False, compact=True)
                 yield Static("", id=f"e-{name}", classes="field-error")
-            yield Static(Text("enter: stage   esc: cancel   tab: next field", style="dim"))
+            yield Static(Text("enter: stage   esc: cancel   tab: next field"), classes="muted")
 
     def _initial(self, name: str) -> str:
         e = self.initial
@@ -138,10 +138,10 @@ class GoToForm(TypeAheadTarget, ModalScreen[OrderId | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text("Go to order", style="bold"))
+            yield Label(Text("Go to order"), classes="title")
             yield FieldInput(placeholder="396-10-1142 or 396101142", id="f-order", compact=True)
             yield Static("", id="e-order", classes="field-error")
-            yield Static(Text("enter: open   esc: cancel", style="dim"))
+            yield Static(Text("enter: open   esc: cancel"), classes="muted")
 
     def _parse(self) -> tuple[OrderId | None, str]:
         try:

@@ -29,7 +29,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(Text("Keys", style="bold"))
+            yield Label(Text("Keys"), classes="title")
             with VerticalScroll(id="help-body"):
                 for title, rows in self.sections:
                     table = Table(title=title, title_justify="left", title_style="bold", show_header=False,
@@ -42,7 +42,7 @@ class HelpScreen(ModalScreen[None]):
                             seen.add((key, what))
                             table.add_row(key, what)
                     yield Static(table)
-            yield Static(Text("esc: close", style="dim"))
+            yield Static(Text("esc: close"), classes="muted")
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

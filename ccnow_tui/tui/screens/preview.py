@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from ..widgets.line_list import printable
+from ..widgets.styled import Palette, StyledText
 
 PREVIEW_LIMIT = 5000  # fields shown; a huge batch is summarised rather than drawn whole
 
@@ -27,18 +28,21 @@ class PreviewScreen(ModalScreen[None]):
         self.url = url
 
     def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(Text(f"Exactly what S will POST: {len(self.fields)} fields, password masked"), classes="title")
+            yield Static(Text(f"POST {self.url}"), classes="muted")
+            with VerticalScroll(id="preview-body"):
+                yield StyledText(self._fields_text)
+            yield Static(Text("esc: close"), classes="muted")
+
+    def _fields_text(self, p: Palette) -> Text:
         t = Text()
         for name, value in self.fields[:PREVIEW_LIMIT]:
-            t.append(f"{name}", style="bold")
+            t.append(f"{name}", style=p.strong)
             t.append(f"={printable(value)}\n")
         if len(self.fields) > PREVIEW_LIMIT:
-            t.append(f"… and {len(self.fields) - PREVIEW_LIMIT} more fields\n", style="dim")
-        with Vertical(classes="dialog wide"):
-            yield Label(Text(f"Exactly what S will POST: {len(self.fields)} fields, password masked", style="bold"))
-            yield Static(Text(f"POST {self.url}", style="dim"))
-            with VerticalScroll(id="preview-body"):
-                yield Static(t)
-            yield Static(Text("esc: close", style="dim"))
+            t.append(f"… and {len(self.fields) - PREVIEW_LIMIT} more fields\n", style=p.muted)
+        return t
 
     def on_mount(self) -> None:
         self.query_one("#preview-body").focus()

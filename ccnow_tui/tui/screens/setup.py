@@ -34,7 +34,7 @@ class SetupScreen(Screen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="setup-body"):
-            yield Label(Text(self.title_text, style="bold"))
+            yield Label(Text(self.title_text), classes="title")
             yield Static(Text(redact(self.message)), id="setup-message")
         yield Footer()
 
@@ -55,12 +55,12 @@ class PasswordScreen(Screen[Secret | None]):
     def compose(self) -> ComposeResult:
         s = self.settings
         with Vertical(classes="dialog"):
-            yield Label(Text("API password", style="bold"))
+            yield Label(Text("API password"), classes="title")
             yield Static(Text(f"Profile {s.profile}: account {s.client_id} at {s.url}\n"
                               "The API password (not the backroom password). It is kept in memory only."))
             yield FieldInput(password=True, placeholder="password", id="password", compact=True)
             yield Static(Text(self.error), id="password-error", classes="field-error")
-            yield Static(Text("enter: connect   esc: quit", style="dim"))
+            yield Static(Text("enter: connect   esc: quit"), classes="muted")
         yield Footer()
 
     def on_mount(self) -> None:

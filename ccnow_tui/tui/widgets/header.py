@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.widgets import Static
 
 from ..model import clock
+from .styled import Palette, StyledText
 
 if TYPE_CHECKING:
     from ..session import Session
 
 
-class HeaderBar(Static):
+class HeaderBar(StyledText):
     DEFAULT_CSS = """
     HeaderBar {
         height: 1;
@@ -29,13 +29,14 @@ class HeaderBar(Static):
 
     def show(self, session: Session) -> None:
         self._session = session
-        self.update(self.line(session, self.content_size.width or self.app.size.width - 2))
+        width = self.content_size.width or self.app.size.width - 2
+        self.update(lambda p: self.line(session, width, p))
 
     def on_resize(self) -> None:
         if getattr(self, "_session", None) is not None:
             self.show(self._session)
 
-    def line(self, session: Session, width: int) -> Text:
+    def line(self, session: Session, width: int, p: Palette) -> Text:
         """The header, its least important parts left out until it fits ``width``.
 
         Never left out: the profile, INCOMPLETE, a batch in flight, and the counts of
@@ -44,28 +45,28 @@ class HeaderBar(Static):
         pending count (a tail that still does not fit is cut with an ellipsis).
         """
         book = session.book
-        # (text, style, drop rank: 0 never, 1 first)
-        parts: list[tuple[str, str, int]] = [(self.screen_name, "bold", 4), ("  ", "", 4), (session.profile, "", 0),
+        # (text, palette role, drop rank: 0 never, 1 first)
+        parts: list[tuple[str, str, int]] = [(self.screen_name, "strong", 4), ("  ", "", 4), (session.profile, "", 0),
                                              (f"@{session.host}", "", 2), ("  ", "", 0),
-                                             (f"{book.pending_count} pending", "bold", 5)]
+                                             (f"{book.pending_count} pending", "strong", 5)]
         if book.loading:
-            parts.append((" loading…", "italic", 0))
+            parts.append((" loading…", "busy", 0))
         else:
             parts.append((f" @{clock(book.last_refresh)}", "", 3))
             every = getattr(self.app, "refresh_every", 0)
             if every:
-                parts.append((f" ↻{every:g}s", "dim", 1))
+                parts.append((f" ↻{every:g}s", "muted", 1))
         if book.refresh_note:
-            parts.append((" INCOMPLETE", "bold reverse", 0))
+            parts.append((" INCOMPLETE", "flag", 0))
         if session.in_flight is not None:
             answered, total = session.progress
-            parts.append((f"  sending {answered}/{total}…", "bold reverse", 0))
+            parts.append((f"  sending {answered}/{total}…", "flag", 0))
         unknown = len(session.staging.unknown_batches)
         if unknown:
-            parts.append((f"  {unknown} UNKNOWN", "bold reverse", 0))
+            parts.append((f"  {unknown} UNKNOWN", "flag", 0))
         unverified = len(session.staging.unverified)
         if unverified:
-            parts.append((f"  {unverified} UNVERIFIED", "bold reverse", 0))
+            parts.append((f"  {unverified} UNVERIFIED", "flag", 0))
         staged = len(session.staging)
         if staged:
             parts.append((f"  {staged} staged", "", 0))
@@ -74,6 +75,6 @@ class HeaderBar(Static):
                 break
             parts = [p for p in parts if p[2] != rank]
         text = Text(no_wrap=True, overflow="ellipsis")
-        for t, style, _ in parts:
-            text.append(t, style=style)
+        for t, role, _ in parts:
+            text.append(t, style=p.role(role))
         return text

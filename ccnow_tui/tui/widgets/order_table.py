@@ -15,22 +15,17 @@ from textual.message import Message
 from textual.strip import Strip
 
 from ...protocol.orderid import OrderId
-from ...protocol.status import StatusGroup, status_info
+from ...protocol.status import status_info
 from ..model import OrderBook, describe_event
 from .line_list import CursorList, fit, printable, strip_of
+from .styled import GROUP_ROLE, role_css
 
 if TYPE_CHECKING:
     from ...staging import StagingArea
 
 ORDER_W, STATUS_W, STAGED_W = 11, 14, 16
 
-GROUP_CLASS = {
-    StatusGroup.ACTIONABLE: "order-table--actionable",
-    StatusGroup.ON_HOLD: "order-table--hold",
-    StatusGroup.IN_PROGRESS: "order-table--progress",
-    StatusGroup.FINAL: "order-table--final",
-    StatusGroup.UNKNOWN: "order-table--unknown",
-}
+GROUP_CLASS = {group: f"order-table--{role}" for group, role in GROUP_ROLE.items()}  # styled.py's one map
 
 
 def column_header(width: int) -> str:
@@ -44,13 +39,8 @@ class OrderTable(CursorList):
     OrderTable > .order-table--selected { color: $text-accent; text-style: bold; }
     OrderTable > .order-table--staged { color: $text-primary; text-style: bold; }
     OrderTable > .order-table--dim { color: $text-muted; }
-    OrderTable > .order-table--actionable { color: $text-success; }
-    OrderTable > .order-table--hold { color: $text-warning; }
-    OrderTable > .order-table--progress { color: $text-secondary; }
-    OrderTable > .order-table--final { color: $text-muted; }
-    OrderTable > .order-table--unknown { color: $text-error; text-style: bold; }
     OrderTable > .order-table--problem { color: $text-warning; text-style: bold; }
-    """
+    """ + role_css("OrderTable", "order-table", GROUP_ROLE.values())
 
     COMPONENT_CLASSES: ClassVar[set[str]] = CursorList.COMPONENT_CLASSES | {
         "order-table--selected", "order-table--staged", "order-table--dim", "order-table--problem",

@@ -1,0 +1,440 @@
+"""Tracking numbers from a label file (issue #9): reading label exports and planning the import."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ccnow_tui.labels import (
+    KEEP,
+    ColumnMapping,
+    LabelFile,
+    Verdict,
+    detect_delimiter,
+    find_order_ids,
+    plan_import,
+    read_label_file,
+    with_mapping,
+)
+from ccnow_tui.protocol import ActionKind, OrderId, StagedAction
+from ccnow_tui.protocol.redact import register_secret
+from ccnow_tui.protocol.status import PENDING
+from ccnow_tui.sandbox.orders import DEMO_STATES, SandboxBook
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+A, B, C, D = (OrderId.parse(x) for x in ("396-10-1142", "396-10-1150", "397-10-1159", "397-10-1163"))
+SHIPPED = OrderId.parse("398-00-0001")
+UNKNOWN = OrderId.parse("399-00-0002")
+STATUS = {A: PENDING, B: PENDING, C: PENDING, D: PENDING, SHIPPED: "mark_shipped"}
+
+
+def track_ship(oid: OrderId, carrier: str, number: str) -> list[StagedAction]:
+    return [StagedAction.make(oid, "track", trackname=carrier, tracknumber=number), StagedAction.make(oid, "ship")]
+
+
+def verdicts(text: str) -> list[tuple[int, Verdict]]:
+    plan = plan_import(read_label_file(text, "labels.csv"), known_status=STATUS)
+    return [(row.line, row.verdict) for row in plan.rows]
+
+
+# -- header styles and delimiters ---------------------------------------------------------
+
+STYLES = [
+    pytest.param(
+        "Order Number,Order Date,Carrier,Tracking Number\n"
+        "396-10-1142,2024-05-01,UPS,1Z999AA10123456784\n"
+        "397101159,2024-05-01,USPS,9400 1000 0000 0000 0000 00\n",
+        ",", ColumnMapping(0, 2, 3), id="shipstation-comma",
+    ),
+    pytest.param(
+        "Created;Reference;Service;Tracking;Cost\n"
+        "05/01/2024;#396-10-1142;UPS;1Z999AA10123456784;7,50\n"
+        "05/01/2024;Order 397101159;USPS;9400 1000 0000 0000 0000 00;8,10\n",
+        ";", ColumnMapping(1, 2, 3), id="pirateship-semicolon",
+    ),
+    pytest.param(
+        "order_id\ttrackname\ttracknumber\n"
+        "396-10-1142\tUPS\t1Z999AA10123456784\n"
+        "397101159 \tUSPS\t9400 1000 0000 0000 0000 00\n",
+        "\t", ColumnMapping(0, 1, 2), id="own-names-tab",
+    ),
+    pytest.param(
+        "\ufeffOrder #,Provider,Tracking Code\r\n"
+        "#396-10-1142,UPS,1Z999AA10123456784\r\n"
+        "\"Order 397-10-1159, gift\",USPS,9400 1000 0000 0000 0000 00\r\n",
+        ",", ColumnMapping(0, 1, 2), id="bom-crlf-comma",
+    ),
+    pytest.param(
+        "ORDER NO.;Shipping Carrier;Tracking #\n"
+        "396-10-1142;UPS;1Z999AA10123456784\n"
+        "397-10-1159;USPS;9400 1000 0000 0000 0000 00\n",
+        ";", ColumnMapping(0, 1, 2), id="order-no-semicolon",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "delimiter", "mapping"), STYLES)
+def test_header_styles_are_recognised_and_every_row_accepted(text: str, delimiter: str, mapping: ColumnMapping) -> None:
+    file = read_label_file(text, "labels.csv")
+    assert file.delimiter == delimiter
+    assert file.mapping == mapping
+    assert file.header_line == 1
+    assert file.problems == ()
+    assert not any("\ufeff" in cell for cell in file.header)
+    plan = plan_import(file, known_status=STATUS)
+    assert (plan.accepted, plan.rejected) == (2, 0)
+    assert [row.line for row in plan.rows] == [2, 3]
+    assert list(plan.entries) == track_ship(A, "UPS", "1Z999AA10123456784") + track_ship(
+        C, "USPS", "9400 1000 0000 0000 0000 00")
+
+
+def test_carrier_column_is_preferred_over_service_whatever_their_order() -> None:
+    file = read_label_file("Service,Order Number,Carrier,Tracking Number\nUPS Ground,396101142,UPS,1Z1\n", "s.csv")
+    assert file.mapping == ColumnMapping(order=1, carrier=2, number=3)
+
+
+def test_title_lines_above_the_header_are_skipped_and_lines_stay_physical() -> None:
+    text = (
+        "Label export\n"  # 1
+        "\n"  # 2
+        "Reference;Service;Tracking\n"  # 3: the header
+        "396-10-1142;UPS;\"1Z999\n"  # 4: a quoted field over two lines...
+        "AA1\"\n"  # 5
+        ";;\n"  # 6: blank, skipped
+        "397-10-1159;USPS;9400\n"  # 7
+    )
+    file = read_label_file(text, "l.csv")
+    assert (file.delimiter, file.header_line, file.header) == (";", 3, ("Reference", "Service", "Tracking"))
+    assert [row.line for row in file.rows] == [4, 7]
+    plan = plan_import(file, known_status=STATUS)
+    assert [(row.line, row.verdict) for row in plan.rows] == [(4, Verdict.ACCEPTED), (7, Verdict.ACCEPTED)]
+    assert plan.entries[0].tracknumber == "1Z999 AA1"  # the line break folds to a space (clean_notes)
+
+
+def test_delimiter_is_counted_when_no_header_is_recognised() -> None:
+    assert detect_delimiter("a;b;c,d\n1;2;3\n") == ";"
+    assert detect_delimiter("a\tb\tc\n") == "\t"
+    assert detect_delimiter("just one column\n") == ","
+    assert detect_delimiter("") == ","
+
+
+def test_a_comma_inside_a_semicolon_file_does_not_win() -> None:
+    # Decimal commas in every row: the header decides, not the count of commas.
+    text = "Reference;Service;Tracking;Cost,EUR;Weight,kg\n396-10-1142;UPS;1Z1;7,50;1,2\n"
+    assert read_label_file(text, "l.csv").delimiter == ";"
+
+
+# -- order numbers inside cells -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", [
+    "396-10-1142", "396101142", "#396-10-1142", "396101142 ", "Order 396-10-1142", "ORD-396101142",
+    "396-10-1142 (gift)", "ccnow:396101142/2", "396-10-1142 and again 396101142",
+])
+def test_one_order_number_is_found_inside_decorated_cells(cell: str) -> None:
+    assert find_order_ids(cell) == [A]
+
+
+@pytest.mark.parametrize("cell", [
+    "", "n/a", "39610114", "3961011420", "396-10-11420", "39 61 01 142", "３９６１０１１４２",
+])
+def test_no_order_number(cell: str) -> None:
+    assert find_order_ids(cell) == []
+
+
+def test_two_different_order_numbers() -> None:
+    assert find_order_ids("396-10-1142 / 397101159") == [A, C]
+
+
+# -- bad rows, one of each kind -----------------------------------------------------------
+
+
+def test_every_kind_of_bad_row_is_rejected_with_its_reason_and_line() -> None:
+    text = (
+        "Order Number,Carrier,Tracking Number\n"  # 1
+        "396-10-1142,UPS,1Z1\n"  # 2 accepted
+        "396-10-1142,ups,1z 1\n"  # 3 duplicate of 2 (case and blanks do not make it new)
+        "396-10-1150,UPS,1Z2\n"  # 4 conflict with 6
+        "398-00-0001,UPS,1Z3\n"  # 5 shipped
+        "396-10-1150,USPS,9400\n"  # 6 conflict with 4
+        "399-00-0002,UPS,1Z4\n"  # 7 not known
+        "no order here,UPS,1Z5\n"  # 8
+        "396-10-1142 397-10-1159,UPS,1Z6\n"  # 9 ambiguous
+        "397-10-1159,,1Z7\n"  # 10 carrier missing
+        f"397-10-1159,UPS,{'7' * 101}\n"  # 11 number too long
+        ",,\n"  # 12 blank: skipped
+        "397-10-1163,UPS,1Z8,surplus\n"  # 13 an extra cell
+        "397-10-1163,UPS,1Z8,\n"  # 14 an empty extra cell is harmless
+        "397-10-1159,UPS\n"  # 15 short row: the number is missing
+    )
+    file = read_label_file(text, "labels.csv")
+    plan = plan_import(file, known_status=STATUS)
+    got = {row.line: row for row in plan.rows}
+    assert [(line, row.verdict) for line, row in got.items()] == [
+        (2, Verdict.ACCEPTED), (3, Verdict.DUPLICATE), (4, Verdict.CONFLICT), (5, Verdict.NOT_PENDING),
+        (6, Verdict.CONFLICT), (7, Verdict.NOT_KNOWN), (8, Verdict.NO_ORDER), (9, Verdict.AMBIGUOUS),
+        (10, Verdict.INVALID), (11, Verdict.INVALID), (13, Verdict.EXTRA_CELLS), (14, Verdict.ACCEPTED),
+        (15, Verdict.INVALID),
+    ]
+    assert (plan.accepted, plan.rejected) == (2, 11)
+    assert list(plan.entries) == track_ship(A, "UPS", "1Z1") + track_ship(D, "UPS", "1Z8")
+    assert "duplicate of line 2" in got[3].reason
+    for line in (4, 6):
+        assert "UPS 1Z2" in got[line].reason and "USPS 9400" in got[line].reason and "lines 4, 6" in got[line].reason
+    assert "mark_shipped" in got[5].reason and "not pending" in got[5].reason
+    assert "not known" in got[7].reason
+    assert "'no order here'" in got[8].reason
+    assert "396-10-1142, 397-10-1159" in got[9].reason
+    assert got[10].reason.startswith("carrier:") and "required" in got[10].reason
+    assert got[11].reason.startswith("tracking number:") and "at most 100" in got[11].reason
+    assert "4 cells, the header has 3" in got[13].reason
+    assert got[15].reason.startswith("tracking number:") and "required" in got[15].reason
+    assert all(row.entries == () for row in plan.rows if not row.accepted)
+    assert all(row.reason == "" for row in plan.rows if row.accepted)
+
+
+def test_conflict_rejects_every_row_of_the_order_also_its_duplicates() -> None:
+    text = "order_id,trackname,tracknumber\n396101142,UPS,1Z1\n396101142,UPS,1Z1\n396101142,UPS,1Z2\n"
+    assert verdicts(text) == [(2, Verdict.CONFLICT), (3, Verdict.CONFLICT), (4, Verdict.CONFLICT)]
+
+
+def test_an_invalid_row_does_not_conflict_with_a_valid_one() -> None:
+    text = "order_id,trackname,tracknumber\n396101142,UPS,1Z1\n396101142,UPS,\n"
+    assert verdicts(text) == [(2, Verdict.ACCEPTED), (3, Verdict.INVALID)]
+
+
+def test_field_rules_apply_bidi_controls_and_the_password() -> None:
+    register_secret("Hunter2-Label-Pw")
+    text = ("order_id,trackname,tracknumber\n"
+            "396101142,UPS\u202e,1Z1\n"
+            "397101159,UPS,Hunter2-Label-Pw\n"
+            "Hunter2-Label-Pw,UPS,1Z3\n")
+    plan = plan_import(read_label_file(text, "l.csv"), known_status=STATUS)
+    assert [row.verdict for row in plan.rows] == [Verdict.INVALID, Verdict.INVALID, Verdict.NO_ORDER]
+    assert "bidi control U+202E" in plan.rows[0].reason
+    assert "API password" in plan.rows[1].reason
+    assert all("Hunter2" not in row.reason for row in plan.rows)
+
+
+def test_ship_off_stages_track_alone() -> None:
+    plan = plan_import(read_label_file("order_id,trackname,tracknumber\n396101142,UPS,1Z1\n", "l.csv"),
+                       known_status=STATUS, ship=False)
+    assert [e.kind for e in plan.entries] == [ActionKind.TRACK]
+
+
+def test_without_known_statuses_no_status_is_checked() -> None:
+    text = "order_id,trackname,tracknumber\n398000001,UPS,1Z1\n399000002,UPS,1Z2\n"
+    plan = plan_import(read_label_file(text, "l.csv"), known_status=None)
+    assert (plan.accepted, plan.rejected) == (2, 0)
+
+
+# -- reading problems ---------------------------------------------------------------------
+
+
+def test_a_quote_never_closed_is_a_problem_naming_its_line() -> None:
+    text = "Order Number,Carrier,Tracking Number\n396101142,UPS,1Z1\n397101159,\"UPS,1Z2\n397101163,UPS,1Z3\n"
+    file = read_label_file(text, "labels.csv")
+    assert len(file.problems) == 1
+    assert file.problems[0].startswith("labels.csv: line 3: a quoted field starts on this line")
+    assert [row.line for row in file.rows] == [2]  # nothing after the quote is read as rows
+    plan = plan_import(file, known_status=STATUS)
+    assert plan.problems == file.problems
+
+
+def test_a_stray_quote_is_a_problem_naming_its_line() -> None:
+    text = "Order Number,Carrier,Tracking Number\n396101142,UPS,1Z1\n397101159,\"UPS\"x,1Z2\n"
+    file = read_label_file(text, "labels.csv")
+    assert len(file.problems) == 1 and file.problems[0].startswith("labels.csv: line 3: ")
+
+
+@pytest.mark.parametrize("text", ["", "\ufeff", "\n\n", ",,\n , \n"])
+def test_an_empty_file_is_a_problem(text: str) -> None:
+    file = read_label_file(text, "e.csv")
+    assert file.rows == () and file.problems == ("e.csv: the file is empty (expected a header row and label rows)",)
+    assert plan_import(file, known_status=STATUS).accepted == 0
+
+
+# -- the operator's mapping ---------------------------------------------------------------
+
+SHIPSTATION_LIKE = (
+    "Order Number,Carrier,Service,Tracking Number,Alt Reference\n"
+    "396-10-1142,UPS,UPS Ground,1Z1,397-10-1159\n"
+)
+
+
+def test_a_column_not_found_is_a_problem_and_the_operator_picks_one() -> None:
+    file = read_label_file("Order Number,Shipper,Tracking Number\n396101142,UPS,1Z1\n", "l.csv")
+    assert file.mapping == ColumnMapping(0, None, 2)
+    assert file.problems == ("l.csv: no column looks like the carrier; choose one",)
+    plan = plan_import(file, known_status=STATUS)
+    assert [row.verdict for row in plan.rows] == [Verdict.UNMAPPED] and plan.entries == ()
+    chosen = with_mapping(file, carrier=1)
+    assert chosen.problems == () and chosen.mapping == ColumnMapping(0, 1, 2)
+    assert list(plan_import(chosen, known_status=STATUS).entries) == track_ship(A, "UPS", "1Z1")
+
+
+def test_a_changed_mapping_picks_other_columns() -> None:
+    file = read_label_file(SHIPSTATION_LIKE, "s.csv")
+    assert file.mapping == ColumnMapping(0, 1, 3)
+    other = with_mapping(file, order=4, carrier=2)
+    assert other.mapping == ColumnMapping(4, 2, 3)
+    assert list(plan_import(other, known_status=STATUS).entries) == track_ship(C, "UPS Ground", "1Z1")
+    assert file.mapping == ColumnMapping(0, 1, 3)  # the original is unchanged
+    assert with_mapping(other, order=KEEP, carrier=KEEP, number=KEEP) == other
+
+
+def test_one_column_for_two_roles_is_a_problem() -> None:
+    file = with_mapping(read_label_file(SHIPSTATION_LIKE, "s.csv"), number=1)
+    assert file.problems == (
+        "s.csv: column 2 ('Carrier') is chosen for both the carrier and the tracking number; choose another",)
+    assert plan_import(file, known_status=STATUS).accepted == 0
+
+
+def test_unsetting_a_column_and_a_column_out_of_range() -> None:
+    file = read_label_file(SHIPSTATION_LIKE, "s.csv")
+    assert "no column looks like the order number; choose one" in with_mapping(file, order=None).problems[0]
+    with pytest.raises(ValueError, match="not one of the file's 5 columns"):
+        with_mapping(file, order=5)
+    with pytest.raises(ValueError):
+        with_mapping(file, number=-1)
+
+
+def test_a_file_without_a_header_is_all_data_and_needs_a_mapping() -> None:
+    text = "396-10-1142;UPS;1Z1\n397-10-1159;USPS;9400\n"
+    file = read_label_file(text, "n.csv")
+    assert (file.delimiter, file.header_line, file.header) == (";", None, ("Column 1", "Column 2", "Column 3"))
+    assert [row.line for row in file.rows] == [1, 2]
+    assert len(file.problems) == 3
+    plan = plan_import(with_mapping(file, order=0, carrier=1, number=2), known_status=STATUS)
+    assert [(row.line, row.verdict) for row in plan.rows] == [(1, Verdict.ACCEPTED), (2, Verdict.ACCEPTED)]
+
+
+def test_a_header_without_rows_is_a_problem() -> None:
+    file = read_label_file("Order Number,Carrier,Tracking Number\n,,\n", "h.csv")
+    assert file.problems == ("h.csv: no label rows after the header (line 1)",)
+
+
+def test_a_header_of_unknown_names_stays_the_header() -> None:
+    file = read_label_file("Foo,Bar,Baz\n396-10-1142,UPS,1Z1\n", "u.csv")
+    assert file.header_line == 1 and file.header == ("Foo", "Bar", "Baz") and len(file.rows) == 1
+
+
+# -- the property -------------------------------------------------------------------------
+
+ORDER_POOL = [A, B, C, SHIPPED, UNKNOWN]
+# (value, valid by the field rules)
+CARRIERS = [("UPS", True), ("ups", True), (" USPS ", True), ("", False), ("X" * 101, False), ("Fed\x01Ex", False)]
+NUMBERS = [("1Z999", True), ("1z 999", True), ("1Z-999", True), ("9400 1", True), ("", False),
+           ("7" * 101, False), ("\u202e12", False)]
+DECORATIONS = ["{id}", "#{id}", "Order {digits}", "{digits} ", "ref: {id}/1"]
+HEADERS = [
+    ("Order Number", "Carrier", "Tracking Number"),
+    ("Reference", "Service", "Tracking"),
+    ("order_id", "trackname", "tracknumber"),
+    ("Order #", "Provider", "Tracking Code"),
+]
+
+label_row = st.one_of(
+    st.tuples(st.sampled_from(ORDER_POOL), st.sampled_from(DECORATIONS), st.sampled_from(CARRIERS),
+              st.sampled_from(NUMBERS)),
+    st.sampled_from(["blank", "no order", "ambiguous"]),
+)
+
+
+def expected_accepted(rows: list[object]) -> list[int]:
+    """An oracle written from the rules: indexes of rows that must be accepted."""
+    valid: dict[OrderId, list[tuple[int, tuple[str, str]]]] = {}
+    for i, row in enumerate(rows):
+        if not isinstance(row, tuple):
+            continue
+        oid, _, (carrier, carrier_ok), (number, number_ok) = row
+        if STATUS.get(oid) == PENDING and carrier_ok and number_ok:
+            key = (carrier.strip().casefold(), number.upper().replace(" ", "").replace("-", ""))
+            valid.setdefault(oid, []).append((i, key))
+    out = [found[0][0] for found in valid.values() if len({key for _, key in found}) == 1]
+    return sorted(out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(label_row, max_size=12),
+    header=st.sampled_from(HEADERS),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    bom=st.booleans(),
+    ship=st.booleans(),
+)
+def test_accepted_rows_are_exactly_the_pending_valid_first_unconflicted_ones(
+    rows: list[object], header: tuple[str, str, str], delimiter: str, bom: bool, ship: bool,
+) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        if row == "blank":
+            writer.writerow(["", "", ""])
+        elif row == "no order":
+            writer.writerow(["n/a", "UPS", "1Z1"])
+        elif row == "ambiguous":
+            writer.writerow([f"{A} or {B}", "UPS", "1Z1"])
+        else:
+            assert isinstance(row, tuple)
+            oid, decoration, (carrier, _), (number, _) = row
+            writer.writerow([decoration.format(id=oid, digits=oid.digits), carrier, number])
+    text = ("\ufeff" if bom else "") + out.getvalue()
+
+    file = read_label_file(text, "gen.csv")
+    assert file.delimiter == delimiter
+    if all(row == "blank" for row in rows):
+        assert file.problems == ("gen.csv: no label rows after the header (line 1)",)
+    else:
+        assert file.problems == ()
+    plan = plan_import(file, known_status=STATUS, ship=ship)
+
+    want = expected_accepted(rows)
+    assert [row.line for row in plan.rows if row.accepted] == [i + 2 for i in want]
+    assert [row.line for row in plan.rows] == [i + 2 for i, row in enumerate(rows) if row != "blank"]
+    assert plan.accepted == len(want) and plan.accepted + plan.rejected == len(plan.rows)
+    entries: list[StagedAction] = []
+    for i in want:
+        oid, _, (carrier, _), (number, _) = rows[i]  # type: ignore[misc]
+        entries.append(StagedAction.make(oid, "track", trackname=carrier, tracknumber=number))
+        if ship:
+            entries.append(StagedAction.make(oid, "ship"))
+    assert list(plan.entries) == entries
+
+
+# -- the sample files, against the demo's order book -------------------------------------
+
+
+def demo_statuses() -> dict[OrderId, str]:
+    """Every order's status in a book seeded as ``ccnow-tui --demo`` seeds its sandbox."""
+    book = SandboxBook(orders=40, seed=7, clock=lambda: 0.0)
+    statuses = {oid: PENDING for oid in book.pending()}
+    for state in DEMO_STATES:
+        statuses.update({oid: state for oid in book.with_status(state)})
+    assert len(statuses) == len(book)
+    return statuses
+
+
+@pytest.mark.parametrize(("path", "delimiter"), [("labels-shipstation.csv", ","), ("labels-pirateship.csv", ";")])
+def test_sample_label_files_import_all_ten_rows_against_the_demo_book(path: str, delimiter: str) -> None:
+    file = read_label_file((EXAMPLES / path).read_text(encoding="utf-8"), path)
+    assert file.delimiter == delimiter and file.problems == ()
+    plan = plan_import(file, known_status=demo_statuses())
+    assert (plan.accepted, plan.rejected) == (10, 0), [row.reason for row in plan.rejected_rows()]
+    assert [e.kind for e in plan.entries] == [ActionKind.TRACK, ActionKind.SHIP] * 10
+    assert len({e.order_id for e in plan.entries}) == 10
+
+
+def test_the_two_sample_files_name_different_orders() -> None:
+    ids = []
+    for path in ("labels-shipstation.csv", "labels-pirateship.csv"):
+        file: LabelFile = read_label_file((EXAMPLES / path).read_text(encoding="utf-8"), path)
+        ids.append({row.order_id for row in plan_import(file, known_status=None).rows})
+    assert len(ids[0] | ids[1]) == 20

@@ -27,7 +27,8 @@ from .protocol.outcome import EntryOutcome, Outcome
 from .protocol.redact import redact, safe_text
 from .words import counted
 
-EXIT_OK, EXIT_REFUSED_SOME, EXIT_USAGE, EXIT_REFUSED, EXIT_UNKNOWN = 0, 1, 2, 3, 4
+# 1 (some entries refused), 3 (refused, not sent) and 4 (unknown) are Outcome.exit_code's.
+EXIT_OK, EXIT_USAGE, EXIT_UNKNOWN = 0, 2, Outcome.UNKNOWN.exit_code
 EXIT_NOT_CONFIRMED = 5  # the operator answered no (or nothing): nothing sent, nothing recorded
 EXIT_INTERNAL = 70
 CSV_COLUMNS = ("order_id", "action", "notes", "amount", "trackname", "tracknumber")

@@ -64,9 +64,3 @@ class OrderId(str):
     def __repr__(self) -> str:
         return f"OrderId({str.__repr__(self)})"
 
-
-def try_parse_order_id(value: str) -> OrderId | None:
-    try:
-        return OrderId.parse(value)
-    except InvalidOrderId:
-        return None

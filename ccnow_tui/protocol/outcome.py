@@ -66,16 +66,6 @@ class EntryResult:
     status: str = ""  # the status the receiver reported, when it reported one
     message: str = ""  # the receiver's words (refusal) or why the outcome is unknown
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "n": self.n,
-            "order_id": str(self.entry.order_id),
-            "action": self.entry.kind.value,
-            "outcome": self.outcome.value,
-            "status": self.status,
-            "message": self.message,
-        }
-
 
 # Status that confirms an action took effect. Settling may already have moved a shipped
 # order on to completed (or refunded, when a discount was recorded).

@@ -175,7 +175,6 @@ class HistoryItem:
     client_id: str
     entries: list[dict[str, Any]] = field(default_factory=list)  # n, action, fields
     outcome: str = ""  # latest outcome word for the batch; "" while none is recorded
-    outcome_time: str = ""
     message: str = ""
     results: list[dict[str, Any]] = field(default_factory=list)  # action, outcome/verdict, status, message
     answer_lines: list[str] = field(default_factory=list)
@@ -1022,7 +1021,6 @@ class Store:
                                      "kind": kind, **fields_d})
                 if raw and raw not in item.answer_lines:
                     item.answer_lines.append(raw)
-                item.outcome_time = when
         if items:
             ids = [i.batch_id for i in items.values() if i.batch_id]
             for i in range(0, len(ids), 500):

@@ -1,7 +1,8 @@
-"""Every key, per screen: the sections are the app's, read from the bindings (``app.help_sections``)."""
+"""Every key, per screen, read from the bindings themselves (so the help cannot go stale)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.table import Table
@@ -12,7 +13,32 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from ..keys import Section
+from ..keys import Section, bindings_of, rows
+from .base import BaseScreen
+from .composer import ComposerScreen
+from .confirm import ConfirmScreen
+from .detail import DetailScreen
+from .forms import ActionForm
+from .queue import QueueScreen
+
+
+def key_sections(app_bindings: Iterable[Binding]) -> list[Section]:
+    """Every key, per screen: the app's own (``app_bindings``) first."""
+    everywhere = [
+        *rows(app_bindings),
+        ("f1", "Help (same as ?)"),
+        ("ctrl+p", "Command palette: every action by name"),
+        ("↑ ↓", "Move in a list (pgup/pgdn, home/end too; the mouse works)"),
+    ]
+    shared = {"view.log", "nav.back"}
+    return [
+        ("Everywhere", everywhere + rows(bindings_of(BaseScreen))),
+        ("Pending queue (home)", rows(bindings_of(QueueScreen), shared)),
+        ("Order detail", rows(bindings_of(DetailScreen), shared)),
+        ("Batch composer", rows(bindings_of(ComposerScreen), shared)),
+        ("Forms and questions", rows(bindings_of(ActionForm)) + rows(bindings_of(ConfirmScreen))
+         + [("enter", "Submit the form")]),
+    ]
 
 
 class HelpScreen(ModalScreen[None]):

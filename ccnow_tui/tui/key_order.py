@@ -1,0 +1,87 @@
+"""Keys in the order typed: the app's part of typeahead (screens/typeahead.py says why).
+
+Keys that arrive in one read (fast typing, or SSH delivering several at once) are acted
+on here, one by one, each to the end before the next: a key that closes a form or the
+filter has closed it before the key after it is looked at, so that key acts on the
+screen underneath. Text fields take their keys here too (rather than from their own
+message queue, later), so enter reads every character typed before it. Keys read while
+a form is still being built, or while a request a screen posted waits, wait for it.
+"""
+
+from __future__ import annotations
+
+from textual import events, on
+from textual.app import App
+from textual.message import Message
+
+from .messages import AppRequest
+from .screens.typeahead import as_typed, mounting_form
+from .textual_private import run_priority_bindings
+from .widgets.field_input import FieldInput
+
+
+class KeyOrderApp(App[int]):
+    """The app's key handling. A subclass's own AppRequest handlers run before
+    :meth:`_request_done` (Textual calls a message's handlers class by class, the most
+    derived first), so keys held for a request are let go once it has been acted on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key_time = 0.0  # when the key being acted on was read: see ConfirmScreen
+        self.held_keys: list[events.Key] = []  # read while a form was built or a request waited, in order
+        self._requests = 0  # AppRequests posted and not yet handled
+        self._releasing = False  # a _release_one is scheduled
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            for key in as_typed(event):
+                if self.held_keys or self._requests or mounting_form(self):
+                    self.held_keys.append(key)
+                else:
+                    await self._take_key(key)
+            return
+        await super().on_event(event)
+
+    async def _take_key(self, event: events.Key) -> None:
+        self.key_time = event.time
+        if event.key != "q" and self.screen.has_class("-too-small"):
+            self.bell()  # nothing is shown to act on (BaseScreen._check_size); q still quits
+            return
+        focused = self.focused
+        if isinstance(focused, FieldInput) and focused.takes(event):
+            # Priority bindings first (enter and esc of a form, tab), then the field.
+            if not await run_priority_bindings(self, event.key):
+                await focused.take_key(event)
+            return
+        await super().on_event(event)
+
+    def release_keys(self) -> None:
+        """A form's fields are up, or a request is done: act on the keys held, in order
+        (from the app's own message loop, so keys still arriving queue up behind them)."""
+        if not self._releasing:  # one at a time: two would take two keys in one turn
+            self._releasing = True
+            self.call_next(self._release_one)
+
+    async def _release_one(self) -> None:
+        # One key per turn: a form it closes hands its result to the screen underneath
+        # (a callback queued for after this turn) before the next key acts there.
+        self._releasing = False
+        if self.held_keys and not self._requests and not mounting_form(self):
+            await self._take_key(self.held_keys.pop(0))
+            if self.held_keys:
+                self.release_keys()
+
+    def post_message(self, message: Message) -> bool:
+        if not isinstance(message, AppRequest):
+            return super().post_message(message)
+        self._requests += 1  # keys read from now on wait until it is handled (_request_done)
+        if not super().post_message(message):
+            self._requests -= 1
+            return False
+        return True
+
+    @on(AppRequest)
+    def _request_done(self) -> None:  # after the request's own handler
+        self._requests -= 1
+        if not self._requests and self.held_keys:
+            self.release_keys()

@@ -66,7 +66,7 @@ class BaseScreen(Screen):
         return session
 
     def ask(self, request: AppRequest) -> None:
-        """Ask the app: acted on before the next key (keys wait for it: CcnowApp.post_message)."""
+        """Ask the app: acted on before the next key (keys wait for it: KeyOrderApp.post_message)."""
         self.app.post_message(request)
 
     def compose(self) -> ComposeResult:

@@ -53,6 +53,8 @@ TAKES: dict[str | None, frozenset[str]] = {
     None: frozenset(FLAGS),
     **{c: frozenset(CONNECTION_OPTIONS) for c in ("pending", "query", "submit", "reconcile")},
     "journal": frozenset({"profile"}),
+    "stage": frozenset({"profile"}),  # offline: the store only, no receiver, no password
+    "staged": frozenset({"profile"}),
     "init": frozenset(),
     "sandbox": frozenset({"client_id", "store_id", "fault"}),  # the account it accepts; its faults
 }
@@ -106,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[_connection_options(before=True)],
         description="Terminal client for the CCNow Order Update API. With no command, starts the TUI. "
         "Options shown before COMMAND may also follow it, with the same meaning.",
-        epilog="Exit codes: 0 all applied; 1 some entries refused; 2 usage or input error, nothing sent; "
+        epilog="Exit codes: 0 all applied (or staged); 1 some entries refused (`stage --skip-rejected`: some "
+        "rows rejected, the rest staged); 2 usage or input error, nothing sent; "
+        "(`stage`: nothing staged); "
         "3 refused in the protocol's words (error_message), or the request never left, or a read got no "
         "protocol answer: nothing applied; 4 outcome unknown (answer lost, late, too big or not the protocol), "
         "nothing re-sent; 5 not confirmed at the question, nothing sent or recorded.",
@@ -158,6 +162,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("orders", nargs="*", metavar="ORDER", help="only these orders")
     p.add_argument("--since", metavar="WHEN", type=_since,
                    help="only lines since WHEN: 2026-11-27, 2026-11-27T14:00, or 30m / 12h / 7d ago")
+    p.add_argument("--json", action="store_true", help="JSON Lines on stdout")
+
+    profile_only = _connection_options(before=False, names=("profile",))
+    p = sub.add_parser(
+        "stage", parents=[profile_only], help="stage entries from a CSV for review in the TUI, without sending",
+        description="Adds the file's entries to the profile's staged entries, as one change, for a person to "
+        "review and send in the TUI's composer (b). Nothing is sent and no receiver is contacted, so no password "
+        "is needed. The file is the `submit` CSV, or with --labels a label tool's export (each row stages "
+        "track, then ship). Every row is checked first; any problem: all are reported, nothing is staged (exit 2).",
+    )
+    p.add_argument("file", metavar="FILE", help="CSV file, or - for standard input")
+    p.add_argument("--labels", action="store_true",
+                   help="FILE is a label export (order number, carrier, tracking number; columns found by header)")
+    p.add_argument("--track-only", action="store_true", help="with --labels: stage track only, no ship")
+    p.add_argument("--skip-rejected", action="store_true",
+                   help="with --labels: stage the accepted rows even if some are rejected (they are listed; exit 1)")
+
+    p = sub.add_parser("staged", parents=[profile_only],
+                       help="list what is staged in the profile's store, and what is held or unverified")
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout")
 
     sub.add_parser("init", help="create config.toml (mode 0600) with an example profile")
@@ -536,29 +559,34 @@ def describe_plan(batch: Batch, host: str, client_id: str, unverified: Sequence[
     return "\n".join(lines)
 
 
-def read_submit_file(args) -> Batch:
-    """The CSV as bytes, decoded here (a file or stdin alike), so text that is not UTF-8 is
-    an input error naming the line, whatever the locale makes of stdin."""
-    import io
-
-    if args.file == "-":
+def read_input_text(file: str) -> tuple[str, str]:
+    """``(name, text)`` of FILE (``-``: stdin), read as bytes and decoded here (a file or
+    stdin alike), so text that is not UTF-8 is an input error naming the line, whatever
+    the locale makes of stdin."""
+    if file == "-":
         name = "<stdin>"
         raw = getattr(sys.stdin, "buffer", None)
         if raw is None:  # stdin replaced by a text stream (tests, embedding)
-            return read_batch_csv(name, io.StringIO(sys.stdin.read(), newline=""))
+            return name, sys.stdin.read()
         data = raw.read()
     else:
-        name = args.file
+        name = file
         try:
-            data = Path(args.file).read_bytes()
+            data = Path(file).read_bytes()
         except OSError as exc:
             raise UsageError(f"{name}: {exc.strerror or exc}") from None
     try:
-        text = data.decode("utf-8-sig")
+        return name, data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise UsageError(f"{name}: line {line}: not UTF-8 text (byte {exc.start}: {exc.reason}); "
                          "save the file as UTF-8") from None
+
+
+def read_submit_file(args) -> Batch:
+    import io
+
+    name, text = read_input_text(args.file)
     return read_batch_csv(name, io.StringIO(text, newline=""))
 
 
@@ -704,22 +732,156 @@ def cmd_reconcile(args) -> int:
         store.close()
 
 
-def cmd_journal(args) -> int:
-    """The audit trail from the store, oldest first."""
+def offline_profile(requested: str | None) -> str:
+    """The profile a command that needs no connection (journal, stage, staged) works on.
+
+    A profile with a store on this machine is taken as it is, without its settings (the
+    demo's, or one whose config moved); otherwise it is chosen as the other commands
+    choose it (--profile, CCNOW_* variables, default_profile)."""
     from .config import ConfigError, load_config, profile_name
     from .storage.paths import profile_dir
     from .storage.store import STORE_NAME
 
-    requested = args.profile
-    # A profile with a store on this machine can be read without its settings (the demo's,
-    # or one whose config moved): the journal needs no connection.
     if requested and (profile_dir(requested, create=False) / STORE_NAME).exists():
-        profile = requested
+        return requested
+    try:
+        return profile_name(load_config(), requested)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def read_label_actions(name: str, text: str, *, ship: bool, skip_rejected: bool) -> tuple[list[StagedAction], int]:
+    """The entries a label export plans (``track``, then ``ship`` unless not ``ship``), and
+    how many rows were rejected. Statuses are not known offline: no pending check.
+
+    A problem with the file itself (a quote never closed, no column for the order, the
+    carrier or the number) is a UsageError whatever ``skip_rejected`` says; so is any
+    rejected row without it, and a file of which no row is accepted."""
+    from .labels import plan_import, read_label_file
+
+    plan = plan_import(read_label_file(text, name), known_status=None, ship=ship)
+    if plan.problems:
+        raise UsageError("\n".join(plan.problems))
+    rejected = [f"{name}: line {row.line}: {row.reason}" for row in plan.rejected_rows()]
+    if rejected and (not skip_rejected or not plan.accepted):
+        why = ("no row was accepted" if skip_rejected else
+               f"{counted(len(rejected), 'row was', 'rows were')} rejected (--skip-rejected stages the others)")
+        raise UsageError("\n".join([*rejected, f"{name}: {why}; nothing staged"]))
+    for line in rejected:
+        err(f"rejected, not staged: {line}")
+    return list(plan.entries), len(rejected)
+
+
+LINT_SHOWN = 20  # findings `stage` prints about the orders it staged; the composer shows all
+
+
+def cmd_stage(args) -> int:
+    """Stage a file's entries in the profile's store, for review in the TUI; nothing is sent.
+
+    No password is known here, so a note or tracking field holding the API password cannot
+    be recognized (submit refuses it); the TUI, which has the password, shows such an entry
+    as a lint error and never claims a batch holding it (StagingArea)."""
+    import io
+    import sqlite3
+
+    from .staging import StagingArea
+    from .storage.store import StoreError
+
+    if not args.labels and (args.track_only or args.skip_rejected):
+        raise UsageError("--track-only and --skip-rejected go with --labels")
+    profile = offline_profile(args.profile)
+    name, text = read_input_text(args.file)
+    rejected = 0
+    if args.labels:
+        actions, rejected = read_label_actions(name, text, ship=not args.track_only, skip_rejected=args.skip_rejected)
     else:
+        actions = list(read_batch_csv(name, io.StringIO(text, newline="")).staged)  # file order, as typed
+    if not actions:
+        raise UsageError(f"{name}: no entries in the file; nothing staged")
+    store = open_store(profile)
+    try:
         try:
-            profile = profile_name(load_config(), requested)
-        except ConfigError as exc:
-            raise UsageError(str(exc)) from None
+            added = store.add(actions)  # one transaction: all of them or none
+        except (StoreError, OSError, sqlite3.Error) as exc:
+            raise UsageError(f"nothing staged: the store {store.path} could not be written: {exc}") from None
+        staging = StagingArea(store)
+        orders = {a.order_id for a in actions}
+        findings = [lint for lint in staging.lint()
+                    if lint.order_id in orders and lint.severity in (Severity.ERROR, Severity.WARNING)]
+    finally:
+        store.close()
+    if args.labels:
+        err("order statuses were not checked (stage works offline): the composer warns about orders "
+            "that are not pending once the TUI has the pending list")
+    for lint in findings[:LINT_SHOWN]:
+        err(f"lint {lint.severity.value}: {lint.message}")
+    if len(findings) > LINT_SHOWN:
+        err(f"... and {len(findings) - LINT_SHOWN} more findings: see them in the composer (b)")
+    tui = "ccnow-tui --demo" if profile == "demo" else (
+        f"ccnow-tui --profile {profile}" if args.profile else "ccnow-tui")
+    err(f"{counted(len(added), 'entry', 'entries')} staged in {profile}'s store, nothing sent; review them with "
+        f"`{tui}` (b), remove with d (the TUI's u cannot undo a change made by another process)")
+    return 1 if rejected else EXIT_OK
+
+
+def _field_value(value: str) -> str:
+    """A field's value in a ``key=value`` line: quoted (JSON style) when it holds blanks,
+    quotes or ``=``, so the line splits back into its fields."""
+    if value and not any(c.isspace() or c in "\"'=" for c in value):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _entry_record(e: Any) -> dict[str, Any]:
+    """One stored entry as `staged` prints it: the action's fields, its state and batch."""
+    return {**e.action.to_dict(), "state": e.state.value, "batch_id": e.batch_id, "remark": e.remark}
+
+
+def cmd_staged(args) -> int:
+    """What the profile's store holds that is not settled: staged entries in staging order,
+    then the entries of batches in flight or of unknown outcome, then unverified ones."""
+    from .storage.store import BatchState
+
+    profile = offline_profile(args.profile)
+    store = open_store(profile)
+    try:
+        snap = store.snapshot()
+    finally:
+        store.close()
+    entries = [*snap.staged, *(e for b in snap.held for e in b.entries), *snap.unverified]
+    out = sys.stdout
+    for e in entries:
+        rec = _entry_record(e)
+        if args.json:
+            out.write(json_line(rec) + "\n")
+            continue
+        word = rec["state"] if rec["state"] == "staged" else rec["state"].upper()
+        parts = [rec["order_id"], word, rec["action"]]
+        parts += [f"{k}={_field_value(rec[k])}" for k in ("amount", "trackname", "tracknumber", "notes") if rec[k]]
+        if rec["batch_id"]:
+            parts.append(f"batch={rec['batch_id']}")
+        if rec["remark"]:
+            parts.append(f"remark={_field_value(rec['remark'])}")
+        out.write(shown(" ".join(parts)) + "\n")
+    out.flush()
+    said = [f"{counted(len(snap.staged), 'entry', 'entries')} staged"]
+    for b in snap.held:
+        if b.state is BatchState.SENDING:
+            what = f"in flight (SENDING, process {b.pid} on {b.hostname})"
+        else:
+            what = "of OUTCOME UNKNOWN (reconcile: `ccnow-tui reconcile` or R in the composer)"
+        said.append(f"batch {b.batch_id} {what}: {counted(len(b.entries), 'entry', 'entries')}, never re-sent by "
+                    "itself, its orders blocked")
+    if snap.unverified:
+        said.append(f"{counted(len(snap.unverified), 'entry', 'entries')} UNVERIFIED (may already have been "
+                    "applied: re-stage or forget in the composer)")
+    err(f"profile {profile}: " + "; ".join(said))
+    return EXIT_OK
+
+
+def cmd_journal(args) -> int:
+    """The audit trail from the store, oldest first."""
+    profile = offline_profile(args.profile)
     orders = [str(o) for o in parse_order_ids(args.orders)]
     store = open_store(profile)
     out = sys.stdout
@@ -769,7 +931,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_sandbox(args)
         handler = {"pending": cmd_pending, "query": cmd_query, "submit": cmd_submit, "init": cmd_init,
-                   "reconcile": cmd_reconcile, "journal": cmd_journal}.get(
+                   "reconcile": cmd_reconcile, "journal": cmd_journal, "stage": cmd_stage,
+                   "staged": cmd_staged}.get(
             args.command, cmd_tui
         )
         return handler(args)

@@ -25,6 +25,7 @@ from .protocol.answer import OrderError, OrderLine
 from .protocol.batch import Batch, Lint, Severity
 from .protocol.orderid import OrderId
 from .protocol.outcome import CONFIRMS, EntryOutcome, Outcome
+from .protocol.redact import contains_secret
 from .protocol.status import PENDING
 from .storage.store import (
     BatchMeta,
@@ -47,6 +48,22 @@ __all__ = [
 T = TypeVar("T")
 _ACTION_OF = itemgetter(1)  # StoredEntry.action, at C speed
 RESTAGE_REMARK = "re-staged by the operator: it may already have been applied once"
+
+
+def secret_fields(action: StagedAction) -> list[str]:
+    """The fields of ``action`` that hold the API password (as this process knows it).
+
+    Entries are checked when they are made, but one staged by a process that did not know
+    the password (``ccnow-tui stage`` runs without it) reaches the store unchecked: the
+    process that sends checks again, so such an entry is never sent to the consumer."""
+    texts = (("notes", action.notes), ("trackname", action.trackname), ("tracknumber", action.tracknumber))
+    return [name for name, text in texts if text and contains_secret(text)]
+
+
+def secret_message(action: StagedAction, names: Sequence[str]) -> str:
+    """Why an entry may not be sent; never repeats the text (it holds the password)."""
+    return (f"{action.order_id}: the {' and '.join(names)} of the {action.kind.value} entry contains the API "
+            "password; it would be sent to the consumer: edit (e) or remove (d) it")
 
 
 @dataclass(frozen=True)
@@ -242,6 +259,11 @@ class StagingArea:
         """The batch's own findings, plus the store's: staged entries on orders that are
         held or unverified cannot be sent, and every unverified entry is named."""
         out = self.batch().lint(known_status) if self._staged else []
+        for i in self._texted():
+            action = self._staged[i].action
+            names = secret_fields(action)
+            if names:
+                out.append(Lint(Severity.ERROR, secret_message(action, names), action.order_id, (i,)))
         blocking = self._blocking() if self._staged else {}
         if blocking:
             for oid in self.batch().order_ids:  # distinct already
@@ -251,6 +273,13 @@ class StagingArea:
             out.append(Lint(Severity.WARNING, f"unverified: {e.action.describe()} (batch {e.batch_id}) may already "
                                               "have been applied; it is not sent unless you re-stage it", e.order_id))
         return out
+
+    def _texted(self) -> list[int]:
+        """Staged positions of entries with any text (notes, carrier, number); cached until
+        the next change, as the password check runs at every lint."""
+        if self._with_text is None:
+            self._with_text = [i for i, e in enumerate(self._staged) if e[1][2] or e[1][4] or e[1][5]]
+        return self._with_text
 
     def indexes_for(self, order_id: OrderId) -> list[int]:
         """Staged positions of one order's entries (cached until the next change)."""
@@ -372,7 +401,14 @@ class StagingArea:
     def claim_numbered(self, batch: Batch, numbered: list[tuple[int, int, int, StagedAction]], meta: BatchMeta
                        ) -> Claim:
         """The store part of :meth:`claim`; touches nothing of this view, so a worker thread
-        may run it for a big batch (call :meth:`show` with a snapshot afterwards)."""
+        may run it for a big batch (call :meth:`show` with a snapshot afterwards).
+
+        Raises ClaimConflict, nothing claimed, if an entry holds the API password (staged
+        by a process that did not know it): the last check before it would be sent."""
+        leaks = [secret_message(a, names) for _, _, _, a in numbered if (a[2] or a[4] or a[5])
+                 and (names := secret_fields(a))]
+        if leaks:
+            raise ClaimConflict("nothing was sent: " + "; ".join(leaks))
         batch_id = self.store.claim(numbered, meta)
         return Claim(batch_id, batch, {n: entry_id for n, entry_id, _, _ in numbered})
 
@@ -502,8 +538,10 @@ class StagingArea:
     _batch: Batch | None
     _blocked: dict[OrderId, tuple[str, str, str, int | None, str]] | None
     _held_words: dict[OrderId, str] | None
+    _with_text: list[int] | None
 
     def _reset_caches(self) -> None:
+        self._with_text = None
         self._by_order = None
         self._entries_view = None
         self._batch = None

@@ -34,11 +34,14 @@ DEFAULT_URL = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 3600.0
 DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a 100,000-order pending list is about 2 MB
+DEFAULT_CONFIRM_OVER = 10  # a batch cancelling or discounting more orders asks for their number, not y
 PASSWORD_COMMAND_TIMEOUT = 10.0
 ENV_PROFILE = "env"  # the profile name when settings come only from the environment
 
 TOP_KEYS = ("default_profile", "profiles")
-PROFILE_KEYS = ("url", "client_id", "store_id", "timeout", "password_command", "password_env", "max_answer_bytes")
+PROFILE_KEYS = (
+    "url", "client_id", "store_id", "timeout", "password_command", "password_env", "max_answer_bytes", "confirm_over",
+)
 ENV_VARS = {"url": "CCNOW_URL", "client_id": "CCNOW_CLIENT_ID", "store_id": "CCNOW_STORE_ID"}
 PASSWORD_VAR = "CCNOW_PASSWORD"
 OPTIONS = {"url": "--url", "client_id": "--client-id", "store_id": "--store-id", "timeout": "--timeout"}
@@ -54,6 +57,7 @@ password_command = "pass show ccnow/api"  # prints the API password on its first
 # url = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
 # timeout = 30
 # max_answer_bytes = 67108864             # a longer answer is not read (a batch: outcome unknown)
+# confirm_over = 10                       # cancelling or discounting more orders: type their number to send
 """
 
 TEMPLATE_HEADER = """\
@@ -89,6 +93,7 @@ class Profile:
     password_env: str = ""
     timeout: float = DEFAULT_TIMEOUT
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
+    confirm_over: int = DEFAULT_CONFIRM_OVER
     # "PATH: line N: " for each key, for messages about a value found wrong only when it
     # is used (a bad url that CCNOW_URL or --url overrides is no error).
     places: Mapping[str, str] = dataclass_field(default_factory=dict, compare=False, repr=False)
@@ -113,6 +118,9 @@ class ConnectionSettings:
     timeout: float
     source: str  # where the settings came from, as the TUI's first log line says it
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES  # from the profile only
+    # A batch that cancels or discounts more orders than this is sent only after the
+    # operator types the number of orders it changes (from the profile only).
+    confirm_over: int = DEFAULT_CONFIRM_OVER
 
 
 # -- reading config.toml -----------------------------------------------------------------
@@ -274,6 +282,11 @@ def _parse_profile(place: _Place, name: str, table: object) -> Profile:
     if isinstance(max_answer_bytes, bool) or not isinstance(max_answer_bytes, int) or max_answer_bytes < 1:
         raise ConfigError(f"{at('max_answer_bytes')}'max_answer_bytes' must be a whole number of bytes, at least 1 "
                           f"(default {DEFAULT_MAX_ANSWER_BYTES}, 64 MiB)")
+    confirm_over = table.get("confirm_over", DEFAULT_CONFIRM_OVER)
+    if isinstance(confirm_over, bool) or not isinstance(confirm_over, int) or confirm_over < 0:
+        raise ConfigError(f"{at('confirm_over')}'confirm_over' must be a whole number of orders, 0 or more "
+                          f"(default {DEFAULT_CONFIRM_OVER}): a batch that cancels or discounts more orders "
+                          "asks for their number instead of y")
     command, variable = table.get("password_command", ""), table.get("password_env", "")
     if "password_command" in table and not command.strip():
         raise ConfigError(f"{at('password_command')}'password_command' is empty")
@@ -290,6 +303,7 @@ def _parse_profile(place: _Place, name: str, table: object) -> Profile:
         password_env=variable,
         timeout=timeout,
         max_answer_bytes=max_answer_bytes,
+        confirm_over=confirm_over,
         places={key: place.at(section, key) for key in ("url",) if key in table},
     )
 
@@ -365,6 +379,7 @@ def resolve_connection(
         timeout=timeout,
         source="; ".join(sources),
         max_answer_bytes=chosen.max_answer_bytes if chosen else DEFAULT_MAX_ANSWER_BYTES,
+        confirm_over=chosen.confirm_over if chosen else DEFAULT_CONFIRM_OVER,
     )
 
 

@@ -455,3 +455,34 @@ def test_a_file_nested_too_deeply_is_a_config_error(isolated_dirs, opening, clos
     with pytest.raises(ConfigError) as info:
         load_config()
     assert str(info.value) == f"{path}: line 2: arrays or inline tables nested too deeply to read"
+
+
+# -- confirm_over: how big a batch is sent only after typing its number ------------------------
+
+
+def test_confirm_over_defaults_to_ten_and_reaches_the_settings(isolated_dirs):
+    write(SHOP)
+    assert load_config().profiles["shop"].confirm_over == 10
+    assert resolve_connection(load_config(), "shop", {}).confirm_over == 10
+    write(SHOP + "    confirm_over = 0\n")
+    assert resolve_connection(load_config(), "shop", {}).confirm_over == 0
+    write(SHOP + "    confirm_over = 250\n")
+    assert resolve_connection(load_config(), "shop", {}).confirm_over == 250
+
+
+def test_confirm_over_from_the_environment_alone_is_the_default(isolated_dirs):
+    settings = resolve_connection(load_config(), None, {"CCNOW_CLIENT_ID": "C1", "CCNOW_PASSWORD": "pw"})
+    assert settings.confirm_over == 10
+
+
+@pytest.mark.parametrize("value", ["-1", "2.5", "true", '"10"', "[10]"])
+def test_confirm_over_must_be_a_whole_number_of_orders(isolated_dirs, value):
+    text = SHOP + f"    confirm_over = {value}\n"
+    line = text.count("\n")
+    message = load_error(text)
+    assert message.startswith(f"{config_path()}: line {line}: [profiles.shop] 'confirm_over' must be a whole number")
+    assert "0 or more" in message
+
+
+def test_the_example_mentions_confirm_over(isolated_dirs):
+    assert "# confirm_over = 10" in EXAMPLE

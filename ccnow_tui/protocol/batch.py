@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
 from operator import attrgetter, itemgetter
@@ -32,6 +33,21 @@ class Lint:
     order_id: OrderId | None = None
     # Positions in the staged (not the sent) sequence that the finding is about.
     staged_indexes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """The size of what sending a batch does, as the composer and the confirmation say it."""
+
+    orders: int  # distinct orders the batch touches (queries too)
+    changed: int  # distinct orders it changes (anything but query)
+    cancelled_or_discounted: int  # distinct orders it cancels or discounts (the profile's confirm_over)
+    discount: Decimal  # the sum of every adjust's amount
+    discounted_twice: tuple[OrderId, ...]  # orders with more than one adjust, in sending order
+
+    @property
+    def discount_text(self) -> str:
+        return f"${self.discount:,.2f}"
 
 
 class BatchError(ValueError):
@@ -113,6 +129,25 @@ class Batch:
         # Counted by the members' plain values: hashing a member runs Python code.
         by_value = Counter(map(_VALUE_OF, map(_KIND_OF, self.staged)))
         return Counter({ActionKind(v): n for v, n in by_value.items()})
+
+    @cached_property
+    def totals(self) -> Totals:
+        """Orders touched and changed, the total discount, orders discounted more than once."""
+        staged = self.staged
+        query, adjust, cancel = ActionKind.QUERY, ActionKind.ADJUST, ActionKind.CANCEL
+        # Identity tests and C-speed maps: hashing an enum member runs Python code.
+        changing = [e for e in staged if e[1] is not query]
+        adjusts = [e for e in changing if e[1] is adjust]
+        per_order = Counter(map(_ORDER_OF, adjusts))
+        cancelled = {e[0] for e in changing if e[1] is cancel}
+        twice = {oid for oid, n in per_order.items() if n > 1}
+        return Totals(
+            orders=len(self.order_ids),
+            changed=len(set(map(_ORDER_OF, changing))),
+            cancelled_or_discounted=len(cancelled | per_order.keys()),
+            discount=sum((e.amount for e in adjusts if e.amount is not None), Decimal("0.00")),
+            discounted_twice=tuple(oid for oid in self.order_ids if oid in twice) if twice else (),
+        )
 
     def lint(self, known_status: Mapping[OrderId, str] | None = None) -> list[Lint]:
         """Everything worth telling the operator before sending.

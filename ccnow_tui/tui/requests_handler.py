@@ -34,7 +34,7 @@ from .model import LogKind, Topic
 from .network import pump
 from .request import Request, RequestKind
 from .screens.composer import ComposerScreen
-from .screens.confirm import ConfirmScreen, describe_send
+from .screens.confirm import ConfirmScreen, describe_send, must_type
 from .screens.detail import DetailScreen
 
 if TYPE_CHECKING:
@@ -106,7 +106,9 @@ class ScreenRequests(App[int]):
 
     @on(SendRequested)
     def _confirm_send(self) -> None:
-        """``S`` anywhere: say exactly what will happen, and send only on ``y``."""
+        """``S`` anywhere: say exactly what will happen, and send only on ``y``; a batch
+        that cancels or discounts more orders than the profile's ``confirm_over`` only
+        when the number of orders it changes is typed."""
         session, controller = self.session, self.controller
         if session is None or controller is None:
             return
@@ -123,8 +125,9 @@ class ScreenRequests(App[int]):
                 self.notify("The staged entries changed meanwhile; nothing was sent. Press S again.",
                             severity="warning")
 
-        title, body = describe_send(batch, session)
-        self.push_screen(ConfirmScreen(title, body, yes="send"), callback=done)
+        typed = must_type(batch, session.settings.confirm_over)
+        title, body = describe_send(batch, session, typed)
+        self.push_screen(ConfirmScreen(title, body, yes="send", typed=typed), callback=done)
 
     def send_batch(self, batch: Batch) -> bool:
         """Send ``batch``, the staged batch the operator confirmed with ``y``.

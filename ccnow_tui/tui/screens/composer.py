@@ -132,6 +132,14 @@ class ComposerScreen(BaseScreen):
             t.append(f"   {counted(unknown, 'entry', 'entries')} of OUTCOME UNKNOWN (below)", style=p.alert)
         if staging.unverified:
             t.append(f"   {len(staging.unverified)} UNVERIFIED (below)", style=p.alert)
+        if staging.entries:  # the size of what S sends, on a line of its own
+            totals = batch.totals
+            t.append(f"\n{counted(totals.changed, 'order', 'orders')} changed, total discount ")
+            t.append(totals.discount_text, style=p.strong)
+            twice = totals.discounted_twice
+            if twice:
+                more = f" and {len(twice) - 3} more" if len(twice) > 3 else ""
+                t.append(f"   more than one discount: {', '.join(str(o) for o in twice[:3])}{more}", style=p.warning)
         return t
 
     def _lint_text(self, p: Palette, lints) -> Text:

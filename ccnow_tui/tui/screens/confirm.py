@@ -19,9 +19,22 @@ if TYPE_CHECKING:
     from ..session import Session
 
 
-def describe_send(batch: Batch, session: Session) -> tuple[str, Builder]:
-    """What ``y`` will do, in full: counts per action, orders, receiver, account."""
+TYPED_MAX = 9  # digits: no batch changes a billion orders
+
+
+def must_type(batch: Batch, confirm_over: int) -> int | None:
+    """The number the operator types to send ``batch`` (the orders it changes), when it
+    cancels or discounts more than ``confirm_over`` orders; None: ``y`` sends it."""
+    totals = batch.totals
+    return totals.changed if totals.cancelled_or_discounted > confirm_over else None
+
+
+def describe_send(batch: Batch, session: Session, typed: int | None = None) -> tuple[str, Builder]:
+    """What ``y`` will do, in full: counts per action, orders touched, the total discount
+    and orders discounted more than once, receiver, account; and, for a batch that must
+    be typed (``typed``), the number to type."""
     counts = batch.counts()
+    totals = batch.totals
     n, orders = len(batch), len(batch.order_ids)
     host, account = session.host, session.account
     lints = session.staging.lint(session.book.status)
@@ -34,6 +47,13 @@ def describe_send(batch: Batch, session: Session) -> tuple[str, Builder]:
         t.append(f"{n} entr{'y' if n == 1 else 'ies'} for {orders} order{'s' if orders != 1 else ''}\n", style=p.strong)
         for kind, count in sorted(counts.items()):
             t.append(f"  {kind.value:<7} {count}\n")
+        t.append(f"orders touched {totals.orders}, changed {totals.changed}; total discount ")
+        t.append(totals.discount_text, style=p.strong)
+        t.append("\n")
+        if totals.discounted_twice:
+            named = ", ".join(str(oid) for oid in totals.discounted_twice[:5])
+            more = f" and {len(totals.discounted_twice) - 5} more" if len(totals.discounted_twice) > 5 else ""
+            t.append(f"more than one discount: {named}{more}\n", style=p.warning)
         t.append("to receiver ")
         t.append(host, style=p.strong)
         t.append("\nas account ")
@@ -55,6 +75,11 @@ def describe_send(batch: Batch, session: Session) -> tuple[str, Builder]:
                 t.append(f"  … and {len(warnings) - 3} more\n", style=p.warning)
         if batch.changes_orders:
             t.append("\nShip, cancel and adjust change money and goods; they cannot be taken back.", style=p.muted)
+        if typed is not None:
+            t.append(f"\n\nIt cancels or discounts {totals.cancelled_or_discounted} orders "
+                     f"(more than {session.settings.confirm_over}): to send it,\ntype ", style=p.alert)
+            t.append(str(typed), style=p.key)
+            t.append(", the number of orders it changes, then enter (y does not).", style=p.alert)
         return t
 
     return "Send this batch?", body
@@ -66,6 +91,11 @@ class ConfirmScreen(ModalScreen[bool]):
 
     The answers are priority bindings: the question is closed before the next key is
     looked at, so keys typed after ``n`` or ``esc`` act on the screen underneath.
+
+    With ``typed`` (a number), ``y`` does not answer: the operator types that number
+    (digits, backspace) and ``enter``, like typing a repository's name to delete it. A
+    wrong number says so and the question stays; ``n``/``esc`` still go back. Keys read
+    before the question showed (typed ahead) count for nothing, digits included.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -74,38 +104,121 @@ class ConfirmScreen(ModalScreen[bool]):
             "n,escape", "answer(False)", "No", key_display="n/esc", priority=True, id="confirm.no",
             tooltip="No: go back, nothing happens",
         ),
+        Binding(
+            "enter", "typed", "Send", show=False, priority=True, id="confirm.typed",
+            tooltip="After typing the number of orders a large batch changes: send it",
+        ),
+        Binding("backspace", "untype", "Erase", show=False, priority=True, id="confirm.erase",
+                tooltip="Erase the last digit typed"),
     ]
 
-    def __init__(self, title: str, body: Content, *, yes: str = "yes") -> None:
+    def __init__(self, title: str, body: Content, *, yes: str = "yes", typed: int | None = None) -> None:
         super().__init__()
         self.shown_at = float("inf")  # until mounted, nothing answers
         self.title_text = title
         self.body = body
         self.yes = yes
         self.early_yes = False  # a y read before the question showed (it does not count)
+        self.expected = None if typed is None else str(typed)  # the number to type, when y is not enough
+        self.typed = ""  # the digits typed since the question showed
+        self.note: str = ""  # why nothing happened (a wrong number, y where a number is asked)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Text(self.title_text), classes="title")
             yield StyledText(self.body, id="confirm-body")
-            yield StyledText(lambda p: Text.assemble(("y", p.key), f" {self.yes}    ", ("n", p.key), " / ",
-                                                     ("esc", p.key), " go back (nothing happens)"), id="confirm-keys")
+            if self.expected is not None:
+                yield StyledText(self._typed_text, id="confirm-typed")
+            yield StyledText(self._keys_text, id="confirm-keys")
             yield StyledText("", id="confirm-note")
+
+    def _keys_text(self, p: Palette) -> Text:
+        go_back = ("n", p.key), " / ", ("esc", p.key), " go back (nothing happens)"
+        if self.expected is not None:
+            return Text.assemble(("0-9", p.key), " ", ("enter", p.key), f" {self.yes}    ", *go_back)
+        return Text.assemble(("y", p.key), f" {self.yes}    ", *go_back)
+
+    def _typed_text(self, p: Palette) -> Text:
+        return Text.assemble("number of orders: ", (self.typed or " ", p.key), no_wrap=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("typed", "untype"):
+            return self.expected is not None  # otherwise enter and backspace mean nothing here
+        return True
 
     def on_mount(self, event: events.Mount) -> None:
         self.shown_at = event.time
         self._show_note()
 
     def _show_note(self) -> None:
-        if self.early_yes and self.is_mounted:
-            self.query_one("#confirm-note", StyledText).update(lambda p: Text(
-                f"The y typed before this question showed was not taken: press y again to {self.yes}.", style=p.strong))
+        if not self.is_mounted:
+            return
+        if self.note:
+            note = self.note
+        elif self.early_yes and self.expected is not None:
+            note = f"Keys typed before this question showed were not taken: type {self.expected}, then enter."
+        elif self.early_yes:
+            note = f"The y typed before this question showed was not taken: press y again to {self.yes}."
+        else:
+            return
+        self.query_one("#confirm-note", StyledText).update(lambda p: Text(note, style=p.strong))
+
+    def _typed_ahead(self) -> bool:
+        """Whether the key being acted on was read before this question showed."""
+        return bool(getattr(self.app, "key_time", self.shown_at) < self.shown_at)
 
     def action_answer(self, yes: bool) -> None:
         # A "y" typed before this question was up (keys typed ahead arrive in one burst
         # over SSH, and "Sy" would otherwise send unseen) does not answer it.
-        if yes and getattr(self.app, "key_time", self.shown_at) < self.shown_at:
+        if yes and self._typed_ahead():
             self.early_yes = True
             self._show_note()
             return
+        if yes and self.expected is not None:
+            self.note = (f"y does not send this batch: type {self.expected}, the number of orders it changes, "
+                         "then enter.")
+            self._show_note()
+            return
         self.dismiss(yes)
+
+    # -- a number to type ------------------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        if self.expected is None or event.character is None or not event.character.isdecimal():
+            return
+        event.stop()
+        event.prevent_default()
+        if self._typed_ahead():
+            self.early_yes = True
+            self._show_note()
+            return
+        if len(self.typed) < TYPED_MAX and event.character in "0123456789":
+            self.typed += event.character
+            self._show_typed()
+
+    def action_untype(self) -> None:
+        if self._typed_ahead():
+            return
+        self.typed = self.typed[:-1]
+        self._show_typed()
+
+    def action_typed(self) -> None:
+        """``enter``: send if the number typed is the number of orders the batch changes."""
+        if self._typed_ahead():
+            self.early_yes = True
+            self._show_note()
+            return
+        if self.typed == self.expected:
+            self.dismiss(True)
+            return
+        typed = self.typed
+        self.note = (f"{typed} is not the number of orders this batch changes: nothing was sent. "
+                     f"Type {self.expected}, then enter (or esc to go back)." if typed else
+                     f"Type {self.expected}, the number of orders this batch changes, then enter.")
+        self.typed = ""
+        self._show_typed()
+        self._show_note()
+
+    def _show_typed(self) -> None:
+        if self.is_mounted:
+            self.query_one("#confirm-typed", StyledText).update(self._typed_text)

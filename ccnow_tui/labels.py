@@ -249,6 +249,17 @@ def _guess_mapping(header: Sequence[str]) -> ColumnMapping:
     return ColumnMapping(column.get(Role.ORDER), column.get(Role.CARRIER), column.get(Role.NUMBER))
 
 
+def decode_label_bytes(data: bytes, name: str) -> str:
+    """A label file's bytes as text: UTF-8, with or without a BOM. Anything else is a
+    ValueError naming the file and where the first byte that is not UTF-8 is."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ValueError(f"{name}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+                         "export or save it as UTF-8 (\"CSV UTF-8\")") from None
+
+
 def read_label_file(text: str, name: str) -> LabelFile:
     """Read a label export (already decoded): find its delimiter, header row and columns.
 

@@ -11,9 +11,10 @@ ahead act in order (key_order.py). The command line's entry is launch.py.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import var
@@ -32,7 +33,7 @@ from . import launch
 from .controller import SessionController, Update
 from .key_order import KeyOrderApp
 from .keys import Section, palette_commands
-from .messages import AnswerRecords, BatchProgress, PendingRecords, RequestFinished, RetryNotice
+from .messages import AnswerRecords, BatchProgress, ImportRequested, PendingRecords, RequestFinished, RetryNotice
 from .model import LogBuffer, LogKind, Topic
 from .network import pump
 from .request import Request, RequestKind
@@ -74,6 +75,7 @@ class CcnowApp(ScreenRequests, KeyOrderApp):
         self.changed: Signal[Topic] = Signal(self, "changed")
         self.exit_message = ""  # printed by run_tui after the screen is restored
         self._password_typed = False  # asked for at start-up (so it can be asked again)
+        self.start_dir = Path.cwd()  # where a label file's path is read from (i)
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -250,6 +252,14 @@ class CcnowApp(ScreenRequests, KeyOrderApp):
             self.apply(controller.reconciled(request, answer))
         else:
             self.apply(controller.query_finished(answer))
+
+    # -- what the screens ask (the rest: requests_handler.py) ------------------------------
+
+    @on(ImportRequested)
+    def _import_labels(self, message: ImportRequested) -> None:
+        """A label file's accepted rows: one change, so one u undoes the whole import."""
+        if self.controller is not None:
+            self.apply(self.controller.imported(message.entries, message.name, message.accepted, message.rejected))
 
     # -- app-wide actions ----------------------------------------------------------------
 

@@ -147,6 +147,18 @@ class SessionController:
                                  f"({len(self.staging)} staged; b to review)")
         return Update().touch(Topic.LOG)
 
+    def imported(self, actions: list[StagedAction], name: str, accepted: int, rejected: int) -> Update:
+        """A label file's accepted rows, staged in one change; the log says what became of the rest."""
+        if actions:
+            self.staging.add(actions)
+        kinds = "/".join(sorted({a.kind.value for a in actions})) or "nothing"
+        orders = len({a.order_id for a in actions})
+        self.write(LogKind.INFO, f"imported {safe_text(name, 80)}: {kinds} staged for "
+                                 f"{counted(orders, 'order', 'orders')} from {counted(accepted, 'row', 'rows')}, "
+                                 f"{counted(rejected, 'row', 'rows')} rejected ({len(self.staging)} staged; "
+                                 "b to review, u undoes)")
+        return Update().touch(Topic.LOG)
+
     def undo(self) -> Update:
         if not self.staging.undo():
             return Update().notify("Nothing to undo.")

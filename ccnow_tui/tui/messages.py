@@ -85,6 +85,17 @@ class SendRequested(AppRequest):
     """``S``: say exactly what will be sent, and send only on ``y``."""
 
 
+class ImportRequested(AppRequest):
+    """The accepted rows of a label file, staged in one change (one ``u`` undoes it all)."""
+
+    def __init__(self, entries: list[StagedAction], name: str, accepted: int, rejected: int) -> None:
+        super().__init__()
+        self.entries = entries
+        self.name = name  # the file, as the operator typed it
+        self.accepted = accepted
+        self.rejected = rejected
+
+
 class UndoRequested(AppRequest):
     pass
 

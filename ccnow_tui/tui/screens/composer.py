@@ -26,6 +26,7 @@ from ..widgets.styled import Palette, StyledText
 from .base import BaseScreen
 from .confirm import ConfirmScreen
 from .forms import ActionForm
+from .import_labels import start_import
 from .preview import PreviewScreen
 
 LINT_SHOWN = 30  # the panel shows a few lines; each entry's own findings show under the list
@@ -50,6 +51,10 @@ class ComposerScreen(BaseScreen):
         Binding(
             "u", "undo", "Undo", priority=True, id="composer.undo",
             tooltip="Undo the last change to the staged entries",
+        ),
+        Binding(
+            "i", "import_labels", "Import", show=False, priority=True, id="labels.import",
+            tooltip="Import tracking numbers from a label file (preview first; stages track + ship)",
         ),
         Binding(
             "p", "preview", "Preview", priority=True, id="composer.preview",
@@ -268,6 +273,9 @@ class ComposerScreen(BaseScreen):
 
     def action_undo(self) -> None:
         self.ask(UndoRequested())
+
+    def action_import_labels(self) -> None:
+        start_import(self, self.ask)
 
     def action_preview(self) -> None:
         staging = self.session.staging

@@ -19,6 +19,7 @@ from .composer import ComposerScreen
 from .confirm import ConfirmScreen
 from .detail import DetailScreen
 from .forms import ActionForm
+from .import_labels import ImportPreviewScreen, LabelPathForm
 from .queue import QueueScreen
 
 
@@ -36,6 +37,8 @@ def key_sections(app_bindings: Iterable[Binding]) -> list[Section]:
         ("Pending queue (home)", rows(bindings_of(QueueScreen), shared)),
         ("Order detail", rows(bindings_of(DetailScreen), shared)),
         ("Batch composer", rows(bindings_of(ComposerScreen), shared)),
+        ("Label import (i): the path, then the preview",
+         rows(bindings_of(LabelPathForm)) + rows(bindings_of(ImportPreviewScreen))),
         ("Forms and questions", rows(bindings_of(ActionForm)) + rows(bindings_of(ConfirmScreen))
          + [("enter", "Submit the form")]),
     ]

@@ -19,6 +19,7 @@ from ..model import Topic
 from ..widgets.field_input import FieldInput
 from ..widgets.order_table import OrderTable, column_header
 from .base import MainScreen
+from .import_labels import start_import
 
 
 class QueueScreen(MainScreen):
@@ -38,6 +39,10 @@ class QueueScreen(MainScreen):
             tooltip="Select every shown order (again: unselect them)",
         ),
         Binding("r", "refresh", "Refresh", priority=True, id="queue.refresh", tooltip="Fetch the pending list again"),
+        Binding(
+            "i", "import_labels", "Import", priority=True, id="labels.import",
+            tooltip="Import tracking numbers from a label file (preview first; stages track + ship)",
+        ),
         # A priority binding, like every key here: enter in the filter keeps the filter
         # and hands the keys after it to the list; on the list it opens the order.
         Binding(
@@ -131,6 +136,9 @@ class QueueScreen(MainScreen):
 
     def action_refresh(self) -> None:
         self.ask(RefreshRequested())
+
+    def action_import_labels(self) -> None:
+        start_import(self, self.ask)
 
     def action_open(self) -> None:
         if self.focused is self.query_one("#filter", Input):

@@ -121,6 +121,9 @@ class ConnectionSettings:
     # A batch that cancels or discounts more orders than this is sent only after the
     # operator types the number of orders it changes (from the profile only).
     confirm_over: int = DEFAULT_CONFIRM_OVER
+    # The store's directory when it is not the profile's own: each --demo run has one of
+    # its own, fresh like its embedded sandbox (tui/launch.py). None: the profile's.
+    store_dir: Path | None = None
 
 
 # -- reading config.toml -----------------------------------------------------------------

@@ -8,13 +8,127 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .. import config
 from ..config import ConnectionSettings
 from ..protocol.redact import Secret
+from ..storage.paths import PRIVATE_FILE_MODE, data_dir, ensure_private_dir
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no file locks, so no sweeping of dead runs
+    fcntl = None  # type: ignore[assignment]
+
+DEMO_RUNS = "demo-runs"  # under the data directory: one folder per running --demo
+
+
+class DemoRun:
+    """The store directory of one ``--demo`` run: fresh, as its embedded sandbox is.
+
+    Each run gets ``DATA/demo-runs/TOKEN/demo/`` (the store's folder is still called
+    ``demo``) and holds ``DATA/demo-runs/TOKEN.lock`` locked while it lives, so two demos
+    at once never share or remove each other's store. :meth:`end` removes the folder; a
+    run that could not (killed, a power cut) is removed by the next demo to start, which
+    finds its lock let go.
+    """
+
+    def __init__(self, root: Path, token: str, fd: int | None) -> None:
+        self.root = root
+        self.token = token
+        self._fd = fd
+
+    @property
+    def folder(self) -> Path:
+        return self.root / self.token
+
+    @property
+    def store_dir(self) -> Path:
+        return self.folder / "demo"
+
+    @classmethod
+    def start(cls) -> DemoRun:
+        root = ensure_private_dir(data_dir() / DEMO_RUNS)
+        sweep_demo_runs(root)
+        token = secrets.token_hex(8)
+        # Locked under a temporary name, then renamed into place (as the store's owner
+        # locks are): a sweeping demo never sees this run's lock file unlocked.
+        tmp = root / f".{token}.tmp"
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            os.rename(tmp, root / f"{token}.lock")
+            run = cls(root, token, fd)
+            ensure_private_dir(run.store_dir)
+        except BaseException:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            (root / f"{token}.lock").unlink(missing_ok=True)
+            raise
+        return run
+
+    def end(self) -> None:
+        """Remove this run's store (call after its session closed it); idempotent."""
+        if self._fd is None:
+            return
+        shutil.rmtree(self.folder, ignore_errors=True)
+        try:
+            (self.root / f"{self.token}.lock").unlink(missing_ok=True)
+        finally:
+            os.close(self._fd)  # closing lets go of the lock
+            self._fd = None
+
+
+def sweep_demo_runs(root: Path) -> list[str]:
+    """Remove the folders of demo runs that are gone (their lock let go); return their tokens.
+
+    A running demo's lock is held, so its folder is never touched.
+    """
+    if fcntl is None:  # pragma: no cover
+        return []
+    gone = []
+    for lock in root.glob("*.lock"):
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:  # its run ended meanwhile
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # alive
+            shutil.rmtree(root / lock.stem, ignore_errors=True)
+            lock.unlink(missing_ok=True)
+            gone.append(lock.stem)
+        finally:
+            os.close(fd)
+    live = {lock.stem for lock in root.glob("*.lock")}
+    for folder in root.iterdir():  # a folder whose lock is gone: its run ended but could not remove it
+        if folder.is_dir() and not folder.name.startswith(".") and folder.name not in live:
+            shutil.rmtree(folder, ignore_errors=True)
+            gone.append(folder.name)
+    return gone
+
+
+# The runs of this process by their store folder: run_tui (and close_demo) ends them.
+_RUNS: dict[Path, DemoRun] = {}
+
+
+def close_demo(app: Any, server: object | None) -> None:
+    """After the app has run: stop the demo's sandbox and remove the run's fresh store."""
+    if server is not None:
+        server.stop()  # type: ignore[attr-defined]
+    settings = getattr(app, "settings", None)
+    store_dir = getattr(settings, "store_dir", None)
+    run = _RUNS.pop(store_dir, None) if store_dir is not None else None
+    if run is not None:
+        run.end()
 
 
 def build_app(args, app_class: Callable[..., Any]) -> tuple[Any, object | None]:
@@ -37,7 +151,8 @@ def build_app(args, app_class: Callable[..., Any]) -> tuple[Any, object | None]:
 
 
 def _demo(args, app_class: Callable[..., Any]) -> tuple[Any, object]:
-    """``--demo``: an embedded sandbox receiver on a free port, and a session with it."""
+    """``--demo``: an embedded sandbox receiver on a free port, and a session with it, on
+    a store of this run's own (:class:`DemoRun`): the sandbox starts fresh, so does it."""
     from ..sandbox.faults import parse_fault
     from ..sandbox.server import SandboxConfig, SandboxServer
 
@@ -49,9 +164,16 @@ def _demo(args, app_class: Callable[..., Any]) -> tuple[Any, object]:
         host="127.0.0.1", port=0, client_id="demo", password=password, orders=40, seed=7,
         settle=30.0, arrivals=4.0, faults=faults, log=None,
     )).start()
+    try:
+        run = DemoRun.start()
+    except BaseException:
+        server.stop()
+        raise
+    _RUNS[run.store_dir] = run
     settings = ConnectionSettings(
         profile="demo", url=server.url, client_id="demo", store_id="", password=Secret(password),
         timeout=getattr(args, "timeout", None) or config.DEFAULT_TIMEOUT, source="--demo",
+        store_dir=run.store_dir,
     )
     shown = ", ".join(str(f) for f in faults)
     notice = f"demo: embedded sandbox receiver at {server.url}" + (f", faults: {shown}" if shown else "")
@@ -66,11 +188,14 @@ def run_tui(args, app_class: Callable[..., Any]) -> int:
     except ValueError as exc:  # a bad --fault
         print(f"ccnow-tui: {exc}", file=sys.stderr)
         return 2
+    demo = getattr(getattr(app, "settings", None), "store_dir", None) is not None
     try:
         code = app.run()
     finally:
-        if server is not None:
-            server.stop()  # type: ignore[attr-defined]
-    if app.exit_message:
+        close_demo(app, server)
+    if demo and app.exit_message:  # "kept ... restored next time" is not so for a demo
+        print("ccnow-tui --demo: what this run staged or sent went with its sandbox; the next --demo "
+              "starts afresh.", file=sys.stderr)
+    elif app.exit_message:
         print(app.exit_message, file=sys.stderr)
     return code if isinstance(code, int) else 0

@@ -9,7 +9,7 @@ from ..config import ConnectionSettings
 from ..protocol.form import Credentials
 from ..protocol.redact import Secret
 from ..staging import StagingArea
-from ..storage.store import BatchMeta, Store, StoreError
+from ..storage.store import STORE_NAME, BatchMeta, Store, StoreError
 from .model import LastEvents, OrderBook
 from .request import Request
 
@@ -40,7 +40,10 @@ class Session:
         except ClientConfigError as exc:
             raise SessionError(str(exc)) from exc
         try:
-            store = Store.for_profile(settings.profile)
+            if settings.store_dir is not None:  # a --demo run's own
+                store = Store.open(settings.store_dir / STORE_NAME)
+            else:
+                store = Store.for_profile(settings.profile)
         except (StoreError, OSError) as exc:
             raise SessionError(
                 f"{exc}\n\nThe file was left exactly as it is: it may hold staged work and batches whose "

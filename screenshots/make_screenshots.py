@@ -137,6 +137,28 @@ async def shoot(text: bool = False) -> list[str]:
             save("unverified")
             await pilot.press("escape", "question_mark")
             save("help")
+            # Import tracking numbers from a label export: the preview, before anything is staged.
+            await pilot.press("escape")
+            with tempfile.TemporaryDirectory(prefix="ccnow-labels-") as folder:
+                labels = server.book.pending()[-7:]
+                rows = ["Order Number,Order Date,Recipient,Carrier,Service,Tracking Number,Shipping Cost"]
+                names = ["Lovelace, Ada", "Hopper, Grace", "Turing, Alan", "Dijkstra, Edsger", "Liskov, Barbara",
+                         "Knuth, Donald"]
+                for i, (oid, name) in enumerate(zip(labels, names, strict=False)):
+                    carrier, number = ("UPS", f"1Z4E5F6203{8230435 + i * 7919:08d}") if i % 2 else \
+                        ("USPS", f"9400 7411 9171 7629 74{i:02d} 65")
+                    shown = f"#{oid}" if i == 2 else oid
+                    rows.append(f'{shown},2024-05-1{i},"{name}",{carrier},{carrier} Ground,{number},8.82')
+                rows.append(f'{labels[0]},2024-05-10,"Lovelace, Ada",UPS,UPS Ground,1Z4E5F620300000001,8.82')
+                rows.append('999-99-9999,2024-05-16,"Hamilton, Margaret",UPS,UPS Ground,1Z4E5F620381161302,5.82')
+                rows.append(f'{labels[6]},2024-05-16,"Ritchie, Dennis",USPS,USPS Priority Mail,,12.20')
+                (Path(folder) / "shipstation-export.csv").write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
+                app.start_dir = Path(folder)
+                await pilot.press("i", *"shipstation-export.csv", "enter")
+                await until(pilot, lambda: type(app.screen).__name__ == "ImportPreviewScreen")
+                await pilot.pause()
+                save("import")
+                await pilot.press("escape")
     finally:
         server.stop()
     return saved

@@ -286,7 +286,7 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
         t.append(f"{delimiter}-separated, {where}, {counted(len(plan.rows), 'row', 'rows')}\n", style=p.muted)
         if file.header:
             t.append("columns: ", style=p.muted)
-            t.append("  ".join(f"{i + 1} {printable(name)}" for i, name in enumerate(file.header)) + "\n")
+            t.append("  ".join(f"{i + 1}:{printable(name)}" for i, name in enumerate(file.header)) + "\n")
         for role in Role:
             index = file.mapping.column(role)
             t.append(f" {ROLE_KEYS[role]} ", style=p.key)

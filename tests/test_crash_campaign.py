@@ -131,8 +131,21 @@ class Campaign:
 
     def wait_idle(self) -> None:
         """Let the sandbox finish what a dead process sent (a request already on the wire
-        is applied after its sender died; a reconcile must not look before that)."""
-        self.server._httpd.join_handlers(timeout=10.0)  # type: ignore[attr-defined]
+        is applied after its sender died; a reconcile must not look before that).
+
+        The sandbox accepts connections in the order they came: once a request made now
+        is answered, every connection the dead process opened before it has its handler,
+        and joining the handlers then waits for all of them (on a busy machine a handler
+        not yet started was missed, and the reconcile raced the dead process's batch).
+        """
+        import urllib.error
+        import urllib.request
+
+        try:
+            urllib.request.urlopen(self.server.url, timeout=60).close()
+        except urllib.error.HTTPError:
+            pass  # 405 for a GET: answered, which is all the barrier needs
+        self.server._httpd.join_handlers(timeout=60.0)  # type: ignore[attr-defined]
 
     def cli_batch(self, orders: list[str], rng: random.Random, tag: int) -> Path:
         path = self.workdir / f"cli-{tag}.csv"

@@ -181,6 +181,79 @@ class HistoryItem:
     state: str = ""
 
 
+# A batch's outcome in one word or two, for the history: what the operator must know.
+BATCH_WORDS: dict[str, str] = {"ok": "applied", "some_refused": "some refused", "refused": "refused",
+                               "unreachable": "unreachable", "unknown": "unknown"}
+
+
+def batch_word(state: str, outcome: str) -> str:
+    """applied / some refused / refused / unreachable / unknown / reconciled / forgotten / sending."""
+    if state in ("sending", "unknown", "reconciled", "forgotten"):
+        return state
+    return BATCH_WORDS.get(outcome, outcome or "no outcome")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    """One batch as the history lists it (:meth:`Store.batches`)."""
+
+    batch_id: str
+    time: str  # created_at, UTC ISO
+    host: str  # the receiver
+    client_id: str  # the account
+    state: str
+    outcome: str  # batch_word(): applied, some refused, refused, unknown, reconciled, forgotten, sending
+    message: str
+    entry_count: int
+    counts: tuple[tuple[str, int], ...] = ()  # (action, entries) in ActionKind order
+
+    @property
+    def counts_text(self) -> str:
+        """``ship 3, adjust 1``."""
+        return ", ".join(f"{action} {n}" for action, n in self.counts)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchEntry:
+    """One entry of a batch, as it was sent (its ``submit`` journal line)."""
+
+    entry_id: int | None
+    n: int | None
+    order_id: str
+    action: str
+    fields: dict[str, str]  # amount, trackname, tracknumber, notes: only those set
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What became of one entry (or, with no order, of the batch): an outcome, a verdict, ..."""
+
+    time: str
+    kind: str  # outcome, reconciled, forgotten, restaged
+    entry_id: int | None
+    order_id: str
+    action: str
+    outcome: str
+    status: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchDetail:
+    """One batch in full (:meth:`Store.batch_detail`): its entries, results and the
+    receiver's raw lines (masked as stored; still network text, to be shown as such)."""
+
+    summary: BatchSummary
+    entries: tuple[BatchEntry, ...]
+    results: tuple[BatchResult, ...]
+    raw_lines: tuple[str, ...]
+
+
+def _counts(actions: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    order = {k.value: i for i, k in enumerate(ActionKind)}
+    return tuple(sorted(((a, n) for a, n in actions if n), key=lambda c: (order.get(c[0], len(order)), c[0])))
+
+
 def _mask(text: str) -> str:
     """Free text as stored: with the password masked (most of it is empty)."""
     return redact(text) if text else text
@@ -1056,6 +1129,74 @@ class Store:
             d = dict(zip(keys, row, strict=True))
             d["fields"] = json.loads(d["fields"]) if d["fields"] else {}
             yield d
+
+    # -- the history of batches (read only) -------------------------------------------------
+
+    _BATCH_COLS = "batch_id, created_at, state, outcome, message, host, client_id, entry_count"
+
+    def batches(self, limit: int = 1000, offset: int = 0) -> list[BatchSummary]:
+        """Every batch sent from this profile, newest (last recorded) first, with its entries
+        counted per action: one query; the page walks the batches' rowids backwards and the
+        counts read each batch's lines through ``events_batch`` (no scan of the journal)."""
+        rows = self._conn().execute(
+            "SELECT p.batch_id, p.created_at, p.state, p.outcome, p.message, p.host, p.client_id, p.entry_count, "
+            "e.action, COUNT(e.id) FROM (SELECT rowid AS r, " + self._BATCH_COLS + " FROM batches "
+            "ORDER BY rowid DESC LIMIT ? OFFSET ?) p "
+            "LEFT JOIN events e ON e.batch_id = p.batch_id AND e.kind = 'submit' "
+            "GROUP BY p.r, e.action ORDER BY p.r DESC", (limit, offset)).fetchall()
+        out: list[BatchSummary] = []
+        counts: list[tuple[str, int]] = []
+        for i, row in enumerate(rows):
+            if row[8] is not None:
+                counts.append((str(row[8]), int(row[9])))
+            if i + 1 == len(rows) or rows[i + 1][0] != row[0]:
+                out.append(self._summary(row, counts))
+                counts = []
+        return out
+
+    @staticmethod
+    def _summary(row: Sequence[Any], counts: Iterable[tuple[str, int]]) -> BatchSummary:
+        batch_id, created, state, outcome, message, host, client_id, entry_count = row[:8]
+        return BatchSummary(str(batch_id), str(created), str(host), str(client_id), str(state),
+                            batch_word(str(state), str(outcome)), str(message), int(entry_count), _counts(counts))
+
+    def batch_ids_with_order(self, text: str) -> set[str]:
+        """The batches that named an order whose number holds ``text`` (the history's filter)."""
+        if not text:
+            return set()
+        return {str(r[0]) for r in self._conn().execute(
+            "SELECT DISTINCT batch_id FROM events WHERE order_id IS NOT NULL AND instr(order_id, ?) > 0 "
+            "AND batch_id IS NOT NULL", (text,))}
+
+    def batch_detail(self, batch_id: str) -> BatchDetail | None:
+        """One batch: its entries as sent, every result line, and the receiver's raw lines
+        (an indexed read of its journal lines); None when no such batch was recorded."""
+        conn = self._conn()
+        row = conn.execute(f"SELECT {self._BATCH_COLS} FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
+        if row is None:
+            return None
+        entries: list[BatchEntry] = []
+        results: list[BatchResult] = []
+        raw_lines: list[str] = []
+        seen: set[str] = set()
+        for when, kind, order_id, entry_id, n, action, fields, outcome, status, message, raw in conn.execute(
+                "SELECT time, kind, order_id, entry_id, n, action, fields, outcome, status, message, raw "
+                "FROM events WHERE batch_id = ? ORDER BY id", (batch_id,)):
+            if kind == "submit":
+                parsed = json.loads(fields) if fields else {}
+                entries.append(BatchEntry(entry_id, n, str(order_id or ""), str(action or ""),
+                                          {str(k): str(v) for k, v in parsed.items()}))
+                continue
+            results.append(BatchResult(str(when), str(kind), entry_id, str(order_id or ""), str(action or ""),
+                                       str(outcome), str(status), str(message)))
+            for line in str(raw).split("\n") if raw else ():
+                if line and line not in seen:
+                    seen.add(line)
+                    raw_lines.append(line)
+        counts: dict[str, int] = {}
+        for e in entries:
+            counts[e.action] = counts.get(e.action, 0) + 1
+        return BatchDetail(self._summary(row, counts.items()), tuple(entries), tuple(results), tuple(raw_lines))
 
     # -- for the legacy import -------------------------------------------------------------
 

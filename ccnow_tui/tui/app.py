@@ -33,7 +33,15 @@ from . import launch
 from .controller import SessionController, Update
 from .key_order import KeyOrderApp
 from .keys import Section, palette_commands
-from .messages import AnswerRecords, BatchProgress, ImportRequested, PendingRecords, RequestFinished, RetryNotice
+from .messages import (
+    AnswerRecords,
+    BatchProgress,
+    HistoryOpened,
+    ImportRequested,
+    PendingRecords,
+    RequestFinished,
+    RetryNotice,
+)
 from .model import LogBuffer, LogKind, Topic
 from .network import pump
 from .request import Request, RequestKind
@@ -41,6 +49,7 @@ from .requests_handler import ScreenRequests
 from .screens.base import BaseScreen
 from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen, key_sections
+from .screens.history import BatchScreen, HistoryScreen
 from .screens.queue import QueueScreen
 from .screens.setup import PasswordScreen, SetupScreen
 from .session import Session, SessionError
@@ -260,6 +269,15 @@ class CcnowApp(ScreenRequests, KeyOrderApp):
         """A label file's accepted rows: one change, so one u undoes the whole import."""
         if self.controller is not None:
             self.apply(self.controller.imported(message.entries, message.name, message.accepted, message.rejected))
+
+    @on(HistoryOpened)
+    def _open_history(self) -> None:
+        if isinstance(self.screen, HistoryScreen):
+            return
+        if isinstance(self.screen, BatchScreen):  # h on a batch: back to the list under it
+            self.pop_screen()
+            return
+        self.push_screen(HistoryScreen())
 
     # -- app-wide actions ----------------------------------------------------------------
 

@@ -126,6 +126,10 @@ class ComposerOpened(AppRequest):
     pass
 
 
+class HistoryOpened(AppRequest):
+    """``h``: every batch sent from this profile."""
+
+
 class Logged(AppRequest):
     """A line for the status log (what a screen did: edited, removed, forgot)."""
 

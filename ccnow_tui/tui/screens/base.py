@@ -16,7 +16,15 @@ from textual.widgets import Static
 
 from ...protocol.actions import ActionKind, StagedAction
 from ...protocol.orderid import OrderId
-from ..messages import AppRequest, ComposerOpened, OrderOpened, SendRequested, StageRequested, UndoRequested
+from ..messages import (
+    AppRequest,
+    ComposerOpened,
+    HistoryOpened,
+    OrderOpened,
+    SendRequested,
+    StageRequested,
+    UndoRequested,
+)
 from ..model import Topic
 from ..widgets.header import HeaderBar
 from ..widgets.key_footer import KeyFooter
@@ -52,6 +60,10 @@ class BaseScreen(Screen):
         Binding(
             "escape", "back", "Back", key_display="esc", priority=True, id="nav.back",
             tooltip="Go back (close this screen)",
+        ),
+        Binding(
+            "h", "history", "History", show=False, priority=True, id="nav.history",
+            tooltip="History: every batch sent from this profile, newest first",
         ),
     ]
 
@@ -127,6 +139,9 @@ class BaseScreen(Screen):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_history(self) -> None:
+        self.ask(HistoryOpened())
 
 
 class MainScreen(BaseScreen):

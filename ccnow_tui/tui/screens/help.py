@@ -19,6 +19,7 @@ from .composer import ComposerScreen
 from .confirm import ConfirmScreen
 from .detail import DetailScreen
 from .forms import ActionForm
+from .history import BatchScreen, HistoryScreen
 from .import_labels import ImportPreviewScreen, LabelPathForm
 from .queue import QueueScreen
 
@@ -37,6 +38,8 @@ def key_sections(app_bindings: Iterable[Binding]) -> list[Section]:
         ("Pending queue (home)", rows(bindings_of(QueueScreen), shared)),
         ("Order detail", rows(bindings_of(DetailScreen), shared)),
         ("Batch composer", rows(bindings_of(ComposerScreen), shared)),
+        ("History (h): every batch sent, newest first", rows(bindings_of(HistoryScreen), shared | {"nav.history"})
+         + rows(bindings_of(BatchScreen), shared | {"nav.history"})),
         ("Label import (i): the path, then the preview",
          rows(bindings_of(LabelPathForm)) + rows(bindings_of(ImportPreviewScreen))),
         ("Forms and questions", rows(bindings_of(ActionForm)) + rows(bindings_of(ConfirmScreen))

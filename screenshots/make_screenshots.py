@@ -137,6 +137,10 @@ async def shoot(text: bool = False) -> list[str]:
             save("unverified")
             await pilot.press("escape", "question_mark")
             save("help")
+            # History: every batch sent from this profile, newest first, with its outcome.
+            await pilot.press("escape", "h")
+            await pilot.pause()
+            save("history")
             # Import tracking numbers from a label export: the preview, before anything is staged.
             await pilot.press("escape")
             with tempfile.TemporaryDirectory(prefix="ccnow-labels-") as folder:

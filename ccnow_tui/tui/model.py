@@ -103,6 +103,11 @@ class OrderBook:
         self.loading = False
         self.generation = 0  # bumped when the rows are replaced (a new list started)
         self.pending_request = 0  # id of the pending-list request the rows come from
+        # Orders whose status an answer (a batch or a query) told this session, and of
+        # those, the ones that then left the pending list with a new status: the queue
+        # keeps showing them, dimmed, until the next start (in the order they left).
+        self.learnt: set[OrderId] = set()
+        self.left: dict[OrderId, None] = {}
         self._previous: list[OrderId] = []
         self._started = False
 
@@ -148,8 +153,15 @@ class OrderBook:
             # Orders that left the list are no longer known to be pending.
             current = set(self.rows)
             for oid in self._previous:
-                if oid not in current and self.status.get(oid) == PENDING:
+                if oid in current:
+                    continue
+                status = self.status.get(oid)
+                if status == PENDING:
                     del self.status[oid]
+                elif status and oid in self.learnt:
+                    self.left[oid] = None  # changed this session: shown, dimmed, with its new status
+            for oid in [o for o in self.left if o in current]:
+                del self.left[oid]  # back on the list
         self._previous = []
 
     # -- statuses from any other answer -----------------------------------------------
@@ -160,6 +172,7 @@ class OrderBook:
             self.status[oid] = status
             self.checked[oid] = now
             self.refusals.pop(oid, None)
+            self.learnt.add(oid)
 
     def learn_refusals(self, messages: Mapping[OrderId, str]) -> None:
         now = time.time()

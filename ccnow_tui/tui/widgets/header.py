@@ -26,6 +26,7 @@ class HeaderBar(StyledText):
     def __init__(self, screen_name: str, **kwargs) -> None:
         super().__init__(**kwargs)
         self.screen_name = screen_name
+        self.view_note = ""  # how the screen's list is shown, e.g. "sort: status" (the queue's o)
 
     def show(self, session: Session) -> None:
         self._session = session
@@ -41,8 +42,8 @@ class HeaderBar(StyledText):
 
         Never left out: the profile, INCOMPLETE, a batch in flight, and the counts of
         UNKNOWN, UNVERIFIED and staged entries. Left out first: the refresh interval,
-        the receiver's host, the time of the last refresh, the screen's name, the
-        pending count (a tail that still does not fit is cut with an ellipsis).
+        the receiver's host and the list's sort, the time of the last refresh, the
+        screen's name, the pending count (a tail that still does not fit is cut with an ellipsis).
         """
         book = session.book
         # (text, palette role, drop rank: 0 never, 1 first)
@@ -56,6 +57,8 @@ class HeaderBar(StyledText):
             every = getattr(self.app, "refresh_every", 0)
             if every:
                 parts.append((f" ↻{every:g}s", "muted", 1))
+        if self.view_note:
+            parts.append((f"  {self.view_note}", "muted", 2))
         if book.refresh_note:
             parts.append((" INCOMPLETE", "flag", 0))
         if session.in_flight is not None:

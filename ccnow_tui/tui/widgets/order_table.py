@@ -3,11 +3,15 @@
 Rows are indexes into the book's pending list; a filter is a list of matching indexes
 (built again only when the filter text or the rows change, extended as a streaming list
 grows). Selection is a set of order numbers, so it survives filtering and refreshes.
+Sorted (``o``), or with the orders that left the list this session shown after it, the
+rows are a copy of the list in that order, built again when it changes.
 """
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
+from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
@@ -28,6 +32,19 @@ ORDER_W, STATUS_W, STAGED_W = 11, 14, 16
 GROUP_CLASS = {group: f"order-table--{role}" for group, role in GROUP_ROLE.items()}  # styled.py's one map
 
 
+class Sort(StrEnum):
+    """The queue's order; ``o`` steps through them in this order."""
+
+    LIST = "list"  # the receiver's order
+    NUMBER = "order number"
+    STATUS = "status"
+    LAST_SENT = "last sent"  # newest first; never sent last
+
+    def next(self) -> Sort:
+        members = list(Sort)
+        return members[(members.index(self) + 1) % len(members)]
+
+
 def column_header(width: int) -> str:
     event_w = max(0, width - (2 + ORDER_W + 1 + STATUS_W + 1 + STAGED_W + 1))
     cells = [fit("order", ORDER_W), fit("status", STATUS_W), fit("staged", STAGED_W), fit("last sent", event_w)]
@@ -40,10 +57,12 @@ class OrderTable(CursorList):
     OrderTable > .order-table--staged { color: $text-primary; text-style: bold; }
     OrderTable > .order-table--dim { color: $text-muted; }
     OrderTable > .order-table--problem { color: $text-warning; text-style: bold; }
+    OrderTable > .order-table--left { color: $text-muted; text-style: dim; }
     """ + role_css("OrderTable", "order-table", GROUP_ROLE.values())
 
     COMPONENT_CLASSES: ClassVar[set[str]] = CursorList.COMPONENT_CLASSES | {
         "order-table--selected", "order-table--staged", "order-table--dim", "order-table--problem",
+        "order-table--left",
         *GROUP_CLASS.values(),
     }
 
@@ -63,19 +82,27 @@ class OrderTable(CursorList):
         self._view: list[int] | None = None  # matching row indexes, when filtering
         self._seen = 0  # rows of the current generation already filtered
         self._generation = -1
-        self._rows: list[OrderId] = book.rows  # the list the cursor's row number refers to
+        self._rows: list[OrderId] = book.rows  # the rows shown: the book's list, or a sorted copy
+        self.sort = Sort.LIST
+        self.show_left = True  # orders that left the list this session, dimmed (z hides them)
         self._follow: OrderId | None = None  # order to put the cursor back on as a new list comes in
         self._unknown: tuple[int, dict[OrderId, str]] = (-1, {})  # (staging version, orders held)
 
     # -- rows --------------------------------------------------------------------------
 
     def row_count(self) -> int:
-        return len(self._view) if self._view is not None else len(self.book.rows)
+        return len(self._view) if self._view is not None else len(self._rows)
 
     def order_at(self, index: int) -> OrderId | None:
         if not 0 <= index < self.row_count():
             return None
-        return self.book.rows[self._view[index] if self._view is not None else index]
+        return self._rows[self._view[index] if self._view is not None else index]
+
+    def shown(self) -> list[OrderId]:
+        """Every order shown, top to bottom."""
+        if self._view is None:
+            return list(self._rows)
+        return [self._rows[i] for i in self._view]
 
     @property
     def current(self) -> OrderId | None:
@@ -84,7 +111,7 @@ class OrderTable(CursorList):
     def targets(self) -> list[OrderId]:
         """The selected orders (in queue order), or else the highlighted one."""
         if self.selected:
-            ordered = [oid for oid in self.book.rows if oid in self.selected]
+            ordered = [oid for oid in self._rows if oid in self.selected]
             rest = sorted(self.selected.difference(ordered))
             return ordered + rest
         return [self.current] if self.current is not None else []
@@ -95,30 +122,96 @@ class OrderTable(CursorList):
         The cursor stays on the order it was on, not on its row number: orders come and
         go between two lists, and the next key must act on the order the operator saw.
         """
+        keep = self.current
         if self._generation != self.book.generation:
-            old_rows, old_view = self._rows, self._view
-            if 0 <= self.cursor < (len(old_view) if old_view is not None else len(old_rows)):
-                self._follow = old_rows[old_view[self.cursor] if old_view is not None else self.cursor]
+            if keep is not None:
+                self._follow = keep
             self._generation = self.book.generation
+        if self._copied():
+            self.rebuild(keep)
+            return
+        if self._rows is not self.book.rows:  # a new list (or the end of a sorted copy)
+            self._rows = self.book.rows
             self._seen = 0
             if self._view is not None:
                 self._view = []
-        self._rows = self.book.rows
-        if self._view is not None and self._seen < len(self.book.rows):
-            self._view.extend(self._matches(self._seen, len(self.book.rows)))
-        self._seen = len(self.book.rows)
+        if self._view is not None and self._seen < len(self._rows):
+            self._view.extend(self._matches(self._seen, len(self._rows)))
+        self._seen = len(self._rows)
         self.rows_changed()
         if self._follow is not None and (self.go_to(self._follow) or not self.book.loading):
             self._follow = None  # found it, or the list is complete and it left the queue
+
+    # -- sorted, and the orders that left ------------------------------------------------
+
+    def _copied(self) -> bool:
+        """Shown as a copy of the list (sorted, or with the orders that left after it)."""
+        return self.sort is not Sort.LIST or bool(self.show_left and self.book.left)
+
+    def _source(self) -> list[OrderId]:
+        rows = self.book.rows
+        if not self._copied():
+            return rows
+        shown = list(rows)
+        if self.show_left and self.book.left:
+            current = set(rows)
+            shown += [oid for oid in self.book.left if oid not in current]
+        if self.sort is Sort.LIST:
+            return shown
+        return sorted(shown, key=self._sort_key()) if self.sort is not Sort.LAST_SENT else self._by_last_sent(shown)
+
+    def _sort_key(self) -> Callable[[OrderId], tuple[str, str]]:
+        status = self.book.status
+        if self.sort is Sort.STATUS:
+            return lambda oid: (status.get(oid, "\uffff"), oid)
+        return lambda oid: (oid, "")
+
+    def _by_last_sent(self, shown: list[OrderId]) -> list[OrderId]:
+        """Newest first; orders never sent after them, by number (one indexed query each)."""
+        events = self.book.events
+        times = {oid: item.time if (item := events.get(oid)) is not None else "" for oid in shown}
+        return sorted(sorted(shown), key=times.__getitem__, reverse=True)  # a stable sort
+
+    def rebuild(self, keep: OrderId | None = None) -> None:
+        """Build the rows again (sorted, with or without the orders that left); the cursor
+        stays on ``keep`` (or the order it follows across a new list), else on its row."""
+        self._rows = self._source()
+        self._view = list(self._matches(0, len(self._rows))) if self.filter_text else None
+        self._seen = len(self._rows)
+        self.rows_changed()
+        if self._follow is not None:
+            if self.go_to(self._follow) or not self.book.loading:
+                self._follow = None
+        else:
+            self.go_to(keep)
+
+    def cycle_sort(self) -> Sort:
+        keep = self.current
+        self.sort = self.sort.next()
+        self.rebuild(keep)  # back in the list's order: the book's own list again
+        return self.sort
+
+    def toggle_left(self) -> bool:
+        """Show or hide the orders that left the list; True: they are shown now."""
+        keep = self.current
+        self.show_left = not self.show_left
+        self.rebuild(keep)
+        return self.show_left
+
+    def depends_on_status(self) -> bool:
+        return self.sort is Sort.STATUS
+
+    def depends_on_events(self) -> bool:
+        return self.sort is Sort.LAST_SENT
 
     def set_filter(self, text: str) -> None:
         keep = self.current
         self.filter_text = text.strip().lower()
         if self.filter_text:
-            self._view = list(self._matches(0, len(self.book.rows)))
+            self._view = list(self._matches(0, len(self._rows)))
         else:
             self._view = None
-        self._seen = len(self.book.rows)
+        self._seen = len(self._rows)
         self.rows_changed()
         if not self.go_to(keep):
             self.move_to(0)
@@ -126,7 +219,7 @@ class OrderTable(CursorList):
     def _matches(self, start: int, stop: int):
         """Indexes whose order number (either spelling), status or staged actions match."""
         needle = self.filter_text
-        rows, status, staging = self.book.rows, self.book.status, self.staging
+        rows, status, staging = self._rows, self.book.status, self.staging
         for i in range(start, stop):
             oid = rows[i]
             if (needle in oid or needle in oid.digits or needle in status.get(oid, "")
@@ -137,7 +230,7 @@ class OrderTable(CursorList):
         """Move the cursor to ``order_id`` if it is shown."""
         if order_id is None:
             return False
-        rows = self.book.rows
+        rows = self._rows
         if self._view is None:
             try:
                 self.move_to(rows.index(order_id))
@@ -187,7 +280,7 @@ class OrderTable(CursorList):
         if book.refresh_note and not book.rows:
             return (f"The pending list could not be loaded: {printable(book.refresh_note)} (r tries again)",
                     "order-table--problem")
-        if self._view is not None and book.rows:
+        if self._view is not None and self._rows:
             return f"No order matches “{printable(self.filter_text)}” (esc clears the filter)", "order-table--dim"
         if book.last_refresh is not None:
             return "No pending orders (r fetches the list again)", "order-table--dim"
@@ -220,6 +313,9 @@ class OrderTable(CursorList):
         held = self._held_orders().get(oid)
         if held is not None:
             staged = f"{held} {staged}"  # in flight, answer lost, or unproved: never hidden behind a colour
+        left = oid in self.book.left
+        if left:
+            staged = f"left queue {staged}".rstrip()  # a word as well as the dimming (NO_COLOR)
         event = describe_event(self.book.events.get(oid), oid)
         event_w = max(0, width - (2 + ORDER_W + 1 + STATUS_W + 1 + STAGED_W + 1))
         # Drawn marks as well as colours: the cursor and selection read without colour too.
@@ -233,6 +329,9 @@ class OrderTable(CursorList):
         ]
         if cursor is not None:
             return strip_of([(text, cursor) for text, _ in cells], width, base)
+        if left:
+            dim = self.get_component_rich_style("order-table--left")
+            return strip_of([(text, dim) for text, _ in cells], width, base)
         styled = []
         for text, cls in cells:
             style = self.get_component_rich_style(cls) if cls else Style()

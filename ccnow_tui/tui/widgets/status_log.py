@@ -6,6 +6,11 @@ so the view keeps a ring of wrapped rows beside the buffer: new lines are wrappe
 rows of lines that left the buffer are dropped from the front, and a new width wraps
 everything again (at most LOG_LINES lines). The view follows new lines while it is
 scrolled to the bottom.
+
+The pane takes the focus only when asked (the queue's ``L``): then a cursor marks one
+line (by its sequence number, so new lines do not move it), the arrows and pgup/pgdn
+move it, and :meth:`search` finds a line. Otherwise it never has the focus, so
+single-letter keys keep reaching the list above it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections import deque
 from typing import ClassVar
 
 from rich.style import Style
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -45,8 +51,22 @@ def wrap_line(line: LogLine, width: int) -> list[str]:
     return rows
 
 
+def shown_text(line: LogLine) -> str:
+    """One log line as the pane shows it (the password already masked when written)."""
+    return f"{line.when} {LOG_TAGS[line.kind]} {printable(line.text)}"
+
+
 class StatusLog(ScrollView, can_focus=False):
-    """Not focusable: single-letter keys must keep reaching the list above it."""
+    """Not focusable until :meth:`take_focus`: single-letter keys must keep reaching the list."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(-1)", "Up", show=False, priority=True, id="log.up"),
+        Binding("down", "move(1)", "Down", show=False, priority=True, id="log.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, priority=True, id="log.pageup"),
+        Binding("pagedown", "page(1)", "Page down", show=False, priority=True, id="log.pagedown"),
+        Binding("home", "move(-1000000)", "First", show=False, priority=True, id="log.home"),
+        Binding("end", "move(1000000)", "Last", show=False, priority=True, id="log.end"),
+    ]
 
     DEFAULT_CSS = """
     StatusLog {
@@ -61,9 +81,15 @@ class StatusLog(ScrollView, can_focus=False):
     StatusLog > .status-log--unknown { color: $text-warning; text-style: bold; }
     StatusLog > .status-log--info { color: $foreground; }
     StatusLog > .status-log--error { color: $text-error; text-style: bold; }
+    StatusLog:focus { border-top: solid $accent; }
+    StatusLog > .status-log--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
     """
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"status-log--time", *KIND_CLASS.values()}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"status-log--time", "status-log--cursor", *KIND_CLASS.values()}
 
     def __init__(self, buffer: LogBuffer, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -77,6 +103,7 @@ class StatusLog(ScrollView, can_focus=False):
         self._rows: deque[tuple[int, LogLine, int, str]] = deque()
         self._next_seq = 0  # sequence number of the next line to wrap
         self._width = -1
+        self.cursor: int | None = None  # sequence number of the highlighted line, while focused
 
     def on_mount(self) -> None:
         self.border_title = "log"
@@ -125,13 +152,82 @@ class StatusLog(ScrollView, can_focus=False):
         if self.follow:
             self.scroll_end(animate=False, x_axis=False)
 
+    # -- the cursor, while focused ------------------------------------------------------
+
+    def take_focus(self) -> None:
+        """Focus the pane, its cursor on the newest line (or where it was, if still kept)."""
+        self.can_focus = True
+        first, last = self.buffer.total - len(self.buffer), self.buffer.total - 1
+        if self.cursor is None or not first <= self.cursor <= last:
+            self.cursor = last if last >= first else None
+        self.screen.set_focus(self)  # at once: the keys after this one act on the log
+        self.show_cursor()
+
+    def on_blur(self) -> None:
+        self.can_focus = False  # tab and the list's keys never land here by themselves
+        self.refresh()
+
+    def current_line(self) -> LogLine | None:
+        if self.cursor is None:
+            return None
+        index = self.cursor - (self.buffer.total - len(self.buffer))
+        return self.buffer.lines[index] if 0 <= index < len(self.buffer) else None
+
+    def move_to(self, seq: int) -> None:
+        first, last = self.buffer.total - len(self.buffer), self.buffer.total - 1
+        if last < first:
+            return
+        self.cursor = max(first, min(seq, last))
+        self.show_cursor()
+
+    def action_move(self, delta: int) -> None:
+        if self.cursor is not None:
+            self.move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.action_move(direction * max(1, self.size.height - 1))
+
+    def show_cursor(self) -> None:
+        """Scroll so every row of the highlighted line is in view."""
+        self.sync()
+        rows = [i for i, row in enumerate(self._rows) if row[0] == self.cursor]
+        if rows:
+            top, height = round(self.scroll_y), max(1, self.scrollable_content_region.height or self.size.height)
+            if rows[0] < top:
+                self.scroll_to(y=rows[0], animate=False, immediate=True)
+            elif rows[-1] >= top + height:
+                self.scroll_to(y=max(rows[0], rows[-1] - height + 1), animate=False, immediate=True)
+        self.refresh()
+
+    def search(self, text: str, start: int | None = None) -> bool:
+        """Put the cursor on the first line at or above ``start`` (older lines first, then
+        round from the newest) whose text as shown holds ``text``, case aside."""
+        needle = text.strip().lower()
+        lines = self.buffer.lines
+        if not needle or not lines:
+            return False
+        first = self.buffer.total - len(lines)
+        begin = (start if start is not None else self.buffer.total - 1) - first
+        count = len(lines)
+        for step in range(count):
+            index = (begin - step) % count
+            if needle in shown_text(lines[index]).lower():
+                self.move_to(first + index)
+                return True
+        return False
+
     def render_line(self, y: int) -> Strip:
         index = round(self.scroll_y) + y
         width = self.size.width
         base = self.rich_style
         if index >= len(self._rows):
             return Strip.blank(width, base)
-        _, line, part, text = self._rows[index]
+        seq, line, part, text = self._rows[index]
+        if self.has_focus and seq == self.cursor:
+            cursor = self.get_component_rich_style("status-log--cursor")
+            if part:
+                return strip_of([(" " * INDENT + text, cursor)], width, base + cursor)
+            return strip_of([(f"{line.when} {LOG_TAGS[line.kind]} {text}", cursor)], width, base + cursor)
         kind_style = self.get_component_rich_style(KIND_CLASS[line.kind])
         text_style = kind_style if line.kind is not LogKind.INFO else Style()
         if part:

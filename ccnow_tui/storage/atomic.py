@@ -1,8 +1,7 @@
-"""Durable, private, secret-free file writes shared by the journal and the draft store.
+"""Durable, private, secret-free file writes (the UI preferences, config.toml's template).
 
-Both files record money-moving work, so a write must either land whole or not at all
-(a crash must not leave a half-written draft), must be readable only by the operator
-(0600), and must never carry the API password, even if one was typed into a note.
+A write lands whole or not at all, is readable only by the operator (0600), and never
+carries the API password. The profile's staged work and journal live in the SQLite store.
 """
 
 from __future__ import annotations

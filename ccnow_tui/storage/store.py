@@ -438,8 +438,10 @@ class Store:
         from .legacy import import_legacy  # the JSON files of earlier versions, once
 
         self.notices.extend(import_legacy(self))
-        self.notices.extend(self.recover())
-        self._sweep_owners()
+        recovered = self.recover()  # sweeps the owners itself when it found a dead one
+        self.notices.extend(recovered)
+        if not recovered:
+            self._sweep_owners()
         self._data_version = self._read_data_version()
 
     def _conn(self) -> sqlite3.Connection:

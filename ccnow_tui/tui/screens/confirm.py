@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label
 
 from ...protocol.batch import Batch, Severity
+from ...words import counted
 from ..widgets.styled import Builder, Content, Palette, StyledText
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def describe_send(batch: Batch, session: Session, typed: int | None = None) -> t
 
     def body(p: Palette) -> Text:
         t = Text()
-        t.append(f"{n} entr{'y' if n == 1 else 'ies'} for {orders} order{'s' if orders != 1 else ''}\n", style=p.strong)
+        t.append(f"{counted(n, 'entry', 'entries')} for {counted(orders, 'order', 'orders')}\n", style=p.strong)
         for kind, count in sorted(counts.items()):
             t.append(f"  {kind.value:<7} {count}\n")
         t.append(f"orders touched {totals.orders}, changed {totals.changed}; total discount ")
@@ -67,7 +68,7 @@ def describe_send(batch: Batch, session: Session, typed: int | None = None) -> t
             if len(unverified) > 5:
                 t.append(f"  … and {len(unverified) - 5} more (b shows them)\n", style=p.warning)
         if warnings:
-            t.append(f"\n\n⚠ {len(warnings)} warning{'s' if len(warnings) != 1 else ''} (b shows them):\n",
+            t.append(f"\n\n⚠ {counted(len(warnings), 'warning', 'warnings')} (b shows them):\n",
                      style=p.warning)
             for lint in warnings[:3]:
                 t.append(f"  {lint.message}\n", style=p.warning)

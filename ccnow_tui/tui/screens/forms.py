@@ -19,6 +19,7 @@ from textual.widgets import Input, Label, Static
 
 from ...protocol.actions import ActionError, ActionKind, StagedAction, format_amount
 from ...protocol.orderid import InvalidOrderId, OrderId
+from ...words import counted
 from ..widgets.field_input import FieldInput
 from .typeahead import TypeAheadTarget
 
@@ -72,7 +73,7 @@ class ActionForm(TypeAheadTarget, ModalScreen[list[StagedAction] | None]):
         verb = "Edit" if self.initial else "Stage"
         n = len(self.orders)
         with Vertical(classes="dialog"):
-            yield Label(Text(f"{verb} {self.kind.value} for {n} order{'s' if n != 1 else ''}"), classes="title")
+            yield Label(Text(f"{verb} {self.kind.value} for {counted(n, 'order', 'orders')}"), classes="title")
             yield Static(Text(_orders_text(self.orders)), classes="muted")
             for name, label, placeholder in FORM_FIELDS[self.kind]:
                 yield Label(label)

@@ -94,13 +94,19 @@ class CcnowApp(ScreenRequests, KeyOrderApp):
             self.theme = theme
         self._kept_theme = self.theme
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        if self.settings is None:
-            self.push_screen(SetupScreen(self.setup_message or "No connection settings."))
-        elif self.settings.password is None:
+        self.begin(self.settings)
+
+    def begin(self, settings: ConnectionSettings | None) -> None:
+        """Start with ``settings``: none, the setup screen (which calls back here once saved);
+        no password, ask for it; else the session."""
+        self.settings = settings
+        if settings is None:
+            self.push_screen(SetupScreen(self.setup_message or "No connection settings."), callback=self.begin)
+        elif settings.password is None:
             self._password_typed = True
-            self.push_screen(PasswordScreen(self.settings), callback=self._password_given)
+            self.push_screen(PasswordScreen(settings), callback=self._password_given)
         else:
-            self.start_session(self.settings.password)
+            self.start_session(settings.password)
 
     def _theme_changed(self, theme) -> None:
         if theme.name == self._kept_theme:

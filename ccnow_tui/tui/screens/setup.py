@@ -20,7 +20,7 @@ from ...protocol.redact import Secret, redact
 from ..widgets.field_input import FieldInput
 
 
-class SetupScreen(Screen):
+class SetupScreen(Screen[ConnectionSettings]):
     """Shown instead of a traceback when there is nothing (valid) to connect with."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

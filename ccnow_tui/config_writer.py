@@ -1,0 +1,270 @@
+"""Writing a first profile into ``config.toml``: what the TUI's setup form saves.
+
+config.py reads the file; this module writes it, once, for an operator who has none
+yet. The text is rendered here (TOML strings escaped, so a client id or a command with
+quotes or backslashes reads back exactly as typed), checked by parsing it again before
+anything is written, and written atomically, mode 0600 in a 0700 directory.
+
+The API password is never written: a profile names where it comes from (a command or
+an environment variable) or nothing (ccnow-tui asks for it at each start). A field that
+holds the password itself, as far as it is known here, is refused.
+
+An existing file that defines no profile (the commented template ``ccnow-tui init``
+writes) keeps its text; the profile is added to it. A file that defines one is never
+touched: the form is only for a machine with no configuration.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import shlex
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .client import is_loopback
+from .config import DEFAULT_URL, ENV_PROFILE, ConfigError, url_problem
+from .protocol.redact import Secret
+from .storage.atomic import atomic_write_private
+
+MAX_PROFILE_NAME = 64  # longer names get a hashed store directory (storage.paths.safe_profile_name)
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TABLE_HEADER = re.compile(r"\s*\[")
+
+FORM_HEADER = """\
+# ccnow-tui configuration, written by its setup form.
+#
+# The API password (not the backroom password) is never written here. Each profile
+# names where to get it: password_command (run without a shell; the first line it
+# prints is the password) or password_env (the name of an environment variable);
+# with neither, ccnow-tui asks for it at each start.
+# CCNOW_URL, CCNOW_CLIENT_ID, CCNOW_STORE_ID and CCNOW_PASSWORD override this file;
+# --url, --client-id, --store-id and --timeout override both.
+
+"""
+
+
+class PasswordSource(enum.StrEnum):
+    COMMAND = "command"  # password_command: a password manager prints it
+    ENV = "env"  # password_env: an environment variable holds it
+    ASK = "ask"  # neither: asked for at each start, kept in memory only
+
+
+@dataclass(frozen=True)
+class NewProfile:
+    """What the setup form holds, as typed (:meth:`cleaned` trims it)."""
+
+    name: str
+    url: str
+    client_id: str
+    store_id: str = ""
+    source: PasswordSource = PasswordSource.ASK
+    password_command: str = ""
+    password_env: str = ""
+
+    def cleaned(self) -> NewProfile:
+        """Blanks at either end dropped (config.py drops them from url and ids too); the
+        setting of the other password sources emptied."""
+        source = self.source
+        return NewProfile(
+            name=self.name.strip(), url=self.url.strip(), client_id=self.client_id.strip(),
+            store_id=self.store_id.strip(), source=source,
+            password_command=self.password_command.strip() if source is PasswordSource.COMMAND else "",
+            password_env=self.password_env.strip() if source is PasswordSource.ENV else "",
+        )
+
+    def table(self) -> dict[str, str]:
+        """The profile's keys as config.py reads them back (a cleaned profile)."""
+        out = {"url": self.url, "client_id": self.client_id}
+        if self.store_id:
+            out["store_id"] = self.store_id
+        if self.source is PasswordSource.COMMAND:
+            out["password_command"] = self.password_command
+        elif self.source is PasswordSource.ENV:
+            out["password_env"] = self.password_env
+        return out
+
+
+# -- checking what was typed ----------------------------------------------------------------
+
+
+def _text_problem(value: str) -> str:
+    for i, c in enumerate(value, start=1):
+        if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            return f"character {i} is a control or invisible character (U+{ord(c):04X})"
+    return ""
+
+
+def problems(profile: NewProfile, password: Secret | None = None) -> dict[str, str]:
+    """What is wrong with each field (``name``, ``url``, ``client_id``, ``store_id``,
+    ``password_command``, ``password_env``), in words for the operator; empty: nothing.
+
+    ``password``: the password as far as it is known (typed, or printed by the command
+    on a test). No field may hold it: everything but the password is written to the file.
+    """
+    p = profile.cleaned()
+    out: dict[str, str] = {}
+    if not p.name:
+        out["name"] = "A profile name is required (e.g. shop): --profile NAME picks it."
+    elif not _BARE_KEY.fullmatch(p.name):
+        out["name"] = "Letters, digits, - and _ only (no spaces or dots)."
+    elif len(p.name) > MAX_PROFILE_NAME:
+        out["name"] = f"At most {MAX_PROFILE_NAME} characters."
+    elif p.name == ENV_PROFILE:
+        out["name"] = f"{ENV_PROFILE!r} names settings from the environment alone; choose another name."
+    problem = url_problem(p.url) if p.url else "The receiver URL is required (the vendor's is the default)."
+    if not problem:
+        problem = _text_problem(p.url)
+    if not problem and p.url.lower().startswith("http:"):
+        host = urlsplit(p.url).hostname or ""
+        if not is_loopback(host):
+            problem = ("Plain http would send the password unencrypted: use https:// "
+                       "(http only to this machine, e.g. a sandbox on 127.0.0.1).")
+    if problem:
+        out["url"] = problem[0].upper() + problem[1:]
+    if not p.client_id:
+        out["client_id"] = "The client id is required: the account's login id (x_clientid)."
+    elif problem := _text_problem(p.client_id):
+        out["client_id"] = f"Not a client id: {problem}."
+    if p.store_id and (problem := _text_problem(p.store_id)):
+        out["store_id"] = f"Not a store id: {problem}."
+    if p.source is PasswordSource.COMMAND:
+        if not p.password_command:
+            out["password_command"] = "Type the command that prints the password (e.g. pass show ccnow)."
+        elif problem := _text_problem(p.password_command):
+            out["password_command"] = f"Not a command: {problem}."
+        else:
+            try:
+                words = shlex.split(p.password_command)
+            except ValueError as exc:
+                out["password_command"] = f"It cannot be split into words ({exc}): check its quotes."
+            else:
+                if not words:
+                    out["password_command"] = "Type the command that prints the password (e.g. pass show ccnow)."
+    elif p.source is PasswordSource.ENV:
+        if not p.password_env:
+            out["password_env"] = "Type the name of the variable that holds the password (e.g. CCNOW_API_PASSWORD)."
+        elif not _ENV_NAME.fullmatch(p.password_env):
+            out["password_env"] = "A variable name: letters, digits and _, not starting with a digit."
+    secret = password.reveal() if password is not None else ""
+    if secret:
+        for key, value in (("name", p.name), ("url", p.url), ("client_id", p.client_id), ("store_id", p.store_id),
+                           ("password_command", p.password_command), ("password_env", p.password_env)):
+            if secret in value and key not in out:
+                out[key] = ("This holds the API password, and it would be written to the file: "
+                            "name where the password comes from instead.")
+    return out
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def toml_string(value: str) -> str:
+    """``value`` as a TOML basic string that reads back exactly: quotes, backslashes and
+    control characters escaped; everything else as it is (the file is UTF-8)."""
+    out = ['"']
+    for c in value:
+        if c == '"':
+            out.append('\\"')
+        elif c == "\\":
+            out.append("\\\\")
+        elif c in "\b\t\n\f\r":
+            out.append({"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}[c])
+        elif ord(c) < 0x20 or ord(c) == 0x7F:
+            out.append(f"\\u{ord(c):04X}")
+        else:
+            out.append(c)
+    out.append('"')
+    return "".join(out)
+
+
+def render_profile(profile: NewProfile) -> str:
+    """The profile's table, as the form saves it (a cleaned profile)."""
+    p = profile
+    lines = [f"[profiles.{p.name}]"]
+    lines.append(f"url = {toml_string(p.url)}" + ("  # the vendor's receiver" if p.url == DEFAULT_URL else ""))
+    lines.append(f"client_id = {toml_string(p.client_id)}")
+    if p.store_id:
+        lines.append(f"store_id = {toml_string(p.store_id)}  # a linked store account")
+    if p.source is PasswordSource.COMMAND:
+        lines.append(f"password_command = {toml_string(p.password_command)}  # prints the API password first")
+    elif p.source is PasswordSource.ENV:
+        lines.append(f"password_env = {toml_string(p.password_env)}  # holds the API password")
+    else:
+        lines.append("# No password_command or password_env: the API password is asked for at each start.")
+    return "\n".join(lines) + "\n"
+
+
+def render_config(existing: str | None, profile: NewProfile) -> str:
+    """The file's new text: ``existing`` (a file with no profile, or None) kept as it is,
+    ``default_profile`` before its first table, the profile's table at the end."""
+    p = profile.cleaned()
+    default = f"default_profile = {toml_string(p.name)}\n"
+    table = render_profile(p)
+    if existing is None:
+        return FORM_HEADER + default + "\n" + table
+    text = existing if not existing or existing.endswith("\n") else existing + "\n"
+    lines = text.splitlines(keepends=True)
+    first_table = next((i for i, line in enumerate(lines) if _TABLE_HEADER.match(line)), len(lines))
+    lines.insert(first_table, default + ("\n" if first_table < len(lines) else ""))
+    text = "".join(lines)
+    return text + ("" if not text or text.endswith("\n\n") else "\n") + table
+
+
+def check_rendered(text: str, profile: NewProfile, path: Path) -> None:
+    """``text`` read as config.py reads it gives exactly ``profile`` and nothing else; a
+    ConfigError otherwise (an existing file this cannot add to safely)."""
+    p = profile.cleaned()
+    hand = f"{path}: the form cannot add its profile to this file safely; add it by hand:\n\n{render_profile(p)}"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        raise ConfigError(hand) from None
+    profiles = data.get("profiles")
+    if (set(data) != {"default_profile", "profiles"} or data.get("default_profile") != p.name
+            or not isinstance(profiles, dict) or set(profiles) != {p.name} or profiles[p.name] != p.table()):
+        raise ConfigError(hand)
+
+
+def write_profile(path: Path, profile: NewProfile, password: Secret | None = None) -> str:
+    """Write ``profile`` into the config file at ``path``; return the text written.
+
+    Refused (ConfigError, nothing written) when a field is wrong, when the file defines
+    a profile already or cannot be read, or when it changed since it was read.
+    """
+    found = problems(profile, password)
+    if found:
+        raise ConfigError("; ".join(f"{key}: {why}" for key, why in found.items()))
+    p = profile.cleaned()
+    existing = _read(path)
+    if existing is not None:
+        try:
+            data = tomllib.loads(existing)
+        except tomllib.TOMLDecodeError:
+            raise ConfigError(f"{path} is not valid TOML: fix it (or move it away), then start again") from None
+        if data.get("profiles"):
+            raise ConfigError(f"{path} already defines a profile: not changing it (edit it by hand)")
+    text = render_config(existing, p)
+    check_rendered(text, p, path)
+    if _read(path) != existing:  # another window or `ccnow-tui init` wrote it meanwhile
+        raise ConfigError(f"{path} changed while the form was open: not overwriting it; start ccnow-tui again")
+    try:
+        atomic_write_private(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be written: {exc.strerror or exc}") from None
+    return text
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text: fix it (or move it away), then start again") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None

@@ -10,7 +10,7 @@ ahead act in order (key_order.py). The command line's entry is launch.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,16 +23,16 @@ from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from ..client import OFF_LOOP_ENTRIES
-from ..config import ConnectionSettings
+from ..config import ConnectionSettings, KeyTable
 from ..protocol.actions import ActionKind, StagedAction
 from ..protocol.batch import Batch
 from ..protocol.orderid import OrderId
 from ..protocol.redact import Secret, redact
-from ..storage.prefs import load_prefs, save_pref
 from . import launch
 from .controller import SessionController, Update
 from .key_order import KeyOrderApp
-from .keys import Section, palette_commands
+from .keymap import check_keymap
+from .keys import NO_KEYMAP, Section, bindings_of, display_key, palette_commands
 from .messages import (
     AnswerRecords,
     BatchProgress,
@@ -44,20 +44,22 @@ from .messages import (
 )
 from .model import LogBuffer, LogKind, Topic
 from .network import pump
+from .password_ask import PasswordAsk
+from .quitting import Quitting
 from .request import Request, RequestKind
 from .requests_handler import ScreenRequests
 from .screens.base import BaseScreen
-from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen, key_sections
 from .screens.history import BatchScreen, HistoryScreen
 from .screens.queue import QueueScreen
-from .screens.setup import PasswordScreen, SetupScreen
+from .screens.setup import SetupScreen
 from .session import Session, SessionError
+from .theme_pref import ThemePref
 
 STORE_POLL_SECONDS = 0.5  # how soon another window's or a script's change shows
 
 
-class CcnowApp(ScreenRequests, KeyOrderApp):
+class CcnowApp(ScreenRequests, PasswordAsk, Quitting, ThemePref, KeyOrderApp):
     """``settings`` None: show ``setup_message`` (how to configure) instead of a session."""
 
     CSS_PATH = "app.tcss"
@@ -72,8 +74,13 @@ class CcnowApp(ScreenRequests, KeyOrderApp):
     log_visible = var(True, init=False)  # the l key hides the log pane on every screen
 
     def __init__(self, settings: ConnectionSettings | None = None, *, setup_message: str = "", notice: str = "",
-                 refresh_every: float = 0.0) -> None:
+                 refresh_every: float = 0.0, keys: KeyTable | None = None) -> None:
+        """``keys``: config.toml's [keys], checked here (ConfigError naming its line) and
+        handed to Textual's keymap; the help and the palette show ``self.keymap``."""
         super().__init__()
+        self.keymap = check_keymap(keys, type(self)) if keys is not None else {}
+        if self.keymap:
+            self.set_keymap(self.keymap)
         self.settings = settings
         self.refresh_every = refresh_every  # seconds between automatic refreshes; 0: only on r
         self.setup_message = setup_message
@@ -83,17 +90,12 @@ class CcnowApp(ScreenRequests, KeyOrderApp):
         self.log_buffer = LogBuffer()
         self.changed: Signal[Topic] = Signal(self, "changed")
         self.exit_message = ""  # printed by run_tui after the screen is restored
-        self._password_typed = False  # asked for at start-up (so it can be asked again)
         self.start_dir = Path.cwd()  # where a label file's path is read from (i)
 
     # -- start-up ------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        theme = load_prefs().get("theme")
-        if isinstance(theme, str) and theme in self.available_themes:
-            self.theme = theme
-        self._kept_theme = self.theme
-        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.restore_theme()
         self.begin(self.settings)
 
     def begin(self, settings: ConnectionSettings | None) -> None:
@@ -103,40 +105,9 @@ class CcnowApp(ScreenRequests, KeyOrderApp):
         if settings is None:
             self.push_screen(SetupScreen(self.setup_message or "No connection settings."), callback=self.begin)
         elif settings.password is None:
-            self._password_typed = True
-            self.push_screen(PasswordScreen(settings), callback=self._password_given)
+            self.ask_password(settings)
         else:
             self.start_session(settings.password)
-
-    def _theme_changed(self, theme) -> None:
-        if theme.name == self._kept_theme:
-            return
-        self._kept_theme = theme.name
-        try:
-            save_pref("theme", theme.name)
-        except OSError as exc:
-            self.notify(f"The theme is not kept for next time: {exc.strerror or exc}", severity="warning", markup=False)
-
-    def _password_given(self, password: Secret | None) -> None:
-        if password is None:
-            self.exit(0)
-        else:
-            self.start_session(password)
-
-    def _ask_password_again(self, why: str) -> None:
-        """A typed password the receiver refused: ask again rather than leave a dead session."""
-        session, settings = self.session, self.settings
-        if session is None or settings is None:
-            return
-
-        def given(password: Secret | None) -> None:
-            if password is None:
-                self.exit(0)
-                return
-            session.use_password(password)
-            self.refresh_pending()
-
-        self.push_screen(PasswordScreen(settings, f"The receiver refused it: {why}. Try again."), callback=given)
 
     def start_session(self, password: Secret) -> None:
         """Open the profile's store and the one client of this session."""
@@ -186,7 +157,7 @@ class CcnowApp(ScreenRequests, KeyOrderApp):
         for n in update.notices:
             self.notify(n.text, title=n.title, severity=n.severity, timeout=n.timeout, markup=False)  # type: ignore[arg-type]
         if update.ask_password:
-            self._ask_password_again(update.ask_password)
+            self.ask_password_again(update.ask_password)
 
     def log_line(self, kind: LogKind, text: str, *, publish: bool = True) -> None:
         """One log line; callers writing many lines publish once at the end."""
@@ -289,42 +260,18 @@ class CcnowApp(ScreenRequests, KeyOrderApp):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(help_sections()))
-
-    async def action_quit(self) -> None:
-        session = self.session
-        if session is not None and session.in_flight is not None:
-            self.push_screen(ConfirmScreen(
-                "A batch is in flight",
-                "Quitting now loses its answer: the batch will be kept as OUTCOME UNKNOWN "
-                "(never re-sent) for you to reconcile next time.\n\nQuit anyway?",
-                yes="quit",
-            ), callback=self._quit_confirmed)
-            return
-        self._quit()
-
-    def _quit_confirmed(self, yes: bool | None) -> None:
-        if yes:
-            session = self.session
-            if session is not None and session.in_flight is not None and session.in_flight.claim is not None:
-                claim = session.in_flight.claim
-                session.in_flight = None
-                session.staging.mark_unknown(claim.batch_id, "quit while the batch was in flight")
-            self._quit()
-
-    def _quit(self) -> None:
-        if self.controller is not None:
-            self.exit_message = self.controller.exit_message()
-        self.exit(0)
+            close = next(display_key(b, self.keymap) for b in bindings_of(HelpScreen) if b.id == "help.close")
+            self.push_screen(HelpScreen(help_sections(self.keymap), close.split(" or ")[0]))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield from palette_commands(self, screen, self.action_help)
+        yield from palette_commands(self, screen, self.action_help, self.keymap)
 
 
-def help_sections() -> list[Section]:
-    """Every key, per screen, read from the bindings themselves (so it cannot go stale)."""
-    return key_sections(b for b in CcnowApp.BINDINGS if isinstance(b, Binding))
+def help_sections(keymap: Mapping[str, str] = NO_KEYMAP) -> list[Section]:
+    """Every key, per screen, read from the bindings themselves (so it cannot go stale),
+    each as ``keymap`` ([keys] in config.toml) makes it."""
+    return key_sections((b for b in CcnowApp.BINDINGS if isinstance(b, Binding)), keymap)
 
 
 def build_app(args) -> tuple[CcnowApp, object | None]:

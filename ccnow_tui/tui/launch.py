@@ -144,7 +144,7 @@ def build_app(args, app_class: Callable[..., Any]) -> tuple[Any, object | None]:
         profile = getattr(args, "profile", None)
         settings = config.resolve_connection(config.load_config(), profile, os.environ, overrides)
     except config.ConfigError as exc:
-        return app_class(None, setup_message=str(exc)), None
+        return app_class(None, setup_message=str(exc), setup_form=isinstance(exc, config.NotConfigured)), None
     # The first log line says where the URL and account came from (file, environment, options).
     return app_class(settings, notice=f"settings: {settings.source}",
                      refresh_every=getattr(args, "refresh", None) or 0.0), None

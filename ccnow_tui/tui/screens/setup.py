@@ -27,10 +27,11 @@ class SetupScreen(Screen[ConnectionSettings]):
         Binding("q,escape", "app.quit", "Quit", key_display="q", id="setup.quit", tooltip="Quit"),
     ]
 
-    def __init__(self, message: str, title: str = "ccnow-tui is not set up yet") -> None:
+    def __init__(self, message: str, title: str = "ccnow-tui is not set up yet", *, form: bool = False) -> None:
         super().__init__()
         self.message = message
         self.title_text = title
+        self.form = form  # no configuration at all: a form that writes one (else only the explanation)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="setup-body"):

@@ -38,7 +38,7 @@ DEFAULT_CONFIRM_OVER = 10  # a batch cancelling or discounting more orders asks 
 PASSWORD_COMMAND_TIMEOUT = 10.0
 ENV_PROFILE = "env"  # the profile name when settings come only from the environment
 
-TOP_KEYS = ("default_profile", "profiles")
+TOP_KEYS = ("default_profile", "profiles", "keys")
 PROFILE_KEYS = (
     "url", "client_id", "store_id", "timeout", "password_command", "password_env", "max_answer_bytes", "confirm_over",
 )
@@ -100,10 +100,24 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class KeyTable:
+    """The ``[keys]`` table: binding id -> its keys as written (Textual's names, several
+    separated by commas), for the TUI whatever the profile. Only its shape is checked
+    here (the core knows no bindings); the TUI checks the ids and the keys themselves
+    (tui/keymap.py) and names the line from ``places``."""
+
+    keys: Mapping[str, str] = dataclass_field(default_factory=dict)
+    # "PATH: line N: " for each id, for the TUI's messages about it.
+    places: Mapping[str, str] = dataclass_field(default_factory=dict, compare=False, repr=False)
+    path: Path | None = dataclass_field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     default_profile: str | None
     profiles: dict[str, Profile]
+    keys: KeyTable = dataclass_field(default_factory=KeyTable)
 
 
 @dataclass(frozen=True)
@@ -251,6 +265,7 @@ def _parse_config(place: _Place, data: dict[str, Any]) -> Config:
         raise ConfigError(f"{place.at('', 'profiles')}'profiles' must be a table of [profiles.NAME] sections, "
                           f"not {_type_name(profiles_raw)}")
     profiles = {name: _parse_profile(place, name, table) for name, table in profiles_raw.items()}
+    keys = _parse_keys(place, data["keys"]) if "keys" in data else KeyTable(path=place.path)
     default = data.get("default_profile")
     if default is not None:
         at = place.at("", "default_profile")
@@ -259,7 +274,53 @@ def _parse_config(place: _Place, data: dict[str, Any]) -> Config:
         if default not in profiles:
             known = ", ".join(profiles) or "none defined"
             raise ConfigError(f"{at}default_profile {default!r} is not a [profiles.NAME] section (profiles: {known})")
-    return Config(place.path, default, profiles)
+    return Config(place.path, default, profiles, keys)
+
+
+def _parse_keys(place: _Place, table: object) -> KeyTable:
+    """``[keys]``: ``"stage.ship" = "x"`` (or unquoted ``stage.ship = "x"``, which TOML
+    reads as a nested table: flattened back into the id). Each value is one key or
+    several separated by commas, in Textual's names (``x``, ``S``, ``f5``, ``ctrl+o``)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{place.at('', 'keys')}'keys' must be a table ([keys], one binding id = \"key\" a line), "
+                          f"not {_type_name(table)}")
+    keys: dict[str, str] = {}
+    places: dict[str, str] = {}
+
+    def flatten(prefix: str, value: object) -> None:
+        if isinstance(value, dict):
+            for name, inner in value.items():
+                flatten(f"{prefix}.{name}" if prefix else name, inner)
+            return
+        at = _key_place(place, prefix)
+        if not isinstance(value, str):
+            raise ConfigError(f"{at}[keys] {prefix!r} must be a key name in quotes (several: separated by "
+                              f"commas), not {_type_name(value)}")
+        names = [name.strip() for name in value.split(",")]
+        if not value.strip():
+            raise ConfigError(f"{at}[keys] {prefix!r} is empty: give a key, such as \"x\" or \"f5\"")
+        if any(not name or any(c.isspace() for c in name) for name in names):
+            raise ConfigError(f"{at}[keys] {prefix!r}: {value!r} is not a key name or a list of them separated "
+                              "by commas (\"x\", \"ctrl+o\", \"x,f5\"; the space bar is \"space\")")
+        keys[prefix] = ",".join(names)
+        places[prefix] = at
+
+    flatten("", table)
+    return KeyTable(keys, places, place.path)
+
+
+def _key_place(place: _Place, binding_id: str) -> str:
+    """Where ``binding_id`` is in [keys]: a quoted or dotted key, or under [keys.PREFIX]."""
+    if place._find("keys", binding_id) not in (None, place._find("keys", "")):
+        return place.at("keys", binding_id)
+    prefix, _, last = binding_id.rpartition(".")
+    while prefix:
+        line = place._find(f"keys.{prefix}", last)
+        if line is not None:
+            return f"{place.path}: line {line}: "
+        prefix, _, head = prefix.rpartition(".")
+        last = f"{head}.{last}"
+    return place.at("keys", binding_id)
 
 
 def _parse_profile(place: _Place, name: str, table: object) -> Profile:

@@ -111,7 +111,7 @@ def test_unknown_profile_key_lists_the_known_ones(isolated_dirs):
 def test_unknown_top_level_key(isolated_dirs):
     message = load_error('defaut_profile = "shop"\n' + SHOP)
     assert message == (
-        f"{config_path()}: line 1: unknown top-level key 'defaut_profile' (known: default_profile, profiles)"
+        f"{config_path()}: line 1: unknown top-level key 'defaut_profile' (known: default_profile, profiles, keys)"
     )
 
 

@@ -74,7 +74,7 @@ class CcnowApp(ScreenRequests, PasswordAsk, Quitting, ThemePref, KeyOrderApp):
     log_visible = var(True, init=False)  # the l key hides the log pane on every screen
 
     def __init__(self, settings: ConnectionSettings | None = None, *, setup_message: str = "", notice: str = "",
-                 refresh_every: float = 0.0, keys: KeyTable | None = None) -> None:
+                 refresh_every: float = 0.0, setup_form: bool = False, keys: KeyTable | None = None) -> None:
         """``keys``: config.toml's [keys], checked here (ConfigError naming its line) and
         handed to Textual's keymap; the help and the palette show ``self.keymap``."""
         super().__init__()
@@ -84,6 +84,7 @@ class CcnowApp(ScreenRequests, PasswordAsk, Quitting, ThemePref, KeyOrderApp):
         self.settings = settings
         self.refresh_every = refresh_every  # seconds between automatic refreshes; 0: only on r
         self.setup_message = setup_message
+        self.setup_form = setup_form  # nothing configured: the setup screen is a form that writes config.toml
         self.notice = notice  # shown in the log at start (e.g. "demo sandbox on ...")
         self.session: Session | None = None
         self.controller: SessionController | None = None
@@ -103,7 +104,8 @@ class CcnowApp(ScreenRequests, PasswordAsk, Quitting, ThemePref, KeyOrderApp):
         no password, ask for it; else the session."""
         self.settings = settings
         if settings is None:
-            self.push_screen(SetupScreen(self.setup_message or "No connection settings."), callback=self.begin)
+            self.push_screen(SetupScreen(self.setup_message or "No connection settings.", form=self.setup_form),
+                             callback=self.begin)
         elif settings.password is None:
             self.ask_password(settings)
         else:

@@ -6,11 +6,12 @@ palette are both built from the bindings, so neither can drift from the real key
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.keys import key_to_character
 from textual.screen import Screen
 
 from .widgets.line_list import CursorList
@@ -32,22 +33,45 @@ def bindings_of(node_class: type) -> list[Binding]:
     return out
 
 
-def display_key(binding: Binding) -> str:
-    if binding.key_display:
-        return binding.key_display
-    names = {"question_mark": "?", "slash": "/", "space": "space", "escape": "esc", "enter": "enter"}
-    return " or ".join(names.get(k, k) for k in binding.key.split(","))
+NAMES = {"question_mark": "?", "slash": "/", "space": "space", "escape": "esc", "enter": "enter", "tab": "tab",
+         "backspace": "backspace", "delete": "delete"}
+NO_KEYMAP: Mapping[str, str] = {}
 
 
-def rows(bindings: Iterable[Binding], skip: Iterable[str] = ()) -> list[tuple[str, str]]:
+def key_name(key: str) -> str:
+    """One key as the help writes it: ``?`` for question_mark, ``$`` for dollar_sign."""
+    if key in NAMES:
+        return NAMES[key]
+    if "+" not in key and len(key) > 1:
+        character = key_to_character(key)
+        if character is not None and character.isprintable() and not character.isspace():
+            return character
+    return key
+
+
+def display_key(binding: Binding, keymap: Mapping[str, str] = NO_KEYMAP) -> str:
+    """The keys of ``binding`` in effect: the keymap's (``[keys]`` in config.toml) for
+    its id, else as declared."""
+    keys = keymap.get(binding.id) if binding.id else None
+    if keys is None:
+        if binding.key_display:
+            return binding.key_display
+        keys = binding.key
+    return " or ".join(key_name(k.strip()) for k in keys.split(","))
+
+
+def rows(bindings: Iterable[Binding], skip: Iterable[str] = (),
+         keymap: Mapping[str, str] = NO_KEYMAP) -> list[tuple[str, str]]:
     """(key, what it does) for each binding whose id is not in ``skip``."""
     skipped = set(skip)
-    return [(display_key(b), b.tooltip or b.description) for b in bindings
+    return [(display_key(b, keymap), b.tooltip or b.description) for b in bindings
             if isinstance(b, Binding) and (b.id or b.action) not in skipped]
 
 
-def palette_commands(app: App, screen: Screen, help_action: Callable[[], object]) -> Iterator[SystemCommand]:
-    """One palette entry for every key of the current screen (and its focused list)."""
+def palette_commands(app: App, screen: Screen, help_action: Callable[[], object],
+                     keymap: Mapping[str, str] = NO_KEYMAP) -> Iterator[SystemCommand]:
+    """One palette entry for every key of the current screen (and its focused list),
+    each with its key in effect."""
     owners: list = [screen]
     if isinstance(screen.focused, CursorList):
         owners.insert(0, screen.focused)
@@ -58,5 +82,7 @@ def palette_commands(app: App, screen: Screen, help_action: Callable[[], object]
             if not b.tooltip or key in seen or key == "nav.back":
                 continue
             seen.add(key)
-            yield SystemCommand(b.tooltip, f"key: {display_key(b)}", partial(app.run_action, b.action, owner))
-    yield SystemCommand("Help: every key", "key: ? or F1", help_action)
+            yield SystemCommand(b.tooltip, f"key: {display_key(b, keymap)}", partial(app.run_action, b.action, owner))
+    help_binding = next((b for b in bindings_of(type(app)) if b.id == "app.help"), None)
+    help_keys = display_key(help_binding, keymap) if help_binding and "app.help" in keymap else "? or F1"
+    yield SystemCommand("Help: every key", f"key: {help_keys}", help_action)

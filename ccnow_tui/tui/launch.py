@@ -140,14 +140,20 @@ def build_app(args, app_class: Callable[..., Any]) -> tuple[Any, object | None]:
         "store_id": getattr(args, "store_id", None), "timeout": getattr(args, "timeout", None),
     }
     try:
-        # Looked up when called (tests replace config.load_config)
-        profile = getattr(args, "profile", None)
-        settings = config.resolve_connection(config.load_config(), profile, os.environ, overrides)
+        loaded = config.load_config()  # looked up when called (tests replace config.load_config)
     except config.ConfigError as exc:
-        return app_class(None, setup_message=str(exc), setup_form=isinstance(exc, config.NotConfigured)), None
+        return app_class(None, setup_message=str(exc)), None
+    # [keys] applies whatever the profile, the setup screen's included. The app checks
+    # it against its bindings: a ConfigError from app_class is run_tui's to say.
+    try:
+        profile = getattr(args, "profile", None)
+        settings = config.resolve_connection(loaded, profile, os.environ, overrides)
+    except config.ConfigError as exc:
+        return app_class(None, setup_message=str(exc), setup_form=isinstance(exc, config.NotConfigured),
+                         keys=loaded.keys), None
     # The first log line says where the URL and account came from (file, environment, options).
     return app_class(settings, notice=f"settings: {settings.source}",
-                     refresh_every=getattr(args, "refresh", None) or 0.0), None
+                     refresh_every=getattr(args, "refresh", None) or 0.0, keys=loaded.keys), None
 
 
 def _demo(args, app_class: Callable[..., Any]) -> tuple[Any, object]:
@@ -157,6 +163,7 @@ def _demo(args, app_class: Callable[..., Any]) -> tuple[Any, object]:
     from ..sandbox.server import SandboxConfig, SandboxServer
 
     faults = [parse_fault(f) for f in (getattr(args, "fault", None) or [])]
+    keys = config.load_config().keys  # the operator's own keys in the demo too; a broken file stops it
     # A fresh password per run: the embedded receiver is ours alone, and a password
     # equal to the profile name ("demo") would be masked wherever that word appears.
     password = secrets.token_urlsafe(12)
@@ -178,13 +185,23 @@ def _demo(args, app_class: Callable[..., Any]) -> tuple[Any, object]:
     shown = ", ".join(str(f) for f in faults)
     notice = f"demo: embedded sandbox receiver at {server.url}" + (f", faults: {shown}" if shown else "")
     refresh = getattr(args, "refresh", None)
-    return app_class(settings, notice=notice, refresh_every=15.0 if refresh is None else refresh), server
+    try:
+        app = app_class(settings, notice=notice, refresh_every=15.0 if refresh is None else refresh, keys=keys)
+    except BaseException:  # a [keys] table the app refuses: nothing of this run is left behind
+        server.stop()
+        _RUNS.pop(run.store_dir, None)
+        run.end()
+        raise
+    return app, server
 
 
 def run_tui(args, app_class: Callable[..., Any]) -> int:
     """Run the TUI to its end; what it kept is said after the screen is restored."""
     try:
         app, server = build_app(args, app_class)
+    except config.ConfigError as exc:  # [keys] (or, for --demo, the file) cannot be used: said before any screen
+        print(f"ccnow-tui: {exc}", file=sys.stderr)
+        return 2
     except ValueError as exc:  # a bad --fault
         print(f"ccnow-tui: {exc}", file=sys.stderr)
         return 2

@@ -1,8 +1,9 @@
-"""Every key, per screen, read from the bindings themselves (so the help cannot go stale)."""
+"""Every key, per screen, read from the bindings themselves (so the help cannot go stale),
+with the keys in effect: ``[keys]`` in config.toml remaps them (keymap.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
 from rich.table import Table
@@ -13,7 +14,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from ..keys import Section, bindings_of, rows
+from ..keys import NO_KEYMAP, Section, bindings_of, display_key, rows
+from ..widgets.line_list import CursorList
 from .base import BaseScreen
 from .composer import ComposerScreen
 from .confirm import ConfirmScreen
@@ -24,26 +26,37 @@ from .import_labels import ImportPreviewScreen, LabelPathForm
 from .queue import QueueScreen
 
 
-def key_sections(app_bindings: Iterable[Binding]) -> list[Section]:
-    """Every key, per screen: the app's own (``app_bindings``) first."""
+def _key(node_class: type, binding_id: str, keymap: Mapping[str, str]) -> str:
+    return next((display_key(b, keymap) for b in bindings_of(node_class) if b.id == binding_id), "")
+
+
+def key_sections(app_bindings: Iterable[Binding], keymap: Mapping[str, str] = NO_KEYMAP) -> list[Section]:
+    """Every key, per screen: the app's own (``app_bindings``) first; each key as the
+    keymap (``[keys]``) makes it."""
+    app_rows = rows(app_bindings, keymap=keymap)
+    moves = ("↑ ↓" if not {"list.up", "list.down"} & set(keymap)
+             else f"{_key(CursorList, 'list.up', keymap)} {_key(CursorList, 'list.down', keymap)}")
     everywhere = [
-        *rows(app_bindings),
-        ("f1", "Help (same as ?)"),
+        *app_rows,
+        *([("f1", "Help (same as ?)")] if "app.help" not in keymap else []),
         ("ctrl+p", "Command palette: every action by name"),
-        ("↑ ↓", "Move in a list (pgup/pgdn, home/end too; the mouse works)"),
+        (moves, "Move in a list (pgup/pgdn, home/end too; the mouse works)"),
     ]
     shared = {"view.log", "nav.back"}
+
+    def of(node_class: type, skip: Iterable[str] = ()) -> list[tuple[str, str]]:
+        return rows(bindings_of(node_class), skip, keymap)
+
     return [
-        ("Everywhere", everywhere + rows(bindings_of(BaseScreen))),
-        ("Pending queue (home)", rows(bindings_of(QueueScreen), shared)),
-        ("Order detail", rows(bindings_of(DetailScreen), shared)),
-        ("Batch composer", rows(bindings_of(ComposerScreen), shared)),
-        ("History (h): every batch sent, newest first", rows(bindings_of(HistoryScreen), shared | {"nav.history"})
-         + rows(bindings_of(BatchScreen), shared | {"nav.history"})),
-        ("Label import (i): the path, then the preview",
-         rows(bindings_of(LabelPathForm)) + rows(bindings_of(ImportPreviewScreen))),
-        ("Forms and questions", rows(bindings_of(ActionForm)) + rows(bindings_of(ConfirmScreen))
-         + [("enter", "Submit the form")]),
+        ("Everywhere", everywhere + of(BaseScreen)),
+        ("Pending queue (home)", of(QueueScreen, shared)),
+        ("Order detail", of(DetailScreen, shared)),
+        ("Batch composer", of(ComposerScreen, shared)),
+        ("History (h): every batch sent, newest first", of(HistoryScreen, shared | {"nav.history"})
+         + of(BatchScreen, shared | {"nav.history"})),
+        ("Label import (i): the path, then the preview", of(LabelPathForm) + of(ImportPreviewScreen)),
+        ("Forms and questions", of(ActionForm) + of(ConfirmScreen)
+         + [(_key(ActionForm, "form.submit", keymap), "Submit the form")]),
     ]
 
 
@@ -55,9 +68,10 @@ class HelpScreen(ModalScreen[None]):
         ),
     ]
 
-    def __init__(self, sections: list[Section]) -> None:
+    def __init__(self, sections: list[Section], close_key: str = "esc") -> None:
         super().__init__()
         self.sections = sections
+        self.close_key = close_key  # help.close's first key in effect
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
@@ -74,7 +88,7 @@ class HelpScreen(ModalScreen[None]):
                             seen.add((key, what))
                             table.add_row(key, what)
                     yield Static(table)
-            yield Static(Text("esc: close"), classes="muted")
+            yield Static(Text(f"{self.close_key}: close"), classes="muted")
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

@@ -5,34 +5,33 @@ to the session controller (controller.py), which applies them to the model and w
 the log, and publishes the topics it says changed on ``changed`` so the screens redraw.
 Screens ask for what is not theirs (stage, send, open a screen) with messages too,
 answered in requests_handler.py, which holds the one way a batch is sent; keys typed
-ahead act in order (key_order.py). The command line's entry is launch.py.
+ahead act in order (key_order.py). The command line's entry is launch.py. Beside it:
+the password prompt (password_ask.py), the timers (polling.py), quitting (quitting.py),
+the theme kept (theme_pref.py), the keys in effect and the help (key_help.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
-from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import var
-from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
-from ..client import OFF_LOOP_ENTRIES
 from ..config import ConnectionSettings, KeyTable
 from ..protocol.actions import ActionKind, StagedAction
 from ..protocol.batch import Batch
 from ..protocol.orderid import OrderId
 from ..protocol.redact import Secret, redact
-from . import launch
+from . import key_help, launch
 from .controller import SessionController, Update
+from .key_help import KeyHelp
 from .key_order import KeyOrderApp
-from .keymap import check_keymap
-from .keys import NO_KEYMAP, Section, bindings_of, display_key, palette_commands
+from .keys import NO_KEYMAP, Section
 from .messages import (
     AnswerRecords,
     BatchProgress,
@@ -45,21 +44,19 @@ from .messages import (
 from .model import LogBuffer, LogKind, Topic
 from .network import pump
 from .password_ask import PasswordAsk
+from .polling import Polling
 from .quitting import Quitting
 from .request import Request, RequestKind
 from .requests_handler import ScreenRequests
 from .screens.base import BaseScreen
-from .screens.help import HelpScreen, key_sections
 from .screens.history import BatchScreen, HistoryScreen
 from .screens.queue import QueueScreen
 from .screens.setup import SetupScreen
 from .session import Session, SessionError
 from .theme_pref import ThemePref
 
-STORE_POLL_SECONDS = 0.5  # how soon another window's or a script's change shows
 
-
-class CcnowApp(ScreenRequests, PasswordAsk, Quitting, ThemePref, KeyOrderApp):
+class CcnowApp(ScreenRequests, PasswordAsk, Polling, Quitting, ThemePref, KeyHelp, KeyOrderApp):
     """``settings`` None: show ``setup_message`` (how to configure) instead of a session."""
 
     CSS_PATH = "app.tcss"
@@ -75,14 +72,11 @@ class CcnowApp(ScreenRequests, PasswordAsk, Quitting, ThemePref, KeyOrderApp):
 
     def __init__(self, settings: ConnectionSettings | None = None, *, setup_message: str = "", notice: str = "",
                  refresh_every: float = 0.0, setup_form: bool = False, keys: KeyTable | None = None) -> None:
-        """``keys``: config.toml's [keys], checked here (ConfigError naming its line) and
-        handed to Textual's keymap; the help and the palette show ``self.keymap``."""
         super().__init__()
-        self.keymap = check_keymap(keys, type(self)) if keys is not None else {}
-        if self.keymap:
-            self.set_keymap(self.keymap)
+        if keys is not None:  # config.toml's [keys]: a ConfigError naming its line, or Textual's keymap
+            self.use_keys(keys)
         self.settings = settings
-        self.refresh_every = refresh_every  # seconds between automatic refreshes; 0: only on r
+        self.refresh_every = refresh_every  # seconds between automatic refreshes (polling.py); 0: only on r
         self.setup_message = setup_message
         self.setup_form = setup_form  # nothing configured: the setup screen is a form that writes config.toml
         self.notice = notice  # shown in the log at start (e.g. "demo sandbox on ...")
@@ -125,24 +119,7 @@ class CcnowApp(ScreenRequests, PasswordAsk, Quitting, ThemePref, KeyOrderApp):
         self.push_screen(QueueScreen())
         self.apply(controller.started(self.notice))
         self.refresh_pending()
-        # Other windows and scripts on this profile: their changes show within a second.
-        self.set_interval(STORE_POLL_SECONDS, self._poll_store)
-        if self.refresh_every:
-            self.set_interval(self.refresh_every, self._refresh_on_timer)
-
-    def _poll_store(self) -> None:
-        session = self.session
-        flight = session.in_flight if session is not None else None
-        if flight is not None and flight.batch is not None and len(flight.batch) >= OFF_LOOP_ENTRIES:
-            return  # our own worker is writing a big batch; its snapshot follows
-        if self.controller is not None:
-            self.apply(self.controller.poll())
-
-    def _refresh_on_timer(self) -> None:
-        # Not over a list still coming in, nor beside a batch in flight (one request at a time).
-        session = self.session
-        if session is not None and not session.book.loading and session.in_flight is None:
-            self.refresh_pending(automatic=True)
+        self.start_timers()
 
     async def on_unmount(self) -> None:
         if self.session is not None:
@@ -258,22 +235,10 @@ class CcnowApp(ScreenRequests, PasswordAsk, Quitting, ThemePref, KeyOrderApp):
             return
         self.push_screen(HistoryScreen())
 
-    # -- app-wide actions ----------------------------------------------------------------
-
-    def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            close = next(display_key(b, self.keymap) for b in bindings_of(HelpScreen) if b.id == "help.close")
-            self.push_screen(HelpScreen(help_sections(self.keymap), close.split(" or ")[0]))
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield from palette_commands(self, screen, self.action_help, self.keymap)
-
 
 def help_sections(keymap: Mapping[str, str] = NO_KEYMAP) -> list[Section]:
-    """Every key, per screen, read from the bindings themselves (so it cannot go stale),
-    each as ``keymap`` ([keys] in config.toml) makes it."""
-    return key_sections((b for b in CcnowApp.BINDINGS if isinstance(b, Binding)), keymap)
+    """Every key, per screen, as ``keymap`` ([keys] in config.toml) makes it."""
+    return key_help.help_sections(CcnowApp, keymap)
 
 
 def build_app(args) -> tuple[CcnowApp, object | None]:

@@ -1,0 +1,50 @@
+"""The session's timers: the store polled for other windows' and scripts' changes, and
+the pending list fetched again every ``--refresh`` seconds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import App
+
+from ..client import OFF_LOOP_ENTRIES
+
+if TYPE_CHECKING:
+    from .controller import SessionController, Update
+    from .session import Session
+
+STORE_POLL_SECONDS = 0.5  # how soon another window's or a script's change shows
+
+
+class Polling(App[int]):
+    """Started once the session is (CcnowApp.start_session)."""
+
+    session: Session | None
+    controller: SessionController | None
+    refresh_every: float  # seconds between automatic refreshes; 0: only on r
+
+    def apply(self, update: Update | None) -> None:
+        raise NotImplementedError
+
+    def refresh_pending(self, automatic: bool = False) -> object:
+        raise NotImplementedError
+
+    def start_timers(self) -> None:
+        # Other windows and scripts on this profile: their changes show within a second.
+        self.set_interval(STORE_POLL_SECONDS, self._poll_store)
+        if self.refresh_every:
+            self.set_interval(self.refresh_every, self._refresh_on_timer)
+
+    def _poll_store(self) -> None:
+        session = self.session
+        flight = session.in_flight if session is not None else None
+        if flight is not None and flight.batch is not None and len(flight.batch) >= OFF_LOOP_ENTRIES:
+            return  # our own worker is writing a big batch; its snapshot follows
+        if self.controller is not None:
+            self.apply(self.controller.poll())
+
+    def _refresh_on_timer(self) -> None:
+        # Not over a list still coming in, nor beside a batch in flight (one request at a time).
+        session = self.session
+        if session is not None and not session.book.loading and session.in_flight is None:
+            self.refresh_pending(automatic=True)

@@ -13,6 +13,7 @@ whose outcome is unknown are held: never sent again by themselves, only settled 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from .storage.store import (
     Verdict,
     blocked_reason,
 )
+from .tally import ActionsView, Tally, staging_key
 
 __all__ = [
     "Claim", "ClaimConflict", "Reconciliation", "StagingArea", "SubmitReport", "judge_answer", "judge_reconciliation",
@@ -47,6 +49,9 @@ __all__ = [
 
 T = TypeVar("T")
 _ACTION_OF = itemgetter(1)  # StoredEntry.action, at C speed
+# A change to more entries than this recounts the tally when next asked instead of
+# patching it entry by entry (about as costly, and a big change is rare).
+SMALL_CHANGE = 1000
 RESTAGE_REMARK = "re-staged by the operator: it may already have been applied once"
 
 
@@ -208,6 +213,22 @@ class StagingArea:
             self._entries_view = tuple(map(_ACTION_OF, self._staged))
         return self._entries_view
 
+    @property
+    def actions(self) -> ActionsView:
+        """The staged actions by position, read live (no copy)."""
+        return ActionsView(self._staged)
+
+    @property
+    def tally(self) -> Tally:
+        """Counts, totals and findings of the staged entries, patched by small changes."""
+        if self._tally is None:
+            self._tally = Tally(self._staged)
+        return self._tally
+
+    def send_order(self) -> Sequence[int]:
+        """Staged positions in sending order (as the batch numbers them)."""
+        return self.tally.send_order()
+
     def remark_at(self, index: int) -> str:
         return self._staged[index].remark if 0 <= index < len(self._staged) else ""
 
@@ -255,44 +276,39 @@ class StagingArea:
         state, batch_id, action, pid, hostname = self._blocking()[oid]
         return blocked_reason(oid, state, batch_id, action, pid, hostname)
 
-    def lint(self, known_status: Mapping[OrderId, str] | None = None) -> list[Lint]:
+    def lint(self, known_status: Mapping[OrderId, str] | None = None, status_version: int | None = None
+             ) -> list[Lint]:
         """The batch's own findings, plus the store's: staged entries on orders that are
-        held or unverified cannot be sent, and every unverified entry is named."""
-        out = self.batch().lint(known_status) if self._staged else []
-        for i in self._texted():
-            action = self._staged[i].action
+        held or unverified cannot be sent, and every unverified entry is named.
+
+        ``status_version`` names the state of ``known_status`` (the order book bumps it
+        with every status): with it, a small change is linted for what it touched."""
+        tally = self.tally
+        out = tally.lint(known_status, status_version) if self._staged else []
+        for e in sorted(tally.texted.values(), key=staging_key):
+            action = e.action
             names = secret_fields(action)
             if names:
-                out.append(Lint(Severity.ERROR, secret_message(action, names), action.order_id, (i,)))
+                out.append(Lint(Severity.ERROR, secret_message(action, names), action.order_id,
+                                (tally.position(e),)))
         blocking = self._blocking() if self._staged else {}
         if blocking:
-            for oid in self.batch().order_ids:  # distinct already
-                if oid in blocking:
-                    out.append(Lint(Severity.ERROR, self._blocked_reason(oid), oid, tuple(self.indexes_for(oid))))
+            held = [oid for oid in blocking if oid in tally.count]
+            held.sort(key=lambda oid: staging_key(tally.entries_of(oid)[0]))
+            for oid in held:
+                out.append(Lint(Severity.ERROR, self._blocked_reason(oid), oid, tuple(tally.positions(oid))))
         for e in self.unverified:
             out.append(Lint(Severity.WARNING, f"unverified: {e.action.describe()} (batch {e.batch_id}) may already "
                                               "have been applied; it is not sent unless you re-stage it", e.order_id))
         return out
 
-    def _texted(self) -> list[int]:
-        """Staged positions of entries with any text (notes, carrier, number); cached until
-        the next change, as the password check runs at every lint."""
-        if self._with_text is None:
-            self._with_text = [i for i, e in enumerate(self._staged) if e[1][2] or e[1][4] or e[1][5]]
-        return self._with_text
-
     def indexes_for(self, order_id: OrderId) -> list[int]:
-        """Staged positions of one order's entries (cached until the next change)."""
-        if self._by_order is None:
-            by_order: dict[OrderId, list[int]] = defaultdict(list)
-            for i, e in enumerate(self._staged):
-                by_order[e.action.order_id].append(i)
-            self._by_order = dict(by_order)
-        return self._by_order.get(order_id, [])
+        """Staged positions of one order's entries."""
+        return self.tally.positions(order_id)
 
     def summary_for(self, order_id: OrderId) -> str:
         """``ship+track`` style: what is staged for one order, for a table cell."""
-        kinds = Counter(self._staged[i].action.kind.value for i in self.indexes_for(order_id))
+        kinds = Counter(e.action.kind.value for e in self.tally.entries_of(order_id))
         return "+".join(k if n == 1 else f"{k}×{n}" for k, n in kinds.items())
 
     def held_orders(self) -> dict[OrderId, str]:
@@ -316,8 +332,7 @@ class StagingArea:
             return 0
         added = self._guard(lambda: self.store.add(new, remark=remark))
         if added:
-            self._staged.extend(added)
-            self._changed()
+            self._patch(add=added)
         return len(added or ())
 
     def remove(self, indexes: Iterable[int]) -> list[StagedAction]:
@@ -325,7 +340,7 @@ class StagingArea:
         if not ids:
             return []
         removed = self._guard(lambda: self.store.remove(ids)) or []
-        self._patch(remove={e.id for e in removed})
+        self._patch(remove=removed)
         return [e.action for e in removed]
 
     def replace(self, index: int, action: StagedAction) -> bool:
@@ -339,13 +354,13 @@ class StagingArea:
             self.sync()  # sent or removed by another process meanwhile
             return False
         self._staged[index] = new
-        self._changed()
+        self._changed(removed=[old], added=[new])
         return True
 
     def restage(self, entry_ids: Iterable[int]) -> list[StagedAction]:
         """Unverified entries the operator chose to send again, told they may have happened."""
         restaged = self._guard(lambda: self.store.restage(list(entry_ids), RESTAGE_REMARK)) or []
-        self._patch(remove={e.id for e in restaged}, add=restaged)
+        self._patch(remove=restaged, add=restaged)
         return [e.action for e in restaged]
 
     def forget_unknown(self, batch_id: str) -> HeldBatch | None:
@@ -358,7 +373,7 @@ class StagingArea:
 
     def forget_unverified(self, entry_ids: Iterable[int]) -> list[StagedAction]:
         forgotten = self._guard(lambda: self.store.forget(ids=list(entry_ids))) or []
-        self._patch(remove={e.id for e in forgotten})
+        self._patch(remove=forgotten)
         return [e.action for e in forgotten]
 
     def undo(self) -> bool:
@@ -369,11 +384,10 @@ class StagingArea:
             self.sync(force=True)
         else:
             touched = self.store.entries_by_id(result.touched) if result.touched else []
-            removed = set(result.touched)
-            if result.removed is not None:
-                gone = result.removed
-                self._staged = [e for e in self._staged if e.id not in gone]
-            self._patch(remove=removed, add=touched)
+            ids = set(result.touched) | set(result.removed or ())
+            # Undo names entries by id; find the ones this view holds (one pass, no copy).
+            mine = [e for e in self._staged if e[0] in ids] + [e for e in self.unverified if e[0] in ids]
+            self._patch(remove=mine, add=touched)
         self.last_undo_skipped = result.skipped
         return True
 
@@ -494,28 +508,48 @@ class StagingArea:
 
     def _load(self, snap: Snapshot) -> None:
         self._staged = snap.staged
+        self._tally = None  # a new list: counted anew when asked
         self.held = snap.held
         self.unverified = snap.unverified
 
-    def _patch(self, *, remove: Iterable[int] = (), add: Sequence[StoredEntry] = ()) -> None:
-        """Mirror a change to a few entries without reloading 100,000 of them."""
-        remove = set(remove)
+    def _patch(self, *, remove: Sequence[StoredEntry] = (), add: Sequence[StoredEntry] = ()) -> None:
+        """Mirror a change to a few entries without reloading 100,000 of them.
+
+        ``remove``: entries as the store had them before the change (found here by their
+        place in the staging order); ``add``: as it has them now. The staged list is
+        changed in place: the tally reads it."""
+        if any(e.state.value in ("sending", "unknown") for e in add):
+            self.sync(force=True)
+            return
+        staged = self._staged
+        gone: list[StoredEntry] = []
         if remove:
-            self._staged = [e for e in self._staged if e.id not in remove]
-            self.unverified = [e for e in self.unverified if e.id not in remove]
-        if add:
-            staged = [e for e in add if e.state.value == "staged"]
-            unverified = [e for e in add if e.state.value == "unverified"]
-            if staged:
-                self._staged.extend(staged)
-                self._staged.sort(key=lambda e: (e.pos, e.id))
-            if unverified:
-                self.unverified.extend(unverified)
-                self.unverified.sort(key=lambda e: (e.pos, e.id))
-            if any(e.state.value in ("sending", "unknown") for e in add):
-                self.sync(force=True)
-                return
-        self._changed()
+            ids = {e.id for e in remove}
+            if len(remove) <= SMALL_CHANGE:
+                for e in remove:
+                    i = bisect_left(staged, staging_key(e), key=staging_key)
+                    if i < len(staged) and staged[i].id == e.id:
+                        gone.append(staged.pop(i))
+            else:
+                gone = [e for e in staged if e.id in ids]
+                staged[:] = [e for e in staged if e.id not in ids]
+            if self.unverified:
+                self.unverified = [e for e in self.unverified if e.id not in ids]
+        new = [e for e in add if e.state.value == "staged"]
+        if new:
+            new.sort(key=staging_key)
+            if not staged or staging_key(staged[-1]) < staging_key(new[0]):
+                staged.extend(new)  # staged at the end: the usual case
+            elif len(new) <= SMALL_CHANGE:
+                for e in new:
+                    staged.insert(bisect_left(staged, staging_key(e), key=staging_key), e)
+            else:
+                staged.extend(new)
+                staged.sort(key=staging_key)
+        unverified = [e for e in add if e.state.value == "unverified"]
+        if unverified:
+            self.unverified = sorted([*self.unverified, *unverified], key=staging_key)
+        self._changed(removed=gone, added=new)
 
     def _guard(self, op: Callable[[], T]) -> T | None:
         """Run a store operation; a failure is kept in ``error`` (nothing half-done: each
@@ -533,23 +567,29 @@ class StagingArea:
         return result
 
     # Views of the staged entries, each built when first asked for after a change.
-    _by_order: dict[OrderId, list[int]] | None
     _entries_view: tuple[StagedAction, ...] | None
     _batch: Batch | None
     _blocked: dict[OrderId, tuple[str, str, str, int | None, str]] | None
     _held_words: dict[OrderId, str] | None
-    _with_text: list[int] | None
+    _tally: Tally | None = None
 
     def _reset_caches(self) -> None:
-        self._with_text = None
-        self._by_order = None
         self._entries_view = None
         self._batch = None
         self._blocked = None
         self._held_words = None
 
-    def _changed(self) -> None:
+    def _changed(self, *, removed: Sequence[StoredEntry] | None = None,
+                 added: Sequence[StoredEntry] | None = None) -> None:
+        """After any change: views are built again when asked; the tally follows a small
+        change of the staged list, named by ``removed`` and ``added``, or is counted anew."""
         self.version += 1
         self._reset_caches()
+        tally = self._tally
+        small = removed is not None and added is not None and len(removed) + len(added) <= SMALL_CHANGE
+        if tally is not None and small and tally.staged is self._staged:
+            tally.patch(removed or (), added or ())
+        else:
+            self._tally = None
         if self.listener is not None:
             self.listener(self)

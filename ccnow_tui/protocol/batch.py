@@ -18,6 +18,8 @@ _CHANGING = frozenset(k for k in ActionKind if k.changes_orders)
 _ORDER_OF = itemgetter(0)  # StagedAction.order_id, at C speed
 _KIND_OF = itemgetter(1)  # StagedAction.kind
 _VALUE_OF = attrgetter("_value_")  # an ActionKind's plain str
+# Entries by staged position: the batch's tuple, or a live view of a staging area's list.
+ByPosition = Mapping[int, StagedAction] | Sequence[StagedAction]
 
 
 class Severity(StrEnum):
@@ -67,12 +69,12 @@ def safe_order(entries: Sequence[StagedAction], repeated: dict[OrderId, list[int
     """
     result = list(range(len(entries)))
     for positions in (_repeated_orders(entries) if repeated is None else repeated).values():
-        for slot, staged_index in zip(positions, _ranked(entries, positions), strict=True):
+        for slot, staged_index in zip(positions, ranked_positions(entries, positions), strict=True):
             result[slot] = staged_index
     return result
 
 
-def _ranked(entries: Sequence[StagedAction], positions: list[int]) -> list[int]:
+def ranked_positions(entries: ByPosition, positions: list[int]) -> list[int]:
     """One order's staged positions in the order its slots send them."""
     return sorted(positions, key=lambda i: (ACTION_RANK[entries[i].kind], i))
 
@@ -168,7 +170,7 @@ class Batch:
             query = ActionKind.QUERY
             for i in [i for i, e in enumerate(staged) if e[1] is not query and get(e[0]) != PENDING]:
                 oid = staged[i].order_id
-                out.append(_status_lint(oid, get(oid), (i,)))
+                out.append(status_lint(oid, get(oid), (i,)))
             return out
         done: set[OrderId] = set()
         for i, e in enumerate(staged):
@@ -180,12 +182,12 @@ class Batch:
                 continue
             else:
                 done.add(oid)
-                out.extend(_lint_together(staged, oid, idxs))
+                out.extend(lint_together(staged, oid, idxs))
                 changes = any(staged[j].kind in _CHANGING for j in idxs)
             if known_status is not None and changes:
                 status = known_status.get(oid)
                 if status != PENDING:
-                    out.append(_status_lint(oid, status, tuple(idxs)))
+                    out.append(status_lint(oid, status, tuple(idxs)))
         return out
 
     def errors(self, known_status: Mapping[OrderId, str] | None = None) -> list[Lint]:
@@ -206,7 +208,7 @@ class Batch:
         return out
 
 
-def _status_lint(oid: OrderId, status: str | None, idxs: tuple[int, ...]) -> Lint:
+def status_lint(oid: OrderId, status: str | None, idxs: tuple[int, ...]) -> Lint:
     """An action on an order not known to be pending: the receiver will refuse it."""
     if status is None:
         why = "status unknown; the receiver refuses actions on orders that are not pending"
@@ -215,14 +217,14 @@ def _status_lint(oid: OrderId, status: str | None, idxs: tuple[int, ...]) -> Lin
     return Lint(Severity.WARNING, f"{oid}: {why}", oid, idxs)
 
 
-def _lint_together(staged: tuple[StagedAction, ...], oid: OrderId, idxs: list[int]) -> list[Lint]:
+def lint_together(staged: ByPosition, oid: OrderId, idxs: list[int]) -> list[Lint]:
     """What is wrong with several entries for one order, taken together.
 
     Entries are named by N, the number they are sent with (as the composer shows them),
     not by their staged positions; ``staged_indexes`` keeps the positions.
     """
     out: list[Lint] = []
-    sent_n = {staged_index: slot + 1 for slot, staged_index in zip(idxs, _ranked(staged, idxs), strict=True)}
+    sent_n = {staged_index: slot + 1 for slot, staged_index in zip(idxs, ranked_positions(staged, idxs), strict=True)}
     kinds = [staged[i].kind for i in idxs]
     if ActionKind.SHIP in kinds and ActionKind.CANCEL in kinds:
         out.append(Lint(Severity.ERROR, f"{oid}: ship and cancel on one order; remove one", oid, tuple(idxs)))

@@ -94,7 +94,7 @@ class SessionController:
             self.write(LogKind.INFO, notice)
         self._store_notices(update)
         staging = self.staging
-        if staging.entries or staging.held or staging.unverified:
+        if len(staging) or staging.held or staging.unverified:
             self.write(
                 LogKind.INFO,
                 f"restored from {staging.store.path}: "
@@ -171,7 +171,7 @@ class SessionController:
         """Why ``S`` cannot send now, or None: it may ask."""
         if in_flight:
             return Notice("A batch is already in flight; wait for its answer.", severity="warning")
-        if not self.staging.entries:
+        if not len(self.staging):
             return Notice("Nothing is staged.", severity="warning")
         errors = [lint for lint in self.staging.lint() if lint.severity is Severity.ERROR]
         if errors:

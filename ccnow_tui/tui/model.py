@@ -94,6 +94,7 @@ class OrderBook:
     def __init__(self) -> None:
         self.rows: list[OrderId] = []  # the pending list, in the receiver's order
         self.status: dict[OrderId, str] = {}
+        self.status_version = 0  # bumped whenever ``status`` changes (the composer's lint reads it)
         self.checked: dict[OrderId, float] = {}  # epoch seconds the status was learnt
         # The receiver's last per-order refusal (e.g. order_not_found), until a status comes.
         self.refusals: dict[OrderId, tuple[str, float]] = {}
@@ -136,6 +137,7 @@ class OrderBook:
             self.generation += 1
         now = time.time()
         start = len(self.rows)
+        self.status_version += 1
         for oid, status in orders:
             self.rows.append(oid)
             self.status[oid] = status
@@ -151,6 +153,7 @@ class OrderBook:
         self.refresh_note = "" if ok else note
         if ok:
             # Orders that left the list are no longer known to be pending.
+            self.status_version += 1
             current = set(self.rows)
             for oid in self._previous:
                 if oid in current:
@@ -168,6 +171,7 @@ class OrderBook:
 
     def learn(self, statuses: Mapping[OrderId, str]) -> None:
         now = time.time()
+        self.status_version += 1
         for oid, status in statuses.items():
             self.status[oid] = status
             self.checked[oid] = now

@@ -136,7 +136,7 @@ class ScreenRequests(App[int]):
         or process sent or changed any of them meanwhile, nothing is sent.
         """
         session, controller = self.session, self.controller
-        if session is None or controller is None or session.in_flight is not None or not session.staging.entries:
+        if session is None or controller is None or session.in_flight is not None or not len(session.staging):
             return False
         if any(lint.severity is Severity.ERROR for lint in session.staging.lint()):
             self.notify("Cannot send: the lint shows errors (b to see them).", severity="error", markup=False)

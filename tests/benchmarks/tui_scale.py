@@ -10,13 +10,19 @@ the event loop was ever blocked (a frozen UI), which is the figure that matters 
 
 Baseline, in the same process: Textual's ``DataTable`` given the same 100,000 rows, to
 its first paint. Prints a table, then one JSON object as the last line.
+
+Where the time goes: ``CCNOW_PROFILE=stage,remove`` (any of load, stage, open, remove,
+send) runs those steps under cProfile and prints their 30 costliest calls to stderr.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import cProfile
 import json
 import os
+import pstats
 import sys
 import tempfile
 import time
@@ -37,6 +43,22 @@ from ccnow_tui.tui.app import CcnowApp  # noqa: E402
 from ccnow_tui.tui.screens.confirm import ConfirmScreen  # noqa: E402
 
 SIZE = (80, 24)
+PROFILED = set(filter(None, os.environ.get("CCNOW_PROFILE", "").split(",")))
+
+
+@contextlib.contextmanager
+def profiled(step: str):
+    if step not in PROFILED:
+        yield
+        return
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        print(f"--- {step} ---", file=sys.stderr)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
 
 
 async def until(pilot, condition, what: str, limit: float = 300.0) -> None:
@@ -71,21 +93,25 @@ async def measure_app(url: str) -> tuple[dict, list[tuple[str, str]]]:
     t = time.perf_counter()
     app = CcnowApp(settings)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.session is not None and app.session.book.last_refresh is not None, "the list")
-        await pilot.pause()
+        with profiled("load"):
+            await until(pilot, lambda: app.session is not None and app.session.book.last_refresh is not None,
+                        "the list")
+            await pilot.pause()
         out["queue_100k_loaded_s"] = time.perf_counter() - t
         book, staging = app.session.book, app.session.staging
         assert book.pending_count == N_PENDING, book.pending_count
         rows = [(str(o), book.status[o]) for o in book.rows]
 
         t = time.perf_counter()
-        await pilot.press("A", "s")
-        await until(pilot, lambda: len(staging) == N_PENDING, "staging")
+        with profiled("stage"):
+            await pilot.press("A", "s")
+            await until(pilot, lambda: len(staging) == N_PENDING, "staging")
         out["stage_ship_100k_s"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        await pilot.press("b")
-        await pilot.pause()
+        with profiled("open"):
+            await pilot.press("b")
+            await pilot.pause()
         out["composer_open_100k_s"] = time.perf_counter() - t
 
         # The pilot's own cost for one key (it waits for the app to settle): a key the
@@ -96,10 +122,11 @@ async def measure_app(url: str) -> tuple[dict, list[tuple[str, str]]]:
         out["pilot_key_baseline_s"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        await pilot.press("d")
-        await until(pilot, lambda: len(staging) == N_PENDING - 1, "the removal")
-        await until(pilot, lambda: not app.screen._rebuild_scheduled, "the composer redrawn")
-        await pilot.pause()
+        with profiled("remove"):
+            await pilot.press("d")
+            await until(pilot, lambda: len(staging) == N_PENDING - 1, "the removal")
+            await until(pilot, lambda: not app.screen._rebuild_scheduled, "the composer redrawn")
+            await pilot.pause()
         out["composer_remove_one_s"] = time.perf_counter() - t
         out["composer_remove_one_net_s"] = out["composer_remove_one_s"] - out["pilot_key_baseline_s"]
         await pilot.press("u")
@@ -119,8 +146,9 @@ async def measure_app(url: str) -> tuple[dict, list[tuple[str, str]]]:
                     "the confirmation")
         timer = app.set_interval(0.02, tick)
         t = time.perf_counter()
-        await pilot.press("y")
-        await until(pilot, lambda: app.session.in_flight is None and len(staging) == 0, "the batch answer")
+        with profiled("send"):
+            await pilot.press("y")
+            await until(pilot, lambda: app.session.in_flight is None and len(staging) == 0, "the batch answer")
         out["send_100k_total_s"] = time.perf_counter() - t
         timer.stop()
         out["send_100k_worst_stall_s"] = max(stalls)

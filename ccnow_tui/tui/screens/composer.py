@@ -113,7 +113,8 @@ class ComposerScreen(BaseScreen):
         if not self.is_attached:
             return
         staging = self.session.staging
-        lints = staging.lint(self.known_status())
+        book = self.session.book
+        lints = staging.lint(book.status, book.status_version)
         self.table.rebuild(lints)
         self.query_one("#summary", StyledText).update(self._summary)
         self.query_one("#lint", StyledText).update(lambda p: self._lint_text(p, lints))
@@ -121,14 +122,14 @@ class ComposerScreen(BaseScreen):
 
     def _summary(self, p: Palette) -> Text:
         staging = self.session.staging
-        batch = staging.batch()
+        tally = staging.tally  # kept up to date change by change: this runs at every keystroke
         t = Text(no_wrap=True, overflow="ellipsis")
-        if not staging.entries:
+        if not len(staging):
             t.append("nothing staged", style=p.muted)
         else:
-            counts = ", ".join(f"{k.value} {n}" for k, n in sorted(batch.counts().items()))
-            entries = counted(len(batch), "entry", "entries")
-            t.append(f"{entries} for {counted(len(batch.order_ids), 'order', 'orders')}: {counts}", style=p.strong)
+            counts = ", ".join(f"{k.value} {n}" for k, n in sorted(tally.counts().items()))
+            entries = counted(len(staging), "entry", "entries")
+            t.append(f"{entries} for {counted(len(tally.count), 'order', 'orders')}: {counts}", style=p.strong)
         unknown = sum(len(b.entries) for b in staging.unknown_batches)
         sending = sum(len(b.entries) for b in staging.held) - unknown
         if sending:
@@ -137,8 +138,8 @@ class ComposerScreen(BaseScreen):
             t.append(f"   {counted(unknown, 'entry', 'entries')} of OUTCOME UNKNOWN (below)", style=p.alert)
         if staging.unverified:
             t.append(f"   {len(staging.unverified)} UNVERIFIED (below)", style=p.alert)
-        if staging.entries:  # the size of what S sends, on a line of its own
-            totals = batch.totals
+        if len(staging):  # the size of what S sends, on a line of its own
+            totals = tally.totals
             t.append(f"\n{counted(totals.changed, 'order', 'orders')} changed, total discount ")
             t.append(totals.discount_text, style=p.strong)
             twice = totals.discounted_twice
@@ -150,7 +151,7 @@ class ComposerScreen(BaseScreen):
     def _lint_text(self, p: Palette, lints) -> Text:
         t = Text()
         if not lints:
-            t.append("lint: no problems found" if self.session.staging.entries else "", style=p.muted)
+            t.append("lint: no problems found" if len(self.session.staging) else "", style=p.muted)
             return t
         for i, lint in enumerate(lints[:LINT_SHOWN]):
             label, style = SEVERITY_MARK[lint.severity]
@@ -279,7 +280,7 @@ class ComposerScreen(BaseScreen):
 
     def action_preview(self) -> None:
         staging = self.session.staging
-        if not staging.entries:
+        if not len(staging):
             self.notify("Nothing is staged.", severity="warning")
             return
         fields = preview_fields(self.session.client.credentials, staging.batch())

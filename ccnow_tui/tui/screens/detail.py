@@ -107,10 +107,10 @@ class DetailScreen(MainScreen):
         if not idxs:
             t.append("  nothing (s ship, c cancel, t track, a adjust)\n", style=p.muted)
         # Numbered and listed as they will be sent, as the composer shows them (x_*_N).
-        numbers = {staged_index: n for n, staged_index in enumerate(staging.batch().send_order, 1)} if idxs else {}
-        for i in sorted(idxs, key=lambda i: numbers.get(i, i + 1)):
-            entry = staging.entries[i]
-            t.append(f"  #{numbers.get(i, i + 1)} {printable(entry.describe())}\n")
+        numbers = {i: staging.tally.number(i) for i in idxs}
+        for i in sorted(idxs, key=numbers.__getitem__):
+            entry = staging.actions[i]
+            t.append(f"  #{numbers[i]} {printable(entry.describe())}\n")
             remark = staging.remark_at(i)
             if remark:
                 t.append(f"     receiver/remark: {printable(remark)}\n", style=p.refused)

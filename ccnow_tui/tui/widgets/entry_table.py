@@ -125,7 +125,7 @@ class EntryTable(CursorList):
         tail = [Segment(Row(unknown=held, header=True), held.entries, False) for held in staging.held]
         if staging.unverified:
             tail.append(Segment(Row(header=True, unverified=staging.unverified[0]), staging.unverified, True))
-        self.rows = Rows(staging.entries, staging.batch().send_order, tail)
+        self.rows = Rows(staging.actions, staging.send_order(), tail)
         by_index: dict[int, list[Lint]] = {}
         for lint in lints:
             for i in lint.staged_indexes:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
@@ -110,6 +111,7 @@ class StyledText(Static):
         self._built: tuple[Palette, Text] | None = None
 
     def update(self, content: Content = "", *, layout: bool = True) -> None:  # type: ignore[override]
+        before = self._built[1] if self._built is not None else None
         self._build = _builder(content)
         self._built = None
         try:
@@ -118,7 +120,21 @@ class StyledText(Static):
             pass
         else:  # built now, from the state of now; built again only if the theme changes
             self._built = (palette, self._build(palette))
+        if layout and before is not None and self._built is not None:
+            # A new layout of the whole screen costs more than everything else a keystroke
+            # in the composer does: skip it when the text keeps its height.
+            layout = not self._same_height(before, self._built[1])
         self.refresh(layout=layout)
+
+    def _same_height(self, before: Text, after: Text) -> bool:
+        """Both texts take as many rows: as many lines, none wider than the widget."""
+        width = self.content_region.width
+        if width <= 0 or not self.styles.height or not self.styles.height.is_auto:
+            return False
+        lines = before.plain.split("\n"), after.plain.split("\n")
+        if len(lines[0]) != len(lines[1]):
+            return False
+        return all(cell_len(line) <= width for text in lines for line in text)
 
     @property
     def palette(self) -> Palette:

@@ -215,18 +215,22 @@ def render_config(existing: str | None, profile: NewProfile) -> str:
     return text + ("" if not text or text.endswith("\n\n") else "\n") + table
 
 
-def check_rendered(text: str, profile: NewProfile, path: Path) -> None:
-    """``text`` read as config.py reads it gives exactly ``profile`` and nothing else; a
+def check_rendered(text: str, existing: str | None, profile: NewProfile, path: Path) -> None:
+    """``text`` read as config.py reads it gives exactly ``profile`` as the default and
+    only profile, and whatever else ``existing`` set (a ``[keys]`` table) unchanged; a
     ConfigError otherwise (an existing file this cannot add to safely)."""
     p = profile.cleaned()
     hand = f"{path}: the form cannot add its profile to this file safely; add it by hand:\n\n{render_profile(p)}"
     try:
         data = tomllib.loads(text)
+        before = tomllib.loads(existing or "")
     except tomllib.TOMLDecodeError:
         raise ConfigError(hand) from None
+    ours = ("default_profile", "profiles")
     profiles = data.get("profiles")
-    if (set(data) != {"default_profile", "profiles"} or data.get("default_profile") != p.name
-            or not isinstance(profiles, dict) or set(profiles) != {p.name} or profiles[p.name] != p.table()):
+    if (data.get("default_profile") != p.name or not isinstance(profiles, dict)
+            or set(profiles) != {p.name} or profiles[p.name] != p.table()
+            or {k: v for k, v in data.items() if k not in ours} != {k: v for k, v in before.items() if k not in ours}):
         raise ConfigError(hand)
 
 
@@ -249,7 +253,7 @@ def write_profile(path: Path, profile: NewProfile, password: Secret | None = Non
         if data.get("profiles"):
             raise ConfigError(f"{path} already defines a profile: not changing it (edit it by hand)")
     text = render_config(existing, p)
-    check_rendered(text, p, path)
+    check_rendered(text, existing, p, path)
     if _read(path) != existing:  # another window or `ccnow-tui init` wrote it meanwhile
         raise ConfigError(f"{path} changed while the form was open: not overwriting it; start ccnow-tui again")
     try:

@@ -117,6 +117,14 @@ def test_an_empty_profiles_table_gets_default_profile_before_it():
     assert tomllib.loads(text)["default_profile"] == "shop"
 
 
+def test_other_tables_of_a_file_with_no_profile_are_kept():
+    existing = '# mine\n[keys]\n"stage.ship" = "x"\n'
+    text = render_config(existing, shop().cleaned())
+    data = tomllib.loads(text)
+    assert data["keys"] == {"stage.ship": "x"} and data["default_profile"] == "shop"
+    assert list(data["profiles"]) == ["shop"]
+
+
 def test_a_file_it_cannot_add_to_is_left_alone(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text("profiles = {}\n")  # an inline table cannot get a [profiles.shop] section

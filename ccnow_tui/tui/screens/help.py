@@ -24,6 +24,7 @@ from .forms import ActionForm
 from .history import BatchScreen, HistoryScreen
 from .import_labels import ImportPreviewScreen, LabelPathForm
 from .queue import QueueScreen
+from .setup import SetupScreen
 
 
 def _key(node_class: type, binding_id: str, keymap: Mapping[str, str]) -> str:
@@ -57,6 +58,8 @@ def key_sections(app_bindings: Iterable[Binding], keymap: Mapping[str, str] = NO
         ("Label import (i): the path, then the preview", of(LabelPathForm) + of(ImportPreviewScreen)),
         ("Forms and questions", of(ActionForm) + of(ConfirmScreen)
          + [(_key(ActionForm, "form.submit", keymap), "Submit the form")]),
+        ("First-run setup (no configuration yet)",
+         [*of(SetupScreen), ("tab", "Next field (shift+tab: previous); enter in a field tests too")]),
     ]
 
 

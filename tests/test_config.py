@@ -486,3 +486,40 @@ def test_confirm_over_must_be_a_whole_number_of_orders(isolated_dirs, value):
 
 def test_the_example_mentions_confirm_over(isolated_dirs):
     assert "# confirm_over = 10" in EXAMPLE
+
+
+# -- [keys] ---------------------------------------------------------------------------------
+
+
+def test_keys_table_quoted_dotted_and_as_a_subtable(isolated_dirs):
+    path = write(SHOP + '\n[keys]\n"stage.ship" = "x"\nqueue.refresh = " f5 , ctrl+r "\n\n'
+                 '[keys.nav]\ncomposer = "B"\n')
+    keys = load_config().keys
+    assert dict(keys.keys) == {"stage.ship": "x", "queue.refresh": "f5,ctrl+r", "nav.composer": "B"}
+    assert keys.places == {"stage.ship": f"{path}: line 5: ", "queue.refresh": f"{path}: line 6: ",
+                           "nav.composer": f"{path}: line 9: "}
+    assert keys.path == path
+
+
+def test_keys_apply_without_any_profile(isolated_dirs):
+    write('[keys]\n"stage.ship" = "x"\n')
+    config = load_config()
+    assert config.profiles == {} and dict(config.keys.keys) == {"stage.ship": "x"}
+
+
+@pytest.mark.parametrize(
+    "text, line, expected",
+    [
+        ('keys = "x"\n', 1, "'keys' must be a table ([keys], one binding id = \"key\" a line), not a string"),
+        ('[keys]\n"stage.ship" = 1\n', 2, "[keys] 'stage.ship' must be a key name in quotes"),
+        ('[keys]\n"stage.ship" = ["x"]\n', 2, "[keys] 'stage.ship' must be a key name in quotes (several: "
+                                              "separated by commas), not an array"),
+        ('[keys]\n\n"stage.ship" = "  "\n', 3, "[keys] 'stage.ship' is empty"),
+        ('[keys]\n"stage.ship" = "ctrl + x"\n', 2, "'ctrl + x' is not a key name or a list of them"),
+        ('[keys]\n"stage.ship" = "x,,y"\n', 2, "'x,,y' is not a key name or a list of them"),
+    ],
+)
+def test_keys_table_mistakes_name_file_and_line(isolated_dirs, text, line, expected):
+    message = load_error(text)
+    assert message.startswith(f"{config_path()}: line {line}: ")
+    assert expected in message

@@ -228,12 +228,10 @@ class CcnowApp(ScreenRequests, PasswordAsk, Polling, Quitting, ThemePref, KeyHel
 
     @on(HistoryOpened)
     def _open_history(self) -> None:
-        if isinstance(self.screen, HistoryScreen):
-            return
         if isinstance(self.screen, BatchScreen):  # h on a batch: back to the list under it
             self.pop_screen()
-            return
-        self.push_screen(HistoryScreen())
+        elif not isinstance(self.screen, HistoryScreen):
+            self.push_screen(HistoryScreen())
 
 
 def help_sections(keymap: Mapping[str, str] = NO_KEYMAP) -> list[Section]:

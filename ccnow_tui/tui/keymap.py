@@ -27,7 +27,7 @@ from textual.keys import Keys, key_to_character
 from textual.screen import ModalScreen
 
 from ..config import ConfigError, KeyTable
-from .keys import key_name
+from .keys import CHARACTERS, key_name
 from .screens.base import BaseScreen
 from .screens.composer import ComposerScreen
 from .screens.confirm import ConfirmScreen
@@ -61,6 +61,7 @@ SCREENS: list[tuple[str, type[DOMNode]]] = [
 ]
 # What may be focused on a BaseScreen (one at a time): their keys count with the screen's.
 WIDGETS: list[tuple[str, type[DOMNode]]] = [("a list", CursorList), ("the log", StatusLog)]
+KNOWN = frozenset(k.value for k in Keys if not k.value.startswith("<"))
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 PALETTE = Binding("ctrl+p", "command_palette", "Command palette")  # the App adds it at run time
 
@@ -82,9 +83,14 @@ class _Bound:
         return f"{what!r} ({self.binding.id})" if self.binding.id else f"Textual's {what!r}"
 
 
+ALIASES = {"esc": "escape", "pgup": "pageup", "pgdn": "pagedown"}  # as the help writes them
+
+
 def normalized(keys: str) -> str:
-    """``keys`` in Textual's long names (``?`` -> ``question_mark``), as the keymap holds them."""
-    return ",".join(b.key for b in Binding.make_bindings([Binding(keys, "")]))
+    """``keys`` in Textual's long names (``?`` -> ``question_mark``, ``esc`` -> ``escape``),
+    as the keymap holds them."""
+    named = ",".join(ALIASES.get(k.strip(), k.strip()) for k in keys.split(","))
+    return ",".join(b.key for b in Binding.make_bindings([Binding(named, "")]))
 
 
 def merged_bindings(node_class: type) -> list[Binding]:
@@ -113,8 +119,7 @@ def binding_ids(app_class: type) -> dict[str, Binding]:
 
 def key_problem(key: str) -> str:
     """Why ``key`` (one, normalized) is no key Textual delivers; "" when it is one."""
-    known = {k.value for k in Keys if not k.value.startswith("<")}
-    if key in known:
+    if key in KNOWN:
         return ""
     *mods, base = key.split("+") if len(key) > 1 else [key]
     bad = [m for m in mods if m not in MODIFIERS]
@@ -122,12 +127,17 @@ def key_problem(key: str) -> str:
         return f"{bad[0]!r} is not a modifier (those are {', '.join(MODIFIERS)})"
     if len(base) == 1 and base.isprintable() and not base.isspace():
         return ""
-    if base in known or key_to_character(base) is not None:
+    if _named(base):
         return ""
     lower = base.lower()
-    if lower != base and (lower in known or key_to_character(lower) is not None):
+    if lower != base and _named(lower):
         return f"{base!r} is not a key name (did you mean {lower!r}?)"
     return f"{base!r} is not a key name"
+
+
+def _named(base: str) -> bool:
+    """A key's name: Textual's (``enter``, ``f5``), a character's (``slash``), a Unicode one."""
+    return base in KNOWN or base in CHARACTERS or key_to_character(base) is not None
 
 
 def check_keymap(table: KeyTable, app_class: type) -> dict[str, str]:
@@ -176,21 +186,26 @@ def _set_at(bound: _Bound, table: KeyTable) -> str:
 def _check_group(title: str, namespaces: list[type], app_class: type, keymap: Mapping[str, str],
                  table: KeyTable) -> None:
     by_key: dict[str, dict[str, _Bound]] = {}
+    declared: dict[str, set[str]] = {}  # who -> the keys it has without the table
     for namespace in namespaces:
         bindings = merged_bindings(namespace) + ([PALETTE] if namespace is app_class else [])
         for b in bindings:
             remapped = bool(b.id) and b.id in keymap
             keys = tuple(keymap[b.id].split(",")) if remapped and b.id else (b.key,)
             bound = _Bound(b, keys, remapped)
+            declared.setdefault(bound.who, set()).add(b.key)
             for key in keys:
                 by_key.setdefault(key, {}).setdefault(bound.who, bound)
     for key, holders in by_key.items():
         if len(holders) < 2:
             continue
-        blamed = [h for h in holders.values() if h.remapped]
+        # Only a key the table gives a binding is the table's doing (setup.quit and
+        # app.quit share q as the app declares them; "q" written out again is no clash).
+        blamed = [h for h in holders.values() if h.remapped and key not in declared[h.who]]
         if not blamed:
-            continue  # as the app declares it: not the table's doing
-        first = blamed[0]
+            continue
+        order = list(table.keys)  # the later line is the one that took a key already taken
+        first = max(blamed, key=lambda h: order.index(h.binding.id) if h.binding.id in order else -1)
         others = [h for h in holders.values() if h is not first]
         binding_id = first.binding.id or ""
         at = table.places.get(binding_id, "")

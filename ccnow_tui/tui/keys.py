@@ -35,6 +35,9 @@ def bindings_of(node_class: type) -> list[Binding]:
 
 NAMES = {"question_mark": "?", "slash": "/", "space": "space", "escape": "esc", "enter": "enter", "tab": "tab",
          "backspace": "backspace", "delete": "delete"}
+# Textual's name of each printable ASCII character ("slash", "full_stop", "dollar_sign", "S"), and back.
+CHARACTERS = {next(iter(Binding.make_bindings([Binding(c, "")]))).key: c
+              for c in map(chr, range(33, 127)) if c != ","} | {"comma": ","}
 NO_KEYMAP: Mapping[str, str] = {}
 
 
@@ -42,6 +45,8 @@ def key_name(key: str) -> str:
     """One key as the help writes it: ``?`` for question_mark, ``$`` for dollar_sign."""
     if key in NAMES:
         return NAMES[key]
+    if key in CHARACTERS:
+        return CHARACTERS[key]
     if "+" not in key and len(key) > 1:
         character = key_to_character(key)
         if character is not None and character.isprintable() and not character.isspace():

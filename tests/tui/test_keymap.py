@@ -1,0 +1,231 @@
+"""Own keys: config.toml's [keys] remaps bindings by id through Textual's keymap; a
+mistake stops the start with the file and the line; the help, the footer and the palette
+show the keys in effect; README lists every id."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import pkgutil
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from textual.binding import Binding
+
+import ccnow_tui.tui
+from ccnow_tui.config import ConfigError, KeyTable, load_config
+from ccnow_tui.protocol import StagedAction
+from ccnow_tui.storage import config_path
+from ccnow_tui.tui import launch
+from ccnow_tui.tui.app import CcnowApp, build_app, help_sections, run_tui
+from ccnow_tui.tui.keymap import SCREENS, WIDGETS, binding_ids, check_keymap, merged_bindings
+from ccnow_tui.tui.quitting import IN_FLIGHT_DEMO
+from ccnow_tui.tui.request import Request, RequestKind
+from ccnow_tui.tui.screens.confirm import ConfirmScreen
+from ccnow_tui.tui.screens.help import HelpScreen
+from ccnow_tui.tui.screens.queue import QueueScreen
+
+from .helpers import SIZE, actions, screen_text, started, stored
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+PATH = Path("/home/op/.config/ccnow-tui/config.toml")
+
+
+def table(**keys: str) -> KeyTable:
+    """A [keys] table as config.py gives it: each id on a line of its own, from line 2."""
+    ids = {k.replace("__", "."): v for k, v in keys.items()}
+    return KeyTable(ids, {k: f"{PATH}: line {n}: " for n, k in enumerate(ids, start=2)}, PATH)
+
+
+def error(keys: KeyTable) -> str:
+    with pytest.raises(ConfigError) as info:
+        check_keymap(keys, CcnowApp)
+    return str(info.value)
+
+
+def write_config(text: str) -> Path:
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), "utf-8")
+    return path
+
+
+def cli_args(**given) -> argparse.Namespace:
+    base = dict(demo=False, fault=[], profile=None, url=None, client_id=None, store_id=None, timeout=None)
+    return argparse.Namespace(**{**base, **given})
+
+
+# -- the checks --------------------------------------------------------------------------
+
+
+def test_no_table_and_the_defaults_written_out_are_no_error():
+    assert check_keymap(KeyTable(), CcnowApp) == {}
+    # Every id bound again to the keys it has: nothing clashes that did not before.
+    every = {i: b.key for i, b in binding_ids(CcnowApp).items()}
+    assert check_keymap(KeyTable(every, {}, PATH), CcnowApp).keys() == every.keys()
+
+
+def test_a_remap_is_normalized_for_textual():
+    assert check_keymap(table(stage__ship="x", app__help="f2,?", queue__refresh="$", queue__filter="ctrl+f",
+                              nav__back="esc"), CcnowApp) == {
+        "stage.ship": "x", "app.help": "f2,question_mark", "queue.refresh": "dollar_sign", "queue.filter": "ctrl+f",
+        "nav.back": "escape"}
+
+
+def test_swapping_two_keys_is_no_clash():
+    assert check_keymap(table(stage__ship="c", stage__cancel="s"), CcnowApp) == {
+        "stage.ship": "c", "stage.cancel": "s"}
+
+
+def test_an_unknown_id_names_file_line_and_the_nearest_id():
+    assert error(table(stage__ship="x", stage__shp="y")) == (
+        f"{PATH}: line 3: [keys] unknown binding id 'stage.shp' (did you mean 'stage.ship'?); "
+        "README's [keys] section lists every id")
+
+
+@pytest.mark.parametrize("key, why", [
+    ("foo", "'foo' is not a key name"),
+    ("F5", "'F5' is not a key name (did you mean 'f5'?)"),
+    ("ctl+x", "'ctl' is not a modifier (those are ctrl, shift, alt, meta, super, hyper)"),
+    ("x,<any>", "'<any>' is not a key name"),
+])
+def test_a_key_that_is_no_key_names_file_and_line(key, why):
+    message = error(table(stage__ship=key))
+    assert message.startswith(f"{PATH}: line 2: [keys] 'stage.ship' = {key!r}: {why}")
+
+
+@pytest.mark.parametrize("keys, line, expected", [
+    # another key of the same screen
+    (dict(stage__ship="c"), 2, "'stage.ship' = 'c': c is bound twice on the pending queue: it is also "
+                               "'Stage cancel (with a reason) for the highlighted or selected orders' (stage.cancel)"),
+    # the app's own keys count on every screen that is not modal
+    (dict(stage__ship="q"), 2, "q is bound twice on the pending queue: it is also 'Quit' (app.quit)"),
+    (dict(app__help="h"), 2, "h is bound twice on the pending queue: it is also 'History: every batch sent"),
+    # Textual's own keys there: focus, the palette
+    (dict(stage__ship="tab"), 2, "tab is bound twice on the pending queue: it is also Textual's 'Focus Next'"),
+    (dict(nav__composer="ctrl+p"), 2, "it is also Textual's 'Command palette'"),
+    # the focused list's keys
+    (dict(stage__ship="up"), 2, "up is bound twice on the pending queue (with a list focused): it is also 'Up' "
+                                "(list.up)"),
+    # two lines of the table giving one key: both named
+    (dict(stage__ship="x", stage__cancel="x"), 3, f"'stage.cancel' = 'x': x is bound twice on the pending queue: it "
+                                                  "is also 'Stage ship for the highlighted or selected orders' "
+                                                  f"(stage.ship), set at {PATH}: line 2"),
+    # a modal screen's keys with each other
+    (dict(confirm__yes="n"), 2, "n is bound twice on the confirmation: it is also 'No: go back, nothing happens' "
+                                "(confirm.no)"),
+])
+def test_a_key_bound_twice_on_one_screen_names_file_line_and_the_other_binding(keys, line, expected):
+    message = error(table(**keys))
+    assert message.startswith(f"{PATH}: line {line}: [keys] ")
+    assert expected in message
+
+
+def test_under_a_modal_screen_the_apps_keys_are_not_live_so_they_do_not_clash():
+    # Textual leaves the app's bindings out under a modal screen: q quits nowhere there.
+    assert check_keymap(table(confirm__yes="q"), CcnowApp) == {"confirm.yes": "q"}
+
+
+def test_every_class_with_bindings_is_checked():
+    """A new screen or list with keys must be added to keymap.SCREENS or WIDGETS."""
+    covered = [cls for _, cls in [*SCREENS, *WIDGETS]]
+    for info in pkgutil.walk_packages(ccnow_tui.tui.__path__, "ccnow_tui.tui."):
+        module = importlib.import_module(info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            own = [b for b in cls.__dict__.get("BINDINGS", []) if isinstance(b, Binding)]
+            if cls.__module__ == module.__name__ and own and cls is not CcnowApp:
+                # BaseScreen and MainScreen: through the screens made of them
+                assert any(issubclass(c, cls) for c in covered), f"{cls.__qualname__} is not in keymap.SCREENS"
+
+
+def test_readme_lists_every_binding_id_with_its_default_key():
+    text = README.read_text("utf-8")
+    section = text[text.index("### Your own keys"):]
+    listed = dict(re.findall(r"^\| `([a-z_.]+)` \| ([^|]+) \|", section, re.M))
+    ids = binding_ids(CcnowApp)
+    missing = sorted(set(ids) - set(listed))
+    assert not missing, f"README's [keys] list misses {missing}"
+    assert not set(listed) - set(ids), "README lists ids that do not exist"
+
+
+# -- at start ------------------------------------------------------------------------------
+
+
+def test_a_bad_table_stops_the_start_with_file_and_line_and_no_traceback(isolated_dirs, capsys):
+    write_config('[profiles.shop]\nclient_id = "C1"\npassword_env = "NOPE_UNSET_X"\n\n'
+                 '[keys]\n"stage.ship" = "x"\n"stage.cancel" = "x"\n')
+    assert run_tui(cli_args()) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ccnow-tui: {config_path()}: line 7: [keys] 'stage.cancel' = 'x': x is bound twice")
+    assert "Traceback" not in err
+
+
+def test_a_bad_table_stops_the_demo_too_and_leaves_nothing_running(isolated_dirs, capsys):
+    write_config('[keys]\n"stage.shp" = "x"\n')
+    assert run_tui(cli_args(demo=True)) == 2
+    assert "line 2: [keys] unknown binding id 'stage.shp'" in capsys.readouterr().err
+    assert not launch._RUNS  # the demo's store was removed (and its sandbox stopped)
+
+
+def test_the_table_applies_when_nothing_is_configured_yet(isolated_dirs):
+    write_config('[keys]\n"setup.quit" = "x"\n')
+    assert load_config().profiles == {}
+    app, _ = build_app(cli_args())
+    assert app.keymap == {"setup.quit": "x"}
+
+
+# -- in the app ------------------------------------------------------------------------------
+
+
+async def test_a_remapped_key_acts_and_help_footer_and_palette_show_it(settings, sandbox):
+    app = CcnowApp(settings, keys=table(stage__ship="x", app__help="f2"))
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("s")  # no longer ship
+        assert app.session.staging.entries == ()
+        await pilot.press("x")
+        assert actions(stored().staged) == [StagedAction.make(sandbox.book.pending()[0], "ship")]
+        footer = " ".join(screen_text(app).splitlines()[-1].split())
+        assert "x Ship" in footer and "f2 Help" in footer and "s Ship" not in footer
+        palette = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert palette["Stage ship for the highlighted or selected orders"] == "key: x"
+        assert palette["Help: every key"] == "key: f2"
+        await pilot.press("f2")
+        assert isinstance(app.screen, HelpScreen)
+        rows = dict((what, key) for _, section in app.screen.sections for key, what in section)
+        assert rows["Stage ship for the highlighted or selected orders"] == "x"
+        assert rows["Help"] == "f2"
+        assert "Help (same as ?)" not in rows  # f1 is no longer help's
+
+
+def test_the_help_without_a_table_is_as_declared():
+    rows = {what: key for _, section in help_sections() for key, what in section}
+    assert rows["Stage ship for the highlighted or selected orders"] == "s"
+    assert rows["Help"] == "?" and rows["Help (same as ?)"] == "f1"
+
+
+def test_merged_bindings_hide_an_inherited_key_as_textual_does():
+    ids = {b.id for b in merged_bindings(QueueScreen)}
+    assert "queue.clear" in ids and "nav.back" not in ids  # escape: the queue's own
+
+
+# -- quitting in the demo ---------------------------------------------------------------------
+
+
+async def test_quitting_the_demo_with_a_batch_in_flight_says_nothing_is_kept(make_app, sandbox, tmp_path):
+    (tmp_path / "demo-run" / "demo").mkdir(parents=True)
+    app = make_app(store_dir=tmp_path / "demo-run" / "demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        app.session.in_flight = Request(RequestKind.SUBMIT)  # as a batch's worker sets it while it waits
+        await pilot.press("q")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.body == IN_FLIGHT_DEMO
+        text = " ".join(screen_text(app).split())
+        assert "fresh each run" in text and "reconcile it next time" not in text
+        app.session.in_flight = None
+        await pilot.press("n")
+        assert isinstance(app.screen, QueueScreen)

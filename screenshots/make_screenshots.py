@@ -1,11 +1,13 @@
 """Screenshots of every screen of ccnow-tui, from the real demo, headless.
 
-    .venv/bin/python screenshots/make_screenshots.py [--text]
+    .venv/bin/python screenshots/make_screenshots.py [--text] [--only setup]
 
-(--text also prints each screen as plain text, for a look without an SVG viewer.)
+(--text also prints each screen as plain text, for a look without an SVG viewer;
+--only setup makes only setup.svg, the first-run form, which needs no demo.)
 Starts the demo (embedded sandbox on an ephemeral port) with a throw-away data directory,
-drives it with Textual's pilot, and writes screenshots/*.svg at 100x30. Nothing outside
-screenshots/ is touched.
+drives it with Textual's pilot, and writes screenshots/*.svg at 100x30. The first-run
+form is shot on a start with no configuration (a throw-away config directory), filled
+in and tested against a sandbox of its own. Nothing outside screenshots/ is touched.
 """
 
 from __future__ import annotations
@@ -168,11 +170,61 @@ async def shoot(text: bool = False) -> list[str]:
     return saved
 
 
+async def shoot_setup(text: bool = False) -> list[str]:
+    """The first-run form: no configuration, the account entered, its test passed."""
+    from ccnow_tui.sandbox.server import SandboxConfig, SandboxServer
+    from ccnow_tui.tui.app import build_app
+
+    password = "shots-" + os.urandom(6).hex()
+    server = SandboxServer(SandboxConfig(host="127.0.0.1", port=0, client_id="amylove", password=password,
+                                         orders=40, seed=7, log=None)).start()
+    os.environ["CCNOW_SHOP_PASSWORD"] = password
+    # The config file as on an operator's machine (~/.config/ccnow-tui/config.toml), in
+    # the throw-away directory: HOME and XDG_CONFIG_HOME point there for this shot only.
+    home = Path(os.environ["XDG_CONFIG_HOME"]).parent / "home"
+    kept = {name: os.environ.get(name) for name in ("HOME", "XDG_CONFIG_HOME")}
+    os.environ["HOME"], os.environ["XDG_CONFIG_HOME"] = str(home), str(home / ".config")
+    args = argparse.Namespace(demo=False, fault=[], profile=None, url=None, client_id=None, store_id=None, timeout=None)
+    app, _ = build_app(args)
+    saved: list[str] = []
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            for name, value in (("name", "shop"), ("url", server.url), ("client_id", "amylove"),
+                                ("password_env", "CCNOW_SHOP_PASSWORD")):
+                screen.query_one(f"#f-{name}").value = value
+            screen.query_one("#source-env").value = True
+            await pilot.pause()
+            await pilot.press("ctrl+t")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            saved.append(app.save_screenshot("setup.svg", str(HERE)))
+            if text:
+                print(f"--- setup ---\n{as_text(app)}")
+            await pilot.press("escape")  # quit: nothing saved
+    finally:
+        server.stop()
+        del os.environ["CCNOW_SHOP_PASSWORD"]
+        for name, value in kept.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return saved
+
+
 def main() -> int:
+    argv = sys.argv[1:]
+    only = argv[argv.index("--only") + 1] if "--only" in argv[:-1] else ""
+    if only not in ("", "setup"):
+        print(f"make_screenshots.py: --only takes setup, not {only!r}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="ccnow-shots-") as home:
         os.environ["XDG_DATA_HOME"] = str(Path(home) / "data")
         os.environ["XDG_CONFIG_HOME"] = str(Path(home) / "config")
-        for path in asyncio.run(shoot(text="--text" in sys.argv[1:])):
+        paths = [] if only else asyncio.run(shoot(text="--text" in argv))
+        for path in paths + asyncio.run(shoot_setup(text="--text" in argv)):
             print(path)
     return 0
 

@@ -255,3 +255,22 @@ async def test_a_saved_profile_that_cannot_start_yet_is_explained(isolated_dirs,
         assert "Saved; not usable yet" in text and "SHOP_API_PW" in text
         assert app.session is None
     assert load_config(config_path()).profiles["default"].password_env == "SHOP_API_PW"
+
+
+async def test_help_and_the_palette_list_the_forms_keys(isolated_dirs):
+    from ccnow_tui.tui.keys import bindings_of
+    from ccnow_tui.tui.screens.help import HelpScreen
+
+    own = bindings_of(SetupScreen)
+    assert {b.id for b in own} == {"setup.quit", "setup.test", "setup.save"}
+    keys = {k for b in own for k in b.key.split(",")}
+    assert not keys & {"ctrl+s", "ctrl+q", "ctrl+enter", "ctrl+w", "ctrl+u", "ctrl+k"}  # SSH, tmux, field editing
+    app = first_start()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert all(b.tooltip in titles for b in own)
+        await pilot.press("f1")  # from the client id field
+        assert isinstance(app.screen, HelpScreen)
+        listed = {what for _, rows in app.screen.sections for _, what in rows}
+        assert all(b.tooltip in listed for b in own)

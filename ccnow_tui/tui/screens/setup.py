@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 from dataclasses import replace
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -133,7 +134,7 @@ class SetupScreen(Screen[ConnectionSettings]):
             (f"{reason} " if reason else "")
             + "Enter the account, test it (ctrl+t asks the receiver for the pending list; it changes "
               "nothing), then save (ctrl+o) to\n"
-            + f"{self.config_file}\n"
+            + f"{shown_path(self.config_file)}\n"
             + "(mode 0600). The API password is never written there. No account? ccnow-tui --demo. "
               "For scripts: ccnow-tui init."
         ), id="setup-intro")
@@ -418,6 +419,14 @@ class SetupScreen(Screen[ConnectionSettings]):
             # Accepted by the receiver a moment ago: not asked for a second time.
             settings = replace(settings, password=typed)
         self.dismiss(settings)
+
+
+def shown_path(path: Path) -> str:
+    """``path`` as the operator would type it: the home directory as ``~``."""
+    try:
+        return f"~/{path.relative_to(Path.home())}"
+    except (ValueError, RuntimeError):  # not under it, or no home directory known
+        return str(path)
 
 
 def unsaved_settings(profile: NewProfile) -> ConnectionSettings:

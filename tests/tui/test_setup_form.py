@@ -124,7 +124,10 @@ async def test_wrong_credentials_show_the_receivers_refusal_and_save_asks_first(
     app = first_start()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await fill(pilot, source="env", url=sandbox.url, client_id="shop", password_env="SHOP_API_PW")
+        await fill(pilot, url=sandbox.url, client_id="shop", store_id="")
+        await pilot.press("tab", "tab", "right", "space", "tab")  # past the store id; source: a variable
+        assert app.screen.source.value == "env" and app.focused is app.screen.query_one("#f-password_env")
+        await fill(pilot, password_env="SHOP_API_PW")
         assert await press_test(pilot) == "✗ Test failed: refused: invalid login"
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")

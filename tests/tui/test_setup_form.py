@@ -277,3 +277,21 @@ async def test_help_and_the_palette_list_the_forms_keys(isolated_dirs):
         assert isinstance(app.screen, HelpScreen)
         listed = {what for _, rows in app.screen.sections for _, what in rows}
         assert all(b.tooltip in listed for b in own)
+
+
+async def test_a_receiver_that_cannot_answer_fails_the_test_in_its_words(isolated_dirs, sandbox, monkeypatch):
+    from ccnow_tui.sandbox.faults import parse_fault
+
+    monkeypatch.setenv("SHOP_API_PW", PASSWORD)
+    app = first_start()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await fill(pilot, source="env", url=sandbox.url, client_id="shop", password_env="SHOP_API_PW")
+        sandbox.set_faults([parse_fault("maintenance")])
+        assert await press_test(pilot) == "✗ Test failed: refused: system down for maintenance"
+        sandbox.set_faults([parse_fault("html")])
+        shown = await press_test(pilot)
+        assert shown.startswith("✗ Test failed: refused:") and "HTML page" in shown and "<" not in shown
+        sandbox.set_faults([])
+        assert (await press_test(pilot)).startswith("✓ Test passed:")
+    assert not config_path().exists()

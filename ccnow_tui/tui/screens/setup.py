@@ -42,12 +42,13 @@ from ...config import (
 )
 from ...config_writer import NewProfile, PasswordSource, problems, write_profile
 from ...protocol.outcome import Outcome
-from ...protocol.redact import Secret, redact
+from ...protocol.redact import Secret, redact, safe_text
 from ...storage.paths import config_path
 from ..widgets.field_input import FieldInput
 from .confirm import ConfirmScreen
 
 DEFAULT_PROFILE_NAME = "default"
+RESULT_LIMIT = 400  # characters of a test's result shown (a proxy's page can be long)
 
 # (field, label, placeholder): the form's text fields, in order; the password source's
 # own field follows the choice of source.
@@ -233,11 +234,12 @@ class SetupScreen(Screen[ConnectionSettings]):
             self.query_one(f"#row-{name}").display = name == chosen
 
     def _result(self, text: Text | str) -> None:
-        """The receiver's answer or what happened, masked; never markup."""
+        """The receiver's answer or what happened: masked, control characters written
+        out, cut to a few lines; never read as markup."""
         shown = text if isinstance(text, Text) else Text(text)
-        masked = redact(shown.plain)
-        if masked != shown.plain:
-            shown = Text(masked)
+        safe = safe_text(shown.plain, RESULT_LIMIT)
+        if safe != shown.plain:
+            shown = Text(safe)
         self.query_one("#setup-result", Static).update(shown)
 
     @on(Input.Changed)
@@ -333,12 +335,15 @@ class SetupScreen(Screen[ConnectionSettings]):
                 elif isinstance(event, ReceiverAnswer):
                     answer = event
         assert answer is not None  # the client ends every request with one
+        profile_now, typed_now = self.entered()
+        changed = self._fingerprint(profile_now, typed_now) != fingerprint
         if answer.outcome is Outcome.OK:
-            self.passed = fingerprint
+            self.passed = None if changed else fingerprint
             self._result(Text.assemble(
                 ("✓ Test passed: ", "bold"),
                 f"{client.address} answered the pending list: {answer.message} ({answer.elapsed:.1f} s). "
-                "Save (ctrl+o) writes the profile.",
+                + ("The fields changed while it ran: test again (ctrl+t) before saving." if changed
+                   else "Save (ctrl+o) writes the profile."),
             ))
         else:
             self._test_failed(fingerprint, f"{answer.outcome.label}: {answer.message}")

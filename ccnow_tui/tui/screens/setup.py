@@ -381,6 +381,7 @@ class SetupScreen(Screen[ConnectionSettings]):
             return
         fingerprint = self._fingerprint(profile, text)
         if fingerprint == self.passed:
+            self.saving = True  # at once: a second ctrl+o read before the worker starts does nothing
             self.save(profile, typed, tested=True)
             return
         if fingerprint == self.failed_for:
@@ -391,7 +392,8 @@ class SetupScreen(Screen[ConnectionSettings]):
                     "ccnow-tui then starts with it.")
 
         def answered(yes: bool | None) -> None:
-            if yes:
+            if yes and not self.saving:
+                self.saving = True
                 self.save(profile, typed, tested=False)
             else:
                 self._result("Nothing was written.")
@@ -402,7 +404,6 @@ class SetupScreen(Screen[ConnectionSettings]):
     @work(exclusive=True, group="setup-save", exit_on_error=False)
     async def save(self, profile: NewProfile, typed: Secret | None, *, tested: bool) -> None:
         """Write the profile, then resolve the file as the next start will; hand that on."""
-        self.saving = True
         path = self.config_file
         try:
             await asyncio.to_thread(write_profile, path, profile, typed)
@@ -410,6 +411,10 @@ class SetupScreen(Screen[ConnectionSettings]):
             self.saving = False
             self._result(Text.assemble(("Nothing was written: ", "bold"), str(exc)))
             return
+        except Exception as exc:  # a bug: said here, not left hanging
+            self.saving = False
+            self._result(f"Saving failed (internal error: {exc!r}); check {path} before trying again.")
+            raise
         try:
             # The password command runs again here, as at every start: off the loop.
             settings = await asyncio.to_thread(lambda: resolve_connection(load_config(path), None, os.environ))

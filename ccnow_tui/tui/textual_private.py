@@ -7,6 +7,9 @@ looks at the next. That needs a few of Textual's private names; they are used he
 nowhere else in ccnow_tui, and tests/tui/test_textual_private.py checks each of them
 (by :data:`PRIVATE_NAMES`), so an upgrade of Textual that changes one fails that test,
 with the name, rather than breaking the keys quietly.
+
+One more, not about keys: the counter of the app's CSS changes, so a widget's resolved
+theme styles are kept until the theme changes (widgets/styled.py).
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from textual.dom import DOMNode
 from textual.widgets import Footer, Input
 from textual.widgets._footer import FooterKey  # not exported by textual.widgets
 
-__all__ = ["PRIVATE_NAMES", "FooterKey", "HookedInput", "bindings_ready", "node_bindings", "run_priority_bindings"]
+__all__ = [
+    "PRIVATE_NAMES", "FooterKey", "HookedInput", "bindings_ready", "css_generation", "node_bindings",
+    "run_priority_bindings",
+]
 
 # (owner, private name, what we rely on): checked by tests/tui/test_textual_private.py.
 PRIVATE_NAMES: list[tuple[str, str, str]] = [
@@ -32,6 +38,7 @@ PRIVATE_NAMES: list[tuple[str, str, str]] = [
     ("textual.screen.Screen", "_compositor", "its render_update(full=, screen_stack=)"),
     ("textual.app.App", "_background_screens", "the screens visible under a modal one"),
     ("textual.app.App", "_notifications", "the toasts shown, each with .message"),
+    ("textual.app.App", "_css_update_count", "an int bumped whenever the app's CSS changes (a new theme)"),
 ]
 
 
@@ -43,6 +50,12 @@ def node_bindings(node: DOMNode, key: str) -> tuple[Binding, ...]:
 async def run_priority_bindings(app: App, key: str) -> bool:
     """Run ``key``'s priority bindings (app, screen, focused chain); True if one acted."""
     return await app._check_bindings(key, priority=True)
+
+
+def css_generation(app: App) -> int:
+    """Changes whenever the app's styles may have (a theme, dark or light): what a cache of
+    resolved styles is keyed by."""
+    return int(app._css_update_count)
 
 
 def bindings_ready(footer: Footer) -> bool:

@@ -37,6 +37,7 @@ def test_every_private_name_is_listed_and_checked():
         ("textual.app.App", "_check_bindings"), ("textual.widgets.Footer", "_bindings_ready"),
         ("textual.widgets._footer", "FooterKey"), ("textual.screen.Screen", "_compositor"),
         ("textual.app.App", "_background_screens"), ("textual.app.App", "_notifications"),
+        ("textual.app.App", "_css_update_count"),
     }, "a private name was added to or removed from PRIVATE_NAMES: check it in this test too"
 
 
@@ -86,6 +87,17 @@ def test_what_the_tests_read_the_screen_with():
     assert "screen_stack" in inspect.signature(Compositor.render_update).parameters, _moved(*PRIVATE_NAMES[5])
     assert "_compositor" in inspect.getsource(Screen.__init__), _moved(*PRIVATE_NAMES[5])
     assert "self._notifications" in inspect.getsource(App.__init__), _moved(*PRIVATE_NAMES[7])
+
+
+async def test_the_css_generation_moves_with_the_theme():
+    from ccnow_tui.tui.textual_private import css_generation
+
+    app = App()
+    async with app.run_test() as pilot:
+        before = css_generation(app)
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await pilot.pause()
+        assert css_generation(app) != before, _moved(*PRIVATE_NAMES[8])
 
 
 @pytest.mark.parametrize("path", sorted(p for p in TUI_DIR.rglob("*.py") if p.name != "textual_private.py"),

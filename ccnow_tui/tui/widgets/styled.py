@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ...protocol.status import StatusGroup
+from ..textual_private import css_generation
 
 # role: the CSS of its component class. Every colour of the TUI's text is one of these.
 ROLE_CSS: dict[str, str] = {
@@ -109,6 +110,7 @@ class StyledText(Static):
         super().__init__(**kwargs)
         self._build: Builder = _builder(content)
         self._built: tuple[Palette, Text] | None = None
+        self._palette: tuple[int, Palette] | None = None
 
     def update(self, content: Content = "", *, layout: bool = True) -> None:  # type: ignore[override]
         before = self._built[1] if self._built is not None else None
@@ -138,7 +140,11 @@ class StyledText(Static):
 
     @property
     def palette(self) -> Palette:
-        return Palette.of(self, "styled")
+        # Resolved once per theme: the header is updated for every chunk of a long list.
+        generation = css_generation(self.app)
+        if self._palette is None or self._palette[0] != generation:
+            self._palette = (generation, Palette.of(self, "styled"))
+        return self._palette[1]
 
     def render(self) -> RenderResult:
         return self.text

@@ -331,9 +331,15 @@ class StagingArea:
         if not new:
             return 0
         added = self._guard(lambda: self.store.add(new, remark=remark))
-        if added:
+        if not added:
+            return 0
+        staged = self._staged
+        if not staged or staging_key(staged[-1]) < staging_key(added[0]):
+            staged.extend(added)  # at the end, in order, all staged: as the store adds them
+            self._changed(removed=(), added=added)
+        else:
             self._patch(add=added)
-        return len(added or ())
+        return len(added)
 
     def remove(self, indexes: Iterable[int]) -> list[StagedAction]:
         ids = [self._staged[i].id for i in sorted(set(indexes)) if 0 <= i < len(self._staged)]

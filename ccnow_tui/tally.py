@@ -19,9 +19,9 @@ from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
-from .protocol.actions import ActionKind, StagedAction
+from .protocol.actions import ACTION_FIELDS, ActionKind, StagedAction
 from .protocol.batch import Lint, Severity, Totals, lint_together, ranked_positions, status_lint
 from .protocol.orderid import OrderId
 from .protocol.status import PENDING
@@ -29,6 +29,9 @@ from .storage.store import StoredEntry
 
 _ACTION_OF = itemgetter(1)  # StoredEntry.action
 _ORDER_OF = itemgetter(0)  # StagedAction.order_id
+_KIND_VALUE_OF = attrgetter("kind._value_")  # StagedAction.kind's plain str
+# Kinds that send no fields: text on one is never sent, so it cannot leak the password.
+_WITHOUT_TEXT = frozenset(k.value for k, sent in ACTION_FIELDS.items() if not sent)
 
 
 def staging_key(e: StoredEntry) -> tuple[int, int]:
@@ -57,15 +60,20 @@ class Tally:
                 if self.count[oid] > 1:
                     self.multi.setdefault(oid, []).append(e)
         query, adjust, cancel = ActionKind.QUERY, ActionKind.ADJUST, ActionKind.CANCEL
-        # Identity tests and Counters of plain values: hashing an enum member runs Python code.
-        self.kinds: Counter[str] = Counter(a[1]._value_ for a in actions)
-        changing = [a for a in actions if a[1] is not query]
-        adjusts = [a for a in changing if a[1] is adjust]
+        # Counters of plain values and identity tests: hashing an enum member runs Python
+        # code. A kind not staged at all is not looked for (staging ship for a whole list
+        # is the common big change).
+        self.kinds: Counter[str] = Counter(map(_KIND_VALUE_OF, actions))
+        kinds = self.kinds
+        changing = [a for a in actions if a[1] is not query] if query.value in kinds else actions
+        adjusts = [a for a in changing if a[1] is adjust] if adjust.value in kinds else []
         self.changing: Counter[OrderId] = Counter(map(_ORDER_OF, changing))  # non-query entries per order
         self.adjusts: Counter[OrderId] = Counter(map(_ORDER_OF, adjusts))
-        self.cuts: Counter[OrderId] = Counter(a[0] for a in changing if a[1] is cancel or a[1] is adjust)
+        cuts = adjusts if cancel.value not in kinds else [a for a in changing if a[1] is cancel or a[1] is adjust]
+        self.cuts: Counter[OrderId] = Counter(map(_ORDER_OF, cuts))  # cancels and adjusts per order
         self.discount = sum((a[3] for a in adjusts if a[3] is not None), Decimal("0.00"))
-        self.texted: dict[int, StoredEntry] = {e[0]: e for e in staged if has_text(e[1])}
+        with_text = kinds.keys() - _WITHOUT_TEXT
+        self.texted: dict[int, StoredEntry] = {e[0]: e for e in staged if has_text(e[1])} if with_text else {}
         # Orders with changing entries whose last known status is not pending, as of one
         # status map at one version; orders touched since are checked again when asked.
         self._not_pending: set[OrderId] = set()

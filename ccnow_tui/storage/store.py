@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
+from itertools import count, repeat
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -274,6 +276,12 @@ def _action(order_id: str, action: str, notes: str, amount: str, trackname: str,
     (100,000 of them load at every start)."""
     return _new(StagedAction, (_new_id(OrderId, order_id), _KINDS[action], notes,
                                Decimal(amount) if amount else None, trackname, tracknumber))
+
+
+# StagedAction's fields by position, at C speed (a NamedTuple).
+_ORDER_OF, _NOTES_OF, _AMOUNT_OF = itemgetter(0), itemgetter(2), itemgetter(3)
+_TRACKNAME_OF, _TRACKNUMBER_OF = itemgetter(4), itemgetter(5)
+_KIND_VALUE_OF = attrgetter("kind._value_")
 
 
 def _fields(a: StagedAction) -> tuple[str, str, str, str, str, str]:
@@ -690,14 +698,20 @@ class Store:
             pos = (c.execute("SELECT MAX(pos) FROM entries").fetchone()[0] or 0) + 1
             first = self._new_ids(c, len(actions))
             # Explicit ids: one range per change, so undo records two numbers, not a list.
+            # The rows are zipped column by column (C speed: staging ship for 100,000 orders
+            # must not wait on Python building each row).
+            amounts = [format_amount(x) if x is not None else "" for x in map(_AMOUNT_OF, actions)]
             c.executemany(
                 "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, remark, "
                 "changed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'staged', ?, ?)",
-                ((first + i, pos + i, *_fields(a), remark, self.owner) for i, a in enumerate(actions)),
+                zip(count(first), count(pos), map(_ORDER_OF, actions), map(_KIND_VALUE_OF, actions),
+                    map(_NOTES_OF, actions), amounts, map(_TRACKNAME_OF, actions), map(_TRACKNUMBER_OF, actions),
+                    repeat(remark), repeat(self.owner)),
             )
             last = first + len(actions) - 1
             self._push_undo(c, "delete_range", [first, last])
-        return [StoredEntry(first + i, a, EntryState.STAGED, None, remark, 0, pos + i) for i, a in enumerate(actions)]
+        return list(map(StoredEntry, count(first), actions, repeat(EntryState.STAGED), repeat(None), repeat(remark),
+                        repeat(0), count(pos)))
 
     def remove(self, ids: Iterable[int]) -> list[StoredEntry]:
         """Remove staged entries (others are left alone); one undoable change."""

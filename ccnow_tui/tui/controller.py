@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from ..client import OFF_LOOP_ENTRIES, ReceiverAnswer, Retrying
 from ..protocol.actions import StagedAction
@@ -25,6 +26,8 @@ from ..storage.store import Snapshot, Verdict
 from ..words import counted
 from .model import OUTCOME_KIND, LogBuffer, LogKind, OrderBook, Topic
 from .request import Request, RequestKind
+
+_ORDER_OF, _KIND_OF = itemgetter(0), itemgetter(1)  # StagedAction's order id and kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +144,9 @@ class SessionController:
         if not actions:
             return Update()
         self.staging.add(actions)
-        kinds = sorted({a.kind.value for a in actions})
-        orders = len({a.order_id for a in actions})
+        # Sets made at C speed: staging ship for 100,000 orders is one keystroke.
+        kinds = sorted(k.value for k in set(map(_KIND_OF, actions)))
+        orders = len(set(map(_ORDER_OF, actions)))
         self.write(LogKind.INFO, f"staged {'/'.join(kinds)} for {counted(orders, 'order', 'orders')} "
                                  f"({len(self.staging)} staged; b to review)")
         return Update().touch(Topic.LOG)

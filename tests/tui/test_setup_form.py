@@ -102,18 +102,18 @@ async def test_ask_each_time_tests_the_typed_password_and_never_writes_it(isolat
         await wait_until(pilot, lambda: isinstance(app.screen, QueueScreen), "the session")
         await started(pilot)
         # The password the receiver just accepted is not asked for a second time.
-        assert app.settings.profile == "default" and app.settings.password.reveal() == PASSWORD
+        assert app.settings.profile == "shop" and app.settings.password.reveal() == PASSWORD
         assert app.session.book.rows == sandbox.book.pending()
         assert PASSWORD not in screen_text(app)
     path = config_path()
     assert_private(path)
-    profile = load_config(path).profiles["default"]
+    profile = load_config(path).profiles["shop"]
     assert (profile.client_id, profile.url, profile.password_command, profile.password_env) == (
         "shop", sandbox.url, "", "")
     assert files_holding(PASSWORD, isolated_dirs.config_home, isolated_dirs.data_home) == []
     # The next start reads the same profile and asks for the password (it was never stored).
     again = first_start()
-    assert again.settings.profile == "default" and again.settings.url == sandbox.url
+    assert again.settings.profile == "shop" and again.settings.url == sandbox.url
     async with again.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(again.screen, PasswordScreen)
@@ -257,7 +257,7 @@ async def test_a_saved_profile_that_cannot_start_yet_is_explained(isolated_dirs,
         text = " ".join(screen_text(app).split())
         assert "Saved; not usable yet" in text and "SHOP_API_PW" in text
         assert app.session is None
-    assert load_config(config_path()).profiles["default"].password_env == "SHOP_API_PW"
+    assert load_config(config_path()).profiles["shop"].password_env == "SHOP_API_PW"
 
 
 async def test_help_and_the_palette_list_the_forms_keys(isolated_dirs):

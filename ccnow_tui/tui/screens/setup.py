@@ -47,7 +47,7 @@ from ...storage.paths import config_path
 from ..widgets.field_input import FieldInput
 from .confirm import ConfirmScreen
 
-DEFAULT_PROFILE_NAME = "default"
+DEFAULT_PROFILE_NAME = "shop"  # as in `ccnow-tui init`'s example
 RESULT_LIMIT = 400  # characters of a test's result shown (a proxy's page can be long)
 
 # (field, label, placeholder): the form's text fields, in order; the password source's

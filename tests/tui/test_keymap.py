@@ -19,6 +19,7 @@ import ccnow_tui.tui
 from ccnow_tui.config import ConfigError, KeyTable, load_config
 from ccnow_tui.protocol import StagedAction
 from ccnow_tui.storage import config_path
+from ccnow_tui.storage.paths import data_dir
 from ccnow_tui.tui import launch
 from ccnow_tui.tui.app import CcnowApp, build_app, help_sections, run_tui
 from ccnow_tui.tui.keymap import SCREENS, WIDGETS, binding_ids, check_keymap, merged_bindings
@@ -165,9 +166,11 @@ def test_a_bad_table_stops_the_start_with_file_and_line_and_no_traceback(isolate
 
 def test_a_bad_table_stops_the_demo_too_and_leaves_nothing_running(isolated_dirs, capsys):
     write_config('[keys]\n"stage.shp" = "x"\n')
+    before = dict(launch._RUNS)
     assert run_tui(cli_args(demo=True)) == 2
     assert "line 2: [keys] unknown binding id 'stage.shp'" in capsys.readouterr().err
-    assert not launch._RUNS  # the demo's store was removed (and its sandbox stopped)
+    assert launch._RUNS == before  # this run's store was removed, its lock let go
+    assert list((data_dir() / launch.DEMO_RUNS).iterdir()) == []
 
 
 def test_the_table_applies_when_nothing_is_configured_yet(isolated_dirs):

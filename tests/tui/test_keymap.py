@@ -23,6 +23,7 @@ from ccnow_tui.storage.paths import data_dir
 from ccnow_tui.tui import launch
 from ccnow_tui.tui.app import CcnowApp, build_app, help_sections, run_tui
 from ccnow_tui.tui.keymap import SCREENS, WIDGETS, binding_ids, check_keymap, merged_bindings
+from ccnow_tui.tui.keys import key_name
 from ccnow_tui.tui.quitting import IN_FLIGHT_DEMO
 from ccnow_tui.tui.request import Request, RequestKind
 from ccnow_tui.tui.screens.confirm import ConfirmScreen
@@ -150,6 +151,10 @@ def test_readme_lists_every_binding_id_with_its_default_key():
     missing = sorted(set(ids) - set(listed))
     assert not missing, f"README's [keys] list misses {missing}"
     assert not set(listed) - set(ids), "README lists ids that do not exist"
+    for binding_id, column in listed.items():
+        declared = {key_name(b.key) for cls in [CcnowApp, *(c for _, c in [*SCREENS, *WIDGETS])]
+                    for b in merged_bindings(cls) if b.id == binding_id}
+        assert set(re.findall(r"`([^`]+)`", column)) == declared, binding_id
 
 
 # -- at start ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 
 from ..client import OFF_LOOP_ENTRIES, ReceiverAnswer, Retrying
+from ..gcpause import collector_paused
 from ..protocol.actions import StagedAction
 from ..protocol.answer import LONG_REASON, ErrorMessage, MessageLine, OrderError, OrderLine, Record, Unparsed
 from ..protocol.batch import Severity
@@ -298,7 +299,8 @@ class SessionController:
         writes no log line), and the caller shows the snapshot (``staging.show``) back
         on the loop, or on an exception calls :meth:`settle_failed`."""
         assert request.claim is not None
-        return self.staging.settle(request.claim, answer, reload=False), self.staging.store.snapshot()
+        with collector_paused():  # 100,000s of outcomes made at once: no collection scans them as they come
+            return self.staging.settle(request.claim, answer, reload=False), self.staging.store.snapshot()
 
     def settle_failed(self, request: Request, answer: ReceiverAnswer, exc: Exception) -> SubmitReport:
         """The store could not record the answer: the batch stays held (never re-sent)."""

@@ -1,19 +1,23 @@
-"""The session's timers: the store polled for other windows' and scripts' changes, and
-the pending list fetched again every ``--refresh`` seconds."""
+"""The session's timers: the store polled for other windows' and scripts' changes, the
+pending list fetched again every ``--refresh`` seconds, and the garbage collector's
+deferred work done while the operator pauses (gcpause.py)."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from textual.app import App
 
 from ..client import OFF_LOOP_ENTRIES
+from ..gcpause import collect_frozen
 
 if TYPE_CHECKING:
     from .controller import SessionController, Update
     from .session import Session
 
 STORE_POLL_SECONDS = 0.5  # how soon another window's or a script's change shows
+IDLE_SECONDS = 10.0  # no key for this long, nothing in flight: a full collection will not be felt
 
 
 class Polling(App[int]):
@@ -22,6 +26,7 @@ class Polling(App[int]):
     session: Session | None
     controller: SessionController | None
     refresh_every: float  # seconds between automatic refreshes; 0: only on r
+    last_key_at: float  # time.monotonic() of the operator's last key (key_order.py)
 
     def apply(self, update: Update | None) -> None:
         raise NotImplementedError
@@ -42,6 +47,9 @@ class Polling(App[int]):
             return  # our own worker is writing a big batch; its snapshot follows
         if self.controller is not None:
             self.apply(self.controller.poll())
+        if (session is not None and flight is None and not session.book.loading
+                and time.monotonic() - self.last_key_at >= IDLE_SECONDS):
+            collect_frozen()  # at most once after each big answer or load; nothing to do otherwise
 
     def _refresh_on_timer(self) -> None:
         # Not over a list still coming in, nor beside a batch in flight (one request at a time).

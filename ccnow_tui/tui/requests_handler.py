@@ -15,6 +15,7 @@ from textual.app import App
 from textual.signal import Signal
 
 from ..client import OFF_LOOP_ENTRIES, ReceiverAnswer
+from ..gcpause import collector_paused
 from ..protocol.batch import Batch, Severity
 from ..protocol.orderid import OrderId
 from ..staging import ClaimConflict
@@ -142,7 +143,8 @@ class ScreenRequests(App[int]):
             self.notify("Cannot send: the lint shows errors (b to see them).", severity="error", markup=False)
             return False
         try:
-            numbered = session.staging.numbered_for(batch)
+            with collector_paused():  # 100,000 rows made at once, kept until the answer: see gcpause.py
+                numbered = session.staging.numbered_for(batch)
         except ClaimConflict as exc:
             self.apply(controller.not_sent(str(exc)))
             return False
@@ -160,7 +162,9 @@ class ScreenRequests(App[int]):
         try:
             if len(numbered) >= OFF_LOOP_ENTRIES:  # writing 100,000 claims takes a second: not on the UI's loop
                 def claim_off_loop():
-                    return staging.claim_numbered(batch, numbered, meta), staging.store.snapshot()
+                    with collector_paused():
+                        request.index_orders()  # here, not on the UI's loop at the first answer line
+                        return staging.claim_numbered(batch, numbered, meta), staging.store.snapshot()
 
                 request.claim, snapshot = await asyncio.to_thread(claim_off_loop)
                 staging.show(snapshot)

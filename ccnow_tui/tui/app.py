@@ -189,10 +189,12 @@ class CcnowApp(ScreenRequests, PasswordAsk, Polling, Quitting, ThemePref, KeyHel
     def on_pending_records(self, message: PendingRecords) -> None:
         if self.controller is not None:
             self.apply(self.controller.pending_records(message.request, message.orders, message.other))
+        message.delivered.set()  # the worker posts the next slice now (network.py)
 
     def on_answer_records(self, message: AnswerRecords) -> None:
         if self.controller is not None:
             self.apply(self.controller.answer_records(message.request, message.records))
+        message.delivered.set()
 
     def on_batch_progress(self, message: BatchProgress) -> None:
         session = self.session

@@ -11,6 +11,8 @@ on what the key before it did, as with a direct call.
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.message import Message
 
 from ..client import ReceiverAnswer, Retrying
@@ -23,7 +25,16 @@ from .request import Request, RequestKind
 __all__ = ["Request", "RequestKind"]  # re-exported: the messages carry them
 
 
-class PendingRecords(Message):
+class Delivered(Message):
+    """Records the network worker posts one slice at a time: the app sets ``delivered``
+    once it has handled one, and the worker posts the next (network.py)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delivered = asyncio.Event()
+
+
+class PendingRecords(Delivered):
     """Orders from the pending list, as a chunk of the streaming answer arrives."""
 
     def __init__(self, request: Request, orders: list[tuple[OrderId, str]], other: list[Record]) -> None:
@@ -33,7 +44,7 @@ class PendingRecords(Message):
         self.other = other  # messages, errors and unparsed lines, for the log
 
 
-class AnswerRecords(Message):
+class AnswerRecords(Delivered):
     """Records of a query or batch answer, as they are parsed."""
 
     def __init__(self, request: Request, records: list[Record]) -> None:

@@ -1,0 +1,123 @@
+"""The network worker hands records to the app at the pace the app takes them: one
+message at a time, each posted once the one before it was handled, a batch's answer in
+slices of at most SLICE records, while the reading itself goes on ahead of the UI (a
+slow screen must never turn into a network timeout). Order is kept; a client failure is
+the worker's; the final answer comes after every record."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ccnow_tui.client import ReceiverAnswer, RecordChunk, RequestShape
+from ccnow_tui.protocol import Batch, OrderId, StagedAction
+from ccnow_tui.protocol.answer import OrderLine
+from ccnow_tui.protocol.outcome import Outcome
+from ccnow_tui.tui import network
+from ccnow_tui.tui.messages import AnswerRecords, BatchProgress, PendingRecords, RequestFinished
+from ccnow_tui.tui.request import Request, RequestKind
+
+ORDERS = [OrderId.parse(f"{396100000 + i}") for i in range(1200)]
+
+
+def lines(ids):
+    return [OrderLine(o, "mark_shipped", f"{o}:mark_shipped") for o in ids]
+
+
+def submit_request() -> Request:
+    return Request(RequestKind.SUBMIT, Batch(StagedAction.make(o, "ship") for o in ORDERS), tuple(ORDERS))
+
+
+async def test_slices_wait_for_the_app_while_the_reading_goes_on():
+    read_all = asyncio.Event()
+
+    async def events():
+        yield RecordChunk(lines(ORDERS[:700]))
+        yield RecordChunk(lines(ORDERS[700:]))
+        read_all.set()
+        yield ReceiverAnswer(RequestShape.BATCH, Outcome.OK, "ok")
+
+    posted: list = []
+    worker = asyncio.create_task(network.pump(submit_request(), events(), lambda m: posted.append(m) or True))
+    await asyncio.wait_for(read_all.wait(), 5)  # everything read, though the app took nothing yet
+    await asyncio.sleep(0)
+    assert [type(m) for m in posted] == [AnswerRecords]  # one slice out, waiting for the app
+    sizes = []
+    while not worker.done():
+        handed = [m for m in posted if isinstance(m, AnswerRecords) and not m.delivered.is_set()]
+        for m in handed:
+            sizes.append(len(m.records))
+            m.delivered.set()
+        await asyncio.sleep(0)
+    answer = await worker
+    assert answer is not None and isinstance(posted[-1], RequestFinished)
+    assert all(0 < n <= network.SLICE for n in sizes) and sum(sizes) == len(ORDERS)
+    got = [r.order_id for m in posted if isinstance(m, AnswerRecords) for r in m.records]
+    assert got == ORDERS  # in answer order
+    progress = [m.answered for m in posted if isinstance(m, BatchProgress)]
+    assert progress == sorted(progress) and progress[-1] == len(ORDERS)
+
+
+async def test_a_pending_list_goes_a_read_at_a_time():
+    async def events():
+        yield RecordChunk(lines(ORDERS[:900]))
+        yield RecordChunk(lines(ORDERS[900:]))
+        yield ReceiverAnswer(RequestShape.PENDING, Outcome.OK, "ok")
+
+    posted: list = []
+
+    def post(message) -> bool:
+        posted.append(message)
+        if isinstance(message, PendingRecords):
+            message.delivered.set()  # as the app does once it has added the rows
+        return True
+
+    await network.pump(Request(RequestKind.PENDING), events(), post)
+    rows = [len(m.orders) for m in posted if isinstance(m, PendingRecords)]
+    assert rows == [900, 300]
+
+
+async def test_an_app_that_never_takes_a_slice_delays_but_does_not_stop_the_answer(monkeypatch):
+    monkeypatch.setattr(network, "DELIVERY_PATIENCE", 0.01)
+
+    async def events():
+        yield RecordChunk(lines(ORDERS[:600]))
+        yield ReceiverAnswer(RequestShape.BATCH, Outcome.OK, "ok")
+
+    posted: list = []
+    answer = await asyncio.wait_for(network.pump(submit_request(), events(), lambda m: posted.append(m) or True), 5)
+    assert answer is not None and isinstance(posted[-1], RequestFinished)
+    assert sum(len(m.records) for m in posted if isinstance(m, AnswerRecords)) == 600
+
+
+async def test_a_client_failure_is_the_workers_and_stops_the_reading():
+    async def events():
+        yield RecordChunk(lines(ORDERS[:10]))
+        raise OSError("the client broke")
+
+    def post(message) -> bool:
+        if isinstance(message, AnswerRecords):
+            message.delivered.set()
+        return True
+
+    with pytest.raises(OSError, match="the client broke"):
+        await network.pump(submit_request(), events(), post)
+
+
+async def test_a_cancelled_worker_cancels_its_reading():
+    stopped = asyncio.Event()
+
+    async def events():
+        try:
+            yield RecordChunk(lines(ORDERS[:10]))
+            await asyncio.Event().wait()  # the receiver goes quiet
+        finally:
+            stopped.set()
+
+    worker = asyncio.create_task(network.pump(submit_request(), events(), lambda m: True))
+    await asyncio.sleep(0.01)
+    worker.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await worker
+    assert stopped.is_set()

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from ..protocol.orderid import OrderId
@@ -88,6 +89,9 @@ class LogBuffer:
         return len(self.lines)
 
 
+_FIRST = itemgetter(0)
+
+
 class OrderBook:
     """The queue rows and every status learnt, with when it was learnt."""
 
@@ -138,10 +142,12 @@ class OrderBook:
         now = time.time()
         start = len(self.rows)
         self.status_version += 1
-        for oid, status in orders:
-            self.rows.append(oid)
-            self.status[oid] = status
-            self.checked[oid] = now
+        # At C speed: a 100,000-order list arrives in a few dozen chunks.
+        orders = orders if isinstance(orders, list) else list(orders)
+        self.status.update(orders)
+        ids = list(map(_FIRST, orders))
+        self.rows.extend(ids)
+        self.checked.update(dict.fromkeys(ids, now))
         return start
 
     def finish_pending(self, ok: bool, note: str) -> None:

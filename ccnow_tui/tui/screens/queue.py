@@ -81,6 +81,8 @@ class QueueScreen(MainScreen):
         ),
     ]
 
+    _columns = ""  # the column header as last shown
+
     def compose_body(self) -> ComposeResult:
         yield Static(id="columns")
         yield OrderTable(self.session.book, self.session.staging, id="orders")
@@ -97,7 +99,8 @@ class QueueScreen(MainScreen):
         self._search_from: int | None = None  # the log line the search started on
 
     def on_resize(self) -> None:
-        self.query_one("#columns", Static).update(column_header(self.query_one(OrderTable).size.width))
+        self._columns = column_header(self.query_one(OrderTable).size.width)
+        self.query_one("#columns", Static).update(self._columns)
 
     @property
     def table(self) -> OrderTable:
@@ -120,7 +123,10 @@ class QueueScreen(MainScreen):
             table.set_filter(table.filter_text)  # a staged action or status may now match
         else:
             table.refresh()
-        self.query_one("#columns", Static).update(column_header(table.size.width or self.size.width))
+        columns = column_header(table.size.width or self.size.width)
+        if columns != self._columns:  # an update lays the screen out again: only when it changed
+            self._columns = columns
+            self.query_one("#columns", Static).update(columns)
 
     def targets(self) -> list[OrderId]:
         return self.table.targets()

@@ -8,6 +8,7 @@ Subclasses say how many rows there are and how to draw one.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from time import monotonic
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -42,6 +43,9 @@ def strip_of(parts: Iterable[tuple[str, Style]], width: int, base: Style) -> Str
     """One row from (text, style) cells, padded or cropped to the widget width."""
     segments = [Segment(text, base + style) for text, style in parts if text]
     return Strip(segments).crop_extend(0, width, base)
+
+
+GROWING_RESIZE_EVERY = 0.15  # seconds between resizes of the scroll area while rows stream in
 
 
 class CursorList(ScrollView, can_focus=True):
@@ -89,10 +93,19 @@ class CursorList(ScrollView, can_focus=True):
 
     # -- machinery ---------------------------------------------------------------------
 
-    def rows_changed(self) -> None:
-        """Call after the rows changed: resizes the scroll area and repaints."""
+    _sized_at = 0.0  # when the scroll area was last resized (monotonic seconds)
+
+    def rows_changed(self, *, growing: bool = False) -> None:
+        """Call after the rows changed: resizes the scroll area and repaints.
+
+        ``growing``: rows are still arriving (a list streaming in). Resizing the scroll
+        area lays the whole screen out again, so then it is done at most every
+        :data:`GROWING_RESIZE_EVERY` seconds; the rows themselves repaint at once."""
         count = self.row_count()
-        self.virtual_size = Size(self.size.width, count)
+        now = monotonic()
+        if not growing or count < self.virtual_size.height or now - self._sized_at >= GROWING_RESIZE_EVERY:
+            self._sized_at = now
+            self.virtual_size = Size(self.size.width, count)
         if self.cursor >= count:
             self.cursor = max(0, count - 1)
         self.refresh()

@@ -138,7 +138,7 @@ class OrderTable(CursorList):
         if self._view is not None and self._seen < len(self._rows):
             self._view.extend(self._matches(self._seen, len(self._rows)))
         self._seen = len(self._rows)
-        self.rows_changed()
+        self.rows_changed(growing=self.book.loading)
         if self._follow is not None and (self.go_to(self._follow) or not self.book.loading):
             self._follow = None  # found it, or the list is complete and it left the queue
 
@@ -178,7 +178,7 @@ class OrderTable(CursorList):
         self._rows = self._source()
         self._view = list(self._matches(0, len(self._rows))) if self.filter_text else None
         self._seen = len(self._rows)
-        self.rows_changed()
+        self.rows_changed(growing=self.book.loading)
         if self._follow is not None:
             if self.go_to(self._follow) or not self.book.loading:
                 self._follow = None
@@ -212,7 +212,7 @@ class OrderTable(CursorList):
         else:
             self._view = None
         self._seen = len(self._rows)
-        self.rows_changed()
+        self.rows_changed(growing=self.book.loading)
         if not self.go_to(keep):
             self.move_to(0)
 

@@ -129,10 +129,14 @@ class StyledText(Static):
         self.refresh(layout=layout)
 
     def _same_height(self, before: Text, after: Text) -> bool:
-        """Both texts take as many rows: as many lines, none wider than the widget."""
+        """Both texts take as many rows: the height is fixed (a header), or they have as
+        many lines, none wider than the widget. A width that follows the text never is."""
         width = self.content_region.width
-        if width <= 0 or not self.styles.height or not self.styles.height.is_auto:
-            return False
+        styles = self.styles
+        if width <= 0 or (styles.width is not None and styles.width.is_auto):
+            return False  # (no width set: the container's, whatever the text)
+        if styles.height is not None and not styles.height.is_auto:
+            return True
         lines = before.plain.split("\n"), after.plain.split("\n")
         if len(lines[0]) != len(lines[1]):
             return False

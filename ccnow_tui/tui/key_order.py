@@ -10,6 +10,9 @@ a form is still being built, or while a request a screen posted waits, wait for 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+
 from textual import events, on
 from textual.app import App
 from textual.message import Message
@@ -28,6 +31,7 @@ class KeyOrderApp(App[int]):
     def __init__(self) -> None:
         super().__init__()
         self.key_time = 0.0  # when the key being acted on was read: see ConfirmScreen
+        self.last_key_at = time.monotonic()  # the operator's last key (idle work waits for a pause)
         self.held_keys: list[events.Key] = []  # read while a form was built or a request waited, in order
         self._requests = 0  # AppRequests posted and not yet handled
         self._releasing = False  # a _release_one is scheduled
@@ -44,8 +48,9 @@ class KeyOrderApp(App[int]):
 
     async def _take_key(self, event: events.Key) -> None:
         self.key_time = event.time
-        if event.key != "q" and self.screen.has_class("-too-small"):
-            self.bell()  # nothing is shown to act on (BaseScreen._check_size); q still quits
+        self.last_key_at = time.monotonic()
+        if self.screen.has_class("-too-small") and event.key not in self._quit_keys():
+            self.bell()  # nothing is shown to act on (BaseScreen._check_size); quit still quits
             return
         focused = self.focused
         if isinstance(focused, FieldInput) and focused.takes(event):
@@ -54,6 +59,12 @@ class KeyOrderApp(App[int]):
                 await focused.take_key(event)
             return
         await super().on_event(event)
+
+    def _quit_keys(self) -> set[str]:
+        """The keys of the app's quit binding, as config.toml's [keys] may have made them."""
+        keymap: Mapping[str, str] = getattr(self, "keymap", {})
+        keys = keymap.get("app.quit")
+        return {k.strip() for k in keys.split(",")} if keys else {"q"}
 
     def release_keys(self) -> None:
         """A form's fields are up, or a request is done: act on the keys held, in order

@@ -237,3 +237,17 @@ async def test_quitting_the_demo_with_a_batch_in_flight_says_nothing_is_kept(mak
         app.session.in_flight = None
         await pilot.press("n")
         assert isinstance(app.screen, QueueScreen)
+
+
+async def test_a_remapped_quit_still_quits_on_a_terminal_too_small_to_show_anything(settings, sandbox):
+    app = CcnowApp(settings, keys=table(app__quit="f10"))
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.resize_terminal(40, 10)
+        await pilot.pause()
+        assert app.screen.has_class("-too-small")
+        await pilot.press("q")  # no longer quit: nothing is shown to act on
+        assert app.is_running
+        await pilot.press("f10")
+        await pilot.pause()
+    assert app.return_code == 0

@@ -13,6 +13,10 @@ its first paint. Prints a table, then one JSON object as the last line.
 
 Where the time goes: ``CCNOW_PROFILE=stage,remove`` (any of load, stage, open, remove,
 send) runs those steps under cProfile and prints their 30 costliest calls to stderr.
+``CCNOW_STALLS=1`` prints the longest stalls while the batch is in flight, with what the
+app was doing then; ``CCNOW_STALLS=stacks`` also samples the UI thread's stack from a
+watchdog thread during each stall (innermost ccnow_tui frames first; the sampler costs
+the UI some time itself) and times every collection of the garbage collector.
 """
 
 from __future__ import annotations
@@ -20,12 +24,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import cProfile
+import gc
 import json
 import os
 import pstats
+import statistics
 import sys
 import tempfile
+import threading
 import time
+import traceback
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,8 +44,9 @@ _tmp = tempfile.mkdtemp(prefix="ccnow-bench-")
 os.environ["XDG_DATA_HOME"] = str(Path(_tmp) / "data")
 os.environ["XDG_CONFIG_HOME"] = str(Path(_tmp) / "config")
 
-from bench import N_PENDING, free_port, start_sandbox  # noqa: E402
+from bench import N_PENDING, fetch_pending, free_port, start_sandbox  # noqa: E402
 
+from ccnow_tui.client import Credentials, ReceiverClient  # noqa: E402
 from ccnow_tui.config import ConnectionSettings  # noqa: E402
 from ccnow_tui.protocol.redact import Secret  # noqa: E402
 from ccnow_tui.tui.app import CcnowApp  # noqa: E402
@@ -59,6 +69,54 @@ def profiled(step: str):
         profile.disable()
         print(f"--- {step} ---", file=sys.stderr)
         pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
+
+
+class StallSampler:
+    """Samples the UI thread's stack while its loop is stalled (see CCNOW_STALLS); the
+    samples of each stall are kept together, so the longest stalls can be told apart."""
+
+    def __init__(self, last: list[float]) -> None:
+        self.last = last
+        self.ui = threading.get_ident()
+        self.stalls: list[tuple[float, Counter[str]]] = []  # (the tick it followed, where)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        # The sampler needs the GIL: a stall inside C that holds it (a collection of the
+        # cyclic garbage collector) shows here instead.
+        self.collections: list[tuple[float, int, int]] = []  # (seconds, generation, collected)
+        self._gc_started = 0.0
+        gc.callbacks.append(self._gc)
+
+    def _gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.collections.append((time.perf_counter() - self._gc_started, info["generation"], info["collected"]))
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.005):
+            since = self.last[0]
+            if time.perf_counter() - since < 0.03:
+                continue
+            frame = sys._current_frames().get(self.ui)
+            if frame is None:
+                continue
+            ours = [f"{Path(fs.filename).name}:{fs.lineno} {fs.name}" for fs in traceback.extract_stack(frame)
+                    if "ccnow_tui" in fs.filename]
+            if not self.stalls or self.stalls[-1][0] != since:
+                self.stalls.append((since, Counter()))
+            self.stalls[-1][1][" < ".join(reversed(ours[-4:])) or "(textual)"] += 1
+
+    def report(self) -> None:
+        gc.callbacks.remove(self._gc)
+        print("--- the longest collections of the garbage collector ---", file=sys.stderr)
+        for seconds, generation, collected in sorted(self.collections, reverse=True)[:5]:
+            print(f"{seconds * 1000:7.1f} ms  generation {generation}, {collected} collected", file=sys.stderr)
+        print("--- the longest stalls of the UI thread (5 ms samples) ---", file=sys.stderr)
+        for _, where in sorted(self.stalls, key=lambda s: -s[1].total())[:5]:
+            print(f"~{where.total() * 5 + 30} ms:", file=sys.stderr)
+            for place, n in where.most_common(4):
+                print(f"   {n:4d}  {place}", file=sys.stderr)
 
 
 async def until(pilot, condition, what: str, limit: float = 300.0) -> None:
@@ -90,6 +148,13 @@ async def baseline_datatable(rows: list[tuple[str, str]]) -> float:
 async def measure_app(url: str) -> tuple[dict, list[tuple[str, str]]]:
     settings = ConnectionSettings("bench", url, "demo", "", Secret("demo"), 120.0, "bench")
     out: dict[str, float] = {}
+    # The same list read by the client alone (no UI), after one read to warm the server:
+    # what the queue's figure is made of besides the UI.
+    async with ReceiverClient(url, Credentials("demo", Secret("demo")), timeout=120) as client:
+        await fetch_pending(client)
+        t = time.perf_counter()
+        assert await fetch_pending(client) == N_PENDING
+        out["pending_100k_client_only_s"] = time.perf_counter() - t
     t = time.perf_counter()
     app = CcnowApp(settings)
     async with app.run_test(size=SIZE) as pilot:
@@ -115,42 +180,98 @@ async def measure_app(url: str) -> tuple[dict, list[tuple[str, str]]]:
         out["composer_open_100k_s"] = time.perf_counter() - t
 
         # The pilot's own cost for one key (it waits for the app to settle): a key the
-        # composer does not bind, timed the same way, in the same run.
-        t = time.perf_counter()
-        await pilot.press("x")
-        await pilot.pause()
-        out["pilot_key_baseline_s"] = time.perf_counter() - t
+        # composer does not bind, timed the same way, in the same run. Both it and the
+        # removal are the median of five (one key is a few frames: timer phase is noise).
+        baseline = []
+        for _ in range(5):
+            t = time.perf_counter()
+            await pilot.press("x")
+            await pilot.pause()
+            baseline.append(time.perf_counter() - t)
+        out["pilot_key_baseline_s"] = statistics.median(baseline)
 
-        t = time.perf_counter()
-        with profiled("remove"):
-            await pilot.press("d")
-            await until(pilot, lambda: len(staging) == N_PENDING - 1, "the removal")
+        # Inside the app, without the pilot: from the remove action's start to the end of
+        # the first frame drawn after the composer rebuilt (ours: the rest is waiting).
+        composer = app.screen
+        marks: dict[str, float] = {}
+        real_remove, real_rebuild, real_frame = composer.action_remove, composer._rebuild, composer._compositor_refresh
+
+        def remove() -> None:
+            marks.clear()
+            marks["start"] = time.perf_counter()
+            real_remove()
+
+        def rebuild() -> None:
+            real_rebuild()
+            marks.setdefault("rebuilt", time.perf_counter())
+
+        def frame() -> None:
+            real_frame()
+            if "rebuilt" in marks and "drawn" not in marks:
+                marks["drawn"] = time.perf_counter()
+
+        composer.action_remove, composer._rebuild, composer._compositor_refresh = remove, rebuild, frame
+        removals, in_app = [], []
+        for _ in range(5):
+            t = time.perf_counter()
+            with profiled("remove"):
+                await pilot.press("d")
+                await until(pilot, lambda: len(staging) == N_PENDING - 1, "the removal")
+                await until(pilot, lambda: not app.screen._rebuild_scheduled, "the composer redrawn")
+                await pilot.pause()
+            removals.append(time.perf_counter() - t)
+            await until(pilot, lambda: "drawn" in marks, "the frame after the removal")
+            in_app.append(marks["drawn"] - marks["start"])
+            await pilot.press("u")
+            await until(pilot, lambda: len(staging) == N_PENDING, "the undo")
             await until(pilot, lambda: not app.screen._rebuild_scheduled, "the composer redrawn")
             await pilot.pause()
-        out["composer_remove_one_s"] = time.perf_counter() - t
+        out["composer_remove_one_s"] = statistics.median(removals)
         out["composer_remove_one_net_s"] = out["composer_remove_one_s"] - out["pilot_key_baseline_s"]
-        await pilot.press("u")
-        await until(pilot, lambda: len(staging) == N_PENDING, "the undo")
+        out["composer_remove_one_in_app_s"] = statistics.median(in_app)
+        del composer.action_remove, composer._rebuild, composer._compositor_refresh
 
         stalls: list[float] = []
         last = [time.perf_counter()]
 
+        phases: list[tuple[float, float, str]] = []  # (when, gap, what the app was doing)
+
         def tick() -> None:
             now = time.perf_counter()
             stalls.append(now - last[0])
+            flight = app.session.in_flight
+            answered, total = app.session.progress
+            what = ("sending" if flight is not None and flight.claim is None else
+                    f"streaming {answered}/{total}" if flight is not None and answered < total else
+                    "recording the answer" if flight is not None else "answered")
+            phases.append((now, now - last[0], what))
             last[0] = now
 
+        t = time.perf_counter()
         await pilot.press("S")
         # A y read before the confirmation is up is ignored on purpose: wait for it.
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"),
                     "the confirmation")
+        out["confirm_open_100k_s"] = time.perf_counter() - t
+        # Stalls are counted from y on: opening the confirmation is timed above, on its own.
+        last[0] = time.perf_counter()
         timer = app.set_interval(0.02, tick)
+        sampler = StallSampler(last) if os.environ.get("CCNOW_STALLS") == "stacks" else None
+        if sampler is not None:
+            sampler.thread.start()
         t = time.perf_counter()
         with profiled("send"):
             await pilot.press("y")
             await until(pilot, lambda: app.session.in_flight is None and len(staging) == 0, "the batch answer")
         out["send_100k_total_s"] = time.perf_counter() - t
         timer.stop()
+        if sampler is not None:
+            sampler.stop.set()
+            sampler.report()
+        if os.environ.get("CCNOW_STALLS"):
+            print("--- the longest gaps between 20 ms ticks, and when ---", file=sys.stderr)
+            for when, gap, what in sorted(phases, key=lambda p: -p[1])[:6]:
+                print(f"{gap * 1000:7.1f} ms  at +{when - t:5.2f} s  {what}", file=sys.stderr)
         out["send_100k_worst_stall_s"] = max(stalls)
         stalls.sort()
         out["send_100k_p95_stall_s"] = stalls[int(len(stalls) * 0.95)]
@@ -167,6 +288,7 @@ def main() -> int:
         proc.wait(timeout=10)
     results["datatable_100k_first_paint_s"] = asyncio.run(baseline_datatable(rows))
     results["queue_vs_datatable"] = results["queue_100k_loaded_s"] / results["datatable_100k_first_paint_s"]
+    results["queue_100k_beyond_client_s"] = results["queue_100k_loaded_s"] - results["pending_100k_client_only_s"]
     print(f"{'measure':<30} {'value':>10}")
     for key, value in results.items():
         print(f"{key:<30} {value:>10.3f}")

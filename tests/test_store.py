@@ -683,3 +683,49 @@ def test_history_lists_each_batch_and_last_event_the_latest(store):
     assert last is not None and last.batch_id == second and [e["action"] for e in last.entries] == ["adjust"]
     assert store.last_event(B).batch_id == first
     assert store.last_event(C) is None
+
+
+# -- many entries at once ---------------------------------------------------------------------
+
+
+def _rows(path: Path) -> list[tuple]:
+    with raw_db(path) as db:
+        return db.execute("SELECT id, pos, order_id, action, notes, amount, trackname, tracknumber, state, batch_id, "
+                          "remark, rev, changed_by != '' FROM entries ORDER BY id").fetchall()
+
+
+@pytest.mark.parametrize("make", [
+    ship,
+    lambda o: cancel(o, notes='out "of" stock, ä\\ n'),
+    lambda o: adjust(o, "12.50"),
+    lambda o: track(o, "1Z 999"),
+], ids=["ship", "cancel with notes", "adjust", "track"])
+def test_many_alike_entries_are_stored_as_one_at_a_time_would_be(tmp_path, monkeypatch, make):
+    """The one-statement insert for alike entries (Store.add) writes the very rows the
+    row-by-row insert writes, and returns the same entries."""
+    import ccnow_tui.storage.store as store_module
+
+    orders = [OrderId.parse(f"{500000000 + i}") for i in range(store_module.BULK_ADD + 5)]
+    batch = [make(o) for o in orders]
+    results = {}
+    for way, threshold in (("bulk", store_module.BULK_ADD), ("rows", 10**9)):
+        monkeypatch.setattr(store_module, "BULK_ADD", threshold)
+        path = tmp_path / way / "store.sqlite3"
+        with Store.open(path) as s:
+            s.add([ship(OrderId.parse("111111111"))])  # ids and places go on from what is there
+            returned = s.add(batch, remark="from a script")
+            results[way] = (_rows(path), returned, s.snapshot().staged)
+    assert results["bulk"][0] == results["rows"][0]
+    assert results["bulk"][1] == results["rows"][1] == results["bulk"][2][1:]
+
+
+def test_many_entries_that_differ_are_stored_row_by_row_and_one_undo_removes_them(tmp_path):
+    import ccnow_tui.storage.store as store_module
+
+    orders = [OrderId.parse(f"{500000000 + i}") for i in range(store_module.BULK_ADD + 5)]
+    batch = [ship(o) if i % 2 else cancel(o) for i, o in enumerate(orders)]
+    with Store.open(tmp_path / "store.sqlite3") as s:
+        s.add(batch)
+        assert actions(s.snapshot().staged) == batch
+        s.undo()
+        assert s.snapshot().staged == []

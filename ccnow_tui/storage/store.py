@@ -282,6 +282,16 @@ def _action(order_id: str, action: str, notes: str, amount: str, trackname: str,
 _ORDER_OF, _NOTES_OF, _AMOUNT_OF = itemgetter(0), itemgetter(2), itemgetter(3)
 _TRACKNAME_OF, _TRACKNUMBER_OF = itemgetter(4), itemgetter(5)
 _KIND_VALUE_OF = attrgetter("kind._value_")
+_KIND_OF, _FIELDS_OF = itemgetter(1), itemgetter(2, 3, 4, 5)
+
+
+BULK_ADD = 1000  # entries from which alike ones are inserted in one statement (Store.add)
+
+
+def _alike(actions: Sequence[StagedAction]) -> bool:
+    """Every action has the same kind and fields (only the order differs). Compared at C
+    speed: by the kind's identity, and the fields as plain tuples."""
+    return len(set(map(id, map(_KIND_OF, actions)))) == 1 and len(set(map(_FIELDS_OF, actions))) == 1
 
 
 def _fields(a: StagedAction) -> tuple[str, str, str, str, str, str]:
@@ -698,16 +708,26 @@ class Store:
             pos = (c.execute("SELECT MAX(pos) FROM entries").fetchone()[0] or 0) + 1
             first = self._new_ids(c, len(actions))
             # Explicit ids: one range per change, so undo records two numbers, not a list.
-            # The rows are zipped column by column (C speed: staging ship for 100,000 orders
-            # must not wait on Python building each row).
-            amounts = [format_amount(x) if x is not None else "" for x in map(_AMOUNT_OF, actions)]
-            c.executemany(
-                "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, remark, "
-                "changed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'staged', ?, ?)",
-                zip(count(first), count(pos), map(_ORDER_OF, actions), map(_KIND_VALUE_OF, actions),
-                    map(_NOTES_OF, actions), amounts, map(_TRACKNAME_OF, actions), map(_TRACKNUMBER_OF, actions),
-                    repeat(remark), repeat(self.owner)),
-            )
+            if len(actions) >= BULK_ADD and _alike(actions):
+                # Many entries that differ only in their order (ship for a whole list): the
+                # order numbers go as one JSON array that SQLite walks itself, about three
+                # times faster than binding 100,000 rows from Python.
+                a = actions[0]
+                c.execute(
+                    "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, "
+                    "remark, changed_by) SELECT ? + key, ? + key, value, ?, ?, ?, ?, ?, 'staged', ?, ? "
+                    "FROM json_each(?)",
+                    (first, pos, *_fields(a)[1:], remark, self.owner, json.dumps(list(map(_ORDER_OF, actions)))),
+                )
+            else:  # zipped column by column, at C speed
+                amounts = [format_amount(x) if x is not None else "" for x in map(_AMOUNT_OF, actions)]
+                c.executemany(
+                    "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, "
+                    "remark, changed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'staged', ?, ?)",
+                    zip(count(first), count(pos), map(_ORDER_OF, actions), map(_KIND_VALUE_OF, actions),
+                        map(_NOTES_OF, actions), amounts, map(_TRACKNAME_OF, actions), map(_TRACKNUMBER_OF, actions),
+                        repeat(remark), repeat(self.owner)),
+                )
             last = first + len(actions) - 1
             self._push_undo(c, "delete_range", [first, last])
         return list(map(StoredEntry, count(first), actions, repeat(EntryState.STAGED), repeat(None), repeat(remark),

@@ -111,7 +111,7 @@ class OrderTable(CursorList):
     def targets(self) -> list[OrderId]:
         """The selected orders (in queue order), or else the highlighted one."""
         if self.selected:
-            ordered = [oid for oid in self._rows if oid in self.selected]
+            ordered = list(filter(self.selected.__contains__, self._rows))  # C speed, for 100,000
             rest = sorted(self.selected.difference(ordered))
             return ordered + rest
         return [self.current] if self.current is not None else []
@@ -255,7 +255,7 @@ class OrderTable(CursorList):
 
     def select_all_shown(self) -> None:
         """Select every shown row, or clear the selection if they all are selected."""
-        shown = {oid for i in range(self.row_count()) if (oid := self.order_at(i)) is not None}
+        shown = set(self.shown())  # at C speed: A on 100,000 rows is one keystroke
         if shown and shown <= self.selected:
             self.selected -= shown
         else:

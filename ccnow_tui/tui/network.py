@@ -7,8 +7,9 @@ reaches the screen read by read, as it is parsed.
 A fast receiver answers faster than the UI can show it. Posting every chunk at once
 would queue a second of work ahead of every key and every redraw, so records go to the
 app one message at a time, each posted once the one before it was handled (the app sets
-:attr:`Delivered.delivered`); a batch's answer lines, each judged and logged, in slices of
-at most :data:`SLICE`. The network is read meanwhile, ahead of the
+:attr:`Delivered.delivered`): a list's rows, cheap each, with every read that came
+meanwhile; a batch's answer lines, each judged and logged, in slices of at most
+:data:`SLICE`. The network is read meanwhile, ahead of the
 UI, by a task of its own: a slow screen never slows the reading into a timeout.
 """
 
@@ -78,7 +79,11 @@ async def pump(
                 continue
             event = arrived.popleft()
             if type(event) is RecordChunk:
-                await emit(list(event))
+                records = list(event)
+                if request.batch is None:  # list rows: all the reads that came meanwhile, in one go
+                    while arrived and type(arrived[0]) is RecordChunk:
+                        records.extend(arrived.popleft())
+                await emit(records)
             elif isinstance(event, ReceiverAnswer):
                 answer = event
             elif isinstance(event, Retrying):

@@ -59,23 +59,35 @@ async def test_slices_wait_for_the_app_while_the_reading_goes_on():
     assert progress == sorted(progress) and progress[-1] == len(ORDERS)
 
 
-async def test_a_pending_list_goes_a_read_at_a_time():
+async def test_a_pending_list_goes_with_every_read_that_came_while_the_app_was_busy():
+    more, all_read = asyncio.Event(), asyncio.Event()
+
     async def events():
-        yield RecordChunk(lines(ORDERS[:900]))
+        yield RecordChunk(lines(ORDERS[:500]))
+        await more.wait()  # the receiver's next reads come while the app adds the first
+        yield RecordChunk(lines(ORDERS[500:900]))
         yield RecordChunk(lines(ORDERS[900:]))
+        all_read.set()
         yield ReceiverAnswer(RequestShape.PENDING, Outcome.OK, "ok")
 
     posted: list = []
 
     def post(message) -> bool:
         posted.append(message)
-        if isinstance(message, PendingRecords):
-            message.delivered.set()  # as the app does once it has added the rows
+        more.set()
         return True
 
-    await network.pump(Request(RequestKind.PENDING), events(), post)
-    rows = [len(m.orders) for m in posted if isinstance(m, PendingRecords)]
-    assert rows == [900, 300]
+    worker = asyncio.create_task(network.pump(Request(RequestKind.PENDING), events(), post))
+    await asyncio.wait_for(all_read.wait(), 5)
+    while not worker.done():
+        for m in posted:
+            if isinstance(m, PendingRecords):
+                m.delivered.set()  # as the app does once it has added the rows
+        await asyncio.sleep(0)
+    await worker
+    rows = [[o for o, _ in m.orders] for m in posted if isinstance(m, PendingRecords)]
+    assert [len(r) for r in rows] == [500, 700]  # the first read at once; the two that came meanwhile together
+    assert [o for r in rows for o in r] == ORDERS
 
 
 async def test_an_app_that_never_takes_a_slice_delays_but_does_not_stop_the_answer(monkeypatch):

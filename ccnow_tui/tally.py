@@ -19,6 +19,7 @@ from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from itertools import compress, repeat
 from operator import attrgetter, itemgetter
 
 from .protocol.actions import ACTION_FIELDS, ActionKind, StagedAction
@@ -199,7 +200,10 @@ class Tally:
         key = (id(known_status), version) if version is not None else None
         get = known_status.get
         if key is None or key != self._status_key:
-            self._not_pending = {oid for oid in self.changing if get(oid) != PENDING}
+            # At C speed (opening the composer over 100,000 entries): an unknown status is
+            # "" here, and not pending, as None is below.
+            orders = list(self.changing)
+            self._not_pending = set(compress(orders, map(PENDING.__ne__, map(get, orders, repeat("")))))
         else:
             for oid in self._touched:
                 if oid in self.changing and get(oid) != PENDING:

@@ -82,7 +82,7 @@ async def pump(
                 records = list(event)
                 if request.batch is None:  # list rows: all the reads that came meanwhile, in one go
                     while arrived and type(arrived[0]) is RecordChunk:
-                        records.extend(arrived.popleft())
+                        records.extend(cast(RecordChunk, arrived.popleft()))
                 await emit(records)
             elif isinstance(event, ReceiverAnswer):
                 answer = event

@@ -12,7 +12,8 @@ Baseline, in the same process: Textual's ``DataTable`` given the same 100,000 ro
 its first paint. Prints a table, then one JSON object as the last line.
 
 Where the time goes: ``CCNOW_PROFILE=stage,remove`` (any of load, stage, open, remove,
-send) runs those steps under cProfile and prints their 30 costliest calls to stderr.
+send) runs those steps under cProfile and prints their 30 costliest calls, then ccnow_tui's 15,
+to stderr.
 ``CCNOW_STALLS=1`` prints the longest stalls while the batch is in flight, with what the
 app was doing then; ``CCNOW_STALLS=stacks`` also samples the UI thread's stack from a
 watchdog thread during each stall (innermost ccnow_tui frames first; the sampler costs
@@ -68,7 +69,9 @@ def profiled(step: str):
     finally:
         profile.disable()
         print(f"--- {step} ---", file=sys.stderr)
-        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
+        stats = pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative")
+        stats.print_stats(30)
+        stats.print_stats("ccnow_tui", 15)  # ours alone
 
 
 class StallSampler:

@@ -21,12 +21,13 @@ import re
 import shlex
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from .client import is_loopback
-from .config import DEFAULT_URL, ENV_PROFILE, ConfigError, url_problem
+from .config import DEFAULT_URL, ENV_PROFILE, ENV_VARS, ConfigError, url_problem
 from .protocol.redact import Secret
 from .storage.atomic import atomic_write_private
 
@@ -46,6 +47,27 @@ FORM_HEADER = """\
 # --url, --client-id, --store-id and --timeout override both.
 
 """
+
+
+@dataclass(frozen=True)
+class FirstRun:
+    """What the command line said on a first start, for the setup form: the fields it
+    fills in (``--profile``, ``--url``, ``--client-id``, ``--store-id``, else ``CCNOW_*``),
+    and how the saved file is then resolved (with the same options, as the next start
+    with them would be)."""
+
+    profile: str | None = None
+    overrides: Mapping[str, object | None] = field(default_factory=dict)
+
+    def initial(self, env: Mapping[str, str], default_name: str) -> dict[str, str]:
+        """The form's starting values by field name (name, url, client_id, store_id)."""
+        out = {"name": self.profile or default_name, "url": DEFAULT_URL}
+        for key, var in ENV_VARS.items():
+            given = self.overrides.get(key)
+            value = str(given) if given else env.get(var, "")
+            if value:
+                out[key] = value
+        return out
 
 
 class PasswordSource(enum.StrEnum):

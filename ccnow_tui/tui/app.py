@@ -3,8 +3,8 @@
 Workers do the network work and post typed messages (messages.py); the app hands them
 to the session controller (controller.py), which applies them to the model and words
 the log, and publishes the topics it says changed on ``changed`` so the screens redraw.
-Screens ask for what is not theirs (stage, send, open a screen) with messages too,
-answered in requests_handler.py, which holds the one way a batch is sent; keys typed
+Screens ask for what is not theirs (stage, import, send, open a screen) with messages
+too, answered in requests_handler.py, which holds the one way a batch is sent; keys typed
 ahead act in order (key_order.py). The command line's entry is launch.py. Beside it:
 the password prompt (password_ask.py), the timers (polling.py), quitting (quitting.py),
 the theme kept (theme_pref.py), the keys in effect and the help (key_help.py).
@@ -16,13 +16,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import work
 from textual.binding import Binding, BindingType
 from textual.reactive import var
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from ..config import ConnectionSettings, KeyTable
+from ..config_writer import FirstRun
 from ..protocol.actions import ActionKind, StagedAction
 from ..protocol.batch import Batch
 from ..protocol.orderid import OrderId
@@ -32,15 +33,7 @@ from .controller import SessionController, Update
 from .key_help import KeyHelp
 from .key_order import KeyOrderApp
 from .keys import NO_KEYMAP, Section
-from .messages import (
-    AnswerRecords,
-    BatchProgress,
-    HistoryOpened,
-    ImportRequested,
-    PendingRecords,
-    RequestFinished,
-    RetryNotice,
-)
+from .messages import AnswerRecords, BatchProgress, PendingRecords, RequestFinished, RetryNotice
 from .model import LogBuffer, LogKind, Topic
 from .network import pump
 from .password_ask import PasswordAsk
@@ -49,7 +42,6 @@ from .quitting import Quitting
 from .request import Request, RequestKind
 from .requests_handler import ScreenRequests
 from .screens.base import BaseScreen
-from .screens.history import BatchScreen, HistoryScreen
 from .screens.queue import QueueScreen
 from .screens.setup import SetupScreen
 from .session import Session, SessionError
@@ -71,14 +63,14 @@ class CcnowApp(ScreenRequests, PasswordAsk, Polling, Quitting, ThemePref, KeyHel
     log_visible = var(True, init=False)  # the l key hides the log pane on every screen
 
     def __init__(self, settings: ConnectionSettings | None = None, *, setup_message: str = "", notice: str = "",
-                 refresh_every: float = 0.0, setup_form: bool = False, keys: KeyTable | None = None) -> None:
+                 refresh_every: float = 0.0, first_run: FirstRun | None = None, keys: KeyTable | None = None) -> None:
         super().__init__()
         if keys is not None:  # config.toml's [keys]: a ConfigError naming its line, or Textual's keymap
             self.use_keys(keys)
         self.settings = settings
         self.refresh_every = refresh_every  # seconds between automatic refreshes (polling.py); 0: only on r
         self.setup_message = setup_message
-        self.setup_form = setup_form  # nothing configured: the setup screen is a form that writes config.toml
+        self.first_run = first_run  # nothing configured: the setup screen is a form that writes config.toml
         self.notice = notice  # shown in the log at start (e.g. "demo sandbox on ...")
         self.session: Session | None = None
         self.controller: SessionController | None = None
@@ -98,9 +90,11 @@ class CcnowApp(ScreenRequests, PasswordAsk, Polling, Quitting, ThemePref, KeyHel
         no password, ask for it; else the session."""
         self.settings = settings
         if settings is None:
-            self.push_screen(SetupScreen(self.setup_message or "No connection settings.", form=self.setup_form),
+            self.push_screen(SetupScreen(self.setup_message or "No connection settings.", first_run=self.first_run),
                              callback=self.begin)
-        elif settings.password is None:
+            return
+        self.notice = self.notice or f"settings: {settings.source}"  # saved by the setup form just now
+        if settings.password is None:
             self.ask_password(settings)
         else:
             self.start_session(settings.password)
@@ -220,20 +214,6 @@ class CcnowApp(ScreenRequests, PasswordAsk, Polling, Quitting, ThemePref, KeyHel
         else:
             self.apply(controller.query_finished(answer))
 
-    # -- what the screens ask (the rest: requests_handler.py) ------------------------------
-
-    @on(ImportRequested)
-    def _import_labels(self, message: ImportRequested) -> None:
-        """A label file's accepted rows: one change, so one u undoes the whole import."""
-        if self.controller is not None:
-            self.apply(self.controller.imported(message.entries, message.name, message.accepted, message.rejected))
-
-    @on(HistoryOpened)
-    def _open_history(self) -> None:
-        if isinstance(self.screen, BatchScreen):  # h on a batch: back to the list under it
-            self.pop_screen()
-        elif not isinstance(self.screen, HistoryScreen):
-            self.push_screen(HistoryScreen())
 
 
 def help_sections(keymap: Mapping[str, str] = NO_KEYMAP) -> list[Section]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import config
 from ..config import ConnectionSettings
+from ..config_writer import FirstRun
 from ..protocol.redact import Secret
 from ..storage.paths import PRIVATE_FILE_MODE, data_dir, ensure_private_dir
 
@@ -149,8 +150,8 @@ def build_app(args, app_class: Callable[..., Any]) -> tuple[Any, object | None]:
         profile = getattr(args, "profile", None)
         settings = config.resolve_connection(loaded, profile, os.environ, overrides)
     except config.ConfigError as exc:
-        return app_class(None, setup_message=str(exc), setup_form=isinstance(exc, config.NotConfigured),
-                         keys=loaded.keys), None
+        first = FirstRun(profile, overrides) if isinstance(exc, config.NotConfigured) else None
+        return app_class(None, setup_message=str(exc), first_run=first, keys=loaded.keys), None
     # The first log line says where the URL and account came from (file, environment, options).
     return app_class(settings, notice=f"settings: {settings.source}",
                      refresh_every=getattr(args, "refresh", None) or 0.0, keys=loaded.keys), None
@@ -163,7 +164,14 @@ def _demo(args, app_class: Callable[..., Any]) -> tuple[Any, object]:
     from ..sandbox.server import SandboxConfig, SandboxServer
 
     faults = [parse_fault(f) for f in (getattr(args, "fault", None) or [])]
-    keys = config.load_config().keys  # the operator's own keys in the demo too; a broken file stops it
+    # The operator's own keys in the demo too. The demo needs nothing else of the file: one
+    # it cannot read is said in the log, and the demo runs with the keys as shipped (a
+    # [keys] table it can read but that is wrong stops it, as it stops any start).
+    unread = ""
+    try:
+        keys: config.KeyTable | None = config.load_config().keys
+    except config.ConfigError as exc:
+        keys, unread = None, f"; config.toml not read ({exc}): the keys are as shipped"
     # A fresh password per run: the embedded receiver is ours alone, and a password
     # equal to the profile name ("demo") would be masked wherever that word appears.
     password = secrets.token_urlsafe(12)
@@ -183,7 +191,7 @@ def _demo(args, app_class: Callable[..., Any]) -> tuple[Any, object]:
         store_dir=run.store_dir,
     )
     shown = ", ".join(str(f) for f in faults)
-    notice = f"demo: embedded sandbox receiver at {server.url}" + (f", faults: {shown}" if shown else "")
+    notice = f"demo: embedded sandbox receiver at {server.url}" + (f", faults: {shown}" if shown else "") + unread
     refresh = getattr(args, "refresh", None)
     try:
         app = app_class(settings, notice=notice, refresh_every=15.0 if refresh is None else refresh, keys=keys)

@@ -22,6 +22,8 @@ from ..staging import ClaimConflict
 from ..storage.store import StoreError
 from .messages import (
     ComposerOpened,
+    HistoryOpened,
+    ImportRequested,
     Logged,
     OrderOpened,
     QueryRequested,
@@ -37,6 +39,7 @@ from .request import Request, RequestKind
 from .screens.composer import ComposerScreen
 from .screens.confirm import ConfirmScreen, describe_send, must_type
 from .screens.detail import DetailScreen
+from .screens.history import BatchScreen, HistoryScreen
 
 if TYPE_CHECKING:
     from .controller import SessionController, Update
@@ -65,6 +68,19 @@ class ScreenRequests(App[int]):
         raise NotImplementedError
 
     # -- requests ----------------------------------------------------------------------
+
+    @on(ImportRequested)
+    def _import_labels(self, message: ImportRequested) -> None:
+        """A label file's accepted rows: one change, so one u undoes the whole import."""
+        if self.controller is not None:
+            self.apply(self.controller.imported(message.entries, message.name, message.accepted, message.rejected))
+
+    @on(HistoryOpened)
+    def _open_history(self) -> None:
+        if isinstance(self.screen, BatchScreen):  # h on a batch: back to the list under it
+            self.pop_screen()
+        elif not isinstance(self.screen, HistoryScreen):
+            self.push_screen(HistoryScreen())
 
     @on(StageRequested)
     def _stage(self, message: StageRequested) -> None:

@@ -178,6 +178,18 @@ def test_a_bad_table_stops_the_demo_too_and_leaves_nothing_running(isolated_dirs
     assert list((data_dir() / launch.DEMO_RUNS).iterdir()) == []
 
 
+def test_a_file_the_demo_cannot_read_is_said_and_the_demo_runs_with_the_keys_as_shipped(isolated_dirs):
+    """The demo needs nothing of config.toml but [keys]: a broken file does not stop it."""
+    write_config('[profiles.shop\nclient_id = "C1"\n')
+    app, server = build_app(cli_args(demo=True))
+    try:
+        assert app.keymap == {}
+        assert f"config.toml not read ({config_path()}: line 1:" in app.notice
+        assert app.notice.endswith("the keys are as shipped")
+    finally:
+        launch.close_demo(app, server)
+
+
 def test_the_table_applies_when_nothing_is_configured_yet(isolated_dirs):
     write_config('[keys]\n"setup.quit" = "x"\n')
     assert load_config().profiles == {}

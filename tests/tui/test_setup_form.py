@@ -295,3 +295,28 @@ async def test_a_receiver_that_cannot_answer_fails_the_test_in_its_words(isolate
         sandbox.set_faults([])
         assert (await press_test(pilot)).startswith("✓ Test passed:")
     assert not config_path().exists()
+
+
+async def test_the_command_lines_account_fills_the_form_and_the_saved_profile_starts(isolated_dirs, sandbox,
+                                                                                     monkeypatch):
+    """`ccnow-tui --profile backroom --url U --client-id C` on a first start: the form
+    holds those, and the session the save starts is that profile, saying where its
+    settings came from in its first log line."""
+    monkeypatch.setenv("SHOP_API_PW", PASSWORD)
+    monkeypatch.setenv("CCNOW_STORE_ID", "")
+    app, _ = build_app(cli_args(profile="backroom", url=sandbox.url, client_id="shop"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SetupScreen) and screen.form
+        shown = {name: screen.query_one(f"#f-{name}", Input).value for name in ("name", "url", "client_id")}
+        assert shown == {"name": "backroom", "url": sandbox.url, "client_id": "shop"}
+        await fill(pilot, source="env", password_env="SHOP_API_PW")
+        assert (await press_test(pilot)).startswith("✓ Test passed:")
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, QueueScreen), "the session")
+        await started(pilot)
+        assert app.settings.profile == "backroom" and app.settings.url == sandbox.url
+        first_line = app.log_buffer.lines[0].text
+        assert first_line == f"settings: profile 'backroom' in {config_path()}; options: --url, --client-id"
+    assert set(load_config().profiles) == {"backroom"}

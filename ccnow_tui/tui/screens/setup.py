@@ -40,7 +40,7 @@ from ...config import (
     resolve_connection,
     run_password_command,
 )
-from ...config_writer import NewProfile, PasswordSource, problems, write_profile
+from ...config_writer import FirstRun, NewProfile, PasswordSource, problems, write_profile
 from ...protocol.outcome import Outcome
 from ...protocol.redact import Secret, redact, safe_text
 from ...storage.paths import config_path
@@ -102,11 +102,15 @@ class SetupScreen(Screen[ConnectionSettings]):
                 tooltip="Setup: save the profile to config.toml (asks first if it has not passed a test)"),
     ]
 
-    def __init__(self, message: str, title: str = "ccnow-tui is not set up yet", *, form: bool = False) -> None:
+    def __init__(self, message: str, title: str = "ccnow-tui is not set up yet", *,
+                 first_run: FirstRun | None = None) -> None:
         super().__init__()
         self.message = message
         self.title_text = title
-        self.form = form  # no configuration at all: a form that writes one (else only the explanation)
+        # No configuration at all: a form that writes one (else only the explanation),
+        # filled in from the command line's options and resolved with them once saved.
+        self.first_run = first_run
+        self.form = first_run is not None
         self.config_file = config_path()
         self.touched: set[str] = set()
         self.passed: Fingerprint | None = None  # what the last passing test tested
@@ -139,7 +143,7 @@ class SetupScreen(Screen[ConnectionSettings]):
             + "(mode 0600). The API password is never written there. No account? ccnow-tui --demo. "
               "For scripts: ccnow-tui init."
         ), id="setup-intro")
-        initial = {"name": DEFAULT_PROFILE_NAME, "url": DEFAULT_URL}
+        initial = (self.first_run or FirstRun()).initial(os.environ, DEFAULT_PROFILE_NAME)
         for name, label, placeholder in FIELDS:
             yield from self._row(name, label, placeholder, initial.get(name, ""))
         with Horizontal(classes="setup-row"):
@@ -417,7 +421,11 @@ class SetupScreen(Screen[ConnectionSettings]):
             raise
         try:
             # The password command runs again here, as at every start: off the loop.
-            settings = await asyncio.to_thread(lambda: resolve_connection(load_config(path), None, os.environ))
+            # The profile just saved, with the command line's options (as the next start
+            # with them resolves it).
+            overrides = (self.first_run or FirstRun()).overrides
+            settings = await asyncio.to_thread(
+                lambda: resolve_connection(load_config(path), profile.name, os.environ, overrides))
         except ConfigError as exc:
             self.app.switch_screen(SetupScreen(
                 f"{path} is saved, but ccnow-tui cannot start with it yet:\n\n{exc}\n\n"

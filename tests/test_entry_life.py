@@ -24,10 +24,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from ccnow_tui.client import ReceiverAnswer, RequestShape
 from ccnow_tui.protocol import OrderId, StagedAction
 from ccnow_tui.protocol.actions import ActionKind
-from ccnow_tui.protocol.batch import Severity
+from ccnow_tui.protocol.batch import Batch, Severity
 from ccnow_tui.protocol.outcome import EntryOutcome, EntryResult, Outcome
 from ccnow_tui.staging import RESTAGE_REMARK, Claim, ClaimConflict, StagingArea
 from ccnow_tui.storage.store import GONE_REASON, BatchMeta, BatchState, Store, Verdict
+from ccnow_tui.tally import Tally
 
 ORDERS = [OrderId.parse(x) for x in ("396-10-1142", "397-10-1159", "398-11-0001", "399-12-0002", "400-13-0003",
                                      "401-14-0004")]
@@ -352,6 +353,19 @@ class EntryLife(RuleBasedStateMachine):
             remark = self.live[e.id].remark
             if remark is not None:
                 assert e.remark == remark
+
+    @invariant()
+    def the_composers_tally_says_what_counting_afresh_says(self):
+        """The tally is patched change by change (tally.py): after any run of changes it
+        must say what the batch counted afresh says, and what a fresh tally says."""
+        if not len(self.area):
+            return
+        batch = Batch(list(self.area.actions))
+        tally = self.area.tally
+        assert tally.lint() == batch.lint()
+        assert tally.totals == batch.totals == Tally(self.area.staged).totals
+        assert tally.counts() == batch.counts()
+        assert list(tally.send_order()) == list(batch.send_order)
 
     @invariant()
     def held_and_unverified_as_the_model_says(self):

@@ -26,7 +26,7 @@ import secrets
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -1115,7 +1115,46 @@ class Store:
         items = self._items(conn, rows)
         return items[-1] if items else None
 
-    def _items(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[HistoryItem]:
+    def last_events(self, order_ids: Iterable[str] | None = None) -> dict[str, HistoryItem]:
+        """What ``last_event`` answers for each of ``order_ids`` (None: every order the
+        journal names), for the orders that have one: three statements whatever their
+        number (sorting the queue by "last sent" at 100,000 orders), not a query each."""
+        conn = self._conn()
+        if order_ids is None:
+            # One pass over the events_order index (it holds (order_id, id): no table read).
+            lasts = "SELECT order_id, MAX(id) AS id FROM events WHERE order_id IS NOT NULL GROUP BY order_id"
+            args: tuple[Any, ...] = ()
+        else:
+            # One seek into the events_order index per order asked for, at C speed.
+            lasts = ("SELECT value AS order_id, (SELECT MAX(id) FROM events WHERE order_id = value) AS id "
+                     "FROM json_each(?)")
+            args = (json.dumps(list(dict.fromkeys(order_ids))),)
+        # The lines of each order's latest batch, looked up by order ("+batch_id", as in
+        # last_event), grouped per order in journal order.
+        rows = conn.execute(
+            f"WITH lasts AS ({lasts}), "
+            "picked AS (SELECT l.order_id, e.batch_id FROM lasts l JOIN events e ON e.id = l.id) "
+            "SELECT e.order_id, e.kind, e.batch_id, e.time, e.n, e.action, e.fields, e.outcome, e.status, "
+            "e.message, e.raw FROM picked p JOIN events e ON e.order_id = p.order_id AND +e.batch_id IS p.batch_id "
+            "ORDER BY e.id", args).fetchall()
+        per_order: dict[str, list[tuple[Any, ...]]] = {}
+        for row in rows:
+            per_order.setdefault(row[0], []).append(row[1:])
+        out: dict[str, HistoryItem] = {}
+        by_batch: dict[str, list[HistoryItem]] = {}
+        for order_id, lines in per_order.items():
+            items = self._grouped(lines)
+            if items:
+                item = out[order_id] = items[-1]
+                if item.batch_id:
+                    by_batch.setdefault(item.batch_id, []).append(item)
+        self._fill_batches(conn, by_batch)
+        return out
+
+    @staticmethod
+    def _grouped(rows: Iterable[Sequence[Any]]) -> list[HistoryItem]:
+        """Journal lines (kind, batch_id, time, n, action, fields, outcome, status,
+        message, raw), oldest first, as one HistoryItem per batch (batch columns unset)."""
         items: dict[str, HistoryItem] = {}
         for kind, batch_id, when, n, action, fields, outcome, status, message, raw in rows:
             key = batch_id or f"-{when}"
@@ -1130,20 +1169,32 @@ class Store:
                                      "kind": kind, **fields_d})
                 if raw and raw not in item.answer_lines:
                     item.answer_lines.append(raw)
-        if items:
-            ids = [i.batch_id for i in items.values() if i.batch_id]
-            for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
-                for batch_id, host, client_id, state, outcome, message, created in conn.execute(
-                        f"SELECT batch_id, host, client_id, state, outcome, message, created_at FROM batches "
-                        f"WHERE batch_id IN ({','.join('?' * len(chunk))})", chunk):
-                    item = items[batch_id]
+        return list(items.values())
+
+    @staticmethod
+    def _fill_batches(conn: sqlite3.Connection, by_batch: Mapping[str, Sequence[HistoryItem]]) -> None:
+        """The batch's own columns (host, account, state, outcome, time) on its items."""
+        ids = list(by_batch)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for batch_id, host, client_id, state, outcome, message, created in conn.execute(
+                    f"SELECT batch_id, host, client_id, state, outcome, message, created_at FROM batches "
+                    f"WHERE batch_id IN ({','.join('?' * len(chunk))})", chunk):
+                for item in by_batch[batch_id]:
                     item.host, item.client_id, item.state = host, client_id, state
                     item.outcome = "reconciled" if state == "reconciled" else (
                         "forgotten" if state == "forgotten" else outcome)
                     item.message = message
                     item.time = created
-        return list(items.values())
+
+    def _items(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[HistoryItem]:
+        items = self._grouped(rows)
+        by_batch: dict[str, list[HistoryItem]] = {}
+        for item in items:
+            if item.batch_id:
+                by_batch.setdefault(item.batch_id, []).append(item)
+        self._fill_batches(conn, by_batch)
+        return items
 
     def journal(self, orders: Sequence[str] = (), since: str = "") -> Iterator[dict[str, Any]]:
         """The audit trail, one dict per journal line, oldest first."""

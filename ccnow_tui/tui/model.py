@@ -194,9 +194,13 @@ class OrderBook:
         return len(self.rows)
 
 
+BULK_FROM = 64  # orders to look up at once: fewer, a query each; more, one bulk query
+
+
 class LastEvents:
-    """The queue's "last sent" column: one indexed query per order shown, cached until the
-    journal changes (never a scan of the whole journal)."""
+    """The queue's "last sent" column: one indexed query per order drawn, cached until the
+    journal changes (never a scan of the whole journal). Sorting by last sent needs every
+    order's: ``fill`` looks them all up in one bulk query instead."""
 
     def __init__(self, store: Store | None = None) -> None:
         self.store = store
@@ -215,6 +219,25 @@ class LastEvents:
             return None
         self._cache[order_id] = item
         return item
+
+    def fill(self, order_ids: Iterable[str]) -> None:
+        """Cache the last event of every one of ``order_ids`` (None for those never
+        sent): one bulk query for the ones not cached yet, or a query each if only a few
+        are missing."""
+        if self.store is None:
+            return
+        cache = self._cache
+        missing = [oid for oid in order_ids if oid not in cache]
+        if len(missing) < BULK_FROM:
+            for oid in missing:
+                self.get(oid)
+            return
+        try:
+            found = self.store.last_events(missing)
+        except Exception:  # sqlite3.Error: blank cells (until the journal changes), not 100,000 failing queries
+            found = {}
+        cache.update(dict.fromkeys(missing))
+        cache.update(found)
 
     def __contains__(self, order_id: object) -> bool:
         return isinstance(order_id, str) and self.get(order_id) is not None

@@ -167,8 +167,10 @@ class OrderTable(CursorList):
         return lambda oid: (oid, "")
 
     def _by_last_sent(self, shown: list[OrderId]) -> list[OrderId]:
-        """Newest first; orders never sent after them, by number (one indexed query each)."""
+        """Newest first; orders never sent after them, by number (one bulk query for every
+        order not looked up yet, not one each)."""
         events = self.book.events
+        events.fill(shown)
         times = {oid: item.time if (item := events.get(oid)) is not None else "" for oid in shown}
         return sorted(sorted(shown), key=times.__getitem__, reverse=True)  # a stable sort
 

@@ -101,6 +101,13 @@ def _fault_spec(text: str) -> str:
     return text
 
 
+def _count(text: str) -> int:
+    """``--confirm-count``: a whole number of orders."""
+    if not text.strip().isdecimal():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of orders (0, 1, 2, ...)")
+    return int(text.strip())
+
+
 def build_parser() -> argparse.ArgumentParser:
     conn = _connection_options(before=False)
     parser = argparse.ArgumentParser(
@@ -113,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(`stage`: nothing staged); "
         "3 refused in the protocol's words (error_message), or the request never left, or a read got no "
         "protocol answer: nothing applied; 4 outcome unknown (answer lost, late, too big or not the protocol), "
-        "nothing re-sent; 5 not confirmed at the question, nothing sent or recorded.",
+        "nothing re-sent; 5 not confirmed at the question (or --confirm-count is not the batch's number of orders "
+        "changed), nothing sent or recorded.",
     )
     parser.add_argument("--version", action="version", version=f"ccnow-tui {__version__}")
     parser.add_argument("--demo", dest=PRE + "demo", action="store_true",
@@ -141,10 +149,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "submit", parents=[conn], help="send a batch of actions from a CSV file",
         description="CSV header: order_id,action,notes,amount,trackname,tracknumber (columns after action "
-        "optional). Without --yes, asks on the terminal (never on stdout); no terminal: refuses.",
+        "optional). Without --yes, asks y/N on the terminal (never on stdout); no terminal: refuses. A batch "
+        "that cancels or discounts more orders than the profile's confirm_over (10 unless it says otherwise) "
+        "asks instead for the number of orders it changes (y does not send it), and --yes alone does not "
+        "send it: give --confirm-count N, N being that number.",
     )
     p.add_argument("file", metavar="FILE", help="CSV file, or - for standard input")
-    p.add_argument("--yes", action="store_true", help="send without asking")
+    p.add_argument("--yes", action="store_true",
+                   help="send without asking (not a batch that cancels or discounts more than confirm_over orders: "
+                        "that one needs --confirm-count)")
+    p.add_argument("--confirm-count", type=_count, metavar="N",
+                   help="send without asking only if the batch changes exactly N orders (else nothing is sent, "
+                        "exit 5); required to send a batch that cancels or discounts more than confirm_over orders "
+                        "without the question")
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout")
 
     p = sub.add_parser(
@@ -284,6 +301,13 @@ def ask_on_terminal(question: str) -> bool | None:
     """Ask on the controlling terminal (never stdout, which may be a file or a pipe, and
     whatever stdin is: `submit -` reads the batch from it). True for y/yes; None when the
     process has no terminal to ask on (cron, CI, setsid)."""
+    reply = read_on_terminal(question)
+    return None if reply is None else reply.strip().lower() in ("y", "yes")
+
+
+def read_on_terminal(question: str) -> str | None:
+    """The line typed on the controlling terminal after ``question`` ("" at end of input);
+    None when the process has no terminal to ask on."""
     try:
         fd = os.open(CONTROLLING_TERMINAL, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError:
@@ -301,7 +325,7 @@ def ask_on_terminal(question: str) -> bool | None:
         return None
     finally:
         os.close(fd)
-    return reply.decode("utf-8", "replace").strip().lower() in ("y", "yes")
+    return reply.decode("utf-8", "replace")
 
 
 def _since(text: str) -> str:
@@ -343,12 +367,13 @@ def open_store(profile: str):
         raise UsageError(str(exc)) from None
 
 
-def open_client(args: argparse.Namespace):
+def open_client(args: argparse.Namespace, settings: Any = None):
     """Build a ReceiverClient from config, environment and options (password never on argv)."""
     from .client import ClientConfigError, ReceiverClient
     from .protocol.redact import Secret
 
-    settings = connection_settings(args)
+    if settings is None:
+        settings = connection_settings(args)
     password = settings.password
     if password is None:
         if not has_terminal():  # getpass asks on the terminal, whatever stdin is
@@ -604,12 +629,57 @@ def _secret_in_fields(batch: Batch) -> list[str]:
     return out
 
 
+def confirm_submit(batch: Batch, args: argparse.Namespace, confirm_over: int, profile: str) -> bool:
+    """Whether to send ``batch``: y on the terminal, or --yes; the number of orders it
+    changes, typed or given as --confirm-count, when it cancels or discounts more orders
+    than ``confirm_over`` (as the TUI asks). False (said on stderr): nothing is sent, exit 5.
+    No terminal to ask on, or --yes alone for such a batch: a UsageError (exit 2)."""
+    totals = batch.totals
+    changed = totals.changed
+    if args.confirm_count is not None:  # a script's number: checked whatever the batch's size
+        if args.confirm_count != changed:
+            err(f"not confirmed: --confirm-count {args.confirm_count} is not the number of orders this batch "
+                f"changes ({changed}): nothing sent")
+            return False
+        return True
+    if totals.cancelled_or_discounted <= confirm_over:
+        if args.yes:
+            return True
+        confirmed = ask_on_terminal("Send this batch? [y/N] ")
+        if confirmed is None:
+            raise UsageError("refusing to send without --yes: there is no terminal to ask for confirmation")
+        if not confirmed:
+            err("not confirmed: nothing sent")
+        return confirmed
+    large = (f"this batch cancels or discounts {totals.cancelled_or_discounted} orders, more than confirm_over "
+             f"({confirm_over}) of profile {profile!r}")
+    if args.yes:
+        raise UsageError(f"nothing sent: {large}; --yes alone does not send it: add --confirm-count {changed} "
+                         "(the number of orders it changes)")
+    reply = read_on_terminal(f"{large[0].upper()}{large[1:]}.\nTo send it, type {changed}, the number of orders "
+                             "it changes (y does not send it): ")
+    if reply is None:
+        raise UsageError(f"refusing to send: {large}, and there is no terminal to ask for the number of orders it "
+                         f"changes: give --confirm-count {changed}")
+    typed = reply.strip()
+    if typed == str(changed):
+        return True
+    if typed.lower() in ("y", "yes"):
+        err(f"not confirmed: y does not send this batch, the number of orders it changes ({changed}) does: "
+            "nothing sent")
+    else:
+        err(f"not confirmed: {shown(typed, 40, cut=True) or 'nothing'} is not the number of orders this batch "
+            f"changes ({changed}): nothing sent")
+    return False
+
+
 def cmd_submit(args) -> int:
     from .staging import Claim, ClaimConflict, judge_answer
     from .storage.store import BatchMeta, StoreError
 
     batch = read_submit_file(args)
-    client = open_client(args)
+    settings = connection_settings(args)
+    client = open_client(args, settings)
     leaks = _secret_in_fields(batch)
     if leaks:
         raise UsageError("\n".join(leaks))
@@ -621,14 +691,9 @@ def cmd_submit(args) -> int:
         unverified = store.snapshot().unverified
         print(safe_text(describe_plan(batch, client.address, client.credentials.client_id, unverified),
                         newlines=True), file=sys.stderr, flush=True)
-        if not args.yes:
-            # Asked before the event loop runs: ctrl-c at the question interrupts at once.
-            confirmed = ask_on_terminal("Send this batch? [y/N] ")
-            if confirmed is None:
-                raise UsageError("refusing to send without --yes: there is no terminal to ask for confirmation")
-            if not confirmed:
-                err("not confirmed: nothing sent")
-                return EXIT_NOT_CONFIRMED
+        # Asked before the event loop runs: ctrl-c at the question interrupts at once.
+        if not confirm_submit(batch, args, settings.confirm_over, settings.profile):
+            return EXIT_NOT_CONFIRMED
         settings = client.credentials
         meta = BatchMeta(client.url, client.address, settings.client_id, settings.store_id or "", client.profile)
         numbered = [(n, None, 0, e) for n, e in batch.numbered()]

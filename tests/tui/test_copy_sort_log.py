@@ -55,8 +55,8 @@ async def test_the_log_is_focused_searched_and_a_line_copied(make_app):
         app.log_line(LogKind.INFO, "needle two")
         log = app.screen.query_one(StatusLog)
         table = app.screen.query_one(OrderTable)
-        await pilot.press("L")
-        assert log.has_focus
+        await pilot.press("L", "s")  # the log has the focus: s stages nothing
+        assert log.has_focus and app.session.staging.entries == ()
         await pilot.press("slash", "n", "e", "e", "d", "l", "e", "enter")
         assert log.has_focus and log.current_line().text == "needle two"
         await pilot.press("n", "C")  # the next (older) match, copied as shown

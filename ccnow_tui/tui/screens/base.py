@@ -1,4 +1,5 @@
-"""What the queue, detail and composer screens share: header, log pane, staging keys.
+"""What the queue, detail, composer and history screens share: header, log pane (its
+keys: log_focus.py), staging keys.
 
 Every binding has a stable id and a one-line tooltip (the help screen and the command
 palette are built from them: keys.py). These screens ask the app for what is not
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Static
 
 from ...protocol.actions import ActionKind, StagedAction
@@ -31,17 +31,18 @@ from ..widgets.header import HeaderBar
 from ..widgets.key_footer import KeyFooter
 from ..widgets.status_log import StatusLog
 from .forms import ActionForm, GoToForm
+from .log_focus import LogFocusScreen, LogSearch
 
 if TYPE_CHECKING:
-    from ..app import CcnowApp
     from ..session import Session
 
 
 MIN_SIZE = (60, 16)  # below this a screen says the terminal is too small
 
 
-class BaseScreen(Screen):
-    """Header on top, the screen's body, the status log pane, the footer.
+class BaseScreen(LogFocusScreen):
+    """Header on top, the screen's body, the status log pane (``L`` focuses it:
+    LogFocusScreen) with its search field, the footer.
 
     The keys of these screens and their lists are priority bindings: the app acts on each
     as it reads it, in the order typed. Keys that arrive in one read (fast typing, SSH)
@@ -69,10 +70,6 @@ class BaseScreen(Screen):
     ]
 
     @property
-    def ccnow(self) -> CcnowApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
     def session(self) -> Session:
         session = self.ccnow.session
         assert session is not None
@@ -85,6 +82,8 @@ class BaseScreen(Screen):
     def compose(self) -> ComposeResult:
         yield HeaderBar(self.TITLE, id="header")
         yield from self.compose_body()
+        yield LogSearch(self._search_done, placeholder="search the log (enter: keep, then n: next match; "
+                        "esc: cancel)", id="log-search", compact=True)
         yield StatusLog(self.ccnow.log_buffer, id="log")
         yield KeyFooter(compact=True, show_command_palette=False)
         yield Static(id="too-small")
@@ -105,7 +104,10 @@ class BaseScreen(Screen):
         small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
         self.set_class(small, "-too-small")
         # The log's display is set in code (l), which the stylesheet cannot override.
-        self.query_one(StatusLog).display = self.ccnow.log_visible and not small
+        log = self.query_one(StatusLog)
+        log.display = self.ccnow.log_visible and not small
+        if not log.display:
+            self.log_hidden()  # the list takes the focus back from it
         if small:
             self.query_one("#too-small", Static).update(
                 f"ccnow-tui needs at least {MIN_SIZE[0]}x{MIN_SIZE[1]} (80x24 shows everything); "
@@ -139,6 +141,11 @@ class BaseScreen(Screen):
         self.ccnow.log_visible = not self.ccnow.log_visible  # the app's watcher shows or hides it
 
     def action_back(self) -> None:
+        """esc: out of the focused log (or its search) first, then :meth:`back`."""
+        if not self.leave_log():
+            self.back()
+
+    def back(self) -> None:
         self.dismiss()
 
     def action_history(self) -> None:

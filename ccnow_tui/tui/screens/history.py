@@ -201,7 +201,7 @@ class HistoryScreen(BaseScreen):
             self.filter_text = value
             self._apply()
 
-    def action_back(self) -> None:
+    def back(self) -> None:
         box = self.query_one("#filter", Input)
         if self.focused is box or box.value:
             box.value = ""

@@ -2,8 +2,8 @@
 
 Focus stays on the list so single-letter keys work; the filter input takes focus only
 while ``/`` is being typed and hands it back on enter or escape, before the next key.
-``L`` hands the focus to the log pane (scroll, search with ``/`` and ``n``, copy a line
-with ``C``) until ``esc``; its search field works as the filter's does.
+``L`` hands the focus to the log pane until ``esc`` (log_focus.py, as on every screen
+with the log): there ``/`` and ``C`` search the log and copy its line, not the queue's.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from ..model import LogKind, Topic, counted
 from ..widgets.field_input import FieldInput
 from ..widgets.header import HeaderBar
 from ..widgets.order_table import OrderTable, Sort, column_header
-from ..widgets.status_log import StatusLog, shown_text
 from .base import MainScreen
 from .import_labels import start_import
 
@@ -59,8 +58,7 @@ class QueueScreen(MainScreen):
         ),
         Binding(
             "C", "copy", "Copy", show=False, priority=True, id="queue.copy",
-            tooltip="Copy the highlighted order number, or the selected ones, to the clipboard "
-                    "(OSC 52; in the log: the highlighted line)",
+            tooltip="Copy the highlighted order number, or the selected ones, to the clipboard (OSC 52)",
         ),
         Binding(
             "o", "sort", "Sort", show=False, priority=True, id="queue.sort",
@@ -69,15 +67,6 @@ class QueueScreen(MainScreen):
         Binding(
             "z", "toggle_left", "Left", show=False, priority=True, id="queue.left",
             tooltip="Hide or show the orders that left the list this session (dimmed, with their new status)",
-        ),
-        Binding(
-            "L", "focus_log", "Log focus", show=False, priority=True, id="log.focus",
-            tooltip="Focus the log: arrows and pgup/pgdn scroll, / searches, n next match, "
-                    "C copies the line, esc back to the list",
-        ),
-        Binding(
-            "n", "next_match", "Next match", show=False, priority=True, id="log.next",
-            tooltip="In the focused log: the next (older) line matching the search",
         ),
     ]
 
@@ -88,15 +77,11 @@ class QueueScreen(MainScreen):
         yield OrderTable(self.session.book, self.session.staging, id="orders")
         yield FieldInput(placeholder="filter: order number, status or staged action (enter: keep, esc: clear)",
                     id="filter", compact=True)
-        yield FieldInput(placeholder="search the log (enter: keep, then n: next match; esc: cancel)",
-                         id="log-search", compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#filter", Input).display = False
-        self.query_one("#log-search", Input).display = False
         self.query_one(OrderTable).focus()
-        self._search_from: int | None = None  # the log line the search started on
 
     def on_resize(self) -> None:
         self._columns = column_header(self.query_one(OrderTable).size.width)
@@ -105,10 +90,6 @@ class QueueScreen(MainScreen):
     @property
     def table(self) -> OrderTable:
         return self.query_one(OrderTable)
-
-    @property
-    def log_pane(self) -> StatusLog:
-        return self.query_one(StatusLog)
 
     def refresh_body(self, what: Topic) -> None:
         table = self.table
@@ -138,11 +119,6 @@ class QueueScreen(MainScreen):
     # -- keys ----------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        if self.focused is self.log_pane:
-            self._start_search()
-            return
-        if self.focused is self.query_one("#log-search", Input):
-            return
         box = self.query_one("#filter", Input)
         box.display = True
         self.set_focus(box)  # at once (focus() waits a turn): keys typed ahead go into it
@@ -165,16 +141,8 @@ class QueueScreen(MainScreen):
         box.display = bool(box.value)
         self.set_focus(self.table)
 
-    def action_back(self) -> None:
-        """Escape on the home screen: clear the filter, then the selection (from the log
-        or its search field: back to the log, then to the list)."""
-        search = self.query_one("#log-search", Input)
-        if self.focused is search:
-            self._search_done(keep=False)
-            return
-        if self.focused is self.log_pane:
-            self.set_focus(self.table)  # at once: the keys after esc act on the list
-            return
+    def back(self) -> None:
+        """Escape on the home screen: clear the filter, then the selection."""
         box = self.query_one("#filter", Input)
         if self.focused is box or box.value:
             box.value = ""
@@ -199,10 +167,6 @@ class QueueScreen(MainScreen):
     def action_open(self) -> None:
         if self.focused is self.query_one("#filter", Input):
             self._filter_done()
-        elif self.focused is self.query_one("#log-search", Input):
-            self._search_done(keep=True)
-        elif self.focused is self.log_pane:
-            pass  # enter in the log opens nothing
         else:
             self.table.action_open()
 
@@ -213,15 +177,7 @@ class QueueScreen(MainScreen):
     # -- copy, sort, the orders that left ------------------------------------------------
 
     def action_copy(self) -> None:
-        """C: order numbers (or, in the log, its highlighted line) to the clipboard by OSC 52."""
-        if self.focused is self.log_pane:
-            line = self.log_pane.current_line()
-            if line is None:
-                self.app.bell()
-                return
-            self.app.copy_to_clipboard(shown_text(line))
-            self.ccnow.log_line(LogKind.INFO, "copied a log line")
-            return
+        """C: order numbers to the clipboard by OSC 52 (in the focused log, its line: log_focus.py)."""
         targets = self.table.targets()
         if not targets:
             self.notify("No order highlighted.", severity="warning")
@@ -241,53 +197,3 @@ class QueueScreen(MainScreen):
         left = len(self.session.book.left)
         what = counted(left, "order that left the list", "orders that left the list")
         self.ccnow.log_line(LogKind.INFO, f"{what}: {'shown' if shown else 'hidden'} (z)")
-
-    # -- the log pane, focused -------------------------------------------------------------
-
-    def action_focus_log(self) -> None:
-        if not self.ccnow.log_visible:
-            self.ccnow.log_visible = True  # shows it (the app's watcher) before it takes the focus
-        if not self.log_pane.display:
-            self.app.bell()  # the terminal is too small for it
-            return
-        self.log_pane.take_focus()
-
-    def show_log(self) -> None:
-        super().show_log()
-        if not self.log_pane.display and self.focused in (self.log_pane, self.query_one("#log-search", Input)):
-            self.set_focus(self.table)  # the log was hidden (l) while it had the focus
-
-    def action_next_match(self) -> None:
-        log = self.log_pane
-        if self.focused is not log:
-            return
-        text = self.query_one("#log-search", Input).value
-        if not text.strip():
-            self.app.bell()
-        elif log.cursor is None or not log.search(text, log.cursor - 1):
-            self.app.bell()
-
-    def _start_search(self) -> None:
-        box = self.query_one("#log-search", Input)
-        self._search_from = self.log_pane.cursor
-        box.value = ""
-        box.display = True
-        self.set_focus(box)  # at once: the keys typed ahead go into it
-
-    @on(Input.Changed, "#log-search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        value = self.query_one("#log-search", Input).value
-        if value.strip():
-            self.log_pane.search(value, self._search_from)
-
-    def _search_done(self, keep: bool) -> None:
-        box = self.query_one("#log-search", Input)
-        log = self.log_pane
-        if keep and box.value.strip():
-            log.search(box.value, self._search_from)  # the keys after enter act on the match
-        else:
-            box.value = ""
-            if self._search_from is not None:
-                log.move_to(self._search_from)
-        box.display = False
-        log.take_focus()

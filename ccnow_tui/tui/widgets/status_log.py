@@ -7,10 +7,13 @@ rows of lines that left the buffer are dropped from the front, and a new width w
 everything again (at most LOG_LINES lines). The view follows new lines while it is
 scrolled to the bottom.
 
-The pane takes the focus only when asked (the queue's ``L``): then a cursor marks one
-line (by its sequence number, so new lines do not move it), the arrows and pgup/pgdn
-move it, and :meth:`search` finds a line. Otherwise it never has the focus, so
-single-letter keys keep reaching the list above it.
+The pane takes the focus only when asked (``L``, on every screen that shows it:
+screens/log_focus.py): then a cursor marks one line (by its sequence number, so new
+lines do not move it), the arrows and pgup/pgdn move it, and :meth:`search` finds a
+line. Otherwise it never has the focus, so single-letter keys keep reaching the list
+above it. ``/`` (search) and ``C`` (copy the line) are its own keys, live only while it
+has the focus; the screen does the work (log_focus.py), and leaves its own meaning of
+those keys (the queue's filter) to its list.
 """
 
 from __future__ import annotations
@@ -66,6 +69,15 @@ class StatusLog(ScrollView, can_focus=False):
         Binding("pagedown", "page(1)", "Page down", show=False, priority=True, id="log.pagedown"),
         Binding("home", "move(-1000000)", "First", show=False, priority=True, id="log.home"),
         Binding("end", "move(1000000)", "Last", show=False, priority=True, id="log.end"),
+        # The screen's actions (log_focus.py): the search field and the clipboard are its.
+        Binding(
+            "slash", "screen.log_search", "Search", key_display="/", show=False, priority=True, id="log.search",
+            tooltip="In the focused log: search it (enter keeps the match, esc goes back)",
+        ),
+        Binding(
+            "C", "screen.log_copy", "Copy line", show=False, priority=True, id="log.copy",
+            tooltip="In the focused log: copy the highlighted line to the clipboard (OSC 52), masked as shown",
+        ),
     ]
 
     DEFAULT_CSS = """

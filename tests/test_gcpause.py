@@ -1,6 +1,7 @@
-"""The collector's pauses: what a pause made is frozen when it ends (no later collection
-scans it again), nested pauses end once, and the cyclic garbage a pause froze is
-collected by collect_frozen, which the app runs when the operator is idle."""
+"""The collector's pauses: what a big pause made is frozen when it ends (no later
+collection scans it again; a small one is left to the collections), nested pauses end
+once, and the cyclic garbage a pause froze is collected by collect_frozen, which the app
+runs when the operator is idle."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import gc
 import threading
 import weakref
 
-from ccnow_tui.gcpause import collect_frozen, collection_due, collector_paused
+from ccnow_tui.gcpause import FREEZE_FROM, collect_frozen, collection_due, collector_paused, frozen_for
 
 
 class Node:
@@ -24,19 +25,32 @@ def test_what_a_pause_made_is_frozen_and_the_collector_is_back_on():
     with collector_paused():
         assert not gc.isenabled()
         with collector_paused():  # nested: the outer pause ends it
-            kept = [(i, str(i)) for i in range(1000)]
+            kept = [(i, str(i)) for i in range(2 * FREEZE_FROM)]
         assert not gc.isenabled()
     assert gc.isenabled()
     assert gc.get_freeze_count() >= before + len(kept)
-    assert collection_due()
+    assert collection_due() and frozen_for() > 0
+
+
+def test_a_small_pause_is_left_to_the_collections():
+    collect_frozen()
+    before = gc.get_freeze_count()
+    with collector_paused():
+        node = Node()
+    gone = weakref.ref(node)
+    del node
+    assert gc.get_freeze_count() == before and not collection_due() and frozen_for() == 0
+    gc.collect()
+    assert gone() is None
 
 
 def test_frozen_cyclic_garbage_waits_for_collect_frozen_then_goes():
     collect_frozen()
     with collector_paused():
         node = Node()
+        made = [(i,) for i in range(2 * FREEZE_FROM)]  # a big pause
     gone = weakref.ref(node)
-    del node
+    del node, made
     gc.collect()
     assert gone() is not None  # frozen: a collection does not look at it
     assert collect_frozen() is True
@@ -47,7 +61,8 @@ def test_frozen_cyclic_garbage_waits_for_collect_frozen_then_goes():
 def test_collect_frozen_waits_while_a_pause_is_open_elsewhere():
     collect_frozen()
     with collector_paused():
-        pass
+        made = [(i,) for i in range(2 * FREEZE_FROM)]
+    del made
     inside, leave = threading.Event(), threading.Event()
 
     def pause_in_a_thread() -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from textual.app import App
 
 from ..client import OFF_LOOP_ENTRIES
-from ..gcpause import collect_frozen
+from ..gcpause import collect_frozen, frozen_for
 
 if TYPE_CHECKING:
     from .controller import SessionController, Update
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 STORE_POLL_SECONDS = 0.5  # how soon another window's or a script's change shows
 IDLE_SECONDS = 10.0  # no key for this long, nothing in flight: a full collection will not be felt
+COLLECT_WITHIN = 300.0  # an operator who never pauses: the collection then anyway (memory stays bounded)
 
 
 class Polling(App[int]):
@@ -48,7 +49,7 @@ class Polling(App[int]):
         if self.controller is not None:
             self.apply(self.controller.poll())
         if (session is not None and flight is None and not session.book.loading
-                and time.monotonic() - self.last_key_at >= IDLE_SECONDS):
+                and (time.monotonic() - self.last_key_at >= IDLE_SECONDS or frozen_for() >= COLLECT_WITHIN)):
             collect_frozen()  # at most once after each big answer or load; nothing to do otherwise
 
     def _refresh_on_timer(self) -> None:

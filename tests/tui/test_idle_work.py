@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from ccnow_tui.gcpause import collection_due, collector_paused
+from ccnow_tui.gcpause import FREEZE_FROM, collection_due, collector_paused
 from ccnow_tui.tui.polling import IDLE_SECONDS, STORE_POLL_SECONDS
 
 from .helpers import started, wait_until
@@ -17,7 +17,8 @@ async def test_the_full_collection_waits_for_a_pause_in_the_keys(make_app):
     async with app.run_test() as pilot:
         await started(pilot)
         with collector_paused():  # as a big answer's reading does
-            pass
+            made = [(i,) for i in range(2 * FREEZE_FROM)]
+        del made
         assert collection_due()
         await pilot.press("down")  # the operator is at work: polls go by, nothing collected
         for _ in range(3):

@@ -27,3 +27,21 @@ async def test_the_full_collection_waits_for_a_pause_in_the_keys(make_app):
         app.last_key_at = time.monotonic() - IDLE_SECONDS  # then no key for that long
         await wait_until(pilot, lambda: not collection_due(), "the collection at the next poll",
                          tries=int(4 * STORE_POLL_SECONDS / 0.01))
+
+
+async def test_an_operator_who_never_pauses_gets_the_collection_after_a_while(make_app, monkeypatch):
+    from ccnow_tui.tui import polling
+
+    app = make_app()
+    async with app.run_test() as pilot:
+        await started(pilot)
+        with collector_paused():
+            made = [(i,) for i in range(2 * FREEZE_FROM)]
+        del made
+        await pilot.press("down")
+        app._poll_store()
+        assert collection_due()  # typing, and frozen only just now
+        monkeypatch.setattr(polling, "COLLECT_WITHIN", 0.0)  # as if it had been frozen for that long
+        await pilot.press("down")
+        app._poll_store()
+        assert not collection_due()

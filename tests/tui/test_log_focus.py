@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+from textual import events
 from textual.drivers.headless_driver import HeadlessDriver
 from textual.widgets import Input
 
@@ -95,7 +96,7 @@ async def test_in_the_detail_esc_cancels_a_search_and_s_stages_nothing_in_the_lo
         assert app.screen.query_one(OrderTable).has_focus
 
 
-async def test_in_the_history_slash_searches_the_focused_log_not_the_batches_and_l_gives_the_focus_back(
+async def test_in_the_history_slash_searches_the_log_and_l_or_a_small_terminal_give_the_list_the_focus(
         make_app, sandbox):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -111,16 +112,27 @@ async def test_in_the_history_slash_searches_the_focused_log_not_the_batches_and
         assert not log.display and app.screen.query_one(BatchList).has_focus
         await pilot.press("L")  # shows it again, focused
         assert log.display and log.has_focus
+        app.post_message(events.AppBlur())  # the terminal loses the focus (another window), then has it again
+        await pilot.pause()
+        app.post_message(events.AppFocus())
+        await pilot.pause()
+        assert log.has_focus
+        await pilot.resize_terminal(40, 10)  # too small: nothing is shown, nor focused
+        await pilot.pause()
+        await pilot.resize_terminal(*SIZE)
+        await pilot.pause()
+        assert app.screen.query_one(BatchList).has_focus
 
 
-async def test_the_logs_search_key_is_remapped_apart_from_the_queues_filter(settings, sandbox):
-    app = CcnowApp(settings, keys=table(log__search="f"))
+async def test_the_logs_keys_are_remapped_apart_from_the_queues_filter(settings, sandbox):
+    app = CcnowApp(settings, keys=table(log__search="f", log__next="N"))
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         needles(app)
         log = app.screen.query_one(StatusLog)
         await pilot.press("L", "f", "z", "q", "enter")
         assert log.has_focus and log.current_line().text == "zq two"
+        assert "then N: next match; esc: cancel" in app.screen.query_one(LogSearch).placeholder
         await pilot.press("escape", "slash")  # the filter keeps its /
         assert app.screen.query_one("#filter", Input).has_focus
 

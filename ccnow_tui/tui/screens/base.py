@@ -82,8 +82,7 @@ class BaseScreen(LogFocusScreen):
     def compose(self) -> ComposeResult:
         yield HeaderBar(self.TITLE, id="header")
         yield from self.compose_body()
-        yield LogSearch(self._search_done, placeholder="search the log (enter: keep, then n: next match; "
-                        "esc: cancel)", id="log-search", compact=True)
+        yield LogSearch(self._search_done, placeholder=self.search_hint(), id="log-search", compact=True)
         yield StatusLog(self.ccnow.log_buffer, id="log")
         yield KeyFooter(compact=True, show_command_palette=False)
         yield Static(id="too-small")
@@ -102,12 +101,15 @@ class BaseScreen(LogFocusScreen):
         """Below MIN_SIZE nothing fits: say so, and what size works, instead."""
         width, height = self.app.size
         small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        was_small = self.has_class("-too-small")
         self.set_class(small, "-too-small")
         # The log's display is set in code (l), which the stylesheet cannot override.
         log = self.query_one(StatusLog)
         log.display = self.ccnow.log_visible and not small
         if not log.display:
             self.log_hidden()  # the list takes the focus back from it
+        if was_small and not small and self.focused is None:
+            self.focus_list()  # Textual took the focus from the hidden list
         if small:
             self.query_one("#too-small", Static).update(
                 f"ccnow-tui needs at least {MIN_SIZE[0]}x{MIN_SIZE[1]} (80x24 shows everything); "

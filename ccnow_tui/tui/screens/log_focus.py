@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input
 
+from ..keys import NO_KEYMAP, bindings_of, display_key
 from ..model import LogKind
 from ..textual_private import node_bindings
 from ..widgets.field_input import FieldInput
@@ -75,11 +76,19 @@ class LogFocusScreen(Screen):
     ]
 
     _search_from: int | None = None  # the log line the search started on
-    _log_return: Widget | None = None  # what had the focus before L
+    _list: Widget | None = None  # what had the focus before L: the screen's list
 
     @property
     def ccnow(self) -> CcnowApp:
         return self.app  # type: ignore[return-value]
+
+    def search_hint(self) -> str:
+        """The search field's placeholder, naming the keys in effect (``[keys]``)."""
+        keymap = getattr(self.app, "keymap", NO_KEYMAP)
+        bindings = bindings_of(type(self))
+        next_key = next((display_key(b, keymap) for b in bindings if b.id == "log.next"), "n")
+        back_key = next((display_key(b, keymap) for b in bindings if b.action == "back"), "esc")
+        return f"search the log (enter: keep, then {next_key}: next match; {back_key}: cancel)"
 
     @property
     def log_pane(self) -> StatusLog:
@@ -106,7 +115,7 @@ class LogFocusScreen(Screen):
             self.app.bell()  # the terminal is too small for it
             return
         if not self.log_focused():
-            self._log_return = self.focused
+            self._list = self.focused
         log.take_focus()
 
     def leave_log(self) -> bool:
@@ -116,7 +125,7 @@ class LogFocusScreen(Screen):
             self._search_done(keep=False)
             return True
         if self.focused is self.log_pane:
-            self._focus_list()  # at once: the keys after esc act on the list
+            self.focus_list()  # at once: the keys after esc act on the list
             return True
         return False
 
@@ -124,10 +133,12 @@ class LogFocusScreen(Screen):
         """The pane is no longer shown (``l``, a terminal too small): the list takes the focus."""
         if self.log_focused():
             self.log_search.display = False
-            self._focus_list()
+            self.focus_list()
 
-    def _focus_list(self) -> None:
-        target = self._log_return
+    def focus_list(self) -> None:
+        """The focus to the screen's list: what had it before ``L`` (else the first widget
+        that takes the focus, the log aside)."""
+        target = self._list
         if target is None or not target.is_attached or not target.focusable:
             target = next((w for w in self.focus_chain if not isinstance(w, (StatusLog, LogSearch))), None)
         self.set_focus(target)

@@ -176,7 +176,10 @@ class StatusLog(ScrollView, can_focus=False):
         self.show_cursor()
 
     def on_blur(self) -> None:
-        self.can_focus = False  # tab and the list's keys never land here by themselves
+        # Tab and the list's keys never land here by themselves. But not when the terminal
+        # lost the focus (another window, a tmux pane): Textual gives it back here on return.
+        if self.app.app_focus and self.screen.focused is not self:
+            self.can_focus = False
         self.refresh()
 
     def current_line(self) -> LogLine | None:

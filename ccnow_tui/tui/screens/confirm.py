@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -14,13 +16,47 @@ from textual.widgets import Label
 
 from ...protocol.batch import Batch, Severity
 from ...words import counted
-from ..widgets.styled import Builder, Content, Palette, StyledText
+from ..keys import NO_KEYMAP, bindings_of, key_name
+from ..widgets.styled import Content, Palette, StyledText
 
 if TYPE_CHECKING:
     from ..session import Session
 
 
 TYPED_MAX = 9  # digits: no batch changes a billion orders
+
+
+def keys_in_effect(keymap: Mapping[str, str], owner: type, binding_id: str) -> list[str]:
+    """The keys of ``owner``'s binding ``binding_id`` as the text on a screen names them:
+    those of ``[keys]`` in config.toml (the app's ``keymap``) if it sets them, else the
+    keys as shipped (``n``, ``esc``)."""
+    binding = next(b for b in bindings_of(owner) if b.id == binding_id)
+    keys = keymap.get(binding_id)
+    if keys is None and binding.key_display:
+        return binding.key_display.split("/")
+    return [key_name(k.strip()) for k in (binding.key if keys is None else keys).split(",")]
+
+
+def app_keymap(node: object) -> Mapping[str, str]:
+    """The keymap of ``node``'s app (an app, a screen or a widget); none outside one."""
+    try:
+        app = getattr(node, "app", node)
+    except Exception:  # textual.app.NoActiveAppError: not mounted in an app (yet)
+        return NO_KEYMAP
+    keymap = getattr(app, "keymap", NO_KEYMAP)
+    return keymap if isinstance(keymap, Mapping) else NO_KEYMAP
+
+
+class KeyedBuilder:
+    """A text builder (palette -> Text) that names keys: the screen showing it sets
+    ``keymap`` (the app's) before it is drawn, so the text names the keys in effect."""
+
+    def __init__(self, build: Callable[[Palette, Mapping[str, str]], Text]) -> None:
+        self.build = build
+        self.keymap: Mapping[str, str] = NO_KEYMAP
+
+    def __call__(self, p: Palette) -> Text:
+        return self.build(p, self.keymap)
 
 
 def must_type(batch: Batch, confirm_over: int) -> int | None:
@@ -30,10 +66,11 @@ def must_type(batch: Batch, confirm_over: int) -> int | None:
     return totals.changed if totals.cancelled_or_discounted > confirm_over else None
 
 
-def describe_send(batch: Batch, session: Session, typed: int | None = None) -> tuple[str, Builder]:
+def describe_send(batch: Batch, session: Session, typed: int | None = None) -> tuple[str, KeyedBuilder]:
     """What ``y`` will do, in full: counts per action, orders touched, the total discount
     and orders discounted more than once, receiver, account; and, for a batch that must
-    be typed (``typed``), the number to type."""
+    be typed (``typed``), the number to type. The keys it names are those in effect
+    (the ConfirmScreen showing it gives it the app's keymap)."""
     counts = batch.counts()
     totals = batch.totals
     n, orders = len(batch), len(batch.order_ids)
@@ -43,7 +80,10 @@ def describe_send(batch: Batch, session: Session, typed: int | None = None) -> t
     warnings = [lint for lint in lints
                 if lint.severity is Severity.WARNING and not lint.message.startswith("unverified:")]
 
-    def body(p: Palette) -> Text:
+    def body(p: Palette, keymap: Mapping[str, str]) -> Text:
+        from .base import MainScreen  # where b (the composer) is bound
+
+        composer = " or ".join(keys_in_effect(keymap, MainScreen, "nav.composer"))
         t = Text()
         t.append(f"{counted(n, 'entry', 'entries')} for {counted(orders, 'order', 'orders')}\n", style=p.strong)
         for kind, count in sorted(counts.items()):
@@ -66,9 +106,9 @@ def describe_send(batch: Batch, session: Session, typed: int | None = None) -> t
             for e in unverified[:5]:
                 t.append(f"  {e.action.describe()} (batch {e.batch_id})\n", style=p.warning)
             if len(unverified) > 5:
-                t.append(f"  … and {len(unverified) - 5} more (b shows them)\n", style=p.warning)
+                t.append(f"  … and {len(unverified) - 5} more ({composer} shows them)\n", style=p.warning)
         if warnings:
-            t.append(f"\n\n⚠ {counted(len(warnings), 'warning', 'warnings')} (b shows them):\n",
+            t.append(f"\n\n⚠ {counted(len(warnings), 'warning', 'warnings')} ({composer} shows them):\n",
                      style=p.warning)
             for lint in warnings[:3]:
                 t.append(f"  {lint.message}\n", style=p.warning)
@@ -80,10 +120,12 @@ def describe_send(batch: Batch, session: Session, typed: int | None = None) -> t
             t.append(f"\n\nIt cancels or discounts {totals.cancelled_or_discounted} orders "
                      f"(more than {session.settings.confirm_over}): to send it,\ntype ", style=p.alert)
             t.append(str(typed), style=p.key)
-            t.append(", the number of orders it changes, then enter (y does not).", style=p.alert)
+            enter = " or ".join(keys_in_effect(keymap, ConfirmScreen, "confirm.typed"))
+            yes = " or ".join(keys_in_effect(keymap, ConfirmScreen, "confirm.yes"))
+            t.append(f", the number of orders it changes, then {enter} ({yes} does not).", style=p.alert)
         return t
 
-    return "Send this batch?", body
+    return "Send this batch?", KeyedBuilder(body)
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -124,7 +166,17 @@ class ConfirmScreen(ModalScreen[bool]):
         self.typed = ""  # the digits typed since the question showed
         self.note: str = ""  # why nothing happened (a wrong number, y where a number is asked)
 
+    def keys(self, binding_id: str) -> list[str]:
+        """The keys of one of this question's bindings in effect ([keys] in config.toml)."""
+        return keys_in_effect(app_keymap(self), ConfirmScreen, binding_id)
+
+    def key(self, binding_id: str) -> str:
+        """The same, as prose writes them: ``y``, ``n or esc``."""
+        return " or ".join(self.keys(binding_id))
+
     def compose(self) -> ComposeResult:
+        if isinstance(self.body, KeyedBuilder):
+            self.body.keymap = app_keymap(self)
         with Vertical(classes="dialog"):
             yield Label(Text(self.title_text), classes="title")
             yield StyledText(self.body, id="confirm-body")
@@ -134,10 +186,16 @@ class ConfirmScreen(ModalScreen[bool]):
             yield StyledText("", id="confirm-note")
 
     def _keys_text(self, p: Palette) -> Text:
-        go_back = ("n", p.key), " / ", ("esc", p.key), " go back (nothing happens)"
+        def spans(binding_id: str) -> list[str | tuple[str, Style]]:
+            out: list[str | tuple[str, Style]] = []
+            for key in self.keys(binding_id):
+                out += [" / ", (key, p.key)] if out else [(key, p.key)]
+            return out
+
+        go_back = *spans("confirm.no"), " go back (nothing happens)"
         if self.expected is not None:
-            return Text.assemble(("0-9", p.key), " ", ("enter", p.key), f" {self.yes}    ", *go_back)
-        return Text.assemble(("y", p.key), f" {self.yes}    ", *go_back)
+            return Text.assemble(("0-9", p.key), " ", *spans("confirm.typed"), f" {self.yes}    ", *go_back)
+        return Text.assemble(*spans("confirm.yes"), f" {self.yes}    ", *go_back)
 
     def _typed_text(self, p: Palette) -> Text:
         return Text.assemble("number of orders: ", (self.typed or " ", p.key), no_wrap=True)
@@ -157,9 +215,11 @@ class ConfirmScreen(ModalScreen[bool]):
         if self.note:
             note = self.note
         elif self.early_yes and self.expected is not None:
-            note = f"Keys typed before this question showed were not taken: type {self.expected}, then enter."
+            note = (f"Keys typed before this question showed were not taken: type {self.expected}, "
+                    f"then {self.key('confirm.typed')}.")
         elif self.early_yes:
-            note = f"The y typed before this question showed was not taken: press y again to {self.yes}."
+            yes = self.key("confirm.yes")
+            note = f"The {yes} typed before this question showed was not taken: press {yes} again to {self.yes}."
         else:
             return
         self.query_one("#confirm-note", StyledText).update(lambda p: Text(note, style=p.strong))
@@ -176,8 +236,8 @@ class ConfirmScreen(ModalScreen[bool]):
             self._show_note()
             return
         if yes and self.expected is not None:
-            self.note = (f"y does not send this batch: type {self.expected}, the number of orders it changes, "
-                         "then enter.")
+            self.note = (f"{self.key('confirm.yes')} does not send this batch: type {self.expected}, the number of "
+                         f"orders it changes, then {self.key('confirm.typed')}.")
             self._show_note()
             return
         self.dismiss(yes)
@@ -212,10 +272,10 @@ class ConfirmScreen(ModalScreen[bool]):
         if self.typed == self.expected:
             self.dismiss(True)
             return
-        typed = self.typed
+        typed, enter, back = self.typed, self.key("confirm.typed"), "/".join(self.keys("confirm.no"))
         self.note = (f"{typed} is not the number of orders this batch changes: nothing was sent. "
-                     f"Type {self.expected}, then enter (or esc to go back)." if typed else
-                     f"Type {self.expected}, the number of orders this batch changes, then enter.")
+                     f"Type {self.expected}, then {enter} (or {back} to go back)." if typed else
+                     f"Type {self.expected}, the number of orders this batch changes, then {enter}.")
         self.typed = ""
         self._show_typed()
         self._show_note()

@@ -44,6 +44,7 @@ from ..messages import ImportRequested
 from ..widgets.field_input import FieldInput
 from ..widgets.line_list import printable
 from ..widgets.styled import Palette, StyledText
+from .confirm import app_keymap, keys_in_effect
 from .typeahead import TypeAheadTarget
 
 if TYPE_CHECKING:
@@ -53,7 +54,14 @@ MAX_LABEL_BYTES = 16 * 1024 * 1024  # a label export is kilobytes; anything this
 ROWS_SHOWN = 1000  # rows listed in the preview (the counts cover every row)
 CANDIDATES_SHOWN = 8  # file names listed when tab finds several
 
-ROLE_KEYS: dict[Role, str] = {Role.ORDER: "1", Role.CARRIER: "2", Role.NUMBER: "3"}
+# The binding that takes each role from the next column (its key as shipped: 1, 2, 3).
+ROLE_BINDINGS: dict[Role, str] = {Role.ORDER: "labels.column.order", Role.CARRIER: "labels.column.carrier",
+                                  Role.NUMBER: "labels.column.number"}
+
+
+def key_of(node: object, owner: type, binding_id: str) -> str:
+    """The key(s) in effect for ``owner``'s binding, as the text on screen names them."""
+    return " or ".join(keys_in_effect(app_keymap(node), owner, binding_id))
 
 
 # -- the path -----------------------------------------------------------------------------
@@ -102,13 +110,13 @@ def _common_start(names: list[str]) -> str:
     return first[:n]
 
 
-def read_labels(typed: str, start_dir: Path) -> LabelFile:
+def read_labels(typed: str, start_dir: Path, complete_key: str = "tab") -> LabelFile:
     """The label file a typed path names, read (UTF-8, a BOM allowed) and its columns
     found. A ValueError naming the file says why it cannot be: missing, a directory,
-    unreadable, too big, not UTF-8."""
+    unreadable, too big, not UTF-8 (``complete_key``: the key that completes names)."""
     shown = typed.strip()
     if not shown:
-        raise ValueError("type the label file's path (tab completes file names)")
+        raise ValueError(f"type the label file's path ({complete_key} completes file names)")
     path = resolve_path(shown, start_dir)
     try:
         info = path.stat()
@@ -161,7 +169,9 @@ class LabelPathForm(TypeAheadTarget, ModalScreen[LabelFile | None]):
             yield FieldInput(placeholder="e.g. labels.csv or ~/Downloads/shipments.csv", id="f-path",
                              select_on_focus=False, compact=True)
             yield Static("", id="e-path", classes="field-error")
-            yield Static(Text("enter: read and preview   tab: complete   esc: cancel"), classes="muted")
+            keys = {name: key_of(self, LabelPathForm, f"labels.path.{name}") for name in ("read", "complete", "cancel")}
+            yield Static(Text(f"{keys['read']}: read and preview   {keys['complete']}: complete   "
+                              f"{keys['cancel']}: cancel"), classes="muted")
 
     @property
     def field(self) -> Input:
@@ -192,7 +202,7 @@ class LabelPathForm(TypeAheadTarget, ModalScreen[LabelFile | None]):
 
     def action_read(self) -> None:
         try:
-            file = read_labels(self.field.value, self.start_dir)
+            file = read_labels(self.field.value, self.start_dir, key_of(self, LabelPathForm, "labels.path.complete"))
         except ValueError as exc:
             self.say(f"{exc}; nothing staged")
             return
@@ -289,7 +299,7 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
             t.append("  ".join(f"{i + 1}:{printable(name)}" for i, name in enumerate(file.header)) + "\n")
         for role in Role:
             index = file.mapping.column(role)
-            t.append(f" {ROLE_KEYS[role]} ", style=p.key)
+            t.append(f" {key_of(self, ImportPreviewScreen, ROLE_BINDINGS[role])} ", style=p.key)
             t.append(f" {role.value:<8}", style=p.strong)
             if index is None:
                 t.append("not found: press it to choose a column\n", style=p.error)
@@ -335,13 +345,17 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
         t.append(printable(f"{track.trackname}  {track.tracknumber}"))
         return t
 
+    def _key(self, binding_id: str) -> str:
+        return key_of(self, ImportPreviewScreen, binding_id)
+
     def _keys(self, p: Palette) -> Text:
         n = self.plan.accepted
+        order, carrier, number = (self._key(ROLE_BINDINGS[role]) for role in (Role.ORDER, Role.CARRIER, Role.NUMBER))
         return Text.assemble(
-            ("enter", p.key), f" stage {counted(n, 'row', 'rows')}   ",
-            ("t", p.key), " ship too" if not self.ship else " track only", "   ",
-            ("1", p.key), " ", ("2", p.key), " ", ("3", p.key), " next column for order, carrier, number   ",
-            ("esc", p.key), " cancel",
+            (self._key("labels.stage"), p.key), f" stage {counted(n, 'row', 'rows')}   ",
+            (self._key("labels.track_only"), p.key), " ship too" if not self.ship else " track only", "   ",
+            (order, p.key), " ", (carrier, p.key), " ", (number, p.key), " next column for order, carrier, number   ",
+            (self._key("labels.cancel"), p.key), " cancel",
             no_wrap=True, overflow="ellipsis",
         )
 
@@ -373,7 +387,8 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
             return
         if not plan.entries:
             self.app.bell()
-            self.note(lambda p: Text("Not staged: every row is rejected (esc closes).", style=p.error))
+            closes = self._key("labels.cancel")
+            self.note(lambda p: Text(f"Not staged: every row is rejected ({closes} closes).", style=p.error))
             return
         self.dismiss(ImportRequested(list(plan.entries), self.file.name, plan.accepted, plan.rejected))
 

@@ -145,3 +145,13 @@ def test_the_help_lists_the_log_keys_on_every_screen_with_the_log():
         assert {"L", "n"} <= keys, title
         focus = next(what for key, what in sections[title] if key == "L")
         assert "/ searches" in focus and "C copies the line" in focus
+
+
+def test_help_has_the_focused_logs_own_keys_as_in_effect():
+    from ccnow_tui.tui.app import help_sections
+
+    for keymap, search, copy in (({}, "/", "C"), ({"log.search": "f", "log.copy": "y"}, "f", "y")):
+        sections = dict(help_sections(keymap))
+        log = dict((what, key) for key, what in sections["In the focused log (L on any screen with it)"])
+        assert log["In the focused log: search it (enter keeps the match, esc goes back)"] == search
+        assert log["In the focused log: copy the highlighted line to the clipboard (OSC 52), masked as shown"] == copy

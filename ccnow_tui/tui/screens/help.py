@@ -16,6 +16,7 @@ from textual.widgets import Label, Static
 
 from ..keys import NO_KEYMAP, Section, bindings_of, display_key, rows
 from ..widgets.line_list import CursorList
+from ..widgets.status_log import StatusLog
 from .base import BaseScreen
 from .composer import ComposerScreen
 from .confirm import ConfirmScreen
@@ -29,6 +30,9 @@ from .setup import SetupScreen
 
 def _key(node_class: type, binding_id: str, keymap: Mapping[str, str]) -> str:
     return next((display_key(b, keymap) for b in bindings_of(node_class) if b.id == binding_id), "")
+
+
+LOG_MOVES = {"log.up", "log.down", "log.pageup", "log.pagedown", "log.home", "log.end"}  # one row for all
 
 
 def key_sections(app_bindings: Iterable[Binding], keymap: Mapping[str, str] = NO_KEYMAP) -> list[Section]:
@@ -55,6 +59,8 @@ def key_sections(app_bindings: Iterable[Binding], keymap: Mapping[str, str] = NO
         ("Batch composer", of(ComposerScreen, shared)),
         ("History (h): every batch sent, newest first", of(HistoryScreen, shared | {"nav.history"})
          + of(BatchScreen, shared | {"nav.history"})),
+        ("In the focused log (L on any screen with it)",
+         [("↑ ↓ pgup pgdn home end", "Scroll the log"), *of(StatusLog, LOG_MOVES)]),
         ("Label import (i): the path, then the preview", of(LabelPathForm) + of(ImportPreviewScreen)),
         ("Forms and questions", of(ActionForm) + of(ConfirmScreen)
          + [(_key(ActionForm, "form.submit", keymap), "Submit the form")]),

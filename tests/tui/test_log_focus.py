@@ -148,8 +148,6 @@ def test_the_help_lists_the_log_keys_on_every_screen_with_the_log():
 
 
 def test_help_has_the_focused_logs_own_keys_as_in_effect():
-    from ccnow_tui.tui.app import help_sections
-
     for keymap, search, copy in (({}, "/", "C"), ({"log.search": "f", "log.copy": "y"}, "f", "y")):
         sections = dict(help_sections(keymap))
         log = dict((what, key) for key, what in sections["In the focused log (L on any screen with it)"])

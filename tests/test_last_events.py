@@ -165,3 +165,25 @@ def test_a_failing_bulk_query_leaves_blank_cells_not_a_crash(store, monkeypatch)
     monkeypatch.setattr(store, "last_events", broken)
     events.fill(orders)
     assert all(events.get(o) is None for o in orders)
+
+
+def test_a_batch_answered_forgets_only_its_own_orders_last_events(tmp_path):
+    """After a batch the controller names its orders: a queue sorted by last sent looks up
+    those again, not every order (another process's change: all of them)."""
+    from ccnow_tui.tui.controller import SessionController
+    from ccnow_tui.tui.model import LogBuffer
+
+    Counting.per_order = Counting.bulk = 0
+    with Counting.open(tmp_path / "profile" / "store.sqlite3") as store:
+        orders = journal(store) + [oid(100 + i) for i in range(BULK_FROM)]
+        book = OrderBook()
+        book.events = LastEvents(store)
+        book.events.fill(orders)
+        controller = SessionController(book, StagingArea(store), LogBuffer())
+        Counting.per_order = 0
+        controller.journal_changed(orders[:2])
+        book.events.fill(orders)
+        assert (Counting.bulk, Counting.per_order) == (1, 2)  # the two named, one query each
+        controller.journal_changed()
+        book.events.fill(orders)
+        assert Counting.bulk == 2  # all of them again, in one bulk query

@@ -134,9 +134,11 @@ class SessionController:
             update.touch(Topic.LOG)
         return update.touch(Topic.STAGING)
 
-    def journal_changed(self) -> Update:
-        """New journal lines (a batch answered, reconciled): the "last sent" cells redraw."""
-        self.book.events.invalidate()
+    def journal_changed(self, order_ids: Iterable[OrderId] | None = None) -> Update:
+        """New journal lines (a batch answered, reconciled): the "last sent" cells of
+        ``order_ids`` (None: of all) redraw. Naming them keeps a queue sorted by last sent
+        from looking up 100,000 orders again after every batch."""
+        self.book.events.invalidate(order_ids)
         return Update().touch(Topic.EVENTS)
 
     # -- what the operator does -----------------------------------------------------------
@@ -326,7 +328,7 @@ class SessionController:
         hint = {Outcome.UNKNOWN: " (kept, not re-sent: b, then R)", Outcome.SOME_REFUSED: " (refused ones stay staged)"}
         update = Update().touch(Topic.LOG).notify(label + hint.get(answer.outcome, ""), severity=severity)
         update.touch(Topic.FLIGHT)
-        return update.touch(*self.journal_changed().topics)
+        return update.touch(*self.journal_changed(request.order_ids).topics)
 
     def reconciled(self, request: Request, answer: ReceiverAnswer) -> Update:
         result = None
@@ -345,7 +347,7 @@ class SessionController:
             update.notify(f"{counted(len(unverified), 'entry is', 'entries are')} unverified: a status cannot show "
                           "whether a discount or tracking took effect. Check, then re-stage (r) or forget (d) "
                           "them in the composer.", title="Unverified", severity="warning", timeout=12)
-        return update.touch(*self.journal_changed().topics)
+        return update.touch(*self.journal_changed(request.order_ids).topics)
 
     def record(self, request: Request, rec: Record) -> None:
         """One answer line, as it was parsed, coloured by what it means for the entries."""

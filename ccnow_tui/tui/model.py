@@ -242,8 +242,14 @@ class LastEvents:
     def __contains__(self, order_id: object) -> bool:
         return isinstance(order_id, str) and self.get(order_id) is not None
 
-    def invalidate(self) -> None:
-        self._cache.clear()
+    def invalidate(self, order_ids: Iterable[str] | None = None) -> None:
+        """Forget the cached last events of ``order_ids`` (None: of every order, when it
+        is not known which changed: another process wrote to the journal)."""
+        if order_ids is None:
+            self._cache.clear()
+            return
+        for oid in order_ids:
+            self._cache.pop(oid, None)
 
 
 def clock(epoch: float | None) -> str:

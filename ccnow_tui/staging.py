@@ -231,6 +231,12 @@ class StagingArea:
         """Staged positions in sending order (as the batch numbers them)."""
         return self.tally.send_order()
 
+    def index_of(self, entry: StoredEntry) -> int | None:
+        """Where ``entry`` stands now, if it is still staged as it was (same revision)."""
+        staged = self._staged
+        i = bisect_left(staged, staging_key(entry), key=staging_key)
+        return i if i < len(staged) and staged[i].id == entry.id and staged[i].rev == entry.rev else None
+
     def remark_at(self, index: int) -> str:
         return self._staged[index].remark if 0 <= index < len(self._staged) else ""
 

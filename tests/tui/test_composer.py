@@ -212,3 +212,30 @@ async def test_text_that_looks_like_markup_is_shown_as_typed(make_app, sandbox):
         assert f"x_notes_1={note}" in screen_text(app)
         await pilot.press("escape", "enter")  # the order's detail
         assert note in screen_text(app)
+
+
+async def test_a_change_before_the_composer_redraws_neither_breaks_drawing_nor_moves_what_d_removes(make_app):
+    """The staging area changes its list in place; the composer rebuilds its rows after the
+    next refresh. In between, rows are drawn and keys act on what the operator saw: the
+    rows are a copy as built, and d removes the entry shown (found again by identity),
+    not whatever now stands at its old place."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a, b, c = app.session.book.rows[:3]
+        staging = app.session.staging
+        staging.add([StagedAction.make(o, "ship") for o in (a, b, c)])
+        await pilot.press("b")
+        assert isinstance(app.screen, ComposerScreen)
+        table = app.screen.query_one(EntryTable)
+        table.move_to(1)
+        await pilot.pause()
+        assert table.current.entry.order_id == b
+        staging.remove([0])  # as another change would, before the composer has rebuilt
+        for y in range(table.size.height):  # drawing the rows as built still works
+            table.render_line(y)
+        assert table.current.entry.order_id == b  # what the operator sees
+        app.screen.action_remove()
+        assert [e.action.order_id for e in staging.staged] == [c]  # b went, not c
+        await pilot.pause()
+        assert [r.entry.order_id for r in table.rows if r.entry is not None] == [c]

@@ -171,7 +171,7 @@ class ComposerScreen(BaseScreen):
         row = self.table.current
         index = row.staged_index if row is not None and row.staged_index is not None else -1
         lints = self.table.lints_by_index.get(index, [])
-        remark = self.session.staging.remark_at(index) if index >= 0 else ""
+        remark = row.stored.remark if row is not None and row.stored is not None else ""
         self.query_one("#entry-detail", StyledText).update(lambda p: self._entry_detail(p, row, lints, remark))
 
     def _entry_detail(self, p: Palette, row: Row | None, lints: list, remark: str) -> Text:
@@ -222,13 +222,13 @@ class ComposerScreen(BaseScreen):
         if not row.is_staged:
             self.notify(_why_not(row, "edited"), severity="warning")
             return
-        entry, index = row.entry, row.staged_index
-        assert index is not None  # a staged row
+        entry, stored = row.entry, row.stored
+        assert stored is not None  # a staged row
         if entry.kind in (ActionKind.SHIP, ActionKind.QUERY):
             self.notify(f"{entry.kind.value} has no fields to edit.")
             return
 
-        entry_id = self.session.staging.staged[index].id
+        entry_id = stored.id
 
         def done(entries) -> None:
             staging = self.session.staging
@@ -267,8 +267,13 @@ class ComposerScreen(BaseScreen):
                 yes="forget",
             ), callback=done)
             return
-        if row.staged_index is not None:
-            removed = self.session.staging.remove([row.staged_index])
+        if row.stored is not None:
+            # The entry shown, found again (the list may have changed since it was drawn).
+            index = self.session.staging.index_of(row.stored)
+            if index is None:
+                self.notify("Not removed: the entry was sent, removed or changed meanwhile.", severity="warning")
+                return
+            removed = self.session.staging.remove([index])
             if removed:
                 self.ask(Logged(LogKind.INFO, f"removed #{row.n}: {removed[0].describe()} (u undoes)"))
 

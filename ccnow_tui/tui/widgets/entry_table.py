@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 class Row:
     entry: StagedAction | None = None
     n: int = 0  # x_*_N as it will be sent (staged rows)
-    staged_index: int | None = None  # position in the staging area (staged rows)
+    staged_index: int | None = None  # position in the staging area when the rows were built (staged rows)
+    stored: StoredEntry | None = None  # the staged entry as the rows were built: what e and d act on
     unknown: HeldBatch | None = None  # set on rows of a held batch (header and entries)
     unverified: StoredEntry | None = None  # set on unverified rows
     header: bool = False  # a section's header row (held batch, unverified)
@@ -61,9 +62,12 @@ class Rows(Sequence[Row]):
 
     A row object is made only when a row is looked at: building 100,000 of them on every
     change to the staging area would stall the composer for a good part of a second.
+    ``entries`` is a copy of the staged list as it was when the rows were built (a tuple,
+    copied at C speed): the staging area changes its list in place, and a row drawn or
+    acted on before the composer rebuilds must still be the entry the operator sees.
     """
 
-    def __init__(self, entries: Sequence[StagedAction], send_order: Sequence[int], tail: Sequence[Segment]) -> None:
+    def __init__(self, entries: Sequence[StoredEntry], send_order: Sequence[int], tail: Sequence[Segment]) -> None:
         self._entries = entries
         self._send_order = send_order
         self._segments = list(tail)
@@ -85,7 +89,8 @@ class Rows(Sequence[Row]):
         staged = len(self._send_order)
         if 0 <= index < staged:
             i = self._send_order[index]
-            return Row(self._entries[i], index + 1, i)
+            stored = self._entries[i]
+            return Row(stored.action, index + 1, i, stored=stored)
         if staged <= index < len(self):
             index -= staged
             for seg in self._segments:
@@ -125,7 +130,7 @@ class EntryTable(CursorList):
         tail = [Segment(Row(unknown=held, header=True), held.entries, False) for held in staging.held]
         if staging.unverified:
             tail.append(Segment(Row(header=True, unverified=staging.unverified[0]), staging.unverified, True))
-        self.rows = Rows(staging.actions, staging.send_order(), tail)
+        self.rows = Rows(tuple(staging.staged), staging.send_order(), tail)
         by_index: dict[int, list[Lint]] = {}
         for lint in lints:
             for i in lint.staged_indexes:
@@ -170,11 +175,11 @@ class EntryTable(CursorList):
                 mark, mark_cls = "✖", "entry-table--error"
             elif Severity.WARNING in severities:
                 mark, mark_cls = "⚠", "entry-table--warning"
-            elif self.staging.remark_at(staged_index):
+            elif row.stored is not None and row.stored.remark:
                 mark, mark_cls = "!", "entry-table--remark"
             else:
                 mark, mark_cls = " ", ""
-        remark = self.staging.remark_at(row.staged_index) if row.staged_index is not None else ""
+        remark = row.stored.remark if row.stored is not None else ""
         rest_w = max(0, width - 4 - 3 - 12 - 8)
         details = printable(fields_text(entry))
         if remark:

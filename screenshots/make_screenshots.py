@@ -50,6 +50,8 @@ async def shoot(text: bool = False) -> list[str]:
         for _ in range(500):
             if condition():
                 return
+            if app._exception is not None:  # the app crashed: say why, do not wait on
+                raise RuntimeError("the demo crashed") from app._exception
             await pilot.pause(0.01)
         raise RuntimeError("the demo did not get there")
 
@@ -59,8 +61,7 @@ async def shoot(text: bool = False) -> list[str]:
 
     async def answer_yes(pilot) -> None:
         # A y read before the confirmation is up is ignored on purpose: wait for it.
-        while not (isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf")):
-            await pilot.pause(0.01)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"))
         await pilot.press("y")
 
     def save(name: str) -> None:

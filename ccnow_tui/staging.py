@@ -43,7 +43,7 @@ from .storage.store import (
     Verdict,
     blocked_reason,
 )
-from .tally import ActionsView, Tally, staging_key
+from .tally import ActionsView, Tally, locate, staging_key
 
 __all__ = [
     "Claim", "ClaimConflict", "Reconciliation", "StagingArea", "SubmitReport", "judge_answer", "judge_reconciliation",
@@ -233,9 +233,8 @@ class StagingArea:
 
     def index_of(self, entry: StoredEntry) -> int | None:
         """Where ``entry`` stands now, if it is still staged as it was (same revision)."""
-        staged = self._staged
-        i = bisect_left(staged, staging_key(entry), key=staging_key)
-        return i if i < len(staged) and staged[i].id == entry.id and staged[i].rev == entry.rev else None
+        i = locate(self._staged, entry)
+        return i if i is not None and self._staged[i].rev == entry.rev else None
 
     def remark_at(self, index: int) -> str:
         return self._staged[index].remark if 0 <= index < len(self._staged) else ""
@@ -301,9 +300,7 @@ class StagingArea:
                                 (tally.position(e),)))
         blocking = self._blocking() if self._staged else {}
         if blocking:
-            held = [oid for oid in blocking if oid in tally.count]
-            held.sort(key=lambda oid: staging_key(tally.entries_of(oid)[0]))
-            for oid in held:
+            for oid in sorted((oid for oid in blocking if oid in tally.count), key=tally.first_key):
                 out.append(Lint(Severity.ERROR, self._blocked_reason(oid), oid, tuple(tally.positions(oid))))
         for e in self.unverified:
             out.append(Lint(Severity.WARNING, f"unverified: {e.action.describe()} (batch {e.batch_id}) may already "
@@ -542,8 +539,8 @@ class StagingArea:
             ids = {e.id for e in remove}
             if len(remove) <= SMALL_CHANGE:
                 for e in remove:
-                    i = bisect_left(staged, staging_key(e), key=staging_key)
-                    if i < len(staged) and staged[i].id == e.id:
+                    i = locate(staged, e)
+                    if i is not None:
                         gone.append(staged.pop(i))
             else:
                 gone = [e for e in staged if e.id in ids]

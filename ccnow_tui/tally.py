@@ -40,6 +40,12 @@ def staging_key(e: StoredEntry) -> tuple[int, int]:
     return (e[6], e[0])
 
 
+def locate(staged: Sequence[StoredEntry], e: StoredEntry) -> int | None:
+    """Where ``e`` stands in ``staged`` (a list in staging order), if it is there."""
+    i = bisect_left(staged, staging_key(e), key=staging_key)
+    return i if i < len(staged) and staged[i][0] == e[0] else None
+
+
 def has_text(action: StagedAction) -> bool:
     """Notes, carrier or number: the fields that might hold a pasted password."""
     return bool(action[2] or action[4] or action[5])
@@ -161,6 +167,10 @@ class Tally:
     def positions(self, oid: OrderId) -> list[int]:
         return [self.position(e) for e in self.entries_of(oid)]
 
+    def first_key(self, oid: OrderId) -> tuple[int, int]:
+        """Where an order's first entry stands: findings and lists follow staging order."""
+        return staging_key(self.entries_of(oid)[0])
+
     def counts(self) -> Counter[ActionKind]:
         return Counter({ActionKind(v): n for v, n in self.kinds.items()})
 
@@ -168,7 +178,7 @@ class Tally:
     def totals(self) -> Totals:
         """As :attr:`Batch.totals` says it, without counting the batch again."""
         twice = [oid for oid, n in self.adjusts.items() if n > 1]
-        twice.sort(key=lambda oid: staging_key(self.entries_of(oid)[0]))
+        twice.sort(key=self.first_key)
         return Totals(orders=len(self.count), changed=len(self.changing), cancelled_or_discounted=len(self.cuts),
                       discount=self.discount, discounted_twice=tuple(twice))
 
@@ -225,7 +235,7 @@ class Tally:
             return []
         out: list[Lint] = []
         entries = ActionsView(self.staged)
-        for oid in sorted(worth, key=lambda o: staging_key(self.entries_of(o)[0])):
+        for oid in sorted(worth, key=self.first_key):
             positions = self.positions(oid)
             if oid in self.multi:
                 out.extend(lint_together(entries, oid, positions))

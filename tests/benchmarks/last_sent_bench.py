@@ -37,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from store_bench import best, order_ids  # noqa: E402  (this folder: the same orders and timing)
+
 from ccnow_tui.protocol import OrderId, StagedAction  # noqa: E402
 from ccnow_tui.staging import StagingArea  # noqa: E402
 from ccnow_tui.storage.store import BatchMeta, Settled, Store  # noqa: E402
@@ -50,25 +52,6 @@ ON_QUEUE = BATCH // 4  # entries of a batch on orders still pending
 QUEUE_SENT_POOL = 20_000  # the queue orders a batch's pending entries are drawn from
 REPEAT = 3
 META = BatchMeta("https://receiver.example/cgi-local/oapi_receive.cgi", "receiver.example", "shop")
-
-
-def best(fn, repeat=REPEAT):
-    times, result = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), result
-
-
-def order_ids(n: int) -> list[OrderId]:
-    rng = random.Random(1)
-    start = 100_000_000
-    out = []
-    for _ in range(n):
-        start += rng.randint(1, 9)
-        out.append(OrderId.from_digits(str(start)))
-    return out
 
 
 def action(i: int, oid: OrderId, pending: bool) -> StagedAction:
@@ -179,11 +162,11 @@ def main() -> int:
                 times = {oid: item.time if (item := events.get(oid)) is not None else "" for oid in queue}
                 return sorted(sorted(queue), key=times.__getitem__, reverse=True)
 
-            per_order_s, slow = best(per_order)
-            bulk_s, fast = best(bulk)
-            sort_s, ordered = best(sort)
-            sort_old_s, ordered_old = best(sort_per_order)
-            whole_s, whole = best(lambda: store.last_events())
+            per_order_s, slow = best(per_order, REPEAT)
+            bulk_s, fast = best(bulk, REPEAT)
+            sort_s, ordered = best(sort, REPEAT)
+            sort_old_s, ordered_old = best(sort_per_order, REPEAT)
+            whole_s, whole = best(lambda: store.last_events(), REPEAT)
             assert [key(i) for i in slow] == [key(i) for i in fast], "bulk and per-order answers differ"
             assert ordered == ordered_old, "the sort changed"
             assert sum(i is not None for i in fast) == sent

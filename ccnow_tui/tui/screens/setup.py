@@ -16,7 +16,9 @@ written, shown or logged.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import os
+import secrets
 from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
@@ -69,6 +71,7 @@ SOURCE_LABELS = {
 }
 
 Fingerprint = tuple[object, ...]
+_FINGERPRINT_KEY = secrets.token_bytes(32)  # per process: a digest of a typed password proves nothing elsewhere
 
 
 class SetupScreen(Screen[ConnectionSettings]):
@@ -208,7 +211,9 @@ class SetupScreen(Screen[ConnectionSettings]):
 
     @staticmethod
     def _fingerprint(profile: NewProfile, typed: str) -> Fingerprint:
-        return (profile, typed)
+        # A keyed digest, not the typed password: the fingerprint is kept on the screen
+        # (what the last test tested), where a repr or a crash report could show it.
+        return (profile, hmac.new(_FINGERPRINT_KEY, typed.encode("utf-8"), "sha256").digest())
 
     def _problems(self, profile: NewProfile, typed: Secret | None, *, for_test: bool) -> dict[str, str]:
         found: dict[str, str] = {}

@@ -111,6 +111,7 @@ class CcnowApp(ScreenRequests, PasswordAsk, Polling, Quitting, ThemePref, KeyHel
             session.book, session.staging, self.log_buffer, password_typed=self._password_typed)
         session.staging.listener = lambda _: self.apply(controller.staging_changed())
         self.push_screen(QueueScreen())
+        self.install_composer()
         self.apply(controller.started(self.notice))
         self.refresh_pending()
         self.start_timers()

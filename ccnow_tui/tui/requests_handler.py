@@ -40,10 +40,13 @@ from .screens.composer import ComposerScreen
 from .screens.confirm import ConfirmScreen, describe_send, must_type
 from .screens.detail import DetailScreen
 from .screens.history import BatchScreen, HistoryScreen
+from .textual_private import premount
 
 if TYPE_CHECKING:
     from .controller import SessionController, Update
     from .session import Session
+
+COMPOSER = "composer"  # the name the session's one composer is installed under
 
 
 class ScreenRequests(App[int]):
@@ -111,9 +114,27 @@ class ScreenRequests(App[int]):
     def _open_order(self, message: OrderOpened) -> None:
         self.push_screen(DetailScreen(message.order_id))
 
+    def install_composer(self) -> None:
+        """One composer for the session, mounted now while nothing waits on it: at 100,000
+        entries mounting it costs more than the 0.2 s ``b`` may take; shown, it only redraws
+        (it follows the staging area on every resume)."""
+        composer = ComposerScreen()
+        self.install_screen(composer, COMPOSER)
+        premount(self, composer)
+
     @on(ComposerOpened)
     def _open_composer(self) -> None:
-        self.push_screen(ComposerScreen())
+        """Show the composer; from a screen opened over it (an order, history), go back to it."""
+        if not self.is_screen_installed(COMPOSER):
+            self.install_composer()
+        composer = self.get_screen(COMPOSER)
+        assert isinstance(composer, ComposerScreen)
+        if composer not in self.screen_stack:
+            composer.open_anew()
+            self.push_screen(composer)
+            return
+        while self.screen is not composer:
+            self.pop_screen()
 
     @on(Logged)
     def _logged(self, message: Logged) -> None:

@@ -68,6 +68,8 @@ def profiled(step: str):
         yield
     finally:
         profile.disable()
+        if os.environ.get("CCNOW_PROFILE_DUMP"):  # for pstats' callers/callees: <dir>/<step>.prof
+            profile.dump_stats(os.path.join(os.environ["CCNOW_PROFILE_DUMP"], f"{step}.prof"))
         print(f"--- {step} ---", file=sys.stderr)
         stats = pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative")
         stats.print_stats(30)

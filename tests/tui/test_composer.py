@@ -239,3 +239,42 @@ async def test_a_change_before_the_composer_redraws_neither_breaks_drawing_nor_m
         assert [e.action.order_id for e in staging.staged] == [c]  # b went, not c
         await pilot.pause()
         assert [r.entry.order_id for r in table.rows if r.entry is not None] == [c]
+
+
+async def test_one_composer_mounted_ahead_opens_anew_follows_the_staging_area_and_b_goes_back_to_it(make_app):
+    """The session mounts its composer before the first b (mounting it is most of what b
+    cost at 100,000 entries) and keeps it: b shows it as a new one would open, with what
+    was staged meanwhile; from an order opened over it, b goes back to it."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        queue = app.screen
+        composer = app.get_screen("composer")
+        assert isinstance(composer, ComposerScreen) and composer.is_running and composer is not queue
+        a, b, c, d = app.session.book.rows[:4]
+        staging = app.session.staging
+        staging.add([StagedAction.make(o, "ship") for o in (a, b, c)])  # while the composer is hidden
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"  # and a new theme
+        await pilot.press("b")
+        assert app.screen is composer
+        table = composer.query_one(EntryTable)
+        error = table.get_component_rich_style("entry-table--error").color
+        assert error is not None and error.triplet.hex.lower() == app.get_css_variables()["text-error"].lower()
+        assert [r.entry.order_id for r in table.rows] == [a, b, c] and table.cursor == 0 and table.has_focus
+        await pilot.press("down", "down", "L")  # leave it far down, with the log focused
+        assert table.cursor == 2 and not table.has_focus
+        await pilot.press("escape", "escape")  # the log, then the composer
+        assert app.screen is queue
+        staging.add([StagedAction.make(d, "cancel")])
+        await pilot.press("b")
+        assert app.screen is composer and table.has_focus and table.cursor == 0
+        assert sorted(str(r.entry.order_id) for r in table.rows) == sorted(str(o) for o in (a, b, c, d))
+        assert "4 entries for 4 orders" in screen_text(app)
+
+        depth = len(app.screen_stack)
+        await pilot.press("enter")  # the highlighted entry's order, over the composer
+        assert app.screen is not composer and app.screen in app.screen_stack
+        await pilot.press("b")  # back to the composer below, not a second one on top
+        assert app.screen is composer and len(app.screen_stack) == depth
+        await pilot.press("escape")
+        assert app.screen is queue

@@ -90,6 +90,17 @@ class ComposerScreen(BaseScreen):
         super().on_mount()
         self.query_one(EntryTable).focus()
 
+    def open_anew(self) -> None:
+        """``b``: as a new composer would open: the first entry highlighted, the list
+        focused. The session keeps one composer mounted (app: install_composer), so what the
+        last visit left (a cursor far down, the log focused) is put back first."""
+        self.log_search.display = False
+        table = self.table
+        table.cursor = 0
+        table.scroll_home(animate=False, immediate=True)
+        self._list = table
+        self.set_focus(table)
+
     @property
     def table(self) -> EntryTable:
         return self.query_one(EntryTable)

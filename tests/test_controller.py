@@ -17,7 +17,7 @@ from ccnow_tui.protocol import Batch, OrderId, StagedAction, parse_answer
 from ccnow_tui.protocol.actions import ActionKind
 from ccnow_tui.protocol.outcome import Outcome, resolve_batch
 from ccnow_tui.staging import StagingArea
-from ccnow_tui.storage.store import BatchMeta, BatchState, Store
+from ccnow_tui.storage.store import GONE_REASON, RECONCILE_IT, BatchMeta, BatchState, Store
 from ccnow_tui.tui.controller import SessionController
 from ccnow_tui.tui.model import LogBuffer, LogKind, OrderBook, Topic
 from ccnow_tui.tui.request import Request, RequestKind
@@ -229,3 +229,23 @@ def test_a_line_not_understood_is_masked_before_it_is_cut(controller):
     text = "\n".join(t for _, t in lines(controller))
     assert "not understood" in text
     assert not any(password[i:i + 6] in text for i in range(len(password) - 5))
+
+
+def test_the_hints_name_the_keys_in_effect(store):
+    """[keys] may remap b, R and u: the log's hints name the keys the operator has."""
+    keys = {"nav.composer": "B", "composer.reconcile": "ctrl+r", "staging.undo": "z"}
+    controller = SessionController(OrderBook(), StagingArea(store), LogBuffer(), keys=keys)
+    controller.stage([StagedAction.make(A, "ship")])
+    assert lines(controller)[-1] == (LogKind.INFO, "staged ship for 1 order (1 staged; B to review)")
+    controller.imported([StagedAction.make(B, "ship")], "labels.csv", 1, 0)
+    assert lines(controller)[-1][1].endswith("(2 staged; B to review, z undoes)")
+    request = sent(controller)
+    controller.interrupted(request.claim)
+    assert "(reconcile: B, then ctrl+r)" in controller.exit_message()
+    # What the store found on opening (a batch its sender left in flight) says what to do;
+    # the keys are the controller's to name.
+    controller.staging.notices.append(f"batch {request.claim.batch_id} is OUTCOME UNKNOWN: {GONE_REASON}; "
+                                      f"{RECONCILE_IT}")
+    update = controller.started()
+    assert lines(controller)[-2][1].endswith("nothing is re-sent, reconcile it (B, then ctrl+r)")
+    assert update.notices[0].text.endswith("(B, then ctrl+r)")

@@ -25,6 +25,7 @@ from ccnow_tui.staging import StagingArea
 from ccnow_tui.storage.legacy import NO_OUTCOME
 from ccnow_tui.storage.store import (
     GONE_REASON,
+    RECONCILE_IT,
     SCHEMA_VERSION,
     UNDO_LIMIT,
     BatchMeta,
@@ -245,6 +246,7 @@ def test_a_batch_in_flight_in_a_live_process_is_not_taken_for_dead_then_is_after
     with Store.open(path) as after:
         assert len(after.notices) == 1
         assert batch_id in after.notices[0] and GONE_REASON in after.notices[0] and str(proc.pid) in after.notices[0]
+        assert after.notices[0].endswith(RECONCILE_IT)  # where the TUI adds its keys (test_controller.py)
         assert after.batch_state(batch_id) == "unknown"
         snap = after.snapshot()
         assert actions(snap.staged) == [adjust(A)]  # the two in flight are never staged again

@@ -52,6 +52,7 @@ SCHEMA_VERSION = 1
 UNDO_LIMIT = 200  # changes per process that u can take back
 BUSY_TIMEOUT_MS = 10_000
 GONE_REASON = "the process ended while the batch was in flight"
+RECONCILE_IT = "nothing is re-sent, reconcile it"  # how a note that needs reconciling ends (a UI adds its keys)
 
 
 class EntryState(StrEnum):
@@ -592,7 +593,7 @@ class Store:
         for batch_id, owner, pid, hostname in dead:
             if self.mark_unknown(batch_id, GONE_REASON, only_from_owner=owner):
                 notes.append(f"batch {batch_id} (sent by process {pid} on {hostname}) is OUTCOME UNKNOWN: "
-                             f"{GONE_REASON}; nothing is re-sent, reconcile it (b, then R)")
+                             f"{GONE_REASON}; {RECONCILE_IT}")
         if dead:
             self._sweep_owners()
         return notes

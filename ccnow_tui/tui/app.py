@@ -108,7 +108,8 @@ class CcnowApp(ScreenRequests, PasswordAsk, Polling, Quitting, ThemePref, KeyHel
             self.push_screen(SetupScreen(str(exc), title=exc.title) if exc.title else SetupScreen(str(exc)))
             return
         self.controller = controller = SessionController(
-            session.book, session.staging, self.log_buffer, password_typed=self._password_typed)
+            session.book, session.staging, self.log_buffer, password_typed=self._password_typed,
+            keys=self.log_hint_keys())
         session.staging.listener = lambda _: self.apply(controller.staging_changed())
         self.push_screen(QueueScreen())
         self.install_composer()

@@ -9,7 +9,7 @@ it is tested without a running app (tests/test_controller.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -23,7 +23,7 @@ from ..protocol.outcome import EntryOutcome, Outcome, judge_line
 from ..protocol.redact import redact, safe_text
 from ..protocol.status import status_info
 from ..staging import Claim, StagingArea, SubmitReport, judge_answer
-from ..storage.store import Snapshot, Verdict
+from ..storage.store import RECONCILE_IT, Snapshot, Verdict
 from ..words import counted
 from .model import OUTCOME_KIND, LogBuffer, LogKind, OrderBook, Topic
 from .request import Request, RequestKind
@@ -74,16 +74,29 @@ VERDICT_KIND = {Verdict.TOOK_EFFECT: LogKind.APPLIED, Verdict.RESTAGED: LogKind.
                 Verdict.UNVERIFIED: LogKind.UNKNOWN, Verdict.NOT_RESTAGED: LogKind.REFUSED}
 
 
+# The keys the log's hints name, by binding id, as shipped. The app passes the keys in
+# effect ([keys] in config.toml may remap them); tests/tui/test_keymap.py checks these
+# against the bindings.
+SHIPPED_KEYS: Mapping[str, str] = {"nav.composer": "b", "composer.reconcile": "R", "staging.undo": "u"}
+
+
 class SessionController:
     """One session's book, staging area and log; ``password_typed``: asked at start-up
     (a refused one is asked for again rather than left to fail every request)."""
 
-    def __init__(self, book: OrderBook, staging: StagingArea, log: LogBuffer, *, password_typed: bool = False) -> None:
+    def __init__(self, book: OrderBook, staging: StagingArea, log: LogBuffer, *, password_typed: bool = False,
+                 keys: Mapping[str, str] = SHIPPED_KEYS) -> None:
         self.book = book
+        self.keys = {**SHIPPED_KEYS, **keys}
         self.staging = staging
         self.log = log
         self.password_typed = password_typed
         self._last_list = ""  # the last pending list's summary, as logged
+
+    @property
+    def reconcile_hint(self) -> str:
+        """How an unknown batch is reconciled, in the keys in effect: ``b, then R``."""
+        return f"{self.keys['nav.composer']}, then {self.keys['composer.reconcile']}"
 
     def write(self, kind: LogKind, text: str) -> None:
         """One log line; network text may echo anything, so it is redacted."""
@@ -111,6 +124,8 @@ class SessionController:
     def _store_notices(self, update: Update) -> None:
         for note in self.staging.notices:
             kind = LogKind.UNKNOWN if "UNKNOWN" in note else LogKind.INFO
+            if note.endswith(RECONCILE_IT):  # the store says what to do; the keys are ours to name
+                note = f"{note} ({self.reconcile_hint})"
             self.write(kind, note)
             update.touch(Topic.LOG)
             if kind is LogKind.UNKNOWN:
@@ -151,7 +166,7 @@ class SessionController:
         kinds = sorted(k.value for k in set(map(_KIND_OF, actions)))
         orders = len(set(map(_ORDER_OF, actions)))
         self.write(LogKind.INFO, f"staged {'/'.join(kinds)} for {counted(orders, 'order', 'orders')} "
-                                 f"({len(self.staging)} staged; b to review)")
+                                 f"({len(self.staging)} staged; {self.keys['nav.composer']} to review)")
         return Update().touch(Topic.LOG)
 
     def imported(self, actions: list[StagedAction], name: str, accepted: int, rejected: int) -> Update:
@@ -163,7 +178,7 @@ class SessionController:
         self.write(LogKind.INFO, f"imported {safe_text(name, 80)}: {kinds} staged for "
                                  f"{counted(orders, 'order', 'orders')} from {counted(accepted, 'row', 'rows')}, "
                                  f"{counted(rejected, 'row', 'rows')} rejected ({len(self.staging)} staged; "
-                                 "b to review, u undoes)")
+                                 f"{self.keys['nav.composer']} to review, {self.keys['staging.undo']} undoes)")
         return Update().touch(Topic.LOG)
 
     def undo(self) -> Update:
@@ -226,7 +241,8 @@ class SessionController:
             return ""
         n, u, v = len(staging.entries), len(staging.unknown_batches), len(staging.unverified)
         kept = [counted(n, "staged entry", "staged entries")] if n else []
-        kept += [f"{counted(u, 'batch', 'batches')} with unknown outcome (reconcile: b, then R)"] if u else []
+        unknown = f"{counted(u, 'batch', 'batches')} with unknown outcome (reconcile: {self.reconcile_hint})"
+        kept += [unknown] if u else []
         kept += [counted(v, "unverified entry", "unverified entries")] if v else []
         return f"Kept in {staging.store.path}: {' and '.join(kept)}. It is restored next time."
 
@@ -319,13 +335,14 @@ class SessionController:
             self.write(
                 LogKind.UNKNOWN,
                 f"{counted(len(report.unknown), 'entry', 'entries')} kept as unknown batch {report.batch_id}: "
-                "nothing is re-sent; reconcile it in the composer (b, then R)",
+                f"nothing is re-sent; reconcile it in the composer ({self.reconcile_hint})",
             )
         if report.refused:
             stay = counted(len(report.refused), "refused entry stays", "refused entries stay")
             self.write(LogKind.INFO, f"{stay} staged with the receiver's words")
         severity = {"ok": "information", "unknown": "error"}.get(answer.outcome.value, "warning")
-        hint = {Outcome.UNKNOWN: " (kept, not re-sent: b, then R)", Outcome.SOME_REFUSED: " (refused ones stay staged)"}
+        hint = {Outcome.UNKNOWN: f" (kept, not re-sent: {self.reconcile_hint})",
+                Outcome.SOME_REFUSED: " (refused ones stay staged)"}
         update = Update().touch(Topic.LOG).notify(label + hint.get(answer.outcome, ""), severity=severity)
         update.touch(Topic.FLIGHT)
         return update.touch(*self.journal_changed(request.order_ids).topics)

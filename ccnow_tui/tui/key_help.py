@@ -10,8 +10,14 @@ from textual.screen import Screen
 
 from ..config import KeyTable
 from .keymap import check_keymap
-from .keys import NO_KEYMAP, Section, bindings_of, display_key, palette_commands
+from .keys import NO_KEYMAP, Section, bindings_of, display_key, key_of, palette_commands
+from .screens.base import MainScreen
+from .screens.composer import ComposerScreen
 from .screens.help import HelpScreen, key_sections
+
+# Where each key the log's hints name is bound (controller.SHIPPED_KEYS lists them).
+LOG_HINT_OWNERS: dict[str, type] = {"nav.composer": MainScreen, "composer.reconcile": ComposerScreen,
+                                    "staging.undo": MainScreen}
 
 
 def help_sections(app_class: type, keymap: Mapping[str, str] = NO_KEYMAP) -> list[Section]:
@@ -30,6 +36,10 @@ class KeyHelp(App[int]):
         self.keymap = check_keymap(keys, type(self))
         if self.keymap:
             self.set_keymap(self.keymap)
+
+    def log_hint_keys(self) -> dict[str, str]:
+        """The keys the log's hints name (``b, then R``), as in effect."""
+        return {binding_id: key_of(self, owner, binding_id) for binding_id, owner in LOG_HINT_OWNERS.items()}
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -54,15 +54,41 @@ def key_name(key: str) -> str:
     return key
 
 
-def display_key(binding: Binding, keymap: Mapping[str, str] = NO_KEYMAP) -> str:
-    """The keys of ``binding`` in effect: the keymap's (``[keys]`` in config.toml) for
-    its id, else as declared."""
+def binding_keys(binding: Binding, keymap: Mapping[str, str] = NO_KEYMAP) -> list[str]:
+    """The keys of ``binding`` in effect, each as the help writes it: the keymap's
+    (``[keys]`` in config.toml) for its id, else as shipped (its ``key_display``, split
+    at ``/``, when it has one: ``n/esc``)."""
     keys = keymap.get(binding.id) if binding.id else None
-    if keys is None:
-        if binding.key_display:
-            return binding.key_display
-        keys = binding.key
-    return " or ".join(key_name(k.strip()) for k in keys.split(","))
+    if keys is None and binding.key_display:
+        shown = binding.key_display
+        return shown.split("/") if len(shown) > 1 else [shown]  # "/" alone is the key itself
+    return [key_name(k.strip()) for k in (binding.key if keys is None else keys).split(",")]
+
+
+def display_key(binding: Binding, keymap: Mapping[str, str] = NO_KEYMAP) -> str:
+    """The same, as prose names them: ``y``, ``n or esc``."""
+    return " or ".join(binding_keys(binding, keymap))
+
+
+def app_keymap(node: object) -> Mapping[str, str]:
+    """The keymap of ``node``'s app (an app, a screen or a widget); none outside one."""
+    try:
+        app = getattr(node, "app", node)
+    except Exception:  # textual.app.NoActiveAppError: not mounted in an app (yet)
+        return NO_KEYMAP
+    keymap = getattr(app, "keymap", NO_KEYMAP)
+    return keymap if isinstance(keymap, Mapping) else NO_KEYMAP
+
+
+def owned_binding(owner: type, binding_id: str) -> Binding:
+    """``owner``'s binding ``binding_id`` (its own or inherited)."""
+    return next(b for b in bindings_of(owner) if b.id == binding_id)
+
+
+def key_of(node: object, owner: type, binding_id: str) -> str:
+    """The keys in effect in ``node``'s app for ``owner``'s binding ``binding_id``, as
+    prose on a screen or in the log names them (a remapped key is named as remapped)."""
+    return display_key(owned_binding(owner, binding_id), app_keymap(node))
 
 
 def rows(bindings: Iterable[Binding], skip: Iterable[str] = (),

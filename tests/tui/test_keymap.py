@@ -263,3 +263,25 @@ async def test_a_remapped_quit_still_quits_on_a_terminal_too_small_to_show_anyth
         await pilot.press("f10")
         await pilot.pause()
     assert app.return_code == 0
+
+
+def test_the_controllers_hint_keys_are_the_keys_as_shipped():
+    from ccnow_tui.tui.controller import SHIPPED_KEYS
+    from ccnow_tui.tui.key_help import LOG_HINT_OWNERS
+    from ccnow_tui.tui.keys import key_of
+
+    assert {i: key_of(None, owner, i) for i, owner in LOG_HINT_OWNERS.items()} == SHIPPED_KEYS
+
+
+async def test_the_log_and_the_composer_name_the_keys_in_effect(settings, sandbox):
+    """Hints in prose ("b to review", "u undoes", "d forgets") name remapped keys as remapped."""
+    keys = table(nav__composer="f5", composer__undo="f6", composer__remove="f7", staging__undo="f8")
+    app = CcnowApp(settings, keys=keys)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("s")
+        assert app.log_buffer.lines[-1].text.endswith("(1 staged; f5 to review)")
+        await pilot.press("f5", "f7")
+        assert app.session.staging.entries == ()
+        assert app.log_buffer.lines[-1].text.endswith("(f6 undoes)")
+        assert "s/c/t/a on the queue stage entries" in screen_text(app)  # the stage keys as shipped

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from textual.binding import Binding
+
 from ccnow_tui.tui.app import CcnowApp, help_sections
-from ccnow_tui.tui.keys import bindings_of
+from ccnow_tui.tui.keys import binding_keys, bindings_of, display_key
 from ccnow_tui.tui.screens.base import BaseScreen, MainScreen
 from ccnow_tui.tui.screens.composer import ComposerScreen
 from ccnow_tui.tui.screens.confirm import ConfirmScreen
@@ -65,3 +67,12 @@ async def test_palette_has_an_entry_for_every_action_and_runs_it(make_app, sandb
         await settle(pilot)
         assert sandbox.requests_seen == seen + 1
         assert isinstance(app.screen, QueueScreen)
+
+
+def test_a_bindings_keys_as_prose_names_them():
+    no = Binding("n,escape", "no", "No", key_display="n/esc", id="t.no")
+    assert binding_keys(no) == ["n", "esc"] and display_key(no) == "n or esc"
+    search = Binding("slash", "search", "Search", key_display="/", id="t.search")
+    assert binding_keys(search) == ["/"]  # a key_display of "/" is the key, not two empty ones
+    assert display_key(Binding("question_mark,f1", "help", "Help", id="t.help")) == "? or f1"
+    assert display_key(no, {"t.no": "x,escape"}) == "x or esc"  # [keys] wins over the display

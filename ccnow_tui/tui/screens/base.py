@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from ...protocol.actions import ActionKind, StagedAction
 from ...protocol.orderid import OrderId
+from ..keys import key_of
 from ..messages import (
     AppRequest,
     ComposerOpened,
@@ -74,6 +75,11 @@ class BaseScreen(LogFocusScreen):
         session = self.ccnow.session
         assert session is not None
         return session
+
+    def key(self, binding_id: str, owner: type | None = None) -> str:
+        """The keys in effect for a binding of this screen (or of ``owner``), as prose names
+        them: hints say ``d forgets it`` with the key ``[keys]`` made of ``d``."""
+        return key_of(self, owner or type(self), binding_id)
 
     def ask(self, request: AppRequest) -> None:
         """Ask the app: acted on before the next key (keys wait for it: KeyOrderApp.post_message)."""

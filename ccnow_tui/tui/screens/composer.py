@@ -23,7 +23,7 @@ from ..model import LogKind, Topic, counted
 from ..widgets.entry_table import EntryTable, Row, fields_text
 from ..widgets.line_list import CursorList, printable
 from ..widgets.styled import Palette, StyledText
-from .base import BaseScreen
+from .base import BaseScreen, MainScreen
 from .confirm import ConfirmScreen
 from .forms import ActionForm
 from .import_labels import start_import
@@ -83,7 +83,8 @@ class ComposerScreen(BaseScreen):
         yield StyledText(id="lint")
         yield Static(Text(f"{'N':>4}   {'order':<11} {'action':<7} fields, and the receiver's words", no_wrap=True),
                      id="columns")
-        yield EntryTable(self.session.staging, id="entries")
+        yield EntryTable(self.session.staging, id="entries", restage=self.key("composer.restage"),
+                         forget=self.key("composer.remove"), reconcile=self.key("composer.reconcile"))
         yield StyledText(id="entry-detail")
 
     def on_mount(self) -> None:
@@ -192,12 +193,15 @@ class ComposerScreen(BaseScreen):
                 if b.state is BatchState.SENDING:
                     return Text(f"batch {b.batch_id} is being sent; its entries cannot be changed until it "
                                 "is answered.", style=p.warning)
-                return Text(f"batch {b.batch_id}: {printable(b.message)}\nR queries its orders and "
-                            "re-stages only what did not happen; d forgets it.", style=p.warning)
+                return Text(f"batch {b.batch_id}: {printable(b.message)}\n{self.key('composer.reconcile')} queries "
+                            "its orders and re-stages only what did not happen; "
+                            f"{self.key('composer.remove')} forgets it.", style=p.warning)
             if row is not None and row.header:
                 return Text("A status cannot show whether a discount or tracking took effect. Check (the backroom, "
-                            "the customer), then r stages it again or d forgets it.", style=p.warning)
-            return Text("s/c/t/a on the queue stage entries; they appear here numbered as they will "
+                            f"the customer), then {self.key('composer.restage')} stages it again or "
+                            f"{self.key('composer.remove')} forgets it.", style=p.warning)
+            stage = "/".join(self.key(f"stage.{kind}", MainScreen) for kind in ("ship", "cancel", "track", "adjust"))
+            return Text(f"{stage} on the queue stage entries; they appear here numbered as they will "
                         "be sent.", style=p.muted)
         entry = row.entry
         t = Text()
@@ -231,7 +235,7 @@ class ComposerScreen(BaseScreen):
         if row is None or row.entry is None:
             return
         if not row.is_staged:
-            self.notify(_why_not(row, "edited"), severity="warning")
+            self.notify(self._why_not(row, "edited"), severity="warning")
             return
         entry, stored = row.entry, row.stored
         assert stored is not None  # a staged row
@@ -262,14 +266,15 @@ class ComposerScreen(BaseScreen):
             self._forget_unverified(row)
             return
         if row.unknown is not None and row.unknown.state is BatchState.SENDING:
-            self.notify(_why_not(row, "removed"), severity="warning")
+            self.notify(self._why_not(row, "removed"), severity="warning")
             return
         if row.unknown is not None:
             batch_id = row.unknown.batch_id
 
             def done(yes: bool | None) -> None:
                 if yes and self.session.staging.forget_unknown(batch_id) is not None:
-                    self.ask(Logged(LogKind.INFO, f"forgot unknown batch {batch_id} (the journal keeps it; u undoes)"))
+                    said = f"forgot unknown batch {batch_id} (the journal keeps it; {self.undoes})"
+                    self.ask(Logged(LogKind.INFO, said))
 
             self.app.push_screen(ConfirmScreen(
                 "Forget an unknown batch",
@@ -286,7 +291,12 @@ class ComposerScreen(BaseScreen):
                 return
             removed = self.session.staging.remove([index])
             if removed:
-                self.ask(Logged(LogKind.INFO, f"removed #{row.n}: {removed[0].describe()} (u undoes)"))
+                self.ask(Logged(LogKind.INFO, f"removed #{row.n}: {removed[0].describe()} ({self.undoes})"))
+
+    @property
+    def undoes(self) -> str:
+        """The log's ``u undoes``, with the key in effect."""
+        return f"{self.key('composer.undo')} undoes"
 
     def action_undo(self) -> None:
         self.ask(UndoRequested())
@@ -325,7 +335,7 @@ class ComposerScreen(BaseScreen):
 
         def done(yes: bool | None) -> None:
             if yes and staging.forget_unverified(ids):
-                self.ask(Logged(LogKind.INFO, f"forgot {what} (the journal keeps it; u undoes)"))
+                self.ask(Logged(LogKind.INFO, f"forgot {what} (the journal keeps it; {self.undoes})"))
 
         self.app.push_screen(ConfirmScreen(
             "Forget an unverified entry",
@@ -336,7 +346,8 @@ class ComposerScreen(BaseScreen):
         row = self.table.current
         staging = self.session.staging
         if row is None or row.unverified is None:
-            self.notify("r stages an UNVERIFIED entry again; move to one first.", severity="warning")
+            self.notify(f"{self.key('composer.restage')} stages an UNVERIFIED entry again; move to one first.",
+                        severity="warning")
             return
         ids = [e.id for e in staging.unverified] if row.header else [row.unverified.id]
         entries = [e for e in staging.unverified if e.id in ids]
@@ -352,7 +363,7 @@ class ComposerScreen(BaseScreen):
                 if restaged:
                     what = counted(len(restaged), "unverified entry", "unverified entries")
                     self.ask(Logged(LogKind.INFO, f"re-staged {what} (it may already have been applied once; "
-                                                  "u undoes)"))
+                                                  f"{self.undoes})"))
 
         self.app.push_screen(ConfirmScreen(
             "Stage it again?",
@@ -364,11 +375,13 @@ class ComposerScreen(BaseScreen):
         if row is not None and row.entry is not None:
             self.ask(OrderOpened(row.entry.order_id))
 
-
-def _why_not(row, done: str) -> str:
-    """Why a held or unverified entry cannot be edited or removed."""
-    if row.unverified is not None:
-        return f"An unverified entry cannot be {done}: r stages it again, d forgets it."
-    if row.unknown is not None and row.unknown.state is BatchState.SENDING:
-        return f"This entry is being sent (batch {row.unknown.batch_id}): it cannot be {done} until it is answered."
-    return f"Entries of an unknown batch cannot be {done}: reconcile them first (R), or d forgets the batch."
+    def _why_not(self, row: Row, done: str) -> str:
+        """Why a held or unverified entry cannot be edited or removed."""
+        if row.unverified is not None:
+            return (f"An unverified entry cannot be {done}: {self.key('composer.restage')} stages it again, "
+                    f"{self.key('composer.remove')} forgets it.")
+        if row.unknown is not None and row.unknown.state is BatchState.SENDING:
+            return f"This entry is being sent (batch {row.unknown.batch_id}): it cannot be {done} until it is answered."
+        reconcile, forget = self.key("composer.reconcile"), self.key("composer.remove")
+        return (f"Entries of an unknown batch cannot be {done}: reconcile them first ({reconcile}), "
+                f"or {forget} forgets the batch.")

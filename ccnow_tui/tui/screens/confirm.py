@@ -16,7 +16,7 @@ from textual.widgets import Label
 
 from ...protocol.batch import Batch, Severity
 from ...words import counted
-from ..keys import NO_KEYMAP, bindings_of, key_name
+from ..keys import NO_KEYMAP, app_keymap, binding_keys, display_key, owned_binding
 from ..widgets.styled import Content, Palette, StyledText
 
 if TYPE_CHECKING:
@@ -24,27 +24,6 @@ if TYPE_CHECKING:
 
 
 TYPED_MAX = 9  # digits: no batch changes a billion orders
-
-
-def keys_in_effect(keymap: Mapping[str, str], owner: type, binding_id: str) -> list[str]:
-    """The keys of ``owner``'s binding ``binding_id`` as the text on a screen names them:
-    those of ``[keys]`` in config.toml (the app's ``keymap``) if it sets them, else the
-    keys as shipped (``n``, ``esc``)."""
-    binding = next(b for b in bindings_of(owner) if b.id == binding_id)
-    keys = keymap.get(binding_id)
-    if keys is None and binding.key_display:
-        return binding.key_display.split("/")
-    return [key_name(k.strip()) for k in (binding.key if keys is None else keys).split(",")]
-
-
-def app_keymap(node: object) -> Mapping[str, str]:
-    """The keymap of ``node``'s app (an app, a screen or a widget); none outside one."""
-    try:
-        app = getattr(node, "app", node)
-    except Exception:  # textual.app.NoActiveAppError: not mounted in an app (yet)
-        return NO_KEYMAP
-    keymap = getattr(app, "keymap", NO_KEYMAP)
-    return keymap if isinstance(keymap, Mapping) else NO_KEYMAP
 
 
 class KeyedBuilder:
@@ -83,7 +62,7 @@ def describe_send(batch: Batch, session: Session, typed: int | None = None) -> t
     def body(p: Palette, keymap: Mapping[str, str]) -> Text:
         from .base import MainScreen  # where b (the composer) is bound
 
-        composer = " or ".join(keys_in_effect(keymap, MainScreen, "nav.composer"))
+        composer = display_key(owned_binding(MainScreen, "nav.composer"), keymap)
         t = Text()
         t.append(f"{counted(n, 'entry', 'entries')} for {counted(orders, 'order', 'orders')}\n", style=p.strong)
         for kind, count in sorted(counts.items()):
@@ -120,8 +99,8 @@ def describe_send(batch: Batch, session: Session, typed: int | None = None) -> t
             t.append(f"\n\nIt cancels or discounts {totals.cancelled_or_discounted} orders "
                      f"(more than {session.settings.confirm_over}): to send it,\ntype ", style=p.alert)
             t.append(str(typed), style=p.key)
-            enter = " or ".join(keys_in_effect(keymap, ConfirmScreen, "confirm.typed"))
-            yes = " or ".join(keys_in_effect(keymap, ConfirmScreen, "confirm.yes"))
+            enter = display_key(owned_binding(ConfirmScreen, "confirm.typed"), keymap)
+            yes = display_key(owned_binding(ConfirmScreen, "confirm.yes"), keymap)
             t.append(f", the number of orders it changes, then {enter} ({yes} does not).", style=p.alert)
         return t
 
@@ -168,7 +147,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def keys(self, binding_id: str) -> list[str]:
         """The keys of one of this question's bindings in effect ([keys] in config.toml)."""
-        return keys_in_effect(app_keymap(self), ConfirmScreen, binding_id)
+        return binding_keys(owned_binding(ConfirmScreen, binding_id), app_keymap(self))
 
     def key(self, binding_id: str) -> str:
         """The same, as prose writes them: ``y``, ``n or esc``."""

@@ -14,7 +14,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from ..keys import NO_KEYMAP, Section, bindings_of, display_key, rows
+from ..keys import NO_KEYMAP, Section, bindings_of, display_key, owned_binding, rows
 from ..widgets.line_list import CursorList
 from ..widgets.status_log import StatusLog
 from .base import BaseScreen
@@ -27,11 +27,6 @@ from .import_labels import ImportPreviewScreen, LabelPathForm
 from .queue import QueueScreen
 from .setup import SetupScreen
 
-
-def _key(node_class: type, binding_id: str, keymap: Mapping[str, str]) -> str:
-    return next((display_key(b, keymap) for b in bindings_of(node_class) if b.id == binding_id), "")
-
-
 LOG_MOVES = {"log.up", "log.down", "log.pageup", "log.pagedown", "log.home", "log.end"}  # one row for all
 
 
@@ -39,8 +34,8 @@ def key_sections(app_bindings: Iterable[Binding], keymap: Mapping[str, str] = NO
     """Every key, per screen: the app's own (``app_bindings``) first; each key as the
     keymap (``[keys]``) makes it."""
     app_rows = rows(app_bindings, keymap=keymap)
-    moves = ("↑ ↓" if not {"list.up", "list.down"} & set(keymap)
-             else f"{_key(CursorList, 'list.up', keymap)} {_key(CursorList, 'list.down', keymap)}")
+    up, down = (display_key(owned_binding(CursorList, i), keymap) for i in ("list.up", "list.down"))
+    moves = "↑ ↓" if not {"list.up", "list.down"} & set(keymap) else f"{up} {down}"
     everywhere = [
         *app_rows,
         *([("f1", "Help (same as ?)")] if "app.help" not in keymap else []),
@@ -63,7 +58,7 @@ def key_sections(app_bindings: Iterable[Binding], keymap: Mapping[str, str] = NO
          [("↑ ↓ pgup pgdn home end", "Scroll the log"), *of(StatusLog, LOG_MOVES)]),
         ("Label import (i): the path, then the preview", of(LabelPathForm) + of(ImportPreviewScreen)),
         ("Forms and questions", of(ActionForm) + of(ConfirmScreen)
-         + [(_key(ActionForm, "form.submit", keymap), "Submit the form")]),
+         + [(display_key(owned_binding(ActionForm, "form.submit"), keymap), "Submit the form")]),
         ("First-run setup (no configuration yet)",
          [*of(SetupScreen), ("tab", "Next field (shift+tab: previous); enter in a field tests too")]),
     ]

@@ -306,7 +306,8 @@ class BatchScreen(BaseScreen):
         t.append(f"{journal_time(s.time)} to {printable(s.host)}, account {printable(s.client_id)}: "
                  f"{printable(s.counts_text or 'no entries')}\n")
         if s.outcome == "unknown":
-            t.append("R reconciles it: queries its orders, re-stages only what did not happen\n", style=p.alert)
+            t.append(f"{self.key('history.reconcile')} reconciles it: queries its orders, re-stages only what did "
+                     "not happen\n", style=p.alert)
         t.append("\nentries (as sent)\n", style=p.strong)
         for e in d.entries[:DETAIL_SHOWN]:
             fields = describe_fields(e.fields.get("amount", ""), e.fields.get("trackname", ""),

@@ -40,11 +40,11 @@ from ...labels import (
 )
 from ...protocol.orderid import OrderId
 from ...words import counted
+from ..keys import key_of
 from ..messages import ImportRequested
 from ..widgets.field_input import FieldInput
 from ..widgets.line_list import printable
 from ..widgets.styled import Palette, StyledText
-from .confirm import app_keymap, keys_in_effect
 from .typeahead import TypeAheadTarget
 
 if TYPE_CHECKING:
@@ -57,11 +57,6 @@ CANDIDATES_SHOWN = 8  # file names listed when tab finds several
 # The binding that takes each role from the next column (its key as shipped: 1, 2, 3).
 ROLE_BINDINGS: dict[Role, str] = {Role.ORDER: "labels.column.order", Role.CARRIER: "labels.column.carrier",
                                   Role.NUMBER: "labels.column.number"}
-
-
-def key_of(node: object, owner: type, binding_id: str) -> str:
-    """The key(s) in effect for ``owner``'s binding, as the text on screen names them."""
-    return " or ".join(keys_in_effect(app_keymap(node), owner, binding_id))
 
 
 # -- the path -----------------------------------------------------------------------------
@@ -228,7 +223,7 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "enter", "stage", "Stage", priority=True, id="labels.stage",
-            tooltip="Stage every accepted row (one change: u undoes it all)",
+            tooltip="Stage every accepted row (one change: one undo takes it all back)",
         ),
         Binding(
             "t", "track_only", "Track only", priority=True, id="labels.track_only",

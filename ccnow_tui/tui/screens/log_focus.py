@@ -26,7 +26,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input
 
-from ..keys import NO_KEYMAP, bindings_of, display_key
+from ..keys import app_keymap, bindings_of, display_key, key_of
 from ..model import LogKind
 from ..textual_private import node_bindings
 from ..widgets.field_input import FieldInput
@@ -66,8 +66,7 @@ class LogFocusScreen(Screen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "L", "focus_log", "Log focus", show=False, priority=True, id="log.focus",
-            tooltip="Focus the log: arrows and pgup/pgdn scroll, / searches, n next match, "
-                    "C copies the line, esc back to the list",
+            tooltip="Focus the log: scroll it, search it, copy a line (its keys: help, \"In the focused log\")",
         ),
         Binding(
             "n", "next_match", "Next match", show=False, priority=True, id="log.next",
@@ -84,10 +83,10 @@ class LogFocusScreen(Screen):
 
     def search_hint(self) -> str:
         """The search field's placeholder, naming the keys in effect (``[keys]``)."""
-        keymap = getattr(self.app, "keymap", NO_KEYMAP)
-        bindings = bindings_of(type(self))
-        next_key = next((display_key(b, keymap) for b in bindings if b.id == "log.next"), "n")
-        back_key = next((display_key(b, keymap) for b in bindings if b.action == "back"), "esc")
+        # esc in the field is the screen's "back" (nav.back; the queue's queue.clear), which
+        # puts the log back as it was (leave_log).
+        back = next(b for b in bindings_of(type(self)) if b.action == "back")
+        next_key, back_key = key_of(self, type(self), "log.next"), display_key(back, app_keymap(self))
         return f"search the log (enter: keep, then {next_key}: next match; {back_key}: cancel)"
 
     @property

@@ -119,9 +119,12 @@ class EntryTable(CursorList):
         "entry-table--unknown", "entry-table--dim",
     }
 
-    def __init__(self, staging: StagingArea, **kwargs) -> None:
+    def __init__(self, staging: StagingArea, *, restage: str = "r", forget: str = "d", reconcile: str = "R",
+                 **kwargs) -> None:
+        """``restage``, ``forget``, ``reconcile``: the keys in effect the headers name."""
         super().__init__(**kwargs)
         self.staging = staging
+        self.restage_key, self.forget_key, self.reconcile_key = restage, forget, reconcile
         self.rows: Rows = Rows((), [], [])
         self.lints_by_index: dict[int, list[Lint]] = {}
 
@@ -151,13 +154,14 @@ class EntryTable(CursorList):
         if row.header:
             b = row.unknown
             if b is None:
-                text = " ── UNVERIFIED · may already have been applied · not sent · r re-stages, d forgets "
+                text = (" ── UNVERIFIED · may already have been applied · not sent · "
+                        f"{self.restage_key} re-stages, {self.forget_key} forgets ")
             elif b.state is BatchState.SENDING:
                 who = "this window" if b.mine else f"process {b.pid} on {b.hostname}"
                 text = f" ── SENDING · batch {b.batch_id} · by {who} · to {b.host} · cannot be changed "
             else:
                 text = (f" ── OUTCOME UNKNOWN · batch {b.batch_id} · sent {journal_time(b.created_at)}"
-                        f"{' to ' + b.host if b.host else ''} · not re-sent · R reconciles ")
+                        f"{' to ' + b.host if b.host else ''} · not re-sent · {self.reconcile_key} reconciles ")
             return strip_of([(fit(printable(text), width), cursor or style("entry-table--unknown"))], width, base)
         entry = row.entry
         assert entry is not None

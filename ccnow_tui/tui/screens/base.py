@@ -54,6 +54,7 @@ class BaseScreen(LogFocusScreen):
     """
 
     TITLE = ""
+    _chrome_scheduled = False  # the header and the log are to follow the model (model_changed)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -136,11 +137,32 @@ class BaseScreen(LogFocusScreen):
 
         Screens buried under another screen skip the work; they redraw all on resume.
         """
-        if not self.is_attached or not self.is_current:
+        if not self.is_attached or not self.is_seen:
             return
-        self.query_one(HeaderBar).show(self.session)
-        self.query_one(StatusLog).sync()
+        # One step publishes several parts (an answer's slice: status, log, flight,
+        # events): the header and the log follow once, after the app's handler is done.
+        if not self._chrome_scheduled:
+            self._chrome_scheduled = True
+            self.call_next(self._sync_chrome)
         self.refresh_body(what)
+
+    def _sync_chrome(self) -> None:
+        self._chrome_scheduled = False
+        if self.is_attached:
+            self.query_one(HeaderBar).show(self.session)
+            self.query_one(StatusLog).sync()
+
+    @property
+    def is_seen(self) -> bool:
+        """On top, or under screens that let it show through (a question's dim backdrop).
+
+        Not Textual's ``is_current``: that is also true of the screen right under the top
+        one, even under an opaque screen (the queue under the composer would redraw
+        its header, log and rows for every slice of a batch's answer, unseen)."""
+        stack = self.app.screen_stack
+        if self not in stack:
+            return False
+        return all(above.styles.background.a < 1 for above in stack[stack.index(self) + 1:])
 
     def refresh_body(self, what: Topic) -> None:
         pass

@@ -162,7 +162,9 @@ class StatusLog(ScrollView, can_focus=False):
         self.virtual_size = Size(width, len(self._rows))
         self.refresh()
         if self.follow:
-            self.scroll_end(animate=False, x_axis=False)
+            # force: on a screen shown again its scrollbars are as they were when it was
+            # hidden (no layout since), and Textual would refuse to scroll to the new end.
+            self.scroll_end(animate=False, x_axis=False, force=True)
 
     # -- the cursor, while focused ------------------------------------------------------
 

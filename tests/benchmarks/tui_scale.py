@@ -277,6 +277,16 @@ async def measure_app(url: str) -> tuple[dict, list[tuple[str, str]]]:
             print("--- the longest gaps between 20 ms ticks, and when ---", file=sys.stderr)
             for when, gap, what in sorted(phases, key=lambda p: -p[1])[:6]:
                 print(f"{gap * 1000:7.1f} ms  at +{when - t:5.2f} s  {what}", file=sys.stderr)
+            gaps = sorted(p[1] for p in phases)
+            print("gaps (ms): " + ", ".join(f"p{q} {gaps[int(len(gaps) * q / 100)] * 1000:.1f}"
+                                            for q in (50, 75, 90, 95, 99)) + f"; {len(gaps)} ticks", file=sys.stderr)
+            by_phase: dict[str, list[float]] = {}
+            for _, gap, what in phases:
+                by_phase.setdefault(what.split()[0], []).append(gap)
+            for what, phase_gaps in by_phase.items():
+                phase_gaps.sort()
+                p95 = phase_gaps[int(len(phase_gaps) * .95)]
+                print(f"  {what:<10} {len(phase_gaps):5d} ticks, p95 {p95 * 1000:.1f} ms", file=sys.stderr)
         out["send_100k_worst_stall_s"] = max(stalls)
         stalls.sort()
         out["send_100k_p95_stall_s"] = stalls[int(len(stalls) * 0.95)]

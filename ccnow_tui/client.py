@@ -389,15 +389,17 @@ class ReceiverClient:
 
     def _finish(self, kind, batch_id, numbered, run: _Attempt, mutating, started, attempts) -> ReceiverAnswer:
         records = tuple(run.records)
-        common = dict(
-            records=records, http_status=run.http_status, batch_id=batch_id,
-            elapsed=time.monotonic() - started, attempts=attempts, order_count=run.order_lines,
-        )
+        elapsed = time.monotonic() - started
+
+        def answer(outcome: Outcome, message: str, entries: tuple[EntryResult, ...] = ()) -> ReceiverAnswer:
+            return ReceiverAnswer(kind, outcome, message, records=records, entries=entries, http_status=run.http_status,
+                                  batch_id=batch_id, elapsed=elapsed, attempts=attempts, order_count=run.order_lines)
+
         reconcile = "outcome unknown: nothing is re-sent, query the orders to reconcile"
         dropped = f"; {counted(run.dropped, 'more line', 'more lines')} not kept" if run.dropped else ""
         if run.failure and not run.sent:
             why = f"{run.failure}; nothing was sent, nothing applied"
-            return ReceiverAnswer(kind, Outcome.UNREACHABLE, why, **common)
+            return answer(Outcome.UNREACHABLE, why)
         if run.http_status is not None and run.http_status != 200:
             detail = _first_line(run.error_body)
             msg = run.failure + (f": {detail}" if detail else "")
@@ -406,30 +408,28 @@ class ReceiverClient:
                 # that dies half-way through a batch, or a gateway that gives up on it,
                 # answers with some other status after applying part or all of it.
                 results = tuple(EntryResult(n, e, EntryOutcome.UNKNOWN, "", msg) for n, e in numbered)
-                return ReceiverAnswer(kind, Outcome.UNKNOWN, f"{msg}; {reconcile}", entries=results, **common)
+                return answer(Outcome.UNKNOWN, f"{msg}; {reconcile}", results)
             results = tuple(EntryResult(n, e, EntryOutcome.REFUSED, "", msg) for n, e in numbered)
-            return ReceiverAnswer(kind, Outcome.REFUSED, f"{msg}; nothing applied", entries=results, **common)
+            return answer(Outcome.REFUSED, f"{msg}; nothing applied", results)
         if not run.complete:
             # A read whose answer cannot be read (too big, undecodable) is an error; one
             # cut off or timed out was retried and stays incomplete.
             read_outcome = Outcome.REFUSED if run.broken else Outcome.UNKNOWN
             if kind is RequestShape.PENDING:
                 what = "the list was not read" if run.broken else "the list is incomplete"
-                return ReceiverAnswer(kind, read_outcome, f"{run.failure}; {what}{dropped}", **common)
+                return answer(read_outcome, f"{run.failure}; {what}{dropped}")
             # Entries already answered keep their result; the rest, and the batch, are unknown.
             _, results, summary = resolve_batch(numbered, records, complete=False)
             if mutating:
-                return ReceiverAnswer(
-                    kind, Outcome.UNKNOWN, f"{run.failure}; {reconcile} ({summary}){dropped}", entries=results, **common
-                )
-            return ReceiverAnswer(kind, read_outcome, f"{run.failure} ({summary}){dropped}", entries=results, **common)
+                return answer(Outcome.UNKNOWN, f"{run.failure}; {reconcile} ({summary}){dropped}", results)
+            return answer(read_outcome, f"{run.failure} ({summary}){dropped}", results)
         if kind is RequestShape.PENDING:
             outcome, msg = resolve_pending(records, non_protocol=run.non_protocol, order_count=run.order_lines)
-            return ReceiverAnswer(kind, outcome, msg + dropped, **common)
+            return answer(outcome, msg + dropped)
         outcome, results, summary = resolve_batch(numbered, records, non_protocol=run.non_protocol)
         if mutating and outcome is Outcome.UNKNOWN:
             summary += "; nothing is re-sent, query the orders to reconcile"
-        return ReceiverAnswer(kind, outcome, summary + dropped, entries=results, **common)
+        return answer(outcome, summary + dropped, results)
 
 
 class _BadAnswer(Exception):

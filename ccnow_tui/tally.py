@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from itertools import compress, repeat
 from operator import attrgetter, itemgetter
+from typing import overload
 
 from .protocol.actions import ACTION_FIELDS, ActionKind, StagedAction
 from .protocol.batch import Lint, Severity, Totals, lint_together, ranked_positions, status_lint
@@ -117,8 +118,9 @@ class Tally:
             self._touched.add(oid)
         if a[1] is ActionKind.ADJUST:
             _down(self.adjusts, oid)
-            if a[3] is not None:
-                self.discount -= a[3]
+            amount = a[3]
+            if amount is not None:
+                self.discount -= amount
         if a[1] is ActionKind.ADJUST or a[1] is ActionKind.CANCEL:
             _down(self.cuts, oid)
         self.texted.pop(e[0], None)
@@ -140,8 +142,9 @@ class Tally:
             self._touched.add(oid)
         if a[1] is ActionKind.ADJUST:
             self.adjusts[oid] += 1
-            if a[3] is not None:
-                self.discount += a[3]
+            amount = a[3]
+            if amount is not None:
+                self.discount += amount
         if a[1] is ActionKind.ADJUST or a[1] is ActionKind.CANCEL:
             self.cuts[oid] += 1
         if has_text(a):
@@ -252,7 +255,13 @@ class ActionsView(Sequence[StagedAction]):
     def __init__(self, staged: list[StoredEntry]) -> None:
         self._staged = staged
 
-    def __getitem__(self, i):
+    @overload
+    def __getitem__(self, i: int) -> StagedAction: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[StagedAction]: ...
+
+    def __getitem__(self, i: int | slice) -> StagedAction | list[StagedAction]:
         if isinstance(i, slice):
             return [e[1] for e in self._staged[i]]
         return self._staged[i][1]

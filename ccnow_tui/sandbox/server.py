@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from ..protocol import decode_request, redact
@@ -228,7 +228,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self._connections_lock = threading.Lock()
         super().__init__(address, handler)
 
-    def process_request(self, request, client_address) -> None:
+    def process_request(self, request: Any, client_address: Any) -> None:
         # ThreadingMixIn's, but the thread is registered before it starts, so stop() never
         # misses one.
         thread = threading.Thread(target=self.process_request_thread, args=(request, client_address), daemon=True)
@@ -278,11 +278,12 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = IDLE_TIMEOUT
     disable_nagle_algorithm = True  # header and body go out as separate small writes
-    server: _HTTPServer
 
     @property
     def sandbox(self) -> SandboxServer:
-        return self.server.sandbox
+        server = self.server
+        assert isinstance(server, _HTTPServer)  # the only server this handler is given
+        return server.sandbox
 
     def do_POST(self) -> None:
         path = urlsplit(self.path).path

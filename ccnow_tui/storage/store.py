@@ -1214,7 +1214,7 @@ class Store:
         keys = ("time", "event", "batch_id", "host", "client_id", "store_id", "order_id", "n", "action",
                 "fields", "outcome", "status", "message", "raw")
         for row in conn.execute(sql, params):
-            d = dict(zip(keys, row, strict=True))
+            d: dict[str, Any] = dict(zip(keys, row, strict=True))
             d["fields"] = json.loads(d["fields"]) if d["fields"] else {}
             yield d
 

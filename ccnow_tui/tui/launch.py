@@ -146,8 +146,8 @@ def build_app(args, app_class: Callable[..., Any]) -> tuple[Any, object | None]:
         return app_class(None, setup_message=str(exc)), None
     # [keys] applies whatever the profile, the setup screen's included. The app checks
     # it against its bindings: a ConfigError from app_class is run_tui's to say.
+    profile = getattr(args, "profile", None)
     try:
-        profile = getattr(args, "profile", None)
         settings = config.resolve_connection(loaded, profile, os.environ, overrides)
     except config.ConfigError as exc:
         first = FirstRun(profile, overrides) if isinstance(exc, config.NotConfigured) else None

@@ -87,7 +87,7 @@ class BaseScreen(LogFocusScreen):
         self.app.post_message(request)
 
     def compose(self) -> ComposeResult:
-        yield HeaderBar(self.TITLE, id="header")
+        yield HeaderBar(self.TITLE or "", id="header")
         yield from self.compose_body()
         yield LogSearch(self._search_done, placeholder=self.search_hint(), id="log-search", compact=True)
         yield StatusLog(self.ccnow.log_buffer, id="log")

@@ -124,8 +124,9 @@ class StatusLog(ScrollView, can_focus=False):
     def on_resize(self) -> None:
         self.sync(force=True)
 
-    def watch_scroll_y(self, old: float, new: float) -> None:
-        super().watch_scroll_y(old, new)
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        old, new = old_value, new_value
         if new < old and self.virtual_size.height == len(self._rows):
             self.follow = False  # only the operator scrolls up
         elif new >= self.max_scroll_y:

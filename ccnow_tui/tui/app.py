@@ -45,10 +45,11 @@ from .screens.base import BaseScreen
 from .screens.queue import QueueScreen
 from .screens.setup import SetupScreen
 from .session import Session, SessionError
+from .textual_private import SeeThroughApp
 from .theme_pref import ThemePref
 
 
-class CcnowApp(ScreenRequests, PasswordAsk, Polling, Quitting, ThemePref, KeyHelp, KeyOrderApp):
+class CcnowApp(ScreenRequests, PasswordAsk, Polling, Quitting, ThemePref, KeyHelp, KeyOrderApp, SeeThroughApp):
     """``settings`` None: show ``setup_message`` (how to configure) instead of a session."""
 
     CSS_PATH = "app.tcss"

@@ -155,3 +155,41 @@ def test_no_other_module_reaches_into_textual(path):
     for _, name, _ in PRIVATE_NAMES:
         assert (f".{name}" not in source and f"def {name}(" not in source) or name == "FooterKey", \
             f"{path.name} uses textual's private {name}: go through textual_private.py"
+
+
+class Opaque(Screen):
+    pass
+
+
+class SeeThrough(Screen):
+    CSS = "SeeThrough { background: $background 60%; }"  # a question's dim backdrop
+
+
+async def test_a_screen_shows_behind_the_top_one_only_through_see_through_screens():
+    """Textual counts the screen right under the top one as visible whatever the top one
+    is like; SeeThroughApp only through screens that can be seen through."""
+    from ccnow_tui.tui.textual_private import SeeThroughApp
+
+    app = SeeThroughApp()
+    async with app.run_test() as pilot:
+        base = app.screen
+        opaque = Opaque()
+        app.push_screen(opaque)
+        await pilot.pause()
+        assert app._background_screens == [] and not base.is_current and opaque.is_current
+        question = SeeThrough()
+        app.push_screen(question)
+        await pilot.pause()
+        assert app._background_screens == [opaque] and opaque.is_current and not base.is_current
+        app.pop_screen()
+        app.pop_screen()
+        await pilot.pause()
+        app.push_screen(SeeThrough())
+        await pilot.pause()
+        assert app._background_screens == [base] and base.is_current
+    plain = App()  # what SeeThroughApp changes: Textual's own answer under an opaque screen
+    async with plain.run_test() as pilot:
+        base = plain.screen
+        plain.push_screen(Opaque())
+        await pilot.pause()
+        assert plain._background_screens == [base], _moved(*PRIVATE_NAMES[6])

@@ -137,7 +137,7 @@ class BaseScreen(LogFocusScreen):
 
         Screens buried under another screen skip the work; they redraw all on resume.
         """
-        if not self.is_attached or not self.is_seen:
+        if not self.is_attached or not self.is_current:  # seen (SeeThroughApp: not under an opaque screen)
             return
         # One step publishes several parts (an answer's slice: status, log, flight,
         # events): the header and the log follow once, after the app's handler is done.
@@ -151,18 +151,6 @@ class BaseScreen(LogFocusScreen):
         if self.is_attached:
             self.query_one(HeaderBar).show(self.session)
             self.query_one(StatusLog).sync()
-
-    @property
-    def is_seen(self) -> bool:
-        """On top, or under screens that let it show through (a question's dim backdrop).
-
-        Not Textual's ``is_current``: that is also true of the screen right under the top
-        one, even under an opaque screen (the queue under the composer would redraw
-        its header, log and rows for every slice of a batch's answer, unseen)."""
-        stack = self.app.screen_stack
-        if self not in stack:
-            return False
-        return all(above.styles.background.a < 1 for above in stack[stack.index(self) + 1:])
 
     def refresh_body(self, what: Topic) -> None:
         pass

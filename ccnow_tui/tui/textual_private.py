@@ -8,10 +8,11 @@ nowhere else in ccnow_tui, and tests/tui/test_textual_private.py checks each of 
 (by :data:`PRIVATE_NAMES`), so an upgrade of Textual that changes one fails that test,
 with the name, rather than breaking the keys quietly.
 
-Two more, not about keys: the counter of the app's CSS changes, so a widget's resolved
-theme styles are kept until the theme changes (widgets/styled.py); and mounting an
+Three more, not about keys: the counter of the app's CSS changes, so a widget's
+resolved theme styles are kept until the theme changes (widgets/styled.py); mounting an
 installed screen before it is first shown, so that showing it costs no mount
-(:func:`premount`: the composer at 100,000 entries).
+(:func:`premount`: the composer at 100,000 entries); and which screens show under the
+top one (:class:`SeeThroughApp`: not those under an opaque screen).
 """
 
 from __future__ import annotations
@@ -44,12 +45,16 @@ PRIVATE_NAMES: list[tuple[str, str, str]] = [
     ("textual.widgets.Footer", "_bindings_ready", "a bool reactive: the screen's bindings are known"),
     ("textual.widgets._footer", "FooterKey", "FooterKey(key, key_display, description, action, disabled=, "
                                             "tooltip=), with a compact reactive"),
-    # Used by the tests and screenshots/make_screenshots.py only, to read the screen as text.
+    # Read by the tests and screenshots/make_screenshots.py, to draw a screen as text.
     ("textual.screen.Screen", "_compositor", "its render_update(full=, screen_stack=)"),
+    # Overridden by SeeThroughApp; read by the tests too (what shows under a modal screen).
     ("textual.app.App", "_background_screens", "a property: the screens visible under the top one (Screen.is_current, "
-                                              "the compositor); SeeThroughApp overrides it"),
+                                              "the compositor)"),
+    # Read by the tests: the toasts.
     ("textual.app.App", "_notifications", "the toasts shown, each with .message"),
+    # StyledText's palette cache (css_generation).
     ("textual.app.App", "_css_update_count", "an int bumped whenever the app's CSS changes (a new theme)"),
+    # premount.
     ("textual.app.App", "_load_screen_css", "(self, screen): adds a screen's CSS to the app's stylesheet"),
     ("textual.app.App", "_register", "(self, parent, *widgets): starts and mounts widgets (a screen: composes it)"),
 ]

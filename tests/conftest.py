@@ -30,6 +30,15 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> IsolatedDi
     return IsolatedDirs(config_home, data_home)
 
 
+@pytest.fixture
+def store(tmp_path: Path):
+    """A store of its own for the test, opened as the app opens a profile's."""
+    from ccnow_tui.storage.store import Store
+
+    with Store.open(tmp_path / "profile" / "store.sqlite3") as store:
+        yield store
+
+
 SANDBOX_PASSWORD = "sandbox-Pw-4711"
 
 

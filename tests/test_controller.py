@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -17,19 +16,13 @@ from ccnow_tui.protocol import Batch, OrderId, StagedAction, parse_answer
 from ccnow_tui.protocol.actions import ActionKind
 from ccnow_tui.protocol.outcome import Outcome, resolve_batch
 from ccnow_tui.staging import StagingArea
-from ccnow_tui.storage.store import GONE_REASON, RECONCILE_IT, BatchMeta, BatchState, Store
+from ccnow_tui.storage.store import GONE_REASON, RECONCILE_IT, BatchMeta, BatchState
 from ccnow_tui.tui.controller import SessionController
 from ccnow_tui.tui.model import LogBuffer, LogKind, OrderBook, Topic
 from ccnow_tui.tui.request import Request, RequestKind
 
 A, B, C = (OrderId.parse(x) for x in ("396-10-1142", "397-10-1159", "398-11-0001"))
 META = BatchMeta("http://127.0.0.1:1/", "127.0.0.1:1", "shop")
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    with Store.open(tmp_path / "profile" / "store.sqlite3") as store:
-        yield store
 
 
 @pytest.fixture

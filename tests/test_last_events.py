@@ -4,32 +4,16 @@ without a query per order."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
+from sent_batches import send
 
 from ccnow_tui.protocol import OrderId, StagedAction
 from ccnow_tui.staging import StagingArea
-from ccnow_tui.storage.store import BatchMeta, Judged, Settled, Store, Verdict
+from ccnow_tui.storage.store import Judged, Settled, Store, Verdict
 from ccnow_tui.tui.model import BULK_FROM, LastEvents, OrderBook, describe_event
-
-META = BatchMeta("http://127.0.0.1:1/", "127.0.0.1:1", "shop", "store-7", "test")
 
 
 def oid(i: int) -> OrderId:
     return OrderId.from_digits(f"{500_000_000 + i:09d}")
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    with Store.open(tmp_path / "profile" / "store.sqlite3") as store:
-        yield store
-
-
-def send(store: Store, *actions: StagedAction) -> tuple[str, dict[int, int]]:
-    entries = store.add(list(actions))
-    batch_id = store.claim([(n, e.id, e.rev, e.action) for n, e in enumerate(entries, 1)], META)
-    return batch_id, store.entry_ids(batch_id)
 
 
 def journal(store: Store) -> list[OrderId]:

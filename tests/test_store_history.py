@@ -3,30 +3,14 @@ per action, one outcome word per batch whatever became of it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
+from sent_batches import send
 
 from ccnow_tui.protocol import OrderId, StagedAction
 from ccnow_tui.protocol.redact import MASK, Secret
-from ccnow_tui.storage.store import BatchMeta, Judged, Settled, Store, Verdict, batch_word
+from ccnow_tui.storage.store import Judged, Settled, Verdict, batch_word
 
-META = BatchMeta("http://127.0.0.1:1/", "127.0.0.1:1", "shop", "store-7", "test")
 A, B, C, D, E, F = (OrderId.parse(x) for x in (
     "396-10-1142", "397-10-1159", "398-11-0001", "399-12-0002", "400-13-0003", "401-14-0004"))
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    with Store.open(tmp_path / "profile" / "store.sqlite3") as store:
-        yield store
-
-
-def send(store: Store, *actions: StagedAction) -> tuple[str, dict[int, int]]:
-    """Stage ``actions`` and claim them as one batch: its id and N → entry id."""
-    entries = store.add(list(actions))
-    batch_id = store.claim([(n, e.id, e.rev, e.action) for n, e in enumerate(entries, 1)], META)
-    return batch_id, store.entry_ids(batch_id)
 
 
 def test_an_empty_store_has_no_batches(store):

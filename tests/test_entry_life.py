@@ -46,7 +46,7 @@ an_action = st.one_of(
               st.sampled_from(["UPS", "DHL"]), st.sampled_from(["1Z1", "1Z2"])),
 )
 
-# What a status proves, as the protocol notes put it ("Non-idempotent updates").
+# What a status proves, as docs/protocol.md puts it ("Changes cannot be taken back").
 PROVES = {ActionKind.SHIP: {"mark_shipped", "completed", "refunded"}, ActionKind.CANCEL: {"mark_canceled", "canceled"}}
 
 

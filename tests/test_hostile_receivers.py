@@ -1,6 +1,6 @@
 """Receivers that answer anything but the protocol, written by hand on raw sockets.
 
-The rule under test (protocol-notes.md, "Batch semantics"): once any of a batch that
+The rule under test (docs/protocol.md, "Failures"): once any of a batch that
 changes orders may have been sent, only protocol lines say what was applied or refused.
 Everything else (a status other than 200, an HTML page, capitals, an empty body, bytes
 that do not decode, an answer past a limit, a drip past the deadline, a reset) leaves the

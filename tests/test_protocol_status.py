@@ -11,7 +11,7 @@ H = StatusGroup.ON_HOLD
 P = StatusGroup.IN_PROGRESS
 F = StatusGroup.FINAL
 
-# Copied from the vendor's table (order-update-api.txt) and protocol-notes.md's groups.
+# Copied from the vendor's table of status codes, and docs/protocol.md's groups.
 VENDOR_TABLE = [
     ("received", "New order placed by consumer.", P),
     ("paypal_hold", "Awaiting consumer completing payment at the PayPal server.", H),

@@ -1,6 +1,6 @@
 """The sandbox receiver: a local stand-in for CCNow's order receiver (standard library only).
 
-Behaves as protocol-notes.md says the real one does, with faults on demand. The TUI's
+Behaves as docs/protocol.md says the real one does, with faults on demand. The TUI's
 ``--demo`` embeds :class:`SandboxServer`; ``ccnow-tui sandbox`` runs it in the foreground.
 """
 

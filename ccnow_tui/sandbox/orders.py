@@ -1,6 +1,6 @@
 """The sandbox's order book: the orders a merchant account holds, and the receiver's rules
-for answering a decoded request (protocol-notes.md, "Batch semantics" and "Malformed
-requests"; per-order atomicity is our reading where the notes are silent).
+for answering a decoded request (docs/protocol.md, "A batch and its answer" and "Malformed
+requests"; per-order atomicity is our reading where the page is silent).
 
 Time is read from an injected clock and everything time-driven (settling, arrivals) is
 evaluated lazily when the book is next used. There is no background thread, so a test

@@ -329,22 +329,31 @@ def read_on_terminal(question: str) -> str | None:
 
 
 def _since(text: str) -> str:
-    """``--since``: an ISO date or time (local unless it says), or an age like 30m, 12h, 7d."""
+    """``--since``: an ISO date or time (local unless it says), or an age like 30m, 12h, 7d.
+
+    A time that cannot be one (an age reaching back before year 1, a date the local
+    clock cannot convert) is an input error naming the value, never a traceback."""
+    import re
     from datetime import datetime, timedelta
 
     value = text.strip()
     units = {"m": 60, "h": 3600, "d": 86400}
-    if value[-1:] in units and value[:-1].isdigit():
-        when = datetime.now(UTC) - timedelta(seconds=int(value[:-1]) * units[value[-1]])
-    else:
-        try:
-            when = datetime.fromisoformat(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is not a time: use 2026-11-27, 2026-11-27T14:00, or 30m / 12h / 7d") from None
-        if when.tzinfo is None:
-            when = when.astimezone()  # local time, as the operator reads a clock
-    return when.astimezone(UTC).isoformat(timespec="milliseconds")
+    try:
+        if value[-1:] in units and re.fullmatch(r"[0-9]+", value[:-1]):
+            when = datetime.now(UTC) - timedelta(seconds=int(value[:-1]) * units[value[-1]])
+        else:
+            try:
+                when = datetime.fromisoformat(value)
+            except ValueError:
+                raise argparse.ArgumentTypeError(
+                    f"{text!r} is not a time: use 2026-11-27, 2026-11-27T14:00, or 30m / 12h / 7d") from None
+            if when.tzinfo is None:
+                when = when.astimezone()  # local time, as the operator reads a clock
+        return when.astimezone(UTC).isoformat(timespec="milliseconds")
+    except (OverflowError, ValueError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range: a time from year 1 to 9999 in UTC (an age of at most "
+            f"{(datetime.now(UTC) - datetime.min.replace(tzinfo=UTC)).days - 1} days)") from None
 
 
 def connection_settings(args: argparse.Namespace):

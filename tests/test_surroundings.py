@@ -1,0 +1,55 @@
+"""Bad surroundings (issue 17 §4): out-of-range values, broken proxies, certificates,
+name servers, stores and config files, no terminal. Each ends with exit 2 (or 4) and a
+message naming the cause, or finishes within its limits; never a traceback or exit 70.
+
+Where the exit code matters, the real ``ccnow-tui`` command runs in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def ccnow(args, *, dirs, env=None, timeout=60, **kw) -> subprocess.CompletedProcess:
+    """``python -m ccnow_tui ARGS`` with the test's own config and data folders and no
+    CCNOW_* or proxy settings of the machine running the tests."""
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith("CCNOW_") and "proxy" not in k.lower() and not k.startswith("SSL_CERT")}
+    clean.update(XDG_CONFIG_HOME=str(dirs.config_home), XDG_DATA_HOME=str(dirs.data_home))
+    clean.update(env or {})
+    kw.setdefault("stdin", subprocess.DEVNULL)
+    return subprocess.run([sys.executable, "-m", "ccnow_tui", *args], capture_output=True, text=True, env=clean,
+                          timeout=timeout, **kw)
+
+
+def no_traceback(proc: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
+
+
+# -- journal --since ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("when", ["99999999999d", "9" * 40 + "m", "2562047788015216h", "0001-01-01",
+                                  "9999-12-31T23:59-05:00"])
+def test_journal_since_out_of_range_is_a_usage_error_naming_it(isolated_dirs, when):
+    proc = ccnow(["journal", f"--since={when}"], dirs=isolated_dirs)
+    no_traceback(proc)
+    assert proc.returncode == 2
+    assert repr(when) in proc.stderr and "out of range" in proc.stderr
+
+
+@pytest.mark.parametrize("when", ["٣d", "²h", "３m"])
+def test_journal_since_age_is_ascii_digits(isolated_dirs, when):
+    proc = ccnow(["journal", f"--since={when}"], dirs=isolated_dirs)
+    no_traceback(proc)
+    assert proc.returncode == 2 and repr(when) in proc.stderr
+
+
+def test_journal_since_in_range_still_works(isolated_dirs):
+    for when in ("7d", "739000d", "2026-11-27", "2026-11-27T14:00+02:00"):
+        proc = ccnow(["journal", f"--since={when}"], dirs=isolated_dirs)
+        assert proc.returncode == 0, proc.stderr

@@ -470,3 +470,47 @@ def test_an_overlong_tracking_field_is_told_its_own_limit(field: str, length: in
     with pytest.raises(ActionError) as info:
         StagedAction.make(OID, "track", **{**good, field: "X" * length})
     assert info.value.message == f"is {length} characters long; at most 100 are allowed"
+
+
+# -- invisible characters by category (issue 17 §5) -------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PLAIN = st.text(st.characters(categories=("L", "N", "P", "S", "Zs"), exclude_characters="\u3164\u115f\u1160\uffa0"),
+                 max_size=20)
+_EXTRA_INVISIBLE = st.sampled_from(
+    ["\u00ad", "\u034f", "\u180e", "\ufff9", "\ufffa", "\ufffb", "\U000e0000", "\U000e0001", "\U000e0041",
+     "\U000e007f", "\u3164", "\u115f"])
+
+
+@given(before=_PLAIN, invisible=st.one_of(st.characters(categories=("Cf",)), _EXTRA_INVISIBLE), after=_PLAIN)
+def test_every_format_character_is_refused_by_category_naming_it(before: str, invisible: str, after: str) -> None:
+    for field, cleaner in (("notes", clean_notes), ("tracknumber", None)):
+        text = f"x{before}{invisible}{after}"
+        with pytest.raises(ActionError) as info:
+            if cleaner:
+                cleaner(text)
+            else:
+                StagedAction.make(OID, "track", trackname="UPS", tracknumber=text)
+        assert info.value.field == field
+        assert f"U+{ord(invisible):04X} at position {len(before) + 2}" in info.value.message
+
+
+@given(text=_PLAIN)
+def test_visible_text_of_every_other_category_is_kept(text: str) -> None:
+    assert clean_notes(f"x{text}") == f"x{text}".strip()
+
+
+@pytest.mark.parametrize("char, kind", [
+    ("\u00ad", "a soft hyphen"), ("\U000e0041", "a tag character"), ("\ufff9", "an invisible format character"),
+    ("\u034f", "an invisible character"), ("\u180e", "an invisible format character"),
+])
+def test_invisible_characters_are_named_as_what_they_are(char: str, kind: str) -> None:
+    with pytest.raises(ActionError) as info:
+        clean_notes(f"ab{char}c")
+    assert kind in info.value.message and "position 3" in info.value.message
+
+
+def test_variation_selectors_of_emoji_stay() -> None:
+    assert clean_notes("thanks \u2764\ufe0f") == "thanks \u2764\ufe0f"

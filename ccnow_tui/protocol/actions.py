@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -113,13 +114,32 @@ def describe_fields(amount: Decimal | str | None, trackname: str, tracknumber: s
 
 # Characters that change how the rest of the text looks, or that cannot be seen at all: a
 # note (or tracking field) holding one reads differently on the consumer's screen than on
-# the operator's. Refused, naming the character and where it was typed.
+# the operator's. Refused, naming the character and where it was typed. The rule is the
+# Unicode category: every format character (Cf: bidi controls, zero-width characters, the
+# BOM, soft hyphen, tags, interlinear annotation, ...), and the invisible characters of
+# other categories that Unicode calls default-ignorable: the combining grapheme joiner,
+# the Hangul fillers, the Khmer inherent vowels, and the tag and noncharacter-specials
+# ranges whatever this Python's Unicode version assigns there (variation selectors stay:
+# they pick an emoji's look). Unpaired surrogates cannot be sent at all (the form is UTF-8).
 _BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
-_INVISIBLE = re.compile(f"[{_BIDI_CONTROLS}{_ZERO_WIDTH}\ud800-\udfff]")
+_IGNORABLE = re.compile("[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u3164\uffa0\ufff0-\ufffb"
+                        "\U000e0000-\U000e0fff\ud800-\udfff]")
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cs"})
 # U+2028/U+2029 (line and paragraph separator) are line breaks to a reader but not to
 # split("\n"): they fold like \n does. VT, FF and NEL stay refused as control characters:
 # in a note they are a paste or encoding accident (cp1252's '…' read as Latin-1 is NEL).
+
+
+def first_invisible(text: str) -> tuple[int, str] | None:
+    """``(index, character)`` of the first character in ``text`` that cannot be seen or
+    that changes how the rest looks (see above); None when there is none."""
+    if text.isascii():  # plain ASCII (nearly every note) has none of these
+        return None
+    for index, char in enumerate(text):
+        if char > "\x7f" and (unicodedata.category(char) in _INVISIBLE_CATEGORIES or _IGNORABLE.match(char)):
+            return index, char
+    return None
 
 
 def _invisible_kind(char: str) -> str:
@@ -127,23 +147,30 @@ def _invisible_kind(char: str) -> str:
         return "a bidi control"
     if char in _ZERO_WIDTH:
         return "a zero-width character"
-    return "an unpaired surrogate"  # cannot be sent: the form is UTF-8
+    if "\ud800" <= char <= "\udfff":
+        return "an unpaired surrogate"  # cannot be sent: the form is UTF-8
+    if char == "\u00ad":
+        return "a soft hyphen (invisible)"
+    if "\U000e0000" <= char <= "\U000e0fff":
+        return "a tag character (invisible)"
+    if unicodedata.category(char) == "Cf":
+        return "an invisible format character"
+    return "an invisible character"
 
 
 def clean_notes(value: object, field: str = "notes", limit: int = MAX_NOTES) -> str:
     """Notes go to the consumer: line breaks (also U+2028/U+2029) fold to single spaces;
-    no control characters, bidi controls, zero-width characters, nor the API password;
+    no control characters, invisible characters (format characters, by Unicode category, and
+    the other default-ignorable ones), nor the API password;
     at most ``limit`` characters."""
     if value is None:
         return ""
     text = str(value)
-    if not text.isascii():  # plain ASCII (nearly every note) has none of these
-        found = _INVISIBLE.search(text)
+    if not text.isascii():
+        found = first_invisible(text)
         if found:
-            char = found.group()
-            raise ActionError(
-                field, f"contains {_invisible_kind(char)} U+{ord(char):04X} at position {found.start() + 1}"
-            )
+            index, char = found
+            raise ActionError(field, f"contains {_invisible_kind(char)} U+{ord(char):04X} at position {index + 1}")
         if "\u2028" in text or "\u2029" in text:
             text = text.replace("\u2028", "\n").replace("\u2029", "\n")
     if "\n" in text or "\r" in text:

@@ -335,14 +335,19 @@ def with_mapping(
 # -- order numbers inside cells -----------------------------------------------------------
 
 # Nine digits, or DDD-DD-DDDD, not part of a longer run of digits: "#396-10-1142",
-# "Order 396101142", "ORD-396101142/2" all hold one.
-_ORDER_IN_CELL = re.compile(r"(?<!\d)(?:\d{3}-\d{2}-\d{4}|\d{9})(?!\d)", re.ASCII)
+# "Order 396101142", "ORD-396101142/2" all hold one. Order numbers are ASCII digits; a
+# digit of any script next to them (fullwidth "１", Arabic-Indic "٣", superscript "²":
+# whatever str.isdigit() takes) makes the run longer than an order number: no match.
+_ORDER_IN_CELL = re.compile(r"(?<![0-9])(?:[0-9]{3}-[0-9]{2}-[0-9]{4}|[0-9]{9})(?![0-9])")
 
 
 def find_order_ids(cell: str) -> list[OrderId]:
     """The different order numbers in a cell, in the order they appear."""
     found: list[OrderId] = []
     for match in _ORDER_IN_CELL.finditer(cell):
+        start, end = match.span()
+        if (start > 0 and cell[start - 1].isdigit()) or (end < len(cell) and cell[end].isdigit()):
+            continue  # part of a longer run of digits, in some script
         oid = OrderId.parse(match.group())
         if oid not in found:
             found.append(oid)

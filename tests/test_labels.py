@@ -148,6 +148,33 @@ def test_no_order_number(cell: str) -> None:
     assert find_order_ids(cell) == []
 
 
+@pytest.mark.parametrize("cell", [
+    "\u0663100000001", "100000001\uff11", "\u0663396-10-1142", "396-10-1142\uff11", "x\u00b2396101142",
+    "396101142\u0967 y", "\U0001d7ce396101142",
+])
+def test_a_digit_of_another_script_next_to_the_number_means_no_match(cell: str) -> None:
+    assert find_order_ids(cell) == []
+
+
+# Every digit str.isdigit() takes but ASCII's (Nd of every script, superscripts, ...).
+_OTHER_DIGITS = st.sampled_from([c for c in map(chr, range(0x80, 0x110000)) if c.isdigit()])
+
+
+@given(digit=_OTHER_DIGITS, before=st.booleans(), dashed=st.booleans())
+def test_any_unicode_digit_run_around_an_order_number_is_no_match(digit: str, before: bool, dashed: bool) -> None:
+    number = "396-10-1142" if dashed else "396101142"
+    cell = f"order {digit}{number}" if before else f"{number}{digit} x"
+    assert find_order_ids(cell) == []
+    assert find_order_ids(f"{cell} {number}") == [A]  # the same number, standing alone, still counts
+
+
+def test_a_label_row_with_a_foreign_digit_beside_the_number_is_not_staged() -> None:
+    text = "Order Number,Carrier,Tracking Number\n\u0663100000001,UPS,1Z1\n100000001\uff11,UPS,1Z2\n"
+    plan = plan_import(read_label_file(text, "l.csv"), known_status=None, ship=True)
+    assert plan.entries == ()
+    assert [row.verdict for row in plan.rows] == [Verdict.NO_ORDER, Verdict.NO_ORDER]
+
+
 def test_two_different_order_numbers() -> None:
     assert find_order_ids("396-10-1142 / 397101159") == [A, C]
 

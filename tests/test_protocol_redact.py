@@ -208,8 +208,10 @@ def test_private_registry_really_forgets() -> None:
 
 # -- every encoded form ----------------------------------------------------------------------
 
+import base64  # noqa: E402
 import html  # noqa: E402
 import json  # noqa: E402
+import re  # noqa: E402
 
 from hypothesis import example  # noqa: E402
 
@@ -238,6 +240,17 @@ ENCODINGS = {
     "json-ascii": lambda v: json.dumps(v)[1:-1],
     "html": html.escape,
     "html-noquote": lambda v: html.escape(v, quote=False),
+    # Forms issue 17 found unmasked: URL-quoting that keeps "/", lowercase percent-hex,
+    # upper case (a receiver that shouts), base64, XML numeric character references.
+    "quote-keeps-slash": quote,
+    "quote-lowercase-hex": lambda v: re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), quote(v, safe="")),
+    "upper": str.upper,
+    "lower": str.lower,
+    "base64": lambda v: base64.b64encode(v.encode("utf-8")).decode("ascii"),
+    "base64-urlsafe-unpadded": lambda v: base64.urlsafe_b64encode(v.encode("utf-8")).decode("ascii").rstrip("="),
+    "xml-decimal": lambda v: "".join(f"&#{ord(c)};" for c in v),
+    "xml-hex": lambda v: "".join(f"&#x{ord(c):x};" for c in v),
+    "xml-hex-upper": lambda v: "".join(f"&#X{ord(c):X};" for c in v),
 }
 
 HTML_PW = "pa\"ss&<w'rd>"
@@ -297,3 +310,32 @@ def test_contains_secret_sees_every_form_and_nothing_else() -> None:
             assert contains_secret(f"note: {form(HTML_PW)} ok")
         assert not contains_secret("pa ss w rd")
         assert not contains_secret("")
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+def test_each_form_of_a_password_is_masked_in_a_sentence(encoding: str) -> None:
+    with empty_registry():
+        Secret("Tr0ub4dor/&3 ok")
+        shown = ENCODINGS[encoding]("Tr0ub4dor/&3 ok")
+        out = redact(f"receiver said: {shown} (line 2)")
+        assert out == f"receiver said: {MASK} (line 2)", (encoding, shown)
+        assert contains_secret(f"note {shown}")
+
+
+@settings(max_examples=200, deadline=None)
+@given(passwords, st.binary(max_size=7), st.binary(max_size=7))
+def test_property_a_password_inside_a_longer_base64_text_is_masked(value: str, before: bytes, after: bytes) -> None:
+    """``user:password`` in a Basic header, a password in a base64 blob: whatever the bytes
+    around it, the characters that encode only the password's bytes are masked (from
+    MIN_BASE64_PIECE of them on; the one or two at each end also encode a neighbour)."""
+    data = value.encode("utf-8")
+    text = base64.b64encode(before + data + after).decode("ascii")
+    first, last = -(-8 * len(before) // 6), (8 * len(before) + 8 * len(data)) // 6
+    piece = text[first:last]
+    with empty_registry():
+        Secret(value)
+        out = redact(f"Authorization: Basic {text}")
+        held = contains_secret(text)
+    if len(piece) >= redact_mod.MIN_BASE64_PIECE:
+        assert held and MASK in out
+        assert not [w for w in windows(piece) if w in out], (piece, out)

@@ -1,15 +1,20 @@
 """The one place secrets are masked. Every log line, error message and preview passes here.
 
 A :class:`Secret` registers its value when it is created, so ``redact()`` can mask it in
-any text, however it got there: typed, URL-encoded (as in a form body), repr()'d, inside
-JSON, or HTML-escaped. ``contains_secret()`` tells whether text holds one at all (notes
-check it: they go to the consumer, where no masking happens).
+any text, however it got there: typed, URL-encoded (``+`` or ``%20``, ``/`` kept or not,
+hex digits in either case), repr()'d, inside JSON, HTML-escaped, as XML numeric character
+references (decimal or hex), base64 (standard or URL-safe, alone or inside a longer
+base64 text), and in any letter case (a receiver that answers in capitals).
+``contains_secret()`` tells whether text holds one at all (notes check it: they go to the
+consumer, where no masking happens).
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import json
+import re
 import threading
 from typing import NoReturn
 from urllib.parse import quote, quote_plus
@@ -19,15 +24,67 @@ MASK = "••••••"
 _lock = threading.Lock()
 _known: set[str] = set()
 
+# A piece of a longer base64 text is masked only from this many characters on: shorter
+# pieces (of a short password) would mask unrelated text.
+MIN_BASE64_PIECE = 8
+
+
+def _base64_forms(value: str) -> set[str]:
+    """``value``'s UTF-8 bytes in base64 (standard and URL-safe, with and without padding),
+    and the characters that encode only those bytes wherever they start inside a longer
+    base64 text (at each of the three byte alignments)."""
+    data = value.encode("utf-8", "surrogatepass")
+    out: set[str] = set()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        whole = encode(data).decode("ascii")
+        out |= {whole, whole.rstrip("=")}
+        for lead in range(3):
+            encoded = encode(b"\0" * lead + data).decode("ascii")
+            start, end = -(-8 * lead // 6), (8 * lead + 8 * len(data)) // 6  # sextets of value's bits only
+            piece = encoded[start:end]
+            if len(piece) >= MIN_BASE64_PIECE:
+                out.add(piece)
+    return out
+
 
 def _variants(value: str) -> set[str]:
-    """The secret as it may appear in text: raw, URL-encoded, repr()'d, inside JSON, or
-    HTML-escaped (``&amp;``, ``&lt;``, ``&quot;``, ``&#x27;``; with and without quotes)."""
-    return {
-        value, quote_plus(value), quote(value, safe=""), repr(value)[1:-1],
-        json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1],
+    """The secret as it may appear in text: raw, URL-encoded (any way), repr()'d, inside
+    JSON, HTML-escaped (``&amp;``, ``&lt;``, ``&quot;``, ``&#x27;``; with and without
+    quotes), as XML numeric references, base64; upper and lower case of each (matching is
+    case-insensitive as well, for mixed case and lowercase percent-hex)."""
+    forms = {
+        value, quote_plus(value), quote(value, safe=""), quote(value), quote_plus(value, safe="/"),
+        repr(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1],
         html.escape(value), html.escape(value, quote=False),
+        "".join(f"&#{ord(c)};" for c in value), "".join(f"&#x{ord(c):x};" for c in value),
     }
+    forms |= {f.upper() for f in forms} | {f.lower() for f in forms}
+    return {f for f in forms | _base64_forms(value) if f}
+
+
+# What the registry holds, compiled: (the set it was built from, its size, a pattern for
+# the variants case-folded, one for them all). Rebuilt when a secret is registered.
+_compiled: tuple[set[str], int, re.Pattern[str] | None, re.Pattern[str] | None] = (set(), 0, None, None)
+
+
+def _pattern(secrets: set[str]) -> re.Pattern[str]:
+    # Longest first: at one position the longest form is masked whole.
+    alternatives = sorted(secrets, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, alternatives)), re.IGNORECASE)
+
+
+def _matcher() -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """A pattern for the registered forms case-folded (casefold() maps each character on
+    its own, so a form in a text is its folded form in the folded text), and one for the
+    forms themselves, in any case (None, None: nothing registered)."""
+    global _compiled
+    known, (built_from, size, folded, pattern) = _known, _compiled
+    if built_from is not known or size != len(known):
+        with _lock:
+            folded = re.compile("|".join(map(re.escape, {s.casefold() for s in known}))) if known else None
+            pattern = _pattern(known) if known else None
+            _compiled = (known, len(known), folded, pattern)
+    return folded, pattern
 
 
 def register_secret(value: str) -> None:
@@ -37,31 +94,41 @@ def register_secret(value: str) -> None:
         _known.update(v for v in _variants(value) if v)
 
 
+def _holds(text: str, folded: re.Pattern[str] | None) -> bool:
+    return folded is not None and folded.search(text.casefold()) is not None
+
+
 def contains_secret(text: str) -> bool:
-    """Whether ``text`` holds a registered secret, in any of the forms ``redact()`` masks.
+    """Whether ``text`` holds a registered secret, in any of the forms ``redact()`` masks
+    (in any letter case).
 
     Cheap when nothing is registered (a test, the sandbox process), so the notes check can
     run for each of 100,000 staged entries.
     """
     if not _known:
         return False
-    with _lock:
-        return any(secret in text for secret in _known)
+    folded, _ = _matcher()
+    return _holds(text, folded)
 
 
 def redact(text: object, *extra_secrets: str) -> str:
-    """``text`` as a string with every known secret (and ``extra_secrets``) masked."""
+    """``text`` as a string with every known secret (and ``extra_secrets``) masked, in
+    every form and letter case."""
     out = str(text)
-    with _lock:
-        secrets = set(_known)
+    extra: set[str] = set()
     for value in extra_secrets:
         if value:
-            secrets |= _variants(value)
-    # Longest first, so a secret that contains another is masked whole.
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret and secret in out:
-            out = out.replace(secret, MASK)
-    return out
+            extra |= _variants(value)
+    if extra:
+        with _lock:
+            secrets = set(_known) | extra
+        return _pattern(secrets).sub(MASK, out)
+    if not _known:
+        return out
+    folded, pattern = _matcher()
+    if pattern is None or not _holds(out, folded):  # the usual case: nothing to mask
+        return out
+    return pattern.sub(MASK, out)
 
 
 class Secret:

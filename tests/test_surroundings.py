@@ -53,3 +53,28 @@ def test_journal_since_in_range_still_works(isolated_dirs):
     for when in ("7d", "739000d", "2026-11-27", "2026-11-27T14:00+02:00"):
         proc = ccnow(["journal", f"--since={when}"], dirs=isolated_dirs)
         assert proc.returncode == 0, proc.stderr
+
+
+# -- sandbox bounds -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option, value", [("--orders", "99999999999"), ("--orders", "200001"),
+                                           ("--arrivals", "1e12"), ("--arrivals", "inf")])
+def test_sandbox_refuses_sizes_past_its_bounds(isolated_dirs, option, value):
+    # timeout: today --orders 99999999999 grows for minutes before it fails
+    proc = ccnow(["sandbox", "--port", "0", option, value], dirs=isolated_dirs, timeout=30)
+    no_traceback(proc)
+    assert proc.returncode == 2 and repr(value) in proc.stderr and option in proc.stderr
+
+
+def test_sandbox_book_bounds_orders_and_arrivals():
+    from ccnow_tui.sandbox.orders import DEMO_STATES, MAX_ARRIVALS, MAX_ORDERS, SandboxBook
+
+    with pytest.raises(ValueError, match="200,000"):
+        SandboxBook(orders=MAX_ORDERS + 1)
+    with pytest.raises(ValueError):
+        SandboxBook(arrivals=MAX_ARRIVALS * 2)
+    now = [0.0]
+    book = SandboxBook(orders=MAX_ORDERS - 5, seed=1, arrivals=MAX_ARRIVALS, clock=lambda: now[0])
+    now[0] = 3600.0  # an hour of arrivals would be 36,000 more orders
+    assert len(book) == MAX_ORDERS + len(DEMO_STATES)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from ..argtypes import number
 from .faults import FaultKind, parse_fault
+from .orders import MAX_ARRIVALS, MAX_ORDERS
 from .server import MAX_BODY, SandboxConfig, SandboxServer
 
 PASSWORD_ENV = "CCNOW_SANDBOX_PASSWORD"
@@ -34,12 +35,14 @@ def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     secret.add_argument("--password-file", default=None, metavar="FILE",
                         help="read the x_password to accept from the first line of FILE")
     parser.add_argument("--store-id", default="", help="linked store account accepted as x_storeid (default: none)")
-    parser.add_argument("--orders", type=_count, default=40, help="pending orders to start with (default %(default)s)")
+    parser.add_argument("--orders", type=_orders, default=40,
+                        help=f"pending orders to start with, 0 to {MAX_ORDERS:,} (default %(default)s)")
     parser.add_argument("--seed", type=int, default=None, help="make the order data deterministic")
     parser.add_argument("--settle", type=_non_negative, default=None, metavar="SECONDS",
                         help="mark_shipped/mark_canceled settle this long after the batch (default: never)")
-    parser.add_argument("--arrivals", type=_non_negative, default=0.0, metavar="PER_MIN",
-                        help="about this many new orders a minute (received -> processing -> pending)")
+    parser.add_argument("--arrivals", type=_arrivals, default=0.0, metavar="PER_MIN",
+                        help=f"about this many new orders a minute, 0 to {MAX_ARRIVALS:g} (received -> processing "
+                             f"-> pending; they stop once the book holds {MAX_ORDERS:,} orders)")
     parser.add_argument("--max-body", type=_size, default=MAX_BODY, metavar="BYTES",
                         help=f"answer 413 to request bodies over BYTES (default {MAX_BODY // 2**20}MiB; "
                              "K, M and G suffixes count in 1024s)")
@@ -155,4 +158,8 @@ def _bytes(text: str) -> int:
     return int(m[1]) * 1024 ** " kmg".index((m[2] or " ").lower())
 
 
+_orders = number(int, lambda v: 0 <= v <= MAX_ORDERS, f"{{text!r}} is not a number of orders from 0 to {MAX_ORDERS:,} "
+                 "(the sandbox keeps every order in memory)")
+_arrivals = number(float, lambda v: 0 <= v <= MAX_ARRIVALS,
+                   f"{{text!r}} is not a number of orders a minute from 0 to {MAX_ARRIVALS:g}")
 _size = number(_bytes, lambda v: v >= 1, "{text!r} is not a size in bytes >= 1 (such as 16777216, 512K or 16M)")

@@ -88,6 +88,12 @@ class _Order:
         )
 
 
+# Bounds on the book, so no option grows the sandbox without limit: twice the 100,000
+# pending orders the benchmarks use (about 100 MB), and ten new orders a second.
+MAX_ORDERS = 200_000
+MAX_ARRIVALS = 600.0
+
+
 class SandboxBook:
     """Orders by number, in creation order, behind one lock (requests arrive on many threads).
 
@@ -99,6 +105,10 @@ class SandboxBook:
     ``settle``: seconds after the batch that ships or cancels an order, ``mark_shipped``
     becomes ``completed`` (``refunded`` if a discount was recorded) and ``mark_canceled``
     becomes ``canceled``. None: never.
+
+    ``orders`` is at most MAX_ORDERS, ``arrivals`` at most MAX_ARRIVALS, and arrivals
+    stop once the book holds MAX_ORDERS orders besides the demo ones: a sandbox's memory
+    stays bounded (about 100 MB at the limit) whatever it is asked for.
 
     ``arrivals``: new orders a minute, one every ``60 / arrivals`` seconds of clock time
     after the book was made; each walks received -> processing -> pending, ARRIVAL_STEP
@@ -113,12 +123,12 @@ class SandboxBook:
         arrivals: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if orders < 0:
-            raise ValueError(f"orders must be >= 0, not {orders}")
+        if not 0 <= orders <= MAX_ORDERS:
+            raise ValueError(f"orders must be 0 to {MAX_ORDERS:,}, not {orders:,}")
         if settle is not None and settle < 0:
             raise ValueError(f"settle must be >= 0 seconds, not {settle}")
-        if arrivals < 0:
-            raise ValueError(f"arrivals must be >= 0 a minute, not {arrivals}")
+        if not 0 <= arrivals <= MAX_ARRIVALS:
+            raise ValueError(f"arrivals must be 0 to {MAX_ARRIVALS:,} a minute, not {arrivals}")
         self._lock = threading.Lock()
         self._clock = clock
         self._rng = random.Random(seed)
@@ -270,7 +280,7 @@ class SandboxBook:
                 order.status = "canceled"
         if self._arrival_interval is not None:
             due = int((now - self._origin) / self._arrival_interval)
-            while self._arrivals_made < due:
+            while self._arrivals_made < due and len(self._orders) < MAX_ORDERS + len(DEMO_STATES):
                 self._arrivals_made += 1
                 arrives_at = self._origin + self._arrivals_made * self._arrival_interval
                 self._walking.append(self._create("received", arrives_at))

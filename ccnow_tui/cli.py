@@ -989,7 +989,34 @@ def cmd_init(args) -> int:
     return EXIT_OK
 
 
+SCRIPT_COMMANDS = ("pending", "query ORDER...", "submit FILE --yes", "reconcile --yes", "journal", "stage FILE",
+                   "staged")
+
+
+def not_a_terminal() -> str:
+    """Which of standard input, output and error is not a terminal ("" when all three
+    are): the TUI reads keys from the first and draws on the last."""
+    names = ("standard input", "standard output", "standard error")
+    missing = []
+    for name, stream in zip(names, (sys.stdin, sys.stdout, sys.stderr), strict=True):
+        try:
+            if stream is None or not os.isatty(stream.fileno()):
+                missing.append(name)
+        except (AttributeError, OSError, ValueError):  # closed, or no file descriptor
+            missing.append(name)
+    return " and ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
+
+
 def cmd_tui(args) -> int:
+    """The TUI, on a terminal only: without one it could neither be seen nor quit (it
+    would draw into a file or a pipe for ever), so a script is pointed at a command."""
+    missing = not_a_terminal()
+    if missing:
+        what = "ccnow-tui --demo" if args.demo else "ccnow-tui"
+        raise UsageError(
+            f"{what} is the interactive TUI and needs a terminal, but {missing} "
+            f"{'is' if ' and ' not in missing else 'are'} not one. A script wants a command: "
+            + ", ".join(f"`ccnow-tui {c}`" for c in SCRIPT_COMMANDS) + " (`ccnow-tui --help` lists them)")
     from .tui.app import run_tui
 
     return run_tui(args)

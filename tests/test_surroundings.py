@@ -22,8 +22,8 @@ def ccnow(args, *, dirs, env=None, timeout=60, **kw) -> subprocess.CompletedProc
     clean.update(XDG_CONFIG_HOME=str(dirs.config_home), XDG_DATA_HOME=str(dirs.data_home))
     clean.update(env or {})
     kw.setdefault("stdin", subprocess.DEVNULL)
-    return subprocess.run([sys.executable, "-m", "ccnow_tui", *args], capture_output=True, text=True, env=clean,
-                          timeout=timeout, **kw)
+    kw.setdefault("capture_output", True)
+    return subprocess.run([sys.executable, "-m", "ccnow_tui", *args], text=True, env=clean, timeout=timeout, **kw)
 
 
 def no_traceback(proc: subprocess.CompletedProcess) -> None:
@@ -78,3 +78,32 @@ def test_sandbox_book_bounds_orders_and_arrivals():
     book = SandboxBook(orders=MAX_ORDERS - 5, seed=1, arrivals=MAX_ARRIVALS, clock=lambda: now[0])
     now[0] = 3600.0  # an hour of arrivals would be 36,000 more orders
     assert len(book) == MAX_ORDERS + len(DEMO_STATES)
+
+
+# -- the TUI without a terminal ---------------------------------------------------------------
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("demo", [False, True])
+def test_tui_without_a_terminal_exits_2_and_names_the_commands(isolated_dirs, tmp_path, demo):
+    out = tmp_path / "out"
+    with open(out, "w") as stdout:
+        proc = ccnow(["--demo"] if demo else [], dirs=isolated_dirs, stdout=stdout, stderr=subprocess.PIPE,
+                     capture_output=False, timeout=30)
+    no_traceback(proc)
+    assert proc.returncode == 2
+    assert "needs a terminal" in proc.stderr and "standard input, standard output and standard error" in proc.stderr
+    assert "`ccnow-tui pending`" in proc.stderr and "`ccnow-tui submit FILE --yes`" in proc.stderr
+    assert out.read_text() == ""
+
+
+@pytest.mark.timeout(60)
+def test_tui_on_a_terminal_with_output_to_a_file_names_standard_output(isolated_dirs, tmp_path):
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
+    env.update(XDG_CONFIG_HOME=str(isolated_dirs.config_home), XDG_DATA_HOME=str(isolated_dirs.data_home))
+    command = f"{sys.executable} -m ccnow_tui --demo > {out}; echo rc=$?"
+    proc = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True, env=env,
+                          timeout=30, stdin=subprocess.DEVNULL)
+    assert "rc=2" in proc.stdout
+    assert "but standard output is not one" in proc.stdout

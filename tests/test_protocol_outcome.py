@@ -148,13 +148,14 @@ def test_no_protocol_line_leaves_a_change_unknown_and_fails_a_read(body):
     assert (outcome, results[0].outcome) == (Outcome.REFUSED, EntryOutcome.REFUSED), msg
 
 
-def test_lines_for_orders_keep_their_verdict_among_garbage():
+def test_lines_for_orders_among_garbage_prove_nothing():
+    # The answer is not the protocol: the lines that look like verdicts may be anything.
     numbered = _batch((A, "ship", {}), (B, "ship", {}), ("398-10-1166", "cancel", {}))
     body = b"hello\n396-10-1142 mark_shipped\nGARBAGE\n397-10-1159 error_message order_not_pending\n"
     outcome, results, msg = resolve_batch(numbered, parse_answer(body))
     assert outcome is Outcome.UNKNOWN
-    assert [r.outcome for r in results] == [EntryOutcome.APPLIED, EntryOutcome.REFUSED, EntryOutcome.UNKNOWN]
-    assert "2 lines not understood" in msg
+    assert [r.outcome for r in results] == [EntryOutcome.UNKNOWN] * 3
+    assert "not the protocol" in msg
 
 
 def test_a_whole_request_error_refuses_only_when_it_is_the_whole_answer():
@@ -165,3 +166,79 @@ def test_a_whole_request_error_refuses_only_when_it_is_the_whole_answer():
     # Read to its end: a cut-off answer may have had order lines after it.
     outcome, results, _ = resolve_batch(numbered, parse_answer(body), complete=False)
     assert outcome is Outcome.UNKNOWN and results[0].outcome is EntryOutcome.UNKNOWN
+
+
+# -- what one line for an order can prove ------------------------------------------------------
+
+ADJUST = (A, "adjust", {"amount": "5.00"})
+TRACK = (A, "track", {"trackname": "UPS", "tracknumber": "1Z999AA10123456784"})
+
+
+def test_an_error_line_for_an_order_with_several_entries_leaves_them_unknown():
+    # A receiver that applies one by one and stops at the first error: the adjust may have
+    # been given before the tracking was refused. Refusing both would re-stage the adjust.
+    numbered = _batch(ADJUST, TRACK)
+    outcome, results, _ = resolve_batch(numbered, parse_answer(b"396-10-1142 error_message invalid trackname\n"))
+    assert outcome is Outcome.UNKNOWN
+    assert [r.outcome for r in results] == [EntryOutcome.UNKNOWN] * 2
+    assert all("invalid trackname" in r.message and "before the error" in r.message for r in results)
+
+
+def test_an_error_line_still_refuses_an_orders_only_entry():
+    outcome, results, _ = resolve_batch(_batch(ADJUST), parse_answer(b"396-10-1142 error_message invalid amount\n"))
+    assert (outcome, results[0].outcome, results[0].message) == (
+        Outcome.SOME_REFUSED, EntryOutcome.REFUSED, "invalid amount")
+
+
+@pytest.mark.parametrize("body", [
+    b"396-10-1142 pending\n396-10-1142 error_message invalid trackname\n",
+    b"396-10-1142 error_message invalid trackname\n396-10-1142 pending\n",  # the same, in another order
+])
+def test_lines_per_entry_that_disagree_leave_the_orders_entries_unknown(body):
+    outcome, results, _ = resolve_batch(_batch(ADJUST, TRACK), parse_answer(body))
+    assert outcome is Outcome.UNKNOWN and [r.outcome for r in results] == [EntryOutcome.UNKNOWN] * 2
+
+
+def test_lines_per_entry_that_all_refuse_refuse_every_entry():
+    body = b"396-10-1142 error_message invalid amount\n396-10-1142 error_message invalid trackname\n"
+    outcome, results, _ = resolve_batch(_batch(ADJUST, TRACK), parse_answer(body))
+    assert outcome is Outcome.SOME_REFUSED and [r.outcome for r in results] == [EntryOutcome.REFUSED] * 2
+    # Which words were whose is not known: each entry shows both.
+    assert all("invalid amount" in r.message and "invalid trackname" in r.message for r in results)
+
+
+def test_status_lines_per_entry_in_another_order_confirm_nothing_they_do_not_prove():
+    numbered = _batch(ADJUST, (A, "ship", {}))
+    outcome, results, _ = resolve_batch(numbered, parse_answer(b"396-10-1142 mark_shipped\n396-10-1142 pending\n"))
+    assert outcome is Outcome.UNKNOWN and EntryOutcome.APPLIED not in {r.outcome for r in results}
+
+
+# -- an answer to a change batch is the protocol only if ... -----------------------------------
+
+PENDING_LIST = b"".join(f"{n:03d}-10-{n:04d} pending\n".encode() for n in range(100, 140))
+
+NOT_AN_ANSWER_TO_THE_BATCH = {
+    "a late error after a message": b"message processing\nerror_message request timed out\n",
+    "two whole-request errors": b"error_message database busy\nerror_message request timed out\n",
+    "the pending list instead of results": b"396-10-1142 pending\n" + PENDING_LIST,
+    "a line for another order beside ours": b"396-10-1142 pending\n397-10-1159 mark_shipped\n",
+    "order lines and a whole-request error": b"396-10-1142 pending\nerror_message request timed out\n",
+    "a message beside the order line": b"396-10-1142 pending\nmessage done\n",
+}
+
+
+@pytest.mark.parametrize("body", NOT_AN_ANSWER_TO_THE_BATCH.values(), ids=NOT_AN_ANSWER_TO_THE_BATCH.keys())
+def test_an_answer_that_is_not_the_protocol_for_the_batch_leaves_every_change_unknown(body):
+    numbered = _batch(ADJUST, TRACK)
+    outcome, results, msg = resolve_batch(numbered, parse_answer(body))
+    assert outcome is Outcome.UNKNOWN, msg
+    assert [r.outcome for r in results] == [EntryOutcome.UNKNOWN] * 2
+    # A read of the same answer is an error, not an answer.
+    outcome, results, msg = resolve_batch(_batch((A, "query", {})), parse_answer(body))
+    assert outcome is Outcome.REFUSED, msg
+
+
+def test_one_whole_request_error_alone_refuses_and_a_read_of_the_pending_orders_is_still_a_read():
+    assert resolve_batch(_batch(ADJUST, TRACK), parse_answer(b"error_message invalid login\n"))[0] is Outcome.REFUSED
+    outcome, results, _ = resolve_batch(_batch((A, "query", {})), parse_answer(b"396-10-1142 pending\n"))
+    assert outcome is Outcome.OK and results[0].status == "pending"

@@ -1,16 +1,25 @@
-"""What an answer means for each staged entry: applied, refused or unknown.
+"""What an answer proves for each staged entry: applied, refused or unknown.
 
 Pure functions over parsed records, so the rules that decide "did the ship happen?" can
-be tested without a network. The rule of thumb: only an answer that positively confirms
-an action counts as applied; anything missing, odd or cut off is *unknown*, never success.
+be tested without a network. The rule: an entry is applied or refused only when the answer
+proves it for that entry; everything else in a sent batch that changes orders is unknown,
+and goes to reconcile (query the orders), never re-sent by itself.
 
-For a batch that changes orders, applied or refused comes only from protocol lines: an
-order's line (``ORDER STATUS``, ``ORDER error_message ...``) or a whole-request
-``error_message ...`` that is the entire answer. Anything else in the answer (an HTML
-page, garbage, an empty body) says nothing about what was applied, so it never makes an
-entry refused: entries without a readable line for their order are unknown. A read
-(a query-only batch) is different only in that a body with no protocol line at all is an
-error (refused) rather than unknown: nothing could have changed.
+What proves something, for a batch that changes orders:
+
+* only the protocol's answer to the batch: lines that are each about an order of the
+  batch, or one whole-request ``error_message`` line and nothing else. Anything else (an
+  HTML page, garbage, an empty body, a pending list sent back instead of results, a
+  ``message`` beside an ``error_message``, two error lines) says nothing about what was
+  applied, so every entry is unknown;
+* an order's status line is the receiver's word that it processed that order's entries,
+  judged against what each entry should have done (:data:`CONFIRMS`);
+* an order's error line refuses that order's entry only when it had one: a receiver may
+  apply an order's entries one by one and stop at the first error;
+* one line per entry is paired in order only while the pairing cannot change a verdict.
+
+A read (a query-only batch) changes nothing: an answer that is not the protocol is an
+error for it (refused) rather than unknown.
 """
 
 from __future__ import annotations
@@ -99,20 +108,54 @@ def _judge(entry: StagedAction, rec: Record, expect_kind: ActionKind | None) -> 
     return EntryOutcome.UNKNOWN, status, f"answer {status!r} does not confirm {entry.kind.value}"
 
 
+def _all_unknown(group: Sequence[tuple[int, StagedAction]], why: str, status: str = "") -> list[EntryResult]:
+    return [EntryResult(n, e, EntryOutcome.UNKNOWN, status, why) for n, e in group]
+
+
 def judge_line(group: Sequence[tuple[int, StagedAction]], rec: Record) -> list[EntryResult]:
-    """The entries ``(N, entry)`` of one order, judged by the one answer line about it."""
+    """The entries ``(N, entry)`` of one order, judged by the one answer line about it.
+
+    An error line refuses an order's only entry. For an order with several entries it
+    proves nothing about each: a receiver may apply them one by one and stop at the first
+    error, so the ones before it may have taken effect (a discount given, then the
+    tracking refused). They are unknown, for reconcile, never refused and re-staged.
+    """
     if len(group) == 1:
         n, e = group[0]
         return [EntryResult(n, e, *_judge(e, rec, None))]
+    if isinstance(rec, OrderError):
+        said = rec.message or "error_message without text"
+        return _all_unknown(group, f"receiver said: {said}; with {len(group)} entries for this order, "
+                                   "which took effect before the error is unknown")
     terminal = _terminal([e for _, e in group])
     return [EntryResult(n, e, *_judge(e, rec, terminal)) for n, e in group]
+
+
+def _judge_lines(group: Sequence[tuple[int, StagedAction]], got: Sequence[OrderLine | OrderError]) -> list[EntryResult]:
+    """One order's entries, answered one line per entry (a tolerated shape).
+
+    The lines do not name their entry, so pairing them in order is only safe while the
+    pairing cannot change a verdict: every line a status (each entry is then judged by
+    its own line, and a swapped pair leaves a status that does not confirm: unknown), or
+    every line a refusal (each entry refused, whichever line was whose). Lines that
+    disagree, one refusing and one reporting a status, may belong either way round.
+    """
+    errors = [r for r in got if isinstance(r, OrderError)]
+    if not errors:
+        return [EntryResult(n, e, *_judge(e, rec, None)) for (n, e), rec in zip(group, got, strict=True)]
+    if len(errors) < len(got):
+        return _all_unknown(group, "the answer lines for this order disagree (a refusal beside a status) and do "
+                                   "not say which entry each is about")
+    words = list(dict.fromkeys(r.message or "refused (no reason given)" for r in errors))
+    why = words[0] if len(words) == 1 else "refused, with: " + "; ".join(words)
+    return [EntryResult(n, e, EntryOutcome.REFUSED, "", why) for n, e in group]
 
 
 @dataclass(slots=True)
 class _Sorted:
     """An answer's records, by kind: lines for orders (in order, per order) and the rest."""
 
-    lines: dict[OrderId, list[Record]]
+    lines: dict[OrderId, list[OrderLine | OrderError]]
     whole_errors: list[ErrorMessage]
     unparsed: list[Unparsed]
     messages: list[MessageLine]
@@ -132,63 +175,48 @@ def _sort_records(records: Iterable[Record]) -> _Sorted:
     return sorted_
 
 
-def _without_order_lines(
-    numbered: Sequence[tuple[int, StagedAction]], got: _Sorted, *, non_protocol: bool, complete: bool
-) -> tuple[Outcome, tuple[EntryResult, ...], str] | None:
-    """The answer when it holds no line for any order; None when the lines decide."""
+PROVES_NOTHING = "; the answer proves nothing about this batch"
 
-    def everything(outcome: EntryOutcome, why: str) -> tuple[EntryResult, ...]:
-        return tuple(EntryResult(n, e, outcome, "", why) for n, e in numbered)
 
-    # The whole-request refusal: error_message line(s) and no other kind of line, read
-    # to the end of the answer. Anything beside it, and it is not that shape.
-    if got.whole_errors and not got.lines and not got.unparsed and not non_protocol and complete:
-        why = got.whole_errors[0].text or "error_message without text"
-        return Outcome.REFUSED, everything(EntryOutcome.REFUSED, why), why
-    if got.lines:
-        return None
+def proves_nothing(result: EntryResult) -> bool:
+    """The entry is unknown because the answer was not the protocol's answer to its batch
+    (its lines, whatever they said one by one, prove nothing)."""
+    return result.message.endswith(PROVES_NOTHING)
+
+
+def _not_the_protocol(got: _Sorted, extra: int, *, non_protocol: bool, complete: bool) -> str | None:
+    """Why the answer is not the protocol's answer to this batch; None when it is.
+
+    It is only when every line is about an order of the batch, or when it is one
+    whole-request ``error_message`` line and nothing else, read to its end. A pending
+    list sent back instead of results, a ``message`` beside an ``error_message``, two
+    error lines, order lines mixed with a whole-request error, lines not understood: none
+    of these says what the receiver did with the batch.
+    """
     if non_protocol or got.unparsed:
-        why = "the receiver answered something that is not the protocol (shown raw)"
-    elif got.whole_errors:
-        why = f"receiver said: {got.whole_errors[0].text}, then the answer was cut off"
-    elif got.messages:
-        why = f"no line for any order (receiver said: message {got.messages[0].text})"
-    elif complete:
-        why = "the receiver sent an empty answer"
-    else:
-        why = "the answer was cut off before its first line"
-    if any(e.kind.changes_orders for _, e in numbered):
-        # Some of it may have been applied, and only a line for an order could say.
-        return Outcome.UNKNOWN, everything(EntryOutcome.UNKNOWN, why), f"{why}; outcome unknown"
-    if complete or non_protocol or got.unparsed:
-        return Outcome.REFUSED, everything(EntryOutcome.REFUSED, why), why  # a read: an error
-    return None  # a read cut off before any line: each entry is unknown, below
-
-
-def _match_order(group: Sequence[tuple[int, StagedAction]], got: Sequence[Record], complete: bool) -> list[EntryResult]:
-    """One order's entries ``(N, entry)`` judged by the answer lines about that order."""
-    if not got:
-        why = "no answer line for this order" + ("" if complete else " (answer cut off)")
-        return [EntryResult(n, e, EntryOutcome.UNKNOWN, "", why) for n, e in group]
-    if len(got) == len(group):
-        return [EntryResult(n, e, *_judge(e, rec, None)) for (n, e), rec in zip(group, got, strict=True)]
-    if len(got) == 1:
-        return judge_line(group, got[0])
-    why = f"{len(got)} answer lines for {len(group)} entries of this order"
-    return [EntryResult(n, e, EntryOutcome.UNKNOWN, "", why) for n, e in group]
+        return "the receiver answered something that is not the protocol (shown raw)"
+    if extra:
+        return (f"the answer has {counted(extra, 'line', 'lines')} for orders not in the batch, "
+                "so it is not an answer to this batch")
+    if got.whole_errors:
+        said = got.whole_errors[0].text or "error_message without text"
+        if len(got.whole_errors) > 1 or got.messages or got.lines:
+            return f"receiver said: {said}, beside other lines: not the protocol's refusal"
+        if not complete:
+            return f"receiver said: {said}, then the answer was cut off"
+        return None  # the whole-request refusal
+    if got.messages:
+        beside = " beside the order lines" if got.lines else ", and no line for any order"
+        return f"receiver said: message {got.messages[0].text}{beside}"
+    if not got.lines and complete:
+        return "the receiver sent an empty answer"
+    return None
 
 
 def _summarize(
-    numbered: Sequence[tuple[int, StagedAction]], ordered: tuple[EntryResult, ...], got: _Sorted, extra: int
+    numbered: Sequence[tuple[int, StagedAction]], ordered: tuple[EntryResult, ...]
 ) -> tuple[Outcome, str]:
-    """The batch's outcome and its one-line summary, with notes on what did not fit."""
-    notes: list[str] = []
-    if extra:
-        notes.append(f"{counted(extra, 'answer line', 'answer lines')} for orders not in the batch")
-    if got.unparsed:
-        notes.append(f"{counted(len(got.unparsed), 'line', 'lines')} not understood (shown raw)")
-    if got.whole_errors:
-        notes.append(f"receiver said: {got.whole_errors[0].text}")
+    """The batch's outcome and its one-line summary."""
     counts = Counter(r.outcome for r in ordered)  # one pass: batches run to 100k entries
     # A query changes nothing: its entries are answered, not applied.
     done = "applied" if any(e.kind.changes_orders for _, e in numbered) else "answered"
@@ -200,7 +228,7 @@ def _summarize(
         outcome = Outcome.SOME_REFUSED
     else:
         outcome = Outcome.OK
-    return outcome, "; ".join([summary, *notes])
+    return outcome, summary
 
 
 def resolve_batch(
@@ -210,31 +238,51 @@ def resolve_batch(
     non_protocol: bool = False,
     complete: bool = True,
 ) -> tuple[Outcome, tuple[EntryResult, ...], str]:
-    """Match answer lines to staged entries by order number, in order.
+    """Each entry applied, refused or unknown, by what the answer proves about it.
 
-    The receiver may answer one line per distinct order (status after the whole batch,
-    or its first error) or one line per entry; both are understood. ``complete`` is False
-    when the body was cut off: entries with no line are then unknown, not refused.
-    ``non_protocol``: the body was seen to be something else (an HTML page).
+    An entry is applied or refused only when the answer proves it for that entry:
 
-    Only lines for an order, or an answer that is a whole-request ``error_message`` and
-    nothing else, make an entry applied or refused. For a batch that changes orders every
-    other entry is unknown; for a read, an answer with no line for any order is an error.
+    * the answer must be the protocol's answer to this batch (:func:`_not_the_protocol`);
+      if it is not, every entry of a batch that changes orders is unknown (some of it may
+      have been applied, and nothing in the answer says what), and a read is an error;
+    * a whole-request ``error_message`` line alone refuses every entry;
+    * otherwise lines are matched to entries by order number, in order: an order's
+      single line judges its entries (:func:`judge_line`), one line per entry is paired
+      in order only while the pairing cannot change a verdict (:func:`_judge_lines`),
+      any other count of lines leaves the order's entries unknown, and so does no line.
+
+    ``complete`` is False when the body was cut off: entries with no line are then
+    unknown. ``non_protocol``: the body was seen to be something else (an HTML page).
     """
     got = _sort_records(records)
-    decided = _without_order_lines(numbered, got, non_protocol=non_protocol, complete=complete)
-    if decided is not None:
-        return decided
     by_order: dict[OrderId, list[tuple[int, StagedAction]]] = {}
     for n, e in numbered:
         by_order.setdefault(e.order_id, []).append((n, e))
+    extra = sum(1 for oid in got.lines if oid not in by_order)
+    why = _not_the_protocol(got, extra, non_protocol=non_protocol, complete=complete)
+    if why is not None:
+        if any(e.kind.changes_orders for _, e in numbered):
+            # Some of it may have been applied, and only the protocol's lines could say.
+            return Outcome.UNKNOWN, tuple(_all_unknown(numbered, why + PROVES_NOTHING)), f"{why}; outcome unknown"
+        return Outcome.REFUSED, tuple(EntryResult(n, e, EntryOutcome.REFUSED, "", why) for n, e in numbered), why
+    if got.whole_errors:  # the protocol's whole-request refusal: nothing applied
+        said = got.whole_errors[0].text or "error_message without text"
+        return Outcome.REFUSED, tuple(EntryResult(n, e, EntryOutcome.REFUSED, "", said) for n, e in numbered), said
     results: dict[int, EntryResult] = {}
     for oid, group in by_order.items():
-        for r in _match_order(group, got.lines.get(oid, []), complete):
+        lines = got.lines.get(oid, [])
+        if not lines:
+            judged = _all_unknown(group, "no answer line for this order" + ("" if complete else " (answer cut off)"))
+        elif len(lines) == 1:
+            judged = judge_line(group, lines[0])
+        elif len(lines) == len(group):
+            judged = _judge_lines(group, lines)
+        else:
+            judged = _all_unknown(group, f"{len(lines)} answer lines for {len(group)} entries of this order")
+        for r in judged:
             results[r.n] = r
     ordered = tuple(results[n] for n, _ in numbered)
-    extra = sum(1 for oid in got.lines if oid not in by_order)
-    outcome, summary = _summarize(numbered, ordered, got, extra)
+    outcome, summary = _summarize(numbered, ordered)
     return outcome, ordered, summary
 
 

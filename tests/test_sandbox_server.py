@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote_plus, urlencode
 
@@ -425,6 +426,8 @@ DAMAGED = {
     "gzip": lambda ok: (200, {"content-encoding": "gzip"}, ok),  # compared once decoded
     "gzip-bad": lambda ok: (200, {"content-encoding": "gzip"}, ok),  # the plain answer, labelled gzip
     "drip=0": lambda ok: (200, {}, ok),
+    "late-error": lambda ok: (200, {}, b"message processing\nerror_message request timed out\n"),
+    "two-errors": lambda ok: (200, {}, b"error_message database busy\nerror_message request timed out\n"),
 }
 
 
@@ -457,6 +460,41 @@ def test_drip_sends_a_byte_at_a_time_and_stop_cuts_it_short(start):
         with pytest.raises(httpx.RemoteProtocolError):
             b"".join(pieces)
     assert log_lines(server)[-1].endswith(f"-> 200 dripped 1 of {len(str(oid)) + 14} bytes (fault drip=600, applied)")
+
+
+def test_the_pending_list_fault_answers_the_list_and_applies_nothing(start):
+    server = start(faults=[parse_fault("pending-list")])
+    a, b = server.book.pending()[:2]
+    answer = lines(post(server, (a, "adjust", {"amount": "5.00"}), (b, "ship")))
+    assert answer == [f"{oid} pending" for oid in server.book.pending()] and len(answer) > 2
+    assert server.book.record(a).applied == () and server.book.record(b).applied == () and not server.book.applied()
+
+
+def _adjust_and_track(oid) -> tuple[tuple, tuple]:
+    return (oid, "adjust", {"amount": "5.00"}), (oid, "track", {"trackname": "UPS", "tracknumber": "1Z999AA1"})
+
+
+def test_first_error_applies_an_orders_entries_one_by_one_and_refuses_the_last_of_several(start):
+    server = start(faults=[parse_fault("first-error")])
+    a, b = server.book.pending()[:2]
+    answer = lines(post(server, *_adjust_and_track(a), (b, "ship")))
+    assert answer == [f"{a} error_message entry 2 refused (fault first-error)", f"{b} mark_shipped"]
+    # The discount was given before the refusal: the answer does not say so.
+    assert server.book.record(a).discount == Decimal("5.00") and server.book.record(a).tracking == ()
+    assert [(o, k) for o, k, _ in server.book.applied()] == [(str(a), "adjust"), (str(b), "ship")]
+
+
+def test_per_entry_reversed_answers_a_line_per_entry_last_first(start):
+    server = start(faults=[parse_fault("per-entry-reversed")])
+    a, b = server.book.pending()[:2]
+    assert lines(post(server, *_adjust_and_track(a), (a, "ship"), (b, "cancel"))) == [
+        f"{a} mark_shipped", f"{a} pending", f"{a} pending", f"{b} mark_canceled"]
+    # With first-error: the lines disagree, the refusal first.
+    server.set_faults([parse_fault("per-entry-reversed"), parse_fault("first-error")])
+    c = server.book.pending()[0]
+    assert lines(post(server, *_adjust_and_track(c))) == [
+        f"{c} error_message entry 2 refused (fault first-error)", f"{c} pending"]
+    assert server.book.record(c).discount == Decimal("5.00")
 
 
 def test_truncate_comes_before_other_damage_and_refusals_before_both(start):

@@ -12,6 +12,22 @@ Two families:
   gzipped although the client asked for identity), ``gzip-bad`` (``Content-Encoding:
   gzip`` on a body that is not gzip) and ``drip=S`` (the answer one byte every S seconds).
 
+Receivers that answer in a shape the client must not over-read (each protocol-notes
+"What one line for an order can prove" case):
+
+* ``first-error`` (shapes the batch): each order's entries are applied one by one, and an
+  order with several entries has its last entry refused after the ones before it were
+  applied; the order is answered with that error (a discount given, then the tracking
+  refused);
+* ``per-entry-reversed`` (shapes the batch): one line per entry, each order's lines in the
+  reverse of the order sent (combine with ``first-error`` for lines that disagree);
+* ``late-error`` (post-apply): the batch is applied, then answered ``message processing``
+  and ``error_message request timed out``;
+* ``two-errors`` (post-apply): the batch is applied, then answered with two whole-request
+  ``error_message`` lines;
+* ``pending-list`` (a refusal): nothing is applied and the pending list is answered
+  instead of the batch's results.
+
 Of the refusals only ``maintenance`` is the protocol's own refusal (``error_message``);
 ``http500`` and ``html`` look, to a client, exactly like a receiver that failed half-way
 through a batch. A lost, cut or unreadable answer after the batch was applied is the
@@ -48,16 +64,26 @@ class FaultKind(StrEnum):
     GZIP = "gzip"
     GZIP_BAD = "gzip-bad"
     DRIP = "drip"
+    FIRST_ERROR = "first-error"
+    PER_ENTRY_REVERSED = "per-entry-reversed"
+    LATE_ERROR = "late-error"
+    TWO_ERRORS = "two-errors"
+    PENDING_LIST = "pending-list"
 
     @property
     def refuses(self) -> bool:
         """Answers instead of the receiver, before the batch is applied."""
-        return self in (FaultKind.MAINTENANCE, FaultKind.HTTP500, FaultKind.HTML)
+        return self in (FaultKind.MAINTENANCE, FaultKind.HTTP500, FaultKind.HTML, FaultKind.PENDING_LIST)
+
+    @property
+    def shapes(self) -> bool:
+        """Changes how the batch is applied and answered (fires beside the others)."""
+        return self in (FaultKind.FIRST_ERROR, FaultKind.PER_ENTRY_REVERSED)
 
     @property
     def damages(self) -> bool:
         """Applies the batch, then damages (or drops) its answer."""
-        return not self.refuses and self is not FaultKind.SLOW
+        return not self.refuses and not self.shapes and self is not FaultKind.SLOW
 
     @property
     def takes_seconds(self) -> bool:
@@ -159,6 +185,7 @@ class FaultPlan:
     cut: FaultKind | None = None  # a post-apply fault that damages (or drops) the answer
     status: int = 0  # cut is http: the status to answer
     drip: float = 0.0  # cut is drip: seconds between the answer's bytes
+    shapes: frozenset[FaultKind] = frozenset()  # how the batch is applied and answered
 
     @property
     def fired(self) -> list[str]:
@@ -167,7 +194,7 @@ class FaultPlan:
             out[-1] += f"={self.status}"
         elif self.cut is FaultKind.DRIP:
             out[-1] += f"={self.drip:g}"
-        return out + (["slow"] if self.delay else [])
+        return out + sorted(k.value for k in self.shapes) + (["slow"] if self.delay else [])
 
 
 def draw_faults(faults: MutableSequence[Fault], updating: bool = False) -> FaultPlan:
@@ -176,11 +203,12 @@ def draw_faults(faults: MutableSequence[Fault], updating: bool = False) -> Fault
     ``updating``: the request changes orders (see :class:`FaultScope`); faults scoped to
     the other kind of request neither fire nor use up their count.
 
-    The first active refusal wins and nothing else fires. Otherwise the first active
-    ``slow`` fires, and one post-apply fault: ``drop-after-apply`` if active (there is
-    no answer left to damage), else ``truncate``, else the first active of the others in
-    the order given. A fault that does not fire keeps its count. Used-up faults are
-    removed from ``faults``. The caller locks.
+    The first active refusal wins and nothing else fires. Otherwise every active fault
+    that shapes the batch fires, the first active ``slow``, and one post-apply fault:
+    ``drop-after-apply`` if active (there is no answer left to damage), else
+    ``truncate``, else the first active of the others in the order given. A fault that
+    does not fire keeps its count. Used-up faults are removed from ``faults``. The caller
+    locks.
     """
     active = [f for f in faults if f.active and f.scope.covers(updating)]
     refusal = next((f for f in active if f.kind.refuses), None)
@@ -194,10 +222,12 @@ def draw_faults(faults: MutableSequence[Fault], updating: bool = False) -> Fault
             or next((f for f in active if f.kind is FaultKind.TRUNCATE), None)
             or next((f for f in active if f.kind.damages), None)
         )
-        fired = [f for f in (slow, cut) if f is not None]
+        shaping = [f for f in active if f.kind.shapes]
+        fired = [f for f in (slow, cut) if f is not None] + shaping
         plan = FaultPlan(
             delay=slow.seconds if slow else 0.0, cut=cut.kind if cut else None,
             status=cut.status if cut else 0, drip=cut.seconds if cut and cut.kind is FaultKind.DRIP else 0.0,
+            shapes=frozenset(f.kind for f in shaping),
         )
     for f in fired:
         if f.remaining is not None:

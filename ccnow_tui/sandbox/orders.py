@@ -204,20 +204,42 @@ class SandboxBook:
 
     # -- the receiver's answer ------------------------------------------------------------
 
-    def handle(self, request: DecodedRequest) -> list[str]:
+    def handle(
+        self, request: DecodedRequest, *, first_error: bool = False, per_entry_reversed: bool = False
+    ) -> list[str]:
         """Answer lines (no newlines) for an authenticated, decoded request.
 
         Broken numbering: one ``error_message invalid request: ...`` line, nothing applied.
         No entries: the pending list. Otherwise the batch, one line per distinct order.
+
+        The two faults that shape a batch (see ``faults``): ``first_error`` applies each
+        order's entries one by one and refuses the last of several after applying the
+        ones before; ``per_entry_reversed`` answers one line per entry (the order's
+        status after it, or its error), each order's lines in reverse.
         """
         with self._lock:
             self._advance()
             if request.error:
                 return [_one_line(f"error_message {request.error}")]
             if not request.entries:
-                lines = [o.pending_line for o in self._orders.values() if o.status == PENDING]
-                return lines or ["message no_pending_orders"]
-            return [self._apply_order(key, entries) for key, entries in _group_by_order(request.entries)]
+                return self._pending_lines()
+            if not (first_error or per_entry_reversed):
+                return [self._apply_order(key, entries) for key, entries in _group_by_order(request.entries)]
+            out: list[str] = []
+            for key, entries in _group_by_order(request.entries):
+                lines = self._apply_one_by_one(key, entries, refuse_last=first_error and len(entries) > 1)
+                out += lines[::-1] if per_entry_reversed else lines[-1:]
+            return out
+
+    def pending_lines(self) -> list[str]:
+        """The pending list's answer, as a request without entries gets it."""
+        with self._lock:
+            self._advance()
+            return self._pending_lines()
+
+    def _pending_lines(self) -> list[str]:
+        lines = [o.pending_line for o in self._orders.values() if o.status == PENDING]
+        return lines or ["message no_pending_orders"]
 
     def _apply_order(self, key: OrderId | str, entries: list[DecodedEntry]) -> str:
         """All of one order's entries, or none of them: the first error is its answer.
@@ -244,12 +266,40 @@ class SandboxBook:
             plan.append((action, entry))
         assert order is not None
         for action, entry in plan:
-            self._apply(order, action)
-            sent = entry.fields
-            self.applied_log.append(
-                (str(order.order_id), action.kind.value, {name: sent[name] for name in _LOGGED_FIELDS if name in sent})
-            )
+            self._record(order, action, entry)
         return order.line()
+
+    def _apply_one_by_one(self, key: OrderId | str, entries: list[DecodedEntry], *, refuse_last: bool) -> list[str]:
+        """Each entry applied as it is checked, up to the first error: a line per entry
+        answered (the order's status after it, or the error that stopped the order)."""
+        order = self._orders.get(key) if isinstance(key, OrderId) else None
+        lines: list[str] = []
+        for i, entry in enumerate(entries):
+            if refuse_last and i == len(entries) - 1:
+                lines.append(f"{key} error_message entry {entry.n} refused (fault first-error)")
+                break
+            try:
+                action = _staged(entry)
+            except ActionError as exc:
+                lines.append(_one_line(f"{key} error_message invalid {exc.field}: {exc.message}"))
+                break
+            if order is None:
+                lines.append(f"{key} error_message order_not_found")
+                break
+            if action.kind is not ActionKind.QUERY:
+                if order.status != PENDING:
+                    lines.append(f"{key} error_message order_not_pending")
+                    break
+                self._record(order, action, entry)
+            lines.append(order.line())
+        return lines
+
+    def _record(self, order: _Order, action: StagedAction, entry: DecodedEntry) -> None:
+        self._apply(order, action)
+        sent = entry.fields
+        self.applied_log.append(
+            (str(order.order_id), action.kind.value, {name: sent[name] for name in _LOGGED_FIELDS if name in sent})
+        )
 
     def _apply(self, order: _Order, action: StagedAction) -> None:
         order.applied += (action.kind.value,)

@@ -50,6 +50,9 @@ PROXY_PAGE = (
     b"</body></html>\n"
 )
 # What a CGI script that printed its header twice and then its own words might send.
+# After the batch was applied: the receiver's words, but not the protocol's answer to it.
+LATE_ERROR_BODY = b"message processing\nerror_message request timed out\n"
+TWO_ERRORS_BODY = b"error_message database busy\nerror_message request timed out\n"
 GARBAGE_BODY = b"Content-type: text/plain\n\nStatus: OK\nyour request was processed\n"
 
 
@@ -178,11 +181,13 @@ class SandboxServer:
 
     # -- the receiver ---------------------------------------------------------------------
 
-    def answer(self, request: DecodedRequest) -> list[str]:
-        """Answer lines for a decoded request: the login check, then the order book."""
+    def answer(self, request: DecodedRequest, shapes: frozenset[FaultKind] = frozenset()) -> list[str]:
+        """Answer lines for a decoded request: the login check, then the order book
+        (``shapes``: the faults that change how a batch is applied and answered)."""
         if not self._logged_in(request):
             return [INVALID_LOGIN_LINE]
-        return self.book.handle(request)
+        return self.book.handle(request, first_error=FaultKind.FIRST_ERROR in shapes,
+                                per_entry_reversed=FaultKind.PER_ENTRY_REVERSED in shapes)
 
     def _logged_in(self, request: DecodedRequest) -> bool:
         cfg = self.config
@@ -303,7 +308,7 @@ class _Handler(BaseHTTPRequestHandler):
             lines: list[str] | None = None
             if plan.refuse is None:
                 try:
-                    lines = self.sandbox.answer(request)
+                    lines = self.sandbox.answer(request, plan.shapes)
                 except Exception as exc:  # a sandbox bug: say so rather than leave the client hanging
                     self.sandbox.log(f"sandbox: internal error: {exc!r}", request.password)
             request = replace(request, entries=())  # from here on only the login is needed
@@ -411,6 +416,9 @@ class _Handler(BaseHTTPRequestHandler):
             code, ctype, body = 500, "text/plain; charset=utf-8", HTTP500_BODY
         elif kind is FaultKind.HTML:
             code, ctype, body = 200, "text/html; charset=utf-8", PROXY_PAGE
+        elif kind is FaultKind.PENDING_LIST:
+            code, ctype, body = 200, "text/plain; charset=utf-8", "".join(
+                f"{line}\n" for line in self.sandbox.book.pending_lines()).encode()
         else:
             code, ctype, body = 200, "text/plain; charset=utf-8", (MAINTENANCE_LINE + "\n").encode()
         self._send_whole(code, body, ctype)
@@ -436,6 +444,10 @@ class _Handler(BaseHTTPRequestHandler):
             body = body.upper()
         elif kind is FaultKind.EMPTY:
             body = b""
+        elif kind is FaultKind.LATE_ERROR:
+            body = LATE_ERROR_BODY
+        elif kind is FaultKind.TWO_ERRORS:
+            body = TWO_ERRORS_BODY
         elif kind is FaultKind.GZIP:
             body, headers = gzip.compress(body), {"Content-Encoding": "gzip"}
         elif kind is FaultKind.GZIP_BAD:

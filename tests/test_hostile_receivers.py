@@ -358,3 +358,45 @@ def test_the_cli_exits_3_when_the_connection_is_refused(cli_env, capsys):
         port = s.getsockname()[1]
     assert submit(cli_env, f"http://127.0.0.1:{port}/x") == 3
     assert "not sent:" in capsys.readouterr().err
+
+
+# -- answers in the protocol's words that still cannot prove what happened --------------------
+
+OTHERS = b"".join(f"{n}-10-1{n} pending\n".encode() for n in range(400, 440))
+CANNOT_PROVE = {
+    # It gave the discount, then refused the tracking, and answered the order with the error.
+    "first error of several": whole("200 OK", f"{ORDER} error_message invalid trackname\n".encode()),
+    "a late whole-request error": whole("200 OK", b"message processing\nerror_message request timed out\n"),
+    "two whole-request errors": whole("200 OK", b"error_message database busy\nerror_message request timed out\n"),
+    "its pending list instead": whole("200 OK", f"{ORDER} pending\n".encode() + OTHERS),
+    "a line per entry, reversed": whole(
+        "200 OK", f"{ORDER} error_message invalid trackname\n{ORDER} pending\n".encode()),
+}
+
+
+def adjust_and_track() -> Batch:
+    return Batch([StagedAction.make(ORDER, "adjust", amount="5.00"),
+                  StagedAction.make(ORDER, "track", trackname="UPS", tracknumber="1Z999AA10123456784")])
+
+
+@pytest.mark.parametrize("case", CANNOT_PROVE)
+async def test_an_answer_that_cannot_prove_which_entries_took_effect_leaves_them_unknown(case):
+    with serving(CANNOT_PROVE[case]) as server:
+        async with client(server.url) as c:
+            _, answer = await final(c.submit(adjust_and_track()))
+    assert answer.outcome is Outcome.UNKNOWN, answer.message
+    assert [e.outcome for e in answer.entries] == [EntryOutcome.UNKNOWN] * 2
+    assert server.requests == 1
+
+
+@pytest.mark.parametrize("case", CANNOT_PROVE)
+def test_the_cli_exits_4_and_keeps_the_discount_unknown(cli_env, capsys, tmp_path, case):
+    path = tmp_path / "adjust.csv"
+    path.write_text(f"order_id,action,amount,trackname,tracknumber\n{ORDER},adjust,5.00,,\n"
+                    f"{ORDER},track,,UPS,1Z999AA10123456784\n")
+    with serving(CANNOT_PROVE[case]) as server:
+        code = submit(str(path), server.url)
+    err = capsys.readouterr().err
+    assert code == 4 and "OUTCOME UNKNOWN" in err, err
+    [held] = stored_snapshot().held
+    assert held.state == "unknown" and [e.action.kind.value for e in held.entries] == ["adjust", "track"]

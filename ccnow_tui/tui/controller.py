@@ -19,7 +19,7 @@ from ..protocol.actions import StagedAction
 from ..protocol.answer import LONG_REASON, ErrorMessage, MessageLine, OrderError, OrderLine, Record, Unparsed
 from ..protocol.batch import Severity
 from ..protocol.orderid import OrderId
-from ..protocol.outcome import EntryOutcome, Outcome, judge_line
+from ..protocol.outcome import EntryOutcome, Outcome, judge_line, proves_nothing
 from ..protocol.redact import redact, safe_text
 from ..protocol.status import status_info
 from ..staging import Claim, StagingArea, SubmitReport, judge_answer
@@ -304,6 +304,10 @@ class SessionController:
         """The answer to a batch: recorded in the store, and said. None: the batch is big
         (OFF_LOOP_ENTRIES), the caller records it off the loop (:meth:`settle_in_thread`)."""
         assert request.batch is not None and request.claim is not None
+        if answer.entries and proves_nothing(answer.entries[0]) \
+                and any(isinstance(rec, (OrderLine, OrderError)) for rec in answer.records):
+            # The order lines logged as they came were judged as if this were the protocol's answer.
+            self.write(LogKind.UNKNOWN, f"the order lines above prove nothing about this batch: {answer.message}")
         # Entries the answer said nothing about were not logged as lines: log them now.
         for r in answer.entries:
             if r.outcome is EntryOutcome.UNKNOWN and not r.status:
@@ -367,23 +371,39 @@ class SessionController:
         return update.touch(*self.journal_changed(request.order_ids).topics)
 
     def record(self, request: Request, rec: Record) -> None:
-        """One answer line, as it was parsed, coloured by what it means for the entries."""
-        if isinstance(rec, OrderLine):
-            mine = request.numbered_for(rec.order_id) if request.kind is RequestKind.SUBMIT else []
+        """One answer line, as it was parsed, coloured by what it means for the entries.
+
+        A batch's lines are judged as the batch's result judges them if the answer turns
+        out to be the protocol's; when it does not, :meth:`batch_finished` says that the
+        lines prove nothing and logs every entry as unknown."""
+        submit = request.kind is RequestKind.SUBMIT
+        if isinstance(rec, (OrderLine, OrderError)):
+            mine = request.numbered_for(rec.order_id) if submit else []
             if mine:
+                # An error line refuses an order's only entry and leaves several unknown
+                # (a receiver may have applied some of them before the error).
                 results = judge_line(mine, rec)
                 kinds = "+".join(r.entry.kind.value for r in results)
+                if isinstance(rec, OrderError):
+                    refused = results[0].outcome is EntryOutcome.REFUSED
+                    text = f"{rec.order_id} " + ("refused by the receiver: " if refused else f"{kinds} unknown: ")
+                    self.write(worst(r.outcome for r in results), text + results[0].message)
+                    return
                 why = next((r.message for r in results if r.message), "")
                 self.write(worst(r.outcome for r in results),
                            f"{rec.order_id} {kinds} → {rec.status}" + (f" ({why})" if why else ""))
                 return
+        if isinstance(rec, OrderLine):
             info = status_info(rec.status)
             kind = LogKind.INFO if info.known else LogKind.UNKNOWN
             self.write(kind, f"{rec.order_id} {rec.status} ({info.group.value})")
         elif isinstance(rec, OrderError):
-            self.write(LogKind.REFUSED, f"{rec.order_id} refused by the receiver: {rec.message}")
+            self.write(LogKind.UNKNOWN if submit else LogKind.REFUSED,
+                       f"{rec.order_id} " + ("(not in this batch) " if submit else "")
+                       + f"refused by the receiver: {rec.message}")
         elif isinstance(rec, ErrorMessage):
-            self.write(LogKind.REFUSED, f"receiver: error_message {rec.text}")
+            # For a batch, a refusal only if it turns out to be the whole answer: said at the end.
+            self.write(LogKind.INFO if submit else LogKind.REFUSED, f"receiver: error_message {rec.text}")
         elif isinstance(rec, MessageLine):
             self.write(LogKind.INFO, f"receiver: message {rec.text}")
         elif isinstance(rec, Unparsed):

@@ -201,3 +201,36 @@ async def test_reconcile_restages_what_did_not_happen(make_app, sandbox):
         assert "re-staged" in log_text(app)
         history = list(app.session.store.journal())
         assert history[-1]["event"] == "reconciled" and history[-1]["outcome"] == "reconciled"
+
+
+@pytest.mark.parametrize("faults", ["first-error", "first-error,per-entry-reversed", "late-error", "pending-list"])
+async def test_an_answer_that_cannot_prove_a_discount_never_stages_it_again(make_app, sandbox, faults):
+    # A receiver that gave the discount and then refused the tracking (or answered with a
+    # late error, or its pending list): nothing may say "refused" and offer the adjust again.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a = sandbox.book.pending()[0]
+        adjust = StagedAction.make(a, "adjust", amount="5.00")
+        track = StagedAction.make(a, "track", trackname="UPS", tracknumber="1Z999AA1")
+        app.session.staging.add([adjust, track])
+        sandbox.set_faults([parse_fault(f) for f in faults.split(",")])
+        await send(pilot)
+        sandbox.set_faults([])
+        given = [k for _, k, _ in sandbox.book.applied()]
+        assert given == {"pending-list": [], "late-error": ["adjust", "track"]}.get(faults, ["adjust"])
+        log = log_text(app)
+        assert "unknown: batch OUTCOME UNKNOWN" in log
+        assert not [line for line in log.splitlines() if line.startswith("refused")]  # no line says refused
+        staging = app.session.staging
+        [unknown] = staging.unknown_batches
+        assert actions(unknown.entries) == [adjust, track] and staging.entries == ()
+        seen = sandbox.requests_seen
+        await pilot.press("b", "S")
+        assert not isinstance(app.screen, ConfirmScreen)  # nothing to send
+        await pilot.press("R")
+        await settle(pilot)
+        assert sandbox.requests_seen == seen + 1  # one query, nothing re-sent
+        assert staging.entries == () and {e.action for e in staging.unverified} == {adjust, track}
+        assert "unverified" in log_text(app)
+        assert [k for _, k, _ in sandbox.book.applied()] == given

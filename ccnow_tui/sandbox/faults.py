@@ -1,9 +1,10 @@
 """Faults the sandbox can inject, so the client's handling of a misbehaving receiver can be
 exercised on purpose.
 
-Two families:
+Three families (a fourth, below, shapes the batch itself):
 
-* refusals (``maintenance``, ``http500``, ``html``) answer before anything is applied;
+* refusals (``maintenance``, ``http500``, ``html``, ``pending-list``) answer before
+  anything is applied;
 * post-apply faults apply the batch first, then damage the answer: ``slow=S`` (wait S
   seconds first), ``drop-after-apply`` (no answer), ``truncate`` (cut mid-line),
   ``http=CODE`` (status CODE, the answer lines as its body; none for 204/304),

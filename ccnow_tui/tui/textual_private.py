@@ -8,8 +8,7 @@ nowhere else in ccnow_tui, and tests/tui/test_textual_private.py checks each of 
 (by :data:`PRIVATE_NAMES`), so an upgrade of Textual that changes one fails that test,
 with the name, rather than breaking the keys quietly.
 
-Three more, not about keys: the counter of the app's CSS changes, so a widget's
-resolved theme styles are kept until the theme changes (widgets/styled.py); mounting an
+Two more, not about keys: mounting an
 installed screen before it is first shown, so that showing it costs no mount
 (:func:`premount`: the composer at 100,000 entries); and which screens show under the
 top one (:class:`SeeThroughApp`: not those under an opaque screen).
@@ -31,7 +30,6 @@ __all__ = [
     "HookedInput",
     "SeeThroughApp",
     "bindings_ready",
-    "css_generation",
     "node_bindings",
     "premount",
     "run_priority_bindings",
@@ -52,8 +50,6 @@ PRIVATE_NAMES: list[tuple[str, str, str]] = [
                                               "the compositor)"),
     # Read by the tests: the toasts.
     ("textual.app.App", "_notifications", "the toasts shown, each with .message"),
-    # StyledText's palette cache (css_generation).
-    ("textual.app.App", "_css_update_count", "an int bumped whenever the app's CSS changes (a new theme)"),
     # premount.
     ("textual.app.App", "_load_screen_css", "(self, screen): adds a screen's CSS to the app's stylesheet"),
     ("textual.app.App", "_register", "(self, parent, *widgets): starts and mounts widgets (a screen: composes it)"),
@@ -68,12 +64,6 @@ def node_bindings(node: DOMNode, key: str) -> tuple[Binding, ...]:
 async def run_priority_bindings(app: App, key: str) -> bool:
     """Run ``key``'s priority bindings (app, screen, focused chain); True if one acted."""
     return await app._check_bindings(key, priority=True)
-
-
-def css_generation(app: App) -> int:
-    """Changes whenever the app's styles may have (a theme, dark or light): what a cache of
-    resolved styles is keyed by."""
-    return int(app._css_update_count)
 
 
 def premount(app: App, screen: Screen) -> None:

@@ -37,7 +37,7 @@ def test_every_private_name_is_listed_and_checked():
         ("textual.app.App", "_check_bindings"), ("textual.widgets.Footer", "_bindings_ready"),
         ("textual.widgets._footer", "FooterKey"), ("textual.screen.Screen", "_compositor"),
         ("textual.app.App", "_background_screens"), ("textual.app.App", "_notifications"),
-        ("textual.app.App", "_css_update_count"), ("textual.app.App", "_load_screen_css"),
+        ("textual.app.App", "_load_screen_css"),
         ("textual.app.App", "_register"),
     }, "a private name was added to or removed from PRIVATE_NAMES: check it in this test too"
 
@@ -90,22 +90,11 @@ def test_what_the_tests_read_the_screen_with():
     assert "self._notifications" in inspect.getsource(App.__init__), _moved(*PRIVATE_NAMES[7])
 
 
-async def test_the_css_generation_moves_with_the_theme():
-    from ccnow_tui.tui.textual_private import css_generation
-
-    app = App()
-    async with app.run_test() as pilot:
-        before = css_generation(app)
-        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
-        await pilot.pause()
-        assert css_generation(app) != before, _moved(*PRIVATE_NAMES[8])
-
-
 def test_what_premount_calls():
     load = getattr(App, "_load_screen_css", None)
-    assert load is not None and _params(load) == ["self", "screen"], _moved(*PRIVATE_NAMES[9])
+    assert load is not None and _params(load) == ["self", "screen"], _moved(*PRIVATE_NAMES[8])
     register = getattr(App, "_register", None)
-    assert register is not None and _params(register)[:3] == ["self", "parent", "widgets"], _moved(*PRIVATE_NAMES[10])
+    assert register is not None and _params(register)[:3] == ["self", "parent", "widgets"], _moved(*PRIVATE_NAMES[9])
 
 
 class Counted(Screen):
@@ -129,13 +118,13 @@ async def test_a_premounted_screen_is_mounted_unseen_and_shown_without_a_new_mou
         premount(app, screen)
         await pilot.pause()
         assert screen.is_running and Counted.composed == 1 and screen.query_one("#body", Static).is_mounted, \
-            _moved(*PRIVATE_NAMES[10])
+            _moved(*PRIVATE_NAMES[9])
         assert app.screen is shown and screen not in app.screen_stack  # mounted, not shown
         premount(app, screen)  # a second call is nothing
         app.push_screen("counted")
         await pilot.pause()
         assert app.screen is screen and Counted.composed == 1  # shown, not composed again
-        assert screen.styles.background.rgb == (255, 0, 0), _moved(*PRIVATE_NAMES[9])
+        assert screen.styles.background.rgb == (255, 0, 0), _moved(*PRIVATE_NAMES[8])
         app.pop_screen()
         await pilot.pause()
         assert app.screen is shown and screen.is_running  # installed: kept for the next push

@@ -193,7 +193,7 @@ class SetupScreen(Screen[ConnectionSettings]):
             return PasswordSource.COMMAND
         return PasswordSource(pressed.id.removeprefix("source-"))
 
-    def _value(self, name: str) -> str:
+    def _field(self, name: str) -> str:
         return self.query_one(f"#f-{name}", Input).value
 
     def entered(self) -> tuple[NewProfile, str]:
@@ -203,11 +203,11 @@ class SetupScreen(Screen[ConnectionSettings]):
         masking everywhere, and each half-typed prefix ("s", "s3") would mask text too.
         """
         profile = NewProfile(
-            name=self._value("name"), url=self._value("url"), client_id=self._value("client_id"),
-            store_id=self._value("store_id"), source=self.source,
-            password_command=self._value("password_command"), password_env=self._value("password_env"),
+            name=self._field("name"), url=self._field("url"), client_id=self._field("client_id"),
+            store_id=self._field("store_id"), source=self.source,
+            password_command=self._field("password_command"), password_env=self._field("password_env"),
         ).cleaned()
-        return profile, self._value("password") if profile.source is PasswordSource.ASK else ""
+        return profile, self._field("password") if profile.source is PasswordSource.ASK else ""
 
     @staticmethod
     def _fingerprint(profile: NewProfile, typed: str) -> Fingerprint:

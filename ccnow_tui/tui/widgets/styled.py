@@ -21,7 +21,6 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ...protocol.status import StatusGroup
-from ..textual_private import css_generation
 
 # role: the CSS of its component class. Every colour of the TUI's text is one of these.
 ROLE_CSS: dict[str, str] = {
@@ -110,7 +109,15 @@ class StyledText(Static):
         super().__init__(**kwargs)
         self._build: Builder = _builder(content)
         self._built: tuple[Palette, Text] | None = None
-        self._palette: tuple[int, Palette] | None = None
+        self._palette: tuple[str, Palette] | None = None
+
+    def on_mount(self) -> None:
+        # Textual publishes this once a new theme's styles are queued to apply: resolve again.
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, _theme: object) -> None:
+        self._palette = None
+        self.refresh()
 
     def update(self, content: Content = "", *, layout: bool = True) -> None:  # type: ignore[override]
         before = self._built[1] if self._built is not None else None
@@ -145,9 +152,9 @@ class StyledText(Static):
     @property
     def palette(self) -> Palette:
         # Resolved once per theme: the header is updated for every chunk of a long list.
-        generation = css_generation(self.app)
-        if self._palette is None or self._palette[0] != generation:
-            self._palette = (generation, Palette.of(self, "styled"))
+        theme = self.app.theme
+        if self._palette is None or self._palette[0] != theme:
+            self._palette = (theme, Palette.of(self, "styled"))
         return self._palette[1]
 
     def render(self) -> RenderResult:

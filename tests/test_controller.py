@@ -59,7 +59,8 @@ def test_the_controller_imports_no_textual():
 def test_staging_logs_what_was_staged(controller):
     update = controller.stage([StagedAction.make(A, "ship"), StagedAction.make(B, "ship")])
     assert update.topics == [Topic.LOG]
-    assert lines(controller) == [(LogKind.INFO, "staged ship for 2 orders (2 staged; b to review)")]
+    assert lines(controller) == [
+        (LogKind.INFO, "staged ship for 2 orders: 396-10-1142 and 397-10-1159 (2 staged; b to review)")]
     assert len(controller.staging) == 2
 
 
@@ -89,7 +90,7 @@ def test_a_batch_answer_with_applied_refused_and_unknown_entries(controller, sto
         ("error", "batch OUTCOME UNKNOWN (kept, not re-sent: b, then R)"),
     ]
     assert lines(controller)[-7:] == [
-        (LogKind.INFO, "staged ship for 3 orders (3 staged; b to review)"),
+        (LogKind.INFO, "staged ship for 3 orders: 396-10-1142, 397-10-1159 and 398-11-0001 (3 staged; b to review)"),
         (LogKind.APPLIED, "396-10-1142 ship → mark_shipped"),
         (LogKind.REFUSED, "397-10-1159 refused by the receiver: order_not_pending"),
         (LogKind.UNKNOWN, "398-11-0001 ship: no answer line for this order"),
@@ -229,7 +230,7 @@ def test_the_hints_name_the_keys_in_effect(store):
     keys = {"nav.composer": "B", "composer.reconcile": "ctrl+r", "staging.undo": "z"}
     controller = SessionController(OrderBook(), StagingArea(store), LogBuffer(), keys=keys)
     controller.stage([StagedAction.make(A, "ship")])
-    assert lines(controller)[-1] == (LogKind.INFO, "staged ship for 1 order (1 staged; B to review)")
+    assert lines(controller)[-1] == (LogKind.INFO, "staged ship for 396-10-1142 (1 staged; B to review)")
     controller.imported([StagedAction.make(B, "ship")], "labels.csv", 1, 0)
     assert lines(controller)[-1][1].endswith("(2 staged; B to review, z undoes)")
     request = sent(controller)

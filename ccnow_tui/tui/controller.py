@@ -24,7 +24,7 @@ from ..protocol.redact import redact, safe_text
 from ..protocol.status import status_info
 from ..staging import Claim, StagingArea, SubmitReport, judge_answer
 from ..storage.store import RECONCILE_IT, Snapshot, Verdict
-from ..words import counted
+from ..words import counted, named_orders
 from .model import OUTCOME_KIND, LogBuffer, LogKind, OrderBook, Topic
 from .request import Request, RequestKind
 
@@ -164,8 +164,10 @@ class SessionController:
         self.staging.add(actions)
         # Sets made at C speed: staging ship for 100,000 orders is one keystroke.
         kinds = sorted(k.value for k in set(map(_KIND_OF, actions)))
-        orders = len(set(map(_ORDER_OF, actions)))
-        self.write(LogKind.INFO, f"staged {'/'.join(kinds)} for {counted(orders, 'order', 'orders')} "
+        orders = list(dict.fromkeys(map(_ORDER_OF, actions)))  # as staged, each once
+        # Named (all up to a few, then the first ones and a count): the words match the rows.
+        named = named_orders(orders) if len(orders) == 1 else f"{len(orders)} orders: {named_orders(orders)}"
+        self.write(LogKind.INFO, f"staged {'/'.join(kinds)} for {named} "
                                  f"({len(self.staging)} staged; {self.keys['nav.composer']} to review)")
         return Update().touch(Topic.LOG)
 

@@ -34,6 +34,7 @@ from .screens.confirm import ConfirmScreen
 from .screens.detail import DetailScreen
 from .screens.forms import ActionForm, GoToForm
 from .screens.help import HelpScreen
+from .screens.hidden import HiddenSelectionScreen
 from .screens.history import BatchScreen, HistoryScreen
 from .screens.import_labels import ImportPreviewScreen, LabelPathForm
 from .screens.preview import PreviewScreen
@@ -50,6 +51,7 @@ SCREENS: list[tuple[str, type[DOMNode]]] = [
     ("the history", HistoryScreen),
     ("a batch of the history", BatchScreen),
     ("the confirmation", ConfirmScreen),
+    ("the hidden-selection question", HiddenSelectionScreen),
     ("the stage forms", ActionForm),
     ("the go-to form", GoToForm),
     ("the label file's path", LabelPathForm),

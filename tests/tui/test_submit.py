@@ -29,7 +29,7 @@ async def test_confirm_says_what_happens_and_only_y_sends(make_app, sandbox):
         await started(pilot)
         a, b = sandbox.book.pending()[:2]
         await pilot.press("t", "U", "P", "S", "tab", "1", "Z", "enter")
-        await pilot.press("space", "space", "s")
+        await pilot.press("space", "j", "space", "s")
         before = sandbox.requests_seen
         await pilot.press("S")
         assert isinstance(app.screen, ConfirmScreen)
@@ -149,7 +149,7 @@ async def test_lost_answers_are_unknown_kept_and_never_resent(make_app, sandbox,
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         a, b = sandbox.book.pending()[:2]
-        await pilot.press("space", "space", "s")
+        await pilot.press("space", "j", "space", "s")
         sandbox.set_faults([parse_fault(fault)])
         await send(pilot)
         sandbox.set_faults([])

@@ -8,6 +8,7 @@ theirs to do (stage, send, open another screen) by posting messages (messages.py
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import repeat
 from typing import TYPE_CHECKING, ClassVar
 
@@ -211,26 +212,34 @@ class MainScreen(BaseScreen):
     def targets(self) -> list[OrderId]:
         raise NotImplementedError
 
-    def after_staging(self) -> None:
-        """Hook: the queue clears its selection once it has been acted on."""
-
-    def action_stage(self, kind: str) -> None:
+    def with_targets(self, what: str, proceed: Callable[[list[OrderId]], object]) -> None:
+        """``proceed`` with the orders an action key acts on (:meth:`targets`); the queue
+        asks first when some selected orders are not shown (``what`` names the action)."""
         targets = self.targets()
         if not targets:
             self.notify("No order highlighted.", severity="warning")
             return
+        proceed(targets)
+
+    def after_staging(self, targets: list[OrderId]) -> None:
+        """Hook: the queue unselects the orders once they have been acted on."""
+
+    def action_stage(self, kind: str) -> None:
         action = ActionKind(kind)
+        self.with_targets(f"Stage {action.value}", lambda targets: self.stage_for(action, targets))
+
+    def stage_for(self, action: ActionKind, targets: list[OrderId]) -> None:
         if action is ActionKind.SHIP:
             # Targets are order numbers already checked, and a ship has no fields: made at
             # C speed, as staging ship for 100,000 orders is one keystroke.
             self.ask(StageRequested(list(map(StagedAction, targets, repeat(action)))))
-            self.after_staging()
+            self.after_staging(targets)
             return
 
         def done(entries: list[StagedAction] | None) -> None:
             if entries:
                 self.ask(StageRequested(entries))
-                self.after_staging()
+                self.after_staging(targets)
 
         self.app.push_screen(ActionForm(action, targets), callback=done)
 

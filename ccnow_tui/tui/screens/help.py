@@ -22,11 +22,15 @@ from .composer import ComposerScreen
 from .confirm import ConfirmScreen
 from .detail import DetailScreen
 from .forms import ActionForm
+from .hidden import HiddenSelectionScreen
 from .history import BatchScreen, HistoryScreen
 from .import_labels import ImportPreviewScreen, LabelPathForm
 from .queue import QueueScreen
 from .setup import SetupScreen
 
+SELECTION_RULE = ("Stage keys and C act on the selected orders (the header counts them), else on the highlighted "
+                  "one. With selected orders the filter hides, they ask first: v the shown ones only, a all, "
+                  "esc none")
 LOG_MOVES = {"log.up", "log.down", "log.pageup", "log.pagedown", "log.home", "log.end"}  # one row for all
 
 
@@ -35,7 +39,7 @@ def key_sections(app_bindings: Iterable[Binding], keymap: Mapping[str, str] = NO
     keymap (``[keys]``) makes it."""
     app_rows = rows(app_bindings, keymap=keymap)
     up, down = (display_key(owned_binding(CursorList, i), keymap) for i in ("list.up", "list.down"))
-    moves = "↑ ↓" if not {"list.up", "list.down"} & set(keymap) else f"{up} {down}"
+    moves = "↑ ↓ j k" if not {"list.up", "list.down"} & set(keymap) else f"{up} / {down}"
     everywhere = [
         *app_rows,
         *([("f1", "Help (same as ?)")] if "app.help" not in keymap else []),
@@ -49,15 +53,15 @@ def key_sections(app_bindings: Iterable[Binding], keymap: Mapping[str, str] = NO
 
     return [
         ("Everywhere", everywhere + of(BaseScreen)),
-        ("Pending queue (home)", of(QueueScreen, shared)),
+        ("Pending queue (home)", [*of(QueueScreen, shared), ("", SELECTION_RULE)]),
         ("Order detail", of(DetailScreen, shared)),
         ("Batch composer", of(ComposerScreen, shared)),
         ("History (h): every batch sent, newest first", of(HistoryScreen, shared | {"nav.history"})
          + of(BatchScreen, shared | {"nav.history"})),
         ("In the focused log (L on any screen with it)",
-         [("↑ ↓ pgup pgdn home end", "Scroll the log"), *of(StatusLog, LOG_MOVES)]),
+         [("↑ ↓ j k pgup pgdn home end", "Scroll the log"), *of(StatusLog, LOG_MOVES)]),
         ("Label import (i): the path, then the preview", of(LabelPathForm) + of(ImportPreviewScreen)),
-        ("Forms and questions", of(ActionForm) + of(ConfirmScreen)
+        ("Forms and questions", of(ActionForm) + of(ConfirmScreen) + of(HiddenSelectionScreen)
          + [(display_key(owned_binding(ActionForm, "form.submit"), keymap), "Submit the form")]),
         ("First-run setup (no configuration yet)",
          [*of(SetupScreen), ("tab", "Next field (shift+tab: previous); enter in a field tests too")]),

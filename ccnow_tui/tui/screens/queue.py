@@ -8,6 +8,7 @@ with the log): there ``/`` and ``C`` search the log and copy its line, not the q
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on
@@ -22,6 +23,7 @@ from ..widgets.field_input import FieldInput
 from ..widgets.header import HeaderBar
 from ..widgets.order_table import OrderTable, Sort, column_header
 from .base import MainScreen
+from .hidden import HiddenSelectionScreen, Scope
 from .import_labels import start_import
 
 
@@ -35,11 +37,11 @@ class QueueScreen(MainScreen):
         ),
         Binding(
             "space", "select", "Select", show=False, priority=True, id="queue.select",
-            tooltip="Select or unselect the highlighted order",
+            tooltip="Select or unselect the highlighted order (the cursor stays on it)",
         ),
         Binding(
             "A", "select_all", "Select all", show=False, priority=True, id="queue.select_all",
-            tooltip="Select every shown order (again: unselect them)",
+            tooltip="Select every shown order (again: unselect them); hidden selected orders stay as they are",
         ),
         Binding("r", "refresh", "Refresh", priority=True, id="queue.refresh", tooltip="Fetch the pending list again"),
         Binding(
@@ -104,6 +106,8 @@ class QueueScreen(MainScreen):
             table.set_filter(table.filter_text)  # a staged action or status may now match
         else:
             table.refresh()
+        if table.selected:
+            self.show_selection()  # a new list, or a filtered one, may hide selected orders
         columns = column_header(table.size.width or self.size.width)
         if columns != self._columns:  # an update lays the screen out again: only when it changed
             self._columns = columns
@@ -112,9 +116,51 @@ class QueueScreen(MainScreen):
     def targets(self) -> list[OrderId]:
         return self.table.targets()
 
-    def after_staging(self) -> None:
-        if self.table.selected:
-            self.table.clear_selection()
+    def with_targets(self, what: str, proceed: Callable[[list[OrderId]], object]) -> None:
+        """The selected orders, or else the highlighted one; when some selected orders are
+        not shown, a question first (hidden.py says the rule): never acted on unasked."""
+        table = self.table
+        hidden = table.hidden_selected()
+        if not hidden:
+            super().with_targets(what, proceed)
+            return
+        selected, why = table.targets(), table.hidden_why()
+
+        def answered(scope: Scope | None) -> None:
+            if scope is None:
+                self.ccnow.log_line(LogKind.INFO, f"{what}: nothing done ({len(hidden)} of the "
+                                                  f"{counted(len(selected), 'selected order', 'selected orders')} "
+                                                  f"{why})")
+                return
+            if scope is Scope.SHOWN:
+                gone = set(hidden)
+                proceed([oid for oid in selected if oid not in gone])
+            else:
+                proceed(selected)
+
+        self.app.push_screen(HiddenSelectionScreen(what, selected, hidden, why), callback=answered)
+
+    def after_staging(self, targets: list[OrderId]) -> None:
+        """The orders acted on are unselected; selected orders left out (hidden, and the
+        question answered "shown only") stay selected, and the header counts them."""
+        table = self.table
+        if table.selected:
+            if len(targets) >= len(table.selected):
+                table.clear_selection()
+            else:
+                table.selected.difference_update(targets)
+                table.refresh()
+        self.show_selection()
+
+    def show_selection(self) -> None:
+        """The header counts the selected orders, and those of them not shown."""
+        table = self.table
+        selection = (len(table.selected), len(table.hidden_selected()), table.hidden_why()) if table.selected \
+            else (0, 0, "")
+        header = self.query_one(HeaderBar)
+        if header.selection != selection:
+            header.selection = selection
+            header.show(self.session)
 
     # -- keys ----------------------------------------------------------------------------
 
@@ -133,6 +179,7 @@ class QueueScreen(MainScreen):
         value = self.query_one("#filter", Input).value
         if value.strip().lower() != self.table.filter_text:
             self.table.set_filter(value)
+            self.show_selection()
 
     def _filter_done(self) -> None:
         """enter in the filter: keep it; the list has the focus before the next key."""
@@ -151,12 +198,23 @@ class QueueScreen(MainScreen):
             self.set_focus(self.table)  # at once: the keys after esc act on the list
         elif self.table.selected:
             self.table.clear_selection()
+        self.show_selection()
 
     def action_select(self) -> None:
-        self.table.toggle_selected()
+        self.table.toggle_selected()  # the cursor stays: down (or j) moves
+        self.show_selection()
 
     def action_select_all(self) -> None:
-        self.table.select_all_shown()
+        """A: every shown order; selected orders the filter hides stay as they are (the
+        header counts them, and an action key asks about them)."""
+        table = self.table
+        changed = table.select_all_shown()
+        self.show_selection()
+        hidden = len(table.hidden_selected())
+        if hidden:
+            done = (f"selected {counted(changed, 'shown order', 'shown orders')}" if changed >= 0 else
+                    f"unselected {counted(-changed, 'shown order', 'shown orders')}")
+            self.ccnow.log_line(LogKind.INFO, f"{done}; {len(table.selected)} selected, {hidden} {table.hidden_why()}")
 
     def action_refresh(self) -> None:
         self.ask(RefreshRequested())
@@ -178,10 +236,9 @@ class QueueScreen(MainScreen):
 
     def action_copy(self) -> None:
         """C: order numbers to the clipboard by OSC 52 (in the focused log, its line: log_focus.py)."""
-        targets = self.table.targets()
-        if not targets:
-            self.notify("No order highlighted.", severity="warning")
-            return
+        self.with_targets("Copy", self.copy_orders)
+
+    def copy_orders(self, targets: list[OrderId]) -> None:
         self.app.copy_to_clipboard("\n".join(targets))
         what = f"order number {targets[0]}" if len(targets) == 1 else f"{len(targets)} order numbers"
         self.ccnow.log_line(LogKind.INFO, f"copied {what}")

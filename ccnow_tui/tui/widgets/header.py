@@ -27,6 +27,7 @@ class HeaderBar(StyledText):
         super().__init__(**kwargs)
         self.screen_name = screen_name
         self.view_note = ""  # how the screen's list is shown, e.g. "sort: status" (the queue's o)
+        self.selection: tuple[int, int, str] = (0, 0, "")  # the queue's: selected, of them not shown, and why
 
     def show(self, session: Session) -> None:
         self._session = session
@@ -40,8 +41,9 @@ class HeaderBar(StyledText):
     def line(self, session: Session, width: int, p: Palette) -> Text:
         """The header, its least important parts left out until it fits ``width``.
 
-        Never left out: the profile, INCOMPLETE, a batch in flight, and the counts of
-        UNKNOWN, UNVERIFIED and staged entries. Left out first: the refresh interval,
+        Never left out: the profile, INCOMPLETE, a batch in flight, the counts of
+        UNKNOWN, UNVERIFIED and staged entries, and of the selected orders (with how many
+        of them are not shown: "3 selected, 2 hidden by the filter"). Left out first: the refresh interval,
         the receiver's host and the list's sort, the time of the last refresh, the
         screen's name, the pending count (a tail that still does not fit is cut with an ellipsis).
         """
@@ -59,6 +61,11 @@ class HeaderBar(StyledText):
                 parts.append((f" ↻{every:g}s", "muted", 1))
         if self.view_note:
             parts.append((f"  {self.view_note}", "muted", 2))
+        selected, hidden, why = self.selection
+        if selected:
+            parts.append((f"  {selected} selected", "strong", 0))
+            if hidden:
+                parts.append((f", {hidden} {why}", "flag", 0))
         if book.refresh_note:
             parts.append((" INCOMPLETE", "flag", 0))
         if session.in_flight is not None:

@@ -52,8 +52,9 @@ class CursorList(ScrollView, can_focus=True):
     """Rows with a cursor. Subclasses implement :meth:`row_count` and :meth:`render_row`."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor(-1)", "Up", show=False, priority=True, id="list.up"),
-        Binding("down", "cursor(1)", "Down", show=False, priority=True, id="list.down"),
+        # j and k too, as in lazygit, k9s and vi: one binding each, so [keys] remaps both.
+        Binding("up,k", "cursor(-1)", "Up", show=False, priority=True, id="list.up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, priority=True, id="list.down"),
         Binding("pageup", "page(-1)", "Page up", show=False, priority=True, id="list.pageup"),
         Binding("pagedown", "page(1)", "Page down", show=False, priority=True, id="list.pagedown"),
         Binding("home", "jump(0)", "First", show=False, priority=True, id="list.home"),

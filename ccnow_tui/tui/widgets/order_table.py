@@ -87,6 +87,9 @@ class OrderTable(CursorList):
         self.show_left = True  # orders that left the list this session, dimmed (z hides them)
         self._follow: OrderId | None = None  # order to put the cursor back on as a new list comes in
         self._unknown: tuple[int, dict[OrderId, str]] = (-1, {})  # (staging version, orders held)
+        self._shape = 0  # counts the times the rows or the filter were replaced (shown_set)
+        self._shown_key: tuple[int, int, int] | None = None
+        self._shown_cache: set[OrderId] = set()
 
     # -- rows --------------------------------------------------------------------------
 
@@ -132,6 +135,7 @@ class OrderTable(CursorList):
             return
         if self._rows is not self.book.rows:  # a new list (or the end of a sorted copy)
             self._rows = self.book.rows
+            self._shape += 1
             self._seen = 0
             if self._view is not None:
                 self._view = []
@@ -178,6 +182,7 @@ class OrderTable(CursorList):
         """Build the rows again (sorted, with or without the orders that left); the cursor
         stays on ``keep`` (or the order it follows across a new list), else on its row."""
         self._rows = self._source()
+        self._shape += 1
         self._view = list(self._matches(0, len(self._rows))) if self.filter_text else None
         self._seen = len(self._rows)
         self.rows_changed(growing=self.book.loading)
@@ -209,6 +214,7 @@ class OrderTable(CursorList):
     def set_filter(self, text: str) -> None:
         keep = self.current
         self.filter_text = text.strip().lower()
+        self._shape += 1
         if self.filter_text:
             self._view = list(self._matches(0, len(self._rows)))
         else:
@@ -248,21 +254,48 @@ class OrderTable(CursorList):
     # -- selection ---------------------------------------------------------------------
 
     def toggle_selected(self) -> None:
+        """Select or unselect the highlighted order; the cursor stays on it (as in lazygit
+        and k9s: ``space down space`` selects two neighbours, never one and the next but one)."""
         oid = self.current
         if oid is None:
             return
         self.selected.symmetric_difference_update({oid})
         self.refresh_line(self.cursor)
-        self.move_to(self.cursor + 1)
 
-    def select_all_shown(self) -> None:
-        """Select every shown row, or clear the selection if they all are selected."""
-        shown = set(self.shown())  # at C speed: A on 100,000 rows is one keystroke
+    def select_all_shown(self) -> int:
+        """Select every shown row, or unselect them if they all are selected; selected orders
+        that are not shown are left as they are. Returns how many rows it selected (negative:
+        unselected)."""
+        shown = self.shown_set()  # at C speed: A on 100,000 rows is one keystroke
         if shown and shown <= self.selected:
             self.selected -= shown
-        else:
-            self.selected |= shown
+            self.refresh()
+            return -len(shown)
+        added = len(shown - self.selected)
+        self.selected |= shown
         self.refresh()
+        return added
+
+    def shown_set(self) -> set[OrderId]:
+        """The orders shown, as a set (kept while the rows and the filter stay as they are)."""
+        key = (self._shape, len(self._rows), len(self._view) if self._view is not None else -1)
+        if self._shown_key != key:
+            self._shown_key, self._shown_cache = key, set(self.shown())
+        return self._shown_cache
+
+    def hidden_selected(self) -> list[OrderId]:
+        """The selected orders that are not shown (the filter hides them, ``z`` hides the
+        orders that left the list, or a new list no longer has them), in targets' order."""
+        if not self.selected:
+            return []
+        shown = self.shown_set()
+        if self.selected <= shown:
+            return []
+        return [oid for oid in self.targets() if oid not in shown]
+
+    def hidden_why(self) -> str:
+        """Why selected orders are not shown, in the words the header and the question use."""
+        return "hidden by the filter" if self.filter_text else "not shown"
 
     def clear_selection(self) -> None:
         self.selected.clear()

@@ -63,8 +63,8 @@ class StatusLog(ScrollView, can_focus=False):
     """Not focusable until :meth:`take_focus`: single-letter keys must keep reaching the list."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "move(-1)", "Up", show=False, priority=True, id="log.up"),
-        Binding("down", "move(1)", "Down", show=False, priority=True, id="log.down"),
+        Binding("up,k", "move(-1)", "Up", show=False, priority=True, id="log.up"),
+        Binding("down,j", "move(1)", "Down", show=False, priority=True, id="log.down"),
         Binding("pageup", "page(-1)", "Page up", show=False, priority=True, id="log.pageup"),
         Binding("pagedown", "page(1)", "Page down", show=False, priority=True, id="log.pagedown"),
         Binding("home", "move(-1000000)", "First", show=False, priority=True, id="log.home"),

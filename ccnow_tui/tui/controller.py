@@ -311,8 +311,10 @@ class SessionController:
             # The order lines logged as they came were judged as if this were the protocol's answer.
             self.write(LogKind.UNKNOWN, f"the order lines above prove nothing about this batch: {answer.message}")
         # Entries the answer said nothing about were not logged as lines: log them now.
+        answered = {rec.order_id for rec in answer.records if isinstance(rec, (OrderLine, OrderError))}
         for r in answer.entries:
-            if r.outcome is EntryOutcome.UNKNOWN and not r.status:
+            if r.outcome is EntryOutcome.UNKNOWN and not r.status \
+                    and (r.entry.order_id not in answered or proves_nothing(r)):
                 self.write(LogKind.UNKNOWN, f"{r.entry.order_id} {r.entry.kind.value}: {r.message}")
         if len(request.batch) >= OFF_LOOP_ENTRIES:
             return None

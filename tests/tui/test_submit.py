@@ -222,6 +222,8 @@ async def test_an_answer_that_cannot_prove_a_discount_never_stages_it_again(make
         log = log_text(app)
         assert "unknown: batch OUTCOME UNKNOWN" in log
         assert not [line for line in log.splitlines() if line.startswith("refused")]  # no line says refused
+        if faults == "first-error":  # the order's error line, logged as it came, says it once
+            assert f"unknown: {a} adjust+track unknown: receiver said:" in log and f"{a} adjust: " not in log
         staging = app.session.staging
         [unknown] = staging.unknown_batches
         assert actions(unknown.entries) == [adjust, track] and staging.entries == ()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import TypeVar
 
-N = TypeVar("N", int, float)
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: the CLI's start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    N = TypeVar("N", int, float)
 
 
 def number(convert: Callable[[str], N], accept: Callable[[N], bool], out_of_range: str,

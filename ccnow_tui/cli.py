@@ -2,33 +2,37 @@
 
 The scripting commands and the sandbox import no textual, so cron jobs start fast; the
 TUI is imported only when it is asked for.
+
+Start-up is paid on every call of a script, so this module imports at load time only
+what parsing the command line needs: each command imports the rest (the network stack,
+the store, the protocol, csv, json) in its own function. `--help`, `init`, `journal` and
+`staged` never load httpx or asyncio (tests/test_startup_imports.py checks it).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import csv
-import json
 import os
 import sys
-from collections.abc import Sequence
-from datetime import UTC
-from pathlib import Path
-from typing import Any, TextIO
 
 from . import __version__
 from .argtypes import number
-from .protocol.actions import ActionError, StagedAction
-from .protocol.answer import LONG_REASON, ErrorMessage, MessageLine, OrderError, OrderLine, Unparsed
-from .protocol.batch import Batch, Severity
-from .protocol.orderid import InvalidOrderId, OrderId
-from .protocol.outcome import EntryOutcome, Outcome
-from .protocol.redact import redact, safe_text
 from .words import counted
 
-# 1 (some entries refused), 3 (refused, not sent) and 4 (unknown) are Outcome.exit_code's.
-EXIT_OK, EXIT_USAGE, EXIT_UNKNOWN = 0, 2, Outcome.UNKNOWN.exit_code
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
+if TYPE_CHECKING:
+    import csv
+    from collections.abc import Sequence
+    from typing import Any, TextIO
+
+    from .protocol.actions import StagedAction
+    from .protocol.batch import Batch
+    from .protocol.orderid import OrderId
+
+# 1 (some entries refused), 3 (refused, not sent) and 4 (unknown) are Outcome.exit_code's
+# (EXIT_UNKNOWN is Outcome.UNKNOWN.exit_code, written out so as not to load the protocol
+# for --help; tests/test_startup_imports.py checks the two agree).
+EXIT_OK, EXIT_USAGE, EXIT_UNKNOWN = 0, 2, 4
 EXIT_NOT_CONFIRMED = 5  # the operator answered no (or nothing): nothing sent, nothing recorded
 EXIT_INTERNAL = 70
 CSV_COLUMNS = ("order_id", "action", "notes", "amount", "trackname", "tracknumber")
@@ -108,7 +112,11 @@ def _count(text: str) -> int:
     return int(text.strip())
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, sandbox_arguments: bool = True) -> argparse.ArgumentParser:
+    """The command line's parser. Without ``sandbox_arguments`` the `sandbox` command is
+    listed but takes no options: main() asks for that when the word ``sandbox`` is not on
+    the command line (argparse takes a command only as written, never abbreviated), so
+    that no other command loads the sandbox server to describe its options."""
     conn = _connection_options(before=False)
     parser = argparse.ArgumentParser(
         prog="ccnow-tui",
@@ -202,10 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("init", help="create config.toml (mode 0600) with an example profile")
 
-    from .sandbox.command import add_sandbox_arguments
-
     p = sub.add_parser("sandbox", help="run the sandbox receiver (a local test server)")
-    add_sandbox_arguments(p)
+    if sandbox_arguments:
+        from .sandbox.command import add_sandbox_arguments
+
+        add_sandbox_arguments(p)
     # "Not given" must show, so that --client-id/--store-id given before `sandbox` count
     # (run_sandbox applies its defaults to None).
     p.set_defaults(client_id=None, store_id=None)
@@ -262,18 +271,26 @@ def shown(text: object, limit: int | None = None, *, cut: bool = False) -> str:
     """Text from the network or the store, as it may be printed: secrets masked (before
     any cutting), then control characters escaped, on one line. Every such text goes
     through here (or through err(), which does the same) on its way out."""
+    from .protocol.redact import safe_text
+
     return safe_text(text, limit, cut=cut)
 
 
 def err(msg: str) -> None:
     """A message on stderr. Masked and escaped like shown(); its own line breaks stay, so
     text from the network must be put in with shown() (one line) first."""
+    from .protocol.redact import safe_text
+
     print(f"ccnow-tui: {safe_text(msg, newlines=True)}", file=sys.stderr, flush=True)
 
 
 def json_line(obj: dict) -> str:
     """One JSON Lines record: every string masked (before json.dumps changes its form),
     and nothing a terminal acts on: C0 and DEL, C1, and bidi controls as \\u escapes."""
+    import json
+
+    from .protocol.redact import redact
+
     def mask(value: Any) -> Any:
         if isinstance(value, str):
             return redact(value)
@@ -334,7 +351,7 @@ def _since(text: str) -> str:
     A time that cannot be one (an age reaching back before year 1, a date the local
     clock cannot convert) is an input error naming the value, never a traceback."""
     import re
-    from datetime import datetime, timedelta
+    from datetime import UTC, datetime, timedelta
 
     value = text.strip()
     units = {"m": 60, "h": 3600, "d": 86400}
@@ -400,6 +417,8 @@ def open_client(args: argparse.Namespace, settings: Any = None):
 
 
 def parse_order_ids(values: Sequence[str]) -> list[OrderId]:
+    from .protocol.orderid import InvalidOrderId, OrderId
+
     out, bad = [], []
     for v in values:
         try:
@@ -417,6 +436,11 @@ def read_batch_csv(name: str, stream: TextIO) -> Batch:
     Read strictly: a quote that is never closed would otherwise take every line after
     it into one field (a cancel sent with the next rows as its note, those rows lost).
     """
+    import csv
+
+    from .protocol.actions import ActionError, StagedAction
+    from .protocol.batch import Batch, Severity
+
     reader = csv.reader(stream, strict=True)
     try:
         header = next(reader)
@@ -477,6 +501,9 @@ class Printer:
     """Results on stdout, one line (or JSON object) per order, as they stream in."""
 
     def __init__(self, as_json: bool, out: TextIO) -> None:
+        from .protocol import answer
+
+        self._answer = answer  # its record types, for record()
         self.as_json = as_json
         self.out = out
         self.closed = False  # the reader went away (`| head`): the answer is still read and recorded
@@ -486,16 +513,17 @@ class Printer:
     # json_line(), masked first, cut after.
 
     def record(self, rec: Any) -> None:
-        if isinstance(rec, OrderLine):
+        a = self._answer
+        if isinstance(rec, a.OrderLine):
             self._emit(rec.order_id, {"status": rec.status}, f"{rec.order_id} {shown(rec.status)}")
-        elif isinstance(rec, OrderError):
+        elif isinstance(rec, a.OrderError):
             self._emit(rec.order_id, {"error": rec.message}, f"{rec.order_id} error_message {shown(rec.message)}")
-        elif isinstance(rec, MessageLine):
+        elif isinstance(rec, a.MessageLine):
             err(f"receiver: message {shown(rec.text)}")
-        elif isinstance(rec, ErrorMessage):
+        elif isinstance(rec, a.ErrorMessage):
             err(f"receiver: error_message {shown(rec.text)}")
-        elif isinstance(rec, Unparsed):
-            err(f"not understood ({shown(rec.reason)}): {shown(rec.raw, 200, cut=rec.reason == LONG_REASON)}")
+        elif isinstance(rec, a.Unparsed):
+            err(f"not understood ({shown(rec.reason)}): {shown(rec.raw, 200, cut=rec.reason == a.LONG_REASON)}")
 
     def unknown(self, order_id: OrderId, why: str) -> None:
         self._emit(order_id, {"status": "unknown", "error": why}, f"{order_id} unknown")
@@ -535,6 +563,7 @@ async def _drive(events, printer: Printer, *, read_only: bool = False):
     Returns the client's final answer.
     """
     from .client import ReceiverAnswer, Retrying
+    from .protocol.outcome import EntryOutcome
 
     answer = None
     held: list = []
@@ -568,10 +597,14 @@ async def _with_client(args, make_events, printer: Printer) -> int:
 
 
 def cmd_pending(args) -> int:
+    import asyncio
+
     return asyncio.run(_with_client(args, lambda c: c.pending(), Printer(args.json, sys.stdout)))
 
 
 def cmd_query(args) -> int:
+    import asyncio
+
     ids = parse_order_ids(args.orders)
     return asyncio.run(_with_client(args, lambda c: c.query(ids), Printer(args.json, sys.stdout)))
 
@@ -605,6 +638,8 @@ def read_input_text(file: str) -> tuple[str, str]:
         data = raw.read()
     else:
         name = file
+        from pathlib import Path
+
         try:
             data = Path(file).read_bytes()
         except OSError as exc:
@@ -683,6 +718,9 @@ def confirm_submit(batch: Batch, args: argparse.Namespace, confirm_over: int, pr
 
 
 def cmd_submit(args) -> int:
+    import asyncio
+
+    from .protocol.redact import safe_text
     from .staging import Claim, ClaimConflict, judge_answer
     from .storage.store import BatchMeta, StoreError
 
@@ -735,8 +773,11 @@ def cmd_submit(args) -> int:
 
 def cmd_reconcile(args) -> int:
     """What R does in the composer: query the orders of unknown batches, record what happened."""
+    import asyncio
+
     from .client import ReceiverAnswer
     from .protocol.orderid import OrderId as _OrderId
+    from .protocol.outcome import Outcome
     from .staging import judge_reconciliation
     from .storage.store import BatchState, Judged, Verdict
 
@@ -858,6 +899,7 @@ def cmd_stage(args) -> int:
     import io
     import sqlite3
 
+    from .protocol.batch import Severity
     from .staging import StagingArea
     from .storage.store import StoreError
 
@@ -901,6 +943,8 @@ def cmd_stage(args) -> int:
 def _field_value(value: str) -> str:
     """A field's value in a ``key=value`` line: quoted (JSON style) when it holds blanks,
     quotes or ``=``, so the line splits back into its fields."""
+    import json
+
     if value and not any(c.isspace() or c in "\"'=" for c in value):
         return value
     return json.dumps(value, ensure_ascii=False)
@@ -1023,7 +1067,8 @@ def cmd_tui(args) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(sandbox_arguments="sandbox" in argv)
     args = parser.parse_args(argv)
     _merge_options(parser, args)
     try:
@@ -1052,6 +1097,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         err(f"internal error: {type(exc).__name__}: {exc} (please report this; CCNOW_DEBUG=1 shows details)")
         if os.environ.get("CCNOW_DEBUG"):
             import traceback
+
+            from .protocol.redact import safe_text
 
             print(safe_text("".join(traceback.format_exception(exc)), newlines=True), file=sys.stderr)
         return EXIT_INTERNAL

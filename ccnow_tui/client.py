@@ -26,6 +26,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -40,6 +41,9 @@ from .protocol.orderid import OrderId
 from .protocol.outcome import EntryOutcome, EntryResult, Outcome, resolve_batch, resolve_pending
 from .protocol.redact import Secret, redact
 from .words import counted
+
+if TYPE_CHECKING:
+    import ssl
 
 USER_AGENT = f"ccnow-tui/{__version__}"
 MAX_ERROR_BODY = 4096  # bytes of a non-200 body kept for the message
@@ -160,6 +164,15 @@ def is_loopback(host: str) -> bool:
     return address == ipaddress.IPv6Address("::1")
 
 
+def _no_tls_context() -> ssl.SSLContext:
+    """The TLS context of a plain-http client (loopback only, never redirected): never
+    used, and if it ever were, it verifies and trusts no certificate. httpx's default
+    loads the whole CA bundle, a third of a `pending` run's own start-up."""
+    import ssl
+
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 class ReceiverClient:
     """A session with one order receiver. Use as ``async with ReceiverClient(...) as c``."""
 
@@ -204,6 +217,7 @@ class ReceiverClient:
             headers={"User-Agent": USER_AGENT, "Accept": "text/plain", "Accept-Encoding": "identity"},
             follow_redirects=False,
             transport=transport,
+            verify=True if parsed.scheme == "https" else _no_tls_context(),
         )
 
     @classmethod

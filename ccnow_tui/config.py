@@ -15,8 +15,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import shlex
-import subprocess
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +25,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .protocol.redact import Secret, redact
-from .storage.atomic import fsync_dir, write_all
 from .storage.paths import PRIVATE_FILE_MODE, config_path, ensure_private_dir
 
 DEFAULT_URL = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
@@ -547,6 +544,9 @@ def run_password_command(profile: str, command: str) -> Secret:
     :func:`resolve_connection`, which only decides settings). Its output never appears in
     an error, since on failure it may hold the password or part of it.
     """
+    import shlex  # here: reading the config (every command) needs neither
+    import subprocess
+
     try:
         argv = shlex.split(command)
     except ValueError as exc:
@@ -589,6 +589,8 @@ def config_template() -> str:
 
 def write_config_template(path: Path | None = None) -> Path:
     """Create a commented config file (0600, directory 0700); never overwrite one."""
+    from .storage.atomic import fsync_dir, write_all
+
     path = Path(path) if path is not None else config_path()
     try:
         ensure_private_dir(path.parent)

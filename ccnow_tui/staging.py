@@ -19,9 +19,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from .client import ReceiverAnswer
 from .gcpause import collector_paused
 from .protocol.actions import ActionKind, StagedAction
 from .protocol.answer import OrderError, OrderLine
@@ -44,6 +43,9 @@ from .storage.store import (
     blocked_reason,
 )
 from .tally import ActionsView, Tally, locate, staging_key
+
+if TYPE_CHECKING:  # only named: `stage` and `staged` work offline, without loading httpx
+    from .client import ReceiverAnswer
 
 __all__ = [
     "Claim", "ClaimConflict", "Reconciliation", "StagingArea", "SubmitReport", "judge_answer", "judge_reconciliation",

@@ -1,0 +1,237 @@
+"""Start-up, measured as a user meets it (not part of the test run):
+
+    .venv/bin/python tests/benchmarks/startup.py [--runs 5] [--skip-fetch]
+
+Every figure is a whole process, started from nothing, timed from before it is spawned
+to its end (or its first frame with orders), the median of ``--runs`` runs after one
+warm-up run of each (the warm-up also writes the bytecode caches a pip install would
+have; PYTHONDONTWRITEBYTECODE is removed for the children). The anchors run in the same
+loop, interleaved with what they anchor, so both see the same machine; the ratios are
+the figures that matter on a busy machine.
+
+- ``pass``: ``python -c pass``; ``httpx``: ``python -c 'import httpx'`` (the floor with
+  the network stack chosen); ``cli_import``: ``python -c 'import ccnow_tui.cli'`` (what
+  ``--help``, ``init``, ``journal`` and ``staged`` pay before their own work).
+- ``pending_40``: ``ccnow-tui pending`` against a sandbox on loopback (a separate
+  process, 40 orders), output to /dev/null; ``curl_40``: curl's own ``%{time_total}``
+  for the same request (its process start-up is not counted against it).
+- First paint, in tmux at 100x30: ``bare_textual``: a bare Textual app (Header, 20 lines,
+  Footer) until its 20th line is on the screen; ``demo_first_paint``: ``ccnow-tui --demo``
+  until an order number is on the screen; ``profile_first_paint``: ``ccnow-tui`` with a
+  real profile (config.toml, password from the environment) against the loopback
+  sandbox, until an order number is on the screen. The screen is read with
+  ``tmux capture-pane`` every ``POLL_S`` seconds (no hook in the app: the process is
+  timed from outside), so a figure may be late by up to one poll, on both sides alike.
+- ``fetch_100k_vs_curl``: bench.py's fetch + parse of 100,000 pending orders against
+  curl (best of several, as bench.py measures it).
+
+Prints the table, then one JSON object as the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+PY = sys.executable
+CCNOW = [PY, "-m", "ccnow_tui"]
+SIZE = (100, 30)
+POLL_S = 0.01
+PAINT_TIMEOUT_S = 30.0
+ORDER = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
+
+BARE_APP = r"""
+from textual.app import App, ComposeResult
+from textual.widgets import Footer, Header, Static
+
+
+class Bare(App):
+    BINDINGS = [("q", "quit", "Quit")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        for n in range(1, 21):
+            yield Static(f"bare line {n:02d}")
+        yield Footer()
+
+
+Bare().run()
+"""
+BARE_DONE = re.compile(r"bare line 20")
+
+
+def child_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_") and k != "PYTHONDONTWRITEBYTECODE"}
+    env["XDG_CONFIG_HOME"] = str(home / "config")
+    env["XDG_DATA_HOME"] = str(home / "data")
+    env["TERM"] = "xterm-256color"
+    return env
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t
+
+
+def curl_time(url: str, password: str) -> float:
+    out = subprocess.run(
+        ["curl", "-s", "-S", "-o", os.devnull, "-w", "%{time_total}", url,
+         "-d", "x_clientid=demo", "-d", f"x_password={password}"],
+        capture_output=True, text=True, check=True,
+    )
+    return float(out.stdout)
+
+
+def first_paint(argv: list[str], env: dict[str, str], done: re.Pattern[str]) -> float:
+    """Seconds from spawning ``argv`` in a new tmux session (100x30) to ``done`` showing."""
+    session = f"ccnow-startup-{os.getpid()}-{time.monotonic_ns()}"
+    command = " ".join(_quote(a) for a in argv)
+    env_args = [x for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "SHOP_PW", "PATH") if k in env
+                for x in ("-e", f"{k}={env[k]}")]
+    t = time.perf_counter()
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", str(SIZE[0]), "-y", str(SIZE[1]),
+                    *env_args, f"cd {_quote(str(ROOT))} && exec {command}"], env=env, check=True)
+    try:
+        while True:
+            pane = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True,
+                                  env=env).stdout
+            if done.search(pane):
+                return time.perf_counter() - t
+            if time.perf_counter() - t > PAINT_TIMEOUT_S:
+                raise SystemExit(f"no first paint within {PAINT_TIMEOUT_S:g} s for {command}:\n{pane}")
+            time.sleep(POLL_S)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], env=env, stderr=subprocess.DEVNULL)
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def start_sandbox(orders: int, env: dict[str, str], password: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [*CCNOW, "sandbox", "--port", "0", "--orders", str(orders), "--seed", "1", "--password", password],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.search(r"http://\S+", line)
+    if match is None:
+        proc.kill()
+        raise SystemExit(f"sandbox did not start: {line!r}")
+    return proc, match.group(0)
+
+
+def write_profile(env: dict[str, str], url: str) -> None:
+    path = Path(env["XDG_CONFIG_HOME"]) / "ccnow-tui" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_text(f'default_profile = "shop"\n\n[profiles.shop]\nclient_id = "demo"\nurl = "{url}"\n'
+                    'password_env = "SHOP_PW"\n')
+    path.chmod(0o600)
+
+
+def measure(runs: int, fetch: bool) -> dict[str, float]:
+    home = Path(tempfile.mkdtemp(prefix="ccnow-startup-"))
+    env = child_env(home)
+    password = "bench-startup-pw"
+    env["SHOP_PW"] = password
+    proc, url = start_sandbox(40, env, password)
+    try:
+        write_profile(env, url)
+        steps = {
+            "pass": lambda: timed([PY, "-c", "pass"], env),
+            "httpx": lambda: timed([PY, "-c", "import httpx"], env),
+            "cli_import": lambda: timed([PY, "-c", "import ccnow_tui.cli"], env),
+            "pending_40": lambda: timed([*CCNOW, "pending"], env),
+            "curl_40": lambda: curl_time(url, password),
+            "bare_textual": lambda: first_paint([PY, "-c", BARE_APP], env, BARE_DONE),
+            "demo_first_paint": lambda: first_paint([*CCNOW, "--demo"], env, ORDER),
+            "profile_first_paint": lambda: first_paint([*CCNOW], env, ORDER),
+        }
+        samples: dict[str, list[float]] = {k: [] for k in steps}
+        for step in steps.values():  # warm-up: bytecode caches, the page cache, the sandbox
+            step()
+        for _ in range(runs):  # interleaved: each run of a figure sits next to its anchor's
+            for name, step in steps.items():
+                samples[name].append(step())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(home, ignore_errors=True)
+    results = {k: statistics.median(v) for k, v in samples.items()}
+    results["pending_vs_httpx"] = results["pending_40"] / results["httpx"]
+    results["pending_vs_curl"] = results["pending_40"] / results["curl_40"]
+    results["cli_import_vs_pass"] = results["cli_import"] / results["pass"]
+    results["demo_vs_bare"] = results["demo_first_paint"] / results["bare_textual"]
+    results["profile_vs_bare"] = results["profile_first_paint"] / results["bare_textual"]
+    if fetch:
+        results.update(fetch_ratio())
+    return results
+
+
+def fetch_ratio() -> dict[str, float]:
+    import asyncio
+
+    import bench
+
+    port = bench.free_port()
+    proc = bench.start_sandbox(port)
+    try:
+        out = asyncio.run(bench.bench_network(f"http://127.0.0.1:{port}/cgi-local/oapi_receive.cgi"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return {"fetch_100k_s": out["pending_100k_fetch_s"], "curl_100k_s": out["curl_100k_fetch_s"],
+            "fetch_100k_vs_curl": out["pending_100k_vs_curl"]}
+
+
+ROWS = [
+    # (what, figure, anchor, ratio, floor)
+    ("ccnow-tui pending, 40 orders, whole process", "pending_40", "httpx", "pending_vs_httpx", 1.3),
+    ("python -c 'import ccnow_tui.cli'", "cli_import", "pass", "cli_import_vs_pass", None),
+    ("first paint with orders, --demo, tmux 100x30", "demo_first_paint", "bare_textual", "demo_vs_bare", 1.5),
+    ("first paint with orders, real profile, loopback", "profile_first_paint", "bare_textual", "profile_vs_bare", 1.5),
+    ("fetch + parse 100k pending (bench.py)", "fetch_100k_s", "curl_100k_s", "fetch_100k_vs_curl", 2.0),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure after the warm-up (median)")
+    parser.add_argument("--skip-fetch", action="store_true", help="leave out the 100k fetch (bench.py's)")
+    opts = parser.parse_args()
+    if shutil.which("tmux") is None or shutil.which("curl") is None:
+        raise SystemExit("tmux and curl are needed")
+    results = measure(opts.runs, not opts.skip_fetch)
+    print(f"{'what':<50} {'figure':>9} {'anchor':>9} {'ratio':>7}  floor")
+    for what, figure, anchor, ratio, floor in ROWS:
+        if figure not in results:
+            continue
+        mark = "" if floor is None else f"<= {floor:g}x {'ok' if results[ratio] <= floor else 'MISSED'}"
+        print(f"{what:<50} {results[figure]:>8.3f}s {results[anchor]:>8.3f}s {results[ratio]:>6.2f}x  {mark}")
+    mark = "ok" if results["cli_import"] <= 0.04 else "MISSED"
+    print(f"{'import ccnow_tui.cli, absolute':<50} {results['cli_import']:>8.3f}s {'':>9} {'':>7}  <= 0.04 s {mark}")
+    print(f"{'ccnow-tui pending against curl (time_total)':<50} {results['pending_40']:>8.3f}s "
+          f"{results['curl_40']:>8.3f}s {results['pending_vs_curl']:>6.1f}x")
+    print(json.dumps({k: round(v, 4) for k, v in results.items()}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

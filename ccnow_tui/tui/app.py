@@ -113,7 +113,9 @@ class CcnowApp(ScreenRequests, PasswordAsk, Polling, Quitting, ThemePref, KeyHel
             keys=self.log_hint_keys())
         session.staging.listener = lambda _: self.apply(controller.staging_changed())
         self.push_screen(QueueScreen())
-        self.install_composer()
+        # The composer is mounted ahead (requests_handler.install_composer), but only once
+        # the first pending list is on the screen: at 100,000 staged entries mounting it
+        # would hold back the queue's first frame.
         self.apply(controller.started(self.notice))
         self.refresh_pending()
         self.start_timers()
@@ -210,6 +212,7 @@ class CcnowApp(ScreenRequests, PasswordAsk, Polling, Quitting, ThemePref, KeyHel
         request, answer = message.request, message.answer
         if request.kind is RequestKind.PENDING:
             self.apply(controller.pending_finished(request, answer))
+            self.install_composer_after_refresh()
         elif request.kind is RequestKind.SUBMIT:
             self.batch_answered(request, answer)
         elif request.kind is RequestKind.RECONCILE:

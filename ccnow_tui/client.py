@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import random
+import socket
+import ssl
 import time
 import zlib
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
@@ -101,6 +103,9 @@ class ReceiverAnswer:
     # not kept here (100k of them would only weigh on memory and the garbage collector),
     # so for PENDING ``records`` holds only the other records.
     order_count: int = 0
+    # The network library's own words for a failure (``message`` says it in the
+    # operator's): kept in the journal, never shown in place of the message.
+    detail: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -358,24 +363,28 @@ class ReceiverClient:
             # The only failures that prove no byte of the request left this machine.
             run.sent = False
             run.retryable = True
-            run.failure = f"cannot reach {self.host}: {_describe(exc)}"
+            run.detail = _original(exc)
+            run.failure = connect_words(exc, self.host, self.address, self.timeout)
         except (httpx.TimeoutException, TimeoutError) as exc:
             run.retryable = True
+            run.detail = _original(exc)
             if run.never_sent:  # the deadline came while connecting: nothing left
                 run.sent = False
-                run.failure = f"cannot reach {self.host} within {self.timeout:g} s"
+                run.failure = f"cannot reach {self.address}: no connection within {self.timeout:g} s"
             else:
-                run.failure = f"no complete answer from {self.host} within {self.timeout:g} s ({type(exc).__name__})"
+                run.failure = f"no complete answer from {self.host} within {self.timeout:g} s"
         except httpx.TransportError as exc:  # reset, closed mid-answer, incomplete body
             run.retryable = True
-            run.failure = f"the answer from {self.host} was cut off: {_describe(exc)}"
+            run.detail = _original(exc)
+            run.failure = f"the answer from {self.host} was cut off: {cut_words(exc, self.host)}"
         except _BadAnswer as exc:  # over the size limit, or a coding that does not decode
             run.broken = True
             run.failure = f"the answer from {self.host} {exc}"
         except Exception as exc:
             # Nothing after the send began may escape: the batch's outcome must be recorded.
             run.broken = True
-            run.failure = f"the answer from {self.host} could not be read ({type(exc).__name__}: {_describe(exc)})"
+            run.detail = _original(exc)
+            run.failure = f"the answer from {self.host} could not be read (an error in this program; see the journal)"
         finally:
             run.non_protocol = run.non_protocol or parser.non_protocol
             run.order_lines = parser.order_lines
@@ -407,7 +416,8 @@ class ReceiverClient:
 
         def answer(outcome: Outcome, message: str, entries: tuple[EntryResult, ...] = ()) -> ReceiverAnswer:
             return ReceiverAnswer(kind, outcome, message, records=records, entries=entries, http_status=run.http_status,
-                                  batch_id=batch_id, elapsed=elapsed, attempts=attempts, order_count=run.order_lines)
+                                  batch_id=batch_id, elapsed=elapsed, attempts=attempts, order_count=run.order_lines,
+                                  detail=run.detail)
 
         reconcile = "outcome unknown: nothing is re-sent, query the orders to reconcile"
         dropped = f"; {counted(run.dropped, 'more line', 'more lines')} not kept" if run.dropped else ""
@@ -561,7 +571,8 @@ class _Attempt:
     sending: bool = False  # ... and the request had begun to go out on one
     http_status: int | None = None
     error_body: str = ""
-    failure: str = ""
+    failure: str = ""  # in the operator's words
+    detail: str = ""  # the library's own words for the failure (for the journal)
 
     async def trace(self, event: str, info: dict) -> None:
         """httpcore's trace hook: where the exchange had got to (a transport that does
@@ -601,6 +612,74 @@ class _Attempt:
             records = out
         self.yielded += len(records)
         return records
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what caused it, outermost first (httpx wraps httpcore wraps the OS)."""
+    out: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo and len(out) < 20:
+        e = todo.pop(0)
+        if any(e is seen for seen in out):
+            continue
+        out.append(e)
+        todo.extend(getattr(e, "exceptions", ()))  # an ExceptionGroup's members
+        for nxt in (e.__cause__, e.__context__):
+            if nxt is not None:
+                todo.append(nxt)
+    return out
+
+
+def _original(exc: BaseException) -> str:
+    """The library's words for a failure, each link of the chain once: for the journal."""
+    seen: list[str] = []
+    for e in _chain(exc):
+        text = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+        if text not in seen:
+            seen.append(text)
+    return redact(" <- ".join(seen))
+
+
+def connect_words(exc: BaseException, host: str, address: str, timeout: float) -> str:
+    """Why no connection was made, in the operator's words (the library's go to the journal)."""
+    chain = _chain(exc)
+    texts = " ".join(str(e).lower() for e in chain)
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "connection refused" in texts:
+        return f"{address} refused the connection (is the receiver running, is the port right?)"
+    if any(isinstance(e, socket.gaierror) for e in chain) or any(
+            words in texts for words in ("name or service not known", "nodename nor servname",
+                                         "temporary failure in name resolution", "no address associated")):
+        return f"cannot reach {host}: the host name was not found (DNS); check the URL"
+    cert = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
+    if cert is not None:
+        why = f" ({cert.verify_message})" if getattr(cert, "verify_message", "") else ""
+        return f"cannot reach {host} safely: its TLS certificate was not accepted{why}"
+    if any(isinstance(e, ssl.SSLError) for e in chain) or "ssl" in texts:
+        return (f"cannot reach {address}: the secure (TLS) connection could not be set up "
+                "(does it speak https on that port?)")
+    if any(isinstance(e, (TimeoutError, httpx.TimeoutException)) for e in chain):
+        return f"cannot reach {address}: no connection within {min(timeout, 10.0):g} s"
+    if any(isinstance(e, (ConnectionResetError, ConnectionAbortedError)) for e in chain):
+        return f"cannot reach {address}: it closed the connection while it was being set up"
+    err = next((e for e in chain if isinstance(e, OSError) and e.strerror), None)
+    if err is not None:
+        return f"cannot reach {address}: {err.strerror}"
+    return f"cannot reach {address}"
+
+
+def cut_words(exc: BaseException, host: str) -> str:
+    """How an exchange that had begun broke off, in the operator's words."""
+    chain = _chain(exc)
+    text = " ".join(str(e).lower() for e in chain)
+    if "without sending a response" in text:
+        return f"{host} closed the connection without answering"
+    if any(isinstance(e, (ConnectionResetError, ConnectionAbortedError)) for e in chain) or "reset" in text:
+        return "the connection was reset"
+    if "incomplete" in text or "closed connection without sending complete" in text or "peer closed" in text:
+        return f"{host} closed the connection before the answer was complete"
+    if any(isinstance(e, ssl.SSLError) for e in chain):
+        return "the secure (TLS) connection broke"
+    return "the connection broke"
 
 
 def _describe(exc: BaseException) -> str:

@@ -57,6 +57,16 @@ _ACTION_OF = itemgetter(1)  # StoredEntry.action, at C speed
 # patching it entry by entry (about as costly, and a big change is rare).
 SMALL_CHANGE = 1000
 RESTAGE_REMARK = "re-staged by the operator: it may already have been applied once"
+NOT_SENT = "not sent: "  # how the remark of an entry whose request never reached the receiver begins
+
+
+def not_sent_remark(why: str) -> str:
+    """The remark of an entry whose request never reached the receiver: ``not sent: why``."""
+    return why if why.startswith(NOT_SENT) else NOT_SENT + why
+
+
+def is_not_sent(remark: str) -> bool:
+    return remark.startswith(NOT_SENT)
 
 
 def secret_fields(action: StagedAction) -> list[str]:
@@ -92,6 +102,7 @@ class SubmitReport:
     applied: list[StagedAction] = field(default_factory=list)
     refused: list[tuple[StagedAction, str]] = field(default_factory=list)
     unknown: list[StagedAction] = field(default_factory=list)
+    not_sent: list[tuple[StagedAction, str]] = field(default_factory=list)  # never reached the receiver
 
 
 @dataclass
@@ -170,14 +181,22 @@ def judge_answer(claim: Claim, answer: ReceiverAnswer) -> tuple[list[Settled], l
                 report.applied.append(r.entry)
             elif r.outcome is EntryOutcome.REFUSED:
                 report.refused.append((r.entry, r.message))
+            elif r.outcome is EntryOutcome.NOT_SENT:
+                report.not_sent.append((r.entry, r.message))
             else:
                 report.unknown.append(r.entry)
     else:  # nothing judged per entry: unknown stays unknown; unreachable/refused: nothing happened
-        verdict = EntryOutcome.UNKNOWN if answer.outcome is Outcome.UNKNOWN else EntryOutcome.REFUSED
+        verdict = {Outcome.UNKNOWN: EntryOutcome.UNKNOWN,
+                   Outcome.UNREACHABLE: EntryOutcome.NOT_SENT}.get(answer.outcome, EntryOutcome.REFUSED)
+        # Not sent: the request never reached the receiver, so it refused nothing; the
+        # entry is staged again saying so, with the reason.
+        message = not_sent_remark(answer.message) if verdict is EntryOutcome.NOT_SENT else answer.message
         for n, e in claim.batch.numbered():
-            settled.append(Settled(claim.ids[n], verdict.value, "", answer.message))
+            settled.append(Settled(claim.ids[n], verdict.value, "", message))
             if verdict is EntryOutcome.UNKNOWN:
                 report.unknown.append(e)
+            elif verdict is EntryOutcome.NOT_SENT:
+                report.not_sent.append((e, message))
             else:
                 report.refused.append((e, answer.message))
     return settled, other, report
@@ -450,7 +469,7 @@ class StagingArea:
 
         def record() -> None:
             self.store.settle(claim.batch_id, settled, outcome=answer.outcome.value,
-                              message=answer.message, other_lines=other)
+                              message=answer.message, other_lines=other, detail=answer.detail)
 
         if not reload:
             record()

@@ -248,10 +248,11 @@ class EntryLife(RuleBasedStateMachine):
         """The receiver's answer: a whole-request one, or an outcome per entry."""
         claim = self.claims.pop(batch_id)
         if whole is not None:  # nothing judged per entry: a lost answer, or it never left
-            each = {n: EntryOutcome.UNKNOWN if whole is Outcome.UNKNOWN else EntryOutcome.REFUSED
+            # Never sent: staged again, saying so (never "refused": the receiver said nothing).
+            each = {n: EntryOutcome.UNKNOWN if whole is Outcome.UNKNOWN else EntryOutcome.NOT_SENT
                     for n, _ in claim.batch.numbered()}
             answer = ReceiverAnswer(RequestShape.BATCH, whole, "no answer")
-            words = {n: "no answer" for n in each}
+            words = {n: "no answer" if whole is Outcome.UNKNOWN else "not sent: no answer" for n in each}
         else:
             words = {n: f"refused #{n}" if o is EntryOutcome.REFUSED else "" for n, o in each.items()}
             results = tuple(
@@ -271,7 +272,7 @@ class EntryLife(RuleBasedStateMachine):
             if outcome is EntryOutcome.APPLIED:
                 del self.live[i]
                 self.final[i] = ("outcome", batch_id, n, "applied")
-            elif outcome is EntryOutcome.REFUSED:
+            elif outcome in (EntryOutcome.REFUSED, EntryOutcome.NOT_SENT):
                 self.live[i] = replace(e, state="staged", batch=None, remark=words[n])
             else:
                 self.live[i] = replace(e, state="unknown")

@@ -77,6 +77,6 @@ def test_the_receivers_lines_are_stored_masked(store):
 
 def test_batch_words():
     assert [batch_word("answered", o) for o in ("ok", "some_refused", "refused", "unreachable")] == [
-        "applied", "some refused", "refused", "unreachable"]
+        "applied", "some refused", "refused", "not sent"]
     assert [batch_word(s, "ok") for s in ("sending", "unknown", "reconciled", "forgotten")] == [
         "sending", "unknown", "reconciled", "forgotten"]

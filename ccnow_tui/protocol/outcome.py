@@ -63,8 +63,11 @@ _LABEL = {
 
 class EntryOutcome(StrEnum):
     APPLIED = "applied"
-    REFUSED = "refused"
+    REFUSED = "refused"  # the receiver answered and refused it (error_message, a refusing status)
     UNKNOWN = "unknown"
+    # The request never reached the receiver (connection refused, no such host, TLS failed,
+    # timed out while connecting): nothing happened, and the receiver said nothing.
+    NOT_SENT = "not sent"
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,11 +186,11 @@ class HistoryItem:
 
 # A batch's outcome in one word or two, for the history: what the operator must know.
 BATCH_WORDS: dict[str, str] = {"ok": "applied", "some_refused": "some refused", "refused": "refused",
-                               "unreachable": "unreachable", "unknown": "unknown"}
+                               "unreachable": "not sent", "unknown": "unknown"}
 
 
 def batch_word(state: str, outcome: str) -> str:
-    """applied / some refused / refused / unreachable / unknown / reconciled / forgotten / sending."""
+    """applied / some refused / refused / not sent / unknown / reconciled / forgotten / sending."""
     if state in ("sending", "unknown", "reconciled", "forgotten"):
         return state
     return BATCH_WORDS.get(outcome, outcome or "no outcome")
@@ -992,8 +992,11 @@ class Store:
         return [out[o] for o in orders if o in out]
 
     def settle(self, batch_id: str, results: Sequence[Settled], *, outcome: str, message: str,
-               other_lines: Sequence[str] = ()) -> None:
+               other_lines: Sequence[str] = (), detail: str = "") -> None:
         """Record the receiver's answer and move each entry on.
+
+        ``detail``: the network library's own words for a failure (``message`` says it in
+        the operator's); the journal's line for the batch keeps them after the message.
 
         applied: the entry leaves (the journal keeps it); refused: back to staged with the
         receiver's words (a command-line entry, never staged, leaves); unknown: held until
@@ -1009,7 +1012,7 @@ class Store:
                     continue  # settled already (a second answer cannot undo the first)
                 if r.outcome == "applied":
                     applied.append((r.entry_id,))
-                elif r.outcome == "refused":
+                elif r.outcome in ("refused", "not sent"):  # nothing happened: staged again, saying why
                     if origin[r.entry_id] == "cli":
                         refused_gone.append((r.entry_id,))
                     else:
@@ -1034,9 +1037,10 @@ class Store:
             c.executemany(
                 "INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, outcome, status, "
                 "message, raw) VALUES (?, 'outcome', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", map(line, results))
+            journal_message = f"{message} [network library: {detail}]" if detail else message
             c.execute("INSERT INTO events (time, kind, batch_id, outcome, message, raw) "
                       "VALUES (?, 'outcome', ?, ?, ?, ?)",
-                      (now, batch_id, outcome, redact(message), redact("\n".join(other_lines))))
+                      (now, batch_id, outcome, redact(journal_message), redact("\n".join(other_lines))))
             still = c.execute("SELECT COUNT(*) FROM entries WHERE batch_id = ? AND state IN ('unknown', 'sending')",
                               (batch_id,)).fetchone()[0]
             c.execute("UPDATE batches SET state=?, outcome=?, message=?, settled_at=? WHERE batch_id=?",

@@ -15,7 +15,7 @@ from operator import itemgetter
 
 from ..client import OFF_LOOP_ENTRIES, ReceiverAnswer, Retrying
 from ..gcpause import collector_paused
-from ..protocol.actions import StagedAction
+from ..protocol.actions import ActionKind, StagedAction
 from ..protocol.answer import LONG_REASON, ErrorMessage, MessageLine, OrderError, OrderLine, Record, Unparsed
 from ..protocol.batch import Severity
 from ..protocol.orderid import OrderId
@@ -71,7 +71,19 @@ def batch_label(outcome: Outcome) -> str:
 
 
 VERDICT_KIND = {Verdict.TOOK_EFFECT: LogKind.APPLIED, Verdict.RESTAGED: LogKind.INFO,
-                Verdict.UNVERIFIED: LogKind.UNKNOWN, Verdict.NOT_RESTAGED: LogKind.REFUSED}
+                Verdict.UNVERIFIED: LogKind.UNVERIFIED, Verdict.NOT_RESTAGED: LogKind.ERROR}
+
+
+def verdict_line(entry: StagedAction, verdict: Verdict, why: str) -> tuple[LogKind, str]:
+    """How the log says what reconciling decided for one entry. Nothing here was refused by
+    the receiver (a reconcile only reads statuses): an adjust or a track that a status
+    cannot prove is unverified, whether or not it can still be sent."""
+    proves = entry.kind in (ActionKind.SHIP, ActionKind.CANCEL, ActionKind.QUERY)
+    if verdict is Verdict.NOT_RESTAGED and not proves:
+        return LogKind.UNVERIFIED, f"{entry.order_id} {entry.kind.value}: unverified, not re-staged ({why})"
+    if verdict is Verdict.NOT_RESTAGED:
+        return LogKind.ERROR, f"{entry.order_id} {entry.kind.value}: did not happen, not re-staged ({why})"
+    return VERDICT_KIND[verdict], f"{entry.order_id} {entry.kind.value}: {verdict.value} ({why})"
 
 
 # The keys the log's hints name, by binding id, as shipped. The app passes the keys in
@@ -348,9 +360,14 @@ class SessionController:
         if report.refused:
             stay = counted(len(report.refused), "refused entry stays", "refused entries stay")
             self.write(LogKind.INFO, f"{stay} staged with the receiver's words")
+        if report.not_sent:
+            stay = counted(len(report.not_sent), "entry stays", "entries stay")
+            self.write(LogKind.INFO, f"{stay} staged, marked not sent (the receiver never got them); "
+                                     "S sends them again when it can be reached")
         severity = {"ok": "information", "unknown": "error"}.get(answer.outcome.value, "warning")
         hint = {Outcome.UNKNOWN: f" (kept, not re-sent: {self.reconcile_hint})",
-                Outcome.SOME_REFUSED: " (refused ones stay staged)"}
+                Outcome.SOME_REFUSED: " (refused ones stay staged)",
+                Outcome.UNREACHABLE: f": {answer.message} (the entries stay staged)"}
         update = Update().touch(Topic.LOG).notify(label + hint.get(answer.outcome, ""), severity=severity)
         update.touch(Topic.FLIGHT)
         return update.touch(*self.journal_changed(request.order_ids).topics)
@@ -364,7 +381,7 @@ class SessionController:
                                       "the batch stays unknown (nothing re-sent)")
             return Update().touch(Topic.LOG)
         for entry, verdict, _status, why in result.verdicts:
-            self.write(VERDICT_KIND[verdict], f"{entry.order_id} {entry.kind.value}: {verdict.value} ({why})")
+            self.write(*verdict_line(entry, verdict, why))
         self.write(LogKind.INFO, f"reconciled {request.unknown_batch_id}: {result.summary()}")
         update = Update().touch(Topic.LOG)
         unverified = result.of(Verdict.UNVERIFIED)

@@ -31,6 +31,7 @@ class LogKind(StrEnum):
     APPLIED = "applied"
     REFUSED = "refused"
     UNKNOWN = "unknown"
+    UNVERIFIED = "unverified"  # a status cannot prove it either way (an adjust, a track)
     INFO = "info"
     ERROR = "error"
 
@@ -40,6 +41,7 @@ LOG_TAGS = {
     LogKind.APPLIED: "✔ applied",
     LogKind.REFUSED: "✖ refused",
     LogKind.UNKNOWN: "? UNKNOWN",
+    LogKind.UNVERIFIED: "? unverified",
     LogKind.INFO: "·",
     LogKind.ERROR: "! error",
 }

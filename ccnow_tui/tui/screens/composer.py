@@ -17,6 +17,7 @@ from textual.widgets import Static
 from ...protocol.actions import ActionKind
 from ...protocol.batch import Severity
 from ...protocol.form import preview_fields
+from ...staging import NOT_SENT, is_not_sent
 from ...storage.store import BatchState
 from ..messages import Logged, OrderOpened, ReconcileRequested, SendRequested, UndoRequested
 from ..model import LogKind, Topic, counted
@@ -223,7 +224,10 @@ class ComposerScreen(BaseScreen):
                 label, style = SEVERITY_MARK[lint.severity]
                 t.append(f"\n{label}: ", style=p.role(style))
                 t.append(printable(lint.message))
-            if remark:
+            if remark and is_not_sent(remark):  # the receiver said nothing: it never got the request
+                t.append("\nnot sent: ", style=p.warning)
+                t.append(printable(remark.removeprefix(NOT_SENT)))
+            elif remark:
                 t.append("\nreceiver said: ", style=p.error)
                 t.append(printable(remark))
         return t

@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from ...protocol.actions import describe_fields
 from ...protocol.orderid import OrderId
 from ...protocol.status import status_info
+from ...staging import is_not_sent
 from ...storage.store import BatchState, HistoryItem
 from ..messages import Logged, QueryRequested
 from ..model import LogKind, Topic, clock, journal_time
@@ -113,7 +114,8 @@ class DetailScreen(MainScreen):
             t.append(f"  #{numbers[i]} {printable(entry.describe())}\n")
             remark = staging.remark_at(i)
             if remark:
-                t.append(f"     receiver/remark: {printable(remark)}\n", style=p.refused)
+                label = "" if is_not_sent(remark) else "receiver/remark: "
+                t.append(f"     {label}{printable(remark)}\n", style=p.warning if not label else p.refused)
         for batch in staging.held:
             what = "SENDING" if batch.state is BatchState.SENDING else "OUTCOME UNKNOWN"
             for e in batch.entries:
@@ -143,8 +145,10 @@ class DetailScreen(MainScreen):
             else:
                 t.append(f"batch {item.batch_id}\n")
             outcome = item.outcome or ("sending" if item.state == "sending" else "no outcome recorded yet")
+            outcome = "not sent" if outcome == "unreachable" else outcome  # it never reached the receiver
             style = (p.alert if outcome in ("unknown", "sending", "no outcome recorded yet")
-                     else p.refused if "refused" in outcome else p.success)
+                     else p.warning if outcome == "not sent" else p.refused if "refused" in outcome
+                     else p.success)
             t.append(f"     → {printable(outcome)}", style=style)
             if item.message:
                 t.append(f": {printable(item.message)}")

@@ -38,9 +38,9 @@ DETAIL_SHOWN = 500  # entries and results drawn on a batch's screen (x exports t
 FILE_MODE = 0o600
 
 # The outcome word's palette role: the same word is always shown the same way.
-OUTCOME_ROLE = {"applied": "success", "some refused": "refused", "refused": "refused", "unreachable": "refused",
+OUTCOME_ROLE = {"applied": "success", "some refused": "refused", "refused": "refused", "not sent": "warning",
                 "unknown": "alert", "sending": "alert", "reconciled": "muted", "forgotten": "muted"}
-ROLES = ("muted", "alert", "refused", "success", "strong")
+ROLES = ("muted", "alert", "refused", "warning", "success", "strong")
 CSV_HEADER = ["batch", "sent_at", "receiver", "account", "batch_outcome", "n", "order", "action", "amount",
               "trackname", "tracknumber", "notes", "result", "outcome", "status", "receiver_words"]
 
@@ -322,7 +322,7 @@ class BatchScreen(BaseScreen):
         for r in shown:
             word = printable(r.outcome)
             role = ("success" if word in ("applied", "took effect") else "refused" if word == "refused"
-                    else "alert" if word in ("unknown", "unverified") else "muted")
+                    else "warning" if word == "not sent" else "alert" if word in ("unknown", "unverified") else "muted")
             t.append(f"  {r.order_id} {r.action or '?'}: ")
             t.append(word, style=p.role(role))
             if r.status:

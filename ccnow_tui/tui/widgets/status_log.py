@@ -91,6 +91,7 @@ class StatusLog(ScrollView, can_focus=False):
     StatusLog > .status-log--applied { color: $text-success; }
     StatusLog > .status-log--refused { color: $text-error; }
     StatusLog > .status-log--unknown { color: $text-warning; text-style: bold; }
+    StatusLog > .status-log--unverified { color: $text-warning; }
     StatusLog > .status-log--info { color: $foreground; }
     StatusLog > .status-log--error { color: $text-error; text-style: bold; }
     StatusLog:focus { border-top: solid $accent; }

@@ -1,0 +1,77 @@
+"""Words that say what happened (issue 14 §3): "not sent" is never "refused", a status that
+cannot prove an adjust or a track says "unverified", library errors in the operator's
+words, and a screen that shows a request is alive."""
+
+from __future__ import annotations
+
+from ccnow_tui.protocol import StagedAction
+
+from .helpers import SIZE, answer_yes, log_text, screen_text, settle, started, stored
+
+
+def refused_words(text: str) -> bool:
+    """"refused" said of an entry or a batch ("refused the connection" is a reason, not that)."""
+    return "refused" in text.replace("refused the connection", "")
+
+
+async def test_a_batch_that_never_reached_the_receiver_is_not_sent_never_refused(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a = sandbox.book.pending()[0]
+        await pilot.press("s")
+        sandbox.stop()  # nothing listens on the port any more: the connection is refused
+        await pilot.press("S")
+        await answer_yes(pilot)
+        await settle(pilot)
+        staging = app.session.staging
+        # Staged again, marked as never sent, with the reason; nothing held.
+        assert staging.entries == (StagedAction.make(a, "ship"),) and not staging.held
+        remark = staging.remark_at(0)
+        assert remark.startswith("not sent: ") and "refused the connection" in remark and not refused_words(remark)
+        [entry] = stored().staged
+        assert entry.remark == remark
+        log = log_text(app)
+        assert "batch not sent" in log and "marked not sent" in log
+        assert not [line for line in app.log_buffer.lines if line.kind.value == "refused"]
+        assert "refused entr" not in log and "All connection attempts failed" not in log and "Errno" not in log
+        # The queue's row says what happened to the ship: not sent.
+        row = next(line for line in screen_text(app).splitlines() if str(a) in line)
+        assert "not sent" in row and not refused_words(row), row
+        # The composer says it too, and never "receiver said".
+        await pilot.press("b")
+        text = screen_text(app)
+        assert "not sent" in text and "receiver said" not in text
+        # History: the batch and its entry are "not sent".
+        await pilot.press("h")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "not sent" in text and "unreachable" not in text and not refused_words(text)
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "ship: not sent" in text and not refused_words(text)
+
+
+async def test_after_reconcile_an_adjust_or_track_a_status_cannot_prove_is_unverified_never_refused(
+        make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        pending = sandbox.book.pending()[0]
+        done = sandbox.book.with_status("completed")[0]
+        staging = app.session.staging
+        staging.add([StagedAction.make(pending, "adjust", amount="2.50"), StagedAction.make(done, "adjust", amount="3"),
+                     StagedAction.make(done, "track", trackname="UPS", tracknumber="1Z9")])
+        # A batch whose answer was lost (claimed, then kept unknown): R reconciles it.
+        claim = staging.claim(staging.batch(), app.session.batch_meta())
+        staging.mark_unknown(claim.batch_id, "test: the answer was lost")
+        await pilot.press("b", "R")
+        await settle(pilot)
+        lines = [(line.kind.value, line.text) for line in app.log_buffer.lines]
+        about = [(kind, text) for kind, text in lines if text.startswith((f"{pending} adjust", f"{done} adjust",
+                                                                           f"{done} track"))]
+        assert len(about) == 3, lines
+        assert all(kind == "unverified" and "unverified" in text for kind, text in about), about
+        assert not [text for kind, text in lines if kind == "refused" or refused_words(text)]
+        assert f"{done} adjust: unverified, not re-staged" in log_text(app)

@@ -200,6 +200,17 @@ def build_parser(*, sandbox_arguments: bool = True) -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="CSV file, or - for standard input")
     p.add_argument("--labels", action="store_true",
                    help="FILE is a label export (order number, carrier, tracking number; columns found by header)")
+    p.add_argument("--order-column", metavar="COLUMN",
+                   help="with --labels: the column holding the order number, by header name or number (1 is the "
+                        "first); default: found by header name, else by cells holding order numbers")
+    p.add_argument("--carrier-column", metavar="COLUMN",
+                   help="with --labels: the column holding the carrier (header name or number); default: found by "
+                        "header name or by cells naming carriers, else each carrier is guessed from its tracking "
+                        "number's format")
+    p.add_argument("--number-column", metavar="COLUMN",
+                   help="with --labels: the column holding the tracking number (header name or number)")
+    p.add_argument("--carrier", metavar="NAME",
+                   help="with --labels: this carrier for every row (instead of the carrier column or a guess)")
     p.add_argument("--track-only", action="store_true", help="with --labels: stage track only, no ship")
     p.add_argument("--skip-rejected", action="store_true",
                    help="with --labels: stage the accepted rows even if some are rejected (they are listed; exit 1)")
@@ -865,26 +876,92 @@ def offline_profile(requested: str | None) -> str:
         raise UsageError(str(exc)) from None
 
 
-def read_label_actions(name: str, text: str, *, ship: bool, skip_rejected: bool) -> tuple[list[StagedAction], int]:
+LABEL_COLUMN_OPTIONS = {"order": "--order-column", "carrier": "--carrier-column", "number": "--number-column"}
+
+
+def read_label_actions(name: str, text: str, *, ship: bool, skip_rejected: bool,
+                       columns: dict[str, str] | None = None, carrier: str | None = None,
+                       ) -> tuple[list[StagedAction], int]:
     """The entries a label export plans (``track``, then ``ship`` unless not ``ship``), and
     how many rows were rejected. Statuses are not known offline: no pending check.
 
-    A problem with the file itself (a quote never closed, no column for the order, the
-    carrier or the number) is a UsageError whatever ``skip_rejected`` says; so is any
-    rejected row without it, and a file of which no row is accepted."""
-    from .labels import plan_import, read_label_file
+    ``columns``: role (order, carrier, number) -> the column the operator named (header
+    name or 1-based number); ``carrier``: one carrier for every row. The columns used,
+    and how each row's carrier was found and its number rewritten, are said on stderr.
 
-    plan = plan_import(read_label_file(text, name), known_status=None, ship=ship)
+    A problem with the file itself (a quote never closed, no column for the order or the
+    number, a column named that is not the file's) is a UsageError whatever
+    ``skip_rejected`` says; so is any rejected row without it, and a file of which no row
+    is accepted."""
+    from .labels import (
+        CarrierFrom,
+        Role,
+        Verdict,
+        column_named,
+        plan_import,
+        read_label_file,
+        with_carrier,
+        with_mapping,
+    )
+
+    file = read_label_file(text, name)
+    if file.header and (columns or carrier):
+        chosen: dict[str, int] = {}
+        bad: list[str] = []
+        for role, given in (columns or {}).items():
+            try:
+                chosen[role] = column_named(file.header, given)
+            except ValueError as exc:
+                bad.append(f"{name}: {LABEL_COLUMN_OPTIONS[role]} {shown(given, 40)!r}: {exc}")
+        try:
+            file = with_carrier(with_mapping(file, **chosen), carrier)
+        except ValueError as exc:
+            bad.append(f"--carrier: {exc}")
+        if bad:
+            raise UsageError("\n".join(bad))
+    plan = plan_import(file, known_status=None, ship=ship)
     if plan.problems:
-        raise UsageError("\n".join(plan.problems))
+        options = ", ".join(LABEL_COLUMN_OPTIONS.values())
+        raise UsageError("\n".join([*plan.problems, f"{name}: name the columns with {options} "
+                                    "(a header name, or a number: 1 is the first column); nothing staged"]))
+    for role in Role:
+        index = file.mapping.column(role)
+        if role is Role.CARRIER and file.carrier is not None:
+            where = f"{file.carrier!r} for every row (--carrier)"
+        elif index is None:
+            where = "no column: guessed from each tracking number's format"
+        else:
+            how = file.found_by(role)
+            where = f"column {index + 1} {shown(file.header[index], 40)!r} ({how.value if how else 'as given'})"
+        err(f"{name}: {role.label}: {where}")
     rejected = [f"{name}: line {row.line}: {row.reason}" for row in plan.rejected_rows()]
+    if any(row.verdict is Verdict.NO_CARRIER for row in plan.rows):
+        rejected.append(f"{name}: rows without a carrier: give --carrier NAME to set one for every row, "
+                        "or --carrier-column COLUMN")
     if rejected and (not skip_rejected or not plan.accepted):
         why = ("no row was accepted" if skip_rejected else
-               f"{counted(len(rejected), 'row was', 'rows were')} rejected (--skip-rejected stages the others)")
+               f"{counted(plan.rejected, 'row was', 'rows were')} rejected (--skip-rejected stages the others)")
         raise UsageError("\n".join([*rejected, f"{name}: {why}; nothing staged"]))
     for line in rejected:
         err(f"rejected, not staged: {line}")
-    return list(plan.entries), len(rejected)
+    guessed = [row for row in plan.rows if row.carrier_from is CarrierFrom.GUESSED]
+    if guessed:
+        err(f"{name}: carrier guessed from the tracking number's format for {counted(len(guessed), 'row', 'rows')} "
+            f"(lines {_lines(guessed)}); --carrier NAME sets one instead")
+    for row in plan.rows:
+        track = row.entries[0] if row.entries else None
+        if track is not None and row.changes:
+            err(f"{name}: line {row.line}: tracking number written as {shown(track.trackname, 40)} writes it: "
+                f"{shown(track.tracknumber, 60)} ({', '.join(row.changes)})")
+        for remark in row.remarks:
+            err(f"{name}: line {row.line}: {shown(remark)}")
+    return list(plan.entries), plan.rejected
+
+
+def _lines(rows: Sequence[Any], shown_at_most: int = 10) -> str:
+    lines = [str(row.line) for row in rows]
+    more = f" and {len(lines) - shown_at_most} more" if len(lines) > shown_at_most else ""
+    return ", ".join(lines[:shown_at_most]) + more
 
 
 LINT_SHOWN = 20  # findings `stage` prints about the orders it staged; the composer shows all
@@ -903,13 +980,18 @@ def cmd_stage(args) -> int:
     from .staging import StagingArea
     from .storage.store import StoreError
 
-    if not args.labels and (args.track_only or args.skip_rejected):
-        raise UsageError("--track-only and --skip-rejected go with --labels")
+    columns = {role: value for role, value in (("order", args.order_column), ("carrier", args.carrier_column),
+                                               ("number", args.number_column)) if value is not None}
+    if not args.labels and (args.track_only or args.skip_rejected or columns or args.carrier is not None):
+        raise UsageError("--track-only, --skip-rejected, --carrier and the --*-column options go with --labels")
+    if args.carrier is not None and "carrier" in columns:
+        raise UsageError("--carrier sets one carrier for every row; it does not go with --carrier-column")
     profile = offline_profile(args.profile)
     name, text = read_input_text(args.file)
     rejected = 0
     if args.labels:
-        actions, rejected = read_label_actions(name, text, ship=not args.track_only, skip_rejected=args.skip_rejected)
+        actions, rejected = read_label_actions(name, text, ship=not args.track_only, skip_rejected=args.skip_rejected,
+                                               columns=columns, carrier=args.carrier)
     else:
         actions = list(read_batch_csv(name, io.StringIO(text, newline="")).staged)  # file order, as typed
     if not actions:

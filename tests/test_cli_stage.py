@@ -136,7 +136,7 @@ def test_stage_a_pirateship_label_file_from_stdin_track_only(env, capsys, monkey
     actions = staged_actions()
     assert {a.kind for a in actions} == {ActionKind.TRACK} and len(actions) == 10
     assert actions[0] == StagedAction.make("186-92-8274", "track", trackname="USPS",
-                                           tracknumber="9400 0975 0584 3116 3963 76")
+                                           tracknumber="9400097505843116396376")  # as USPS writes it
 
 
 def test_stage_bad_csv_reports_every_problem_and_stages_nothing(env, capsys, tmp_path):
@@ -309,3 +309,80 @@ def test_stage_while_another_process_holds_a_batch_for_the_order(env, capsys, tm
         assert (held["order_id"], held["state"], held["batch_id"]) == (a, "sending", batch_id)
     finally:
         holder.communicate("\n", timeout=30)
+
+
+# -- label files from any tool: columns and carrier named on the command line (issue #14 §4)
+
+
+def test_stage_a_worldship_export_guesses_ups_and_finds_the_order_in_a_reference(env, capsys):
+    path = str(EXAMPLES / "labels-worldship.csv")
+    assert main(["stage", "--labels", path]) == 0
+    err = capsys.readouterr().err
+    assert f"{path}: the order number: column 2 'Package Reference 1' (by its header)" in err
+    assert f"{path}: the carrier: no column: guessed from each tracking number's format" in err
+    assert f"{path}: carrier guessed from the tracking number's format for 4 rows (lines 2, 3, 4, 5)" in err
+    actions = staged_actions()
+    assert actions[0] == StagedAction.make("186-92-8431", "track", trackname="UPS", tracknumber="1Z4A8W970392016358")
+    assert [a.kind for a in actions] == [ActionKind.TRACK, ActionKind.SHIP] * 4
+
+
+def test_stage_labels_columns_by_name_or_number_and_one_carrier(env, capsys, tmp_path):
+    a, b = pending(env, 2)
+    # No header names anything: "Ref" and "Code" would be found, but the operator names them.
+    path = write(tmp_path, "When,Who,Ref A,Ref B,Code,Via\n"
+                           f"today,Ada,{a},{b},9205 5000 0000 0000 0000 01,truck\n"
+                           f"today,Alan,{b},{a},9205 5000 0000 0000 0000 02,truck\n", "l.csv")
+    # The numbers could be USPS or FedEx: said, nothing staged without a carrier.
+    assert main(["stage", "--labels", path, "--order-column", "ref b", "--number-column", "5"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: line 2: no carrier column, and '9205 5000 0000 0000 0000 01' could be USPS or FedEx" in err
+    assert "give --carrier NAME to set one for every row" in err
+    assert staged_actions() == []
+    assert main(["stage", "--labels", path, "--order-column", "ref b", "--number-column", "5",
+                 "--carrier", "FedEx", "--track-only"]) == 0
+    err = capsys.readouterr().err
+    assert f"{path}: the order number: column 4 'Ref B' (as given)" in err
+    assert f"{path}: the carrier: 'FedEx' for every row (--carrier)" in err
+    assert f"{path}: line 2: tracking number written as FedEx writes it: 9205500000000000000001 (spaces removed)" in err
+    assert staged_actions() == [
+        StagedAction.make(b, "track", trackname="FedEx", tracknumber="9205500000000000000001"),
+        StagedAction.make(a, "track", trackname="FedEx", tracknumber="9205500000000000000002")]
+
+
+def test_stage_labels_carrier_column_by_name(env, capsys, tmp_path):
+    a = pending(env, 1)[0]
+    path = write(tmp_path, f"Order Number,Tracking Number,Shipped With\n{a},1Z999AA10123456784,Acme Courier\n")
+    assert main(["stage", "--labels", path, "--carrier-column", "Shipped With"]) == 0
+    assert staged_actions()[0] == StagedAction.make(a, "track", trackname="Acme Courier",
+                                                    tracknumber="1Z999AA10123456784")
+
+
+@pytest.mark.parametrize(("options", "said"), [
+    (["--order-column", "9"], "--order-column '9': column 9: the file has 3 columns (1 'Order Number', 2 'Carrier', "
+                              "3 'Tracking Number')"),
+    (["--number-column", "Parcel"], "--number-column 'Parcel': no column is named 'Parcel'"),
+    (["--carrier-column", "0"], "--carrier-column '0': column 0: the file has 3 columns"),
+    (["--carrier", "U\x01PS"], "--carrier: carrier 'U\\x01PS': contains control characters (U+0001)"),
+    (["--carrier", "UPS", "--carrier-column", "2"], "does not go with --carrier-column"),
+])
+def test_stage_labels_bad_column_or_carrier_is_an_input_error(env, capsys, tmp_path, options, said):
+    path = write(tmp_path, f"Order Number,Carrier,Tracking Number\n{pending(env, 1)[0]},UPS,1Z1\n")
+    assert main(["stage", "--labels", path, *options]) == 2
+    assert said in capsys.readouterr().err
+    assert staged_actions() == []
+
+
+def test_stage_labels_a_column_not_found_says_which_options_name_it(env, capsys, tmp_path):
+    path = write(tmp_path, f"Order Number,Carrier,Parcel\n{pending(env, 1)[0]},UPS,1Z1\n")
+    assert main(["stage", "--labels", path]) == 2
+    err = capsys.readouterr().err
+    assert "no column looks like the tracking number; choose one" in err
+    assert "name the columns with --order-column, --carrier-column, --number-column" in err
+
+
+@pytest.mark.parametrize("option", [["--carrier", "UPS"], ["--order-column", "1"], ["--number-column", "x"],
+                                    ["--carrier-column", "2"]])
+def test_stage_label_column_options_go_with_labels(env, capsys, tmp_path, option):
+    path = write(tmp_path, HEADER + f"{pending(env, 1)[0]},ship,,,,\n")
+    assert main(["stage", path, *option]) == 2
+    assert "go with --labels" in capsys.readouterr().err

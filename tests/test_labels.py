@@ -12,13 +12,20 @@ from hypothesis import strategies as st
 
 from ccnow_tui.labels import (
     KEEP,
+    CarrierFrom,
     ColumnMapping,
+    Found,
     LabelFile,
+    Role,
     Verdict,
+    carrier_family,
+    carrier_number,
     detect_delimiter,
     find_order_ids,
     plan_import,
     read_label_file,
+    read_tracking_number,
+    with_carrier,
     with_mapping,
 )
 from ccnow_tui.protocol import ActionKind, OrderId, StagedAction
@@ -90,8 +97,10 @@ def test_header_styles_are_recognised_and_every_row_accepted(text: str, delimite
     plan = plan_import(file, known_status=STATUS)
     assert (plan.accepted, plan.rejected) == (2, 0)
     assert [row.line for row in plan.rows] == [2, 3]
+    # The USPS number is written as USPS writes it: without the blanks the label tool put in.
     assert list(plan.entries) == track_ship(A, "UPS", "1Z999AA10123456784") + track_ship(
-        C, "USPS", "9400 1000 0000 0000 0000 00")
+        C, "USPS", "9400100000000000000000")
+    assert [row.changes for row in plan.rows] == [(), ("spaces removed",)]
 
 
 def test_carrier_column_is_preferred_over_service_whatever_their_order() -> None:
@@ -193,7 +202,7 @@ def test_every_kind_of_bad_row_is_rejected_with_its_reason_and_line() -> None:
         "399-00-0002,UPS,1Z4\n"  # 7 not known
         "no order here,UPS,1Z5\n"  # 8
         "396-10-1142 397-10-1159,UPS,1Z6\n"  # 9 ambiguous
-        "397-10-1159,,1Z7\n"  # 10 carrier missing
+        "397-10-1159,,1Z7\n"  # 10 carrier missing, and the number names none
         f"397-10-1159,UPS,{'7' * 101}\n"  # 11 number too long
         ",,\n"  # 12 blank: skipped
         "397-10-1163,UPS,1Z8,surplus\n"  # 13 an extra cell
@@ -206,7 +215,7 @@ def test_every_kind_of_bad_row_is_rejected_with_its_reason_and_line() -> None:
     assert [(line, row.verdict) for line, row in got.items()] == [
         (2, Verdict.ACCEPTED), (3, Verdict.DUPLICATE), (4, Verdict.CONFLICT), (5, Verdict.NOT_PENDING),
         (6, Verdict.CONFLICT), (7, Verdict.NOT_KNOWN), (8, Verdict.NO_ORDER), (9, Verdict.AMBIGUOUS),
-        (10, Verdict.INVALID), (11, Verdict.INVALID), (13, Verdict.EXTRA_CELLS), (14, Verdict.ACCEPTED),
+        (10, Verdict.NO_CARRIER), (11, Verdict.INVALID), (13, Verdict.EXTRA_CELLS), (14, Verdict.ACCEPTED),
         (15, Verdict.INVALID),
     ]
     assert (plan.accepted, plan.rejected) == (2, 11)
@@ -218,7 +227,8 @@ def test_every_kind_of_bad_row_is_rejected_with_its_reason_and_line() -> None:
     assert "not known" in got[7].reason
     assert "'no order here'" in got[8].reason
     assert "396-10-1142, 397-10-1159" in got[9].reason
-    assert got[10].reason.startswith("carrier:") and "required" in got[10].reason
+    assert got[10].reason.startswith("the carrier cell is empty, and '1Z7' has no carrier's format")
+    assert got[10].reason.endswith("set the carrier for the file")
     assert got[11].reason.startswith("tracking number:") and "at most 100" in got[11].reason
     assert "4 cells, the header has 3" in got[13].reason
     assert got[15].reason.startswith("tracking number:") and "required" in got[15].reason
@@ -296,12 +306,12 @@ SHIPSTATION_LIKE = (
 
 
 def test_a_column_not_found_is_a_problem_and_the_operator_picks_one() -> None:
-    file = read_label_file("Order Number,Shipper,Tracking Number\n396101142,UPS,1Z1\n", "l.csv")
-    assert file.mapping == ColumnMapping(0, None, 2)
-    assert file.problems == ("l.csv: no column looks like the carrier; choose one",)
+    file = read_label_file("Order Number,Shipper,Parcel\n396101142,UPS,1Z1\n", "l.csv")
+    assert file.mapping == ColumnMapping(0, 1, None)  # "Shipper" named by its content: UPS
+    assert file.problems == ("l.csv: no column looks like the tracking number; choose one",)
     plan = plan_import(file, known_status=STATUS)
     assert [row.verdict for row in plan.rows] == [Verdict.UNMAPPED] and plan.entries == ()
-    chosen = with_mapping(file, carrier=1)
+    chosen = with_mapping(file, number=2)
     assert chosen.problems == () and chosen.mapping == ColumnMapping(0, 1, 2)
     assert list(plan_import(chosen, known_status=STATUS).entries) == track_ship(A, "UPS", "1Z1")
 
@@ -337,7 +347,9 @@ def test_a_file_without_a_header_is_all_data_and_needs_a_mapping() -> None:
     file = read_label_file(text, "n.csv")
     assert (file.delimiter, file.header_line, file.header) == (";", None, ("Column 1", "Column 2", "Column 3"))
     assert [row.line for row in file.rows] == [1, 2]
-    assert len(file.problems) == 3
+    # Order and carrier are found by what the cells hold; "1Z1" and "9400" are no carrier's format.
+    assert file.mapping == ColumnMapping(0, 1, None)
+    assert file.problems == ("n.csv: no column looks like the tracking number; choose one",)
     plan = plan_import(with_mapping(file, order=0, carrier=1, number=2), known_status=STATUS)
     assert [(row.line, row.verdict) for row in plan.rows] == [(1, Verdict.ACCEPTED), (2, Verdict.ACCEPTED)]
 
@@ -362,7 +374,7 @@ NUMBERS = [("1Z999", True), ("1z 999", True), ("1Z-999", True), ("9400 1", True)
 DECORATIONS = ["{id}", "#{id}", "Order {digits}", "{digits} ", "ref: {id}/1"]
 HEADERS = [
     ("Order Number", "Carrier", "Tracking Number"),
-    ("Reference", "Service", "Tracking"),
+    ("Reference", "Carrier Name", "Tracking"),
     ("order_id", "trackname", "tracknumber"),
     ("Order #", "Provider", "Tracking Code"),
 ]
@@ -449,19 +461,191 @@ def demo_statuses() -> dict[OrderId, str]:
     return statuses
 
 
-@pytest.mark.parametrize(("path", "delimiter"), [("labels-shipstation.csv", ","), ("labels-pirateship.csv", ";")])
-def test_sample_label_files_import_all_ten_rows_against_the_demo_book(path: str, delimiter: str) -> None:
+SAMPLES = {  # file -> (delimiter, rows, how the carrier is found)
+    "labels-shipstation.csv": (",", 10, CarrierFrom.FILE),
+    "labels-pirateship.csv": (";", 10, CarrierFrom.FILE),
+    "labels-shippo.csv": (",", 4, CarrierFrom.FILE),
+    "labels-easypost.csv": (",", 4, CarrierFrom.FILE),
+    "labels-stampscom.csv": (",", 4, CarrierFrom.GUESSED),  # "Mail Class" holds service levels only
+    "labels-shipworks.csv": (",", 4, CarrierFrom.FILE),
+    "labels-worldship.csv": (",", 4, CarrierFrom.GUESSED),  # no carrier column; order in "Package Reference 1"
+}
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES))
+def test_sample_label_files_import_every_row_against_the_demo_book(path: str) -> None:
+    delimiter, count, carrier_from = SAMPLES[path]
     file = read_label_file((EXAMPLES / path).read_text(encoding="utf-8"), path)
     assert file.delimiter == delimiter and file.problems == ()
     plan = plan_import(file, known_status=demo_statuses())
-    assert (plan.accepted, plan.rejected) == (10, 0), [row.reason for row in plan.rejected_rows()]
-    assert [e.kind for e in plan.entries] == [ActionKind.TRACK, ActionKind.SHIP] * 10
-    assert len({e.order_id for e in plan.entries}) == 10
+    assert (plan.accepted, plan.rejected) == (count, 0), [row.reason for row in plan.rejected_rows()]
+    assert [e.kind for e in plan.entries] == [ActionKind.TRACK, ActionKind.SHIP] * count
+    assert len({e.order_id for e in plan.entries}) == count
+    assert {row.carrier_from for row in plan.rows} == {carrier_from}
+    for e in plan.entries[::2]:  # every number as its carrier writes it: no blanks or hyphens
+        assert " " not in e.tracknumber and "-" not in e.tracknumber and e.tracknumber == e.tracknumber.upper()
 
 
-def test_the_two_sample_files_name_different_orders() -> None:
-    ids = []
-    for path in ("labels-shipstation.csv", "labels-pirateship.csv"):
+def test_the_sample_files_name_different_orders() -> None:
+    ids: set[OrderId | None] = set()
+    for path in SAMPLES:
         file: LabelFile = read_label_file((EXAMPLES / path).read_text(encoding="utf-8"), path)
-        ids.append({row.order_id for row in plan_import(file, known_status=None).rows})
-    assert len(ids[0] | ids[1]) == 20
+        ids |= {row.order_id for row in plan_import(file, known_status=None).rows}
+    assert len(ids) == sum(count for _, count, _ in SAMPLES.values()) == 40
+
+
+# -- carriers guessed from tracking numbers (issue #14 §4) --------------------------------
+
+
+@pytest.mark.parametrize(("number", "carriers"), [
+    ("1Z999AA10123456784", ("UPS",)),
+    ("1z 999 aa1 0123 4567 84", ("UPS",)),
+    ("9400 1000 0000 0000 0000 00", ("USPS",)),  # 22 digits, 94
+    ("9300-1000-0000-0000-0000", ("USPS",)),  # 20 digits, 93
+    ("950010000000000000000", ("USPS",)),  # 21 digits, 95
+    ("9205500000000000000000", ("USPS", "FedEx")),  # 22 digits starting 92: either
+    ("92055000000000000000", ("USPS", "FedEx")),  # 20 digits starting 92: either
+    ("420 94107 9400100000000000000000", ("USPS",)),  # 420 + ZIP + the USPS number
+    ("420941071234 9400100000000000000000", ("USPS",)),  # 420 + ZIP+4
+    ("EA123456789US", ("USPS",)),
+    ("7712 3456 7890", ("FedEx",)),  # 12
+    ("123456789012345", ("FedEx",)),  # 15
+    ("9612019012345678901234", ("FedEx",)),  # 22 starting 96
+    ("61299990000000000000", ("FedEx",)),  # 20 not starting 92-95
+    ("12 3456 7890", ("DHL Express",)),
+    ("1Z1", ()), ("12345678901", ()), ("396101142", ()), ("", ()), ("RR123456789DE", ()),
+    ("９４００１０００００００００００００００００００", ()),  # full-width digits: no format
+])
+def test_the_carrier_a_tracking_numbers_format_names(number: str, carriers: tuple[str, ...]) -> None:
+    reading = read_tracking_number(number)
+    assert reading.carriers == carriers
+    assert reading.guess == (carriers[0] if len(carriers) == 1 else None)
+
+
+@pytest.mark.parametrize(("number", "carrier", "written", "changes"), [
+    ("9400 1000 0000 0000 0000 00", "USPS", "9400100000000000000000", ("spaces removed",)),
+    ("9400-1000-0000-0000-0000-00", "usps priority mail", "9400100000000000000000", ("hyphens removed",)),
+    ("1z999aa10123456784", "UPS", "1Z999AA10123456784", ("made upper case",)),
+    ("1z 999 aa1 0123456784", "UPS® Ground", "1Z999AA10123456784", ("spaces removed", "made upper case")),
+    ("42094107 9400100000000000000000", "USPS", "9400100000000000000000",
+     ("spaces removed", "routing prefix 42094107 (420 and the ZIP code) removed")),
+    ("7712 3456 7890", "FedEx", "771234567890", ("spaces removed",)),
+    ("9205 5000 0000 0000 0000 00", "FedEx", "9205500000000000000000", ("spaces removed",)),
+    # Another carrier's format, or a carrier this program does not know: left as typed.
+    ("9400 1000 0000 0000 0000 00", "UPS", "9400 1000 0000 0000 0000 00", ()),
+    ("1z999aa10123456784", "OnTrac", "1z999aa10123456784", ()),
+    ("  ab-12 ", "USPS", "ab-12", ()),
+])
+def test_numbers_are_written_as_their_carrier_writes_them(number, carrier, written, changes) -> None:
+    assert carrier_number(number, carrier) == (written, changes)
+
+
+@pytest.mark.parametrize(("cell", "family"), [
+    ("UPS", "UPS"), ("ups", "UPS"), ("UPS® Ground", "UPS"), ("UPS Next Day Air", "UPS"), ("USPS", "USPS"),
+    ("Stamps.com USPS", "USPS"), ("United States Postal Service", "USPS"), ("FedEx Home Delivery", "FedEx"),
+    ("Federal Express", "FedEx"), ("DHL", "DHL Express"), ("DHL Express Worldwide", "DHL Express"),
+    ("Ground", None), ("Priority Mail", None), ("OnTrac", None), ("", None), ("Groups", None),
+])
+def test_which_carrier_a_carrier_cell_names(cell: str, family: str | None) -> None:
+    assert carrier_family(cell) == family
+
+
+WORLDSHIP = (
+    "Tracking Number,Package Reference 1,Package Reference 2,Ship To Company or Name,Service,Weight\n"
+    "1Z 4E5 F62 03 8230 4355,396-10-1142,gift,Ada Lovelace,Ground,2.0\n"
+    "1z4e5f620381161302,397101159,,Alan Turing,Next Day Air,1.5\n"
+)
+
+
+def test_no_carrier_column_each_carrier_is_guessed_and_the_order_is_in_a_reference() -> None:
+    file = read_label_file(WORLDSHIP, "ws.csv")
+    # "Service" holds service levels only: it is not the carrier column.
+    assert file.mapping == ColumnMapping(1, None, 0) and file.problems == ()
+    assert file.found_by(Role.ORDER) is Found.HEADER and file.found_by(Role.CARRIER) is None
+    plan = plan_import(file, known_status=STATUS)
+    assert [row.verdict for row in plan.rows] == [Verdict.ACCEPTED, Verdict.ACCEPTED]
+    assert list(plan.entries) == track_ship(A, "UPS", "1Z4E5F620382304355") + track_ship(C, "UPS", "1Z4E5F620381161302")
+    assert [row.carrier_from for row in plan.rows] == [CarrierFrom.GUESSED, CarrierFrom.GUESSED]
+    assert plan.rows[0].changes == ("spaces removed",) and plan.rows[1].changes == ("made upper case",)
+
+
+@pytest.mark.parametrize("header", [
+    "Package Reference 1", "Reference", "Order #", "Order Number", "Reference 1", "Shipment Reference 1",
+    "Customer Reference", "Ref #", "REFERENCE NO.",
+])
+def test_reference_headers_name_the_order_column(header: str) -> None:
+    file = read_label_file(f"Tracking,{header}\n1Z999AA10123456784,#396-10-1142\n", "r.csv")
+    assert file.mapping.order == 1 and file.found_by(Role.ORDER) is Found.HEADER
+
+
+def test_a_reference_column_without_order_numbers_gives_way_to_one_with_them() -> None:
+    text = ("Package Reference 1,Package Reference 2,Tracking Number\n"
+            "blue mug,396-10-1142,1Z999AA10123456784\n"
+            "red mug,397-10-1159,1Z999AA10123456785\n")
+    assert read_label_file(text, "r.csv").mapping.order == 1
+
+
+def test_the_order_column_is_found_by_content_preferring_this_accounts_orders() -> None:
+    # No header names an order column; two columns hold nine-digit numbers. The one whose
+    # numbers are this account's orders is the order column.
+    text = ("Shipped,Zip,Customer Ref,Tracking\n"
+            f"2024-05-01,941071234,{A},1Z999AA10123456784\n"
+            f"2024-05-01,100011234,{C},1Z999AA10123456785\n")
+    known = read_label_file(text, "c.csv", known_orders=set(STATUS))
+    assert known.mapping == ColumnMapping(2, None, 3) and known.found_by(Role.ORDER) is Found.CONTENT
+    # Without the account's orders, two columns hold order-like numbers: none is taken.
+    unknown = read_label_file(text, "c.csv")
+    assert unknown.mapping.order is None
+    assert unknown.problems == ("c.csv: no column looks like the order number; choose one",)
+
+
+def test_a_headerless_file_is_mapped_by_content() -> None:
+    text = "1Z999AA10123456784;UPS;396-10-1142\n9400 1000 0000 0000 0000 00;USPS;397-10-1159\n"
+    file = read_label_file(text, "n.csv")
+    assert file.header_line is None and file.mapping == ColumnMapping(2, 1, 0) and file.problems == ()
+    assert all(file.found_by(role) is Found.CONTENT for role in Role)
+    assert plan_import(file, known_status=STATUS).accepted == 2
+
+
+def test_an_ambiguous_or_unknown_number_needs_a_carrier_set_for_the_file() -> None:
+    text = ("Order Number,Tracking Number\n"
+            "396-10-1142,9205 5000 0000 0000 0000 00\n"
+            "397-10-1159,TBA123456789000\n"
+            "396-10-1150,9400 1000 0000 0000 0000 00\n")
+    file = read_label_file(text, "a.csv")
+    assert file.mapping == ColumnMapping(0, None, 1) and file.problems == ()
+    plan = plan_import(file, known_status=STATUS)
+    assert [row.verdict for row in plan.rows] == [Verdict.NO_CARRIER, Verdict.NO_CARRIER, Verdict.ACCEPTED]
+    assert "could be USPS or FedEx (22 digits starting 92); set the carrier for the file" in plan.rows[0].reason
+    assert "'TBA123456789000' has no carrier's format" in plan.rows[1].reason
+    assert plan.rows[2].entries[0] == StagedAction.make(B, "track", trackname="USPS",
+                                                        tracknumber="9400100000000000000000")
+    fedex = plan_import(with_carrier(file, "FedEx"), known_status=STATUS)
+    assert [row.verdict for row in fedex.rows] == [Verdict.ACCEPTED] * 3
+    assert [row.carrier_from for row in fedex.rows] == [CarrierFrom.SET] * 3
+    assert [e.tracknumber for e in fedex.entries if e.kind is ActionKind.TRACK] == [
+        "9205500000000000000000", "TBA123456789000", "9400 1000 0000 0000 0000 00"]
+    # The set carrier does not match the third number's format: said, not hidden.
+    assert fedex.rows[2].remarks == ("the number has USPS's format (22 digits starting 94), not FedEx's",)
+    assert plan_import(with_carrier(fedex_file := with_carrier(file, "FedEx"), None),
+                       known_status=STATUS).accepted == 1 and fedex_file.carrier == "FedEx"
+
+
+def test_a_carrier_set_for_the_file_wins_over_the_carrier_column() -> None:
+    file = with_carrier(read_label_file(SHIPSTATION_LIKE, "s.csv"), "  DHL Express ")
+    assert file.carrier == "DHL Express"
+    assert plan_import(file, known_status=STATUS).entries[0].trackname == "DHL Express"
+
+
+@pytest.mark.parametrize(("carrier", "why"), [("U\x01PS", "control characters"), ("X" * 101, "at most 100")])
+def test_a_carrier_a_field_cannot_hold_is_refused(carrier: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        with_carrier(read_label_file(SHIPSTATION_LIKE, "s.csv"), carrier)
+
+
+def test_a_service_column_naming_carriers_is_the_carrier_column() -> None:
+    pirate = read_label_file("Reference;Service;Tracking\n396101142;USPS;9400100000000000000000\n", "p.csv")
+    assert pirate.mapping.carrier == 1
+    levels = read_label_file("Reference;Service;Tracking\n396101142;Priority Mail;9400100000000000000000\n", "p.csv")
+    assert levels.mapping.carrier is None
+    assert plan_import(levels, known_status=STATUS).entries[0].trackname == "USPS"

@@ -36,7 +36,7 @@ from .screens.forms import ActionForm, GoToForm
 from .screens.help import HelpScreen
 from .screens.hidden import HiddenSelectionScreen
 from .screens.history import BatchScreen, HistoryScreen
-from .screens.import_labels import ImportPreviewScreen, LabelPathForm
+from .screens.import_labels import ImportPreviewScreen, LabelChoiceForm, LabelPathForm
 from .screens.preview import PreviewScreen
 from .screens.queue import QueueScreen
 from .screens.setup import PasswordScreen, SetupScreen
@@ -56,6 +56,7 @@ SCREENS: list[tuple[str, type[DOMNode]]] = [
     ("the go-to form", GoToForm),
     ("the label file's path", LabelPathForm),
     ("the label import preview", ImportPreviewScreen),
+    ("the label import's column and carrier form", LabelChoiceForm),
     ("the request preview", PreviewScreen),
     ("the help", HelpScreen),
     ("the setup screen", SetupScreen),

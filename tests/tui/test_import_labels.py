@@ -14,6 +14,7 @@ from ccnow_tui.tui.keys import bindings_of
 from ccnow_tui.tui.screens.composer import ComposerScreen
 from ccnow_tui.tui.screens.import_labels import (
     ImportPreviewScreen,
+    LabelChoiceForm,
     LabelPathForm,
     complete_path,
     read_labels,
@@ -107,7 +108,9 @@ async def test_rejected_rows_are_listed_with_reasons_and_not_staged(make_app, sa
         assert "order 999-99-9999 is not known (not in the order list)" in text
         assert "line    7  ✖ rejected      tracking number" in text
         assert "\x1b" not in text  # a control character in the file is never drawn
-        assert f"✔ track + ship  {pending[0]}  USPS  9400 0975 0584 3116 3963 76" in text
+        # The number as USPS writes it, and what was changed said.
+        assert f"✔ track + ship  {pending[0]}  USPS  9400097505843116396376  (spaces removed)" in text
+        assert "2 numbers written as the carrier writes them" in text
         await pilot.press("enter")
         staged = {e.order_id for e in app.session.staging.entries}
         assert staged == {pending[0], pending[1]}
@@ -133,10 +136,10 @@ async def test_track_only_toggle_stages_no_ship(make_app, sandbox, tmp_path):
         assert screen.ship is False
 
 
-async def test_a_mapping_change_picks_other_columns(make_app, sandbox, tmp_path):
+async def test_columns_found_by_content_and_each_one_chosen_by_number_or_name(make_app, sandbox, tmp_path):
     two = sandbox.book.pending()[:2]
-    # No header: every column must be chosen; and the carrier is in the service column.
-    lines = [f"{o},UPS Ground,1Z999AA1000000000{i}," for i, o in enumerate(two)]  # a fourth column, empty
+    # No header: every column is found by what its cells hold; a fourth column, empty.
+    lines = [f"{o},UPS Ground,1Z999AA1000000000{i}," for i, o in enumerate(two)]
     (tmp_path / "bare.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     app = make_app()
     app.start_dir = tmp_path
@@ -144,19 +147,63 @@ async def test_a_mapping_change_picks_other_columns(make_app, sandbox, tmp_path)
         await started(pilot)
         screen = await open_preview(pilot, "bare.csv")
         text = screen_text(app)
-        assert "no header row" in text and "not found: press it to choose a column" in text
-        assert screen.plan.accepted == 0
-        await pilot.press("enter")  # the mapping is not complete: nothing staged, and why
-        assert isinstance(app.screen, ImportPreviewScreen) and len(app.session.staging) == 0
-        assert "Not staged" in screen_text(app)
-        await pilot.press("1", "2", "2", "3", "3", "3")  # order column 1, carrier 2, number 3
+        assert "no header row" in text and "column 1 (Column 1) found by its content" in text
         assert (screen.file.mapping.order, screen.file.mapping.carrier, screen.file.mapping.number) == (0, 1, 2)
         assert screen.plan.accepted == 2
-        assert "column 2 (Column 2)" in screen_text(app)
-        await pilot.press("3")  # the number from the empty column: every row rejected
-        assert screen.plan.accepted == 0
-        await pilot.press("3", "3", "3", "enter")  # round again to column 3
-        assert [e.trackname for e in app.session.staging.entries if e.kind.value == "track"] == ["UPS Ground"] * 2
+        # 3: the number's column, chosen by its number; the form lists every column with a cell.
+        await pilot.press("3")
+        assert isinstance(app.screen, LabelChoiceForm)
+        text = screen_text(app)
+        assert "The column holding the tracking number" in text
+        assert "3  Column 3" in text and "1Z999AA10000000000  ◀ now" in text and "4  Column 4" in text
+        await pilot.press("4", "enter")  # the empty column: every row rejected
+        assert app.screen is screen and screen.file.mapping.number == 3 and screen.plan.accepted == 0
+        # A column the file does not have: said in the form, which stays open.
+        await pilot.press("3", "9", "enter")
+        assert isinstance(app.screen, LabelChoiceForm)
+        assert "column 9: the file has 4 columns" in screen_text(app)
+        await pilot.press("backspace", *"column", "space", "3", "enter")  # by header name
+        assert app.screen is screen and screen.file.mapping.number == 2 and screen.plan.accepted == 2
+        # 2 emptied: no carrier column, each carrier guessed from its number.
+        await pilot.press("2", "backspace", "enter")
+        assert screen.file.mapping.carrier is None
+        text = screen_text(app)
+        assert "no column: guessed from each tracking number" in text
+        assert f"{two[0]}  UPS (guessed)  1Z999AA10000000000" in text and "carrier guessed for 2 rows" in text
+        # esc in the form changes nothing.
+        await pilot.press("1", "2", "escape")
+        assert app.screen is screen and screen.file.mapping.order == 0
+        await pilot.press("enter")
+        assert [e.trackname for e in app.session.staging.entries if e.kind.value == "track"] == ["UPS"] * 2
+
+
+async def test_one_carrier_for_the_whole_file_and_an_ambiguous_number_said(make_app, sandbox, tmp_path):
+    two = sandbox.book.pending()[:2]
+    (tmp_path / "a.csv").write_text("Order Number,Tracking Number\n"
+                                    f"{two[0]},9205 5000 0000 0000 0000 01\n{two[1]},1Z999AA10000000001\n")
+    app = make_app()
+    app.start_dir = tmp_path
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        screen = await open_preview(pilot, "a.csv")
+        text = screen_text(app)
+        assert "could be USPS or FedEx (22 digits starting 92); set the carrier for the file" in " ".join(
+            line.strip("█ ") for line in text.splitlines())  # the reason wraps
+        assert screen.plan.accepted == 1
+        await pilot.press("c")
+        assert isinstance(app.screen, LabelChoiceForm) and "One carrier for every row" in screen_text(app)
+        await pilot.press(*"FedEx", "enter")
+        assert app.screen is screen and screen.file.carrier == "FedEx" and screen.plan.accepted == 2
+        text = screen_text(app)
+        assert "set for every row: FedEx" in text
+        assert "the number has UPS's format (1Z and 16 letters or digits), not FedEx's" in " ".join(
+            line.strip("█ ") for line in text.splitlines())
+        await pilot.press("c", "backspace", "enter")  # emptied: back to the rows' own carriers
+        assert screen.file.carrier is None and screen.plan.accepted == 1
+        await pilot.press("c", *"FedEx", "enter", "enter")
+        tracks = [e for e in app.session.staging.entries if e.kind.value == "track"]
+        assert [(e.trackname, e.tracknumber) for e in tracks] == [
+            ("FedEx", "9205500000000000000001"), ("FedEx", "1Z999AA10000000001")]
 
 
 async def test_esc_stages_nothing_and_one_u_undoes_the_whole_import(make_app, sandbox, tmp_path):
@@ -250,7 +297,7 @@ def test_the_import_keys_have_ids_tooltips_and_help():
     from ccnow_tui.tui.app import help_sections
 
     listed = {what for _, rows in help_sections() for _, what in rows}
-    for cls in (LabelPathForm, ImportPreviewScreen):
+    for cls in (LabelPathForm, ImportPreviewScreen, LabelChoiceForm):
         for b in cls.BINDINGS:
             assert b.id and b.id.startswith("labels."), b.key
             assert b.tooltip in listed, b.key

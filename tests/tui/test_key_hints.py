@@ -95,7 +95,7 @@ async def test_the_label_import_names_the_remapped_keys(settings, sandbox, tmp_p
         await wait_until(pilot, lambda: isinstance(app.screen, ImportPreviewScreen), "the preview")
         await pilot.pause()
         text = flat(app)
-        assert "f6 stage 2 rows T track only 7 2 3 next column for order, carrier, number f7 cancel" in text
+        assert "f6 stage 2 rows T track only 7 2 3 columns c carrier f7 cancel" in text
         assert " 7 order column 1" in text and "enter stage" not in text
         await pilot.press("enter")  # as shipped: nothing staged
         assert isinstance(app.screen, ImportPreviewScreen) and app.session.staging.entries == ()

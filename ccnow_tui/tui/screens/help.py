@@ -24,7 +24,7 @@ from .detail import DetailScreen
 from .forms import ActionForm
 from .hidden import HiddenSelectionScreen
 from .history import BatchScreen, HistoryScreen
-from .import_labels import ImportPreviewScreen, LabelPathForm
+from .import_labels import ImportPreviewScreen, LabelChoiceForm, LabelPathForm
 from .queue import QueueScreen
 from .setup import SetupScreen
 
@@ -60,7 +60,8 @@ def key_sections(app_bindings: Iterable[Binding], keymap: Mapping[str, str] = NO
          + of(BatchScreen, shared | {"nav.history"})),
         ("In the focused log (L on any screen with it)",
          [("↑ ↓ j k pgup pgdn home end", "Scroll the log"), *of(StatusLog, LOG_MOVES)]),
-        ("Label import (i): the path, then the preview", of(LabelPathForm) + of(ImportPreviewScreen)),
+        ("Label import (i): the path, then the preview", of(LabelPathForm) + of(ImportPreviewScreen)
+         + of(LabelChoiceForm)),
         ("Forms and questions", of(ActionForm) + of(ConfirmScreen) + of(HiddenSelectionScreen)
          + [(display_key(owned_binding(ActionForm, "form.submit"), keymap), "Submit the form")]),
         ("First-run setup (no configuration yet)",

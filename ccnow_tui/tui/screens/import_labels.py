@@ -4,9 +4,13 @@ The path is read relative to the directory ccnow-tui was started in (``~`` expan
 tab completes file names). The file is read and planned by the textual-free core
 (labels.py); the preview shows the columns found, every row staged as ``track`` (and
 ``ship``) or rejected with its reason, and the counts, before anything is staged. ``1``
-``2`` ``3`` pick another column for the order, the carrier, the tracking number; ``t``
+``2`` ``3`` choose the column for the order, the carrier, the tracking number; ``t``
 stages tracking only; ``enter`` stages every accepted row in one change (one ``u``
-undoes it), ``esc`` stages nothing.
+undoes it), ``esc`` stages nothing. ``1`` ``2`` ``3`` open a small form listing the
+columns (with a cell of each) where the column is chosen by number or header name;
+``c`` sets one carrier for every row. A row without a carrier gets the one its tracking
+number's format names, shown as guessed; a number rewritten as its carrier writes it
+says what was changed.
 
 Everything from the file is shown as Rich ``Text`` with control characters made
 printable, never as markup.
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -29,13 +33,18 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from ...labels import (
+    CARRIERS,
+    CarrierFrom,
+    Found,
     ImportPlan,
     LabelFile,
     PlannedRow,
     Role,
+    column_named,
     decode_label_bytes,
     plan_import,
     read_label_file,
+    with_carrier,
     with_mapping,
 )
 from ...protocol.orderid import OrderId
@@ -54,7 +63,8 @@ MAX_LABEL_BYTES = 16 * 1024 * 1024  # a label export is kilobytes; anything this
 ROWS_SHOWN = 1000  # rows listed in the preview (the counts cover every row)
 CANDIDATES_SHOWN = 8  # file names listed when tab finds several
 
-# The binding that takes each role from the next column (its key as shipped: 1, 2, 3).
+SAMPLE_CELL = 24  # characters of a column's first cell shown in the column form
+# The binding that chooses each role's column (its key as shipped: 1, 2, 3).
 ROLE_BINDINGS: dict[Role, str] = {Role.ORDER: "labels.column.order", Role.CARRIER: "labels.column.carrier",
                                   Role.NUMBER: "labels.column.number"}
 
@@ -105,9 +115,11 @@ def _common_start(names: list[str]) -> str:
     return first[:n]
 
 
-def read_labels(typed: str, start_dir: Path, complete_key: str = "tab") -> LabelFile:
+def read_labels(typed: str, start_dir: Path, complete_key: str = "tab",
+                known_orders: Collection[OrderId] | None = None) -> LabelFile:
     """The label file a typed path names, read (UTF-8, a BOM allowed) and its columns
-    found. A ValueError naming the file says why it cannot be: missing, a directory,
+    found (``known_orders``: the account's orders, to find the order column by content).
+    A ValueError naming the file says why it cannot be: missing, a directory,
     unreadable, too big, not UTF-8 (``complete_key``: the key that completes names)."""
     shown = typed.strip()
     if not shown:
@@ -130,7 +142,7 @@ def read_labels(typed: str, start_dir: Path, complete_key: str = "tab") -> Label
         raise ValueError(f"{shown}: cannot be read (permission denied)") from None
     except OSError as exc:
         raise ValueError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
-    return read_label_file(decode_label_bytes(data, shown), shown)
+    return read_label_file(decode_label_bytes(data, shown), shown, known_orders)
 
 
 class LabelPathForm(TypeAheadTarget, ModalScreen[LabelFile | None]):
@@ -152,9 +164,10 @@ class LabelPathForm(TypeAheadTarget, ModalScreen[LabelFile | None]):
         ),
     ]
 
-    def __init__(self, start_dir: Path) -> None:
+    def __init__(self, start_dir: Path, known_orders: Collection[OrderId] | None = None) -> None:
         super().__init__()
         self.start_dir = start_dir
+        self.known_orders = known_orders
         self._completed = ""  # the value tab completed to
 
     def compose(self) -> ComposeResult:
@@ -197,7 +210,8 @@ class LabelPathForm(TypeAheadTarget, ModalScreen[LabelFile | None]):
 
     def action_read(self) -> None:
         try:
-            file = read_labels(self.field.value, self.start_dir, key_of(self, LabelPathForm, "labels.path.complete"))
+            file = read_labels(self.field.value, self.start_dir, key_of(self, LabelPathForm, "labels.path.complete"),
+                               self.known_orders)
         except ValueError as exc:
             self.say(f"{exc}; nothing staged")
             return
@@ -231,15 +245,19 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
         ),
         Binding(
             "1", "column('order')", "Order column", priority=True, id="labels.column.order",
-            tooltip="Take the order number from the next column",
+            tooltip="Choose the column holding the order number (by its number or header name)",
         ),
         Binding(
             "2", "column('carrier')", "Carrier column", priority=True, id="labels.column.carrier",
-            tooltip="Take the carrier from the next column",
+            tooltip="Choose the column holding the carrier (none: guessed from each tracking number)",
         ),
         Binding(
             "3", "column('number')", "Number column", priority=True, id="labels.column.number",
-            tooltip="Take the tracking number from the next column",
+            tooltip="Choose the column holding the tracking number",
+        ),
+        Binding(
+            "c", "carrier", "Carrier", priority=True, id="labels.carrier",
+            tooltip="Set one carrier for every row (empty: the carrier column, else guessed)",
         ),
         Binding(
             "escape", "cancel", "Cancel", priority=True, id="labels.cancel",
@@ -296,15 +314,32 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
             index = file.mapping.column(role)
             t.append(f" {key_of(self, ImportPreviewScreen, ROLE_BINDINGS[role])} ", style=p.key)
             t.append(f" {role.value:<8}", style=p.strong)
-            if index is None:
+            if role is Role.CARRIER and file.carrier is not None:
+                t.append(f"set for every row: {printable(file.carrier)} ")
+                t.append(f"({self._key('labels.carrier')} changes it)\n", style=p.muted)
+            elif role is Role.CARRIER and index is None:
+                t.append("no column: guessed from each tracking number ", style=p.warning)
+                t.append(f"({self._key('labels.carrier')} sets one)\n", style=p.muted)
+            elif index is None:
                 t.append("not found: press it to choose a column\n", style=p.error)
             else:
-                t.append(f"column {index + 1} ({printable(file.header[index])})\n")
+                t.append(f"column {index + 1} ({printable(file.header[index])})")
+                if file.found_by(role) is Found.CONTENT:
+                    t.append(" found by its content", style=p.warning)
+                t.append("\n")
         orders = len({row.order_id for row in plan.rows if row.accepted})
         t.append(f"{counted(plan.accepted, 'row', 'rows')} to stage: {self._what()} for "
                  f"{counted(orders, 'order', 'orders')}", style=p.success if plan.accepted else p.muted)
         t.append("   ")
         t.append(f"{counted(plan.rejected, 'row', 'rows')} rejected", style=p.error if plan.rejected else p.muted)
+        guessed = sum(1 for row in plan.rows if row.carrier_from is CarrierFrom.GUESSED)
+        rewritten = sum(1 for row in plan.rows if row.changes)
+        remarked = sum(1 for row in plan.rows if row.remarks)
+        said = [f"carrier guessed for {counted(guessed, 'row', 'rows')}" if guessed else "",
+                f"{counted(rewritten, 'number', 'numbers')} written as the carrier writes them" if rewritten else "",
+                f"{counted(remarked, 'carrier does', 'carriers do')} not match the number" if remarked else ""]
+        if any(said):
+            t.append("\n" + "; ".join(x for x in said if x), style=p.warning)
         for problem in plan.problems:
             t.append(f"\n✖ {printable(problem)}", style=p.error)
         return t
@@ -328,7 +363,10 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
         return t
 
     def _row(self, p: Palette, row: PlannedRow) -> Text:
-        t = Text(no_wrap=True, overflow="ellipsis")
+        # A rejected row's reason, or a remark on an accepted row, wraps (it says what to
+        # do); any other accepted row is one line.
+        one_line = row.accepted and not row.remarks
+        t = Text(no_wrap=one_line, overflow="ellipsis" if one_line else "fold")
         t.append(f"line {row.line:>4}  ", style=p.muted)
         if not row.accepted:
             t.append(f"{'✖ rejected':<16}", style=p.error)
@@ -337,7 +375,14 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
         track = row.entries[0]
         t.append(f"✔ {self._what():<14}", style=p.success)
         t.append(f"{row.order_id}  ", style=p.strong)
-        t.append(printable(f"{track.trackname}  {track.tracknumber}"))
+        t.append(printable(track.trackname))
+        if row.carrier_from is CarrierFrom.GUESSED:
+            t.append(" (guessed)", style=p.warning)
+        t.append(printable(f"  {track.tracknumber}"))
+        if row.changes:
+            t.append(f"  ({', '.join(row.changes)})", style=p.muted)
+        for remark in row.remarks:
+            t.append(f"  ⚠ {printable(remark)}", style=p.warning)
         return t
 
     def _key(self, binding_id: str) -> str:
@@ -349,7 +394,8 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
         return Text.assemble(
             (self._key("labels.stage"), p.key), f" stage {counted(n, 'row', 'rows')}   ",
             (self._key("labels.track_only"), p.key), " ship too" if not self.ship else " track only", "   ",
-            (order, p.key), " ", (carrier, p.key), " ", (number, p.key), " next column for order, carrier, number   ",
+            (order, p.key), " ", (carrier, p.key), " ", (number, p.key), " columns   ",
+            (self._key("labels.carrier"), p.key), " carrier   ",
             (self._key("labels.cancel"), p.key), " cancel",
             no_wrap=True, overflow="ellipsis",
         )
@@ -365,14 +411,60 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
 
     def action_column(self, role: str) -> None:
         chosen = Role(role)
-        width = len(self.file.header)
-        if not width:
+        file = self.file
+        if not file.header:
             self.app.bell()
             return
-        now = self.file.mapping.column(chosen)
-        following = 0 if now is None else (now + 1) % width
-        self.file = with_mapping(self.file, **{chosen.value: following})
-        self.redraw()
+        now = file.mapping.column(chosen)
+        lines: list[tuple[str, str]] = []
+        first = file.rows[0] if file.rows else None
+        for i, name in enumerate(file.header):
+            sample = first.cell(i).strip() if first is not None else ""
+            mark = "  ◀ now" if i == now else ""
+            lines.append((f"{i + 1:>3}  {name[:SAMPLE_CELL]:<{SAMPLE_CELL}}  ",
+                          f"{sample[:SAMPLE_CELL]}{mark}" if sample else f"(empty){mark}"))
+        optional = chosen is Role.CARRIER
+        hint = ("type its number or header name; empty: no column (each carrier guessed from its number)"
+                if optional else "type its number or header name")
+
+        def check(text: str) -> str | None:
+            if optional and not text.strip():
+                return None
+            try:
+                column_named(file.header, text)
+            except ValueError as exc:
+                return str(exc)
+            return None
+
+        def chosen_column(text: str | None) -> None:
+            if text is None:
+                return
+            index = None if optional and not text.strip() else column_named(self.file.header, text)
+            self.file = with_mapping(self.file, **{chosen.value: index})
+            self.redraw()
+
+        start = "" if now is None else str(now + 1)
+        form = LabelChoiceForm(f"The column holding {chosen.label}", lines, hint, start, check)
+        self.app.push_screen(form, callback=chosen_column)
+
+    def action_carrier(self) -> None:
+        hint = (f"every row gets this carrier (its number's format is checked against it: "
+                f"{', '.join(CARRIERS)}); empty: each row's own, from the carrier column, else guessed")
+
+        def check(text: str) -> str | None:
+            try:
+                with_carrier(self.file, text)
+            except ValueError as exc:
+                return str(exc)
+            return None
+
+        def chosen_carrier(text: str | None) -> None:
+            if text is not None:
+                self.file = with_carrier(self.file, text)
+                self.redraw()
+
+        form = LabelChoiceForm("One carrier for every row", [], hint, self.file.carrier or "", check)
+        self.app.push_screen(form, callback=chosen_carrier)
 
     def action_stage(self) -> None:
         plan = self.plan
@@ -386,6 +478,72 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
             self.note(lambda p: Text(f"Not staged: every row is rejected ({closes} closes).", style=p.error))
             return
         self.dismiss(ImportRequested(list(plan.entries), self.file.name, plan.accepted, plan.rejected))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class LabelChoiceForm(TypeAheadTarget, ModalScreen[str | None]):
+    """A column for one role (``1`` ``2`` ``3`` on the preview), listed with a cell of
+    each, or one carrier for the whole file (``c``): the text typed, once ``check`` finds
+    nothing wrong with it (else it says what, and the form stays open); None on esc."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter", "choose", "Choose", show=False, priority=True, id="labels.choose.set",
+            tooltip="Use the column or carrier typed",
+        ),
+        Binding(
+            "escape", "cancel", "Cancel", priority=True, id="labels.choose.cancel",
+            tooltip="Close without changing the column or carrier",
+        ),
+    ]
+
+    def __init__(self, title: str, columns: list[tuple[str, str]], hint: str, start: str,
+                 check: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.columns = columns
+        self.hint = hint
+        self.start = start
+        self.check = check
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(Text(printable(self.title_text)), classes="title")
+            if self.columns:
+                with VerticalScroll(id="choice-columns"):
+                    yield StyledText(self._columns, id="choice-list")
+            yield Static(Text(printable(self.hint)), classes="muted")
+            yield FieldInput(value=self.start, id="f-choice", select_on_focus=True, compact=True)
+            yield Static("", id="e-choice", classes="field-error")
+            keys = {name: key_of(self, LabelChoiceForm, f"labels.choose.{name}") for name in ("set", "cancel")}
+            yield Static(Text(f"{keys['set']}: use it   {keys['cancel']}: cancel"), classes="muted")
+
+    DEFAULT_CSS = """
+    LabelChoiceForm #choice-columns { height: auto; max-height: 12; }
+    """
+
+    def _columns(self, p: Palette) -> Text:
+        t = Text(no_wrap=True, overflow="ellipsis")
+        for n, (name, sample) in enumerate(self.columns):
+            if n:
+                t.append("\n")
+            t.append(printable(name), style=p.strong)
+            t.append(printable(sample), style=p.muted)
+        return t
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self.query_one("#e-choice", Static).update("")
+
+    def action_choose(self) -> None:
+        text = self.query_one("#f-choice", Input).value
+        problem = self.check(text)
+        if problem is not None:
+            self.query_one("#e-choice", Static).update(Text(printable(problem)))
+            return
+        self.dismiss(text)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -407,4 +565,4 @@ def start_import(screen: Screen, post: Callable[[ImportRequested], object]) -> N
         if file is not None:
             app.push_screen(ImportPreviewScreen(file, known), callback=previewed)
 
-    app.push_screen(LabelPathForm(start_dir), callback=read)
+    app.push_screen(LabelPathForm(start_dir, set(known)), callback=read)

@@ -21,11 +21,14 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .protocol.redact import Secret, redact
 from .storage.paths import PRIVATE_FILE_MODE, config_path, ensure_private_dir
+
+if TYPE_CHECKING:
+    import subprocess
 
 DEFAULT_URL = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
 DEFAULT_TIMEOUT = 30.0
@@ -33,6 +36,7 @@ MAX_TIMEOUT = 3600.0
 DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a 100,000-order pending list is about 2 MB
 DEFAULT_CONFIRM_OVER = 10  # a batch cancelling or discounting more orders asks for their number, not y
 PASSWORD_COMMAND_TIMEOUT = 10.0
+PASSWORD_COMMAND_MAX_OUTPUT = 64 * 1024  # bytes a password_command may print; past it, it is stopped
 ENV_PROFILE = "env"  # the profile name when settings come only from the environment
 
 TOP_KEYS = ("default_profile", "profiles", "keys")
@@ -555,27 +559,71 @@ def run_password_command(profile: str, command: str) -> Secret:
         raise ConfigError(f"profile {profile!r}: password_command is empty")
     what = f"profile {profile!r}: password_command {argv[0]!r}"
     try:
-        done = subprocess.run(
-            argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=PASSWORD_COMMAND_TIMEOUT, check=False
-        )
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except FileNotFoundError:
         raise ConfigError(f"{what}: program not found") from None
     except PermissionError:
         raise ConfigError(f"{what}: program is not executable") from None
-    except subprocess.TimeoutExpired:
-        raise ConfigError(f"{what}: no answer within {PASSWORD_COMMAND_TIMEOUT:g} s; it was stopped") from None
     except OSError as exc:
         raise ConfigError(f"{what}: could not be started ({exc.strerror or type(exc).__name__})") from None
-    if done.returncode != 0:
-        how = f"killed by signal {-done.returncode}" if done.returncode < 0 else f"exit status {done.returncode}"
+    try:
+        output, returncode = _bounded_output(proc, PASSWORD_COMMAND_TIMEOUT, PASSWORD_COMMAND_MAX_OUTPUT)
+    except subprocess.TimeoutExpired:
+        raise ConfigError(f"{what}: no answer within {PASSWORD_COMMAND_TIMEOUT:g} s; it was stopped") from None
+    except _TooMuchOutput:
+        raise ConfigError(f"{what}: printed more than {PASSWORD_COMMAND_MAX_OUTPUT // 1024} KiB (a password is one "
+                          "short line); it was stopped") from None
+    if returncode != 0:
+        how = f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
         raise ConfigError(f"{what}: failed ({how})")
-    first = done.stdout.split(b"\n", 1)[0].rstrip(b"\r")
+    first = output.split(b"\n", 1)[0].rstrip(b"\r")
     if not first:
         raise ConfigError(f"{what}: printed nothing on its first line (expected the password)")
     try:
         return Secret(first.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"{what}: its output is not UTF-8 text") from None
+
+
+class _TooMuchOutput(Exception):
+    """The command printed more than the cap."""
+
+
+def _bounded_output(proc: subprocess.Popen[bytes], timeout: float, cap: int) -> tuple[bytes, int]:
+    """``(stdout, exit status)`` of ``proc``, read within ``timeout`` seconds and at most
+    ``cap`` bytes of it. Past either, the command is killed (and reaped) and
+    TimeoutExpired or _TooMuchOutput is raised: a command that prints without end
+    (``yes``) or never ends cannot hold or fill this process."""
+    import selectors  # here, as in run_password_command: reading the config needs neither
+    import subprocess
+    import time
+
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not selector.select(left):
+                    raise subprocess.TimeoutExpired(proc.args, timeout)
+                data = os.read(proc.stdout.fileno(), 65536)
+                if not data:
+                    break
+                size += len(data)
+                if size > cap:
+                    raise _TooMuchOutput
+                chunks.append(data)
+        returncode = proc.wait(max(0.0, deadline - time.monotonic()))
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        proc.stdout.close()
+    return b"".join(chunks), returncode
 
 
 # -- ccnow-tui init ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +108,37 @@ def test_tui_on_a_terminal_with_output_to_a_file_names_standard_output(isolated_
                           timeout=30, stdin=subprocess.DEVNULL)
     assert "rc=2" in proc.stdout
     assert "but standard output is not one" in proc.stdout
+
+
+# -- password_command output --------------------------------------------------------------
+
+
+def write_config(dirs, text: str) -> Path:
+    path = dirs.config_home / "ccnow-tui" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("command", ["yes", "yes pw-first-line-ccnow", "head -c 70000 /dev/zero"])
+def test_password_command_that_prints_without_end_is_stopped_at_the_cap(isolated_dirs, command):
+    write_config(isolated_dirs, f'[profiles.shop]\nclient_id = "C1"\nurl = "https://127.0.0.1:9/x"\n'
+                                f'password_command = "{command}"\n')
+    proc = ccnow(["pending"], dirs=isolated_dirs, timeout=50)
+    no_traceback(proc)
+    assert proc.returncode == 2
+    assert "password_command" in proc.stderr and "printed more than 64 KiB" in proc.stderr and "stopped" in proc.stderr
+    assert "pw-first-line" not in proc.stderr + proc.stdout
+
+
+def test_password_command_output_within_the_cap_still_works(isolated_dirs, tmp_path):
+    from ccnow_tui.config import load_config, resolve_connection
+
+    script = tmp_path / "pw.sh"
+    script.write_text("#!/bin/sh\necho the-password\nhead -c 60000 /dev/zero\n")
+    script.chmod(0o700)
+    write_config(isolated_dirs, f'[profiles.shop]\nclient_id = "C1"\npassword_command = "{script}"\n')
+    settings = resolve_connection(load_config(), None, env={})
+    assert settings.password is not None and settings.password.reveal() == "the-password"

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .protocol.redact import Secret, redact
-from .storage.paths import PRIVATE_FILE_MODE, config_path, ensure_private_dir
+from .storage.paths import PRIVATE_FILE_MODE, NotRegularFile, config_path, ensure_private_dir, read_regular
 
 if TYPE_CHECKING:
     import subprocess
@@ -36,6 +36,7 @@ MAX_TIMEOUT = 3600.0
 DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a 100,000-order pending list is about 2 MB
 DEFAULT_CONFIRM_OVER = 10  # a batch cancelling or discounting more orders asks for their number, not y
 PASSWORD_COMMAND_TIMEOUT = 10.0
+MAX_CONFIG_BYTES = 4 * 1024 * 1024  # config.toml: a few kilobytes; a larger one is not read
 PASSWORD_COMMAND_MAX_OUTPUT = 64 * 1024  # bytes a password_command may print; past it, it is stopped
 ENV_PROFILE = "env"  # the profile name when settings come only from the environment
 
@@ -148,9 +149,12 @@ def load_config(path: Path | None = None) -> Config:
     """The parsed config file; an empty :class:`Config` when there is no file."""
     path = Path(path) if path is not None else config_path()
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_CONFIG_BYTES)  # a FIFO or a device would block or never end
     except FileNotFoundError:
         return Config(path, None, {})
+    except NotRegularFile as exc:
+        raise ConfigError(f"{path} {exc.strerror}: config.toml must be a file (move this away, then "
+                          "`ccnow-tui init` writes one)") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     try:
@@ -158,6 +162,7 @@ def load_config(path: Path | None = None) -> Config:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(f"{path}: line {line}: not UTF-8 text") from None
+    text = text.removeprefix("\ufeff")  # a byte order mark, as some editors write: not TOML, but harmless
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -171,14 +176,17 @@ def load_config(path: Path | None = None) -> Config:
 class _Place:
     """Names a spot in the file for an error: ``PATH: line N: `` where the key is found.
 
-    tomllib keeps no positions, so the line is found again by a plain scan of the text:
-    the first ``KEY =`` under the table's header (or the header itself). When the scan
-    cannot tell (an inline table, a dotted key), the message names the file and the key.
+    tomllib keeps no positions, so the line is found again from the text: the first
+    ``KEY =`` under the table's header (or the header itself). When the text cannot tell
+    (an inline table, a dotted key), the message names the file and the key. The text is
+    scanned once, into an index, the first time a place is asked for: a [keys] table of
+    thousands of lines names each line in constant time, not by a scan each.
     """
 
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.lines = text.splitlines()
+        self._index: tuple[dict[str, int], dict[str, int], dict[tuple[str, str], int]] | None = None
 
     def __str__(self) -> str:
         return str(self.path)
@@ -188,22 +196,61 @@ class _Place:
         return f"{self.path}: line {line}: " if line else f"{self.path}: "
 
     def _find(self, table: str, key: str) -> int | None:
-        table = re.sub(r"[\s\"']", "", table)
+        """The line of ``key =`` in the first section of ``table`` holding it, else the
+        line of the table's last header (its first, without ``key``); None: not found."""
+        first_header, last_header, keys = self._scan()
+        table = _bare(table)
+        if not key:
+            return first_header.get(table)
+        return keys.get((table, key), last_header.get(table))
+
+    def _scan(self) -> tuple[dict[str, int], dict[str, int], dict[tuple[str, str], int]]:
+        if self._index is not None:
+            return self._index
+        first_header: dict[str, int] = {}
+        last_header: dict[str, int] = {}
+        keys: dict[tuple[str, str], int] = {}
         current = ""
-        header_line = None
         for number, raw in enumerate(self.lines, start=1):
             text = raw.strip()
-            header = re.fullmatch(r"\[([^\[\]]+)\]\s*(#.*)?", text)
+            header = _HEADER(text)
             if header:
-                current = re.sub(r"[\s\"']", "", header.group(1))
-                if current == table and not key:
-                    return number
-                if current == table:
-                    header_line = number
+                current = _bare(header.group(1))
+                first_header.setdefault(current, number)
+                last_header[current] = number
                 continue
-            if key and current == table and re.match(rf"""["']?{re.escape(key)}["']?\s*=""", text):
-                return number
-        return header_line
+            # ``KEY =``, ``"KEY" =`` or ``'KEY' =``: each text before one of the line's
+            # first few ``=``, with a quote at either end or none.
+            start = 0
+            for _ in range(_MAX_EQUALS):
+                equals = text.find("=", start)
+                if equals < 0:
+                    break
+                start = equals + 1
+                before = text[:equals].rstrip()
+                for name in _unquoted(before):
+                    keys.setdefault((current, name), number)
+        self._index = first_header, last_header, keys
+        return self._index
+
+
+_HEADER = re.compile(r"\[([^\[\]]+)\]\s*(#.*)?").fullmatch
+_MAX_EQUALS = 8  # a key holding more "=" than this is named by its table, not its line
+
+
+def _bare(table: str) -> str:
+    return re.sub(r"[\s\"']", "", table)
+
+
+def _unquoted(text: str) -> set[str]:
+    """``text`` as a key may be written: as it is, without a leading and/or a trailing quote."""
+    names = {text}
+    if text[:1] in "\"'" and text:
+        names.add(text[1:])
+    for name in list(names):
+        if name[-1:] in "\"'" and name:
+            names.add(name[:-1])
+    return names
 
 
 def _deepest_line(text: str) -> int:

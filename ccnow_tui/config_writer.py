@@ -27,9 +27,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .client import is_loopback
-from .config import DEFAULT_URL, ENV_PROFILE, ENV_VARS, ConfigError, url_problem
+from .config import DEFAULT_URL, ENV_PROFILE, ENV_VARS, MAX_CONFIG_BYTES, ConfigError, url_problem
 from .protocol.redact import Secret
 from .storage.atomic import atomic_write_private
+from .storage.paths import NotRegularFile, read_regular
 
 MAX_PROFILE_NAME = 64  # longer names get a hashed store directory (storage.paths.safe_profile_name)
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -287,9 +288,12 @@ def write_profile(path: Path, profile: NewProfile, password: Secret | None = Non
 
 def _read(path: Path) -> str | None:
     try:
-        return path.read_bytes().decode("utf-8")
+        return read_regular(path, MAX_CONFIG_BYTES).decode("utf-8").removeprefix("\ufeff")
     except FileNotFoundError:
         return None
+    except NotRegularFile as exc:
+        raise ConfigError(f"{path} {exc.strerror}: config.toml must be a file; move it away, then start "
+                          "again") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path} is not UTF-8 text: fix it (or move it away), then start again") from None
     except OSError as exc:

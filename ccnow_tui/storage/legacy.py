@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 from ..protocol.actions import ActionError, StagedAction
 from ..protocol.orderid import InvalidOrderId, OrderId
 from ..protocol.redact import redact
+from .paths import read_regular
+
+MAX_DRAFT_BYTES = 1 << 30  # an old draft of 100,000 entries is a few MB
 
 if TYPE_CHECKING:
     from .store import Store
@@ -50,7 +53,7 @@ def _fields(row: dict[str, Any]) -> str:
 def read_draft(path: Path) -> tuple[list[StagedAction], list[tuple[str, str, str, str, list[StagedAction]]], str]:
     """Staged entries and unknown batches of an old draft, and a problem to report."""
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(read_regular(path, MAX_DRAFT_BYTES))  # a FIFO there must not block the start
     except FileNotFoundError:
         return [], [], ""
     except (OSError, ValueError) as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from pathlib import Path
 
 import platformdirs
@@ -72,3 +73,38 @@ def ensure_private_dir(path: Path) -> Path:
     if not path.is_dir():
         raise NotADirectoryError(f"{path} exists and is not a directory")
     return path
+
+
+class NotRegularFile(OSError):
+    """A file to read that is a FIFO, a device, a socket or a folder, or too large: reading
+    it could block for ever or never end. ``strerror`` says which."""
+
+
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most ``limit`` bytes
+    (a symlink to one is fine). Opened without blocking, so a FIFO is refused at once
+    instead of waiting for a writer. FileNotFoundError and other OSErrors as ``open``
+    raises them; :class:`NotRegularFile` for anything that is not a regular file or is
+    larger than ``limit``."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+            raise NotRegularFile(0, f"is {kind}, not a regular file")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            data = os.read(fd, 1 << 20)
+            if not data:
+                return b"".join(chunks)
+            size += len(data)
+            if size > limit:
+                raise NotRegularFile(0, f"is larger than {limit:,} bytes")
+            chunks.append(data)
+    finally:
+        os.close(fd)

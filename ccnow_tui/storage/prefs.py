@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_write_private, redacted_json
-from .paths import data_dir
+from .paths import data_dir, read_regular
 
 PREFS_NAME = "ui.json"
+MAX_PREFS_BYTES = 1024 * 1024  # a few preferences; a FIFO or a huge file there is ignored, never waited on
 
 
 def prefs_path() -> Path:
@@ -23,7 +24,7 @@ def prefs_path() -> Path:
 
 def load_prefs(path: Path | None = None) -> dict[str, Any]:
     try:
-        data = json.loads((path or prefs_path()).read_text("utf-8"))
+        data = json.loads(read_regular(path or prefs_path(), MAX_PREFS_BYTES).decode("utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

@@ -998,6 +998,13 @@ def cmd_stage(args) -> int:
         raise UsageError(f"{name}: no entries in the file; nothing staged")
     store = open_store(profile)
     try:
+        # An entry identical to one staged already (or earlier in the file) would send the
+        # same thing twice: it is not staged again, and stderr names it.
+        actions, repeats = StagingArea(store).split_repeats(actions)
+        for a in repeats[:LINT_SHOWN]:
+            err(f"not staged again: {shown(a.describe())} is identical to an entry already staged")
+        if len(repeats) > LINT_SHOWN:
+            err(f"... and {len(repeats) - LINT_SHOWN} more entries identical to ones already staged")
         try:
             added = store.add(actions)  # one transaction: all of them or none
         except (StoreError, OSError, sqlite3.Error) as exc:

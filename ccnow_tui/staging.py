@@ -53,6 +53,7 @@ __all__ = [
 
 T = TypeVar("T")
 _ACTION_OF = itemgetter(1)  # StoredEntry.action, at C speed
+_ORDER_OF = itemgetter(0)  # StagedAction.order_id, at C speed
 # A change to more entries than this recounts the tally when next asked instead of
 # patching it entry by entry (about as costly, and a big change is rare).
 SMALL_CHANGE = 1000
@@ -327,6 +328,25 @@ class StagingArea:
             out.append(Lint(Severity.WARNING, f"unverified: {e.action.describe()} (batch {e.batch_id}) may already "
                                               "have been applied; it is not sent unless you re-stage it", e.order_id))
         return out
+
+    def split_repeats(self, actions: Sequence[StagedAction]) -> tuple[list[StagedAction], list[StagedAction]]:
+        """``actions`` as ``(new, repeats)``: a repeat is identical (order, action and every
+        field) to an entry staged already, or to one earlier in ``actions``; staging it
+        again would send the same thing twice. Two different adjusts are not repeats."""
+        count = self.tally.count if self._staged else {}
+        distinct = len(set(map(_ORDER_OF, actions))) == len(actions)  # at C speed: staging a whole list
+        if distinct and not any(map(count.__contains__, map(_ORDER_OF, actions))):
+            return list(actions), []
+        new: list[StagedAction] = []
+        repeats: list[StagedAction] = []
+        seen: set[StagedAction] = set()
+        for a in actions:
+            if a in seen or (a[0] in count and any(e[1] == a for e in self.tally.entries_of(a[0]))):
+                repeats.append(a)
+            else:
+                seen.add(a)
+                new.append(a)
+        return new, repeats
 
     def indexes_for(self, order_id: OrderId) -> list[int]:
         """Staged positions of one order's entries."""

@@ -386,3 +386,21 @@ def test_stage_label_column_options_go_with_labels(env, capsys, tmp_path, option
     path = write(tmp_path, HEADER + f"{pending(env, 1)[0]},ship,,,,\n")
     assert main(["stage", path, *option]) == 2
     assert "go with --labels" in capsys.readouterr().err
+
+
+def test_stage_does_not_stage_an_entry_identical_to_one_already_staged(env, capsys, tmp_path):
+    a, b = pending(env, 2)
+    first = write(tmp_path, HEADER + f"{a},ship,,,,\n{a},adjust,,5,,\n", "first.csv")
+    assert main(["stage", first]) == 0
+    capsys.readouterr()
+    # The same ship and discount again, a different discount and a new order: only those two are new.
+    again = write(tmp_path, HEADER + f"{a},ship,,,,\n{a},adjust,,5.00,,\n{a},adjust,,6,,\n{b},ship,,,,\n", "again.csv")
+    assert main(["stage", again]) == 0
+    err = capsys.readouterr().err
+    assert f"not staged again: ship {a} is identical to an entry already staged" in err
+    assert f"not staged again: adjust {a} $5.00 is identical to an entry already staged" in err
+    assert "2 entries staged" in err
+    assert staged_actions() == [
+        StagedAction.make(a, "ship"), StagedAction.make(a, "adjust", amount="5"),
+        StagedAction.make(a, "adjust", amount="6"), StagedAction.make(b, "ship"),
+    ]

@@ -170,9 +170,27 @@ class SessionController:
 
     # -- what the operator does -----------------------------------------------------------
 
+    def _without_repeats(self, actions: list[StagedAction], update: Update) -> list[StagedAction]:
+        """``actions`` less those identical to an entry staged already: they are not staged
+        again, and the log and a toast say so, naming them."""
+        new, repeats = self.staging.split_repeats(actions)
+        if repeats:
+            named = ", ".join(a.describe() for a in repeats[:3])
+            more = f" and {len(repeats) - 3} more" if len(repeats) > 3 else ""
+            what = counted(len(repeats), "entry", "entries")
+            text = (f"not staged again: {what} identical to one already staged ({named}{more}); "
+                    "edit the staged one (b, e) to change it")
+            self.write(LogKind.INFO, text)
+            update.touch(Topic.LOG).notify(redact(text), title="Already staged", severity="warning")
+        return new
+
     def stage(self, actions: list[StagedAction]) -> Update:
         if not actions:
             return Update()
+        update = Update()
+        actions = self._without_repeats(actions, update)
+        if not actions:
+            return update
         self.staging.add(actions)
         # Sets made at C speed: staging ship for 100,000 orders is one keystroke.
         kinds = sorted(k.value for k in set(map(_KIND_OF, actions)))
@@ -185,6 +203,8 @@ class SessionController:
 
     def imported(self, actions: list[StagedAction], name: str, accepted: int, rejected: int) -> Update:
         """A label file's accepted rows, staged in one change; the log says what became of the rest."""
+        update = Update()
+        actions = self._without_repeats(actions, update)
         if actions:
             self.staging.add(actions)
         kinds = "/".join(sorted({a.kind.value for a in actions})) or "nothing"
@@ -193,7 +213,7 @@ class SessionController:
                                  f"{counted(orders, 'order', 'orders')} from {counted(accepted, 'row', 'rows')}, "
                                  f"{counted(rejected, 'row', 'rows')} rejected ({len(self.staging)} staged; "
                                  f"{self.keys['nav.composer']} to review, {self.keys['staging.undo']} undoes)")
-        return Update().touch(Topic.LOG)
+        return update.touch(Topic.LOG)
 
     def undo(self) -> Update:
         if not self.staging.undo():

@@ -220,12 +220,14 @@ async def test_esc_stages_nothing_and_one_u_undoes_the_whole_import(make_app, sa
         assert isinstance(app.screen, QueueScreen) and len(app.session.staging) == 1
         await pilot.press("i", "escape")  # esc on the path: nothing either
         assert isinstance(app.screen, QueueScreen) and len(app.session.staging) == 1
-        # From the composer too; one u undoes all 12 entries.
+        # From the composer too; one u undoes all 11 entries (the first order's ship is
+        # staged already: it is not staged again, and the log says so).
         await pilot.press("b")
         assert isinstance(app.screen, ComposerScreen)
         await open_preview(pilot, "six.csv")
         await pilot.press("enter")
-        assert isinstance(app.screen, ComposerScreen) and len(app.session.staging) == 13
+        assert isinstance(app.screen, ComposerScreen) and len(app.session.staging) == 12
+        assert f"not staged again: 1 entry identical to one already staged (ship {orders[0]})" in log_text(app)
         await pilot.press("u")
         assert len(app.session.staging) == 1
 

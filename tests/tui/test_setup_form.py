@@ -265,7 +265,7 @@ async def test_help_and_the_palette_list_the_forms_keys(isolated_dirs):
     from ccnow_tui.tui.screens.help import HelpScreen
 
     own = bindings_of(SetupScreen)
-    assert {b.id for b in own} == {"setup.quit", "setup.test", "setup.save"}
+    assert {b.id for b in own} == {"setup.quit", "setup.test", "setup.save", "setup.next", "setup.previous"}
     keys = {k for b in own for k in b.key.split(",")}
     assert not keys & {"ctrl+s", "ctrl+q", "ctrl+enter", "ctrl+w", "ctrl+u", "ctrl+k"}  # SSH, tmux, field editing
     app = first_start()
@@ -320,3 +320,25 @@ async def test_the_command_lines_account_fills_the_form_and_the_saved_profile_st
         first_line = app.log_buffer.lines[0].text
         assert first_line == f"settings: profile 'backroom' in {config_path()}; options: --url, --client-id"
     assert set(load_config().profiles) == {"backroom"}
+
+
+async def test_keys_typed_ahead_act_in_order_in_the_form(isolated_dirs):
+    """shift+tab, ctrl+a, ctrl+k and text in one read (a paste, SSH) act in the order
+    typed, as in the staging forms: the text lands in the field moved to, ctrl+a and
+    ctrl+k edit the field they were typed in."""
+    from .test_typeahead import burst
+
+    app = first_start()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert app.focused is screen.query_one("#f-client_id")
+        # In the client id: "C1", then back to the URL, to its start, cut it, a new one.
+        burst(app, "C", "1", "shift+tab", "ctrl+a", "ctrl+k", *"http://127.0.0.1:9/x", "tab", "end", "2")
+        await wait_until(pilot, lambda: screen.query_one("#f-client_id", Input).value == "C12", "the keys acted")
+        assert screen.query_one("#f-url", Input).value == "http://127.0.0.1:9/x"
+        assert app.focused is screen.query_one("#f-client_id")
+        # Back two fields (the name), its start, cut it: a new name.
+        burst(app, "shift+tab", "shift+tab", "ctrl+a", "ctrl+k", *"own", "tab")
+        await wait_until(pilot, lambda: app.focused is screen.query_one("#f-url"), "the url field")
+        assert screen.query_one("#f-name", Input).value == "own"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from textual import events
 
 from ccnow_tui.protocol import StagedAction
@@ -123,3 +124,61 @@ async def test_a_y_typed_before_the_question_shows_is_named_in_the_question(make
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"))
         await wait_until(pilot, lambda: "was not taken: press y again" in screen_text(app), "the note in the question")
         assert app.session.in_flight is None
+
+
+async def _esc_then_s_stages_a_ship(pilot, *, as_alt: bool) -> None:
+    """esc and s in one read on the modal screen up now: it closes, and s ships the
+    highlighted order on the queue (nothing is dropped, nothing lands in the modal)."""
+    app = pilot.app
+    staging = app.session.staging
+    before = len(staging)
+    modal = app.screen
+    if as_alt:
+        app.post_message(events.Key("alt+s", "s"))
+    else:
+        burst(app, "escape", "s")
+    await wait_until(pilot, lambda: len(staging) == before + 1, f"esc then s after {type(modal).__name__}")
+    assert isinstance(app.screen, QueueScreen) and modal not in app.screen_stack
+
+
+@pytest.mark.parametrize("as_alt", [False, True], ids=["two-keys", "alt+s"])
+async def test_esc_and_a_key_in_one_burst_after_every_modal_screen(make_app, tmp_path, as_alt):
+    """README: keys typed after the key that closes a screen act underneath. The help,
+    the request preview, the label preview and the label path were screens where the key
+    after esc was dropped (or went into the screen still closing)."""
+    app = make_app()
+    label_file = tmp_path / "labels.csv"
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        rows = app.session.book.rows
+        label_file.write_text(f"Order Number,Carrier,Tracking Number\n{rows[3]},UPS,1Z999AA10123456784\n")
+        app.start_dir = tmp_path
+        opened = {
+            "help": ("question_mark",),
+            "go-to form": ("g",),
+            "stage form": ("c",),
+            "label path": ("i",),
+            "label preview": ("i", *"labels.csv", "enter"),
+        }
+        for what, keys in opened.items():
+            burst(app, *keys)
+            preview = what == "label preview"
+            await wait_until(pilot, lambda p=preview: not isinstance(app.screen, QueueScreen)
+                             and getattr(app.screen, "ready", True)
+                             and (not p or type(app.screen).__name__ == "ImportPreviewScreen"), what)
+            await pilot.pause()
+            await _esc_then_s_stages_a_ship(pilot, as_alt=as_alt)
+            await pilot.press("j")  # the next order for the next ship (each entry its own)
+        # The request preview, from the composer: esc closes it, the composer's esc goes back.
+        burst(app, "b")
+        await wait_until(pilot, lambda: isinstance(app.screen, ComposerScreen), "the composer")
+        burst(app, "p")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "PreviewScreen", "the request preview")
+        await pilot.pause()
+        if as_alt:
+            app.post_message(events.Key("alt+u", "u"))
+        else:
+            burst(app, "escape", "u")
+        await wait_until(pilot, lambda: len(app.session.staging) == len(opened) - 1, "u undid the last ship")
+        assert isinstance(app.screen, ComposerScreen)
+        assert [e.order_id for e in app.session.staging.entries] == rows[:len(opened) - 1]

@@ -65,14 +65,16 @@ def key_sections(app_bindings: Iterable[Binding], keymap: Mapping[str, str] = NO
         ("Forms and questions", of(ActionForm) + of(ConfirmScreen) + of(HiddenSelectionScreen)
          + [(display_key(owned_binding(ActionForm, "form.submit"), keymap), "Submit the form")]),
         ("First-run setup (no configuration yet)",
-         [*of(SetupScreen), ("tab", "Next field (shift+tab: previous); enter in a field tests too")]),
+         [*of(SetupScreen), ("enter", "In a text field: test what is entered (as ctrl+t)")]),
     ]
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "escape,question_mark,f1,q", "close", "Close", key_display="esc", id="help.close",
+            # A priority binding: the help is closed before the key after esc is looked at
+            # (esc and s in one read: s acts on the screen underneath, it is not dropped).
+            "escape,question_mark,f1,q", "close", "Close", key_display="esc", priority=True, id="help.close",
             tooltip="Close help",
         ),
     ]

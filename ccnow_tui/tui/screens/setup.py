@@ -103,6 +103,12 @@ class SetupScreen(Screen[ConnectionSettings]):
                 tooltip="Setup: test what is entered (asks the receiver for the pending list; changes nothing)"),
         Binding("ctrl+o", "save", "Save", priority=True, id="setup.save",
                 tooltip="Setup: save the profile to config.toml (asks first if it has not passed a test)"),
+        # Priority, as in the staging forms: the focus has moved before the key after tab is
+        # looked at, so keys typed ahead (a paste, SSH) land in the field they were typed for.
+        Binding("tab", "next_field", "Next field", show=False, priority=True, id="setup.next",
+                tooltip="Setup: next field"),
+        Binding("shift+tab", "previous_field", "Previous field", show=False, priority=True, id="setup.previous",
+                tooltip="Setup: previous field"),
     ]
 
     def __init__(self, message: str, title: str = "ccnow-tui is not set up yet", *,
@@ -178,6 +184,12 @@ class SetupScreen(Screen[ConnectionSettings]):
             box.display = False
         self._show_source()
         self.set_focus(self.query_one("#f-client_id", Input))  # the first thing to fill in
+
+    def action_next_field(self) -> None:
+        self.focus_next()  # at once: the next key goes to the field it was typed for
+
+    def action_previous_field(self) -> None:
+        self.focus_previous()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("test", "save"):

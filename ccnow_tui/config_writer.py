@@ -122,6 +122,10 @@ def _text_problem(value: str) -> str:
     return ""
 
 
+HOLDS_PASSWORD = ("This holds the API password, and it would be written to the file: "
+                  "name where the password comes from instead.")
+
+
 def problems(profile: NewProfile, password: Secret | None = None) -> dict[str, str]:
     """What is wrong with each field (``name``, ``url``, ``client_id``, ``store_id``,
     ``password_command``, ``password_env``), in words for the operator; empty: nothing.
@@ -178,8 +182,7 @@ def problems(profile: NewProfile, password: Secret | None = None) -> dict[str, s
         for key, value in (("name", p.name), ("url", p.url), ("client_id", p.client_id), ("store_id", p.store_id),
                            ("password_command", p.password_command), ("password_env", p.password_env)):
             if secret in value and key not in out:
-                out[key] = ("This holds the API password, and it would be written to the file: "
-                            "name where the password comes from instead.")
+                out[key] = HOLDS_PASSWORD
     return out
 
 

@@ -342,3 +342,26 @@ async def test_keys_typed_ahead_act_in_order_in_the_form(isolated_dirs):
         burst(app, "shift+tab", "shift+tab", "ctrl+a", "ctrl+k", *"own", "tab")
         await wait_until(pilot, lambda: app.focused is screen.query_one("#f-url"), "the url field")
         assert screen.query_one("#f-name", Input).value == "own"
+
+
+async def test_a_password_mark_is_forgotten_when_the_command_changes(isolated_dirs, sandbox):
+    """A command that printed "shop" (the wrong entry of a password manager) marks the
+    fields holding "shop"; once the command is another, those marks go: what the old
+    command printed is not known to be the password. It still may not be written inside
+    a command."""
+    def printing(text: str) -> str:
+        return f"{sys.executable} -c 'print(\"{text}\")'"
+
+    app = first_start()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await fill(pilot, url=sandbox.url, client_id="shop", password_command=printing("shop"))
+        assert await press_test(pilot) == "Not tested: fix the fields marked."
+        assert "holds the API password" in errors(app)["client_id"]
+        await fill(pilot, password_command=printing(PASSWORD))
+        assert errors(app) == {}  # the new command may print another password: not marked
+        await fill(pilot, password_command="printf shop")
+        assert set(errors(app)) == {"password_command"}  # a command holding what was printed still is
+        half = len(PASSWORD) // 2  # a command printing the password without holding it
+        await fill(pilot, password_command=printing(f'{PASSWORD[:half]}"+"{PASSWORD[half:]}'))
+        assert errors(app) == {}

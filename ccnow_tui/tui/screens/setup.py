@@ -42,7 +42,7 @@ from ...config import (
     resolve_connection,
     run_password_command,
 )
-from ...config_writer import FirstRun, NewProfile, PasswordSource, problems, write_profile
+from ...config_writer import HOLDS_PASSWORD, FirstRun, NewProfile, PasswordSource, problems, write_profile
 from ...protocol.outcome import Outcome
 from ...protocol.redact import Secret, redact, safe_text
 from ...storage.paths import config_path
@@ -127,9 +127,11 @@ class SetupScreen(Screen[ConnectionSettings]):
         self.failed_for: Fingerprint | None = None
         self.saving = False
         self.test_worker: Worker[None] | None = None
-        # Passwords a test got from a command or a variable, in memory only: no field
-        # saved may hold one (``echo hunter2`` is no password manager).
-        self.learned: list[Secret] = []
+        # Passwords a test got from a command or a variable, in memory only, each with
+        # the source that gave it: no field saved may hold one (``echo hunter2`` is no
+        # password manager). Only the current source's count: what another command
+        # printed is not known to be the password (its mark goes when the command changes).
+        self.learned: list[tuple[tuple[str, str], Secret]] = []
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -227,10 +229,31 @@ class SetupScreen(Screen[ConnectionSettings]):
         # (what the last test tested), where a repr or a crash report could show it.
         return (profile, hmac.new(_FINGERPRINT_KEY, typed.encode("utf-8"), "sha256").digest())
 
+    @staticmethod
+    def _source_key(profile: NewProfile) -> tuple[str, str]:
+        """Where the password comes from, as entered: the source and its command or variable."""
+        if profile.source is PasswordSource.COMMAND:
+            return profile.source.value, profile.password_command
+        if profile.source is PasswordSource.ENV:
+            return profile.source.value, profile.password_env
+        return profile.source.value, ""
+
+    def _learned_now(self, profile: NewProfile) -> list[Secret]:
+        """The passwords learnt from the source entered now (not from an earlier command)."""
+        key = self._source_key(profile)
+        return [secret for source, secret in self.learned if source == key]
+
     def _problems(self, profile: NewProfile, typed: Secret | None, *, for_test: bool) -> dict[str, str]:
         found: dict[str, str] = {}
-        for known in [typed, *self.learned] if typed is not None else [None, *self.learned]:
+        learned = self._learned_now(profile)
+        for known in [typed, *learned] if typed is not None else [None, *learned]:
             found = problems(profile, known) | found
+        # What an earlier command printed still may not be written inside the command
+        # (``echo hunter2`` changed to ``printf hunter2``); other fields forget it.
+        command = profile.password_command if profile.source is PasswordSource.COMMAND else ""
+        if command and "password_command" not in found and any(
+                secret.reveal() and secret.reveal() in command for _, secret in self.learned):
+            found["password_command"] = HOLDS_PASSWORD
         if for_test and profile.source is PasswordSource.ASK and typed is None:
             found["password"] = "Type the password to test with (it is kept in memory only, never written)."
         return found
@@ -335,8 +358,8 @@ class SetupScreen(Screen[ConnectionSettings]):
         except ConfigError as exc:
             self._test_failed(fingerprint, f"No password to test with: {exc}")
             return
-        if typed is None and all(password.reveal() != known.reveal() for known in self.learned):
-            self.learned.append(password)
+        if typed is None and all(password.reveal() != known.reveal() for known in self._learned_now(profile)):
+            self.learned.append((self._source_key(profile), password))
         found = self._problems(profile, password, for_test=False)  # what the command printed may be in a field
         if found:
             self._show_errors(found, every=True)

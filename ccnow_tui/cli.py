@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 # for --help; tests/test_startup_imports.py checks the two agree).
 EXIT_OK, EXIT_USAGE, EXIT_UNKNOWN = 0, 2, 4
 EXIT_NOT_CONFIRMED = 5  # the operator answered no (or nothing): nothing sent, nothing recorded
+EXIT_UNSETTLED = 6  # reconcile recorded, but entries are unverified or cannot be re-staged: a person must look
 EXIT_INTERNAL = 70
 CSV_COLUMNS = ("order_id", "action", "notes", "amount", "trackname", "tracknumber")
 
@@ -129,7 +130,8 @@ def build_parser(*, sandbox_arguments: bool = True) -> argparse.ArgumentParser:
         "3 refused in the protocol's words (error_message), or the request never left, or a read got no "
         "protocol answer: nothing applied; 4 outcome unknown (answer lost, late, too big or not the protocol), "
         "nothing re-sent; 5 not confirmed at the question (or --confirm-count is not the batch's number of orders "
-        "changed), nothing sent or recorded.",
+        "changed), nothing sent or recorded; 6 `reconcile` recorded its result, but some entries are unverified "
+        "(a discount or tracking a status cannot prove) or not re-staged (the order moved on): check them.",
     )
     parser.add_argument("--version", action="version", version=f"ccnow-tui {__version__}")
     parser.add_argument("--demo", dest=PRE + "demo", action="store_true",
@@ -177,7 +179,8 @@ def build_parser(*, sandbox_arguments: bool = True) -> argparse.ArgumentParser:
         description="Queries the orders of every batch whose outcome is unknown and records what evidently "
         "happened: ship/cancel that took effect, what is staged again (did not happen), and discounts or "
         "tracking a status cannot prove (unverified: re-stage or forget them in the TUI). Nothing is sent "
-        "but queries.",
+        "but queries. Exit 0: every entry settled (took effect, or staged again); 6: recorded, but some entries "
+        "are unverified or not re-staged (the order moved on); 4: some batches stay unknown.",
     )
     p.add_argument("--yes", action="store_true", help="record the result without asking")
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout, one per entry")
@@ -488,12 +491,12 @@ def read_batch_csv(name: str, stream: TextIO) -> Batch:
                 problems.append(f"{name}: line {line}: {exc}")
     except csv.Error as exc:
         problems.append(f"{name}: line {start}: {_csv_problem(exc, reader.line_num > start)}")
+    # The rows' own problems and the conflicts between the valid rows (ship and cancel on
+    # one order), reported together: one run shows everything to fix.
+    batch = Batch(entries)
+    problems += [f"{name}: {lint.message}" for lint in batch.lint() if lint.severity is Severity.ERROR]
     if problems:
         raise UsageError("\n".join(problems))
-    batch = Batch(entries)
-    errors = [lint for lint in batch.lint() if lint.severity is Severity.ERROR]
-    if errors:
-        raise UsageError("\n".join(f"{name}: {lint.message}" for lint in errors))
     return batch
 
 
@@ -850,20 +853,28 @@ def cmd_reconcile(args) -> int:
             else:
                 err(f"batch {shown(b.batch_id)} was settled meanwhile by another process; left as it is")
         unverified = sum(1 for _, j in plans for _, v, _, _ in j if v is Verdict.UNVERIFIED)
+        stuck = sum(1 for _, j in plans for _, v, _, _ in j if v is Verdict.NOT_RESTAGED)
         if unverified:
             err(f"{counted(unverified, 'entry is', 'entries are')} unverified: a status cannot show "
                 "whether a discount or tracking took effect; check, then re-stage or forget them in the TUI")
-        return EXIT_UNKNOWN if len(plans) < len(unknown) else EXIT_OK
+        if stuck:
+            err(f"{counted(stuck, 'entry was', 'entries were')} not re-staged: the order moved on and it cannot "
+                "be applied any more; see the lines above")
+        if len(plans) < len(unknown):
+            return EXIT_UNKNOWN
+        return EXIT_UNSETTLED if unverified or stuck else EXIT_OK
     finally:
         store.close()
 
 
-def offline_profile(requested: str | None) -> str:
+def offline_profile(requested: str | None, *, configured: bool = False) -> str:
     """The profile a command that needs no connection (journal, stage, staged) works on.
 
     A profile with a store on this machine is taken as it is, without its settings (the
     demo's, or one whose config moved); otherwise it is chosen as the other commands
-    choose it (--profile, CCNOW_* variables, default_profile)."""
+    choose it (--profile, CCNOW_* variables, default_profile). ``configured``: with no
+    profile and no CCNOW_* variable, say that nothing is configured (as `pending` does)
+    rather than use the environment's profile."""
     from .config import ConfigError, load_config, profile_name
     from .storage.paths import profile_dir
     from .storage.store import STORE_NAME
@@ -871,7 +882,7 @@ def offline_profile(requested: str | None) -> str:
     if requested and (profile_dir(requested, create=False) / STORE_NAME).exists():
         return requested
     try:
-        return profile_name(load_config(), requested)
+        return profile_name(load_config(), requested, os.environ if configured else None)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
 
@@ -986,7 +997,7 @@ def cmd_stage(args) -> int:
         raise UsageError("--track-only, --skip-rejected, --carrier and the --*-column options go with --labels")
     if args.carrier is not None and "carrier" in columns:
         raise UsageError("--carrier sets one carrier for every row; it does not go with --carrier-column")
-    profile = offline_profile(args.profile)
+    profile = offline_profile(args.profile, configured=True)
     name, text = read_input_text(args.file)
     rejected = 0
     if args.labels:
@@ -1031,10 +1042,10 @@ def cmd_stage(args) -> int:
 
 def _field_value(value: str) -> str:
     """A field's value in a ``key=value`` line: quoted (JSON style) when it holds blanks,
-    quotes or ``=``, so the line splits back into its fields."""
+    quotes, a backslash or ``=``, or is empty, so the line splits back into its fields."""
     import json
 
-    if value and not any(c.isspace() or c in "\"'=" for c in value):
+    if value and not any(c.isspace() or c in "\"'=\\" for c in value):
         return value
     return json.dumps(value, ensure_ascii=False)
 
@@ -1049,7 +1060,7 @@ def cmd_staged(args) -> int:
     then the entries of batches in flight or of unknown outcome, then unverified ones."""
     from .storage.store import BatchState
 
-    profile = offline_profile(args.profile)
+    profile = offline_profile(args.profile, configured=True)
     store = open_store(profile)
     try:
         snap = store.snapshot()
@@ -1086,6 +1097,30 @@ def cmd_staged(args) -> int:
     return EXIT_OK
 
 
+def journal_line(row: dict[str, Any]) -> str:
+    """One journal line as plain `journal` prints it, split back into its parts by any
+    shell-like splitter (``shlex.split``): ``TIME EVENT BATCH RECEIVER ORDER`` (``-``
+    where there is none; RECEIVER is ``host/account``), then ``key=value`` for each part
+    the line has: ``n``, ``action``, the entry's fields (``notes``, ``amount``,
+    ``trackname``, ``tracknumber``), ``outcome``, ``status``, ``message``, ``raw``. A value
+    holding a blank, a quote, a backslash or ``=`` (or nothing) is a JSON string
+    (``"Damaged box"``); every value is masked first, and control characters are escaped."""
+    from .protocol.redact import redact
+
+    def value(text: object) -> str:
+        return _field_value(redact(str(text)))
+
+    receiver = f"{row['host'] or '-'}/{row['client_id'] or '-'}"
+    parts = [value(row["time"]), value(row["event"]), value(row["batch_id"] or "-"), value(receiver),
+             value(row["order_id"] or "-")]
+    if row["n"]:
+        parts.append(f"n={row['n']}")
+    named = [("action", row["action"]), *row["fields"].items(), ("outcome", row["outcome"]),
+             ("status", row["status"]), ("message", row["message"]), ("raw", row["raw"])]
+    parts += [f"{key}={value(text)}" for key, text in named if text not in (None, "")]
+    return shown(" ".join(parts))
+
+
 def cmd_journal(args) -> int:
     """The audit trail from the store, oldest first."""
     profile = offline_profile(args.profile)
@@ -1094,18 +1129,7 @@ def cmd_journal(args) -> int:
     out = sys.stdout
     try:
         for row in store.journal(orders, args.since or ""):
-            if args.json:
-                out.write(json_line(row) + "\n")
-                continue
-            fields = " ".join(f"{k}={v}" for k, v in row["fields"].items())
-            account = row["client_id"] or ""
-            parts = [row["time"], row["event"], row["batch_id"] or "-", f"{row['host'] or '-'}/{account or '-'}",
-                     row["order_id"] or "(batch)", f"#{row['n']}" if row["n"] else "", row["action"] or "", fields,
-                     row["outcome"], row["status"], row["message"]]
-            line = " ".join(p for p in parts if p)
-            if row["raw"]:
-                line += f" | {row['raw']}"
-            out.write(shown(line) + "\n")
+            out.write((json_line(row) if args.json else journal_line(row)) + "\n")
     finally:
         store.close()
     return EXIT_OK

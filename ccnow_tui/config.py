@@ -704,7 +704,11 @@ def write_config_template(path: Path | None = None) -> Path:
     return path
 
 
-def profile_name(config: Config, requested: str | None) -> str:
-    """The profile a command without a connection (``journal``) reads: as the others choose it."""
-    chosen = _choose_profile(config, requested, env_or_options=True)
+def profile_name(config: Config, requested: str | None, env: Mapping[str, str] | None = None) -> str:
+    """The profile a command without a connection (``journal``, ``staged``) reads: as the
+    others choose it. Given ``env``: with no profile in the file and no ``CCNOW_*``
+    setting in it, :class:`NotConfigured` (as ``pending`` says it), not the
+    environment's profile (``journal`` passes none: an empty trail is its answer)."""
+    env_given = env is None or any(env.get(var) for var in (*ENV_VARS.values(), PASSWORD_VAR))
+    chosen = _choose_profile(config, requested, env_or_options=env_given)
     return chosen.name if chosen else ENV_PROFILE

@@ -73,8 +73,9 @@ def test_an_answer_that_cannot_prove_the_adjust_keeps_it_unknown_and_reconcile_n
     mine = {(r["order_id"], r["action"]): r for r in rows}
     assert mine[(str(a), "adjust")]["state"] == mine[(str(a), "track")]["state"] == "unknown", rows
     env.set_faults([])
-    # Reconcile: one query, nothing sent again, the discount never comes back as staged.
-    assert main(["reconcile", "--yes"]) == 0
+    # Reconcile: one query, nothing sent again, the discount never comes back as staged;
+    # it is left unverified or not re-staged, for a person: exit 6.
+    assert main(["reconcile", "--yes"]) == 6
     out = capsys.readouterr().out
     assert f"{a} adjust unverified" in out or f"{a} adjust not_restaged" in out, out
     staged_now = [(r["order_id"], r["action"]) for r in held(capsys) if r["state"] == "staged"]

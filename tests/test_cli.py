@@ -448,3 +448,83 @@ def test_a_reader_that_goes_away_mid_answer_does_not_lose_the_outcome(env, tmp_p
                              capture_output=True, text=True, timeout=60)
     outcomes = [json.loads(line) for line in journal.stdout.splitlines()]
     assert sorted(r["outcome"] for r in outcomes if r["event"] == "outcome" and r["order_id"]) == ["applied"] * 3
+
+
+# -- issue #14 §6: the CLI's smaller things -------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["submit"], ["stage"]])
+def test_row_errors_and_cross_row_conflicts_are_reported_in_one_run(env, capsys, tmp_path, command):
+    a, b = env.book.pending()[:2]
+    before = env.requests_seen
+    # Line 2 and 3: ship and cancel on one order (a conflict between valid rows); line 4:
+    # a bad amount; line 5: not an order number. One run names all three problems.
+    path = write_csv(tmp_path, f"order_id,action,notes,amount\n{a},ship,,\n{a},cancel,Out of stock,\n"
+                               f"{b},adjust,Late,$5\n12345,ship,,\n")
+    assert main([*command, path, *(["--yes"] if command == ["submit"] else [])]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: line 4: amount" in err
+    assert f"{path}: line 5: order_id: '12345' is not a CCNow order number" in err
+    assert "ship and cancel on one order" in err and str(a) in err
+    assert env.requests_seen == before
+
+
+def test_plain_journal_lines_split_back_into_what_the_json_says(env, capsys, tmp_path):
+    import shlex
+
+    a, b = env.book.pending()[:2]
+    notes = 'Box "dented" = 2\\3  twice'
+    quoted = notes.replace('"', '""')
+    path = write_csv(tmp_path, "order_id,action,notes,amount,trackname,tracknumber\n"
+                               f'{a},adjust,"{quoted}",5.00,,\n'
+                               f"{a},track,,,UPS Ground,1Z 999\n{b},ship,,,,\n")
+    assert main(["submit", path, "--yes"]) == 0
+    capsys.readouterr()
+    assert main(["journal", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert main(["journal"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(rows) > 4
+    for line, row in zip(lines, rows, strict=True):
+        time, event, batch, receiver, order, *rest = shlex.split(line)
+        assert (time, event, batch, order) == (row["time"], row["event"], row["batch_id"] or "-",
+                                               row["order_id"] or "-")
+        assert receiver == f"{row['host'] or '-'}/{row['client_id'] or '-'}"
+        named = dict(part.split("=", 1) for part in rest)
+        want = {"n": str(row["n"]) if row["n"] else None, "action": row["action"], **row["fields"],
+                "outcome": row["outcome"], "status": row["status"], "message": row["message"], "raw": row["raw"]}
+        assert named == {k: v for k, v in want.items() if v not in (None, "")}, line
+    adjust = next(shlex.split(line) for line, row in zip(lines, rows, strict=True) if row["action"] == "adjust")
+    assert f"notes={notes}" in adjust and "amount=5.00" in adjust
+    assert any("raw=" in line for line in lines) and any('"UPS Ground"' in line for line in lines)
+
+
+def test_reconcile_yes_with_entries_left_unverified_has_its_own_exit_code(env, capsys, tmp_path):
+    a, b = env.book.pending()[:2]
+    env.set_faults([parse_fault("drop-after-apply:1")])
+    path = write_csv(tmp_path, f"order_id,action,notes,amount\n{a},adjust,Late,2.50\n{b},ship,,\n")
+    assert main(["submit", path, "--yes"]) == 4
+    capsys.readouterr()
+    assert main(["reconcile", "--yes"]) == cli.EXIT_UNSETTLED == 6
+    err = capsys.readouterr().err
+    assert "1 entry is unverified" in err
+    # Nothing left to reconcile: 0 again.
+    assert main(["reconcile", "--yes"]) == 0
+
+
+def test_reconcile_yes_with_every_entry_settled_is_exit_0(env, capsys, tmp_path):
+    a = env.book.pending()[0]
+    env.set_faults([parse_fault("drop-after-apply:1")])
+    assert main(["submit", write_csv(tmp_path, f"order_id,action\n{a},ship\n"), "--yes"]) == 4
+    assert main(["reconcile", "--yes"]) == 0
+
+
+@pytest.mark.parametrize("argv", [["staged"], ["staged", "--json"], ["stage", "x.csv"]])
+def test_staged_and_stage_with_no_configuration_say_there_is_none(isolated_dirs, capsys, argv):
+    assert main(["pending"]) == 2
+    said = capsys.readouterr().err
+    assert "No CCNow account is configured yet" in said
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == said  # word for word what `pending` says
+    assert not (isolated_dirs.data_home / "ccnow-tui" / "profiles").exists()  # no store made for nobody

@@ -13,7 +13,7 @@ from .keymap import check_keymap
 from .keys import NO_KEYMAP, Section, bindings_of, display_key, key_of, palette_commands
 from .screens.base import MainScreen
 from .screens.composer import ComposerScreen
-from .screens.help import HelpScreen, key_sections
+from .screens.help import HelpScreen, key_sections, section_for
 
 # Where each key the log's hints name is bound (controller.SHIPPED_KEYS lists them).
 LOG_HINT_OWNERS: dict[str, type] = {"nav.composer": MainScreen, "composer.reconcile": ComposerScreen,
@@ -44,7 +44,8 @@ class KeyHelp(App[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             close = next(display_key(b, self.keymap) for b in bindings_of(HelpScreen) if b.id == "help.close")
-            self.push_screen(HelpScreen(help_sections(type(self), self.keymap), close.split(" or ")[0]))
+            self.push_screen(HelpScreen(help_sections(type(self), self.keymap), close.split(" or ")[0],
+                                        first=section_for(self.screen)))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -109,7 +109,7 @@ def _fault_spec(text: str) -> str:
 def _count(text: str) -> int:
     """``--confirm-count``: a whole number of orders."""
     if not text.strip().isdecimal():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of orders (0, 1, 2, ...)")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of entries (0, 1, 2, ...)")
     return int(text.strip())
 
 
@@ -126,12 +126,14 @@ def build_parser(*, sandbox_arguments: bool = True) -> argparse.ArgumentParser:
         "Options shown before COMMAND may also follow it, with the same meaning.",
         epilog="Exit codes: 0 all applied (or staged); 1 some entries refused (`stage --skip-rejected`: some "
         "rows rejected, the rest staged); 2 usage or input error, nothing sent; "
-        "(`stage`: nothing staged); "
+        "(`stage`: nothing staged; `submit`: identical rows without --allow-repeats, or a batch over the "
+        "profile's limits with --yes and no --confirm-count); "
         "3 refused in the protocol's words (error_message), or the request never left, or a read got no "
         "protocol answer: nothing applied; 4 outcome unknown (answer lost, late, too big or not the protocol), "
-        "nothing re-sent; 5 not confirmed at the question (or --confirm-count is not the batch's number of orders "
-        "changed), nothing sent or recorded; 6 `reconcile` recorded its result, but some entries are unverified "
-        "(a discount or tracking a status cannot prove) or not re-staged (the order moved on): check them.",
+        "nothing re-sent; 5 not confirmed at the question (or --confirm-count is not the number of entries the "
+        "batch sends that change orders), nothing sent or recorded; 6 `reconcile` recorded its result, but some "
+        "entries are unverified (a discount or tracking a status cannot prove) or not re-staged (the order moved "
+        "on): check them.",
     )
     parser.add_argument("--version", action="version", version=f"ccnow-tui {__version__}")
     parser.add_argument("--demo", dest=PRE + "demo", action="store_true",
@@ -159,19 +161,25 @@ def build_parser(*, sandbox_arguments: bool = True) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "submit", parents=[conn], help="send a batch of actions from a CSV file",
         description="CSV header: order_id,action,notes,amount,trackname,tracknumber (columns after action "
-        "optional). Without --yes, asks y/N on the terminal (never on stdout); no terminal: refuses. A batch "
-        "that cancels or discounts more orders than the profile's confirm_over (10 unless it says otherwise) "
-        "asks instead for the number of orders it changes (y does not send it), and --yes alone does not "
-        "send it: give --confirm-count N, N being that number.",
+        "optional). Without --yes, asks y/N on the terminal (never on stdout; keys typed before the question "
+        "shows do not answer it); no terminal: refuses. A batch with more cancel and discount entries than the "
+        "profile's confirm_over (10 unless it says otherwise), or whose discounts add up to more than its "
+        "confirm_discount_over (500.00 US dollars unless it says otherwise), asks instead for the number of "
+        "entries it sends that change orders (y does not send it), and --yes alone does not send it: give "
+        "--confirm-count N, N being that number. Identical rows (same order, action and fields) are refused "
+        "unless --allow-repeats says they are meant.",
     )
     p.add_argument("file", metavar="FILE", help="CSV file, or - for standard input")
     p.add_argument("--yes", action="store_true",
-                   help="send without asking (not a batch that cancels or discounts more than confirm_over orders: "
-                        "that one needs --confirm-count)")
+                   help="send without asking (not a batch over confirm_over cancel and discount entries or "
+                        "confirm_discount_over dollars of discount: that one needs --confirm-count)")
     p.add_argument("--confirm-count", type=_count, metavar="N",
-                   help="send without asking only if the batch changes exactly N orders (else nothing is sent, "
-                        "exit 5); required to send a batch that cancels or discounts more than confirm_over orders "
-                        "without the question")
+                   help="send without asking only if the batch sends exactly N entries that change orders (all but "
+                        "query; else nothing is sent, exit 5); required to send a batch over confirm_over or "
+                        "confirm_discount_over without the question")
+    p.add_argument("--allow-repeats", action="store_true",
+                   help="send identical rows (same order, action and fields) as they are, each one applied (a "
+                        "discount written twice is given twice); without it they are refused, exit 2")
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout")
 
     p = sub.add_parser(
@@ -196,8 +204,9 @@ def build_parser(*, sandbox_arguments: bool = True) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "stage", parents=[profile_only], help="stage entries from a CSV for review in the TUI, without sending",
         description="Adds the file's entries to the profile's staged entries, as one change, for a person to "
-        "review and send in the TUI's composer (b). Nothing is sent and no receiver is contacted, so no password "
-        "is needed. The file is the `submit` CSV, or with --labels a label tool's export (each row stages "
+        "review and send in the TUI's composer (b). Nothing is sent and no receiver is contacted; no password is "
+        "asked for, but one a variable or a command gives is read first, and a note or tracking field holding it "
+        "is refused. The file is the `submit` CSV, or with --labels a label tool's export (each row stages "
         "track, then ship). Every row is checked first; any problem: all are reported, nothing is staged (exit 2).",
     )
     p.add_argument("file", metavar="FILE", help="CSV file, or - for standard input")
@@ -344,6 +353,9 @@ def read_on_terminal(question: str) -> str | None:
     except OSError:
         return None
     try:
+        # Keys typed before the question showed do not answer it (`y` typed ahead while
+        # the plan was still being printed): what the terminal holds unread goes.
+        _discard_typed_ahead(fd)
         os.write(fd, question.encode("utf-8"))
         reply = b""
         while not reply.endswith(b"\n") and len(reply) < 4096:
@@ -357,6 +369,15 @@ def read_on_terminal(question: str) -> str | None:
     finally:
         os.close(fd)
     return reply.decode("utf-8", "replace")
+
+
+def _discard_typed_ahead(fd: int) -> None:
+    import termios
+
+    try:
+        termios.tcflush(fd, termios.TCIFLUSH)
+    except termios.error:  # not a terminal after all: nothing typed ahead to discard
+        pass
 
 
 def _since(text: str) -> str:
@@ -444,8 +465,12 @@ def parse_order_ids(values: Sequence[str]) -> list[OrderId]:
     return out
 
 
-def read_batch_csv(name: str, stream: TextIO) -> Batch:
+def read_batch_csv(name: str, stream: TextIO, *, refuse_repeats: bool = False) -> Batch:
     """Validate every row before anything is sent; all problems are reported at once.
+
+    ``refuse_repeats`` (``submit`` without --allow-repeats): identical entries (same
+    order, action and fields) are an input error naming their lines; each would be
+    applied, a discount as many times as it is repeated.
 
     Read strictly: a quote that is never closed would otherwise take every line after
     it into one field (a cancel sent with the next rows as its note, those rows lost).
@@ -470,6 +495,7 @@ def read_batch_csv(name: str, stream: TextIO) -> Batch:
             f"followed by any of notes,amount,trackname,tracknumber"
         )
     entries: list[StagedAction] = []
+    lines: list[int] = []  # where each entry's row starts
     problems: list[str] = []
     start = reader.line_num + 1  # where the next row starts (a quoted field may span lines)
     try:
@@ -487,6 +513,7 @@ def read_batch_csv(name: str, stream: TextIO) -> Batch:
                     notes=values.get("notes", ""), amount=values.get("amount") or None,
                     trackname=values.get("trackname", ""), tracknumber=values.get("tracknumber", ""),
                 ))
+                lines.append(line)
             except ActionError as exc:
                 problems.append(f"{name}: line {line}: {exc}")
     except csv.Error as exc:
@@ -495,9 +522,33 @@ def read_batch_csv(name: str, stream: TextIO) -> Batch:
     # one order), reported together: one run shows everything to fix.
     batch = Batch(entries)
     problems += [f"{name}: {lint.message}" for lint in batch.lint() if lint.severity is Severity.ERROR]
+    if refuse_repeats:
+        problems += _repeats(name, entries, lines)
     if problems:
         raise UsageError("\n".join(problems))
     return batch
+
+
+REPEATS_SHOWN = 20  # repeated rows named one by one; the count says the rest
+
+
+def _repeats(name: str, entries: Sequence[StagedAction], lines: Sequence[int]) -> list[str]:
+    """Every row that repeats an earlier one exactly, named with both lines; [] if none."""
+    first: dict[StagedAction, int] = {}
+    repeats: list[str] = []
+    for entry, line in zip(entries, lines, strict=True):
+        if entry in first:
+            repeats.append(f"{name}: line {line}: the same entry as line {first[entry]} ({entry.describe()})")
+        else:
+            first[entry] = line
+    if not repeats:
+        return []
+    more = [f"... and {len(repeats) - REPEATS_SHOWN} more"] if len(repeats) > REPEATS_SHOWN else []
+    return [
+        *repeats[:REPEATS_SHOWN], *more,
+        f"{name}: {counted(len(repeats), 'row repeats', 'rows repeat')} an entry exactly (same order, action and "
+        "fields); each copy would be applied (a discount as many times as it is written): nothing sent. If they "
+        "are meant, --allow-repeats sends them"]
 
 
 def _csv_problem(exc: csv.Error, spans_lines: bool) -> str:
@@ -604,8 +655,8 @@ async def _drive(events, printer: Printer, *, read_only: bool = False):
     return answer
 
 
-async def _with_client(args, make_events, printer: Printer) -> int:
-    client = open_client(args)
+async def _with_client(args, make_events, printer: Printer, settings: Any = None) -> int:
+    client = open_client(args, settings)
     async with client:
         return (await _drive(make_events(client), printer, read_only=True)).exit_code
 
@@ -619,8 +670,9 @@ def cmd_pending(args) -> int:
 def cmd_query(args) -> int:
     import asyncio
 
+    settings = connection_settings(args)  # a password from a variable or a command: masked in what follows
     ids = parse_order_ids(args.orders)
-    return asyncio.run(_with_client(args, lambda c: c.query(ids), Printer(args.json, sys.stdout)))
+    return asyncio.run(_with_client(args, lambda c: c.query(ids), Printer(args.json, sys.stdout), settings))
 
 
 def describe_plan(batch: Batch, host: str, client_id: str, unverified: Sequence[Any] = ()) -> str:
@@ -670,7 +722,7 @@ def read_submit_file(args) -> Batch:
     import io
 
     name, text = read_input_text(args.file)
-    return read_batch_csv(name, io.StringIO(text, newline=""))
+    return read_batch_csv(name, io.StringIO(text, newline=""), refuse_repeats=not args.allow_repeats)
 
 
 def _secret_in_fields(batch: Batch) -> list[str]:
@@ -687,20 +739,23 @@ def _secret_in_fields(batch: Batch) -> list[str]:
     return out
 
 
-def confirm_submit(batch: Batch, args: argparse.Namespace, confirm_over: int, profile: str) -> bool:
-    """Whether to send ``batch``: y on the terminal, or --yes; the number of orders it
-    changes, typed or given as --confirm-count, when it cancels or discounts more orders
-    than ``confirm_over`` (as the TUI asks). False (said on stderr): nothing is sent, exit 5.
-    No terminal to ask on, or --yes alone for such a batch: a UsageError (exit 2)."""
+def confirm_submit(batch: Batch, args: argparse.Namespace, settings: Any) -> bool:
+    """Whether to send ``batch``: y on the terminal, or --yes; when it goes over the
+    profile's limits (more than ``confirm_over`` cancel and discount entries, or discounts
+    adding up to more than ``confirm_discount_over`` dollars), the number of entries it
+    sends that change orders, typed or given as --confirm-count (as the TUI asks). False
+    (said on stderr): nothing is sent, exit 5. No terminal to ask on, or --yes alone for
+    such a batch: a UsageError (exit 2)."""
     totals = batch.totals
-    changed = totals.changed
+    number = totals.changing_entries
+    what = "the number of entries this batch sends that change orders"
     if args.confirm_count is not None:  # a script's number: checked whatever the batch's size
-        if args.confirm_count != changed:
-            err(f"not confirmed: --confirm-count {args.confirm_count} is not the number of orders this batch "
-                f"changes ({changed}): nothing sent")
+        if args.confirm_count != number:
+            err(f"not confirmed: --confirm-count {args.confirm_count} is not {what} ({number}): nothing sent")
             return False
         return True
-    if totals.cancelled_or_discounted <= confirm_over:
+    over = totals.over_limits(settings.confirm_over, settings.confirm_discount_over)
+    if not over:
         if args.yes:
             return True
         confirmed = ask_on_terminal("Send this batch? [y/N] ")
@@ -709,25 +764,22 @@ def confirm_submit(batch: Batch, args: argparse.Namespace, confirm_over: int, pr
         if not confirmed:
             err("not confirmed: nothing sent")
         return confirmed
-    large = (f"this batch cancels or discounts {totals.cancelled_or_discounted} orders, more than confirm_over "
-             f"({confirm_over}) of profile {profile!r}")
+    large = f"{' and '.join(over)} (profile {settings.profile!r})"
     if args.yes:
-        raise UsageError(f"nothing sent: {large}; --yes alone does not send it: add --confirm-count {changed} "
-                         "(the number of orders it changes)")
-    reply = read_on_terminal(f"{large[0].upper()}{large[1:]}.\nTo send it, type {changed}, the number of orders "
-                             "it changes (y does not send it): ")
+        raise UsageError(f"nothing sent: {large}; --yes alone does not send it: add --confirm-count {number} "
+                         "(the number of entries it sends that change orders)")
+    reply = read_on_terminal(f"{large[0].upper()}{large[1:]}.\nTo send it, type {number}, the number of entries "
+                             "it sends that change orders (y does not send it): ")
     if reply is None:
-        raise UsageError(f"refusing to send: {large}, and there is no terminal to ask for the number of orders it "
-                         f"changes: give --confirm-count {changed}")
+        raise UsageError(f"refusing to send: {large}, and there is no terminal to ask for the number of entries it "
+                         f"sends that change orders: give --confirm-count {number}")
     typed = reply.strip()
-    if typed == str(changed):
+    if typed == str(number):
         return True
     if typed.lower() in ("y", "yes"):
-        err(f"not confirmed: y does not send this batch, the number of orders it changes ({changed}) does: "
-            "nothing sent")
+        err(f"not confirmed: y does not send this batch, {what} ({number}) does: nothing sent")
     else:
-        err(f"not confirmed: {shown(typed, 40, cut=True) or 'nothing'} is not the number of orders this batch "
-            f"changes ({changed}): nothing sent")
+        err(f"not confirmed: {shown(typed, 40, cut=True) or 'nothing'} is not {what} ({number}): nothing sent")
     return False
 
 
@@ -738,8 +790,10 @@ def cmd_submit(args) -> int:
     from .staging import Claim, ClaimConflict, judge_answer
     from .storage.store import BatchMeta, StoreError
 
-    batch = read_submit_file(args)
+    # The settings first: a password from a variable or a command is known (and masked)
+    # before any row is checked, so no message about a row can show it.
     settings = connection_settings(args)
+    batch = read_submit_file(args)
     client = open_client(args, settings)
     leaks = _secret_in_fields(batch)
     if leaks:
@@ -753,7 +807,7 @@ def cmd_submit(args) -> int:
         print(safe_text(describe_plan(batch, client.address, client.credentials.client_id, unverified),
                         newlines=True), file=sys.stderr, flush=True)
         # Asked before the event loop runs: ctrl-c at the question interrupts at once.
-        if not confirm_submit(batch, args, settings.confirm_over, settings.profile):
+        if not confirm_submit(batch, args, settings):
             return EXIT_NOT_CONFIRMED
         settings = client.credentials
         meta = BatchMeta(client.url, client.address, settings.client_id, settings.store_id or "", client.profile)
@@ -887,6 +941,20 @@ def offline_profile(requested: str | None, *, configured: bool = False) -> str:
         raise UsageError(str(exc)) from None
 
 
+def know_password_offline(profile: str, *, quiet: bool = False) -> None:
+    """Learn ``profile``'s password when a variable or a command gives it (a typed one is
+    never asked for here): from then on every message masks it and no note or tracking
+    field holding it is accepted. A source that fails is a UsageError, unless ``quiet``."""
+    from .config import ConfigError, load_config, offline_password
+
+    try:
+        offline_password(load_config(), profile)
+    except ConfigError as exc:
+        if not quiet:
+            raise UsageError(f"{exc}; nothing staged (stage reads the API password when the profile says where to "
+                             "get it, to refuse a note or tracking field that holds it)") from None
+
+
 LABEL_COLUMN_OPTIONS = {"order": "--order-column", "carrier": "--carrier-column", "number": "--number-column"}
 
 
@@ -981,9 +1049,12 @@ LINT_SHOWN = 20  # findings `stage` prints about the orders it staged; the compo
 def cmd_stage(args) -> int:
     """Stage a file's entries in the profile's store, for review in the TUI; nothing is sent.
 
-    No password is known here, so a note or tracking field holding the API password cannot
-    be recognized (submit refuses it); the TUI, which has the password, shows such an entry
-    as a lint error and never claims a batch holding it (StagingArea)."""
+    The password is read first when a variable or a command gives it (``CCNOW_PASSWORD``,
+    ``password_env``, ``password_command``): every message about the file masks it, and a
+    note or tracking field holding it is refused (nothing staged). A password that would be
+    typed is not asked for: such a field then reaches the store unrecognized, and the TUI,
+    which has the password, shows the entry as a lint error and never claims a batch
+    holding it (StagingArea); submit refuses it too."""
     import io
     import sqlite3
 
@@ -998,6 +1069,7 @@ def cmd_stage(args) -> int:
     if args.carrier is not None and "carrier" in columns:
         raise UsageError("--carrier sets one carrier for every row; it does not go with --carrier-column")
     profile = offline_profile(args.profile, configured=True)
+    know_password_offline(profile)  # before the file is read: its messages mask it
     name, text = read_input_text(args.file)
     rejected = 0
     if args.labels:
@@ -1124,7 +1196,11 @@ def journal_line(row: dict[str, Any]) -> str:
 def cmd_journal(args) -> int:
     """The audit trail from the store, oldest first."""
     profile = offline_profile(args.profile)
-    orders = [str(o) for o in parse_order_ids(args.orders)]
+    try:
+        orders = [str(o) for o in parse_order_ids(args.orders)]
+    except UsageError:
+        know_password_offline(profile, quiet=True)  # the message repeats the values: mask the password in them
+        raise
     store = open_store(profile)
     out = sys.stdout
     try:

@@ -19,6 +19,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,8 @@ DEFAULT_URL = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 3600.0
 DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a 100,000-order pending list is about 2 MB
-DEFAULT_CONFIRM_OVER = 10  # a batch cancelling or discounting more orders asks for their number, not y
+DEFAULT_CONFIRM_OVER = 10  # a batch with more cancel and discount entries asks for a number typed, not y
+DEFAULT_CONFIRM_DISCOUNT_OVER = Decimal("500.00")  # USD: discounts adding up to more ask for it too
 PASSWORD_COMMAND_TIMEOUT = 10.0
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # config.toml: a few kilobytes; a larger one is not read
 PASSWORD_COMMAND_MAX_OUTPUT = 64 * 1024  # bytes a password_command may print; past it, it is stopped
@@ -43,6 +45,7 @@ ENV_PROFILE = "env"  # the profile name when settings come only from the environ
 TOP_KEYS = ("default_profile", "profiles", "keys")
 PROFILE_KEYS = (
     "url", "client_id", "store_id", "timeout", "password_command", "password_env", "max_answer_bytes", "confirm_over",
+    "confirm_discount_over",
 )
 ENV_VARS = {"url": "CCNOW_URL", "client_id": "CCNOW_CLIENT_ID", "store_id": "CCNOW_STORE_ID"}
 PASSWORD_VAR = "CCNOW_PASSWORD"
@@ -59,7 +62,8 @@ password_command = "pass show ccnow/api"  # prints the API password on its first
 # url = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
 # timeout = 30
 # max_answer_bytes = 67108864             # a longer answer is not read (a batch: outcome unknown)
-# confirm_over = 10                       # cancelling or discounting more orders: type their number to send
+# confirm_over = 10                       # more cancel and discount entries: type a number to send, not y
+# confirm_discount_over = 500.00          # discounts adding up to more US dollars: the same
 """
 
 TEMPLATE_HEADER = """\
@@ -96,6 +100,7 @@ class Profile:
     timeout: float = DEFAULT_TIMEOUT
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     confirm_over: int = DEFAULT_CONFIRM_OVER
+    confirm_discount_over: Decimal = DEFAULT_CONFIRM_DISCOUNT_OVER
     # "PATH: line N: " for each key, for messages about a value found wrong only when it
     # is used (a bad url that CCNOW_URL or --url overrides is no error).
     places: Mapping[str, str] = dataclass_field(default_factory=dict, compare=False, repr=False)
@@ -134,9 +139,11 @@ class ConnectionSettings:
     timeout: float
     source: str  # where the settings came from, as the TUI's first log line says it
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES  # from the profile only
-    # A batch that cancels or discounts more orders than this is sent only after the
-    # operator types the number of orders it changes (from the profile only).
+    # A batch with more cancel and discount entries than confirm_over, or discounts adding
+    # up to more than confirm_discount_over (USD), is sent only after the operator types
+    # the number of entries it sends that change orders (from the profile only).
     confirm_over: int = DEFAULT_CONFIRM_OVER
+    confirm_discount_over: Decimal = DEFAULT_CONFIRM_DISCOUNT_OVER
     # The store's directory when it is not the profile's own: each --demo run has one of
     # its own, fresh like its embedded sandbox (tui/launch.py). None: the profile's.
     store_dir: Path | None = None
@@ -396,9 +403,11 @@ def _parse_profile(place: _Place, name: str, table: object) -> Profile:
                           f"(default {DEFAULT_MAX_ANSWER_BYTES}, 64 MiB)")
     confirm_over = table.get("confirm_over", DEFAULT_CONFIRM_OVER)
     if isinstance(confirm_over, bool) or not isinstance(confirm_over, int) or confirm_over < 0:
-        raise ConfigError(f"{at('confirm_over')}'confirm_over' must be a whole number of orders, 0 or more "
-                          f"(default {DEFAULT_CONFIRM_OVER}): a batch that cancels or discounts more orders "
-                          "asks for their number instead of y")
+        raise ConfigError(f"{at('confirm_over')}'confirm_over' must be a whole number of entries, 0 or more "
+                          f"(default {DEFAULT_CONFIRM_OVER}): a batch with more cancel and discount entries "
+                          "asks for a number typed instead of y")
+    discount_over = _discount_limit(table.get("confirm_discount_over", DEFAULT_CONFIRM_DISCOUNT_OVER),
+                                    f"{at('confirm_discount_over')}'confirm_discount_over'")
     command, variable = table.get("password_command", ""), table.get("password_env", "")
     if "password_command" in table and not command.strip():
         raise ConfigError(f"{at('password_command')}'password_command' is empty")
@@ -416,8 +425,26 @@ def _parse_profile(place: _Place, name: str, table: object) -> Profile:
         timeout=timeout,
         max_answer_bytes=max_answer_bytes,
         confirm_over=confirm_over,
+        confirm_discount_over=discount_over,
         places={key: place.at(section, key) for key in ("url",) if key in table},
     )
+
+
+def _discount_limit(value: object, where: str) -> Decimal:
+    """``confirm_discount_over``: US dollars, 0 or more, at most two decimals (500, 500.0,
+    "500.00" alike)."""
+    problem = (f"{where} must be an amount in US dollars, 0 or more, with at most two decimals "
+               f"(default {DEFAULT_CONFIRM_DISCOUNT_OVER}): discounts adding up to more ask for a number typed "
+               "instead of y")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        raise ConfigError(f"{problem}, not {_type_name(value)}")
+    try:
+        amount = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ConfigError(problem) from None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01"), rounding="ROUND_DOWN"):
+        raise ConfigError(problem)
+    return amount.quantize(Decimal("0.01"))
 
 
 def _timeout(value: object, where: str) -> float:
@@ -492,6 +519,7 @@ def resolve_connection(
         source="; ".join(sources),
         max_answer_bytes=chosen.max_answer_bytes if chosen else DEFAULT_MAX_ANSWER_BYTES,
         confirm_over=chosen.confirm_over if chosen else DEFAULT_CONFIRM_OVER,
+        confirm_discount_over=chosen.confirm_discount_over if chosen else DEFAULT_CONFIRM_DISCOUNT_OVER,
     )
 
 
@@ -586,6 +614,15 @@ def _password(config: Config, chosen: Profile | None, env: Mapping[str, str], en
     if chosen.password_command:
         return run_password_command(chosen.name, chosen.password_command)
     return None
+
+
+def offline_password(config: Config, profile: str, env: Mapping[str, str] = os.environ) -> Secret | None:
+    """The password of ``profile`` when a variable or a command gives it (``CCNOW_PASSWORD``
+    first, as :func:`resolve_connection` takes it), without the rest of the connection
+    settings; None when it would be asked for. For commands that contact no receiver
+    (``stage``) but must still know the password: to mask it in every message, and to
+    refuse a note that holds it. Creating the Secret registers it for masking."""
+    return _password(config, config.profiles.get(profile), env, env.get(PASSWORD_VAR) or "")
 
 
 def run_password_command(profile: str, command: str) -> Secret:

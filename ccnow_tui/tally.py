@@ -182,8 +182,11 @@ class Tally:
         """As :attr:`Batch.totals` says it, without counting the batch again."""
         twice = [oid for oid, n in self.adjusts.items() if n > 1]
         twice.sort(key=self.first_key)
-        return Totals(orders=len(self.count), changed=len(self.changing), cancelled_or_discounted=len(self.cuts),
-                      discount=self.discount, discounted_twice=tuple(twice))
+        kinds = self.kinds
+        return Totals(orders=len(self.count), changed=len(self.changing),
+                      cancels_and_discounts=kinds[ActionKind.CANCEL.value] + kinds[ActionKind.ADJUST.value],
+                      discount=self.discount, discounted_twice=tuple(twice),
+                      changing_entries=len(self.staged) - kinds[ActionKind.QUERY.value])
 
     def send_order(self) -> Sequence[int]:
         """Staged positions in sending order, as :attr:`Batch.send_order` gives them."""

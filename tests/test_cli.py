@@ -359,31 +359,25 @@ def test_csv_multi_line_note_in_closed_quotes_still_works(env, capsys, tmp_path)
 # -- the y/N question: on the terminal, never on stdout; no is exit 5 ---------------------
 
 
-def in_terminal(command: str, keys: str, env_vars: dict, cwd) -> subprocess.CompletedProcess:
-    """Run a shell command line under script(1): a real terminal, as an operator has one.
-    ``keys`` are typed ahead on it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
-    env.update(env_vars)
-    return subprocess.run(["script", "-qec", command, "/dev/null"], input=keys, capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=60)
-
-
 @pytest.fixture
 def term(env, isolated_dirs, tmp_path):
-    import shlex
+    """Run the CLI on a real terminal (a pty, its controlling terminal), as an operator has
+    one: ``keys`` are typed once its y/N question shows (keys typed before it are thrown
+    away: tests/test_cli_confirm_over.py). Returns the run (``screen``: what the terminal
+    showed) and stdout."""
+    from terminal import run_on_terminal
 
-    if not os.path.exists("/usr/bin/script") and not os.path.exists("/bin/script"):
-        pytest.skip("needs script(1) from util-linux")
-    variables = {"CCNOW_URL": env.url, "CCNOW_CLIENT_ID": "demo", "CCNOW_PASSWORD": env.config.password,
-                 "XDG_CONFIG_HOME": str(isolated_dirs.config_home), "XDG_DATA_HOME": str(isolated_dirs.data_home)}
-    cli_cmd = f"{shlex.quote(sys.executable)} -m ccnow_tui"
+    variables = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
+    variables.update({"CCNOW_URL": env.url, "CCNOW_CLIENT_ID": "demo", "CCNOW_PASSWORD": env.config.password,
+                      "XDG_CONFIG_HOME": str(isolated_dirs.config_home), "XDG_DATA_HOME": str(isolated_dirs.data_home)})
 
-    def run(args: str, keys: str, stdin_from: str = "") -> tuple[subprocess.CompletedProcess, str]:
-        line = f"{cli_cmd} {args} > out.txt"
-        if stdin_from:
-            line = f"cat {shlex.quote(stdin_from)} | {line}"
-        proc = in_terminal(line, keys, variables, tmp_path)
-        return proc, (tmp_path / "out.txt").read_text()
+    def run(args: str, keys: str, stdin_from: str = ""):
+        out = tmp_path / "out.txt"
+        with out.open("wb") as stdout, open(stdin_from or os.devnull, "rb") as stdin:
+            done = run_on_terminal([sys.executable, "-m", "ccnow_tui", *args.split()], env=variables, cwd=tmp_path,
+                                   answers=[("[y/N] ", keys)], stdout=stdout.fileno(),
+                                   stdin=stdin.fileno() if stdin_from else None)
+        return done, out.read_text()
 
     return run
 
@@ -394,9 +388,9 @@ def test_submit_asks_on_the_terminal_and_no_is_exit_5(env, term, tmp_path, from_
     path = write_csv(tmp_path, f"order_id,action\n{a},ship\n")
     before = env.requests_seen
     proc, out = term("submit -" if from_stdin else f"submit {path}", "n\n", stdin_from=path if from_stdin else "")
-    assert proc.returncode == 5, proc.stdout
-    assert "Send this batch? [y/N]" in proc.stdout  # on the terminal
-    assert "not confirmed: nothing sent" in proc.stdout  # stderr is the terminal too
+    assert proc.returncode == 5, proc.screen
+    assert "Send this batch? [y/N]" in proc.screen  # on the terminal
+    assert "not confirmed: nothing sent" in proc.screen  # stderr is the terminal too
     assert out == ""  # nothing on stdout, the question least of all
     assert env.requests_seen == before and env.book.status(a) == "pending"
 
@@ -405,7 +399,7 @@ def test_submit_yes_on_the_terminal_sends_and_stdout_has_only_results(env, term,
     a = env.book.pending()[0]
     path = write_csv(tmp_path, f"order_id,action\n{a},ship\n")
     proc, out = term(f"submit {path}", "y\n")
-    assert proc.returncode == 0, proc.stdout
+    assert proc.returncode == 0, proc.screen
     assert out == f"{a} mark_shipped\n"
     assert env.book.status(a) == "mark_shipped"
 
@@ -415,10 +409,10 @@ def test_reconcile_asks_on_the_terminal_and_no_is_exit_5(env, term, tmp_path, ca
     env.set_faults([parse_fault("drop-after-apply:1")])
     assert main(["submit", write_csv(tmp_path, f"order_id,action\n{a},ship\n"), "--yes"]) == 4
     proc, out = term("reconcile", "n\n")
-    assert proc.returncode == 5, proc.stdout
-    assert "Record this? [y/N]" in proc.stdout and "Record this" not in out
+    assert proc.returncode == 5, proc.screen
+    assert "Record this? [y/N]" in proc.screen and "Record this" not in out
     assert out.startswith(f"{a} ship ") and out.count("\n") == 1, out
-    assert "nothing recorded" in proc.stdout
+    assert "nothing recorded" in proc.screen
     capsys.readouterr()
     assert main(["reconcile", "--yes"]) == 0  # still unknown: the "no" recorded nothing
 

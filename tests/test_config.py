@@ -523,3 +523,28 @@ def test_keys_table_mistakes_name_file_and_line(isolated_dirs, text, line, expec
     message = load_error(text)
     assert message.startswith(f"{config_path()}: line {line}: ")
     assert expected in message
+
+
+# -- confirm_discount_over: discounts adding up to more are sent only after typing a number ----
+
+
+def test_confirm_discount_over_defaults_to_500_dollars_and_reaches_the_settings(isolated_dirs):
+    from decimal import Decimal
+
+    write(SHOP)
+    assert resolve_connection(load_config(), "shop", {}).confirm_discount_over == Decimal("500.00")
+    for text, value in (("0", "0.00"), ("1250", "1250.00"), ("99.5", "99.50"), ('"20.25"', "20.25")):
+        write(SHOP + f"    confirm_discount_over = {text}\n")
+        assert resolve_connection(load_config(), "shop", {}).confirm_discount_over == Decimal(value), text
+    config_path().unlink()  # settings from the environment alone: the default
+    settings = resolve_connection(load_config(), None, {"CCNOW_CLIENT_ID": "C1", "CCNOW_PASSWORD": "pw"})
+    assert settings.confirm_discount_over == Decimal("500.00")
+
+
+@pytest.mark.parametrize("text", ["-1", "1.005", "true", '"lots"', "nan", "inf", '"1e3x"', "[1]"])
+def test_a_bad_confirm_discount_over_names_file_line_and_key(isolated_dirs, text):
+    path = write(SHOP + f"    confirm_discount_over = {text}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config()
+    message = str(info.value)
+    assert message.startswith(f"{path}: line ") and "'confirm_discount_over' must be an amount in US dollars" in message

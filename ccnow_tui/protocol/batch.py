@@ -43,13 +43,27 @@ class Totals:
 
     orders: int  # distinct orders the batch touches (queries too)
     changed: int  # distinct orders it changes (anything but query)
-    cancelled_or_discounted: int  # distinct orders it cancels or discounts (the profile's confirm_over)
-    discount: Decimal  # the sum of every adjust's amount
+    cancels_and_discounts: int  # cancel and adjust entries, each counted (the profile's confirm_over)
+    discount: Decimal  # the sum of every adjust's amount (the profile's confirm_discount_over)
     discounted_twice: tuple[OrderId, ...]  # orders with more than one adjust, in sending order
+    changing_entries: int = 0  # entries that change an order (all but query): the number typed for a large batch
 
     @property
     def discount_text(self) -> str:
         return f"${self.discount:,.2f}"
+
+    def over_limits(self, confirm_over: int, discount_over: Decimal, *, then: str = ", ") -> list[str]:
+        """Why sending needs more than y (the number of changing entries typed): the
+        limits of the profile this batch goes over, worded for a sentence (``then``
+        between what the batch does and the limit); [] if none."""
+        out = []
+        if self.cancels_and_discounts > confirm_over:
+            out.append(f"it has {self.cancels_and_discounts} cancel and discount entries{then}more than confirm_over "
+                       f"({confirm_over})")
+        if self.discount > discount_over:
+            out.append(f"its discounts add up to {self.discount_text}{then}more than confirm_discount_over "
+                       f"(${discount_over:,.2f})")
+        return out
 
 
 class BatchError(ValueError):
@@ -141,14 +155,14 @@ class Batch:
         changing = [e for e in staged if e[1] is not query]
         adjusts = [e for e in changing if e[1] is adjust]
         per_order = Counter(map(_ORDER_OF, adjusts))
-        cancelled = {e[0] for e in changing if e[1] is cancel}
         twice = {oid for oid, n in per_order.items() if n > 1}
         return Totals(
             orders=len(self.order_ids),
             changed=len(set(map(_ORDER_OF, changing))),
-            cancelled_or_discounted=len(cancelled | per_order.keys()),
+            cancels_and_discounts=len(adjusts) + sum(1 for e in changing if e[1] is cancel),
             discount=sum((e.amount for e in adjusts if e.amount is not None), Decimal("0.00")),
             discounted_twice=tuple(oid for oid in self.order_ids if oid in twice) if twice else (),
+            changing_entries=len(changing),
         )
 
     def lint(self, known_status: Mapping[OrderId, str] | None = None) -> list[Lint]:

@@ -4,7 +4,8 @@ Keys that arrive in one read (fast typing, or SSH delivering several at once) ar
 on here, one by one, each to the end before the next: a key that closes a form or the
 filter has closed it before the key after it is looked at, so that key acts on the
 screen underneath. Text fields take their keys here too (rather than from their own
-message queue, later), so enter reads every character typed before it. Keys read while
+message queue, later), so enter reads every character typed before it; so does a screen
+that reads typed characters itself (the number to type in the confirmation). Keys read while
 a form is still being built, or while a request a screen posted waits, wait for it.
 """
 
@@ -51,6 +52,11 @@ class KeyOrderApp(App[int]):
         self.last_key_at = time.monotonic()
         if self.screen.has_class("-too-small") and event.key not in self._quit_keys():
             self.bell()  # nothing is shown to act on (BaseScreen._check_size); quit still quits
+            return
+        screen = self.screen
+        takes_key = getattr(screen, "takes_key", None)  # a screen that reads typed characters itself
+        if takes_key is not None and takes_key(event):
+            screen.take_key(event)  # type: ignore[attr-defined]  # at once: a priority enter after it reads it
             return
         focused = self.focused
         if isinstance(focused, FieldInput) and focused.takes(event):

@@ -157,8 +157,9 @@ class ScreenRequests(App[int]):
     @on(SendRequested)
     def _confirm_send(self) -> None:
         """``S`` anywhere: say exactly what will happen, and send only on ``y``; a batch
-        that cancels or discounts more orders than the profile's ``confirm_over`` only
-        when the number of orders it changes is typed."""
+        over the profile's limits (``confirm_over`` cancel and discount entries,
+        ``confirm_discount_over`` dollars of discount) only when the number of entries it
+        sends that change orders is typed."""
         session, controller = self.session, self.controller
         if session is None or controller is None:
             return
@@ -175,7 +176,7 @@ class ScreenRequests(App[int]):
                 self.notify("The staged entries changed meanwhile; nothing was sent. Press S again.",
                             severity="warning")
 
-        typed = must_type(batch, session.settings.confirm_over)
+        typed = must_type(batch, session.settings.confirm_over, session.settings.confirm_discount_over)
         title, body = describe_send(batch, session, typed)
         self.push_screen(ConfirmScreen(title, body, yes="send", typed=typed), callback=done)
 

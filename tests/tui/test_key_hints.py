@@ -64,10 +64,10 @@ async def test_a_number_to_type_names_the_remapped_keys(settings, sandbox):
         await pilot.press("S")
         screen = await shown(pilot)
         text = flat(app)
-        assert "type 11, the number of orders it changes, then f5 (j does not)." in text
+        assert "type 11, the number of entries that change orders," in text and "then f5 (j does not)." in text
         assert "0-9 f5 send" in text and "enter" not in text and "(y does not)" not in text
         await pilot.press("j")
-        assert screen.note == "j does not send this batch: type 11, the number of orders it changes, then f5."
+        assert screen.note == "j does not send this batch: type 11, the number of entries that change orders, then f5."
         assert "j does not send this batch" in flat(app)
         await pilot.press("1", "1", "enter")  # enter is no longer the key that sends
         assert app.screen is screen and sandbox.requests_seen == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
@@ -38,11 +39,12 @@ class KeyedBuilder:
         return self.build(p, self.keymap)
 
 
-def must_type(batch: Batch, confirm_over: int) -> int | None:
-    """The number the operator types to send ``batch`` (the orders it changes), when it
-    cancels or discounts more than ``confirm_over`` orders; None: ``y`` sends it."""
+def must_type(batch: Batch, confirm_over: int, discount_over: Decimal) -> int | None:
+    """The number the operator types to send ``batch`` (the entries it sends that change
+    orders), when it has more than ``confirm_over`` cancel and discount entries or its
+    discounts add up to more than ``discount_over`` dollars; None: ``y`` sends it."""
     totals = batch.totals
-    return totals.changed if totals.cancelled_or_discounted > confirm_over else None
+    return totals.changing_entries if totals.over_limits(confirm_over, discount_over) else None
 
 
 def describe_send(batch: Batch, session: Session, typed: int | None = None) -> tuple[str, KeyedBuilder]:
@@ -96,12 +98,13 @@ def describe_send(batch: Batch, session: Session, typed: int | None = None) -> t
         if batch.changes_orders:
             t.append("\nShip, cancel and adjust change money and goods; they cannot be taken back.", style=p.muted)
         if typed is not None:
-            t.append(f"\n\nIt cancels or discounts {totals.cancelled_or_discounted} orders "
-                     f"(more than {session.settings.confirm_over}): to send it,\ntype ", style=p.alert)
+            settings = session.settings
+            why = ";\n".join(totals.over_limits(settings.confirm_over, settings.confirm_discount_over, then=",\n"))
+            t.append(f"\n\n{why[0].upper()}{why[1:]}.\nTo send it, type ", style=p.alert)
             t.append(str(typed), style=p.key)
             enter = display_key(owned_binding(ConfirmScreen, "confirm.typed"), keymap)
             yes = display_key(owned_binding(ConfirmScreen, "confirm.yes"), keymap)
-            t.append(f", the number of orders it changes, then {enter} ({yes} does not).", style=p.alert)
+            t.append(f", the number of entries that change orders,\nthen {enter} ({yes} does not).", style=p.alert)
         return t
 
     return "Send this batch?", KeyedBuilder(body)
@@ -128,7 +131,7 @@ class ConfirmScreen(ModalScreen[bool]):
         ),
         Binding(
             "enter", "typed", "Send", show=False, priority=True, id="confirm.typed",
-            tooltip="After typing the number of orders a large batch changes: send it",
+            tooltip="After typing the number of entries a large batch sends that change orders: send it",
         ),
         Binding("backspace", "untype", "Erase", show=False, priority=True, id="confirm.erase",
                 tooltip="Erase the last digit typed"),
@@ -177,7 +180,7 @@ class ConfirmScreen(ModalScreen[bool]):
         return Text.assemble(*spans("confirm.yes"), f" {self.yes}    ", *go_back)
 
     def _typed_text(self, p: Palette) -> Text:
-        return Text.assemble("number of orders: ", (self.typed or " ", p.key), no_wrap=True)
+        return Text.assemble("number of entries: ", (self.typed or " ", p.key), no_wrap=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("typed", "untype"):
@@ -216,25 +219,35 @@ class ConfirmScreen(ModalScreen[bool]):
             return
         if yes and self.expected is not None:
             self.note = (f"{self.key('confirm.yes')} does not send this batch: type {self.expected}, the number of "
-                         f"orders it changes, then {self.key('confirm.typed')}.")
+                         f"entries that change orders, then {self.key('confirm.typed')}.")
             self._show_note()
             return
         self.dismiss(yes)
 
     # -- a number to type ------------------------------------------------------------------
 
-    def on_key(self, event: events.Key) -> None:
-        if self.expected is None or event.character is None or not event.character.isdecimal():
-            return
-        event.stop()
-        event.prevent_default()
+    def takes_key(self, event: events.Key) -> bool:
+        """Whether ``event`` is a digit of the number to type. The app hands such a key
+        here at once (``take_key``), as it reads it: ``enter`` is a priority binding, run
+        as soon as it is read, so a digit left to the screen's message queue would reach
+        it after an ``enter`` typed behind it (``1 1 enter`` in one burst)."""
+        return self.expected is not None and event.character is not None and event.character.isdecimal()
+
+    def take_key(self, event: events.Key) -> None:
         if self._typed_ahead():
             self.early_yes = True
             self._show_note()
             return
-        if len(self.typed) < TYPED_MAX and event.character in "0123456789":
+        if len(self.typed) < TYPED_MAX and event.character is not None and event.character in "0123456789":
             self.typed += event.character
             self._show_typed()
+
+    def on_key(self, event: events.Key) -> None:
+        # A digit the app did not hand over itself (an app without KeyOrderApp's keys).
+        if self.takes_key(event):
+            event.stop()
+            event.prevent_default()
+            self.take_key(event)
 
     def action_untype(self) -> None:
         if self._typed_ahead():
@@ -243,7 +256,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self._show_typed()
 
     def action_typed(self) -> None:
-        """``enter``: send if the number typed is the number of orders the batch changes."""
+        """``enter``: send if the number typed is the number of entries that change orders."""
         if self._typed_ahead():
             self.early_yes = True
             self._show_note()
@@ -252,9 +265,9 @@ class ConfirmScreen(ModalScreen[bool]):
             self.dismiss(True)
             return
         typed, enter, back = self.typed, self.key("confirm.typed"), "/".join(self.keys("confirm.no"))
-        self.note = (f"{typed} is not the number of orders this batch changes: nothing was sent. "
+        self.note = (f"{typed} is not the number asked for: nothing was sent. "
                      f"Type {self.expected}, then {enter} (or {back} to go back)." if typed else
-                     f"Type {self.expected}, the number of orders this batch changes, then {enter}.")
+                     f"Type {self.expected}, the number of entries that change orders, then {enter}.")
         self.typed = ""
         self._show_typed()
         self._show_note()

@@ -52,7 +52,7 @@ from ...words import counted
 from ..keys import key_of
 from ..messages import ImportRequested
 from ..widgets.field_input import FieldInput
-from ..widgets.line_list import printable
+from ..widgets.line_list import crop, fit, printable
 from ..widgets.styled import Palette, StyledText
 from .typeahead import TypeAheadTarget
 
@@ -421,8 +421,8 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
         for i, name in enumerate(file.header):
             sample = first.cell(i).strip() if first is not None else ""
             mark = "  ◀ now" if i == now else ""
-            lines.append((f"{i + 1:>3}  {name[:SAMPLE_CELL]:<{SAMPLE_CELL}}  ",
-                          f"{sample[:SAMPLE_CELL]}{mark}" if sample else f"(empty){mark}"))
+            lines.append((f"{i + 1:>3}  {fit(crop(name, SAMPLE_CELL), SAMPLE_CELL)}  ",  # by cells, not characters
+                          f"{crop(sample, SAMPLE_CELL)}{mark}" if sample else f"(empty){mark}"))
         optional = chosen is Role.CARRIER
         hint = ("type its number or header name; empty: no column (each carrier guessed from its number)"
                 if optional else "type its number or header name")

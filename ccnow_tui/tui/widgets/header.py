@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from ..model import clock
@@ -81,7 +82,7 @@ class HeaderBar(StyledText):
         if staged:
             parts.append((f"  {staged} staged", "", 0))
         for rank in range(1, 6):
-            if width <= 0 or sum(len(t) for t, _, _ in parts) <= width:
+            if width <= 0 or sum(cell_len(t) for t, _, _ in parts) <= width:  # cells: a profile may be 店舗
                 break
             parts = [p for p in parts if p[2] != rank]
         text = Text(no_wrap=True, overflow="ellipsis")

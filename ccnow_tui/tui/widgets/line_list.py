@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from time import monotonic
 from typing import ClassVar
 
+from rich.cells import cell_len, chop_cells, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
@@ -31,12 +32,54 @@ def printable(text: object) -> str:
 
 
 def fit(text: str, width: int) -> str:
-    """``text`` padded or cut (with an ellipsis) to exactly ``width`` cells (ASCII-ish)."""
+    """``text`` padded or cut (with an ellipsis) to exactly ``width`` terminal cells: a
+    wide character (Japanese, Chinese, most emoji) takes two, and is never cut in half."""
     if width <= 0:
         return ""
-    if len(text) > width:
-        return text[: width - 1] + "…" if width > 1 else text[:width]
-    return text.ljust(width)
+    if text.isascii():  # one cell a character (printable() made control characters visible)
+        if len(text) > width:
+            return text[: width - 1] + "…" if width > 1 else text[:width]
+        return text.ljust(width)
+    cells = cell_len(text)
+    if cells > width:
+        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
+    return text + " " * (width - cells)
+
+
+def crop(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` cells (no padding, no ellipsis)."""
+    if width <= 0:
+        return ""
+    if text.isascii():
+        return text[:width]
+    return chop_cells(text, width)[0] if cell_len(text) > width else text
+
+
+def wrap_cells(text: str, width: int, first: int | None = None) -> list[str]:
+    """``text`` as rows of at most ``width`` cells (the first row: ``first``), broken
+    between words; a word longer than a row is broken by cells, never inside a character."""
+    width = max(1, width)
+    limit = max(1, first if first is not None else width)
+    rows: list[str] = []
+    line, line_w = "", 0
+    for word in text.split():
+        w = cell_len(word)
+        if line and line_w + 1 + w <= limit:
+            line, line_w = f"{line} {word}", line_w + 1 + w
+            continue
+        if line:
+            rows.append(line)
+            limit = width
+        while w > limit:
+            piece = chop_cells(word, limit)[0]
+            rows.append(piece)
+            limit = width
+            word = word[len(piece):]
+            w = cell_len(word)
+        line, line_w = word, w
+    if line or not rows:
+        rows.append(line)
+    return rows
 
 
 def strip_of(parts: Iterable[tuple[str, Style]], width: int, base: Style) -> Strip:

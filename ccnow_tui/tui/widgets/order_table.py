@@ -9,7 +9,6 @@ rows are a copy of the list in that order, built again when it changes.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
@@ -21,7 +20,7 @@ from textual.strip import Strip
 from ...protocol.orderid import OrderId
 from ...protocol.status import status_info
 from ..model import OrderBook, describe_event
-from .line_list import CursorList, fit, printable, strip_of
+from .line_list import CursorList, fit, printable, strip_of, wrap_cells
 from .styled import GROUP_ROLE, role_css
 
 if TYPE_CHECKING:
@@ -327,7 +326,7 @@ class OrderTable(CursorList):
         width = self.size.width
         base = self.rich_style
         message, cls = self.empty_message()
-        lines = textwrap.wrap(message, max(10, width - 3)) if message else []
+        lines = wrap_cells(message, max(10, width - 3)) if message else []
         if not 0 <= y - 1 < len(lines):
             return Strip.blank(width, base)
         return strip_of([("  " + lines[y - 1], self.get_component_rich_style(cls))], width, base)

@@ -23,6 +23,7 @@ import textwrap
 from collections import deque
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
@@ -30,7 +31,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..model import LOG_TAGS, LogBuffer, LogKind, LogLine
-from .line_list import printable, strip_of
+from .line_list import crop, printable, strip_of, wrap_cells
 
 KIND_CLASS = {kind: f"status-log--{kind.value}" for kind in LogKind}
 INDENT = len("HH:MM:SS ")  # continuation rows start under the outcome tag
@@ -42,15 +43,18 @@ def wrap_line(line: LogLine, width: int) -> list[str]:
     text = printable(line.text)
     first = max(8, width - INDENT - len(LOG_TAGS[line.kind]) - 1)
     rest = max(8, width - INDENT)
-    if len(text) <= first:
+    if cell_len(text) <= first:
         return [text]
-    head = textwrap.wrap(text, first, break_long_words=True, break_on_hyphens=False)[0]
-    rows = [head]
-    tail = text[len(head):].lstrip()
-    rows += textwrap.wrap(tail, rest, break_long_words=True, break_on_hyphens=False)
+    if text.isascii():
+        head = textwrap.wrap(text, first, break_long_words=True, break_on_hyphens=False)[0]
+        rows = [head]
+        tail = text[len(head):].lstrip()
+        rows += textwrap.wrap(tail, rest, break_long_words=True, break_on_hyphens=False)
+    else:  # by terminal cells: a wide character takes two (textwrap counts characters)
+        rows = wrap_cells(text, rest, first)
     if len(rows) > MAX_ROWS_PER_LINE:
         rows = rows[:MAX_ROWS_PER_LINE]
-        rows[-1] = rows[-1][: rest - 1] + "…"
+        rows[-1] = crop(rows[-1], rest - 1) + "…"
     return rows
 
 

@@ -23,6 +23,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-
 if TYPE_CHECKING:
     import csv
     from collections.abc import Sequence
+    from pathlib import Path
     from typing import Any, TextIO
 
     from .protocol.actions import StagedAction
@@ -419,13 +420,33 @@ def connection_settings(args: argparse.Namespace):
         raise UsageError(str(exc)) from None
 
 
+_OPENED_STORES: list[Path] = []  # the store files this process opened, for messages about them
+
+
 def open_store(profile: str):
     from .storage.store import Store, StoreError
 
     try:
-        return Store.for_profile(profile)
+        store = Store.for_profile(profile)
     except (StoreError, OSError) as exc:
         raise UsageError(str(exc)) from None
+    _OPENED_STORES.append(store.path)
+    return store
+
+
+def store_problem(exc: BaseException) -> str:
+    """The message for ``exc`` when it is the store's (a row or table no ccnow-tui writes,
+    a file SQLite cannot read or write), naming the store file; "" otherwise."""
+    store_module = sys.modules.get("ccnow_tui.storage.store")
+    sqlite3 = sys.modules.get("sqlite3")
+    path = _OPENED_STORES[-1] if _OPENED_STORES else "of this profile"
+    if store_module is not None and isinstance(exc, store_module.CorruptRow):
+        return store_module.damaged(path, str(exc))
+    if store_module is not None and isinstance(exc, store_module.StoreError):
+        return str(exc)
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error):
+        return f"the store {path} could not be read or written ({exc})"
+    return ""
 
 
 def open_client(args: argparse.Namespace, settings: Any = None):
@@ -828,7 +849,10 @@ def cmd_submit(args) -> int:
             store.mark_unknown(batch_id, "interrupted while the batch was in flight")
             raise
         settled, other, report = judge_answer(claim, answer)
-        store.settle(batch_id, settled, outcome=answer.outcome.value, message=answer.message, other_lines=other)
+        try:
+            store.settle(batch_id, settled, outcome=answer.outcome.value, message=answer.message, other_lines=other)
+        except Exception as exc:  # locked past the busy timeout, disk full, damaged: the batch went out
+            return _not_recorded(store, batch_id, exc)
         if report.unknown:
             err(f"batch {batch_id}: {counted(len(report.unknown), 'entry', 'entries')} "
                 "of OUTCOME UNKNOWN, kept and never re-sent. `ccnow-tui reconcile` (or R in the TUI "
@@ -837,6 +861,23 @@ def cmd_submit(args) -> int:
         return answer.exit_code
     finally:
         store.close()
+
+
+def _not_recorded(store: Any, batch_id: str, exc: Exception) -> int:
+    """The batch was sent but the answer could not be recorded: it stays held as of
+    unknown outcome (marked so if the store lets us; else the next start finds it in
+    flight from a process that is gone and marks it so), and is never re-sent. Exit 4."""
+    why = shown(str(exc) or type(exc).__name__, 300, cut=True)
+    if "locked" not in why and "busy" not in why:  # a lock would hold this as long again
+        try:
+            store.mark_unknown(batch_id, f"sent, but the answer could not be recorded ({why})")
+        except Exception:  # the store still cannot be written: the next start marks it unknown
+            pass
+    err(f"batch {batch_id} WAS SENT, but its outcome could not be recorded in the store {store.path} ({why}). "
+        "The receiver's answer is shown above; the batch is kept as OUTCOME UNKNOWN and never re-sent. Once the "
+        "store can be written again, `ccnow-tui reconcile` (or R in the TUI composer) queries its orders and "
+        "records what took effect.")
+    return EXIT_UNKNOWN
 
 
 def cmd_reconcile(args) -> int:
@@ -1283,6 +1324,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:  # the last line of defence: no traceback reaches the user
+        problem = store_problem(exc)
+        if problem:
+            err(problem)
+            return EXIT_USAGE
         err(f"internal error: {type(exc).__name__}: {exc} (please report this; CCNOW_DEBUG=1 shows details)")
         if os.environ.get("CCNOW_DEBUG"):
             import traceback

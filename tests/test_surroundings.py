@@ -202,3 +202,213 @@ def test_a_large_keys_table_is_read_in_linear_time_with_every_line_named(isolate
     assert config.keys.places[last] == f"{path}: line {len(head) + len(body)}: "
     first = "group0.act" if nested else "x.id0"
     assert config.keys.places[first] == f"{path}: line {len(head) + 2}: "
+
+
+# -- a damaged store ------------------------------------------------------------------------------
+
+
+def sandbox_env(sandbox) -> dict[str, str]:
+    return {"CCNOW_URL": sandbox.url, "CCNOW_CLIENT_ID": "demo", "CCNOW_PASSWORD": sandbox.config.password}
+
+
+def env_store_with_two_entries(sandbox) -> Path:
+    """The store of profile ``env`` (settings from CCNOW_* alone) with an adjust and a ship staged."""
+    from ccnow_tui.protocol import StagedAction
+    from ccnow_tui.storage.store import Store
+
+    a, b = sandbox.book.pending()[:2]
+    with Store.for_profile("env") as store:
+        store.add([StagedAction.make(a, "adjust", amount="5"), StagedAction.make(b, "ship")])
+        return store.path
+
+
+def damage(path: Path, *statements: str) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        for statement in statements:
+            conn.execute(statement)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("column, value, said", [
+    ("amount", "'abc'", "amount 'abc' is not an amount"),
+    ("amount", "'NaN'", "amount 'NaN' is not an amount"),
+    ("amount", "'-5'", "amount '-5' is not an amount"),
+    ("action", "'fly'", "action 'fly' is not an action"),
+    ("order_id", "'39610114x'", "order_id '39610114x' is not an order number"),
+    ("order_id", "'\u0663\u0669\u0666-10-1142'", "is not an order number"),
+    ("state", "'weird'", "state 'weird' is not an entry's state"),
+    ("notes", "x'00ff'", "notes b'\\x00\\xff' is not text"),
+])
+@pytest.mark.parametrize("command", [["staged"], ["submit", "-", "--yes"]])
+def test_a_bad_value_in_a_row_is_exit_2_naming_store_and_row(isolated_dirs, sandbox, column, value, said, command):
+    path = env_store_with_two_entries(sandbox)
+    damage(path, f"UPDATE entries SET {column} = {value} WHERE id = 1")
+    before = sandbox.requests_seen
+    order = sandbox.book.pending()[2]
+    proc = ccnow(command, dirs=isolated_dirs, env=sandbox_env(sandbox), stdin=None,
+                 input=f"order_id,action\n{order},ship\n")
+    no_traceback(proc)
+    assert proc.returncode == 2, proc.stderr
+    assert f"the store {path} is damaged: table entries, row id 1: " in proc.stderr and said in proc.stderr
+    assert sandbox.requests_seen == before  # nothing sent
+
+
+@pytest.mark.parametrize("statement, said", [
+    ("DROP TABLE events", "table 'events' is missing"),
+    ("DROP TABLE batches", "table 'batches' is missing"),
+    ("ALTER TABLE entries DROP COLUMN remark", "table 'entries' has no column 'remark'"),
+])
+@pytest.mark.parametrize("command", [["staged"], ["journal"], ["stage", "-"], ["submit", "-", "--yes"]])
+def test_a_missing_table_is_exit_2_naming_store_and_table(isolated_dirs, sandbox, statement, said, command):
+    path = env_store_with_two_entries(sandbox)
+    damage(path, statement)
+    before = sandbox.requests_seen
+    order = sandbox.book.pending()[2]
+    proc = ccnow(command, dirs=isolated_dirs, env=sandbox_env(sandbox), stdin=None,
+                 input=f"order_id,action\n{order},ship\n")
+    no_traceback(proc)
+    assert proc.returncode == 2, proc.stderr
+    assert f"the store {path} is damaged: {said}" in proc.stderr
+    assert sandbox.requests_seen == before
+
+
+def test_a_journal_line_whose_fields_are_not_json_is_exit_2(isolated_dirs, sandbox):
+    path = env_store_with_two_entries(sandbox)
+    damage(path, "INSERT INTO events (time, kind, order_id, fields) VALUES ('2026-01-01T00:00:00', 'staged', "
+                 "'396-10-1142', '{not json')")
+    proc = ccnow(["journal"], dirs=isolated_dirs, env=sandbox_env(sandbox))
+    no_traceback(proc)
+    assert proc.returncode == 2
+    assert f"the store {path} is damaged: table events, the line of '2026-01-01T00:00:00'" in proc.stderr
+
+
+def run_on_a_terminal(argv, env, *, wait_for: str, keys: bytes) -> tuple[int, str, str]:
+    """Run ``argv`` on a pseudo-terminal of 100x30: read the screen until ``wait_for``
+    shows (escape sequences taken out), type ``keys``, read to the end. The exit status,
+    the screen text before the keys, and everything written after them (raw)."""
+    import fcntl
+    import pty
+    import re
+    import select
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
+    seen, after, typed = b"", b"", False
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 60)
+            assert ready, "the terminal stayed silent for a minute"
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the other end is closed, the program ended
+                break
+            if not data:
+                break
+            if typed:
+                after += data
+                continue
+            seen += data
+            text = re.sub(r"\x1b\[[0-9;?<>=$]*[A-Za-z~]|\x1b\][^\x07]*\x07", "", seen.decode("utf-8", "replace"))
+            if wait_for in text:
+                os.write(master, keys)
+                typed = True
+        return proc.wait(timeout=60), text, after.decode("utf-8", "replace")
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.timeout(120)
+def test_the_tui_shows_a_damaged_store_then_exits_2(isolated_dirs, sandbox):
+    path = env_store_with_two_entries(sandbox)
+    damage(path, "UPDATE entries SET amount = 'abc' WHERE id = 1")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
+    env.update(sandbox_env(sandbox), XDG_CONFIG_HOME=str(isolated_dirs.config_home),
+               XDG_DATA_HOME=str(isolated_dirs.data_home), TERM="xterm-256color")
+    status, screen, after = run_on_a_terminal([sys.executable, "-m", "ccnow_tui"], env,
+                                              wait_for="store cannot be used", keys=b"q")
+    assert "is damaged" in screen  # shown on the screen first
+    assert status == 2
+    assert f"the store {path} is damaged: table entries, row id 1: amount 'abc' is not an amount" in after
+
+
+# -- the store cannot record the answer --------------------------------------------------------
+
+
+class LockingReceiver:
+    """A receiver that, once the batch has arrived, locks the client's store (another
+    program holding a write transaction) and then answers it in the protocol's words:
+    the batch is applied, and its answer cannot be recorded."""
+
+    def __init__(self, store_path: Path) -> None:
+        import http.server
+        import sqlite3
+        import threading
+
+        self.lock = sqlite3.connect(store_path, isolation_level=None, check_same_thread=False)
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                from urllib.parse import parse_qs
+
+                form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+                orders = [v[0] for k, v in sorted(form.items()) if k.startswith("x_orderid_")]
+                receiver.lock.execute("BEGIN EXCLUSIVE")
+                body = "".join(f"{o[:3]}-{o[3:5]}-{o[5:]} mark_shipped\n" if "-" not in o else f"{o} mark_shipped\n"
+                               for o in orders).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cgi-local/oapi_receive.cgi"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        if self.lock.in_transaction:
+            self.lock.execute("ROLLBACK")
+        self.lock.close()
+
+
+@pytest.mark.timeout(120)
+def test_an_answer_the_locked_store_cannot_record_is_exit_4_kept_unknown(isolated_dirs, tmp_path):
+    from ccnow_tui.storage.store import BatchState, Store
+
+    with Store.for_profile("env") as store:
+        path = store.path
+    receiver = LockingReceiver(path)
+    env = {"CCNOW_URL": receiver.url, "CCNOW_CLIENT_ID": "demo", "CCNOW_PASSWORD": "locking-Pw-1"}
+    try:
+        proc = ccnow(["submit", "-", "--yes"], dirs=isolated_dirs, env=env, stdin=None,
+                     input="order_id,action\n396-10-1142,ship\n396-10-1143,ship\n", timeout=100)
+    finally:
+        receiver.close()
+    no_traceback(proc)
+    assert proc.returncode == 4, proc.stderr
+    assert "WAS SENT, but its outcome could not be recorded" in proc.stderr and str(path) in proc.stderr
+    assert "OUTCOME UNKNOWN and never re-sent" in proc.stderr
+    # Once the store can be written again, the batch is held as unknown: never re-sent, never "applied".
+    with Store.for_profile("env") as store:
+        held = store.snapshot().held
+    assert [b.state for b in held] == [BatchState.UNKNOWN]
+    assert sorted(e.order_id for e in held[0].entries) == ["396-10-1142", "396-10-1143"]

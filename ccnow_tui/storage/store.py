@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import socket
 import sqlite3
@@ -81,6 +82,12 @@ class Verdict(StrEnum):
 
 class StoreError(Exception):
     """The store cannot be used; the message names the file and the reason."""
+
+
+class CorruptRow(StoreError):
+    """A row holds a value no ccnow-tui writes (edited by hand, a damaged disk): the
+    message names the table, the row and the value. Never acted on: an entry whose order
+    or amount cannot be read must not be shown as something else, nor sent."""
 
 
 class ClaimConflict(Exception):
@@ -272,11 +279,42 @@ _new_id = str.__new__
 _new = tuple.__new__
 
 
-def _action(order_id: str, action: str, notes: str, amount: str, trackname: str, tracknumber: str) -> StagedAction:
-    """An entry as the store wrote it: validated when staged, so not checked again
-    (100,000 of them load at every start)."""
-    return _new(StagedAction, (_new_id(OrderId, order_id), _KINDS[action], notes,
-                               Decimal(amount) if amount else None, trackname, tracknumber))
+_ORDER_TEXT = re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}").fullmatch  # as the store writes order numbers
+
+
+def _action(order_id: str, action: str, notes: str, amount: str, trackname: str, tracknumber: str,
+            *, row: object = None) -> StagedAction:
+    """An entry as the store wrote it: validated when staged, so only checked for values
+    no ccnow-tui writes (a few cheap tests: 100,000 of them load at every start).
+    CorruptRow names the value (and ``row``, the entries row id, when given)."""
+    kind = _KINDS.get(action) if type(action) is str else None
+    if (kind is None or type(order_id) is not str or not _ORDER_TEXT(order_id) or type(notes) is not str
+            or type(trackname) is not str or type(tracknumber) is not str):
+        raise CorruptRow(_where(row) + _bad_fields(order_id, action, notes, trackname, tracknumber))
+    value = None
+    if amount:
+        try:
+            value = Decimal(amount)
+        except (ArithmeticError, TypeError, ValueError):
+            value = None
+        if value is None or not value.is_finite() or value <= 0:
+            raise CorruptRow(f"{_where(row)}amount {amount!r} is not an amount")
+    return _new(StagedAction, (_new_id(OrderId, order_id), kind, notes, value, trackname, tracknumber))
+
+
+def _where(row: object) -> str:
+    return f"table entries, row id {row}: " if row is not None else "table entries: "
+
+
+def _bad_fields(order_id: object, action: object, notes: object, trackname: object, tracknumber: object) -> str:
+    if type(order_id) is not str or not _ORDER_TEXT(order_id):
+        return f"order_id {order_id!r} is not an order number"
+    if type(action) is not str or action not in _KINDS:
+        return f"action {action!r} is not an action"
+    for name, value in (("notes", notes), ("trackname", trackname), ("tracknumber", tracknumber)):
+        if type(value) is not str:
+            return f"{name} {value!r} is not text"
+    return "a value cannot be read"  # pragma: no cover - one of the tests above failed
 
 
 # StagedAction's fields by position, at C speed (a NamedTuple).
@@ -379,10 +417,35 @@ _ROW_COLS = "id, pos, order_id, action, notes, amount, trackname, tracknumber, s
 
 
 def _entry(row: Sequence[Any]) -> StoredEntry:
-    oid, action, notes, amount, trackname, tracknumber = row[1:7]
-    staged = _new(StagedAction, (_new_id(OrderId, oid), _KINDS[action], notes,
-                                 Decimal(amount) if amount else None, trackname, tracknumber))
-    return _new(StoredEntry, (row[0], staged, _STATES[row[7]], row[8], row[9], row[10], row[11]))
+    staged = _action(*row[1:7], row=row[0])
+    state = _STATES.get(row[7]) if type(row[7]) is str else None
+    if state is None:
+        raise CorruptRow(f"{_where(row[0])}state {row[7]!r} is not an entry's state")
+    return _new(StoredEntry, (row[0], staged, state, row[8], row[9], row[10], row[11]))
+
+
+_SCHEMA_COLUMNS: dict[str, list[str]] = {}
+
+
+def _schema_columns() -> dict[str, list[str]]:
+    """Each table of SCHEMA and its columns, as SQLite reads SCHEMA (once)."""
+    if not _SCHEMA_COLUMNS:
+        conn = sqlite3.connect(":memory:")
+        try:
+            conn.executescript(SCHEMA)
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+            for table in tables:
+                _SCHEMA_COLUMNS[table] = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        finally:
+            conn.close()
+    return _SCHEMA_COLUMNS
+
+
+def damaged(path: Path | str, what: str) -> str:
+    """The message for a store that holds what no ccnow-tui writes."""
+    return (f"the store {path} is damaged: {what}. Nothing was sent or changed. Restore the file from a backup, "
+            "or move it away to start afresh (what it holds, staged entries and batches of unknown outcome, "
+            "would then be left behind)")
 
 
 class Store:
@@ -411,6 +474,9 @@ class Store:
         store = cls(path)
         try:
             store._open()
+        except CorruptRow as exc:
+            store.close()
+            raise StoreError(damaged(path, str(exc))) from None
         except sqlite3.Error as exc:
             store.close()
             raise StoreError(f"the store {path} cannot be opened: {exc}") from None
@@ -454,6 +520,7 @@ class Store:
                         if statement.strip():
                             c.execute(statement)
                     c.execute(f"PRAGMA user_version = {step}")
+        self._check_tables(conn)
         from .legacy import import_legacy  # the JSON files of earlier versions, once
 
         self.notices.extend(import_legacy(self))
@@ -462,6 +529,17 @@ class Store:
         if not recovered:
             self._sweep_owners()
         self._data_version = self._read_data_version()
+
+    def _check_tables(self, conn: sqlite3.Connection) -> None:
+        """Every table and column of the schema is there (a table dropped or a column lost
+        by hand or by a tool): StoreError naming the first one missing, nothing changed."""
+        for table, columns in _schema_columns().items():
+            have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if not have:
+                raise StoreError(damaged(self.path, f"table {table!r} is missing"))
+            lost = [c for c in columns if c not in have]
+            if lost:
+                raise StoreError(damaged(self.path, f"table {table!r} has no column {lost[0]!r}"))
 
     def _conn(self) -> sqlite3.Connection:
         """This thread's connection (SQLite connections are not shared between threads)."""
@@ -773,8 +851,9 @@ class Store:
             now = utc_now()
             c.executemany("INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, "
                           "message) VALUES (?, 'restaged', ?, ?, ?, ?, ?, 'staged again by the operator', ?)",
-                          [(now, r[9], r[2], r[0], r[3], _fields_json(_action(*r[2:8])), redact(remark)) for r in rows])
-        return [StoredEntry(r[0], _action(*r[2:8]), EntryState.STAGED, None, remark, r[11] + 1, pos + i)
+                          [(now, r[9], r[2], r[0], r[3], _fields_json(_action(*r[2:8], row=r[0])), redact(remark))
+                           for r in rows])
+        return [StoredEntry(r[0], _action(*r[2:8], row=r[0]), EntryState.STAGED, None, remark, r[11] + 1, pos + i)
                 for i, r in enumerate(rows)]
 
     def forget(self, *, batch_id: str | None = None, ids: Iterable[int] = ()) -> list[StoredEntry]:
@@ -799,7 +878,7 @@ class Store:
             c.executemany("INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, "
                           "message) VALUES (?, 'forgotten', ?, ?, ?, ?, ?, 'forgotten', "
                           "'forgotten by the operator (checked another way)')",
-                          [(now, r[9], r[2], r[0], r[3], _fields_json(_action(*r[2:8]))) for r in rows])
+                          [(now, r[9], r[2], r[0], r[3], _fields_json(_action(*r[2:8], row=r[0]))) for r in rows])
             self._push_undo(c, "unforget", undo)
         return [_entry(_entry_of_row(r)) for r in rows]
 
@@ -1086,7 +1165,8 @@ class Store:
                 "INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, status, "
                 "message) VALUES (?, 'reconciled', ?, ?, ?, ?, ?, ?, ?, ?)",
                 ((now, batch_id, live[v.entry_id][2], v.entry_id, live[v.entry_id][3],
-                  _fields_json(_action(*live[v.entry_id][2:8])), v.verdict.value, v.status, redact(v.why))
+                  _fields_json(_action(*live[v.entry_id][2:8], row=v.entry_id)), v.verdict.value, v.status,
+                  redact(v.why))
                  for v in verdicts))
             c.execute("INSERT INTO events (time, kind, batch_id, outcome, message, raw) VALUES (?, 'reconciled', ?, "
                       "'reconciled', ?, ?)", (now, batch_id, redact(summary), redact("\n".join(answer_lines))))
@@ -1219,7 +1299,14 @@ class Store:
                 "fields", "outcome", "status", "message", "raw")
         for row in conn.execute(sql, params):
             d: dict[str, Any] = dict(zip(keys, row, strict=True))
-            d["fields"] = json.loads(d["fields"]) if d["fields"] else {}
+            try:
+                d["fields"] = json.loads(d["fields"]) if d["fields"] else {}
+            except (TypeError, ValueError):
+                raise CorruptRow(f"table events, the line of {d['time']!r}: fields {d['fields']!r} is not "
+                                 "JSON") from None
+            if not isinstance(d["fields"], dict):
+                raise CorruptRow(f"table events, the line of {d['time']!r}: fields {d['fields']!r} is not a "
+                                 "JSON object") from None
             yield d
 
     # -- the history of batches (read only) -------------------------------------------------

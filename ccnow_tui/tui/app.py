@@ -78,6 +78,7 @@ class CcnowApp(ScreenRequests, PasswordAsk, Polling, Quitting, ThemePref, KeyHel
         self.log_buffer = LogBuffer()
         self.changed: Signal[Topic] = Signal(self, "changed")
         self.exit_message = ""  # printed by run_tui after the screen is restored
+        self.start_failure = ""  # why the session could not start (the store): run_tui exits 2 saying it
         self.start_dir = Path.cwd()  # where a label file's path is read from (i)
 
     # -- start-up ------------------------------------------------------------------------
@@ -106,6 +107,8 @@ class CcnowApp(ScreenRequests, PasswordAsk, Polling, Quitting, ThemePref, KeyHel
         try:
             self.session = session = Session.open(self.settings, password)
         except SessionError as exc:
+            if exc.title:  # the store cannot be used: shown here, said again on exit, exit status 2
+                self.start_failure = str(exc)
             self.push_screen(SetupScreen(str(exc), title=exc.title) if exc.title else SetupScreen(str(exc)))
             return
         self.controller = controller = SessionController(

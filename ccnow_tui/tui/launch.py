@@ -218,6 +218,10 @@ def run_tui(args, app_class: Callable[..., Any]) -> int:
         code = app.run()
     finally:
         close_demo(app, server)
+    failure = getattr(app, "start_failure", "")
+    if failure:  # shown on the screen; said again once it is restored, for the scrollback and a wrapper
+        print(f"ccnow-tui: {failure}", file=sys.stderr)
+        return 2
     if demo and app.exit_message:  # "kept ... restored next time" is not so for a demo
         print("ccnow-tui --demo: what this run staged or sent went with its sandbox; the next --demo "
               "starts afresh.", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 
 from ..client import ClientConfigError, ReceiverClient
@@ -9,7 +10,7 @@ from ..config import ConnectionSettings
 from ..protocol.form import Credentials
 from ..protocol.redact import Secret
 from ..staging import StagingArea
-from ..storage.store import STORE_NAME, BatchMeta, Store, StoreError
+from ..storage.store import STORE_NAME, BatchMeta, CorruptRow, Store, StoreError, damaged
 from .model import LastEvents, OrderBook
 from .request import Request
 
@@ -39,18 +40,24 @@ class Session:
             client = ReceiverClient.from_settings(settings, password)
         except ClientConfigError as exc:
             raise SessionError(str(exc)) from exc
+        unusable = "The profile's store cannot be used"
+        advice = ("\n\nThe file was left exactly as it is: it may hold staged work and batches whose outcome is "
+                  "unknown. Restore it from a backup, or move it away yourself to start afresh.")
         try:
             if settings.store_dir is not None:  # a --demo run's own
                 store = Store.open(settings.store_dir / STORE_NAME)
             else:
                 store = Store.for_profile(settings.profile)
         except (StoreError, OSError) as exc:
-            raise SessionError(
-                f"{exc}\n\nThe file was left exactly as it is: it may hold staged work and batches whose "
-                "outcome is unknown. Restore it from a backup, or move it away yourself to start afresh.",
-                title="The profile's store cannot be used") from exc
-        session = cls(settings, client, store, StagingArea(store))
-        session.book.events = LastEvents(store)
+            raise SessionError(f"{exc}{advice}", title=unusable) from exc
+        try:  # the first reads of its rows: one no ccnow-tui writes is named, never shown as something else
+            session = cls(settings, client, store, StagingArea(store))
+            session.book.events = LastEvents(store)
+        except (StoreError, sqlite3.Error) as exc:
+            store.close()
+            what = damaged(store.path, str(exc)) if isinstance(exc, CorruptRow) else (
+                f"the store {store.path} could not be read ({exc}).{advice}")
+            raise SessionError(what, title=unusable) from exc
         return session
 
     def use_password(self, password: Secret) -> None:

@@ -23,6 +23,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-
 if TYPE_CHECKING:
     import csv
     from collections.abc import Sequence
+    from decimal import Decimal
     from pathlib import Path
     from typing import Any, TextIO
 
@@ -696,7 +697,8 @@ def cmd_query(args) -> int:
     return asyncio.run(_with_client(args, lambda c: c.query(ids), Printer(args.json, sys.stdout), settings))
 
 
-def describe_plan(batch: Batch, host: str, client_id: str, unverified: Sequence[Any] = ()) -> str:
+def describe_plan(batch: Batch, host: str, client_id: str, unverified: Sequence[Any] = (),
+                  max_discount: Decimal | None = None) -> str:
     counts = batch.counts()
     lines = [
         f"About to send {counted(len(batch), 'entry', 'entries')} for "
@@ -705,7 +707,11 @@ def describe_plan(batch: Batch, host: str, client_id: str, unverified: Sequence[
     ]
     for n, e in batch.numbered():
         lines.append(f"  {n:>4}. {e.describe()}")
-    for lint in batch.lint():
+    from .protocol.batch import discount_lint, tracking_lint
+
+    findings = [*batch.lint(), *tracking_lint(batch.staged)]
+    findings += discount_lint(batch.staged, max_discount) if max_discount is not None else []
+    for lint in findings:
         lines.append(f"  {lint.severity.value}: {lint.message}")
     for e in unverified:  # every one, by name: each may already have been applied
         lines.append(f"  unverified (not in this batch, may already have been applied): {e.action.describe()} "
@@ -825,7 +831,8 @@ def cmd_submit(args) -> int:
         if blocked:
             raise UsageError("nothing sent: " + "; ".join(blocked))
         unverified = store.snapshot().unverified
-        print(safe_text(describe_plan(batch, client.address, client.credentials.client_id, unverified),
+        print(safe_text(describe_plan(batch, client.address, client.credentials.client_id, unverified,
+                                      settings.max_discount),
                         newlines=True), file=sys.stderr, flush=True)
         # Asked before the event loop runs: ctrl-c at the question interrupts at once.
         if not confirm_submit(batch, args, settings):
@@ -1087,6 +1094,15 @@ def _lines(rows: Sequence[Any], shown_at_most: int = 10) -> str:
 LINT_SHOWN = 20  # findings `stage` prints about the orders it staged; the composer shows all
 
 
+def _max_discount_of(profile: str) -> Decimal:
+    """The profile's max_discount, for the lint of what ``stage`` staged (the default when
+    the profile is not in config.toml: settings from the environment, a demo's store)."""
+    from .config import DEFAULT_MAX_DISCOUNT, load_config
+
+    chosen = load_config().profiles.get(profile)
+    return chosen.max_discount if chosen is not None else DEFAULT_MAX_DISCOUNT
+
+
 def cmd_stage(args) -> int:
     """Stage a file's entries in the profile's store, for review in the TUI; nothing is sent.
 
@@ -1134,6 +1150,7 @@ def cmd_stage(args) -> int:
         except (StoreError, OSError, sqlite3.Error) as exc:
             raise UsageError(f"nothing staged: the store {store.path} could not be written: {exc}") from None
         staging = StagingArea(store)
+        staging.max_discount = _max_discount_of(profile)
         orders = {a.order_id for a in actions}
         findings = [lint for lint in staging.lint()
                     if lint.order_id in orders and lint.severity in (Severity.ERROR, Severity.WARNING)]

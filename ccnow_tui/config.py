@@ -19,7 +19,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ MAX_TIMEOUT = 3600.0
 DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a 100,000-order pending list is about 2 MB
 DEFAULT_CONFIRM_OVER = 10  # a batch with more cancel and discount entries asks for a number typed, not y
 DEFAULT_CONFIRM_DISCOUNT_OVER = Decimal("500.00")  # USD: discounts adding up to more ask for it too
+DEFAULT_MAX_DISCOUNT = Decimal("100.00")  # a discount above it is flagged (a typo such as 5000 for 50.00)
 PASSWORD_COMMAND_TIMEOUT = 10.0
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # config.toml: a few kilobytes; a larger one is not read
 PASSWORD_COMMAND_MAX_OUTPUT = 64 * 1024  # bytes a password_command may print; past it, it is stopped
@@ -46,6 +47,7 @@ TOP_KEYS = ("default_profile", "profiles", "keys")
 PROFILE_KEYS = (
     "url", "client_id", "store_id", "timeout", "password_command", "password_env", "max_answer_bytes", "confirm_over",
     "confirm_discount_over",
+    "max_discount",
 )
 ENV_VARS = {"url": "CCNOW_URL", "client_id": "CCNOW_CLIENT_ID", "store_id": "CCNOW_STORE_ID"}
 PASSWORD_VAR = "CCNOW_PASSWORD"
@@ -64,6 +66,7 @@ password_command = "pass show ccnow/api"  # prints the API password on its first
 # max_answer_bytes = 67108864             # a longer answer is not read (a batch: outcome unknown)
 # confirm_over = 10                       # more cancel and discount entries: type a number to send, not y
 # confirm_discount_over = 500.00          # discounts adding up to more US dollars: the same
+# max_discount = 100.00                   # a discount above this (USD) is flagged where it is typed
 """
 
 TEMPLATE_HEADER = """\
@@ -101,6 +104,7 @@ class Profile:
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     confirm_over: int = DEFAULT_CONFIRM_OVER
     confirm_discount_over: Decimal = DEFAULT_CONFIRM_DISCOUNT_OVER
+    max_discount: Decimal = DEFAULT_MAX_DISCOUNT
     # "PATH: line N: " for each key, for messages about a value found wrong only when it
     # is used (a bad url that CCNOW_URL or --url overrides is no error).
     places: Mapping[str, str] = dataclass_field(default_factory=dict, compare=False, repr=False)
@@ -144,6 +148,8 @@ class ConnectionSettings:
     # the number of entries it sends that change orders (from the profile only).
     confirm_over: int = DEFAULT_CONFIRM_OVER
     confirm_discount_over: Decimal = DEFAULT_CONFIRM_DISCOUNT_OVER
+    # A discount above this (USD) is flagged in the form, the lint and the confirmation.
+    max_discount: Decimal = DEFAULT_MAX_DISCOUNT
     # The store's directory when it is not the profile's own: each --demo run has one of
     # its own, fresh like its embedded sandbox (tui/launch.py). None: the profile's.
     store_dir: Path | None = None
@@ -408,6 +414,7 @@ def _parse_profile(place: _Place, name: str, table: object) -> Profile:
                           "asks for a number typed instead of y")
     discount_over = _discount_limit(table.get("confirm_discount_over", DEFAULT_CONFIRM_DISCOUNT_OVER),
                                     f"{at('confirm_discount_over')}'confirm_discount_over'")
+    max_discount = _max_discount(table.get("max_discount", DEFAULT_MAX_DISCOUNT), f"{at('max_discount')}")
     command, variable = table.get("password_command", ""), table.get("password_env", "")
     if "password_command" in table and not command.strip():
         raise ConfigError(f"{at('password_command')}'password_command' is empty")
@@ -426,6 +433,7 @@ def _parse_profile(place: _Place, name: str, table: object) -> Profile:
         max_answer_bytes=max_answer_bytes,
         confirm_over=confirm_over,
         confirm_discount_over=discount_over,
+        max_discount=max_discount,
         places={key: place.at(section, key) for key in ("url",) if key in table},
     )
 
@@ -444,6 +452,24 @@ def _discount_limit(value: object, where: str) -> Decimal:
         raise ConfigError(problem) from None
     if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01"), rounding="ROUND_DOWN"):
         raise ConfigError(problem)
+    return amount.quantize(Decimal("0.01"))
+
+
+def _max_discount(value: object, where: str) -> Decimal:
+    """``max_discount``: an amount in USD, 0 or more, at most two decimals (``100``, ``100.00``, "100.00")."""
+    why = (f"{where}'max_discount' must be an amount in USD such as 100.00 (0 or more, at most two decimals; "
+           f"default {DEFAULT_MAX_DISCOUNT}): a discount above it is flagged before it is sent")
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(f"{why}, not {_type_name(value)}")
+    else:
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ConfigError(f"{why}, not {value!r}") from None
+    if not amount.is_finite() or not 0 <= amount < 10**9 or amount != amount.quantize(Decimal("0.01")):
+        raise ConfigError(f"{why}, not {value!r}")
     return amount.quantize(Decimal("0.01"))
 
 
@@ -520,6 +546,7 @@ def resolve_connection(
         max_answer_bytes=chosen.max_answer_bytes if chosen else DEFAULT_MAX_ANSWER_BYTES,
         confirm_over=chosen.confirm_over if chosen else DEFAULT_CONFIRM_OVER,
         confirm_discount_over=chosen.confirm_discount_over if chosen else DEFAULT_CONFIRM_DISCOUNT_OVER,
+        max_discount=chosen.max_discount if chosen else DEFAULT_MAX_DISCOUNT,
     )
 
 

@@ -18,13 +18,14 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from decimal import Decimal
 from operator import itemgetter
 from typing import TYPE_CHECKING, TypeVar
 
 from .gcpause import collector_paused
 from .protocol.actions import ActionKind, StagedAction
 from .protocol.answer import OrderError, OrderLine
-from .protocol.batch import Batch, Lint, Severity
+from .protocol.batch import Batch, Lint, Severity, discount_lint, tracking_lint
 from .protocol.orderid import OrderId
 from .protocol.outcome import CONFIRMS, EntryOutcome, Outcome
 from .protocol.redact import contains_secret
@@ -217,6 +218,8 @@ class StagingArea:
         self.error: str | None = None  # the last store failure, for the log
         self.listener: Callable[[StagingArea], None] | None = None
         self.notices: list[str] = list(store.notices)  # what opening or polling found, for the log
+        # The profile's max_discount: a discount above it is a lint warning (None: no limit).
+        self.max_discount: Decimal | None = None
         self.last_undo_skipped = 0  # entries the last undo left alone (sent or changed since)
         self._staged: list[StoredEntry] = []
         self.held: list[HeldBatch] = []
@@ -314,6 +317,7 @@ class StagingArea:
         with every status): with it, a small change is linted for what it touched."""
         tally = self.tally
         out = tally.lint(known_status, status_version) if self._staged else []
+        out.extend(self._value_lint())
         for e in sorted(tally.texted.values(), key=staging_key):
             action = e.action
             names = secret_fields(action)
@@ -347,6 +351,21 @@ class StagingArea:
                 seen.add(a)
                 new.append(a)
         return new, repeats
+
+    def _value_lint(self) -> list[Lint]:
+        """Values worth a second look: one tracking number on several orders, a discount
+        above max_discount. Counted once per change (only kinds that are staged at all)."""
+        key = (self.version, self.max_discount)
+        if self._values is not None and self._values[0] == key:
+            return self._values[1]
+        kinds = self.tally.kinds if self._staged else {}
+        out: list[Lint] = []
+        if ActionKind.TRACK.value in kinds:
+            out += tracking_lint(self.actions)
+        if self.max_discount is not None and ActionKind.ADJUST.value in kinds:
+            out += discount_lint(self.actions, self.max_discount)
+        self._values = (key, out)
+        return out
 
     def indexes_for(self, order_id: OrderId) -> list[int]:
         """Staged positions of one order's entries."""
@@ -625,6 +644,7 @@ class StagingArea:
     _blocked: dict[OrderId, tuple[str, str, str, int | None, str]] | None
     _held_words: dict[OrderId, str] | None
     _tally: Tally | None = None
+    _values: tuple[tuple[int, Decimal | None], list[Lint]] | None = None
 
     def _reset_caches(self) -> None:
         self._entries_view = None

@@ -522,3 +522,18 @@ def test_staged_and_stage_with_no_configuration_say_there_is_none(isolated_dirs,
     err = capsys.readouterr().err
     assert err == said  # word for word what `pending` says
     assert not (isolated_dirs.data_home / "ccnow-tui" / "profiles").exists()  # no store made for nobody
+
+
+def test_submit_plan_warns_of_one_tracking_number_on_two_orders_and_a_large_discount(env, capsys, tmp_path):
+    a, b = env.book.pending()[:2]
+    path = write_csv(tmp_path, (
+        "order_id,action,notes,amount,trackname,tracknumber\n"
+        f"{a},track,,,UPS,1Z 999-1\n"
+        f"{b},track,,,UPS,1z9991\n"
+        f"{b},adjust,,5000,,\n"
+    ))
+    assert main(["submit", path]) == 2  # no terminal, no --yes: the plan is shown, nothing sent
+    plan = capsys.readouterr().err
+    assert f"warning: tracking number 1Z 999-1 is on 2 orders ({a}, {b})" in plan
+    assert f"warning: {b}: discount $5,000.00 is more than this profile's max_discount ($100.00)" in plan
+    assert env.book.status(a) == "pending" and env.book.status(b) == "pending"

@@ -404,3 +404,12 @@ def test_stage_does_not_stage_an_entry_identical_to_one_already_staged(env, caps
         StagedAction.make(a, "ship"), StagedAction.make(a, "adjust", amount="5"),
         StagedAction.make(a, "adjust", amount="6"), StagedAction.make(b, "ship"),
     ]
+
+
+def test_stage_warns_of_one_tracking_number_on_two_orders(env, capsys, tmp_path):
+    a, b = pending(env, 2)
+    path = write(tmp_path, HEADER + f"{a},track,,,UPS,1Z777\n{b},track,,,UPS,1Z777\n{a},adjust,,900,,\n")
+    assert main(["stage", path]) == 0
+    err = capsys.readouterr().err
+    assert f"lint warning: tracking number 1Z777 is on 2 orders ({a}, {b})" in err
+    assert f"lint warning: {a}: discount $900.00 is more than this profile's max_discount ($100.00)" in err

@@ -488,6 +488,38 @@ def test_the_example_mentions_confirm_over(isolated_dirs):
     assert "# confirm_over = 10" in EXAMPLE
 
 
+# -- max_discount: a discount above it is flagged where it is typed ---------------------------
+
+
+def test_max_discount_defaults_to_100_and_reaches_the_settings(isolated_dirs):
+    from decimal import Decimal
+
+    write(SHOP)
+    assert load_config().profiles["shop"].max_discount == Decimal("100.00")
+    assert resolve_connection(load_config(), "shop", {}).max_discount == Decimal("100.00")
+    for value, amount in (("250", "250.00"), ("12.5", "12.50"), ('"40.00"', "40.00"), ("0", "0.00")):
+        write(SHOP + f"    max_discount = {value}\n")
+        assert resolve_connection(load_config(), "shop", {}).max_discount == Decimal(amount)
+    config_path().unlink()  # settings from the environment alone: the default
+    settings = resolve_connection(load_config(), None, {"CCNOW_CLIENT_ID": "C1", "CCNOW_PASSWORD": "pw"})
+    assert settings.max_discount == Decimal("100.00")
+
+
+@pytest.mark.parametrize("value", ["-1", "2.505", "true", '"lots"', "[10]", "nan", "inf", '"1e3"x'])
+def test_max_discount_must_be_an_amount(isolated_dirs, value):
+    text = SHOP + f"    max_discount = {value}\n"
+    line = text.count("\n")
+    message = load_error(text)
+    if value == '"1e3"x':  # not TOML at all: the TOML error names the line
+        assert f"line {line}" in message
+        return
+    assert message.startswith(f"{config_path()}: line {line}: [profiles.shop] 'max_discount' must be an amount in USD")
+
+
+def test_the_example_mentions_max_discount(isolated_dirs):
+    assert "# max_discount = 100.00" in EXAMPLE
+
+
 # -- [keys] ---------------------------------------------------------------------------------
 
 

@@ -231,6 +231,54 @@ def status_lint(oid: OrderId, status: str | None, idxs: tuple[int, ...]) -> Lint
     return Lint(Severity.WARNING, f"{oid}: {why}", oid, idxs)
 
 
+def tracking_key(number: str) -> str:
+    """A tracking number as compared across orders: case, blanks and dashes aside."""
+    return "".join(c for c in number.upper() if c not in " -\t")
+
+
+def tracking_lint(entries: Sequence[StagedAction], positions: Sequence[int] | None = None) -> list[Lint]:
+    """One tracking number on two or more orders: a label tool's copy-paste slip, most
+    likely (one parcel has one number). ``positions``: each entry's staged position
+    (default: its index). A warning per number, naming the orders, in staging order."""
+    track = ActionKind.TRACK
+    orders: dict[str, dict[OrderId, None]] = {}
+    where: dict[str, list[int]] = {}
+    shown: dict[str, str] = {}
+    for i, e in enumerate(entries):
+        if e[1] is not track or not e.tracknumber:
+            continue
+        key = tracking_key(e.tracknumber)
+        if not key:
+            continue
+        orders.setdefault(key, {})[e.order_id] = None
+        where.setdefault(key, []).append(positions[i] if positions is not None else i)
+        shown.setdefault(key, e.tracknumber)
+    out = []
+    for key, oids in orders.items():
+        if len(oids) < 2:
+            continue
+        names = list(oids)
+        named = ", ".join(str(o) for o in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        out.append(Lint(Severity.WARNING, f"tracking number {shown[key]} is on {len(names)} orders ({named}); "
+                                          "one parcel has one number: a label copied twice?",
+                        names[0], tuple(where[key])))
+    return out
+
+
+def discount_lint(entries: Sequence[StagedAction], limit: Decimal, positions: Sequence[int] | None = None
+                  ) -> list[Lint]:
+    """Discounts above the profile's ``max_discount``: a typo (``5000`` for ``50.00``)
+    is worth a look before it moves money. One warning per entry, naming order and amount."""
+    adjust = ActionKind.ADJUST
+    out = []
+    for i, e in enumerate(entries):
+        if e[1] is adjust and e.amount is not None and e.amount > limit:
+            out.append(Lint(Severity.WARNING, f"{e.order_id}: discount ${e.amount:,.2f} is more than this "
+                                              f"profile's max_discount (${limit:,.2f}): check the amount",
+                            e.order_id, (positions[i] if positions is not None else i,)))
+    return out
+
+
 def lint_together(staged: ByPosition, oid: OrderId, idxs: list[int]) -> list[Lint]:
     """What is wrong with several entries for one order, taken together.
 

@@ -52,6 +52,7 @@ class Session:
             raise SessionError(f"{exc}{advice}", title=unusable) from exc
         try:  # the first reads of its rows: one no ccnow-tui writes is named, never shown as something else
             session = cls(settings, client, store, StagingArea(store))
+            session.staging.max_discount = settings.max_discount  # flagged in the lint above it
             session.book.events = LastEvents(store)
         except (StoreError, sqlite3.Error) as exc:
             store.close()

@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label
 
+from ...protocol.actions import ActionKind
 from ...protocol.batch import Batch, Severity
 from ...words import counted
 from ..keys import NO_KEYMAP, app_keymap, binding_keys, display_key, owned_binding
@@ -58,8 +59,10 @@ def describe_send(batch: Batch, session: Session, typed: int | None = None) -> t
     host, account = session.host, session.account
     lints = session.staging.lint(session.book.status)
     unverified = list(session.staging.unverified)
-    warnings = [lint for lint in lints
-                if lint.severity is Severity.WARNING and not lint.message.startswith("unverified:")]
+    limit = session.settings.max_discount
+    large = [e for e in batch.staged if e.kind is ActionKind.ADJUST and e.amount is not None and e.amount > limit]
+    warnings = [lint for lint in lints if lint.severity is Severity.WARNING
+                and not lint.message.startswith("unverified:") and "max_discount" not in lint.message]
 
     def body(p: Palette, keymap: Mapping[str, str]) -> Text:
         from .base import MainScreen  # where b (the composer) is bound
@@ -72,6 +75,10 @@ def describe_send(batch: Batch, session: Session, typed: int | None = None) -> t
         t.append(f"orders touched {totals.orders}, changed {totals.changed}; total discount ")
         t.append(totals.discount_text, style=p.strong)
         t.append("\n")
+        if large:  # each named with its amount: a typo here moves money
+            named = ", ".join(f"{e.order_id} ${e.amount:,.2f}" for e in large[:5])
+            more = f" and {len(large) - 5} more" if len(large) > 5 else ""
+            t.append(f"⚠ above max_discount (${limit:,.2f}): {named}{more}\n", style=p.alert)
         if totals.discounted_twice:
             named = ", ".join(str(oid) for oid in totals.discounted_twice[:5])
             more = f" and {len(totals.discounted_twice) - 5} more" if len(totals.discounted_twice) > 5 else ""

@@ -7,6 +7,7 @@ submits, escape cancels; both act before the next key is looked at (see typeahea
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import ClassVar
 
 from rich.text import Text
@@ -80,6 +81,8 @@ class ActionForm(TypeAheadTarget, ModalScreen[list[StagedAction] | None]):
                 yield FieldInput(self._initial(name), placeholder=placeholder, id=f"f-{name}",
                                  select_on_focus=False, compact=True)
                 yield Static("", id=f"e-{name}", classes="field-error")
+                if name == "amount":  # a plausible amount, as typed: above the profile's limit is flagged
+                    yield Static("", id="w-amount", classes="field-warning")
             yield Static(Text("enter: stage   esc: cancel   tab: next field"), classes="muted")
 
     def _initial(self, name: str) -> str:
@@ -100,9 +103,30 @@ class ActionForm(TypeAheadTarget, ModalScreen[list[StagedAction] | None]):
         except ActionError as exc:
             return [], exc
 
+    @property
+    def max_discount(self) -> Decimal | None:
+        """The profile's limit above which a discount is flagged (None: no session yet)."""
+        session = getattr(self.app, "session", None)
+        return session.settings.max_discount if session is not None else None
+
+    def show_warning(self, entries: list[StagedAction]) -> None:
+        """A discount above the profile's max_discount, flagged as it is typed (it may still
+        be staged: the lint and the confirmation flag it again)."""
+        if self.kind is not ActionKind.ADJUST:
+            return
+        limit = self.max_discount
+        amount = entries[0].amount if entries else None
+        box = self.query_one("#w-amount", Static)
+        if limit is None or amount is None or amount <= limit:
+            box.update("")
+            return
+        box.update(Text(f"⚠ ${amount:,.2f} for {_orders_text(self.orders)} is more than this profile's "
+                        f"max_discount (${limit:,.2f}): check the amount (a missing dot?)"))
+
     def show_errors(self, every: bool) -> ActionError | None:
         # The fields are the same for every order: checking one per keystroke is enough.
-        _, error = self.build(self.orders[:1])
+        entries, error = self.build(self.orders[:1])
+        self.show_warning(entries)
         for name, _, _ in FORM_FIELDS[self.kind]:
             box = self.query_one(f"#e-{name}", Static)
             if error is not None and error.field == name and (every or name in self.touched):

@@ -47,6 +47,7 @@ from ...labels import (
     with_carrier,
     with_mapping,
 )
+from ...protocol.batch import tracking_lint
 from ...protocol.orderid import OrderId
 from ...words import counted
 from ..keys import key_of
@@ -340,6 +341,8 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
                 f"{counted(remarked, 'carrier does', 'carriers do')} not match the number" if remarked else ""]
         if any(said):
             t.append("\n" + "; ".join(x for x in said if x), style=p.warning)
+        for lint in tracking_lint(list(plan.entries)):  # one number on two orders: staged, but worth a look
+            t.append(f"\n⚠ {printable(lint.message)}", style=p.warning)
         for problem in plan.problems:
             t.append(f"\n✖ {printable(problem)}", style=p.error)
         return t

@@ -1071,7 +1071,7 @@ def read_label_actions(name: str, text: str, *, ship: bool, skip_rejected: bool,
         raise UsageError("\n".join([*rejected, f"{name}: {why}; nothing staged"]))
     for line in rejected:
         err(f"rejected, not staged: {line}")
-    guessed = [row for row in plan.rows if row.carrier_from is CarrierFrom.GUESSED]
+    guessed = [row for row in plan.rows if row.accepted and row.carrier_from is CarrierFrom.GUESSED]
     if guessed:
         err(f"{name}: carrier guessed from the tracking number's format for {counted(len(guessed), 'row', 'rows')} "
             f"(lines {_lines(guessed)}); --carrier NAME sets one instead")

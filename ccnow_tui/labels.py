@@ -79,8 +79,9 @@ HEADER_NAMES: Final[dict[Role, tuple[str, ...]]] = {
         "Package Reference 2", "Shipment Reference 2", "Ref 2",
     )),
     Role.CARRIER: tuple(normalize_header(n) for n in (
-        "trackname", "Carrier", "Shipping Carrier", "Carrier Name", "Carrier Code", "Provider", "Courier",
-        "Service", "Shipping Service", "Service Type", "Mail Class",
+        "trackname", "Carrier", "Shipping Carrier", "Carrier Name", "Carrier Code", "Shipment Carrier",
+        "Shipment - Carrier", "Shipping Provider", "Provider", "Courier",
+        "Service", "Shipping Service", "Service Type", "Mail Class", "Carrier Service", "Shipping Method", "Ship Via",
     )),
     Role.NUMBER: tuple(normalize_header(n) for n in (
         "tracknumber", "Tracking Number", "Tracking #", "Tracking No", "Tracking Code", "Tracking ID", "Tracking",
@@ -91,8 +92,14 @@ HEADER_NAMES: Final[dict[Role, tuple[str, ...]]] = {
 # Carrier headers that often hold a service level only ("Ground", "Priority Mail"): such
 # a column is the carrier column only when its cells name carriers.
 WEAK_CARRIER_HEADERS: Final = frozenset(normalize_header(n) for n in (
-    "Service", "Shipping Service", "Service Type", "Mail Class",
+    "Service", "Shipping Service", "Service Type", "Mail Class", "Carrier Service", "Shipping Method", "Ship Via",
 ))
+# A column saying a label was voided (UPS WorldShip's "Void Indicator", ShipStation's
+# "Voided"): such a row's tracking number is not the parcel's.
+VOID_HEADERS: Final = frozenset(normalize_header(n) for n in (
+    "Void Indicator", "Void", "Voided", "Is Voided", "Void Flag", "Label Voided",
+))
+_VOID_WORDS: Final = frozenset({"y", "yes", "true", "1", "voided", "void", "x"})
 _HEADER_RANK: Final[dict[str, tuple[Role, int]]] = {
     name: (role, rank) for role, names in HEADER_NAMES.items() for rank, name in enumerate(names)
 }
@@ -330,7 +337,8 @@ def _guess_mapping(
     found by content, among the columns not taken: the order column is the one whose
     cells are order numbers (of this account's, when ``known`` says which; else of the
     format) in at least half the rows; the number column the one whose cells have a
-    carrier's format; the carrier column the one whose cells name carriers.
+    carrier's format (not ten digits alone: phone numbers have that form); the carrier
+    column the one whose cells name carriers.
     """
     width = max([len(header), *(len(row.cells) for row in rows)])
     half = max(1, (len(rows) + 1) // 2)
@@ -359,6 +367,8 @@ def _guess_mapping(
             if role in column:
                 continue
             found_at = _by_content(rows, width, set(column.values()), scores[role], half)
+            if role is Role.NUMBER and found_at is not None and _number_score(_column_cells(rows, found_at))[0] == 0:
+                found_at = None  # ten digits alone may be phone numbers: not taken without a header
             if found_at is not None:
                 column[role], how[role] = found_at, Found.CONTENT
     mapping = ColumnMapping(column.get(Role.ORDER), column.get(Role.CARRIER), column.get(Role.NUMBER))
@@ -522,6 +532,10 @@ CARRIERS: Final = (UPS, USPS, FEDEX, DHL)
 _UPS_NUMBER = re.compile(r"1Z[0-9A-Z]{16}", re.ASCII)
 _S10_US = re.compile(r"[A-Z]{2}[0-9]{9}US", re.ASCII)  # USPS international (UPU S10, origin US)
 _USPS_PREFIXES = ("92", "93", "94", "95")
+# USPS's older 20-digit forms (Certified Mail 70.., 71.., 72..; 03.., 23..): also FedEx's length.
+_USPS_OLD_PREFIXES = ("03", "23", "70", "71", "72")
+# A number a spreadsheet turned into a float ("9.40011E+21"): its digits are gone.
+_SPREADSHEET_FLOAT = re.compile(r"[0-9]+(?:[.,][0-9]+)?E\+?[0-9]+", re.ASCII | re.IGNORECASE)
 _FEDEX_LENGTHS = (12, 15, 20, 22)
 _SEPARATORS = " -\t\u00a0"
 
@@ -567,7 +581,8 @@ def read_tracking_number(number: str) -> NumberReading:
     the same after a ``420`` + ZIP routing prefix, or an international ``XX123456789US``.
     FedEx: 12, 15, 20 or 22 digits. DHL Express: 10 digits. A 20- or 22-digit number
     starting 92 has both USPS's and FedEx's format (FedEx's ground economy numbers start
-    so too): ambiguous, said, never guessed.
+    so too), as has a 20-digit one starting 03, 23, 70, 71 or 72 (USPS's older forms,
+    Certified Mail among them): ambiguous, said, never guessed.
     """
     text = _compact(number).upper()
     if _UPS_NUMBER.fullmatch(text):
@@ -583,6 +598,8 @@ def read_tracking_number(number: str) -> NumberReading:
         if n in _FEDEX_LENGTHS and text.startswith("92"):
             return NumberReading(text, (USPS, FEDEX), f"{n} digits starting 92")
         return NumberReading(text, (USPS,), f"{n} digits starting {text[:2]}")
+    if n == 20 and text.startswith(_USPS_OLD_PREFIXES):
+        return NumberReading(text, (USPS, FEDEX), f"20 digits starting {text[:2]}")
     if n in _FEDEX_LENGTHS:
         return NumberReading(text, (FEDEX,), f"{n} digits")
     if n == 10:
@@ -591,12 +608,14 @@ def read_tracking_number(number: str) -> NumberReading:
 
 
 def carrier_family(name: str) -> str | None:
-    """Which of :data:`CARRIERS` a carrier cell names ("UPS® Ground" is UPS, "usps" and
-    "Stamps.com USPS" are USPS, "FedEx Home" is FedEx, "DHL" is DHL Express); None: none
-    of them (a service level only, or another carrier)."""
+    """Which of :data:`CARRIERS` a carrier cell names ("UPS® Ground" is UPS, "usps",
+    "stamps_com" and "Endicia" are USPS (the postage resellers print USPS labels), "FedEx
+    Home" is FedEx, "DHL" is DHL Express); None: none of them (a service level only, or
+    another carrier)."""
     words = re.findall(r"[a-z0-9]+", name.casefold().replace("®", " ").replace("™", " "), re.ASCII)
     joined = "".join(words)
-    if "usps" in words or "unitedstatespostal" in joined or "uspostal" in joined:
+    if ("usps" in words or "unitedstatespostal" in joined or "uspostal" in joined
+            or "stamps" in words or "stampscom" in joined or "endicia" in joined):
         return USPS
     if "ups" in words or "unitedparcel" in joined or joined.startswith("ups"):
         return UPS
@@ -652,6 +671,7 @@ class Verdict(StrEnum):
     ACCEPTED = "accepted"
     UNMAPPED = "unmapped"  # the mapping lacks a column (or uses one twice)
     EXTRA_CELLS = "extra_cells"  # more non-empty cells than the header has columns
+    VOIDED = "voided"  # the file says the label was voided
     NO_ORDER = "no_order"  # no order number in the order cell
     AMBIGUOUS = "ambiguous"  # two different order numbers in it
     NOT_KNOWN = "not_known"  # known_status does not hold the order
@@ -753,10 +773,12 @@ def plan_import(
 ) -> ImportPlan:
     """Each row accepted (``track`` with its carrier and number, and ``ship`` when
     ``ship``) or rejected with the reason, checked in this order: the mapping is
-    complete, no extra non-empty cells, exactly one order number in the order cell, the
+    complete, no extra non-empty cells, the label not voided (a :data:`VOID_HEADERS`
+    column saying so), exactly one order number in the order cell, the
     order is known and pending (when ``known_status`` is given; None: not checked),
     the row has a carrier (the file's, set by the operator; else its carrier cell; else
-    the one its number's format names: none, or two, and the row needs a carrier), the
+    the one its number's format names: none, or two, and the row needs a carrier; a
+    number a spreadsheet turned into ``9.40011E+21`` is refused before that), the
     number is written as its carrier writes it (:func:`carrier_number`), carrier and
     number pass the field rules (:meth:`StagedAction.make`), then across
     rows: the same order, carrier and number again is a duplicate (the first row counts),
@@ -773,6 +795,7 @@ def plan_import(
 
     mapping = file.mapping
     width = len(file.header)
+    void = next((i for i, name in enumerate(file.header) if normalize_header(name) in VOID_HEADERS), None)
     planned: list[PlannedRow] = []
     # Rows that passed every per-row check, by order: (index in planned, carrier key, number key).
     valid_by_order: dict[OrderId, list[tuple[int, str, str]]] = {}
@@ -782,6 +805,13 @@ def plan_import(
             planned.append(PlannedRow(
                 row.line, row.cells, Verdict.EXTRA_CELLS,
                 reason=f"{len(row.cells)} cells, the header has {width} (an unquoted delimiter inside a cell?)",
+            ))
+            continue
+        if void is not None and row.cell(void).strip().casefold() in _VOID_WORDS:
+            planned.append(PlannedRow(
+                row.line, row.cells, Verdict.VOIDED,
+                reason=f"the label was voided (column {void + 1} {_quoted(file.header[void])} says "
+                       f"{_quoted(row.cell(void))}): its tracking number is not the parcel's",
             ))
             continue
         order_cell = row.cell(mapping.order)
@@ -811,6 +841,14 @@ def plan_import(
                     reason=f"order {oid} is {safe_text(status, SHOWN_CELL)}, not pending",
                 ))
                 continue
+        number_cell = row.cell(mapping.number).strip()
+        if _SPREADSHEET_FLOAT.fullmatch(number_cell):
+            planned.append(PlannedRow(
+                row.line, row.cells, Verdict.INVALID, oid,
+                reason=f"tracking number: {_quoted(number_cell)} is a number a spreadsheet rounded (its digits "
+                       "are lost); export the labels again and import that file without saving it from a spreadsheet",
+            ))
+            continue
         carrier, carrier_from, remarks = _row_carrier(file, row)
         if carrier is None:
             planned.append(PlannedRow(row.line, row.cells, Verdict.NO_CARRIER, oid, reason=carrier_from))

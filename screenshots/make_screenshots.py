@@ -155,7 +155,8 @@ async def shoot(text: bool = False) -> list[str]:
                     carrier, number = ("UPS", f"1Z4E5F6203{8230435 + i * 7919:08d}") if i % 2 else \
                         ("USPS", f"9400 7411 9171 7629 74{i:02d} 65")
                     shown = f"#{oid}" if i == 2 else oid
-                    rows.append(f'{shown},2024-05-1{i},"{name}",{carrier},{carrier} Ground,{number},8.82')
+                    cell = "" if i == 3 else carrier  # no carrier in the file: guessed from the number
+                    rows.append(f'{shown},2024-05-1{i},"{name}",{cell},{carrier} Ground,{number},8.82')
                 rows.append(f'{labels[0]},2024-05-10,"Lovelace, Ada",UPS,UPS Ground,1Z4E5F620300000001,8.82')
                 rows.append('999-99-9999,2024-05-16,"Hamilton, Margaret",UPS,UPS Ground,1Z4E5F620381161302,5.82')
                 rows.append(f'{labels[6]},2024-05-16,"Ritchie, Dennis",USPS,USPS Priority Mail,,12.20')

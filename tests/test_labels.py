@@ -649,3 +649,38 @@ def test_a_service_column_naming_carriers_is_the_carrier_column() -> None:
     levels = read_label_file("Reference;Service;Tracking\n396101142;Priority Mail;9400100000000000000000\n", "p.csv")
     assert levels.mapping.carrier is None
     assert plan_import(levels, known_status=STATUS).entries[0].trackname == "USPS"
+
+
+@pytest.mark.parametrize("number", ["7019 0140 0000 1234 5678", "03001290000123456789", "23001234567890123456"])
+def test_usps_older_twenty_digit_forms_are_ambiguous_with_fedex(number: str) -> None:
+    assert read_tracking_number(number).carriers == ("USPS", "FedEx")
+
+
+@pytest.mark.parametrize("cell", ["stamps_com", "Stamps.com", "Endicia", "USPS (Stamps.com)"])
+def test_usps_resellers_name_usps(cell: str) -> None:
+    assert carrier_family(cell) == "USPS"
+
+
+def test_a_voided_label_is_rejected_saying_so() -> None:
+    text = ("Tracking Number,Package Reference 1,Void Indicator\n"
+            "1Z999AA10123456784,396-10-1142,Y\n"
+            "1Z999AA10123456785,397-10-1159,N\n")
+    plan = plan_import(read_label_file(text, "ws.csv"), known_status=STATUS)
+    assert [row.verdict for row in plan.rows] == [Verdict.VOIDED, Verdict.ACCEPTED]
+    assert plan.rows[0].reason.startswith("the label was voided (column 3 'Void Indicator' says 'Y')")
+
+
+@pytest.mark.parametrize("number", ["9.40011E+21", "7.94812e+11", "9,4001E+21", "1E21"])
+def test_a_number_a_spreadsheet_rounded_is_refused(number: str) -> None:
+    plan = plan_import(read_label_file(f"Order Number;Carrier;Tracking Number\n396101142;USPS;{number}\n", "x.csv"),
+                       known_status=STATUS)
+    assert plan.rows[0].verdict is Verdict.INVALID
+    assert "is a number a spreadsheet rounded (its digits are lost)" in plan.rows[0].reason
+
+
+def test_ten_digit_cells_alone_are_not_taken_as_the_number_column() -> None:
+    # A phone column has DHL Express's form; without a header naming it, it is not the number.
+    text = "Order Number,Phone,Parcel\n396-10-1142,5551234567,x\n397-10-1159,5559876543,y\n"
+    file = read_label_file(text, "p.csv")
+    assert file.mapping.number is None
+    assert "no column looks like the tracking number; choose one" in file.problems[0]

@@ -325,3 +325,31 @@ async def test_the_keys_typed_in_one_burst_act_where_they_were_typed_for(make_ap
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         assert len(app.session.staging) == 20
         await wait_until(pilot, lambda: "20 entries for 10 orders" in screen_text(app), "the question drawn")
+
+
+async def test_a_column_and_a_carrier_typed_in_one_burst_land_in_their_forms(make_app, sandbox, tmp_path):
+    # Over SSH "i l.csv enter 2 5 enter enter" may come in one read: each key acts where
+    # it was typed for (the forms hold them until their field exists).
+    from textual import events
+
+    three = sandbox.book.pending()[:3]
+    shipstation(tmp_path / "l.csv", three)
+    app = make_app()
+    app.start_dir = tmp_path
+
+    def burst(*keys: str) -> None:
+        for key in keys:
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+    def tracks() -> list[str]:
+        return [e.trackname for e in app.session.staging.entries if e.kind.value == "track"]
+
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        burst("i", "l", ".", "c", "s", "v", "enter", "2", "5", "enter", "enter")
+        await wait_until(pilot, lambda: len(app.session.staging) == 6, "the rows staged")
+        assert isinstance(app.screen, QueueScreen)
+        assert tracks() == ["UPS Ground"] * 3  # the carrier from column 5, "Service"
+        burst("u", "i", "l", ".", "c", "s", "v", "enter", "c", "D", "H", "L", "enter", "enter")
+        await wait_until(pilot, lambda: tracks() == ["DHL"] * 3, "the rows staged again")
+        assert isinstance(app.screen, QueueScreen) and len(app.session.staging) == 6

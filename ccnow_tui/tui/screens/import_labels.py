@@ -333,9 +333,10 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
                  f"{counted(orders, 'order', 'orders')}", style=p.success if plan.accepted else p.muted)
         t.append("   ")
         t.append(f"{counted(plan.rejected, 'row', 'rows')} rejected", style=p.error if plan.rejected else p.muted)
-        guessed = sum(1 for row in plan.rows if row.carrier_from is CarrierFrom.GUESSED)
-        rewritten = sum(1 for row in plan.rows if row.changes)
-        remarked = sum(1 for row in plan.rows if row.remarks)
+        accepted = [row for row in plan.rows if row.accepted]
+        guessed = sum(1 for row in accepted if row.carrier_from is CarrierFrom.GUESSED)
+        rewritten = sum(1 for row in accepted if row.changes)
+        remarked = sum(1 for row in accepted if row.remarks)
         said = [f"carrier guessed for {counted(guessed, 'row', 'rows')}" if guessed else "",
                 f"{counted(rewritten, 'number', 'numbers')} written as the carrier writes them" if rewritten else "",
                 f"{counted(remarked, 'carrier does', 'carriers do')} not match the number" if remarked else ""]

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import random
 import socket
 import ssl
+import stat
 import time
 import zlib
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -178,6 +180,64 @@ def _no_tls_context() -> ssl.SSLContext:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")  # what httpx can use as a proxy
+
+
+def proxy_variables(env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """``(name, value)`` of each proxy variable httpx would take for a client that trusts
+    the environment, as urllib reads them: ``http_proxy``, ``https_proxy``, ``all_proxy``
+    in either case, the lower-case one winning; ``HTTP_PROXY`` ignored in a CGI request."""
+    chosen: dict[str, tuple[str, str]] = {}
+    for lower_case in (False, True):
+        for name, value in env.items():
+            if not value or (name.lower() == name) != lower_case:
+                continue
+            scheme = name.lower().removesuffix("_proxy")
+            if scheme == name.lower() or scheme not in ("http", "https", "all"):
+                continue
+            if name == "HTTP_PROXY" and "REQUEST_METHOD" in env:
+                continue
+            chosen[scheme] = (name, value)
+    return list(chosen.values())
+
+
+def environment_problem(env: Mapping[str, str]) -> str:
+    """Why the proxy or trust-store variables cannot be used by an https client ("" if
+    they can), naming the variable. A proxy's value is never repeated: it may hold a user
+    name and password."""
+    for name, value in proxy_variables(env):
+        text = value.strip()
+        try:
+            proxy = httpx.Proxy(text if "://" in text else f"http://{text}")
+        except Exception:
+            return (f"the environment variable {name} is not a proxy URL this client can use (it must be "
+                    f"{', '.join(s + '://HOST:PORT' for s in PROXY_SCHEMES[:2])} or socks5://HOST:PORT); fix or "
+                    "unset it")
+        if proxy.url.scheme in ("socks5", "socks5h"):
+            import importlib.util
+
+            if importlib.util.find_spec("socksio") is None:
+                return (f"the environment variable {name} names a SOCKS proxy, and SOCKS support is not installed "
+                        "(pip install 'httpx[socks]'); install it, or unset the variable")
+    cafile = env.get("SSL_CERT_FILE")
+    if cafile:
+        where = f"the environment variable SSL_CERT_FILE names {cafile!r}, which"
+        try:
+            mode = os.stat(cafile).st_mode
+        except OSError as exc:
+            return f"{where} cannot be read ({exc.strerror or type(exc).__name__}); fix or unset it"
+        if not stat.S_ISREG(mode):
+            return f"{where} is not a regular file (it must hold PEM certificates); fix or unset it"
+        try:
+            ssl.create_default_context(cafile=cafile)
+        except (ssl.SSLError, OSError, ValueError):
+            return f"{where} holds no certificate this client can read (PEM); fix or unset it"
+    elif env.get("SSL_CERT_DIR") and not os.path.isdir(env["SSL_CERT_DIR"]):
+        return (f"the environment variable SSL_CERT_DIR names {env['SSL_CERT_DIR']!r}, which is not a folder; "
+                "fix or unset it")
+    return ""
+
+
 class ReceiverClient:
     """A session with one order receiver. Use as ``async with ReceiverClient(...) as c``."""
 
@@ -214,15 +274,31 @@ class ReceiverClient:
         # proxy: HTTP_PROXY/ALL_PROXY would otherwise receive the form, password and all,
         # in clear text. https honours the standard variables: HTTPS_PROXY, ALL_PROXY,
         # NO_PROXY, and SSL_CERT_FILE/SSL_CERT_DIR for the trust store.
-        self._http = httpx.AsyncClient(
-            trust_env=parsed.scheme == "https",
+        trust_env = parsed.scheme == "https"
+        problem = environment_problem(os.environ) if trust_env and transport is None else ""
+        if problem:
+            raise ClientConfigError(problem)
+        try:
+            self._http = self._make_http(trust_env, timeout, transport, parsed.scheme)
+        except Exception as exc:  # a value of the environment httpx cannot take (NO_PROXY, ...)
+            names = [n for n, _ in proxy_variables(os.environ)] + [
+                n for n in ("NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR") if os.environ.get(n)]
+            raise ClientConfigError(
+                f"the connection settings of the environment ({', '.join(names) or 'none set'}) cannot be used "
+                f"({type(exc).__name__}); fix or unset them") from None
+
+    @staticmethod
+    def _make_http(trust_env: bool, timeout: float, transport: httpx.AsyncBaseTransport | None,
+                   scheme: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            trust_env=trust_env,
             # Per read, as httpx times; _attempt also bounds the whole exchange by timeout.
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             # identity: a compressed answer's decoded size is not known in advance (see _Body).
             headers={"User-Agent": USER_AGENT, "Accept": "text/plain", "Accept-Encoding": "identity"},
             follow_redirects=False,
             transport=transport,
-            verify=True if parsed.scheme == "https" else _no_tls_context(),
+            verify=True if scheme == "https" else _no_tls_context(),
         )
 
     @classmethod

@@ -412,3 +412,71 @@ def test_an_answer_the_locked_store_cannot_record_is_exit_4_kept_unknown(isolate
         held = store.snapshot().held
     assert [b.state for b in held] == [BatchState.UNKNOWN]
     assert sorted(e.order_id for e in held[0].entries) == ["396-10-1142", "396-10-1143"]
+
+
+# -- proxy and trust-store variables -------------------------------------------------------------
+
+HTTPS_RECEIVER = {"CCNOW_URL": "https://127.0.0.1:9/cgi-local/oapi_receive.cgi", "CCNOW_CLIENT_ID": "demo",
+                  "CCNOW_PASSWORD": "proxy-Pw-77"}
+
+
+@pytest.mark.parametrize("name, value", [
+    ("HTTPS_PROXY", "socks5://user:hunter2secret@127.0.0.1:1080"),
+    ("https_proxy", "socks5h://127.0.0.1:1080"),
+    ("HTTPS_PROXY", "::::"),
+    ("HTTPS_PROXY", "ftp://user:hunter2secret@proxy.example:21"),
+    ("ALL_PROXY", "gopher://proxy.example"),
+    ("all_proxy", "http://[::1"),
+    ("HTTP_PROXY", "ftp://user:hunter2secret@proxy.example"),
+])
+@pytest.mark.parametrize("command", [["pending"], ["query", "396-10-1142"]])
+def test_an_unusable_proxy_variable_is_exit_2_naming_it_never_its_value(isolated_dirs, name, value, command):
+    if "socks" in value:
+        import importlib.util
+
+        assert importlib.util.find_spec("socksio") is None, "this case is about socksio missing"
+    proc = ccnow(["--timeout", "2", *command], dirs=isolated_dirs, env={**HTTPS_RECEIVER, name: value})
+    no_traceback(proc)
+    assert proc.returncode == 2, proc.stderr
+    assert f"the environment variable {name} " in proc.stderr
+    assert "hunter2secret" not in proc.stderr + proc.stdout and value not in proc.stderr
+
+
+def test_a_usable_proxy_variable_is_still_used(isolated_dirs):
+    # A proxy that refuses connections: the request never leaves (exit 3), no usage error.
+    proc = ccnow(["--timeout", "2", "pending"], dirs=isolated_dirs,
+                 env={**HTTPS_RECEIVER, "HTTPS_PROXY": "http://127.0.0.1:9"})
+    no_traceback(proc)
+    assert proc.returncode == 3, proc.stderr
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", ["missing", "not pem", "fifo", "folder"])
+def test_an_unusable_ssl_cert_file_is_exit_2_naming_it(isolated_dirs, tmp_path, kind):
+    path = tmp_path / "ca.pem"
+    if kind == "not pem":
+        path.write_text("this is no certificate\n")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    proc = ccnow(["--timeout", "2", "pending"], dirs=isolated_dirs,
+                 env={**HTTPS_RECEIVER, "SSL_CERT_FILE": str(path)}, timeout=50)
+    no_traceback(proc)
+    assert proc.returncode == 2, proc.stderr
+    assert f"the environment variable SSL_CERT_FILE names {str(path)!r}" in proc.stderr
+
+
+def test_an_ssl_cert_dir_that_is_no_folder_is_exit_2(isolated_dirs, tmp_path):
+    proc = ccnow(["--timeout", "2", "pending"], dirs=isolated_dirs,
+                 env={**HTTPS_RECEIVER, "SSL_CERT_DIR": str(tmp_path / "nowhere")})
+    no_traceback(proc)
+    assert proc.returncode == 2 and "SSL_CERT_DIR" in proc.stderr
+
+
+def test_proxy_variables_are_read_as_urllib_reads_them():
+    from ccnow_tui.client import proxy_variables
+
+    env = {"HTTPS_PROXY": "a", "https_proxy": "b", "ALL_PROXY": "c", "no_proxy": "x", "FTP_PROXY": "d",
+           "TRAVIS_APT_PROXY": "e", "HTTP_PROXY": "f", "REQUEST_METHOD": "GET"}
+    assert sorted(proxy_variables(env)) == [("ALL_PROXY", "c"), ("https_proxy", "b")]

@@ -400,3 +400,40 @@ def test_the_cli_exits_4_and_keeps_the_discount_unknown(cli_env, capsys, tmp_pat
     assert code == 4 and "OUTCOME UNKNOWN" in err, err
     [held] = stored_snapshot().held
     assert held.state == "unknown" and [e.action.kind.value for e in held.entries] == ["adjust", "track"]
+
+
+# -- the password as a status word: masked before it is stored (issue 17 §3) -----------------
+
+STATUS_PASSWORD = "mark_sh1pped_pw"  # an account whose password looks like a status word
+
+
+def journal_of_a_process_without_the_password(isolated_dirs) -> str:
+    """``ccnow-tui journal`` as a later run prints it: no password known to mask with."""
+    import os
+    import subprocess
+    import sys
+
+    variables = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
+    done = subprocess.run([sys.executable, "-m", "ccnow_tui", "journal", "--profile", "env"], capture_output=True,
+                          text=True, env=variables, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout + done.stderr
+
+
+def store_bytes(isolated_dirs) -> bytes:
+    """Every file of the profile's store (the database and its write-ahead log)."""
+    folder = isolated_dirs.data_home / "ccnow-tui" / "profiles" / "env"
+    return b"".join(p.read_bytes() for p in folder.iterdir() if p.is_file())
+
+
+def test_a_status_word_that_is_the_password_is_stored_masked(cli_env, capsys, monkeypatch, isolated_dirs):
+    monkeypatch.setenv("CCNOW_PASSWORD", STATUS_PASSWORD)
+    with serving(whole("200 OK", f"{ORDER} {STATUS_PASSWORD}\n".encode())) as server:
+        submit(cli_env, server.url)
+    out = capsys.readouterr()
+    assert STATUS_PASSWORD not in out.out + out.err
+    assert STATUS_PASSWORD.encode() not in store_bytes(isolated_dirs)
+    journal = journal_of_a_process_without_the_password(isolated_dirs)
+    assert f"{ORDER}" in journal and STATUS_PASSWORD not in journal, journal
+    assert "status=••••••" in journal or " •••••• " in journal, journal  # the status is there, masked
+

@@ -13,9 +13,10 @@ waits for it; each process holds an OS lock on a file of its own for as long as 
 store is open, so a batch left ``sending`` by a process that is gone (kill -9, a dropped
 SSH session) is told apart from one that is still in flight, and becomes ``unknown``.
 
-Typed data (order numbers, actions, amounts, statuses) is stored as data and never
-passes through the password mask; free text that may echo the password (receiver lines,
-messages) is masked before it is stored.
+Typed data (order numbers, actions, amounts) is stored as data and never passes through
+the password mask; every word from the network (receiver lines, messages, and status
+words too, since a receiver may answer anything as a status) is masked before it is
+stored, so the journal of a later run, which may not know the password, cannot show it.
 """
 
 from __future__ import annotations
@@ -1110,7 +1111,9 @@ class Store:
 
             def line(r: Settled) -> tuple[Any, ...]:
                 order_id, n, action, fields = info.get(r.entry_id, (None, None, "", ""))
-                return (now, batch_id, order_id, r.entry_id, n, action, fields, r.outcome, r.status,
+                # Every word from the network masked, the status too: a receiver may answer
+                # anything as an order's status, the password included.
+                return (now, batch_id, order_id, r.entry_id, n, action, fields, r.outcome, _mask(r.status),
                         _mask(r.message), _mask(r.raw))
 
             c.executemany(
@@ -1165,7 +1168,7 @@ class Store:
                 "INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, status, "
                 "message) VALUES (?, 'reconciled', ?, ?, ?, ?, ?, ?, ?, ?)",
                 ((now, batch_id, live[v.entry_id][2], v.entry_id, live[v.entry_id][3],
-                  _fields_json(_action(*live[v.entry_id][2:8], row=v.entry_id)), v.verdict.value, v.status,
+                  _fields_json(_action(*live[v.entry_id][2:8], row=v.entry_id)), v.verdict.value, _mask(v.status),
                   redact(v.why))
                  for v in verdicts))
             c.execute("INSERT INTO events (time, kind, batch_id, outcome, message, raw) VALUES (?, 'reconciled', ?, "

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from .orderid import InvalidOrderId, OrderId
-from .redact import contains_secret
+from .redact import contains_secret, redact
 
 MAX_NOTES = 500
 MAX_AMOUNT = Decimal("1000000")
@@ -100,7 +100,9 @@ def describe_fields(amount: Decimal | str | None, trackname: str, tracknumber: s
     """An entry's fields as every view shows them: ``$5.00``, ``UPS 1Z999``, ``“late”``.
 
     ``amount`` as an entry holds it (a Decimal) or as the journal stores it (``"5.00"``,
-    empty for none). Not escaped: callers render it as plain text.
+    empty for none). The password masked: a note or tracking field staged by a process
+    that did not know it may hold it (the lint says so; the text never shows it). Not
+    escaped: callers render it as plain text.
     """
     parts = []
     if amount is not None and amount != "":
@@ -109,7 +111,7 @@ def describe_fields(amount: Decimal | str | None, trackname: str, tracknumber: s
         parts.append(f"{trackname} {tracknumber}".strip())
     if notes:
         parts.append(f"“{notes}”")
-    return " ".join(parts)
+    return redact(" ".join(parts))
 
 
 # Characters that change how the rest of the text looks, or that cannot be seen at all: a

@@ -12,12 +12,15 @@ class InvalidOrderId(ValueError):
 
     def __init__(self, value: object, reason: str = "") -> None:
         self.value = value
+        self.reason = reason
         shown = repr(value) if isinstance(value, str) else repr(str(value))
-        why = f" ({reason})" if reason else ""
-        super().__init__(
-            f"{shown} is not a CCNow order number{why}: "
-            "expected nine digits, as 396101142 or 396-10-1142"
-        )
+        super().__init__(f"{shown} {self.without_value()}")
+
+    def without_value(self) -> str:
+        """The message without the value (for a form that shows the value itself, and
+        must not repeat it: it may be the password, pasted by mistake)."""
+        why = f" ({self.reason})" if self.reason else ""
+        return f"is not a CCNow order number{why}: expected nine digits, as 396101142 or 396-10-1142"
 
 
 class OrderId(str):

@@ -278,3 +278,55 @@ async def test_one_composer_mounted_ahead_opens_anew_follows_the_staging_area_an
         assert app.screen is composer and len(app.screen_stack) == depth
         await pilot.press("escape")
         assert app.screen is queue
+
+
+def holding_the_password(order) -> list[StagedAction]:
+    """Entries as `ccnow-tui stage` leaves them when it did not know the password: made
+    without the check (StagedAction.make refuses them), straight into the store."""
+    return [
+        StagedAction(StagedAction.make(order, "cancel").order_id, StagedAction.make(order, "cancel").kind,
+                     f"call {PASSWORD} back", None, "", ""),
+        StagedAction(StagedAction.make(order, "track", trackname="UPS", tracknumber="1").order_id,
+                     StagedAction.make(order, "track", trackname="UPS", tracknumber="1").kind,
+                     "", None, "UPS", f"1Z{PASSWORD.upper()}"),
+    ]
+
+
+async def test_a_staged_note_holding_the_password_is_shown_masked(make_app, sandbox):
+    """Issue 17 §3: the list and the field line under it showed such a note in clear, under
+    a lint saying it holds the password."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a = sandbox.book.pending()[0]
+        app.session.staging.add(holding_the_password(a))
+        await pilot.press("b")
+        assert isinstance(app.screen, ComposerScreen)
+        for _ in range(2):  # each entry in turn, the field line showing it
+            await pilot.pause()
+            text = screen_text(app)
+            assert "holds the API password" in text or "contains the API password" in text
+            assert PASSWORD not in text and PASSWORD.upper() not in text, text
+            assert MASK in text
+            await pilot.press("down")
+        shot = app.export_screenshot()
+        assert PASSWORD not in shot and PASSWORD.upper() not in shot
+
+
+async def test_go_to_never_repeats_the_password_typed(make_app, sandbox):
+    """Issue 17 §3: `g` repeated typed text in its error; pasted there, the password showed twice."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("g", *PASSWORD[:9])  # as it is typed (or pasted): the error never repeats it
+        await pilot.pause()
+        assert "is not a CCNow order number" in screen_text(app)
+        assert PASSWORD[:9] not in screen_text(app).replace(f"{PASSWORD[:9]}", "", 1)  # only in the field itself
+        await pilot.press(*PASSWORD[9:], "enter")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "holds the API password: it was cleared" in text
+        assert PASSWORD not in text and PASSWORD not in app.export_screenshot(), text
+        await pilot.press(*"12345678", "x", "enter")  # any other text: named as typed, never echoed
+        await pilot.pause()
+        assert "What is typed is not a CCNow order number" in screen_text(app)

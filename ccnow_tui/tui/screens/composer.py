@@ -17,6 +17,7 @@ from textual.widgets import Static
 from ...protocol.actions import ActionKind
 from ...protocol.batch import Severity
 from ...protocol.form import preview_fields
+from ...protocol.redact import redact
 from ...staging import NOT_SENT, is_not_sent
 from ...storage.store import BatchState
 from ..messages import Logged, OrderOpened, ReconcileRequested, SendRequested, UndoRequested
@@ -219,7 +220,7 @@ class ComposerScreen(BaseScreen):
         else:
             fields = "  ".join(f"{k}={v}" for k, v in entry.form_fields(row.n))
             t.append(f"#{row.n}  ", style=p.strong)
-            t.append(printable(fields))
+            t.append(printable(redact(fields)))  # a note holding the password: the lint below says so
             for lint in lints:
                 label, style = SEVERITY_MARK[lint.severity]
                 t.append(f"\n{label}: ", style=p.role(style))

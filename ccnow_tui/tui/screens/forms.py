@@ -20,6 +20,7 @@ from textual.widgets import Input, Label, Static
 
 from ...protocol.actions import ActionError, ActionKind, StagedAction, format_amount
 from ...protocol.orderid import InvalidOrderId, OrderId
+from ...protocol.redact import contains_secret
 from ...words import counted
 from ..widgets.field_input import FieldInput
 from .typeahead import TypeAheadTarget
@@ -155,6 +156,9 @@ class ActionForm(TypeAheadTarget, ModalScreen[list[StagedAction] | None]):
         self.dismiss(None)
 
 
+GOTO_CLEARED = "What was typed holds the API password: it was cleared (it is never shown). Type an order number."
+
+
 class GoToForm(TypeAheadTarget, ModalScreen[OrderId | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "submit", "Open", show=False, priority=True, id="form.submit", tooltip="Open the order"),
@@ -169,13 +173,21 @@ class GoToForm(TypeAheadTarget, ModalScreen[OrderId | None]):
             yield Static(Text("enter: open   esc: cancel"), classes="muted")
 
     def _parse(self) -> tuple[OrderId | None, str]:
+        """The order typed, or why it is none. The reason never repeats the text typed (it
+        is in the field above it): a password pasted here by mistake is not shown twice."""
         try:
             return OrderId.parse(self.query_one(Input).value), ""
         except InvalidOrderId as exc:
-            return None, str(exc)
+            return None, f"What is typed {exc.without_value()}"
+
+    cleared = False  # the field held the password and was emptied
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
+        if self.cleared and not event.value:
+            self.query_one("#e-order", Static).update(Text(GOTO_CLEARED))
+            return
+        self.cleared = False
         # A half-typed number is not an error yet; a letter or an eleventh digit is.
         text = event.value.strip()
         hopeless = any(c not in "0123456789-" for c in text) or len(text) > 11
@@ -186,8 +198,13 @@ class GoToForm(TypeAheadTarget, ModalScreen[OrderId | None]):
         oid, error = self._parse()
         if oid is not None:
             self.dismiss(oid)
-        else:
-            self.query_one("#e-order", Static).update(Text(error))
+            return
+        field = self.query_one(Input)
+        if contains_secret(field.value):  # the password pasted here: off the screen at once
+            self.cleared = True  # said by _changed, once the field is empty
+            field.value = ""
+            return
+        self.query_one("#e-order", Static).update(Text(error))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

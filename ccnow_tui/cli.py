@@ -684,17 +684,17 @@ async def _with_client(args, make_events, printer: Printer, settings: Any = None
 
 
 def cmd_pending(args) -> int:
-    import asyncio
+    from .client import run_network
 
-    return asyncio.run(_with_client(args, lambda c: c.pending(), Printer(args.json, sys.stdout)))
+    return run_network(_with_client(args, lambda c: c.pending(), Printer(args.json, sys.stdout)))
 
 
 def cmd_query(args) -> int:
-    import asyncio
+    from .client import run_network
 
     settings = connection_settings(args)  # a password from a variable or a command: masked in what follows
     ids = parse_order_ids(args.orders)
-    return asyncio.run(_with_client(args, lambda c: c.query(ids), Printer(args.json, sys.stdout), settings))
+    return run_network(_with_client(args, lambda c: c.query(ids), Printer(args.json, sys.stdout), settings))
 
 
 def describe_plan(batch: Batch, host: str, client_id: str, unverified: Sequence[Any] = (),
@@ -811,8 +811,7 @@ def confirm_submit(batch: Batch, args: argparse.Namespace, settings: Any) -> boo
 
 
 def cmd_submit(args) -> int:
-    import asyncio
-
+    from .client import run_network
     from .protocol.redact import safe_text
     from .staging import Claim, ClaimConflict, judge_answer
     from .storage.store import BatchMeta, StoreError
@@ -851,7 +850,7 @@ def cmd_submit(args) -> int:
                 return await _drive(client.submit(batch, batch_id=batch_id), Printer(args.json, sys.stdout))
 
         try:
-            answer = asyncio.run(send())
+            answer = run_network(send())
         except BaseException:  # Ctrl-C, or a bug: the answer is lost, the batch is unknown
             store.mark_unknown(batch_id, "interrupted while the batch was in flight")
             raise
@@ -889,9 +888,7 @@ def _not_recorded(store: Any, batch_id: str, exc: Exception) -> int:
 
 def cmd_reconcile(args) -> int:
     """What R does in the composer: query the orders of unknown batches, record what happened."""
-    import asyncio
-
-    from .client import ReceiverAnswer
+    from .client import ReceiverAnswer, run_network
     from .protocol.orderid import OrderId as _OrderId
     from .protocol.outcome import Outcome
     from .staging import judge_reconciliation
@@ -915,7 +912,7 @@ def cmd_reconcile(args) -> int:
                 assert answer is not None
                 return answer
 
-        answer = asyncio.run(query())
+        answer = run_network(query())
         if answer.outcome is not Outcome.OK:
             err(f"the query failed ({shown(answer.message)}); every batch stays unknown, nothing re-sent")
             return answer.exit_code if answer.exit_code else EXIT_UNKNOWN

@@ -25,12 +25,12 @@ import ssl
 import stat
 import time
 import zlib
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Iterable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -178,6 +178,54 @@ def _no_tls_context() -> ssl.SSLContext:
     import ssl
 
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+T = TypeVar("T")
+
+
+class LookupLoop(asyncio.SelectorEventLoop):
+    """An event loop whose name lookups each run on a daemon thread of their own.
+
+    asyncio runs ``getaddrinfo`` on its default executor. The request's deadline stops
+    the wait, but not the thread: a name server that never answers keeps it (the system
+    resolver's own timeouts: 10 s and more), and the process cannot end until it returns,
+    since the default executor's threads are waited for at exit. A daemon thread is not:
+    the command ends when its ``--timeout`` is spent, name lookup included.
+    """
+
+    async def getaddrinfo(self, host: bytes | str | None, port: bytes | str | int | None, *, family: int = 0,
+                          type: int = 0, proto: int = 0, flags: int = 0) -> Any:  # socket.getaddrinfo's list
+        import threading
+
+        future: asyncio.Future[Any] = self.create_future()
+
+        def settle(result: object, error: BaseException | None) -> None:
+            if future.done():  # the wait was given up (the deadline)
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        def lookup() -> None:
+            try:
+                result, error = socket.getaddrinfo(host, port, family, type, proto, flags), None
+            except BaseException as exc:  # handed to the waiting coroutine
+                result, error = None, exc
+            try:
+                self.call_soon_threadsafe(settle, result, error)
+            except RuntimeError:  # the loop is closed: nobody waits for it any more
+                pass
+
+        threading.Thread(target=lookup, name="ccnow-getaddrinfo", daemon=True).start()
+        return await future
+
+
+def run_network(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coroutine)`` on a :class:`LookupLoop`: what a command that talks to
+    the receiver runs its requests with."""
+    with asyncio.Runner(loop_factory=LookupLoop) as runner:
+        return runner.run(coroutine)
 
 
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")  # what httpx can use as a proxy
@@ -359,17 +407,20 @@ class ReceiverClient:
         body = await asyncio.to_thread(prepare) if big else prepare()
         answer: ReceiverAnswer | None = None
         attempt = 0
+        # One budget for the whole request: a read's retries, and the name lookup of
+        # each, share ``timeout`` (the time a consumer spends with a chunk moves it on).
+        budget = _Budget(asyncio.get_running_loop().time() + self.timeout)
         while True:
             attempt += 1
             pending = kind is RequestShape.PENDING
             run = _Attempt(keep_order_lines=not pending, room=MAX_KEPT_OTHER + (0 if pending else len(numbered)))
             # aclosing: a consumer that stops early must close the HTTP stream (and
             # end the collector pause) now, not whenever the generator is collected.
-            async with aclosing(self._attempt(body, run)) as chunks:
+            async with aclosing(self._attempt(body, run, budget)) as chunks:
                 async for chunk in chunks:
                     yield chunk
-            if not mutating and run.retryable and attempt <= self.retries:
-                delay = self.backoff * (2 ** (attempt - 1)) * (0.75 + 0.5 * random.random())
+            delay = self.backoff * (2 ** (attempt - 1)) * (0.75 + 0.5 * random.random())
+            if not mutating and run.retryable and attempt <= self.retries and budget.left() > delay:
                 yield Retrying(attempt, round(delay, 3), run.failure, run.yielded)
                 await asyncio.sleep(delay)
                 continue
@@ -389,14 +440,17 @@ class ReceiverClient:
             break
         yield answer
 
-    async def _attempt(self, body: bytes, run: _Attempt) -> AsyncGenerator[RecordChunk, None]:
+    async def _attempt(self, body: bytes, run: _Attempt, budget: _Budget | None = None
+                       ) -> AsyncGenerator[RecordChunk, None]:
         parser = AnswerParser()
         loop = asyncio.get_running_loop()
         # One deadline for the whole exchange: httpx times each read, so a receiver that
         # drips a byte at a time would never time out. The time the consumer spends with
         # a chunk is its own, not the receiver's, and moves the deadline on. (The deadline
         # is applied around each await, never around a yield.)
-        deadline = loop.time() + self.timeout
+        if budget is None:
+            budget = _Budget(loop.time() + self.timeout)
+        deadline = budget.deadline
         resp: httpx.Response | None = None
         try:
             request = self._http.build_request(
@@ -427,6 +481,7 @@ class ReceiverClient:
                             handed = loop.time()
                             yield RecordChunk(records)
                             deadline += loop.time() - handed
+                            budget.deadline = deadline
             before = parser.order_lines
             records = parser.close()
             if records:
@@ -530,6 +585,16 @@ class ReceiverClient:
         if mutating and outcome is Outcome.UNKNOWN:
             summary += "; nothing is re-sent, query the orders to reconcile"
         return answer(outcome, summary + dropped, results)
+
+
+@dataclass
+class _Budget:
+    """The deadline (event loop time) one request's attempts share."""
+
+    deadline: float
+
+    def left(self) -> float:
+        return self.deadline - asyncio.get_running_loop().time()
 
 
 class _BadAnswer(Exception):

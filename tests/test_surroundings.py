@@ -480,3 +480,81 @@ def test_proxy_variables_are_read_as_urllib_reads_them():
     env = {"HTTPS_PROXY": "a", "https_proxy": "b", "ALL_PROXY": "c", "no_proxy": "x", "FTP_PROXY": "d",
            "TRAVIS_APT_PROXY": "e", "HTTP_PROXY": "f", "REQUEST_METHOD": "GET"}
     assert sorted(proxy_variables(env)) == [("ALL_PROXY", "c"), ("https_proxy", "b")]
+
+
+# -- a name server that never answers; one budget for a read's retries ---------------------------
+
+HANGING_RESOLVER = """
+import socket, sys, threading
+_real = socket.getaddrinfo
+def _never_answers(host, *args, **kwargs):
+    if host in ("receiver.invalid", b"receiver.invalid"):
+        threading.Event().wait(600)  # a name server that never answers
+    return _real(host, *args, **kwargs)
+socket.getaddrinfo = _never_answers
+from ccnow_tui.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("command", [["pending"], ["query", "396-10-1142"], ["submit", "-", "--yes"]])
+def test_a_name_server_that_never_answers_is_bounded_by_the_timeout(isolated_dirs, command):
+    """The environment is hostile, not our code: getaddrinfo itself never returns. The
+    command ends within its --timeout (measured: about 2 s of lookup plus start-up),
+    not when the resolver thread gives up (here: never)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_") and "proxy" not in k.lower()}
+    env.update(XDG_CONFIG_HOME=str(isolated_dirs.config_home), XDG_DATA_HOME=str(isolated_dirs.data_home),
+               CCNOW_URL="https://receiver.invalid/cgi-local/oapi_receive.cgi", CCNOW_CLIENT_ID="demo",
+               CCNOW_PASSWORD="dns-Pw-5")
+    proc = subprocess.run([sys.executable, "-c", HANGING_RESOLVER, "--timeout", "2", *command], env=env,
+                          input="order_id,action\n396-10-1142,ship\n", capture_output=True, text=True,
+                          timeout=90)  # today: the 600 s of the resolver
+    no_traceback(proc)
+    assert proc.returncode == 3, proc.stderr  # never sent: the lookup never ended
+    assert "cannot reach receiver.invalid" in proc.stderr and "nothing was sent" in proc.stderr
+
+
+class SilentReceiver:
+    """Accepts connections and never answers; counts them."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/cgi-local/oapi_receive.cgi"
+        self.accepted: list = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_reads_retries_share_one_budget(isolated_dirs):
+    """--timeout bounds the whole read: an attempt that used it all up is not followed by
+    another (there were three of --timeout each, plus the waits between them)."""
+    receiver = SilentReceiver()
+    try:
+        proc = ccnow(["--timeout", "2", "pending"], dirs=isolated_dirs,
+                     env={"CCNOW_URL": receiver.url, "CCNOW_CLIENT_ID": "demo", "CCNOW_PASSWORD": "silent-Pw-3"})
+    finally:
+        receiver.close()
+    no_traceback(proc)
+    assert proc.returncode == 4, proc.stderr  # a read cut off / timed out
+    assert "retrying" not in proc.stderr
+    assert len(receiver.accepted) == 1

@@ -71,3 +71,44 @@ async def test_below_80x24_the_essentials_stay_and_too_small_says_so(make_app):
         await pilot.resize_terminal(80, 24)
         await wait_until(pilot, lambda: "needs at least" not in screen_text(app), "the queue again")
         assert rows[0] in screen_text(app)
+
+
+async def test_at_60x16_the_label_preview_keeps_its_keys_and_three_rows(make_app, tmp_path):
+    from .test_import_labels import open_preview, shipstation
+
+    app = make_app()
+    async with app.run_test(size=(60, 16)) as pilot:
+        await started(pilot)
+        app.start_dir = tmp_path
+        shipstation(tmp_path / "labels.csv", app.session.book.rows[:10])
+        screen = await open_preview(pilot, "labels.csv")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "enter stage 10 rows" in text, text  # the keys line shows
+        assert screen.query_one("#import-body").size.height >= 3, text
+        assert len([line for line in text.splitlines() if "✔ track + ship" in line]) >= 3, text
+
+
+async def test_the_log_is_never_taller_than_the_list_above_it(make_app):
+    from ccnow_tui.tui.screens.base import LOG_ROWS
+    from ccnow_tui.tui.widgets.status_log import StatusLog
+
+    app = make_app()
+    async with app.run_test(size=(60, 16)) as pilot:
+        await started(pilot)
+
+        async def heights() -> tuple[int, int]:
+            await pilot.pause()
+            await pilot.pause()
+            screen = app.screen
+            above = screen.log_above()
+            return above.outer_size.height, screen.query_one(StatusLog).outer_size.height
+
+        for keys in [(), ("s", "b"), ("escape", "h"), ("escape", "enter")]:  # queue, composer, history, detail
+            await pilot.press(*keys)
+            listed, log = await heights()
+            assert 0 < log <= listed, (type(app.screen).__name__, listed, log)
+        await pilot.press("escape")
+        await pilot.resize_terminal(100, 30)  # room again: the log is as tall as ever
+        listed, log = await heights()
+        assert log == LOG_ROWS and listed > log

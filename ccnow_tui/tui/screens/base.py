@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.widget import Widget
 from textual.widgets import Static
 
 from ...protocol.actions import ActionKind, StagedAction
@@ -31,6 +32,7 @@ from ..messages import (
 from ..model import Topic
 from ..widgets.header import HeaderBar
 from ..widgets.key_footer import KeyFooter
+from ..widgets.line_list import CursorList
 from ..widgets.status_log import StatusLog
 from .forms import ActionForm, GoToForm
 from .log_focus import LogFocusScreen, LogSearch
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
 
 
 MIN_SIZE = (60, 16)  # below this a screen says the terminal is too small
+LOG_ROWS = 8  # the log pane's height (its top border included) where there is room for it
 
 
 class BaseScreen(LogFocusScreen):
@@ -104,6 +107,30 @@ class BaseScreen(LogFocusScreen):
 
     def on_resize(self) -> None:
         self._check_size()
+        self.call_after_refresh(self.fit_log)
+
+    def log_above(self) -> Widget | None:
+        """The list (or the body) above the log: the log is never taller than it."""
+        for widget in [*self.query(CursorList), *self.query("#detail-body")]:
+            if widget.display:
+                return widget
+        return None
+
+    def fit_log(self) -> None:
+        """The log pane as tall as :data:`LOG_ROWS`, but never taller than the list above
+        it: on a small terminal (60x16) the two share the room, the list keeping half or more."""
+        if not self.is_attached:
+            return
+        log = self.query_one(StatusLog)
+        above = self.log_above()
+        if not log.display or above is None:
+            return
+        room = above.outer_size.height + log.outer_size.height
+        if room <= 0:
+            return  # not laid out yet
+        rows = min(LOG_ROWS, room // 2)
+        if log.outer_size.height != rows:
+            log.styles.height = rows
 
     def _check_size(self) -> None:
         """Below MIN_SIZE nothing fits: say so, and what size works, instead."""
@@ -132,6 +159,7 @@ class BaseScreen(LogFocusScreen):
         """The app's ``log_visible`` changed (l, on any screen)."""
         if self.is_attached:
             self._check_size()  # shows or hides the log (not while the terminal is too small)
+            self.call_after_refresh(self.fit_log)
 
     def model_changed(self, what: Topic) -> None:
         """Redraw what depends on the model; ``what`` names the part that changed.
@@ -152,6 +180,7 @@ class BaseScreen(LogFocusScreen):
         if self.is_attached:
             self.query_one(HeaderBar).show(self.session)
             self.query_one(StatusLog).sync()
+            self.call_after_refresh(self.fit_log)  # the body may have grown (the composer's lint)
 
     def refresh_body(self, what: Topic) -> None:
         pass

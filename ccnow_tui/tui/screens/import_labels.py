@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
 MAX_LABEL_BYTES = 16 * 1024 * 1024  # a label export is kilobytes; anything this big is the wrong file
 ROWS_SHOWN = 1000  # rows listed in the preview (the counts cover every row)
+SHORT_BELOW = 24  # terminal rows: below them the preview drops its margins (-short)
 CANDIDATES_SHOWN = 8  # file names listed when tab finds several
 
 SAMPLE_CELL = 24  # characters of a column's first cell shown in the column form
@@ -229,11 +230,16 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
     """What the import will stage, row by row, before anything is. Returns the request
     to post (every accepted row's entries, in one change), or None."""
 
+    # The rows keep three lines or more and the keys line always shows: on a short
+    # terminal (60x16, -short) the dialog takes the whole height, the margins go, and
+    # what the file is (roles, counts; not the columns line) scrolls within half of it.
     DEFAULT_CSS = """
-    ImportPreviewScreen #import-body { height: 1fr; margin-top: 1; }
-    ImportPreviewScreen #import-info { height: auto; }
+    ImportPreviewScreen #import-body { height: 1fr; min-height: 3; margin-top: 1; }
+    ImportPreviewScreen #import-info { height: auto; max-height: 50%; overflow-y: auto; }
     ImportPreviewScreen #import-note { height: auto; }
-    """
+    ImportPreviewScreen #import-keys { height: 1; }
+    ImportPreviewScreen.-short #import-body { margin-top: 0; }
+    """  # and app.tcss: the dialog's height and the title's margin (app.tcss wins over these)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -286,7 +292,14 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
             yield StyledText("", id="import-note")
             yield StyledText(self._keys, id="import-keys")
 
+    def on_resize(self) -> None:
+        short = self.app.size.height < SHORT_BELOW
+        if short != self.has_class("-short"):
+            self.set_class(short, "-short")
+            self.query_one("#import-info", StyledText).update(self._info)
+
     def on_mount(self) -> None:
+        self.set_class(self.app.size.height < SHORT_BELOW, "-short")
         self.set_focus(self.query_one("#import-body"))  # arrows and pgup/pgdn scroll the rows
         super().on_mount()  # ready: keys typed ahead (enter) act here now
 
@@ -308,7 +321,7 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
         where = f"header on line {file.header_line}" if file.header_line is not None else "no header row"
         delimiter = {"\t": "tab", ",": "comma", ";": "semicolon"}.get(file.delimiter, repr(file.delimiter))
         t.append(f"{delimiter}-separated, {where}, {counted(len(plan.rows), 'row', 'rows')}\n", style=p.muted)
-        if file.header:
+        if file.header and not self.has_class("-short"):  # short: the roles' lines name their columns
             t.append("columns: ", style=p.muted)
             t.append("  ".join(f"{i + 1}:{printable(name)}" for i, name in enumerate(file.header)) + "\n")
         for role in Role:

@@ -731,3 +731,21 @@ def test_many_entries_that_differ_are_stored_row_by_row_and_one_undo_removes_the
         assert actions(s.snapshot().staged) == batch
         s.undo()
         assert s.snapshot().staged == []
+
+
+def test_a_status_word_not_of_the_protocol_is_masked_a_status_code_is_data(path):
+    """Issue 17 §3: a receiver answering the password as a status; a password that is a
+    status code ("pending") does not garble the statuses the protocol defines."""
+    Secret("weird_status_pw")
+    Secret("pending")
+    o1, o2 = (OrderId.parse(x) for x in ("186-92-8199", "281-99-0001"))
+    with Store.open(path) as store:
+        store.add([ship(o1), adjust(o2, "1.00")])
+        bid = store.claim(numbered(store.snapshot().staged), META)
+        ids = store.entry_ids(bid)
+        store.settle(bid, [Settled(ids[1], "applied", "weird_status_pw", "", ""),
+                           Settled(ids[2], "applied", "pending", "", "")], outcome="ok", message="")
+        statuses = [e["status"] for e in store.journal() if e["event"] == "outcome" and e["order_id"]]
+    assert statuses == [MASK, "pending"]
+    with raw_db(path) as c:
+        assert not c.execute("SELECT COUNT(*) FROM events WHERE status LIKE '%weird_status_pw%'").fetchone()[0]

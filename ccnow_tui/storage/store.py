@@ -13,10 +13,11 @@ waits for it; each process holds an OS lock on a file of its own for as long as 
 store is open, so a batch left ``sending`` by a process that is gone (kill -9, a dropped
 SSH session) is told apart from one that is still in flight, and becomes ``unknown``.
 
-Typed data (order numbers, actions, amounts) is stored as data and never passes through
-the password mask; every word from the network (receiver lines, messages, and status
-words too, since a receiver may answer anything as a status) is masked before it is
-stored, so the journal of a later run, which may not know the password, cannot show it.
+Typed data (order numbers, actions, amounts, the protocol's status codes) is stored as
+data and never passes through the password mask; every other word from the network
+(receiver lines, messages, and a status word that is not one of the protocol's codes,
+since a receiver may answer anything as a status) is masked before it is stored, so the
+journal of a later run, which may not know the password, cannot show it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from ..gcpause import collector_paused
 from ..protocol.actions import ActionKind, StagedAction, format_amount
 from ..protocol.orderid import OrderId
 from ..protocol.redact import redact
+from ..protocol.status import STATUS_CODES
 from .paths import PRIVATE_FILE_MODE, ensure_private_dir, profile_dir
 
 try:  # POSIX; elsewhere liveness falls back to the process id
@@ -268,6 +270,13 @@ def _counts(actions: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
 def _mask(text: str) -> str:
     """Free text as stored: with the password masked (most of it is empty)."""
     return redact(text) if text else text
+
+
+def _status(word: str) -> str:
+    """A status word from the network as stored: one of the protocol's codes is typed data,
+    stored as it is; any other word is the receiver's free text, masked like the rest (a
+    receiver may answer anything as a status, the password included)."""
+    return word if word in STATUS_CODES else _mask(word)
 
 
 def utc_now() -> str:
@@ -1111,9 +1120,9 @@ class Store:
 
             def line(r: Settled) -> tuple[Any, ...]:
                 order_id, n, action, fields = info.get(r.entry_id, (None, None, "", ""))
-                # Every word from the network masked, the status too: a receiver may answer
-                # anything as an order's status, the password included.
-                return (now, batch_id, order_id, r.entry_id, n, action, fields, r.outcome, _mask(r.status),
+                # Every word from the network masked, a status that is not one of the
+                # protocol's codes too: a receiver may answer the password as one.
+                return (now, batch_id, order_id, r.entry_id, n, action, fields, r.outcome, _status(r.status),
                         _mask(r.message), _mask(r.raw))
 
             c.executemany(
@@ -1168,7 +1177,7 @@ class Store:
                 "INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, status, "
                 "message) VALUES (?, 'reconciled', ?, ?, ?, ?, ?, ?, ?, ?)",
                 ((now, batch_id, live[v.entry_id][2], v.entry_id, live[v.entry_id][3],
-                  _fields_json(_action(*live[v.entry_id][2:8], row=v.entry_id)), v.verdict.value, _mask(v.status),
+                  _fields_json(_action(*live[v.entry_id][2:8], row=v.entry_id)), v.verdict.value, _status(v.status),
                   redact(v.why))
                  for v in verdicts))
             c.execute("INSERT INTO events (time, kind, batch_id, outcome, message, raw) VALUES (?, 'reconciled', ?, "

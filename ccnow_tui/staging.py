@@ -308,15 +308,15 @@ class StagingArea:
         state, batch_id, action, pid, hostname = self._blocking()[oid]
         return blocked_reason(oid, state, batch_id, action, pid, hostname)
 
-    def lint(self, known_status: Mapping[OrderId, str] | None = None, status_version: int | None = None
-             ) -> list[Lint]:
+    def lint(self, known_status: Mapping[OrderId, str] | None = None, status_version: int | None = None,
+             learnt: Mapping[OrderId, str] | None = None) -> list[Lint]:
         """The batch's own findings, plus the store's: staged entries on orders that are
         held or unverified cannot be sent, and every unverified entry is named.
 
         ``status_version`` names the state of ``known_status`` (the order book bumps it
         with every status): with it, a small change is linted for what it touched."""
         tally = self.tally
-        out = tally.lint(known_status, status_version) if self._staged else []
+        out = tally.lint(known_status, status_version, learnt) if self._staged else []
         out.extend(self._value_lint())
         for e in sorted(tally.texted.values(), key=staging_key):
             action = e.action

@@ -230,7 +230,8 @@ class Tally:
         self._touched.clear()
         return self._not_pending
 
-    def lint(self, known_status: Mapping[OrderId, str] | None = None, version: int | None = None) -> list[Lint]:
+    def lint(self, known_status: Mapping[OrderId, str] | None = None, version: int | None = None,
+             learnt: Mapping[OrderId, str] | None = None) -> list[Lint]:
         """:meth:`Batch.lint` of the staged entries: the same findings in the same order."""
         if not self.staged:
             return [Lint(Severity.ERROR, "the batch is empty")]
@@ -247,7 +248,7 @@ class Tally:
                 out.extend(lint_together(entries, oid, positions))
             if oid in not_pending:
                 out.append(status_lint(oid, known_status.get(oid) if known_status is not None else None,
-                                       tuple(positions)))
+                                       tuple(positions), learnt.get(oid, "") if learnt is not None else ""))
         return out
 
 

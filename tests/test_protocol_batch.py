@@ -240,9 +240,9 @@ def test_different_discounts_warn() -> None:
 def test_not_pending_lints_with_known_status() -> None:
     b = Batch([ship(A), cancel(B), q(C)])
     lints = b.lint({OrderId.parse(A): "pending", OrderId.parse(B): "completed", OrderId.parse(C): "completed"})
-    warnings = by_severity(lints, Severity.WARNING)
-    assert [(lint.order_id, lint.staged_indexes) for lint in warnings] == [(B, (1,))]
-    assert "completed" in warnings[0].message and "not pending" in warnings[0].message
+    errors = by_severity(lints, Severity.ERROR)
+    assert [(lint.order_id, lint.staged_indexes) for lint in errors] == [(B, (1,))]
+    assert "completed" in errors[0].message and "not pending" in errors[0].message
     # A query on a final order changes nothing and is not flagged.
     assert not any(lint.order_id == C for lint in lints)
 
@@ -255,10 +255,13 @@ def test_unknown_status_warns_only_when_statuses_are_given() -> None:
     assert "status unknown" in lints[0].message
 
 
-def test_not_pending_is_a_warning_not_an_error() -> None:
+def test_a_status_learnt_not_pending_is_an_error_naming_when() -> None:
+    # Issue 14 §2: the session learnt the order is not pending: its entries are not sent.
     b = Batch([ship(A)])
-    assert b.errors({OrderId.parse(A): "completed"}) == []
-    assert b.check() is b
+    [error] = b.errors({OrderId.parse(A): "completed"}, {OrderId.parse(A): "at 13:45:02 from a query"})
+    assert error.message == (f"{A}: last known status is completed (learnt at 13:45:02 from a query), not "
+                             "pending; the receiver will refuse it: remove it (S does not send it)")
+    assert b.check() is b  # without statuses (the client's own check) nothing is known
 
 
 def test_reordering_is_reported_as_info() -> None:

@@ -165,12 +165,15 @@ class Batch:
             changing_entries=len(changing),
         )
 
-    def lint(self, known_status: Mapping[OrderId, str] | None = None) -> list[Lint]:
+    def lint(self, known_status: Mapping[OrderId, str] | None = None,
+             learnt: Mapping[OrderId, str] | None = None) -> list[Lint]:
         """Everything worth telling the operator before sending.
 
         ``known_status`` maps orders to their last known status; an action on an order
-        that is not known to be pending gets a warning (the receiver will refuse it).
+        that is not known to be pending gets a warning (no status), or an error (another
+        status; see :func:`status_lint`, with ``learnt``'s words for where and when).
         """
+        said = learnt.get if learnt is not None else _nothing
         out: list[Lint] = []
         if not self.staged:
             return [Lint(Severity.ERROR, "the batch is empty")]
@@ -184,7 +187,7 @@ class Batch:
             query = ActionKind.QUERY
             for i in [i for i, e in enumerate(staged) if e[1] is not query and get(e[0]) != PENDING]:
                 oid = staged[i].order_id
-                out.append(status_lint(oid, get(oid), (i,)))
+                out.append(status_lint(oid, get(oid), (i,), said(oid, "")))
             return out
         done: set[OrderId] = set()
         for i, e in enumerate(staged):
@@ -201,11 +204,12 @@ class Batch:
             if known_status is not None and changes:
                 status = known_status.get(oid)
                 if status != PENDING:
-                    out.append(status_lint(oid, status, tuple(idxs)))
+                    out.append(status_lint(oid, status, tuple(idxs), said(oid, "")))
         return out
 
-    def errors(self, known_status: Mapping[OrderId, str] | None = None) -> list[Lint]:
-        return [lint for lint in self.lint(known_status) if lint.severity is Severity.ERROR]
+    def errors(self, known_status: Mapping[OrderId, str] | None = None,
+               learnt: Mapping[OrderId, str] | None = None) -> list[Lint]:
+        return [lint for lint in self.lint(known_status, learnt) if lint.severity is Severity.ERROR]
 
     def check(self) -> Batch:
         """Raise :class:`BatchError` if the batch must not be sent."""
@@ -222,13 +226,23 @@ class Batch:
         return out
 
 
-def status_lint(oid: OrderId, status: str | None, idxs: tuple[int, ...]) -> Lint:
-    """An action on an order not known to be pending: the receiver will refuse it."""
-    if status is None:
+def status_lint(oid: OrderId, status: str | None, idxs: tuple[int, ...], learnt: str = "") -> Lint:
+    """An action on an order not known to be pending: the receiver will refuse it.
+
+    A status the session learnt (an answer, the pending list, another window's batch) that
+    is not pending is an error: the entries are not sent until they are removed. No status
+    at all is a warning. ``learnt`` says where and when the session learnt it ("at
+    13:45:02 from a query"); with no status it is what the session learnt instead
+    ("left the pending list at 13:45:02"), and that is an error too."""
+    if status is None and not learnt:
         why = "status unknown; the receiver refuses actions on orders that are not pending"
+        return Lint(Severity.WARNING, f"{oid}: {why}", oid, idxs)
+    if status is None:
+        what = f"not pending: it {learnt}"
     else:
-        why = f"last known status is {status}, not pending; the receiver will refuse it"
-    return Lint(Severity.WARNING, f"{oid}: {why}", oid, idxs)
+        what = f"last known status is {status}" + (f" (learnt {learnt})" if learnt else "") + ", not pending"
+    return Lint(Severity.ERROR, f"{oid}: {what}; the receiver will refuse it: remove it (S does not send it)",
+                oid, idxs)
 
 
 def tracking_key(number: str) -> str:
@@ -310,6 +324,10 @@ def lint_together(staged: ByPosition, oid: OrderId, idxs: list[int]) -> list[Lin
     if ranks != sorted(ranks):
         out.append(Lint(Severity.INFO, f"{oid}: re-ordered so adjust/track go before ship/cancel", oid, tuple(idxs)))
     return out
+
+
+def _nothing(oid: OrderId, default: str) -> str:
+    return default
 
 
 def _repeated_orders(entries: Sequence[StagedAction]) -> dict[OrderId, list[int]]:

@@ -151,7 +151,35 @@ class SessionController:
         self.book.events.invalidate()
         update = Update()
         self._store_notices(update)
+        if self.learn_from_journal():
+            update.touch(Topic.STATUS)
         return update.touch(Topic.EVENTS)
+
+    def learn_from_journal(self, limit: int = OFF_LOOP_ENTRIES) -> bool:
+        """Statuses another window or script learnt for the orders staged here (their
+        batches' answers, in the shared journal), newer than what this window knows: a
+        ship staged here for an order another window shipped is then a lint error. Only
+        for up to ``limit`` staged orders (one bulk query); True when one was learnt."""
+        staging, book = self.staging, self.book
+        if not len(staging):
+            return False
+        orders = list(staging.tally.count)
+        if len(orders) > limit:
+            return False
+        book.events.fill(orders)
+        learnt: dict[tuple[float, str], dict[OrderId, str]] = {}
+        for oid in orders:
+            item = book.events.get(oid)
+            status = next((r["status"] for r in reversed(item.results) if r.get("status")), "") if item else ""
+            if not item or not status:
+                continue
+            when = journal_epoch(item.time)
+            if when is None or when <= book.checked.get(oid, 0.0) or book.status.get(oid) == status:
+                continue
+            learnt.setdefault((when, item.batch_id), {})[oid] = status
+        for (when, batch_id), statuses in learnt.items():
+            book.learn(statuses, f"batch {batch_id} in the shared store", when)
+        return bool(learnt)
 
     def staging_changed(self) -> Update:
         update = Update()
@@ -229,7 +257,9 @@ class SessionController:
             return Notice("A batch is already in flight; wait for its answer.", severity="warning")
         if not len(self.staging):
             return Notice("Nothing is staged.", severity="warning")
-        errors = [lint for lint in self.staging.lint() if lint.severity is Severity.ERROR]
+        book = self.book  # an order the session learnt is not pending is an error: not sent
+        errors = [lint for lint in self.staging.lint(book.status, book.status_version, book.learnt_words)
+                  if lint.severity is Severity.ERROR]
         if errors:
             more = f"; … {len(errors) - 3} more (b)" if len(errors) > 3 else ""
             shown = "; ".join(e.message for e in errors[:3]) + more
@@ -299,7 +329,8 @@ class SessionController:
         return Update().touch(Topic.ROWS, Topic.LOG)
 
     def answer_records(self, request: Request, records: list[Record]) -> Update:
-        self.book.learn({r.order_id: r.status for r in records if isinstance(r, OrderLine)})
+        source = "the batch's answer" if request.kind is RequestKind.SUBMIT else "a query"
+        self.book.learn({r.order_id: r.status for r in records if isinstance(r, OrderLine)}, source)
         self.book.learn_refusals({r.order_id: r.message for r in records if isinstance(r, OrderError)})
         for rec in records:
             self.record(request, rec)
@@ -451,6 +482,16 @@ class SessionController:
             # Masked before it is cut (a cut could split the password and hide it from the mask).
             shown = safe_text(rec.raw, 200, cut=rec.reason == LONG_REASON)
             self.write(LogKind.UNKNOWN, f"not understood ({rec.reason}): {shown}")
+
+
+def journal_epoch(value: object) -> float | None:
+    """A journal timestamp (UTC ISO) as epoch seconds; None if it is not one."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(value)).timestamp()
+    except ValueError:
+        return None
 
 
 def worst(outcomes: Iterable[EntryOutcome]) -> LogKind:

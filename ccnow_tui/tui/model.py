@@ -115,6 +115,12 @@ class OrderBook:
         # keeps showing them, dimmed, until the next start (in the order they left).
         self.learnt: set[OrderId] = set()
         self.left: dict[OrderId, None] = {}
+        # Where each status came from ("the pending list", "a query", ...), and orders that
+        # left the pending list while known as pending (so not pending now), with when:
+        # the lint names them (an error on their staged entries, :meth:`learnt_words`).
+        self.source: dict[OrderId, str] = {}
+        self.left_list: dict[OrderId, float] = {}
+        self.learnt_words = LearntWords(self)
         self._previous: list[OrderId] = []
         self._started = False
 
@@ -150,6 +156,10 @@ class OrderBook:
         ids = list(map(_FIRST, orders))
         self.rows.extend(ids)
         self.checked.update(dict.fromkeys(ids, now))
+        self.source.update(dict.fromkeys(ids, "the pending list"))
+        if self.left_list:
+            for oid in ids:
+                self.left_list.pop(oid, None)
         return start
 
     def finish_pending(self, ok: bool, note: str) -> None:
@@ -169,6 +179,7 @@ class OrderBook:
                 status = self.status.get(oid)
                 if status == PENDING:
                     del self.status[oid]
+                    self.left_list[oid] = self.last_refresh
                 elif status and oid in self.learnt:
                     self.left[oid] = None  # changed this session: shown, dimmed, with its new status
             for oid in [o for o in self.left if o in current]:
@@ -177,12 +188,14 @@ class OrderBook:
 
     # -- statuses from any other answer -----------------------------------------------
 
-    def learn(self, statuses: Mapping[OrderId, str]) -> None:
-        now = time.time()
+    def learn(self, statuses: Mapping[OrderId, str], source: str = "an answer", when: float | None = None) -> None:
+        now = time.time() if when is None else when
         self.status_version += 1
         for oid, status in statuses.items():
             self.status[oid] = status
             self.checked[oid] = now
+            self.source[oid] = source
+            self.left_list.pop(oid, None)
             self.refusals.pop(oid, None)
             self.learnt.add(oid)
 
@@ -194,6 +207,34 @@ class OrderBook:
     @property
     def pending_count(self) -> int:
         return len(self.rows)
+
+
+class LearntWords(Mapping[OrderId, str]):
+    """Where and when the session learnt an order is not pending, in words for the lint:
+    ``at 13:45:02 from a query``, or ``left the pending list at 13:45:02`` (worded when
+    asked: only the few orders with a finding are)."""
+
+    def __init__(self, book: OrderBook) -> None:
+        self.book = book
+
+    def __getitem__(self, oid: OrderId) -> str:
+        book = self.book
+        status = book.status.get(oid)
+        if status is not None:
+            when = book.checked.get(oid)
+            if when is None:
+                raise KeyError(oid)
+            return f"at {clock(when)} from {book.source.get(oid, 'an answer')}"
+        left = book.left_list.get(oid)
+        if left is None:
+            raise KeyError(oid)
+        return f"left the pending list at {clock(left)}"
+
+    def __iter__(self):
+        return iter({**dict.fromkeys(self.book.checked), **dict.fromkeys(self.book.left_list)})
+
+    def __len__(self) -> int:
+        return len(set(self.book.checked) | set(self.book.left_list))
 
 
 BULK_FROM = 64  # orders to look up at once: fewer, a query each; more, one bulk query

@@ -189,7 +189,9 @@ class ScreenRequests(App[int]):
         session, controller = self.session, self.controller
         if session is None or controller is None or session.in_flight is not None or not len(session.staging):
             return False
-        if any(lint.severity is Severity.ERROR for lint in session.staging.lint()):
+        book = session.book
+        if any(lint.severity is Severity.ERROR
+               for lint in session.staging.lint(book.status, book.status_version, book.learnt_words)):
             self.notify("Cannot send: the lint shows errors (b to see them).", severity="error", markup=False)
             return False
         try:

@@ -10,8 +10,9 @@ from decimal import Decimal
 from ccnow_tui.protocol import StagedAction
 from ccnow_tui.tui.screens.confirm import ConfirmScreen
 from ccnow_tui.tui.screens.forms import ActionForm
+from ccnow_tui.tui.widgets.entry_table import EntryTable
 
-from .helpers import SIZE, log_text, screen_text, started, stored, wait_until
+from .helpers import SIZE, log_text, screen_text, settle, started, stored, wait_until
 
 
 async def test_a_key_that_would_stage_an_identical_entry_again_does_not_and_says_so(make_app, sandbox):
@@ -95,3 +96,94 @@ async def test_the_label_preview_warns_of_one_tracking_number_on_two_orders(make
         await started(pilot)
         await open_preview(pilot, "twice.csv")
         assert f"tracking number 1Z999AA10123456784 is on 2 orders ({a}, {b})" in screen_text(app)
+
+
+async def test_an_order_learnt_not_pending_is_an_error_and_s_does_not_send_it(make_app, sandbox):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a = app.session.book.rows[0]
+        done = sandbox.book.with_status("completed")[0]
+        # This window learns the order's status from a query, then stages a ship for it.
+        app.query_orders([done])
+        await settle(pilot)
+        app.session.staging.add([StagedAction.make(done, "ship"), StagedAction.make(a, "ship")])
+        await pilot.press("b")
+        text = screen_text(app)
+        assert f"{done}: last known status is completed (learnt at " in text and "from a query" in text
+        before = sandbox.requests_seen
+        await pilot.press("S")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)  # S does not send it, and says why
+        assert sandbox.requests_seen == before
+        # Removed, the rest is sent.
+        row = next(i for i, r in enumerate(app.screen.query_one(EntryTable).rows) if r.entry
+                   and r.entry.order_id == done)
+        app.screen.query_one(EntryTable).move_to(row)
+        await pilot.press("d")
+        assert app.session.staging.entries == (StagedAction.make(a, "ship"),)
+        await pilot.press("S")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+
+
+async def test_an_order_another_window_shipped_is_an_error_on_this_windows_ship(make_app, sandbox):
+    from ccnow_tui.client import ReceiverClient
+    from ccnow_tui.protocol import Batch, Credentials, Secret
+    from ccnow_tui.staging import StagingArea
+    from ccnow_tui.storage.store import BatchMeta, Store
+
+    from .helpers import PASSWORD
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a = app.session.book.rows[0]
+        await pilot.press("s", "b")
+        assert "lint: no problems found" in screen_text(app)
+        # Another window on the same profile ships the order (its own store connection).
+        with Store.for_profile("test") as store:
+            other = StagingArea(store)
+            other.add([StagedAction.make(a, "ship")])
+            mine = max(other.staged, key=lambda e: e.id)  # the other window's own entry
+            batch = Batch([mine.action])
+            claim = other.claim_numbered(batch, [(1, mine.id, mine.rev, mine.action)],
+                                         BatchMeta(sandbox.url, "x", "shop", "", "test"))
+            async with ReceiverClient(sandbox.url, Credentials("shop", Secret(PASSWORD))) as client:
+                answer = [ev async for ev in client.submit(batch)][-1]
+            other.settle(claim, answer)
+        assert sandbox.book.status(a) == "mark_shipped"
+        await wait_until(pilot, lambda: "last known status is mark_shipped" in screen_text(app),
+                         "the other window's answer")
+        book = app.session.book
+        [error] = [lint for lint in app.session.staging.lint(book.status, book.status_version, book.learnt_words)
+                   if lint.severity.value == "error"]
+        assert error.message.startswith(f"{a}: last known status is mark_shipped (learnt at ")
+        assert f"from batch {claim.batch_id} in the shared store" in error.message
+        await pilot.press("S")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_an_order_that_left_the_pending_list_is_an_error(make_app, sandbox):
+    from ccnow_tui.client import ReceiverClient
+    from ccnow_tui.protocol import Batch, Credentials, Secret
+
+    from .helpers import PASSWORD
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a = app.session.book.rows[0]
+        await pilot.press("s")
+        # Cancelled by some other tool (the backroom, a script): no store of this profile knows.
+        async with ReceiverClient(sandbox.url, Credentials("shop", Secret(PASSWORD))) as client:
+            [ev async for ev in client.submit(Batch([StagedAction.make(a, "cancel")]))]
+        assert sandbox.book.status(a) == "mark_canceled"
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("b")
+        text = screen_text(app)
+        assert f"{a}: not pending: it left the pending list at " in text
+        await pilot.press("S")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)

@@ -128,7 +128,7 @@ class ComposerScreen(BaseScreen):
             return
         staging = self.session.staging
         book = self.session.book
-        lints = staging.lint(book.status, book.status_version)
+        lints = staging.lint(book.status, book.status_version, book.learnt_words)
         self.table.rebuild(lints)
         self.query_one("#summary", StyledText).update(self._summary)
         self.query_one("#lint", StyledText).update(lambda p: self._lint_text(p, lints))

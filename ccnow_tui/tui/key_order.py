@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from textual import events, on
 from textual.app import App
+from textual.command import CommandPalette
 from textual.message import Message
 
 from .messages import AppRequest
@@ -54,6 +55,12 @@ class KeyOrderApp(App[int]):
             self.bell()  # nothing is shown to act on (BaseScreen._check_size); quit still quits
             return
         screen = self.screen
+        if event.key == "escape" and isinstance(screen, CommandPalette):
+            # Textual's palette closes on an ordinary binding, run after the next key was
+            # handed to it (and dropped there): closed here at once, the key after esc
+            # acts on the screen underneath, as after every other screen.
+            await screen.run_action("escape")
+            return
         takes_key = getattr(screen, "takes_key", None)  # a screen that reads typed characters itself
         if takes_key is not None and takes_key(event):
             screen.take_key(event)  # type: ignore[attr-defined]  # at once: a priority enter after it reads it

@@ -155,6 +155,7 @@ async def test_esc_and_a_key_in_one_burst_after_every_modal_screen(make_app, tmp
         app.start_dir = tmp_path
         opened = {
             "help": ("question_mark",),
+            "command palette": ("ctrl+p",),
             "go-to form": ("g",),
             "stage form": ("c",),
             "label path": ("i",),
@@ -182,3 +183,15 @@ async def test_esc_and_a_key_in_one_burst_after_every_modal_screen(make_app, tmp
         await wait_until(pilot, lambda: len(app.session.staging) == len(opened) - 1, "u undid the last ship")
         assert isinstance(app.screen, ComposerScreen)
         assert [e.order_id for e in app.session.staging.entries] == rows[:len(opened) - 1]
+        # The label preview's column form (1): esc t closes it, t acts on the preview.
+        burst(app, "escape", "i", *"labels.csv", "enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ImportPreviewScreen", "the label preview")
+        preview = app.screen
+        burst(app, "1")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "LabelChoiceForm"
+                         and getattr(app.screen, "ready", False), "the column form")
+        if as_alt:
+            app.post_message(events.Key("alt+t", "t"))
+        else:
+            burst(app, "escape", "t")
+        await wait_until(pilot, lambda: app.screen is preview and not preview.ship, "track only, on the preview")

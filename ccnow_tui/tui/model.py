@@ -106,6 +106,8 @@ class OrderBook:
         self.refusals: dict[OrderId, tuple[str, float]] = {}
         self.events = LastEvents()  # the last batch that named each order, from the store
         self.last_refresh: float | None = None
+        self.last_complete: float | None = None  # when the last complete list came in
+        self.loading_since = 0.0  # monotonic seconds: when the list now loading was asked for
         self.refresh_note = ""  # why the last list may be incomplete
         self.loading = False
         self.generation = 0  # bumped when the rows are replaced (a new list started)
@@ -131,6 +133,8 @@ class OrderBook:
         if not (self.loading and self._started):
             self._previous = self.rows
         self.pending_request = request_id
+        if not self.loading:
+            self.loading_since = time.monotonic()  # the header counts the seconds from here
         self.loading = True
         self._started = False
 
@@ -170,6 +174,7 @@ class OrderBook:
             self.generation += 1
         self.refresh_note = "" if ok else note
         if ok:
+            self.last_complete = self.last_refresh
             # Orders that left the list are no longer known to be pending.
             self.status_version += 1
             current = set(self.rows)

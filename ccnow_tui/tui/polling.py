@@ -11,6 +11,8 @@ from textual.app import App
 
 from ..client import OFF_LOOP_ENTRIES
 from ..gcpause import collect_frozen, frozen_for
+from .screens.base import BaseScreen
+from .widgets.header import TICK_SECONDS, HeaderBar
 
 if TYPE_CHECKING:
     from .controller import SessionController, Update
@@ -38,8 +40,18 @@ class Polling(App[int]):
     def start_timers(self) -> None:
         # Other windows and scripts on this profile: their changes show within a second.
         self.set_interval(STORE_POLL_SECONDS, self._poll_store)
+        # While a request is out (a batch, a refresh) the header's spinner and seconds move.
+        self.set_interval(TICK_SECONDS, self._tick_alive)
         if self.refresh_every:
             self.set_interval(self.refresh_every, self._refresh_on_timer)
+
+    def _tick_alive(self) -> None:
+        session = self.session
+        if session is None or (session.in_flight is None and not session.book.loading):
+            return
+        screen = self.screen
+        if isinstance(screen, BaseScreen) and screen.is_attached:
+            screen.query_one(HeaderBar).show(session)
 
     def _poll_store(self) -> None:
         session = self.session

@@ -75,3 +75,70 @@ async def test_after_reconcile_an_adjust_or_track_a_status_cannot_prove_is_unver
         assert all(kind == "unverified" and "unverified" in text for kind, text in about), about
         assert not [text for kind, text in lines if kind == "refused" or refused_words(text)]
         assert f"{done} adjust: unverified, not re-staged" in log_text(app)
+
+
+def header_text(app) -> str:
+    from ccnow_tui.tui.widgets.header import HeaderBar
+
+    return str(app.screen.query_one(HeaderBar).render())
+
+
+async def test_while_a_batch_is_out_the_header_shows_it_is_alive(make_app, sandbox):
+    from ccnow_tui.sandbox.faults import parse_fault
+    from ccnow_tui.tui.screens.confirm import ConfirmScreen
+
+    from .helpers import wait_until
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("s")
+        sandbox.set_faults([parse_fault("slow=3@updates")])
+        await pilot.press("S")
+        await answer_yes(pilot)
+        await wait_until(pilot, lambda: app.session.in_flight is not None and not isinstance(app.screen, ConfirmScreen),
+                         "the batch to leave")
+        first = header_text(app)
+        assert "sending 0/1…" in first
+        # The same screen, nothing pressed: the spinner and the seconds move by themselves.
+        await wait_until(pilot, lambda: app.session.in_flight is None or header_text(app) != first,
+                         "the header to move", tries=2000)
+        assert app.session.in_flight is not None, "the batch was answered before the header moved"
+        second = header_text(app)
+        assert "sending 0/1…" in second and second != first
+        await settle(pilot)
+
+
+async def test_while_a_refresh_is_out_the_header_shows_it_is_alive(make_app, sandbox):
+    from ccnow_tui.sandbox.faults import parse_fault
+
+    from .helpers import wait_until
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        sandbox.set_faults([parse_fault("slow=3@reads")])
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.session.book.loading, "the refresh to start")
+        first = header_text(app)
+        assert "loading…" in first
+        await wait_until(pilot, lambda: not app.session.book.loading or header_text(app) != first,
+                         "the header to move", tries=2000)
+        assert app.session.book.loading, "the list came before the header moved"
+        assert "loading…" in header_text(app)
+        await settle(pilot)
+
+
+async def test_incomplete_says_what_it_means_and_when_the_last_full_list_came(make_app, sandbox):
+    from ccnow_tui.sandbox.faults import parse_fault
+    from ccnow_tui.tui.model import clock
+
+    app = make_app()
+    async with app.run_test(size=(160, 30)) as pilot:
+        await started(pilot)
+        full = app.session.book.last_complete
+        assert full is not None
+        sandbox.set_faults([parse_fault("http500@reads")])
+        await pilot.press("r")
+        await settle(pilot)
+        assert f"INCOMPLETE: refresh failed, last full list {clock(full)}" in header_text(app)

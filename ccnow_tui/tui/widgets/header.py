@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
@@ -12,6 +13,16 @@ from .styled import Palette, StyledText
 
 if TYPE_CHECKING:
     from ..session import Session
+
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+TICK_SECONDS = 0.25  # while a request is out the header is redrawn this often (the app's timer)
+
+
+def alive(since: float, now: float | None = None) -> str:
+    """A request still out: a spinner frame and the seconds since it left (``⠹ 3.2s``)."""
+    elapsed = max(0.0, (time.monotonic() if now is None else now) - since)
+    return f"{SPINNER[int(elapsed / TICK_SECONDS) % len(SPINNER)]} {elapsed:.1f}s"
 
 
 class HeaderBar(StyledText):
@@ -54,7 +65,7 @@ class HeaderBar(StyledText):
                                              (f"@{session.host}", "", 2), ("  ", "", 0),
                                              (f"{book.pending_count} pending", "strong", 5)]
         if book.loading:
-            parts.append((" loading…", "busy", 0))
+            parts.append((f" loading… {alive(book.loading_since)}", "busy", 0))
         else:
             parts.append((f" @{clock(book.last_refresh)}", "", 3))
             every = getattr(self.app, "refresh_every", 0)
@@ -68,10 +79,13 @@ class HeaderBar(StyledText):
             if hidden:
                 parts.append((f", {hidden} {why}", "flag", 0))
         if book.refresh_note:
-            parts.append((" INCOMPLETE", "flag", 0))
+            # The last refresh failed: the list may miss orders (or hold the failed one's
+            # first part); the time says how old the last complete one is.
+            since = f"last full list {clock(book.last_complete)}" if book.last_complete else "no full list yet"
+            parts.append((f" INCOMPLETE: refresh failed, {since}", "flag", 0))
         if session.in_flight is not None:
             answered, total = session.progress
-            parts.append((f"  sending {answered}/{total}…", "flag", 0))
+            parts.append((f"  sending {answered}/{total}… {alive(session.in_flight.started)}", "flag", 0))
         unknown = len(session.staging.unknown_batches)
         if unknown:
             parts.append((f"  {unknown} UNKNOWN", "flag", 0))

@@ -1,17 +1,15 @@
-"""Quitting: ``q`` with a batch in flight asks first, and the last words are kept for
-after the screen is restored (``exit_message``, printed by launch.run_tui)."""
+"""Quitting with a batch in flight: the question asked first, and what a yes keeps.
+
+The last words are kept for after the screen is restored (``exit_message``, printed by
+launch.run_tui)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.app import App
-
-from ..config import ConnectionSettings
 from .screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:
-    from .controller import SessionController
     from .session import Session
 
 # A batch in flight when q is pressed: its answer is lost with the app.
@@ -24,33 +22,14 @@ IN_FLIGHT_DEMO = ("Quitting now loses its answer, and nothing of it is kept: thi
                   "and its embedded sandbox stops with the app.\n\nQuit anyway?")
 
 
-class Quitting(App[int]):
-    """``q`` (app.quit): at once, or after a question when a batch is in flight."""
+def in_flight_question(demo: bool) -> ConfirmScreen:
+    """What ``q`` asks while a batch is in flight."""
+    return ConfirmScreen(IN_FLIGHT_TITLE, IN_FLIGHT_DEMO if demo else IN_FLIGHT, yes="quit")
 
-    settings: ConnectionSettings | None
-    session: Session | None
-    controller: SessionController | None
-    exit_message: str
 
-    async def action_quit(self) -> None:
-        session = self.session
-        if session is not None and session.in_flight is not None:
-            demo = self.settings is not None and self.settings.store_dir is not None
-            self.push_screen(ConfirmScreen(IN_FLIGHT_TITLE, IN_FLIGHT_DEMO if demo else IN_FLIGHT, yes="quit"),
-                             callback=self._quit_confirmed)
-            return
-        self._quit()
-
-    def _quit_confirmed(self, yes: bool | None) -> None:
-        if yes:
-            session = self.session
-            if session is not None and session.in_flight is not None and session.in_flight.claim is not None:
-                claim = session.in_flight.claim
-                session.in_flight = None
-                session.staging.mark_unknown(claim.batch_id, "quit while the batch was in flight")
-            self._quit()
-
-    def _quit(self) -> None:
-        if self.controller is not None:
-            self.exit_message = self.controller.exit_message()
-        self.exit(0)
+def keep_in_flight_unknown(session: Session) -> None:
+    """Quitting anyway: the batch in flight is kept as unknown (never re-sent)."""
+    flight = session.in_flight
+    if flight is not None and flight.claim is not None:
+        session.in_flight = None
+        session.staging.mark_unknown(flight.claim.batch_id, "quit while the batch was in flight")

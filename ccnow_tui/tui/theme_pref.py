@@ -8,24 +8,28 @@ from textual.theme import Theme
 from ..storage.prefs import load_prefs, save_pref
 
 
-class ThemePref(App[int]):
+class ThemeKeeper:
     """Restores the kept theme at start and saves each one picked afterwards."""
 
-    _kept_theme = ""
+    def __init__(self, app: App[int]) -> None:
+        self.app = app
+        self.kept = ""
 
-    def restore_theme(self) -> None:
+    def restore(self) -> None:
         """The theme kept last time (if this Textual still has it); later changes are kept."""
+        app = self.app
         theme = load_prefs().get("theme")
-        if isinstance(theme, str) and theme in self.available_themes:
-            self.theme = theme
-        self._kept_theme = self.theme
-        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if isinstance(theme, str) and theme in app.available_themes:
+            app.theme = theme
+        self.kept = app.theme
+        app.theme_changed_signal.subscribe(app, self._changed)
 
-    def _theme_changed(self, theme: Theme) -> None:
-        if theme.name == self._kept_theme:
+    def _changed(self, theme: Theme) -> None:
+        if theme.name == self.kept:
             return
-        self._kept_theme = theme.name
+        self.kept = theme.name
         try:
             save_pref("theme", theme.name)
         except OSError as exc:
-            self.notify(f"The theme is not kept for next time: {exc.strerror or exc}", severity="warning", markup=False)
+            self.app.notify(f"The theme is not kept for next time: {exc.strerror or exc}", severity="warning",
+                            markup=False)

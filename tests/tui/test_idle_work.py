@@ -22,9 +22,9 @@ async def test_the_full_collection_waits_for_a_pause_in_the_keys(make_app):
         assert collection_due()
         await pilot.press("down")  # the operator is at work: polls go by, nothing collected
         for _ in range(3):
-            app._poll_store()  # as the timer calls it every STORE_POLL_SECONDS
+            app.timers.poll_store()  # as the timer calls it every STORE_POLL_SECONDS
         assert collection_due()
-        app.last_key_at = time.monotonic() - IDLE_SECONDS  # then no key for that long
+        app.key_order.last_key_at = time.monotonic() - IDLE_SECONDS  # then no key for that long
         await wait_until(pilot, lambda: not collection_due(), "the collection at the next poll",
                          tries=int(4 * STORE_POLL_SECONDS / 0.01))
 
@@ -39,9 +39,9 @@ async def test_an_operator_who_never_pauses_gets_the_collection_after_a_while(ma
             made = [(i,) for i in range(2 * FREEZE_FROM)]
         del made
         await pilot.press("down")
-        app._poll_store()
+        app.timers.poll_store()
         assert collection_due()  # typing, and frozen only just now
         monkeypatch.setattr(polling, "COLLECT_WITHIN", 0.0)  # as if it had been frozen for that long
         await pilot.press("down")
-        app._poll_store()
+        app.timers.poll_store()
         assert not collection_due()

@@ -87,7 +87,7 @@ class BaseScreen(LogFocusScreen):
         return key_of(self, owner or type(self), binding_id)
 
     def ask(self, request: AppRequest) -> None:
-        """Ask the app: acted on before the next key (keys wait for it: KeyOrderApp.post_message)."""
+        """Ask the app: acted on before the next key (keys wait for it: CcnowApp.post_message)."""
         self.app.post_message(request)
 
     def compose(self) -> ComposeResult:

@@ -1,17 +1,17 @@
 """Keys typed ahead of a form, and after it: each acts where it was typed for.
 
 Keys that come in one read (fast typing, or SSH sending several at once) are acted on
-by the app one by one, in order (``KeyOrderApp.on_event``). The keys that open a form are
+by the app one by one, in order (``KeyOrder.read``, key_order.py). The keys that open a form are
 priority bindings, so the form is on the screen stack before the next key is looked at;
 its fields may not exist yet, so the app holds the keys read meanwhile and hands them
-on, in order, once the form is ready (``ready``, ``KeyOrderApp.release_keys``).
+on, in order, once the form is ready (``ready``, ``CcnowApp.release_keys``).
 
 The keys that close a form (enter stages, esc cancels) are priority bindings too: the
 form is closed, and its result handed on, before the next key is looked at, so keys
 typed after enter or esc act on the screen underneath and never land in the form.
 
 Keys read while a request a screen posted to the app waits to be handled wait too
-(``KeyOrderApp.post_message``): a key after ``s`` acts on the entries ``s`` staged.
+(``CcnowApp.post_message``): a key after ``s`` acts on the entries ``s`` staged.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from ..textual_private import HookedInput, node_bindings
 
 class FieldInput(HookedInput):
     """The app hands a focused FieldInput its keys itself, as it reads them
-    (``KeyOrderApp._take_key``): every character typed before an enter is in the field
+    (``KeyOrder``, key_order.py): every character typed before an enter is in the field
     when the enter acts, and nothing typed after it lands in the field."""
 
     def takes(self, event: events.Key) -> bool:

@@ -177,7 +177,7 @@ class CcnowApp(SeeThroughApp):
             keys=key_help.log_hint_keys(self))
         session.staging.listener = lambda _: self.apply(controller.staging_changed())
         self.push_screen(QueueScreen())
-        # The composer is mounted ahead (requests_handler.install_composer), but only once
+        # The composer is mounted ahead (install_composer), but only once
         # the first pending list is on the screen: at 100,000 staged entries mounting it
         # would hold back the queue's first frame.
         self.apply(controller.started(self.notice))
@@ -386,8 +386,19 @@ class CcnowApp(SeeThroughApp):
     def _open_order(self, message: OrderOpened) -> None:
         self.push_screen(DetailScreen(message.order_id))
 
+    def install_composer_after_refresh(self) -> None:
+        """Mount the session's composer ahead, after the frame being drawn now: called
+        when a pending list has come in (whatever its outcome), so the first frame with
+        orders never waits for the composer. Until then ``b`` mounts it itself."""
+        if not self.is_screen_installed(COMPOSER):
+            self.call_after_refresh(self._install_composer_if_missing)
+
+    def _install_composer_if_missing(self) -> None:
+        if not self.is_screen_installed(COMPOSER):
+            self.install_composer()
+
     def install_composer(self) -> None:
-        """One composer for the session, mounted now while nothing waits on it: at 100,000
+        """One composer for the session, mounted ahead while nothing waits on it: at 100,000
         entries mounting it costs more than the 0.2 s ``b`` may take; shown, it only redraws
         (it follows the staging area on every resume)."""
         composer = ComposerScreen()
@@ -397,12 +408,13 @@ class CcnowApp(SeeThroughApp):
     @on(ComposerOpened)
     def _open_composer(self) -> None:
         """Show the composer; from a screen opened over it (an order, history), go back to it."""
-        if not self.is_screen_installed(COMPOSER):
-            self.install_composer()
+        if not self.is_screen_installed(COMPOSER):  # b before the first list came in
+            self.install_screen(ComposerScreen(), COMPOSER)  # push_screen mounts it
         composer = self.get_screen(COMPOSER)
         assert isinstance(composer, ComposerScreen)
         if composer not in self.screen_stack:
-            composer.open_anew()
+            if composer.is_mounted:  # one not mounted yet opens as new by itself
+                composer.open_anew()
             self.push_screen(composer)
             return
         while self.screen is not composer:

@@ -142,3 +142,33 @@ async def test_incomplete_says_what_it_means_and_when_the_last_full_list_came(ma
         await pilot.press("r")
         await settle(pilot)
         assert f"INCOMPLETE: refresh failed, last full list {clock(full)}" in header_text(app)
+
+
+def toasts(app) -> list[str]:
+    """Every toast posted and not timed out (as tests/tui/test_store_views.py reads them)."""
+    return [n.message for n in app._notifications]
+
+
+async def test_a_result_that_only_goes_to_the_log_is_also_a_toast_when_the_log_is_hidden(
+        make_app, sandbox, tmp_path, monkeypatch):
+    from .helpers import wait_until
+
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        a = app.session.book.rows[0]
+        await pilot.press("C")  # the log is shown: the log line says it
+        await pilot.pause()
+        assert f"copied order number {a}" in log_text(app)
+        assert not any("copied" in t for t in toasts(app))
+        await pilot.press("l", "C")  # hidden: a toast says it too
+        await wait_until(pilot, lambda: any(f"copied order number {a}" in t for t in toasts(app)), "the toast")
+        # History's x: the file's path.
+        await pilot.press("s")
+        await pilot.press("S")
+        await answer_yes(pilot)
+        await settle(pilot)
+        await pilot.press("h", "x")
+        await wait_until(pilot, lambda: any("written to" in t and "ccnow-history-" in t for t in toasts(app)),
+                         "the export's toast")

@@ -29,7 +29,7 @@ from ..messages import (
     StageRequested,
     UndoRequested,
 )
-from ..model import Topic
+from ..model import LogKind, Topic
 from ..widgets.header import HeaderBar
 from ..widgets.key_footer import KeyFooter
 from ..widgets.line_list import CursorList
@@ -154,6 +154,13 @@ class BaseScreen(LogFocusScreen):
         self._check_size()  # the terminal may have been resized meanwhile
         self.query_one(StatusLog).sync(force=True)  # lines written while we were hidden
         self.model_changed(Topic.ALL)
+
+    def tell(self, kind: LogKind, text: str) -> None:
+        """A result that goes to the log (an export's path, what was copied); with the log
+        hidden (``l``, or a small terminal) a toast says it too, or it would go unseen."""
+        self.ccnow.log_line(kind, text)
+        if not self.query_one(StatusLog).display:
+            self.notify(text, severity="error" if kind is LogKind.ERROR else "information", markup=False)
 
     def show_log(self) -> None:
         """The app's ``log_visible`` changed (l, on any screen)."""

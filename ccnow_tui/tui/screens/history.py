@@ -233,10 +233,10 @@ class HistoryScreen(BaseScreen):
         try:
             path, rows = export_csv(self.store, self.shown, self.ccnow.start_dir)
         except OSError as exc:
-            self.ask(Logged(LogKind.ERROR, f"history not exported: {exc.strerror or exc}"))
+            self.tell(LogKind.ERROR, f"history not exported: {exc.strerror or exc}")
             return
-        self.ask(Logged(LogKind.INFO, f"history: {counted(len(self.shown), 'batch', 'batches')}, "
-                                      f"{counted(rows, 'row', 'rows')} written to {path}"))
+        self.tell(LogKind.INFO, f"history: {counted(len(self.shown), 'batch', 'batches')}, "
+                                f"{counted(rows, 'row', 'rows')} written to {path}")
 
 
 def reconcile(screen: BaseScreen, batch: BatchSummary | None) -> None:

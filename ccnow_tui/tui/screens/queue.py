@@ -241,7 +241,7 @@ class QueueScreen(MainScreen):
     def copy_orders(self, targets: list[OrderId]) -> None:
         self.app.copy_to_clipboard("\n".join(targets))
         what = f"order number {targets[0]}" if len(targets) == 1 else f"{len(targets)} order numbers"
-        self.ccnow.log_line(LogKind.INFO, f"copied {what}")
+        self.tell(LogKind.INFO, f"copied {what}")
 
     def action_sort(self) -> None:
         sort = self.table.cycle_sort()

@@ -558,3 +558,53 @@ def test_a_reads_retries_share_one_budget(isolated_dirs):
     assert proc.returncode == 4, proc.stderr  # a read cut off / timed out
     assert "retrying" not in proc.stderr
     assert len(receiver.accepted) == 1
+
+
+# -- a profile folder others can write ----------------------------------------------------------
+
+
+def profile_folder(dirs) -> Path:
+    return dirs.data_home / "ccnow-tui" / "profiles" / "env"
+
+
+@pytest.mark.parametrize("case", ["link to a world-writable sticky folder", "link to a world-writable folder",
+                                  "group-writable", "world-writable and sticky", "parent world-writable"])
+def test_a_profile_folder_others_can_write_is_refused_naming_it_and_the_fix(isolated_dirs, tmp_path, case):
+    folder = profile_folder(isolated_dirs)
+    folder.parent.mkdir(parents=True, mode=0o700)
+    if case.startswith("link"):
+        shared = tmp_path / "shared"
+        shared.mkdir()
+        shared.chmod(0o1777 if "sticky" in case else 0o777)
+        folder.symlink_to(shared)
+        named, fix = shared, f"chmod 700 {shared}"
+    elif case == "parent world-writable":
+        folder.mkdir(mode=0o700)
+        folder.parent.chmod(0o777)
+        named, fix = folder.parent, f"chmod go-w {folder.parent}"
+    else:
+        folder.mkdir()
+        folder.chmod(0o770 if case == "group-writable" else 0o1777)
+        named, fix = folder, f"chmod 700 {folder}"
+    for command in (["staged"], ["journal"], ["submit", "-", "--yes"]):
+        proc = ccnow(command, dirs=isolated_dirs, env={"CCNOW_URL": "http://127.0.0.1:9/x", "CCNOW_CLIENT_ID": "demo",
+                                                       "CCNOW_PASSWORD": "perm-Pw-9"},
+                     stdin=None, input="order_id,action\n396-10-1142,ship\n")
+        no_traceback(proc)
+        assert proc.returncode == 2, (command, proc.stderr)
+        assert str(named) in proc.stderr and "can be written by" in proc.stderr and f"`{fix}`" in proc.stderr
+    assert not (named / "store.sqlite3").exists() or case == "parent world-writable"
+
+
+def test_a_private_profile_folder_below_a_sticky_shared_folder_is_used(isolated_dirs, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # as /tmp is
+    own = shared / "mine"
+    own.mkdir(mode=0o700)
+    folder = profile_folder(isolated_dirs)
+    folder.parent.mkdir(parents=True, mode=0o700)
+    folder.symlink_to(own)
+    proc = ccnow(["staged"], dirs=isolated_dirs, env={"CCNOW_CLIENT_ID": "demo"})
+    assert proc.returncode == 0, proc.stderr
+    assert (own / "store.sqlite3").exists()

@@ -75,6 +75,41 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
+def folder_problem(path: Path) -> str:
+    """Why the folder ``path`` (a profile's, holding its store) is not safe to keep
+    money-moving records in, as ssh refuses keys others could change; "" if it is.
+
+    Followed through symlinks: the folder itself must belong to this user and be
+    writable by no one else (not even with the sticky bit: others could put files and
+    links of their own beside the store), and no folder above it may be writable by
+    others unless sticky (as /tmp is) or belong to another user than this one or root.
+    The message says which folder, its mode, and the chmod that fixes it."""
+    if not hasattr(os, "getuid"):  # pragma: no cover - Windows: no such modes
+        return ""
+    uid = os.getuid()
+    real = Path(os.path.realpath(path))
+    via = f" (where {path} leads)" if real != Path(os.path.abspath(path)) else ""
+    for folder in [real, *real.parents]:
+        try:
+            info = os.stat(folder)
+        except OSError:
+            continue  # not there yet: created private
+        mode = stat.S_IMODE(info.st_mode)
+        writable = mode & (stat.S_IWGRP | stat.S_IWOTH)
+        own = folder == real
+        where = f"the profile folder {folder}{via}" if own else f"{folder}, a folder above the profile's {real}"
+        if info.st_uid not in (uid, 0) or (own and info.st_uid != uid):
+            return (f"{where} belongs to another user (uid {info.st_uid}): refused, as ssh refuses keys others "
+                    f"can change; use a folder of your own")
+        if writable and (own or not mode & stat.S_ISVTX):
+            who = "its group and others" if mode & stat.S_IWGRP and mode & stat.S_IWOTH else (
+                "others" if mode & stat.S_IWOTH else "its group")
+            fix = f"chmod 700 {folder}" if own else f"chmod go-w {folder}"
+            return (f"{where} can be written by {who} (mode {mode:04o}): refused, as ssh refuses keys others can "
+                    f"change; fix it with `{fix}`" + (" or point the link elsewhere" if via else ""))
+    return ""
+
+
 class NotRegularFile(OSError):
     """A file to read that is a FIFO, a device, a socket or a folder, or too large: reading
     it could block for ever or never end. ``strerror`` says which."""

@@ -44,7 +44,7 @@ from ..protocol.actions import ActionKind, StagedAction, format_amount
 from ..protocol.orderid import OrderId
 from ..protocol.redact import redact
 from ..protocol.status import STATUS_CODES
-from .paths import PRIVATE_FILE_MODE, ensure_private_dir, profile_dir
+from .paths import PRIVATE_FILE_MODE, ensure_private_dir, folder_problem, profile_dir
 
 try:  # POSIX; elsewhere liveness falls back to the process id
     import fcntl
@@ -500,6 +500,9 @@ class Store:
 
     def _open(self) -> None:
         ensure_private_dir(self.path.parent)
+        unsafe = folder_problem(self.path.parent)
+        if unsafe:
+            raise StoreError(f"the store {self.path} is not opened: {unsafe}")
         # Created 0600 before SQLite sees it; SQLite gives its -wal and -shm files the
         # database file's mode.
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)

@@ -15,6 +15,7 @@ that ``S`` asks). The command line's entry is launch.py.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import ClassVar
@@ -23,6 +24,7 @@ from textual import events, on, work
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 from textual.signal import Signal
@@ -119,6 +121,10 @@ class CcnowApp(SeeThroughApp):
         self.exit_message = ""  # printed by run_tui after the screen is restored
         self.start_failure = ""  # why the session could not start (the store): run_tui exits 2 saying it
         self.start_dir = Path.cwd()  # where a label file's path is read from (i)
+        # Toasts posted (posted at, message, title, severity, seconds, markup, unknown batch
+        # they are about or ""), and the batch the toast being posted is about.
+        self._toasts: list[tuple[float, str, str, SeverityLevel, float, bool, str]] = []
+        self._about_batch = ""
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -255,9 +261,48 @@ class CcnowApp(SeeThroughApp):
         for topic in update.topics:
             self.changed.publish(topic)
         for n in update.notices:
-            self.notify(n.text, title=n.title, severity=n.severity, timeout=n.timeout, markup=False)  # type: ignore[arg-type]
+            self._about_batch = n.batch_id
+            try:
+                self.notify(n.text, title=n.title, severity=n.severity, timeout=n.timeout, markup=False)  # type: ignore[arg-type]
+            finally:
+                self._about_batch = ""
         if update.ask_password:
             self.ask_password_again(update.ask_password)
+        self.withdraw_settled()
+
+    # -- toasts, and withdrawing those about a batch that is settled ---------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Textual's notify, remembered: a toast about an unknown batch is withdrawn once
+        that batch is reconciled or forgotten (:meth:`withdraw_settled`)."""
+        lasts = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        self._toasts.append((time.monotonic(), message, title, severity, lasts, markup, self._about_batch))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def withdraw_settled(self) -> None:
+        """Toasts about batches that are no longer unknown (reconciled, forgotten, here or in
+        another window) go; the others stay, for the time they had left."""
+        if not any(t[6] for t in self._toasts) or self.session is None:
+            return
+        now = time.monotonic()
+        alive = [t for t in self._toasts if now - t[0] < t[4]]
+        unknown = {b.batch_id for b in self.session.staging.unknown_batches}
+        settled = {t[6] for t in alive if t[6] and t[6] not in unknown}
+        self._toasts = alive
+        if not settled:
+            return
+        self.clear_notifications()  # Textual's public way; the others are shown again below
+        self._toasts = []
+        for posted, message, title, severity, lasts, markup, batch_id in alive:
+            if batch_id in settled:
+                continue
+            self._about_batch = batch_id
+            try:
+                self.notify(message, title=title, severity=severity, timeout=max(0.5, lasts - (now - posted)),
+                            markup=markup)
+            finally:
+                self._about_batch = ""
 
     def log_line(self, kind: LogKind, text: str, *, publish: bool = True) -> None:
         """One log line; callers writing many lines publish once at the end."""

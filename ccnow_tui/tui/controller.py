@@ -39,6 +39,7 @@ class Notice:
     title: str = ""
     severity: str = "information"
     timeout: float | None = None
+    batch_id: str = ""  # about this unknown batch: withdrawn once it is reconciled or forgotten
 
 
 @dataclass
@@ -56,10 +57,12 @@ class Update:
         return self
 
     def notify(self, text: str, *, title: str = "", severity: str = "information",
-               timeout: float | None = None) -> Update:
-        self.notices.append(Notice(text, title, severity, timeout))
+               timeout: float | None = None, batch_id: str = "") -> Update:
+        self.notices.append(Notice(text, title, severity, timeout, batch_id))
         return self
 
+
+UNKNOWN_TOAST_SECONDS = 30.0  # a toast about an unknown batch (withdrawn once it is settled)
 
 # A batch's outcome says whether anything was applied; the other words are Outcome.label's.
 BATCH_WORDS = {Outcome.OK: "applied", Outcome.SOME_REFUSED: "done, some entries refused",
@@ -141,7 +144,9 @@ class SessionController:
             self.write(kind, note)
             update.touch(Topic.LOG)
             if kind is LogKind.UNKNOWN:
-                update.notify(note, title="Outcome unknown", severity="error", timeout=15)
+                about = note.split(" ", 2)[1] if note.startswith("batch ") else ""
+                update.notify(note, title="Outcome unknown", severity="error", timeout=UNKNOWN_TOAST_SECONDS,
+                              batch_id=about)
         self.staging.notices.clear()
 
     def poll(self) -> Update | None:
@@ -419,7 +424,11 @@ class SessionController:
         hint = {Outcome.UNKNOWN: f" (kept, not re-sent: {self.reconcile_hint})",
                 Outcome.SOME_REFUSED: " (refused ones stay staged)",
                 Outcome.UNREACHABLE: f": {answer.message} (the entries stay staged)"}
-        update = Update().touch(Topic.LOG).notify(label + hint.get(answer.outcome, ""), severity=severity)
+        # A batch of unknown outcome: the toast stays up for long (the header keeps saying
+        # UNKNOWN), and goes as soon as the batch is reconciled or forgotten.
+        about = report.batch_id if answer.outcome is Outcome.UNKNOWN else ""
+        update = Update().touch(Topic.LOG).notify(label + hint.get(answer.outcome, ""), severity=severity,
+                                                  timeout=UNKNOWN_TOAST_SECONDS if about else None, batch_id=about)
         update.touch(Topic.FLIGHT)
         return update.touch(*self.journal_changed(request.order_ids).topics)
 

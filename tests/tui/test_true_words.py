@@ -172,3 +172,27 @@ async def test_a_result_that_only_goes_to_the_log_is_also_a_toast_when_the_log_i
         await pilot.press("h", "x")
         await wait_until(pilot, lambda: any("written to" in t and "ccnow-history-" in t for t in toasts(app)),
                          "the export's toast")
+
+
+async def test_a_toast_about_an_unknown_batch_goes_when_it_is_reconciled(make_app, sandbox):
+    from ccnow_tui.sandbox.faults import parse_fault
+
+    from .helpers import wait_until
+
+    app = make_app(timeout=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("s")
+        sandbox.set_faults([parse_fault("drop-after-apply:1@updates")])
+        await pilot.press("S")
+        await answer_yes(pilot)
+        await settle(pilot)
+        [unknown] = app.session.staging.unknown_batches
+        await wait_until(pilot, lambda: any("OUTCOME UNKNOWN" in t for t in toasts(app)), "the toast")
+        app.notify("something else entirely", timeout=60)
+        await pilot.pause()
+        await pilot.press("b", "R")
+        await settle(pilot)
+        assert not app.session.staging.unknown_batches, unknown.batch_id
+        await wait_until(pilot, lambda: not any("OUTCOME UNKNOWN" in t for t in toasts(app)), "the toast to go")
+        assert "something else entirely" in toasts(app)  # other toasts stay

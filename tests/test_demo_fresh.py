@@ -134,7 +134,7 @@ def test_run_tui_says_a_demos_work_is_not_kept(isolated_dirs, capsys):
             self.settings = settings
             self.exit_message = "Kept in somewhere: 1 staged entry. It is restored next time."
 
-        def run(self) -> int:
+        def run(self, **_kwargs) -> int:  # loop=: run_tui passes the client's LookupLoop
             assert (self.settings.store_dir).is_dir()
             return 0
 

@@ -608,3 +608,16 @@ def test_a_private_profile_folder_below_a_sticky_shared_folder_is_used(isolated_
     proc = ccnow(["staged"], dirs=isolated_dirs, env={"CCNOW_CLIENT_ID": "demo"})
     assert proc.returncode == 0, proc.stderr
     assert (own / "store.sqlite3").exists()
+
+
+@pytest.mark.timeout(180)
+def test_the_tui_quits_at_once_while_a_name_lookup_hangs(isolated_dirs):
+    """q after the lookup timed out: the TUI ends now, not when the resolver thread
+    returns (here: never; before, the exit waited for asyncio's executor thread)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_") and "proxy" not in k.lower()}
+    env.update(XDG_CONFIG_HOME=str(isolated_dirs.config_home), XDG_DATA_HOME=str(isolated_dirs.data_home),
+               CCNOW_URL="https://receiver.invalid/cgi-local/oapi_receive.cgi", CCNOW_CLIENT_ID="demo",
+               CCNOW_PASSWORD="dns-Pw-6", TERM="xterm-256color")
+    status, _, _ = run_on_a_terminal([sys.executable, "-c", HANGING_RESOLVER, "--timeout", "2"], env,
+                                          wait_for="cannot reach", keys=b"q")
+    assert status == 0

@@ -214,10 +214,19 @@ def run_tui(args, app_class: Callable[..., Any]) -> int:
         print(f"ccnow-tui: {exc}", file=sys.stderr)
         return 2
     demo = getattr(getattr(app, "settings", None), "store_dir", None) is not None
+    # The client's loop: a name lookup the receiver's name server never answers neither
+    # outlives the request's timeout nor holds the exit (client.LookupLoop).
+    from ..client import LookupLoop
+
+    loop = LookupLoop()
     try:
-        code = app.run()
+        code = app.run(loop=loop)
     finally:
-        close_demo(app, server)
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+            close_demo(app, server)
     failure = getattr(app, "start_failure", "")
     if failure:  # shown on the screen; said again once it is restored, for the scrollback and a wrapper
         print(f"ccnow-tui: {failure}", file=sys.stderr)

@@ -170,3 +170,16 @@ def test_property_anything_accepted_is_canonical_and_anything_else_named(text: s
         assert shape_ok
         assert OrderId.parse(str(oid)) == oid
         assert oid.digits == stripped.replace("-", "")
+
+
+# Every digit str.isdigit() takes but ASCII's (issue 17 §5): an order number is ASCII only.
+_OTHER_DIGITS = st.sampled_from([c for c in map(chr, range(0x80, 0x110000)) if c.isdigit()])
+
+
+@given(digit=_OTHER_DIGITS, where=st.integers(0, 8), dashed=st.booleans())
+def test_a_digit_of_any_other_script_is_no_order_digit(digit: str, where: int, dashed: bool) -> None:
+    digits = "396101142"
+    digits = digits[:where] + digit + digits[where + 1:]
+    text = f"{digits[:3]}-{digits[3:5]}-{digits[5:]}" if dashed else digits
+    with pytest.raises(InvalidOrderId):
+        OrderId.parse(text)

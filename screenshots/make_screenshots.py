@@ -76,10 +76,10 @@ async def shoot(text: bool = False) -> list[str]:
             pending = server.book.pending()
             done = server.book.with_status("completed")[0]
             # Queue: a selection, staged ship/track, one order adjusted.
-            await pilot.press("space", "space", "s")
+            await pilot.press("space", "j", "space", "j", "s")  # space stays on its row: j moves
             await pilot.press("t", *"UPS", "tab", *"1Z999AA1", "enter")
             await pilot.press("down", "down", "a", *"4.50", "tab", *"late delivery", "enter")
-            await pilot.press("down", "space", "down", "space", "up")
+            await pilot.press("down", "space", "down", "down", "space")
             save("queue")
             # Detail of an order with staged entries.
             await pilot.press("home", "down", "down", "enter")

@@ -41,6 +41,7 @@ from .screens.preview import PreviewScreen
 from .screens.queue import QueueScreen
 from .screens.setup import PasswordScreen, SetupScreen
 from .widgets.line_list import CursorList
+from .widgets.scroll_body import ScrollBody
 from .widgets.status_log import StatusLog
 
 # Every screen, as a message names it. BaseScreen and MainScreen are never shown alone.
@@ -63,7 +64,8 @@ SCREENS: list[tuple[str, type[DOMNode]]] = [
     ("the password prompt", PasswordScreen),
 ]
 # What may be focused on a BaseScreen (one at a time): their keys count with the screen's.
-WIDGETS: list[tuple[str, type[DOMNode]]] = [("a list", CursorList), ("the log", StatusLog)]
+WIDGETS: list[tuple[str, type[DOMNode]]] = [("a list", CursorList), ("the log", StatusLog),
+                                            ("a scrolled body", ScrollBody)]
 KNOWN = frozenset(k.value for k in Keys if not k.value.startswith("<"))
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 PALETTE = Binding("ctrl+p", "command_palette", "Command palette")  # the App adds it at run time

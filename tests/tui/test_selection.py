@@ -164,3 +164,18 @@ async def test_j_and_k_move_on_every_list(make_app, sandbox):
         await pilot.press("k")
         assert composer_list.cursor == start
         assert not isinstance(app.screen, ActionForm)
+
+
+async def test_j_and_k_scroll_the_help_as_they_move_on_lists(make_app, sandbox):
+    from ccnow_tui.tui.widgets.scroll_body import ScrollBody
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("question_mark")
+        body = app.screen.query_one(ScrollBody)
+        assert body.has_focus and body.scroll_y == 0
+        await pilot.press("j", "j", "j")
+        await wait_until(pilot, lambda: body.scroll_y == 3, "three lines down")
+        await pilot.press("k")
+        await wait_until(pilot, lambda: body.scroll_y == 2, "one line up")

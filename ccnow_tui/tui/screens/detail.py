@@ -7,7 +7,6 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 
 from ...protocol.actions import describe_fields
 from ...protocol.orderid import OrderId
@@ -17,6 +16,7 @@ from ...storage.store import BatchState, HistoryItem
 from ..messages import Logged, QueryRequested
 from ..model import LogKind, Topic, clock, journal_time
 from ..widgets.line_list import printable
+from ..widgets.scroll_body import ScrollBody
 from ..widgets.styled import Palette, StyledText
 from .base import MainScreen
 
@@ -37,7 +37,7 @@ class DetailScreen(MainScreen):
         self.history: list[HistoryItem] | None = None
 
     def compose_body(self) -> ComposeResult:
-        with VerticalScroll(id="detail-body"):
+        with ScrollBody(id="detail-body"):
             yield StyledText(id="info")
             yield StyledText(id="staged")
             yield StyledText(id="history")

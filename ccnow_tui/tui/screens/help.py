@@ -12,13 +12,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, Static
 
 from ..keys import NO_KEYMAP, Section, bindings_of, display_key, key_of, owned_binding, rows
 from ..widgets.field_input import FieldInput
 from ..widgets.line_list import CursorList
+from ..widgets.scroll_body import ScrollBody
 from ..widgets.status_log import StatusLog
 from .base import BaseScreen
 from .composer import ComposerScreen
@@ -47,7 +48,8 @@ def key_sections(app_bindings: Iterable[Binding], keymap: Mapping[str, str] = NO
         *app_rows,
         *([("f1", "Help (same as ?)")] if "app.help" not in keymap else []),
         ("ctrl+p", "Command palette: every action by name"),
-        (moves, "Move in a list (pgup/pgdn, home/end too; the mouse works)"),
+        (moves, "Move in a list (pgup/pgdn, home/end too; the mouse works); j k scroll the help, "
+                "the previews and an order's detail too"),
     ]
     shared = {"view.log", "nav.back"}
 
@@ -154,7 +156,7 @@ class HelpScreen(ModalScreen[None]):
             yield Label(Text("Keys" + (" (this screen's first)" if self.first else "")), classes="title")
             yield FieldInput(placeholder="filter: a key or a word (enter: keep, esc: clear)", id="help-filter",
                              compact=True)
-            with VerticalScroll(id="help-body"):
+            with ScrollBody(id="help-body"):
                 for n, (title, section) in enumerate(self.sections):
                     yield Static(key_table(title, section, self.key_width), id=f"help-section-{n}")
                 yield Static("", id="help-none", classes="muted")

@@ -19,7 +19,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
 from textual.strip import Strip
 from textual.widgets import Input, Static
 
@@ -30,6 +29,7 @@ from ..messages import Logged, ReconcileRequested
 from ..model import LogKind, Topic, counted, journal_time
 from ..widgets.field_input import FieldInput
 from ..widgets.line_list import CursorList, fit, printable, strip_of
+from ..widgets.scroll_body import ScrollBody
 from ..widgets.styled import Palette, StyledText, role_css
 from .base import BaseScreen
 
@@ -268,7 +268,7 @@ class BatchScreen(BaseScreen):
         self.detail: BatchDetail | None = None
 
     def compose_body(self) -> ComposeResult:
-        with VerticalScroll(id="detail-body"):
+        with ScrollBody(id="detail-body"):
             yield StyledText(id="batch")
 
     def on_mount(self) -> None:

@@ -54,6 +54,7 @@ from ..keys import key_of
 from ..messages import ImportRequested
 from ..widgets.field_input import FieldInput
 from ..widgets.line_list import crop, fit, printable
+from ..widgets.scroll_body import ScrollBody
 from ..widgets.styled import Palette, StyledText
 from .typeahead import TypeAheadTarget
 
@@ -287,7 +288,7 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
             yield Label(Text(f"Import labels: {printable(self.file.name)}", no_wrap=True, overflow="ellipsis"),
                         classes="title")
             yield StyledText(self._info, id="import-info")
-            with VerticalScroll(id="import-body"):
+            with ScrollBody(id="import-body"):
                 yield StyledText(self._rows_text, id="import-rows")
             yield StyledText("", id="import-note")
             yield StyledText(self._keys, id="import-keys")

@@ -7,11 +7,12 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from ..widgets.line_list import printable
+from ..widgets.scroll_body import ScrollBody
 from ..widgets.styled import Palette, StyledText
 
 PREVIEW_LIMIT = 5000  # fields shown; a huge batch is summarised rather than drawn whole
@@ -33,7 +34,7 @@ class PreviewScreen(ModalScreen[None]):
         with Vertical(classes="dialog wide"):
             yield Label(Text(f"Exactly what S will POST: {len(self.fields)} fields, password masked"), classes="title")
             yield Static(Text(f"POST {self.url}"), classes="muted")
-            with VerticalScroll(id="preview-body"):
+            with ScrollBody(id="preview-body"):
                 yield StyledText(self._fields_text)
             yield Static(Text("esc: close"), classes="muted")
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
 from typing import Final, Literal
@@ -303,20 +303,21 @@ def _names_carriers(cells: Sequence[str]) -> bool:
 
 
 def _by_content(
-    rows: Sequence[LabelRow], width: int, taken: Collection[int], score, enough: int,
+    rows: Sequence[LabelRow], width: int, taken: Collection[int],
+    score: Callable[[Sequence[str]], tuple[int, ...]], enough: int,
 ) -> int | None:
-    """The column not in ``taken`` whose cells score best (``score``: cells -> a
-    comparable), when at least ``enough`` of them count and no other column scores the
-    same with other cells (a tie between columns holding the same text takes the first)."""
-    best: tuple[object, int] | None = None
+    """The column not in ``taken`` whose cells score best (``score``: cells -> a tuple
+    compared as a whole, whose last item counts the cells that fit), when at least
+    ``enough`` of them count and no other column scores the same with other cells (a tie
+    between columns holding the same text takes the first)."""
+    best: tuple[tuple[int, ...], int] | None = None
     tied = False
     for index in range(width):
         if index in taken:
             continue
         cells = _column_cells(rows, index)
         value = score(cells)
-        count = value[-1] if isinstance(value, tuple) else value
-        if count < enough:
+        if value[-1] < enough:
             continue
         if best is None or value > best[0]:
             best, tied = (value, index), False
@@ -361,8 +362,9 @@ def _guess_mapping(
         if candidates:
             column[role], how[role] = candidates[0][1], Found.HEADER
     if rows:
-        scores = {Role.ORDER: lambda c: _order_score(c, known), Role.NUMBER: _number_score,
-                  Role.CARRIER: _carrier_score}
+        scores: dict[Role, Callable[[Sequence[str]], tuple[int, ...]]] = {
+            Role.ORDER: lambda c: _order_score(c, known), Role.NUMBER: _number_score,
+            Role.CARRIER: lambda c: (_carrier_score(c),)}
         for role in (Role.ORDER, Role.NUMBER, Role.CARRIER):
             if role in column:
                 continue

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from itertools import compress, repeat
 from operator import attrgetter, itemgetter
-from typing import overload
+from typing import TypeVar, overload
 
 from .protocol.actions import ACTION_FIELDS, ActionKind, StagedAction
 from .protocol.batch import Lint, Severity, Totals, lint_together, ranked_positions, status_lint
@@ -274,7 +274,10 @@ class ActionsView(Sequence[StagedAction]):
         return len(self._staged)
 
 
-def _down(counter: Counter, key: object) -> None:
+_K = TypeVar("_K")
+
+
+def _down(counter: Counter[_K], key: _K) -> None:
     """One fewer; a key counted down to nothing leaves (``len`` counts distinct keys)."""
     n = counter[key] - 1
     if n > 0:

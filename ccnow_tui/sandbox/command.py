@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 
 from ..argtypes import number
-from .faults import FaultKind, parse_fault
+from .faults import Fault, FaultKind, parse_fault
 from .orders import MAX_ARRIVALS, MAX_ORDERS
 from .server import MAX_BODY, SandboxConfig, SandboxServer
 
@@ -57,8 +57,9 @@ def sandbox_password(args: argparse.Namespace, env: Mapping[str, str] = os.envir
 
     ValueError (naming the file, never its contents) if the file cannot give one.
     """
-    if args.password is not None:
-        return args.password
+    given: str | None = args.password  # argparse's Namespace holds Any: say what it is
+    if given is not None:
+        return given
     if args.password_file is not None:
         return _first_line(args.password_file)
     return env.get(PASSWORD_ENV) or DEFAULT_PASSWORD
@@ -135,7 +136,7 @@ def _wait_for_signal() -> None:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _fault(text: str):
+def _fault(text: str) -> Fault:
     try:
         return parse_fault(text)
     except ValueError as exc:
@@ -147,6 +148,7 @@ _count = number(int, lambda v: v >= 0, "{text!r} is not a whole number >= 0")
 _port = number(_count, lambda v: v <= 65535, "{text!r} is not a port (0-65535)")
 _non_negative = number(float, lambda v: 0 <= v < float("inf"), "{text!r} is not a number >= 0")
 
+_UNIT = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 _SIZE = re.compile(r"(\d+)\s*(?:([kmg])(?:i?b)?|b)?", re.ASCII | re.IGNORECASE)
 
 
@@ -155,7 +157,7 @@ def _bytes(text: str) -> int:
     m = _SIZE.fullmatch(text.strip())
     if not m or len(m[1]) > 15:
         raise ValueError(text)
-    return int(m[1]) * 1024 ** " kmg".index((m[2] or " ").lower())
+    return int(m[1]) * _UNIT[(m[2] or "").lower()]
 
 
 _orders = number(int, lambda v: 0 <= v <= MAX_ORDERS, f"{{text!r}} is not a number of orders from 0 to {MAX_ORDERS:,} "

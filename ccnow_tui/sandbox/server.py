@@ -233,6 +233,8 @@ class _HTTPServer(ThreadingHTTPServer):
         self._connections_lock = threading.Lock()
         super().__init__(address, handler)
 
+    # socketserver's own types: request is a socket, or (data, socket) for a datagram
+    # server (never here); typeshed types the client address as Any.
     def process_request(self, request: Any, client_address: Any) -> None:
         # ThreadingMixIn's, but the thread is registered before it starts, so stop() never
         # misses one.
@@ -242,14 +244,14 @@ class _HTTPServer(ThreadingHTTPServer):
             self._handlers.add(thread)
         thread.start()
 
-    def process_request_thread(self, request, client_address) -> None:
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
             with self._connections_lock:
                 self._handlers.discard(threading.current_thread())
 
-    def shutdown_request(self, request) -> None:
+    def shutdown_request(self, request: Any) -> None:
         with self._connections_lock:
             self._connections.discard(request)
         super().shutdown_request(request)
@@ -270,7 +272,7 @@ class _HTTPServer(ThreadingHTTPServer):
         for thread in running:
             thread.join(max(0.0, deadline - time.monotonic()))
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
         if isinstance(exc, (ConnectionError, TimeoutError)):
             return  # the client went away; nothing to report

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -235,7 +235,7 @@ class LearntWords(Mapping[OrderId, str]):
             raise KeyError(oid)
         return f"left the pending list at {clock(left)}"
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[OrderId]:
         return iter({**dict.fromkeys(self.book.checked), **dict.fromkeys(self.book.left_list)})
 
     def __len__(self) -> int:

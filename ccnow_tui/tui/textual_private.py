@@ -16,6 +16,8 @@ top one (:class:`SeeThroughApp`: not those under an opaque screen).
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import events
 from textual.app import App
 from textual.binding import Binding
@@ -61,12 +63,12 @@ def node_bindings(node: DOMNode, key: str) -> tuple[Binding, ...]:
     return tuple(node._bindings.key_to_bindings.get(key, ()))
 
 
-async def run_priority_bindings(app: App, key: str) -> bool:
+async def run_priority_bindings(app: App[int], key: str) -> bool:
     """Run ``key``'s priority bindings (app, screen, focused chain); True if one acted."""
     return await app._check_bindings(key, priority=True)
 
 
-def premount(app: App, screen: Screen) -> None:
+def premount(app: App[int], screen: Screen[Any]) -> None:
     """Compose and mount ``screen`` (installed with ``app.install_screen``) without showing
     it: what ``push_screen`` does first for a screen not yet running. Its later push only
     shows it (``push_screen`` skips the mount of a running screen)."""
@@ -86,9 +88,9 @@ class SeeThroughApp(App[int]):
     top one only while every screen above it lets it show (a question's dim backdrop)."""
 
     @property
-    def _background_screens(self) -> list[Screen]:
+    def _background_screens(self) -> list[Screen[Any]]:
         stack = self.screen_stack
-        shown: list[Screen] = []
+        shown: list[Screen[Any]] = []
         for above, below in zip(reversed(stack[1:]), reversed(stack[:-1]), strict=True):
             if above.styles.background.a >= 1:
                 break

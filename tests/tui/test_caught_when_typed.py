@@ -187,3 +187,12 @@ async def test_an_order_that_left_the_pending_list_is_an_error(make_app, sandbox
         await pilot.press("S")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
+
+
+def test_help_says_the_rules_of_repeats_the_lint_and_the_header():
+    from ccnow_tui.tui.app import help_sections
+
+    text = " ".join(what for _, rows in help_sections() for _, what in rows)
+    assert "never stages an entry identical to one already staged" in text
+    assert "Lint errors hold S: an order this session learnt is not pending" in text and "max_discount" in text
+    assert "INCOMPLETE: the last refresh failed" in text and "\"not sent\"" in text

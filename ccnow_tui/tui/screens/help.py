@@ -35,6 +35,14 @@ from .setup import SetupScreen
 SELECTION_RULE = ("Stage keys and C act on the selected orders (the header counts them), else on the highlighted "
                   "one. With selected orders the filter hides, they ask first: v the shown ones only, a all, "
                   "esc none")
+REPEAT_RULE = ("A stage key (and the label import) never stages an entry identical to one already staged for that "
+               "order: the log and a toast say so. A different discount on the order is staged, with a warning")
+LINT_RULE = ("Lint errors hold S: an order this session learnt is not pending (an answer, another window's batch, "
+             "the order leaving the pending list), named with when; remove its entries (d). Warnings: a discount "
+             "above the profile's max_discount, one tracking number on several orders, a status not known")
+HEADER_RULE = ("Header: sending 0/2… and loading… turn a spinner and count seconds while a request is out; "
+               "INCOMPLETE: the last refresh failed, with the time of the last full list. \"not sent\": the "
+               "receiver never got the request; \"refused\" only when it answered a refusal")
 LOG_MOVES = {"log.up", "log.down", "log.pageup", "log.pagedown", "log.home", "log.end"}  # one row for all
 
 
@@ -57,10 +65,10 @@ def key_sections(app_bindings: Iterable[Binding], keymap: Mapping[str, str] = NO
         return rows(bindings_of(node_class), skip, keymap)
 
     return [
-        ("Everywhere", everywhere + of(BaseScreen)),
-        ("Pending queue (home)", [*of(QueueScreen, shared), ("", SELECTION_RULE)]),
+        ("Everywhere", everywhere + of(BaseScreen) + [("", HEADER_RULE)]),
+        ("Pending queue (home)", [*of(QueueScreen, shared), ("", SELECTION_RULE), ("", REPEAT_RULE)]),
         ("Order detail", of(DetailScreen, shared)),
-        ("Batch composer", of(ComposerScreen, shared)),
+        ("Batch composer", [*of(ComposerScreen, shared), ("", LINT_RULE)]),
         ("History (h): every batch sent, newest first", of(HistoryScreen, shared | {"nav.history"})
          + of(BatchScreen, shared | {"nav.history"})),
         ("In the focused log (L on any screen with it)",

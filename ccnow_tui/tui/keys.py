@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
+from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.keys import key_to_character
 from textual.screen import Screen
 
@@ -99,11 +101,11 @@ def rows(bindings: Iterable[Binding], skip: Iterable[str] = (),
             if isinstance(b, Binding) and (b.id or b.action) not in skipped]
 
 
-def palette_commands(app: App, screen: Screen, help_action: Callable[[], object],
+def palette_commands(app: App[int], screen: Screen[Any], help_action: Callable[[], object],
                      keymap: Mapping[str, str] = NO_KEYMAP) -> Iterator[SystemCommand]:
     """One palette entry for every key of the current screen (and its focused list),
     each with its key in effect."""
-    owners: list = [screen]
+    owners: list[DOMNode] = [screen]
     if isinstance(screen.focused, CursorList):
         owners.insert(0, screen.focused)
     seen: set[str] = set()

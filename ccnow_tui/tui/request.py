@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ..protocol.actions import StagedAction
 from ..protocol.batch import Batch
 from ..protocol.orderid import OrderId
 from ..staging import Claim
@@ -33,17 +34,17 @@ class Request:
     automatic: bool = False  # a timed refresh, not one the operator asked for
     id: int = field(default_factory=lambda: next(_ids))
     started: float = field(default_factory=time.monotonic)
-    _by_order: dict | None = field(default=None, repr=False)
+    _by_order: dict[OrderId, list[tuple[int, StagedAction]]] | None = field(default=None, repr=False)
 
-    def numbered_for(self, order_id: OrderId) -> list:
+    def numbered_for(self, order_id: OrderId) -> list[tuple[int, StagedAction]]:
         """The batch's ``(N, entry)`` pairs for one order (indexed once, not per answer line)."""
         return self.index_orders().get(order_id, [])
 
-    def index_orders(self) -> dict:
+    def index_orders(self) -> dict[OrderId, list[tuple[int, StagedAction]]]:
         """Order → its ``(N, entry)`` pairs. Built once; a worker thread may build it ahead
         of the answer (100,000 orders take ~0.1 s: a stall at the first line otherwise)."""
         if self._by_order is None:
-            by_order: dict = {}
+            by_order: dict[OrderId, list[tuple[int, StagedAction]]] = {}
             for n, entry in (self.batch.numbered() if self.batch is not None else []):
                 by_order.setdefault(entry.order_id, []).append((n, entry))
             self._by_order = by_order

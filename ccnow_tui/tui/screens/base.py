@@ -111,7 +111,8 @@ class BaseScreen(LogFocusScreen):
 
     def log_above(self) -> Widget | None:
         """The list (or the body) above the log: the log is never taller than it."""
-        for widget in [*self.query(CursorList), *self.query("#detail-body")]:
+        widgets: list[Widget] = [*self.query(CursorList), *self.query("#detail-body")]
+        for widget in widgets:
             if widget.display:
                 return widget
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -161,7 +161,7 @@ class DetailScreen(MainScreen):
         return t
 
 
-def _entry_text(row: dict) -> str:
+def _entry_text(row: dict[str, Any]) -> str:
     """A journal row's entry, worded as the composer and the CLI word a staged one."""
     fields = describe_fields(str(row.get("amount") or ""), str(row.get("trackname") or ""),
                              str(row.get("tracknumber") or ""), str(row.get("notes") or ""))

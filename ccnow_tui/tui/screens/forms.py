@@ -15,7 +15,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from ...protocol.actions import ActionError, ActionKind, StagedAction, format_amount
@@ -45,7 +44,7 @@ def _orders_text(orders: list[OrderId]) -> str:
     return shown + (f" and {len(orders) - 3} more" if len(orders) > 3 else "")
 
 
-class ActionForm(TypeAheadTarget, ModalScreen[list[StagedAction] | None]):
+class ActionForm(TypeAheadTarget[list[StagedAction] | None]):
     """Fields of one action, for one or more orders. Returns the entries, or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -159,7 +158,7 @@ class ActionForm(TypeAheadTarget, ModalScreen[list[StagedAction] | None]):
 GOTO_CLEARED = "What was typed holds the API password: it was cleared (it is never shown). Type an order number."
 
 
-class GoToForm(TypeAheadTarget, ModalScreen[OrderId | None]):
+class GoToForm(TypeAheadTarget[OrderId | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "submit", "Open", show=False, priority=True, id="form.submit", tooltip="Open the order"),
         Binding("escape", "cancel", "Cancel", priority=True, id="form.cancel", tooltip="Close without going anywhere"),

@@ -4,7 +4,7 @@ with the keys in effect: ``[keys]`` in config.toml remaps them (keymap.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.table import Table
@@ -94,7 +94,7 @@ LOG_SECTION = "In the focused log"
 KEY_COLUMN_MAX = 24  # cells: a longer row of keys wraps between key names, never inside one
 
 
-def section_for(screen: Screen) -> str:
+def section_for(screen: Screen[Any]) -> str:
     """The start of the title of the help section with ``screen``'s keys ("" if none)."""
     if isinstance(screen.focused, StatusLog):
         return LOG_SECTION

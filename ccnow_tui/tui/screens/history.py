@@ -12,7 +12,7 @@ import csv
 import os
 import time
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Unpack
 
 from rich.style import Style
 from rich.text import Text
@@ -24,11 +24,11 @@ from textual.widgets import Input, Static
 
 from ...protocol.actions import describe_fields
 from ...protocol.redact import safe_text
-from ...storage.store import BatchDetail, BatchSummary, Store
+from ...storage.store import BatchDetail, BatchResult, BatchSummary, Store
 from ..messages import Logged, ReconcileRequested
 from ..model import LogKind, Topic, counted, journal_time
 from ..widgets.field_input import FieldInput
-from ..widgets.line_list import CursorList, fit, printable, strip_of
+from ..widgets.line_list import CursorList, WidgetOptions, fit, printable, strip_of
 from ..widgets.scroll_body import ScrollBody
 from ..widgets.styled import Palette, StyledText, role_css
 from .base import BaseScreen
@@ -66,7 +66,7 @@ class BatchList(CursorList):
     DEFAULT_CSS = "BatchList { height: 1fr; }\n" + role_css("BatchList", "batch-list", ROLES)
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"batch-list--{role}" for role in ROLES}
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Unpack[WidgetOptions]) -> None:
         super().__init__(**kwargs)
         self.batches: list[BatchSummary] = []
 
@@ -376,7 +376,7 @@ def export_csv(store: Store, batches: list[BatchSummary], folder: Path) -> tuple
             if detail is None:
                 continue
             head = [b.batch_id, b.time, _cell(b.host), _cell(b.client_id), b.outcome]
-            results: dict[int | None, list] = {}
+            results: dict[int | None, list[BatchResult]] = {}
             for r in detail.results:
                 if r.order_id:
                     results.setdefault(r.entry_id, []).append(r)
@@ -384,10 +384,11 @@ def export_csv(store: Store, batches: list[BatchSummary], folder: Path) -> tuple
                 fields = [e.fields.get("amount", ""), _cell(e.fields.get("trackname", "")),
                           _cell(e.fields.get("tracknumber", "")), _cell(e.fields.get("notes", ""))]
                 entry = [*head, e.n if e.n is not None else "", e.order_id, e.action, *fields]
-                for r in results.get(e.entry_id, []) or [None]:
-                    if r is None:
+                done: list[BatchResult | None] = [*results.get(e.entry_id, [])]
+                for res in done or [None]:
+                    if res is None:
                         writer.writerow([*entry, "", "", "", ""])
                     else:
-                        writer.writerow([*entry, r.kind, _cell(r.outcome), _cell(r.status), _cell(r.message)])
+                        writer.writerow([*entry, res.kind, _cell(res.outcome), _cell(res.status), _cell(res.message)])
                     count += 1
     return path, count

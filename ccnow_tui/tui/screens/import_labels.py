@@ -22,14 +22,13 @@ import os
 import stat
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from ...labels import (
@@ -148,7 +147,7 @@ def read_labels(typed: str, start_dir: Path, complete_key: str = "tab",
     return read_label_file(decode_label_bytes(data, shown), shown, known_orders)
 
 
-class LabelPathForm(TypeAheadTarget, ModalScreen[LabelFile | None]):
+class LabelPathForm(TypeAheadTarget[LabelFile | None]):
     """The label file's path. Returns the file as read; a file that cannot be read
     says why under the field, and the form stays open."""
 
@@ -227,7 +226,7 @@ class LabelPathForm(TypeAheadTarget, ModalScreen[LabelFile | None]):
 # -- the preview --------------------------------------------------------------------------
 
 
-class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
+class ImportPreviewScreen(TypeAheadTarget[ImportRequested | None]):
     """What the import will stage, row by row, before anything is. Returns the request
     to post (every accepted row's entries, in one change), or None."""
 
@@ -501,7 +500,7 @@ class ImportPreviewScreen(TypeAheadTarget, ModalScreen[ImportRequested | None]):
         self.dismiss(None)
 
 
-class LabelChoiceForm(TypeAheadTarget, ModalScreen[str | None]):
+class LabelChoiceForm(TypeAheadTarget[str | None]):
     """A column for one role (``1`` ``2`` ``3`` on the preview), listed with a cell of
     each, or one carrier for the whole file (``c``): the text typed, once ``check`` finds
     nothing wrong with it (else it says what, and the form stays open); None on esc."""
@@ -567,7 +566,7 @@ class LabelChoiceForm(TypeAheadTarget, ModalScreen[str | None]):
         self.dismiss(None)
 
 
-def start_import(screen: Screen, post: Callable[[ImportRequested], object]) -> None:
+def start_import(screen: Screen[Any], post: Callable[[ImportRequested], object]) -> None:
     """``i`` on ``screen``: the path, then the preview, then ``post`` the accepted rows
     (the screen's way to ask the app; one request, one change)."""
     app = screen.app

@@ -47,8 +47,9 @@ class LogSearch(FieldInput):
 
     DEFAULT_CSS = "LogSearch { display: none; }"  # shown by / in the focused log
 
-    def __init__(self, done: Callable[[bool], None], **kwargs) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, done: Callable[[bool], None], *, placeholder: str = "", id: str | None = None,
+                 compact: bool = False) -> None:
+        super().__init__(placeholder=placeholder, id=id, compact=compact)
         self._done = done
 
     async def key_first(self, event: events.Key) -> bool:
@@ -60,7 +61,7 @@ class LogSearch(FieldInput):
         return await super().key_first(event)
 
 
-class LogFocusScreen(Screen):
+class LogFocusScreen(Screen[None]):
     """A screen with the status log pane (a StatusLog) and its search field (a LogSearch)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

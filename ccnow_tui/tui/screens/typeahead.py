@@ -16,13 +16,17 @@ Keys read while a request a screen posted to the app waits to be handled wait to
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from textual import events
 from textual.app import App
 from textual.screen import ModalScreen
 from textual.widgets import Input
 
+_R = TypeVar("_R")  # what the form answers
 
-class TypeAheadTarget(ModalScreen):
+
+class TypeAheadTarget(ModalScreen[_R]):
     """A form whose keys wait until its fields exist."""
 
     def __init__(self) -> None:
@@ -47,7 +51,7 @@ class TypeAheadTarget(ModalScreen):
             release()
 
 
-def mounting_form(app: App) -> bool:
+def mounting_form(app: App[int]) -> bool:
     """A form is on top whose fields do not exist yet: keys wait for them."""
     stack = app.screen_stack
     return bool(stack) and isinstance(stack[-1], TypeAheadTarget) and not stack[-1].ready

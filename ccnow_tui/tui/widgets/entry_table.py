@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, overload
+from typing import TYPE_CHECKING, ClassVar, Unpack, overload
 
 from rich.style import Style
 from textual.strip import Strip
@@ -15,7 +15,7 @@ from ...protocol.actions import StagedAction
 from ...protocol.batch import Lint, Severity
 from ...storage.store import BatchState, HeldBatch, StoredEntry
 from ..model import journal_time
-from .line_list import CursorList, fit, printable, strip_of
+from .line_list import CursorList, WidgetOptions, fit, printable, strip_of
 
 if TYPE_CHECKING:
     from ...staging import StagingArea
@@ -81,7 +81,7 @@ class Rows(Sequence[Row]):
     @overload
     def __getitem__(self, index: slice) -> list[Row]: ...
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         if index < 0:
@@ -120,7 +120,7 @@ class EntryTable(CursorList):
     }
 
     def __init__(self, staging: StagingArea, *, restage: str = "r", forget: str = "d", reconcile: str = "R",
-                 **kwargs) -> None:
+                 **kwargs: Unpack[WidgetOptions]) -> None:
         """``restage``, ``forget``, ``reconcile``: the keys in effect the headers name."""
         super().__init__(**kwargs)
         self.staging = staging

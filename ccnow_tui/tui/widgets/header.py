@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from rich.cells import cell_len
 from rich.text import Text
 
 from ..model import clock
+from .line_list import WidgetOptions
 from .styled import Palette, StyledText
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class HeaderBar(StyledText):
     }
     """
 
-    def __init__(self, screen_name: str, **kwargs) -> None:
+    def __init__(self, screen_name: str, **kwargs: Unpack[WidgetOptions]) -> None:
         super().__init__(**kwargs)
         self.screen_name = screen_name
         self.view_note = ""  # how the screen's list is shown, e.g. "sort: status" (the queue's o)

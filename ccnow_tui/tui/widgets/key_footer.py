@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -25,7 +27,7 @@ class KeyFooter(Footer):
                 keys[binding.action] = (binding, self.app.get_key_display(binding), enabled, tooltip)
         return tuple(sorted(keys.values(), key=lambda item: item[0].id not in FIRST))  # stable
 
-    def bindings_changed(self, screen: Screen) -> None:
+    def bindings_changed(self, screen: Screen[Any]) -> None:
         # Footer recomposes at every change of focus or screen, mounting its keys afresh:
         # most of what showing a screen again costs (the composer at 100,000 entries). The
         # keys the children already show need no new children.

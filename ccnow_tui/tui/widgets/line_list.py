@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from time import monotonic
-from typing import ClassVar
+from typing import ClassVar, TypedDict
 
 from rich.cells import cell_len, chop_cells, set_cell_size
 from rich.segment import Segment
@@ -21,6 +21,15 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+
+class WidgetOptions(TypedDict, total=False):
+    """The keywords every Textual widget takes, passed on by our widgets' ``**kwargs``."""
+
+    name: str | None
+    id: str | None
+    classes: str | None
+    disabled: bool
 
 
 def printable(text: object) -> str:

@@ -9,9 +9,9 @@ rows are a copy of the list in that order, built again when it changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Unpack
 
 from rich.style import Style
 from textual.message import Message
@@ -20,7 +20,7 @@ from textual.strip import Strip
 from ...protocol.orderid import OrderId
 from ...protocol.status import status_info
 from ..model import OrderBook, describe_event
-from .line_list import CursorList, fit, printable, strip_of, wrap_cells
+from .line_list import CursorList, WidgetOptions, fit, printable, strip_of, wrap_cells
 from .styled import GROUP_ROLE, role_css
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class OrderTable(CursorList):
             super().__init__()
             self.order_id = order_id
 
-    def __init__(self, book: OrderBook, staging: StagingArea, **kwargs) -> None:
+    def __init__(self, book: OrderBook, staging: StagingArea, **kwargs: Unpack[WidgetOptions]) -> None:
         super().__init__(**kwargs)
         self.book = book
         self.staging = staging
@@ -223,7 +223,7 @@ class OrderTable(CursorList):
         if not self.go_to(keep):
             self.move_to(0)
 
-    def _matches(self, start: int, stop: int):
+    def _matches(self, start: int, stop: int) -> Iterator[int]:
         """Indexes whose order number (either spelling), status or staged actions match."""
         needle = self.filter_text
         rows, status, staging = self._rows, self.book.status, self.staging

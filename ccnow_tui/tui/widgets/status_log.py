@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import textwrap
 from collections import deque
-from typing import ClassVar
+from typing import ClassVar, Unpack
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -31,7 +31,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..model import LOG_TAGS, LogBuffer, LogKind, LogLine
-from .line_list import crop, printable, strip_of, wrap_cells
+from .line_list import WidgetOptions, crop, printable, strip_of, wrap_cells
 
 KIND_CLASS = {kind: f"status-log--{kind.value}" for kind in LogKind}
 INDENT = len("HH:MM:SS ")  # continuation rows start under the outcome tag
@@ -108,7 +108,7 @@ class StatusLog(ScrollView, can_focus=False):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"status-log--time", "status-log--cursor", *KIND_CLASS.values()}
 
-    def __init__(self, buffer: LogBuffer, **kwargs) -> None:
+    def __init__(self, buffer: LogBuffer, **kwargs: Unpack[WidgetOptions]) -> None:
         super().__init__(**kwargs)
         self.buffer = buffer
         self._total = -1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from typing import ClassVar
+from typing import ClassVar, Unpack
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ...protocol.status import StatusGroup
+from .line_list import WidgetOptions
 
 # role: the CSS of its component class. Every colour of the TUI's text is one of these.
 ROLE_CSS: dict[str, str] = {
@@ -82,10 +83,14 @@ class Palette:
 
     def role(self, name: str) -> Style:
         """A role by name ("" is no style)."""
-        return getattr(self, name) if name else Style()
+        if not name:
+            return Style()
+        style: Style = getattr(self, name)
+        return style
 
     def group(self, group: StatusGroup) -> Style:
-        return getattr(self, GROUP_ROLE[group])
+        style: Style = getattr(self, GROUP_ROLE[group])
+        return style
 
 
 assert {f.name for f in fields(Palette)} == set(ROLE_CSS), "every role has a Palette field"
@@ -105,7 +110,7 @@ class StyledText(Static):
     DEFAULT_CSS = role_css("StyledText", "styled", ROLE_CSS)
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"styled--{role}" for role in ROLE_CSS}
 
-    def __init__(self, content: Content = "", **kwargs) -> None:
+    def __init__(self, content: Content = "", **kwargs: Unpack[WidgetOptions]) -> None:
         super().__init__(**kwargs)
         self._build: Builder = _builder(content)
         self._built: tuple[Palette, Text] | None = None

@@ -12,7 +12,7 @@ import pytest
 from textual.app import App
 from textual.binding import BindingsMap
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 import ccnow_tui
 from ccnow_tui.tui import textual_private
@@ -26,6 +26,11 @@ def _moved(owner: str, name: str, what: str) -> str:
             "adapt ccnow_tui/tui/textual_private.py (keys typed ahead depend on it)")
 
 
+def named(name: str) -> tuple[str, str, str]:
+    """The PRIVATE_NAMES entry of ``name``: (owner, name, what we rely on)."""
+    return next(entry for entry in PRIVATE_NAMES if entry[1] == name)
+
+
 def _params(fn) -> list[str]:
     return list(inspect.signature(fn).parameters)
 
@@ -34,8 +39,7 @@ def test_every_private_name_is_listed_and_checked():
     checked = {(owner, name) for owner, name, _ in PRIVATE_NAMES}
     assert checked == {
         ("textual.widgets.Input", "_on_key"), ("textual.dom.DOMNode", "_bindings"),
-        ("textual.app.App", "_check_bindings"), ("textual.widgets.Footer", "_bindings_ready"),
-        ("textual.widgets._footer", "FooterKey"), ("textual.screen.Screen", "_compositor"),
+        ("textual.app.App", "_check_bindings"), ("textual.screen.Screen", "_compositor"),
         ("textual.app.App", "_background_screens"), ("textual.app.App", "_notifications"),
         ("textual.app.App", "_load_screen_css"),
         ("textual.app.App", "_register"),
@@ -43,7 +47,7 @@ def test_every_private_name_is_listed_and_checked():
 
 
 def test_input_key_handler():
-    owner, name, what = PRIVATE_NAMES[0]
+    owner, name, what = named("_on_key")
     handler = getattr(Input, "_on_key", None)
     assert handler is not None and inspect.iscoroutinefunction(handler), _moved(owner, name, what)
     assert _params(handler) == ["self", "event"], _moved(owner, name, what)
@@ -52,7 +56,7 @@ def test_input_key_handler():
 def test_bindings_map_of_a_node():
     field = Input()
     bindings = getattr(field, "_bindings", None)
-    assert isinstance(bindings, BindingsMap), _moved("textual.dom.DOMNode", "_bindings", PRIVATE_NAMES[1][2])
+    assert isinstance(bindings, BindingsMap), _moved("textual.dom.DOMNode", "_bindings", named("_bindings")[2])
     assert isinstance(bindings.key_to_bindings, dict), _moved("BindingsMap", "key_to_bindings", "a dict")
     # FieldInput runs Input's editing keys itself: they must be ordinary (not priority) bindings.
     editing = bindings.key_to_bindings.get("backspace", [])
@@ -62,39 +66,27 @@ def test_bindings_map_of_a_node():
 
 
 def test_app_check_bindings():
-    owner, name, what = PRIVATE_NAMES[2]
+    owner, name, what = named("_check_bindings")
     check = getattr(App, "_check_bindings", None)
     assert check is not None and inspect.iscoroutinefunction(check), _moved(owner, name, what)
     params = inspect.signature(check).parameters
     assert list(params)[:2] == ["self", "key"] and "priority" in params, _moved(owner, name, what)
 
 
-def test_footer_internals():
-    owner, name, what = PRIVATE_NAMES[3]
-    assert "_bindings_ready" in vars(Footer) or hasattr(Footer, "_bindings_ready"), _moved(owner, name, what)
-    owner, name, what = PRIVATE_NAMES[4]
-    from textual.widgets._footer import FooterKey
-
-    params = inspect.signature(FooterKey.__init__).parameters
-    for needed in ("key", "key_display", "description", "action", "disabled", "tooltip"):
-        assert needed in params, _moved(owner, f"{name}({needed}=)", what)
-    assert hasattr(FooterKey, "compact"), _moved(owner, f"{name}.compact", what)
-
-
 def test_what_the_tests_read_the_screen_with():
-    assert isinstance(getattr(App, "_background_screens", None), property), _moved(*PRIVATE_NAMES[6])
+    assert isinstance(getattr(App, "_background_screens", None), property), _moved(*named("_background_screens"))
     from textual._compositor import Compositor
 
-    assert "screen_stack" in inspect.signature(Compositor.render_update).parameters, _moved(*PRIVATE_NAMES[5])
-    assert "_compositor" in inspect.getsource(Screen.__init__), _moved(*PRIVATE_NAMES[5])
-    assert "self._notifications" in inspect.getsource(App.__init__), _moved(*PRIVATE_NAMES[7])
+    assert "screen_stack" in inspect.signature(Compositor.render_update).parameters, _moved(*named("_compositor"))
+    assert "_compositor" in inspect.getsource(Screen.__init__), _moved(*named("_compositor"))
+    assert "self._notifications" in inspect.getsource(App.__init__), _moved(*named("_notifications"))
 
 
 def test_what_premount_calls():
     load = getattr(App, "_load_screen_css", None)
-    assert load is not None and _params(load) == ["self", "screen"], _moved(*PRIVATE_NAMES[8])
+    assert load is not None and _params(load) == ["self", "screen"], _moved(*named("_load_screen_css"))
     register = getattr(App, "_register", None)
-    assert register is not None and _params(register)[:3] == ["self", "parent", "widgets"], _moved(*PRIVATE_NAMES[9])
+    assert register is not None and _params(register)[:3] == ["self", "parent", "widgets"], _moved(*named("_register"))
 
 
 class Counted(Screen):
@@ -118,13 +110,13 @@ async def test_a_premounted_screen_is_mounted_unseen_and_shown_without_a_new_mou
         premount(app, screen)
         await pilot.pause()
         assert screen.is_running and Counted.composed == 1 and screen.query_one("#body", Static).is_mounted, \
-            _moved(*PRIVATE_NAMES[9])
+            _moved(*named("_register"))
         assert app.screen is shown and screen not in app.screen_stack  # mounted, not shown
         premount(app, screen)  # a second call is nothing
         app.push_screen("counted")
         await pilot.pause()
         assert app.screen is screen and Counted.composed == 1  # shown, not composed again
-        assert screen.styles.background.rgb == (255, 0, 0), _moved(*PRIVATE_NAMES[8])
+        assert screen.styles.background.rgb == (255, 0, 0), _moved(*named("_load_screen_css"))
         app.pop_screen()
         await pilot.pause()
         assert app.screen is shown and screen.is_running  # installed: kept for the next push
@@ -181,4 +173,4 @@ async def test_a_screen_shows_behind_the_top_one_only_through_see_through_screen
         base = plain.screen
         plain.push_screen(Opaque())
         await pilot.pause()
-        assert plain._background_screens == [base], _moved(*PRIVATE_NAMES[6])
+        assert plain._background_screens == [base], _moved(*named("_background_screens"))

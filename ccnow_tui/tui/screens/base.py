@@ -95,7 +95,7 @@ class BaseScreen(LogFocusScreen):
         yield from self.compose_body()
         yield LogSearch(self._search_done, placeholder=self.search_hint(), id="log-search", compact=True)
         yield StatusLog(self.ccnow.log_buffer, id="log")
-        yield KeyFooter(compact=True, show_command_palette=False)
+        yield KeyFooter()
         yield Static(id="too-small")
 
     def compose_body(self) -> ComposeResult:

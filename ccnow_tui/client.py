@@ -25,7 +25,7 @@ import ssl
 import stat
 import time
 import zlib
-from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -122,7 +122,7 @@ class ReceiverAnswer:
         return {r.order_id: r.status for r in self.records if isinstance(r, OrderLine)}
 
 
-class RecordChunk(tuple):
+class RecordChunk(tuple[Record, ...]):
     """The records completed by one network read, in answer order (``chunked=True``).
 
     A 100,000-line pending list arrives in a few dozen reads; handing consumers one
@@ -395,7 +395,8 @@ class ReceiverClient:
 
     # -- machinery -----------------------------------------------------------------------
 
-    async def _request(self, kind: RequestShape, batch: Batch | None, batch_id: str = "") -> AsyncIterator[ClientEvent]:
+    async def _request(self, kind: RequestShape, batch: Batch | None, batch_id: str = ""
+                       ) -> AsyncGenerator[ClientEvent, None]:
         started = time.monotonic()
         mutating = batch is not None and batch.changes_orders
         numbered = batch.numbered() if batch is not None else []
@@ -541,7 +542,8 @@ class ReceiverClient:
             pass
         return raw[:MAX_ERROR_BODY].decode("utf-8", "replace")
 
-    def _finish(self, kind, batch_id, numbered, run: _Attempt, mutating, started, attempts) -> ReceiverAnswer:
+    def _finish(self, kind: RequestShape, batch_id: str, numbered: Sequence[tuple[int, StagedAction]], run: _Attempt,
+                mutating: bool, started: float, attempts: int) -> ReceiverAnswer:
         records = tuple(run.records)
         elapsed = time.monotonic() - started
 
@@ -685,7 +687,7 @@ class _Body:
         return data
 
 
-async def _flatten(stream) -> AsyncIterator[ClientEvent]:
+async def _flatten(stream: AsyncGenerator[ClientEvent, None]) -> AsyncIterator[ClientEvent]:
     async with aclosing(stream):
         async for event in stream:
             if type(event) is RecordChunk:
@@ -715,7 +717,7 @@ class _Attempt:
     failure: str = ""  # in the operator's words
     detail: str = ""  # the library's own words for the failure (for the journal)
 
-    async def trace(self, event: str, info: dict) -> None:
+    async def trace(self, event: str, info: dict[str, object]) -> None:
         """httpcore's trace hook: where the exchange had got to (a transport that does
         not trace leaves both False, which proves nothing)."""
         if event.endswith(".started"):

@@ -6,6 +6,7 @@ so this module needs nothing of the app's and the app imports it, one way.
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import shutil
@@ -132,7 +133,7 @@ def close_demo(app: Any, server: object | None) -> None:
         run.end()
 
 
-def build_app(args, app_class: Callable[..., Any]) -> tuple[Any, object | None]:
+def build_app(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[Any, object | None]:
     """The app for ``args`` (cli.py's namespace), and the demo sandbox to stop afterwards."""
     if getattr(args, "demo", False):
         return _demo(args, app_class)
@@ -157,7 +158,7 @@ def build_app(args, app_class: Callable[..., Any]) -> tuple[Any, object | None]:
                      refresh_every=getattr(args, "refresh", None) or 0.0, keys=loaded.keys), None
 
 
-def _demo(args, app_class: Callable[..., Any]) -> tuple[Any, object]:
+def _demo(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[Any, object]:
     """``--demo``: an embedded sandbox receiver on a free port, and a session with it, on
     a store of this run's own (:class:`DemoRun`): the sandbox starts fresh, so does it."""
     from ..sandbox.faults import parse_fault
@@ -203,7 +204,7 @@ def _demo(args, app_class: Callable[..., Any]) -> tuple[Any, object]:
     return app, server
 
 
-def run_tui(args, app_class: Callable[..., Any]) -> int:
+def run_tui(args: argparse.Namespace, app_class: Callable[..., Any]) -> int:
     """Run the TUI to its end; what it kept is said after the screen is restored."""
     try:
         app, server = build_app(args, app_class)

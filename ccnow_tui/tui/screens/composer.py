@@ -14,12 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from ...protocol.actions import ActionKind
-from ...protocol.batch import Severity
+from ...protocol.actions import ActionKind, StagedAction
+from ...protocol.batch import Lint, Severity
 from ...protocol.form import preview_fields
+from ...protocol.orderid import OrderId
 from ...protocol.redact import redact
 from ...staging import NOT_SENT, is_not_sent
-from ...storage.store import BatchState
+from ...storage.store import BatchState, StoredEntry
 from ..messages import Logged, OrderOpened, ReconcileRequested, SendRequested, UndoRequested
 from ..model import LogKind, Topic, counted
 from ..widgets.entry_table import EntryTable, Row, fields_text
@@ -108,7 +109,7 @@ class ComposerScreen(BaseScreen):
     def table(self) -> EntryTable:
         return self.query_one(EntryTable)
 
-    def known_status(self):
+    def known_status(self) -> dict[OrderId, str]:
         return self.session.book.status
 
     def refresh_body(self, what: Topic) -> None:
@@ -162,7 +163,7 @@ class ComposerScreen(BaseScreen):
                 t.append(f"   more than one discount: {', '.join(str(o) for o in twice[:3])}{more}", style=p.warning)
         return t
 
-    def _lint_text(self, p: Palette, lints) -> Text:
+    def _lint_text(self, p: Palette, lints: list[Lint]) -> Text:
         t = Text()
         if not lints:
             t.append("lint: no problems found" if len(self.session.staging) else "", style=p.muted)
@@ -188,7 +189,7 @@ class ComposerScreen(BaseScreen):
         remark = row.stored.remark if row is not None and row.stored is not None else ""
         self.query_one("#entry-detail", StyledText).update(lambda p: self._entry_detail(p, row, lints, remark))
 
-    def _entry_detail(self, p: Palette, row: Row | None, lints: list, remark: str) -> Text:
+    def _entry_detail(self, p: Palette, row: Row | None, lints: list[Lint], remark: str) -> Text:
         if row is None or row.entry is None:
             if row is not None and row.unknown is not None:
                 b = row.unknown
@@ -250,7 +251,7 @@ class ComposerScreen(BaseScreen):
 
         entry_id = stored.id
 
-        def done(entries) -> None:
+        def done(entries: list[StagedAction] | None) -> None:
             staging = self.session.staging
             if not entries:
                 return
@@ -268,7 +269,7 @@ class ComposerScreen(BaseScreen):
         if row is None:
             return
         if row.unverified is not None:
-            self._forget_unverified(row)
+            self._forget_unverified(row, row.unverified)
             return
         if row.unknown is not None and row.unknown.state is BatchState.SENDING:
             self.notify(self._why_not(row, "removed"), severity="warning")
@@ -332,11 +333,13 @@ class ComposerScreen(BaseScreen):
             return
         self.ask(ReconcileRequested([b.batch_id for b in batches]))
 
-    def _forget_unverified(self, row) -> None:
+    def _forget_unverified(self, row: Row, unverified: StoredEntry) -> None:
+        """``row``: the unverified section's header (all of them) or one entry's row
+        (``unverified``, the row's entry)."""
         staging = self.session.staging
-        ids = [e.id for e in staging.unverified] if row.header else [row.unverified.id]
+        ids = [e.id for e in staging.unverified] if row.header else [unverified.id]
         what = (counted(len(ids), "unverified entry", "unverified entries") if row.header
-                else printable(row.unverified.action.describe()))
+                else printable(unverified.action.describe()))
 
         def done(yes: bool | None) -> None:
             if yes and staging.forget_unverified(ids):

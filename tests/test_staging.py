@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ccnow_tui.client import ReceiverAnswer, RequestShape
-from ccnow_tui.protocol import Batch, OrderId, Severity, StagedAction, parse_answer
+from ccnow_tui.protocol import AnswerParser, Batch, OrderId, Severity, StagedAction
 from ccnow_tui.protocol.outcome import Outcome, resolve_batch
 from ccnow_tui.staging import ClaimConflict, StagingArea
 from ccnow_tui.storage.store import BatchMeta, BatchState, Store, Verdict
@@ -37,8 +37,10 @@ def adjust(o, amount="5.00"):
 
 
 def answer_for(batch: Batch, body: bytes, *, complete: bool = True) -> ReceiverAnswer:
-    """The answer the client builds for ``body``, via the core's own matching rules."""
-    records = parse_answer(body)
+    """The answer the client builds for ``body``, via the core's own matching rules. Cut
+    off (``complete`` False), the unfinished last line is no record, as in the client."""
+    parser = AnswerParser()
+    records = parser.feed(body) + (parser.close() if complete else [])
     outcome, results, message = resolve_batch(batch.numbered(), records, complete=complete)
     return ReceiverAnswer(RequestShape.BATCH, outcome, message, tuple(records), results)
 

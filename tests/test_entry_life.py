@@ -30,6 +30,9 @@ from ccnow_tui.staging import RESTAGE_REMARK, Claim, ClaimConflict, StagingArea
 from ccnow_tui.storage.store import GONE_REASON, BatchMeta, BatchState, Store, Verdict
 from ccnow_tui.tally import Tally
 
+# a Hypothesis state machine of 100 runs: the quick loop (-m 'not slow') leaves it out
+pytestmark = pytest.mark.slow
+
 ORDERS = [OrderId.parse(x) for x in ("396-10-1142", "397-10-1159", "398-11-0001", "399-12-0002", "400-13-0003",
                                      "401-14-0004")]
 STATUSES = ("pending", "mark_shipped", "mark_canceled", "completed")

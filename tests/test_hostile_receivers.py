@@ -241,6 +241,7 @@ async def test_a_bomb_is_read_only_up_to_the_default_limit():
     assert "larger than the limit of 67,108,864 bytes" in answer.message
 
 
+@pytest.mark.slow
 async def test_lines_past_what_the_request_explains_are_counted_not_kept():
     # 100,000 short lines: memory must not grow with them (the byte limit alone would
     # allow millions of records).

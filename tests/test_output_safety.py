@@ -161,6 +161,7 @@ def assert_no_run_of(forms: set[str], text: str) -> None:
     assert not found, (found, text)
 
 
+@pytest.mark.slow  # 40 examples, each a CLI run against a hostile receiver
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(password=passwords, encoding=st.sampled_from(sorted(ENCODINGS)), data=st.data())

@@ -589,6 +589,7 @@ def test_the_default_demo_login_logs_its_client_id(start):
 # -- streaming and scale -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_100k_pending_list_streams_in_chunks_and_parses_to_100k_order_lines(start):
     server = start(orders=100_000)
     parser = AnswerParser()

@@ -306,7 +306,7 @@ def test_a_process_that_is_gone_leaves_no_lock_file_and_no_undo_behind(path):
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        proc.communicate()  # reaps it and closes its pipes (an open one is a ResourceWarning)
     with Store.open(path) as store:
         assert [p.stem for p in path.parent.glob("owners/*.lock")] == [store.owner]
         assert store._conn().execute("SELECT COUNT(*) FROM undo").fetchone()[0] == 0

@@ -465,6 +465,7 @@ def test_undo_keeps_at_most_the_limit(store, path):
     assert len(store.snapshot().staged) == 300 - UNDO_LIMIT
 
 
+@pytest.mark.slow
 def test_undo_stores_changes_not_copies(store, path):
     big = [StagedAction(OrderId.from_digits(f"{i:09d}"), ActionKind.SHIP) for i in range(100_000)]
     added = store.add(big)

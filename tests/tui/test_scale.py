@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ccnow_tui.config import ConnectionSettings
 from ccnow_tui.protocol.redact import Secret
 from ccnow_tui.sandbox.server import SandboxConfig, SandboxServer
@@ -10,6 +12,9 @@ from ccnow_tui.tui.messages import PendingRecords
 from ccnow_tui.tui.widgets.order_table import OrderTable
 
 from .helpers import PASSWORD, SIZE, screen_text, started
+
+# 100,000 orders through the real app: the quick loop (-m 'not slow') leaves it out
+pytestmark = pytest.mark.slow
 
 ORDERS = 100_000
 

@@ -166,4 +166,4 @@ async def test_a_batch_in_flight_when_its_process_was_killed_is_held_unknown(mak
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        proc.communicate()  # reaps it and closes its pipes (an open one is a ResourceWarning)

@@ -6,7 +6,6 @@ text only; the old JSON files imported once; the journal as the order detail rea
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sqlite3
 import stat
@@ -22,7 +21,6 @@ from ccnow_tui.protocol.actions import ActionKind
 from ccnow_tui.protocol.batch import Severity
 from ccnow_tui.protocol.redact import MASK, Secret
 from ccnow_tui.staging import StagingArea
-from ccnow_tui.storage.legacy import NO_OUTCOME
 from ccnow_tui.storage.store import (
     GONE_REASON,
     RECONCILE_IT,
@@ -548,108 +546,6 @@ def test_free_text_is_masked_typed_data_never_is(path):
         assert not any(pw in line for line in item.answer_lines for pw in PASSWORDS)
     with Store.open(path) as again:  # and it all loads again
         assert actions(again.snapshot().staged) == [adjust(o2, "81.99")]
-
-
-# -- the JSON files of earlier versions ---------------------------------------------------------
-
-
-def _row(order_id, action, **fields):
-    return {"order_id": str(order_id), "action": action, "notes": fields.get("notes", ""),
-            "amount": fields.get("amount", ""), "trackname": fields.get("trackname", ""),
-            "tracknumber": fields.get("tracknumber", "")}
-
-
-def _write_legacy(folder: Path, *, draft: bytes | None = None) -> None:
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if draft is None:
-        draft = json.dumps({
-            "version": 1,
-            "entries": [
-                _row(A, "ship"), _row(B, "adjust", amount="5.00"),
-                _row(D, "ship"),  # still staged when the old version died sending it (batch b-crash)
-                _row(C, "track", trackname="UPS", tracknumber="1Z9"),
-            ],
-            "unknown_batches": [{"batch_id": "b-lost", "sent_at": "2024-05-01T10:00:00+00:00",
-                                 "host": "www.ccnow.com", "entries": [_row(E, "cancel", notes="no stock")],
-                                 "note": "the answer was cut off"}],
-        }).encode()
-    (folder / "draft.json").write_bytes(draft)
-    lines = [
-        {"event": "submit", "batch_id": "b-ok", "profile": "p", "host": "www.ccnow.com",
-         "entries": [{**_row(F, "ship"), "n": 1}, {**_row(F, "adjust", amount="2.50"), "n": 2}],
-         "time": "2024-04-30T09:00:00+00:00"},
-        {"event": "outcome", "batch_id": "b-ok", "outcome": "ok", "message": "",
-         "answer_lines": [f"{F} mark_shipped"],
-         "results": [{"n": 1, "order_id": str(F), "action": "ship", "outcome": "applied", "status": "mark_shipped",
-                      "message": ""},
-                     {"n": 2, "order_id": str(F), "action": "adjust", "outcome": "applied", "status": "mark_shipped",
-                      "message": ""}],
-         "time": "2024-04-30T09:00:01+00:00"},
-        {"event": "submit", "batch_id": "b-lost", "profile": "p", "host": "www.ccnow.com",
-         "entries": [{**_row(E, "cancel", notes="no stock"), "n": 1}], "time": "2024-05-01T10:00:00+00:00"},
-        {"event": "outcome", "batch_id": "b-lost", "outcome": "unknown", "message": "the answer was cut off",
-         "answer_lines": [], "results": [], "time": "2024-05-01T10:00:09+00:00"},
-        {"event": "submit", "batch_id": "b-crash", "profile": "p", "host": "www.ccnow.com",
-         "entries": [{**_row(D, "ship"), "n": 1}], "time": "2024-05-02T11:00:00+00:00"},
-    ]
-    text = "".join(json.dumps(line) + "\n" for line in lines) + '{"event": "outco'  # cut short by the crash
-    (folder / "journal.jsonl").write_text(text)
-
-
-def test_old_draft_and_journal_are_imported_once(path):
-    folder = path.parent
-    _write_legacy(folder)
-    with Store.open(path) as store:
-        assert any("imported" in n for n in store.notices)
-        snap = store.snapshot()
-        assert actions(snap.staged) == [ship(A), adjust(B), track(C, "1Z9")]  # not ship D: it may have shipped
-        held = {b.batch_id: b for b in snap.held}
-        assert set(held) == {"b-lost", "b-crash"}
-        assert all(b.state is BatchState.UNKNOWN for b in held.values())
-        assert actions(held["b-lost"].entries) == [cancel(E, "no stock")]
-        assert actions(held["b-crash"].entries) == [ship(D)]
-        assert held["b-crash"].message == NO_OUTCOME
-        with pytest.raises(ClaimConflict, match="OUTCOME UNKNOWN"):
-            store.claim([(1, None, 0, ship(D))], META)
-        # The journal became history.
-        [ok] = store.history(F)
-        assert ok.batch_id == "b-ok" and ok.outcome == "ok" and ok.host == "www.ccnow.com"
-        assert [(e["n"], e["action"], e.get("amount")) for e in ok.entries] == [
-            (1, "ship", None), (2, "adjust", "2.50")
-        ]
-        assert [(r["action"], r["outcome"], r["status"]) for r in ok.results if r["action"]] == [
-            ("ship", "applied", "mark_shipped"), ("adjust", "applied", "mark_shipped")]
-        assert f"{F} mark_shipped" in ok.answer_lines
-        [crash] = store.history(D)
-        assert crash.batch_id == "b-crash" and [e["action"] for e in crash.entries] == ["ship"]
-        assert [i.batch_id for i in store.history(E)] == ["b-lost"]
-    assert not (folder / "draft.json").exists() and not (folder / "journal.jsonl").exists()
-    assert (folder / "draft.json.imported").exists() and (folder / "journal.jsonl.imported").exists()
-
-    # An old version run again writes a draft: it is not imported a second time.
-    _write_legacy(folder)
-    with Store.open(path) as again:
-        assert again.notices == []
-        snap = again.snapshot()
-        assert actions(snap.staged) == [ship(A), adjust(B), track(C, "1Z9")]
-        assert sorted(b.batch_id for b in snap.held) == ["b-crash", "b-lost"]
-        assert len(again.history(F)) == 1
-    assert (folder / "draft.json").exists()  # left for the operator, not renamed over the first import
-
-
-def test_a_corrupt_old_draft_is_left_in_place_with_a_notice(path):
-    folder = path.parent
-    _write_legacy(folder, draft=b'{"version": 1, "entries": [')
-    with Store.open(path) as store:
-        assert any("draft" in n and "left as it is" in n for n in store.notices)
-        assert (folder / "draft.json").read_bytes() == b'{"version": 1, "entries": ['
-        assert not (folder / "draft.json.imported").exists()
-        # The journal still counts: the batch that never got an outcome is held, not lost.
-        assert sorted(b.batch_id for b in store.snapshot().held) == ["b-crash"]
-        assert store.snapshot().staged == []
-
-
-# -- history as the order detail reads it ------------------------------------------------------
 
 
 def test_history_lists_each_batch_and_last_event_the_latest(store):

@@ -534,9 +534,6 @@ class Store:
                             c.execute(statement)
                     c.execute(f"PRAGMA user_version = {step}")
         self._check_tables(conn)
-        from .legacy import import_legacy  # the JSON files of earlier versions, once
-
-        self.notices.extend(import_legacy(self))
         recovered = self.recover()  # sweeps the owners itself when it found a dead one
         self.notices.extend(recovered)
         if not recovered:
@@ -1391,38 +1388,6 @@ class Store:
         for e in entries:
             counts[e.action] = counts.get(e.action, 0) + 1
         return BatchDetail(self._summary(row, counts.items()), tuple(entries), tuple(results), tuple(raw_lines))
-
-    # -- for the legacy import -------------------------------------------------------------
-
-    def legacy_imported(self) -> bool:
-        return self._conn().execute("SELECT 1 FROM meta WHERE key = 'legacy_imported'").fetchone() is not None
-
-    def _import(self, staged: Sequence[StagedAction], unknown: Sequence[tuple[str, str, str, str, list[StagedAction]]],
-                events: Iterable[tuple[Any, ...]], batches: Iterable[tuple[Any, ...]]) -> None:
-        """Write what the JSON files of earlier versions held, in one transaction."""
-        with self._write() as c:
-            if c.execute("SELECT value FROM meta WHERE key = 'legacy_imported'").fetchone():
-                return
-            c.executemany("INSERT OR IGNORE INTO batches (batch_id, created_at, state, outcome, message, host) "
-                          "VALUES (?, ?, ?, ?, ?, ?)", batches)
-            c.executemany("INSERT INTO events (time, kind, batch_id, order_id, n, action, fields, outcome, status, "
-                          "message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
-            pos = 0
-            first = self._new_ids(c, len(staged) + sum(len(u[4]) for u in unknown))
-            for a in staged:
-                pos += 1
-                c.execute("INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, "
-                          "state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'staged')", (first + pos - 1, pos, *_fields(a)))
-            for batch_id, sent_at, host, note, entries in unknown:
-                c.execute("INSERT OR REPLACE INTO batches (batch_id, created_at, state, outcome, message, host, "
-                          "entry_count) VALUES (?, ?, 'unknown', 'unknown', ?, ?, ?)",
-                          (batch_id, sent_at, redact(note), host, len(entries)))
-                for a in entries:
-                    pos += 1
-                    c.execute("INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, "
-                              "state, batch_id, remark) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'unknown', ?, ?)",
-                              (first + pos - 1, pos, *_fields(a), batch_id, redact(note)))
-            c.execute("INSERT INTO meta (key, value) VALUES ('legacy_imported', ?)", (utc_now(),))
 
 
 def _entry_of_row(r: Sequence[Any]) -> tuple[Any, ...]:

@@ -1,5 +1,5 @@
-"""Start-up and shut-down: no configuration, the password prompt, the draft restored after
-a crash, a corrupt draft moved aside, quitting with a draft, the demo, NO_COLOR."""
+"""Start-up and shut-down: no configuration, the password prompt, the staged entries
+restored after a crash, a damaged store, quitting with entries staged, the demo, NO_COLOR."""
 
 from __future__ import annotations
 
@@ -90,17 +90,6 @@ async def test_draft_is_restored_after_a_crash(make_app, sandbox):
         assert isinstance(app.screen, ComposerScreen)
         text = screen_text(app)
         assert f"{a}" in text and "cancel" in text
-
-
-async def test_a_corrupt_old_draft_is_left_as_it_is_with_a_message(make_app, sandbox):
-    path = profile_dir("test") / "draft.json"
-    path.write_text('{"version": 1, "entries": [{"order_id": "nope"')
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await started(pilot)
-        assert "could not be read" in log_text(app) and "left as it is" in log_text(app)
-        assert path.read_text().startswith('{"version": 1')  # nothing deleted
-        assert app.session.staging.entries == ()
 
 
 async def test_a_damaged_store_stops_the_session_with_its_path_and_keeps_the_file(make_app, sandbox):

@@ -1,17 +1,20 @@
 """Writing a first profile into ``config.toml``: what the TUI's setup form saves.
 
 config.py reads the file; this module writes it, once, for an operator who has none
-yet. The text is rendered here (TOML strings escaped, so a client id or a command with
-quotes or backslashes reads back exactly as typed), checked by parsing it again before
-anything is written, and written atomically, mode 0600 in a 0700 directory.
+yet. tomlkit renders it (so a client id or a command with quotes or backslashes reads
+back exactly as typed, and an existing file keeps its comments and layout); the text is
+checked by parsing it again before anything is written, and written atomically, mode
+0600 in a 0700 directory. tomlkit is imported only when a file is rendered: start-up
+never pays for it.
 
 The API password is never written: a profile names where it comes from (a command or
 an environment variable) or nothing (ccnow-tui asks for it at each start). A field that
 holds the password itself, as far as it is known here, is refused.
 
 An existing file that defines no profile (the commented template ``ccnow-tui init``
-writes) keeps its text; the profile is added to it. A file that defines one is never
-touched: the form is only for a machine with no configuration.
+writes) keeps its text and comments; ``default_profile`` is set (before its first table)
+and the profile added. A file that defines one is never touched: the form is only for a
+machine with no configuration.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .client import is_loopback
@@ -32,10 +36,12 @@ from .protocol.redact import Secret
 from .storage.atomic import atomic_write_private
 from .storage.paths import NotRegularFile, read_regular
 
+if TYPE_CHECKING:
+    from tomlkit.items import Table
+
 MAX_PROFILE_NAME = 64  # longer names get a hashed store directory (storage.paths.safe_profile_name)
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TABLE_HEADER = re.compile(r"\s*\[")
 
 FORM_HEADER = """\
 # ccnow-tui configuration, written by its setup form.
@@ -189,56 +195,71 @@ def problems(profile: NewProfile, password: Secret | None = None) -> dict[str, s
 # -- rendering -------------------------------------------------------------------------------
 
 
-def toml_string(value: str) -> str:
-    """``value`` as a TOML basic string that reads back exactly: quotes, backslashes and
-    control characters escaped; everything else as it is (the file is UTF-8)."""
-    out = ['"']
-    for c in value:
-        if c == '"':
-            out.append('\\"')
-        elif c == "\\":
-            out.append("\\\\")
-        elif c in "\b\t\n\f\r":
-            out.append({"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}[c])
-        elif ord(c) < 0x20 or ord(c) == 0x7F:
-            out.append(f"\\u{ord(c):04X}")
-        else:
-            out.append(c)
-    out.append('"')
-    return "".join(out)
+class _CannotAdd(Exception):
+    """The existing file has a ``profiles`` key the form cannot add a table to."""
+
+
+def _profile_table(p: NewProfile) -> Table:
+    """The profile's table, with a comment on what each setting is (a cleaned profile)."""
+    import tomlkit
+
+    table = tomlkit.table()
+    notes = {"url": "the vendor's receiver" if p.url == DEFAULT_URL else "", "store_id": "a linked store account",
+             "password_command": "prints the API password first", "password_env": "holds the API password"}
+    for key, value in p.table().items():
+        table.add(key, value)
+        if notes.get(key):
+            table[key].comment(notes[key])
+            table[key].trivia.comment_ws = "  "
+    if p.source is PasswordSource.ASK:
+        table.add(tomlkit.comment("No password_command or password_env: the API password is asked for at each start."))
+    return table
 
 
 def render_profile(profile: NewProfile) -> str:
     """The profile's table, as the form saves it (a cleaned profile)."""
-    p = profile
-    lines = [f"[profiles.{p.name}]"]
-    lines.append(f"url = {toml_string(p.url)}" + ("  # the vendor's receiver" if p.url == DEFAULT_URL else ""))
-    lines.append(f"client_id = {toml_string(p.client_id)}")
-    if p.store_id:
-        lines.append(f"store_id = {toml_string(p.store_id)}  # a linked store account")
-    if p.source is PasswordSource.COMMAND:
-        lines.append(f"password_command = {toml_string(p.password_command)}  # prints the API password first")
-    elif p.source is PasswordSource.ENV:
-        lines.append(f"password_env = {toml_string(p.password_env)}  # holds the API password")
-    else:
-        lines.append("# No password_command or password_env: the API password is asked for at each start.")
-    return "\n".join(lines) + "\n"
+    import tomlkit
+
+    doc = tomlkit.document()
+    profiles = tomlkit.table(is_super_table=True)
+    profiles.add(profile.name, _profile_table(profile))
+    doc.add("profiles", profiles)
+    return tomlkit.dumps(doc)
 
 
 def render_config(existing: str | None, profile: NewProfile) -> str:
-    """The file's new text: ``existing`` (a file with no profile, or None) kept as it is,
-    ``default_profile`` before its first table, the profile's table at the end."""
+    """The file's new text: ``existing`` (a file with no profile, or None) kept with its
+    comments, ``default_profile`` set before its first table, the profile's table added
+    (under an existing ``[profiles]`` table, else at the end)."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+    from tomlkit.items import AoT, Table
+
     p = profile.cleaned()
-    default = f"default_profile = {toml_string(p.name)}\n"
-    table = render_profile(p)
-    if existing is None:
-        return FORM_HEADER + default + "\n" + table
-    text = existing if not existing or existing.endswith("\n") else existing + "\n"
-    lines = text.splitlines(keepends=True)
-    first_table = next((i for i, line in enumerate(lines) if _TABLE_HEADER.match(line)), len(lines))
-    lines.insert(first_table, default + ("\n" if first_table < len(lines) else ""))
-    text = "".join(lines)
-    return text + ("" if not text or text.endswith("\n\n") else "\n") + table
+    try:
+        doc = tomlkit.parse(existing or "")
+    except TOMLKitError:
+        raise _CannotAdd from None
+    tables = any(isinstance(value, (Table, AoT)) for value in doc.values())
+    if "default_profile" not in doc and existing and not tables and not existing.endswith("\n\n"):
+        doc.add(tomlkit.nl())  # a blank line after the comments it follows
+    doc["default_profile"] = p.name
+    profiles = doc.get("profiles")
+    table = _profile_table(p)
+    if profiles is None:
+        doc.add("profiles", tomlkit.table(is_super_table=True))
+        profiles = doc["profiles"]
+    elif not isinstance(profiles, Table):  # an inline table, a string, ...
+        raise _CannotAdd
+    else:
+        table.add(tomlkit.nl())  # other tables may follow the [profiles] it goes under
+    profiles.add(p.name, table)
+    text = tomlkit.dumps(doc)
+    return FORM_HEADER + text if existing is None else text
+
+
+def _by_hand(path: Path, profile: NewProfile) -> str:
+    return f"{path}: the form cannot add its profile to this file safely; add it by hand:\n\n{render_profile(profile)}"
 
 
 def check_rendered(text: str, existing: str | None, profile: NewProfile, path: Path) -> None:
@@ -246,7 +267,7 @@ def check_rendered(text: str, existing: str | None, profile: NewProfile, path: P
     only profile, and whatever else ``existing`` set (a ``[keys]`` table) unchanged; a
     ConfigError otherwise (an existing file this cannot add to safely)."""
     p = profile.cleaned()
-    hand = f"{path}: the form cannot add its profile to this file safely; add it by hand:\n\n{render_profile(p)}"
+    hand = _by_hand(path, p)
     try:
         data = tomllib.loads(text)
         before = tomllib.loads(existing or "")
@@ -278,7 +299,10 @@ def write_profile(path: Path, profile: NewProfile, password: Secret | None = Non
             raise ConfigError(f"{path} is not valid TOML: fix it (or move it away), then start again") from None
         if data.get("profiles"):
             raise ConfigError(f"{path} already defines a profile: not changing it (edit it by hand)")
-    text = render_config(existing, p)
+    try:
+        text = render_config(existing, p)
+    except _CannotAdd:
+        raise ConfigError(_by_hand(path, p)) from None
     check_rendered(text, existing, p, path)
     if _read(path) != existing:  # another window or `ccnow-tui init` wrote it meanwhile
         raise ConfigError(f"{path} changed while the form was open: not overwriting it; start ccnow-tui again")

@@ -24,7 +24,6 @@ from ccnow_tui.config_writer import (
     PasswordSource,
     problems,
     render_config,
-    toml_string,
     write_profile,
 )
 from ccnow_tui.protocol.redact import Secret
@@ -37,9 +36,45 @@ def shop(**changes) -> NewProfile:
     return NewProfile(**{**base, **changes})  # type: ignore[arg-type]
 
 
-@given(st.text())
-def test_any_text_reads_back_as_it_was(value):
-    assert tomllib.loads(f"k = {toml_string(value)}")["k"] == value
+@given(st.text(), st.text())
+def test_any_text_reads_back_as_it_was(client_id, command):
+    # Rendering does not check the fields (problems() does): whatever they hold, the file
+    # reads back with exactly that.
+    profile = shop(client_id=client_id.strip(), password_command=command.strip())
+    table = tomllib.loads(render_config(None, profile))["profiles"]["shop"]
+    assert (table["client_id"], table["password_command"]) == (client_id.strip(), command.strip())
+
+
+def test_the_comments_of_an_existing_file_survive(tmp_path):
+    # A file with no profile yet, but settings of its own and the operator's notes: a
+    # default_profile line (to be set), a [keys] table, comments on lines and after values.
+    path = tmp_path / "config.toml"
+    before = (
+        "# my notes: ask Amy before changing keys\n"
+        'default_profile = "later"  # set once the account exists\n'
+        "\n"
+        "[keys]\n"
+        "# x is easier to reach on this keyboard\n"
+        '"stage.ship" = "x"  # was s\n'
+    )
+    path.write_text(before)
+    text = write_profile(path, shop())
+    assert path.read_text() == text
+    for comment in ("# my notes: ask Amy before changing keys", "# set once the account exists",
+                    "# x is easier to reach on this keyboard", '"stage.ship" = "x"  # was s'):
+        assert comment in text
+    config = load_config(path)
+    assert config.default_profile == "shop" and list(config.profiles) == ["shop"]
+    assert tomllib.loads(text)["keys"] == {"stage.ship": "x"}
+
+
+def test_the_profile_goes_under_an_existing_profiles_table_and_the_rest_stays():
+    existing = "# mine\n[profiles]  # filled in by the form\n\n[keys]\n# keys\nq = \"w\"\n"
+    text = render_config(existing, shop().cleaned())
+    data = tomllib.loads(text)
+    assert data["default_profile"] == "shop" and list(data["profiles"]) == ["shop"]
+    assert data["keys"] == {"q": "w"}
+    assert "# filled in by the form" in text and "# keys" in text
 
 
 def test_quotes_backslashes_and_unicode_round_trip_through_the_file(tmp_path):
@@ -127,7 +162,7 @@ def test_other_tables_of_a_file_with_no_profile_are_kept():
 
 def test_a_file_it_cannot_add_to_is_left_alone(tmp_path):
     path = tmp_path / "config.toml"
-    path.write_text("profiles = {}\n")  # an inline table cannot get a [profiles.shop] section
+    path.write_text("profiles = {}\n")  # the form adds a [profiles] table, never an inline one
     with pytest.raises(ConfigError, match="add it by hand") as caught:
         write_profile(path, shop())
     assert "[profiles.shop]" in str(caught.value)  # the text to add, for the operator

@@ -21,7 +21,6 @@ from .words import counted
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 if TYPE_CHECKING:
-    import csv
     from collections.abc import Sequence
     from decimal import Decimal
     from pathlib import Path
@@ -499,6 +498,7 @@ def read_batch_csv(name: str, stream: TextIO, *, refuse_repeats: bool = False) -
     """
     import csv
 
+    from .labels import csv_problem
     from .protocol.actions import ActionError, StagedAction
     from .protocol.batch import Batch, Severity
 
@@ -508,7 +508,7 @@ def read_batch_csv(name: str, stream: TextIO, *, refuse_repeats: bool = False) -
     except StopIteration:
         raise UsageError(f"{name}: empty file (expected header {','.join(CSV_COLUMNS)})") from None
     except csv.Error as exc:
-        raise UsageError(f"{name}: line 1: {_csv_problem(exc, reader.line_num > 1)}") from None
+        raise UsageError(f"{name}: line 1: {csv_problem(exc, reader.line_num > 1)}") from None
     header = [h.strip().lower().lstrip("\ufeff") for h in header]
     known = all(h in CSV_COLUMNS for h in header) and len(set(header)) == len(header)
     if header[:2] != ["order_id", "action"] or not known:
@@ -539,7 +539,7 @@ def read_batch_csv(name: str, stream: TextIO, *, refuse_repeats: bool = False) -
             except ActionError as exc:
                 problems.append(f"{name}: line {line}: {exc}")
     except csv.Error as exc:
-        problems.append(f"{name}: line {start}: {_csv_problem(exc, reader.line_num > start)}")
+        problems.append(f"{name}: line {start}: {csv_problem(exc, reader.line_num > start)}")
     # The rows' own problems and the conflicts between the valid rows (ship and cancel on
     # one order), reported together: one run shows everything to fix.
     batch = Batch(entries)
@@ -571,17 +571,6 @@ def _repeats(name: str, entries: Sequence[StagedAction], lines: Sequence[int]) -
         f"{name}: {counted(len(repeats), 'row repeats', 'rows repeat')} an entry exactly (same order, action and "
         "fields); each copy would be applied (a discount as many times as it is written): nothing sent. If they "
         "are meant, --allow-repeats sends them"]
-
-
-def _csv_problem(exc: csv.Error, spans_lines: bool) -> str:
-    text = str(exc)
-    if "unexpected end of data" in text:
-        return ("a quoted field starts on this line and its closing quote never comes "
-                "(nothing after it was read as rows); close the quote, or double a quote inside it (\"\")")
-    if spans_lines and "expected after" in text:
-        return (f"{text}: a quoted field starts on this line and runs over several lines to a stray quote; "
-                "is a closing quote missing?")
-    return f"{text} (a quote inside a quoted field must be doubled: \"\")"
 
 
 class Printer:

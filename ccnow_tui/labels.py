@@ -247,7 +247,8 @@ def detect_delimiter(text: str) -> str:
     return next(d for d in DELIMITERS if counts[d] == most) if most else ","
 
 
-def _csv_problem(exc: csv.Error, spans_lines: bool) -> str:
+def csv_problem(exc: csv.Error, spans_lines: bool) -> str:
+    """What a csv.Error means for the operator (a label file, the CLI's CSV input)."""
     text = str(exc)
     if "unexpected end of data" in text or "field larger than field limit" in text:
         return ("a quoted field starts on this line and its closing quote never comes "
@@ -269,7 +270,7 @@ def _strict_rows(text: str, delimiter: str, name: str) -> tuple[list[LabelRow], 
             rows.append(LabelRow(start, tuple(row)))
             start = reader.line_num + 1
     except csv.Error as exc:
-        return rows, [f"{name}: line {start}: {_csv_problem(exc, reader.line_num > start)}"]
+        return rows, [f"{name}: line {start}: {csv_problem(exc, reader.line_num > start)}"]
     return rows, []
 
 

@@ -327,7 +327,10 @@ def test_non_utf8_csv_file_names_the_line(env, capsys, tmp_path):
     assert f"{path}: line 2: not UTF-8 text" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("tail", ["\n{b},ship\n", "\n{b},ship", "\n{b},ship\n{b},track,,,UPS,1Z\n"])
+# The last: a quote never closed, with more than csv's field limit (128 KiB) after it.
+@pytest.mark.parametrize("tail", ["\n{b},ship\n", "\n{b},ship", "\n{b},ship\n{b},track,,,UPS,1Z\n",
+                                  "\n" + "x" * 140_000 + "\n{b},ship\n"],
+                         ids=["rows-after", "no-final-newline", "two-rows-after", "past-the-field-limit"])
 def test_csv_with_an_unterminated_quote_is_refused_naming_the_line(env, capsys, tmp_path, tail):
     a, b = env.book.pending()[:2]
     path = write_csv(tmp_path, "order_id,action,notes,amount,trackname,tracknumber\n"

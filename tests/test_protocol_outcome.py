@@ -242,3 +242,17 @@ def test_one_whole_request_error_alone_refuses_and_a_read_of_the_pending_orders_
     assert resolve_batch(_batch(ADJUST, TRACK), parse_answer(b"error_message invalid login\n"))[0] is Outcome.REFUSED
     outcome, results, _ = resolve_batch(_batch((A, "query", {})), parse_answer(b"396-10-1142 pending\n"))
     assert outcome is Outcome.OK and results[0].status == "pending"
+
+
+def test_a_batchs_outcome_has_its_words_in_one_place_that_the_history_and_the_log_read():
+    from ccnow_tui.storage.store import batch_word
+    from ccnow_tui.tui.controller import batch_label
+
+    for outcome in Outcome:
+        assert outcome.batch_word and outcome.batch_sentence
+        assert batch_word("answered", outcome.value) == outcome.batch_word
+        assert batch_label(outcome) == f"batch {outcome.batch_sentence}"
+    # Only a refusal says refused; what never left says so in both places.
+    assert [o for o in Outcome if "refused" in o.batch_word] == [Outcome.SOME_REFUSED, Outcome.REFUSED]
+    assert Outcome.UNREACHABLE.batch_word == Outcome.UNREACHABLE.batch_sentence == "not sent"
+    assert "nothing applied" in Outcome.REFUSED.batch_sentence

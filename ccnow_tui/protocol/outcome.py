@@ -53,11 +53,30 @@ class Outcome(StrEnum):
         A caller that must say more (the TUI's batch log) changes only the words it must."""
         return _LABEL[self]
 
+    @property
+    def batch_word(self) -> str:
+        """A sent batch's outcome in a word or two, where batches are listed (the history)."""
+        return _BATCH_WORDS[self][0]
+
+    @property
+    def batch_sentence(self) -> str:
+        """A sent batch's outcome where it is reported (the TUI's log: "batch refused,
+        nothing applied"): it says whether anything was applied."""
+        return _BATCH_WORDS[self][1]
+
 
 _EXIT = {Outcome.OK: 0, Outcome.SOME_REFUSED: 1, Outcome.REFUSED: 3, Outcome.UNREACHABLE: 3, Outcome.UNKNOWN: 4}
 _LABEL = {
     Outcome.OK: "done", Outcome.SOME_REFUSED: "some entries refused", Outcome.REFUSED: "refused",
     Outcome.UNREACHABLE: "not sent", Outcome.UNKNOWN: "OUTCOME UNKNOWN",
+}
+# The one home of what a batch's outcome is called: (in a list, in a report).
+_BATCH_WORDS = {
+    Outcome.OK: ("applied", "applied"),
+    Outcome.SOME_REFUSED: ("some refused", "done, some entries refused"),
+    Outcome.REFUSED: ("refused", "refused, nothing applied"),
+    Outcome.UNREACHABLE: (_LABEL[Outcome.UNREACHABLE], _LABEL[Outcome.UNREACHABLE]),
+    Outcome.UNKNOWN: ("unknown", _LABEL[Outcome.UNKNOWN]),
 }
 
 

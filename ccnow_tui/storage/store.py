@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 from ..gcpause import collector_paused
 from ..protocol.actions import ActionKind, StagedAction, format_amount
 from ..protocol.orderid import OrderId
+from ..protocol.outcome import Outcome
 from ..protocol.redact import redact
 from ..protocol.status import STATUS_CODES
 from .paths import PRIVATE_FILE_MODE, ensure_private_dir, folder_problem, profile_dir
@@ -194,16 +195,15 @@ class HistoryItem:
     state: str = ""
 
 
-# A batch's outcome in one word or two, for the history: what the operator must know.
-BATCH_WORDS: dict[str, str] = {"ok": "applied", "some_refused": "some refused", "refused": "refused",
-                               "unreachable": "not sent", "unknown": "unknown"}
-
-
 def batch_word(state: str, outcome: str) -> str:
-    """applied / some refused / refused / not sent / unknown / reconciled / forgotten / sending."""
+    """A batch in one word or two, for the history: its state while it has no answer to go
+    by, else its outcome's word (``Outcome.batch_word``: applied, some refused, not sent, ...)."""
     if state in ("sending", "unknown", "reconciled", "forgotten"):
         return state
-    return BATCH_WORDS.get(outcome, outcome or "no outcome")
+    try:
+        return Outcome(outcome).batch_word
+    except ValueError:
+        return outcome or "no outcome"
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,13 +64,9 @@ class Update:
 
 UNKNOWN_TOAST_SECONDS = 30.0  # a toast about an unknown batch (withdrawn once it is settled)
 
-# A batch's outcome says whether anything was applied; the other words are Outcome.label's.
-BATCH_WORDS = {Outcome.OK: "applied", Outcome.SOME_REFUSED: "done, some entries refused",
-               Outcome.REFUSED: "refused, nothing applied"}
-
 
 def batch_label(outcome: Outcome) -> str:
-    return f"batch {BATCH_WORDS.get(outcome, outcome.label)}"
+    return f"batch {outcome.batch_sentence}"
 
 
 VERDICT_KIND = {Verdict.TOOK_EFFECT: LogKind.APPLIED, Verdict.RESTAGED: LogKind.INFO,

@@ -1009,7 +1009,7 @@ def read_label_actions(name: str, text: str, *, ship: bool, skip_rejected: bool,
     from .labels import (
         CarrierFrom,
         Role,
-        Verdict,
+        RowVerdict,
         column_named,
         plan_import,
         read_label_file,
@@ -1048,7 +1048,7 @@ def read_label_actions(name: str, text: str, *, ship: bool, skip_rejected: bool,
             where = f"column {index + 1} {shown(file.header[index], 40)!r} ({how.value if how else 'as given'})"
         err(f"{name}: {role.label}: {where}")
     rejected = [f"{name}: line {row.line}: {row.reason}" for row in plan.rejected_rows()]
-    if any(row.verdict is Verdict.NO_CARRIER for row in plan.rows):
+    if any(row.verdict is RowVerdict.NO_CARRIER for row in plan.rows):
         rejected.append(f"{name}: rows without a carrier: give --carrier NAME to set one for every row, "
                         "or --carrier-column COLUMN")
     if rejected and (not skip_rejected or not plan.accepted):

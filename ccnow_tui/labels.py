@@ -668,7 +668,7 @@ class CarrierFrom(StrEnum):
     GUESSED = "guessed"  # the tracking number's format
 
 
-class Verdict(StrEnum):
+class RowVerdict(StrEnum):
     """What became of a row: accepted, or why not."""
 
     ACCEPTED = "accepted"
@@ -692,7 +692,7 @@ class PlannedRow:
 
     line: int
     cells: tuple[str, ...]
-    verdict: Verdict
+    verdict: RowVerdict
     order_id: OrderId | None = None
     entries: tuple[StagedAction, ...] = ()
     reason: str = ""
@@ -706,7 +706,7 @@ class PlannedRow:
 
     @property
     def accepted(self) -> bool:
-        return self.verdict is Verdict.ACCEPTED
+        return self.verdict is RowVerdict.ACCEPTED
 
 
 @dataclass(frozen=True)
@@ -793,7 +793,7 @@ def plan_import(
     data = [row for row in file.rows if not _is_blank(row.cells)]
     if unmapped or not file.mapping.complete:
         why = "; ".join(p.removeprefix(f"{file.name}: ") for p in unmapped) or "the columns are not chosen"
-        rows = tuple(PlannedRow(r.line, r.cells, Verdict.UNMAPPED, reason=why) for r in data)
+        rows = tuple(PlannedRow(r.line, r.cells, RowVerdict.UNMAPPED, reason=why) for r in data)
         return ImportPlan(rows, (), 0, len(rows), file.problems)
 
     mapping = file.mapping
@@ -806,7 +806,7 @@ def plan_import(
         extra = [c for c in row.cells[width:] if c.strip()]
         if extra:
             planned.append(PlannedRow(
-                row.line, row.cells, Verdict.EXTRA_CELLS,
+                row.line, row.cells, RowVerdict.EXTRA_CELLS,
                 reason=f"{len(row.cells)} cells, the header has {width} (an unquoted delimiter inside a cell?)",
             ))
             continue
@@ -821,11 +821,11 @@ def plan_import(
         ids = find_order_ids(order_cell)
         if not ids:
             what = f"in {_quoted(order_cell)}" if order_cell.strip() else "(the cell is empty)"
-            planned.append(PlannedRow(row.line, row.cells, Verdict.NO_ORDER, reason=f"no order number {what}"))
+            planned.append(PlannedRow(row.line, row.cells, RowVerdict.NO_ORDER, reason=f"no order number {what}"))
             continue
         if len(ids) > 1:
             planned.append(PlannedRow(
-                row.line, row.cells, Verdict.AMBIGUOUS,
+                row.line, row.cells, RowVerdict.AMBIGUOUS,
                 reason=f"{_quoted(order_cell)} holds {len(ids)} order numbers ({', '.join(ids)}); which one?",
             ))
             continue
@@ -834,13 +834,13 @@ def plan_import(
             status = known_status.get(oid)
             if status is None:
                 planned.append(PlannedRow(
-                    row.line, row.cells, Verdict.NOT_KNOWN, oid,
+                    row.line, row.cells, RowVerdict.NOT_KNOWN, oid,
                     reason=f"order {oid} is not known (not in the order list)",
                 ))
                 continue
             if status != PENDING:
                 planned.append(PlannedRow(
-                    row.line, row.cells, Verdict.NOT_PENDING, oid,
+                    row.line, row.cells, RowVerdict.NOT_PENDING, oid,
                     reason=f"order {oid} is {safe_text(status, SHOWN_CELL)}, not pending",
                 ))
                 continue
@@ -854,19 +854,19 @@ def plan_import(
             continue
         carrier, carrier_from, remarks = _row_carrier(file, row)
         if carrier is None:
-            planned.append(PlannedRow(row.line, row.cells, Verdict.NO_CARRIER, oid, reason=carrier_from))
+            planned.append(PlannedRow(row.line, row.cells, RowVerdict.NO_CARRIER, oid, reason=carrier_from))
             continue
         number, changes = carrier_number(row.cell(mapping.number), carrier)
         try:
             track = StagedAction.make(oid, ActionKind.TRACK, trackname=carrier, tracknumber=number)
         except ActionError as exc:
             what = "carrier" if exc.field == "trackname" else "tracking number"
-            planned.append(PlannedRow(row.line, row.cells, Verdict.INVALID, oid, reason=f"{what}: {exc.message}"))
+            planned.append(PlannedRow(row.line, row.cells, RowVerdict.INVALID, oid, reason=f"{what}: {exc.message}"))
             continue
         made: tuple[StagedAction, ...] = (track, StagedAction.make(oid, ActionKind.SHIP)) if ship else (track,)
         valid_by_order.setdefault(oid, []).append(
             (len(planned), _carrier_key(track.trackname), _number_key(track.tracknumber)))
-        planned.append(PlannedRow(row.line, row.cells, Verdict.ACCEPTED, oid, made,
+        planned.append(PlannedRow(row.line, row.cells, RowVerdict.ACCEPTED, oid, made,
                                   carrier_from=CarrierFrom(carrier_from), changes=changes, remarks=remarks))
 
     for oid, found in valid_by_order.items():
@@ -883,12 +883,12 @@ def plan_import(
                       f"{'; '.join(safe_text(s, SHOWN_CELL * 2) for s in shown)} (lines {lines}); "
                       "none of its rows is imported")
             for index, _, _ in found:
-                planned[index] = replace(planned[index], verdict=Verdict.CONFLICT, entries=(), reason=reason)
+                planned[index] = replace(planned[index], verdict=RowVerdict.CONFLICT, entries=(), reason=reason)
             continue
         first = planned[found[0][0]].line
         for index, _, _ in found[1:]:
             planned[index] = replace(
-                planned[index], verdict=Verdict.DUPLICATE, entries=(),
+                planned[index], verdict=RowVerdict.DUPLICATE, entries=(),
                 reason=f"duplicate of line {first} (same order, carrier and tracking number)",
             )
 

@@ -17,7 +17,7 @@ from ccnow_tui.labels import (
     Found,
     LabelFile,
     Role,
-    Verdict,
+    RowVerdict,
     carrier_family,
     carrier_number,
     detect_delimiter,
@@ -45,7 +45,7 @@ def track_ship(oid: OrderId, carrier: str, number: str) -> list[StagedAction]:
     return [StagedAction.make(oid, "track", trackname=carrier, tracknumber=number), StagedAction.make(oid, "ship")]
 
 
-def verdicts(text: str) -> list[tuple[int, Verdict]]:
+def verdicts(text: str) -> list[tuple[int, RowVerdict]]:
     plan = plan_import(read_label_file(text, "labels.csv"), known_status=STATUS)
     return [(row.line, row.verdict) for row in plan.rows]
 
@@ -122,7 +122,7 @@ def test_title_lines_above_the_header_are_skipped_and_lines_stay_physical() -> N
     assert (file.delimiter, file.header_line, file.header) == (";", 3, ("Reference", "Service", "Tracking"))
     assert [row.line for row in file.rows] == [4, 7]
     plan = plan_import(file, known_status=STATUS)
-    assert [(row.line, row.verdict) for row in plan.rows] == [(4, Verdict.ACCEPTED), (7, Verdict.ACCEPTED)]
+    assert [(row.line, row.verdict) for row in plan.rows] == [(4, RowVerdict.ACCEPTED), (7, RowVerdict.ACCEPTED)]
     assert plan.entries[0].tracknumber == "1Z999 AA1"  # the line break folds to a space (clean_notes)
 
 
@@ -181,7 +181,7 @@ def test_a_label_row_with_a_foreign_digit_beside_the_number_is_not_staged() -> N
     text = "Order Number,Carrier,Tracking Number\n\u0663100000001,UPS,1Z1\n100000001\uff11,UPS,1Z2\n"
     plan = plan_import(read_label_file(text, "l.csv"), known_status=None, ship=True)
     assert plan.entries == ()
-    assert [row.verdict for row in plan.rows] == [Verdict.NO_ORDER, Verdict.NO_ORDER]
+    assert [row.verdict for row in plan.rows] == [RowVerdict.NO_ORDER, RowVerdict.NO_ORDER]
 
 
 def test_two_different_order_numbers() -> None:
@@ -213,10 +213,10 @@ def test_every_kind_of_bad_row_is_rejected_with_its_reason_and_line() -> None:
     plan = plan_import(file, known_status=STATUS)
     got = {row.line: row for row in plan.rows}
     assert [(line, row.verdict) for line, row in got.items()] == [
-        (2, Verdict.ACCEPTED), (3, Verdict.DUPLICATE), (4, Verdict.CONFLICT), (5, Verdict.NOT_PENDING),
-        (6, Verdict.CONFLICT), (7, Verdict.NOT_KNOWN), (8, Verdict.NO_ORDER), (9, Verdict.AMBIGUOUS),
-        (10, Verdict.NO_CARRIER), (11, Verdict.INVALID), (13, Verdict.EXTRA_CELLS), (14, Verdict.ACCEPTED),
-        (15, Verdict.INVALID),
+        (2, RowVerdict.ACCEPTED), (3, RowVerdict.DUPLICATE), (4, RowVerdict.CONFLICT), (5, RowVerdict.NOT_PENDING),
+        (6, RowVerdict.CONFLICT), (7, RowVerdict.NOT_KNOWN), (8, RowVerdict.NO_ORDER), (9, RowVerdict.AMBIGUOUS),
+        (10, RowVerdict.NO_CARRIER), (11, RowVerdict.INVALID), (13, RowVerdict.EXTRA_CELLS), (14, RowVerdict.ACCEPTED),
+        (15, RowVerdict.INVALID),
     ]
     assert (plan.accepted, plan.rejected) == (2, 11)
     assert list(plan.entries) == track_ship(A, "UPS", "1Z1") + track_ship(D, "UPS", "1Z8")
@@ -238,12 +238,12 @@ def test_every_kind_of_bad_row_is_rejected_with_its_reason_and_line() -> None:
 
 def test_conflict_rejects_every_row_of_the_order_also_its_duplicates() -> None:
     text = "order_id,trackname,tracknumber\n396101142,UPS,1Z1\n396101142,UPS,1Z1\n396101142,UPS,1Z2\n"
-    assert verdicts(text) == [(2, Verdict.CONFLICT), (3, Verdict.CONFLICT), (4, Verdict.CONFLICT)]
+    assert verdicts(text) == [(2, RowVerdict.CONFLICT), (3, RowVerdict.CONFLICT), (4, RowVerdict.CONFLICT)]
 
 
 def test_an_invalid_row_does_not_conflict_with_a_valid_one() -> None:
     text = "order_id,trackname,tracknumber\n396101142,UPS,1Z1\n396101142,UPS,\n"
-    assert verdicts(text) == [(2, Verdict.ACCEPTED), (3, Verdict.INVALID)]
+    assert verdicts(text) == [(2, RowVerdict.ACCEPTED), (3, RowVerdict.INVALID)]
 
 
 def test_field_rules_apply_bidi_controls_and_the_password() -> None:
@@ -253,7 +253,7 @@ def test_field_rules_apply_bidi_controls_and_the_password() -> None:
             "397101159,UPS,Hunter2-Label-Pw\n"
             "Hunter2-Label-Pw,UPS,1Z3\n")
     plan = plan_import(read_label_file(text, "l.csv"), known_status=STATUS)
-    assert [row.verdict for row in plan.rows] == [Verdict.INVALID, Verdict.INVALID, Verdict.NO_ORDER]
+    assert [row.verdict for row in plan.rows] == [RowVerdict.INVALID, RowVerdict.INVALID, RowVerdict.NO_ORDER]
     assert "bidi control U+202E" in plan.rows[0].reason
     assert "API password" in plan.rows[1].reason
     assert all("Hunter2" not in row.reason for row in plan.rows)
@@ -310,7 +310,7 @@ def test_a_column_not_found_is_a_problem_and_the_operator_picks_one() -> None:
     assert file.mapping == ColumnMapping(0, 1, None)  # "Shipper" named by its content: UPS
     assert file.problems == ("l.csv: no column looks like the tracking number; choose one",)
     plan = plan_import(file, known_status=STATUS)
-    assert [row.verdict for row in plan.rows] == [Verdict.UNMAPPED] and plan.entries == ()
+    assert [row.verdict for row in plan.rows] == [RowVerdict.UNMAPPED] and plan.entries == ()
     chosen = with_mapping(file, number=2)
     assert chosen.problems == () and chosen.mapping == ColumnMapping(0, 1, 2)
     assert list(plan_import(chosen, known_status=STATUS).entries) == track_ship(A, "UPS", "1Z1")
@@ -351,7 +351,7 @@ def test_a_file_without_a_header_is_all_data_and_needs_a_mapping() -> None:
     assert file.mapping == ColumnMapping(0, 1, None)
     assert file.problems == ("n.csv: no column looks like the tracking number; choose one",)
     plan = plan_import(with_mapping(file, order=0, carrier=1, number=2), known_status=STATUS)
-    assert [(row.line, row.verdict) for row in plan.rows] == [(1, Verdict.ACCEPTED), (2, Verdict.ACCEPTED)]
+    assert [(row.line, row.verdict) for row in plan.rows] == [(1, RowVerdict.ACCEPTED), (2, RowVerdict.ACCEPTED)]
 
 
 def test_a_header_without_rows_is_a_problem() -> None:
@@ -563,7 +563,7 @@ def test_no_carrier_column_each_carrier_is_guessed_and_the_order_is_in_a_referen
     assert file.mapping == ColumnMapping(1, None, 0) and file.problems == ()
     assert file.found_by(Role.ORDER) is Found.HEADER and file.found_by(Role.CARRIER) is None
     plan = plan_import(file, known_status=STATUS)
-    assert [row.verdict for row in plan.rows] == [Verdict.ACCEPTED, Verdict.ACCEPTED]
+    assert [row.verdict for row in plan.rows] == [RowVerdict.ACCEPTED, RowVerdict.ACCEPTED]
     assert list(plan.entries) == track_ship(A, "UPS", "1Z4E5F620382304355") + track_ship(C, "UPS", "1Z4E5F620381161302")
     assert [row.carrier_from for row in plan.rows] == [CarrierFrom.GUESSED, CarrierFrom.GUESSED]
     assert plan.rows[0].changes == ("spaces removed",) and plan.rows[1].changes == ("made upper case",)
@@ -615,13 +615,13 @@ def test_an_ambiguous_or_unknown_number_needs_a_carrier_set_for_the_file() -> No
     file = read_label_file(text, "a.csv")
     assert file.mapping == ColumnMapping(0, None, 1) and file.problems == ()
     plan = plan_import(file, known_status=STATUS)
-    assert [row.verdict for row in plan.rows] == [Verdict.NO_CARRIER, Verdict.NO_CARRIER, Verdict.ACCEPTED]
+    assert [row.verdict for row in plan.rows] == [RowVerdict.NO_CARRIER, RowVerdict.NO_CARRIER, RowVerdict.ACCEPTED]
     assert "could be USPS or FedEx (22 digits starting 92); set the carrier for the file" in plan.rows[0].reason
     assert "'TBA123456789000' has no carrier's format" in plan.rows[1].reason
     assert plan.rows[2].entries[0] == StagedAction.make(B, "track", trackname="USPS",
                                                         tracknumber="9400100000000000000000")
     fedex = plan_import(with_carrier(file, "FedEx"), known_status=STATUS)
-    assert [row.verdict for row in fedex.rows] == [Verdict.ACCEPTED] * 3
+    assert [row.verdict for row in fedex.rows] == [RowVerdict.ACCEPTED] * 3
     assert [row.carrier_from for row in fedex.rows] == [CarrierFrom.SET] * 3
     assert [e.tracknumber for e in fedex.entries if e.kind is ActionKind.TRACK] == [
         "9205500000000000000000", "TBA123456789000", "9400 1000 0000 0000 0000 00"]

@@ -586,6 +586,12 @@ def test_the_default_demo_login_logs_its_client_id(start):
     assert log_lines(server, expect=1) == [f"POST {RECEIVER_PATH} client=demo entries=0 -> 200 12 lines"]
 
 
+def test_control_characters_from_the_wire_are_written_out_in_the_log(start):
+    server = start()
+    post(server, creds={"x_clientid": "ac\x1b[2J\tme", "x_password": "wrong-Pw-1"})
+    assert log_lines(server, expect=1)[-1].startswith(f"POST {RECEIVER_PATH} client=ac\\x1b[2J\\x09me ")
+
+
 # -- streaming and scale -----------------------------------------------------------------------------
 
 

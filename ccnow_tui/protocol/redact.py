@@ -178,16 +178,16 @@ def _escape_char(c: str) -> str:
     return f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}"
 
 
-def escape_controls(text: str, *, newlines: bool = False) -> str:
+def escape_controls(text: str, *, newlines: bool = False, tabs: bool = True) -> str:
     """``text`` with every control character written out (``\\x1b``, ``\\u202e``), so a
-    terminal shows it and never acts on it. Tab stays; a newline stays only if
-    ``newlines`` (text this program wrote itself, over several lines)."""
+    terminal shows it and never acts on it: the one rule for text from the network or
+    the store, in the CLI's output, the TUI's screens and the sandbox's log. A tab stays
+    unless not ``tabs`` (a row of a screen, where it would push the columns apart); a
+    newline stays only if ``newlines`` (text this program wrote itself, over several lines)."""
     if text.isprintable() and not any(c in _BIDI for c in text):
         return text
-    return "".join(
-        c if (c.isprintable() and c not in _BIDI) or c == "\t" or (newlines and c == "\n") else _escape_char(c)
-        for c in text
-    )
+    keep = ("\t" if tabs else "") + ("\n" if newlines else "")
+    return "".join(c if (c.isprintable() and c not in _BIDI) or c in keep else _escape_char(c) for c in text)
 
 
 def _mask_cut_edges(text: str, secrets: set[str]) -> str:

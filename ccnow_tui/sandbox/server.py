@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ..protocol import decode_request, redact
 from ..protocol.form import DecodedRequest
+from ..protocol.redact import escape_controls
 from ..words import counted
 from .faults import Fault, FaultKind, FaultPlan, draw_faults
 from .orders import SandboxBook
@@ -587,9 +588,8 @@ def _same(given: str, expected: str) -> bool:
 
 
 def _printable(text: str, limit: int = 60) -> str:
-    """Text from the wire made safe for a one-line log entry."""
-    safe = "".join(c if c.isprintable() else "?" for c in text[:limit])
-    return safe + ("…" if len(text) > limit else "")
+    """Text from the wire made safe for a one-line log entry (:func:`escape_controls`)."""
+    return escape_controls(text[:limit], tabs=False) + ("…" if len(text) > limit else "")
 
 
 def _updating(request: DecodedRequest) -> bool:

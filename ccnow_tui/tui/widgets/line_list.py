@@ -22,6 +22,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ...protocol.redact import escape_controls
+
 
 class WidgetOptions(TypedDict, total=False):
     """The keywords every Textual widget takes, passed on by our widgets' ``**kwargs``."""
@@ -33,11 +35,9 @@ class WidgetOptions(TypedDict, total=False):
 
 
 def printable(text: object) -> str:
-    """Text from the network with control characters made visible but harmless."""
-    s = str(text)
-    if s.isprintable():
-        return s
-    return "".join(c if c.isprintable() else "\ufffd" for c in s)
+    """Text from the network as a screen shows it: control characters written out
+    (``\\x1b``, tabs too), never obeyed; the rule is :func:`escape_controls`'s."""
+    return escape_controls(str(text), tabs=False)
 
 
 def fit(text: str, width: int) -> str:

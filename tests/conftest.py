@@ -59,8 +59,16 @@ def _forget_secrets():
 
 
 @pytest.fixture
-def sandbox():
-    """A real sandbox receiver on an ephemeral loopback port, with a captured log."""
+def sandbox_options() -> dict[str, object]:
+    """How the ``sandbox`` fixture's receiver is set up; a folder's conftest.py overrides
+    it (tests/tui wants 40 orders and the account "shop")."""
+    return {"seed": 7, "orders": 12}
+
+
+@pytest.fixture
+def sandbox(sandbox_options):
+    """The one sandbox fixture: a real sandbox receiver on an ephemeral loopback port,
+    with a captured log (``log_text``), the password :data:`SANDBOX_PASSWORD`."""
     import io
 
     from ccnow_tui.sandbox.server import SandboxConfig, SandboxServer
@@ -68,7 +76,8 @@ def sandbox():
     log = io.StringIO()
     # Not "demo": every Secret is registered for masking process-wide, and masking the
     # word "demo" would garble messages such as "try ccnow-tui --demo".
-    server = SandboxServer(SandboxConfig(port=0, seed=7, orders=12, password=SANDBOX_PASSWORD, log=log)).start()
+    config = SandboxConfig(**{"port": 0, "password": SANDBOX_PASSWORD, **sandbox_options, "log": log})
+    server = SandboxServer(config).start()
     server.log_text = log  # type: ignore[attr-defined]
     try:
         yield server

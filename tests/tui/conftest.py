@@ -12,21 +12,16 @@ import pytest
 
 from ccnow_tui.config import ConnectionSettings
 from ccnow_tui.protocol.redact import Secret
-from ccnow_tui.sandbox.server import SandboxConfig, SandboxServer
 from ccnow_tui.tui.app import CcnowApp
 
 from .helpers import PASSWORD
 
 
 @pytest.fixture
-def sandbox():
-    server = SandboxServer(SandboxConfig(
-        host="127.0.0.1", port=0, client_id="shop", password=PASSWORD, orders=40, seed=11, log=None,
-    )).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def sandbox_options() -> dict[str, object]:
+    """The TUI's tests run against the account "shop" with 40 orders (tests/conftest.py's
+    ``sandbox``, the one fixture)."""
+    return {"client_id": "shop", "orders": 40, "seed": 11}
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 
+from conftest import SANDBOX_PASSWORD  # tests/conftest.py, as pytest imports it
 from rich.console import Console
 
-PASSWORD = "s3cret-Pa55-xyzzy"
+PASSWORD = SANDBOX_PASSWORD  # the sandbox fixture's (tests/conftest.py)
 SIZE = (100, 30)
 
 

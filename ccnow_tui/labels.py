@@ -812,7 +812,7 @@ def plan_import(
             continue
         if void is not None and row.cell(void).strip().casefold() in _VOID_WORDS:
             planned.append(PlannedRow(
-                row.line, row.cells, Verdict.VOIDED,
+                row.line, row.cells, RowVerdict.VOIDED,
                 reason=f"the label was voided (column {void + 1} {_quoted(file.header[void])} says "
                        f"{_quoted(row.cell(void))}): its tracking number is not the parcel's",
             ))
@@ -847,7 +847,7 @@ def plan_import(
         number_cell = row.cell(mapping.number).strip()
         if _SPREADSHEET_FLOAT.fullmatch(number_cell):
             planned.append(PlannedRow(
-                row.line, row.cells, Verdict.INVALID, oid,
+                row.line, row.cells, RowVerdict.INVALID, oid,
                 reason=f"tracking number: {_quoted(number_cell)} is a number a spreadsheet rounded (its digits "
                        "are lost); export the labels again and import that file without saving it from a spreadsheet",
             ))

@@ -25,16 +25,9 @@ PASSWORD = "Hunter2-Xyzzy-9q"  # the account's; the sandbox accepts it
 
 
 @pytest.fixture
-def sandbox():
-    import io
-
-    from ccnow_tui.sandbox.server import SandboxConfig, SandboxServer
-
-    server = SandboxServer(SandboxConfig(port=0, seed=7, orders=12, password=PASSWORD, log=io.StringIO())).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def sandbox_options() -> dict[str, object]:
+    """tests/conftest.py's sandbox, with this module's password."""
+    return {"seed": 7, "orders": 12, "password": PASSWORD}
 
 
 @pytest.fixture(params=["CCNOW_PASSWORD", "password_env", "password_command"])

@@ -666,7 +666,7 @@ def test_a_voided_label_is_rejected_saying_so() -> None:
             "1Z999AA10123456784,396-10-1142,Y\n"
             "1Z999AA10123456785,397-10-1159,N\n")
     plan = plan_import(read_label_file(text, "ws.csv"), known_status=STATUS)
-    assert [row.verdict for row in plan.rows] == [Verdict.VOIDED, Verdict.ACCEPTED]
+    assert [row.verdict for row in plan.rows] == [RowVerdict.VOIDED, RowVerdict.ACCEPTED]
     assert plan.rows[0].reason.startswith("the label was voided (column 3 'Void Indicator' says 'Y')")
 
 
@@ -674,7 +674,7 @@ def test_a_voided_label_is_rejected_saying_so() -> None:
 def test_a_number_a_spreadsheet_rounded_is_refused(number: str) -> None:
     plan = plan_import(read_label_file(f"Order Number;Carrier;Tracking Number\n396101142;USPS;{number}\n", "x.csv"),
                        known_status=STATUS)
-    assert plan.rows[0].verdict is Verdict.INVALID
+    assert plan.rows[0].verdict is RowVerdict.INVALID
     assert "is a number a spreadsheet rounded (its digits are lost)" in plan.rows[0].reason
 
 

@@ -36,3 +36,22 @@ def test_the_check_would_notice(tmp_path: Path):
     (package / "a.py").write_text("class Verdict:\n    pass\n")
     (package / "sub" / "b.py").write_text("def f():\n    class Verdict:\n        pass\n")
     assert class_homes(package)["Verdict"] == ["pkg/a.py:1", "pkg/sub/b.py:2"]
+
+
+def fixture_homes(root: Path, name: str) -> list[str]:
+    """Where the tests under ``root`` define a pytest fixture called ``name``."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name and any(
+                "fixture" in ast.unparse(d) for d in node.decorator_list
+            ):
+                found.append(f"{path.relative_to(root)}:{node.lineno}")
+    return found
+
+
+def test_the_tests_have_one_sandbox_fixture():
+    # Each folder or module sets its receiver up through `sandbox_options`, not a sandbox
+    # of its own (two had diverged: other passwords, other accounts, no log).
+    homes = fixture_homes(Path(__file__).resolve().parent, "sandbox")
+    assert len(homes) == 1 and homes[0].startswith("conftest.py:"), homes

@@ -14,25 +14,19 @@ from pathlib import Path
 import pytest
 
 from ccnow_tui.labels import CarrierFrom, plan_import, read_label_file
-from ccnow_tui.sandbox.server import SandboxConfig, SandboxServer
 from ccnow_tui.tui.screens.import_labels import ImportPreviewScreen, LabelPathForm
 from ccnow_tui.tui.screens.queue import QueueScreen
 
-from .helpers import PASSWORD, SIZE, answer_yes, log_text, screen_text, settle, started, wait_until
+from .helpers import SIZE, answer_yes, log_text, screen_text, settle, started, wait_until
 
 EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
 
 
 @pytest.fixture
-def sandbox():
-    """The demo's order book (this module's sandbox replaces the TUI tests' seed-11 one)."""
-    server = SandboxServer(SandboxConfig(
-        host="127.0.0.1", port=0, client_id="shop", password=PASSWORD, orders=40, seed=7, log=None,
-    )).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def sandbox_options() -> dict[str, object]:
+    """The demo's order book (seed 7 here, not the TUI tests' seed 11; the one ``sandbox``
+    fixture is tests/conftest.py's)."""
+    return {"client_id": "shop", "orders": 40, "seed": 7}
 
 
 # file -> (rows, carriers as staged, what the preview says of the carrier, a rewritten number shown)

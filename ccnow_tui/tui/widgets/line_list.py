@@ -100,7 +100,44 @@ def strip_of(parts: Iterable[tuple[str, Style]], width: int, base: Style) -> Str
 GROWING_RESIZE_EVERY = 0.15  # seconds between resizes of the scroll area while rows stream in
 
 
-class CursorList(ScrollView, can_focus=True):
+class RowView(ScrollView):
+    """Rows drawn one a line with the line API: what the lists (:class:`CursorList`) and the
+    log (status_log.StatusLog) share. Line ``y`` of the view shows row ``scroll_y + y``;
+    a page is the view's height less one row kept in sight; a cursor's rows are scrolled
+    into view the least that shows them. Subclasses implement :meth:`row_count` and
+    :meth:`draw_row`."""
+
+    def row_count(self) -> int:
+        raise NotImplementedError
+
+    def draw_row(self, index: int, width: int, base: Style) -> Strip:
+        """Row ``index`` (below :meth:`row_count`), ``width`` cells wide on ``base``."""
+        raise NotImplementedError
+
+    def render_line(self, y: int) -> Strip:
+        index = round(self.scroll_y) + y
+        width = self.size.width
+        base = self.rich_style
+        if index >= self.row_count():
+            return Strip.blank(width, base)
+        return self.draw_row(index, width, base)
+
+    def page_rows(self) -> int:
+        """How many rows pgup and pgdn move."""
+        return max(1, self.size.height - 1)
+
+    def bring_into_view(self, first: int, last: int) -> None:
+        """Scroll the least that shows rows ``first`` to ``last``; ``first`` when they do
+        not all fit."""
+        height = self.scrollable_content_region.height or self.size.height
+        top = round(self.scroll_y)
+        if first < top:
+            self.scroll_to(y=first, animate=False, immediate=True)
+        elif height and last >= top + height:
+            self.scroll_to(y=max(first, last - height + 1), animate=False, immediate=True)
+
+
+class CursorList(RowView, can_focus=True):
     """Rows with a cursor. Subclasses implement :meth:`row_count` and :meth:`render_row`."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -137,9 +174,6 @@ class CursorList(ScrollView, can_focus=True):
 
     # -- to implement ------------------------------------------------------------------
 
-    def row_count(self) -> int:
-        raise NotImplementedError
-
     def render_row(self, index: int, width: int, base: Style, cursor: Style | None) -> Strip:
         """Row ``index``; ``cursor`` is the cursor style when this row has the cursor."""
         raise NotImplementedError
@@ -166,13 +200,7 @@ class CursorList(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.row_count())
 
-    def render_line(self, y: int) -> Strip:
-        _, scroll_y = self.scroll_offset
-        index = scroll_y + y
-        width = self.size.width
-        base = self.rich_style
-        if index >= self.row_count():
-            return Strip.blank(width, base)
+    def draw_row(self, index: int, width: int, base: Style) -> Strip:
         cursor = None
         if index == self.cursor:
             cursor = self.get_component_rich_style("cursor-list--cursor")
@@ -185,12 +213,7 @@ class CursorList(ScrollView, can_focus=True):
         self.post_message(self.CursorMoved(self, new))
 
     def scroll_to_cursor(self) -> None:
-        height = self.scrollable_content_region.height or self.size.height
-        top = round(self.scroll_y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif height and self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+        self.bring_into_view(self.cursor, self.cursor)
 
     def move_to(self, index: int) -> None:
         count = self.row_count()
@@ -200,7 +223,7 @@ class CursorList(ScrollView, can_focus=True):
         self.move_to(self.cursor + delta)
 
     def action_page(self, direction: int) -> None:
-        self.move_to(self.cursor + direction * max(1, self.size.height - 1))
+        self.move_to(self.cursor + direction * self.page_rows())
 
     def action_jump(self, where: int) -> None:
         self.move_to(self.row_count() - 1 if where < 0 else 0)

@@ -27,11 +27,10 @@ from rich.cells import cell_len
 from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..model import LOG_TAGS, LogBuffer, LogKind, LogLine
-from .line_list import WidgetOptions, crop, printable, strip_of, wrap_cells
+from .line_list import RowView, WidgetOptions, crop, printable, strip_of, wrap_cells
 
 KIND_CLASS = {kind: f"status-log--{kind.value}" for kind in LogKind}
 INDENT = len("HH:MM:SS ")  # continuation rows start under the outcome tag
@@ -63,7 +62,7 @@ def shown_text(line: LogLine) -> str:
     return f"{line.when} {LOG_TAGS[line.kind]} {printable(line.text)}"
 
 
-class StatusLog(ScrollView, can_focus=False):
+class StatusLog(RowView, can_focus=False):
     """Not focusable until :meth:`take_focus`: single-letter keys must keep reaching the list."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -208,18 +207,14 @@ class StatusLog(ScrollView, can_focus=False):
             self.move_to(self.cursor + delta)
 
     def action_page(self, direction: int) -> None:
-        self.action_move(direction * max(1, self.size.height - 1))
+        self.action_move(direction * self.page_rows())
 
     def show_cursor(self) -> None:
         """Scroll so every row of the highlighted line is in view."""
         self.sync()
         rows = [i for i, row in enumerate(self._rows) if row[0] == self.cursor]
         if rows:
-            top, height = round(self.scroll_y), max(1, self.scrollable_content_region.height or self.size.height)
-            if rows[0] < top:
-                self.scroll_to(y=rows[0], animate=False, immediate=True)
-            elif rows[-1] >= top + height:
-                self.scroll_to(y=max(rows[0], rows[-1] - height + 1), animate=False, immediate=True)
+            self.bring_into_view(rows[0], rows[-1])
         self.refresh()
 
     def search(self, text: str, start: int | None = None) -> bool:
@@ -239,12 +234,10 @@ class StatusLog(ScrollView, can_focus=False):
                 return True
         return False
 
-    def render_line(self, y: int) -> Strip:
-        index = round(self.scroll_y) + y
-        width = self.size.width
-        base = self.rich_style
-        if index >= len(self._rows):
-            return Strip.blank(width, base)
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def draw_row(self, index: int, width: int, base: Style) -> Strip:
         seq, line, part, text = self._rows[index]
         if self.has_focus and seq == self.cursor:
             cursor = self.get_component_rich_style("status-log--cursor")

@@ -21,14 +21,17 @@ from .words import counted
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at start-up
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import AsyncIterator, Callable, Sequence
     from decimal import Decimal
     from pathlib import Path
     from typing import Any, TextIO
 
+    from .client import ClientEvent, ReceiverAnswer, ReceiverClient
+    from .config import ConnectionSettings
     from .protocol.actions import StagedAction
     from .protocol.batch import Batch
     from .protocol.orderid import OrderId
+    from .storage.store import Store
 
 # 1 (some entries refused), 3 (refused, not sent) and 4 (unknown) are Outcome.exit_code's
 # (EXIT_UNKNOWN is Outcome.UNKNOWN.exit_code, written out so as not to load the protocol
@@ -308,7 +311,7 @@ def err(msg: str) -> None:
     print(f"ccnow-tui: {safe_text(msg, newlines=True)}", file=sys.stderr, flush=True)
 
 
-def json_line(obj: dict) -> str:
+def json_line(obj: dict[str, object]) -> str:
     """One JSON Lines record: every string masked (before json.dumps changes its form),
     and nothing a terminal acts on: C0 and DEL, C1, and bidi controls as \\u escapes."""
     import json
@@ -409,7 +412,7 @@ def _since(text: str) -> str:
             f"{(datetime.now(UTC) - datetime.min.replace(tzinfo=UTC)).days - 1} days)") from None
 
 
-def connection_settings(args: argparse.Namespace):
+def connection_settings(args: argparse.Namespace) -> ConnectionSettings:
     from .config import ConfigError, load_config, resolve_connection
 
     overrides = {"url": getattr(args, "url", None), "client_id": getattr(args, "client_id", None),
@@ -423,7 +426,7 @@ def connection_settings(args: argparse.Namespace):
 _OPENED_STORES: list[Path] = []  # the store files this process opened, for messages about them
 
 
-def open_store(profile: str):
+def open_store(profile: str) -> Store:
     from .storage.store import Store, StoreError
 
     try:
@@ -441,7 +444,8 @@ def store_problem(exc: BaseException) -> str:
     sqlite3 = sys.modules.get("sqlite3")
     path = _OPENED_STORES[-1] if _OPENED_STORES else "of this profile"
     if store_module is not None and isinstance(exc, store_module.CorruptRow):
-        return store_module.damaged(path, str(exc))
+        damaged: str = store_module.damaged(path, str(exc))  # a module from sys.modules is Any to mypy
+        return damaged
     if store_module is not None and isinstance(exc, store_module.StoreError):
         return str(exc)
     if sqlite3 is not None and isinstance(exc, sqlite3.Error):
@@ -449,7 +453,7 @@ def store_problem(exc: BaseException) -> str:
     return ""
 
 
-def open_client(args: argparse.Namespace, settings: Any = None):
+def open_client(args: argparse.Namespace, settings: ConnectionSettings | None = None) -> ReceiverClient:
     """Build a ReceiverClient from config, environment and options (password never on argv)."""
     from .client import ClientConfigError, ReceiverClient
     from .protocol.redact import Secret
@@ -604,7 +608,7 @@ class Printer:
     def unknown(self, order_id: OrderId, why: str) -> None:
         self._emit(order_id, {"status": "unknown", "error": why}, f"{order_id} unknown")
 
-    def _emit(self, order_id: OrderId, fields: dict, text: str) -> None:
+    def _emit(self, order_id: OrderId, fields: dict[str, object], text: str) -> None:
         if self.as_json:
             self._write(json_line({"order_id": str(order_id), **fields}) + "\n")
         else:
@@ -633,7 +637,8 @@ class Printer:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-async def _drive(events, printer: Printer, *, read_only: bool = False):
+async def _drive(events: AsyncIterator[ClientEvent], printer: Printer, *, read_only: bool = False
+                 ) -> ReceiverAnswer:
     """Print records as they come; for reads, per attempt, since a retry voids a cut-off one.
 
     Returns the client's final answer.
@@ -641,8 +646,8 @@ async def _drive(events, printer: Printer, *, read_only: bool = False):
     from .client import ReceiverAnswer, Retrying
     from .protocol.outcome import EntryOutcome
 
-    answer = None
-    held: list = []
+    answer: ReceiverAnswer | None = None
+    held: list[ClientEvent] = []
     async for ev in events:
         if isinstance(ev, ReceiverAnswer):
             answer = ev
@@ -666,19 +671,20 @@ async def _drive(events, printer: Printer, *, read_only: bool = False):
     return answer
 
 
-async def _with_client(args, make_events, printer: Printer, settings: Any = None) -> int:
+async def _with_client(args: argparse.Namespace, make_events: Callable[[ReceiverClient], AsyncIterator[ClientEvent]],
+                       printer: Printer, settings: ConnectionSettings | None = None) -> int:
     client = open_client(args, settings)
     async with client:
         return (await _drive(make_events(client), printer, read_only=True)).exit_code
 
 
-def cmd_pending(args) -> int:
+def cmd_pending(args: argparse.Namespace) -> int:
     from .client import run_network
 
     return run_network(_with_client(args, lambda c: c.pending(), Printer(args.json, sys.stdout)))
 
 
-def cmd_query(args) -> int:
+def cmd_query(args: argparse.Namespace) -> int:
     from .client import run_network
 
     settings = connection_settings(args)  # a password from a variable or a command: masked in what follows
@@ -734,7 +740,7 @@ def read_input_text(file: str) -> tuple[str, str]:
                          "save the file as UTF-8") from None
 
 
-def read_submit_file(args) -> Batch:
+def read_submit_file(args: argparse.Namespace) -> Batch:
     import io
 
     name, text = read_input_text(args.file)
@@ -799,7 +805,7 @@ def confirm_submit(batch: Batch, args: argparse.Namespace, settings: Any) -> boo
     return False
 
 
-def cmd_submit(args) -> int:
+def cmd_submit(args: argparse.Namespace) -> int:
     from .client import run_network
     from .protocol.redact import safe_text
     from .staging import Claim, ClaimConflict, judge_answer
@@ -825,8 +831,8 @@ def cmd_submit(args) -> int:
         # Asked before the event loop runs: ctrl-c at the question interrupts at once.
         if not confirm_submit(batch, args, settings):
             return EXIT_NOT_CONFIRMED
-        settings = client.credentials
-        meta = BatchMeta(client.url, client.address, settings.client_id, settings.store_id or "", client.profile)
+        credentials = client.credentials
+        meta = BatchMeta(client.url, client.address, credentials.client_id, credentials.store_id or "", client.profile)
         numbered = [(n, None, 0, e) for n, e in batch.numbered()]
         try:
             batch_id = store.claim(numbered, meta)  # recorded before a byte is sent
@@ -834,7 +840,7 @@ def cmd_submit(args) -> int:
             raise UsageError(str(exc)) from None
         claim = Claim(batch_id, batch, store.entry_ids(batch_id))
 
-        async def send():
+        async def send() -> ReceiverAnswer:
             async with client:
                 return await _drive(client.submit(batch, batch_id=batch_id), Printer(args.json, sys.stdout))
 
@@ -875,7 +881,7 @@ def _not_recorded(store: Any, batch_id: str, exc: Exception) -> int:
     return EXIT_UNKNOWN
 
 
-def cmd_reconcile(args) -> int:
+def cmd_reconcile(args: argparse.Namespace) -> int:
     """What R does in the composer: query the orders of unknown batches, record what happened."""
     from .client import ReceiverAnswer, run_network
     from .protocol.orderid import OrderId as _OrderId
@@ -892,9 +898,9 @@ def cmd_reconcile(args) -> int:
             return EXIT_OK
         orders = list(dict.fromkeys(e.order_id for b in unknown for e in b.entries))
 
-        async def query():
+        async def query() -> ReceiverAnswer:
             async with client:
-                answer = None
+                answer: ReceiverAnswer | None = None
                 async for ev in client.query(orders):
                     if isinstance(ev, ReceiverAnswer):
                         answer = ev
@@ -1089,7 +1095,7 @@ def _max_discount_of(profile: str) -> Decimal:
     return chosen.max_discount if chosen is not None else DEFAULT_MAX_DISCOUNT
 
 
-def cmd_stage(args) -> int:
+def cmd_stage(args: argparse.Namespace) -> int:
     """Stage a file's entries in the profile's store, for review in the TUI; nothing is sent.
 
     The password is read first when a variable or a command gives it (``CCNOW_PASSWORD``,
@@ -1171,7 +1177,7 @@ def _entry_record(e: Any) -> dict[str, Any]:
     return {**e.action.to_dict(), "state": e.state.value, "batch_id": e.batch_id, "remark": e.remark}
 
 
-def cmd_staged(args) -> int:
+def cmd_staged(args: argparse.Namespace) -> int:
     """What the profile's store holds that is not settled: staged entries in staging order,
     then the entries of batches in flight or of unknown outcome, then unverified ones."""
     from .storage.store import BatchState
@@ -1237,7 +1243,7 @@ def journal_line(row: dict[str, Any]) -> str:
     return shown(" ".join(parts))
 
 
-def cmd_journal(args) -> int:
+def cmd_journal(args: argparse.Namespace) -> int:
     """The audit trail from the store, oldest first."""
     profile = offline_profile(args.profile)
     try:
@@ -1255,7 +1261,7 @@ def cmd_journal(args) -> int:
     return EXIT_OK
 
 
-def cmd_init(args) -> int:
+def cmd_init(args: argparse.Namespace) -> int:
     from .config import ConfigError, write_config_template
 
     try:
@@ -1284,7 +1290,7 @@ def not_a_terminal() -> str:
     return " and ".join([", ".join(missing[:-1]), missing[-1]] if len(missing) > 1 else missing)
 
 
-def cmd_tui(args) -> int:
+def cmd_tui(args: argparse.Namespace) -> int:
     """The TUI, on a terminal only: without one it could neither be seen nor quit (it
     would draw into a file or a pipe for ever), so a script is pointed at a command."""
     missing = not_a_terminal()

@@ -14,11 +14,12 @@ that ``S`` asks). The command line's entry is launch.py.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import events, on, work
 from textual.app import SystemCommand
@@ -38,8 +39,8 @@ from ..protocol.actions import ActionKind, StagedAction
 from ..protocol.batch import Batch, Severity
 from ..protocol.orderid import OrderId
 from ..protocol.redact import Secret, redact
-from ..staging import ClaimConflict
-from ..storage.store import StoreError
+from ..staging import Claim, ClaimConflict
+from ..storage.store import Snapshot, StoreError
 from . import key_help, launch
 from .controller import SessionController, Update
 from .key_order import KeyOrder
@@ -223,7 +224,7 @@ class CcnowApp(SeeThroughApp):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(key_help.help_screen(self, self.keymap))
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from palette_commands(self, screen, self.action_help, self.keymap)
 
@@ -524,21 +525,22 @@ class CcnowApp(SeeThroughApp):
         self.run_worker(self._send(request, numbered), name="submit", group="submit", exit_on_error=False)
         return True
 
-    async def _send(self, request: Request, numbered: list) -> None:
+    async def _send(self, request: Request, numbered: list[tuple[int, int, int, StagedAction]]) -> None:
         session, controller = self.session, self.controller
         assert session is not None and controller is not None and request.batch is not None
         staging, batch, meta = session.staging, request.batch, session.batch_meta()
         try:
             if len(numbered) >= OFF_LOOP_ENTRIES:  # writing 100,000 claims takes a second: not on the UI's loop
-                def claim_off_loop():
+                def claim_off_loop() -> tuple[Claim, Snapshot]:
                     with collector_paused():
                         request.index_orders()  # here, not on the UI's loop at the first answer line
                         return staging.claim_numbered(batch, numbered, meta), staging.store.snapshot()
 
-                request.claim, snapshot = await asyncio.to_thread(claim_off_loop)
+                claim, snapshot = await asyncio.to_thread(claim_off_loop)
+                request.claim = claim
                 staging.show(snapshot)
             else:
-                request.claim = staging.claim_numbered(batch, numbered, meta)
+                request.claim = claim = staging.claim_numbered(batch, numbered, meta)
                 staging.sync(force=True)
         except (ClaimConflict, StoreError) as exc:
             session.in_flight = None
@@ -547,7 +549,7 @@ class CcnowApp(SeeThroughApp):
             self.changed.publish(Topic.FLIGHT)
             return
         self.apply(controller.sending(request, session.host))
-        await pump(request, session.client.submit(batch, chunked=True, batch_id=request.claim.batch_id),
+        await pump(request, session.client.submit(batch, chunked=True, batch_id=claim.batch_id),
                    self.post_message)
 
     def batch_answered(self, request: Request, answer: ReceiverAnswer) -> None:
@@ -586,11 +588,11 @@ def help_sections(keymap: Mapping[str, str] = NO_KEYMAP) -> list[Section]:
     return key_help.help_sections(CcnowApp, keymap)
 
 
-def build_app(args) -> tuple[CcnowApp, object | None]:
+def build_app(args: argparse.Namespace) -> tuple[CcnowApp, object | None]:
     """The app for ``args`` (cli.py's namespace), and the demo sandbox to stop afterwards."""
     return launch.build_app(args, CcnowApp)
 
 
-def run_tui(args) -> int:
+def run_tui(args: argparse.Namespace) -> int:
     """cli.py's entry (``from .tui.app import run_tui``): launch.py does the work."""
     return launch.run_tui(args, CcnowApp)

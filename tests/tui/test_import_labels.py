@@ -353,3 +353,20 @@ async def test_a_column_and_a_carrier_typed_in_one_burst_land_in_their_forms(mak
         burst("u", "i", "l", ".", "c", "s", "v", "enter", "c", "D", "H", "L", "enter", "enter")
         await wait_until(pilot, lambda: tracks() == ["DHL"] * 3, "the rows staged again")
         assert isinstance(app.screen, QueueScreen) and len(app.session.staging) == 6
+
+
+async def test_the_preview_keys_are_in_the_palette_and_act_from_it(make_app, sandbox, tmp_path):
+    shipstation(tmp_path / "l.csv", sandbox.book.pending()[:2])
+    app = make_app()
+    app.start_dir = tmp_path
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        screen = await open_preview(pilot, "l.csv")
+        commands = {c.title: c for c in app.get_system_commands(screen)}
+        carrier = commands["Set one carrier for every row (empty: the carrier column, else guessed)"]
+        assert carrier.help == "key: c"
+        assert commands["Choose the column holding the order number (by its number or header name)"].help == "key: 1"
+        await carrier.callback()  # as the palette runs it
+        await wait_until(pilot, lambda: isinstance(app.screen, LabelChoiceForm), "the carrier form")
+        await pilot.press(*"USPS", "enter")
+        assert app.screen is screen and screen.file.carrier == "USPS"

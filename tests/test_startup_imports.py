@@ -86,6 +86,7 @@ def test_offline_commands_load_no_network_stack(child_env: dict[str, str], argv:
 
 def test_stage_loads_no_network_stack(child_env: dict[str, str]) -> None:
     write_profile(child_env)
+    child_env["SHOP_PW"] = SANDBOX_PASSWORD  # stage reads the password the profile names (to refuse it in a note)
     rc, modules, stderr = run_command(["stage", "-"], child_env, stdin="order_id,action\n396-10-1142,ship\n")
     assert rc == 0, stderr
     # staging.py's types name the client's answer, but a CSV staged offline needs no

@@ -984,15 +984,16 @@ def offline_profile(requested: str | None, *, configured: bool = False) -> str:
 def know_password_offline(profile: str, *, quiet: bool = False) -> None:
     """Learn ``profile``'s password when a variable or a command gives it (a typed one is
     never asked for here): from then on every message masks it and no note or tracking
-    field holding it is accepted. A source that fails is a UsageError, unless ``quiet``."""
+    field holding it is accepted. A source that fails is said on stderr (unless
+    ``quiet``), and the command goes on without it: these commands need no password."""
     from .config import ConfigError, load_config, offline_password
 
     try:
         offline_password(load_config(), profile)
     except ConfigError as exc:
         if not quiet:
-            raise UsageError(f"{exc}; nothing staged (stage reads the API password when the profile says where to "
-                             "get it, to refuse a note or tracking field that holds it)") from None
+            err(f"{exc}: so notes and tracking fields were not checked for the API password (the TUI checks them "
+                "again and never sends one holding it)")
 
 
 LABEL_COLUMN_OPTIONS = {"order": "--order-column", "carrier": "--carrier-column", "number": "--number-column"}

@@ -175,7 +175,8 @@ async def test_auto_refresh_keeps_the_queue_alive(settings, sandbox):
     app = CcnowApp(settings, refresh_every=0.2)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
-        assert "↻0.2s" in screen_text(app)
+        # Between refreshes (during one, the header shows that one is out, with a spinner).
+        await wait_until(pilot, lambda: "↻0.2s" in screen_text(app), "the refresh interval in the header")
         seen = sandbox.requests_seen
         await wait_until(pilot, lambda: sandbox.requests_seen >= seen + 2, "two automatic refreshes")
         await settle(pilot)

@@ -97,9 +97,14 @@ async def shoot(text: bool = False) -> list[str]:
             await pilot.press("p")
             save("preview")
             await pilot.press("escape")
-            # Fix the error (remove the cancel), then the confirmation.
+            # Fix the error (remove the cancel) and the duplicate ship, then the confirmation.
             table = app.screen.query_one("EntryTable")
             row = next(i for i, r in enumerate(table.rows) if r.entry and r.entry.kind.value == "cancel")
+            table.move_to(row)
+            await pilot.press("d")
+            await pilot.pause()
+            row = [i for i, r in enumerate(table.rows) if r.entry and r.entry.order_id == pending[1]
+                   and r.entry.kind.value == "ship"][-1]
             table.move_to(row)
             await pilot.press("d", "S")
             save("confirm")

@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     N = TypeVar("N", int, float)
 
 
-def number(convert: Callable[[str], N], accept: Callable[[N], bool], out_of_range: str,
-           not_a_number: str | None = None) -> Callable[[str], N]:
+def number(
+    convert: Callable[[str], N], accept: Callable[[N], bool], out_of_range: str, not_a_number: str | None = None
+) -> Callable[[str], N]:
     """An argparse ``type``: ``convert(text)`` (ValueError: not a number), then ``accept``.
 
     The messages name the text as given: ``{text!r}`` in them is replaced by it;

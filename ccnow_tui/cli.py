@@ -55,8 +55,16 @@ class UsageError(Exception):
 # before the command is kept under PRE + name and _merge_options() puts the two together.
 PRE = "pre_"
 CONNECTION_OPTIONS = ("profile", "url", "client_id", "store_id", "timeout")
-FLAGS = {"profile": "--profile", "url": "--url", "client_id": "--client-id", "store_id": "--store-id",
-         "timeout": "--timeout", "demo": "--demo", "refresh": "--refresh", "fault": "--fault"}
+FLAGS = {
+    "profile": "--profile",
+    "url": "--url",
+    "client_id": "--client-id",
+    "store_id": "--store-id",
+    "timeout": "--timeout",
+    "demo": "--demo",
+    "refresh": "--refresh",
+    "fault": "--fault",
+}
 # The options before the command each command takes (None: no command, the TUI).
 TAKES: dict[str | None, frozenset[str]] = {
     None: frozenset(FLAGS),
@@ -82,7 +90,10 @@ def _connection_options(*, before: bool, names: Sequence[str] = CONNECTION_OPTIO
     g = p.add_argument_group("connection (override config.toml and CCNOW_* variables)")
     for name in names:
         g.add_argument(
-            FLAGS[name], dest=PRE + name if before else name, metavar=name.upper(), help=_HELP[name],
+            FLAGS[name],
+            dest=PRE + name if before else name,
+            metavar=name.upper(),
+            help=_HELP[name],
             # Not given after the command: absent, so it cannot hide a value given before.
             default=None if before else argparse.SUPPRESS,
             type=_positive_float if name == "timeout" else str,
@@ -95,8 +106,12 @@ MIN_REFRESH = 5.0  # seconds: a live queue, without hammering the receiver
 
 _SECONDS = "{text!r} is not a number of seconds"
 _positive_float = number(float, lambda v: v > 0, "{text!r} must be greater than 0", _SECONDS)
-_refresh_seconds = number(float, lambda v: v == 0 or MIN_REFRESH <= v <= 3600,
-                          f"{{text!r}}: 0 (only on r), or {MIN_REFRESH:g} to 3600 seconds", _SECONDS)
+_refresh_seconds = number(
+    float,
+    lambda v: v == 0 or MIN_REFRESH <= v <= 3600,
+    f"{{text!r}}: 0 (only on r), or {MIN_REFRESH:g} to 3600 seconds",
+    _SECONDS,
+)
 
 
 def _fault_spec(text: str) -> str:
@@ -140,18 +155,30 @@ def build_parser(*, sandbox_arguments: bool = True) -> argparse.ArgumentParser:
         "on): check them.",
     )
     parser.add_argument("--version", action="version", version=f"ccnow-tui {__version__}")
-    parser.add_argument("--demo", dest=PRE + "demo", action="store_true",
-                        help="run the TUI against the embedded sandbox (no account needed)")
     parser.add_argument(
-        "--refresh", dest=PRE + "refresh", type=_refresh_seconds, metavar="SECONDS",
-        help=f"TUI: fetch the pending list again every SECONDS (at least {MIN_REFRESH:g}; default: only on r, "
-             "or every 15 with --demo)",
+        "--demo",
+        dest=PRE + "demo",
+        action="store_true",
+        help="run the TUI against the embedded sandbox (no account needed)",
     )
     parser.add_argument(
-        "--fault", dest=PRE + "fault", action="append", default=None, metavar="FAULT", type=_fault_spec,
+        "--refresh",
+        dest=PRE + "refresh",
+        type=_refresh_seconds,
+        metavar="SECONDS",
+        help=f"TUI: fetch the pending list again every SECONDS (at least {MIN_REFRESH:g}; default: only on r, "
+        "or every 15 with --demo)",
+    )
+    parser.add_argument(
+        "--fault",
+        dest=PRE + "fault",
+        action="append",
+        default=None,
+        metavar="FAULT",
+        type=_fault_spec,
         help="with --demo (or before `sandbox`): inject a sandbox fault, KIND[=VALUE][:COUNT][@updates|@reads]; "
-             "KIND is maintenance, slow=S, drop-after-apply, http500, html, truncate, http=CODE, garbage, upper, "
-             "empty, gzip, gzip-bad or drip=S (e.g. drop-after-apply@updates)",
+        "KIND is maintenance, slow=S, drop-after-apply, http500, html, truncate, http=CODE, garbage, upper, "
+        "empty, gzip, gzip-bad or drip=S (e.g. drop-after-apply@updates)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -163,7 +190,9 @@ def build_parser(*, sandbox_arguments: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout")
 
     p = sub.add_parser(
-        "submit", parents=[conn], help="send a batch of actions from a CSV file",
+        "submit",
+        parents=[conn],
+        help="send a batch of actions from a CSV file",
         description="CSV header: order_id,action,notes,amount,trackname,tracknumber (columns after action "
         "optional). Without --yes, asks y/N on the terminal (never on stdout; keys typed before the question "
         "shows do not answer it); no terminal: refuses. A batch with more cancel and discount entries than the "
@@ -174,20 +203,32 @@ def build_parser(*, sandbox_arguments: bool = True) -> argparse.ArgumentParser:
         "unless --allow-repeats says they are meant.",
     )
     p.add_argument("file", metavar="FILE", help="CSV file, or - for standard input")
-    p.add_argument("--yes", action="store_true",
-                   help="send without asking (not a batch over confirm_over cancel and discount entries or "
-                        "confirm_discount_over dollars of discount: that one needs --confirm-count)")
-    p.add_argument("--confirm-count", type=_count, metavar="N",
-                   help="send without asking only if the batch sends exactly N entries that change orders (all but "
-                        "query; else nothing is sent, exit 5); required to send a batch over confirm_over or "
-                        "confirm_discount_over without the question")
-    p.add_argument("--allow-repeats", action="store_true",
-                   help="send identical rows (same order, action and fields) as they are, each one applied (a "
-                        "discount written twice is given twice); without it they are refused, exit 2")
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="send without asking (not a batch over confirm_over cancel and discount entries or "
+        "confirm_discount_over dollars of discount: that one needs --confirm-count)",
+    )
+    p.add_argument(
+        "--confirm-count",
+        type=_count,
+        metavar="N",
+        help="send without asking only if the batch sends exactly N entries that change orders (all but "
+        "query; else nothing is sent, exit 5); required to send a batch over confirm_over or "
+        "confirm_discount_over without the question",
+    )
+    p.add_argument(
+        "--allow-repeats",
+        action="store_true",
+        help="send identical rows (same order, action and fields) as they are, each one applied (a "
+        "discount written twice is given twice); without it they are refused, exit 2",
+    )
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout")
 
     p = sub.add_parser(
-        "reconcile", parents=[conn], help="settle batches whose outcome is unknown (what R does in the TUI)",
+        "reconcile",
+        parents=[conn],
+        help="settle batches whose outcome is unknown (what R does in the TUI)",
         description="Queries the orders of every batch whose outcome is unknown and records what evidently "
         "happened: ship/cancel that took effect, what is staged again (did not happen), and discounts or "
         "tracking a status cannot prove (unverified: re-stage or forget them in the TUI). Nothing is sent "
@@ -197,16 +238,25 @@ def build_parser(*, sandbox_arguments: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="record the result without asking")
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout, one per entry")
 
-    p = sub.add_parser("journal", parents=[_connection_options(before=False, names=("profile",))],
-                       help="the audit trail: every batch sent from this profile and its outcome")
+    p = sub.add_parser(
+        "journal",
+        parents=[_connection_options(before=False, names=("profile",))],
+        help="the audit trail: every batch sent from this profile and its outcome",
+    )
     p.add_argument("orders", nargs="*", metavar="ORDER", help="only these orders")
-    p.add_argument("--since", metavar="WHEN", type=_since,
-                   help="only lines since WHEN: 2026-11-27, 2026-11-27T14:00, or 30m / 12h / 7d ago")
+    p.add_argument(
+        "--since",
+        metavar="WHEN",
+        type=_since,
+        help="only lines since WHEN: 2026-11-27, 2026-11-27T14:00, or 30m / 12h / 7d ago",
+    )
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout")
 
     profile_only = _connection_options(before=False, names=("profile",))
     p = sub.add_parser(
-        "stage", parents=[profile_only], help="stage entries from a CSV for review in the TUI, without sending",
+        "stage",
+        parents=[profile_only],
+        help="stage entries from a CSV for review in the TUI, without sending",
         description="Adds the file's entries to the profile's staged entries, as one change, for a person to "
         "review and send in the TUI's composer (b). Nothing is sent and no receiver is contacted; no password is "
         "asked for, but one a variable or a command gives is read first, and a note or tracking field holding it "
@@ -214,25 +264,46 @@ def build_parser(*, sandbox_arguments: bool = True) -> argparse.ArgumentParser:
         "track, then ship). Every row is checked first; any problem: all are reported, nothing is staged (exit 2).",
     )
     p.add_argument("file", metavar="FILE", help="CSV file, or - for standard input")
-    p.add_argument("--labels", action="store_true",
-                   help="FILE is a label export (order number, carrier, tracking number; columns found by header)")
-    p.add_argument("--order-column", metavar="COLUMN",
-                   help="with --labels: the column holding the order number, by header name or number (1 is the "
-                        "first); default: found by header name, else by cells holding order numbers")
-    p.add_argument("--carrier-column", metavar="COLUMN",
-                   help="with --labels: the column holding the carrier (header name or number); default: found by "
-                        "header name or by cells naming carriers, else each carrier is guessed from its tracking "
-                        "number's format")
-    p.add_argument("--number-column", metavar="COLUMN",
-                   help="with --labels: the column holding the tracking number (header name or number)")
-    p.add_argument("--carrier", metavar="NAME",
-                   help="with --labels: this carrier for every row (instead of the carrier column or a guess)")
+    p.add_argument(
+        "--labels",
+        action="store_true",
+        help="FILE is a label export (order number, carrier, tracking number; columns found by header)",
+    )
+    p.add_argument(
+        "--order-column",
+        metavar="COLUMN",
+        help="with --labels: the column holding the order number, by header name or number (1 is the "
+        "first); default: found by header name, else by cells holding order numbers",
+    )
+    p.add_argument(
+        "--carrier-column",
+        metavar="COLUMN",
+        help="with --labels: the column holding the carrier (header name or number); default: found by "
+        "header name or by cells naming carriers, else each carrier is guessed from its tracking "
+        "number's format",
+    )
+    p.add_argument(
+        "--number-column",
+        metavar="COLUMN",
+        help="with --labels: the column holding the tracking number (header name or number)",
+    )
+    p.add_argument(
+        "--carrier",
+        metavar="NAME",
+        help="with --labels: this carrier for every row (instead of the carrier column or a guess)",
+    )
     p.add_argument("--track-only", action="store_true", help="with --labels: stage track only, no ship")
-    p.add_argument("--skip-rejected", action="store_true",
-                   help="with --labels: stage the accepted rows even if some are rejected (they are listed; exit 1)")
+    p.add_argument(
+        "--skip-rejected",
+        action="store_true",
+        help="with --labels: stage the accepted rows even if some are rejected (they are listed; exit 1)",
+    )
 
-    p = sub.add_parser("staged", parents=[profile_only],
-                       help="list what is staged in the profile's store, and what is held or unverified")
+    p = sub.add_parser(
+        "staged",
+        parents=[profile_only],
+        help="list what is staged in the profile's store, and what is held or unverified",
+    )
     p.add_argument("--json", action="store_true", help="JSON Lines on stdout")
 
     sub.add_parser("init", help="create config.toml (mode 0600) with an example profile")
@@ -402,21 +473,27 @@ def _since(text: str) -> str:
                 when = datetime.fromisoformat(value)
             except ValueError:
                 raise argparse.ArgumentTypeError(
-                    f"{text!r} is not a time: use 2026-11-27, 2026-11-27T14:00, or 30m / 12h / 7d") from None
+                    f"{text!r} is not a time: use 2026-11-27, 2026-11-27T14:00, or 30m / 12h / 7d"
+                ) from None
             if when.tzinfo is None:
                 when = when.astimezone()  # local time, as the operator reads a clock
         return when.astimezone(UTC).isoformat(timespec="milliseconds")
     except (OverflowError, ValueError):
         raise argparse.ArgumentTypeError(
             f"{text!r} is out of range: a time from year 1 to 9999 in UTC (an age of at most "
-            f"{(datetime.now(UTC) - datetime.min.replace(tzinfo=UTC)).days - 1} days)") from None
+            f"{(datetime.now(UTC) - datetime.min.replace(tzinfo=UTC)).days - 1} days)"
+        ) from None
 
 
 def connection_settings(args: argparse.Namespace) -> ConnectionSettings:
     from .config import ConfigError, load_config, resolve_connection
 
-    overrides = {"url": getattr(args, "url", None), "client_id": getattr(args, "client_id", None),
-                 "store_id": getattr(args, "store_id", None), "timeout": getattr(args, "timeout", None)}
+    overrides = {
+        "url": getattr(args, "url", None),
+        "client_id": getattr(args, "client_id", None),
+        "store_id": getattr(args, "store_id", None),
+        "timeout": getattr(args, "timeout", None),
+    }
     try:
         return resolve_connection(load_config(), args.profile, os.environ, overrides)
     except ConfigError as exc:
@@ -534,11 +611,16 @@ def read_batch_csv(name: str, stream: TextIO, *, refuse_repeats: bool = False) -
                 continue
             values = dict(zip(header, row, strict=False))  # a short row leaves the last columns empty
             try:
-                entries.append(StagedAction.make(
-                    values.get("order_id", ""), values.get("action", ""),
-                    notes=values.get("notes", ""), amount=values.get("amount") or None,
-                    trackname=values.get("trackname", ""), tracknumber=values.get("tracknumber", ""),
-                ))
+                entries.append(
+                    StagedAction.make(
+                        values.get("order_id", ""),
+                        values.get("action", ""),
+                        notes=values.get("notes", ""),
+                        amount=values.get("amount") or None,
+                        trackname=values.get("trackname", ""),
+                        tracknumber=values.get("tracknumber", ""),
+                    )
+                )
                 lines.append(line)
             except ActionError as exc:
                 problems.append(f"{name}: line {line}: {exc}")
@@ -571,10 +653,12 @@ def _repeats(name: str, entries: Sequence[StagedAction], lines: Sequence[int]) -
         return []
     more = [f"... and {len(repeats) - REPEATS_SHOWN} more"] if len(repeats) > REPEATS_SHOWN else []
     return [
-        *repeats[:REPEATS_SHOWN], *more,
+        *repeats[:REPEATS_SHOWN],
+        *more,
         f"{name}: {counted(len(repeats), 'row repeats', 'rows repeat')} an entry exactly (same order, action and "
         "fields); each copy would be applied (a discount as many times as it is written): nothing sent. If they "
-        "are meant, --allow-repeats sends them"]
+        "are meant, --allow-repeats sends them",
+    ]
 
 
 class Printer:
@@ -637,8 +721,7 @@ class Printer:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-async def _drive(events: AsyncIterator[ClientEvent], printer: Printer, *, read_only: bool = False
-                 ) -> ReceiverAnswer:
+async def _drive(events: AsyncIterator[ClientEvent], printer: Printer, *, read_only: bool = False) -> ReceiverAnswer:
     """Print records as they come; for reads, per attempt, since a retry voids a cut-off one.
 
     Returns the client's final answer.
@@ -671,8 +754,12 @@ async def _drive(events: AsyncIterator[ClientEvent], printer: Printer, *, read_o
     return answer
 
 
-async def _with_client(args: argparse.Namespace, make_events: Callable[[ReceiverClient], AsyncIterator[ClientEvent]],
-                       printer: Printer, settings: ConnectionSettings | None = None) -> int:
+async def _with_client(
+    args: argparse.Namespace,
+    make_events: Callable[[ReceiverClient], AsyncIterator[ClientEvent]],
+    printer: Printer,
+    settings: ConnectionSettings | None = None,
+) -> int:
     client = open_client(args, settings)
     async with client:
         return (await _drive(make_events(client), printer, read_only=True)).exit_code
@@ -692,8 +779,9 @@ def cmd_query(args: argparse.Namespace) -> int:
     return run_network(_with_client(args, lambda c: c.query(ids), Printer(args.json, sys.stdout), settings))
 
 
-def describe_plan(batch: Batch, host: str, client_id: str, unverified: Sequence[Any] = (),
-                  max_discount: Decimal | None = None) -> str:
+def describe_plan(
+    batch: Batch, host: str, client_id: str, unverified: Sequence[Any] = (), max_discount: Decimal | None = None
+) -> str:
     counts = batch.counts()
     lines = [
         f"About to send {counted(len(batch), 'entry', 'entries')} for "
@@ -709,8 +797,10 @@ def describe_plan(batch: Batch, host: str, client_id: str, unverified: Sequence[
     for lint in findings:
         lines.append(f"  {lint.severity.value}: {lint.message}")
     for e in unverified:  # every one, by name: each may already have been applied
-        lines.append(f"  unverified (not in this batch, may already have been applied): {e.action.describe()} "
-                     f"(batch {e.batch_id}); re-stage or forget it in the TUI composer")
+        lines.append(
+            f"  unverified (not in this batch, may already have been applied): {e.action.describe()} "
+            f"(batch {e.batch_id}); re-stage or forget it in the TUI composer"
+        )
     return "\n".join(lines)
 
 
@@ -736,8 +826,9 @@ def read_input_text(file: str) -> tuple[str, str]:
         return name, data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise UsageError(f"{name}: line {line}: not UTF-8 text (byte {exc.start}: {exc.reason}); "
-                         "save the file as UTF-8") from None
+        raise UsageError(
+            f"{name}: line {line}: not UTF-8 text (byte {exc.start}: {exc.reason}); save the file as UTF-8"
+        ) from None
 
 
 def read_submit_file(args: argparse.Namespace) -> Batch:
@@ -756,8 +847,10 @@ def _secret_in_fields(batch: Batch) -> list[str]:
         for name in ("notes", "trackname", "tracknumber"):
             value = getattr(e, name)
             if value and redact(value) != value:
-                out.append(f"entry {n} ({e.kind.value} {e.order_id}): {name} contains the API password; "
-                           "it would be sent to the consumer")
+                out.append(
+                    f"entry {n} ({e.kind.value} {e.order_id}): {name} contains the API password; "
+                    "it would be sent to the consumer"
+                )
     return out
 
 
@@ -788,13 +881,19 @@ def confirm_submit(batch: Batch, args: argparse.Namespace, settings: Any) -> boo
         return confirmed
     large = f"{' and '.join(over)} (profile {settings.profile!r})"
     if args.yes:
-        raise UsageError(f"nothing sent: {large}; --yes alone does not send it: add --confirm-count {number} "
-                         "(the number of entries it sends that change orders)")
-    reply = read_on_terminal(f"{large[0].upper()}{large[1:]}.\nTo send it, type {number}, the number of entries "
-                             "it sends that change orders (y does not send it): ")
+        raise UsageError(
+            f"nothing sent: {large}; --yes alone does not send it: add --confirm-count {number} "
+            "(the number of entries it sends that change orders)"
+        )
+    reply = read_on_terminal(
+        f"{large[0].upper()}{large[1:]}.\nTo send it, type {number}, the number of entries "
+        "it sends that change orders (y does not send it): "
+    )
     if reply is None:
-        raise UsageError(f"refusing to send: {large}, and there is no terminal to ask for the number of entries it "
-                         f"sends that change orders: give --confirm-count {number}")
+        raise UsageError(
+            f"refusing to send: {large}, and there is no terminal to ask for the number of entries it "
+            f"sends that change orders: give --confirm-count {number}"
+        )
     typed = reply.strip()
     if typed == str(number):
         return True
@@ -825,9 +924,14 @@ def cmd_submit(args: argparse.Namespace) -> int:
         if blocked:
             raise UsageError("nothing sent: " + "; ".join(blocked))
         unverified = store.snapshot().unverified
-        print(safe_text(describe_plan(batch, client.address, client.credentials.client_id, unverified,
-                                      settings.max_discount),
-                        newlines=True), file=sys.stderr, flush=True)
+        print(
+            safe_text(
+                describe_plan(batch, client.address, client.credentials.client_id, unverified, settings.max_discount),
+                newlines=True,
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
         # Asked before the event loop runs: ctrl-c at the question interrupts at once.
         if not confirm_submit(batch, args, settings):
             return EXIT_NOT_CONFIRMED
@@ -855,10 +959,12 @@ def cmd_submit(args: argparse.Namespace) -> int:
         except Exception as exc:  # locked past the busy timeout, disk full, damaged: the batch went out
             return _not_recorded(store, batch_id, exc)
         if report.unknown:
-            err(f"batch {batch_id}: {counted(len(report.unknown), 'entry', 'entries')} "
+            err(
+                f"batch {batch_id}: {counted(len(report.unknown), 'entry', 'entries')} "
                 "of OUTCOME UNKNOWN, kept and never re-sent. `ccnow-tui reconcile` (or R in the TUI "
                 "composer) queries these orders and records what took effect; `ccnow-tui query ORDER...` "
-                "shows one order.")
+                "shows one order."
+            )
         return answer.exit_code
     finally:
         store.close()
@@ -874,10 +980,12 @@ def _not_recorded(store: Any, batch_id: str, exc: Exception) -> int:
             store.mark_unknown(batch_id, f"sent, but the answer could not be recorded ({why})")
         except Exception:  # the store still cannot be written: the next start marks it unknown
             pass
-    err(f"batch {batch_id} WAS SENT, but its outcome could not be recorded in the store {store.path} ({why}). "
+    err(
+        f"batch {batch_id} WAS SENT, but its outcome could not be recorded in the store {store.path} ({why}). "
         "The receiver's answer is shown above; the batch is kept as OUTCOME UNKNOWN and never re-sent. Once the "
         "store can be written again, `ccnow-tui reconcile` (or R in the TUI composer) queries its orders and "
-        "records what took effect.")
+        "records what took effect."
+    )
     return EXIT_UNKNOWN
 
 
@@ -923,9 +1031,19 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         for b, judged in plans:
             for e, verdict, status, why in judged:
                 if args.json:
-                    out.write(json_line({"batch_id": b.batch_id, "order_id": str(e.order_id),
-                                         "action": e.action.kind.value, "verdict": verdict.value,
-                                         "status": status, "why": why}) + "\n")
+                    out.write(
+                        json_line(
+                            {
+                                "batch_id": b.batch_id,
+                                "order_id": str(e.order_id),
+                                "action": e.action.kind.value,
+                                "verdict": verdict.value,
+                                "status": status,
+                                "why": why,
+                            }
+                        )
+                        + "\n"
+                    )
                 else:
                     out.write(shown(f"{e.order_id} {e.action.kind.value} {verdict.value} ({status}): {why}") + "\n")
         out.flush()
@@ -941,19 +1059,27 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         for b, judged in plans:
             counts = {v: sum(1 for _, x, _, _ in judged if x is v) for v in Verdict}
             summary = ", ".join(f"{n} {v.value}" for v, n in counts.items())
-            if store.reconcile(b.batch_id, [Judged(e.id, v, s, w) for e, v, s, w in judged], summary=summary,
-                               answer_lines=answer.raw_lines):
+            if store.reconcile(
+                b.batch_id,
+                [Judged(e.id, v, s, w) for e, v, s, w in judged],
+                summary=summary,
+                answer_lines=answer.raw_lines,
+            ):
                 err(f"reconciled {shown(b.batch_id)}: {summary}")
             else:
                 err(f"batch {shown(b.batch_id)} was settled meanwhile by another process; left as it is")
         unverified = sum(1 for _, j in plans for _, v, _, _ in j if v is Verdict.UNVERIFIED)
         stuck = sum(1 for _, j in plans for _, v, _, _ in j if v is Verdict.NOT_RESTAGED)
         if unverified:
-            err(f"{counted(unverified, 'entry is', 'entries are')} unverified: a status cannot show "
-                "whether a discount or tracking took effect; check, then re-stage or forget them in the TUI")
+            err(
+                f"{counted(unverified, 'entry is', 'entries are')} unverified: a status cannot show "
+                "whether a discount or tracking took effect; check, then re-stage or forget them in the TUI"
+            )
         if stuck:
-            err(f"{counted(stuck, 'entry was', 'entries were')} not re-staged: the order moved on and it cannot "
-                "be applied any more; see the lines above")
+            err(
+                f"{counted(stuck, 'entry was', 'entries were')} not re-staged: the order moved on and it cannot "
+                "be applied any more; see the lines above"
+            )
         if len(plans) < len(unknown):
             return EXIT_UNKNOWN
         return EXIT_UNSETTLED if unverified or stuck else EXIT_OK
@@ -992,16 +1118,24 @@ def know_password_offline(profile: str, *, quiet: bool = False) -> None:
         offline_password(load_config(), profile)
     except ConfigError as exc:
         if not quiet:
-            err(f"{exc}: so notes and tracking fields were not checked for the API password (the TUI checks them "
-                "again and never sends one holding it)")
+            err(
+                f"{exc}: so notes and tracking fields were not checked for the API password (the TUI checks them "
+                "again and never sends one holding it)"
+            )
 
 
 LABEL_COLUMN_OPTIONS = {"order": "--order-column", "carrier": "--carrier-column", "number": "--number-column"}
 
 
-def read_label_actions(name: str, text: str, *, ship: bool, skip_rejected: bool,
-                       columns: dict[str, str] | None = None, carrier: str | None = None,
-                       ) -> tuple[list[StagedAction], int]:
+def read_label_actions(
+    name: str,
+    text: str,
+    *,
+    ship: bool,
+    skip_rejected: bool,
+    columns: dict[str, str] | None = None,
+    carrier: str | None = None,
+) -> tuple[list[StagedAction], int]:
     """The entries a label export plans (``track``, then ``ship`` unless not ``ship``), and
     how many rows were rejected. Statuses are not known offline: no pending check.
 
@@ -1042,8 +1176,15 @@ def read_label_actions(name: str, text: str, *, ship: bool, skip_rejected: bool,
     plan = plan_import(file, known_status=None, ship=ship)
     if plan.problems:
         options = ", ".join(LABEL_COLUMN_OPTIONS.values())
-        raise UsageError("\n".join([*plan.problems, f"{name}: name the columns with {options} "
-                                    "(a header name, or a number: 1 is the first column); nothing staged"]))
+        raise UsageError(
+            "\n".join(
+                [
+                    *plan.problems,
+                    f"{name}: name the columns with {options} "
+                    "(a header name, or a number: 1 is the first column); nothing staged",
+                ]
+            )
+        )
     for role in Role:
         index = file.mapping.column(role)
         if role is Role.CARRIER and file.carrier is not None:
@@ -1056,23 +1197,31 @@ def read_label_actions(name: str, text: str, *, ship: bool, skip_rejected: bool,
         err(f"{name}: {role.label}: {where}")
     rejected = [f"{name}: line {row.line}: {row.reason}" for row in plan.rejected_rows()]
     if any(row.verdict is RowVerdict.NO_CARRIER for row in plan.rows):
-        rejected.append(f"{name}: rows without a carrier: give --carrier NAME to set one for every row, "
-                        "or --carrier-column COLUMN")
+        rejected.append(
+            f"{name}: rows without a carrier: give --carrier NAME to set one for every row, or --carrier-column COLUMN"
+        )
     if rejected and (not skip_rejected or not plan.accepted):
-        why = ("no row was accepted" if skip_rejected else
-               f"{counted(plan.rejected, 'row was', 'rows were')} rejected (--skip-rejected stages the others)")
+        why = (
+            "no row was accepted"
+            if skip_rejected
+            else f"{counted(plan.rejected, 'row was', 'rows were')} rejected (--skip-rejected stages the others)"
+        )
         raise UsageError("\n".join([*rejected, f"{name}: {why}; nothing staged"]))
     for line in rejected:
         err(f"rejected, not staged: {line}")
     guessed = [row for row in plan.rows if row.accepted and row.carrier_from is CarrierFrom.GUESSED]
     if guessed:
-        err(f"{name}: carrier guessed from the tracking number's format for {counted(len(guessed), 'row', 'rows')} "
-            f"(lines {_lines(guessed)}); --carrier NAME sets one instead")
+        err(
+            f"{name}: carrier guessed from the tracking number's format for {counted(len(guessed), 'row', 'rows')} "
+            f"(lines {_lines(guessed)}); --carrier NAME sets one instead"
+        )
     for row in plan.rows:
         track = row.entries[0] if row.entries else None
         if track is not None and row.changes:
-            err(f"{name}: line {row.line}: tracking number written as {shown(track.trackname, 40)} writes it: "
-                f"{shown(track.tracknumber, 60)} ({', '.join(row.changes)})")
+            err(
+                f"{name}: line {row.line}: tracking number written as {shown(track.trackname, 40)} writes it: "
+                f"{shown(track.tracknumber, 60)} ({', '.join(row.changes)})"
+            )
         for remark in row.remarks:
             err(f"{name}: line {row.line}: {shown(remark)}")
     return list(plan.entries), plan.rejected
@@ -1112,8 +1261,15 @@ def cmd_stage(args: argparse.Namespace) -> int:
     from .staging import StagingArea
     from .storage.store import StoreError
 
-    columns = {role: value for role, value in (("order", args.order_column), ("carrier", args.carrier_column),
-                                               ("number", args.number_column)) if value is not None}
+    columns = {
+        role: value
+        for role, value in (
+            ("order", args.order_column),
+            ("carrier", args.carrier_column),
+            ("number", args.number_column),
+        )
+        if value is not None
+    }
     if not args.labels and (args.track_only or args.skip_rejected or columns or args.carrier is not None):
         raise UsageError("--track-only, --skip-rejected, --carrier and the --*-column options go with --labels")
     if args.carrier is not None and "carrier" in columns:
@@ -1123,8 +1279,14 @@ def cmd_stage(args: argparse.Namespace) -> int:
     name, text = read_input_text(args.file)
     rejected = 0
     if args.labels:
-        actions, rejected = read_label_actions(name, text, ship=not args.track_only, skip_rejected=args.skip_rejected,
-                                               columns=columns, carrier=args.carrier)
+        actions, rejected = read_label_actions(
+            name,
+            text,
+            ship=not args.track_only,
+            skip_rejected=args.skip_rejected,
+            columns=columns,
+            carrier=args.carrier,
+        )
     else:
         actions = list(read_batch_csv(name, io.StringIO(text, newline="")).staged)  # file order, as typed
     if not actions:
@@ -1145,21 +1307,29 @@ def cmd_stage(args: argparse.Namespace) -> int:
         staging = StagingArea(store)
         staging.max_discount = _max_discount_of(profile)
         orders = {a.order_id for a in actions}
-        findings = [lint for lint in staging.lint()
-                    if lint.order_id in orders and lint.severity in (Severity.ERROR, Severity.WARNING)]
+        findings = [
+            lint
+            for lint in staging.lint()
+            if lint.order_id in orders and lint.severity in (Severity.ERROR, Severity.WARNING)
+        ]
     finally:
         store.close()
     if args.labels:
-        err("order statuses were not checked (stage works offline): the composer warns about orders "
-            "that are not pending once the TUI has the pending list")
+        err(
+            "order statuses were not checked (stage works offline): the composer warns about orders "
+            "that are not pending once the TUI has the pending list"
+        )
     for lint in findings[:LINT_SHOWN]:
         err(f"lint {lint.severity.value}: {lint.message}")
     if len(findings) > LINT_SHOWN:
         err(f"... and {len(findings) - LINT_SHOWN} more findings: see them in the composer (b)")
-    tui = "ccnow-tui --demo" if profile == "demo" else (
-        f"ccnow-tui --profile {profile}" if args.profile else "ccnow-tui")
-    err(f"{counted(len(added), 'entry', 'entries')} staged in {profile}'s store, nothing sent; review them with "
-        f"`{tui}` (b), remove with d (the TUI's u cannot undo a change made by another process)")
+    tui = (
+        "ccnow-tui --demo" if profile == "demo" else (f"ccnow-tui --profile {profile}" if args.profile else "ccnow-tui")
+    )
+    err(
+        f"{counted(len(added), 'entry', 'entries')} staged in {profile}'s store, nothing sent; review them with "
+        f"`{tui}` (b), remove with d (the TUI's u cannot undo a change made by another process)"
+    )
     return 1 if rejected else EXIT_OK
 
 
@@ -1211,11 +1381,15 @@ def cmd_staged(args: argparse.Namespace) -> int:
             what = f"in flight (SENDING, process {b.pid} on {b.hostname})"
         else:
             what = "of OUTCOME UNKNOWN (reconcile: `ccnow-tui reconcile` or R in the composer)"
-        said.append(f"batch {b.batch_id} {what}: {counted(len(b.entries), 'entry', 'entries')}, never re-sent by "
-                    "itself, its orders blocked")
+        said.append(
+            f"batch {b.batch_id} {what}: {counted(len(b.entries), 'entry', 'entries')}, never re-sent by "
+            "itself, its orders blocked"
+        )
     if snap.unverified:
-        said.append(f"{counted(len(snap.unverified), 'entry', 'entries')} UNVERIFIED (may already have been "
-                    "applied: re-stage or forget in the composer)")
+        said.append(
+            f"{counted(len(snap.unverified), 'entry', 'entries')} UNVERIFIED (may already have been "
+            "applied: re-stage or forget in the composer)"
+        )
     err(f"profile {profile}: " + "; ".join(said))
     return EXIT_OK
 
@@ -1234,12 +1408,23 @@ def journal_line(row: dict[str, Any]) -> str:
         return _field_value(redact(str(text)))
 
     receiver = f"{row['host'] or '-'}/{row['client_id'] or '-'}"
-    parts = [value(row["time"]), value(row["event"]), value(row["batch_id"] or "-"), value(receiver),
-             value(row["order_id"] or "-")]
+    parts = [
+        value(row["time"]),
+        value(row["event"]),
+        value(row["batch_id"] or "-"),
+        value(receiver),
+        value(row["order_id"] or "-"),
+    ]
     if row["n"]:
         parts.append(f"n={row['n']}")
-    named = [("action", row["action"]), *row["fields"].items(), ("outcome", row["outcome"]),
-             ("status", row["status"]), ("message", row["message"]), ("raw", row["raw"])]
+    named = [
+        ("action", row["action"]),
+        *row["fields"].items(),
+        ("outcome", row["outcome"]),
+        ("status", row["status"]),
+        ("message", row["message"]),
+        ("raw", row["raw"]),
+    ]
     parts += [f"{key}={value(text)}" for key, text in named if text not in (None, "")]
     return shown(" ".join(parts))
 
@@ -1273,8 +1458,15 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-SCRIPT_COMMANDS = ("pending", "query ORDER...", "submit FILE --yes", "reconcile --yes", "journal", "stage FILE",
-                   "staged")
+SCRIPT_COMMANDS = (
+    "pending",
+    "query ORDER...",
+    "submit FILE --yes",
+    "reconcile --yes",
+    "journal",
+    "stage FILE",
+    "staged",
+)
 
 
 def not_a_terminal() -> str:
@@ -1300,7 +1492,9 @@ def cmd_tui(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{what} is the interactive TUI and needs a terminal, but {missing} "
             f"{'is' if ' and ' not in missing else 'are'} not one. A script wants a command: "
-            + ", ".join(f"`ccnow-tui {c}`" for c in SCRIPT_COMMANDS) + " (`ccnow-tui --help` lists them)")
+            + ", ".join(f"`ccnow-tui {c}`" for c in SCRIPT_COMMANDS)
+            + " (`ccnow-tui --help` lists them)"
+        )
     from .tui.app import run_tui
 
     return run_tui(args)
@@ -1316,11 +1510,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .sandbox.command import run_sandbox
 
             return run_sandbox(args)
-        handler = {"pending": cmd_pending, "query": cmd_query, "submit": cmd_submit, "init": cmd_init,
-                   "reconcile": cmd_reconcile, "journal": cmd_journal, "stage": cmd_stage,
-                   "staged": cmd_staged}.get(
-            args.command, cmd_tui
-        )
+        handler = {
+            "pending": cmd_pending,
+            "query": cmd_query,
+            "submit": cmd_submit,
+            "init": cmd_init,
+            "reconcile": cmd_reconcile,
+            "journal": cmd_journal,
+            "stage": cmd_stage,
+            "staged": cmd_staged,
+        }.get(args.command, cmd_tui)
         return handler(args)
     except UsageError as exc:
         err(str(exc))

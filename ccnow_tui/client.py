@@ -193,8 +193,16 @@ class LookupLoop(asyncio.SelectorEventLoop):
     the command ends when its ``--timeout`` is spent, name lookup included.
     """
 
-    async def getaddrinfo(self, host: bytes | str | None, port: bytes | str | int | None, *, family: int = 0,
-                          type: int = 0, proto: int = 0, flags: int = 0) -> Any:  # socket.getaddrinfo's list
+    async def getaddrinfo(
+        self,
+        host: bytes | str | None,
+        port: bytes | str | int | None,
+        *,
+        family: int = 0,
+        type: int = 0,
+        proto: int = 0,
+        flags: int = 0,
+    ) -> Any:  # socket.getaddrinfo's list
         import threading
 
         future: asyncio.Future[Any] = self.create_future()
@@ -258,15 +266,19 @@ def environment_problem(env: Mapping[str, str]) -> str:
         try:
             proxy = httpx.Proxy(text if "://" in text else f"http://{text}")
         except Exception:
-            return (f"the environment variable {name} is not a proxy URL this client can use (it must be "
-                    f"{', '.join(s + '://HOST:PORT' for s in PROXY_SCHEMES[:2])} or socks5://HOST:PORT); fix or "
-                    "unset it")
+            return (
+                f"the environment variable {name} is not a proxy URL this client can use (it must be "
+                f"{', '.join(s + '://HOST:PORT' for s in PROXY_SCHEMES[:2])} or socks5://HOST:PORT); fix or "
+                "unset it"
+            )
         if proxy.url.scheme in ("socks5", "socks5h"):
             import importlib.util
 
             if importlib.util.find_spec("socksio") is None:
-                return (f"the environment variable {name} names a SOCKS proxy, and SOCKS support is not installed "
-                        "(pip install 'httpx[socks]'); install it, or unset the variable")
+                return (
+                    f"the environment variable {name} names a SOCKS proxy, and SOCKS support is not installed "
+                    "(pip install 'httpx[socks]'); install it, or unset the variable"
+                )
     cafile = env.get("SSL_CERT_FILE")
     if cafile:
         where = f"the environment variable SSL_CERT_FILE names {cafile!r}, which"
@@ -281,8 +293,10 @@ def environment_problem(env: Mapping[str, str]) -> str:
         except (ssl.SSLError, OSError, ValueError):
             return f"{where} holds no certificate this client can read (PEM); fix or unset it"
     elif env.get("SSL_CERT_DIR") and not os.path.isdir(env["SSL_CERT_DIR"]):
-        return (f"the environment variable SSL_CERT_DIR names {env['SSL_CERT_DIR']!r}, which is not a folder; "
-                "fix or unset it")
+        return (
+            f"the environment variable SSL_CERT_DIR names {env['SSL_CERT_DIR']!r}, which is not a folder; "
+            "fix or unset it"
+        )
     return ""
 
 
@@ -330,14 +344,17 @@ class ReceiverClient:
             self._http = self._make_http(trust_env, timeout, transport, parsed.scheme)
         except Exception as exc:  # a value of the environment httpx cannot take (NO_PROXY, ...)
             names = [n for n, _ in proxy_variables(os.environ)] + [
-                n for n in ("NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR") if os.environ.get(n)]
+                n for n in ("NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR") if os.environ.get(n)
+            ]
             raise ClientConfigError(
                 f"the connection settings of the environment ({', '.join(names) or 'none set'}) cannot be used "
-                f"({type(exc).__name__}); fix or unset them") from None
+                f"({type(exc).__name__}); fix or unset them"
+            ) from None
 
     @staticmethod
-    def _make_http(trust_env: bool, timeout: float, transport: httpx.AsyncBaseTransport | None,
-                   scheme: str) -> httpx.AsyncClient:
+    def _make_http(
+        trust_env: bool, timeout: float, transport: httpx.AsyncBaseTransport | None, scheme: str
+    ) -> httpx.AsyncClient:
         return httpx.AsyncClient(
             trust_env=trust_env,
             # Per read, as httpx times; _attempt also bounds the whole exchange by timeout.
@@ -354,8 +371,13 @@ class ReceiverClient:
         """The client for a resolved connection and its password: how the CLI and the TUI
         both build theirs. ClientConfigError if a setting cannot be used."""
         credentials = Credentials(settings.client_id, password, settings.store_id)
-        return cls(settings.url, credentials, timeout=settings.timeout, profile=settings.profile,
-                   max_answer_bytes=settings.max_answer_bytes)
+        return cls(
+            settings.url,
+            credentials,
+            timeout=settings.timeout,
+            profile=settings.profile,
+            max_answer_bytes=settings.max_answer_bytes,
+        )
 
     async def __aenter__(self) -> ReceiverClient:
         return self
@@ -388,15 +410,17 @@ class ReceiverClient:
         kind = RequestShape.BATCH if batch.changes_orders else RequestShape.QUERY
         return self._events(kind, batch, chunked, batch_id)
 
-    def _events(self, kind: RequestShape, batch: Batch | None, chunked: bool, batch_id: str = ""
-                ) -> AsyncIterator[ClientEvent]:
+    def _events(
+        self, kind: RequestShape, batch: Batch | None, chunked: bool, batch_id: str = ""
+    ) -> AsyncIterator[ClientEvent]:
         stream = self._request(kind, batch, batch_id)
         return stream if chunked else _flatten(stream)
 
     # -- machinery -----------------------------------------------------------------------
 
-    async def _request(self, kind: RequestShape, batch: Batch | None, batch_id: str = ""
-                       ) -> AsyncGenerator[ClientEvent, None]:
+    async def _request(
+        self, kind: RequestShape, batch: Batch | None, batch_id: str = ""
+    ) -> AsyncGenerator[ClientEvent, None]:
         started = time.monotonic()
         mutating = batch is not None and batch.changes_orders
         numbered = batch.numbered() if batch is not None else []
@@ -433,16 +457,21 @@ class ReceiverClient:
                 if mutating:
                     why += "; outcome unknown: nothing is re-sent, query the orders to reconcile"
                 answer = ReceiverAnswer(
-                    kind, Outcome.UNKNOWN if mutating else Outcome.REFUSED, why,
+                    kind,
+                    Outcome.UNKNOWN if mutating else Outcome.REFUSED,
+                    why,
                     entries=tuple(EntryResult(n, e, EntryOutcome.UNKNOWN, "", why) for n, e in numbered),
-                    http_status=run.http_status, batch_id=batch_id, elapsed=time.monotonic() - started,
+                    http_status=run.http_status,
+                    batch_id=batch_id,
+                    elapsed=time.monotonic() - started,
                     attempts=attempt,
                 )
             break
         yield answer
 
-    async def _attempt(self, body: bytes, run: _Attempt, budget: _Budget | None = None
-                       ) -> AsyncGenerator[RecordChunk, None]:
+    async def _attempt(
+        self, body: bytes, run: _Attempt, budget: _Budget | None = None
+    ) -> AsyncGenerator[RecordChunk, None]:
         parser = AnswerParser()
         loop = asyncio.get_running_loop()
         # One deadline for the whole exchange: httpx times each read, so a receiver that
@@ -455,7 +484,9 @@ class ReceiverClient:
         resp: httpx.Response | None = None
         try:
             request = self._http.build_request(
-                "POST", self.url, content=body,
+                "POST",
+                self.url,
+                content=body,
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
                 extensions={"trace": run.trace},
             )
@@ -542,15 +573,33 @@ class ReceiverClient:
             pass
         return raw[:MAX_ERROR_BODY].decode("utf-8", "replace")
 
-    def _finish(self, kind: RequestShape, batch_id: str, numbered: Sequence[tuple[int, StagedAction]], run: _Attempt,
-                mutating: bool, started: float, attempts: int) -> ReceiverAnswer:
+    def _finish(
+        self,
+        kind: RequestShape,
+        batch_id: str,
+        numbered: Sequence[tuple[int, StagedAction]],
+        run: _Attempt,
+        mutating: bool,
+        started: float,
+        attempts: int,
+    ) -> ReceiverAnswer:
         records = tuple(run.records)
         elapsed = time.monotonic() - started
 
         def answer(outcome: Outcome, message: str, entries: tuple[EntryResult, ...] = ()) -> ReceiverAnswer:
-            return ReceiverAnswer(kind, outcome, message, records=records, entries=entries, http_status=run.http_status,
-                                  batch_id=batch_id, elapsed=elapsed, attempts=attempts, order_count=run.order_lines,
-                                  detail=run.detail)
+            return ReceiverAnswer(
+                kind,
+                outcome,
+                message,
+                records=records,
+                entries=entries,
+                http_status=run.http_status,
+                batch_id=batch_id,
+                elapsed=elapsed,
+                attempts=attempts,
+                order_count=run.order_lines,
+                detail=run.detail,
+            )
 
         reconcile = "outcome unknown: nothing is re-sent, query the orders to reconcile"
         dropped = f"; {counted(run.dropped, 'more line', 'more lines')} not kept" if run.dropped else ""
@@ -790,16 +839,24 @@ def connect_words(exc: BaseException, host: str, address: str, timeout: float) -
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or "connection refused" in texts:
         return f"{address} refused the connection (is the receiver running, is the port right?)"
     if any(isinstance(e, socket.gaierror) for e in chain) or any(
-            words in texts for words in ("name or service not known", "nodename nor servname",
-                                         "temporary failure in name resolution", "no address associated")):
+        words in texts
+        for words in (
+            "name or service not known",
+            "nodename nor servname",
+            "temporary failure in name resolution",
+            "no address associated",
+        )
+    ):
         return f"cannot reach {host}: the host name was not found (DNS); check the URL"
     cert = next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None)
     if cert is not None:
         why = f" ({cert.verify_message})" if getattr(cert, "verify_message", "") else ""
         return f"cannot reach {host} safely: its TLS certificate was not accepted{why}"
     if any(isinstance(e, ssl.SSLError) for e in chain) or "ssl" in texts:
-        return (f"cannot reach {address}: the secure (TLS) connection could not be set up "
-                "(does it speak https on that port?)")
+        return (
+            f"cannot reach {address}: the secure (TLS) connection could not be set up "
+            "(does it speak https on that port?)"
+        )
     if any(isinstance(e, (TimeoutError, httpx.TimeoutException)) for e in chain):
         return f"cannot reach {address}: no connection within {min(timeout, 10.0):g} s"
     if any(isinstance(e, (ConnectionResetError, ConnectionAbortedError)) for e in chain):

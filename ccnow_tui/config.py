@@ -45,7 +45,14 @@ ENV_PROFILE = "env"  # the profile name when settings come only from the environ
 
 TOP_KEYS = ("default_profile", "profiles", "keys")
 PROFILE_KEYS = (
-    "url", "client_id", "store_id", "timeout", "password_command", "password_env", "max_answer_bytes", "confirm_over",
+    "url",
+    "client_id",
+    "store_id",
+    "timeout",
+    "password_command",
+    "password_env",
+    "max_answer_bytes",
+    "confirm_over",
     "confirm_discount_over",
     "max_discount",
 )
@@ -166,8 +173,9 @@ def load_config(path: Path | None = None) -> Config:
     except FileNotFoundError:
         return Config(path, None, {})
     except NotRegularFile as exc:
-        raise ConfigError(f"{path} {exc.strerror}: config.toml must be a file (move this away, then "
-                          "`ccnow-tui init` writes one)") from None
+        raise ConfigError(
+            f"{path} {exc.strerror}: config.toml must be a file (move this away, then `ccnow-tui init` writes one)"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     try:
@@ -303,7 +311,12 @@ def _toml_error(path: Path, message: str) -> str:
 
 def _type_name(value: object) -> str:
     names = {
-        bool: "a boolean", int: "an integer", float: "a number", str: "a string", dict: "a table", list: "an array",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        dict: "a table",
+        list: "an array",
     }
     return names.get(type(value), "a date or time")
 
@@ -323,8 +336,10 @@ def _parse_config(place: _Place, data: dict[str, Any]) -> Config:
     _unknown_keys(place, "", data, TOP_KEYS)
     profiles_raw = data.get("profiles", {})
     if not isinstance(profiles_raw, dict):
-        raise ConfigError(f"{place.at('', 'profiles')}'profiles' must be a table of [profiles.NAME] sections, "
-                          f"not {_type_name(profiles_raw)}")
+        raise ConfigError(
+            f"{place.at('', 'profiles')}'profiles' must be a table of [profiles.NAME] sections, "
+            f"not {_type_name(profiles_raw)}"
+        )
     profiles = {name: _parse_profile(place, name, table) for name, table in profiles_raw.items()}
     keys = _parse_keys(place, data["keys"]) if "keys" in data else KeyTable(path=place.path)
     default = data.get("default_profile")
@@ -343,8 +358,10 @@ def _parse_keys(place: _Place, table: object) -> KeyTable:
     reads as a nested table: flattened back into the id). Each value is one key or
     several separated by commas, in Textual's names (``x``, ``S``, ``f5``, ``ctrl+o``)."""
     if not isinstance(table, dict):
-        raise ConfigError(f"{place.at('', 'keys')}'keys' must be a table ([keys], one binding id = \"key\" a line), "
-                          f"not {_type_name(table)}")
+        raise ConfigError(
+            f"{place.at('', 'keys')}'keys' must be a table ([keys], one binding id = \"key\" a line), "
+            f"not {_type_name(table)}"
+        )
     keys: dict[str, str] = {}
     places: dict[str, str] = {}
 
@@ -355,14 +372,18 @@ def _parse_keys(place: _Place, table: object) -> KeyTable:
             return
         at = _key_place(place, prefix)
         if not isinstance(value, str):
-            raise ConfigError(f"{at}[keys] {prefix!r} must be a key name in quotes (several: separated by "
-                              f"commas), not {_type_name(value)}")
+            raise ConfigError(
+                f"{at}[keys] {prefix!r} must be a key name in quotes (several: separated by "
+                f"commas), not {_type_name(value)}"
+            )
         names = [name.strip() for name in value.split(",")]
         if not value.strip():
-            raise ConfigError(f"{at}[keys] {prefix!r} is empty: give a key, such as \"x\" or \"f5\"")
+            raise ConfigError(f'{at}[keys] {prefix!r} is empty: give a key, such as "x" or "f5"')
         if any(not name or any(c.isspace() for c in name) for name in names):
-            raise ConfigError(f"{at}[keys] {prefix!r}: {value!r} is not a key name or a list of them separated "
-                              "by commas (\"x\", \"ctrl+o\", \"x,f5\"; the space bar is \"space\")")
+            raise ConfigError(
+                f"{at}[keys] {prefix!r}: {value!r} is not a key name or a list of them separated "
+                'by commas ("x", "ctrl+o", "x,f5"; the space bar is "space")'
+            )
         keys[prefix] = ",".join(names)
         places[prefix] = at
 
@@ -405,15 +426,21 @@ def _parse_profile(place: _Place, name: str, table: object) -> Profile:
         timeout = DEFAULT_TIMEOUT
     max_answer_bytes = table.get("max_answer_bytes", DEFAULT_MAX_ANSWER_BYTES)
     if isinstance(max_answer_bytes, bool) or not isinstance(max_answer_bytes, int) or max_answer_bytes < 1:
-        raise ConfigError(f"{at('max_answer_bytes')}'max_answer_bytes' must be a whole number of bytes, at least 1 "
-                          f"(default {DEFAULT_MAX_ANSWER_BYTES}, 64 MiB)")
+        raise ConfigError(
+            f"{at('max_answer_bytes')}'max_answer_bytes' must be a whole number of bytes, at least 1 "
+            f"(default {DEFAULT_MAX_ANSWER_BYTES}, 64 MiB)"
+        )
     confirm_over = table.get("confirm_over", DEFAULT_CONFIRM_OVER)
     if isinstance(confirm_over, bool) or not isinstance(confirm_over, int) or confirm_over < 0:
-        raise ConfigError(f"{at('confirm_over')}'confirm_over' must be a whole number of entries, 0 or more "
-                          f"(default {DEFAULT_CONFIRM_OVER}): a batch with more cancel and discount entries "
-                          "asks for a number typed instead of y")
-    discount_over = _discount_limit(table.get("confirm_discount_over", DEFAULT_CONFIRM_DISCOUNT_OVER),
-                                    f"{at('confirm_discount_over')}'confirm_discount_over'")
+        raise ConfigError(
+            f"{at('confirm_over')}'confirm_over' must be a whole number of entries, 0 or more "
+            f"(default {DEFAULT_CONFIRM_OVER}): a batch with more cancel and discount entries "
+            "asks for a number typed instead of y"
+        )
+    discount_over = _discount_limit(
+        table.get("confirm_discount_over", DEFAULT_CONFIRM_DISCOUNT_OVER),
+        f"{at('confirm_discount_over')}'confirm_discount_over'",
+    )
     max_discount = _max_discount(table.get("max_discount", DEFAULT_MAX_DISCOUNT), f"{at('max_discount')}")
     command, variable = table.get("password_command", ""), table.get("password_env", "")
     if "password_command" in table and not command.strip():
@@ -441,9 +468,11 @@ def _parse_profile(place: _Place, name: str, table: object) -> Profile:
 def _discount_limit(value: object, where: str) -> Decimal:
     """``confirm_discount_over``: US dollars, 0 or more, at most two decimals (500, 500.0,
     "500.00" alike)."""
-    problem = (f"{where} must be an amount in US dollars, 0 or more, with at most two decimals "
-               f"(default {DEFAULT_CONFIRM_DISCOUNT_OVER}): discounts adding up to more ask for a number typed "
-               "instead of y")
+    problem = (
+        f"{where} must be an amount in US dollars, 0 or more, with at most two decimals "
+        f"(default {DEFAULT_CONFIRM_DISCOUNT_OVER}): discounts adding up to more ask for a number typed "
+        "instead of y"
+    )
     if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
         raise ConfigError(f"{problem}, not {_type_name(value)}")
     try:
@@ -457,8 +486,10 @@ def _discount_limit(value: object, where: str) -> Decimal:
 
 def _max_discount(value: object, where: str) -> Decimal:
     """``max_discount``: an amount in USD, 0 or more, at most two decimals (``100``, ``100.00``, "100.00")."""
-    why = (f"{where}'max_discount' must be an amount in USD such as 100.00 (0 or more, at most two decimals; "
-           f"default {DEFAULT_MAX_DISCOUNT}): a discount above it is flagged before it is sent")
+    why = (
+        f"{where}'max_discount' must be an amount in USD such as 100.00 (0 or more, at most two decimals; "
+        f"default {DEFAULT_MAX_DISCOUNT}): a discount above it is flagged before it is sent"
+    )
     if isinstance(value, Decimal):
         amount = value
     elif isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -682,8 +713,10 @@ def run_password_command(profile: str, command: str) -> Secret:
     except subprocess.TimeoutExpired:
         raise ConfigError(f"{what}: no answer within {PASSWORD_COMMAND_TIMEOUT:g} s; it was stopped") from None
     except _TooMuchOutput:
-        raise ConfigError(f"{what}: printed more than {PASSWORD_COMMAND_MAX_OUTPUT // 1024} KiB (a password is one "
-                          "short line); it was stopped") from None
+        raise ConfigError(
+            f"{what}: printed more than {PASSWORD_COMMAND_MAX_OUTPUT // 1024} KiB (a password is one "
+            "short line); it was stopped"
+        ) from None
     if returncode != 0:
         how = f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
         raise ConfigError(f"{what}: failed ({how})")

@@ -100,8 +100,11 @@ class NewProfile:
         setting of the other password sources emptied."""
         source = self.source
         return NewProfile(
-            name=self.name.strip(), url=self.url.strip(), client_id=self.client_id.strip(),
-            store_id=self.store_id.strip(), source=source,
+            name=self.name.strip(),
+            url=self.url.strip(),
+            client_id=self.client_id.strip(),
+            store_id=self.store_id.strip(),
+            source=source,
             password_command=self.password_command.strip() if source is PasswordSource.COMMAND else "",
             password_env=self.password_env.strip() if source is PasswordSource.ENV else "",
         )
@@ -128,8 +131,9 @@ def _text_problem(value: str) -> str:
     return ""
 
 
-HOLDS_PASSWORD = ("This holds the API password, and it would be written to the file: "
-                  "name where the password comes from instead.")
+HOLDS_PASSWORD = (
+    "This holds the API password, and it would be written to the file: name where the password comes from instead."
+)
 
 
 def problems(profile: NewProfile, password: Secret | None = None) -> dict[str, str]:
@@ -155,8 +159,10 @@ def problems(profile: NewProfile, password: Secret | None = None) -> dict[str, s
     if not problem and p.url.lower().startswith("http:"):
         host = urlsplit(p.url).hostname or ""
         if not is_loopback(host):
-            problem = ("Plain http would send the password unencrypted: use https:// "
-                       "(http only to this machine, e.g. a sandbox on 127.0.0.1).")
+            problem = (
+                "Plain http would send the password unencrypted: use https:// "
+                "(http only to this machine, e.g. a sandbox on 127.0.0.1)."
+            )
     if problem:
         out["url"] = problem[0].upper() + problem[1:]
     if not p.client_id:
@@ -185,8 +191,14 @@ def problems(profile: NewProfile, password: Secret | None = None) -> dict[str, s
             out["password_env"] = "A variable name: letters, digits and _, not starting with a digit."
     secret = password.reveal() if password is not None else ""
     if secret:
-        for key, value in (("name", p.name), ("url", p.url), ("client_id", p.client_id), ("store_id", p.store_id),
-                           ("password_command", p.password_command), ("password_env", p.password_env)):
+        for key, value in (
+            ("name", p.name),
+            ("url", p.url),
+            ("client_id", p.client_id),
+            ("store_id", p.store_id),
+            ("password_command", p.password_command),
+            ("password_env", p.password_env),
+        ):
             if secret in value and key not in out:
                 out[key] = HOLDS_PASSWORD
     return out
@@ -204,8 +216,12 @@ def _profile_table(p: NewProfile) -> Table:
     import tomlkit
 
     table = tomlkit.table()
-    notes = {"url": "the vendor's receiver" if p.url == DEFAULT_URL else "", "store_id": "a linked store account",
-             "password_command": "prints the API password first", "password_env": "holds the API password"}
+    notes = {
+        "url": "the vendor's receiver" if p.url == DEFAULT_URL else "",
+        "store_id": "a linked store account",
+        "password_command": "prints the API password first",
+        "password_env": "holds the API password",
+    }
     for key, value in p.table().items():
         table.add(key, value)
         if notes.get(key):
@@ -275,9 +291,13 @@ def check_rendered(text: str, existing: str | None, profile: NewProfile, path: P
         raise ConfigError(hand) from None
     ours = ("default_profile", "profiles")
     profiles = data.get("profiles")
-    if (data.get("default_profile") != p.name or not isinstance(profiles, dict)
-            or set(profiles) != {p.name} or profiles[p.name] != p.table()
-            or {k: v for k, v in data.items() if k not in ours} != {k: v for k, v in before.items() if k not in ours}):
+    if (
+        data.get("default_profile") != p.name
+        or not isinstance(profiles, dict)
+        or set(profiles) != {p.name}
+        or profiles[p.name] != p.table()
+        or {k: v for k, v in data.items() if k not in ours} != {k: v for k, v in before.items() if k not in ours}
+    ):
         raise ConfigError(hand)
 
 
@@ -319,8 +339,9 @@ def _read(path: Path) -> str | None:
     except FileNotFoundError:
         return None
     except NotRegularFile as exc:
-        raise ConfigError(f"{path} {exc.strerror}: config.toml must be a file; move it away, then start "
-                          "again") from None
+        raise ConfigError(
+            f"{path} {exc.strerror}: config.toml must be a file; move it away, then start again"
+        ) from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path} is not UTF-8 text: fix it (or move it away), then start again") from None
     except OSError as exc:

@@ -70,35 +70,109 @@ def normalize_header(cell: str) -> str:
 # "Carrier". Taken from common label tools' exports and from this program's own submit
 # CSV (order_id, trackname, tracknumber).
 HEADER_NAMES: Final[dict[Role, tuple[str, ...]]] = {
-    Role.ORDER: tuple(normalize_header(n) for n in (
-        "order_id", "Order Number", "Order #", "Order No", "Order Num", "Order ID", "Order",
-        "Order Reference", "Order Ref", "Store Order Number", "Sales Order", "Reference", "Reference Number",
-        "Reference No", "Reference #", "Reference ID", "Ref", "Ref #", "Ref No", "Ref 1", "Reference 1",
-        "Reference1", "Package Reference 1",
-        "Package Reference", "Shipment Reference 1", "Shipment Reference", "Customer Reference", "Reference 2",
-        "Package Reference 2", "Shipment Reference 2", "Ref 2",
-    )),
-    Role.CARRIER: tuple(normalize_header(n) for n in (
-        "trackname", "Carrier", "Shipping Carrier", "Carrier Name", "Carrier Code", "Shipment Carrier",
-        "Shipment - Carrier", "Shipping Provider", "Provider", "Courier",
-        "Service", "Shipping Service", "Service Type", "Mail Class", "Carrier Service", "Shipping Method", "Ship Via",
-    )),
-    Role.NUMBER: tuple(normalize_header(n) for n in (
-        "tracknumber", "Tracking Number", "Tracking #", "Tracking No", "Tracking Code", "Tracking ID", "Tracking",
-        "Package Tracking Number", "Tracking Numbers", "Shipment Tracking Number", "Label Tracking Number",
-        "Tracking Nbr",
-    )),
+    Role.ORDER: tuple(
+        normalize_header(n)
+        for n in (
+            "order_id",
+            "Order Number",
+            "Order #",
+            "Order No",
+            "Order Num",
+            "Order ID",
+            "Order",
+            "Order Reference",
+            "Order Ref",
+            "Store Order Number",
+            "Sales Order",
+            "Reference",
+            "Reference Number",
+            "Reference No",
+            "Reference #",
+            "Reference ID",
+            "Ref",
+            "Ref #",
+            "Ref No",
+            "Ref 1",
+            "Reference 1",
+            "Reference1",
+            "Package Reference 1",
+            "Package Reference",
+            "Shipment Reference 1",
+            "Shipment Reference",
+            "Customer Reference",
+            "Reference 2",
+            "Package Reference 2",
+            "Shipment Reference 2",
+            "Ref 2",
+        )
+    ),
+    Role.CARRIER: tuple(
+        normalize_header(n)
+        for n in (
+            "trackname",
+            "Carrier",
+            "Shipping Carrier",
+            "Carrier Name",
+            "Carrier Code",
+            "Shipment Carrier",
+            "Shipment - Carrier",
+            "Shipping Provider",
+            "Provider",
+            "Courier",
+            "Service",
+            "Shipping Service",
+            "Service Type",
+            "Mail Class",
+            "Carrier Service",
+            "Shipping Method",
+            "Ship Via",
+        )
+    ),
+    Role.NUMBER: tuple(
+        normalize_header(n)
+        for n in (
+            "tracknumber",
+            "Tracking Number",
+            "Tracking #",
+            "Tracking No",
+            "Tracking Code",
+            "Tracking ID",
+            "Tracking",
+            "Package Tracking Number",
+            "Tracking Numbers",
+            "Shipment Tracking Number",
+            "Label Tracking Number",
+            "Tracking Nbr",
+        )
+    ),
 }
 # Carrier headers that often hold a service level only ("Ground", "Priority Mail"): such
 # a column is the carrier column only when its cells name carriers.
-WEAK_CARRIER_HEADERS: Final = frozenset(normalize_header(n) for n in (
-    "Service", "Shipping Service", "Service Type", "Mail Class", "Carrier Service", "Shipping Method", "Ship Via",
-))
+WEAK_CARRIER_HEADERS: Final = frozenset(
+    normalize_header(n)
+    for n in (
+        "Service",
+        "Shipping Service",
+        "Service Type",
+        "Mail Class",
+        "Carrier Service",
+        "Shipping Method",
+        "Ship Via",
+    )
+)
 # A column saying a label was voided (UPS WorldShip's "Void Indicator", ShipStation's
 # "Voided"): such a row's tracking number is not the parcel's.
-VOID_HEADERS: Final = frozenset(normalize_header(n) for n in (
-    "Void Indicator", "Void", "Voided", "Is Voided", "Void Flag", "Label Voided",
-))
+VOID_HEADERS: Final = frozenset(
+    normalize_header(n)
+    for n in (
+        "Void Indicator",
+        "Void",
+        "Voided",
+        "Is Voided",
+        "Void Flag",
+        "Label Voided",
+    )
+)
 _VOID_WORDS: Final = frozenset({"y", "yes", "true", "1", "voided", "void", "x"})
 _HEADER_RANK: Final[dict[str, tuple[Role, int]]] = {
     name: (role, rank) for role, names in HEADER_NAMES.items() for rank, name in enumerate(names)
@@ -251,12 +325,16 @@ def csv_problem(exc: csv.Error, spans_lines: bool) -> str:
     """What a csv.Error means for the operator (a label file, the CLI's CSV input)."""
     text = str(exc)
     if "unexpected end of data" in text or "field larger than field limit" in text:
-        return ("a quoted field starts on this line and its closing quote never comes "
-                "(nothing after it was read); close the quote, or double a quote inside it (\"\")")
+        return (
+            "a quoted field starts on this line and its closing quote never comes "
+            '(nothing after it was read); close the quote, or double a quote inside it ("")'
+        )
     if spans_lines and "expected after" in text:
-        return (f"{text}: a quoted field starts on this line and runs over several lines to a stray quote; "
-                "is a closing quote missing?")
-    return f"{text} (a quote inside a quoted field must be doubled: \"\")"
+        return (
+            f"{text}: a quoted field starts on this line and runs over several lines to a stray quote; "
+            "is a closing quote missing?"
+        )
+    return f'{text} (a quote inside a quoted field must be doubled: "")'
 
 
 def _strict_rows(text: str, delimiter: str, name: str) -> tuple[list[LabelRow], list[str]]:
@@ -304,8 +382,11 @@ def _names_carriers(cells: Sequence[str]) -> bool:
 
 
 def _by_content(
-    rows: Sequence[LabelRow], width: int, taken: Collection[int],
-    score: Callable[[Sequence[str]], tuple[int, ...]], enough: int,
+    rows: Sequence[LabelRow],
+    width: int,
+    taken: Collection[int],
+    score: Callable[[Sequence[str]], tuple[int, ...]],
+    enough: int,
 ) -> int | None:
     """The column not in ``taken`` whose cells score best (``score``: cells -> a tuple
     compared as a whole, whose last item counts the cells that fit), when at least
@@ -328,7 +409,9 @@ def _by_content(
 
 
 def _guess_mapping(
-    header: Sequence[str], rows: Sequence[LabelRow], known: Collection[OrderId] | None,
+    header: Sequence[str],
+    rows: Sequence[LabelRow],
+    known: Collection[OrderId] | None,
 ) -> tuple[ColumnMapping, tuple[tuple[Role, Found], ...]]:
     """Each role's column, and how it was found.
 
@@ -355,17 +438,23 @@ def _guess_mapping(
         candidates.sort()
         if role is Role.ORDER and rows:
             holding = [(r, i) for r, i in candidates if _order_score(_column_cells(rows, i), known)[1] > 0]
-            candidates = holding or ([] if _by_content(rows, width, (), lambda c: _order_score(c, known), half)
-                                     is not None else candidates)
+            candidates = holding or (
+                [] if _by_content(rows, width, (), lambda c: _order_score(c, known), half) is not None else candidates
+            )
         if role is Role.CARRIER and rows:
-            candidates = [(r, i) for r, i in candidates if normalize_header(header[i]) not in WEAK_CARRIER_HEADERS
-                          or _names_carriers(_column_cells(rows, i))]
+            candidates = [
+                (r, i)
+                for r, i in candidates
+                if normalize_header(header[i]) not in WEAK_CARRIER_HEADERS or _names_carriers(_column_cells(rows, i))
+            ]
         if candidates:
             column[role], how[role] = candidates[0][1], Found.HEADER
     if rows:
         scores: dict[Role, Callable[[Sequence[str]], tuple[int, ...]]] = {
-            Role.ORDER: lambda c: _order_score(c, known), Role.NUMBER: _number_score,
-            Role.CARRIER: lambda c: (_carrier_score(c),)}
+            Role.ORDER: lambda c: _order_score(c, known),
+            Role.NUMBER: _number_score,
+            Role.CARRIER: lambda c: (_carrier_score(c),),
+        }
         for role in (Role.ORDER, Role.NUMBER, Role.CARRIER):
             if role in column:
                 continue
@@ -385,8 +474,10 @@ def decode_label_bytes(data: bytes, name: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise ValueError(f"{name}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
-                         "export or save it as UTF-8 (\"CSV UTF-8\")") from None
+        raise ValueError(
+            f"{name}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+            'export or save it as UTF-8 ("CSV UTF-8")'
+        ) from None
 
 
 def read_label_file(text: str, name: str, known_orders: Collection[OrderId] | None = None) -> LabelFile:
@@ -459,11 +550,16 @@ def with_mapping(
             chosen[role.value] = current.column(role)
             continue
         if value is not None and not 0 <= value < len(file.header):
-            raise ValueError(f"column {value} for {role.label} is not one of the file's "
-                             f"{len(file.header)} columns (0 to {len(file.header) - 1})")
+            raise ValueError(
+                f"column {value} for {role.label} is not one of the file's "
+                f"{len(file.header)} columns (0 to {len(file.header) - 1})"
+            )
         chosen[role.value] = value
-    given = {role for role, value in ((Role.ORDER, order), (Role.CARRIER, carrier), (Role.NUMBER, number))
-             if value is not KEEP}
+    given = {
+        role
+        for role, value in ((Role.ORDER, order), (Role.CARRIER, carrier), (Role.NUMBER, number))
+        if value is not KEEP
+    }
     found = tuple((role, how) for role, how in file.found if role not in given)
     return replace(file, mapping=ColumnMapping(**chosen), found=found)
 
@@ -571,7 +667,7 @@ def _usps_routing(digits: str) -> str | None:
     if not digits.startswith("420"):
         return None
     for zip_length in (5, 9):
-        rest = digits[3 + zip_length:]
+        rest = digits[3 + zip_length :]
         if 20 <= len(rest) <= 22 and rest.startswith(_USPS_PREFIXES) and len(digits) == 3 + zip_length + len(rest):
             return rest
     return None
@@ -617,8 +713,14 @@ def carrier_family(name: str) -> str | None:
     another carrier)."""
     words = re.findall(r"[a-z0-9]+", name.casefold().replace("®", " ").replace("™", " "), re.ASCII)
     joined = "".join(words)
-    if ("usps" in words or "unitedstatespostal" in joined or "uspostal" in joined
-            or "stamps" in words or "stampscom" in joined or "endicia" in joined):
+    if (
+        "usps" in words
+        or "unitedstatespostal" in joined
+        or "uspostal" in joined
+        or "stamps" in words
+        or "stampscom" in joined
+        or "endicia" in joined
+    ):
         return USPS
     if "ups" in words or "unitedparcel" in joined or joined.startswith("ups"):
         return UPS
@@ -753,18 +855,26 @@ def _row_carrier(file: LabelFile, row: LabelRow) -> tuple[str | None, str, tuple
     if carrier:
         family = carrier_family(carrier)
         if number.strip() and reading.carriers and family is not None and family not in reading.carriers:
-            remarks = (f"the number has {' or '.join(reading.carriers)}'s format ({reading.form}), "
-                       f"not {family}'s",)
+            remarks = (f"the number has {' or '.join(reading.carriers)}'s format ({reading.form}), not {family}'s",)
         return carrier, source, remarks
     if not number.strip():
         return None, "no carrier and no tracking number", ()
     where = "no carrier column" if file.mapping.carrier is None else "the carrier cell is empty"
     if len(reading.carriers) > 1:
-        return None, (f"{where}, and {_quoted(number)} could be {' or '.join(reading.carriers)} "
-                      f"({reading.form}); set the carrier for the file"), ()
+        return (
+            None,
+            (
+                f"{where}, and {_quoted(number)} could be {' or '.join(reading.carriers)} "
+                f"({reading.form}); set the carrier for the file"
+            ),
+            (),
+        )
     if not reading.carriers:
-        return None, (f"{where}, and {_quoted(number)} has no carrier's format ({reading.form}); "
-                      "set the carrier for the file"), ()
+        return (
+            None,
+            (f"{where}, and {_quoted(number)} has no carrier's format ({reading.form}); set the carrier for the file"),
+            (),
+        )
     return reading.carriers[0], CarrierFrom.GUESSED.value, ()
 
 
@@ -805,17 +915,25 @@ def plan_import(
     for row in data:
         extra = [c for c in row.cells[width:] if c.strip()]
         if extra:
-            planned.append(PlannedRow(
-                row.line, row.cells, RowVerdict.EXTRA_CELLS,
-                reason=f"{len(row.cells)} cells, the header has {width} (an unquoted delimiter inside a cell?)",
-            ))
+            planned.append(
+                PlannedRow(
+                    row.line,
+                    row.cells,
+                    RowVerdict.EXTRA_CELLS,
+                    reason=f"{len(row.cells)} cells, the header has {width} (an unquoted delimiter inside a cell?)",
+                )
+            )
             continue
         if void is not None and row.cell(void).strip().casefold() in _VOID_WORDS:
-            planned.append(PlannedRow(
-                row.line, row.cells, RowVerdict.VOIDED,
-                reason=f"the label was voided (column {void + 1} {_quoted(file.header[void])} says "
-                       f"{_quoted(row.cell(void))}): its tracking number is not the parcel's",
-            ))
+            planned.append(
+                PlannedRow(
+                    row.line,
+                    row.cells,
+                    RowVerdict.VOIDED,
+                    reason=f"the label was voided (column {void + 1} {_quoted(file.header[void])} says "
+                    f"{_quoted(row.cell(void))}): its tracking number is not the parcel's",
+                )
+            )
             continue
         order_cell = row.cell(mapping.order)
         ids = find_order_ids(order_cell)
@@ -824,33 +942,52 @@ def plan_import(
             planned.append(PlannedRow(row.line, row.cells, RowVerdict.NO_ORDER, reason=f"no order number {what}"))
             continue
         if len(ids) > 1:
-            planned.append(PlannedRow(
-                row.line, row.cells, RowVerdict.AMBIGUOUS,
-                reason=f"{_quoted(order_cell)} holds {len(ids)} order numbers ({', '.join(ids)}); which one?",
-            ))
+            planned.append(
+                PlannedRow(
+                    row.line,
+                    row.cells,
+                    RowVerdict.AMBIGUOUS,
+                    reason=f"{_quoted(order_cell)} holds {len(ids)} order numbers ({', '.join(ids)}); which one?",
+                )
+            )
             continue
         oid = ids[0]
         if known_status is not None:
             status = known_status.get(oid)
             if status is None:
-                planned.append(PlannedRow(
-                    row.line, row.cells, RowVerdict.NOT_KNOWN, oid,
-                    reason=f"order {oid} is not known (not in the order list)",
-                ))
+                planned.append(
+                    PlannedRow(
+                        row.line,
+                        row.cells,
+                        RowVerdict.NOT_KNOWN,
+                        oid,
+                        reason=f"order {oid} is not known (not in the order list)",
+                    )
+                )
                 continue
             if status != PENDING:
-                planned.append(PlannedRow(
-                    row.line, row.cells, RowVerdict.NOT_PENDING, oid,
-                    reason=f"order {oid} is {safe_text(status, SHOWN_CELL)}, not pending",
-                ))
+                planned.append(
+                    PlannedRow(
+                        row.line,
+                        row.cells,
+                        RowVerdict.NOT_PENDING,
+                        oid,
+                        reason=f"order {oid} is {safe_text(status, SHOWN_CELL)}, not pending",
+                    )
+                )
                 continue
         number_cell = row.cell(mapping.number).strip()
         if _SPREADSHEET_FLOAT.fullmatch(number_cell):
-            planned.append(PlannedRow(
-                row.line, row.cells, RowVerdict.INVALID, oid,
-                reason=f"tracking number: {_quoted(number_cell)} is a number a spreadsheet rounded (its digits "
-                       "are lost); export the labels again and import that file without saving it from a spreadsheet",
-            ))
+            planned.append(
+                PlannedRow(
+                    row.line,
+                    row.cells,
+                    RowVerdict.INVALID,
+                    oid,
+                    reason=f"tracking number: {_quoted(number_cell)} is a number a spreadsheet rounded (its digits "
+                    "are lost); export the labels again and import that file without saving it from a spreadsheet",
+                )
+            )
             continue
         carrier, carrier_from, remarks = _row_carrier(file, row)
         if carrier is None:
@@ -865,9 +1002,20 @@ def plan_import(
             continue
         made: tuple[StagedAction, ...] = (track, StagedAction.make(oid, ActionKind.SHIP)) if ship else (track,)
         valid_by_order.setdefault(oid, []).append(
-            (len(planned), _carrier_key(track.trackname), _number_key(track.tracknumber)))
-        planned.append(PlannedRow(row.line, row.cells, RowVerdict.ACCEPTED, oid, made,
-                                  carrier_from=CarrierFrom(carrier_from), changes=changes, remarks=remarks))
+            (len(planned), _carrier_key(track.trackname), _number_key(track.tracknumber))
+        )
+        planned.append(
+            PlannedRow(
+                row.line,
+                row.cells,
+                RowVerdict.ACCEPTED,
+                oid,
+                made,
+                carrier_from=CarrierFrom(carrier_from),
+                changes=changes,
+                remarks=remarks,
+            )
+        )
 
     for oid, found in valid_by_order.items():
         keys = {(carrier, number) for _, carrier, number in found}
@@ -879,16 +1027,20 @@ def plan_import(
                 if text not in shown:
                     shown.append(text)
             lines = ", ".join(str(planned[index].line) for index, _, _ in found)
-            reason = (f"order {oid} has conflicting tracking in this file: "
-                      f"{'; '.join(safe_text(s, SHOWN_CELL * 2) for s in shown)} (lines {lines}); "
-                      "none of its rows is imported")
+            reason = (
+                f"order {oid} has conflicting tracking in this file: "
+                f"{'; '.join(safe_text(s, SHOWN_CELL * 2) for s in shown)} (lines {lines}); "
+                "none of its rows is imported"
+            )
             for index, _, _ in found:
                 planned[index] = replace(planned[index], verdict=RowVerdict.CONFLICT, entries=(), reason=reason)
             continue
         first = planned[found[0][0]].line
         for index, _, _ in found[1:]:
             planned[index] = replace(
-                planned[index], verdict=RowVerdict.DUPLICATE, entries=(),
+                planned[index],
+                verdict=RowVerdict.DUPLICATE,
+                entries=(),
                 reason=f"duplicate of line {first} (same order, carrier and tracking number)",
             )
 

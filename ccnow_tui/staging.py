@@ -49,7 +49,13 @@ if TYPE_CHECKING:  # only named: `stage` and `staged` work offline, without load
     from .client import ReceiverAnswer
 
 __all__ = [
-    "Claim", "ClaimConflict", "Reconciliation", "StagingArea", "SubmitReport", "judge_answer", "judge_reconciliation",
+    "Claim",
+    "ClaimConflict",
+    "Reconciliation",
+    "StagingArea",
+    "SubmitReport",
+    "judge_answer",
+    "judge_reconciliation",
 ]
 
 T = TypeVar("T")
@@ -83,8 +89,10 @@ def secret_fields(action: StagedAction) -> list[str]:
 
 def secret_message(action: StagedAction, names: Sequence[str]) -> str:
     """Why an entry may not be sent; never repeats the text (it holds the password)."""
-    return (f"{action.order_id}: the {' and '.join(names)} of the {action.kind.value} entry contains the API "
-            "password; it would be sent to the consumer: edit (e) or remove (d) it")
+    return (
+        f"{action.order_id}: the {' and '.join(names)} of the {action.kind.value} entry contains the API "
+        "password; it would be sent to the consumer: edit (e) or remove (d) it"
+    )
 
 
 @dataclass(frozen=True)
@@ -154,14 +162,26 @@ def judge_reconciliation(
                     why = f"the order is now {status}; it cannot be applied any more"
                     out.append((e, Verdict.NOT_RESTAGED, status, why))
             elif status == PENDING:
-                out.append((e, Verdict.UNVERIFIED, status,
-                            f"still pending; a status cannot show whether this {kind.value} took effect"
-                            + (" (the discount may already have been given)" if kind is ActionKind.ADJUST else "")
-                            + ": re-stage it only after checking"))
+                out.append(
+                    (
+                        e,
+                        Verdict.UNVERIFIED,
+                        status,
+                        f"still pending; a status cannot show whether this {kind.value} took effect"
+                        + (" (the discount may already have been given)" if kind is ActionKind.ADJUST else "")
+                        + ": re-stage it only after checking",
+                    )
+                )
             else:
                 maybe = " (refunded: a discount was recorded, possibly this one)" if status == "refunded" else ""
-                out.append((e, Verdict.NOT_RESTAGED, status,
-                            f"unverified: the order is now {status}{maybe}; it cannot be sent again"))
+                out.append(
+                    (
+                        e,
+                        Verdict.NOT_RESTAGED,
+                        status,
+                        f"unverified: the order is now {status}{maybe}; it cannot be sent again",
+                    )
+                )
     return out
 
 
@@ -188,8 +208,9 @@ def judge_answer(claim: Claim, answer: ReceiverAnswer) -> tuple[list[Settled], l
             else:
                 report.unknown.append(r.entry)
     else:  # nothing judged per entry: unknown stays unknown; unreachable/refused: nothing happened
-        verdict = {Outcome.UNKNOWN: EntryOutcome.UNKNOWN,
-                   Outcome.UNREACHABLE: EntryOutcome.NOT_SENT}.get(answer.outcome, EntryOutcome.REFUSED)
+        verdict = {Outcome.UNKNOWN: EntryOutcome.UNKNOWN, Outcome.UNREACHABLE: EntryOutcome.NOT_SENT}.get(
+            answer.outcome, EntryOutcome.REFUSED
+        )
         # Not sent: the request never reached the receiver, so it refused nothing; the
         # entry is staged again saying so, with the reason.
         message = not_sent_remark(answer.message) if verdict is EntryOutcome.NOT_SENT else answer.message
@@ -308,8 +329,12 @@ class StagingArea:
         state, batch_id, action, pid, hostname = self._blocking()[oid]
         return blocked_reason(oid, state, batch_id, action, pid, hostname)
 
-    def lint(self, known_status: Mapping[OrderId, str] | None = None, status_version: int | None = None,
-             learnt: Mapping[OrderId, str] | None = None) -> list[Lint]:
+    def lint(
+        self,
+        known_status: Mapping[OrderId, str] | None = None,
+        status_version: int | None = None,
+        learnt: Mapping[OrderId, str] | None = None,
+    ) -> list[Lint]:
         """The batch's own findings, plus the store's: staged entries on orders that are
         held or unverified cannot be sent, and every unverified entry is named.
 
@@ -322,15 +347,20 @@ class StagingArea:
             action = e.action
             names = secret_fields(action)
             if names:
-                out.append(Lint(Severity.ERROR, secret_message(action, names), action.order_id,
-                                (tally.position(e),)))
+                out.append(Lint(Severity.ERROR, secret_message(action, names), action.order_id, (tally.position(e),)))
         blocking = self._blocking() if self._staged else {}
         if blocking:
             for oid in sorted((oid for oid in blocking if oid in tally.count), key=tally.first_key):
                 out.append(Lint(Severity.ERROR, self._blocked_reason(oid), oid, tuple(tally.positions(oid))))
         for e in self.unverified:
-            out.append(Lint(Severity.WARNING, f"unverified: {e.action.describe()} (batch {e.batch_id}) may already "
-                                              "have been applied; it is not sent unless you re-stage it", e.order_id))
+            out.append(
+                Lint(
+                    Severity.WARNING,
+                    f"unverified: {e.action.describe()} (batch {e.batch_id}) may already "
+                    "have been applied; it is not sent unless you re-stage it",
+                    e.order_id,
+                )
+            )
         return out
 
     def split_repeats(self, actions: Sequence[StagedAction]) -> tuple[list[StagedAction], list[StagedAction]]:
@@ -484,15 +514,19 @@ class StagingArea:
         staged = self._staged
         return [(n, staged[i].id, staged[i].rev, staged[i].action) for n, i in enumerate(batch.send_order, 1)]
 
-    def claim_numbered(self, batch: Batch, numbered: list[tuple[int, int, int, StagedAction]], meta: BatchMeta
-                       ) -> Claim:
+    def claim_numbered(
+        self, batch: Batch, numbered: list[tuple[int, int, int, StagedAction]], meta: BatchMeta
+    ) -> Claim:
         """The store part of :meth:`claim`; touches nothing of this view, so a worker thread
         may run it for a big batch (call :meth:`show` with a snapshot afterwards).
 
         Raises ClaimConflict, nothing claimed, if an entry holds the API password (staged
         by a process that did not know it): the last check before it would be sent."""
-        leaks = [secret_message(a, names) for _, _, _, a in numbered if (a[2] or a[4] or a[5])
-                 and (names := secret_fields(a))]
+        leaks = [
+            secret_message(a, names)
+            for _, _, _, a in numbered
+            if (a[2] or a[4] or a[5]) and (names := secret_fields(a))
+        ]
         if leaks:
             raise ClaimConflict("nothing was sent: " + "; ".join(leaks))
         batch_id = self.store.claim(numbered, meta)
@@ -507,8 +541,14 @@ class StagingArea:
         settled, other, report = judge_answer(claim, answer)
 
         def record() -> None:
-            self.store.settle(claim.batch_id, settled, outcome=answer.outcome.value,
-                              message=answer.message, other_lines=other, detail=answer.detail)
+            self.store.settle(
+                claim.batch_id,
+                settled,
+                outcome=answer.outcome.value,
+                message=answer.message,
+                other_lines=other,
+                detail=answer.detail,
+            )
 
         if not reload:
             record()
@@ -528,8 +568,9 @@ class StagingArea:
         self.sync(force=True)
         return done
 
-    def reconcile(self, batch_id: str, statuses: Mapping[OrderId, str], answer_lines: Sequence[str] = ()
-                  ) -> Reconciliation | None:
+    def reconcile(
+        self, batch_id: str, statuses: Mapping[OrderId, str], answer_lines: Sequence[str] = ()
+    ) -> Reconciliation | None:
         """Settle an unknown batch by its orders' statuses now. None, and nothing changes,
         when a status is missing or the batch was settled meanwhile."""
         batch = next((b for b in self.held if b.batch_id == batch_id and b.state is BatchState.UNKNOWN), None)
@@ -537,9 +578,14 @@ class StagingArea:
             return None
         judged = judge_reconciliation(batch.entries, statuses)
         rec = Reconciliation(batch_id, [(e.action, v, s, w) for e, v, s, w in judged])
-        done = self._guard(lambda: self.store.reconcile(
-            batch_id, [Judged(e.id, v, s, w) for e, v, s, w in judged], summary=rec.summary(),
-            answer_lines=answer_lines))
+        done = self._guard(
+            lambda: self.store.reconcile(
+                batch_id,
+                [Judged(e.id, v, s, w) for e, v, s, w in judged],
+                summary=rec.summary(),
+                answer_lines=answer_lines,
+            )
+        )
         self.sync(force=True)
         return rec if done else None
 
@@ -652,8 +698,9 @@ class StagingArea:
         self._blocked = None
         self._held_words = None
 
-    def _changed(self, *, removed: Sequence[StoredEntry] | None = None,
-                 added: Sequence[StoredEntry] | None = None) -> None:
+    def _changed(
+        self, *, removed: Sequence[StoredEntry] | None = None, added: Sequence[StoredEntry] | None = None
+    ) -> None:
         """After any change: views are built again when asked; the tally follows a small
         change of the staged list, named by ``removed`` and ``added``, or is counted anew."""
         self.version += 1

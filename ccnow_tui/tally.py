@@ -183,10 +183,14 @@ class Tally:
         twice = [oid for oid, n in self.adjusts.items() if n > 1]
         twice.sort(key=self.first_key)
         kinds = self.kinds
-        return Totals(orders=len(self.count), changed=len(self.changing),
-                      cancels_and_discounts=kinds[ActionKind.CANCEL.value] + kinds[ActionKind.ADJUST.value],
-                      discount=self.discount, discounted_twice=tuple(twice),
-                      changing_entries=len(self.staged) - kinds[ActionKind.QUERY.value])
+        return Totals(
+            orders=len(self.count),
+            changed=len(self.changing),
+            cancels_and_discounts=kinds[ActionKind.CANCEL.value] + kinds[ActionKind.ADJUST.value],
+            discount=self.discount,
+            discounted_twice=tuple(twice),
+            changing_entries=len(self.staged) - kinds[ActionKind.QUERY.value],
+        )
 
     def send_order(self) -> Sequence[int]:
         """Staged positions in sending order, as :attr:`Batch.send_order` gives them."""
@@ -230,8 +234,12 @@ class Tally:
         self._touched.clear()
         return self._not_pending
 
-    def lint(self, known_status: Mapping[OrderId, str] | None = None, version: int | None = None,
-             learnt: Mapping[OrderId, str] | None = None) -> list[Lint]:
+    def lint(
+        self,
+        known_status: Mapping[OrderId, str] | None = None,
+        version: int | None = None,
+        learnt: Mapping[OrderId, str] | None = None,
+    ) -> list[Lint]:
         """:meth:`Batch.lint` of the staged entries: the same findings in the same order."""
         if not self.staged:
             return [Lint(Severity.ERROR, "the batch is empty")]
@@ -247,8 +255,14 @@ class Tally:
             if oid in self.multi:
                 out.extend(lint_together(entries, oid, positions))
             if oid in not_pending:
-                out.append(status_lint(oid, known_status.get(oid) if known_status is not None else None,
-                                       tuple(positions), learnt.get(oid, "") if learnt is not None else ""))
+                out.append(
+                    status_lint(
+                        oid,
+                        known_status.get(oid) if known_status is not None else None,
+                        tuple(positions),
+                        learnt.get(oid, "") if learnt is not None else "",
+                    )
+                )
         return out
 
 

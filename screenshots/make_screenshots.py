@@ -86,11 +86,13 @@ async def shoot(text: bool = False) -> list[str]:
             save("detail")
             await pilot.press("escape")
             # Composer with lint: ship + cancel on one order, a duplicate, a completed order.
-            app.session.staging.add([
-                StagedAction.make(pending[0], "cancel", notes="customer asked"),
-                StagedAction.make(pending[1], "ship"),
-                StagedAction.make(done, "ship"),
-            ])
+            app.session.staging.add(
+                [
+                    StagedAction.make(pending[0], "cancel", notes="customer asked"),
+                    StagedAction.make(pending[1], "ship"),
+                    StagedAction.make(done, "ship"),
+                ]
+            )
             await pilot.press("b")
             save("composer")
             # Preview of the exact POST (password masked).
@@ -103,8 +105,11 @@ async def shoot(text: bool = False) -> list[str]:
             table.move_to(row)
             await pilot.press("d")
             await pilot.pause()
-            row = [i for i, r in enumerate(table.rows) if r.entry and r.entry.order_id == pending[1]
-                   and r.entry.kind.value == "ship"][-1]
+            row = [
+                i
+                for i, r in enumerate(table.rows)
+                if r.entry and r.entry.order_id == pending[1] and r.entry.kind.value == "ship"
+            ][-1]
             table.move_to(row)
             await pilot.press("d", "S")
             save("confirm")
@@ -120,8 +125,13 @@ async def shoot(text: bool = False) -> list[str]:
             staging.remove(range(len(staging)))
             touched = {e.order_id for b in staging.held for e in b.entries}
             fresh = [o for o in server.book.pending() if o not in touched and o not in pending[:8]]
-            staging.add([StagedAction.make(fresh[0], "ship"), StagedAction.make(fresh[1], "ship"),
-                         StagedAction.make(fresh[2], "ship")])
+            staging.add(
+                [
+                    StagedAction.make(fresh[0], "ship"),
+                    StagedAction.make(fresh[1], "ship"),
+                    StagedAction.make(fresh[2], "ship"),
+                ]
+            )
             server.set_faults([parse_fault("truncate:1")])
             await pilot.press("S")
             await answer_yes(pilot)
@@ -154,11 +164,20 @@ async def shoot(text: bool = False) -> list[str]:
             with tempfile.TemporaryDirectory(prefix="ccnow-labels-") as folder:
                 labels = server.book.pending()[-7:]
                 rows = ["Order Number,Order Date,Recipient,Carrier,Service,Tracking Number,Shipping Cost"]
-                names = ["Lovelace, Ada", "Hopper, Grace", "Turing, Alan", "Dijkstra, Edsger", "Liskov, Barbara",
-                         "Knuth, Donald"]
+                names = [
+                    "Lovelace, Ada",
+                    "Hopper, Grace",
+                    "Turing, Alan",
+                    "Dijkstra, Edsger",
+                    "Liskov, Barbara",
+                    "Knuth, Donald",
+                ]
                 for i, (oid, name) in enumerate(zip(labels, names, strict=False)):
-                    carrier, number = ("UPS", f"1Z4E5F6203{8230435 + i * 7919:08d}") if i % 2 else \
-                        ("USPS", f"9400 7411 9171 7629 74{i:02d} 65")
+                    carrier, number = (
+                        ("UPS", f"1Z4E5F6203{8230435 + i * 7919:08d}")
+                        if i % 2
+                        else ("USPS", f"9400 7411 9171 7629 74{i:02d} 65")
+                    )
                     shown = f"#{oid}" if i == 2 else oid
                     cell = "" if i == 3 else carrier  # no carrier in the file: guessed from the number
                     rows.append(f'{shown},2024-05-1{i},"{name}",{cell},{carrier} Ground,{number},8.82')
@@ -183,8 +202,9 @@ async def shoot_setup(text: bool = False) -> list[str]:
     from ccnow_tui.tui.app import build_app
 
     password = "shots-" + os.urandom(6).hex()
-    server = SandboxServer(SandboxConfig(host="127.0.0.1", port=0, client_id="amylove", password=password,
-                                         orders=40, seed=7, log=None)).start()
+    server = SandboxServer(
+        SandboxConfig(host="127.0.0.1", port=0, client_id="amylove", password=password, orders=40, seed=7, log=None)
+    ).start()
     os.environ["CCNOW_SHOP_PASSWORD"] = password
     # The config file as on an operator's machine (~/.config/ccnow-tui/config.toml), in
     # the throw-away directory: HOME and XDG_CONFIG_HOME point there for this shot only.
@@ -198,8 +218,12 @@ async def shoot_setup(text: bool = False) -> list[str]:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             screen = app.screen
-            for name, value in (("name", "shop"), ("url", server.url), ("client_id", "amylove"),
-                                ("password_env", "CCNOW_SHOP_PASSWORD")):
+            for name, value in (
+                ("name", "shop"),
+                ("url", server.url),
+                ("client_id", "amylove"),
+                ("password_env", "CCNOW_SHOP_PASSWORD"),
+            ):
                 screen.query_one(f"#f-{name}").value = value
             screen.query_one("#source-env").value = True
             await pilot.pause()

@@ -94,10 +94,15 @@ class Driver:
             say("NOTICE", note)
         self.area = StagingArea(self.store)
         self.client = ReceiverClient(
-            settings.url, Credentials(settings.client_id, settings.password, settings.store_id),
-            timeout=settings.timeout, profile=settings.profile, retries=0)
-        self.meta = BatchMeta(self.client.url, self.client.address, settings.client_id, settings.store_id,
-                              settings.profile)
+            settings.url,
+            Credentials(settings.client_id, settings.password, settings.store_id),
+            timeout=settings.timeout,
+            profile=settings.profile,
+            retries=0,
+        )
+        self.meta = BatchMeta(
+            self.client.url, self.client.address, settings.client_id, settings.store_id, settings.profile
+        )
 
     # -- phases -----------------------------------------------------------------------------
 
@@ -140,8 +145,14 @@ class Driver:
                     amount = Decimal(self.args.tag * 1000 + self.counter) / 100
                     actions.append(StagedAction.make(order, "adjust", amount=str(amount), notes="crash test"))
                 else:
-                    actions.append(StagedAction.make(order, "track", trackname="UPS",
-                                                     tracknumber=f"{self.args.label}{self.args.tag}-{self.counter}"))
+                    actions.append(
+                        StagedAction.make(
+                            order,
+                            "track",
+                            trackname="UPS",
+                            tracknumber=f"{self.args.label}{self.args.tag}-{self.counter}",
+                        )
+                    )
         if not actions:
             return
         say("PHASE stage", len(actions))
@@ -177,8 +188,11 @@ class Driver:
             say("ANSWER", claim.batch_id, answer.outcome.value)
             say("PHASE settle", claim.batch_id)
             report = self.area.settle(claim, answer)
-            say("SETTLED", claim.batch_id, f"applied={len(report.applied)} refused={len(report.refused)} "
-                                           f"unknown={len(report.unknown)}")
+            say(
+                "SETTLED",
+                claim.batch_id,
+                f"applied={len(report.applied)} refused={len(report.refused)} unknown={len(report.unknown)}",
+            )
             return True
         return False
 

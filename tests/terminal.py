@@ -21,8 +21,7 @@ from pathlib import Path
 
 # Runs in the child: a session of its own whose controlling terminal is the pty (opening
 # a terminal without O_NOCTTY makes it the session's), then the command.
-_ATTACH = ("import os, sys; os.setsid(); os.close(os.open(sys.argv[1], os.O_RDWR)); "
-           "os.execvp(sys.argv[2], sys.argv[2:])")
+_ATTACH = "import os, sys; os.setsid(); os.close(os.open(sys.argv[1], os.O_RDWR)); os.execvp(sys.argv[2], sys.argv[2:])"
 GUARD = 60.0  # seconds without any output before the run is taken as hung (a bound, not a timing)
 
 
@@ -32,9 +31,16 @@ class TerminalRun:
     screen: str  # everything the terminal showed: questions, stderr, echoed keys
 
 
-def run_on_terminal(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, ahead: str = "",
-                    answers: Sequence[tuple[str, str]] = (), stdin: int | None = None,
-                    stdout: int | None = None) -> TerminalRun:
+def run_on_terminal(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    ahead: str = "",
+    answers: Sequence[tuple[str, str]] = (),
+    stdin: int | None = None,
+    stdout: int | None = None,
+) -> TerminalRun:
     """Run ``argv`` with a pty as its controlling terminal and stderr.
 
     ``ahead``: keys in the terminal's input queue before the program starts. ``answers``:
@@ -48,8 +54,12 @@ def run_on_terminal(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, a
         os.write(master, ahead.encode())
     name = os.ttyname(slave)
     proc = subprocess.Popen(
-        [sys.executable, "-c", _ATTACH, name, *argv], env=dict(env), cwd=cwd,
-        stdin=slave if stdin is None else stdin, stdout=slave if stdout is None else stdout, stderr=slave,
+        [sys.executable, "-c", _ATTACH, name, *argv],
+        env=dict(env),
+        cwd=cwd,
+        stdin=slave if stdin is None else stdin,
+        stdout=slave if stdout is None else stdout,
+        stderr=slave,
         close_fds=True,
     )
     os.close(slave)

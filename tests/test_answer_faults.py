@@ -58,7 +58,8 @@ CASES = {
 
 @pytest.mark.parametrize("faults", CASES)
 def test_an_answer_that_cannot_prove_the_adjust_keeps_it_unknown_and_reconcile_never_restages_it(
-        env, capsys, tmp_path, faults):
+    env, capsys, tmp_path, faults
+):
     a, b = env.book.pending()[:2]
     env.set_faults([parse_fault(f) for f in faults.split(",")])
     path = batch_csv(tmp_path, [f"{a},adjust,5.00,,", f"{a},track,,{TRACK}", f"{b},ship,,,"])

@@ -66,13 +66,16 @@ def test_query_unknown_order_exits_1(env, capsys):
 
 def test_submit_applies_batch(env, capsys, tmp_path):
     a, b = env.book.pending()[:2]
-    path = write_csv(tmp_path, (
-        "order_id,action,notes,amount,trackname,tracknumber\n"
-        f"{a},ship,,,,\n"
-        f"{a.digits},adjust,Dented box,5,,\n"
-        f"{a},track,,,UPS,1Z999\n"
-        f"{b},cancel,\"Asked to\ncancel\",,,\n"
-    ))
+    path = write_csv(
+        tmp_path,
+        (
+            "order_id,action,notes,amount,trackname,tracknumber\n"
+            f"{a},ship,,,,\n"
+            f"{a.digits},adjust,Dented box,5,,\n"
+            f"{a},track,,,UPS,1Z999\n"
+            f'{b},cancel,"Asked to\ncancel",,,\n'
+        ),
+    )
     assert main(["submit", path, "--yes"]) == 0
     out = capsys.readouterr()
     assert out.out.splitlines() == [f"{a} mark_shipped", f"{b} mark_canceled"]
@@ -94,13 +97,10 @@ def test_submit_from_stdin(env, capsys, monkeypatch):
 
 def test_submit_reports_every_bad_row_and_sends_nothing(env, capsys, tmp_path):
     before = env.requests_seen
-    path = write_csv(tmp_path, (
-        "order_id,action,notes,amount\n"
-        "396-10-1142,ship,,\n"
-        "12345,ship,,\n"
-        "396-10-1142,adjust,,$5\n"
-        "396-10-1142,fly,,\n"
-    ))
+    path = write_csv(
+        tmp_path,
+        ("order_id,action,notes,amount\n396-10-1142,ship,,\n12345,ship,,\n396-10-1142,adjust,,$5\n396-10-1142,fly,,\n"),
+    )
     assert main(["submit", path, "--yes"]) == 2
     err = capsys.readouterr().err
     assert f"{path}: line 3: order_id: '12345' is not a CCNow order number" in err
@@ -215,7 +215,9 @@ def test_module_entry_point_and_scripting_path_import_no_textual(env, tmp_path):
 def test_sandbox_command_serves_and_stops_cleanly(isolated_dirs):
     proc = subprocess.Popen(
         [sys.executable, "-m", "ccnow_tui", "sandbox", "--port", "0", "--orders", "3", "--seed", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline()
@@ -237,11 +239,14 @@ def test_bad_demo_fault_is_a_usage_error(isolated_dirs, capsys):
     assert "'slow=soon'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--refresh", "2"], "'2': 0 (only on r), or 5 to 3600 seconds"),
-    (["--refresh", "soon"], "'soon' is not a number of seconds"),
-    (["--refresh", "30", "pending"], "--refresh is for the TUI"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--refresh", "2"], "'2': 0 (only on r), or 5 to 3600 seconds"),
+        (["--refresh", "soon"], "'soon' is not a number of seconds"),
+        (["--refresh", "30", "pending"], "--refresh is for the TUI"),
+    ],
+)
 def test_bad_refresh_is_a_usage_error(isolated_dirs, capsys, argv, message):
     with pytest.raises(SystemExit) as exc:
         main(argv)
@@ -296,8 +301,9 @@ def test_malformed_url_in_config_is_a_usage_error_naming_file_and_line(isolated_
     path.parent.mkdir(parents=True)
     path.write_text('[profiles.x]\nclient_id = "demo"\nurl = "http://[::1"\n')
     assert main(["pending"]) == 2
-    assert f"{path}: line 3: [profiles.x] url: the receiver URL is malformed (Invalid IPv6 URL)" in \
-        capsys.readouterr().err
+    assert (
+        f"{path}: line 3: [profiles.x] url: the receiver URL is malformed (Invalid IPv6 URL)" in capsys.readouterr().err
+    )
 
 
 def test_config_nested_3000_deep_is_a_usage_error(isolated_dirs, capsys):
@@ -328,13 +334,17 @@ def test_non_utf8_csv_file_names_the_line(env, capsys, tmp_path):
 
 
 # The last: a quote never closed, with more than csv's field limit (128 KiB) after it.
-@pytest.mark.parametrize("tail", ["\n{b},ship\n", "\n{b},ship", "\n{b},ship\n{b},track,,,UPS,1Z\n",
-                                  "\n" + "x" * 140_000 + "\n{b},ship\n"],
-                         ids=["rows-after", "no-final-newline", "two-rows-after", "past-the-field-limit"])
+@pytest.mark.parametrize(
+    "tail",
+    ["\n{b},ship\n", "\n{b},ship", "\n{b},ship\n{b},track,,,UPS,1Z\n", "\n" + "x" * 140_000 + "\n{b},ship\n"],
+    ids=["rows-after", "no-final-newline", "two-rows-after", "past-the-field-limit"],
+)
 def test_csv_with_an_unterminated_quote_is_refused_naming_the_line(env, capsys, tmp_path, tail):
     a, b = env.book.pending()[:2]
-    path = write_csv(tmp_path, "order_id,action,notes,amount,trackname,tracknumber\n"
-                     f"{a},adjust,,5,,\n{a},cancel,\"oops,,," + tail.format(b=b))
+    path = write_csv(
+        tmp_path,
+        f'order_id,action,notes,amount,trackname,tracknumber\n{a},adjust,,5,,\n{a},cancel,"oops,,,' + tail.format(b=b),
+    )
     before = env.requests_seen
     assert main(["submit", path, "--yes"]) == 2
     err = capsys.readouterr().err
@@ -344,17 +354,17 @@ def test_csv_with_an_unterminated_quote_is_refused_naming_the_line(env, capsys, 
 
 def test_csv_quote_closed_by_a_stray_quote_rows_later_is_refused(env, capsys, tmp_path):
     a, b = env.book.pending()[:2]
-    path = write_csv(tmp_path, f"order_id,action,notes\n{a},cancel,\"oops\n{b},ship,\n{b},cancel,\"x\"\n")
+    path = write_csv(tmp_path, f'order_id,action,notes\n{a},cancel,"oops\n{b},ship,\n{b},cancel,"x"\n')
     assert main(["submit", path, "--yes"]) == 2
     assert f"{path}: line 2: " in capsys.readouterr().err
 
 
 def test_csv_multi_line_note_in_closed_quotes_still_works(env, capsys, tmp_path):
     a, b = env.book.pending()[:2]
-    path = write_csv(tmp_path, f"order_id,action,notes\n{a},cancel,\"two\nlines\"\n{b},ship,\n{b},fly,\n")
+    path = write_csv(tmp_path, f'order_id,action,notes\n{a},cancel,"two\nlines"\n{b},ship,\n{b},fly,\n')
     assert main(["submit", path, "--yes"]) == 2  # line numbers count from where the row starts
     assert f"{path}: line 5: action: 'fly' is not an action" in capsys.readouterr().err
-    path = write_csv(tmp_path, f"order_id,action,notes\n{a},cancel,\"two\nlines\"\n{b},ship,\n", "ok.csv")
+    path = write_csv(tmp_path, f'order_id,action,notes\n{a},cancel,"two\nlines"\n{b},ship,\n', "ok.csv")
     assert main(["submit", path, "--yes"]) == 0
     assert capsys.readouterr().out.splitlines() == [f"{a} mark_canceled", f"{b} mark_shipped"]
 
@@ -371,15 +381,27 @@ def term(env, isolated_dirs, tmp_path):
     from terminal import run_on_terminal
 
     variables = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
-    variables.update({"CCNOW_URL": env.url, "CCNOW_CLIENT_ID": "demo", "CCNOW_PASSWORD": env.config.password,
-                      "XDG_CONFIG_HOME": str(isolated_dirs.config_home), "XDG_DATA_HOME": str(isolated_dirs.data_home)})
+    variables.update(
+        {
+            "CCNOW_URL": env.url,
+            "CCNOW_CLIENT_ID": "demo",
+            "CCNOW_PASSWORD": env.config.password,
+            "XDG_CONFIG_HOME": str(isolated_dirs.config_home),
+            "XDG_DATA_HOME": str(isolated_dirs.data_home),
+        }
+    )
 
     def run(args: str, keys: str, stdin_from: str = ""):
         out = tmp_path / "out.txt"
         with out.open("wb") as stdout, open(stdin_from or os.devnull, "rb") as stdin:
-            done = run_on_terminal([sys.executable, "-m", "ccnow_tui", *args.split()], env=variables, cwd=tmp_path,
-                                   answers=[("[y/N] ", keys)], stdout=stdout.fileno(),
-                                   stdin=stdin.fileno() if stdin_from else None)
+            done = run_on_terminal(
+                [sys.executable, "-m", "ccnow_tui", *args.split()],
+                env=variables,
+                cwd=tmp_path,
+                answers=[("[y/N] ", keys)],
+                stdout=stdout.fileno(),
+                stdin=stdin.fileno() if stdin_from else None,
+            )
         return done, out.read_text()
 
     return run
@@ -425,8 +447,15 @@ def test_submit_from_a_pipe_without_a_terminal_refuses_without_yes(env, tmp_path
     envv = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
     envv.update(CCNOW_URL=env.url, CCNOW_CLIENT_ID="demo", CCNOW_PASSWORD=env.config.password)
     before = env.requests_seen
-    proc = subprocess.run([sys.executable, "-m", "ccnow_tui", "submit", "-"], input=f"order_id,action\n{a},ship\n",
-                          capture_output=True, text=True, env=envv, timeout=60, start_new_session=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ccnow_tui", "submit", "-"],
+        input=f"order_id,action\n{a},ship\n",
+        capture_output=True,
+        text=True,
+        env=envv,
+        timeout=60,
+        start_new_session=True,
+    )
     assert proc.returncode == 2 and "refusing to send without --yes" in proc.stderr
     assert proc.stdout == "" and env.requests_seen == before
 
@@ -437,12 +466,18 @@ def test_a_reader_that_goes_away_mid_answer_does_not_lose_the_outcome(env, tmp_p
     a, b, c = env.book.pending()[:3]
     path = write_csv(tmp_path, f"order_id,action\n{a},ship\n{b},ship\n{c},ship\n")
     script = f"{sys.executable} -m ccnow_tui submit {path} --yes | head -c 0"
-    proc = subprocess.run(["bash", "-o", "pipefail", "-c", script], env=dict(os.environ), capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", script], env=dict(os.environ), capture_output=True, text=True, timeout=60
+    )
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
     assert all(env.book.status(o) == "mark_shipped" for o in (a, b, c))
-    journal = subprocess.run([sys.executable, "-m", "ccnow_tui", "journal", "--json"], env=dict(os.environ),
-                             capture_output=True, text=True, timeout=60)
+    journal = subprocess.run(
+        [sys.executable, "-m", "ccnow_tui", "journal", "--json"],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     outcomes = [json.loads(line) for line in journal.stdout.splitlines()]
     assert sorted(r["outcome"] for r in outcomes if r["event"] == "outcome" and r["order_id"]) == ["applied"] * 3
 
@@ -456,8 +491,10 @@ def test_row_errors_and_cross_row_conflicts_are_reported_in_one_run(env, capsys,
     before = env.requests_seen
     # Line 2 and 3: ship and cancel on one order (a conflict between valid rows); line 4:
     # a bad amount; line 5: not an order number. One run names all three problems.
-    path = write_csv(tmp_path, f"order_id,action,notes,amount\n{a},ship,,\n{a},cancel,Out of stock,\n"
-                               f"{b},adjust,Late,$5\n12345,ship,,\n")
+    path = write_csv(
+        tmp_path,
+        f"order_id,action,notes,amount\n{a},ship,,\n{a},cancel,Out of stock,\n{b},adjust,Late,$5\n12345,ship,,\n",
+    )
     assert main([*command, path, *(["--yes"] if command == ["submit"] else [])]) == 2
     err = capsys.readouterr().err
     assert f"{path}: line 4: amount" in err
@@ -472,9 +509,12 @@ def test_plain_journal_lines_split_back_into_what_the_json_says(env, capsys, tmp
     a, b = env.book.pending()[:2]
     notes = 'Box "dented" = 2\\3  twice'
     quoted = notes.replace('"', '""')
-    path = write_csv(tmp_path, "order_id,action,notes,amount,trackname,tracknumber\n"
-                               f'{a},adjust,"{quoted}",5.00,,\n'
-                               f"{a},track,,,UPS Ground,1Z 999\n{b},ship,,,,\n")
+    path = write_csv(
+        tmp_path,
+        "order_id,action,notes,amount,trackname,tracknumber\n"
+        f'{a},adjust,"{quoted}",5.00,,\n'
+        f"{a},track,,,UPS Ground,1Z 999\n{b},ship,,,,\n",
+    )
     assert main(["submit", path, "--yes"]) == 0
     capsys.readouterr()
     assert main(["journal", "--json"]) == 0
@@ -484,12 +524,23 @@ def test_plain_journal_lines_split_back_into_what_the_json_says(env, capsys, tmp
     assert len(lines) == len(rows) > 4
     for line, row in zip(lines, rows, strict=True):
         time, event, batch, receiver, order, *rest = shlex.split(line)
-        assert (time, event, batch, order) == (row["time"], row["event"], row["batch_id"] or "-",
-                                               row["order_id"] or "-")
+        assert (time, event, batch, order) == (
+            row["time"],
+            row["event"],
+            row["batch_id"] or "-",
+            row["order_id"] or "-",
+        )
         assert receiver == f"{row['host'] or '-'}/{row['client_id'] or '-'}"
         named = dict(part.split("=", 1) for part in rest)
-        want = {"n": str(row["n"]) if row["n"] else None, "action": row["action"], **row["fields"],
-                "outcome": row["outcome"], "status": row["status"], "message": row["message"], "raw": row["raw"]}
+        want = {
+            "n": str(row["n"]) if row["n"] else None,
+            "action": row["action"],
+            **row["fields"],
+            "outcome": row["outcome"],
+            "status": row["status"],
+            "message": row["message"],
+            "raw": row["raw"],
+        }
         assert named == {k: v for k, v in want.items() if v not in (None, "")}, line
     adjust = next(shlex.split(line) for line, row in zip(lines, rows, strict=True) if row["action"] == "adjust")
     assert f"notes={notes}" in adjust and "amount=5.00" in adjust
@@ -529,12 +580,15 @@ def test_staged_and_stage_with_no_configuration_say_there_is_none(isolated_dirs,
 
 def test_submit_plan_warns_of_one_tracking_number_on_two_orders_and_a_large_discount(env, capsys, tmp_path):
     a, b = env.book.pending()[:2]
-    path = write_csv(tmp_path, (
-        "order_id,action,notes,amount,trackname,tracknumber\n"
-        f"{a},track,,,UPS,1Z 999-1\n"
-        f"{b},track,,,UPS,1z9991\n"
-        f"{b},adjust,,5000,,\n"
-    ))
+    path = write_csv(
+        tmp_path,
+        (
+            "order_id,action,notes,amount,trackname,tracknumber\n"
+            f"{a},track,,,UPS,1Z 999-1\n"
+            f"{b},track,,,UPS,1z9991\n"
+            f"{b},adjust,,5000,,\n"
+        ),
+    )
     assert main(["submit", path]) == 2  # no terminal, no --yes: the plan is shown, nothing sent
     plan = capsys.readouterr().err
     assert f"warning: tracking number 1Z 999-1 is on 2 orders ({a}, {b})" in plan

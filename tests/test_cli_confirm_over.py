@@ -27,8 +27,10 @@ def env(isolated_dirs, sandbox, monkeypatch, tmp_path):
     folder = isolated_dirs.config_home / "ccnow-tui"
     folder.mkdir(parents=True, mode=0o700)
     config = folder / "config.toml"
-    config.write_text(f'default_profile = "shop"\n\n[profiles.shop]\nurl = "{sandbox.url}"\n'
-                      'client_id = "demo"\npassword_env = "CCNOW_PASSWORD"\nconfirm_over = 2\n')
+    config.write_text(
+        f'default_profile = "shop"\n\n[profiles.shop]\nurl = "{sandbox.url}"\n'
+        'client_id = "demo"\npassword_env = "CCNOW_PASSWORD"\nconfirm_over = 2\n'
+    )
     config.chmod(0o600)
     monkeypatch.setenv("CCNOW_PASSWORD", sandbox.config.password)
     return sandbox
@@ -43,14 +45,23 @@ def term(env, isolated_dirs, tmp_path):
     """Run the CLI on a real terminal: ``keys`` are typed once ``question`` shows on it,
     ``ahead`` before the program starts. Returns the run (its ``screen``) and stdout."""
     variables = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
-    variables.update(CCNOW_PASSWORD=env.config.password, XDG_CONFIG_HOME=str(isolated_dirs.config_home),
-                     XDG_DATA_HOME=str(isolated_dirs.data_home))
+    variables.update(
+        CCNOW_PASSWORD=env.config.password,
+        XDG_CONFIG_HOME=str(isolated_dirs.config_home),
+        XDG_DATA_HOME=str(isolated_dirs.data_home),
+    )
 
     def run(args: str, keys: str, *, question: str = QUESTION, ahead: str = ""):
         out = tmp_path / "out.txt"
         with out.open("wb") as stdout:
-            done = run_on_terminal([sys.executable, "-m", "ccnow_tui", *args.split()], env=variables, cwd=tmp_path,
-                                   ahead=ahead, answers=[(question, keys)] if keys else (), stdout=stdout.fileno())
+            done = run_on_terminal(
+                [sys.executable, "-m", "ccnow_tui", *args.split()],
+                env=variables,
+                cwd=tmp_path,
+                ahead=ahead,
+                answers=[(question, keys)] if keys else (),
+                stdout=stdout.fileno(),
+            )
         return done, out.read_text()
 
     return run
@@ -60,8 +71,9 @@ def large_batch(env, tmp_path) -> tuple[str, list]:
     """Two cancels and a discount (3 orders: more than confirm_over 2) and a ship: 4 orders changed."""
     a, b, c, d = env.book.pending()[:4]
     path = tmp_path / "large.csv"
-    path.write_text(f"order_id,action,notes,amount\n{a},cancel,No stock,\n{b},cancel,No stock,\n"
-                    f"{c},adjust,Late,2.50\n{d},ship,,\n")
+    path.write_text(
+        f"order_id,action,notes,amount\n{a},cancel,No stock,\n{b},cancel,No stock,\n{c},adjust,Late,2.50\n{d},ship,,\n"
+    )
     return str(path), [a, b, c, d]
 
 
@@ -120,7 +132,8 @@ def test_scripts_need_the_number_above_confirm_over(env, capsys, tmp_path):
     # A number that is not the batch's: not confirmed (exit 5), with or without --yes.
     assert main(["submit", path, "--confirm-count", "3"]) == 5
     assert "--confirm-count 3 is not the number of entries this batch sends that change orders (4): nothing sent" in (
-        capsys.readouterr().err)
+        capsys.readouterr().err
+    )
     assert main(["submit", path, "--yes", "--confirm-count", "5"]) == 5
     assert untouched(env, orders, before)
     # The right one sends.
@@ -140,8 +153,7 @@ def test_a_scripts_number_is_checked_on_a_small_batch_too(env, capsys, tmp_path)
     assert env.book.status(a) == "mark_shipped"
 
 
-def test_without_confirm_over_in_the_profile_the_default_is_10(isolated_dirs, sandbox, monkeypatch, capsys,
-                                                                tmp_path):
+def test_without_confirm_over_in_the_profile_the_default_is_10(isolated_dirs, sandbox, monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(cli, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
     monkeypatch.setenv("CCNOW_URL", sandbox.url)
     monkeypatch.setenv("CCNOW_CLIENT_ID", "demo")
@@ -205,8 +217,11 @@ def test_repeats_that_are_meant_still_need_the_number_when_over_the_limits(env, 
 
 def test_rows_that_differ_in_a_field_are_no_repeats(env, capsys, tmp_path):
     a, b = env.book.pending()[:2]
-    path = write(tmp_path, "two.csv", f"order_id,action,amount,notes\n{a},adjust,1.00,late\n{a},adjust,1.00,box\n"
-                                      f"{b},adjust,1.00,late\n")
+    path = write(
+        tmp_path,
+        "two.csv",
+        f"order_id,action,amount,notes\n{a},adjust,1.00,late\n{a},adjust,1.00,box\n{b},adjust,1.00,late\n",
+    )
     assert main(["submit", path, "--yes", "--confirm-count", "3"]) == 0
     assert "repeat" not in capsys.readouterr().err
 
@@ -240,8 +255,10 @@ def limits(env, isolated_dirs):
     config = isolated_dirs.config_home / "ccnow-tui" / "config.toml"
 
     def write_limit(value: str) -> None:
-        config.write_text(f'default_profile = "shop"\n\n[profiles.shop]\nurl = "{env.url}"\n'
-                          f'client_id = "demo"\npassword_env = "CCNOW_PASSWORD"\nconfirm_discount_over = {value}\n')
+        config.write_text(
+            f'default_profile = "shop"\n\n[profiles.shop]\nurl = "{env.url}"\n'
+            f'client_id = "demo"\npassword_env = "CCNOW_PASSWORD"\nconfirm_discount_over = {value}\n'
+        )
 
     return write_limit
 
@@ -271,8 +288,9 @@ def test_the_total_of_small_discounts_counts(env, limits, capsys, tmp_path):
     assert main(["submit", path, "--confirm-count", "3"]) == 0
 
 
-def test_without_confirm_discount_over_the_default_is_500_dollars(isolated_dirs, sandbox, monkeypatch, capsys,
-                                                                  tmp_path):
+def test_without_confirm_discount_over_the_default_is_500_dollars(
+    isolated_dirs, sandbox, monkeypatch, capsys, tmp_path
+):
     monkeypatch.setattr(cli, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
     monkeypatch.setenv("CCNOW_URL", sandbox.url)
     monkeypatch.setenv("CCNOW_CLIENT_ID", "demo")
@@ -290,8 +308,9 @@ def test_without_confirm_discount_over_the_default_is_500_dollars(isolated_dirs,
 def test_over_the_discount_limit_the_question_says_why(env, limits, term, tmp_path):
     limits("10")
     a, b, c = env.book.pending()[:3]
-    path = write(tmp_path, "both.csv", f"order_id,action,amount\n{a},adjust,4.00\n{b},adjust,4.00\n"
-                                       f"{c},adjust,4.00\n{c},ship,\n")
+    path = write(
+        tmp_path, "both.csv", f"order_id,action,amount\n{a},adjust,4.00\n{b},adjust,4.00\n{c},adjust,4.00\n{c},ship,\n"
+    )
     proc, _ = term(f"submit {path}", "4\n")
     assert "more than confirm_over (10)" not in proc.screen
     assert "Its discounts add up to $12.00, more than confirm_discount_over ($10.00)" in proc.screen

@@ -55,8 +55,13 @@ VALUES = {
     "timeout": ("--timeout", "7", 7.0),
     "fault": ("--fault", "html", [parse_fault("html")]),
 }
-CASES = [(command, name) for command, takes in cli.TAKES.items() if command in COMMANDS
-         for name in sorted(takes) if name in VALUES]
+CASES = [
+    (command, name)
+    for command, takes in cli.TAKES.items()
+    if command in COMMANDS
+    for name in sorted(takes)
+    if name in VALUES
+]
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
@@ -73,9 +78,15 @@ def test_every_command_that_connects_takes_every_connection_option():
     assert {name for c, name in CASES if c == "sandbox"} == {"client_id", "store_id", "fault"}
 
 
-@pytest.mark.parametrize("argv", [
-    ["--demo", "--fault", "html"], ["--demo", "--timeout", "5"], ["--profile", "shop"], ["--refresh", "30"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--demo", "--fault", "html"],
+        ["--demo", "--timeout", "5"],
+        ["--profile", "shop"],
+        ["--refresh", "30"],
+    ],
+)
 def test_the_tui_keeps_its_options(argv):
     args = parse(argv)
     assert args.command is None
@@ -99,18 +110,21 @@ def test_both_places_with_the_same_value_is_that_value(command, name):
     assert getattr(parse([flag, text, *COMMANDS[command], flag, text]), name) == value
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--url", "https://r.example/", "journal"], "--url does not apply to `journal`"),
-    (["--timeout", "5", "journal"], "--timeout does not apply to `journal`"),
-    (["--profile", "shop", "init"], "--profile does not apply to `init`"),
-    (["--url", "https://r.example/", "sandbox"], "--url does not apply to `sandbox`"),
-    (["--profile", "shop", "sandbox"], "--profile does not apply to `sandbox`"),
-    (["--fault", "html", "pending"], "--fault goes with --demo"),
-    (["--demo", "pending"], "--demo starts the TUI; it does not go with `pending`"),
-    (["--refresh", "30", "submit", "b.csv"], "--refresh is for the TUI"),
-    (["--demo", "--url", "https://r.example/"], "--url does not go with --demo"),
-    (["--fault", "html"], "--fault goes with --demo"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--url", "https://r.example/", "journal"], "--url does not apply to `journal`"),
+        (["--timeout", "5", "journal"], "--timeout does not apply to `journal`"),
+        (["--profile", "shop", "init"], "--profile does not apply to `init`"),
+        (["--url", "https://r.example/", "sandbox"], "--url does not apply to `sandbox`"),
+        (["--profile", "shop", "sandbox"], "--profile does not apply to `sandbox`"),
+        (["--fault", "html", "pending"], "--fault goes with --demo"),
+        (["--demo", "pending"], "--demo starts the TUI; it does not go with `pending`"),
+        (["--refresh", "30", "submit", "b.csv"], "--refresh is for the TUI"),
+        (["--demo", "--url", "https://r.example/"], "--url does not go with --demo"),
+        (["--fault", "html"], "--fault goes with --demo"),
+    ],
+)
 def test_an_option_the_command_does_not_take_is_a_usage_error(argv, message, capsys, isolated_dirs):
     assert message in usage_error(argv, capsys)
 
@@ -133,7 +147,8 @@ def _setup(world, name, monkeypatch, tmp_path):
     if name == "profile":
         path = tmp_path / "xdg-config" / "ccnow-tui" / "config.toml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(f"""\
+        path.write_text(
+            textwrap.dedent(f"""\
             default_profile = "main"
             [profiles.main]
             client_id = "demo"
@@ -141,7 +156,8 @@ def _setup(world, name, monkeypatch, tmp_path):
             [profiles.test]
             client_id = "demo"
             url = "{world.url}"
-            """))
+            """)
+        )
         return "test", 0
     monkeypatch.setenv("CCNOW_URL", DEAD_URL if name == "url" else world.url)
     monkeypatch.setenv("CCNOW_CLIENT_ID", "nobody" if name == "client_id" else "demo")
@@ -162,8 +178,12 @@ def test_option_before_the_command_reaches_the_receiver(world, monkeypatch, tmp_
         setup = ["submit", str(csv_path), "--yes"] + ([flag, value] if name != "store_id" else [])
         assert main(setup) == 4
         capsys.readouterr()
-    rest = {"pending": ["pending"], "query": ["query", str(order)], "submit": ["submit", str(csv_path), "--yes"],
-            "reconcile": ["reconcile", "--yes"]}[command]
+    rest = {
+        "pending": ["pending"],
+        "query": ["query", str(order)],
+        "submit": ["submit", str(csv_path), "--yes"],
+        "reconcile": ["reconcile", "--yes"],
+    }[command]
     before = world.requests_seen
     argv = [flag, value, *rest] if where == "before" else [*rest, flag, value]
     assert main(argv) == code, capsys.readouterr().err
@@ -182,8 +202,13 @@ def _first_lines(proc, n_err):
 def test_sandbox_takes_fault_and_account_before_the_command(isolated_dirs, where):
     opts = ["--fault", "html", "--client-id", "shop7"]
     argv = [*opts, "sandbox", "--port", "0"] if where == "before" else ["sandbox", "--port", "0", *opts]
-    proc = subprocess.Popen([sys.executable, "-m", "ccnow_tui", *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "CCNOW_SANDBOX_PASSWORD": "pw-77"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ccnow_tui", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CCNOW_SANDBOX_PASSWORD": "pw-77"},
+    )
     try:
         out, (err,) = _first_lines(proc, 1)
         assert "(client id shop7)" in out

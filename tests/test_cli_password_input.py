@@ -54,16 +54,30 @@ def cli(request, isolated_dirs, sandbox, tmp_path):
     config.chmod(0o600)
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "ccnow_tui", *args], input=stdin, capture_output=True,
-                              text=True, env=variables, cwd=tmp_path, timeout=60, start_new_session=True)
+        return subprocess.run(
+            [sys.executable, "-m", "ccnow_tui", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=variables,
+            cwd=tmp_path,
+            timeout=60,
+            start_new_session=True,
+        )
 
     return run
 
 
 def shows_password(text: str) -> bool:
     """The password in any form a reader could take it back from."""
-    forms = {PASSWORD, PASSWORD.lower(), PASSWORD.upper(), quote(PASSWORD), repr(PASSWORD),
-             base64.b64encode(PASSWORD.encode()).decode()}
+    forms = {
+        PASSWORD,
+        PASSWORD.lower(),
+        PASSWORD.upper(),
+        quote(PASSWORD),
+        repr(PASSWORD),
+        base64.b64encode(PASSWORD.encode()).decode(),
+    }
     return any(form in text for form in forms)
 
 
@@ -73,12 +87,16 @@ def csv_file(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("row", [
-    f"{PASSWORD},ship,,",  # the order column
-    "396101142,adjust,," + PASSWORD,  # the amount column
-    f"396101142,{PASSWORD},,",  # the action column
-    f"396101142,adjust,,5.00\n{PASSWORD.lower()},cancel,,",  # another row, another case
-], ids=["order", "amount", "action", "lowercase-order"])
+@pytest.mark.parametrize(
+    "row",
+    [
+        f"{PASSWORD},ship,,",  # the order column
+        "396101142,adjust,," + PASSWORD,  # the amount column
+        f"396101142,{PASSWORD},,",  # the action column
+        f"396101142,adjust,,5.00\n{PASSWORD.lower()},cancel,,",  # another row, another case
+    ],
+    ids=["order", "amount", "action", "lowercase-order"],
+)
 def test_submit_never_repeats_the_password_from_a_csv_cell(cli, sandbox, tmp_path, row):
     path = csv_file(tmp_path, f"order_id,action,notes,amount\n{row}\n")
     before = sandbox.requests_seen
@@ -108,12 +126,15 @@ def test_journal_never_repeats_the_password_given_as_an_order(cli):
     assert MASK in done.stderr and not shows_password(done.stderr), done.stderr
 
 
-@pytest.mark.parametrize("column, row", [
-    ("notes", f"396101142,cancel,customer said {PASSWORD} on the phone,,,"),
-    ("tracknumber", f"396101142,track,,,UPS,1Z{PASSWORD}"),
-    ("trackname", f"396101142,track,,,{PASSWORD},1Z999AA10123456784"),
-    ("notes", f"396101142,adjust,{PASSWORD.upper()},5.00,,"),
-])
+@pytest.mark.parametrize(
+    "column, row",
+    [
+        ("notes", f"396101142,cancel,customer said {PASSWORD} on the phone,,,"),
+        ("tracknumber", f"396101142,track,,,UPS,1Z{PASSWORD}"),
+        ("trackname", f"396101142,track,,,{PASSWORD},1Z999AA10123456784"),
+        ("notes", f"396101142,adjust,{PASSWORD.upper()},5.00,,"),
+    ],
+)
 def test_stage_refuses_a_field_that_holds_the_password(cli, sandbox, isolated_dirs, tmp_path, column, row):
     path = csv_file(tmp_path, f"order_id,action,notes,amount,trackname,tracknumber\n{row}\n")
     done = cli("stage", path, "--profile", "shop")
@@ -140,8 +161,14 @@ def test_stage_with_a_failing_password_source_says_so_and_still_stages(isolated_
     path = csv_file(tmp_path, "order_id,action\n396101142,ship\n")
     variables = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_") and k != "NOT_SET_ANYWHERE"}
     variables.update(XDG_CONFIG_HOME=str(isolated_dirs.config_home), XDG_DATA_HOME=str(isolated_dirs.data_home))
-    done = subprocess.run([sys.executable, "-m", "ccnow_tui", "stage", path], capture_output=True, text=True,
-                          env=variables, timeout=60, start_new_session=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "ccnow_tui", "stage", path],
+        capture_output=True,
+        text=True,
+        env=variables,
+        timeout=60,
+        start_new_session=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "password_env names NOT_SET_ANYWHERE" in done.stderr
     assert "not checked for the API password" in done.stderr and "1 entry staged" in done.stderr

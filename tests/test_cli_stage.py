@@ -40,8 +40,9 @@ HEADER = "order_id,action,notes,amount,trackname,tracknumber\n"
 def demo_sandbox():
     from ccnow_tui.sandbox.server import SandboxConfig, SandboxServer
 
-    server = SandboxServer(SandboxConfig(port=0, seed=7, orders=40, password=SANDBOX_PASSWORD,
-                                         log=io.StringIO())).start()
+    server = SandboxServer(
+        SandboxConfig(port=0, seed=7, orders=40, password=SANDBOX_PASSWORD, log=io.StringIO())
+    ).start()
     try:
         yield server
     finally:
@@ -83,7 +84,8 @@ def test_stage_submit_csv_stages_in_file_order_and_sends_nothing(env, capsys, tm
     assert "3 entries staged in env's store, nothing sent; review them with `ccnow-tui` (b), remove with d" in out.err
     assert "u cannot undo" in out.err
     assert staged_actions() == [
-        StagedAction.make(a, "ship"), StagedAction.make(a, "adjust", notes="Damaged box", amount="5"),
+        StagedAction.make(a, "ship"),
+        StagedAction.make(a, "adjust", notes="Damaged box", amount="5"),
         StagedAction.make(b, "track", trackname="UPS", tracknumber="1Z999"),
     ]
     assert env.requests_seen == before
@@ -92,8 +94,7 @@ def test_stage_submit_csv_stages_in_file_order_and_sends_nothing(env, capsys, tm
 
 def test_staged_lists_staged_entries_as_text_and_json_lines(env, capsys, tmp_path):
     a, b = pending(env, 2)
-    path = write(tmp_path, HEADER + f"{a},adjust,\"Box \"\"dented\"\"\",5,,\n"
-                           f"{b},track,,,USPS,9400 1234\n{a},ship,,,,\n")
+    path = write(tmp_path, HEADER + f'{a},adjust,"Box ""dented""",5,,\n{b},track,,,USPS,9400 1234\n{a},ship,,,,\n')
     assert main(["stage", path]) == 0
     capsys.readouterr()
     before = env.requests_seen
@@ -108,7 +109,10 @@ def test_staged_lists_staged_entries_as_text_and_json_lines(env, capsys, tmp_pat
     assert main(["staged", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["order_id"], r["action"], r["state"], r["batch_id"]) for r in rows] == [
-        (a, "adjust", "staged", None), (b, "track", "staged", None), (a, "ship", "staged", None)]
+        (a, "adjust", "staged", None),
+        (b, "track", "staged", None),
+        (a, "ship", "staged", None),
+    ]
     assert rows[0]["notes"] == 'Box "dented"' and rows[0]["amount"] == "5.00"
     assert rows[1]["trackname"] == "USPS" and rows[1]["tracknumber"] == "9400 1234"
     assert env.requests_seen == before
@@ -135,8 +139,9 @@ def test_stage_a_pirateship_label_file_from_stdin_track_only(env, capsys, monkey
     assert "10 entries staged" in capsys.readouterr().err
     actions = staged_actions()
     assert {a.kind for a in actions} == {ActionKind.TRACK} and len(actions) == 10
-    assert actions[0] == StagedAction.make("186-92-8274", "track", trackname="USPS",
-                                           tracknumber="9400097505843116396376")  # as USPS writes it
+    assert actions[0] == StagedAction.make(
+        "186-92-8274", "track", trackname="USPS", tracknumber="9400097505843116396376"
+    )  # as USPS writes it
 
 
 def test_stage_bad_csv_reports_every_problem_and_stages_nothing(env, capsys, tmp_path):
@@ -160,8 +165,12 @@ def test_stage_refuses_ship_and_cancel_in_one_file_like_submit(env, capsys, tmp_
 
 def test_stage_labels_rejected_rows_stage_nothing_unless_skip_rejected(env, capsys, tmp_path):
     a, b = pending(env, 2)
-    path = write(tmp_path, "Order Number,Carrier,Tracking Number\n"
-                           f"{a},UPS,1Z1\n{b},UPS,1Z2\n{b},UPS,1Z3\nno order here,UPS,1Z4\n{a},UPS,1Z-1\n", "l.csv")
+    path = write(
+        tmp_path,
+        "Order Number,Carrier,Tracking Number\n"
+        f"{a},UPS,1Z1\n{b},UPS,1Z2\n{b},UPS,1Z3\nno order here,UPS,1Z4\n{a},UPS,1Z-1\n",
+        "l.csv",
+    )
     assert main(["stage", "--labels", path]) == 2
     err = capsys.readouterr().err
     assert f"{path}: line 3: order {b} has conflicting tracking" in err and f"{path}: line 4: order {b}" in err
@@ -174,8 +183,10 @@ def test_stage_labels_rejected_rows_stage_nothing_unless_skip_rejected(env, caps
     err = capsys.readouterr().err
     assert f"rejected, not staged: {path}: line 5: no order number" in err
     assert "2 entries staged" in err
-    assert staged_actions() == [StagedAction.make(a, "track", trackname="UPS", tracknumber="1Z1"),
-                                StagedAction.make(a, "ship")]
+    assert staged_actions() == [
+        StagedAction.make(a, "track", trackname="UPS", tracknumber="1Z1"),
+        StagedAction.make(a, "ship"),
+    ]
 
 
 def test_stage_labels_with_no_accepted_row_is_an_input_error_even_with_skip_rejected(env, capsys, tmp_path):
@@ -205,8 +216,10 @@ def test_the_tui_side_sees_cli_staged_entries_and_sends_them(env, capsys, tmp_pa
     before = env.requests_seen
     with Store.for_profile(ENV_PROFILE) as store:
         area = StagingArea(store)
-        assert area.entries == (StagedAction.make(a, "ship"),
-                                StagedAction.make(b, "track", trackname="UPS", tracknumber="1ZTUI"))
+        assert area.entries == (
+            StagedAction.make(a, "ship"),
+            StagedAction.make(b, "track", trackname="UPS", tracknumber="1ZTUI"),
+        )
         assert [lint for lint in area.lint() if lint.severity is Severity.ERROR] == []
         client = ReceiverClient(env.url, Credentials("demo", Secret(SANDBOX_PASSWORD)), profile=ENV_PROFILE)
         claim = area.claim(area.batch(), BatchMeta(client.url, client.address, "demo", "", ENV_PROFILE))
@@ -234,8 +247,9 @@ def test_the_tui_side_sees_cli_staged_entries_and_sends_them(env, capsys, tmp_pa
 
 def _child_env() -> dict[str, str]:
     environ = dict(os.environ)
-    environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
-                                                          environ.get("PYTHONPATH")]))
+    environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(Path(__file__).resolve().parent.parent), environ.get("PYTHONPATH")])
+    )
     return environ
 
 
@@ -244,8 +258,9 @@ def test_a_password_in_a_staged_note_is_refused_at_send_time(env, capsys, tmp_pa
     sending process, which does, shows a lint error and never claims it."""
     a, b = pending(env, 2)
     path = write(tmp_path, HEADER + f"{a},cancel,code {SANDBOX_PASSWORD} ok,,,\n{b},ship,,,,\n")
-    run = subprocess.run([sys.executable, "-m", "ccnow_tui", "stage", path], env=_child_env(),
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "ccnow_tui", "stage", path], env=_child_env(), capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 0, run.stderr
     before = env.requests_seen
     Secret(SANDBOX_PASSWORD)  # the TUI has the password once it starts: registered for masking
@@ -279,8 +294,9 @@ sys.stdin.readline()
 
 def test_stage_while_another_process_holds_a_batch_for_the_order(env, capsys, tmp_path):
     a, b = pending(env, 2)
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, a], env=_child_env(), stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, a], env=_child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         line = holder.stdout.readline().split()
         assert line[:1] == ["CLAIMED"], line
@@ -292,8 +308,10 @@ def test_stage_while_another_process_holds_a_batch_for_the_order(env, capsys, tm
         assert f"(batch {batch_id})" in err and "2 entries staged" in err
         with Store.for_profile(ENV_PROFILE) as store:
             area = StagingArea(store)
-            assert area.entries == (StagedAction.make(a, "track", trackname="UPS", tracknumber="1Z1"),
-                                    StagedAction.make(b, "ship"))
+            assert area.entries == (
+                StagedAction.make(a, "track", trackname="UPS", tracknumber="1Z1"),
+                StagedAction.make(b, "ship"),
+            )
             errors = [lint for lint in area.lint() if lint.severity is Severity.ERROR]
             assert [(e.order_id, e.staged_indexes) for e in errors] == [(OrderId.parse(a), (0,))]
             assert f"being sent right now by process {holder.pid}" in errors[0].message
@@ -301,8 +319,11 @@ def test_stage_while_another_process_holds_a_batch_for_the_order(env, capsys, tm
                 area.claim(area.batch(), BatchMeta(env.url, "127.0.0.1", "demo", "", ENV_PROFILE))
         assert main(["staged"]) == 0
         out = capsys.readouterr()
-        assert out.out.splitlines() == [f"{a} staged track trackname=UPS tracknumber=1Z1", f"{b} staged ship",
-                                        f"{a} SENDING ship batch={batch_id}"]
+        assert out.out.splitlines() == [
+            f"{a} staged track trackname=UPS tracknumber=1Z1",
+            f"{b} staged ship",
+            f"{a} SENDING ship batch={batch_id}",
+        ]
         assert f"batch {batch_id} in flight (SENDING, process {holder.pid}" in out.err
         assert main(["staged", "--json"]) == 0
         held = json.loads(capsys.readouterr().out.splitlines()[-1])
@@ -329,42 +350,68 @@ def test_stage_a_worldship_export_guesses_ups_and_finds_the_order_in_a_reference
 def test_stage_labels_columns_by_name_or_number_and_one_carrier(env, capsys, tmp_path):
     a, b = pending(env, 2)
     # No header names anything: "Ref" and "Code" would be found, but the operator names them.
-    path = write(tmp_path, "When,Who,Ref A,Ref B,Code,Via\n"
-                           f"today,Ada,{a},{b},9205 5000 0000 0000 0000 01,truck\n"
-                           f"today,Alan,{b},{a},9205 5000 0000 0000 0000 02,truck\n", "l.csv")
+    path = write(
+        tmp_path,
+        "When,Who,Ref A,Ref B,Code,Via\n"
+        f"today,Ada,{a},{b},9205 5000 0000 0000 0000 01,truck\n"
+        f"today,Alan,{b},{a},9205 5000 0000 0000 0000 02,truck\n",
+        "l.csv",
+    )
     # The numbers could be USPS or FedEx: said, nothing staged without a carrier.
     assert main(["stage", "--labels", path, "--order-column", "ref b", "--number-column", "5"]) == 2
     err = capsys.readouterr().err
     assert f"{path}: line 2: no carrier column, and '9205 5000 0000 0000 0000 01' could be USPS or FedEx" in err
     assert "give --carrier NAME to set one for every row" in err
     assert staged_actions() == []
-    assert main(["stage", "--labels", path, "--order-column", "ref b", "--number-column", "5",
-                 "--carrier", "FedEx", "--track-only"]) == 0
+    assert (
+        main(
+            [
+                "stage",
+                "--labels",
+                path,
+                "--order-column",
+                "ref b",
+                "--number-column",
+                "5",
+                "--carrier",
+                "FedEx",
+                "--track-only",
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert f"{path}: the order number: column 4 'Ref B' (as given)" in err
     assert f"{path}: the carrier: 'FedEx' for every row (--carrier)" in err
     assert f"{path}: line 2: tracking number written as FedEx writes it: 9205500000000000000001 (spaces removed)" in err
     assert staged_actions() == [
         StagedAction.make(b, "track", trackname="FedEx", tracknumber="9205500000000000000001"),
-        StagedAction.make(a, "track", trackname="FedEx", tracknumber="9205500000000000000002")]
+        StagedAction.make(a, "track", trackname="FedEx", tracknumber="9205500000000000000002"),
+    ]
 
 
 def test_stage_labels_carrier_column_by_name(env, capsys, tmp_path):
     a = pending(env, 1)[0]
     path = write(tmp_path, f"Order Number,Tracking Number,Shipped With\n{a},1Z999AA10123456784,Acme Courier\n")
     assert main(["stage", "--labels", path, "--carrier-column", "Shipped With"]) == 0
-    assert staged_actions()[0] == StagedAction.make(a, "track", trackname="Acme Courier",
-                                                    tracknumber="1Z999AA10123456784")
+    assert staged_actions()[0] == StagedAction.make(
+        a, "track", trackname="Acme Courier", tracknumber="1Z999AA10123456784"
+    )
 
 
-@pytest.mark.parametrize(("options", "said"), [
-    (["--order-column", "9"], "--order-column '9': column 9: the file has 3 columns (1 'Order Number', 2 'Carrier', "
-                              "3 'Tracking Number')"),
-    (["--number-column", "Parcel"], "--number-column 'Parcel': no column is named 'Parcel'"),
-    (["--carrier-column", "0"], "--carrier-column '0': column 0: the file has 3 columns"),
-    (["--carrier", "U\x01PS"], "--carrier: carrier 'U\\x01PS': contains control characters (U+0001)"),
-    (["--carrier", "UPS", "--carrier-column", "2"], "does not go with --carrier-column"),
-])
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (
+            ["--order-column", "9"],
+            "--order-column '9': column 9: the file has 3 columns (1 'Order Number', 2 'Carrier', 3 'Tracking Number')",
+        ),
+        (["--number-column", "Parcel"], "--number-column 'Parcel': no column is named 'Parcel'"),
+        (["--carrier-column", "0"], "--carrier-column '0': column 0: the file has 3 columns"),
+        (["--carrier", "U\x01PS"], "--carrier: carrier 'U\\x01PS': contains control characters (U+0001)"),
+        (["--carrier", "UPS", "--carrier-column", "2"], "does not go with --carrier-column"),
+    ],
+)
 def test_stage_labels_bad_column_or_carrier_is_an_input_error(env, capsys, tmp_path, options, said):
     path = write(tmp_path, f"Order Number,Carrier,Tracking Number\n{pending(env, 1)[0]},UPS,1Z1\n")
     assert main(["stage", "--labels", path, *options]) == 2
@@ -380,8 +427,9 @@ def test_stage_labels_a_column_not_found_says_which_options_name_it(env, capsys,
     assert "name the columns with --order-column, --carrier-column, --number-column" in err
 
 
-@pytest.mark.parametrize("option", [["--carrier", "UPS"], ["--order-column", "1"], ["--number-column", "x"],
-                                    ["--carrier-column", "2"]])
+@pytest.mark.parametrize(
+    "option", [["--carrier", "UPS"], ["--order-column", "1"], ["--number-column", "x"], ["--carrier-column", "2"]]
+)
 def test_stage_label_column_options_go_with_labels(env, capsys, tmp_path, option):
     path = write(tmp_path, HEADER + f"{pending(env, 1)[0]},ship,,,,\n")
     assert main(["stage", path, *option]) == 2
@@ -401,8 +449,10 @@ def test_stage_does_not_stage_an_entry_identical_to_one_already_staged(env, caps
     assert f"not staged again: adjust {a} $5.00 is identical to an entry already staged" in err
     assert "2 entries staged" in err
     assert staged_actions() == [
-        StagedAction.make(a, "ship"), StagedAction.make(a, "adjust", amount="5"),
-        StagedAction.make(a, "adjust", amount="6"), StagedAction.make(b, "ship"),
+        StagedAction.make(a, "ship"),
+        StagedAction.make(a, "adjust", amount="5"),
+        StagedAction.make(a, "adjust", amount="6"),
+        StagedAction.make(b, "ship"),
     ]
 
 

@@ -23,8 +23,12 @@ PASSWORD = "s3cret-Pa55/word&x"
 
 def client_for(server, *, password=None, timeout=5.0, retries=2):
     return ReceiverClient(
-        server.url, Credentials("demo", Secret(password or server.config.password)), timeout=timeout, profile="test",
-        retries=retries, backoff=0.01,
+        server.url,
+        Credentials("demo", Secret(password or server.config.password)),
+        timeout=timeout,
+        profile="test",
+        retries=retries,
+        backoff=0.01,
     )
 
 
@@ -79,12 +83,14 @@ async def test_query_unknown_order_is_refused_with_receivers_words(sandbox):
 
 async def test_batch_applies_and_carries_the_stores_batch_id(sandbox):
     a, b = sandbox.book.pending()[:2]
-    batch = Batch([
-        ship(a),
-        StagedAction.make(a, "adjust", amount="5", notes="dented"),
-        StagedAction.make(a, "track", trackname="UPS", tracknumber="1Z99"),
-        StagedAction.make(b, "cancel", notes="asked to"),
-    ])
+    batch = Batch(
+        [
+            ship(a),
+            StagedAction.make(a, "adjust", amount="5", notes="dented"),
+            StagedAction.make(a, "track", trackname="UPS", tracknumber="1Z99"),
+            StagedAction.make(b, "cancel", notes="asked to"),
+        ]
+    )
     async with client_for(sandbox) as c:
         records, answer = await collect(c.submit(batch, batch_id="b-0001"))
     assert answer.outcome is Outcome.OK, answer.message
@@ -168,8 +174,18 @@ async def test_error_pages_leave_a_batch_unknown_and_fail_a_query(sandbox, fault
 # protocol. drip=0.2 sends each byte well inside the per-read timeout: only a deadline on
 # the whole exchange ends it (the 6-line answer would take about 30 s).
 LOST_OR_NOT_THE_PROTOCOL = [
-    "drop-after-apply", "truncate", "slow=3", "http=500", "http=201", "http=204", "http=502",
-    "garbage", "upper", "empty", "gzip-bad", "drip=0.2",
+    "drop-after-apply",
+    "truncate",
+    "slow=3",
+    "http=500",
+    "http=201",
+    "http=204",
+    "http=502",
+    "garbage",
+    "upper",
+    "empty",
+    "gzip-bad",
+    "drip=0.2",
 ]
 
 

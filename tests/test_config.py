@@ -119,7 +119,7 @@ def test_unknown_top_level_key(isolated_dirs):
     "text, expected",
     [
         (
-            '[profiles.shop]\nclient_id = 100\n',
+            "[profiles.shop]\nclient_id = 100\n",
             "[profiles.shop] 'client_id' must be a string (in quotes), not an integer",
         ),
         (SHOP + 'timeout = "30"\n', "[profiles.shop] 'timeout' must be a number of seconds, not a string"),
@@ -219,13 +219,21 @@ def test_file_profile_with_defaults(isolated_dirs):
 
 def test_environment_overrides_file_and_options_override_both(isolated_dirs):
     write(FULL)
-    env = {"SHOP_PW": "file-source-pw", "CCNOW_URL": "http://env.test/r", "CCNOW_CLIENT_ID": "ENV-ID",
-           "CCNOW_STORE_ID": "ENV-STORE"}
+    env = {
+        "SHOP_PW": "file-source-pw",
+        "CCNOW_URL": "http://env.test/r",
+        "CCNOW_CLIENT_ID": "ENV-ID",
+        "CCNOW_STORE_ID": "ENV-STORE",
+    }
     config = load_config()
 
     from_file = resolve_connection(config, None, env={"SHOP_PW": "file-source-pw"})
     assert (from_file.url, from_file.client_id, from_file.store_id, from_file.timeout) == (
-        "https://file.test/receive", "FILE-ID", "FILE-STORE", 12.5)
+        "https://file.test/receive",
+        "FILE-ID",
+        "FILE-STORE",
+        12.5,
+    )
     assert from_file.password == Secret("file-source-pw")
 
     from_env = resolve_connection(config, None, env=env)
@@ -235,7 +243,11 @@ def test_environment_overrides_file_and_options_override_both(isolated_dirs):
     overrides = {"url": "https://opt.test/r", "client_id": "OPT-ID", "store_id": None, "timeout": 3}
     from_opts = resolve_connection(config, None, env=env, overrides=overrides)
     assert (from_opts.url, from_opts.client_id, from_opts.store_id, from_opts.timeout) == (
-        "https://opt.test/r", "OPT-ID", "ENV-STORE", 3.0)
+        "https://opt.test/r",
+        "OPT-ID",
+        "ENV-STORE",
+        3.0,
+    )
     assert from_opts.source.endswith("options: --url, --client-id, --timeout")
 
 
@@ -316,8 +328,10 @@ def test_password_env_unset_is_an_error(isolated_dirs):
     write(SHOP + '    password_env = "SHOP_PW"\n')
     with pytest.raises(ConfigError) as info:
         resolve_connection(load_config(), None, env={})
-    assert str(info.value) == (f"{config_path()}: [profiles.shop] password_env names SHOP_PW, "
-                               "but that environment variable is not set (or is empty)")
+    assert str(info.value) == (
+        f"{config_path()}: [profiles.shop] password_env names SHOP_PW, "
+        "but that environment variable is not set (or is empty)"
+    )
 
 
 def command_profile(command: str) -> None:
@@ -398,8 +412,9 @@ def test_template_example_is_a_valid_profile(isolated_dirs):
     write(EXAMPLE)
     config = load_config()
     assert config.default_profile == "shop"
-    assert config.profiles["shop"] == Profile("shop", DEFAULT_URL, "YOUR_CLIENT_ID",
-                                              password_command="pass show ccnow/api")
+    assert config.profiles["shop"] == Profile(
+        "shop", DEFAULT_URL, "YOUR_CLIENT_ID", password_command="pass show ccnow/api"
+    )
 
 
 def test_template_never_overwrites(isolated_dirs):
@@ -419,12 +434,15 @@ def test_template_at_a_given_path(tmp_path):
 # -- values that used to escape as an internal error (issue #7) ---------------------------
 
 
-@pytest.mark.parametrize("url, what", [
-    ("http://[::1", "Invalid IPv6 URL"),
-    ("http://127.0.0.1:99999/", "Port out of range"),
-    ("https://receiver.example:http/", "Port could not be cast"),
-    ("http://127.0.0.1:0/", "port must be 1 to 65535"),
-])
+@pytest.mark.parametrize(
+    "url, what",
+    [
+        ("http://[::1", "Invalid IPv6 URL"),
+        ("http://127.0.0.1:99999/", "Port out of range"),
+        ("https://receiver.example:http/", "Port could not be cast"),
+        ("http://127.0.0.1:0/", "port must be 1 to 65535"),
+    ],
+)
 def test_malformed_url_in_the_file_names_file_line_and_problem(isolated_dirs, url, what):
     path = write(SHOP + f'    url = "{url}"\n')
     with pytest.raises(ConfigError) as info:
@@ -444,8 +462,9 @@ def test_malformed_url_from_option_or_environment_names_it(isolated_dirs, url):
 
 def test_a_malformed_url_in_the_file_is_no_error_when_overridden(isolated_dirs):
     write(SHOP + '    url = "http://[::1"\n')
-    settings = resolve_connection(load_config(), None, env={"CCNOW_PASSWORD": "pw-cfg-3"},
-                                  overrides={"url": "https://receiver.example/r"})
+    settings = resolve_connection(
+        load_config(), None, env={"CCNOW_PASSWORD": "pw-cfg-3"}, overrides={"url": "https://receiver.example/r"}
+    )
     assert settings.url == "https://receiver.example/r"
 
 
@@ -524,12 +543,14 @@ def test_the_example_mentions_max_discount(isolated_dirs):
 
 
 def test_keys_table_quoted_dotted_and_as_a_subtable(isolated_dirs):
-    path = write(SHOP + '\n[keys]\n"stage.ship" = "x"\nqueue.refresh = " f5 , ctrl+r "\n\n'
-                 '[keys.nav]\ncomposer = "B"\n')
+    path = write(SHOP + '\n[keys]\n"stage.ship" = "x"\nqueue.refresh = " f5 , ctrl+r "\n\n[keys.nav]\ncomposer = "B"\n')
     keys = load_config().keys
     assert dict(keys.keys) == {"stage.ship": "x", "queue.refresh": "f5,ctrl+r", "nav.composer": "B"}
-    assert keys.places == {"stage.ship": f"{path}: line 5: ", "queue.refresh": f"{path}: line 6: ",
-                           "nav.composer": f"{path}: line 9: "}
+    assert keys.places == {
+        "stage.ship": f"{path}: line 5: ",
+        "queue.refresh": f"{path}: line 6: ",
+        "nav.composer": f"{path}: line 9: ",
+    }
     assert keys.path == path
 
 
@@ -544,8 +565,11 @@ def test_keys_apply_without_any_profile(isolated_dirs):
     [
         ('keys = "x"\n', 1, "'keys' must be a table ([keys], one binding id = \"key\" a line), not a string"),
         ('[keys]\n"stage.ship" = 1\n', 2, "[keys] 'stage.ship' must be a key name in quotes"),
-        ('[keys]\n"stage.ship" = ["x"]\n', 2, "[keys] 'stage.ship' must be a key name in quotes (several: "
-                                              "separated by commas), not an array"),
+        (
+            '[keys]\n"stage.ship" = ["x"]\n',
+            2,
+            "[keys] 'stage.ship' must be a key name in quotes (several: separated by commas), not an array",
+        ),
         ('[keys]\n\n"stage.ship" = "  "\n', 3, "[keys] 'stage.ship' is empty"),
         ('[keys]\n"stage.ship" = "ctrl + x"\n', 2, "'ctrl + x' is not a key name or a list of them"),
         ('[keys]\n"stage.ship" = "x,,y"\n', 2, "'x,,y' is not a key name or a list of them"),

@@ -31,8 +31,13 @@ from ccnow_tui.storage.paths import config_path
 
 
 def shop(**changes) -> NewProfile:
-    base = dict(name="shop", url=DEFAULT_URL, client_id="amylove", source=PasswordSource.COMMAND,
-                password_command="pass show ccnow/api")
+    base = dict(
+        name="shop",
+        url=DEFAULT_URL,
+        client_id="amylove",
+        source=PasswordSource.COMMAND,
+        password_command="pass show ccnow/api",
+    )
     return NewProfile(**{**base, **changes})  # type: ignore[arg-type]
 
 
@@ -60,8 +65,12 @@ def test_the_comments_of_an_existing_file_survive(tmp_path):
     path.write_text(before)
     text = write_profile(path, shop())
     assert path.read_text() == text
-    for comment in ("# my notes: ask Amy before changing keys", "# set once the account exists",
-                    "# x is easier to reach on this keyboard", '"stage.ship" = "x"  # was s'):
+    for comment in (
+        "# my notes: ask Amy before changing keys",
+        "# set once the account exists",
+        "# x is easier to reach on this keyboard",
+        '"stage.ship" = "x"  # was s',
+    ):
         assert comment in text
     config = load_config(path)
     assert config.default_profile == "shop" and list(config.profiles) == ["shop"]
@@ -69,7 +78,7 @@ def test_the_comments_of_an_existing_file_survive(tmp_path):
 
 
 def test_the_profile_goes_under_an_existing_profiles_table_and_the_rest_stays():
-    existing = "# mine\n[profiles]  # filled in by the form\n\n[keys]\n# keys\nq = \"w\"\n"
+    existing = '# mine\n[profiles]  # filled in by the form\n\n[keys]\n# keys\nq = "w"\n'
     text = render_config(existing, shop().cleaned())
     data = tomllib.loads(text)
     assert data["default_profile"] == "shop" and list(data["profiles"]) == ["shop"]
@@ -79,7 +88,7 @@ def test_the_profile_goes_under_an_existing_profiles_table_and_the_rest_stays():
 
 def test_quotes_backslashes_and_unicode_round_trip_through_the_file(tmp_path):
     path = tmp_path / "config.toml"
-    command = r'''sh -c "pass show 'ccnow/api' | tr -d \"\\n\"" # not a comment'''
+    command = r"""sh -c "pass show 'ccnow/api' | tr -d \"\\n\"" # not a comment"""
     profile = shop(client_id='amy"love\\x', store_id="böse-Ⅻ", password_command=command)
     write_profile(path, profile)
     config = load_config(path)
@@ -99,11 +108,17 @@ def test_a_new_file_is_private_and_its_directory_too(isolated_dirs):
 
 def test_what_is_written_is_what_the_next_start_resolves(tmp_path, monkeypatch):
     path = tmp_path / "config.toml"
-    write_profile(path, shop(source=PasswordSource.ENV, password_env="SHOP_PW", store_id="linked",
-                             url="http://127.0.0.1:8642/cgi"))
+    write_profile(
+        path,
+        shop(source=PasswordSource.ENV, password_env="SHOP_PW", store_id="linked", url="http://127.0.0.1:8642/cgi"),
+    )
     settings = resolve_connection(load_config(path), None, {"SHOP_PW": "pw-from-env"})
     assert (settings.profile, settings.url, settings.client_id, settings.store_id) == (
-        "shop", "http://127.0.0.1:8642/cgi", "amylove", "linked")
+        "shop",
+        "http://127.0.0.1:8642/cgi",
+        "amylove",
+        "linked",
+    )
     assert settings.password is not None and settings.password.reveal() == "pw-from-env"
 
 
@@ -185,25 +200,28 @@ def test_a_broken_file_is_never_changed(tmp_path):
     assert path.read_text() == "this is [ not toml\n"
 
 
-@pytest.mark.parametrize(("changes", "field", "words"), [
-    ({"name": ""}, "name", "required"),
-    ({"name": "my shop"}, "name", "no spaces"),
-    ({"name": "a.b"}, "name", "no spaces or dots"),
-    ({"name": "x" * 65}, "name", "At most 64"),
-    ({"name": "env"}, "name", "environment alone"),
-    ({"url": ""}, "url", "required"),
-    ({"url": "ftp://host/x"}, "url", "https://"),
-    ({"url": "https://"}, "url", "no host"),
-    ({"url": "http://receiver.example/cgi"}, "url", "unencrypted"),
-    ({"client_id": "  "}, "client_id", "required"),
-    ({"client_id": "a\x1bb"}, "client_id", "U+001B"),
-    ({"store_id": "a\u202eb"}, "store_id", "U+202E"),
-    ({"password_command": ""}, "password_command", "Type the command"),
-    ({"password_command": "pass show 'ccnow"}, "password_command", "quotes"),
-    ({"source": PasswordSource.ENV, "password_env": ""}, "password_env", "Type the name"),
-    ({"source": PasswordSource.ENV, "password_env": "1PW"}, "password_env", "not starting with a digit"),
-    ({"source": PasswordSource.ENV, "password_env": "MY-PW"}, "password_env", "letters, digits and _"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"name": ""}, "name", "required"),
+        ({"name": "my shop"}, "name", "no spaces"),
+        ({"name": "a.b"}, "name", "no spaces or dots"),
+        ({"name": "x" * 65}, "name", "At most 64"),
+        ({"name": "env"}, "name", "environment alone"),
+        ({"url": ""}, "url", "required"),
+        ({"url": "ftp://host/x"}, "url", "https://"),
+        ({"url": "https://"}, "url", "no host"),
+        ({"url": "http://receiver.example/cgi"}, "url", "unencrypted"),
+        ({"client_id": "  "}, "client_id", "required"),
+        ({"client_id": "a\x1bb"}, "client_id", "U+001B"),
+        ({"store_id": "a\u202eb"}, "store_id", "U+202E"),
+        ({"password_command": ""}, "password_command", "Type the command"),
+        ({"password_command": "pass show 'ccnow"}, "password_command", "quotes"),
+        ({"source": PasswordSource.ENV, "password_env": ""}, "password_env", "Type the name"),
+        ({"source": PasswordSource.ENV, "password_env": "1PW"}, "password_env", "not starting with a digit"),
+        ({"source": PasswordSource.ENV, "password_env": "MY-PW"}, "password_env", "letters, digits and _"),
+    ],
+)
 def test_each_wrong_field_is_named_with_the_reason(changes, field, words, tmp_path):
     found = problems(shop(**changes))
     assert list(found) == [field]

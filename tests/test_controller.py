@@ -50,8 +50,10 @@ def sent(controller: SessionController) -> Request:
 
 
 def test_the_controller_imports_no_textual():
-    code = ("import sys\nimport ccnow_tui.tui.controller, ccnow_tui.tui.launch, ccnow_tui.tui.session\n"
-            "assert 'textual' not in sys.modules, sorted(m for m in sys.modules if m.startswith('textual'))\n")
+    code = (
+        "import sys\nimport ccnow_tui.tui.controller, ccnow_tui.tui.launch, ccnow_tui.tui.session\n"
+        "assert 'textual' not in sys.modules, sorted(m for m in sys.modules if m.startswith('textual'))\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
 
@@ -60,7 +62,8 @@ def test_staging_logs_what_was_staged(controller):
     update = controller.stage([StagedAction.make(A, "ship"), StagedAction.make(B, "ship")])
     assert update.topics == [Topic.LOG]
     assert lines(controller) == [
-        (LogKind.INFO, "staged ship for 2 orders: 396-10-1142 and 397-10-1159 (2 staged; b to review)")]
+        (LogKind.INFO, "staged ship for 2 orders: 396-10-1142 and 397-10-1159 (2 staged; b to review)")
+    ]
     assert len(controller.staging) == 2
 
 
@@ -95,8 +98,11 @@ def test_a_batch_answer_with_applied_refused_and_unknown_entries(controller, sto
         (LogKind.REFUSED, "397-10-1159 refused by the receiver: order_not_pending"),
         (LogKind.UNKNOWN, "398-11-0001 ship: no answer line for this order"),
         (LogKind.UNKNOWN, f"batch OUTCOME UNKNOWN: {answer.message} (0.2 s)"),
-        (LogKind.UNKNOWN, f"1 entry kept as unknown batch {request.claim.batch_id}: nothing is re-sent; "
-                          "reconcile it in the composer (b, then R)"),
+        (
+            LogKind.UNKNOWN,
+            f"1 entry kept as unknown batch {request.claim.batch_id}: nothing is re-sent; "
+            "reconcile it in the composer (b, then R)",
+        ),
         (LogKind.INFO, "1 refused entry stays staged with the receiver's words"),
     ]
     # The store: the applied entry left, the refused one stays staged with the receiver's
@@ -151,8 +157,10 @@ def test_a_failed_reconcile_leaves_the_batch_unknown(controller):
     query = Request(RequestKind.RECONCILE, None, (A,), batch_id)
     answer = ReceiverAnswer(RequestShape.QUERY, Outcome.UNREACHABLE, "cannot reach host")
     assert controller.reconciled(query, answer).topics == [Topic.LOG]
-    assert lines(controller)[-1] == (LogKind.ERROR, f"reconcile {batch_id}: cannot reach host; "
-                                                    "the batch stays unknown (nothing re-sent)")
+    assert lines(controller)[-1] == (
+        LogKind.ERROR,
+        f"reconcile {batch_id}: cannot reach host; the batch stays unknown (nothing re-sent)",
+    )
     assert controller.unknown_batch(batch_id) == [A]
 
 
@@ -167,8 +175,10 @@ def test_a_pending_list_finishing(controller):
     update = controller.pending_finished(request, answer)
     assert update.topics == [Topic.LOG, Topic.ROWS] and not update.ask_password
     assert controller.book.rows == [A, B] and not controller.book.loading
-    assert lines(controller) == [(LogKind.INFO, "receiver: message hello"),
-                                 (LogKind.INFO, "pending list: 2 pending orders (0.5 s)")]
+    assert lines(controller) == [
+        (LogKind.INFO, "receiver: message hello"),
+        (LogKind.INFO, "pending list: 2 pending orders (0.5 s)"),
+    ]
     # A timed refresh that finds the same is not logged again; a superseded one is ignored.
     again = Request(RequestKind.PENDING, automatic=True)
     controller.pending_started(again)
@@ -197,8 +207,10 @@ def test_an_interrupted_batch_is_kept_unknown(controller, store):
     request = sent(controller)
     update = controller.interrupted(request.claim)
     assert update.topics == [Topic.LOG, Topic.FLIGHT]
-    assert lines(controller)[-1] == (LogKind.UNKNOWN, f"batch interrupted: kept as unknown batch "
-                                                      f"{request.claim.batch_id}; nothing re-sent")
+    assert lines(controller)[-1] == (
+        LogKind.UNKNOWN,
+        f"batch interrupted: kept as unknown batch {request.claim.batch_id}; nothing re-sent",
+    )
     [held] = store.snapshot().held
     assert held.state is BatchState.UNKNOWN
     assert controller.exit_message().endswith(
@@ -222,7 +234,7 @@ def test_a_line_not_understood_is_masked_before_it_is_cut(controller):
     controller.answer_records(request, list(parse_answer(("x" * 190 + password + "\n").encode())))
     text = "\n".join(t for _, t in lines(controller))
     assert "not understood" in text
-    assert not any(password[i:i + 6] in text for i in range(len(password) - 5))
+    assert not any(password[i : i + 6] in text for i in range(len(password) - 5))
 
 
 def test_the_hints_name_the_keys_in_effect(store):
@@ -238,8 +250,9 @@ def test_the_hints_name_the_keys_in_effect(store):
     assert "(reconcile: B, then ctrl+r)" in controller.exit_message()
     # What the store found on opening (a batch its sender left in flight) says what to do;
     # the keys are the controller's to name.
-    controller.staging.notices.append(f"batch {request.claim.batch_id} is OUTCOME UNKNOWN: {GONE_REASON}; "
-                                      f"{RECONCILE_IT}")
+    controller.staging.notices.append(
+        f"batch {request.claim.batch_id} is OUTCOME UNKNOWN: {GONE_REASON}; {RECONCILE_IT}"
+    )
     update = controller.started()
     assert lines(controller)[-2][1].endswith("nothing is re-sent, reconcile it (B, then ctrl+r)")
     assert update.notices[0].text.endswith("(B, then ctrl+r)")

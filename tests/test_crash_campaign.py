@@ -50,16 +50,26 @@ PASSWORD = "crash-Pw-5150"
 # Lines after which a kill may land (plus a random delay), weighted towards the
 # in-flight window; None: a plain random delay from the start.
 TRIGGERS = [
-    ("OPEN", 1), ("PHASE reconcile", 2), ("RECONCILED", 1), ("PHASE stage", 1), ("STAGE ", 2), ("STAGED", 2),
-    ("PHASE claim", 2), ("CLAIMED", 2), ("PHASE send", 5), ("ANSWER", 2), ("PHASE settle", 2), ("SETTLED", 1),
+    ("OPEN", 1),
+    ("PHASE reconcile", 2),
+    ("RECONCILED", 1),
+    ("PHASE stage", 1),
+    ("STAGE ", 2),
+    ("STAGED", 2),
+    ("PHASE claim", 2),
+    ("CLAIMED", 2),
+    ("PHASE send", 5),
+    ("ANSWER", 2),
+    ("PHASE settle", 2),
+    ("SETTLED", 1),
     (None, 1),
 ]
 
 
 def entry_key(order_id: str, action: str, fields: dict) -> tuple[str, str, str]:
-    detail = (fields.get("amount", "") if action == "adjust"
-              else fields.get("tracknumber", "") if action == "track"
-              else "")
+    detail = (
+        fields.get("amount", "") if action == "adjust" else fields.get("tracknumber", "") if action == "track" else ""
+    )
     return (str(order_id), action, detail)
 
 
@@ -94,8 +104,14 @@ class Campaign:
     def store_path(self) -> Path:
         return self.workdir / "data" / "ccnow-tui" / "profiles" / "env" / "store.sqlite3"
 
-    def driver(self, *args: str, trigger: str | None = None, occurrence: int = 1, delay: float | None = None,
-               stdin: bool = False) -> Run:
+    def driver(
+        self,
+        *args: str,
+        trigger: str | None = None,
+        occurrence: int = 1,
+        delay: float | None = None,
+        stdin: bool = False,
+    ) -> Run:
         return self._run([sys.executable, str(DRIVER), *args], trigger, occurrence, delay, stdin=stdin)
 
     def cli(self, *args: str, trigger: str | None = None, delay: float | None = None) -> Run:
@@ -104,8 +120,9 @@ class Campaign:
     def start(self, argv: list[str], stdin: bool = False) -> Proc:
         return Proc(argv, self.env, stdin)
 
-    def _run(self, argv: list[str], trigger: str | None, occurrence: int, delay: float | None,
-             stdin: bool = False) -> Run:
+    def _run(
+        self, argv: list[str], trigger: str | None, occurrence: int, delay: float | None, stdin: bool = False
+    ) -> Run:
         proc = self.start(argv, stdin)
         killed = False
         if delay is not None:
@@ -184,8 +201,15 @@ class Proc:
     """A child process whose output lines are read as they come."""
 
     def __init__(self, argv: list[str], env: dict[str, str], stdin: bool = False) -> None:
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                                     cwd=ROOT, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+        )
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -257,8 +281,13 @@ class Proc:
 
 def child_env(workdir: Path, url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
-    env.update(XDG_DATA_HOME=str(workdir / "data"), XDG_CONFIG_HOME=str(workdir / "config"),
-               CCNOW_URL=url, CCNOW_CLIENT_ID="demo", CCNOW_PASSWORD=PASSWORD)
+    env.update(
+        XDG_DATA_HOME=str(workdir / "data"),
+        XDG_CONFIG_HOME=str(workdir / "config"),
+        CCNOW_URL=url,
+        CCNOW_CLIENT_ID="demo",
+        CCNOW_PASSWORD=PASSWORD,
+    )
     return env
 
 
@@ -267,8 +296,17 @@ def start_sandbox(orders: int, seed: int, faults: list[str] = ("slow=0.05@update
     from ccnow_tui.sandbox.server import SandboxConfig, SandboxServer
 
     # settle=None: statuses stay where a batch left them, so a reconcile reads them as sent.
-    return SandboxServer(SandboxConfig(port=0, seed=seed, orders=orders, password=PASSWORD, settle=None,
-                                       faults=[parse_fault(f) for f in faults], log=None)).start()
+    return SandboxServer(
+        SandboxConfig(
+            port=0,
+            seed=seed,
+            orders=orders,
+            password=PASSWORD,
+            settle=None,
+            faults=[parse_fault(f) for f in faults],
+            log=None,
+        )
+    ).start()
 
 
 def tally(campaign: Campaign) -> dict:
@@ -370,8 +408,9 @@ def key_of_action(action) -> tuple[str, str, str]:
     return entry_key(action.order_id, action.kind.value, {"amount": amount, "tracknumber": action.tracknumber})
 
 
-def run_campaign(kills: int, workdir: Path, seed: int = 20241127, log: Callable[[str], None] = print,
-                 cli_share: float = 0.2) -> dict:
+def run_campaign(
+    kills: int, workdir: Path, seed: int = 20241127, log: Callable[[str], None] = print, cli_share: float = 0.2
+) -> dict:
     """``kills`` kill -9s of the driver or the CLI at random points, then a clean finish."""
     rng = random.Random(seed)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -391,21 +430,39 @@ def run_campaign(kills: int, workdir: Path, seed: int = 20241127, log: Callable[
         while campaign.kills < kills:
             tag += 1
             if rng.random() < cli_share and cli_next + 5 <= len(cli_pool):
-                orders = cli_pool[cli_next:cli_next + rng.randint(1, 5)]
+                orders = cli_pool[cli_next : cli_next + rng.randint(1, 5)]
                 cli_next += len(orders)
                 path = campaign.cli_batch(orders, rng, tag)
                 kill = rng.random() < 0.7
-                run = campaign.cli("submit", str(path), "--yes", "--json", trigger="About to send" if kill else None,
-                                   delay=rng.uniform(0.0, 0.12) if kill else None)
+                run = campaign.cli(
+                    "submit",
+                    str(path),
+                    "--yes",
+                    "--json",
+                    trigger="About to send" if kill else None,
+                    delay=rng.uniform(0.0, 0.12) if kill else None,
+                )
                 campaign.cli_runs += 1
                 if not run.killed and run.returncode not in (0, 1):
                     raise AssertionError(f"ccnow-tui submit exited {run.returncode}:\n" + "\n".join(run.lines))
                 continue
             trigger = rng.choices(triggers, weights)[0]
             delay = rng.uniform(0.0, 0.08) if trigger else rng.uniform(0.1, 0.6)
-            run = campaign.driver("--pool", str(pool_file), "--tag", str(tag), "--seed", str(seed + tag),
-                                  "--rounds", "2", "--per-round", "3",
-                                  trigger=trigger, occurrence=rng.randint(1, 2), delay=delay)
+            run = campaign.driver(
+                "--pool",
+                str(pool_file),
+                "--tag",
+                str(tag),
+                "--seed",
+                str(seed + tag),
+                "--rounds",
+                "2",
+                "--per-round",
+                "3",
+                trigger=trigger,
+                occurrence=rng.randint(1, 2),
+                delay=delay,
+            )
             campaign.runs += 1
             if not run.killed and run.returncode != 0:
                 raise AssertionError(f"driver exited {run.returncode}:\n" + "\n".join(run.lines))

@@ -25,8 +25,7 @@ from ccnow_tui.tui.app import build_app
 
 def cli_args(**given) -> argparse.Namespace:
     """cli.py's namespace for ``ccnow-tui --demo`` (as tests/tui/test_startup.py builds it)."""
-    base = dict(demo=False, fault=[], profile=None, url=None, client_id=None, store_id=None, timeout=None,
-                refresh=None)
+    base = dict(demo=False, fault=[], profile=None, url=None, client_id=None, store_id=None, timeout=None, refresh=None)
     return argparse.Namespace(**{**base, **given})
 
 
@@ -100,8 +99,13 @@ HOLD_A_RUN = textwrap.dedent("""
 
 
 async def test_a_demo_in_another_process_is_left_alone_and_a_dead_ones_store_is_removed(isolated_dirs):
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_A_RUN], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              text=True, env=dict(os.environ))  # the same (isolated) data directory
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_A_RUN],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )  # the same (isolated) data directory
     try:
         other = holder.stdout.readline().strip()
         assert other, "the other demo did not start"

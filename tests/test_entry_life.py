@@ -33,8 +33,9 @@ from ccnow_tui.tally import Tally
 # a Hypothesis state machine of 100 runs: the quick loop (-m 'not slow') leaves it out
 pytestmark = pytest.mark.slow
 
-ORDERS = [OrderId.parse(x) for x in ("396-10-1142", "397-10-1159", "398-11-0001", "399-12-0002", "400-13-0003",
-                                     "401-14-0004")]
+ORDERS = [
+    OrderId.parse(x) for x in ("396-10-1142", "397-10-1159", "398-11-0001", "399-12-0002", "400-13-0003", "401-14-0004")
+]
 STATUSES = ("pending", "mark_shipped", "mark_canceled", "completed")
 META = BatchMeta("http://127.0.0.1:1/", "127.0.0.1:1", "shop")
 
@@ -43,10 +44,18 @@ an_action = st.one_of(
     st.builds(lambda o: StagedAction.make(o, "ship"), orders),
     st.builds(lambda o: StagedAction.make(o, "query"), orders),
     st.builds(lambda o, n: StagedAction.make(o, "cancel", notes=n), orders, st.sampled_from(["", "out of stock"])),
-    st.builds(lambda o, a, n: StagedAction.make(o, "adjust", amount=a, notes=n), orders,
-              st.sampled_from(["1.00", "5.00", "12.50"]), st.sampled_from(["", "sorry"])),
-    st.builds(lambda o, c, n: StagedAction.make(o, "track", trackname=c, tracknumber=n), orders,
-              st.sampled_from(["UPS", "DHL"]), st.sampled_from(["1Z1", "1Z2"])),
+    st.builds(
+        lambda o, a, n: StagedAction.make(o, "adjust", amount=a, notes=n),
+        orders,
+        st.sampled_from(["1.00", "5.00", "12.50"]),
+        st.sampled_from(["", "sorry"]),
+    ),
+    st.builds(
+        lambda o, c, n: StagedAction.make(o, "track", trackname=c, tracknumber=n),
+        orders,
+        st.sampled_from(["UPS", "DHL"]),
+        st.sampled_from(["1Z1", "1Z2"]),
+    ),
 )
 
 # What a status proves, as docs/protocol.md puts it ("Changes cannot be taken back").
@@ -129,7 +138,7 @@ class EntryLife(RuleBasedStateMachine):
     @rule(new=st.lists(an_action, min_size=1, max_size=3))
     def stage(self, new):
         assert self.area.add(new) == len(new)
-        added = self.area.staged[-len(new):]
+        added = self.area.staged[-len(new) :]
         assert [e.action for e in added] == new
         pos = self._next_pos()
         for i, e in enumerate(added):
@@ -216,7 +225,8 @@ class EntryLife(RuleBasedStateMachine):
         blocked = {e.action.order_id for e in staged} & self._blocked_orders()
         ship_and_cancel = any(
             {ActionKind.SHIP, ActionKind.CANCEL} <= {e.action.kind for e in staged if e.action.order_id == o}
-            for o in ORDERS)
+            for o in ORDERS
+        )
         errors = [lint for lint in self.area.lint() if lint.severity is Severity.ERROR]
         assert bool(errors) == bool(blocked or ship_and_cancel), errors
         if blocked:
@@ -243,8 +253,11 @@ class EntryLife(RuleBasedStateMachine):
     def answer(self, data):
         batch_id = data.draw(st.sampled_from(list(self.claims)))
         whole = data.draw(st.sampled_from([None, Outcome.UNKNOWN, Outcome.UNREACHABLE]))
-        each = {} if whole else {n: data.draw(st.sampled_from(list(EntryOutcome)))
-                                 for n, _ in self.claims[batch_id].batch.numbered()}
+        each = (
+            {}
+            if whole
+            else {n: data.draw(st.sampled_from(list(EntryOutcome))) for n, _ in self.claims[batch_id].batch.numbered()}
+        )
         self._settle(batch_id, whole, each)
 
     def _settle(self, batch_id: str, whole: Outcome | None, each: dict[int, EntryOutcome]) -> None:
@@ -252,20 +265,34 @@ class EntryLife(RuleBasedStateMachine):
         claim = self.claims.pop(batch_id)
         if whole is not None:  # nothing judged per entry: a lost answer, or it never left
             # Never sent: staged again, saying so (never "refused": the receiver said nothing).
-            each = {n: EntryOutcome.UNKNOWN if whole is Outcome.UNKNOWN else EntryOutcome.NOT_SENT
-                    for n, _ in claim.batch.numbered()}
+            each = {
+                n: EntryOutcome.UNKNOWN if whole is Outcome.UNKNOWN else EntryOutcome.NOT_SENT
+                for n, _ in claim.batch.numbered()
+            }
             answer = ReceiverAnswer(RequestShape.BATCH, whole, "no answer")
             words = {n: "no answer" if whole is Outcome.UNKNOWN else "not sent: no answer" for n in each}
         else:
             words = {n: f"refused #{n}" if o is EntryOutcome.REFUSED else "" for n, o in each.items()}
             results = tuple(
-                EntryResult(n, e, each[n],
-                            "mark_shipped" if e.kind is ActionKind.SHIP and each[n] is EntryOutcome.APPLIED
-                            else "pending", words[n]) for n, e in claim.batch.numbered())
+                EntryResult(
+                    n,
+                    e,
+                    each[n],
+                    "mark_shipped" if e.kind is ActionKind.SHIP and each[n] is EntryOutcome.APPLIED else "pending",
+                    words[n],
+                )
+                for n, e in claim.batch.numbered()
+            )
             outcomes = set(each.values())
-            overall = (Outcome.UNKNOWN if EntryOutcome.UNKNOWN in outcomes else
-                       Outcome.REFUSED if outcomes == {EntryOutcome.REFUSED} else
-                       Outcome.SOME_REFUSED if EntryOutcome.REFUSED in outcomes else Outcome.OK)
+            overall = (
+                Outcome.UNKNOWN
+                if EntryOutcome.UNKNOWN in outcomes
+                else Outcome.REFUSED
+                if outcomes == {EntryOutcome.REFUSED}
+                else Outcome.SOME_REFUSED
+                if EntryOutcome.REFUSED in outcomes
+                else Outcome.OK
+            )
             answer = ReceiverAnswer(RequestShape.BATCH, overall, "answered", (), results)
         self.area.settle(claim, answer)
         event("answered")
@@ -320,8 +347,10 @@ class EntryLife(RuleBasedStateMachine):
     @rule(data=st.data())
     def reconcile(self, data):
         batch_id = data.draw(st.sampled_from([b for b, s in self.held.items() if s == "unknown"]))
-        members = sorted((i for i, e in self.live.items() if e.batch == batch_id and e.state == "unknown"),
-                         key=lambda i: (self.live[i].pos, i))
+        members = sorted(
+            (i for i, e in self.live.items() if e.batch == batch_id and e.state == "unknown"),
+            key=lambda i: (self.live[i].pos, i),
+        )
         order_ids = list(dict.fromkeys(self.live[i].action.order_id for i in members))
         statuses = {o: data.draw(st.sampled_from(STATUSES)) for o in order_ids}
         rec = self.area.reconcile(batch_id, statuses)
@@ -329,9 +358,10 @@ class EntryLife(RuleBasedStateMachine):
         event("reconciled")
         # The store judges entries grouped by order (first appearance); re-staged ones go last.
         judged = [i for o in order_ids for i in members if self.live[i].action.order_id == o]
-        expected = [(self.live[i].action,
-                     model_verdict(self.live[i].action.kind, statuses[self.live[i].action.order_id]))
-                    for i in judged]
+        expected = [
+            (self.live[i].action, model_verdict(self.live[i].action.kind, statuses[self.live[i].action.order_id]))
+            for i in judged
+        ]
         assert [(a, v) for a, v, _, _ in rec.verdicts] == expected
         pos = self._next_pos()
         for k, (i, (action, verdict)) in enumerate(zip(judged, expected, strict=True)):
@@ -376,8 +406,10 @@ class EntryLife(RuleBasedStateMachine):
         snap = self.store.snapshot()
         for view in (self.area.held, snap.held):
             got = {b.batch_id: (b.state.value, sorted(e.id for e in b.entries)) for b in view}
-            want = {b: (s, sorted(i for i, e in self.live.items() if e.batch == b and e.state == s))
-                    for b, s in self.held.items()}
+            want = {
+                b: (s, sorted(i for i, e in self.live.items() if e.batch == b and e.state == s))
+                for b, s in self.held.items()
+            }
             assert got == want
             for b in view:
                 assert all(e.state.value == b.state.value for e in b.entries)
@@ -409,8 +441,11 @@ class EntryLife(RuleBasedStateMachine):
 
     @invariant()
     def entries_are_never_lost(self):
-        live = {e.id for e in self.area.staged} | {e.id for e in self.area.unverified} | {
-            e.id for b in self.area.held for e in b.entries}
+        live = (
+            {e.id for e in self.area.staged}
+            | {e.id for e in self.area.unverified}
+            | {e.id for b in self.area.held for e in b.entries}
+        )
         assert live == set(self.live)
         assert self.ever == live | set(self.final) | (self.removed - live)
         journal = Counter()
@@ -424,7 +459,9 @@ class EntryLife(RuleBasedStateMachine):
 
 
 EntryLife.TestCase.settings = settings(
-    max_examples=100, stateful_step_count=30, deadline=None,
+    max_examples=100,
+    stateful_step_count=30,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestEntryLife = EntryLife.TestCase

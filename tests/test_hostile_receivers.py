@@ -49,15 +49,18 @@ def whole(status: str, body: bytes, *headers: str, length: bool = True):
     def answer(sock: socket.socket, server: Hostile) -> None:
         _head(sock, status, *headers, *([f"Content-Length: {len(body)}"] if length else []))
         sock.sendall(body)
+
     return answer
 
 
 def streamed(pieces, *headers: str):
     """A body sent piece by piece as it is made, ended by closing the connection."""
+
     def answer(sock: socket.socket, server: Hostile) -> None:
         _head(sock, "200 OK", "Content-Type: text/plain", *headers)
         for piece in pieces():
             sock.sendall(piece)
+
     return answer
 
 
@@ -79,10 +82,12 @@ def gzip_bomb(mib: int = 1024):
 def blank_lines_then_the_answer(size: int):
     """``size`` bytes of blank lines (allowed by the protocol), then the order's line."""
     line = b" " * 1023 + b"\n"
+
     def pieces():
         for _ in range(size // (64 * 1024) + 1):
             yield line * 64
         yield f"{ORDER} mark_shipped\n".encode()
+
     return pieces
 
 
@@ -104,8 +109,9 @@ def reset_mid_answer(sock: socket.socket, server: Hostile) -> None:
 
 SHIPPED = f"{ORDER} mark_shipped\n".encode()
 HOSTILE = {
-    "html": whole("200 OK", b"<!DOCTYPE html>\n<html><body><h1>Bad Gateway</h1></body></html>\n",
-                  "Content-Type: text/html"),
+    "html": whole(
+        "200 OK", b"<!DOCTYPE html>\n<html><body><h1>Bad Gateway</h1></body></html>\n", "Content-Type: text/html"
+    ),
     "capitals": whole("200 OK", f"{ORDER} MARK_SHIPPED\n".encode()),
     "two words": whole("200 OK", f"{ORDER} mark_shipped ok\n".encode()),
     "nul after the order": whole("200 OK", f"{ORDER}\x00 mark_shipped\n".encode()),
@@ -287,15 +293,26 @@ class _Stalls(httpx.AsyncBaseTransport):
         raise AssertionError("unreachable")
 
 
-@pytest.mark.parametrize("events, outcome", [
-    (["connection.connect_tcp.started"], Outcome.UNREACHABLE),
-    (["connection.connect_tcp.started", "connection.connect_tcp.complete", "connection.start_tls.started"],
-     Outcome.UNREACHABLE),
-    (["connection.connect_tcp.started", "connection.connect_tcp.complete", "http11.send_request_headers.started"],
-     Outcome.UNKNOWN),
-    (["http11.send_request_headers.started"], Outcome.UNKNOWN),  # a kept-alive connection
-    ([], Outcome.UNKNOWN),  # no trace: nothing is proved
-])
+@pytest.mark.parametrize(
+    "events, outcome",
+    [
+        (["connection.connect_tcp.started"], Outcome.UNREACHABLE),
+        (
+            ["connection.connect_tcp.started", "connection.connect_tcp.complete", "connection.start_tls.started"],
+            Outcome.UNREACHABLE,
+        ),
+        (
+            [
+                "connection.connect_tcp.started",
+                "connection.connect_tcp.complete",
+                "http11.send_request_headers.started",
+            ],
+            Outcome.UNKNOWN,
+        ),
+        (["http11.send_request_headers.started"], Outcome.UNKNOWN),  # a kept-alive connection
+        ([], Outcome.UNKNOWN),  # no trace: nothing is proved
+    ],
+)
 async def test_the_deadline_while_connecting_proves_nothing_was_sent(events, outcome):
     async with client("http://127.0.0.1:9/x", transport=_Stalls(*events), timeout=0.05) as c:
         _, answer = await final(c.submit(ship_batch()))
@@ -374,13 +391,18 @@ CANNOT_PROVE = {
     "two whole-request errors": whole("200 OK", b"error_message database busy\nerror_message request timed out\n"),
     "its pending list instead": whole("200 OK", f"{ORDER} pending\n".encode() + OTHERS),
     "a line per entry, reversed": whole(
-        "200 OK", f"{ORDER} error_message invalid trackname\n{ORDER} pending\n".encode()),
+        "200 OK", f"{ORDER} error_message invalid trackname\n{ORDER} pending\n".encode()
+    ),
 }
 
 
 def adjust_and_track() -> Batch:
-    return Batch([StagedAction.make(ORDER, "adjust", amount="5.00"),
-                  StagedAction.make(ORDER, "track", trackname="UPS", tracknumber="1Z999AA10123456784")])
+    return Batch(
+        [
+            StagedAction.make(ORDER, "adjust", amount="5.00"),
+            StagedAction.make(ORDER, "track", trackname="UPS", tracknumber="1Z999AA10123456784"),
+        ]
+    )
 
 
 @pytest.mark.parametrize("case", CANNOT_PROVE)
@@ -396,8 +418,9 @@ async def test_an_answer_that_cannot_prove_which_entries_took_effect_leaves_them
 @pytest.mark.parametrize("case", CANNOT_PROVE)
 def test_the_cli_exits_4_and_keeps_the_discount_unknown(cli_env, capsys, tmp_path, case):
     path = tmp_path / "adjust.csv"
-    path.write_text(f"order_id,action,amount,trackname,tracknumber\n{ORDER},adjust,5.00,,\n"
-                    f"{ORDER},track,,UPS,1Z999AA10123456784\n")
+    path.write_text(
+        f"order_id,action,amount,trackname,tracknumber\n{ORDER},adjust,5.00,,\n{ORDER},track,,UPS,1Z999AA10123456784\n"
+    )
     with serving(CANNOT_PROVE[case]) as server:
         code = submit(str(path), server.url)
     err = capsys.readouterr().err
@@ -418,8 +441,13 @@ def journal_of_a_process_without_the_password(isolated_dirs) -> str:
     import sys
 
     variables = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
-    done = subprocess.run([sys.executable, "-m", "ccnow_tui", "journal", "--profile", "env"], capture_output=True,
-                          text=True, env=variables, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "ccnow_tui", "journal", "--profile", "env"],
+        capture_output=True,
+        text=True,
+        env=variables,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout + done.stderr
 
@@ -440,4 +468,3 @@ def test_a_status_word_that_is_the_password_is_stored_masked(cli_env, capsys, mo
     journal = journal_of_a_process_without_the_password(isolated_dirs)
     assert f"{ORDER}" in journal and STATUS_PASSWORD not in journal, journal
     assert "status=••••••" in journal or " •••••• " in journal, journal  # the status is there, masked
-

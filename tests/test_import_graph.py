@@ -19,8 +19,13 @@ TUI = "ccnow_tui.tui"
 # The command line starts the TUI: its one way in, imported inside the function that runs it.
 ENTRY_POINTS = {("ccnow_tui.cli", "ccnow_tui.tui.app")}
 # The textual-free parts of the TUI: the controller and what it needs are tested without a pilot.
-TEXTUAL_FREE_IN_TUI = {"ccnow_tui.tui.controller", "ccnow_tui.tui.model", "ccnow_tui.tui.request",
-                       "ccnow_tui.tui.session", "ccnow_tui.tui.launch"}
+TEXTUAL_FREE_IN_TUI = {
+    "ccnow_tui.tui.controller",
+    "ccnow_tui.tui.model",
+    "ccnow_tui.tui.request",
+    "ccnow_tui.tui.session",
+    "ccnow_tui.tui.launch",
+}
 
 
 def module_name(path: Path) -> str:
@@ -32,7 +37,8 @@ def module_name(path: Path) -> str:
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:

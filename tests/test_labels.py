@@ -57,31 +57,41 @@ STYLES = [
         "Order Number,Order Date,Carrier,Tracking Number\n"
         "396-10-1142,2024-05-01,UPS,1Z999AA10123456784\n"
         "397101159,2024-05-01,USPS,9400 1000 0000 0000 0000 00\n",
-        ",", ColumnMapping(0, 2, 3), id="shipstation-comma",
+        ",",
+        ColumnMapping(0, 2, 3),
+        id="shipstation-comma",
     ),
     pytest.param(
         "Created;Reference;Service;Tracking;Cost\n"
         "05/01/2024;#396-10-1142;UPS;1Z999AA10123456784;7,50\n"
         "05/01/2024;Order 397101159;USPS;9400 1000 0000 0000 0000 00;8,10\n",
-        ";", ColumnMapping(1, 2, 3), id="pirateship-semicolon",
+        ";",
+        ColumnMapping(1, 2, 3),
+        id="pirateship-semicolon",
     ),
     pytest.param(
         "order_id\ttrackname\ttracknumber\n"
         "396-10-1142\tUPS\t1Z999AA10123456784\n"
         "397101159 \tUSPS\t9400 1000 0000 0000 0000 00\n",
-        "\t", ColumnMapping(0, 1, 2), id="own-names-tab",
+        "\t",
+        ColumnMapping(0, 1, 2),
+        id="own-names-tab",
     ),
     pytest.param(
         "\ufeffOrder #,Provider,Tracking Code\r\n"
         "#396-10-1142,UPS,1Z999AA10123456784\r\n"
-        "\"Order 397-10-1159, gift\",USPS,9400 1000 0000 0000 0000 00\r\n",
-        ",", ColumnMapping(0, 1, 2), id="bom-crlf-comma",
+        '"Order 397-10-1159, gift",USPS,9400 1000 0000 0000 0000 00\r\n',
+        ",",
+        ColumnMapping(0, 1, 2),
+        id="bom-crlf-comma",
     ),
     pytest.param(
         "ORDER NO.;Shipping Carrier;Tracking #\n"
         "396-10-1142;UPS;1Z999AA10123456784\n"
         "397-10-1159;USPS;9400 1000 0000 0000 0000 00\n",
-        ";", ColumnMapping(0, 1, 2), id="order-no-semicolon",
+        ";",
+        ColumnMapping(0, 1, 2),
+        id="order-no-semicolon",
     ),
 ]
 
@@ -99,7 +109,8 @@ def test_header_styles_are_recognised_and_every_row_accepted(text: str, delimite
     assert [row.line for row in plan.rows] == [2, 3]
     # The USPS number is written as USPS writes it: without the blanks the label tool put in.
     assert list(plan.entries) == track_ship(A, "UPS", "1Z999AA10123456784") + track_ship(
-        C, "USPS", "9400100000000000000000")
+        C, "USPS", "9400100000000000000000"
+    )
     assert [row.changes for row in plan.rows] == [(), ("spaces removed",)]
 
 
@@ -113,8 +124,8 @@ def test_title_lines_above_the_header_are_skipped_and_lines_stay_physical() -> N
         "Label export\n"  # 1
         "\n"  # 2
         "Reference;Service;Tracking\n"  # 3: the header
-        "396-10-1142;UPS;\"1Z999\n"  # 4: a quoted field over two lines...
-        "AA1\"\n"  # 5
+        '396-10-1142;UPS;"1Z999\n'  # 4: a quoted field over two lines...
+        'AA1"\n'  # 5
         ";;\n"  # 6: blank, skipped
         "397-10-1159;USPS;9400\n"  # 7
     )
@@ -142,25 +153,52 @@ def test_a_comma_inside_a_semicolon_file_does_not_win() -> None:
 # -- order numbers inside cells -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("cell", [
-    "396-10-1142", "396101142", "#396-10-1142", "396101142 ", "Order 396-10-1142", "ORD-396101142",
-    "396-10-1142 (gift)", "ccnow:396101142/2", "396-10-1142 and again 396101142",
-])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "396-10-1142",
+        "396101142",
+        "#396-10-1142",
+        "396101142 ",
+        "Order 396-10-1142",
+        "ORD-396101142",
+        "396-10-1142 (gift)",
+        "ccnow:396101142/2",
+        "396-10-1142 and again 396101142",
+    ],
+)
 def test_one_order_number_is_found_inside_decorated_cells(cell: str) -> None:
     assert find_order_ids(cell) == [A]
 
 
-@pytest.mark.parametrize("cell", [
-    "", "n/a", "39610114", "3961011420", "396-10-11420", "39 61 01 142", "３９６１０１１４２",
-])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "",
+        "n/a",
+        "39610114",
+        "3961011420",
+        "396-10-11420",
+        "39 61 01 142",
+        "３９６１０１１４２",
+    ],
+)
 def test_no_order_number(cell: str) -> None:
     assert find_order_ids(cell) == []
 
 
-@pytest.mark.parametrize("cell", [
-    "\u0663100000001", "100000001\uff11", "\u0663396-10-1142", "396-10-1142\uff11", "x\u00b2396101142",
-    "396101142\u0967 y", "\U0001d7ce396101142",
-])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "\u0663100000001",
+        "100000001\uff11",
+        "\u0663396-10-1142",
+        "396-10-1142\uff11",
+        "x\u00b2396101142",
+        "396101142\u0967 y",
+        "\U0001d7ce396101142",
+    ],
+)
 def test_a_digit_of_another_script_next_to_the_number_means_no_match(cell: str) -> None:
     assert find_order_ids(cell) == []
 
@@ -213,9 +251,18 @@ def test_every_kind_of_bad_row_is_rejected_with_its_reason_and_line() -> None:
     plan = plan_import(file, known_status=STATUS)
     got = {row.line: row for row in plan.rows}
     assert [(line, row.verdict) for line, row in got.items()] == [
-        (2, RowVerdict.ACCEPTED), (3, RowVerdict.DUPLICATE), (4, RowVerdict.CONFLICT), (5, RowVerdict.NOT_PENDING),
-        (6, RowVerdict.CONFLICT), (7, RowVerdict.NOT_KNOWN), (8, RowVerdict.NO_ORDER), (9, RowVerdict.AMBIGUOUS),
-        (10, RowVerdict.NO_CARRIER), (11, RowVerdict.INVALID), (13, RowVerdict.EXTRA_CELLS), (14, RowVerdict.ACCEPTED),
+        (2, RowVerdict.ACCEPTED),
+        (3, RowVerdict.DUPLICATE),
+        (4, RowVerdict.CONFLICT),
+        (5, RowVerdict.NOT_PENDING),
+        (6, RowVerdict.CONFLICT),
+        (7, RowVerdict.NOT_KNOWN),
+        (8, RowVerdict.NO_ORDER),
+        (9, RowVerdict.AMBIGUOUS),
+        (10, RowVerdict.NO_CARRIER),
+        (11, RowVerdict.INVALID),
+        (13, RowVerdict.EXTRA_CELLS),
+        (14, RowVerdict.ACCEPTED),
         (15, RowVerdict.INVALID),
     ]
     assert (plan.accepted, plan.rejected) == (2, 11)
@@ -248,10 +295,12 @@ def test_an_invalid_row_does_not_conflict_with_a_valid_one() -> None:
 
 def test_field_rules_apply_bidi_controls_and_the_password() -> None:
     register_secret("Hunter2-Label-Pw")
-    text = ("order_id,trackname,tracknumber\n"
-            "396101142,UPS\u202e,1Z1\n"
-            "397101159,UPS,Hunter2-Label-Pw\n"
-            "Hunter2-Label-Pw,UPS,1Z3\n")
+    text = (
+        "order_id,trackname,tracknumber\n"
+        "396101142,UPS\u202e,1Z1\n"
+        "397101159,UPS,Hunter2-Label-Pw\n"
+        "Hunter2-Label-Pw,UPS,1Z3\n"
+    )
     plan = plan_import(read_label_file(text, "l.csv"), known_status=STATUS)
     assert [row.verdict for row in plan.rows] == [RowVerdict.INVALID, RowVerdict.INVALID, RowVerdict.NO_ORDER]
     assert "bidi control U+202E" in plan.rows[0].reason
@@ -260,8 +309,9 @@ def test_field_rules_apply_bidi_controls_and_the_password() -> None:
 
 
 def test_ship_off_stages_track_alone() -> None:
-    plan = plan_import(read_label_file("order_id,trackname,tracknumber\n396101142,UPS,1Z1\n", "l.csv"),
-                       known_status=STATUS, ship=False)
+    plan = plan_import(
+        read_label_file("order_id,trackname,tracknumber\n396101142,UPS,1Z1\n", "l.csv"), known_status=STATUS, ship=False
+    )
     assert [e.kind for e in plan.entries] == [ActionKind.TRACK]
 
 
@@ -275,7 +325,7 @@ def test_without_known_statuses_no_status_is_checked() -> None:
 
 
 def test_a_quote_never_closed_is_a_problem_naming_its_line() -> None:
-    text = "Order Number,Carrier,Tracking Number\n396101142,UPS,1Z1\n397101159,\"UPS,1Z2\n397101163,UPS,1Z3\n"
+    text = 'Order Number,Carrier,Tracking Number\n396101142,UPS,1Z1\n397101159,"UPS,1Z2\n397101163,UPS,1Z3\n'
     file = read_label_file(text, "labels.csv")
     assert len(file.problems) == 1
     assert file.problems[0].startswith("labels.csv: line 3: a quoted field starts on this line")
@@ -285,7 +335,7 @@ def test_a_quote_never_closed_is_a_problem_naming_its_line() -> None:
 
 
 def test_a_stray_quote_is_a_problem_naming_its_line() -> None:
-    text = "Order Number,Carrier,Tracking Number\n396101142,UPS,1Z1\n397101159,\"UPS\"x,1Z2\n"
+    text = 'Order Number,Carrier,Tracking Number\n396101142,UPS,1Z1\n397101159,"UPS"x,1Z2\n'
     file = read_label_file(text, "labels.csv")
     assert len(file.problems) == 1 and file.problems[0].startswith("labels.csv: line 3: ")
 
@@ -300,8 +350,7 @@ def test_an_empty_file_is_a_problem(text: str) -> None:
 # -- the operator's mapping ---------------------------------------------------------------
 
 SHIPSTATION_LIKE = (
-    "Order Number,Carrier,Service,Tracking Number,Alt Reference\n"
-    "396-10-1142,UPS,UPS Ground,1Z1,397-10-1159\n"
+    "Order Number,Carrier,Service,Tracking Number,Alt Reference\n396-10-1142,UPS,UPS Ground,1Z1,397-10-1159\n"
 )
 
 
@@ -329,7 +378,8 @@ def test_a_changed_mapping_picks_other_columns() -> None:
 def test_one_column_for_two_roles_is_a_problem() -> None:
     file = with_mapping(read_label_file(SHIPSTATION_LIKE, "s.csv"), number=1)
     assert file.problems == (
-        "s.csv: column 2 ('Carrier') is chosen for both the carrier and the tracking number; choose another",)
+        "s.csv: column 2 ('Carrier') is chosen for both the carrier and the tracking number; choose another",
+    )
     assert plan_import(file, known_status=STATUS).accepted == 0
 
 
@@ -369,8 +419,15 @@ def test_a_header_of_unknown_names_stays_the_header() -> None:
 ORDER_POOL = [A, B, C, SHIPPED, UNKNOWN]
 # (value, valid by the field rules)
 CARRIERS = [("UPS", True), ("ups", True), (" USPS ", True), ("", False), ("X" * 101, False), ("Fed\x01Ex", False)]
-NUMBERS = [("1Z999", True), ("1z 999", True), ("1Z-999", True), ("9400 1", True), ("", False),
-           ("7" * 101, False), ("\u202e12", False)]
+NUMBERS = [
+    ("1Z999", True),
+    ("1z 999", True),
+    ("1Z-999", True),
+    ("9400 1", True),
+    ("", False),
+    ("7" * 101, False),
+    ("\u202e12", False),
+]
 DECORATIONS = ["{id}", "#{id}", "Order {digits}", "{digits} ", "ref: {id}/1"]
 HEADERS = [
     ("Order Number", "Carrier", "Tracking Number"),
@@ -380,8 +437,9 @@ HEADERS = [
 ]
 
 label_row = st.one_of(
-    st.tuples(st.sampled_from(ORDER_POOL), st.sampled_from(DECORATIONS), st.sampled_from(CARRIERS),
-              st.sampled_from(NUMBERS)),
+    st.tuples(
+        st.sampled_from(ORDER_POOL), st.sampled_from(DECORATIONS), st.sampled_from(CARRIERS), st.sampled_from(NUMBERS)
+    ),
     st.sampled_from(["blank", "no order", "ambiguous"]),
 )
 
@@ -409,7 +467,11 @@ def expected_accepted(rows: list[object]) -> list[int]:
     ship=st.booleans(),
 )
 def test_accepted_rows_are_exactly_the_pending_valid_first_unconflicted_ones(
-    rows: list[object], header: tuple[str, str, str], delimiter: str, bom: bool, ship: bool,
+    rows: list[object],
+    header: tuple[str, str, str],
+    delimiter: str,
+    bom: bool,
+    ship: bool,
 ) -> None:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
@@ -497,55 +559,84 @@ def test_the_sample_files_name_different_orders() -> None:
 # -- carriers guessed from tracking numbers (issue #14 §4) --------------------------------
 
 
-@pytest.mark.parametrize(("number", "carriers"), [
-    ("1Z999AA10123456784", ("UPS",)),
-    ("1z 999 aa1 0123 4567 84", ("UPS",)),
-    ("9400 1000 0000 0000 0000 00", ("USPS",)),  # 22 digits, 94
-    ("9300-1000-0000-0000-0000", ("USPS",)),  # 20 digits, 93
-    ("950010000000000000000", ("USPS",)),  # 21 digits, 95
-    ("9205500000000000000000", ("USPS", "FedEx")),  # 22 digits starting 92: either
-    ("92055000000000000000", ("USPS", "FedEx")),  # 20 digits starting 92: either
-    ("420 94107 9400100000000000000000", ("USPS",)),  # 420 + ZIP + the USPS number
-    ("420941071234 9400100000000000000000", ("USPS",)),  # 420 + ZIP+4
-    ("EA123456789US", ("USPS",)),
-    ("7712 3456 7890", ("FedEx",)),  # 12
-    ("123456789012345", ("FedEx",)),  # 15
-    ("9612019012345678901234", ("FedEx",)),  # 22 starting 96
-    ("61299990000000000000", ("FedEx",)),  # 20 not starting 92-95
-    ("12 3456 7890", ("DHL Express",)),
-    ("1Z1", ()), ("12345678901", ()), ("396101142", ()), ("", ()), ("RR123456789DE", ()),
-    ("９４００１０００００００００００００００００００", ()),  # full-width digits: no format
-])
+@pytest.mark.parametrize(
+    ("number", "carriers"),
+    [
+        ("1Z999AA10123456784", ("UPS",)),
+        ("1z 999 aa1 0123 4567 84", ("UPS",)),
+        ("9400 1000 0000 0000 0000 00", ("USPS",)),  # 22 digits, 94
+        ("9300-1000-0000-0000-0000", ("USPS",)),  # 20 digits, 93
+        ("950010000000000000000", ("USPS",)),  # 21 digits, 95
+        ("9205500000000000000000", ("USPS", "FedEx")),  # 22 digits starting 92: either
+        ("92055000000000000000", ("USPS", "FedEx")),  # 20 digits starting 92: either
+        ("420 94107 9400100000000000000000", ("USPS",)),  # 420 + ZIP + the USPS number
+        ("420941071234 9400100000000000000000", ("USPS",)),  # 420 + ZIP+4
+        ("EA123456789US", ("USPS",)),
+        ("7712 3456 7890", ("FedEx",)),  # 12
+        ("123456789012345", ("FedEx",)),  # 15
+        ("9612019012345678901234", ("FedEx",)),  # 22 starting 96
+        ("61299990000000000000", ("FedEx",)),  # 20 not starting 92-95
+        ("12 3456 7890", ("DHL Express",)),
+        ("1Z1", ()),
+        ("12345678901", ()),
+        ("396101142", ()),
+        ("", ()),
+        ("RR123456789DE", ()),
+        ("９４００１０００００００００００００００００００", ()),  # full-width digits: no format
+    ],
+)
 def test_the_carrier_a_tracking_numbers_format_names(number: str, carriers: tuple[str, ...]) -> None:
     reading = read_tracking_number(number)
     assert reading.carriers == carriers
     assert reading.guess == (carriers[0] if len(carriers) == 1 else None)
 
 
-@pytest.mark.parametrize(("number", "carrier", "written", "changes"), [
-    ("9400 1000 0000 0000 0000 00", "USPS", "9400100000000000000000", ("spaces removed",)),
-    ("9400-1000-0000-0000-0000-00", "usps priority mail", "9400100000000000000000", ("hyphens removed",)),
-    ("1z999aa10123456784", "UPS", "1Z999AA10123456784", ("made upper case",)),
-    ("1z 999 aa1 0123456784", "UPS® Ground", "1Z999AA10123456784", ("spaces removed", "made upper case")),
-    ("42094107 9400100000000000000000", "USPS", "9400100000000000000000",
-     ("spaces removed", "routing prefix 42094107 (420 and the ZIP code) removed")),
-    ("7712 3456 7890", "FedEx", "771234567890", ("spaces removed",)),
-    ("9205 5000 0000 0000 0000 00", "FedEx", "9205500000000000000000", ("spaces removed",)),
-    # Another carrier's format, or a carrier this program does not know: left as typed.
-    ("9400 1000 0000 0000 0000 00", "UPS", "9400 1000 0000 0000 0000 00", ()),
-    ("1z999aa10123456784", "OnTrac", "1z999aa10123456784", ()),
-    ("  ab-12 ", "USPS", "ab-12", ()),
-])
+@pytest.mark.parametrize(
+    ("number", "carrier", "written", "changes"),
+    [
+        ("9400 1000 0000 0000 0000 00", "USPS", "9400100000000000000000", ("spaces removed",)),
+        ("9400-1000-0000-0000-0000-00", "usps priority mail", "9400100000000000000000", ("hyphens removed",)),
+        ("1z999aa10123456784", "UPS", "1Z999AA10123456784", ("made upper case",)),
+        ("1z 999 aa1 0123456784", "UPS® Ground", "1Z999AA10123456784", ("spaces removed", "made upper case")),
+        (
+            "42094107 9400100000000000000000",
+            "USPS",
+            "9400100000000000000000",
+            ("spaces removed", "routing prefix 42094107 (420 and the ZIP code) removed"),
+        ),
+        ("7712 3456 7890", "FedEx", "771234567890", ("spaces removed",)),
+        ("9205 5000 0000 0000 0000 00", "FedEx", "9205500000000000000000", ("spaces removed",)),
+        # Another carrier's format, or a carrier this program does not know: left as typed.
+        ("9400 1000 0000 0000 0000 00", "UPS", "9400 1000 0000 0000 0000 00", ()),
+        ("1z999aa10123456784", "OnTrac", "1z999aa10123456784", ()),
+        ("  ab-12 ", "USPS", "ab-12", ()),
+    ],
+)
 def test_numbers_are_written_as_their_carrier_writes_them(number, carrier, written, changes) -> None:
     assert carrier_number(number, carrier) == (written, changes)
 
 
-@pytest.mark.parametrize(("cell", "family"), [
-    ("UPS", "UPS"), ("ups", "UPS"), ("UPS® Ground", "UPS"), ("UPS Next Day Air", "UPS"), ("USPS", "USPS"),
-    ("Stamps.com USPS", "USPS"), ("United States Postal Service", "USPS"), ("FedEx Home Delivery", "FedEx"),
-    ("Federal Express", "FedEx"), ("DHL", "DHL Express"), ("DHL Express Worldwide", "DHL Express"),
-    ("Ground", None), ("Priority Mail", None), ("OnTrac", None), ("", None), ("Groups", None),
-])
+@pytest.mark.parametrize(
+    ("cell", "family"),
+    [
+        ("UPS", "UPS"),
+        ("ups", "UPS"),
+        ("UPS® Ground", "UPS"),
+        ("UPS Next Day Air", "UPS"),
+        ("USPS", "USPS"),
+        ("Stamps.com USPS", "USPS"),
+        ("United States Postal Service", "USPS"),
+        ("FedEx Home Delivery", "FedEx"),
+        ("Federal Express", "FedEx"),
+        ("DHL", "DHL Express"),
+        ("DHL Express Worldwide", "DHL Express"),
+        ("Ground", None),
+        ("Priority Mail", None),
+        ("OnTrac", None),
+        ("", None),
+        ("Groups", None),
+    ],
+)
 def test_which_carrier_a_carrier_cell_names(cell: str, family: str | None) -> None:
     assert carrier_family(cell) == family
 
@@ -569,28 +660,42 @@ def test_no_carrier_column_each_carrier_is_guessed_and_the_order_is_in_a_referen
     assert plan.rows[0].changes == ("spaces removed",) and plan.rows[1].changes == ("made upper case",)
 
 
-@pytest.mark.parametrize("header", [
-    "Package Reference 1", "Reference", "Order #", "Order Number", "Reference 1", "Shipment Reference 1",
-    "Customer Reference", "Ref #", "REFERENCE NO.",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Package Reference 1",
+        "Reference",
+        "Order #",
+        "Order Number",
+        "Reference 1",
+        "Shipment Reference 1",
+        "Customer Reference",
+        "Ref #",
+        "REFERENCE NO.",
+    ],
+)
 def test_reference_headers_name_the_order_column(header: str) -> None:
     file = read_label_file(f"Tracking,{header}\n1Z999AA10123456784,#396-10-1142\n", "r.csv")
     assert file.mapping.order == 1 and file.found_by(Role.ORDER) is Found.HEADER
 
 
 def test_a_reference_column_without_order_numbers_gives_way_to_one_with_them() -> None:
-    text = ("Package Reference 1,Package Reference 2,Tracking Number\n"
-            "blue mug,396-10-1142,1Z999AA10123456784\n"
-            "red mug,397-10-1159,1Z999AA10123456785\n")
+    text = (
+        "Package Reference 1,Package Reference 2,Tracking Number\n"
+        "blue mug,396-10-1142,1Z999AA10123456784\n"
+        "red mug,397-10-1159,1Z999AA10123456785\n"
+    )
     assert read_label_file(text, "r.csv").mapping.order == 1
 
 
 def test_the_order_column_is_found_by_content_preferring_this_accounts_orders() -> None:
     # No header names an order column; two columns hold nine-digit numbers. The one whose
     # numbers are this account's orders is the order column.
-    text = ("Shipped,Zip,Customer Ref,Tracking\n"
-            f"2024-05-01,941071234,{A},1Z999AA10123456784\n"
-            f"2024-05-01,100011234,{C},1Z999AA10123456785\n")
+    text = (
+        "Shipped,Zip,Customer Ref,Tracking\n"
+        f"2024-05-01,941071234,{A},1Z999AA10123456784\n"
+        f"2024-05-01,100011234,{C},1Z999AA10123456785\n"
+    )
     known = read_label_file(text, "c.csv", known_orders=set(STATUS))
     assert known.mapping == ColumnMapping(2, None, 3) and known.found_by(Role.ORDER) is Found.CONTENT
     # Without the account's orders, two columns hold order-like numbers: none is taken.
@@ -608,27 +713,35 @@ def test_a_headerless_file_is_mapped_by_content() -> None:
 
 
 def test_an_ambiguous_or_unknown_number_needs_a_carrier_set_for_the_file() -> None:
-    text = ("Order Number,Tracking Number\n"
-            "396-10-1142,9205 5000 0000 0000 0000 00\n"
-            "397-10-1159,TBA123456789000\n"
-            "396-10-1150,9400 1000 0000 0000 0000 00\n")
+    text = (
+        "Order Number,Tracking Number\n"
+        "396-10-1142,9205 5000 0000 0000 0000 00\n"
+        "397-10-1159,TBA123456789000\n"
+        "396-10-1150,9400 1000 0000 0000 0000 00\n"
+    )
     file = read_label_file(text, "a.csv")
     assert file.mapping == ColumnMapping(0, None, 1) and file.problems == ()
     plan = plan_import(file, known_status=STATUS)
     assert [row.verdict for row in plan.rows] == [RowVerdict.NO_CARRIER, RowVerdict.NO_CARRIER, RowVerdict.ACCEPTED]
     assert "could be USPS or FedEx (22 digits starting 92); set the carrier for the file" in plan.rows[0].reason
     assert "'TBA123456789000' has no carrier's format" in plan.rows[1].reason
-    assert plan.rows[2].entries[0] == StagedAction.make(B, "track", trackname="USPS",
-                                                        tracknumber="9400100000000000000000")
+    assert plan.rows[2].entries[0] == StagedAction.make(
+        B, "track", trackname="USPS", tracknumber="9400100000000000000000"
+    )
     fedex = plan_import(with_carrier(file, "FedEx"), known_status=STATUS)
     assert [row.verdict for row in fedex.rows] == [RowVerdict.ACCEPTED] * 3
     assert [row.carrier_from for row in fedex.rows] == [CarrierFrom.SET] * 3
     assert [e.tracknumber for e in fedex.entries if e.kind is ActionKind.TRACK] == [
-        "9205500000000000000000", "TBA123456789000", "9400 1000 0000 0000 0000 00"]
+        "9205500000000000000000",
+        "TBA123456789000",
+        "9400 1000 0000 0000 0000 00",
+    ]
     # The set carrier does not match the third number's format: said, not hidden.
     assert fedex.rows[2].remarks == ("the number has USPS's format (22 digits starting 94), not FedEx's",)
-    assert plan_import(with_carrier(fedex_file := with_carrier(file, "FedEx"), None),
-                       known_status=STATUS).accepted == 1 and fedex_file.carrier == "FedEx"
+    assert (
+        plan_import(with_carrier(fedex_file := with_carrier(file, "FedEx"), None), known_status=STATUS).accepted == 1
+        and fedex_file.carrier == "FedEx"
+    )
 
 
 def test_a_carrier_set_for_the_file_wins_over_the_carrier_column() -> None:
@@ -662,9 +775,11 @@ def test_usps_resellers_name_usps(cell: str) -> None:
 
 
 def test_a_voided_label_is_rejected_saying_so() -> None:
-    text = ("Tracking Number,Package Reference 1,Void Indicator\n"
-            "1Z999AA10123456784,396-10-1142,Y\n"
-            "1Z999AA10123456785,397-10-1159,N\n")
+    text = (
+        "Tracking Number,Package Reference 1,Void Indicator\n"
+        "1Z999AA10123456784,396-10-1142,Y\n"
+        "1Z999AA10123456785,397-10-1159,N\n"
+    )
     plan = plan_import(read_label_file(text, "ws.csv"), known_status=STATUS)
     assert [row.verdict for row in plan.rows] == [RowVerdict.VOIDED, RowVerdict.ACCEPTED]
     assert plan.rows[0].reason.startswith("the label was voided (column 3 'Void Indicator' says 'Y')")
@@ -672,8 +787,10 @@ def test_a_voided_label_is_rejected_saying_so() -> None:
 
 @pytest.mark.parametrize("number", ["9.40011E+21", "7.94812e+11", "9,4001E+21", "1E21"])
 def test_a_number_a_spreadsheet_rounded_is_refused(number: str) -> None:
-    plan = plan_import(read_label_file(f"Order Number;Carrier;Tracking Number\n396101142;USPS;{number}\n", "x.csv"),
-                       known_status=STATUS)
+    plan = plan_import(
+        read_label_file(f"Order Number;Carrier;Tracking Number\n396101142;USPS;{number}\n", "x.csv"),
+        known_status=STATUS,
+    )
     assert plan.rows[0].verdict is RowVerdict.INVALID
     assert "is a number a spreadsheet rounded (its digits are lost)" in plan.rows[0].reason
 

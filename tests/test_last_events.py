@@ -19,22 +19,45 @@ def oid(i: int) -> OrderId:
 def journal(store: Store) -> list[OrderId]:
     """Batches of every fate over orders 0..9 (10 and 11 never sent); returns 0..11."""
     orders = [oid(i) for i in range(12)]
-    a, ids = send(store, StagedAction.make(orders[0], "ship"), StagedAction.make(orders[1], "adjust", amount="2.50"),
-                  StagedAction.make(orders[1], "track", trackname="UPS", tracknumber="1Z9"))
-    store.settle(a, [Settled(ids[1], "applied", "mark_shipped", raw=f"{orders[0]} mark_shipped"),
-                     Settled(ids[2], "applied", "pending", raw=f"{orders[1]} pending"),
-                     Settled(ids[3], "applied", "pending", raw=f"{orders[1]} pending")], outcome="ok", message="ok")
+    a, ids = send(
+        store,
+        StagedAction.make(orders[0], "ship"),
+        StagedAction.make(orders[1], "adjust", amount="2.50"),
+        StagedAction.make(orders[1], "track", trackname="UPS", tracknumber="1Z9"),
+    )
+    store.settle(
+        a,
+        [
+            Settled(ids[1], "applied", "mark_shipped", raw=f"{orders[0]} mark_shipped"),
+            Settled(ids[2], "applied", "pending", raw=f"{orders[1]} pending"),
+            Settled(ids[3], "applied", "pending", raw=f"{orders[1]} pending"),
+        ],
+        outcome="ok",
+        message="ok",
+    )
     # Order 1 again (its last batch is this one), order 2 refused.
     b, ids = send(store, StagedAction.make(orders[1], "ship"), StagedAction.make(orders[2], "cancel", notes="x"))
-    store.settle(b, [Settled(ids[1], "applied", "mark_shipped"),
-                     Settled(ids[2], "refused", message="order_not_found", raw=f"{orders[2]} order_not_found")],
-                 outcome="some_refused", message="1 refused")
+    store.settle(
+        b,
+        [
+            Settled(ids[1], "applied", "mark_shipped"),
+            Settled(ids[2], "refused", message="order_not_found", raw=f"{orders[2]} order_not_found"),
+        ],
+        outcome="some_refused",
+        message="1 refused",
+    )
     send(store, StagedAction.make(orders[3], "ship"))  # still sending
     lost, ids = send(store, StagedAction.make(orders[4], "ship"), StagedAction.make(orders[5], "adjust", amount="1"))
     store.mark_unknown(lost, "cut off")
-    store.reconcile(lost, [Judged(ids[1], Verdict.TOOK_EFFECT, "shipped", "shipped"),
-                           Judged(ids[2], Verdict.UNVERIFIED, "pending", "a status cannot prove it")],
-                    summary="1 took effect, 1 unverified", answer_lines=[f"{orders[4]} shipped"])
+    store.reconcile(
+        lost,
+        [
+            Judged(ids[1], Verdict.TOOK_EFFECT, "shipped", "shipped"),
+            Judged(ids[2], Verdict.UNVERIFIED, "pending", "a status cannot prove it"),
+        ],
+        summary="1 took effect, 1 unverified",
+        answer_lines=[f"{orders[4]} shipped"],
+    )
     gone, _ = send(store, StagedAction.make(orders[6], "cancel", notes="y"))
     store.mark_unknown(gone, "reset")
     store.forget(batch_id=gone)
@@ -49,10 +72,13 @@ def journal(store: Store) -> list[OrderId]:
         conn.executemany(
             "INSERT INTO events (time, kind, batch_id, order_id, n, action, fields, outcome) "
             "VALUES (?, ?, NULL, ?, ?, ?, ?, ?)",
-            [("2026-01-01T10:00:00.000+00:00", "submit", str(orders[8]), 1, "ship", "", ""),
-             ("2026-01-02T10:00:00.000+00:00", "submit", str(orders[8]), 1, "adjust", '{"amount":"3.00"}', ""),
-             ("2026-01-02T10:00:00.000+00:00", "outcome", str(orders[8]), None, "adjust", "", "applied"),
-             ("2026-01-03T10:00:00.000+00:00", "submit", str(orders[9]), 1, "track", '{"trackname":"DHL"}', "")])
+            [
+                ("2026-01-01T10:00:00.000+00:00", "submit", str(orders[8]), 1, "ship", "", ""),
+                ("2026-01-02T10:00:00.000+00:00", "submit", str(orders[8]), 1, "adjust", '{"amount":"3.00"}', ""),
+                ("2026-01-02T10:00:00.000+00:00", "outcome", str(orders[8]), None, "adjust", "", "applied"),
+                ("2026-01-03T10:00:00.000+00:00", "submit", str(orders[9]), 1, "track", '{"trackname":"DHL"}', ""),
+            ],
+        )
     return orders
 
 
@@ -70,8 +96,7 @@ def test_the_bulk_answer_is_last_event_for_every_order(store):
     assert store.last_events([orders[1]]) == {str(orders[1]): one_by_one[str(orders[1])]}
     # Each its own object: a batch's columns filled on every order's item.
     assert store.last_events()[str(orders[0])] is not store.last_events()[str(orders[0])]
-    assert [describe_event(asked.get(str(o))) for o in orders] == [describe_event(one_by_one[str(o)])
-                                                                   for o in orders]
+    assert [describe_event(asked.get(str(o))) for o in orders] == [describe_event(one_by_one[str(o)]) for o in orders]
 
 
 class Counting(Store):
@@ -117,8 +142,10 @@ def test_the_sort_by_last_sent_uses_one_bulk_query_and_orders_newest_first(tmp_p
         # Every batch its own minute, the order they were sent in (utc_now is per millisecond).
         with conn:
             for k, (batch_id,) in enumerate(conn.execute("SELECT batch_id FROM batches ORDER BY rowid").fetchall()):
-                conn.execute("UPDATE batches SET created_at = ? WHERE batch_id = ?",
-                             (f"2026-11-27T10:{k:02d}:00.000+00:00", batch_id))
+                conn.execute(
+                    "UPDATE batches SET created_at = ? WHERE batch_id = ?",
+                    (f"2026-11-27T10:{k:02d}:00.000+00:00", batch_id),
+                )
         book = OrderBook()
         book.rows = [*extra[::2], *reversed(orders), *extra[1::2]]
         book.events = LastEvents(store)
@@ -133,7 +160,7 @@ def test_the_sort_by_last_sent_uses_one_bulk_query_and_orders_newest_first(tmp_p
         sent = [o for o in shown if times[o]]
         assert sent[:2] == [orders[7], orders[6]]  # the last batches sent
         assert sent[-2:] == [orders[9], orders[8]]  # their last lines have no batch, and are older
-        assert shown[len(sent):] == sorted([orders[10], orders[11], *extra])
+        assert shown[len(sent) :] == sorted([orders[10], orders[11], *extra])
         assert {o for o in orders[:10]} == set(sent)
 
 

@@ -43,8 +43,10 @@ def fixture_homes(root: Path, name: str) -> list[str]:
     found = []
     for path in sorted(root.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name and any(
-                "fixture" in ast.unparse(d) for d in node.decorator_list
+            if (
+                isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and node.name == name
+                and any("fixture" in ast.unparse(d) for d in node.decorator_list)
             ):
                 found.append(f"{path.relative_to(root)}:{node.lineno}")
     return found

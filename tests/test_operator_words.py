@@ -14,8 +14,17 @@ from ccnow_tui.protocol import Batch, StagedAction
 from ccnow_tui.protocol.outcome import EntryOutcome, Outcome
 from ccnow_tui.staging import StagingArea
 
-LIBRARY_WORDS = ("Errno", "All connection attempts failed", "Server disconnected", "TimeoutError", "SSL:",
-                 "Name or service not known", "ConnectError", "RemoteProtocolError", "[SSL")
+LIBRARY_WORDS = (
+    "Errno",
+    "All connection attempts failed",
+    "Server disconnected",
+    "TimeoutError",
+    "SSL:",
+    "Name or service not known",
+    "ConnectError",
+    "RemoteProtocolError",
+    "[SSL",
+)
 
 
 def closed_port() -> int:

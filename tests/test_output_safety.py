@@ -96,8 +96,14 @@ def run(argv: list[str], capsys) -> tuple[int, str, str]:
 
 def commands(order: str, csv_path) -> list[list[str]]:
     csv_path.write_text(f"order_id,action,notes\n{order},cancel,asked to\n")
-    return [["pending"], ["pending", "--json"], ["query", order], ["query", order, "--json"],
-            ["submit", str(csv_path), "--yes"], ["submit", str(csv_path), "--yes", "--json"]]
+    return [
+        ["pending"],
+        ["pending", "--json"],
+        ["query", order],
+        ["query", order, "--json"],
+        ["submit", str(csv_path), "--yes"],
+        ["submit", str(csv_path), "--yes", "--json"],
+    ]
 
 
 # -- the password, however the receiver echoes it -----------------------------------------
@@ -121,17 +127,17 @@ passwords = st.text(alphabet=password_chars, min_size=8, max_size=24)
 # password characters in the output can only come from the echoed copy.
 FILLER = st.sampled_from([*"─│┌┐└┘├┤┬┴┼═║■□▲△▼▽◆◇○◎●★☆♠♣♥♦ ", "\x1b", "\x9b", "\u202e", "\x7f", "\t"])
 TEMPLATES = [
-    "{order} {pw}",                          # as a status word
+    "{order} {pw}",  # as a status word
     "{order} error_message {pre}{pw}{post}",  # an order refused with its words
-    "error_message {pre}{pw}{post}",          # the whole request refused
+    "error_message {pre}{pw}{post}",  # the whole request refused
     "message {pre}{pw}{post}",
-    "{pre}{pw}{post}",                        # a line that is not the protocol
+    "{pre}{pw}{post}",  # a line that is not the protocol
     "<html><body><p>{pre}{pw}{post}</p></body></html>",
 ]
 
 
 def windows(text: str, size: int = 6) -> set[str]:
-    return {text[i:i + size] for i in range(len(text) - size + 1)}
+    return {text[i : i + size] for i in range(len(text) - size + 1)}
 
 
 def _own_words() -> str:
@@ -162,12 +168,14 @@ def assert_no_run_of(forms: set[str], text: str) -> None:
 
 
 @pytest.mark.slow  # 40 examples, each a CLI run against a hostile receiver
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(password=passwords, encoding=st.sampled_from(sorted(ENCODINGS)), data=st.data())
 @example(password="Hunter2-leaks-here", encoding="raw", data=None)
-def test_no_output_holds_six_characters_of_the_password(cli_env, capsys, tmp_path, monkeypatch,
-                                                         password, encoding, data):
+def test_no_output_holds_six_characters_of_the_password(
+    cli_env, capsys, tmp_path, monkeypatch, password, encoding, data
+):
     monkeypatch.setenv("CCNOW_PASSWORD", password)
     echoed = ENCODINGS[encoding](password)
     assume(not any(w in OWN_WORDS for w in windows(password) | windows(echoed)))
@@ -237,8 +245,9 @@ def printed_lines_are_inert(text: str) -> None:
 @pytest.mark.parametrize("hostile", HOSTILE)
 @pytest.mark.parametrize("template", [*TEMPLATES[1:], "{order} pen\x1bding"])
 @pytest.mark.parametrize("as_json", [False, True])
-def test_no_control_character_from_the_receiver_reaches_the_terminal(cli_env, capsys, tmp_path, monkeypatch,
-                                                                     hostile, template, as_json):
+def test_no_control_character_from_the_receiver_reaches_the_terminal(
+    cli_env, capsys, tmp_path, monkeypatch, hostile, template, as_json
+):
     monkeypatch.setenv("CCNOW_PASSWORD", "controls-pw-31")
     order = fresh_order()
     cli_env.answer(template.format(order=order, pre=hostile, pw="", post=hostile) + "\n")
@@ -308,11 +317,24 @@ def test_safe_text_masks_a_secret_cut_off_elsewhere():
     assert safe_text("answer ends in edge-sec") == "answer ends in edge-sec"  # only when told it was cut
 
 
-@pytest.mark.parametrize("char, shown", [
-    ("\x1b", "\\x1b"), ("\x07", "\\x07"), ("\x7f", "\\x7f"), ("\x85", "\\x85"), ("\x9b", "\\x9b"),
-    ("\u202e", "\\u202e"), ("\u2066", "\\u2066"), ("\u2069", "\\u2069"), ("\n", "\\x0a"), ("\r", "\\x0d"),
-    ("\t", "\t"), ("é", "é"), ("\U0001f600", "\U0001f600"),
-])
+@pytest.mark.parametrize(
+    "char, shown",
+    [
+        ("\x1b", "\\x1b"),
+        ("\x07", "\\x07"),
+        ("\x7f", "\\x7f"),
+        ("\x85", "\\x85"),
+        ("\x9b", "\\x9b"),
+        ("\u202e", "\\u202e"),
+        ("\u2066", "\\u2066"),
+        ("\u2069", "\\u2069"),
+        ("\n", "\\x0a"),
+        ("\r", "\\x0d"),
+        ("\t", "\t"),
+        ("é", "é"),
+        ("\U0001f600", "\U0001f600"),
+    ],
+)
 def test_escape_controls(char, shown):
     assert escape_controls(f"a{char}b") == f"a{shown}b"
 

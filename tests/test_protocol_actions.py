@@ -25,6 +25,7 @@ OID = "396-10-1142"
 
 # ---------------------------------------------------------------- kinds
 
+
 def test_the_five_actions() -> None:
     assert [k.value for k in ActionKind] == ["query", "cancel", "ship", "adjust", "track"]
 
@@ -68,6 +69,7 @@ def test_order_id_is_parsed_and_canonical() -> None:
 
 # ---------------------------------------------------------------- amounts
 
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -94,8 +96,34 @@ def test_parse_amount_accepts_plain_positive_decimals(text: object, expected: st
 
 @pytest.mark.parametrize(
     "bad",
-    ["$5", "5$", "1,000", "1e3", "1E3", "-1", "+1", "0", "0.00", "0.001", "5.001", "", "   ", None, ".",
-     "5..0", "5.0.0", "five", "NaN", "Infinity", "5 00", "\u0665", "５", "-0.01", "1000000", "1e-2"],
+    [
+        "$5",
+        "5$",
+        "1,000",
+        "1e3",
+        "1E3",
+        "-1",
+        "+1",
+        "0",
+        "0.00",
+        "0.001",
+        "5.001",
+        "",
+        "   ",
+        None,
+        ".",
+        "5..0",
+        "5.0.0",
+        "five",
+        "NaN",
+        "Infinity",
+        "5 00",
+        "\u0665",
+        "５",
+        "-0.01",
+        "1000000",
+        "1e-2",
+    ],
 )
 def test_parse_amount_rejects_with_field_amount(bad: object) -> None:
     with pytest.raises(ActionError) as info:
@@ -134,6 +162,7 @@ def test_property_amount_cents_round_trip(cents: int) -> None:
 
 
 # ---------------------------------------------------------------- notes
+
 
 @pytest.mark.parametrize(
     ("raw", "clean"),
@@ -182,9 +211,9 @@ def test_notes_limit_is_500_characters_after_folding() -> None:
 
 @pytest.mark.parametrize("kind", ["cancel", "adjust", "track"])
 def test_actions_with_notes_clean_them(kind: str) -> None:
-    extra = ({"amount": "1"} if kind == "adjust"
-             else {"trackname": "UPS", "tracknumber": "1Z"} if kind == "track"
-             else {})
+    extra = (
+        {"amount": "1"} if kind == "adjust" else {"trackname": "UPS", "tracknumber": "1Z"} if kind == "track" else {}
+    )
     e = StagedAction.make(OID, kind, notes=" Sorry,\r\nout of stock ", **extra)
     assert e.notes == "Sorry, out of stock"
     with pytest.raises(ActionError) as info:
@@ -196,6 +225,7 @@ def test_actions_with_notes_clean_them(kind: str) -> None:
 
 
 # ---------------------------------------------------------------- each action
+
 
 def test_query() -> None:
     e = StagedAction.make(OID, "query")
@@ -217,7 +247,8 @@ def test_cancel_with_and_without_notes() -> None:
     # Empty notes are not sent at all.
     assert StagedAction.make(OID, "cancel").form_fields(1) == [("x_orderid_1", OID), ("x_action_1", "cancel")]
     assert StagedAction.make(OID, "cancel", notes=" \n ").form_fields(1) == [
-        ("x_orderid_1", OID), ("x_action_1", "cancel"),
+        ("x_orderid_1", OID),
+        ("x_action_1", "cancel"),
     ]
 
 
@@ -254,8 +285,10 @@ def test_track_sends_carrier_number_and_notes() -> None:
 @pytest.mark.parametrize(
     ("trackname", "tracknumber", "field"),
     [
-        ("", "1Z999", "trackname"), ("UPS", "", "tracknumber"),
-        ("  ", "1Z999", "trackname"), ("UPS", None, "tracknumber"),
+        ("", "1Z999", "trackname"),
+        ("UPS", "", "tracknumber"),
+        ("  ", "1Z999", "trackname"),
+        ("UPS", None, "tracknumber"),
     ],
 )
 def test_track_needs_carrier_and_number(trackname: object, tracknumber: object, field: str) -> None:
@@ -374,6 +407,7 @@ def test_from_dict_minimal() -> None:
 
 # ---------------------------------------------------------------- what the consumer would see
 
+
 @pytest.mark.parametrize(
     ("raw", "clean"),
     [
@@ -477,11 +511,25 @@ def test_an_overlong_tracking_field_is_told_its_own_limit(field: str, length: in
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-_PLAIN = st.text(st.characters(categories=("L", "N", "P", "S", "Zs"), exclude_characters="\u3164\u115f\u1160\uffa0"),
-                 max_size=20)
+_PLAIN = st.text(
+    st.characters(categories=("L", "N", "P", "S", "Zs"), exclude_characters="\u3164\u115f\u1160\uffa0"), max_size=20
+)
 _EXTRA_INVISIBLE = st.sampled_from(
-    ["\u00ad", "\u034f", "\u180e", "\ufff9", "\ufffa", "\ufffb", "\U000e0000", "\U000e0001", "\U000e0041",
-     "\U000e007f", "\u3164", "\u115f"])
+    [
+        "\u00ad",
+        "\u034f",
+        "\u180e",
+        "\ufff9",
+        "\ufffa",
+        "\ufffb",
+        "\U000e0000",
+        "\U000e0001",
+        "\U000e0041",
+        "\U000e007f",
+        "\u3164",
+        "\u115f",
+    ]
+)
 
 
 @given(before=_PLAIN, invisible=st.one_of(st.characters(categories=("Cf",)), _EXTRA_INVISIBLE), after=_PLAIN)
@@ -502,10 +550,16 @@ def test_visible_text_of_every_other_category_is_kept(text: str) -> None:
     assert clean_notes(f"x{text}") == f"x{text}".strip()
 
 
-@pytest.mark.parametrize("char, kind", [
-    ("\u00ad", "a soft hyphen"), ("\U000e0041", "a tag character"), ("\ufff9", "an invisible format character"),
-    ("\u034f", "an invisible character"), ("\u180e", "an invisible format character"),
-])
+@pytest.mark.parametrize(
+    "char, kind",
+    [
+        ("\u00ad", "a soft hyphen"),
+        ("\U000e0041", "a tag character"),
+        ("\ufff9", "an invisible format character"),
+        ("\u034f", "an invisible character"),
+        ("\u180e", "an invisible format character"),
+    ],
+)
 def test_invisible_characters_are_named_as_what_they_are(char: str, kind: str) -> None:
     with pytest.raises(ActionError) as info:
         clean_notes(f"ab{char}c")

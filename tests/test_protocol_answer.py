@@ -50,6 +50,7 @@ def one_byte_at_a_time(body: bytes) -> list:
 
 # ---------------------------------------------------------------- the vendor's examples
 
+
 def test_vendor_pending_list() -> None:
     assert parse_answer(b"396-10-1142 pending\n397-10-1159 pending\n") == [
         OrderLine(A, "pending", "396-10-1142 pending"),
@@ -87,6 +88,7 @@ def test_vendor_adjust_track_ship_one_line() -> None:
 
 
 # ---------------------------------------------------------------- record shapes
+
 
 @pytest.mark.parametrize(
     ("line", "record"),
@@ -274,6 +276,7 @@ def test_markup_after_a_protocol_line_is_just_unparsed() -> None:
 
 # ---------------------------------------------------------------- the streaming parser
 
+
 def test_records_come_out_as_soon_as_their_line_is_complete() -> None:
     p = AnswerParser()
     assert p.feed(b"396-10-11") == []
@@ -356,11 +359,25 @@ def test_overlong_line_without_newline_is_bounded() -> None:
 # ---------------------------------------------------------------- properties
 
 protocol_lines = st.one_of(
-    st.builds(lambda d, s: f"{d[:3]}-{d[3:5]}-{d[5:]} {s}", st.text("0123456789", min_size=9, max_size=9),
-              st.sampled_from(["pending", "mark_shipped", "completed", "weird_status",
-                               "error_message order_not_pending", "error_message", "Pending", ""])),
-    st.sampled_from(["message no_pending_orders", "error_message system down for maintenance",
-                     "", "  ", "<html>", "garbage"]),
+    st.builds(
+        lambda d, s: f"{d[:3]}-{d[3:5]}-{d[5:]} {s}",
+        st.text("0123456789", min_size=9, max_size=9),
+        st.sampled_from(
+            [
+                "pending",
+                "mark_shipped",
+                "completed",
+                "weird_status",
+                "error_message order_not_pending",
+                "error_message",
+                "Pending",
+                "",
+            ]
+        ),
+    ),
+    st.sampled_from(
+        ["message no_pending_orders", "error_message system down for maintenance", "", "  ", "<html>", "garbage"]
+    ),
     st.text(max_size=20),
 )
 bodies = st.one_of(

@@ -47,6 +47,7 @@ def numbers_in(fields: list[tuple[str, str]]) -> list[int]:
 
 # ---------------------------------------------------------------- ordering
 
+
 def test_single_order_is_sorted_query_adjust_track_then_ship() -> None:
     b = Batch([ship(A), track(A), adjust(A), q(A)])
     assert kinds_of(b) == [(A, "query"), (A, "adjust"), (A, "track"), (A, "ship")]
@@ -102,10 +103,18 @@ def test_form_fields_numbered_without_gaps() -> None:
     fields = b.form_fields()
     assert numbers_in(fields) == [1, 2, 3, 4]
     assert fields == [
-        ("x_orderid_1", A), ("x_action_1", "adjust"), ("x_amount_1", "2.50"),
-        ("x_orderid_2", B), ("x_action_2", "cancel"), ("x_notes_2", "Test order"),
-        ("x_orderid_3", A), ("x_action_3", "ship"),
-        ("x_orderid_4", C), ("x_action_4", "track"), ("x_trackname_4", "UPS"), ("x_tracknumber_4", "1Z1"),
+        ("x_orderid_1", A),
+        ("x_action_1", "adjust"),
+        ("x_amount_1", "2.50"),
+        ("x_orderid_2", B),
+        ("x_action_2", "cancel"),
+        ("x_notes_2", "Test order"),
+        ("x_orderid_3", A),
+        ("x_action_3", "ship"),
+        ("x_orderid_4", C),
+        ("x_action_4", "track"),
+        ("x_trackname_4", "UPS"),
+        ("x_tracknumber_4", "1Z1"),
     ]
 
 
@@ -165,6 +174,7 @@ def test_property_safe_order_is_a_permutation_keeping_slots_and_ranks(staged: li
 
 
 # ---------------------------------------------------------------- lint
+
 
 def by_severity(lints: list[Lint], severity: Severity) -> list[Lint]:
     return [lint for lint in lints if lint.severity is severity]
@@ -259,8 +269,10 @@ def test_a_status_learnt_not_pending_is_an_error_naming_when() -> None:
     # Issue 14 §2: the session learnt the order is not pending: its entries are not sent.
     b = Batch([ship(A)])
     [error] = b.errors({OrderId.parse(A): "completed"}, {OrderId.parse(A): "at 13:45:02 from a query"})
-    assert error.message == (f"{A}: last known status is completed (learnt at 13:45:02 from a query), not "
-                             "pending; the receiver will refuse it: remove it (S does not send it)")
+    assert error.message == (
+        f"{A}: last known status is completed (learnt at 13:45:02 from a query), not "
+        "pending; the receiver will refuse it: remove it (S does not send it)"
+    )
     assert b.check() is b  # without statuses (the client's own check) nothing is known
 
 

@@ -34,6 +34,7 @@ def as_dict(fields: list[tuple[str, str]]) -> dict[str, str]:
 
 # ---------------------------------------------------------------- request_fields
 
+
 def test_pending_list_request_is_credentials_only() -> None:
     # Vendor example 1: "Get list of pending orders", x_clientid=amylove and no entries.
     assert request_fields(CREDS) == [("x_clientid", "amylove"), ("x_password", PASSWORD)]
@@ -64,10 +65,12 @@ def test_vendor_example_cancel_and_ship() -> None:
     # Vendor example 5: "Mark an order canceled and an order shipped." The page keeps
     # x_clientid=amylove and x_notes_1=Test order; the answer names 396-10-1142
     # mark_canceled and 397-10-1159 mark_shipped.
-    batch = Batch([
-        StagedAction.make("396-10-1142", "cancel", notes="Test order"),
-        StagedAction.make("397-10-1159", "ship"),
-    ])
+    batch = Batch(
+        [
+            StagedAction.make("396-10-1142", "cancel", notes="Test order"),
+            StagedAction.make("397-10-1159", "ship"),
+        ]
+    )
     fields = request_fields(CREDS, batch)
     assert fields[0] == ("x_clientid", "amylove")
     assert ("x_notes_1", "Test order") in fields
@@ -122,6 +125,7 @@ def test_vendor_example_adjust_track_ship(staged_kinds: tuple[str, ...]) -> None
 
 # ---------------------------------------------------------------- preview
 
+
 @pytest.mark.parametrize("creds", [CREDS, LINKED])
 @pytest.mark.parametrize("batch", [None, Batch([StagedAction.make("396101142", "cancel", notes="Test order")])])
 def test_preview_masks_only_the_password(creds: Credentials, batch: Batch | None) -> None:
@@ -145,11 +149,17 @@ def test_credentials_repr_hides_the_password() -> None:
 
 # ---------------------------------------------------------------- decode_request
 
+
 def test_decode_groups_numbered_entries() -> None:
-    pairs = request_fields(LINKED, Batch([
-        StagedAction.make("396-10-1142", "cancel", notes="Test order"),
-        StagedAction.make("397-10-1159", "ship"),
-    ]))
+    pairs = request_fields(
+        LINKED,
+        Batch(
+            [
+                StagedAction.make("396-10-1142", "cancel", notes="Test order"),
+                StagedAction.make("397-10-1159", "ship"),
+            ]
+        ),
+    )
     d = decode_request(pairs)
     assert d.error == ""
     assert (d.client_id, d.store_id, d.password) == ("amylove", "amystore", PASSWORD)
@@ -216,8 +226,13 @@ def test_decode_gap_error_keeps_credentials_for_the_answer() -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        "x_orderid_\u0661", "x_orderid_\uff11", "x_orderid_1\n", "x_orderid_1 ", " x_orderid_1",
-        "X_ORDERID_1", "x_orderid_",
+        "x_orderid_\u0661",
+        "x_orderid_\uff11",
+        "x_orderid_1\n",
+        "x_orderid_1 ",
+        " x_orderid_1",
+        "X_ORDERID_1",
+        "x_orderid_",
     ],
 )
 def test_decode_field_names_are_ascii_exact(name: str) -> None:
@@ -232,13 +247,17 @@ def test_decode_field_names_are_ascii_exact(name: str) -> None:
 # Text an operator might type: anything but control characters, plus line breaks and tabs
 # (which the client folds to spaces); not the invisible characters notes refuse (bidi
 # controls, zero-width and tag characters: first_invisible's rule, not a list of our own).
-typed = st.lists(
-    st.one_of(
-        st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")).filter(lambda c: first_invisible(c) is None),
-        st.sampled_from(["\n", "\r\n", "\r", "\t", " ", "&", "=", "+", "%", "%20", ";"]),
-    ),
-    max_size=30,
-).map("".join).filter(lambda s: first_invisible(s) is None)  # what a note may hold (refused otherwise)
+typed = (
+    st.lists(
+        st.one_of(
+            st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")).filter(lambda c: first_invisible(c) is None),
+            st.sampled_from(["\n", "\r\n", "\r", "\t", " ", "&", "=", "+", "%", "%20", ";"]),
+        ),
+        max_size=30,
+    )
+    .map("".join)
+    .filter(lambda s: first_invisible(s) is None)
+)  # what a note may hold (refused otherwise)
 typed_required = typed.filter(lambda s: s.strip())
 digits9 = st.text(alphabet="0123456789", min_size=9, max_size=9)
 order_ids = st.one_of(digits9, digits9.map(lambda d: f"{d[:3]}-{d[3:5]}-{d[5:]}"))
@@ -253,7 +272,10 @@ staged_actions = st.one_of(
     st.builds(lambda o, a, n: StagedAction.make(o, "adjust", amount=a, notes=n), order_ids, amounts, typed),
     st.builds(
         lambda o, t, k, n: StagedAction.make(o, "track", trackname=t, tracknumber=k, notes=n),
-        order_ids, typed_required, typed_required, typed,
+        order_ids,
+        typed_required,
+        typed_required,
+        typed,
     ),
 )
 

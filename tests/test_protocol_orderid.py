@@ -152,9 +152,7 @@ def test_property_both_spellings_agree_and_str_round_trips(d: str, before: str, 
 @given(st.text(max_size=14))
 def test_property_anything_accepted_is_canonical_and_anything_else_named(text: str) -> None:
     stripped = text.strip()
-    shape_ok = (
-        len(stripped) == 9 and stripped.isascii() and stripped.isdigit()
-    ) or (
+    shape_ok = (len(stripped) == 9 and stripped.isascii() and stripped.isdigit()) or (
         len(stripped) == 11
         and stripped[3] == "-"
         and stripped[6] == "-"
@@ -179,7 +177,7 @@ _OTHER_DIGITS = st.sampled_from([c for c in map(chr, range(0x80, 0x110000)) if c
 @given(digit=_OTHER_DIGITS, where=st.integers(0, 8), dashed=st.booleans())
 def test_a_digit_of_any_other_script_is_no_order_digit(digit: str, where: int, dashed: bool) -> None:
     digits = "396101142"
-    digits = digits[:where] + digit + digits[where + 1:]
+    digits = digits[:where] + digit + digits[where + 1 :]
     text = f"{digits[:3]}-{digits[3:5]}-{digits[5:]}" if dashed else digits
     with pytest.raises(InvalidOrderId):
         OrderId.parse(text)

@@ -101,7 +101,8 @@ def test_pending_list_shapes():
     assert resolve_pending(parse_answer(b"396-10-1142 pending\n397-10-1159 pending\n"))[0] is Outcome.OK
     assert resolve_pending(parse_answer(b"message no_pending_orders\n")) == (Outcome.OK, "no_pending_orders")
     assert resolve_pending(parse_answer(b"error_message system down for maintenance")) == (
-        Outcome.REFUSED, "system down for maintenance"
+        Outcome.REFUSED,
+        "system down for maintenance",
     )
     assert resolve_pending(parse_answer(b""))[0] is Outcome.REFUSED
     assert resolve_pending(parse_answer(b"hello world\n"))[0] is Outcome.REFUSED
@@ -117,10 +118,13 @@ def test_a_query_is_answered_not_applied():
 
     a, b = OrderId.parse("396101142"), OrderId.parse("396101143")
     numbered = [(1, StagedAction.make(a, "query")), (2, StagedAction.make(b, "query"))]
-    outcome, _, summary = resolve_batch(numbered, [
-        OrderLine(a, "pending", f"{a} pending"),
-        OrderError(b, "order_not_found", f"{b} error_message order_not_found"),
-    ])
+    outcome, _, summary = resolve_batch(
+        numbered,
+        [
+            OrderLine(a, "pending", f"{a} pending"),
+            OrderError(b, "order_not_found", f"{b} error_message order_not_found"),
+        ],
+    )
     assert outcome is Outcome.SOME_REFUSED and summary.startswith("1 answered, 1 refused, 0 unknown")
 
 
@@ -187,13 +191,19 @@ def test_an_error_line_for_an_order_with_several_entries_leaves_them_unknown():
 def test_an_error_line_still_refuses_an_orders_only_entry():
     outcome, results, _ = resolve_batch(_batch(ADJUST), parse_answer(b"396-10-1142 error_message invalid amount\n"))
     assert (outcome, results[0].outcome, results[0].message) == (
-        Outcome.SOME_REFUSED, EntryOutcome.REFUSED, "invalid amount")
+        Outcome.SOME_REFUSED,
+        EntryOutcome.REFUSED,
+        "invalid amount",
+    )
 
 
-@pytest.mark.parametrize("body", [
-    b"396-10-1142 pending\n396-10-1142 error_message invalid trackname\n",
-    b"396-10-1142 error_message invalid trackname\n396-10-1142 pending\n",  # the same, in another order
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"396-10-1142 pending\n396-10-1142 error_message invalid trackname\n",
+        b"396-10-1142 error_message invalid trackname\n396-10-1142 pending\n",  # the same, in another order
+    ],
+)
 def test_lines_per_entry_that_disagree_leave_the_orders_entries_unknown(body):
     outcome, results, _ = resolve_batch(_batch(ADJUST, TRACK), parse_answer(body))
     assert outcome is Outcome.UNKNOWN and [r.outcome for r in results] == [EntryOutcome.UNKNOWN] * 2

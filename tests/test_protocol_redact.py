@@ -40,10 +40,14 @@ def test_secret_never_shows_its_value() -> None:
         assert s.reveal() == PW
         # Every formatting path on purpose: %-formatting and str.format are not the f-strings above.
         forms = (
-            str(s), repr(s), f"{s}", f"{s!r}",
+            str(s),
+            repr(s),
+            f"{s}",
+            f"{s!r}",
             "%s" % s,  # noqa: UP031
             "{}".format(s),  # noqa: UP032
-            str([s]), str({"pw": s}),
+            str([s]),
+            str({"pw": s}),
         )
         for shown in forms:
             assert PW not in shown

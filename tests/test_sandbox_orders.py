@@ -102,7 +102,9 @@ def test_query_one_and_several(book):
     held = book.with_status("vacation_hold")[0]
     assert ask(book, (first.digits, "query")) == [f"{first} pending"]
     assert ask(book, (first, "query"), (held, "query"), (second, "QUERY")) == [
-        f"{first} pending", f"{held} vacation_hold", f"{second} pending",
+        f"{first} pending",
+        f"{held} vacation_hold",
+        f"{second} pending",
     ]
 
 
@@ -118,8 +120,15 @@ def test_vendor_example_adjust_track_ship_on_one_order_gives_one_line(book):
     lines = ask(
         book,
         (oid, "adjust", {"amount": "5.00", "notes": "Sorry for the delay"}),
-        (oid.digits, "track", {"trackname": "UPS", "tracknumber": "1Z999",
-                               "notes": "Package should arrive in a week. Thankyou for your order."}),
+        (
+            oid.digits,
+            "track",
+            {
+                "trackname": "UPS",
+                "tracknumber": "1Z999",
+                "notes": "Package should arrive in a week. Thankyou for your order.",
+            },
+        ),
         (oid, "ship"),
     )
     assert lines == [f"{oid} mark_shipped"]
@@ -148,9 +157,15 @@ def test_lines_follow_first_appearance_with_the_status_after_the_whole_batch(boo
 
 
 @pytest.mark.parametrize("state", DEMO_STATES)
-@pytest.mark.parametrize("action, extra", [
-    ("ship", {}), ("cancel", {}), ("adjust", {"amount": "1.00"}), ("track", {"trackname": "UPS", "tracknumber": "1"}),
-])
+@pytest.mark.parametrize(
+    "action, extra",
+    [
+        ("ship", {}),
+        ("cancel", {}),
+        ("adjust", {"amount": "1.00"}),
+        ("track", {"trackname": "UPS", "tracknumber": "1"}),
+    ],
+)
 def test_actions_on_orders_that_are_not_pending_are_refused(state, action, extra):
     book = SandboxBook(orders=2, seed=3)
     oid = book.with_status(state)[0]
@@ -168,22 +183,25 @@ def test_unknown_order(book, action):
     assert ask(book, (unknown.digits, action)) == [f"{unknown} error_message order_not_found"]
 
 
-@pytest.mark.parametrize("action, extra, field, hint", [
-    ("refund", {}, "action", "'refund' is not an action"),
-    ("", {}, "action", "'' is not an action"),
-    ("adjust", {}, "amount", "amount is required"),
-    ("adjust", {"amount": ""}, "amount", "amount is required"),
-    ("adjust", {"amount": "$5.00"}, "amount", "'$5.00'"),
-    ("adjust", {"amount": "5,00"}, "amount", "'5,00'"),
-    ("adjust", {"amount": "1e3"}, "amount", "'1e3'"),
-    ("adjust", {"amount": "-5"}, "amount", "'-5'"),
-    ("adjust", {"amount": "0.00"}, "amount", "greater than 0"),
-    ("adjust", {"amount": "5.001"}, "amount", "two decimal places"),
-    ("track", {"tracknumber": "1Z"}, "trackname", "carrier"),
-    ("track", {"trackname": "UPS"}, "tracknumber", "tracking number"),
-    ("track", {"trackname": "UPS", "tracknumber": " "}, "tracknumber", "tracking number"),
-    ("ship", {"amount": "5.00"}, "amount", "ship does not take amount"),
-])
+@pytest.mark.parametrize(
+    "action, extra, field, hint",
+    [
+        ("refund", {}, "action", "'refund' is not an action"),
+        ("", {}, "action", "'' is not an action"),
+        ("adjust", {}, "amount", "amount is required"),
+        ("adjust", {"amount": ""}, "amount", "amount is required"),
+        ("adjust", {"amount": "$5.00"}, "amount", "'$5.00'"),
+        ("adjust", {"amount": "5,00"}, "amount", "'5,00'"),
+        ("adjust", {"amount": "1e3"}, "amount", "'1e3'"),
+        ("adjust", {"amount": "-5"}, "amount", "'-5'"),
+        ("adjust", {"amount": "0.00"}, "amount", "greater than 0"),
+        ("adjust", {"amount": "5.001"}, "amount", "two decimal places"),
+        ("track", {"tracknumber": "1Z"}, "trackname", "carrier"),
+        ("track", {"trackname": "UPS"}, "tracknumber", "tracking number"),
+        ("track", {"trackname": "UPS", "tracknumber": " "}, "tracknumber", "tracking number"),
+        ("ship", {"amount": "5.00"}, "amount", "ship does not take amount"),
+    ],
+)
 def test_a_bad_entry_fails_its_order_naming_the_field_and_the_others_are_applied(book, action, extra, field, hint):
     bad, good = book.pending()[:2]
     lines = ask(book, (bad, action, extra), (good, "ship"))
@@ -194,14 +212,17 @@ def test_a_bad_entry_fails_its_order_naming_the_field_and_the_others_are_applied
     assert [r for r in parse_answer("\n".join(lines).encode()) if not isinstance(r, (OrderError, OrderLine))] == []
 
 
-@pytest.mark.parametrize("raw, shown", [
-    ("39610114", "39610114"),
-    ("396-10-114x", "396-10-114x"),
-    ("", "''"),
-    ("396 10 1142", "'396 10 1142'"),
-    ("message", "'message'"),
-    ("error_message", "'error_message'"),
-])
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("39610114", "39610114"),
+        ("396-10-114x", "396-10-114x"),
+        ("", "''"),
+        ("396 10 1142", "'396 10 1142'"),
+        ("message", "'message'"),
+        ("error_message", "'error_message'"),
+    ],
+)
 def test_a_malformed_order_number_is_shown_verbatim_and_never_reads_as_a_request_error(book, raw, shown):
     good = book.pending()[0]
     lines = ask(book, (raw, "ship"), (good, "ship"))
@@ -266,12 +287,18 @@ def test_a_second_ship_in_a_later_batch_is_not_pending(book):
 # -- broken numbering: the whole request fails ------------------------------------------------
 
 
-@pytest.mark.parametrize("pairs, field", [
-    ([("x_orderid_1", "{a}"), ("x_action_1", "ship"), ("x_orderid_3", "{b}"), ("x_action_3", "ship")], "x_orderid_2"),
-    ([("x_orderid_1", "{a}"), ("x_action_1", "ship"), ("x_action_2", "ship")], "x_action_2"),
-    ([("x_orderid_1", "{a}"), ("x_action_1", "ship"), ("x_orderid_1", "{b}")], "x_orderid_1"),
-    ([("x_orderid_2", "{a}"), ("x_action_2", "ship")], "x_orderid_1"),
-])
+@pytest.mark.parametrize(
+    "pairs, field",
+    [
+        (
+            [("x_orderid_1", "{a}"), ("x_action_1", "ship"), ("x_orderid_3", "{b}"), ("x_action_3", "ship")],
+            "x_orderid_2",
+        ),
+        ([("x_orderid_1", "{a}"), ("x_action_1", "ship"), ("x_action_2", "ship")], "x_action_2"),
+        ([("x_orderid_1", "{a}"), ("x_action_1", "ship"), ("x_orderid_1", "{b}")], "x_orderid_1"),
+        ([("x_orderid_2", "{a}"), ("x_action_2", "ship")], "x_orderid_1"),
+    ],
+)
 def test_broken_numbering_fails_the_whole_request_and_applies_nothing(book, pairs, field):
     a, b = book.pending()[:2]
     filled = [(k, v.format(a=a, b=b)) for k, v in pairs]
@@ -292,7 +319,9 @@ def test_settle_turns_shipped_and_canceled_final_after_the_delay():
     assert book.record(shipped).settle_at == 1030.0
     clock.now = 1029.99
     assert [book.status(o) for o in (shipped, discounted, canceled)] == [
-        "mark_shipped", "mark_shipped", "mark_canceled"
+        "mark_shipped",
+        "mark_shipped",
+        "mark_canceled",
     ]
     clock.now = 1030.0
     assert [book.status(o) for o in (shipped, discounted, canceled)] == ["completed", "refunded", "canceled"]
@@ -514,12 +543,16 @@ def test_applied_under_racing_threads_holds_each_ship_once_and_reading_it_is_saf
 # -- values as long as the body -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("entry, field", [
-    (("1" * 1_000_000, "ship"), "order_id"),
-    (("{a}", "x" * 1_000_000), "action"),
-    (("{a}", "adjust", {"amount": "9" * 100_000}), "amount"),
-    (("{a}", "adjust", {"amount": "1 " * 100_000}), "amount"),  # long, but in short words
-], ids=["order_id", "action", "amount", "amount-words"])
+@pytest.mark.parametrize(
+    "entry, field",
+    [
+        (("1" * 1_000_000, "ship"), "order_id"),
+        (("{a}", "x" * 1_000_000), "action"),
+        (("{a}", "adjust", {"amount": "9" * 100_000}), "amount"),
+        (("{a}", "adjust", {"amount": "1 " * 100_000}), "amount"),  # long, but in short words
+    ],
+    ids=["order_id", "action", "amount", "amount-words"],
+)
 def test_values_echoed_in_an_error_line_are_cut_to_a_sensible_length(book, entry, field):
     a = book.pending()[0]
     entry = (entry[0].replace("{a}", str(a)), *entry[1:])

@@ -128,20 +128,30 @@ def test_query_one_and_several(receiver):
     held = receiver.book.with_status("getman_hold")[0]
     assert lines(post(receiver, (a.digits, "query"))) == [f"{a} pending"]
     assert lines(post(receiver, (a, "query"), (held, "query"), (b, "query"))) == [
-        f"{a} pending", f"{held} getman_hold", f"{b} pending"
+        f"{a} pending",
+        f"{held} getman_hold",
+        f"{b} pending",
     ]
 
 
 def test_vendor_examples(receiver):
     a, b, c = receiver.book.pending()[:3]
     assert lines(post(receiver, (a, "cancel", {"notes": "Test order"}), (b, "ship"))) == [
-        f"{a} mark_canceled", f"{b} mark_shipped"
+        f"{a} mark_canceled",
+        f"{b} mark_shipped",
     ]
     answer = post(
         receiver,
         (c, "adjust", {"amount": "5.00", "notes": "Sorry"}),
-        (c, "track", {"trackname": "FedEx", "tracknumber": "7946",
-                      "notes": "Package should arrive in a week. Thankyou for your order."}),
+        (
+            c,
+            "track",
+            {
+                "trackname": "FedEx",
+                "tracknumber": "7946",
+                "notes": "Package should arrive in a week. Thankyou for your order.",
+            },
+        ),
         (c.digits, "ship"),
     )
     assert lines(answer) == [f"{c} mark_shipped"]
@@ -151,26 +161,38 @@ def test_vendor_examples(receiver):
 def test_mixed_batch_with_refusals_applies_the_rest(receiver):
     a, b, c = receiver.book.pending()[:3]
     done = receiver.book.with_status("completed")[0]
-    answer = lines(post(
-        receiver,
-        (a, "query"), (b, "adjust", {"amount": "2.50"}), (done, "ship"), ("000000001", "ship"),
-        (c, "track", {"trackname": "DHL", "tracknumber": "1"}), (b, "ship"),
-    ))
+    answer = lines(
+        post(
+            receiver,
+            (a, "query"),
+            (b, "adjust", {"amount": "2.50"}),
+            (done, "ship"),
+            ("000000001", "ship"),
+            (c, "track", {"trackname": "DHL", "tracknumber": "1"}),
+            (b, "ship"),
+        )
+    )
     assert answer == [  # the sandbox numbers its orders from 100-00-0000 up: 000-00-0001 is unknown
-        f"{a} pending", f"{b} mark_shipped", f"{done} error_message order_not_pending",
-        "000-00-0001 error_message order_not_found", f"{c} pending",
+        f"{a} pending",
+        f"{b} mark_shipped",
+        f"{done} error_message order_not_pending",
+        "000-00-0001 error_message order_not_found",
+        f"{c} pending",
     ]
 
 
-@pytest.mark.parametrize("item, field", [
-    (("{a}", "refund"), "action"),
-    (("{a}", "adjust"), "amount"),
-    (("{a}", "adjust", {"amount": "$5"}), "amount"),
-    (("{a}", "adjust", {"amount": "5.5.5"}), "amount"),
-    (("{a}", "track", {"tracknumber": "1"}), "trackname"),
-    (("{a}", "track", {"trackname": "UPS"}), "tracknumber"),
-    (("39610114", "ship"), "order_id"),
-])
+@pytest.mark.parametrize(
+    "item, field",
+    [
+        (("{a}", "refund"), "action"),
+        (("{a}", "adjust"), "amount"),
+        (("{a}", "adjust", {"amount": "$5"}), "amount"),
+        (("{a}", "adjust", {"amount": "5.5.5"}), "amount"),
+        (("{a}", "track", {"tracknumber": "1"}), "trackname"),
+        (("{a}", "track", {"trackname": "UPS"}), "tracknumber"),
+        (("39610114", "ship"), "order_id"),
+    ],
+)
 def test_malformed_entries_fail_their_order_only(receiver, item, field):
     a, b = receiver.book.pending()[:2]
     item = (item[0].format(a=a), *item[1:])
@@ -180,10 +202,13 @@ def test_malformed_entries_fail_their_order_only(receiver, item, field):
     assert receiver.book.status(a) == "pending"
 
 
-@pytest.mark.parametrize("fields, named", [
-    ({"x_orderid_1": "{a}", "x_action_1": "ship", "x_orderid_3": "{b}", "x_action_3": "ship"}, "x_orderid_2"),
-    ({"x_orderid_1": "{a}", "x_action_1": "ship", "x_action_2": "ship"}, "x_action_2"),
-])
+@pytest.mark.parametrize(
+    "fields, named",
+    [
+        ({"x_orderid_1": "{a}", "x_action_1": "ship", "x_orderid_3": "{b}", "x_action_3": "ship"}, "x_orderid_2"),
+        ({"x_orderid_1": "{a}", "x_action_1": "ship", "x_action_2": "ship"}, "x_action_2"),
+    ],
+)
 def test_broken_numbering_fails_the_whole_request(receiver, fields, named):
     a, b = receiver.book.pending()[:2]
     data = {**CREDS, **{k: v.format(a=a, b=b) for k, v in fields.items()}}
@@ -195,14 +220,18 @@ def test_broken_numbering_fails_the_whole_request(receiver, fields, named):
 # -- login ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("creds", [
-    {"x_clientid": "acme", "x_password": "wrong"},
-    {"x_clientid": "acme", "x_password": PASSWORD + " "},
-    {"x_clientid": "other", "x_password": PASSWORD},
-    {"x_clientid": "acme"},
-    {"x_password": PASSWORD},
-    {"x_clientid": "acme", "x_password": PASSWORD, "x_storeid": "acme"},  # no linked store configured
-], ids=["password", "password-blank", "client", "no-password", "no-client", "unlinked-store"])
+@pytest.mark.parametrize(
+    "creds",
+    [
+        {"x_clientid": "acme", "x_password": "wrong"},
+        {"x_clientid": "acme", "x_password": PASSWORD + " "},
+        {"x_clientid": "other", "x_password": PASSWORD},
+        {"x_clientid": "acme"},
+        {"x_password": PASSWORD},
+        {"x_clientid": "acme", "x_password": PASSWORD, "x_storeid": "acme"},  # no linked store configured
+    ],
+    ids=["password", "password-blank", "client", "no-password", "no-client", "unlinked-store"],
+)
 def test_bad_login_applies_nothing(receiver, creds):
     oid = receiver.book.pending()[0]
     assert lines(post(receiver, (oid, "ship"), creds=creds)) == ["error_message invalid login"]
@@ -371,26 +400,29 @@ def test_faults_can_be_replaced_at_runtime_and_the_callers_faults_are_not_used_u
     assert post(receiver).status_code == 200
 
 
-@pytest.mark.parametrize("text, kind, seconds, remaining", [
-    ("maintenance", "maintenance", 0.0, None),
-    ("slow=2.5", "slow", 2.5, None),
-    ("slow=0:3", "slow", 0.0, 3),
-    ("drop-after-apply", "drop-after-apply", 0.0, None),
-    ("HTTP500:1", "http500", 0.0, 1),
-    (" html ", "html", 0.0, None),
-    ("truncate:1", "truncate", 0.0, 1),
-    ("drop-after-apply@updates", "drop-after-apply", 0.0, None),
-    ("slow=1.5:2@READS", "slow", 1.5, 2),
-    ("html@all", "html", 0.0, None),
-    ("http=500", "http", 0.0, None),
-    ("HTTP=204:1@updates", "http", 0.0, 1),
-    ("garbage", "garbage", 0.0, None),
-    ("upper:2", "upper", 0.0, 2),
-    ("empty@reads", "empty", 0.0, None),
-    ("gzip", "gzip", 0.0, None),
-    ("gzip-bad@updates", "gzip-bad", 0.0, None),
-    ("drip=0.5", "drip", 0.5, None),
-])
+@pytest.mark.parametrize(
+    "text, kind, seconds, remaining",
+    [
+        ("maintenance", "maintenance", 0.0, None),
+        ("slow=2.5", "slow", 2.5, None),
+        ("slow=0:3", "slow", 0.0, 3),
+        ("drop-after-apply", "drop-after-apply", 0.0, None),
+        ("HTTP500:1", "http500", 0.0, 1),
+        (" html ", "html", 0.0, None),
+        ("truncate:1", "truncate", 0.0, 1),
+        ("drop-after-apply@updates", "drop-after-apply", 0.0, None),
+        ("slow=1.5:2@READS", "slow", 1.5, 2),
+        ("html@all", "html", 0.0, None),
+        ("http=500", "http", 0.0, None),
+        ("HTTP=204:1@updates", "http", 0.0, 1),
+        ("garbage", "garbage", 0.0, None),
+        ("upper:2", "upper", 0.0, 2),
+        ("empty@reads", "empty", 0.0, None),
+        ("gzip", "gzip", 0.0, None),
+        ("gzip-bad@updates", "gzip-bad", 0.0, None),
+        ("drip=0.5", "drip", 0.5, None),
+    ],
+)
 def test_parse_fault(text, kind, seconds, remaining):
     fault = parse_fault(text)
     assert (fault.kind, fault.seconds, fault.remaining) == (kind, seconds, remaining)
@@ -399,12 +431,36 @@ def test_parse_fault(text, kind, seconds, remaining):
     assert parse_fault(str(fault)) == fault
 
 
-@pytest.mark.parametrize("text", [
-    "explode", "slow", "slow=", "slow=fast", "slow=-1", "slow=nan", "slow=inf", "http500=2",
-    "truncate:0", "truncate:x", "truncate:-1", "", "html@writes", "html@",
-    "http", "http=", "http=200", "http=600", "http=99", "http=5e2", "http=abc",
-    "drip", "drip=-1", "garbage=1", "gzip-bad=2",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "explode",
+        "slow",
+        "slow=",
+        "slow=fast",
+        "slow=-1",
+        "slow=nan",
+        "slow=inf",
+        "http500=2",
+        "truncate:0",
+        "truncate:x",
+        "truncate:-1",
+        "",
+        "html@writes",
+        "html@",
+        "http",
+        "http=",
+        "http=200",
+        "http=600",
+        "http=99",
+        "http=5e2",
+        "http=abc",
+        "drip",
+        "drip=-1",
+        "garbage=1",
+        "gzip-bad=2",
+    ],
+)
 def test_parse_fault_refuses_naming_the_bad_text(text):
     with pytest.raises(ValueError, match=re.escape(repr(text))):
         parse_fault(text)
@@ -439,8 +495,12 @@ def test_post_apply_faults_apply_then_damage_the_answer(start, fault):
     a, b = server.book.pending()[:2]
     answer = f"{a} mark_shipped\n{b} mark_canceled\n".encode()
     status, headers, expected = DAMAGED[fault](answer)
-    with CLIENT.stream("POST", server.url, data={**CREDS, **entries((a, "ship"), (b, "cancel"))},
-                       headers={"Accept-Encoding": "identity"}) as response:
+    with CLIENT.stream(
+        "POST",
+        server.url,
+        data={**CREDS, **entries((a, "ship"), (b, "cancel"))},
+        headers={"Accept-Encoding": "identity"},
+    ) as response:
         raw = b"".join(response.iter_raw())  # as sent: httpx decodes nothing
     got = gzip.decompress(raw) if fault == "gzip" else raw
     assert (response.status_code, got) == (status, expected)
@@ -488,12 +548,18 @@ def test_per_entry_reversed_answers_a_line_per_entry_last_first(start):
     server = start(faults=[parse_fault("per-entry-reversed")])
     a, b = server.book.pending()[:2]
     assert lines(post(server, *_adjust_and_track(a), (a, "ship"), (b, "cancel"))) == [
-        f"{a} mark_shipped", f"{a} pending", f"{a} pending", f"{b} mark_canceled"]
+        f"{a} mark_shipped",
+        f"{a} pending",
+        f"{a} pending",
+        f"{b} mark_canceled",
+    ]
     # With first-error: the lines disagree, the refusal first.
     server.set_faults([parse_fault("per-entry-reversed"), parse_fault("first-error")])
     c = server.book.pending()[0]
     assert lines(post(server, *_adjust_and_track(c))) == [
-        f"{c} error_message entry 2 refused (fault first-error)", f"{c} pending"]
+        f"{c} error_message entry 2 refused (fault first-error)",
+        f"{c} pending",
+    ]
     assert server.book.record(c).discount == Decimal("5.00")
 
 
@@ -645,7 +711,8 @@ def test_settle_and_arrivals_follow_the_clock(start):
     post(server, (shipped, "ship"), (discounted, "adjust", {"amount": "3.00"}), (discounted, "ship"))
     clock.now += 30
     assert lines(post(server, (shipped, "query"), (discounted, "query"))) == [
-        f"{shipped} completed", f"{discounted} refunded"
+        f"{shipped} completed",
+        f"{discounted} refunded",
     ]
     assert len(lines(post(server))) == 1  # the arrival is only received yet
     clock.now += 20
@@ -681,9 +748,25 @@ sys.exit(code)
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_the_command_serves_until_a_signal_and_exits_cleanly(signum):
     proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, "--port", "0", "--seed", "3", "--orders", "5",
-         "--client-id", "cli", "--password", "pw-cli-9"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            SCRIPT,
+            "--port",
+            "0",
+            "--seed",
+            "3",
+            "--orders",
+            "5",
+            "--client-id",
+            "cli",
+            "--password",
+            "pw-cli-9",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         # A shell job started with '&' inherits SIGINT ignored; the sandbox is meant to be
         # run from a terminal, so give it the default disposition whatever ran pytest.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -724,12 +807,15 @@ def test_a_port_in_use_is_a_one_line_error(capsys):
     assert err == f"ccnow sandbox: cannot listen on 127.0.0.1:{port}: the port is already in use\n"
 
 
-@pytest.mark.parametrize("argv, named", [
-    (["--fault", "bogus"], "bogus"),
-    (["--fault", "slow=soon"], "slow=soon"),
-    (["--orders", "-3"], "-3"),
-    (["--port", "70000"], "70000"),
-])
+@pytest.mark.parametrize(
+    "argv, named",
+    [
+        (["--fault", "bogus"], "bogus"),
+        (["--fault", "slow=soon"], "slow=soon"),
+        (["--orders", "-3"], "-3"),
+        (["--port", "70000"], "70000"),
+    ],
+)
 def test_bad_options_are_argparse_errors(capsys, argv, named):
     with pytest.raises(SystemExit) as exit_:
         parser().parse_args(argv)
@@ -777,8 +863,11 @@ def raw_exchange(
 
 
 def nothing_applied(server: SandboxServer, *orders) -> bool:
-    return (server.requests_seen == 0 and server.book.applied() == []
-            and all(server.book.status(o) == "pending" for o in orders))
+    return (
+        server.requests_seen == 0
+        and server.book.applied() == []
+        and all(server.book.status(o) == "pending" for o in orders)
+    )
 
 
 def test_a_body_over_max_body_gets_413_by_its_content_length_before_any_of_it_is_sent(start):
@@ -814,12 +903,16 @@ def test_a_body_that_ends_before_its_content_length_applies_nothing(receiver):
     assert nothing_applied(receiver, a)
 
 
-@pytest.mark.parametrize("lengths, status", [
-    (lambda n: [f"+{n}"], 400),
-    (lambda n: [f"{n // 10}_{n % 10}"], 400),  # int() reads "12_3" as 123
-    (lambda n: [str(n), str(n - 1)], 400),  # two lengths that disagree
-    (lambda n: ["9" * 5000], 413),  # int() would raise on 5,000 digits
-], ids=["plus", "underscore", "conflicting", "5000-digits"])
+@pytest.mark.parametrize(
+    "lengths, status",
+    [
+        (lambda n: [f"+{n}"], 400),
+        (lambda n: [f"{n // 10}_{n % 10}"], 400),  # int() reads "12_3" as 123
+        (lambda n: [str(n), str(n - 1)], 400),  # two lengths that disagree
+        (lambda n: ["9" * 5000], 413),  # int() would raise on 5,000 digits
+    ],
+    ids=["plus", "underscore", "conflicting", "5000-digits"],
+)
 def test_a_content_length_that_is_not_plain_digits_is_refused_and_nothing_applied(receiver, lengths, status):
     a = receiver.book.pending()[0]
     body = form_body((a, "ship"))
@@ -828,12 +921,16 @@ def test_a_content_length_that_is_not_plain_digits_is_refused_and_nothing_applie
     assert nothing_applied(receiver, a)
 
 
-@pytest.mark.parametrize("name", [
-    "x_action_" + "9" * 5000,  # int() refuses more than 4,300 digits
-    "x_orderid_" + "1" * 4300,
-    "x_notes_" + "0" * 100_000 + "1",
-    "x_amount_12345678",  # more digits than any N a form can reach
-], ids=["action-5000", "orderid-4300", "notes-zero-padded", "amount-8-digits"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "x_action_" + "9" * 5000,  # int() refuses more than 4,300 digits
+        "x_orderid_" + "1" * 4300,
+        "x_notes_" + "0" * 100_000 + "1",
+        "x_amount_12345678",  # more digits than any N a form can reach
+    ],
+    ids=["action-5000", "orderid-4300", "notes-zero-padded", "amount-8-digits"],
+)
 def test_an_absurd_entry_number_is_a_request_error_naming_the_field_and_applies_nothing(receiver, name):
     a = receiver.book.pending()[0]
     data = {**CREDS, **entries((a, "ship")), name: "ship"}
@@ -927,12 +1024,16 @@ def test_password_and_password_file_together_is_a_usage_error(capsys, tmp_path):
     assert "not allowed with argument" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("content, why", [
-    (None, "cannot be read (No such file or directory)"),
-    (b"\nsecret-on-line-two\n", "its first line is empty"),
-    (b"\xff\xfesecret-in-latin1\n", "its first line is not UTF-8 text"),
-    (b"s" * 5000, "its first line is longer than 4096 bytes"),
-], ids=["missing", "empty-first-line", "not-utf8", "too-long"])
+@pytest.mark.parametrize(
+    "content, why",
+    [
+        (None, "cannot be read (No such file or directory)"),
+        (b"\nsecret-on-line-two\n", "its first line is empty"),
+        (b"\xff\xfesecret-in-latin1\n", "its first line is not UTF-8 text"),
+        (b"s" * 5000, "its first line is longer than 4096 bytes"),
+    ],
+    ids=["missing", "empty-first-line", "not-utf8", "too-long"],
+)
 def test_a_password_file_that_gives_no_password_is_a_one_line_error_without_its_contents(
     capsys, tmp_path, content, why
 ):
@@ -951,12 +1052,15 @@ def test_the_password_help_warns_that_ps_shows_it():
     assert "shows in ps" in help_text and "--password-file" in help_text and PASSWORD_ENV in help_text
 
 
-@pytest.mark.parametrize("argv, value", [
-    (["--max-body", "1000"], 1000),
-    (["--max-body", "512K"], 512 * 1024),
-    (["--max-body", "16MiB"], 16 * 1024 * 1024),
-    (["--max-body", "1g"], 1024 ** 3),
-])
+@pytest.mark.parametrize(
+    "argv, value",
+    [
+        (["--max-body", "1000"], 1000),
+        (["--max-body", "512K"], 512 * 1024),
+        (["--max-body", "16MiB"], 16 * 1024 * 1024),
+        (["--max-body", "1g"], 1024**3),
+    ],
+)
 def test_max_body_option(argv, value):
     assert parser().parse_args(argv).max_body == value
 
@@ -981,7 +1085,12 @@ def test_the_command_takes_its_password_from_a_file_or_the_environment_never_the
     else:
         env[PASSWORD_ENV] = secret
     proc = subprocess.Popen(
-        argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        argv,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:

@@ -37,8 +37,15 @@ STORE = ("sqlite3", "ccnow_tui.storage.store")
 
 
 def run_command(argv: list[str], env: dict[str, str], stdin: str = "") -> tuple[int, set[str], str]:
-    proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(argv)], cwd=REPO_ROOT, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(argv)],
+        cwd=REPO_ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.stdout, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     return result["rc"], set(result["modules"]), proc.stderr
@@ -59,8 +66,9 @@ def child_env(tmp_path: Path) -> dict[str, str]:
 def write_profile(env: dict[str, str], url: str = "https://example.invalid/cgi-local/oapi_receive.cgi") -> None:
     path = Path(env["XDG_CONFIG_HOME"]) / "ccnow-tui" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f'default_profile = "shop"\n\n[profiles.shop]\nclient_id = "demo"\nurl = "{url}"\n'
-                    'password_env = "SHOP_PW"\n')
+    path.write_text(
+        f'default_profile = "shop"\n\n[profiles.shop]\nclient_id = "demo"\nurl = "{url}"\npassword_env = "SHOP_PW"\n'
+    )
     path.chmod(0o600)
 
 
@@ -101,8 +109,9 @@ def test_only_the_sandbox_command_loads_the_sandbox(child_env: dict[str, str]) -
     assert loaded(modules, ("httpx", "asyncio", *UI)) == []
 
 
-@pytest.mark.parametrize(("argv", "code"), [(["pending"], 0), (["pending", "--json"], 0),
-                                             (["query", "396-10-1142"], 1)])  # an order the sandbox does not know
+@pytest.mark.parametrize(
+    ("argv", "code"), [(["pending"], 0), (["pending", "--json"], 0), (["query", "396-10-1142"], 1)]
+)  # an order the sandbox does not know
 def test_reads_open_no_store_and_load_no_ui(child_env: dict[str, str], sandbox, argv: list[str], code: int) -> None:
     write_profile(child_env, sandbox.url)
     child_env["SHOP_PW"] = SANDBOX_PASSWORD
@@ -150,8 +159,7 @@ print(json.dumps(out))
 def test_package_names_load_on_first_use_and_are_the_real_ones() -> None:
     """protocol/ and storage/ load their parts when a name is first asked for: importing
     the package costs next to nothing, and every exported name is the submodule's own."""
-    proc = subprocess.run([sys.executable, "-c", LAZY_CHILD], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run([sys.executable, "-c", LAZY_CHILD], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["ccnow_tui.protocol"]["before"] == ["ccnow_tui.protocol.redact"]
@@ -162,10 +170,16 @@ def test_package_names_load_on_first_use_and_are_the_real_ones() -> None:
     assert out["redact_is_function"]
 
 
-@pytest.mark.parametrize(("url", "loads_ca"), [("http://127.0.0.1:8642/cgi-local/oapi_receive.cgi", False),
-                                               ("https://example.invalid/cgi-local/oapi_receive.cgi", True)])
-async def test_only_an_https_client_loads_the_ca_bundle(monkeypatch: pytest.MonkeyPatch, url: str,
-                                                        loads_ca: bool) -> None:
+@pytest.mark.parametrize(
+    ("url", "loads_ca"),
+    [
+        ("http://127.0.0.1:8642/cgi-local/oapi_receive.cgi", False),
+        ("https://example.invalid/cgi-local/oapi_receive.cgi", True),
+    ],
+)
+async def test_only_an_https_client_loads_the_ca_bundle(
+    monkeypatch: pytest.MonkeyPatch, url: str, loads_ca: bool
+) -> None:
     """Loading the CA bundle is the largest part of a loopback `pending`'s own start-up;
     a plain-http client (loopback only, no redirects) never uses TLS. An https one
     still verifies against the bundle (SSL_CERT_FILE / SSL_CERT_DIR honoured)."""

@@ -38,8 +38,9 @@ from ccnow_tui.storage.store import (
 
 REPO = Path(__file__).resolve().parents[1]
 META = BatchMeta("http://127.0.0.1:1/", "127.0.0.1:1", "shop", "store-7", "test")
-A, B, C, D, E, F = (OrderId.parse(x) for x in (
-    "396-10-1142", "397-10-1159", "398-11-0001", "399-12-0002", "400-13-0003", "401-14-0004"))
+A, B, C, D, E, F = (
+    OrderId.parse(x) for x in ("396-10-1142", "397-10-1159", "398-11-0001", "399-12-0002", "400-13-0003", "401-14-0004")
+)
 
 
 def ship(o):
@@ -202,8 +203,15 @@ def claimer(path):
 
     def start() -> tuple[subprocess.Popen, str]:
         env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-        proc = subprocess.Popen([sys.executable, "-c", CLAIMER, str(path)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            env=env,
+        )
         procs.append(proc)
         line = proc.stdout.readline()  # waits for the claim, however long the start takes
         if not line.startswith("claimed "):
@@ -253,7 +261,11 @@ def test_a_batch_in_flight_in_a_live_process_is_not_taken_for_dead_then_is_after
         assert held.message == GONE_REASON
         last = list(after.journal())[-1]
         assert (last["event"], last["batch_id"], last["outcome"], last["message"]) == (
-            "outcome", batch_id, "unknown", GONE_REASON)
+            "outcome",
+            batch_id,
+            "unknown",
+            GONE_REASON,
+        )
         with pytest.raises(ClaimConflict, match="OUTCOME UNKNOWN"):
             after.claim(numbered(snap.staged), META)
     with Store.open(path) as again:  # recovered once: no second notice, still held
@@ -352,8 +364,12 @@ def test_concurrent_claims_from_two_threads_one_wins(path):
             assert held.batch_id == won[0] and actions(held.entries) == [adjust(x), ship(x), track(y)]
             submits = [e for e in check.journal(orders=[x, y]) if e["event"] == "submit"]
             assert len(submits) == 3  # every entry claimed once
-            check.settle(won[0], [Settled(i, "applied", "pending") for i in check.entry_ids(won[0]).values()],
-                         outcome="ok", message="")
+            check.settle(
+                won[0],
+                [Settled(i, "applied", "pending") for i in check.entry_ids(won[0]).values()],
+                outcome="ok",
+                message="",
+            )
 
 
 # -- undo -------------------------------------------------------------------------------------
@@ -390,8 +406,12 @@ def test_undo_never_removes_an_entry_that_was_sent_and_came_back(path):
         area.add([ship(A), ship(B)])
         bid = b.claim(numbered(b.snapshot().staged), META)
         ids = b.entry_ids(bid)
-        b.settle(bid, [Settled(ids[1], "refused", "", "order_not_pending"), Settled(ids[2], "applied", "mark_shipped")],
-                 outcome="some_refused", message="")
+        b.settle(
+            bid,
+            [Settled(ids[1], "refused", "", "order_not_pending"), Settled(ids[2], "applied", "mark_shipped")],
+            outcome="some_refused",
+            message="",
+        )
         area.poll()
         assert area.entries == (ship(A),)
         assert area.undo()
@@ -405,8 +425,9 @@ def test_undo_never_brings_back_an_entry_that_was_applied(path):
         [e] = a.add([ship(A)])
         a.replace(e.id, ship(B))  # a's last change: ship A -> ship B
         bid = b.claim(numbered(b.snapshot().staged), META)
-        b.settle(bid, [Settled(i, "applied", "mark_shipped") for i in b.entry_ids(bid).values()], outcome="ok",
-                 message="")
+        b.settle(
+            bid, [Settled(i, "applied", "mark_shipped") for i in b.entry_ids(bid).values()], outcome="ok", message=""
+        )
         # Window b stages and edits something new meanwhile.
         [n] = b.add([cancel(C, "first")])
         b.replace(n.id, cancel(C, "second"))
@@ -504,14 +525,24 @@ def test_free_text_is_masked_typed_data_never_is(path):
         store.add([ship(o1), adjust(o2, "81.99"), adjust(o1, "5.00"), track(o3)])
         bid = store.claim(numbered(store.snapshot().staged), META)
         ids = store.entry_ids(bid)
-        store.settle(bid, [
-            Settled(ids[1], "applied", "mark_shipped", "", f"{o1} mark_shipped ({leaky})"),
-            Settled(ids[2], "refused", "pending", f"refused: {leaky}", f"{o2} error_message {leaky}"),
-            Settled(ids[3], "applied", "pending", "", f"{o1} pending"),
-            Settled(ids[4], "unknown", "", f"cut off: {leaky}", ""),
-        ], outcome="unknown", message=f"batch: {leaky}", other_lines=[f"message {leaky}"])
-        store.reconcile(bid, [Judged(ids[4], Verdict.UNVERIFIED, "pending", f"still pending: {leaky}")],
-                        summary=f"1 unverified {leaky}", answer_lines=[f"{o3} pending"])
+        store.settle(
+            bid,
+            [
+                Settled(ids[1], "applied", "mark_shipped", "", f"{o1} mark_shipped ({leaky})"),
+                Settled(ids[2], "refused", "pending", f"refused: {leaky}", f"{o2} error_message {leaky}"),
+                Settled(ids[3], "applied", "pending", "", f"{o1} pending"),
+                Settled(ids[4], "unknown", "", f"cut off: {leaky}", ""),
+            ],
+            outcome="unknown",
+            message=f"batch: {leaky}",
+            other_lines=[f"message {leaky}"],
+        )
+        store.reconcile(
+            bid,
+            [Judged(ids[4], Verdict.UNVERIFIED, "pending", f"still pending: {leaky}")],
+            summary=f"1 unverified {leaky}",
+            answer_lines=[f"{o3} pending"],
+        )
         snap = store.snapshot()  # loads: nothing judged corrupt
         assert actions(snap.staged) == [adjust(o2, "81.99")]
         assert MASK in snap.staged[0].remark and not any(pw in snap.staged[0].remark for pw in PASSWORDS)
@@ -519,8 +550,11 @@ def test_free_text_is_masked_typed_data_never_is(path):
         assert not any(pw in snap.unverified[0].remark for pw in PASSWORDS)
 
         journal = list(store.journal())
-        typed = [(e["event"], e["order_id"], e["action"], e["fields"], e["outcome"], e["status"])
-                 for e in journal if e["order_id"]]
+        typed = [
+            (e["event"], e["order_id"], e["action"], e["fields"], e["outcome"], e["status"])
+            for e in journal
+            if e["order_id"]
+        ]
         assert typed == [
             ("submit", o1, "ship", {}, "", ""),
             ("submit", o2, "adjust", {"amount": "81.99"}, "", ""),
@@ -541,7 +575,9 @@ def test_free_text_is_masked_typed_data_never_is(path):
         [item] = store.history(o1)
         assert [(x["action"], x.get("amount")) for x in item.entries] == [("ship", None), ("adjust", "5.00")]
         assert [(r["action"], r["outcome"], r["status"]) for r in item.results] == [
-            ("ship", "applied", "mark_shipped"), ("adjust", "applied", "pending")]
+            ("ship", "applied", "mark_shipped"),
+            ("adjust", "applied", "pending"),
+        ]
         assert item.host == "127.0.0.1:1" and item.state == "reconciled"
         assert not any(pw in line for line in item.answer_lines for pw in PASSWORDS)
     with Store.open(path) as again:  # and it all loads again
@@ -552,10 +588,17 @@ def test_history_lists_each_batch_and_last_event_the_latest(store):
     store.add([track(A), ship(A), ship(B)])
     first = store.claim(numbered(store.snapshot().staged), META)
     ids = store.entry_ids(first)
-    store.settle(first, [Settled(ids[1], "applied", "mark_shipped", "", f"{A} mark_shipped"),
-                         Settled(ids[2], "applied", "mark_shipped", "", f"{A} mark_shipped"),
-                         Settled(ids[3], "refused", "", "order_not_pending", f"{B} error_message order_not_pending")],
-                 outcome="some_refused", message="1 refused", other_lines=["message thanks"])
+    store.settle(
+        first,
+        [
+            Settled(ids[1], "applied", "mark_shipped", "", f"{A} mark_shipped"),
+            Settled(ids[2], "applied", "mark_shipped", "", f"{A} mark_shipped"),
+            Settled(ids[3], "refused", "", "order_not_pending", f"{B} error_message order_not_pending"),
+        ],
+        outcome="some_refused",
+        message="1 refused",
+        other_lines=["message thanks"],
+    )
     store.remove([e.id for e in store.snapshot().staged])
     store.add([adjust(A, "3.00")])
     second = store.claim(numbered(store.snapshot().staged), META)
@@ -565,9 +608,13 @@ def test_history_lists_each_batch_and_last_event_the_latest(store):
     assert [i.batch_id for i in items] == [first, second]
     one, two = items
     assert [(e["n"], e["action"], e.get("trackname"), e.get("tracknumber")) for e in one.entries] == [
-        (1, "track", "UPS", "1Z999"), (2, "ship", None, None)]
+        (1, "track", "UPS", "1Z999"),
+        (2, "ship", None, None),
+    ]
     assert [(r["action"], r["outcome"], r["status"]) for r in one.results if r["action"]] == [
-        ("track", "applied", "mark_shipped"), ("ship", "applied", "mark_shipped")]
+        ("track", "applied", "mark_shipped"),
+        ("ship", "applied", "mark_shipped"),
+    ]
     assert one.answer_lines == [f"{A} mark_shipped"]
     assert (one.outcome, one.host, one.client_id, one.state) == ("some_refused", "127.0.0.1:1", "shop", "answered")
     assert [(e["action"], e["amount"]) for e in two.entries] == [("adjust", "3.00")]
@@ -575,7 +622,8 @@ def test_history_lists_each_batch_and_last_event_the_latest(store):
 
     [b] = store.history(B)
     assert b.batch_id == first and [(r["outcome"], r["message"]) for r in b.results] == [
-        ("refused", "order_not_pending")]
+        ("refused", "order_not_pending")
+    ]
     assert b.answer_lines == [f"{B} error_message order_not_pending"]
 
     last = store.last_event(A)
@@ -589,16 +637,22 @@ def test_history_lists_each_batch_and_last_event_the_latest(store):
 
 def _rows(path: Path) -> list[tuple]:
     with raw_db(path) as db:
-        return db.execute("SELECT id, pos, order_id, action, notes, amount, trackname, tracknumber, state, batch_id, "
-                          "remark, rev, changed_by != '' FROM entries ORDER BY id").fetchall()
+        return db.execute(
+            "SELECT id, pos, order_id, action, notes, amount, trackname, tracknumber, state, batch_id, "
+            "remark, rev, changed_by != '' FROM entries ORDER BY id"
+        ).fetchall()
 
 
-@pytest.mark.parametrize("make", [
-    ship,
-    lambda o: cancel(o, notes='out "of" stock, ä\\ n'),
-    lambda o: adjust(o, "12.50"),
-    lambda o: track(o, "1Z 999"),
-], ids=["ship", "cancel with notes", "adjust", "track"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        ship,
+        lambda o: cancel(o, notes='out "of" stock, ä\\ n'),
+        lambda o: adjust(o, "12.50"),
+        lambda o: track(o, "1Z 999"),
+    ],
+    ids=["ship", "cancel with notes", "adjust", "track"],
+)
 def test_many_alike_entries_are_stored_as_one_at_a_time_would_be(tmp_path, monkeypatch, make):
     """The one-statement insert for alike entries (Store.add) writes the very rows the
     row-by-row insert writes, and returns the same entries."""
@@ -640,8 +694,12 @@ def test_a_status_word_not_of_the_protocol_is_masked_a_status_code_is_data(path)
         store.add([ship(o1), adjust(o2, "1.00")])
         bid = store.claim(numbered(store.snapshot().staged), META)
         ids = store.entry_ids(bid)
-        store.settle(bid, [Settled(ids[1], "applied", "weird_status_pw", "", ""),
-                           Settled(ids[2], "applied", "pending", "", "")], outcome="ok", message="")
+        store.settle(
+            bid,
+            [Settled(ids[1], "applied", "weird_status_pw", "", ""), Settled(ids[2], "applied", "pending", "", "")],
+            outcome="ok",
+            message="",
+        )
         statuses = [e["status"] for e in store.journal() if e["event"] == "outcome" and e["order_id"]]
     assert statuses == [MASK, "pending"]
     with raw_db(path) as c:

@@ -18,8 +18,11 @@ import pytest
 def ccnow(args, *, dirs, env=None, timeout=60, **kw) -> subprocess.CompletedProcess:
     """``python -m ccnow_tui ARGS`` with the test's own config and data folders and no
     CCNOW_* or proxy settings of the machine running the tests."""
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith("CCNOW_") and "proxy" not in k.lower() and not k.startswith("SSL_CERT")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CCNOW_") and "proxy" not in k.lower() and not k.startswith("SSL_CERT")
+    }
     clean.update(XDG_CONFIG_HOME=str(dirs.config_home), XDG_DATA_HOME=str(dirs.data_home))
     clean.update(env or {})
     kw.setdefault("stdin", subprocess.DEVNULL)
@@ -34,8 +37,9 @@ def no_traceback(proc: subprocess.CompletedProcess) -> None:
 # -- journal --since ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("when", ["99999999999d", "9" * 40 + "m", "2562047788015216h", "0001-01-01",
-                                  "9999-12-31T23:59-05:00"])
+@pytest.mark.parametrize(
+    "when", ["99999999999d", "9" * 40 + "m", "2562047788015216h", "0001-01-01", "9999-12-31T23:59-05:00"]
+)
 def test_journal_since_out_of_range_is_a_usage_error_naming_it(isolated_dirs, when):
     proc = ccnow(["journal", f"--since={when}"], dirs=isolated_dirs)
     no_traceback(proc)
@@ -59,8 +63,10 @@ def test_journal_since_in_range_still_works(isolated_dirs):
 # -- sandbox bounds -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("option, value", [("--orders", "99999999999"), ("--orders", "200001"),
-                                           ("--arrivals", "1e12"), ("--arrivals", "inf")])
+@pytest.mark.parametrize(
+    "option, value",
+    [("--orders", "99999999999"), ("--orders", "200001"), ("--arrivals", "1e12"), ("--arrivals", "inf")],
+)
 def test_sandbox_refuses_sizes_past_its_bounds(isolated_dirs, option, value):
     # timeout: today --orders 99999999999 grows for minutes before it fails
     proc = ccnow(["sandbox", "--port", "0", option, value], dirs=isolated_dirs, timeout=30)
@@ -89,8 +95,14 @@ def test_sandbox_book_bounds_orders_and_arrivals():
 def test_tui_without_a_terminal_exits_2_and_names_the_commands(isolated_dirs, tmp_path, demo):
     out = tmp_path / "out"
     with open(out, "w") as stdout:
-        proc = ccnow(["--demo"] if demo else [], dirs=isolated_dirs, stdout=stdout, stderr=subprocess.PIPE,
-                     capture_output=False, timeout=30)
+        proc = ccnow(
+            ["--demo"] if demo else [],
+            dirs=isolated_dirs,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            capture_output=False,
+            timeout=30,
+        )
     no_traceback(proc)
     assert proc.returncode == 2
     assert "needs a terminal" in proc.stderr and "standard input, standard output and standard error" in proc.stderr
@@ -104,8 +116,14 @@ def test_tui_on_a_terminal_with_output_to_a_file_names_standard_output(isolated_
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
     env.update(XDG_CONFIG_HOME=str(isolated_dirs.config_home), XDG_DATA_HOME=str(isolated_dirs.data_home))
     command = f"{sys.executable} -m ccnow_tui --demo > {out}; echo rc=$?"
-    proc = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True, env=env,
-                          timeout=30, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        ["script", "-qec", command, "/dev/null"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+    )
     assert "rc=2" in proc.stdout
     assert "but standard output is not one" in proc.stdout
 
@@ -124,8 +142,10 @@ def write_config(dirs, text: str) -> Path:
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("command", ["yes", "yes pw-first-line-ccnow", "head -c 70000 /dev/zero"])
 def test_password_command_that_prints_without_end_is_stopped_at_the_cap(isolated_dirs, command):
-    write_config(isolated_dirs, f'[profiles.shop]\nclient_id = "C1"\nurl = "https://127.0.0.1:9/x"\n'
-                                f'password_command = "{command}"\n')
+    write_config(
+        isolated_dirs,
+        f'[profiles.shop]\nclient_id = "C1"\nurl = "https://127.0.0.1:9/x"\npassword_command = "{command}"\n',
+    )
     proc = ccnow(["pending"], dirs=isolated_dirs, timeout=50)
     no_traceback(proc)
     assert proc.returncode == 2
@@ -171,8 +191,9 @@ def test_config_that_is_a_device_is_refused(isolated_dirs):
 
 def test_config_with_a_utf8_bom_is_read(isolated_dirs):
     path = write_config(isolated_dirs, "")
-    path.write_bytes(b"\xef\xbb\xbf" + b'default_profile = "shop"\n[profiles.shop]\nclient_id = "C1"\n'
-                     b'[keys]\n"app.help" = "f2"\n')
+    path.write_bytes(
+        b"\xef\xbb\xbf" + b'default_profile = "shop"\n[profiles.shop]\nclient_id = "C1"\n[keys]\n"app.help" = "f2"\n'
+    )
     proc = ccnow(["journal"], dirs=isolated_dirs)
     assert proc.returncode == 0, proc.stderr
     from ccnow_tui.config import load_config
@@ -190,7 +211,7 @@ def test_a_large_keys_table_is_read_in_linear_time_with_every_line_named(isolate
     from ccnow_tui.config import load_config
 
     n = 10_000
-    head = ['[profiles.shop]', 'client_id = "C1"']
+    head = ["[profiles.shop]", 'client_id = "C1"']
     if nested:
         body = [line for i in range(n) for line in (f"[keys.group{i}]", 'act = "f1"')]
     else:
@@ -234,43 +255,51 @@ def damage(path: Path, *statements: str) -> None:
         conn.close()
 
 
-@pytest.mark.parametrize("column, value, said", [
-    ("amount", "'abc'", "amount 'abc' is not an amount"),
-    ("amount", "'NaN'", "amount 'NaN' is not an amount"),
-    ("amount", "'-5'", "amount '-5' is not an amount"),
-    ("action", "'fly'", "action 'fly' is not an action"),
-    ("order_id", "'39610114x'", "order_id '39610114x' is not an order number"),
-    ("order_id", "'\u0663\u0669\u0666-10-1142'", "is not an order number"),
-    ("state", "'weird'", "state 'weird' is not an entry's state"),
-    ("notes", "x'00ff'", "notes b'\\x00\\xff' is not text"),
-])
+@pytest.mark.parametrize(
+    "column, value, said",
+    [
+        ("amount", "'abc'", "amount 'abc' is not an amount"),
+        ("amount", "'NaN'", "amount 'NaN' is not an amount"),
+        ("amount", "'-5'", "amount '-5' is not an amount"),
+        ("action", "'fly'", "action 'fly' is not an action"),
+        ("order_id", "'39610114x'", "order_id '39610114x' is not an order number"),
+        ("order_id", "'\u0663\u0669\u0666-10-1142'", "is not an order number"),
+        ("state", "'weird'", "state 'weird' is not an entry's state"),
+        ("notes", "x'00ff'", "notes b'\\x00\\xff' is not text"),
+    ],
+)
 @pytest.mark.parametrize("command", [["staged"], ["submit", "-", "--yes"]])
 def test_a_bad_value_in_a_row_is_exit_2_naming_store_and_row(isolated_dirs, sandbox, column, value, said, command):
     path = env_store_with_two_entries(sandbox)
     damage(path, f"UPDATE entries SET {column} = {value} WHERE id = 1")
     before = sandbox.requests_seen
     order = sandbox.book.pending()[2]
-    proc = ccnow(command, dirs=isolated_dirs, env=sandbox_env(sandbox), stdin=None,
-                 input=f"order_id,action\n{order},ship\n")
+    proc = ccnow(
+        command, dirs=isolated_dirs, env=sandbox_env(sandbox), stdin=None, input=f"order_id,action\n{order},ship\n"
+    )
     no_traceback(proc)
     assert proc.returncode == 2, proc.stderr
     assert f"the store {path} is damaged: table entries, row id 1: " in proc.stderr and said in proc.stderr
     assert sandbox.requests_seen == before  # nothing sent
 
 
-@pytest.mark.parametrize("statement, said", [
-    ("DROP TABLE events", "table 'events' is missing"),
-    ("DROP TABLE batches", "table 'batches' is missing"),
-    ("ALTER TABLE entries DROP COLUMN remark", "table 'entries' has no column 'remark'"),
-])
+@pytest.mark.parametrize(
+    "statement, said",
+    [
+        ("DROP TABLE events", "table 'events' is missing"),
+        ("DROP TABLE batches", "table 'batches' is missing"),
+        ("ALTER TABLE entries DROP COLUMN remark", "table 'entries' has no column 'remark'"),
+    ],
+)
 @pytest.mark.parametrize("command", [["staged"], ["journal"], ["stage", "-"], ["submit", "-", "--yes"]])
 def test_a_missing_table_is_exit_2_naming_store_and_table(isolated_dirs, sandbox, statement, said, command):
     path = env_store_with_two_entries(sandbox)
     damage(path, statement)
     before = sandbox.requests_seen
     order = sandbox.book.pending()[2]
-    proc = ccnow(command, dirs=isolated_dirs, env=sandbox_env(sandbox), stdin=None,
-                 input=f"order_id,action\n{order},ship\n")
+    proc = ccnow(
+        command, dirs=isolated_dirs, env=sandbox_env(sandbox), stdin=None, input=f"order_id,action\n{order},ship\n"
+    )
     no_traceback(proc)
     assert proc.returncode == 2, proc.stderr
     assert f"the store {path} is damaged: {said}" in proc.stderr
@@ -279,8 +308,11 @@ def test_a_missing_table_is_exit_2_naming_store_and_table(isolated_dirs, sandbox
 
 def test_a_journal_line_whose_fields_are_not_json_is_exit_2(isolated_dirs, sandbox):
     path = env_store_with_two_entries(sandbox)
-    damage(path, "INSERT INTO events (time, kind, order_id, fields) VALUES ('2026-01-01T00:00:00', 'staged', "
-                 "'396-10-1142', '{not json')")
+    damage(
+        path,
+        "INSERT INTO events (time, kind, order_id, fields) VALUES ('2026-01-01T00:00:00', 'staged', "
+        "'396-10-1142', '{not json')",
+    )
     proc = ccnow(["journal"], dirs=isolated_dirs, env=sandbox_env(sandbox))
     no_traceback(proc)
     assert proc.returncode == 2
@@ -334,10 +366,15 @@ def test_the_tui_shows_a_damaged_store_then_exits_2(isolated_dirs, sandbox):
     path = env_store_with_two_entries(sandbox)
     damage(path, "UPDATE entries SET amount = 'abc' WHERE id = 1")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
-    env.update(sandbox_env(sandbox), XDG_CONFIG_HOME=str(isolated_dirs.config_home),
-               XDG_DATA_HOME=str(isolated_dirs.data_home), TERM="xterm-256color")
-    status, screen, after = run_on_a_terminal([sys.executable, "-m", "ccnow_tui"], env,
-                                              wait_for="store cannot be used", keys=b"q")
+    env.update(
+        sandbox_env(sandbox),
+        XDG_CONFIG_HOME=str(isolated_dirs.config_home),
+        XDG_DATA_HOME=str(isolated_dirs.data_home),
+        TERM="xterm-256color",
+    )
+    status, screen, after = run_on_a_terminal(
+        [sys.executable, "-m", "ccnow_tui"], env, wait_for="store cannot be used", keys=b"q"
+    )
     assert "is damaged" in screen  # shown on the screen first
     assert status == 2
     assert f"the store {path} is damaged: table entries, row id 1: amount 'abc' is not an amount" in after
@@ -366,8 +403,10 @@ class LockingReceiver:
                 form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
                 orders = [v[0] for k, v in sorted(form.items()) if k.startswith("x_orderid_")]
                 receiver.lock.execute("BEGIN EXCLUSIVE")
-                body = "".join(f"{o[:3]}-{o[3:5]}-{o[5:]} mark_shipped\n" if "-" not in o else f"{o} mark_shipped\n"
-                               for o in orders).encode()
+                body = "".join(
+                    f"{o[:3]}-{o[3:5]}-{o[5:]} mark_shipped\n" if "-" not in o else f"{o} mark_shipped\n"
+                    for o in orders
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(body)))
@@ -399,8 +438,14 @@ def test_an_answer_the_locked_store_cannot_record_is_exit_4_kept_unknown(isolate
     receiver = LockingReceiver(path)
     env = {"CCNOW_URL": receiver.url, "CCNOW_CLIENT_ID": "demo", "CCNOW_PASSWORD": "locking-Pw-1"}
     try:
-        proc = ccnow(["submit", "-", "--yes"], dirs=isolated_dirs, env=env, stdin=None,
-                     input="order_id,action\n396-10-1142,ship\n396-10-1143,ship\n", timeout=100)
+        proc = ccnow(
+            ["submit", "-", "--yes"],
+            dirs=isolated_dirs,
+            env=env,
+            stdin=None,
+            input="order_id,action\n396-10-1142,ship\n396-10-1143,ship\n",
+            timeout=100,
+        )
     finally:
         receiver.close()
     no_traceback(proc)
@@ -416,19 +461,25 @@ def test_an_answer_the_locked_store_cannot_record_is_exit_4_kept_unknown(isolate
 
 # -- proxy and trust-store variables -------------------------------------------------------------
 
-HTTPS_RECEIVER = {"CCNOW_URL": "https://127.0.0.1:9/cgi-local/oapi_receive.cgi", "CCNOW_CLIENT_ID": "demo",
-                  "CCNOW_PASSWORD": "proxy-Pw-77"}
+HTTPS_RECEIVER = {
+    "CCNOW_URL": "https://127.0.0.1:9/cgi-local/oapi_receive.cgi",
+    "CCNOW_CLIENT_ID": "demo",
+    "CCNOW_PASSWORD": "proxy-Pw-77",
+}
 
 
-@pytest.mark.parametrize("name, value", [
-    ("HTTPS_PROXY", "socks5://user:hunter2secret@127.0.0.1:1080"),
-    ("https_proxy", "socks5h://127.0.0.1:1080"),
-    ("HTTPS_PROXY", "::::"),
-    ("HTTPS_PROXY", "ftp://user:hunter2secret@proxy.example:21"),
-    ("ALL_PROXY", "gopher://proxy.example"),
-    ("all_proxy", "http://[::1"),
-    ("HTTP_PROXY", "ftp://user:hunter2secret@proxy.example"),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("HTTPS_PROXY", "socks5://user:hunter2secret@127.0.0.1:1080"),
+        ("https_proxy", "socks5h://127.0.0.1:1080"),
+        ("HTTPS_PROXY", "::::"),
+        ("HTTPS_PROXY", "ftp://user:hunter2secret@proxy.example:21"),
+        ("ALL_PROXY", "gopher://proxy.example"),
+        ("all_proxy", "http://[::1"),
+        ("HTTP_PROXY", "ftp://user:hunter2secret@proxy.example"),
+    ],
+)
 @pytest.mark.parametrize("command", [["pending"], ["query", "396-10-1142"]])
 def test_an_unusable_proxy_variable_is_exit_2_naming_it_never_its_value(isolated_dirs, name, value, command):
     if "socks" in value:
@@ -444,8 +495,9 @@ def test_an_unusable_proxy_variable_is_exit_2_naming_it_never_its_value(isolated
 
 def test_a_usable_proxy_variable_is_still_used(isolated_dirs):
     # A proxy that refuses connections: the request never leaves (exit 3), no usage error.
-    proc = ccnow(["--timeout", "2", "pending"], dirs=isolated_dirs,
-                 env={**HTTPS_RECEIVER, "HTTPS_PROXY": "http://127.0.0.1:9"})
+    proc = ccnow(
+        ["--timeout", "2", "pending"], dirs=isolated_dirs, env={**HTTPS_RECEIVER, "HTTPS_PROXY": "http://127.0.0.1:9"}
+    )
     no_traceback(proc)
     assert proc.returncode == 3, proc.stderr
 
@@ -460,16 +512,23 @@ def test_an_unusable_ssl_cert_file_is_exit_2_naming_it(isolated_dirs, tmp_path, 
         os.mkfifo(path)
     elif kind == "folder":
         path.mkdir()
-    proc = ccnow(["--timeout", "2", "pending"], dirs=isolated_dirs,
-                 env={**HTTPS_RECEIVER, "SSL_CERT_FILE": str(path)}, timeout=50)
+    proc = ccnow(
+        ["--timeout", "2", "pending"],
+        dirs=isolated_dirs,
+        env={**HTTPS_RECEIVER, "SSL_CERT_FILE": str(path)},
+        timeout=50,
+    )
     no_traceback(proc)
     assert proc.returncode == 2, proc.stderr
     assert f"the environment variable SSL_CERT_FILE names {str(path)!r}" in proc.stderr
 
 
 def test_an_ssl_cert_dir_that_is_no_folder_is_exit_2(isolated_dirs, tmp_path):
-    proc = ccnow(["--timeout", "2", "pending"], dirs=isolated_dirs,
-                 env={**HTTPS_RECEIVER, "SSL_CERT_DIR": str(tmp_path / "nowhere")})
+    proc = ccnow(
+        ["--timeout", "2", "pending"],
+        dirs=isolated_dirs,
+        env={**HTTPS_RECEIVER, "SSL_CERT_DIR": str(tmp_path / "nowhere")},
+    )
     no_traceback(proc)
     assert proc.returncode == 2 and "SSL_CERT_DIR" in proc.stderr
 
@@ -477,8 +536,16 @@ def test_an_ssl_cert_dir_that_is_no_folder_is_exit_2(isolated_dirs, tmp_path):
 def test_proxy_variables_are_read_as_urllib_reads_them():
     from ccnow_tui.client import proxy_variables
 
-    env = {"HTTPS_PROXY": "a", "https_proxy": "b", "ALL_PROXY": "c", "no_proxy": "x", "FTP_PROXY": "d",
-           "TRAVIS_APT_PROXY": "e", "HTTP_PROXY": "f", "REQUEST_METHOD": "GET"}
+    env = {
+        "HTTPS_PROXY": "a",
+        "https_proxy": "b",
+        "ALL_PROXY": "c",
+        "no_proxy": "x",
+        "FTP_PROXY": "d",
+        "TRAVIS_APT_PROXY": "e",
+        "HTTP_PROXY": "f",
+        "REQUEST_METHOD": "GET",
+    }
     assert sorted(proxy_variables(env)) == [("ALL_PROXY", "c"), ("https_proxy", "b")]
 
 
@@ -504,12 +571,21 @@ def test_a_name_server_that_never_answers_is_bounded_by_the_timeout(isolated_dir
     command ends within its --timeout (measured: about 2 s of lookup plus start-up),
     not when the resolver thread gives up (here: never)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_") and "proxy" not in k.lower()}
-    env.update(XDG_CONFIG_HOME=str(isolated_dirs.config_home), XDG_DATA_HOME=str(isolated_dirs.data_home),
-               CCNOW_URL="https://receiver.invalid/cgi-local/oapi_receive.cgi", CCNOW_CLIENT_ID="demo",
-               CCNOW_PASSWORD="dns-Pw-5")
-    proc = subprocess.run([sys.executable, "-c", HANGING_RESOLVER, "--timeout", "2", *command], env=env,
-                          input="order_id,action\n396-10-1142,ship\n", capture_output=True, text=True,
-                          timeout=90)  # today: the 600 s of the resolver
+    env.update(
+        XDG_CONFIG_HOME=str(isolated_dirs.config_home),
+        XDG_DATA_HOME=str(isolated_dirs.data_home),
+        CCNOW_URL="https://receiver.invalid/cgi-local/oapi_receive.cgi",
+        CCNOW_CLIENT_ID="demo",
+        CCNOW_PASSWORD="dns-Pw-5",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", HANGING_RESOLVER, "--timeout", "2", *command],
+        env=env,
+        input="order_id,action\n396-10-1142,ship\n",
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )  # today: the 600 s of the resolver
     no_traceback(proc)
     assert proc.returncode == 3, proc.stderr  # never sent: the lookup never ended
     assert "cannot reach receiver.invalid" in proc.stderr and "nothing was sent" in proc.stderr
@@ -550,8 +626,11 @@ def test_a_reads_retries_share_one_budget(isolated_dirs):
     another (there were three of --timeout each, plus the waits between them)."""
     receiver = SilentReceiver()
     try:
-        proc = ccnow(["--timeout", "2", "pending"], dirs=isolated_dirs,
-                     env={"CCNOW_URL": receiver.url, "CCNOW_CLIENT_ID": "demo", "CCNOW_PASSWORD": "silent-Pw-3"})
+        proc = ccnow(
+            ["--timeout", "2", "pending"],
+            dirs=isolated_dirs,
+            env={"CCNOW_URL": receiver.url, "CCNOW_CLIENT_ID": "demo", "CCNOW_PASSWORD": "silent-Pw-3"},
+        )
     finally:
         receiver.close()
     no_traceback(proc)
@@ -567,8 +646,16 @@ def profile_folder(dirs) -> Path:
     return dirs.data_home / "ccnow-tui" / "profiles" / "env"
 
 
-@pytest.mark.parametrize("case", ["link to a world-writable sticky folder", "link to a world-writable folder",
-                                  "group-writable", "world-writable and sticky", "parent world-writable"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "link to a world-writable sticky folder",
+        "link to a world-writable folder",
+        "group-writable",
+        "world-writable and sticky",
+        "parent world-writable",
+    ],
+)
 def test_a_profile_folder_others_can_write_is_refused_naming_it_and_the_fix(isolated_dirs, tmp_path, case):
     folder = profile_folder(isolated_dirs)
     folder.parent.mkdir(parents=True, mode=0o700)
@@ -587,9 +674,13 @@ def test_a_profile_folder_others_can_write_is_refused_naming_it_and_the_fix(isol
         folder.chmod(0o770 if case == "group-writable" else 0o1777)
         named, fix = folder, f"chmod 700 {folder}"
     for command in (["staged"], ["journal"], ["submit", "-", "--yes"]):
-        proc = ccnow(command, dirs=isolated_dirs, env={"CCNOW_URL": "http://127.0.0.1:9/x", "CCNOW_CLIENT_ID": "demo",
-                                                       "CCNOW_PASSWORD": "perm-Pw-9"},
-                     stdin=None, input="order_id,action\n396-10-1142,ship\n")
+        proc = ccnow(
+            command,
+            dirs=isolated_dirs,
+            env={"CCNOW_URL": "http://127.0.0.1:9/x", "CCNOW_CLIENT_ID": "demo", "CCNOW_PASSWORD": "perm-Pw-9"},
+            stdin=None,
+            input="order_id,action\n396-10-1142,ship\n",
+        )
         no_traceback(proc)
         assert proc.returncode == 2, (command, proc.stderr)
         assert str(named) in proc.stderr and "can be written by" in proc.stderr and f"`{fix}`" in proc.stderr
@@ -615,9 +706,15 @@ def test_the_tui_quits_at_once_while_a_name_lookup_hangs(isolated_dirs):
     """q after the lookup timed out: the TUI ends now, not when the resolver thread
     returns (here: never; before, the exit waited for asyncio's executor thread)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_") and "proxy" not in k.lower()}
-    env.update(XDG_CONFIG_HOME=str(isolated_dirs.config_home), XDG_DATA_HOME=str(isolated_dirs.data_home),
-               CCNOW_URL="https://receiver.invalid/cgi-local/oapi_receive.cgi", CCNOW_CLIENT_ID="demo",
-               CCNOW_PASSWORD="dns-Pw-6", TERM="xterm-256color")
-    status, _, _ = run_on_a_terminal([sys.executable, "-c", HANGING_RESOLVER, "--timeout", "2"], env,
-                                          wait_for="cannot reach", keys=b"q")
+    env.update(
+        XDG_CONFIG_HOME=str(isolated_dirs.config_home),
+        XDG_DATA_HOME=str(isolated_dirs.data_home),
+        CCNOW_URL="https://receiver.invalid/cgi-local/oapi_receive.cgi",
+        CCNOW_CLIENT_ID="demo",
+        CCNOW_PASSWORD="dns-Pw-6",
+        TERM="xterm-256color",
+    )
+    status, _, _ = run_on_a_terminal(
+        [sys.executable, "-c", HANGING_RESOLVER, "--timeout", "2"], env, wait_for="cannot reach", keys=b"q"
+    )
     assert status == 0

@@ -20,8 +20,16 @@ from ccnow_tui.protocol.form import Credentials
 from ccnow_tui.protocol.outcome import Outcome
 from ccnow_tui.protocol.redact import Secret
 
-PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy",
-                   "NO_PROXY", "no_proxy")
+PROXY_VARIABLES = (
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+)
 
 
 class RecordingProxy(socketserver.ThreadingTCPServer):
@@ -63,10 +71,13 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("variables", [("HTTP_PROXY", "http_proxy"), ("ALL_PROXY", "all_proxy"),
-                                       ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")])
-def test_plain_http_to_the_sandbox_never_goes_through_a_proxy(isolated_dirs, sandbox, proxy, monkeypatch,
-                                                               capsys, tmp_path, variables):
+@pytest.mark.parametrize(
+    "variables",
+    [("HTTP_PROXY", "http_proxy"), ("ALL_PROXY", "all_proxy"), ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")],
+)
+def test_plain_http_to_the_sandbox_never_goes_through_a_proxy(
+    isolated_dirs, sandbox, proxy, monkeypatch, capsys, tmp_path, variables
+):
     for name in variables:
         monkeypatch.setenv(name, proxy.url)
     monkeypatch.setenv("CCNOW_URL", sandbox.url)
@@ -86,8 +97,9 @@ def test_plain_http_to_the_sandbox_never_goes_through_a_proxy(isolated_dirs, san
 
 async def test_https_honours_the_proxy_variables(proxy, monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", proxy.url)
-    client = ReceiverClient("https://receiver.example/cgi-local/oapi_receive.cgi",
-                            Credentials("C1", Secret("proxy-test-pw-1")), retries=0)
+    client = ReceiverClient(
+        "https://receiver.example/cgi-local/oapi_receive.cgi", Credentials("C1", Secret("proxy-test-pw-1")), retries=0
+    )
     async with client:
         events = [ev async for ev in client.pending()]
     assert proxy.seen == ["CONNECT receiver.example:443 HTTP/1.1"]
@@ -98,20 +110,33 @@ async def test_https_honours_no_proxy(proxy, monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", proxy.url)
     monkeypatch.setenv("ALL_PROXY", proxy.url)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    client = ReceiverClient(f"https://127.0.0.1:{closed_port()}/cgi", Credentials("C1", Secret("proxy-test-pw-2")),
-                            retries=0)
+    client = ReceiverClient(
+        f"https://127.0.0.1:{closed_port()}/cgi", Credentials("C1", Secret("proxy-test-pw-2")), retries=0
+    )
     async with client:
         events = [ev async for ev in client.pending()]
     assert proxy.seen == []
     assert events[-1].outcome is Outcome.UNREACHABLE  # straight to the (closed) port
 
 
-@pytest.mark.parametrize("host, loopback", [
-    ("localhost", True), ("LOCALHOST", True), ("127.0.0.1", True), ("127.8.9.10", True), ("::1", True),
-    ("[::1]", True),
-    ("localhost.", False), ("localhost.localdomain", False), ("localhost.example.com", False),
-    ("::ffff:127.0.0.1", False), ("0.0.0.0", False), ("128.0.0.1", False), ("example.com", False),
-])
+@pytest.mark.parametrize(
+    "host, loopback",
+    [
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost.", False),
+        ("localhost.localdomain", False),
+        ("localhost.example.com", False),
+        ("::ffff:127.0.0.1", False),
+        ("0.0.0.0", False),
+        ("128.0.0.1", False),
+        ("example.com", False),
+    ],
+)
 def test_only_localhost_127_8_and_ipv6_1_are_loopback(host, loopback):
     assert is_loopback(host) is loopback
 

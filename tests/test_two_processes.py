@@ -67,15 +67,44 @@ def journal_batches(world: Campaign) -> set[str]:
 
 def test_two_drivers_and_the_cli_at_once_send_every_entry_once(world):
     orders = world.orders  # type: ignore[attr-defined]
-    a = driver(world, "--pool", pool(world, "a", orders[0:100]), "--tag", "1", "--label", "A",
-               "--rounds", "8", "--per-round", "3", "--think", "0.03")
-    b = driver(world, "--pool", pool(world, "b", orders[100:200]), "--tag", "2", "--label", "B",
-               "--rounds", "8", "--per-round", "3", "--think", "0.02")
+    a = driver(
+        world,
+        "--pool",
+        pool(world, "a", orders[0:100]),
+        "--tag",
+        "1",
+        "--label",
+        "A",
+        "--rounds",
+        "8",
+        "--per-round",
+        "3",
+        "--think",
+        "0.03",
+    )
+    b = driver(
+        world,
+        "--pool",
+        pool(world, "b", orders[100:200]),
+        "--tag",
+        "2",
+        "--label",
+        "B",
+        "--rounds",
+        "8",
+        "--per-round",
+        "3",
+        "--think",
+        "0.02",
+    )
     cli_runs = []
     for i in range(3):  # while both drivers run
-        mine = orders[200 + 3 * i: 203 + 3 * i]
-        path = csv_file(world, f"cli{i}", [f"{mine[0]},ship,,,,", f"{mine[1]},adjust,,{30 + i}.25,,",
-                                           f"{mine[2]},track,,,UPS,CLI-{i}"])
+        mine = orders[200 + 3 * i : 203 + 3 * i]
+        path = csv_file(
+            world,
+            f"cli{i}",
+            [f"{mine[0]},ship,,,,", f"{mine[1]},adjust,,{30 + i}.25,,", f"{mine[2]},track,,,UPS,CLI-{i}"],
+        )
         world.intents |= {(mine[0], "ship", ""), (mine[1], "adjust", f"{30 + i}.25"), (mine[2], "track", f"CLI-{i}")}
         world.cli_orders |= set(mine)
         cli_runs.append(cli(world, "submit", path, "--yes"))
@@ -99,10 +128,12 @@ def test_two_drivers_and_the_cli_at_once_send_every_entry_once(world):
     mixed = sum(1 for who in by_batch.values() if who == {"A", "B"})
     conflicts = sum(1 for run in runs for line in run.lines if line.startswith("CONFLICT"))
     claimed_other = sum(1 for run in runs for line in run.lines if line.startswith("CLAIMED"))
-    print(f"two processes: entries={figures['entries']} applied_once={figures['applied_once']} "
-          f"applied_twice={figures['applied_twice']} sent_twice={sum(1 for n in submits.values() if n > 1)} "
-          f"lost={figures['lost']} batches={claimed_other} with_both_drivers_entries={mixed} "
-          f"claim_conflicts={conflicts}")
+    print(
+        f"two processes: entries={figures['entries']} applied_once={figures['applied_once']} "
+        f"applied_twice={figures['applied_twice']} sent_twice={sum(1 for n in submits.values() if n > 1)} "
+        f"lost={figures['lost']} batches={claimed_other} with_both_drivers_entries={mixed} "
+        f"claim_conflicts={conflicts}"
+    )
     assert figures["problems"] == []
     assert figures["applied_twice"] == 0 and figures["lost"] == 0 and figures["misjudged"] == 0
     assert max(submits.values()) == 1  # no entry was sent twice (none came back refused or unknown)
@@ -113,8 +144,17 @@ def test_two_drivers_and_the_cli_at_once_send_every_entry_once(world):
 
 def test_cli_refuses_an_order_another_process_is_sending_right_now(world):
     orders = world.orders  # type: ignore[attr-defined]
-    sender = driver(world, "--pool", pool(world, "flight", orders[300:302]), "--tag", "4", "--rounds", "1",
-                    "--pause-after-claim", stdin=True)
+    sender = driver(
+        world,
+        "--pool",
+        pool(world, "flight", orders[300:302]),
+        "--tag",
+        "4",
+        "--rounds",
+        "1",
+        "--pause-after-claim",
+        stdin=True,
+    )
     try:
         claimed = sender.wait_for("CLAIMED")
         assert claimed is not None, "\n".join(sender.lines)
@@ -130,8 +170,8 @@ def test_cli_refuses_an_order_another_process_is_sending_right_now(world):
     finally:
         sender.send("\n")
         done = sender.finish()
-    assert done.returncode == 0 and any(line.startswith(f"SETTLED {batch_id} ") for line in done.lines), (
-        "\n".join(done.lines)
+    assert done.returncode == 0 and any(line.startswith(f"SETTLED {batch_id} ") for line in done.lines), "\n".join(
+        done.lines
     )
     assert (order, "ship", "") not in applied_keys(world)
 
@@ -158,8 +198,9 @@ def test_cli_refuses_an_order_whose_batch_the_receiver_is_applying(world):
     assert server.requests_seen == requests  # type: ignore[attr-defined]
     server.stop()  # the held answer is cut off: the sender cannot know what happened
     done = sender.finish()
-    assert done.returncode == 0 and any(line.startswith(f"SETTLED {batch_id} applied=0 refused=0 unknown=")
-                                        for line in done.lines), "\n".join(done.lines)
+    assert done.returncode == 0 and any(
+        line.startswith(f"SETTLED {batch_id} applied=0 refused=0 unknown=") for line in done.lines
+    ), "\n".join(done.lines)
     assert (order, "cancel", "") not in applied_keys(world)
     with Store.open(world.store_path) as store:
         assert [b.batch_id for b in StagingArea(store).unknown_batches] == [batch_id]
@@ -228,8 +269,9 @@ def test_an_undo_never_takes_away_what_another_process_staged_since(world):
         mine.add([StagedAction.make(orders[320], "ship"), StagedAction.make(orders[321], "ship")])
         sent = driver(world, "--rounds", "0", "--tag", "5", "--finish").finish()  # another process sends them
         assert any(line.startswith("SETTLED") and "applied=2" in line for line in sent.lines), "\n".join(sent.lines)
-        staged = driver(world, "--pool", pool(world, "later", orders[322:325]), "--tag", "6", "--rounds", "1",
-                        "--no-send").finish()
+        staged = driver(
+            world, "--pool", pool(world, "later", orders[322:325]), "--tag", "6", "--rounds", "1", "--no-send"
+        ).finish()
         theirs = sorted(tuple(json.loads(line[6:])) for line in staged.lines if line.startswith("STAGE "))
         assert theirs and "STAGED " + str(len(theirs)) in staged.lines, "\n".join(staged.lines)
         assert mine.undo()  # take back my add: its entries were sent meanwhile

@@ -16,10 +16,22 @@ if TYPE_CHECKING:
     from .status import STATUS_CODES, STATUS_INFO, StatusGroup, StatusInfo, status_info
 
 _WHERE = {
-    **dict.fromkeys(("ActionError", "ActionKind", "StagedAction", "clean_notes", "format_amount", "parse_amount"),
-                    "actions"),
-    **dict.fromkeys(("AnswerParser", "ErrorMessage", "MessageLine", "OrderError", "OrderLine", "Record", "Unparsed",
-                     "parse_answer"), "answer"),
+    **dict.fromkeys(
+        ("ActionError", "ActionKind", "StagedAction", "clean_notes", "format_amount", "parse_amount"), "actions"
+    ),
+    **dict.fromkeys(
+        (
+            "AnswerParser",
+            "ErrorMessage",
+            "MessageLine",
+            "OrderError",
+            "OrderLine",
+            "Record",
+            "Unparsed",
+            "parse_answer",
+        ),
+        "answer",
+    ),
     **dict.fromkeys(("Batch", "BatchError", "Lint", "Severity"), "batch"),
     **dict.fromkeys(("Credentials", "decode_request", "encode_form", "preview_fields", "request_fields"), "form"),
     **dict.fromkeys(("InvalidOrderId", "OrderId"), "orderid"),

@@ -66,9 +66,7 @@ def parse_action_kind(value: object) -> ActionKind:
     try:
         return ActionKind(text)
     except ValueError:
-        raise ActionError(
-            "action", f"{str(value)!r} is not an action (query, cancel, ship, adjust, track)"
-        ) from None
+        raise ActionError("action", f"{str(value)!r} is not an action (query, cancel, ship, adjust, track)") from None
 
 
 def parse_amount(value: object) -> Decimal:
@@ -78,7 +76,8 @@ def parse_amount(value: object) -> Decimal:
         raise ActionError("amount", "a discount amount is required for adjust")
     if any(c not in "0123456789." for c in text) or text.count(".") > 1 or text in {"."}:
         raise ActionError(
-            "amount", f"{text!r} is not a plain amount like 5.00 (digits and one '.', no $, commas or signs)")
+            "amount", f"{text!r} is not a plain amount like 5.00 (digits and one '.', no $, commas or signs)"
+        )
     try:
         amount = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the character check above guards this
@@ -125,8 +124,9 @@ def describe_fields(amount: Decimal | str | None, trackname: str, tracknumber: s
 # they pick an emoji's look). Unpaired surrogates cannot be sent at all (the form is UTF-8).
 _BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
-_IGNORABLE = re.compile("[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u3164\uffa0\ufff0-\ufffb"
-                        "\U000e0000-\U000e0fff\ud800-\udfff]")
+_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u3164\uffa0\ufff0-\ufffb\U000e0000-\U000e0fff\ud800-\udfff]"
+)
 _INVISIBLE_CATEGORIES = frozenset({"Cf", "Cs"})
 # U+2028/U+2029 (line and paragraph separator) are line breaks to a reader but not to
 # split("\n"): they fold like \n does. VT, FF and NEL stay refused as control characters:
@@ -226,8 +226,14 @@ class StagedAction(NamedTuple):
         Fields the action does not use must be empty, so that nothing the operator typed
         is silently dropped.
         """
-        if isinstance(kind, str) and kind in _FIELDLESS \
-                and notes == "" and amount is None and trackname == "" and tracknumber == "":
+        if (
+            isinstance(kind, str)
+            and kind in _FIELDLESS
+            and notes == ""
+            and amount is None
+            and trackname == ""
+            and tracknumber == ""
+        ):
             # Nothing but the order number to check: staging ship for 100,000 orders, or
             # loading a draft of them, need not walk the field rules for each.
             try:

@@ -58,11 +58,15 @@ class Totals:
         between what the batch does and the limit); [] if none."""
         out = []
         if self.cancels_and_discounts > confirm_over:
-            out.append(f"it has {self.cancels_and_discounts} cancel and discount entries{then}more than confirm_over "
-                       f"({confirm_over})")
+            out.append(
+                f"it has {self.cancels_and_discounts} cancel and discount entries{then}more than confirm_over "
+                f"({confirm_over})"
+            )
         if self.discount > discount_over:
-            out.append(f"its discounts add up to {self.discount_text}{then}more than confirm_discount_over "
-                       f"(${discount_over:,.2f})")
+            out.append(
+                f"its discounts add up to {self.discount_text}{then}more than confirm_discount_over "
+                f"(${discount_over:,.2f})"
+            )
         return out
 
 
@@ -165,8 +169,9 @@ class Batch:
             changing_entries=len(changing),
         )
 
-    def lint(self, known_status: Mapping[OrderId, str] | None = None,
-             learnt: Mapping[OrderId, str] | None = None) -> list[Lint]:
+    def lint(
+        self, known_status: Mapping[OrderId, str] | None = None, learnt: Mapping[OrderId, str] | None = None
+    ) -> list[Lint]:
         """Everything worth telling the operator before sending.
 
         ``known_status`` maps orders to their last known status; an action on an order
@@ -207,8 +212,9 @@ class Batch:
                     out.append(status_lint(oid, status, tuple(idxs), said(oid, "")))
         return out
 
-    def errors(self, known_status: Mapping[OrderId, str] | None = None,
-               learnt: Mapping[OrderId, str] | None = None) -> list[Lint]:
+    def errors(
+        self, known_status: Mapping[OrderId, str] | None = None, learnt: Mapping[OrderId, str] | None = None
+    ) -> list[Lint]:
         return [lint for lint in self.lint(known_status, learnt) if lint.severity is Severity.ERROR]
 
     def check(self) -> Batch:
@@ -241,8 +247,9 @@ def status_lint(oid: OrderId, status: str | None, idxs: tuple[int, ...], learnt:
         what = f"not pending: it {learnt}"
     else:
         what = f"last known status is {status}" + (f" (learnt {learnt})" if learnt else "") + ", not pending"
-    return Lint(Severity.ERROR, f"{oid}: {what}; the receiver will refuse it: remove it (S does not send it)",
-                oid, idxs)
+    return Lint(
+        Severity.ERROR, f"{oid}: {what}; the receiver will refuse it: remove it (S does not send it)", oid, idxs
+    )
 
 
 def tracking_key(number: str) -> str:
@@ -273,23 +280,36 @@ def tracking_lint(entries: Sequence[StagedAction], positions: Sequence[int] | No
             continue
         names = list(oids)
         named = ", ".join(str(o) for o in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        out.append(Lint(Severity.WARNING, f"tracking number {shown[key]} is on {len(names)} orders ({named}); "
-                                          "one parcel has one number: a label copied twice?",
-                        names[0], tuple(where[key])))
+        out.append(
+            Lint(
+                Severity.WARNING,
+                f"tracking number {shown[key]} is on {len(names)} orders ({named}); "
+                "one parcel has one number: a label copied twice?",
+                names[0],
+                tuple(where[key]),
+            )
+        )
     return out
 
 
-def discount_lint(entries: Sequence[StagedAction], limit: Decimal, positions: Sequence[int] | None = None
-                  ) -> list[Lint]:
+def discount_lint(
+    entries: Sequence[StagedAction], limit: Decimal, positions: Sequence[int] | None = None
+) -> list[Lint]:
     """Discounts above the profile's ``max_discount``: a typo (``5000`` for ``50.00``)
     is worth a look before it moves money. One warning per entry, naming order and amount."""
     adjust = ActionKind.ADJUST
     out = []
     for i, e in enumerate(entries):
         if e[1] is adjust and e.amount is not None and e.amount > limit:
-            out.append(Lint(Severity.WARNING, f"{e.order_id}: discount ${e.amount:,.2f} is more than this "
-                                              f"profile's max_discount (${limit:,.2f}): check the amount",
-                            e.order_id, (positions[i] if positions is not None else i,)))
+            out.append(
+                Lint(
+                    Severity.WARNING,
+                    f"{e.order_id}: discount ${e.amount:,.2f} is more than this "
+                    f"profile's max_discount (${limit:,.2f}): check the amount",
+                    e.order_id,
+                    (positions[i] if positions is not None else i,),
+                )
+            )
     return out
 
 

@@ -41,9 +41,9 @@ def encode_form(fields: list[tuple[str, str]]) -> bytes:
     ``quote_plus`` for those makes a 100,000-entry body several times faster to build.
     """
     safe = _UNRESERVED.fullmatch
-    return "&".join(
-        f"{k if safe(k) else quote_plus(k)}={v if safe(v) else quote_plus(v)}" for k, v in fields
-    ).encode("ascii")
+    return "&".join(f"{k if safe(k) else quote_plus(k)}={v if safe(v) else quote_plus(v)}" for k, v in fields).encode(
+        "ascii"
+    )
 
 
 def preview_fields(credentials: Credentials, batch: Batch | None = None) -> list[tuple[str, str]]:

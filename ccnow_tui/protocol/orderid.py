@@ -66,4 +66,3 @@ class OrderId(str):
 
     def __repr__(self) -> str:
         return f"OrderId({str.__repr__(self)})"
-

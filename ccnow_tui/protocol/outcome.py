@@ -67,8 +67,11 @@ class Outcome(StrEnum):
 
 _EXIT = {Outcome.OK: 0, Outcome.SOME_REFUSED: 1, Outcome.REFUSED: 3, Outcome.UNREACHABLE: 3, Outcome.UNKNOWN: 4}
 _LABEL = {
-    Outcome.OK: "done", Outcome.SOME_REFUSED: "some entries refused", Outcome.REFUSED: "refused",
-    Outcome.UNREACHABLE: "not sent", Outcome.UNKNOWN: "OUTCOME UNKNOWN",
+    Outcome.OK: "done",
+    Outcome.SOME_REFUSED: "some entries refused",
+    Outcome.REFUSED: "refused",
+    Outcome.UNREACHABLE: "not sent",
+    Outcome.UNKNOWN: "OUTCOME UNKNOWN",
 }
 # The one home of what a batch's outcome is called: (in a list, in a report).
 _BATCH_WORDS = {
@@ -147,8 +150,11 @@ def judge_line(group: Sequence[tuple[int, StagedAction]], rec: Record) -> list[E
         return [EntryResult(n, e, *_judge(e, rec, None))]
     if isinstance(rec, OrderError):
         said = rec.message or "error_message without text"
-        return _all_unknown(group, f"receiver said: {said}; with {len(group)} entries for this order, "
-                                   "which took effect before the error is unknown")
+        return _all_unknown(
+            group,
+            f"receiver said: {said}; with {len(group)} entries for this order, "
+            "which took effect before the error is unknown",
+        )
     terminal = _terminal([e for _, e in group])
     return [EntryResult(n, e, *_judge(e, rec, terminal)) for n, e in group]
 
@@ -166,8 +172,11 @@ def _judge_lines(group: Sequence[tuple[int, StagedAction]], got: Sequence[OrderL
     if not errors:
         return [EntryResult(n, e, *_judge(e, rec, None)) for (n, e), rec in zip(group, got, strict=True)]
     if len(errors) < len(got):
-        return _all_unknown(group, "the answer lines for this order disagree (a refusal beside a status) and do "
-                                   "not say which entry each is about")
+        return _all_unknown(
+            group,
+            "the answer lines for this order disagree (a refusal beside a status) and do "
+            "not say which entry each is about",
+        )
     words = list(dict.fromkeys(r.message or "refused (no reason given)" for r in errors))
     why = words[0] if len(words) == 1 else "refused, with: " + "; ".join(words)
     return [EntryResult(n, e, EntryOutcome.REFUSED, "", why) for n, e in group]
@@ -218,8 +227,10 @@ def _not_the_protocol(got: _Sorted, extra: int, *, non_protocol: bool, complete:
     if non_protocol or got.unparsed:
         return "the receiver answered something that is not the protocol (shown raw)"
     if extra:
-        return (f"the answer has {counted(extra, 'line', 'lines')} for orders not in the batch, "
-                "so it is not an answer to this batch")
+        return (
+            f"the answer has {counted(extra, 'line', 'lines')} for orders not in the batch, "
+            "so it is not an answer to this batch"
+        )
     if got.whole_errors:
         said = got.whole_errors[0].text or "error_message without text"
         if len(got.whole_errors) > 1 or got.messages or got.lines:
@@ -235,9 +246,7 @@ def _not_the_protocol(got: _Sorted, extra: int, *, non_protocol: bool, complete:
     return None
 
 
-def _summarize(
-    numbered: Sequence[tuple[int, StagedAction]], ordered: tuple[EntryResult, ...]
-) -> tuple[Outcome, str]:
+def _summarize(numbered: Sequence[tuple[int, StagedAction]], ordered: tuple[EntryResult, ...]) -> tuple[Outcome, str]:
     """The batch's outcome and its one-line summary."""
     counts = Counter(r.outcome for r in ordered)  # one pass: batches run to 100k entries
     # A query changes nothing: its entries are answered, not applied.

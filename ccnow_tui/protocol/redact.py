@@ -53,10 +53,18 @@ def _variants(value: str) -> set[str]:
     quotes), as XML numeric references, base64; upper and lower case of each (matching is
     case-insensitive as well, for mixed case and lowercase percent-hex)."""
     forms = {
-        value, quote_plus(value), quote(value, safe=""), quote(value), quote_plus(value, safe="/"),
-        repr(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1],
-        html.escape(value), html.escape(value, quote=False),
-        "".join(f"&#{ord(c)};" for c in value), "".join(f"&#x{ord(c):x};" for c in value),
+        value,
+        quote_plus(value),
+        quote(value, safe=""),
+        quote(value),
+        quote_plus(value, safe="/"),
+        repr(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        json.dumps(value)[1:-1],
+        html.escape(value),
+        html.escape(value, quote=False),
+        "".join(f"&#{ord(c)};" for c in value),
+        "".join(f"&#x{ord(c):x};" for c in value),
     }
     forms |= {f.upper() for f in forms} | {f.lower() for f in forms}
     return {f for f in forms | _base64_forms(value) if f}

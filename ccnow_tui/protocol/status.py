@@ -32,13 +32,20 @@ _TABLE: tuple[tuple[str, str, StatusGroup], ...] = (
     ("vacation_hold", 'Order being held until you mark "return to office" in your backroom.', StatusGroup.ON_HOLD),
     ("preorder_hold", "Order being held until a product pre-order date has been reached.", StatusGroup.ON_HOLD),
     ("getman_hold", "Order being held until consumer provides proof of credit card ownership.", StatusGroup.ON_HOLD),
-    ("pending", "Order has been approved and is now ready for client to process and indicate shipped.",
-     StatusGroup.ACTIONABLE),
+    (
+        "pending",
+        "Order has been approved and is now ready for client to process and indicate shipped.",
+        StatusGroup.ACTIONABLE,
+    ),
     ("canceled", "Order has been canceled.", StatusGroup.FINAL),
     ("mark_canceled", "Order in queue to be canceled.", StatusGroup.IN_PROGRESS),
     ("declined", "Payment for order has been declined.", StatusGroup.FINAL),
-    ("rejected", "Order has been rejected due to not meeting CCNow product guidelines, missing order information, "
-                 "or consumer fraud.", StatusGroup.FINAL),
+    (
+        "rejected",
+        "Order has been rejected due to not meeting CCNow product guidelines, missing order information, "
+        "or consumer fraud.",
+        StatusGroup.FINAL,
+    ),
     ("mark_shipped", "Order in queue to be marked completed.", StatusGroup.IN_PROGRESS),
     ("completed", "Order processed and marked shipped in CCNow system.", StatusGroup.FINAL),
     ("test", "Completed test order.", StatusGroup.FINAL),

@@ -26,29 +26,62 @@ MAX_PASSWORD_LINE = 4096  # bytes of --password-file's first line
 def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
     parser.add_argument("--port", type=_port, default=8642, help="port (default %(default)s; 0 picks a free one)")
-    parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID,
-                        help=f"x_clientid to accept (default {DEFAULT_CLIENT_ID})")
+    parser.add_argument(
+        "--client-id", default=DEFAULT_CLIENT_ID, help=f"x_clientid to accept (default {DEFAULT_CLIENT_ID})"
+    )
     secret = parser.add_mutually_exclusive_group()
-    secret.add_argument("--password", default=None,
-                        help=f"x_password to accept (default: ${PASSWORD_ENV}, else {DEFAULT_PASSWORD}); "
-                             f"shows in ps to every user: prefer --password-file or ${PASSWORD_ENV}")
-    secret.add_argument("--password-file", default=None, metavar="FILE",
-                        help="read the x_password to accept from the first line of FILE")
+    secret.add_argument(
+        "--password",
+        default=None,
+        help=f"x_password to accept (default: ${PASSWORD_ENV}, else {DEFAULT_PASSWORD}); "
+        f"shows in ps to every user: prefer --password-file or ${PASSWORD_ENV}",
+    )
+    secret.add_argument(
+        "--password-file",
+        default=None,
+        metavar="FILE",
+        help="read the x_password to accept from the first line of FILE",
+    )
     parser.add_argument("--store-id", default="", help="linked store account accepted as x_storeid (default: none)")
-    parser.add_argument("--orders", type=_orders, default=40,
-                        help=f"pending orders to start with, 0 to {MAX_ORDERS:,} (default %(default)s)")
+    parser.add_argument(
+        "--orders",
+        type=_orders,
+        default=40,
+        help=f"pending orders to start with, 0 to {MAX_ORDERS:,} (default %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="make the order data deterministic")
-    parser.add_argument("--settle", type=_non_negative, default=None, metavar="SECONDS",
-                        help="mark_shipped/mark_canceled settle this long after the batch (default: never)")
-    parser.add_argument("--arrivals", type=_arrivals, default=0.0, metavar="PER_MIN",
-                        help=f"about this many new orders a minute, 0 to {MAX_ARRIVALS:g} (received -> processing "
-                             f"-> pending; they stop once the book holds {MAX_ORDERS:,} orders)")
-    parser.add_argument("--max-body", type=_size, default=MAX_BODY, metavar="BYTES",
-                        help=f"answer 413 to request bodies over BYTES (default {MAX_BODY // 2**20}MiB; "
-                             "K, M and G suffixes count in 1024s)")
-    parser.add_argument("--fault", type=_fault, action="append", default=[], metavar="KIND[=VALUE][:COUNT][@SCOPE]",
-                        help=f"inject a fault, repeatable; KIND is one of {', '.join(k.value for k in FaultKind)}; "
-                             "SCOPE is updates (batches that change orders), reads or all (default)")
+    parser.add_argument(
+        "--settle",
+        type=_non_negative,
+        default=None,
+        metavar="SECONDS",
+        help="mark_shipped/mark_canceled settle this long after the batch (default: never)",
+    )
+    parser.add_argument(
+        "--arrivals",
+        type=_arrivals,
+        default=0.0,
+        metavar="PER_MIN",
+        help=f"about this many new orders a minute, 0 to {MAX_ARRIVALS:g} (received -> processing "
+        f"-> pending; they stop once the book holds {MAX_ORDERS:,} orders)",
+    )
+    parser.add_argument(
+        "--max-body",
+        type=_size,
+        default=MAX_BODY,
+        metavar="BYTES",
+        help=f"answer 413 to request bodies over BYTES (default {MAX_BODY // 2**20}MiB; "
+        "K, M and G suffixes count in 1024s)",
+    )
+    parser.add_argument(
+        "--fault",
+        type=_fault,
+        action="append",
+        default=[],
+        metavar="KIND[=VALUE][:COUNT][@SCOPE]",
+        help=f"inject a fault, repeatable; KIND is one of {', '.join(k.value for k in FaultKind)}; "
+        "SCOPE is updates (batches that change orders), reads or all (default)",
+    )
 
 
 def sandbox_password(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> str:
@@ -93,10 +126,18 @@ def run_sandbox(args: argparse.Namespace) -> int:
     # None: not given (ccnow-tui's parser sets that default, to tell an option given after
     # `sandbox` from one given before it, which means the same).
     config = SandboxConfig(
-        host=args.host, port=args.port, password=password,
+        host=args.host,
+        port=args.port,
+        password=password,
         client_id=DEFAULT_CLIENT_ID if args.client_id is None else args.client_id,
-        store_id=args.store_id or "", orders=args.orders, seed=args.seed, settle=args.settle,
-        arrivals=args.arrivals, faults=list(args.fault), max_body=args.max_body, log=sys.stderr,
+        store_id=args.store_id or "",
+        orders=args.orders,
+        seed=args.seed,
+        settle=args.settle,
+        arrivals=args.arrivals,
+        faults=list(args.fault),
+        max_body=args.max_body,
+        log=sys.stderr,
     )
     server = SandboxServer(config)
     try:
@@ -121,6 +162,7 @@ class _Stop(Exception):
 
 def _wait_for_signal() -> None:
     """Block until SIGINT or SIGTERM (or KeyboardInterrupt off the main thread)."""
+
     def on_term(signum: int, frame: object) -> None:
         raise _Stop
 
@@ -148,7 +190,7 @@ _count = number(int, lambda v: v >= 0, "{text!r} is not a whole number >= 0")
 _port = number(_count, lambda v: v <= 65535, "{text!r} is not a port (0-65535)")
 _non_negative = number(float, lambda v: 0 <= v < float("inf"), "{text!r} is not a number >= 0")
 
-_UNIT = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+_UNIT = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _SIZE = re.compile(r"(\d+)\s*(?:([kmg])(?:i?b)?|b)?", re.ASCII | re.IGNORECASE)
 
 
@@ -160,8 +202,12 @@ def _bytes(text: str) -> int:
     return int(m[1]) * _UNIT[(m[2] or "").lower()]
 
 
-_orders = number(int, lambda v: 0 <= v <= MAX_ORDERS, f"{{text!r}} is not a number of orders from 0 to {MAX_ORDERS:,} "
-                 "(the sandbox keeps every order in memory)")
-_arrivals = number(float, lambda v: 0 <= v <= MAX_ARRIVALS,
-                   f"{{text!r}} is not a number of orders a minute from 0 to {MAX_ARRIVALS:g}")
+_orders = number(
+    int,
+    lambda v: 0 <= v <= MAX_ORDERS,
+    f"{{text!r}} is not a number of orders from 0 to {MAX_ORDERS:,} (the sandbox keeps every order in memory)",
+)
+_arrivals = number(
+    float, lambda v: 0 <= v <= MAX_ARRIVALS, f"{{text!r}} is not a number of orders a minute from 0 to {MAX_ARRIVALS:g}"
+)
 _size = number(_bytes, lambda v: v >= 1, "{text!r} is not a size in bytes >= 1 (such as 16777216, 512K or 16M)")

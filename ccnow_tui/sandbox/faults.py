@@ -226,8 +226,10 @@ def draw_faults(faults: MutableSequence[Fault], updating: bool = False) -> Fault
         shaping = [f for f in active if f.kind.shapes]
         fired = [f for f in (slow, cut) if f is not None] + shaping
         plan = FaultPlan(
-            delay=slow.seconds if slow else 0.0, cut=cut.kind if cut else None,
-            status=cut.status if cut else 0, drip=cut.seconds if cut and cut.kind is FaultKind.DRIP else 0.0,
+            delay=slow.seconds if slow else 0.0,
+            cut=cut.kind if cut else None,
+            status=cut.status if cut else 0,
+            drip=cut.seconds if cut and cut.kind is FaultKind.DRIP else 0.0,
             shapes=frozenset(f.kind for f in shaping),
         )
     for f in fired:

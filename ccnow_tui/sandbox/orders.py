@@ -63,7 +63,15 @@ class OrderRecord:
 
 class _Order:
     __slots__ = (
-        "applied", "created_at", "discount", "notes", "order_id", "pending_line", "settle_at", "status", "tracking",
+        "applied",
+        "created_at",
+        "discount",
+        "notes",
+        "order_id",
+        "pending_line",
+        "settle_at",
+        "status",
+        "tracking",
     )
 
     def __init__(self, order_id: OrderId, status: str, created_at: float) -> None:

@@ -84,8 +84,11 @@ class SandboxServer:
         if self.config.max_body < 1:
             raise ValueError(f"max_body must be at least 1 byte, not {self.config.max_body}")
         self.book = SandboxBook(
-            orders=self.config.orders, seed=self.config.seed, settle=self.config.settle,
-            arrivals=self.config.arrivals, clock=self.config.clock,
+            orders=self.config.orders,
+            seed=self.config.seed,
+            settle=self.config.settle,
+            arrivals=self.config.arrivals,
+            clock=self.config.clock,
         )
         self._lock = threading.Lock()  # the faults and the request counter (the book has its own)
         self._log_lock = threading.Lock()
@@ -187,8 +190,11 @@ class SandboxServer:
         (``shapes``: the faults that change how a batch is applied and answered)."""
         if not self._logged_in(request):
             return [INVALID_LOGIN_LINE]
-        return self.book.handle(request, first_error=FaultKind.FIRST_ERROR in shapes,
-                                per_entry_reversed=FaultKind.PER_ENTRY_REVERSED in shapes)
+        return self.book.handle(
+            request,
+            first_error=FaultKind.FIRST_ERROR in shapes,
+            per_entry_reversed=FaultKind.PER_ENTRY_REVERSED in shapes,
+        )
 
     def _logged_in(self, request: DecodedRequest) -> bool:
         cfg = self.config
@@ -420,8 +426,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind is FaultKind.HTML:
             code, ctype, body = 200, "text/html; charset=utf-8", PROXY_PAGE
         elif kind is FaultKind.PENDING_LIST:
-            code, ctype, body = 200, "text/plain; charset=utf-8", "".join(
-                f"{line}\n" for line in self.sandbox.book.pending_lines()).encode()
+            code, ctype, body = (
+                200,
+                "text/plain; charset=utf-8",
+                "".join(f"{line}\n" for line in self.sandbox.book.pending_lines()).encode(),
+            )
         else:
             code, ctype, body = 200, "text/plain; charset=utf-8", (MAINTENANCE_LINE + "\n").encode()
         self._send_whole(code, body, ctype)
@@ -474,7 +483,12 @@ class _Handler(BaseHTTPRequestHandler):
         return f"200 dripped {sent} of {len(body)} bytes"
 
     def _send_whole(
-        self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8", *, length: bool = True,
+        self,
+        code: int,
+        body: bytes,
+        ctype: str = "text/plain; charset=utf-8",
+        *,
+        length: bool = True,
         headers: dict[str, str] | None = None,
     ) -> None:
         """A whole answer in one write, connection closed (fault answers)."""
@@ -617,16 +631,21 @@ def _decode(body: bytes | bytearray) -> DecodedRequest:
     """The received form as a request. A field name whose entry number is absurdly long is
     the whole request's error (a numbering error, as the notes say), naming the field cut
     to SHOWN_NAME characters; its credentials are still checked first."""
-    pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, errors="replace",
-                      max_num_fields=MAX_FIELDS)
+    pairs = parse_qsl(
+        body.decode("utf-8", "replace"), keep_blank_values=True, errors="replace", max_num_fields=MAX_FIELDS
+    )
     for name, _ in pairs:
         if len(name) >= _SHORTEST_OVERLONG and (m := _OVERLONG_NUMBER.fullmatch(name)):
             shown = name if len(name) <= SHOWN_NAME else name[:SHOWN_NAME] + "..."
             login = decode_request([pair for pair in pairs if pair[0] in _CREDENTIAL_FIELDS])
-            return replace(login, error=login.error or (
-                f"invalid request: {shown} (an entry number of {len(m.group(1))} digits; "
-                "numbering runs 1..N without gaps or leading zeros)"
-            ))
+            return replace(
+                login,
+                error=login.error
+                or (
+                    f"invalid request: {shown} (an entry number of {len(m.group(1))} digits; "
+                    "numbering runs 1..N without gaps or leading zeros)"
+                ),
+            )
     return decode_request(pairs)
 
 

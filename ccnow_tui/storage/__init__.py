@@ -36,7 +36,20 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
-    "BatchMeta", "BatchState", "ClaimConflict", "EntryState", "HeldBatch", "HistoryItem", "Snapshot", "Store",
-    "StoreError", "StoredEntry", "Verdict",
-    "config_path", "data_dir", "ensure_private_dir", "profile_dir", "safe_profile_name",
+    "BatchMeta",
+    "BatchState",
+    "ClaimConflict",
+    "EntryState",
+    "HeldBatch",
+    "HistoryItem",
+    "Snapshot",
+    "Store",
+    "StoreError",
+    "StoredEntry",
+    "Verdict",
+    "config_path",
+    "data_dir",
+    "ensure_private_dir",
+    "profile_dir",
+    "safe_profile_name",
 ]

@@ -99,14 +99,21 @@ def folder_problem(path: Path) -> str:
         own = folder == real
         where = f"the profile folder {folder}{via}" if own else f"{folder}, a folder above the profile's {real}"
         if info.st_uid not in (uid, 0) or (own and info.st_uid != uid):
-            return (f"{where} belongs to another user (uid {info.st_uid}): refused, as ssh refuses keys others "
-                    f"can change; use a folder of your own")
+            return (
+                f"{where} belongs to another user (uid {info.st_uid}): refused, as ssh refuses keys others "
+                f"can change; use a folder of your own"
+            )
         if writable and (own or not mode & stat.S_ISVTX):
-            who = "its group and others" if mode & stat.S_IWGRP and mode & stat.S_IWOTH else (
-                "others" if mode & stat.S_IWOTH else "its group")
+            who = (
+                "its group and others"
+                if mode & stat.S_IWGRP and mode & stat.S_IWOTH
+                else ("others" if mode & stat.S_IWOTH else "its group")
+            )
             fix = f"chmod 700 {folder}" if own else f"chmod go-w {folder}"
-            return (f"{where} can be written by {who} (mode {mode:04o}): refused, as ssh refuses keys others can "
-                    f"change; fix it with `{fix}`" + (" or point the link elsewhere" if via else ""))
+            return (
+                f"{where} can be written by {who} (mode {mode:04o}): refused, as ssh refuses keys others can "
+                f"change; fix it with `{fix}`" + (" or point the link elsewhere" if via else "")
+            )
     return ""
 
 
@@ -115,8 +122,13 @@ class NotRegularFile(OSError):
     it could block for ever or never end. ``strerror`` says which."""
 
 
-_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
 
 
 def read_regular(path: Path, limit: int) -> bytes:

@@ -292,14 +292,21 @@ _new = tuple.__new__
 _ORDER_TEXT = re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}").fullmatch  # as the store writes order numbers
 
 
-def _action(order_id: str, action: str, notes: str, amount: str, trackname: str, tracknumber: str,
-            *, row: object = None) -> StagedAction:
+def _action(
+    order_id: str, action: str, notes: str, amount: str, trackname: str, tracknumber: str, *, row: object = None
+) -> StagedAction:
     """An entry as the store wrote it: validated when staged, so only checked for values
     no ccnow-tui writes (a few cheap tests: 100,000 of them load at every start).
     CorruptRow names the value (and ``row``, the entries row id, when given)."""
     kind = _KINDS.get(action) if type(action) is str else None
-    if (kind is None or type(order_id) is not str or not _ORDER_TEXT(order_id) or type(notes) is not str
-            or type(trackname) is not str or type(tracknumber) is not str):
+    if (
+        kind is None
+        or type(order_id) is not str
+        or not _ORDER_TEXT(order_id)
+        or type(notes) is not str
+        or type(trackname) is not str
+        or type(tracknumber) is not str
+    ):
         raise CorruptRow(_where(row) + _bad_fields(order_id, action, notes, trackname, tracknumber))
     value = None
     if amount:
@@ -344,13 +351,27 @@ def _alike(actions: Sequence[StagedAction]) -> bool:
 
 
 def _fields(a: StagedAction) -> tuple[str, str, str, str, str, str]:
-    return (a.order_id, a.kind.value, a.notes,
-            format_amount(a.amount) if a.amount is not None else "", a.trackname, a.tracknumber)
+    return (
+        a.order_id,
+        a.kind.value,
+        a.notes,
+        format_amount(a.amount) if a.amount is not None else "",
+        a.trackname,
+        a.tracknumber,
+    )
 
 
 def _fields_json(a: StagedAction) -> str:
-    d = {k: v for k, v in (("amount", format_amount(a.amount) if a.amount is not None else ""),
-                           ("trackname", a.trackname), ("tracknumber", a.tracknumber), ("notes", a.notes)) if v}
+    d = {
+        k: v
+        for k, v in (
+            ("amount", format_amount(a.amount) if a.amount is not None else ""),
+            ("trackname", a.trackname),
+            ("tracknumber", a.tracknumber),
+            ("notes", a.notes),
+        )
+        if v
+    }
     return json.dumps(d, ensure_ascii=False, separators=(",", ":")) if d else ""
 
 
@@ -453,9 +474,11 @@ def _schema_columns() -> dict[str, list[str]]:
 
 def damaged(path: Path | str, what: str) -> str:
     """The message for a store that holds what no ccnow-tui writes."""
-    return (f"the store {path} is damaged: {what}. Nothing was sent or changed. Restore the file from a backup, "
-            "or move it away to start afresh (what it holds, staged entries and batches of unknown outcome, "
-            "would then be left behind)")
+    return (
+        f"the store {path} is damaged: {what}. Nothing was sent or changed. Restore the file from a backup, "
+        "or move it away to start afresh (what it holds, staged entries and batches of unknown outcome, "
+        "would then be left behind)"
+    )
 
 
 class Store:
@@ -515,14 +538,18 @@ class Store:
         finally:
             probe.close()
         if version > SCHEMA_VERSION:
-            raise StoreError(f"the store {self.path} was written by a newer ccnow-tui (schema {version}; "
-                             f"this one reads up to {SCHEMA_VERSION}); nothing was changed")
+            raise StoreError(
+                f"the store {self.path} was written by a newer ccnow-tui (schema {version}; "
+                f"this one reads up to {SCHEMA_VERSION}); nothing was changed"
+            )
         self._hold_owner_lock()
         conn = self._conn()
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise StoreError(f"the store {self.path} was written by a newer ccnow-tui (schema {version}; "
-                             f"this one reads up to {SCHEMA_VERSION}); nothing was changed")
+            raise StoreError(
+                f"the store {self.path} was written by a newer ccnow-tui (schema {version}; "
+                f"this one reads up to {SCHEMA_VERSION}); nothing was changed"
+            )
         if version < SCHEMA_VERSION:
             with self._write() as c:
                 # Another process may have migrated while we waited for the lock.
@@ -556,8 +583,9 @@ class Store:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             # One connection per thread, never shared; closed from any thread at the end.
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")  # a staged or claimed entry survives a power cut
@@ -680,8 +708,10 @@ class Store:
         notes = []
         for batch_id, owner, pid, hostname in dead:
             if self.mark_unknown(batch_id, GONE_REASON, only_from_owner=owner):
-                notes.append(f"batch {batch_id} (sent by process {pid} on {hostname}) is OUTCOME UNKNOWN: "
-                             f"{GONE_REASON}; {RECONCILE_IT}")
+                notes.append(
+                    f"batch {batch_id} (sent by process {pid} on {hostname}) is OUTCOME UNKNOWN: "
+                    f"{GONE_REASON}; {RECONCILE_IT}"
+                )
         if dead:
             self._sweep_owners()
         return notes
@@ -733,9 +763,14 @@ class Store:
                     held.setdefault(row[8] or "", []).append(_entry(row))
         if held:
             marks = ",".join("?" * len(held))
-            meta = {r[0]: r for r in conn.execute(
-                f"SELECT batch_id, state, created_at, host, client_id, message, pid, hostname, owner "
-                f"FROM batches WHERE batch_id IN ({marks}) ORDER BY created_at", list(held))}
+            meta = {
+                r[0]: r
+                for r in conn.execute(
+                    f"SELECT batch_id, state, created_at, host, client_id, message, pid, hostname, owner "
+                    f"FROM batches WHERE batch_id IN ({marks}) ORDER BY created_at",
+                    list(held),
+                )
+            }
             for batch_id in sorted(held, key=lambda b: (meta[b][2] if b in meta else "", b)):
                 m = meta.get(batch_id)
                 entries = tuple(held[batch_id])
@@ -743,8 +778,9 @@ class Store:
                     snap.held.append(HeldBatch(batch_id, BatchState.UNKNOWN, "", "", "", "", 0, "", False, entries))
                     continue
                 state = BatchState(m[1]) if m[1] in ("sending", "unknown") else BatchState.UNKNOWN
-                snap.held.append(HeldBatch(batch_id, state, m[2], m[3], m[4], m[5], m[6], m[7],
-                                           m[8] == self.owner, entries))
+                snap.held.append(
+                    HeldBatch(batch_id, state, m[2], m[3], m[4], m[5], m[6], m[7], m[8] == self.owner, entries)
+                )
         return snap
 
     def entries_by_id(self, ids: Sequence[int]) -> list[StoredEntry]:
@@ -752,9 +788,13 @@ class Store:
         conn, out = self._conn(), []
         ids = list(ids)
         for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            out += [_entry(r) for r in conn.execute(
-                f"SELECT {_ENTRY_COLS} FROM entries WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
+            chunk = ids[i : i + 500]
+            out += [
+                _entry(r)
+                for r in conn.execute(
+                    f"SELECT {_ENTRY_COLS} FROM entries WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                )
+            ]
         return out
 
     def batch_state(self, batch_id: str) -> str | None:
@@ -769,8 +809,10 @@ class Store:
 
     def _push_undo(self, c: sqlite3.Connection, op: str, data: Any) -> None:
         grp = self._undo_group(c)
-        c.execute("INSERT INTO undo (owner, grp, op, data) VALUES (?, ?, ?, ?)",
-                  (self.owner, grp, op, json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
+        c.execute(
+            "INSERT INTO undo (owner, grp, op, data) VALUES (?, ?, ?, ?)",
+            (self.owner, grp, op, json.dumps(data, ensure_ascii=False, separators=(",", ":"))),
+        )
         c.execute("DELETE FROM undo WHERE owner = ? AND grp <= ?", (self.owner, grp - UNDO_LIMIT))
 
     def _new_ids(self, c: sqlite3.Connection, count: int) -> int:
@@ -813,14 +855,33 @@ class Store:
                 c.executemany(
                     "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, "
                     "remark, changed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'staged', ?, ?)",
-                    zip(count(first), count(pos), map(_ORDER_OF, actions), map(_KIND_VALUE_OF, actions),
-                        map(_NOTES_OF, actions), amounts, map(_TRACKNAME_OF, actions), map(_TRACKNUMBER_OF, actions),
-                        repeat(remark), repeat(self.owner)),
+                    zip(
+                        count(first),
+                        count(pos),
+                        map(_ORDER_OF, actions),
+                        map(_KIND_VALUE_OF, actions),
+                        map(_NOTES_OF, actions),
+                        amounts,
+                        map(_TRACKNAME_OF, actions),
+                        map(_TRACKNUMBER_OF, actions),
+                        repeat(remark),
+                        repeat(self.owner),
+                    ),
                 )
             last = first + len(actions) - 1
             self._push_undo(c, "delete_range", [first, last])
-        return list(map(StoredEntry, count(first), actions, repeat(EntryState.STAGED), repeat(None), repeat(remark),
-                        repeat(0), count(pos)))
+        return list(
+            map(
+                StoredEntry,
+                count(first),
+                actions,
+                repeat(EntryState.STAGED),
+                repeat(None),
+                repeat(remark),
+                repeat(0),
+                count(pos),
+            )
+        )
 
     def remove(self, ids: Iterable[int]) -> list[StoredEntry]:
         """Remove staged entries (others are left alone); one undoable change."""
@@ -842,8 +903,11 @@ class Store:
             if not rows:
                 return None
             old = rows[0]
-            c.execute("UPDATE entries SET order_id=?, action=?, notes=?, amount=?, trackname=?, tracknumber=?, "
-                      "remark='', rev=rev+1, changed_by=? WHERE id=?", (*_fields(action), self.owner, entry_id))
+            c.execute(
+                "UPDATE entries SET order_id=?, action=?, notes=?, amount=?, trackname=?, tracknumber=?, "
+                "remark='', rev=rev+1, changed_by=? WHERE id=?",
+                (*_fields(action), self.owner, entry_id),
+            )
             self._push_undo(c, "restore", [old])
         return StoredEntry(entry_id, action, EntryState.STAGED, None, "", old[11] + 1, old[1])
 
@@ -855,16 +919,21 @@ class Store:
             if not rows:
                 return []
             pos = (c.execute("SELECT MAX(pos) FROM entries").fetchone()[0] or 0) + 1
-            c.executemany("UPDATE entries SET state='staged', batch_id=NULL, remark=?, rev=rev+1, pos=?, changed_by=? "
-                          "WHERE id=?", [(redact(remark), pos + i, self.owner, r[0]) for i, r in enumerate(rows)])
+            c.executemany(
+                "UPDATE entries SET state='staged', batch_id=NULL, remark=?, rev=rev+1, pos=?, changed_by=? WHERE id=?",
+                [(redact(remark), pos + i, self.owner, r[0]) for i, r in enumerate(rows)],
+            )
             self._push_undo(c, "restore", rows)
             now = utc_now()
-            c.executemany("INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, "
-                          "message) VALUES (?, 'restaged', ?, ?, ?, ?, ?, 'staged again by the operator', ?)",
-                          [(now, r[9], r[2], r[0], r[3], _fields_json(_action(*r[2:8], row=r[0])), redact(remark))
-                           for r in rows])
-        return [StoredEntry(r[0], _action(*r[2:8], row=r[0]), EntryState.STAGED, None, remark, r[11] + 1, pos + i)
-                for i, r in enumerate(rows)]
+            c.executemany(
+                "INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, "
+                "message) VALUES (?, 'restaged', ?, ?, ?, ?, ?, 'staged again by the operator', ?)",
+                [(now, r[9], r[2], r[0], r[3], _fields_json(_action(*r[2:8], row=r[0])), redact(remark)) for r in rows],
+            )
+        return [
+            StoredEntry(r[0], _action(*r[2:8], row=r[0]), EntryState.STAGED, None, remark, r[11] + 1, pos + i)
+            for i, r in enumerate(rows)
+        ]
 
     def forget(self, *, batch_id: str | None = None, ids: Iterable[int] = ()) -> list[StoredEntry]:
         """Forget an unknown batch, or unverified entries, that the operator checked another way.
@@ -885,10 +954,12 @@ class Store:
                 old = c.execute("SELECT state FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
                 c.execute("UPDATE batches SET state='forgotten' WHERE batch_id=?", (batch_id,))
                 undo["batch"] = [batch_id, old[0] if old else "unknown"]
-            c.executemany("INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, "
-                          "message) VALUES (?, 'forgotten', ?, ?, ?, ?, ?, 'forgotten', "
-                          "'forgotten by the operator (checked another way)')",
-                          [(now, r[9], r[2], r[0], r[3], _fields_json(_action(*r[2:8], row=r[0]))) for r in rows])
+            c.executemany(
+                "INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, "
+                "message) VALUES (?, 'forgotten', ?, ?, ?, ?, ?, 'forgotten', "
+                "'forgotten by the operator (checked another way)')",
+                [(now, r[9], r[2], r[0], r[3], _fields_json(_action(*r[2:8], row=r[0]))) for r in rows],
+            )
             self._push_undo(c, "unforget", undo)
         return [_entry(_entry_of_row(r)) for r in rows]
 
@@ -903,8 +974,9 @@ class Store:
             if row[0] is None:
                 return None
             grp = row[0]
-            ops = c.execute("SELECT op, data FROM undo WHERE owner = ? AND grp = ? ORDER BY id DESC",
-                            (self.owner, grp)).fetchall()
+            ops = c.execute(
+                "SELECT op, data FROM undo WHERE owner = ? AND grp = ? ORDER BY id DESC", (self.owner, grp)
+            ).fetchall()
             c.execute("DELETE FROM undo WHERE owner = ? AND grp = ?", (self.owner, grp))
             result = UndoResult()
             for op, data in ops:
@@ -918,15 +990,21 @@ class Store:
             # An entry that was claimed since (refused, or re-staged by a reconcile, it is
             # staged again) was sent: it stays. Ids are never reused, so its submit line names it.
             # One another window (or script) changed since is its work now: it stays too.
-            done = c.execute("DELETE FROM entries WHERE id BETWEEN ? AND ? AND state = 'staged' AND changed_by = ? "
-                             "AND id NOT IN (SELECT entry_id FROM events WHERE kind = 'submit' "
-                             "AND entry_id BETWEEN ? AND ?)",
-                             (first, last, self.owner, first, last)).rowcount
+            done = c.execute(
+                "DELETE FROM entries WHERE id BETWEEN ? AND ? AND state = 'staged' AND changed_by = ? "
+                "AND id NOT IN (SELECT entry_id FROM events WHERE kind = 'submit' "
+                "AND entry_id BETWEEN ? AND ?)",
+                (first, last, self.owner, first, last),
+            ).rowcount
             result.skipped += total - done
             result.removed = range(first, last + 1)
             # The view drops ``removed``; those that stayed staged are read back through ``touched``.
-            result.touched += [i for (i,) in c.execute(
-                "SELECT id FROM entries WHERE id BETWEEN ? AND ? AND state = 'staged'", (first, last))]
+            result.touched += [
+                i
+                for (i,) in c.execute(
+                    "SELECT id FROM entries WHERE id BETWEEN ? AND ? AND state = 'staged'", (first, last)
+                )
+            ]
         elif op == "insert":
             result.skipped += self._reinsert(c, data)
             result.touched += [r[0] for r in data]
@@ -937,7 +1015,8 @@ class Store:
                 done = c.execute(
                     "UPDATE entries SET pos=?, order_id=?, action=?, notes=?, amount=?, trackname=?, tracknumber=?, "
                     "state=?, batch_id=?, remark=?, rev=rev+1, changed_by=? WHERE id=? AND rev=? AND state = 'staged'",
-                    (*r[1:11], self.owner, r[0], r[11] + 1)).rowcount
+                    (*r[1:11], self.owner, r[0], r[11] + 1),
+                ).rowcount
                 result.skipped += 1 - done
                 result.touched.append(r[0])
                 if done:
@@ -957,37 +1036,48 @@ class Store:
     def _rebase_undo(self, c: sqlite3.Connection, revs: dict[int, int]) -> None:
         """Our earlier changes to entries an undo just restored now expect the rev that undo
         left (not the one they left themselves), or a second ``u`` would skip them."""
-        for undo_id, data in c.execute("SELECT id, data FROM undo WHERE owner = ? AND op = 'restore'",
-                                        (self.owner,)).fetchall():
+        for undo_id, data in c.execute(
+            "SELECT id, data FROM undo WHERE owner = ? AND op = 'restore'", (self.owner,)
+        ).fetchall():
             rows = json.loads(data)
             hit = [r for r in rows if r[0] in revs]
             for r in hit:
                 r[11] = revs[r[0]] - 1
             if hit:
-                c.execute("UPDATE undo SET data = ? WHERE id = ?",
-                          (json.dumps(rows, ensure_ascii=False, separators=(",", ":")), undo_id))
+                c.execute(
+                    "UPDATE undo SET data = ? WHERE id = ?",
+                    (json.dumps(rows, ensure_ascii=False, separators=(",", ":")), undo_id),
+                )
 
     def _reinsert(self, c: sqlite3.Connection, rows: list[list[Any]]) -> int:
         done = 0
         for r in rows:
-            done += c.execute(f"INSERT OR IGNORE INTO entries ({_ROW_COLS}, changed_by) VALUES ({','.join('?' * 14)})",
-                              (*r, self.owner)).rowcount
+            done += c.execute(
+                f"INSERT OR IGNORE INTO entries ({_ROW_COLS}, changed_by) VALUES ({','.join('?' * 14)})",
+                (*r, self.owner),
+            ).rowcount
         return len(rows) - done
 
     def _rows(self, c: sqlite3.Connection, ids: list[int], state: str) -> list[list[Any]]:
         out: list[list[Any]] = []
         for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            out += [list(r) for r in c.execute(
-                f"SELECT {_ROW_COLS} FROM entries WHERE state = ? AND id IN ({','.join('?' * len(chunk))})",
-                (state, *chunk))]
+            chunk = ids[i : i + 500]
+            out += [
+                list(r)
+                for r in c.execute(
+                    f"SELECT {_ROW_COLS} FROM entries WHERE state = ? AND id IN ({','.join('?' * len(chunk))})",
+                    (state, *chunk),
+                )
+            ]
         order = {entry_id: i for i, entry_id in enumerate(ids)}
         out.sort(key=lambda r: order[r[0]])
         return out
 
     def _rows_of_batch(self, c: sqlite3.Connection, batch_id: str) -> list[list[Any]]:
-        return [list(r) for r in c.execute(f"SELECT {_ROW_COLS} FROM entries WHERE batch_id = ? ORDER BY pos, id",
-                                           (batch_id,))]
+        return [
+            list(r)
+            for r in c.execute(f"SELECT {_ROW_COLS} FROM entries WHERE batch_id = ? ORDER BY pos, id", (batch_id,))
+        ]
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -1028,15 +1118,28 @@ class Store:
                 if gone or changed:
                     raise ClaimConflict(
                         f"{len(gone) + len(changed)} of the entries were sent, removed or changed meanwhile "
-                        "(another window or process?); nothing was sent: review the batch and send again")
+                        "(another window or process?); nothing was sent: review the batch and send again"
+                    )
             orders = sorted({a.order_id for _, _, _, a in numbered})
             blocked = self._blocking(c, orders, own_ids={e for e, _ in existing})
             if blocked:
                 raise ClaimConflict("nothing was sent: " + "; ".join(blocked))
-            c.execute("INSERT INTO batches (batch_id, created_at, state, url, host, client_id, store_id, owner, pid, "
-                      "hostname, entry_count) VALUES (?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?)",
-                      (batch_id, now, meta.url, meta.host, meta.client_id, meta.store_id, self.owner, self.pid,
-                       self.hostname, len(numbered)))
+            c.execute(
+                "INSERT INTO batches (batch_id, created_at, state, url, host, client_id, store_id, owner, pid, "
+                "hostname, entry_count) VALUES (?, ?, 'sending', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    batch_id,
+                    now,
+                    meta.url,
+                    meta.host,
+                    meta.client_id,
+                    meta.store_id,
+                    self.owner,
+                    self.pid,
+                    self.hostname,
+                    len(numbered),
+                ),
+            )
             new = [(n, a) for n, entry_id, _, a in numbered if entry_id is None]
             ids: dict[int, int] = {n: entry_id for n, entry_id, _, _ in numbered if entry_id is not None}
             if new:
@@ -1045,15 +1148,19 @@ class Store:
                 c.executemany(
                     "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, "
                     "batch_id, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?, 'cli')",
-                    ((first + i, pos + i, *_fields(a), batch_id) for i, (_, a) in enumerate(new)))
+                    ((first + i, pos + i, *_fields(a), batch_id) for i, (_, a) in enumerate(new)),
+                )
                 ids.update((n, first + i) for i, (n, _) in enumerate(new))
             if existing:
-                c.executemany("UPDATE entries SET state='sending', batch_id=?, remark='' WHERE id=?",
-                              [(batch_id, e) for e, _ in existing])
+                c.executemany(
+                    "UPDATE entries SET state='sending', batch_id=?, remark='' WHERE id=?",
+                    [(batch_id, e) for e, _ in existing],
+                )
             c.executemany(
                 "INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields) "
                 "VALUES (?, 'submit', ?, ?, ?, ?, ?, ?)",
-                ((now, batch_id, a.order_id, ids[n], n, a.kind.value, _fields_json(a)) for n, _, _, a in numbered))
+                ((now, batch_id, a.order_id, ids[n], n, a.kind.value, _fields_json(a)) for n, _, _, a in numbered),
+            )
             # Undo must never bring back (or take away) what was sent.
             c.execute("DELETE FROM undo WHERE owner = ?", (self.owner,))
         return batch_id
@@ -1064,8 +1171,9 @@ class Store:
 
     def entry_ids(self, batch_id: str) -> dict[int, int]:
         """N → entry id for a batch, from its submit lines."""
-        return dict(self._conn().execute(
-            "SELECT n, entry_id FROM events WHERE batch_id = ? AND kind = 'submit'", (batch_id,)))
+        return dict(
+            self._conn().execute("SELECT n, entry_id FROM events WHERE batch_id = ? AND kind = 'submit'", (batch_id,))
+        )
 
     def _blocking(self, c: sqlite3.Connection, orders: Sequence[str], own_ids: set[int]) -> list[str]:
         """Why each of ``orders`` may not be sent now (held by another batch or unverified)."""
@@ -1074,14 +1182,23 @@ class Store:
         # Held entries are few (a batch or two) whatever the size of the batch: read them all.
         rows = c.execute(
             "SELECT e.order_id, e.state, e.batch_id, e.action, e.id, b.pid, b.hostname FROM entries e "
-            "LEFT JOIN batches b ON b.batch_id = e.batch_id WHERE e.state != 'staged'")
+            "LEFT JOIN batches b ON b.batch_id = e.batch_id WHERE e.state != 'staged'"
+        )
         for order_id, state, batch_id, action, entry_id, pid, hostname in rows:
             if order_id in wanted and entry_id not in own_ids and order_id not in out:
                 out[order_id] = blocked_reason(order_id, state, batch_id or "?", action, pid, hostname)
         return [out[o] for o in orders if o in out]
 
-    def settle(self, batch_id: str, results: Sequence[Settled], *, outcome: str, message: str,
-               other_lines: Sequence[str] = (), detail: str = "") -> None:
+    def settle(
+        self,
+        batch_id: str,
+        results: Sequence[Settled],
+        *,
+        outcome: str,
+        message: str,
+        other_lines: Sequence[str] = (),
+        detail: str = "",
+    ) -> None:
         """Record the receiver's answer and move each entry on.
 
         ``detail``: the network library's own words for a failure (``message`` says it in
@@ -1093,8 +1210,11 @@ class Store:
         """
         now = utc_now()
         with self._write() as c:
-            origin = dict(c.execute("SELECT id, origin FROM entries WHERE batch_id = ? "
-                                    "AND state IN ('sending', 'unknown')", (batch_id,)).fetchall())
+            origin = dict(
+                c.execute(
+                    "SELECT id, origin FROM entries WHERE batch_id = ? AND state IN ('sending', 'unknown')", (batch_id,)
+                ).fetchall()
+            )
             applied, refused_staged, refused_gone, unknown = [], [], [], []
             for r in results:
                 if r.entry_id not in origin:
@@ -1109,33 +1229,55 @@ class Store:
                 else:
                     unknown.append((r.entry_id,))
             c.executemany("DELETE FROM entries WHERE id = ?", applied + refused_gone)
-            c.executemany("UPDATE entries SET state='staged', batch_id=NULL, remark=?, rev=rev+1 WHERE id=?",
-                          refused_staged)
+            c.executemany(
+                "UPDATE entries SET state='staged', batch_id=NULL, remark=?, rev=rev+1 WHERE id=?", refused_staged
+            )
             c.executemany("UPDATE entries SET state='unknown' WHERE id=?", unknown)
             # An entry the answer did not cover (never expected) is held, not left in flight.
             c.execute("UPDATE entries SET state='unknown' WHERE batch_id=? AND state='sending'", (batch_id,))
-            info = {entry_id: (order_id, n, action, fields) for entry_id, order_id, n, action, fields in c.execute(
-                "SELECT entry_id, order_id, n, action, fields FROM events WHERE batch_id = ? AND kind = 'submit'",
-                (batch_id,))}
+            info = {
+                entry_id: (order_id, n, action, fields)
+                for entry_id, order_id, n, action, fields in c.execute(
+                    "SELECT entry_id, order_id, n, action, fields FROM events WHERE batch_id = ? AND kind = 'submit'",
+                    (batch_id,),
+                )
+            }
 
             def line(r: Settled) -> tuple[Any, ...]:
                 order_id, n, action, fields = info.get(r.entry_id, (None, None, "", ""))
                 # Every word from the network masked, a status that is not one of the
                 # protocol's codes too: a receiver may answer the password as one.
-                return (now, batch_id, order_id, r.entry_id, n, action, fields, r.outcome, _status(r.status),
-                        _mask(r.message), _mask(r.raw))
+                return (
+                    now,
+                    batch_id,
+                    order_id,
+                    r.entry_id,
+                    n,
+                    action,
+                    fields,
+                    r.outcome,
+                    _status(r.status),
+                    _mask(r.message),
+                    _mask(r.raw),
+                )
 
             c.executemany(
                 "INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, outcome, status, "
-                "message, raw) VALUES (?, 'outcome', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", map(line, results))
+                "message, raw) VALUES (?, 'outcome', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                map(line, results),
+            )
             journal_message = f"{message} [network library: {detail}]" if detail else message
-            c.execute("INSERT INTO events (time, kind, batch_id, outcome, message, raw) "
-                      "VALUES (?, 'outcome', ?, ?, ?, ?)",
-                      (now, batch_id, outcome, redact(journal_message), redact("\n".join(other_lines))))
-            still = c.execute("SELECT COUNT(*) FROM entries WHERE batch_id = ? AND state IN ('unknown', 'sending')",
-                              (batch_id,)).fetchone()[0]
-            c.execute("UPDATE batches SET state=?, outcome=?, message=?, settled_at=? WHERE batch_id=?",
-                      ("unknown" if still else "answered", outcome, redact(message), now, batch_id))
+            c.execute(
+                "INSERT INTO events (time, kind, batch_id, outcome, message, raw) VALUES (?, 'outcome', ?, ?, ?, ?)",
+                (now, batch_id, outcome, redact(journal_message), redact("\n".join(other_lines))),
+            )
+            still = c.execute(
+                "SELECT COUNT(*) FROM entries WHERE batch_id = ? AND state IN ('unknown', 'sending')", (batch_id,)
+            ).fetchone()[0]
+            c.execute(
+                "UPDATE batches SET state=?, outcome=?, message=?, settled_at=? WHERE batch_id=?",
+                ("unknown" if still else "answered", outcome, redact(message), now, batch_id),
+            )
 
     def mark_unknown(self, batch_id: str, reason: str, *, only_from_owner: str | None = None) -> bool:
         """A batch in flight whose answer will never come: its entries are held as unknown."""
@@ -1145,18 +1287,26 @@ class Store:
             if row is None or row[0] != "sending" or (only_from_owner is not None and row[1] != only_from_owner):
                 return False
             c.execute("UPDATE entries SET state='unknown' WHERE batch_id=? AND state='sending'", (batch_id,))
-            c.execute("UPDATE batches SET state='unknown', outcome='unknown', message=?, settled_at=? WHERE batch_id=?",
-                      (redact(reason), now, batch_id))
+            c.execute(
+                "UPDATE batches SET state='unknown', outcome='unknown', message=?, settled_at=? WHERE batch_id=?",
+                (redact(reason), now, batch_id),
+            )
             # One line per entry too, so each order's history says what became of it.
-            c.execute("INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, outcome, "
-                      "message) SELECT ?, 'outcome', batch_id, order_id, entry_id, n, action, fields, 'unknown', ? "
-                      "FROM events WHERE batch_id = ? AND kind = 'submit' ORDER BY id", (now, redact(reason), batch_id))
-            c.execute("INSERT INTO events (time, kind, batch_id, outcome, message) "
-                      "VALUES (?, 'outcome', ?, 'unknown', ?)", (now, batch_id, redact(reason)))
+            c.execute(
+                "INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, outcome, "
+                "message) SELECT ?, 'outcome', batch_id, order_id, entry_id, n, action, fields, 'unknown', ? "
+                "FROM events WHERE batch_id = ? AND kind = 'submit' ORDER BY id",
+                (now, redact(reason), batch_id),
+            )
+            c.execute(
+                "INSERT INTO events (time, kind, batch_id, outcome, message) VALUES (?, 'outcome', ?, 'unknown', ?)",
+                (now, batch_id, redact(reason)),
+            )
         return True
 
-    def reconcile(self, batch_id: str, verdicts: Sequence[Judged], *, summary: str,
-                  answer_lines: Sequence[str] = ()) -> bool:
+    def reconcile(
+        self, batch_id: str, verdicts: Sequence[Judged], *, summary: str, answer_lines: Sequence[str] = ()
+    ) -> bool:
         """Settle an unknown batch from what a query showed. False if it was settled meanwhile."""
         now = utc_now()
         with self._write() as c:
@@ -1166,24 +1316,43 @@ class Store:
             pos = (c.execute("SELECT MAX(pos) FROM entries").fetchone()[0] or 0) + 1
             for i, v in enumerate(verdicts):
                 if v.verdict is Verdict.RESTAGED:
-                    c.execute("UPDATE entries SET state='staged', batch_id=NULL, remark=?, rev=rev+1, pos=? WHERE id=?",
-                              (redact(v.why), pos + i, v.entry_id))
+                    c.execute(
+                        "UPDATE entries SET state='staged', batch_id=NULL, remark=?, rev=rev+1, pos=? WHERE id=?",
+                        (redact(v.why), pos + i, v.entry_id),
+                    )
                 elif v.verdict is Verdict.UNVERIFIED:
-                    c.execute("UPDATE entries SET state='unverified', remark=?, rev=rev+1 WHERE id=?",
-                              (redact(v.why), v.entry_id))
+                    c.execute(
+                        "UPDATE entries SET state='unverified', remark=?, rev=rev+1 WHERE id=?",
+                        (redact(v.why), v.entry_id),
+                    )
                 else:
                     c.execute("DELETE FROM entries WHERE id=?", (v.entry_id,))
             c.executemany(
                 "INSERT INTO events (time, kind, batch_id, order_id, entry_id, action, fields, outcome, status, "
                 "message) VALUES (?, 'reconciled', ?, ?, ?, ?, ?, ?, ?, ?)",
-                ((now, batch_id, live[v.entry_id][2], v.entry_id, live[v.entry_id][3],
-                  _fields_json(_action(*live[v.entry_id][2:8], row=v.entry_id)), v.verdict.value, _status(v.status),
-                  redact(v.why))
-                 for v in verdicts))
-            c.execute("INSERT INTO events (time, kind, batch_id, outcome, message, raw) VALUES (?, 'reconciled', ?, "
-                      "'reconciled', ?, ?)", (now, batch_id, redact(summary), redact("\n".join(answer_lines))))
-            remaining = c.execute("SELECT COUNT(*) FROM entries WHERE batch_id = ? AND state = 'unknown'",
-                                  (batch_id,)).fetchone()[0]
+                (
+                    (
+                        now,
+                        batch_id,
+                        live[v.entry_id][2],
+                        v.entry_id,
+                        live[v.entry_id][3],
+                        _fields_json(_action(*live[v.entry_id][2:8], row=v.entry_id)),
+                        v.verdict.value,
+                        _status(v.status),
+                        redact(v.why),
+                    )
+                    for v in verdicts
+                ),
+            )
+            c.execute(
+                "INSERT INTO events (time, kind, batch_id, outcome, message, raw) VALUES (?, 'reconciled', ?, "
+                "'reconciled', ?, ?)",
+                (now, batch_id, redact(summary), redact("\n".join(answer_lines))),
+            )
+            remaining = c.execute(
+                "SELECT COUNT(*) FROM entries WHERE batch_id = ? AND state = 'unknown'", (batch_id,)
+            ).fetchone()[0]
             if not remaining:
                 c.execute("UPDATE batches SET state='reconciled', settled_at=? WHERE batch_id=?", (now, batch_id))
         return True
@@ -1195,20 +1364,25 @@ class Store:
         conn = self._conn()
         rows = conn.execute(
             "SELECT e.kind, e.batch_id, e.time, e.n, e.action, e.fields, e.outcome, e.status, e.message, e.raw "
-            "FROM events e WHERE e.order_id = ? ORDER BY e.id", (order_id,)).fetchall()
+            "FROM events e WHERE e.order_id = ? ORDER BY e.id",
+            (order_id,),
+        ).fetchall()
         return self._items(conn, rows)
 
     def last_event(self, order_id: str) -> HistoryItem | None:
         """The latest batch that named ``order_id`` (for the queue's "last sent" column)."""
         conn = self._conn()
-        row = conn.execute("SELECT batch_id FROM events WHERE order_id = ? ORDER BY id DESC LIMIT 1",
-                           (order_id,)).fetchone()
+        row = conn.execute(
+            "SELECT batch_id FROM events WHERE order_id = ? ORDER BY id DESC LIMIT 1", (order_id,)
+        ).fetchone()
         if row is None:
             return None
         # "+batch_id": look the lines up by order (a few), never by batch (100,000 of a big one).
         rows = conn.execute(
             "SELECT kind, batch_id, time, n, action, fields, outcome, status, message, raw FROM events "
-            "WHERE order_id = ? AND +batch_id IS ? ORDER BY id", (order_id, row[0])).fetchall()
+            "WHERE order_id = ? AND +batch_id IS ? ORDER BY id",
+            (order_id, row[0]),
+        ).fetchall()
         items = self._items(conn, rows)
         return items[-1] if items else None
 
@@ -1223,8 +1397,9 @@ class Store:
             args: tuple[Any, ...] = ()
         else:
             # One seek into the events_order index per order asked for, at C speed.
-            lasts = ("SELECT value AS order_id, (SELECT MAX(id) FROM events WHERE order_id = value) AS id "
-                     "FROM json_each(?)")
+            lasts = (
+                "SELECT value AS order_id, (SELECT MAX(id) FROM events WHERE order_id = value) AS id FROM json_each(?)"
+            )
             args = (json.dumps(list(dict.fromkeys(order_ids))),)
         # The lines of each order's latest batch, looked up by order ("+batch_id", as in
         # last_event), grouped per order in journal order.
@@ -1233,7 +1408,9 @@ class Store:
             "picked AS (SELECT l.order_id, e.batch_id FROM lasts l JOIN events e ON e.id = l.id) "
             "SELECT e.order_id, e.kind, e.batch_id, e.time, e.n, e.action, e.fields, e.outcome, e.status, "
             "e.message, e.raw FROM picked p JOIN events e ON e.order_id = p.order_id AND +e.batch_id IS p.batch_id "
-            "ORDER BY e.id", args).fetchall()
+            "ORDER BY e.id",
+            args,
+        ).fetchall()
         per_order: dict[str, list[tuple[Any, ...]]] = {}
         for row in rows:
             per_order.setdefault(row[0], []).append(row[1:])
@@ -1262,8 +1439,16 @@ class Store:
             if kind == "submit":
                 item.entries.append({"n": n, "action": action, **fields_d})
             elif kind in ("outcome", "reconciled", "forgotten", "restaged"):
-                item.results.append({"action": action, "outcome": outcome, "status": status, "message": message,
-                                     "kind": kind, **fields_d})
+                item.results.append(
+                    {
+                        "action": action,
+                        "outcome": outcome,
+                        "status": status,
+                        "message": message,
+                        "kind": kind,
+                        **fields_d,
+                    }
+                )
                 if raw and raw not in item.answer_lines:
                     item.answer_lines.append(raw)
         return list(items.values())
@@ -1273,14 +1458,17 @@ class Store:
         """The batch's own columns (host, account, state, outcome, time) on its items."""
         ids = list(by_batch)
         for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
+            chunk = ids[i : i + 500]
             for batch_id, host, client_id, state, outcome, message, created in conn.execute(
-                    f"SELECT batch_id, host, client_id, state, outcome, message, created_at FROM batches "
-                    f"WHERE batch_id IN ({','.join('?' * len(chunk))})", chunk):
+                f"SELECT batch_id, host, client_id, state, outcome, message, created_at FROM batches "
+                f"WHERE batch_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
                 for item in by_batch[batch_id]:
                     item.host, item.client_id, item.state = host, client_id, state
-                    item.outcome = "reconciled" if state == "reconciled" else (
-                        "forgotten" if state == "forgotten" else outcome)
+                    item.outcome = (
+                        "reconciled" if state == "reconciled" else ("forgotten" if state == "forgotten" else outcome)
+                    )
                     item.message = message
                     item.time = created
 
@@ -1303,22 +1491,41 @@ class Store:
         if since:
             where.append("e.time >= ?")
             params.append(since)
-        sql = ("SELECT e.time, e.kind, e.batch_id, b.host, b.client_id, b.store_id, e.order_id, e.n, e.action, "
-               "e.fields, e.outcome, e.status, e.message, e.raw FROM events e "
-               "LEFT JOIN batches b ON b.batch_id = e.batch_id"
-               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY e.id")
-        keys = ("time", "event", "batch_id", "host", "client_id", "store_id", "order_id", "n", "action",
-                "fields", "outcome", "status", "message", "raw")
+        sql = (
+            "SELECT e.time, e.kind, e.batch_id, b.host, b.client_id, b.store_id, e.order_id, e.n, e.action, "
+            "e.fields, e.outcome, e.status, e.message, e.raw FROM events e "
+            "LEFT JOIN batches b ON b.batch_id = e.batch_id"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY e.id"
+        )
+        keys = (
+            "time",
+            "event",
+            "batch_id",
+            "host",
+            "client_id",
+            "store_id",
+            "order_id",
+            "n",
+            "action",
+            "fields",
+            "outcome",
+            "status",
+            "message",
+            "raw",
+        )
         for row in conn.execute(sql, params):
             d: dict[str, Any] = dict(zip(keys, row, strict=True))
             try:
                 d["fields"] = json.loads(d["fields"]) if d["fields"] else {}
             except (TypeError, ValueError):
-                raise CorruptRow(f"table events, the line of {d['time']!r}: fields {d['fields']!r} is not "
-                                 "JSON") from None
+                raise CorruptRow(
+                    f"table events, the line of {d['time']!r}: fields {d['fields']!r} is not JSON"
+                ) from None
             if not isinstance(d["fields"], dict):
-                raise CorruptRow(f"table events, the line of {d['time']!r}: fields {d['fields']!r} is not a "
-                                 "JSON object") from None
+                raise CorruptRow(
+                    f"table events, the line of {d['time']!r}: fields {d['fields']!r} is not a JSON object"
+                ) from None
             yield d
 
     # -- the history of batches (read only) -------------------------------------------------
@@ -1329,12 +1536,18 @@ class Store:
         """Every batch sent from this profile, newest (last recorded) first, with its entries
         counted per action: one query; the page walks the batches' rowids backwards and the
         counts read each batch's lines through ``events_batch`` (no scan of the journal)."""
-        rows = self._conn().execute(
-            "SELECT p.batch_id, p.created_at, p.state, p.outcome, p.message, p.host, p.client_id, p.entry_count, "
-            "e.action, COUNT(e.id) FROM (SELECT rowid AS r, " + self._BATCH_COLS + " FROM batches "
-            "ORDER BY rowid DESC LIMIT ? OFFSET ?) p "
-            "LEFT JOIN events e ON e.batch_id = p.batch_id AND e.kind = 'submit' "
-            "GROUP BY p.r, e.action ORDER BY p.r DESC", (limit, offset)).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT p.batch_id, p.created_at, p.state, p.outcome, p.message, p.host, p.client_id, p.entry_count, "
+                "e.action, COUNT(e.id) FROM (SELECT rowid AS r, " + self._BATCH_COLS + " FROM batches "
+                "ORDER BY rowid DESC LIMIT ? OFFSET ?) p "
+                "LEFT JOIN events e ON e.batch_id = p.batch_id AND e.kind = 'submit' "
+                "GROUP BY p.r, e.action ORDER BY p.r DESC",
+                (limit, offset),
+            )
+            .fetchall()
+        )
         out: list[BatchSummary] = []
         counts: list[tuple[str, int]] = []
         for i, row in enumerate(rows):
@@ -1348,16 +1561,30 @@ class Store:
     @staticmethod
     def _summary(row: Sequence[Any], counts: Iterable[tuple[str, int]]) -> BatchSummary:
         batch_id, created, state, outcome, message, host, client_id, entry_count = row[:8]
-        return BatchSummary(str(batch_id), str(created), str(host), str(client_id), str(state),
-                            batch_word(str(state), str(outcome)), str(message), int(entry_count), _counts(counts))
+        return BatchSummary(
+            str(batch_id),
+            str(created),
+            str(host),
+            str(client_id),
+            str(state),
+            batch_word(str(state), str(outcome)),
+            str(message),
+            int(entry_count),
+            _counts(counts),
+        )
 
     def batch_ids_with_order(self, text: str) -> set[str]:
         """The batches that named an order whose number holds ``text`` (the history's filter)."""
         if not text:
             return set()
-        return {str(r[0]) for r in self._conn().execute(
-            "SELECT DISTINCT batch_id FROM events WHERE order_id IS NOT NULL AND instr(order_id, ?) > 0 "
-            "AND batch_id IS NOT NULL", (text,))}
+        return {
+            str(r[0])
+            for r in self._conn().execute(
+                "SELECT DISTINCT batch_id FROM events WHERE order_id IS NOT NULL AND instr(order_id, ?) > 0 "
+                "AND batch_id IS NOT NULL",
+                (text,),
+            )
+        }
 
     def batch_detail(self, batch_id: str) -> BatchDetail | None:
         """One batch: its entries as sent, every result line, and the receiver's raw lines
@@ -1371,15 +1598,30 @@ class Store:
         raw_lines: list[str] = []
         seen: set[str] = set()
         for when, kind, order_id, entry_id, n, action, fields, outcome, status, message, raw in conn.execute(
-                "SELECT time, kind, order_id, entry_id, n, action, fields, outcome, status, message, raw "
-                "FROM events WHERE batch_id = ? ORDER BY id", (batch_id,)):
+            "SELECT time, kind, order_id, entry_id, n, action, fields, outcome, status, message, raw "
+            "FROM events WHERE batch_id = ? ORDER BY id",
+            (batch_id,),
+        ):
             if kind == "submit":
                 parsed = json.loads(fields) if fields else {}
-                entries.append(BatchEntry(entry_id, n, str(order_id or ""), str(action or ""),
-                                          {str(k): str(v) for k, v in parsed.items()}))
+                entries.append(
+                    BatchEntry(
+                        entry_id, n, str(order_id or ""), str(action or ""), {str(k): str(v) for k, v in parsed.items()}
+                    )
+                )
                 continue
-            results.append(BatchResult(str(when), str(kind), entry_id, str(order_id or ""), str(action or ""),
-                                       str(outcome), str(status), str(message)))
+            results.append(
+                BatchResult(
+                    str(when),
+                    str(kind),
+                    entry_id,
+                    str(order_id or ""),
+                    str(action or ""),
+                    str(outcome),
+                    str(status),
+                    str(message),
+                )
+            )
             for line in str(raw).split("\n") if raw else ():
                 if line and line not in seen:
                     seen.add(line)
@@ -1395,12 +1637,15 @@ def _entry_of_row(r: Sequence[Any]) -> tuple[Any, ...]:
     return (r[0], *r[2:8], r[8], r[9], r[10], r[11], r[1])
 
 
-def blocked_reason(order_id: str, state: str, batch_id: str, action: str, pid: int | None = None,
-                   hostname: str | None = None) -> str:
+def blocked_reason(
+    order_id: str, state: str, batch_id: str, action: str, pid: int | None = None, hostname: str | None = None
+) -> str:
     if state == "sending":
         who = f" by process {pid} on {hostname}" if pid else ""
         return f"{order_id} is being sent right now{who} (batch {batch_id})"
     if state == "unverified":
-        return (f"{order_id} has an unverified {action} from batch {batch_id} (it may already have been "
-                "applied): re-stage or forget it first")
+        return (
+            f"{order_id} has an unverified {action} from batch {batch_id} (it may already have been "
+            "applied): re-stage or forget it first"
+        )
     return f"{order_id} has an OUTCOME UNKNOWN {action} in batch {batch_id}: reconcile it first"

@@ -98,8 +98,16 @@ class CcnowApp(SeeThroughApp):
 
     log_visible = var(True, init=False)  # the l key hides the log pane on every screen
 
-    def __init__(self, settings: ConnectionSettings | None = None, *, setup_message: str = "", notice: str = "",
-                 refresh_every: float = 0.0, first_run: FirstRun | None = None, keys: KeyTable | None = None) -> None:
+    def __init__(
+        self,
+        settings: ConnectionSettings | None = None,
+        *,
+        setup_message: str = "",
+        notice: str = "",
+        refresh_every: float = 0.0,
+        first_run: FirstRun | None = None,
+        keys: KeyTable | None = None,
+    ) -> None:
         super().__init__()
         self.key_order = KeyOrder(self, super().on_event)  # keys read and not yet acted on, in order
         self.keymap: Mapping[str, str] = NO_KEYMAP  # binding id -> keys, as config.toml's [keys] makes them
@@ -138,8 +146,10 @@ class CcnowApp(SeeThroughApp):
         no password, ask for it; else the session."""
         self.settings = settings
         if settings is None:
-            self.push_screen(SetupScreen(self.setup_message or "No connection settings.", first_run=self.first_run),
-                             callback=self.begin)
+            self.push_screen(
+                SetupScreen(self.setup_message or "No connection settings.", first_run=self.first_run),
+                callback=self.begin,
+            )
             return
         self.notice = self.notice or f"settings: {settings.source}"  # saved by the setup form just now
         if settings.password is None:  # no password from the profile, the environment or a command
@@ -180,8 +190,12 @@ class CcnowApp(SeeThroughApp):
             self.push_screen(SetupScreen(str(exc), title=exc.title) if exc.title else SetupScreen(str(exc)))
             return
         self.controller = controller = SessionController(
-            session.book, session.staging, self.log_buffer, password_typed=self.password_typed,
-            keys=key_help.log_hint_keys(self))
+            session.book,
+            session.staging,
+            self.log_buffer,
+            password_typed=self.password_typed,
+            keys=key_help.log_hint_keys(self),
+        )
         session.staging.listener = lambda _: self.apply(controller.staging_changed())
         self.push_screen(QueueScreen())
         # The composer is mounted ahead (install_composer), but only once
@@ -273,8 +287,15 @@ class CcnowApp(SeeThroughApp):
 
     # -- toasts, and withdrawing those about a batch that is settled ---------------------------
 
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
         """Textual's notify, remembered: a toast about an unknown batch is withdrawn once
         that batch is reconciled or forgotten (:meth:`withdraw_settled`)."""
         lasts = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
@@ -300,8 +321,9 @@ class CcnowApp(SeeThroughApp):
                 continue
             self._about_batch = batch_id
             try:
-                self.notify(message, title=title, severity=severity, timeout=max(0.5, lasts - (now - posted)),
-                            markup=markup)
+                self.notify(
+                    message, title=title, severity=severity, timeout=max(0.5, lasts - (now - posted)), markup=markup
+                )
             finally:
                 self._about_batch = ""
 
@@ -491,8 +513,9 @@ class CcnowApp(SeeThroughApp):
             if yes and session.staging.batch() == batch:
                 self.send_batch(batch)
             elif yes:
-                self.notify("The staged entries changed meanwhile; nothing was sent. Press S again.",
-                            severity="warning")
+                self.notify(
+                    "The staged entries changed meanwhile; nothing was sent. Press S again.", severity="warning"
+                )
 
         typed = must_type(batch, session.settings.confirm_over, session.settings.confirm_discount_over)
         title, body = describe_send(batch, session, typed)
@@ -508,8 +531,10 @@ class CcnowApp(SeeThroughApp):
         if session is None or controller is None or session.in_flight is not None or not len(session.staging):
             return False
         book = session.book
-        if any(lint.severity is Severity.ERROR
-               for lint in session.staging.lint(book.status, book.status_version, book.learnt_words)):
+        if any(
+            lint.severity is Severity.ERROR
+            for lint in session.staging.lint(book.status, book.status_version, book.learnt_words)
+        ):
             self.notify("Cannot send: the lint shows errors (b to see them).", severity="error", markup=False)
             return False
         try:
@@ -531,6 +556,7 @@ class CcnowApp(SeeThroughApp):
         staging, batch, meta = session.staging, request.batch, session.batch_meta()
         try:
             if len(numbered) >= OFF_LOOP_ENTRIES:  # writing 100,000 claims takes a second: not on the UI's loop
+
                 def claim_off_loop() -> tuple[Claim, Snapshot]:
                     with collector_paused():
                         request.index_orders()  # here, not on the UI's loop at the first answer line
@@ -549,8 +575,7 @@ class CcnowApp(SeeThroughApp):
             self.changed.publish(Topic.FLIGHT)
             return
         self.apply(controller.sending(request, session.host))
-        await pump(request, session.client.submit(batch, chunked=True, batch_id=claim.batch_id),
-                   self.post_message)
+        await pump(request, session.client.submit(batch, chunked=True, batch_id=claim.batch_id), self.post_message)
 
     def batch_answered(self, request: Request, answer: ReceiverAnswer) -> None:
         """The answer to the batch in flight: recorded (a big one off the loop), and said."""

@@ -56,8 +56,15 @@ class Update:
                 self.topics.append(topic)
         return self
 
-    def notify(self, text: str, *, title: str = "", severity: str = "information",
-               timeout: float | None = None, batch_id: str = "") -> Update:
+    def notify(
+        self,
+        text: str,
+        *,
+        title: str = "",
+        severity: str = "information",
+        timeout: float | None = None,
+        batch_id: str = "",
+    ) -> Update:
         self.notices.append(Notice(text, title, severity, timeout, batch_id))
         return self
 
@@ -69,8 +76,12 @@ def batch_label(outcome: Outcome) -> str:
     return f"batch {outcome.batch_sentence}"
 
 
-VERDICT_KIND = {Verdict.TOOK_EFFECT: LogKind.APPLIED, Verdict.RESTAGED: LogKind.INFO,
-                Verdict.UNVERIFIED: LogKind.UNVERIFIED, Verdict.NOT_RESTAGED: LogKind.ERROR}
+VERDICT_KIND = {
+    Verdict.TOOK_EFFECT: LogKind.APPLIED,
+    Verdict.RESTAGED: LogKind.INFO,
+    Verdict.UNVERIFIED: LogKind.UNVERIFIED,
+    Verdict.NOT_RESTAGED: LogKind.ERROR,
+}
 
 
 def verdict_line(entry: StagedAction, verdict: Verdict, why: str) -> tuple[LogKind, str]:
@@ -95,8 +106,15 @@ class SessionController:
     """One session's book, staging area and log; ``password_typed``: asked at start-up
     (a refused one is asked for again rather than left to fail every request)."""
 
-    def __init__(self, book: OrderBook, staging: StagingArea, log: LogBuffer, *, password_typed: bool = False,
-                 keys: Mapping[str, str] = SHIPPED_KEYS) -> None:
+    def __init__(
+        self,
+        book: OrderBook,
+        staging: StagingArea,
+        log: LogBuffer,
+        *,
+        password_typed: bool = False,
+        keys: Mapping[str, str] = SHIPPED_KEYS,
+    ) -> None:
         self.book = book
         self.keys = {**SHIPPED_KEYS, **keys}
         self.staging = staging
@@ -141,8 +159,9 @@ class SessionController:
             update.touch(Topic.LOG)
             if kind is LogKind.UNKNOWN:
                 about = note.split(" ", 2)[1] if note.startswith("batch ") else ""
-                update.notify(note, title="Outcome unknown", severity="error", timeout=UNKNOWN_TOAST_SECONDS,
-                              batch_id=about)
+                update.notify(
+                    note, title="Outcome unknown", severity="error", timeout=UNKNOWN_TOAST_SECONDS, batch_id=about
+                )
         self.staging.notices.clear()
 
     def poll(self) -> Update | None:
@@ -207,8 +226,10 @@ class SessionController:
             named = ", ".join(a.describe() for a in repeats[:3])
             more = f" and {len(repeats) - 3} more" if len(repeats) > 3 else ""
             what = counted(len(repeats), "entry", "entries")
-            text = (f"not staged again: {what} identical to one already staged ({named}{more}); "
-                    "edit the staged one (b, e) to change it")
+            text = (
+                f"not staged again: {what} identical to one already staged ({named}{more}); "
+                "edit the staged one (b, e) to change it"
+            )
             self.write(LogKind.INFO, text)
             update.touch(Topic.LOG).notify(redact(text), title="Already staged", severity="warning")
         return new
@@ -226,8 +247,10 @@ class SessionController:
         orders = list(dict.fromkeys(map(_ORDER_OF, actions)))  # as staged, each once
         # Named (all up to a few, then the first ones and a count): the words match the rows.
         named = named_orders(orders) if len(orders) == 1 else f"{len(orders)} orders: {named_orders(orders)}"
-        self.write(LogKind.INFO, f"staged {'/'.join(kinds)} for {named} "
-                                 f"({len(self.staging)} staged; {self.keys['nav.composer']} to review)")
+        self.write(
+            LogKind.INFO,
+            f"staged {'/'.join(kinds)} for {named} ({len(self.staging)} staged; {self.keys['nav.composer']} to review)",
+        )
         return Update().touch(Topic.LOG)
 
     def imported(self, actions: list[StagedAction], name: str, accepted: int, rejected: int) -> Update:
@@ -238,10 +261,13 @@ class SessionController:
             self.staging.add(actions)
         kinds = "/".join(sorted({a.kind.value for a in actions})) or "nothing"
         orders = len({a.order_id for a in actions})
-        self.write(LogKind.INFO, f"imported {safe_text(name, 80)}: {kinds} staged for "
-                                 f"{counted(orders, 'order', 'orders')} from {counted(accepted, 'row', 'rows')}, "
-                                 f"{counted(rejected, 'row', 'rows')} rejected ({len(self.staging)} staged; "
-                                 f"{self.keys['nav.composer']} to review, {self.keys['staging.undo']} undoes)")
+        self.write(
+            LogKind.INFO,
+            f"imported {safe_text(name, 80)}: {kinds} staged for "
+            f"{counted(orders, 'order', 'orders')} from {counted(accepted, 'row', 'rows')}, "
+            f"{counted(rejected, 'row', 'rows')} rejected ({len(self.staging)} staged; "
+            f"{self.keys['nav.composer']} to review, {self.keys['staging.undo']} undoes)",
+        )
         return update.touch(Topic.LOG)
 
     def undo(self) -> Update:
@@ -259,8 +285,11 @@ class SessionController:
         if not len(self.staging):
             return Notice("Nothing is staged.", severity="warning")
         book = self.book  # an order the session learnt is not pending is an error: not sent
-        errors = [lint for lint in self.staging.lint(book.status, book.status_version, book.learnt_words)
-                  if lint.severity is Severity.ERROR]
+        errors = [
+            lint
+            for lint in self.staging.lint(book.status, book.status_version, book.learnt_words)
+            if lint.severity is Severity.ERROR
+        ]
         if errors:
             more = f"; … {len(errors) - 3} more (b)" if len(errors) > 3 else ""
             shown = "; ".join(e.message for e in errors[:3]) + more
@@ -274,15 +303,20 @@ class SessionController:
     def sending(self, request: Request, host: str) -> Update:
         batch, claim = request.batch, request.claim
         assert batch is not None and claim is not None
-        self.write(LogKind.INFO, f"sending {counted(len(batch), 'entry', 'entries')} for "
-                                 f"{counted(len(batch.order_ids), 'order', 'orders')} to {host} "
-                                 f"(batch {claim.batch_id})")
+        self.write(
+            LogKind.INFO,
+            f"sending {counted(len(batch), 'entry', 'entries')} for "
+            f"{counted(len(batch.order_ids), 'order', 'orders')} to {host} "
+            f"(batch {claim.batch_id})",
+        )
         return Update().touch(Topic.LOG)
 
     def asking(self, request: Request, host: str) -> Update:
         """A query or reconcile is on its way."""
-        self.write(LogKind.INFO, f"{request.kind.value}: asking {host} for "
-                                 f"{counted(len(request.order_ids), 'order', 'orders')}")
+        self.write(
+            LogKind.INFO,
+            f"{request.kind.value}: asking {host} for {counted(len(request.order_ids), 'order', 'orders')}",
+        )
         return Update().touch(Topic.LOG)
 
     def unknown_batch(self, batch_id: str) -> list[OrderId] | None:
@@ -339,8 +373,10 @@ class SessionController:
 
     def retrying(self, request: Request, r: Retrying) -> Update:
         void = f"; its {counted(r.discarded, 'line is', 'lines are')} void" if r.discarded else ""
-        self.write(LogKind.INFO, f"{request.kind.value}: attempt {r.attempt} failed ({r.reason}){void}; "
-                                 f"retrying in {r.delay:.1f} s")
+        self.write(
+            LogKind.INFO,
+            f"{request.kind.value}: attempt {r.attempt} failed ({r.reason}){void}; retrying in {r.delay:.1f} s",
+        )
         update = Update().touch(Topic.LOG)
         if request.kind is RequestKind.PENDING and not self.is_stale(request):
             self.book.restart_pending()  # the retry sends the whole list again
@@ -351,8 +387,7 @@ class SessionController:
         if self.is_stale(request):
             return Update()
         update = Update()
-        if (self.password_typed and answer.outcome is Outcome.REFUSED
-                and "invalid login" in answer.message.lower()):
+        if self.password_typed and answer.outcome is Outcome.REFUSED and "invalid login" in answer.message.lower():
             update.ask_password = answer.message
         self.book.finish_pending(answer.outcome is Outcome.OK, answer.message)
         # A timed refresh that found the same as the last one is not worth a log line.
@@ -370,15 +405,21 @@ class SessionController:
         """The answer to a batch: recorded in the store, and said. None: the batch is big
         (OFF_LOOP_ENTRIES), the caller records it off the loop (:meth:`settle_in_thread`)."""
         assert request.batch is not None and request.claim is not None
-        if answer.entries and proves_nothing(answer.entries[0]) \
-                and any(isinstance(rec, (OrderLine, OrderError)) for rec in answer.records):
+        if (
+            answer.entries
+            and proves_nothing(answer.entries[0])
+            and any(isinstance(rec, (OrderLine, OrderError)) for rec in answer.records)
+        ):
             # The order lines logged as they came were judged as if this were the protocol's answer.
             self.write(LogKind.UNKNOWN, f"the order lines above prove nothing about this batch: {answer.message}")
         # Entries the answer said nothing about were not logged as lines: log them now.
         answered = {rec.order_id for rec in answer.records if isinstance(rec, (OrderLine, OrderError))}
         for r in answer.entries:
-            if r.outcome is EntryOutcome.UNKNOWN and not r.status \
-                    and (r.entry.order_id not in answered or proves_nothing(r)):
+            if (
+                r.outcome is EntryOutcome.UNKNOWN
+                and not r.status
+                and (r.entry.order_id not in answered or proves_nothing(r))
+            ):
                 self.write(LogKind.UNKNOWN, f"{r.entry.order_id} {r.entry.kind.value}: {r.message}")
         if len(request.batch) >= OFF_LOOP_ENTRIES:
             return None
@@ -396,8 +437,11 @@ class SessionController:
         """The store could not record the answer: the batch stays held (never re-sent)."""
         claim = request.claim
         assert claim is not None
-        self.write(LogKind.ERROR, f"the answer to batch {claim.batch_id} could not be recorded: {exc}; "
-                                  "it stays held (never re-sent) and is unknown at the next start")
+        self.write(
+            LogKind.ERROR,
+            f"the answer to batch {claim.batch_id} could not be recorded: {exc}; "
+            "it stays held (never re-sent) and is unknown at the next start",
+        )
         return judge_answer(claim, answer)[2]
 
     def batch_settled(self, request: Request, answer: ReceiverAnswer, report: SubmitReport) -> Update:
@@ -414,17 +458,30 @@ class SessionController:
             self.write(LogKind.INFO, f"{stay} staged with the receiver's words")
         if report.not_sent:
             stay = counted(len(report.not_sent), "entry stays", "entries stay")
-            self.write(LogKind.INFO, f"{stay} staged, marked not sent (the receiver never got them); "
-                                     "S sends them again when it can be reached")
+            self.write(
+                LogKind.INFO,
+                f"{stay} staged, marked not sent (the receiver never got them); "
+                "S sends them again when it can be reached",
+            )
         severity = {"ok": "information", "unknown": "error"}.get(answer.outcome.value, "warning")
-        hint = {Outcome.UNKNOWN: f" (kept, not re-sent: {self.reconcile_hint})",
-                Outcome.SOME_REFUSED: " (refused ones stay staged)",
-                Outcome.UNREACHABLE: f": {answer.message} (the entries stay staged)"}
+        hint = {
+            Outcome.UNKNOWN: f" (kept, not re-sent: {self.reconcile_hint})",
+            Outcome.SOME_REFUSED: " (refused ones stay staged)",
+            Outcome.UNREACHABLE: f": {answer.message} (the entries stay staged)",
+        }
         # A batch of unknown outcome: the toast stays up for long (the header keeps saying
         # UNKNOWN), and goes as soon as the batch is reconciled or forgotten.
         about = report.batch_id if answer.outcome is Outcome.UNKNOWN else ""
-        update = Update().touch(Topic.LOG).notify(label + hint.get(answer.outcome, ""), severity=severity,
-                                                  timeout=UNKNOWN_TOAST_SECONDS if about else None, batch_id=about)
+        update = (
+            Update()
+            .touch(Topic.LOG)
+            .notify(
+                label + hint.get(answer.outcome, ""),
+                severity=severity,
+                timeout=UNKNOWN_TOAST_SECONDS if about else None,
+                batch_id=about,
+            )
+        )
         update.touch(Topic.FLIGHT)
         return update.touch(*self.journal_changed(request.order_ids).topics)
 
@@ -433,8 +490,10 @@ class SessionController:
         if answer.outcome is Outcome.OK:
             result = self.staging.reconcile(request.unknown_batch_id, answer.statuses(), answer.raw_lines)
         if result is None:
-            self.write(LogKind.ERROR, f"reconcile {request.unknown_batch_id}: {answer.message}; "
-                                      "the batch stays unknown (nothing re-sent)")
+            self.write(
+                LogKind.ERROR,
+                f"reconcile {request.unknown_batch_id}: {answer.message}; the batch stays unknown (nothing re-sent)",
+            )
             return Update().touch(Topic.LOG)
         for entry, verdict, _status, why in result.verdicts:
             self.write(*verdict_line(entry, verdict, why))
@@ -442,9 +501,14 @@ class SessionController:
         update = Update().touch(Topic.LOG)
         unverified = result.of(Verdict.UNVERIFIED)
         if unverified:
-            update.notify(f"{counted(len(unverified), 'entry is', 'entries are')} unverified: a status cannot show "
-                          "whether a discount or tracking took effect. Check, then re-stage (r) or forget (d) "
-                          "them in the composer.", title="Unverified", severity="warning", timeout=12)
+            update.notify(
+                f"{counted(len(unverified), 'entry is', 'entries are')} unverified: a status cannot show "
+                "whether a discount or tracking took effect. Check, then re-stage (r) or forget (d) "
+                "them in the composer.",
+                title="Unverified",
+                severity="warning",
+                timeout=12,
+            )
         return update.touch(*self.journal_changed(request.order_ids).topics)
 
     def record(self, request: Request, rec: Record) -> None:
@@ -467,17 +531,22 @@ class SessionController:
                     self.write(worst(r.outcome for r in results), text + results[0].message)
                     return
                 why = next((r.message for r in results if r.message), "")
-                self.write(worst(r.outcome for r in results),
-                           f"{rec.order_id} {kinds} → {rec.status}" + (f" ({why})" if why else ""))
+                self.write(
+                    worst(r.outcome for r in results),
+                    f"{rec.order_id} {kinds} → {rec.status}" + (f" ({why})" if why else ""),
+                )
                 return
         if isinstance(rec, OrderLine):
             info = status_info(rec.status)
             kind = LogKind.INFO if info.known else LogKind.UNKNOWN
             self.write(kind, f"{rec.order_id} {rec.status} ({info.group.value})")
         elif isinstance(rec, OrderError):
-            self.write(LogKind.UNKNOWN if submit else LogKind.REFUSED,
-                       f"{rec.order_id} " + ("(not in this batch) " if submit else "")
-                       + f"refused by the receiver: {rec.message}")
+            self.write(
+                LogKind.UNKNOWN if submit else LogKind.REFUSED,
+                f"{rec.order_id} "
+                + ("(not in this batch) " if submit else "")
+                + f"refused by the receiver: {rec.message}",
+            )
         elif isinstance(rec, ErrorMessage):
             # For a batch, a refusal only if it turns out to be the whole answer: said at the end.
             self.write(LogKind.INFO if submit else LogKind.REFUSED, f"receiver: error_message {rec.text}")

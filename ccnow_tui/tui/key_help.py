@@ -15,8 +15,11 @@ from .screens.composer import ComposerScreen
 from .screens.help import HelpScreen, key_sections, section_for
 
 # Where each key the log's hints name is bound (controller.SHIPPED_KEYS lists them).
-LOG_HINT_OWNERS: dict[str, type] = {"nav.composer": MainScreen, "composer.reconcile": ComposerScreen,
-                                    "staging.undo": MainScreen}
+LOG_HINT_OWNERS: dict[str, type] = {
+    "nav.composer": MainScreen,
+    "composer.reconcile": ComposerScreen,
+    "staging.undo": MainScreen,
+}
 
 
 def help_sections(app_class: type, keymap: Mapping[str, str] = NO_KEYMAP) -> list[Section]:

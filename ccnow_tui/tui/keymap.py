@@ -64,8 +64,11 @@ SCREENS: list[tuple[str, type[DOMNode]]] = [
     ("the password prompt", PasswordScreen),
 ]
 # What may be focused on a BaseScreen (one at a time): their keys count with the screen's.
-WIDGETS: list[tuple[str, type[DOMNode]]] = [("a list", CursorList), ("the log", StatusLog),
-                                            ("a scrolled body", ScrollBody)]
+WIDGETS: list[tuple[str, type[DOMNode]]] = [
+    ("a list", CursorList),
+    ("the log", StatusLog),
+    ("a scrolled body", ScrollBody),
+]
 KNOWN = frozenset(k.value for k in Keys if not k.value.startswith("<"))
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 PALETTE = Binding("ctrl+p", "command_palette", "Command palette")  # the App adds it at run time
@@ -155,8 +158,9 @@ def check_keymap(table: KeyTable, app_class: type) -> dict[str, str]:
         if binding_id not in ids:
             close = difflib.get_close_matches(binding_id, list(ids), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(f"{at}[keys] unknown binding id {binding_id!r}{hint}; README's [keys] section "
-                              "lists every id")
+            raise ConfigError(
+                f"{at}[keys] unknown binding id {binding_id!r}{hint}; README's [keys] section lists every id"
+            )
         try:
             keymap[binding_id] = normalized(keys)
         except Exception:  # an empty name between commas: config.py refuses those already
@@ -164,8 +168,10 @@ def check_keymap(table: KeyTable, app_class: type) -> dict[str, str]:
         for key in keymap[binding_id].split(","):
             problem = key_problem(key)
             if problem:
-                raise ConfigError(f"{at}[keys] {binding_id!r} = {keys!r}: {problem} (keys are written as "
-                                  "Textual names them: \"x\", \"S\", \"?\", \"f5\", \"ctrl+o\", \"space\", \"enter\")")
+                raise ConfigError(
+                    f"{at}[keys] {binding_id!r} = {keys!r}: {problem} (keys are written as "
+                    'Textual names them: "x", "S", "?", "f5", "ctrl+o", "space", "enter")'
+                )
     for title, namespaces in groups(app_class):
         _check_group(title, namespaces, app_class, keymap, table)
     return keymap
@@ -183,13 +189,14 @@ def groups(app_class: type) -> Iterable[tuple[str, list[type]]]:
 
 
 def _set_at(bound: _Bound, table: KeyTable) -> str:
-    """", set at PATH: line N" for a binding the table remaps too."""
+    """ ", set at PATH: line N" for a binding the table remaps too."""
     place = table.places.get(bound.binding.id or "", "") if bound.remapped else ""
     return f", set at {place.rstrip(': ')}" if place else ""
 
 
-def _check_group(title: str, namespaces: list[type], app_class: type, keymap: Mapping[str, str],
-                 table: KeyTable) -> None:
+def _check_group(
+    title: str, namespaces: list[type], app_class: type, keymap: Mapping[str, str], table: KeyTable
+) -> None:
     by_key: dict[str, dict[str, _Bound]] = {}
     declared: dict[str, set[str]] = {}  # who -> the keys it has without the table
     for namespace in namespaces:
@@ -215,5 +222,7 @@ def _check_group(title: str, namespaces: list[type], app_class: type, keymap: Ma
         binding_id = first.binding.id or ""
         at = table.places.get(binding_id, "")
         also = [h.describe() + _set_at(h, table) for h in others]
-        raise ConfigError(f"{at}[keys] {binding_id!r} = {table.keys[binding_id]!r}: {key_name(key)} is bound twice "
-                          f"on {title}: it is also {' and '.join(also)}")
+        raise ConfigError(
+            f"{at}[keys] {binding_id!r} = {table.keys[binding_id]!r}: {key_name(key)} is bound twice "
+            f"on {title}: it is also {' and '.join(also)}"
+        )

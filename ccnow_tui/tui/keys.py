@@ -35,11 +35,20 @@ def bindings_of(node_class: type) -> list[Binding]:
     return out
 
 
-NAMES = {"question_mark": "?", "slash": "/", "space": "space", "escape": "esc", "enter": "enter", "tab": "tab",
-         "backspace": "backspace", "delete": "delete"}
+NAMES = {
+    "question_mark": "?",
+    "slash": "/",
+    "space": "space",
+    "escape": "esc",
+    "enter": "enter",
+    "tab": "tab",
+    "backspace": "backspace",
+    "delete": "delete",
+}
 # Textual's name of each printable ASCII character ("slash", "full_stop", "dollar_sign", "S"), and back.
-CHARACTERS = {next(iter(Binding.make_bindings([Binding(c, "")]))).key: c
-              for c in map(chr, range(33, 127)) if c != ","} | {"comma": ","}
+CHARACTERS = {
+    next(iter(Binding.make_bindings([Binding(c, "")]))).key: c for c in map(chr, range(33, 127)) if c != ","
+} | {"comma": ","}
 NO_KEYMAP: Mapping[str, str] = {}
 
 
@@ -93,16 +102,21 @@ def key_of(node: object, owner: type, binding_id: str) -> str:
     return display_key(owned_binding(owner, binding_id), app_keymap(node))
 
 
-def rows(bindings: Iterable[Binding], skip: Iterable[str] = (),
-         keymap: Mapping[str, str] = NO_KEYMAP) -> list[tuple[str, str]]:
+def rows(
+    bindings: Iterable[Binding], skip: Iterable[str] = (), keymap: Mapping[str, str] = NO_KEYMAP
+) -> list[tuple[str, str]]:
     """(key, what it does) for each binding whose id is not in ``skip``."""
     skipped = set(skip)
-    return [(display_key(b, keymap), b.tooltip or b.description) for b in bindings
-            if isinstance(b, Binding) and (b.id or b.action) not in skipped]
+    return [
+        (display_key(b, keymap), b.tooltip or b.description)
+        for b in bindings
+        if isinstance(b, Binding) and (b.id or b.action) not in skipped
+    ]
 
 
-def palette_commands(app: App[int], screen: Screen[Any], help_action: Callable[[], object],
-                     keymap: Mapping[str, str] = NO_KEYMAP) -> Iterator[SystemCommand]:
+def palette_commands(
+    app: App[int], screen: Screen[Any], help_action: Callable[[], object], keymap: Mapping[str, str] = NO_KEYMAP
+) -> Iterator[SystemCommand]:
     """One palette entry for every key of the current screen (and its focused list),
     each with its key in effect."""
     owners: list[DOMNode] = [screen]

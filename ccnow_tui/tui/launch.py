@@ -138,8 +138,10 @@ def build_app(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[
     if getattr(args, "demo", False):
         return _demo(args, app_class)
     overrides = {
-        "url": getattr(args, "url", None), "client_id": getattr(args, "client_id", None),
-        "store_id": getattr(args, "store_id", None), "timeout": getattr(args, "timeout", None),
+        "url": getattr(args, "url", None),
+        "client_id": getattr(args, "client_id", None),
+        "store_id": getattr(args, "store_id", None),
+        "timeout": getattr(args, "timeout", None),
     }
     try:
         loaded = config.load_config()  # looked up when called (tests replace config.load_config)
@@ -154,8 +156,12 @@ def build_app(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[
         first = FirstRun(profile, overrides) if isinstance(exc, config.NotConfigured) else None
         return app_class(None, setup_message=str(exc), first_run=first, keys=loaded.keys), None
     # The first log line says where the URL and account came from (file, environment, options).
-    return app_class(settings, notice=f"settings: {settings.source}",
-                     refresh_every=getattr(args, "refresh", None) or 0.0, keys=loaded.keys), None
+    return app_class(
+        settings,
+        notice=f"settings: {settings.source}",
+        refresh_every=getattr(args, "refresh", None) or 0.0,
+        keys=loaded.keys,
+    ), None
 
 
 def _demo(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[Any, object]:
@@ -176,10 +182,20 @@ def _demo(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[Any,
     # A fresh password per run: the embedded receiver is ours alone, and a password
     # equal to the profile name ("demo") would be masked wherever that word appears.
     password = secrets.token_urlsafe(12)
-    server = SandboxServer(SandboxConfig(
-        host="127.0.0.1", port=0, client_id="demo", password=password, orders=40, seed=7,
-        settle=30.0, arrivals=4.0, faults=faults, log=None,
-    )).start()
+    server = SandboxServer(
+        SandboxConfig(
+            host="127.0.0.1",
+            port=0,
+            client_id="demo",
+            password=password,
+            orders=40,
+            seed=7,
+            settle=30.0,
+            arrivals=4.0,
+            faults=faults,
+            log=None,
+        )
+    ).start()
     try:
         run = DemoRun.start()
     except BaseException:
@@ -187,8 +203,13 @@ def _demo(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[Any,
         raise
     _RUNS[run.store_dir] = run
     settings = ConnectionSettings(
-        profile="demo", url=server.url, client_id="demo", store_id="", password=Secret(password),
-        timeout=getattr(args, "timeout", None) or config.DEFAULT_TIMEOUT, source="--demo",
+        profile="demo",
+        url=server.url,
+        client_id="demo",
+        store_id="",
+        password=Secret(password),
+        timeout=getattr(args, "timeout", None) or config.DEFAULT_TIMEOUT,
+        source="--demo",
         store_dir=run.store_dir,
     )
     shown = ", ".join(str(f) for f in faults)
@@ -233,8 +254,10 @@ def run_tui(args: argparse.Namespace, app_class: Callable[..., Any]) -> int:
         print(f"ccnow-tui: {failure}", file=sys.stderr)
         return 2
     if demo and app.exit_message:  # "kept ... restored next time" is not so for a demo
-        print("ccnow-tui --demo: what this run staged or sent went with its sandbox; the next --demo "
-              "starts afresh.", file=sys.stderr)
+        print(
+            "ccnow-tui --demo: what this run staged or sent went with its sandbox; the next --demo starts afresh.",
+            file=sys.stderr,
+        )
     elif app.exit_message:
         print(app.exit_message, file=sys.stderr)
     return code if isinstance(code, int) else 0

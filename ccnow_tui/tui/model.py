@@ -46,6 +46,7 @@ LOG_TAGS = {
     LogKind.ERROR: "! error",
 }
 
+
 class Topic(StrEnum):
     """What changed, published on the app's ``changed`` signal; screens redraw what depends on it."""
 

@@ -63,7 +63,7 @@ async def pump(
             await deliver(PendingRecords(request, orders, other))
             return
         for start in range(0, len(records), SLICE):  # each answer line is judged and logged
-            part = records[start:start + SLICE]
+            part = records[start : start + SLICE]
             await deliver(AnswerRecords(request, part))
             answered.update(r.order_id for r in part if isinstance(r, (OrderLine, OrderError)))
             post(BatchProgress(request, len(answered), total))

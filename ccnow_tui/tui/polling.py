@@ -51,8 +51,12 @@ class Timers:
             return  # our own worker is writing a big batch; its snapshot follows
         if app.controller is not None:
             app.apply(app.controller.poll())
-        if (session is not None and flight is None and not session.book.loading
-                and (time.monotonic() - app.key_order.last_key_at >= IDLE_SECONDS or frozen_for() >= COLLECT_WITHIN)):
+        if (
+            session is not None
+            and flight is None
+            and not session.book.loading
+            and (time.monotonic() - app.key_order.last_key_at >= IDLE_SECONDS or frozen_for() >= COLLECT_WITHIN)
+        ):
             collect_frozen()  # at most once after each big answer or load; nothing to do otherwise
 
     def refresh_on_timer(self) -> None:

@@ -14,12 +14,16 @@ if TYPE_CHECKING:
 
 # A batch in flight when q is pressed: its answer is lost with the app.
 IN_FLIGHT_TITLE = "A batch is in flight"
-IN_FLIGHT = ("Quitting now loses its answer: the batch will be kept as OUTCOME UNKNOWN "
-             "(never re-sent) for you to reconcile next time.\n\nQuit anyway?")
+IN_FLIGHT = (
+    "Quitting now loses its answer: the batch will be kept as OUTCOME UNKNOWN "
+    "(never re-sent) for you to reconcile next time.\n\nQuit anyway?"
+)
 # In --demo the store is this run's own and the embedded sandbox stops with the app:
 # there is no next time to reconcile in.
-IN_FLIGHT_DEMO = ("Quitting now loses its answer, and nothing of it is kept: this demo's store is fresh each run "
-                  "and its embedded sandbox stops with the app.\n\nQuit anyway?")
+IN_FLIGHT_DEMO = (
+    "Quitting now loses its answer, and nothing of it is kept: this demo's store is fresh each run "
+    "and its embedded sandbox stops with the app.\n\nQuit anyway?"
+)
 
 
 def in_flight_question(demo: bool) -> ConfirmScreen:

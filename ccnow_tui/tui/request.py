@@ -45,7 +45,7 @@ class Request:
         of the answer (100,000 orders take ~0.1 s: a stall at the first line otherwise)."""
         if self._by_order is None:
             by_order: dict[OrderId, list[tuple[int, StagedAction]]] = {}
-            for n, entry in (self.batch.numbered() if self.batch is not None else []):
+            for n, entry in self.batch.numbered() if self.batch is not None else []:
                 by_order.setdefault(entry.order_id, []).append((n, entry))
             self._by_order = by_order
         return self._by_order

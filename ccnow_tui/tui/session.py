@@ -41,8 +41,10 @@ class Session:
         except ClientConfigError as exc:
             raise SessionError(str(exc)) from exc
         unusable = "The profile's store cannot be used"
-        advice = ("\n\nThe file was left exactly as it is: it may hold staged work and batches whose outcome is "
-                  "unknown. Restore it from a backup, or move it away yourself to start afresh.")
+        advice = (
+            "\n\nThe file was left exactly as it is: it may hold staged work and batches whose outcome is "
+            "unknown. Restore it from a backup, or move it away yourself to start afresh."
+        )
         try:
             if settings.store_dir is not None:  # a --demo run's own
                 store = Store.open(settings.store_dir / STORE_NAME)
@@ -56,8 +58,11 @@ class Session:
             session.book.events = LastEvents(store)
         except (StoreError, sqlite3.Error) as exc:
             store.close()
-            what = damaged(store.path, str(exc)) if isinstance(exc, CorruptRow) else (
-                f"the store {store.path} could not be read ({exc}).{advice}")
+            what = (
+                damaged(store.path, str(exc))
+                if isinstance(exc, CorruptRow)
+                else (f"the store {store.path} could not be read ({exc}).{advice}")
+            )
             raise SessionError(what, title=unusable) from exc
         return session
 
@@ -78,8 +83,9 @@ class Session:
     def batch_meta(self) -> BatchMeta:
         """Where this session's batches go, as recorded with each one."""
         s = self.settings
-        return BatchMeta(url=self.client.url, host=self.host, client_id=s.client_id, store_id=s.store_id,
-                         profile=s.profile)
+        return BatchMeta(
+            url=self.client.url, host=self.host, client_id=s.client_id, store_id=s.store_id, profile=s.profile
+        )
 
     @property
     def account(self) -> str:

@@ -45,8 +45,11 @@ PRIVATE_NAMES: list[tuple[str, str, str]] = [
     # Read by the tests and screenshots/make_screenshots.py, to draw a screen as text.
     ("textual.screen.Screen", "_compositor", "its render_update(full=, screen_stack=)"),
     # Overridden by SeeThroughApp; read by the tests too (what shows under a modal screen).
-    ("textual.app.App", "_background_screens", "a property: the screens visible under the top one (Screen.is_current, "
-                                              "the compositor)"),
+    (
+        "textual.app.App",
+        "_background_screens",
+        "a property: the screens visible under the top one (Screen.is_current, the compositor)",
+    ),
     # Read by the tests: the toasts.
     ("textual.app.App", "_notifications", "the toasts shown, each with .message"),
     # premount.

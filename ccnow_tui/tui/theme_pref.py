@@ -31,5 +31,6 @@ class ThemeKeeper:
         try:
             save_pref("theme", theme.name)
         except OSError as exc:
-            self.app.notify(f"The theme is not kept for next time: {exc.strerror or exc}", severity="warning",
-                            markup=False)
+            self.app.notify(
+                f"The theme is not kept for next time: {exc.strerror or exc}", severity="warning", markup=False
+            )

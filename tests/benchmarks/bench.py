@@ -84,7 +84,10 @@ def free_port() -> int:
 def start_sandbox(port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "ccnow_tui", "sandbox", "--port", str(port), "--orders", str(N_PENDING), "--seed", "1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     line = proc.stdout.readline()  # the server prints its URL once it is listening
     if "http://" not in line:
@@ -124,9 +127,23 @@ async def bench_network(url: str) -> dict:
             client_times.append(time.perf_counter() - t)
             assert n == N_PENDING, n
             out = subprocess.run(
-                [curl, "-s", "-S", "-o", os.devnull, "-w", "%{size_download} %{time_total}", url,
-                 "-d", "x_clientid=demo", "-d", "x_password=demo"],
-                capture_output=True, text=True, check=True,
+                [
+                    curl,
+                    "-s",
+                    "-S",
+                    "-o",
+                    os.devnull,
+                    "-w",
+                    "%{size_download} %{time_total}",
+                    url,
+                    "-d",
+                    "x_clientid=demo",
+                    "-d",
+                    "x_password=demo",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             size, total = out.stdout.split()
             curl_times.append(float(total))  # curl's own figure: its process start-up left out
@@ -236,8 +253,12 @@ def bench_staging() -> dict:
         def select():
             conn = sqlite3.connect(path)
             try:
-                return len(conn.execute("SELECT id, order_id, action, notes, amount, trackname, tracknumber, state, "
-                                        "batch_id, remark, rev, pos FROM entries ORDER BY pos, id").fetchall())
+                return len(
+                    conn.execute(
+                        "SELECT id, order_id, action, notes, amount, trackname, tracknumber, state, "
+                        "batch_id, remark, rev, pos FROM entries ORDER BY pos, id"
+                    ).fetchall()
+                )
             finally:
                 conn.close()
 
@@ -245,10 +266,16 @@ def bench_staging() -> dict:
         select_s, selected = best(select, 5)
         assert loaded == selected == N_PENDING
     med = statistics.median
-    return {"stage_change_100k_s": med(changes), "stage_undo_100k_s": med(undos),
-            "sqlite_delete_row_s": med(deletes), "sqlite_insert_row_s": med(inserts),
-            "stage_change_vs_sqlite": med(changes) / med(deletes), "stage_undo_vs_sqlite": med(undos) / med(inserts),
-            "store_load_100k_s": load_s, "store_load_vs_select": load_s / select_s}
+    return {
+        "stage_change_100k_s": med(changes),
+        "stage_undo_100k_s": med(undos),
+        "sqlite_delete_row_s": med(deletes),
+        "sqlite_insert_row_s": med(inserts),
+        "stage_change_vs_sqlite": med(changes) / med(deletes),
+        "stage_undo_vs_sqlite": med(undos) / med(inserts),
+        "store_load_100k_s": load_s,
+        "store_load_vs_select": load_s / select_s,
+    }
 
 
 def main() -> int:

@@ -83,14 +83,26 @@ def build(path: Path) -> tuple[list[OrderId], int, int]:
         first = [(n, None, 0, action(n, oid, n <= ON_QUEUE)) for n, oid in enumerate(plans[0], 1)]
         batch_id = store.claim(first, META)
         ids = store.entry_ids(batch_id)
-        store.settle(batch_id, [Settled(ids[n], "applied", "pending" if n <= ON_QUEUE else "mark_shipped", "",
-                                        f"{a.order_id} pending") for n, _, _, a in first],
-                     outcome="ok", message=f"{BATCH} applied")
+        store.settle(
+            batch_id,
+            [
+                Settled(ids[n], "applied", "pending" if n <= ON_QUEUE else "mark_shipped", "", f"{a.order_id} pending")
+                for n, _, _, a in first
+            ],
+            outcome="ok",
+            message=f"{BATCH} applied",
+        )
         conn = store._conn()
-        rows = conn.execute("SELECT time, kind, order_id, entry_id, n, action, fields, outcome, status, message, raw "
-                            "FROM events WHERE batch_id = ? ORDER BY id", (batch_id,)).fetchall()
-        brow = conn.execute("SELECT created_at, state, outcome, message, url, host, client_id, store_id, owner, pid, "
-                            "hostname, entry_count, settled_at FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
+        rows = conn.execute(
+            "SELECT time, kind, order_id, entry_id, n, action, fields, outcome, status, message, raw "
+            "FROM events WHERE batch_id = ? ORDER BY id",
+            (batch_id,),
+        ).fetchall()
+        brow = conn.execute(
+            "SELECT created_at, state, outcome, message, url, host, client_id, store_id, owner, pid, "
+            "hostname, entry_count, settled_at FROM batches WHERE batch_id = ?",
+            (batch_id,),
+        ).fetchone()
         max_id = conn.execute("SELECT MAX(entry_id) FROM events").fetchone()[0]
         index = {str(o): i for i, o in enumerate(plans[0])}
         start = datetime.fromisoformat(brow[0])
@@ -107,17 +119,25 @@ def build(path: Path) -> tuple[list[OrderId], int, int]:
                 eid = r[3] + shift + max_id if r[3] is not None else None
                 return (when, r[1], bid, oid, eid, *r[4:])
 
-            conn.execute("INSERT INTO batches (batch_id, created_at, state, outcome, message, url, host, client_id, "
-                         "store_id, owner, pid, hostname, entry_count, settled_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (bid, when, *brow[1:]))
-            conn.executemany("INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, "
-                             "outcome, status, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             map(moved, rows))
+            conn.execute(
+                "INSERT INTO batches (batch_id, created_at, state, outcome, message, url, host, client_id, "
+                "store_id, owner, pid, hostname, entry_count, settled_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (bid, when, *brow[1:]),
+            )
+            conn.executemany(
+                "INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, "
+                "outcome, status, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                map(moved, rows),
+            )
         conn.execute("COMMIT")
         events = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
         queue_set = set(map(str, queue))
-        sent = sum(1 for (oid,) in conn.execute("SELECT DISTINCT order_id FROM events WHERE order_id IS NOT NULL")
-                   if oid in queue_set)
+        sent = sum(
+            1
+            for (oid,) in conn.execute("SELECT DISTINCT order_id FROM events WHERE order_id IS NOT NULL")
+            if oid in queue_set
+        )
     return queue, events, sent
 
 
@@ -125,8 +145,18 @@ def key(item):
     """What the queue shows and sorts by, and every field of the item."""
     if item is None:
         return None
-    return (item.batch_id, item.time, item.host, item.client_id, item.state, item.outcome, item.message,
-            json.dumps(item.entries, sort_keys=True), json.dumps(item.results, sort_keys=True), item.answer_lines)
+    return (
+        item.batch_id,
+        item.time,
+        item.host,
+        item.client_id,
+        item.state,
+        item.outcome,
+        item.message,
+        json.dumps(item.entries, sort_keys=True),
+        json.dumps(item.results, sort_keys=True),
+        item.answer_lines,
+    )
 
 
 def main() -> int:
@@ -172,10 +202,14 @@ def main() -> int:
             assert sum(i is not None for i in fast) == sent
             assert all(key(whole.get(str(oid))) == key(i) for oid, i in zip(queue, fast, strict=True))
     results = {
-        "queue_orders": N_QUEUE, "journal_events": events, "queue_orders_sent_something": sent,
+        "queue_orders": N_QUEUE,
+        "journal_events": events,
+        "queue_orders_sent_something": sent,
         "build_s": built_s,
-        "per_order_100k_s": per_order_s, "fill_100k_s": bulk_s,
-        "sort_per_order_100k_s": sort_old_s, "sort_fill_100k_s": sort_s,
+        "per_order_100k_s": per_order_s,
+        "fill_100k_s": bulk_s,
+        "sort_per_order_100k_s": sort_old_s,
+        "sort_fill_100k_s": sort_s,
         "bulk_whole_journal_s": whole_s,
         "fill_vs_per_order": bulk_s / per_order_s,
         "sort_fill_vs_sort_per_order": sort_s / sort_old_s,

@@ -122,9 +122,23 @@ def timed(argv: list[str], env: dict[str, str], name: str = "") -> float:
 
 def curl_time(url: str, password: str) -> float:
     out = subprocess.run(
-        ["curl", "-s", "-S", "-o", os.devnull, "-w", "%{time_total}", url,
-         "-d", "x_clientid=demo", "-d", f"x_password={password}"],
-        capture_output=True, text=True, check=True,
+        [
+            "curl",
+            "-s",
+            "-S",
+            "-o",
+            os.devnull,
+            "-w",
+            "%{time_total}",
+            url,
+            "-d",
+            "x_clientid=demo",
+            "-d",
+            f"x_password={password}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return float(out.stdout)
 
@@ -133,21 +147,38 @@ def first_paint(argv: list[str], env: dict[str, str], done: re.Pattern[str]) -> 
     """Seconds from spawning ``argv`` in a new tmux session (100x30) to ``done`` showing."""
     session = f"ccnow-startup-{os.getpid()}-{time.monotonic_ns()}"
     command = " ".join(_quote(a) for a in argv)
-    env_args = [x for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "SHOP_PW", "PATH") if k in env
-                for x in ("-e", f"{k}={env[k]}")]
+    env_args = [
+        x for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "SHOP_PW", "PATH") if k in env for x in ("-e", f"{k}={env[k]}")
+    ]
     for tries in range(3):  # tmux's server may be busy with other sessions: try again, timed afresh
         t = time.perf_counter()
-        started = subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", str(SIZE[0]), "-y", str(SIZE[1]),
-                                  *env_args, f"cd {_quote(str(ROOT))} && exec {command}"], env=env,
-                                 capture_output=True, text=True)
+        started = subprocess.run(
+            [
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                session,
+                "-x",
+                str(SIZE[0]),
+                "-y",
+                str(SIZE[1]),
+                *env_args,
+                f"cd {_quote(str(ROOT))} && exec {command}",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if started.returncode == 0:
             break
         if tries == 2:
             raise SystemExit(f"tmux new-session failed: {started.stderr.strip()}")
     try:
         while True:
-            pane = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True,
-                                  env=env).stdout
+            pane = subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, env=env
+            ).stdout
             if done.search(pane):
                 return time.perf_counter() - t
             if time.perf_counter() - t > PAINT_TIMEOUT_S:
@@ -166,7 +197,11 @@ def _quote(text: str) -> str:
 def start_sandbox(orders: int, env: dict[str, str], password: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [*CCNOW, "sandbox", "--port", "0", "--orders", str(orders), "--seed", "1", "--password", password],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -180,8 +215,9 @@ def start_sandbox(orders: int, env: dict[str, str], password: str) -> tuple[subp
 def write_profile(env: dict[str, str], url: str) -> None:
     path = Path(env["XDG_CONFIG_HOME"]) / "ccnow-tui" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.write_text(f'default_profile = "shop"\n\n[profiles.shop]\nclient_id = "demo"\nurl = "{url}"\n'
-                    'password_env = "SHOP_PW"\n')
+    path.write_text(
+        f'default_profile = "shop"\n\n[profiles.shop]\nclient_id = "demo"\nurl = "{url}"\npassword_env = "SHOP_PW"\n'
+    )
     path.chmod(0o600)
 
 
@@ -246,8 +282,11 @@ def fetch_ratio() -> dict[str, float]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    return {"fetch_100k_s": out["pending_100k_fetch_s"], "curl_100k_s": out["curl_100k_fetch_s"],
-            "fetch_100k_vs_curl": out["pending_100k_vs_curl"]}
+    return {
+        "fetch_100k_s": out["pending_100k_fetch_s"],
+        "curl_100k_s": out["curl_100k_fetch_s"],
+        "fetch_100k_vs_curl": out["pending_100k_vs_curl"],
+    }
 
 
 ROWS = [
@@ -276,20 +315,34 @@ def main() -> int:
         print(f"{what:<50} {results[figure]:>8.3f}s {results[anchor]:>8.3f}s {results[ratio]:>6.2f}x  {mark}")
     mark = "ok" if results["cli_import"] <= 0.04 else "MISSED"
     print(f"{'import ccnow_tui.cli, absolute':<50} {results['cli_import']:>8.3f}s {'':>9} {'':>7}  <= 0.04 s {mark}")
-    print(f"{'ccnow-tui pending against curl (time_total)':<50} {results['pending_40']:>8.3f}s "
-          f"{results['curl_40']:>8.3f}s {results['pending_vs_curl']:>6.1f}x")
-    print(f"{'ccnow-tui pending against a bare httpx POST':<50} {results['pending_40']:>8.3f}s "
-          f"{results['httpx_post_40']:>8.3f}s {results['pending_vs_httpx_post']:>6.2f}x")
-    print(f"{'a bare httpx POST against import httpx':<50} {results['httpx_post_40']:>8.3f}s "
-          f"{results['httpx']:>8.3f}s {results['httpx_post_vs_httpx']:>6.2f}x")
+    print(
+        f"{'ccnow-tui pending against curl (time_total)':<50} {results['pending_40']:>8.3f}s "
+        f"{results['curl_40']:>8.3f}s {results['pending_vs_curl']:>6.1f}x"
+    )
+    print(
+        f"{'ccnow-tui pending against a bare httpx POST':<50} {results['pending_40']:>8.3f}s "
+        f"{results['httpx_post_40']:>8.3f}s {results['pending_vs_httpx_post']:>6.2f}x"
+    )
+    print(
+        f"{'a bare httpx POST against import httpx':<50} {results['httpx_post_40']:>8.3f}s "
+        f"{results['httpx']:>8.3f}s {results['httpx_post_vs_httpx']:>6.2f}x"
+    )
     print("CPU time (user + system) of the same processes, medians:")
-    for name, anchor in (("pending_40", "httpx"), ("pending_40", "httpx_post_40"), ("cli_import", "pass"),
-                         ("help", "pass"), ("journal", "pass"), ("httpx_post_40", "httpx")):
+    for name, anchor in (
+        ("pending_40", "httpx"),
+        ("pending_40", "httpx_post_40"),
+        ("cli_import", "pass"),
+        ("help", "pass"),
+        ("journal", "pass"),
+        ("httpx_post_40", "httpx"),
+    ):
         a, b = results[f"{name}_cpu"], results[f"{anchor}_cpu"]
         print(f"  {name + ' against ' + anchor:<48} {a:>8.3f}s {b:>8.3f}s {a / b:>6.2f}x")
     for name in ("help", "journal"):
-        print(f"{'ccnow-tui ' + ('--help' if name == 'help' else name):<50} {results[name]:>8.3f}s "
-              f"{results['pass']:>8.3f}s {results[name] / results['pass']:>6.2f}x")
+        print(
+            f"{'ccnow-tui ' + ('--help' if name == 'help' else name):<50} {results[name]:>8.3f}s "
+            f"{results['pass']:>8.3f}s {results[name] / results['pass']:>6.2f}x"
+        )
     print(json.dumps({k: round(v, 4) for k, v in results.items()}))
     return 0
 

@@ -93,15 +93,33 @@ def build(path: Path) -> dict:
         t = time.perf_counter()
         batch_id = store.claim(first, META)
         ids = store.entry_ids(batch_id)
-        store.settle(batch_id, [Settled(ids[n], "applied", "mark_shipped" if a.kind.value == "ship" else "pending",
-                                        "", f"{a.order_id} pending") for n, _, _, a in first],
-                     outcome="ok", message=f"{BATCH} applied")
+        store.settle(
+            batch_id,
+            [
+                Settled(
+                    ids[n],
+                    "applied",
+                    "mark_shipped" if a.kind.value == "ship" else "pending",
+                    "",
+                    f"{a.order_id} pending",
+                )
+                for n, _, _, a in first
+            ],
+            outcome="ok",
+            message=f"{BATCH} applied",
+        )
         t_claim_settle = time.perf_counter() - t
         conn = store._conn()
-        rows = conn.execute("SELECT time, kind, order_id, entry_id, n, action, fields, outcome, status, message, raw "
-                            "FROM events WHERE batch_id = ? ORDER BY id", (batch_id,)).fetchall()
-        brow = conn.execute("SELECT created_at, state, outcome, message, url, host, client_id, store_id, owner, pid, "
-                            "hostname, entry_count, settled_at FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
+        rows = conn.execute(
+            "SELECT time, kind, order_id, entry_id, n, action, fields, outcome, status, message, raw "
+            "FROM events WHERE batch_id = ? ORDER BY id",
+            (batch_id,),
+        ).fetchall()
+        brow = conn.execute(
+            "SELECT created_at, state, outcome, message, url, host, client_id, store_id, owner, pid, "
+            "hostname, entry_count, settled_at FROM batches WHERE batch_id = ?",
+            (batch_id,),
+        ).fetchone()
         max_id = conn.execute("SELECT MAX(entry_id) FROM events").fetchone()[0]
         index = {str(o): i for i, o in enumerate(orders[:BATCH])}
         # Batches 2..10: the same lines for the next orders (wrapping round the 200,000).
@@ -118,17 +136,28 @@ def build(path: Path) -> dict:
                 eid = r[3] + shift + max_id if r[3] is not None else None
                 return (r[0], r[1], bid, oid, eid, *r[4:])
 
-            conn.execute("INSERT INTO batches (batch_id, created_at, state, outcome, message, url, host, client_id, "
-                         "store_id, owner, pid, hostname, entry_count, settled_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (bid, *brow))
-            conn.executemany("INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, "
-                             "outcome, status, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             map(moved, rows))
+            conn.execute(
+                "INSERT INTO batches (batch_id, created_at, state, outcome, message, url, host, client_id, "
+                "store_id, owner, pid, hostname, entry_count, settled_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (bid, *brow),
+            )
+            conn.executemany(
+                "INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, "
+                "outcome, status, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                map(moved, rows),
+            )
         conn.execute("COMMIT")
         t_copy = time.perf_counter() - t
         events = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-    return {"orders": orders, "staged": staged, "events": events, "add_100k_s": t_add,
-            "claim_settle_50k_s": t_claim_settle, "copy_9_batches_s": t_copy}
+    return {
+        "orders": orders,
+        "staged": staged,
+        "events": events,
+        "add_100k_s": t_add,
+        "claim_settle_50k_s": t_claim_settle,
+        "copy_9_batches_s": t_copy,
+    }
 
 
 def bench_open(path: Path) -> dict:
@@ -139,8 +168,12 @@ def bench_open(path: Path) -> dict:
     def bare():
         conn = sqlite3.connect(path)
         try:
-            return len(conn.execute("SELECT id, order_id, action, notes, amount, trackname, tracknumber, state, "
-                                    "batch_id, remark, rev, pos FROM entries ORDER BY pos, id").fetchall())
+            return len(
+                conn.execute(
+                    "SELECT id, order_id, action, notes, amount, trackname, tracknumber, state, "
+                    "batch_id, remark, rev, pos FROM entries ORDER BY pos, id"
+                ).fetchall()
+            )
         finally:
             conn.close()
 
@@ -203,8 +236,10 @@ def bench_change(path: Path, staged: list[StagedAction]) -> dict:
         for i in rng.sample(range(len(area)), N_REMOVALS):
             area.remove([min(i, len(area) - 1)])
         conn = store._conn()
-        count, size = conn.execute("SELECT COUNT(*), SUM(LENGTH(owner) + LENGTH(op) + LENGTH(data) + 16) FROM undo "
-                                   "WHERE owner = ?", (store.owner,)).fetchone()
+        count, size = conn.execute(
+            "SELECT COUNT(*), SUM(LENGTH(owner) + LENGTH(op) + LENGTH(data) + 16) FROM undo WHERE owner = ?",
+            (store.owner,),
+        ).fetchone()
         out["undo_rows_200_removals"] = count
         out["undo_bytes_200_removals"] = size
         try:
@@ -264,18 +299,26 @@ def bench_history(path: Path, orders: list[OrderId]) -> dict:
             bare.append(time.perf_counter() - t)
         conn.close()
     med = statistics.median
-    return {"order_history_s": med(hist), "order_history_max_s": max(hist), "last_event_s": med(last),
-            "bare_history_select_s": med(bare), "order_history_vs_bare_select": med(hist) / med(bare),
-            "history_lines_per_order": lines / len(sample)}
+    return {
+        "order_history_s": med(hist),
+        "order_history_max_s": max(hist),
+        "last_event_s": med(last),
+        "bare_history_select_s": med(bare),
+        "order_history_vs_bare_select": med(hist) / med(bare),
+        "history_lines_per_order": lines / len(sample),
+    }
 
 
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ccnow-store-bench-") as tmp:
         path = Path(tmp) / "profile" / "store.sqlite3"
         built = build(path)
-        results: dict[str, float] = {"journal_events": built["events"], "add_100k_s": built["add_100k_s"],
-                                     "claim_settle_50k_s": built["claim_settle_50k_s"],
-                                     "copy_9_batches_s": built["copy_9_batches_s"]}
+        results: dict[str, float] = {
+            "journal_events": built["events"],
+            "add_100k_s": built["add_100k_s"],
+            "claim_settle_50k_s": built["claim_settle_50k_s"],
+            "copy_9_batches_s": built["copy_9_batches_s"],
+        }
         results.update(bench_open(path))
         results.update(bench_change(path, built["staged"]))
         results["store_change_vs_bare_write"] = results["store_change_100k_s"] / results["bare_write_row_s"]

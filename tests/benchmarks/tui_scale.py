@@ -110,8 +110,11 @@ class StallSampler:
             frame = sys._current_frames().get(self.ui)
             if frame is None:
                 continue
-            ours = [f"{Path(fs.filename).name}:{fs.lineno} {fs.name}" for fs in traceback.extract_stack(frame)
-                    if "ccnow_tui" in fs.filename]
+            ours = [
+                f"{Path(fs.filename).name}:{fs.lineno} {fs.name}"
+                for fs in traceback.extract_stack(frame)
+                if "ccnow_tui" in fs.filename
+            ]
             if not self.stalls or self.stalls[-1][0] != since:
                 self.stalls.append((since, Counter()))
             self.stalls[-1][1][" < ".join(reversed(ours[-4:])) or "(textual)"] += 1
@@ -207,8 +210,9 @@ async def measure_app(url: str) -> tuple[dict, list[tuple[str, str]]]:
     app = CcnowApp(settings)
     async with app.run_test(size=SIZE) as pilot:
         with profiled("load"):
-            await until(pilot, lambda: app.session is not None and app.session.book.last_refresh is not None,
-                        "the list")
+            await until(
+                pilot, lambda: app.session is not None and app.session.book.last_refresh is not None, "the list"
+            )
             await pilot.pause()
         out["queue_100k_loaded_s"] = time.perf_counter() - t
         book, staging = app.session.book, app.session.staging
@@ -289,17 +293,26 @@ async def measure_app(url: str) -> tuple[dict, list[tuple[str, str]]]:
             stalls.append(now - last[0])
             flight = app.session.in_flight
             answered, total = app.session.progress
-            what = ("sending" if flight is not None and flight.claim is None else
-                    f"streaming {answered}/{total}" if flight is not None and answered < total else
-                    "recording the answer" if flight is not None else "answered")
+            what = (
+                "sending"
+                if flight is not None and flight.claim is None
+                else f"streaming {answered}/{total}"
+                if flight is not None and answered < total
+                else "recording the answer"
+                if flight is not None
+                else "answered"
+            )
             phases.append((now, now - last[0], what))
             last[0] = now
 
         t = time.perf_counter()
         await pilot.press("S")
         # A y read before the confirmation is up is ignored on purpose: wait for it.
-        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"),
-                    "the confirmation")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"),
+            "the confirmation",
+        )
         out["confirm_open_100k_s"] = time.perf_counter() - t
         # Stalls are counted from y on: opening the confirmation is timed above, on its own.
         last[0] = time.perf_counter()
@@ -321,14 +334,18 @@ async def measure_app(url: str) -> tuple[dict, list[tuple[str, str]]]:
             for when, gap, what in sorted(phases, key=lambda p: -p[1])[:6]:
                 print(f"{gap * 1000:7.1f} ms  at +{when - t:5.2f} s  {what}", file=sys.stderr)
             gaps = sorted(p[1] for p in phases)
-            print("gaps (ms): " + ", ".join(f"p{q} {gaps[int(len(gaps) * q / 100)] * 1000:.1f}"
-                                            for q in (50, 75, 90, 95, 99)) + f"; {len(gaps)} ticks", file=sys.stderr)
+            print(
+                "gaps (ms): "
+                + ", ".join(f"p{q} {gaps[int(len(gaps) * q / 100)] * 1000:.1f}" for q in (50, 75, 90, 95, 99))
+                + f"; {len(gaps)} ticks",
+                file=sys.stderr,
+            )
             by_phase: dict[str, list[float]] = {}
             for _, gap, what in phases:
                 by_phase.setdefault(what.split()[0], []).append(gap)
             for what, phase_gaps in by_phase.items():
                 phase_gaps.sort()
-                p95 = phase_gaps[int(len(phase_gaps) * .95)]
+                p95 = phase_gaps[int(len(phase_gaps) * 0.95)]
                 print(f"  {what:<10} {len(phase_gaps):5d} ticks, p95 {p95 * 1000:.1f} ms", file=sys.stderr)
         out["send_100k_worst_stall_s"] = max(stalls)
         stalls.sort()

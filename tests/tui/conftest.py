@@ -27,8 +27,13 @@ def sandbox_options() -> dict[str, object]:
 @pytest.fixture
 def settings(sandbox, isolated_dirs) -> ConnectionSettings:
     return ConnectionSettings(
-        profile="test", url=sandbox.url, client_id="shop", store_id="", password=Secret(PASSWORD),
-        timeout=5.0, source="tests",
+        profile="test",
+        url=sandbox.url,
+        client_id="shop",
+        store_id="",
+        password=Secret(PASSWORD),
+        timeout=5.0,
+        source="tests",
     )
 
 

@@ -30,16 +30,25 @@ async def settle(pilot) -> None:
 async def started(pilot) -> None:
     """The session is up and the first pending list is in."""
     app = pilot.app
-    await wait_until(pilot, lambda: app.session is not None and app.session.book.last_refresh is not None,
-                     "the first pending list")
+    await wait_until(
+        pilot, lambda: app.session is not None and app.session.book.last_refresh is not None, "the first pending list"
+    )
     await pilot.pause()
 
 
 def screen_text(app) -> str:
     """Everything on the screen (modal and the screens under it) as plain text."""
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                      color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
     return console.export_text()
 
@@ -54,8 +63,11 @@ async def answer_yes(pilot) -> None:
     from ccnow_tui.tui.screens.confirm import ConfirmScreen
 
     app = pilot.app
-    await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"),
-                     "the confirmation to show")
+    await wait_until(
+        pilot,
+        lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"),
+        "the confirmation to show",
+    )
     await pilot.press("y")
 
 

@@ -88,8 +88,9 @@ async def test_the_label_preview_warns_of_one_tracking_number_on_two_orders(make
     from .test_import_labels import open_preview
 
     a, b = sandbox.book.pending()[:2]
-    (tmp_path / "twice.csv").write_text("Order Number,Carrier,Tracking Number\n"
-                                        f"{a},UPS,1Z999AA10123456784\n{b},UPS,1Z999AA10123456784\n")
+    (tmp_path / "twice.csv").write_text(
+        f"Order Number,Carrier,Tracking Number\n{a},UPS,1Z999AA10123456784\n{b},UPS,1Z999AA10123456784\n"
+    )
     app = make_app()
     app.start_dir = tmp_path
     async with app.run_test(size=(120, 40)) as pilot:
@@ -117,8 +118,9 @@ async def test_an_order_learnt_not_pending_is_an_error_and_s_does_not_send_it(ma
         assert not isinstance(app.screen, ConfirmScreen)  # S does not send it, and says why
         assert sandbox.requests_seen == before
         # Removed, the rest is sent.
-        row = next(i for i, r in enumerate(app.screen.query_one(EntryTable).rows) if r.entry
-                   and r.entry.order_id == done)
+        row = next(
+            i for i, r in enumerate(app.screen.query_one(EntryTable).rows) if r.entry and r.entry.order_id == done
+        )
         app.screen.query_one(EntryTable).move_to(row)
         await pilot.press("d")
         assert app.session.staging.entries == (StagedAction.make(a, "ship"),)
@@ -146,17 +148,22 @@ async def test_an_order_another_window_shipped_is_an_error_on_this_windows_ship(
             other.add([StagedAction.make(a, "ship")])
             mine = max(other.staged, key=lambda e: e.id)  # the other window's own entry
             batch = Batch([mine.action])
-            claim = other.claim_numbered(batch, [(1, mine.id, mine.rev, mine.action)],
-                                         BatchMeta(sandbox.url, "x", "shop", "", "test"))
+            claim = other.claim_numbered(
+                batch, [(1, mine.id, mine.rev, mine.action)], BatchMeta(sandbox.url, "x", "shop", "", "test")
+            )
             async with ReceiverClient(sandbox.url, Credentials("shop", Secret(PASSWORD))) as client:
                 answer = [ev async for ev in client.submit(batch)][-1]
             other.settle(claim, answer)
         assert sandbox.book.status(a) == "mark_shipped"
-        await wait_until(pilot, lambda: "last known status is mark_shipped" in screen_text(app),
-                         "the other window's answer")
+        await wait_until(
+            pilot, lambda: "last known status is mark_shipped" in screen_text(app), "the other window's answer"
+        )
         book = app.session.book
-        [error] = [lint for lint in app.session.staging.lint(book.status, book.status_version, book.learnt_words)
-                   if lint.severity.value == "error"]
+        [error] = [
+            lint
+            for lint in app.session.staging.lint(book.status, book.status_version, book.learnt_words)
+            if lint.severity.value == "error"
+        ]
         assert error.message.startswith(f"{a}: last known status is mark_shipped (learnt at ")
         assert f"from batch {claim.batch_id} in the shared store" in error.message
         await pilot.press("S")
@@ -195,4 +202,4 @@ def test_help_says_the_rules_of_repeats_the_lint_and_the_header():
     text = " ".join(what for _, rows in help_sections() for _, what in rows)
     assert "never stages an entry identical to one already staged" in text
     assert "Lint errors hold S: an order this session learnt is not pending" in text and "max_discount" in text
-    assert "INCOMPLETE: the last refresh failed" in text and "\"not sent\"" in text
+    assert "INCOMPLETE: the last refresh failed" in text and '"not sent"' in text

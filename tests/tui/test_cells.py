@@ -56,5 +56,5 @@ async def test_a_wide_status_does_not_push_the_next_columns_out_of_line(make_app
         lines = screen_text(app).splitlines()
         header = next(line for line in lines if "staged" in line and "last sent" in line)
         row = next(line for line in lines if oid in line)
-        assert cell_len(row[:row.index("ship")]) == cell_len(header[:header.index("staged")])
+        assert cell_len(row[: row.index("ship")]) == cell_len(header[: header.index("staged")])
         assert "…" in row  # the status is cut, with an ellipsis, inside its column

@@ -42,12 +42,18 @@ def _colour_styles(path: Path) -> list[str]:
 def test_no_module_names_a_colour(path):
     assert _colour_styles(path) == [], (
         f"{path.relative_to(TUI_DIR)} names a colour in a style string: use a Palette role "
-        "(widgets/styled.py) or a component class with the theme's variables ($text-error, ...)")
+        "(widgets/styled.py) or a component class with the theme's variables ($text-error, ...)"
+    )
 
 
 def test_the_check_would_see_a_colour():
-    assert [s for s in ("bold red", "yellow", "dim", "on blue", "#ff0000", "send", "bold") if _colour_styles_of(s)] \
-        == ["bold red", "yellow", "dim", "on blue", "#ff0000"]
+    assert [s for s in ("bold red", "yellow", "dim", "on blue", "#ff0000", "send", "bold") if _colour_styles_of(s)] == [
+        "bold red",
+        "yellow",
+        "dim",
+        "on blue",
+        "#ff0000",
+    ]
 
 
 def _colour_styles_of(text: str) -> list[str]:
@@ -61,7 +67,7 @@ def _colour_styles_of(text: str) -> list[str]:
 def _span_style(widget: StyledText, words: str) -> Style:
     text = widget.text
     for span in text.spans:
-        if text.plain[span.start:span.end].strip() == words:
+        if text.plain[span.start : span.end].strip() == words:
             return span.style if isinstance(span.style, Style) else Style.parse(span.style)
     raise AssertionError(f"{words!r} is not a span of {text.plain!r}")
 

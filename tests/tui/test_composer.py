@@ -42,8 +42,17 @@ async def test_tab_in_a_burst_of_keys_moves_on_before_the_next_key(make_app, san
         await started(pilot)
         await pilot.press("t")
         assert isinstance(app.screen, ActionForm)
-        for key, char in [("U", "U"), ("P", "P"), ("S", "S"), ("tab", "\t"), ("1", "1"), ("Z", "Z"),
-                          ("tab", "\t"), ("h", "h"), ("i", "i")]:
+        for key, char in [
+            ("U", "U"),
+            ("P", "P"),
+            ("S", "S"),
+            ("tab", "\t"),
+            ("1", "1"),
+            ("Z", "Z"),
+            ("tab", "\t"),
+            ("h", "h"),
+            ("i", "i"),
+        ]:
             app.post_message(events.Key(key, char))
         await pilot.pause()
         assert app.screen.values() == {"trackname": "UPS", "tracknumber": "1Z", "notes": "hi"}
@@ -108,11 +117,16 @@ async def test_composer_numbers_as_sent_and_shows_the_lint(make_app, sandbox):
         staging = app.session.staging
         # ship then track on one order (re-ordered), ship+cancel on another (error),
         # a duplicate, and an order not known to be pending.
-        staging.add([
-            StagedAction.make(a, "ship"), StagedAction.make(a, "track", trackname="UPS", tracknumber="1"),
-            StagedAction.make(b, "ship"), StagedAction.make(b, "cancel"), StagedAction.make(b, "ship"),
-            StagedAction.make(done, "ship"),
-        ])
+        staging.add(
+            [
+                StagedAction.make(a, "ship"),
+                StagedAction.make(a, "track", trackname="UPS", tracknumber="1"),
+                StagedAction.make(b, "ship"),
+                StagedAction.make(b, "cancel"),
+                StagedAction.make(b, "ship"),
+                StagedAction.make(done, "ship"),
+            ]
+        )
         await pilot.press("b")
         assert isinstance(app.screen, ComposerScreen)
         table = app.screen.query_one(EntryTable)
@@ -284,11 +298,22 @@ def holding_the_password(order) -> list[StagedAction]:
     """Entries as `ccnow-tui stage` leaves them when it did not know the password: made
     without the check (StagedAction.make refuses them), straight into the store."""
     return [
-        StagedAction(StagedAction.make(order, "cancel").order_id, StagedAction.make(order, "cancel").kind,
-                     f"call {PASSWORD} back", None, "", ""),
-        StagedAction(StagedAction.make(order, "track", trackname="UPS", tracknumber="1").order_id,
-                     StagedAction.make(order, "track", trackname="UPS", tracknumber="1").kind,
-                     "", None, "UPS", f"1Z{PASSWORD.upper()}"),
+        StagedAction(
+            StagedAction.make(order, "cancel").order_id,
+            StagedAction.make(order, "cancel").kind,
+            f"call {PASSWORD} back",
+            None,
+            "",
+            "",
+        ),
+        StagedAction(
+            StagedAction.make(order, "track", trackname="UPS", tracknumber="1").order_id,
+            StagedAction.make(order, "track", trackname="UPS", tracknumber="1").kind,
+            "",
+            None,
+            "UPS",
+            f"1Z{PASSWORD.upper()}",
+        ),
     ]
 
 

@@ -21,8 +21,11 @@ from .helpers import SIZE, answer_yes, screen_text, settle, started, wait_until
 
 async def shown(pilot) -> ConfirmScreen:
     app = pilot.app
-    await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"),
-                     "the confirmation to show")
+    await wait_until(
+        pilot,
+        lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"),
+        "the confirmation to show",
+    )
     return app.screen
 
 
@@ -42,16 +45,21 @@ async def test_totals_show_in_the_composer_and_the_confirmation(make_app, sandbo
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         a, b, c = sandbox.book.pending()[:3]
-        app.session.staging.add([
-            StagedAction.make(a, "adjust", amount="5.00", notes="damaged box"),
-            StagedAction.make(a, "adjust", amount="2.50", notes="late"),
-            StagedAction.make(b, "adjust", amount="5.00"),
-            StagedAction.make(b, "ship"),
-            StagedAction.make(c, "query"),
-        ])
+        app.session.staging.add(
+            [
+                StagedAction.make(a, "adjust", amount="5.00", notes="damaged box"),
+                StagedAction.make(a, "adjust", amount="2.50", notes="late"),
+                StagedAction.make(b, "adjust", amount="5.00"),
+                StagedAction.make(b, "ship"),
+                StagedAction.make(c, "query"),
+            ]
+        )
         await pilot.press("b")
-        await wait_until(pilot, lambda: isinstance(app.screen, ComposerScreen)
-                         and "total discount" in screen_text(app), "the composer's summary")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, ComposerScreen) and "total discount" in screen_text(app),
+            "the composer's summary",
+        )
         text = screen_text(app)
         assert "5 entries for 3 orders" in text and "total discount $12.50" in text
         assert "2 orders changed, total discount $12.50" in text and f"more than one discount: {a}" in text
@@ -224,11 +232,16 @@ def test_totals_of_a_batch():
     from ccnow_tui.protocol import Batch
 
     a, b, c, d = "396101142", "397101159", "398101160", "399101161"
-    batch = Batch([
-        StagedAction.make(a, "adjust", amount="5.00"), StagedAction.make(a, "adjust", amount="5.00"),  # twice, same
-        StagedAction.make(b, "cancel"), StagedAction.make(c, "query"), StagedAction.make(d, "ship"),
-        StagedAction.make(d, "adjust", amount="2.50"),
-    ])
+    batch = Batch(
+        [
+            StagedAction.make(a, "adjust", amount="5.00"),
+            StagedAction.make(a, "adjust", amount="5.00"),  # twice, same
+            StagedAction.make(b, "cancel"),
+            StagedAction.make(c, "query"),
+            StagedAction.make(d, "ship"),
+            StagedAction.make(d, "adjust", amount="2.50"),
+        ]
+    )
     totals = batch.totals
     assert (totals.orders, totals.changed, totals.cancels_and_discounts, totals.changing_entries) == (4, 3, 4, 5)
     assert totals.discount == Decimal("12.50") and totals.discount_text == "$12.50"
@@ -295,4 +308,3 @@ async def test_the_total_discount_over_confirm_discount_over_asks_for_the_number
         await pilot.press("3", "enter")
         await settle(pilot)
         assert sandbox.requests_seen == before + 1 and sandbox.book.status(b) == "mark_shipped"
-

@@ -71,9 +71,12 @@ def test_an_entry_reads_the_same_in_the_journal_the_composer_and_the_cli():
     from ccnow_tui.tui.widgets.entry_table import fields_text
 
     oid = "396-10-1142"
-    for entry in (StagedAction.make(oid, "ship"), StagedAction.make(oid, "cancel", notes="no stock"),
-                  StagedAction.make(oid, "adjust", amount="12.5", notes="goodwill"),
-                  StagedAction.make(oid, "track", trackname="DHL", tracknumber="JD0146")):
+    for entry in (
+        StagedAction.make(oid, "ship"),
+        StagedAction.make(oid, "cancel", notes="no stock"),
+        StagedAction.make(oid, "adjust", amount="12.5", notes="goodwill"),
+        StagedAction.make(oid, "track", trackname="DHL", tracknumber="JD0146"),
+    ):
         stored = _fields_json(entry)
         row = {"n": 1, "action": entry.kind.value, **(json.loads(stored) if stored else {})}  # as history() gives it
         fields = fields_text(entry)

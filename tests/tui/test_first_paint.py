@@ -24,8 +24,13 @@ async def test_the_composer_is_mounted_after_the_first_pending_list_is_drawn(mak
 
     def install_composer() -> None:  # what was on the screen when the composer was mounted
         assert app.session is not None
-        seen.append((len(app.session.book.rows), isinstance(app.screen, QueueScreen),
-                     any(str(o) in screen_text(app) for o in pending)))
+        seen.append(
+            (
+                len(app.session.book.rows),
+                isinstance(app.screen, QueueScreen),
+                any(str(o) in screen_text(app) for o in pending),
+            )
+        )
         mount()
 
     app.install_composer = install_composer  # type: ignore[method-assign]

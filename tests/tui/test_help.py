@@ -45,8 +45,9 @@ async def test_slash_filters_the_help_as_typed_and_esc_clears_then_closes(make_a
         await started(pilot)
         await pilot.press("question_mark")
         burst(app, "/", *"clipboard")  # typed ahead with /: every key lands in the filter
-        await wait_until(pilot, lambda: "OSC 52" in screen_text(app) and "Stage ship" not in screen_text(app),
-                         "the filtered help")
+        await wait_until(
+            pilot, lambda: "OSC 52" in screen_text(app) and "Stage ship" not in screen_text(app), "the filtered help"
+        )
         text = screen_text(app)
         assert "Copy the highlighted order number" in text and "Command palette" not in text
         burst(app, "q", "x", "z")  # q and ? type into the filter; they do not close the help
@@ -75,8 +76,7 @@ async def test_no_key_name_is_cut_at_80_columns(settings):
         await pilot.press("question_mark")
         screen = app.screen
         assert isinstance(screen, HelpScreen)
-        names = {name for _, rows in screen.sections for key, _ in rows
-                 for name in key.replace(" or ", " ").split()}
+        names = {name for _, rows in screen.sections for key, _ in rows for name in key.replace(" or ", " ").split()}
         assert {"ctrl+shift+f12", "ctrl+shift+home", "backspace", "shift+tab"} <= names
         seen: set[str] = set()
         body = screen.query_one("#help-body")

@@ -99,8 +99,9 @@ async def test_slash_filters_by_order_number_and_outcome(make_app, sandbox):
         assert len(screen.shown) == 2
 
 
-async def test_x_writes_the_shown_batches_to_a_private_csv_in_the_start_directory(make_app, sandbox, tmp_path,
-                                                                                 monkeypatch):
+async def test_x_writes_the_shown_batches_to_a_private_csv_in_the_start_directory(
+    make_app, sandbox, tmp_path, monkeypatch
+):
     folder = tmp_path / "cwd"
     folder.mkdir()
     monkeypatch.chdir(folder)
@@ -117,5 +118,6 @@ async def test_x_writes_the_shown_batches_to_a_private_csv_in_the_start_director
         with Path(path).open(newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
         assert [(r["order"], r["action"], r["batch_outcome"], r["outcome"]) for r in rows] == [
-            (a, "ship", "applied", "applied")]
+            (a, "ship", "applied", "applied")
+        ]
         assert rows[0]["receiver"] and rows[0]["account"] == "shop"

@@ -25,8 +25,12 @@ async def test_the_full_collection_waits_for_a_pause_in_the_keys(make_app):
             app.timers.poll_store()  # as the timer calls it every STORE_POLL_SECONDS
         assert collection_due()
         app.key_order.last_key_at = time.monotonic() - IDLE_SECONDS  # then no key for that long
-        await wait_until(pilot, lambda: not collection_due(), "the collection at the next poll",
-                         tries=int(4 * STORE_POLL_SECONDS / 0.01))
+        await wait_until(
+            pilot,
+            lambda: not collection_due(),
+            "the collection at the next poll",
+            tries=int(4 * STORE_POLL_SECONDS / 0.01),
+        )
 
 
 async def test_an_operator_who_never_pauses_gets_the_collection_after_a_while(make_app, monkeypatch):

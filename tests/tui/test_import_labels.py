@@ -43,8 +43,9 @@ async def open_preview(pilot, name: str) -> ImportPreviewScreen:
     assert isinstance(app.screen, LabelPathForm)
     await type_path(pilot, name)
     await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, ImportPreviewScreen) and app.screen.is_mounted,
-                     "the import preview")
+    await wait_until(
+        pilot, lambda: isinstance(app.screen, ImportPreviewScreen) and app.screen.is_mounted, "the import preview"
+    )
     screen = app.screen
     assert isinstance(screen, ImportPreviewScreen)
     return screen
@@ -179,8 +180,9 @@ async def test_columns_found_by_content_and_each_one_chosen_by_number_or_name(ma
 
 async def test_one_carrier_for_the_whole_file_and_an_ambiguous_number_said(make_app, sandbox, tmp_path):
     two = sandbox.book.pending()[:2]
-    (tmp_path / "a.csv").write_text("Order Number,Tracking Number\n"
-                                    f"{two[0]},9205 5000 0000 0000 0000 01\n{two[1]},1Z999AA10000000001\n")
+    (tmp_path / "a.csv").write_text(
+        f"Order Number,Tracking Number\n{two[0]},9205 5000 0000 0000 0000 01\n{two[1]},1Z999AA10000000001\n"
+    )
     app = make_app()
     app.start_dir = tmp_path
     async with app.run_test(size=SIZE) as pilot:
@@ -188,7 +190,8 @@ async def test_one_carrier_for_the_whole_file_and_an_ambiguous_number_said(make_
         screen = await open_preview(pilot, "a.csv")
         text = screen_text(app)
         assert "could be USPS or FedEx (22 digits starting 92); set the carrier for the file" in " ".join(
-            line.strip("█ ") for line in text.splitlines())  # the reason wraps
+            line.strip("█ ") for line in text.splitlines()
+        )  # the reason wraps
         assert screen.plan.accepted == 1
         await pilot.press("c")
         assert isinstance(app.screen, LabelChoiceForm) and "One carrier for every row" in screen_text(app)
@@ -197,13 +200,16 @@ async def test_one_carrier_for_the_whole_file_and_an_ambiguous_number_said(make_
         text = screen_text(app)
         assert "set for every row: FedEx" in text
         assert "the number has UPS's format (1Z and 16 letters or digits), not FedEx's" in " ".join(
-            line.strip("█ ") for line in text.splitlines())
+            line.strip("█ ") for line in text.splitlines()
+        )
         await pilot.press("c", "backspace", "enter")  # emptied: back to the rows' own carriers
         assert screen.file.carrier is None and screen.plan.accepted == 1
         await pilot.press("c", *"FedEx", "enter", "enter")
         tracks = [e for e in app.session.staging.entries if e.kind.value == "track"]
         assert [(e.trackname, e.tracknumber) for e in tracks] == [
-            ("FedEx", "9205500000000000000001"), ("FedEx", "1Z999AA10000000001")]
+            ("FedEx", "9205500000000000000001"),
+            ("FedEx", "1Z999AA10000000001"),
+        ]
 
 
 async def test_esc_stages_nothing_and_one_u_undoes_the_whole_import(make_app, sandbox, tmp_path):
@@ -233,8 +239,9 @@ async def test_esc_stages_nothing_and_one_u_undoes_the_whole_import(make_app, sa
 
 
 async def test_a_file_that_cannot_be_read_says_why_naming_it(make_app, sandbox, tmp_path):
-    (tmp_path / "latin1.csv").write_bytes("Order Number,Carrier,Tracking Number\n1,Poste fran\xe7aise,1\n"
-                                          .encode("latin-1"))
+    (tmp_path / "latin1.csv").write_bytes(
+        "Order Number,Carrier,Tracking Number\n1,Poste fran\xe7aise,1\n".encode("latin-1")
+    )
     (tmp_path / "sub").mkdir()
     app = make_app()
     app.start_dir = tmp_path
@@ -285,8 +292,11 @@ def test_paths_are_read_from_the_start_directory(tmp_path):
     assert complete_path("ab", tmp_path) == ("ab.csv", [])
     assert complete_path("zz", tmp_path) == ("zz", [])
     assert read_labels("a.csv", tmp_path).header == ("Order Number", "Carrier", "Tracking Number")
-    for typed, why in [("", "type the label file's path"), (".", ".: is a directory"),
-                       ("nope/x.csv", "nope/x.csv: no such file")]:
+    for typed, why in [
+        ("", "type the label file's path"),
+        (".", ".: is a directory"),
+        ("nope/x.csv", "nope/x.csv: no such file"),
+    ]:
         try:
             read_labels(typed, tmp_path)
         except ValueError as exc:

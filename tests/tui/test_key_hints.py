@@ -24,8 +24,11 @@ def table(**keys: str) -> KeyTable:
 
 async def shown(pilot) -> ConfirmScreen:
     app = pilot.app
-    await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"),
-                     "the confirmation to show")
+    await wait_until(
+        pilot,
+        lambda: isinstance(app.screen, ConfirmScreen) and app.screen.shown_at != float("inf"),
+        "the confirmation to show",
+    )
     await pilot.pause()
     return app.screen
 
@@ -79,10 +82,19 @@ async def test_a_number_to_type_names_the_remapped_keys(settings, sandbox):
 
 async def test_the_label_import_names_the_remapped_keys(settings, sandbox, tmp_path):
     orders = sandbox.book.pending()[:2]
-    (tmp_path / "l.csv").write_text("Order Number,Carrier,Tracking Number\n"
-                                    + "".join(f"{o},UPS,1Z999AA1{i:010d}\n" for i, o in enumerate(orders)))
-    app = CcnowApp(settings, keys=table(labels__path__read="f4", labels__stage="f6", labels__cancel="f7",
-                                        labels__column__order="7", labels__track_only="T"))
+    (tmp_path / "l.csv").write_text(
+        "Order Number,Carrier,Tracking Number\n" + "".join(f"{o},UPS,1Z999AA1{i:010d}\n" for i, o in enumerate(orders))
+    )
+    app = CcnowApp(
+        settings,
+        keys=table(
+            labels__path__read="f4",
+            labels__stage="f6",
+            labels__cancel="f7",
+            labels__column__order="7",
+            labels__track_only="T",
+        ),
+    )
     app.start_dir = tmp_path
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)

@@ -71,55 +71,80 @@ def test_no_table_and_the_defaults_written_out_are_no_error():
 
 
 def test_a_remap_is_normalized_for_textual():
-    assert check_keymap(table(stage__ship="x", app__help="f2,?", queue__refresh="$", queue__filter="ctrl+f",
-                              nav__back="esc"), CcnowApp) == {
-        "stage.ship": "x", "app.help": "f2,question_mark", "queue.refresh": "dollar_sign", "queue.filter": "ctrl+f",
-        "nav.back": "escape"}
+    assert check_keymap(
+        table(stage__ship="x", app__help="f2,?", queue__refresh="$", queue__filter="ctrl+f", nav__back="esc"), CcnowApp
+    ) == {
+        "stage.ship": "x",
+        "app.help": "f2,question_mark",
+        "queue.refresh": "dollar_sign",
+        "queue.filter": "ctrl+f",
+        "nav.back": "escape",
+    }
 
 
 def test_swapping_two_keys_is_no_clash():
-    assert check_keymap(table(stage__ship="c", stage__cancel="s"), CcnowApp) == {
-        "stage.ship": "c", "stage.cancel": "s"}
+    assert check_keymap(table(stage__ship="c", stage__cancel="s"), CcnowApp) == {"stage.ship": "c", "stage.cancel": "s"}
 
 
 def test_an_unknown_id_names_file_line_and_the_nearest_id():
     assert error(table(stage__ship="x", stage__shp="y")) == (
         f"{PATH}: line 3: [keys] unknown binding id 'stage.shp' (did you mean 'stage.ship'?); "
-        "README's [keys] section lists every id")
+        "README's [keys] section lists every id"
+    )
 
 
-@pytest.mark.parametrize("key, why", [
-    ("foo", "'foo' is not a key name"),
-    ("F5", "'F5' is not a key name (did you mean 'f5'?)"),
-    ("ctl+x", "'ctl' is not a modifier (those are ctrl, shift, alt, meta, super, hyper)"),
-    ("x,<any>", "'<any>' is not a key name"),
-])
+@pytest.mark.parametrize(
+    "key, why",
+    [
+        ("foo", "'foo' is not a key name"),
+        ("F5", "'F5' is not a key name (did you mean 'f5'?)"),
+        ("ctl+x", "'ctl' is not a modifier (those are ctrl, shift, alt, meta, super, hyper)"),
+        ("x,<any>", "'<any>' is not a key name"),
+    ],
+)
 def test_a_key_that_is_no_key_names_file_and_line(key, why):
     message = error(table(stage__ship=key))
     assert message.startswith(f"{PATH}: line 2: [keys] 'stage.ship' = {key!r}: {why}")
 
 
-@pytest.mark.parametrize("keys, line, expected", [
-    # another key of the same screen
-    (dict(stage__ship="c"), 2, "'stage.ship' = 'c': c is bound twice on the pending queue: it is also "
-                               "'Stage cancel (with a reason) for the highlighted or selected orders' (stage.cancel)"),
-    # the app's own keys count on every screen that is not modal
-    (dict(stage__ship="q"), 2, "q is bound twice on the pending queue: it is also 'Quit' (app.quit)"),
-    (dict(app__help="h"), 2, "h is bound twice on the pending queue: it is also 'History: every batch sent"),
-    # Textual's own keys there: focus, the palette
-    (dict(stage__ship="tab"), 2, "tab is bound twice on the pending queue: it is also Textual's 'Focus Next'"),
-    (dict(nav__composer="ctrl+p"), 2, "it is also Textual's 'Command palette'"),
-    # the focused list's keys
-    (dict(stage__ship="up"), 2, "up is bound twice on the pending queue (with a list focused): it is also 'Up' "
-                                "(list.up)"),
-    # two lines of the table giving one key: both named
-    (dict(stage__ship="x", stage__cancel="x"), 3, f"'stage.cancel' = 'x': x is bound twice on the pending queue: it "
-                                                  "is also 'Stage ship for the highlighted or selected orders' "
-                                                  f"(stage.ship), set at {PATH}: line 2"),
-    # a modal screen's keys with each other
-    (dict(confirm__yes="n"), 2, "n is bound twice on the confirmation: it is also 'No: go back, nothing happens' "
-                                "(confirm.no)"),
-])
+@pytest.mark.parametrize(
+    "keys, line, expected",
+    [
+        # another key of the same screen
+        (
+            dict(stage__ship="c"),
+            2,
+            "'stage.ship' = 'c': c is bound twice on the pending queue: it is also "
+            "'Stage cancel (with a reason) for the highlighted or selected orders' (stage.cancel)",
+        ),
+        # the app's own keys count on every screen that is not modal
+        (dict(stage__ship="q"), 2, "q is bound twice on the pending queue: it is also 'Quit' (app.quit)"),
+        (dict(app__help="h"), 2, "h is bound twice on the pending queue: it is also 'History: every batch sent"),
+        # Textual's own keys there: focus, the palette
+        (dict(stage__ship="tab"), 2, "tab is bound twice on the pending queue: it is also Textual's 'Focus Next'"),
+        (dict(nav__composer="ctrl+p"), 2, "it is also Textual's 'Command palette'"),
+        # the focused list's keys
+        (
+            dict(stage__ship="up"),
+            2,
+            "up is bound twice on the pending queue (with a list focused): it is also 'Up' (list.up)",
+        ),
+        # two lines of the table giving one key: both named
+        (
+            dict(stage__ship="x", stage__cancel="x"),
+            3,
+            f"'stage.cancel' = 'x': x is bound twice on the pending queue: it "
+            "is also 'Stage ship for the highlighted or selected orders' "
+            f"(stage.ship), set at {PATH}: line 2",
+        ),
+        # a modal screen's keys with each other
+        (
+            dict(confirm__yes="n"),
+            2,
+            "n is bound twice on the confirmation: it is also 'No: go back, nothing happens' (confirm.no)",
+        ),
+    ],
+)
 def test_a_key_bound_twice_on_one_screen_names_file_line_and_the_other_binding(keys, line, expected):
     message = error(table(**keys))
     assert message.startswith(f"{PATH}: line {line}: [keys] ")
@@ -146,15 +171,19 @@ def test_every_class_with_bindings_is_checked():
 def test_readme_lists_every_binding_id_with_its_default_key():
     text = README.read_text("utf-8")
     start = text.index("### Your own keys")
-    section = text[start:text.index("\n## ", start)]  # to the next section (others have tables too)
+    section = text[start : text.index("\n## ", start)]  # to the next section (others have tables too)
     listed = dict(re.findall(r"^\| `([a-z_.]+)` \| ([^|]+) \|", section, re.M))
     ids = binding_ids(CcnowApp)
     missing = sorted(set(ids) - set(listed))
     assert not missing, f"README's [keys] list misses {missing}"
     assert not set(listed) - set(ids), "README lists ids that do not exist"
     for binding_id, column in listed.items():
-        declared = {key_name(b.key) for cls in [CcnowApp, *(c for _, c in [*SCREENS, *WIDGETS])]
-                    for b in merged_bindings(cls) if b.id == binding_id}
+        declared = {
+            key_name(b.key)
+            for cls in [CcnowApp, *(c for _, c in [*SCREENS, *WIDGETS])]
+            for b in merged_bindings(cls)
+            if b.id == binding_id
+        }
         assert set(re.findall(r"`([^`]+)`", column)) == declared, binding_id
 
 
@@ -162,8 +191,10 @@ def test_readme_lists_every_binding_id_with_its_default_key():
 
 
 def test_a_bad_table_stops_the_start_with_file_and_line_and_no_traceback(isolated_dirs, capsys):
-    write_config('[profiles.shop]\nclient_id = "C1"\npassword_env = "NOPE_UNSET_X"\n\n'
-                 '[keys]\n"stage.ship" = "x"\n"stage.cancel" = "x"\n')
+    write_config(
+        '[profiles.shop]\nclient_id = "C1"\npassword_env = "NOPE_UNSET_X"\n\n'
+        '[keys]\n"stage.ship" = "x"\n"stage.cancel" = "x"\n'
+    )
     assert run_tui(cli_args()) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"ccnow-tui: {config_path()}: line 7: [keys] 'stage.cancel' = 'x': x is bound twice")

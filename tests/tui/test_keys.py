@@ -18,8 +18,20 @@ from ccnow_tui.tui.widgets.line_list import CursorList
 
 from .helpers import SIZE, screen_text, settle, started
 
-SCREENS = [CcnowApp, BaseScreen, MainScreen, QueueScreen, DetailScreen, ComposerScreen, ActionForm, GoToForm,
-           ConfirmScreen, PreviewScreen, HelpScreen, CursorList]
+SCREENS = [
+    CcnowApp,
+    BaseScreen,
+    MainScreen,
+    QueueScreen,
+    DetailScreen,
+    ComposerScreen,
+    ActionForm,
+    GoToForm,
+    ConfirmScreen,
+    PreviewScreen,
+    HelpScreen,
+    CursorList,
+]
 UNSAFE_OVER_SSH = {"ctrl+s", "ctrl+q", "ctrl+enter"}
 
 

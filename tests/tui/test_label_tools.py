@@ -35,10 +35,8 @@ TOOLS = {
     "labels-pirateship.csv": (10, {"USPS"}, "column 4 (Service)", "9400097505843116396376"),
     "labels-shippo.csv": (4, {"USPS", "UPS", "FedEx"}, "column 5 (Carrier)", "1Z4E5F620391240717"),
     "labels-easypost.csv": (4, {"USPS", "UPSDAP", "FedEx"}, "column 5 (carrier)", ""),
-    "labels-stampscom.csv": (4, {"USPS"}, "no column: guessed from each tracking number",
-                             "9405503699300451738212"),
-    "labels-shipworks.csv": (4, {"USPS (Stamps.com)", "UPS", "FedEx"}, "column 5 (Provider)",
-                             "9405511206203042118156"),
+    "labels-stampscom.csv": (4, {"USPS"}, "no column: guessed from each tracking number", "9405503699300451738212"),
+    "labels-shipworks.csv": (4, {"USPS (Stamps.com)", "UPS", "FedEx"}, "column 5 (Provider)", "9405511206203042118156"),
     "labels-worldship.csv": (4, {"UPS"}, "no column: guessed from each tracking number", ""),
 }
 

@@ -37,7 +37,7 @@ def osc52(monkeypatch) -> list[str]:
 def copied(written: list[str]) -> list[str]:
     """The texts OSC 52 put on the clipboard, in order."""
     prefix = "\x1b]52;c;"
-    return [base64.b64decode(d[len(prefix):].rstrip("\a")).decode() for d in written if d.startswith(prefix)]
+    return [base64.b64decode(d[len(prefix) :].rstrip("\a")).decode() for d in written if d.startswith(prefix)]
 
 
 def needles(app) -> None:
@@ -45,8 +45,7 @@ def needles(app) -> None:
         app.log_line(LogKind.INFO, text)
 
 
-async def test_in_the_composer_the_log_is_focused_searched_and_copied_and_d_removes_nothing(
-        make_app, sandbox, osc52):
+async def test_in_the_composer_the_log_is_focused_searched_and_copied_and_d_removes_nothing(make_app, sandbox, osc52):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
@@ -97,7 +96,8 @@ async def test_in_the_detail_esc_cancels_a_search_and_s_stages_nothing_in_the_lo
 
 
 async def test_in_the_history_slash_searches_the_log_and_l_or_a_small_terminal_give_the_list_the_focus(
-        make_app, sandbox):
+    make_app, sandbox
+):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
@@ -139,8 +139,12 @@ async def test_the_logs_keys_are_remapped_apart_from_the_queues_filter(settings,
 
 def test_the_help_lists_the_log_keys_on_every_screen_with_the_log():
     sections = dict(help_sections())
-    for title in ("Pending queue (home)", "Order detail", "Batch composer",
-                  "History (h): every batch sent, newest first"):
+    for title in (
+        "Pending queue (home)",
+        "Order detail",
+        "Batch composer",
+        "History (h): every batch sent, newest first",
+    ):
         keys = {key for key, _ in sections[title]}
         assert {"L", "n"} <= keys, title
         focus = next(what for key, what in sections[title] if key == "L")

@@ -21,10 +21,14 @@ async def test_the_lint_and_the_detail_number_entries_as_the_composer_does(make_
         staging = app.session.staging
         # a: ship, ship, track (sent track, ship, ship: the two ships are #2 and #3);
         # b's entries keep their slots.
-        staging.add([
-            StagedAction.make(b, "ship"), StagedAction.make(a, "ship"), StagedAction.make(a, "ship"),
-            StagedAction.make(a, "track", trackname="UPS", tracknumber="1"),
-        ])
+        staging.add(
+            [
+                StagedAction.make(b, "ship"),
+                StagedAction.make(a, "ship"),
+                StagedAction.make(a, "ship"),
+                StagedAction.make(a, "track", trackname="UPS", tracknumber="1"),
+            ]
+        )
         await pilot.press("b")
         assert isinstance(app.screen, ComposerScreen)
         await wait_until(pilot, lambda: "duplicate ship" in screen_text(app), "the lint")

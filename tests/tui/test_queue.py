@@ -151,8 +151,14 @@ async def test_the_cursor_stays_on_its_order_when_a_refresh_moves_the_rows(make_
         watched = table.current
         assert watched == pending[5]
         # Someone else ships two orders above it: they leave the pending list.
-        form = {"x_clientid": "shop", "x_password": PASSWORD, "x_orderid_1": pending[0], "x_action_1": "ship",
-                "x_orderid_2": pending[2], "x_action_2": "ship"}
+        form = {
+            "x_clientid": "shop",
+            "x_password": PASSWORD,
+            "x_orderid_1": pending[0],
+            "x_action_1": "ship",
+            "x_orderid_2": pending[2],
+            "x_action_2": "ship",
+        }
         assert httpx.post(sandbox.url, data=form).status_code == 200
         await pilot.press("r")
         await settle(pilot)

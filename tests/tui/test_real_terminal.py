@@ -32,11 +32,24 @@ class Terminal:
         return done.stdout
 
     def start(self, *args: str) -> None:
-        env = {"HOME": str(self.home), "XDG_CONFIG_HOME": str(self.home / "config"),
-               "XDG_DATA_HOME": str(self.home / "data"), "XDG_STATE_HOME": str(self.home / "state"),
-               "XDG_CACHE_HOME": str(self.home / "cache"), "TERM": "xterm-256color"}
-        command = " ".join(["env", *(f"{k}={shlex.quote(v)}" for k, v in env.items()),
-                            shlex.quote(sys.executable), "-m", "ccnow_tui", *map(shlex.quote, args)])
+        env = {
+            "HOME": str(self.home),
+            "XDG_CONFIG_HOME": str(self.home / "config"),
+            "XDG_DATA_HOME": str(self.home / "data"),
+            "XDG_STATE_HOME": str(self.home / "state"),
+            "XDG_CACHE_HOME": str(self.home / "cache"),
+            "TERM": "xterm-256color",
+        }
+        command = " ".join(
+            [
+                "env",
+                *(f"{k}={shlex.quote(v)}" for k, v in env.items()),
+                shlex.quote(sys.executable),
+                "-m",
+                "ccnow_tui",
+                *map(shlex.quote, args),
+            ]
+        )
         self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "100", "-y", "30", command)
 
     def keys(self, *keys: str) -> None:

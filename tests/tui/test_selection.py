@@ -22,8 +22,11 @@ def header(app) -> str:
 
 async def question_up(pilot) -> HiddenSelectionScreen:
     app = pilot.app
-    await wait_until(pilot, lambda: isinstance(app.screen, HiddenSelectionScreen)
-                     and app.screen.shown_at != float("inf"), "the hidden-selection question")
+    await wait_until(
+        pilot,
+        lambda: isinstance(app.screen, HiddenSelectionScreen) and app.screen.shown_at != float("inf"),
+        "the hidden-selection question",
+    )
     return app.screen
 
 

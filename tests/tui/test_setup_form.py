@@ -44,8 +44,11 @@ async def fill(pilot, source: str | None = None, **values: str) -> None:
 
 
 def errors(app) -> dict[str, str]:
-    return {box.id.removeprefix("e-"): str(box.render()) for box in app.screen.query(".setup-error")
-            if box.display and str(box.render())}
+    return {
+        box.id.removeprefix("e-"): str(box.render())
+        for box in app.screen.query(".setup-error")
+        if box.display and str(box.render())
+    }
 
 
 def result(app) -> str:
@@ -109,7 +112,11 @@ async def test_ask_each_time_tests_the_typed_password_and_never_writes_it(isolat
     assert_private(path)
     profile = load_config(path).profiles["shop"]
     assert (profile.client_id, profile.url, profile.password_command, profile.password_env) == (
-        "shop", sandbox.url, "", "")
+        "shop",
+        sandbox.url,
+        "",
+        "",
+    )
     assert files_holding(PASSWORD, isolated_dirs.config_home, isolated_dirs.data_home) == []
     # The next start reads the same profile and asks for the password (it was never stored).
     again = first_start()
@@ -196,8 +203,9 @@ async def test_wrong_fields_are_named_and_nothing_is_sent_or_written(isolated_di
     app = first_start()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await fill(pilot, source="env", name="my shop", url="ftp://receiver.example/x", client_id="",
-                   password_env="1PW")
+        await fill(
+            pilot, source="env", name="my shop", url="ftp://receiver.example/x", client_id="", password_env="1PW"
+        )
         seen = sandbox.requests_seen
         assert await press_test(pilot) == "Not tested: fix the fields marked."
         shown = errors(app)
@@ -297,8 +305,9 @@ async def test_a_receiver_that_cannot_answer_fails_the_test_in_its_words(isolate
     assert not config_path().exists()
 
 
-async def test_the_command_lines_account_fills_the_form_and_the_saved_profile_starts(isolated_dirs, sandbox,
-                                                                                     monkeypatch):
+async def test_the_command_lines_account_fills_the_form_and_the_saved_profile_starts(
+    isolated_dirs, sandbox, monkeypatch
+):
     """`ccnow-tui --profile backroom --url U --client-id C` on a first start: the form
     holds those, and the session the save starts is that profile, saying where its
     settings came from in its first log line."""
@@ -349,6 +358,7 @@ async def test_a_password_mark_is_forgotten_when_the_command_changes(isolated_di
     fields holding "shop"; once the command is another, those marks go: what the old
     command printed is not known to be the password. It still may not be written inside
     a command."""
+
     def printing(text: str) -> str:
         return f"{sys.executable} -c 'print(\"{text}\")'"
 

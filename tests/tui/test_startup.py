@@ -57,8 +57,11 @@ async def test_a_typed_password_the_receiver_refuses_is_asked_for_again(settings
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press(*"wrong-one", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, PasswordScreen) and app.session is not None,
-                         "the password prompt again")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, PasswordScreen) and app.session is not None,
+            "the password prompt again",
+        )
         assert "refused it: invalid login" in screen_text(app)
         await pilot.press(*PASSWORD, "enter")
         await wait_until(pilot, lambda: app.session.book.rows == sandbox.book.pending(), "the pending list")
@@ -99,8 +102,11 @@ async def test_a_damaged_store_stops_the_session_with_its_path_and_keeps_the_fil
     before = sandbox.requests_seen
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen) and "cannot be used" in screen_text(app),
-                         "the explanation")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, SetupScreen) and "cannot be used" in screen_text(app),
+            "the explanation",
+        )
         assert str(path) in app.screen.message  # the path may wrap on screen
         assert "left exactly as it is" in " ".join(screen_text(app).split())
         assert app.session is None

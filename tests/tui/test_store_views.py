@@ -36,8 +36,11 @@ async def test_entries_in_flight_cannot_be_edited_or_removed(make_app, sandbox):
         await pilot.press("b", "S")
         await answer_yes(pilot)
         await wait_until(pilot, lambda: app.session.in_flight is not None, "the batch to leave")
-        await wait_until(pilot, lambda: isinstance(app.screen, ComposerScreen) and "SENDING" in screen_text(app),
-                         "the composer to show the batch in flight")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, ComposerScreen) and "SENDING" in screen_text(app),
+            "the composer to show the batch in flight",
+        )
         table = app.screen.table
         table.move_to(next(i for i, r in enumerate(table.rows) if r.entry is not None))
         await pilot.press("e")
@@ -144,8 +147,9 @@ async def test_a_batch_in_flight_when_its_process_was_killed_is_held_unknown(mak
         "XDG_DATA_HOME": str(isolated_dirs.data_home),
         "XDG_CONFIG_HOME": str(isolated_dirs.config_home),
     }
-    proc = subprocess.Popen([sys.executable, "-c", SENDER, str(a)], env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SENDER, str(a)], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout.readline().strip() == "claimed"
         app = make_app()

@@ -51,12 +51,16 @@ async def test_confirm_says_what_happens_and_only_y_sends(make_app, sandbox):
         assert f"applied: {a} track+ship → mark_shipped" in log and f"applied: {b} ship → mark_shipped" in log
         assert "batch applied: 3 applied, 0 refused, 0 unknown" in log
         # Lines were logged as they were parsed: records before the final answer.
-        kinds = [type(m) for m in seen_messages if isinstance(m, (AnswerRecords, RequestFinished))
-                 and m.request.kind is RequestKind.SUBMIT]
+        kinds = [
+            type(m)
+            for m in seen_messages
+            if isinstance(m, (AnswerRecords, RequestFinished)) and m.request.kind is RequestKind.SUBMIT
+        ]
         assert kinds[0] is AnswerRecords and kinds[-1] is RequestFinished
         lines = [line.text for line in app.log_buffer.lines]
         assert lines.index(next(t for t in lines if t.startswith(f"{b} ship"))) < lines.index(
-            next(t for t in lines if t.startswith("batch applied")))
+            next(t for t in lines if t.startswith("batch applied"))
+        )
         progress = [m for m in seen_messages if isinstance(m, BatchProgress)]
         assert progress and (progress[-1].answered, progress[-1].total) == (2, 2)
         # The queue shows the new status; the journal event is there after the reload.

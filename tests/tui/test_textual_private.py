@@ -22,8 +22,10 @@ TUI_DIR = Path(ccnow_tui.__file__).resolve().parent / "tui"
 
 
 def _moved(owner: str, name: str, what: str) -> str:
-    return (f"Textual changed {owner}.{name}, which ccnow_tui relies on ({what}); "
-            "adapt ccnow_tui/tui/textual_private.py (keys typed ahead depend on it)")
+    return (
+        f"Textual changed {owner}.{name}, which ccnow_tui relies on ({what}); "
+        "adapt ccnow_tui/tui/textual_private.py (keys typed ahead depend on it)"
+    )
 
 
 def named(name: str) -> tuple[str, str, str]:
@@ -38,9 +40,12 @@ def _params(fn) -> list[str]:
 def test_every_private_name_is_listed_and_checked():
     checked = {(owner, name) for owner, name, _ in PRIVATE_NAMES}
     assert checked == {
-        ("textual.widgets.Input", "_on_key"), ("textual.dom.DOMNode", "_bindings"),
-        ("textual.app.App", "_check_bindings"), ("textual.screen.Screen", "_compositor"),
-        ("textual.app.App", "_background_screens"), ("textual.app.App", "_notifications"),
+        ("textual.widgets.Input", "_on_key"),
+        ("textual.dom.DOMNode", "_bindings"),
+        ("textual.app.App", "_check_bindings"),
+        ("textual.screen.Screen", "_compositor"),
+        ("textual.app.App", "_background_screens"),
+        ("textual.app.App", "_notifications"),
         ("textual.app.App", "_load_screen_css"),
         ("textual.app.App", "_register"),
     }, "a private name was added to or removed from PRIVATE_NAMES: check it in this test too"
@@ -61,7 +66,8 @@ def test_bindings_map_of_a_node():
     # FieldInput runs Input's editing keys itself: they must be ordinary (not priority) bindings.
     editing = bindings.key_to_bindings.get("backspace", [])
     assert editing and not any(b.priority for b in editing), _moved(
-        "textual.widgets.Input", "BINDINGS", "backspace is an ordinary binding of the field")
+        "textual.widgets.Input", "BINDINGS", "backspace is an ordinary binding of the field"
+    )
     assert textual_private.node_bindings(field, "backspace") == tuple(editing)
 
 
@@ -109,8 +115,9 @@ async def test_a_premounted_screen_is_mounted_unseen_and_shown_without_a_new_mou
         app.install_screen(screen, "counted")
         premount(app, screen)
         await pilot.pause()
-        assert screen.is_running and Counted.composed == 1 and screen.query_one("#body", Static).is_mounted, \
-            _moved(*named("_register"))
+        assert screen.is_running and Counted.composed == 1 and screen.query_one("#body", Static).is_mounted, _moved(
+            *named("_register")
+        )
         assert app.screen is shown and screen not in app.screen_stack  # mounted, not shown
         premount(app, screen)  # a second call is nothing
         app.push_screen("counted")
@@ -122,20 +129,25 @@ async def test_a_premounted_screen_is_mounted_unseen_and_shown_without_a_new_mou
         assert app.screen is shown and screen.is_running  # installed: kept for the next push
 
 
-@pytest.mark.parametrize("path", sorted(p for p in TUI_DIR.rglob("*.py") if p.name != "textual_private.py"),
-                         ids=lambda p: str(p.relative_to(TUI_DIR)))
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in TUI_DIR.rglob("*.py") if p.name != "textual_private.py"),
+    ids=lambda p: str(p.relative_to(TUI_DIR)),
+)
 def test_no_other_module_reaches_into_textual(path):
     """Outside textual_private.py, no private textual module is imported and no private
     name of textual's is used (ours, such as self._rows, are ours to use)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("textual"):
-            assert not any(part.startswith("_") for part in node.module.split(".")), \
+            assert not any(part.startswith("_") for part in node.module.split(".")), (
                 f"{path.name} imports {node.module}: go through textual_private.py"
+            )
     source = path.read_text(encoding="utf-8")
     for _, name, _ in PRIVATE_NAMES:
-        assert (f".{name}" not in source and f"def {name}(" not in source) or name == "FooterKey", \
+        assert (f".{name}" not in source and f"def {name}(" not in source) or name == "FooterKey", (
             f"{path.name} uses textual's private {name}: go through textual_private.py"
+        )
 
 
 class Opaque(Screen):

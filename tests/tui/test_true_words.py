@@ -10,7 +10,7 @@ from .helpers import SIZE, answer_yes, log_text, screen_text, settle, started, s
 
 
 def refused_words(text: str) -> bool:
-    """"refused" said of an entry or a batch ("refused the connection" is a reason, not that)."""
+    """ "refused" said of an entry or a batch ("refused the connection" is a reason, not that)."""
     return "refused" in text.replace("refused the connection", "")
 
 
@@ -53,24 +53,31 @@ async def test_a_batch_that_never_reached_the_receiver_is_not_sent_never_refused
         assert "ship: not sent" in text and not refused_words(text)
 
 
-async def test_after_reconcile_an_adjust_or_track_a_status_cannot_prove_is_unverified_never_refused(
-        make_app, sandbox):
+async def test_after_reconcile_an_adjust_or_track_a_status_cannot_prove_is_unverified_never_refused(make_app, sandbox):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         pending = sandbox.book.pending()[0]
         done = sandbox.book.with_status("completed")[0]
         staging = app.session.staging
-        staging.add([StagedAction.make(pending, "adjust", amount="2.50"), StagedAction.make(done, "adjust", amount="3"),
-                     StagedAction.make(done, "track", trackname="UPS", tracknumber="1Z9")])
+        staging.add(
+            [
+                StagedAction.make(pending, "adjust", amount="2.50"),
+                StagedAction.make(done, "adjust", amount="3"),
+                StagedAction.make(done, "track", trackname="UPS", tracknumber="1Z9"),
+            ]
+        )
         # A batch whose answer was lost (claimed, then kept unknown): R reconciles it.
         claim = staging.claim(staging.batch(), app.session.batch_meta())
         staging.mark_unknown(claim.batch_id, "test: the answer was lost")
         await pilot.press("b", "R")
         await settle(pilot)
         lines = [(line.kind.value, line.text) for line in app.log_buffer.lines]
-        about = [(kind, text) for kind, text in lines if text.startswith((f"{pending} adjust", f"{done} adjust",
-                                                                           f"{done} track"))]
+        about = [
+            (kind, text)
+            for kind, text in lines
+            if text.startswith((f"{pending} adjust", f"{done} adjust", f"{done} track"))
+        ]
         assert len(about) == 3, lines
         assert all(kind == "unverified" and "unverified" in text for kind, text in about), about
         assert not [text for kind, text in lines if kind == "refused" or refused_words(text)]
@@ -96,13 +103,17 @@ async def test_while_a_batch_is_out_the_header_shows_it_is_alive(make_app, sandb
         sandbox.set_faults([parse_fault("slow=3@updates")])
         await pilot.press("S")
         await answer_yes(pilot)
-        await wait_until(pilot, lambda: app.session.in_flight is not None and not isinstance(app.screen, ConfirmScreen),
-                         "the batch to leave")
+        await wait_until(
+            pilot,
+            lambda: app.session.in_flight is not None and not isinstance(app.screen, ConfirmScreen),
+            "the batch to leave",
+        )
         first = header_text(app)
         assert "sending 0/1…" in first
         # The same screen, nothing pressed: the spinner and the seconds move by themselves.
-        await wait_until(pilot, lambda: app.session.in_flight is None or header_text(app) != first,
-                         "the header to move", tries=2000)
+        await wait_until(
+            pilot, lambda: app.session.in_flight is None or header_text(app) != first, "the header to move", tries=2000
+        )
         assert app.session.in_flight is not None, "the batch was answered before the header moved"
         second = header_text(app)
         assert "sending 0/1…" in second and second != first
@@ -122,8 +133,9 @@ async def test_while_a_refresh_is_out_the_header_shows_it_is_alive(make_app, san
         await wait_until(pilot, lambda: app.session.book.loading, "the refresh to start")
         first = header_text(app)
         assert "loading…" in first
-        await wait_until(pilot, lambda: not app.session.book.loading or header_text(app) != first,
-                         "the header to move", tries=2000)
+        await wait_until(
+            pilot, lambda: not app.session.book.loading or header_text(app) != first, "the header to move", tries=2000
+        )
         assert app.session.book.loading, "the list came before the header moved"
         assert "loading…" in header_text(app)
         await settle(pilot)
@@ -150,7 +162,8 @@ def toasts(app) -> list[str]:
 
 
 async def test_a_result_that_only_goes_to_the_log_is_also_a_toast_when_the_log_is_hidden(
-        make_app, sandbox, tmp_path, monkeypatch):
+    make_app, sandbox, tmp_path, monkeypatch
+):
     from .helpers import wait_until
 
     monkeypatch.chdir(tmp_path)
@@ -170,8 +183,9 @@ async def test_a_result_that_only_goes_to_the_log_is_also_a_toast_when_the_log_i
         await answer_yes(pilot)
         await settle(pilot)
         await pilot.press("h", "x")
-        await wait_until(pilot, lambda: any("written to" in t and "ccnow-history-" in t for t in toasts(app)),
-                         "the export's toast")
+        await wait_until(
+            pilot, lambda: any("written to" in t and "ccnow-history-" in t for t in toasts(app)), "the export's toast"
+        )
 
 
 async def test_a_toast_about_an_unknown_batch_goes_when_it_is_reconciled(make_app, sandbox):

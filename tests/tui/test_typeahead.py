@@ -45,8 +45,11 @@ async def test_keys_after_enter_in_a_form_act_on_the_queue(make_app):
         assert isinstance(app.screen, QueueScreen)
         # An amount, enter, a move, and the next form: for the next order, empty.
         burst(app, "u", "u", "a", "5", "enter", "down", "c")
-        await wait_until(pilot, lambda: isinstance(app.screen, ActionForm) and app.screen.orders == [rows[1]],
-                         "the cancel form for the next order")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, ActionForm) and app.screen.orders == [rows[1]],
+            "the cancel form for the next order",
+        )
         assert staging.entries == (StagedAction.make(rows[0], "adjust", amount="5"),)
         assert staging.entries[0].amount == Decimal("5")
         assert app.screen.kind.value == "cancel" and app.screen.orders == [rows[1]]
@@ -164,9 +167,15 @@ async def test_esc_and_a_key_in_one_burst_after_every_modal_screen(make_app, tmp
         for what, keys in opened.items():
             burst(app, *keys)
             preview = what == "label preview"
-            await wait_until(pilot, lambda p=preview: not isinstance(app.screen, QueueScreen)
-                             and getattr(app.screen, "ready", True)
-                             and (not p or type(app.screen).__name__ == "ImportPreviewScreen"), what)
+            await wait_until(
+                pilot,
+                lambda p=preview: (
+                    not isinstance(app.screen, QueueScreen)
+                    and getattr(app.screen, "ready", True)
+                    and (not p or type(app.screen).__name__ == "ImportPreviewScreen")
+                ),
+                what,
+            )
             await pilot.pause()
             await _esc_then_s_stages_a_ship(pilot, as_alt=as_alt)
             await pilot.press("j")  # the next order for the next ship (each entry its own)
@@ -182,14 +191,17 @@ async def test_esc_and_a_key_in_one_burst_after_every_modal_screen(make_app, tmp
             burst(app, "escape", "u")
         await wait_until(pilot, lambda: len(app.session.staging) == len(opened) - 1, "u undid the last ship")
         assert isinstance(app.screen, ComposerScreen)
-        assert [e.order_id for e in app.session.staging.entries] == rows[:len(opened) - 1]
+        assert [e.order_id for e in app.session.staging.entries] == rows[: len(opened) - 1]
         # The label preview's column form (1): esc t closes it, t acts on the preview.
         burst(app, "escape", "i", *"labels.csv", "enter")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "ImportPreviewScreen", "the label preview")
         preview = app.screen
         burst(app, "1")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "LabelChoiceForm"
-                         and getattr(app.screen, "ready", False), "the column form")
+        await wait_until(
+            pilot,
+            lambda: type(app.screen).__name__ == "LabelChoiceForm" and getattr(app.screen, "ready", False),
+            "the column form",
+        )
         if as_alt:
             app.post_message(events.Key("alt+t", "t"))
         else:

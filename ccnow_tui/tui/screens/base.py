@@ -62,15 +62,30 @@ class BaseScreen(LogFocusScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "l", "toggle_log", "Log", show=False, priority=True, id="view.log",
+            "l",
+            "toggle_log",
+            "Log",
+            show=False,
+            priority=True,
+            id="view.log",
             tooltip="Show or hide the status log pane",
         ),
         Binding(
-            "escape", "back", "Back", key_display="esc", priority=True, id="nav.back",
+            "escape",
+            "back",
+            "Back",
+            key_display="esc",
+            priority=True,
+            id="nav.back",
             tooltip="Go back (close this screen)",
         ),
         Binding(
-            "h", "history", "History", show=False, priority=True, id="nav.history",
+            "h",
+            "history",
+            "History",
+            show=False,
+            priority=True,
+            id="nav.history",
             tooltip="History: every batch sent from this profile, newest first",
         ),
     ]
@@ -149,7 +164,8 @@ class BaseScreen(LogFocusScreen):
         if small:
             self.query_one("#too-small", Static).update(
                 f"ccnow-tui needs at least {MIN_SIZE[0]}x{MIN_SIZE[1]} (80x24 shows everything); "
-                f"this terminal is {width}x{height}.")
+                f"this terminal is {width}x{height}."
+            )
 
     def on_screen_resume(self) -> None:
         self._check_size()  # the terminal may have been resized meanwhile
@@ -213,35 +229,69 @@ class MainScreen(BaseScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "s", "stage('ship')", "Ship", priority=True, id="stage.ship",
+            "s",
+            "stage('ship')",
+            "Ship",
+            priority=True,
+            id="stage.ship",
             tooltip="Stage ship for the highlighted or selected orders",
         ),
         Binding(
-            "c", "stage('cancel')", "Cancel", priority=True, id="stage.cancel",
+            "c",
+            "stage('cancel')",
+            "Cancel",
+            priority=True,
+            id="stage.cancel",
             tooltip="Stage cancel (with a reason) for the highlighted or selected orders",
         ),
         Binding(
-            "t", "stage('track')", "Track", priority=True, id="stage.track",
+            "t",
+            "stage('track')",
+            "Track",
+            priority=True,
+            id="stage.track",
             tooltip="Stage tracking (carrier, number, notes) for the highlighted or selected orders",
         ),
         Binding(
-            "a", "stage('adjust')", "Adjust", priority=True, id="stage.adjust",
+            "a",
+            "stage('adjust')",
+            "Adjust",
+            priority=True,
+            id="stage.adjust",
             tooltip="Stage a discount (amount, reason) for the highlighted or selected orders",
         ),
         Binding(
-            "u", "undo", "Undo", show=False, priority=True, id="staging.undo",
+            "u",
+            "undo",
+            "Undo",
+            show=False,
+            priority=True,
+            id="staging.undo",
             tooltip="Undo the last change to the staged entries",
         ),
         Binding(
-            "b", "composer", "Batch", priority=True, id="nav.composer",
+            "b",
+            "composer",
+            "Batch",
+            priority=True,
+            id="nav.composer",
             tooltip="Review the staged batch (composer)",
         ),
         Binding(
-            "S", "submit", "Send", priority=True, id="batch.submit",
+            "S",
+            "submit",
+            "Send",
+            priority=True,
+            id="batch.submit",
             tooltip="Send the staged batch (asks for confirmation)",
         ),
         Binding(
-            "g", "goto", "Go to", show=False, priority=True, id="nav.goto",
+            "g",
+            "goto",
+            "Go to",
+            show=False,
+            priority=True,
+            id="nav.goto",
             tooltip="Go to any order by its number",
         ),
     ]

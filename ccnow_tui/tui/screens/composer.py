@@ -48,35 +48,70 @@ class ComposerScreen(BaseScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "edit", "Edit", priority=True, id="composer.edit", tooltip="Edit the highlighted entry"),
         Binding(
-            "d", "remove", "Remove", priority=True, id="composer.remove",
+            "d",
+            "remove",
+            "Remove",
+            priority=True,
+            id="composer.remove",
             tooltip="Remove the highlighted entry (or forget an unknown batch)",
         ),
         Binding(
-            "u", "undo", "Undo", priority=True, id="composer.undo",
+            "u",
+            "undo",
+            "Undo",
+            priority=True,
+            id="composer.undo",
             tooltip="Undo the last change to the staged entries",
         ),
         Binding(
-            "i", "import_labels", "Import", show=False, priority=True, id="labels.import",
+            "i",
+            "import_labels",
+            "Import",
+            show=False,
+            priority=True,
+            id="labels.import",
             tooltip="Import tracking numbers from a label file (preview first; stages track + ship)",
         ),
         Binding(
-            "p", "preview", "Preview", priority=True, id="composer.preview",
+            "p",
+            "preview",
+            "Preview",
+            priority=True,
+            id="composer.preview",
             tooltip="Preview the exact form fields that will be POSTed (password masked)",
         ),
         Binding(
-            "S", "submit", "Send", priority=True, id="batch.submit",
+            "S",
+            "submit",
+            "Send",
+            priority=True,
+            id="batch.submit",
             tooltip="Send the staged batch (asks for confirmation)",
         ),
         Binding(
-            "R", "reconcile", "Reconcile", priority=True, id="composer.reconcile",
+            "R",
+            "reconcile",
+            "Reconcile",
+            priority=True,
+            id="composer.reconcile",
             tooltip="Query the orders of unknown batches and re-stage only what did not happen",
         ),
         Binding(
-            "r", "restage", "Re-stage", show=False, priority=True, id="composer.restage",
+            "r",
+            "restage",
+            "Re-stage",
+            show=False,
+            priority=True,
+            id="composer.restage",
             tooltip="Stage an unverified entry again (asks: it may already have been applied)",
         ),
         Binding(
-            "enter", "open", "Open order", show=False, priority=True, id="composer.open",
+            "enter",
+            "open",
+            "Open order",
+            show=False,
+            priority=True,
+            id="composer.open",
             tooltip="Open the highlighted entry's order",
         ),
     ]
@@ -84,10 +119,16 @@ class ComposerScreen(BaseScreen):
     def compose_body(self) -> ComposeResult:
         yield StyledText(id="summary")
         yield StyledText(id="lint")
-        yield Static(Text(f"{'N':>4}   {'order':<11} {'action':<7} fields, and the receiver's words", no_wrap=True),
-                     id="columns")
-        yield EntryTable(self.session.staging, id="entries", restage=self.key("composer.restage"),
-                         forget=self.key("composer.remove"), reconcile=self.key("composer.reconcile"))
+        yield Static(
+            Text(f"{'N':>4}   {'order':<11} {'action':<7} fields, and the receiver's words", no_wrap=True), id="columns"
+        )
+        yield EntryTable(
+            self.session.staging,
+            id="entries",
+            restage=self.key("composer.restage"),
+            forget=self.key("composer.remove"),
+            reconcile=self.key("composer.reconcile"),
+        )
         yield StyledText(id="entry-detail")
 
     def on_mount(self) -> None:
@@ -194,18 +235,27 @@ class ComposerScreen(BaseScreen):
             if row is not None and row.unknown is not None:
                 b = row.unknown
                 if b.state is BatchState.SENDING:
-                    return Text(f"batch {b.batch_id} is being sent; its entries cannot be changed until it "
-                                "is answered.", style=p.warning)
-                return Text(f"batch {b.batch_id}: {printable(b.message)}\n{self.key('composer.reconcile')} queries "
-                            "its orders and re-stages only what did not happen; "
-                            f"{self.key('composer.remove')} forgets it.", style=p.warning)
+                    return Text(
+                        f"batch {b.batch_id} is being sent; its entries cannot be changed until it is answered.",
+                        style=p.warning,
+                    )
+                return Text(
+                    f"batch {b.batch_id}: {printable(b.message)}\n{self.key('composer.reconcile')} queries "
+                    "its orders and re-stages only what did not happen; "
+                    f"{self.key('composer.remove')} forgets it.",
+                    style=p.warning,
+                )
             if row is not None and row.header:
-                return Text("A status cannot show whether a discount or tracking took effect. Check (the backroom, "
-                            f"the customer), then {self.key('composer.restage')} stages it again or "
-                            f"{self.key('composer.remove')} forgets it.", style=p.warning)
+                return Text(
+                    "A status cannot show whether a discount or tracking took effect. Check (the backroom, "
+                    f"the customer), then {self.key('composer.restage')} stages it again or "
+                    f"{self.key('composer.remove')} forgets it.",
+                    style=p.warning,
+                )
             stage = "/".join(self.key(f"stage.{kind}", MainScreen) for kind in ("ship", "cancel", "track", "adjust"))
-            return Text(f"{stage} on the queue stage entries; they appear here numbered as they will "
-                        "be sent.", style=p.muted)
+            return Text(
+                f"{stage} on the queue stage entries; they appear here numbered as they will be sent.", style=p.muted
+            )
         entry = row.entry
         t = Text()
         if row.unknown is not None:
@@ -282,12 +332,15 @@ class ComposerScreen(BaseScreen):
                     said = f"forgot unknown batch {batch_id} (the journal keeps it; {self.undoes})"
                     self.ask(Logged(LogKind.INFO, said))
 
-            self.app.push_screen(ConfirmScreen(
-                "Forget an unknown batch",
-                f"Batch {batch_id} was sent but its answer was lost. Forget it only if you have "
-                "checked these orders another way (the backroom). Nothing is sent.",
-                yes="forget",
-            ), callback=done)
+            self.app.push_screen(
+                ConfirmScreen(
+                    "Forget an unknown batch",
+                    f"Batch {batch_id} was sent but its answer was lost. Forget it only if you have "
+                    "checked these orders another way (the backroom). Nothing is sent.",
+                    yes="forget",
+                ),
+                callback=done,
+            )
             return
         if row.stored is not None:
             # The entry shown, found again (the list may have changed since it was drawn).
@@ -338,45 +391,61 @@ class ComposerScreen(BaseScreen):
         (``unverified``, the row's entry)."""
         staging = self.session.staging
         ids = [e.id for e in staging.unverified] if row.header else [unverified.id]
-        what = (counted(len(ids), "unverified entry", "unverified entries") if row.header
-                else printable(unverified.action.describe()))
+        what = (
+            counted(len(ids), "unverified entry", "unverified entries")
+            if row.header
+            else printable(unverified.action.describe())
+        )
 
         def done(yes: bool | None) -> None:
             if yes and staging.forget_unverified(ids):
                 self.ask(Logged(LogKind.INFO, f"forgot {what} (the journal keeps it; {self.undoes})"))
 
-        self.app.push_screen(ConfirmScreen(
-            "Forget an unverified entry",
-            f"{what}: a status could not show whether it took effect. Forget it only if you have "
-            "checked another way that nothing more is needed. Nothing is sent.", yes="forget"), callback=done)
+        self.app.push_screen(
+            ConfirmScreen(
+                "Forget an unverified entry",
+                f"{what}: a status could not show whether it took effect. Forget it only if you have "
+                "checked another way that nothing more is needed. Nothing is sent.",
+                yes="forget",
+            ),
+            callback=done,
+        )
 
     def action_restage(self) -> None:
         row = self.table.current
         staging = self.session.staging
         if row is None or row.unverified is None:
-            self.notify(f"{self.key('composer.restage')} stages an UNVERIFIED entry again; move to one first.",
-                        severity="warning")
+            self.notify(
+                f"{self.key('composer.restage')} stages an UNVERIFIED entry again; move to one first.",
+                severity="warning",
+            )
             return
         ids = [e.id for e in staging.unverified] if row.header else [row.unverified.id]
         entries = [e for e in staging.unverified if e.id in ids]
         discount = any(e.action.kind is ActionKind.ADJUST for e in entries)
         listing = "\n".join(f"  {printable(e.action.describe())} (batch {e.batch_id})" for e in entries[:5])
         more = f"\n  … and {len(entries) - 5} more" if len(entries) > 5 else ""
-        warning = ("This discount may already have been given" if discount
-                   else "This tracking may already have been added")
+        warning = (
+            "This discount may already have been given" if discount else "This tracking may already have been added"
+        )
 
         def done(yes: bool | None) -> None:
             if yes:
                 restaged = staging.restage(ids)
                 if restaged:
                     what = counted(len(restaged), "unverified entry", "unverified entries")
-                    self.ask(Logged(LogKind.INFO, f"re-staged {what} (it may already have been applied once; "
-                                                  f"{self.undoes})"))
+                    self.ask(
+                        Logged(LogKind.INFO, f"re-staged {what} (it may already have been applied once; {self.undoes})")
+                    )
 
-        self.app.push_screen(ConfirmScreen(
-            "Stage it again?",
-            f"{warning}: stage it again?\n\n{listing}{more}\n\nNothing is sent now; it joins the staged entries.",
-            yes="stage again"), callback=done)
+        self.app.push_screen(
+            ConfirmScreen(
+                "Stage it again?",
+                f"{warning}: stage it again?\n\n{listing}{more}\n\nNothing is sent now; it joins the staged entries.",
+                yes="stage again",
+            ),
+            callback=done,
+        )
 
     def action_open(self) -> None:
         row = self.table.current
@@ -386,10 +455,14 @@ class ComposerScreen(BaseScreen):
     def _why_not(self, row: Row, done: str) -> str:
         """Why a held or unverified entry cannot be edited or removed."""
         if row.unverified is not None:
-            return (f"An unverified entry cannot be {done}: {self.key('composer.restage')} stages it again, "
-                    f"{self.key('composer.remove')} forgets it.")
+            return (
+                f"An unverified entry cannot be {done}: {self.key('composer.restage')} stages it again, "
+                f"{self.key('composer.remove')} forgets it."
+            )
         if row.unknown is not None and row.unknown.state is BatchState.SENDING:
             return f"This entry is being sent (batch {row.unknown.batch_id}): it cannot be {done} until it is answered."
         reconcile, forget = self.key("composer.reconcile"), self.key("composer.remove")
-        return (f"Entries of an unknown batch cannot be {done}: reconcile them first ({reconcile}), "
-                f"or {forget} forgets the batch.")
+        return (
+            f"Entries of an unknown batch cannot be {done}: reconcile them first ({reconcile}), "
+            f"or {forget} forgets the batch."
+        )

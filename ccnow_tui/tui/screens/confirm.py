@@ -61,8 +61,13 @@ def describe_send(batch: Batch, session: Session, typed: int | None = None) -> t
     unverified = list(session.staging.unverified)
     limit = session.settings.max_discount
     large = [e for e in batch.staged if e.kind is ActionKind.ADJUST and e.amount is not None and e.amount > limit]
-    warnings = [lint for lint in lints if lint.severity is Severity.WARNING
-                and not lint.message.startswith("unverified:") and "max_discount" not in lint.message]
+    warnings = [
+        lint
+        for lint in lints
+        if lint.severity is Severity.WARNING
+        and not lint.message.startswith("unverified:")
+        and "max_discount" not in lint.message
+    ]
 
     def body(p: Palette, keymap: Mapping[str, str]) -> Text:
         from .base import MainScreen  # where b (the composer) is bound
@@ -89,15 +94,18 @@ def describe_send(batch: Batch, session: Session, typed: int | None = None) -> t
         t.append(account, style=p.strong)
         if unverified:
             # Named one by one: each may already have been applied, and none of them is sent.
-            t.append(f"\n\n? {len(unverified)} UNVERIFIED (not in this batch; may already have been applied):\n",
-                     style=p.alert)
+            t.append(
+                f"\n\n? {len(unverified)} UNVERIFIED (not in this batch; may already have been applied):\n",
+                style=p.alert,
+            )
             for e in unverified[:5]:
                 t.append(f"  {e.action.describe()} (batch {e.batch_id})\n", style=p.warning)
             if len(unverified) > 5:
                 t.append(f"  … and {len(unverified) - 5} more ({composer} shows them)\n", style=p.warning)
         if warnings:
-            t.append(f"\n\n⚠ {counted(len(warnings), 'warning', 'warnings')} ({composer} shows them):\n",
-                     style=p.warning)
+            t.append(
+                f"\n\n⚠ {counted(len(warnings), 'warning', 'warnings')} ({composer} shows them):\n", style=p.warning
+            )
             for lint in warnings[:3]:
                 t.append(f"  {lint.message}\n", style=p.warning)
             if len(warnings) > 3:
@@ -133,15 +141,32 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", priority=True, id="confirm.yes", tooltip="Yes: go ahead"),
         Binding(
-            "n,escape", "answer(False)", "No", key_display="n/esc", priority=True, id="confirm.no",
+            "n,escape",
+            "answer(False)",
+            "No",
+            key_display="n/esc",
+            priority=True,
+            id="confirm.no",
             tooltip="No: go back, nothing happens",
         ),
         Binding(
-            "enter", "typed", "Send", show=False, priority=True, id="confirm.typed",
+            "enter",
+            "typed",
+            "Send",
+            show=False,
+            priority=True,
+            id="confirm.typed",
             tooltip="After typing the number of entries a large batch sends that change orders: send it",
         ),
-        Binding("backspace", "untype", "Erase", show=False, priority=True, id="confirm.erase",
-                tooltip="Erase the last digit typed"),
+        Binding(
+            "backspace",
+            "untype",
+            "Erase",
+            show=False,
+            priority=True,
+            id="confirm.erase",
+            tooltip="Erase the last digit typed",
+        ),
     ]
 
     def __init__(self, title: str, body: Content, *, yes: str = "yes", typed: int | None = None) -> None:
@@ -204,8 +229,10 @@ class ConfirmScreen(ModalScreen[bool]):
         if self.note:
             note = self.note
         elif self.early_yes and self.expected is not None:
-            note = (f"Keys typed before this question showed were not taken: type {self.expected}, "
-                    f"then {self.key('confirm.typed')}.")
+            note = (
+                f"Keys typed before this question showed were not taken: type {self.expected}, "
+                f"then {self.key('confirm.typed')}."
+            )
         elif self.early_yes:
             yes = self.key("confirm.yes")
             note = f"The {yes} typed before this question showed was not taken: press {yes} again to {self.yes}."
@@ -225,8 +252,10 @@ class ConfirmScreen(ModalScreen[bool]):
             self._show_note()
             return
         if yes and self.expected is not None:
-            self.note = (f"{self.key('confirm.yes')} does not send this batch: type {self.expected}, the number of "
-                         f"entries that change orders, then {self.key('confirm.typed')}.")
+            self.note = (
+                f"{self.key('confirm.yes')} does not send this batch: type {self.expected}, the number of "
+                f"entries that change orders, then {self.key('confirm.typed')}."
+            )
             self._show_note()
             return
         self.dismiss(yes)
@@ -272,9 +301,12 @@ class ConfirmScreen(ModalScreen[bool]):
             self.dismiss(True)
             return
         typed, enter, back = self.typed, self.key("confirm.typed"), "/".join(self.keys("confirm.no"))
-        self.note = (f"{typed} is not the number asked for: nothing was sent. "
-                     f"Type {self.expected}, then {enter} (or {back} to go back)." if typed else
-                     f"Type {self.expected}, the number of entries that change orders, then {enter}.")
+        self.note = (
+            f"{typed} is not the number asked for: nothing was sent. "
+            f"Type {self.expected}, then {enter} (or {back} to go back)."
+            if typed
+            else f"Type {self.expected}, the number of entries that change orders, then {enter}."
+        )
         self.typed = ""
         self._show_typed()
         self._show_note()

@@ -26,7 +26,11 @@ class DetailScreen(MainScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "r", "query", "Query", priority=True, id="detail.query",
+            "r",
+            "query",
+            "Query",
+            priority=True,
+            id="detail.query",
             tooltip="Ask the receiver for this order's status now",
         ),
     ]
@@ -125,8 +129,10 @@ class DetailScreen(MainScreen):
         for e in staging.unverified:
             if e.order_id == self.order_id:
                 t.append(f"  ? {printable(e.action.describe())}", style=p.alert)
-                t.append(f"  UNVERIFIED (batch {e.batch_id}): may already have been applied; r/d in the composer\n",
-                         style=p.warning)
+                t.append(
+                    f"  UNVERIFIED (batch {e.batch_id}): may already have been applied; r/d in the composer\n",
+                    style=p.warning,
+                )
         return t
 
     def _history(self, p: Palette) -> Text:
@@ -146,16 +152,25 @@ class DetailScreen(MainScreen):
                 t.append(f"batch {item.batch_id}\n")
             outcome = item.outcome or ("sending" if item.state == "sending" else "no outcome recorded yet")
             outcome = "not sent" if outcome == "unreachable" else outcome  # it never reached the receiver
-            style = (p.alert if outcome in ("unknown", "sending", "no outcome recorded yet")
-                     else p.warning if outcome == "not sent" else p.refused if "refused" in outcome
-                     else p.success)
+            style = (
+                p.alert
+                if outcome in ("unknown", "sending", "no outcome recorded yet")
+                else p.warning
+                if outcome == "not sent"
+                else p.refused
+                if "refused" in outcome
+                else p.success
+            )
             t.append(f"     → {printable(outcome)}", style=style)
             if item.message:
                 t.append(f": {printable(item.message)}")
             t.append("\n")
             for row in item.results:
-                t.append(f"     {row.get('action') or '?'}: {printable(row.get('outcome', '?'))}"
-                         f" {printable(row.get('status', ''))} {printable(row.get('message', ''))}\n", style=p.muted)
+                t.append(
+                    f"     {row.get('action') or '?'}: {printable(row.get('outcome', '?'))}"
+                    f" {printable(row.get('status', ''))} {printable(row.get('message', ''))}\n",
+                    style=p.muted,
+                )
             for line in item.answer_lines:
                 t.append(f"     answer: {printable(line)}\n", style=p.muted)
         return t
@@ -163,7 +178,11 @@ class DetailScreen(MainScreen):
 
 def _entry_text(row: dict[str, Any]) -> str:
     """A journal row's entry, worded as the composer and the CLI word a staged one."""
-    fields = describe_fields(str(row.get("amount") or ""), str(row.get("trackname") or ""),
-                             str(row.get("tracknumber") or ""), str(row.get("notes") or ""))
+    fields = describe_fields(
+        str(row.get("amount") or ""),
+        str(row.get("trackname") or ""),
+        str(row.get("tracknumber") or ""),
+        str(row.get("notes") or ""),
+    )
     action = str(row.get("action") or "?")
     return f"{action} {fields}" if fields else action

@@ -52,11 +52,20 @@ class ActionForm(TypeAheadTarget[list[StagedAction] | None]):
         # keys typed after tab in one burst (common over SSH) land in the next field, and
         # keys typed after enter or esc act on the screen underneath, not in this form.
         Binding(
-            "enter", "submit", "Stage", show=False, priority=True, id="form.submit",
+            "enter",
+            "submit",
+            "Stage",
+            show=False,
+            priority=True,
+            id="form.submit",
             tooltip="Stage the entries and close the form",
         ),
         Binding(
-            "escape", "cancel", "Cancel", priority=True, id="form.cancel",
+            "escape",
+            "cancel",
+            "Cancel",
+            priority=True,
+            id="form.cancel",
             tooltip="Close the form without staging",
         ),
         Binding("tab", "next_field", "Next field", show=False, priority=True, id="form.next"),
@@ -78,8 +87,9 @@ class ActionForm(TypeAheadTarget[list[StagedAction] | None]):
             yield Static(Text(_orders_text(self.orders)), classes="muted")
             for name, label, placeholder in FORM_FIELDS[self.kind]:
                 yield Label(label)
-                yield FieldInput(self._initial(name), placeholder=placeholder, id=f"f-{name}",
-                                 select_on_focus=False, compact=True)
+                yield FieldInput(
+                    self._initial(name), placeholder=placeholder, id=f"f-{name}", select_on_focus=False, compact=True
+                )
                 yield Static("", id=f"e-{name}", classes="field-error")
                 if name == "amount":  # a plausible amount, as typed: above the profile's limit is flagged
                     yield Static("", id="w-amount", classes="field-warning")
@@ -120,8 +130,12 @@ class ActionForm(TypeAheadTarget[list[StagedAction] | None]):
         if limit is None or amount is None or amount <= limit:
             box.update("")
             return
-        box.update(Text(f"⚠ ${amount:,.2f} for {_orders_text(self.orders)} is more than this profile's "
-                        f"max_discount (${limit:,.2f}): check the amount (a missing dot?)"))
+        box.update(
+            Text(
+                f"⚠ ${amount:,.2f} for {_orders_text(self.orders)} is more than this profile's "
+                f"max_discount (${limit:,.2f}): check the amount (a missing dot?)"
+            )
+        )
 
     def show_errors(self, every: bool) -> ActionError | None:
         # The fields are the same for every order: checking one per keystroke is enough.

@@ -32,17 +32,25 @@ from .import_labels import ImportPreviewScreen, LabelChoiceForm, LabelPathForm
 from .queue import QueueScreen
 from .setup import SetupScreen
 
-SELECTION_RULE = ("Stage keys and C act on the selected orders (the header counts them), else on the highlighted "
-                  "one. With selected orders the filter hides, they ask first: v the shown ones only, a all, "
-                  "esc none")
-REPEAT_RULE = ("A stage key (and the label import) never stages an entry identical to one already staged for that "
-               "order: the log and a toast say so. A different discount on the order is staged, with a warning")
-LINT_RULE = ("Lint errors hold S: an order this session learnt is not pending (an answer, another window's batch, "
-             "the order leaving the pending list), named with when; remove its entries (d). Warnings: a discount "
-             "above the profile's max_discount, one tracking number on several orders, a status not known")
-HEADER_RULE = ("Header: sending 0/2… and loading… turn a spinner and count seconds while a request is out; "
-               "INCOMPLETE: the last refresh failed, with the time of the last full list. \"not sent\": the "
-               "receiver never got the request; \"refused\" only when it answered a refusal")
+SELECTION_RULE = (
+    "Stage keys and C act on the selected orders (the header counts them), else on the highlighted "
+    "one. With selected orders the filter hides, they ask first: v the shown ones only, a all, "
+    "esc none"
+)
+REPEAT_RULE = (
+    "A stage key (and the label import) never stages an entry identical to one already staged for that "
+    "order: the log and a toast say so. A different discount on the order is staged, with a warning"
+)
+LINT_RULE = (
+    "Lint errors hold S: an order this session learnt is not pending (an answer, another window's batch, "
+    "the order leaving the pending list), named with when; remove its entries (d). Warnings: a discount "
+    "above the profile's max_discount, one tracking number on several orders, a status not known"
+)
+HEADER_RULE = (
+    "Header: sending 0/2… and loading… turn a spinner and count seconds while a request is out; "
+    'INCOMPLETE: the last refresh failed, with the time of the last full list. "not sent": the '
+    'receiver never got the request; "refused" only when it answered a refusal'
+)
 LOG_MOVES = {"log.up", "log.down", "log.pageup", "log.pagedown", "log.home", "log.end"}  # one row for all
 
 
@@ -56,8 +64,11 @@ def key_sections(app_bindings: Iterable[Binding], keymap: Mapping[str, str] = NO
         *app_rows,
         *([("f1", "Help (same as ?)")] if "app.help" not in keymap else []),
         ("ctrl+p", "Command palette: every action by name"),
-        (moves, "Move in a list (pgup/pgdn, home/end too; the mouse works); j k scroll the help, "
-                "the previews and an order's detail too"),
+        (
+            moves,
+            "Move in a list (pgup/pgdn, home/end too; the mouse works); j k scroll the help, "
+            "the previews and an order's detail too",
+        ),
     ]
     shared = {"view.log", "nav.back"}
 
@@ -69,25 +80,45 @@ def key_sections(app_bindings: Iterable[Binding], keymap: Mapping[str, str] = NO
         ("Pending queue (home)", [*of(QueueScreen, shared), ("", SELECTION_RULE), ("", REPEAT_RULE)]),
         ("Order detail", of(DetailScreen, shared)),
         ("Batch composer", [*of(ComposerScreen, shared), ("", LINT_RULE)]),
-        ("History (h): every batch sent, newest first", of(HistoryScreen, shared | {"nav.history"})
-         + of(BatchScreen, shared | {"nav.history"})),
-        ("In the focused log (L on any screen with it)",
-         [("↑ ↓ j k pgup pgdn home end", "Scroll the log"), *of(StatusLog, LOG_MOVES)]),
-        ("Label import (i): the path, then the preview", of(LabelPathForm) + of(ImportPreviewScreen)
-         + of(LabelChoiceForm)),
-        ("Forms and questions", of(ActionForm) + of(ConfirmScreen) + of(HiddenSelectionScreen)
-         + [(display_key(owned_binding(ActionForm, "form.submit"), keymap), "Submit the form")]),
-        ("First-run setup (no configuration yet)",
-         [*of(SetupScreen), ("enter", "In a text field: test what is entered (as ctrl+t)")]),
+        (
+            "History (h): every batch sent, newest first",
+            of(HistoryScreen, shared | {"nav.history"}) + of(BatchScreen, shared | {"nav.history"}),
+        ),
+        (
+            "In the focused log (L on any screen with it)",
+            [("↑ ↓ j k pgup pgdn home end", "Scroll the log"), *of(StatusLog, LOG_MOVES)],
+        ),
+        (
+            "Label import (i): the path, then the preview",
+            of(LabelPathForm) + of(ImportPreviewScreen) + of(LabelChoiceForm),
+        ),
+        (
+            "Forms and questions",
+            of(ActionForm)
+            + of(ConfirmScreen)
+            + of(HiddenSelectionScreen)
+            + [(display_key(owned_binding(ActionForm, "form.submit"), keymap), "Submit the form")],
+        ),
+        (
+            "First-run setup (no configuration yet)",
+            [*of(SetupScreen), ("enter", "In a text field: test what is entered (as ctrl+t)")],
+        ),
     ]
 
 
 # The section each screen's keys are in: the help opens at the screen it was opened from.
 SECTION_OF: list[tuple[type, str]] = [
-    (QueueScreen, "Pending queue"), (DetailScreen, "Order detail"), (ComposerScreen, "Batch composer"),
-    (HistoryScreen, "History"), (BatchScreen, "History"), (LabelPathForm, "Label import"),
-    (ImportPreviewScreen, "Label import"), (LabelChoiceForm, "Label import"), (ActionForm, "Forms and questions"),
-    (ConfirmScreen, "Forms and questions"), (HiddenSelectionScreen, "Forms and questions"),
+    (QueueScreen, "Pending queue"),
+    (DetailScreen, "Order detail"),
+    (ComposerScreen, "Batch composer"),
+    (HistoryScreen, "History"),
+    (BatchScreen, "History"),
+    (LabelPathForm, "Label import"),
+    (ImportPreviewScreen, "Label import"),
+    (LabelChoiceForm, "Label import"),
+    (ActionForm, "Forms and questions"),
+    (ConfirmScreen, "Forms and questions"),
+    (HiddenSelectionScreen, "Forms and questions"),
     (SetupScreen, "First-run setup"),
 ]
 LOG_SECTION = "In the focused log"
@@ -110,10 +141,10 @@ def starting_with(sections: list[Section], first: str) -> list[Section]:
 def key_table(title: str, rows: list[tuple[str, str]], key_width: int) -> Table:
     """One section as a table; the key column as wide as its longest key name (a name is
     never cut: a long row of keys wraps between names)."""
-    table = Table(title=title, title_justify="left", title_style="bold", show_header=False,
-                  box=None, padding=(0, 1), expand=True)
-    table.add_column(style="bold", min_width=key_width, max_width=max(key_width, KEY_COLUMN_MAX),
-                     overflow="fold")
+    table = Table(
+        title=title, title_justify="left", title_style="bold", show_header=False, box=None, padding=(0, 1), expand=True
+    )
+    table.add_column(style="bold", min_width=key_width, max_width=max(key_width, KEY_COLUMN_MAX), overflow="fold")
     table.add_column(ratio=1)
     seen = set()
     for key, what in rows:
@@ -138,15 +169,30 @@ class HelpScreen(ModalScreen[None]):
             # A priority binding: the help is closed before the key after esc is looked at
             # (esc and s in one read: s acts on the screen underneath, it is not dropped).
             # In the filter field, esc clears the filter first; ? and q are typed there.
-            "escape,question_mark,f1,q", "close", "Close", key_display="esc", priority=True, id="help.close",
+            "escape,question_mark,f1,q",
+            "close",
+            "Close",
+            key_display="esc",
+            priority=True,
+            id="help.close",
             tooltip="Close help (in its filter: clear the filter)",
         ),
         Binding(
-            "slash", "filter", "Filter", key_display="/", priority=True, id="help.filter",
+            "slash",
+            "filter",
+            "Filter",
+            key_display="/",
+            priority=True,
+            id="help.filter",
             tooltip="Filter the help: only the keys whose name or description holds what is typed",
         ),
         Binding(
-            "enter", "filter_done", "Keep filter", show=False, priority=True, id="help.filter_done",
+            "enter",
+            "filter_done",
+            "Keep filter",
+            show=False,
+            priority=True,
+            id="help.filter_done",
             tooltip="In the help's filter: keep it, back to scrolling",
         ),
     ]
@@ -162,8 +208,9 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             yield Label(Text("Keys" + (" (this screen's first)" if self.first else "")), classes="title")
-            yield FieldInput(placeholder="filter: a key or a word (enter: keep, esc: clear)", id="help-filter",
-                             compact=True)
+            yield FieldInput(
+                placeholder="filter: a key or a word (enter: keep, esc: clear)", id="help-filter", compact=True
+            )
             with ScrollBody(id="help-body"):
                 for n, (title, section) in enumerate(self.sections):
                     yield Static(key_table(title, section, self.key_width), id=f"help-section-{n}")

@@ -45,12 +45,31 @@ class HiddenSelectionScreen(ModalScreen[Scope | None]):
     or None (nothing happens)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("v", "answer('shown')", "Shown only", priority=True, id="hidden.shown",
-                tooltip="Hidden selection: act on the selected orders that are shown only"),
-        Binding("a", "answer('all')", "All selected", priority=True, id="hidden.all",
-                tooltip="Hidden selection: act on every selected order, hidden ones too"),
-        Binding("n,escape", "cancel", "Go back", key_display="n/esc", priority=True, id="hidden.cancel",
-                tooltip="Hidden selection: go back, nothing happens"),
+        Binding(
+            "v",
+            "answer('shown')",
+            "Shown only",
+            priority=True,
+            id="hidden.shown",
+            tooltip="Hidden selection: act on the selected orders that are shown only",
+        ),
+        Binding(
+            "a",
+            "answer('all')",
+            "All selected",
+            priority=True,
+            id="hidden.all",
+            tooltip="Hidden selection: act on every selected order, hidden ones too",
+        ),
+        Binding(
+            "n,escape",
+            "cancel",
+            "Go back",
+            key_display="n/esc",
+            priority=True,
+            id="hidden.cancel",
+            tooltip="Hidden selection: go back, nothing happens",
+        ),
     ]
 
     def __init__(self, what: str, selected: list[OrderId], hidden: list[OrderId], why: str) -> None:
@@ -69,8 +88,10 @@ class HiddenSelectionScreen(ModalScreen[Scope | None]):
 
     def compose(self) -> ComposeResult:
         n, h = len(self.selected), len(self.hidden)
-        title = (f"{self.what}: {h} of the {counted(n, 'selected order', 'selected orders')} "
-                 f"{'is' if h == 1 else 'are'} {self.why}")
+        title = (
+            f"{self.what}: {h} of the {counted(n, 'selected order', 'selected orders')} "
+            f"{'is' if h == 1 else 'are'} {self.why}"
+        )
         with Vertical(classes="dialog"):
             yield Label(Text(title), classes="title")
             yield StyledText(self._body, id="hidden-body")
@@ -85,8 +106,7 @@ class HiddenSelectionScreen(ModalScreen[Scope | None]):
             t.append("shown: ", style=p.strong)
             t.append(named_orders(self.shown) + "\n")
         else:
-            t.append("None of the selected orders is shown; the highlighted order is not selected.\n",
-                     style=p.strong)
+            t.append("None of the selected orders is shown; the highlighted order is not selected.\n", style=p.strong)
         return t
 
     def _keys_text(self, p: Palette) -> Text:
@@ -100,8 +120,10 @@ class HiddenSelectionScreen(ModalScreen[Scope | None]):
         if self.shown:
             parts += [*spans("hidden.shown"), f" only the {len(self.shown)} shown    "]
         parts += [*spans("hidden.all"), f" all {len(self.selected)} selected    "]
-        parts += [*spans("hidden.cancel"), " go back (nothing happens; esc on the queue clears the filter, "
-                                           "a second esc the selection)"]
+        parts += [
+            *spans("hidden.cancel"),
+            " go back (nothing happens; esc on the queue clears the filter, a second esc the selection)",
+        ]
         return Text.assemble(*parts)
 
     def on_mount(self, event: events.Mount) -> None:

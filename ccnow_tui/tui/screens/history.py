@@ -38,11 +38,35 @@ DETAIL_SHOWN = 500  # entries and results drawn on a batch's screen (x exports t
 FILE_MODE = 0o600
 
 # The outcome word's palette role: the same word is always shown the same way.
-OUTCOME_ROLE = {"applied": "success", "some refused": "refused", "refused": "refused", "not sent": "warning",
-                "unknown": "alert", "sending": "alert", "reconciled": "muted", "forgotten": "muted"}
+OUTCOME_ROLE = {
+    "applied": "success",
+    "some refused": "refused",
+    "refused": "refused",
+    "not sent": "warning",
+    "unknown": "alert",
+    "sending": "alert",
+    "reconciled": "muted",
+    "forgotten": "muted",
+}
 ROLES = ("muted", "alert", "refused", "warning", "success", "strong")
-CSV_HEADER = ["batch", "sent_at", "receiver", "account", "batch_outcome", "n", "order", "action", "amount",
-              "trackname", "tracknumber", "notes", "result", "outcome", "status", "receiver_words"]
+CSV_HEADER = [
+    "batch",
+    "sent_at",
+    "receiver",
+    "account",
+    "batch_outcome",
+    "n",
+    "order",
+    "action",
+    "amount",
+    "trackname",
+    "tracknumber",
+    "notes",
+    "result",
+    "outcome",
+    "status",
+    "receiver_words",
+]
 
 
 def widths(width: int) -> tuple[int, int, int, int, int]:
@@ -56,8 +80,9 @@ def widths(width: int) -> tuple[int, int, int, int, int]:
 
 def column_header(width: int) -> Text:
     w, r, a, e, o = widths(width)
-    return Text(fit("time", w) + fit("receiver", r) + fit("account", a) + fit("entries", e) + fit("outcome", o),
-                no_wrap=True)
+    return Text(
+        fit("time", w) + fit("receiver", r) + fit("account", a) + fit("entries", e) + fit("outcome", o), no_wrap=True
+    )
 
 
 class BatchList(CursorList):
@@ -100,8 +125,12 @@ class BatchList(CursorList):
 
 def matches(batch: BatchSummary, text: str, with_order: set[str]) -> bool:
     """``/``: an order number in the batch, its outcome word, an action in it (or its id)."""
-    return (batch.batch_id in with_order or text in batch.outcome or batch.batch_id.startswith(text)
-            or any(text in action for action, _ in batch.counts))
+    return (
+        batch.batch_id in with_order
+        or text in batch.outcome
+        or batch.batch_id.startswith(text)
+        or any(text in action for action, _ in batch.counts)
+    )
 
 
 class HistoryScreen(BaseScreen):
@@ -109,19 +138,36 @@ class HistoryScreen(BaseScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "slash", "filter", "Filter", key_display="/", priority=True, id="history.filter",
+            "slash",
+            "filter",
+            "Filter",
+            key_display="/",
+            priority=True,
+            id="history.filter",
             tooltip="Filter the batches (order number, outcome or action)",
         ),
         Binding(
-            "enter", "open", "Open", priority=True, id="history.open",
+            "enter",
+            "open",
+            "Open",
+            priority=True,
+            id="history.open",
             tooltip="Open the highlighted batch: entries, results, the receiver's lines",
         ),
         Binding(
-            "R", "reconcile", "Reconcile", priority=True, id="history.reconcile",
+            "R",
+            "reconcile",
+            "Reconcile",
+            priority=True,
+            id="history.reconcile",
             tooltip="Reconcile the highlighted batch if its outcome is unknown (queries its orders)",
         ),
         Binding(
-            "x", "export", "Export", priority=True, id="history.export",
+            "x",
+            "export",
+            "Export",
+            priority=True,
+            id="history.export",
             tooltip="Write the shown batches' entries and results to a CSV file (in the start directory)",
         ),
     ]
@@ -135,8 +181,9 @@ class HistoryScreen(BaseScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="columns")
         yield BatchList(id="batches")
-        yield FieldInput(placeholder="filter: order number, outcome or action (enter: keep, esc: clear)",
-                         id="filter", compact=True)
+        yield FieldInput(
+            placeholder="filter: order number, outcome or action (enter: keep, esc: clear)", id="filter", compact=True
+        )
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
@@ -235,8 +282,11 @@ class HistoryScreen(BaseScreen):
         except OSError as exc:
             self.tell(LogKind.ERROR, f"history not exported: {exc.strerror or exc}")
             return
-        self.tell(LogKind.INFO, f"history: {counted(len(self.shown), 'batch', 'batches')}, "
-                                f"{counted(rows, 'row', 'rows')} written to {path}")
+        self.tell(
+            LogKind.INFO,
+            f"history: {counted(len(self.shown), 'batch', 'batches')}, "
+            f"{counted(rows, 'row', 'rows')} written to {path}",
+        )
 
 
 def reconcile(screen: BaseScreen, batch: BatchSummary | None) -> None:
@@ -244,8 +294,9 @@ def reconcile(screen: BaseScreen, batch: BatchSummary | None) -> None:
     if batch is None:
         return
     if batch.outcome != "unknown":
-        screen.notify(f"Only a batch whose outcome is unknown is reconciled; this one: {batch.outcome}.",
-                      severity="warning")
+        screen.notify(
+            f"Only a batch whose outcome is unknown is reconciled; this one: {batch.outcome}.", severity="warning"
+        )
         return
     screen.ask(ReconcileRequested([batch.batch_id]))
 
@@ -257,7 +308,11 @@ class BatchScreen(BaseScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "R", "reconcile", "Reconcile", priority=True, id="history.reconcile",
+            "R",
+            "reconcile",
+            "Reconcile",
+            priority=True,
+            id="history.reconcile",
             tooltip="Reconcile the highlighted batch if its outcome is unknown (queries its orders)",
         ),
     ]
@@ -298,22 +353,34 @@ class BatchScreen(BaseScreen):
             return t
         s = d.summary
         t.append(f"batch {s.batch_id}  ", style=p.strong)
-        t.append(s.outcome.upper() if s.outcome in ("unknown", "sending") else s.outcome,
-                 style=p.role(OUTCOME_ROLE.get(s.outcome, "")))
+        t.append(
+            s.outcome.upper() if s.outcome in ("unknown", "sending") else s.outcome,
+            style=p.role(OUTCOME_ROLE.get(s.outcome, "")),
+        )
         if s.message:
             t.append(f": {printable(s.message)}")
         t.append("\nsent     ", style=p.muted)
-        t.append(f"{journal_time(s.time)} to {printable(s.host)}, account {printable(s.client_id)}: "
-                 f"{printable(s.counts_text or 'no entries')}\n")
+        t.append(
+            f"{journal_time(s.time)} to {printable(s.host)}, account {printable(s.client_id)}: "
+            f"{printable(s.counts_text or 'no entries')}\n"
+        )
         if s.outcome == "unknown":
-            t.append(f"{self.key('history.reconcile')} reconciles it: queries its orders, re-stages only what did "
-                     "not happen\n", style=p.alert)
+            t.append(
+                f"{self.key('history.reconcile')} reconciles it: queries its orders, re-stages only what did "
+                "not happen\n",
+                style=p.alert,
+            )
         t.append("\nentries (as sent)\n", style=p.strong)
         for e in d.entries[:DETAIL_SHOWN]:
-            fields = describe_fields(e.fields.get("amount", ""), e.fields.get("trackname", ""),
-                                     e.fields.get("tracknumber", ""), e.fields.get("notes", ""))
-            t.append(f"  #{e.n if e.n is not None else '?'} {e.order_id} {e.action} {printable(fields)}".rstrip()
-                     + "\n")
+            fields = describe_fields(
+                e.fields.get("amount", ""),
+                e.fields.get("trackname", ""),
+                e.fields.get("tracknumber", ""),
+                e.fields.get("notes", ""),
+            )
+            t.append(
+                f"  #{e.n if e.n is not None else '?'} {e.order_id} {e.action} {printable(fields)}".rstrip() + "\n"
+            )
         _more(t, p, len(d.entries))
         t.append("\nresults\n", style=p.strong)
         shown = [r for r in d.results if r.order_id][:DETAIL_SHOWN]
@@ -321,8 +388,17 @@ class BatchScreen(BaseScreen):
             t.append("  none recorded yet\n", style=p.muted)
         for r in shown:
             word = printable(r.outcome)
-            role = ("success" if word in ("applied", "took effect") else "refused" if word == "refused"
-                    else "warning" if word == "not sent" else "alert" if word in ("unknown", "unverified") else "muted")
+            role = (
+                "success"
+                if word in ("applied", "took effect")
+                else "refused"
+                if word == "refused"
+                else "warning"
+                if word == "not sent"
+                else "alert"
+                if word in ("unknown", "unverified")
+                else "muted"
+            )
             t.append(f"  {r.order_id} {r.action or '?'}: ")
             t.append(word, style=p.role(role))
             if r.status:
@@ -381,8 +457,12 @@ def export_csv(store: Store, batches: list[BatchSummary], folder: Path) -> tuple
                 if r.order_id:
                     results.setdefault(r.entry_id, []).append(r)
             for e in detail.entries:
-                fields = [e.fields.get("amount", ""), _cell(e.fields.get("trackname", "")),
-                          _cell(e.fields.get("tracknumber", "")), _cell(e.fields.get("notes", ""))]
+                fields = [
+                    e.fields.get("amount", ""),
+                    _cell(e.fields.get("trackname", "")),
+                    _cell(e.fields.get("tracknumber", "")),
+                    _cell(e.fields.get("notes", "")),
+                ]
                 entry = [*head, e.n if e.n is not None else "", e.order_id, e.action, *fields]
                 done: list[BatchResult | None] = [*results.get(e.entry_id, [])]
                 for res in done or [None]:

@@ -67,8 +67,11 @@ CANDIDATES_SHOWN = 8  # file names listed when tab finds several
 
 SAMPLE_CELL = 24  # characters of a column's first cell shown in the column form
 # The binding that chooses each role's column (its key as shipped: 1, 2, 3).
-ROLE_BINDINGS: dict[Role, str] = {Role.ORDER: "labels.column.order", Role.CARRIER: "labels.column.carrier",
-                                  Role.NUMBER: "labels.column.number"}
+ROLE_BINDINGS: dict[Role, str] = {
+    Role.ORDER: "labels.column.order",
+    Role.CARRIER: "labels.column.carrier",
+    Role.NUMBER: "labels.column.number",
+}
 
 
 # -- the path -----------------------------------------------------------------------------
@@ -117,8 +120,9 @@ def _common_start(names: list[str]) -> str:
     return first[:n]
 
 
-def read_labels(typed: str, start_dir: Path, complete_key: str = "tab",
-                known_orders: Collection[OrderId] | None = None) -> LabelFile:
+def read_labels(
+    typed: str, start_dir: Path, complete_key: str = "tab", known_orders: Collection[OrderId] | None = None
+) -> LabelFile:
     """The label file a typed path names, read (UTF-8, a BOM allowed) and its columns
     found (``known_orders``: the account's orders, to find the order column by content).
     A ValueError naming the file says why it cannot be: missing, a directory,
@@ -134,8 +138,10 @@ def read_labels(typed: str, start_dir: Path, complete_key: str = "tab",
         if not stat.S_ISREG(info.st_mode):
             raise ValueError(f"{shown}: not a regular file")
         if info.st_size > MAX_LABEL_BYTES:
-            raise ValueError(f"{shown}: {info.st_size // (1024 * 1024)} MiB, over the "
-                             f"{MAX_LABEL_BYTES // (1024 * 1024)} MiB a label file may have; is it the right file?")
+            raise ValueError(
+                f"{shown}: {info.st_size // (1024 * 1024)} MiB, over the "
+                f"{MAX_LABEL_BYTES // (1024 * 1024)} MiB a label file may have; is it the right file?"
+            )
         with path.open("rb") as f:
             data = f.read(MAX_LABEL_BYTES + 1)
     except FileNotFoundError:
@@ -153,15 +159,29 @@ class LabelPathForm(TypeAheadTarget[LabelFile | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "enter", "read", "Read", show=False, priority=True, id="labels.path.read",
+            "enter",
+            "read",
+            "Read",
+            show=False,
+            priority=True,
+            id="labels.path.read",
             tooltip="Read the label file and preview the import (nothing is staged yet)",
         ),
         Binding(
-            "tab", "complete", "Complete", show=False, priority=True, id="labels.path.complete",
+            "tab",
+            "complete",
+            "Complete",
+            show=False,
+            priority=True,
+            id="labels.path.complete",
             tooltip="Complete the file name",
         ),
         Binding(
-            "escape", "cancel", "Cancel", priority=True, id="labels.path.cancel",
+            "escape",
+            "cancel",
+            "Cancel",
+            priority=True,
+            id="labels.path.cancel",
             tooltip="Close without importing",
         ),
     ]
@@ -176,12 +196,18 @@ class LabelPathForm(TypeAheadTarget[LabelFile | None]):
         with Vertical(classes="dialog"):
             yield Label(Text("Import tracking numbers from a label file"), classes="title")
             yield Static(Text(f"path relative to {printable(self.start_dir)}"), classes="muted")
-            yield FieldInput(placeholder="e.g. labels.csv or ~/Downloads/shipments.csv", id="f-path",
-                             select_on_focus=False, compact=True)
+            yield FieldInput(
+                placeholder="e.g. labels.csv or ~/Downloads/shipments.csv",
+                id="f-path",
+                select_on_focus=False,
+                compact=True,
+            )
             yield Static("", id="e-path", classes="field-error")
             keys = {name: key_of(self, LabelPathForm, f"labels.path.{name}") for name in ("read", "complete", "cancel")}
-            yield Static(Text(f"{keys['read']}: read and preview   {keys['complete']}: complete   "
-                              f"{keys['cancel']}: cancel"), classes="muted")
+            yield Static(
+                Text(f"{keys['read']}: read and preview   {keys['complete']}: complete   {keys['cancel']}: cancel"),
+                classes="muted",
+            )
 
     @property
     def field(self) -> Input:
@@ -212,8 +238,9 @@ class LabelPathForm(TypeAheadTarget[LabelFile | None]):
 
     def action_read(self) -> None:
         try:
-            file = read_labels(self.field.value, self.start_dir, key_of(self, LabelPathForm, "labels.path.complete"),
-                               self.known_orders)
+            file = read_labels(
+                self.field.value, self.start_dir, key_of(self, LabelPathForm, "labels.path.complete"), self.known_orders
+            )
         except ValueError as exc:
             self.say(f"{exc}; nothing staged")
             return
@@ -243,31 +270,59 @@ class ImportPreviewScreen(TypeAheadTarget[ImportRequested | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "enter", "stage", "Stage", priority=True, id="labels.stage",
+            "enter",
+            "stage",
+            "Stage",
+            priority=True,
+            id="labels.stage",
             tooltip="Stage every accepted row (one change: one undo takes it all back)",
         ),
         Binding(
-            "t", "track_only", "Track only", priority=True, id="labels.track_only",
+            "t",
+            "track_only",
+            "Track only",
+            priority=True,
+            id="labels.track_only",
             tooltip="Stage tracking only, or tracking and ship (the default)",
         ),
         Binding(
-            "1", "column('order')", "Order column", priority=True, id="labels.column.order",
+            "1",
+            "column('order')",
+            "Order column",
+            priority=True,
+            id="labels.column.order",
             tooltip="Choose the column holding the order number (by its number or header name)",
         ),
         Binding(
-            "2", "column('carrier')", "Carrier column", priority=True, id="labels.column.carrier",
+            "2",
+            "column('carrier')",
+            "Carrier column",
+            priority=True,
+            id="labels.column.carrier",
             tooltip="Choose the column holding the carrier (none: guessed from each tracking number)",
         ),
         Binding(
-            "3", "column('number')", "Number column", priority=True, id="labels.column.number",
+            "3",
+            "column('number')",
+            "Number column",
+            priority=True,
+            id="labels.column.number",
             tooltip="Choose the column holding the tracking number",
         ),
         Binding(
-            "c", "carrier", "Carrier", priority=True, id="labels.carrier",
+            "c",
+            "carrier",
+            "Carrier",
+            priority=True,
+            id="labels.carrier",
             tooltip="Set one carrier for every row (empty: the carrier column, else guessed)",
         ),
         Binding(
-            "escape", "cancel", "Cancel", priority=True, id="labels.cancel",
+            "escape",
+            "cancel",
+            "Cancel",
+            priority=True,
+            id="labels.cancel",
             tooltip="Close the preview; nothing is staged",
         ),
     ]
@@ -284,8 +339,9 @@ class ImportPreviewScreen(TypeAheadTarget[ImportRequested | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(Text(f"Import labels: {printable(self.file.name)}", no_wrap=True, overflow="ellipsis"),
-                        classes="title")
+            yield Label(
+                Text(f"Import labels: {printable(self.file.name)}", no_wrap=True, overflow="ellipsis"), classes="title"
+            )
             yield StyledText(self._info, id="import-info")
             with ScrollBody(id="import-body"):
                 yield StyledText(self._rows_text, id="import-rows")
@@ -342,17 +398,22 @@ class ImportPreviewScreen(TypeAheadTarget[ImportRequested | None]):
                     t.append(" found by its content", style=p.warning)
                 t.append("\n")
         orders = len({row.order_id for row in plan.rows if row.accepted})
-        t.append(f"{counted(plan.accepted, 'row', 'rows')} to stage: {self._what()} for "
-                 f"{counted(orders, 'order', 'orders')}", style=p.success if plan.accepted else p.muted)
+        t.append(
+            f"{counted(plan.accepted, 'row', 'rows')} to stage: {self._what()} for "
+            f"{counted(orders, 'order', 'orders')}",
+            style=p.success if plan.accepted else p.muted,
+        )
         t.append("   ")
         t.append(f"{counted(plan.rejected, 'row', 'rows')} rejected", style=p.error if plan.rejected else p.muted)
         accepted = [row for row in plan.rows if row.accepted]
         guessed = sum(1 for row in accepted if row.carrier_from is CarrierFrom.GUESSED)
         rewritten = sum(1 for row in accepted if row.changes)
         remarked = sum(1 for row in accepted if row.remarks)
-        said = [f"carrier guessed for {counted(guessed, 'row', 'rows')}" if guessed else "",
-                f"{counted(rewritten, 'number', 'numbers')} written as the carrier writes them" if rewritten else "",
-                f"{counted(remarked, 'carrier does', 'carriers do')} not match the number" if remarked else ""]
+        said = [
+            f"carrier guessed for {counted(guessed, 'row', 'rows')}" if guessed else "",
+            f"{counted(rewritten, 'number', 'numbers')} written as the carrier writes them" if rewritten else "",
+            f"{counted(remarked, 'carrier does', 'carriers do')} not match the number" if remarked else "",
+        ]
         if any(said):
             t.append("\n" + "; ".join(x for x in said if x), style=p.warning)
         for lint in tracking_lint(list(plan.entries)):  # one number on two orders: staged, but worth a look
@@ -369,8 +430,9 @@ class ImportPreviewScreen(TypeAheadTarget[ImportRequested | None]):
         shown = 0
         for row in rejected + accepted:
             if shown >= ROWS_SHOWN:
-                t.append(f"… and {len(plan.rows) - ROWS_SHOWN} more rows (the counts above cover them)\n",
-                         style=p.muted)
+                t.append(
+                    f"… and {len(plan.rows) - ROWS_SHOWN} more rows (the counts above cover them)\n", style=p.muted
+                )
                 break
             shown += 1
             t.append_text(self._row(p, row))
@@ -409,12 +471,23 @@ class ImportPreviewScreen(TypeAheadTarget[ImportRequested | None]):
         n = self.plan.accepted
         order, carrier, number = (self._key(ROLE_BINDINGS[role]) for role in (Role.ORDER, Role.CARRIER, Role.NUMBER))
         return Text.assemble(
-            (self._key("labels.stage"), p.key), f" stage {counted(n, 'row', 'rows')}   ",
-            (self._key("labels.track_only"), p.key), " ship too" if not self.ship else " track only", "   ",
-            (order, p.key), " ", (carrier, p.key), " ", (number, p.key), " columns   ",
-            (self._key("labels.carrier"), p.key), " carrier   ",
-            (self._key("labels.cancel"), p.key), " cancel",
-            no_wrap=True, overflow="ellipsis",
+            (self._key("labels.stage"), p.key),
+            f" stage {counted(n, 'row', 'rows')}   ",
+            (self._key("labels.track_only"), p.key),
+            " ship too" if not self.ship else " track only",
+            "   ",
+            (order, p.key),
+            " ",
+            (carrier, p.key),
+            " ",
+            (number, p.key),
+            " columns   ",
+            (self._key("labels.carrier"), p.key),
+            " carrier   ",
+            (self._key("labels.cancel"), p.key),
+            " cancel",
+            no_wrap=True,
+            overflow="ellipsis",
         )
 
     def note(self, build: Callable[[Palette], Text]) -> None:
@@ -438,11 +511,18 @@ class ImportPreviewScreen(TypeAheadTarget[ImportRequested | None]):
         for i, name in enumerate(file.header):
             sample = first.cell(i).strip() if first is not None else ""
             mark = "  ◀ now" if i == now else ""
-            lines.append((f"{i + 1:>3}  {fit(crop(name, SAMPLE_CELL), SAMPLE_CELL)}  ",  # by cells, not characters
-                          f"{crop(sample, SAMPLE_CELL)}{mark}" if sample else f"(empty){mark}"))
+            lines.append(
+                (
+                    f"{i + 1:>3}  {fit(crop(name, SAMPLE_CELL), SAMPLE_CELL)}  ",  # by cells, not characters
+                    f"{crop(sample, SAMPLE_CELL)}{mark}" if sample else f"(empty){mark}",
+                )
+            )
         optional = chosen is Role.CARRIER
-        hint = ("type its number or header name; empty: no column (each carrier guessed from its number)"
-                if optional else "type its number or header name")
+        hint = (
+            "type its number or header name; empty: no column (each carrier guessed from its number)"
+            if optional
+            else "type its number or header name"
+        )
 
         def check(text: str) -> str | None:
             if optional and not text.strip():
@@ -465,8 +545,10 @@ class ImportPreviewScreen(TypeAheadTarget[ImportRequested | None]):
         self.app.push_screen(form, callback=chosen_column)
 
     def action_carrier(self) -> None:
-        hint = (f"every row gets this carrier (its number's format is checked against it: "
-                f"{', '.join(CARRIERS)}); empty: each row's own, from the carrier column, else guessed")
+        hint = (
+            f"every row gets this carrier (its number's format is checked against it: "
+            f"{', '.join(CARRIERS)}); empty: each row's own, from the carrier column, else guessed"
+        )
 
         def check(text: str) -> str | None:
             try:
@@ -507,17 +589,27 @@ class LabelChoiceForm(TypeAheadTarget[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "enter", "choose", "Choose", show=False, priority=True, id="labels.choose.set",
+            "enter",
+            "choose",
+            "Choose",
+            show=False,
+            priority=True,
+            id="labels.choose.set",
             tooltip="Use the column or carrier typed",
         ),
         Binding(
-            "escape", "cancel", "Cancel", priority=True, id="labels.choose.cancel",
+            "escape",
+            "cancel",
+            "Cancel",
+            priority=True,
+            id="labels.choose.cancel",
             tooltip="Close without changing the column or carrier",
         ),
     ]
 
-    def __init__(self, title: str, columns: list[tuple[str, str]], hint: str, start: str,
-                 check: Callable[[str], str | None]) -> None:
+    def __init__(
+        self, title: str, columns: list[tuple[str, str]], hint: str, start: str, check: Callable[[str], str | None]
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.columns = columns

@@ -47,8 +47,9 @@ class LogSearch(FieldInput):
 
     DEFAULT_CSS = "LogSearch { display: none; }"  # shown by / in the focused log
 
-    def __init__(self, done: Callable[[bool], None], *, placeholder: str = "", id: str | None = None,
-                 compact: bool = False) -> None:
+    def __init__(
+        self, done: Callable[[bool], None], *, placeholder: str = "", id: str | None = None, compact: bool = False
+    ) -> None:
         super().__init__(placeholder=placeholder, id=id, compact=compact)
         self._done = done
 
@@ -66,11 +67,21 @@ class LogFocusScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "L", "focus_log", "Log focus", show=False, priority=True, id="log.focus",
-            tooltip="Focus the log: scroll it, search it, copy a line (its keys: help, \"In the focused log\")",
+            "L",
+            "focus_log",
+            "Log focus",
+            show=False,
+            priority=True,
+            id="log.focus",
+            tooltip='Focus the log: scroll it, search it, copy a line (its keys: help, "In the focused log")',
         ),
         Binding(
-            "n", "next_match", "Next match", show=False, priority=True, id="log.next",
+            "n",
+            "next_match",
+            "Next match",
+            show=False,
+            priority=True,
+            id="log.next",
             tooltip="In the focused log: the next (older) line matching the search",
         ),
     ]

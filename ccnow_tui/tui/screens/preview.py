@@ -21,8 +21,15 @@ PREVIEW_LIMIT = 5000  # fields shown; a huge batch is summarised rather than dra
 class PreviewScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         # A priority binding: closed before the next key is looked at (it acts underneath).
-        Binding("escape,p", "close", "Close", key_display="esc", priority=True, id="preview.close",
-                tooltip="Close the preview"),
+        Binding(
+            "escape,p",
+            "close",
+            "Close",
+            key_display="esc",
+            priority=True,
+            id="preview.close",
+            tooltip="Close the preview",
+        ),
     ]
 
     def __init__(self, fields: list[tuple[str, str]], url: str) -> None:

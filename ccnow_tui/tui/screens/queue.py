@@ -32,42 +32,86 @@ class QueueScreen(MainScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "slash", "filter", "Filter", key_display="/", priority=True, id="queue.filter",
+            "slash",
+            "filter",
+            "Filter",
+            key_display="/",
+            priority=True,
+            id="queue.filter",
             tooltip="Filter the queue (order number, status or staged action)",
         ),
         Binding(
-            "space", "select", "Select", show=False, priority=True, id="queue.select",
+            "space",
+            "select",
+            "Select",
+            show=False,
+            priority=True,
+            id="queue.select",
             tooltip="Select or unselect the highlighted order (the cursor stays on it)",
         ),
         Binding(
-            "A", "select_all", "Select all", show=False, priority=True, id="queue.select_all",
+            "A",
+            "select_all",
+            "Select all",
+            show=False,
+            priority=True,
+            id="queue.select_all",
             tooltip="Select every shown order (again: unselect them); hidden selected orders stay as they are",
         ),
         Binding("r", "refresh", "Refresh", priority=True, id="queue.refresh", tooltip="Fetch the pending list again"),
         Binding(
-            "i", "import_labels", "Import", priority=True, id="labels.import",
+            "i",
+            "import_labels",
+            "Import",
+            priority=True,
+            id="labels.import",
             tooltip="Import tracking numbers from a label file (preview first; stages track + ship)",
         ),
         # A priority binding, like every key here: enter in the filter keeps the filter
         # and hands the keys after it to the list; on the list it opens the order.
         Binding(
-            "enter", "open", "Open", show=False, priority=True, id="queue.open",
+            "enter",
+            "open",
+            "Open",
+            show=False,
+            priority=True,
+            id="queue.open",
             tooltip="Open the highlighted order",
         ),
         Binding(
-            "escape", "back", "Clear", show=False, priority=True, id="queue.clear",
+            "escape",
+            "back",
+            "Clear",
+            show=False,
+            priority=True,
+            id="queue.clear",
             tooltip="Clear the filter and the selection (in the log: back to the list)",
         ),
         Binding(
-            "C", "copy", "Copy", show=False, priority=True, id="queue.copy",
+            "C",
+            "copy",
+            "Copy",
+            show=False,
+            priority=True,
+            id="queue.copy",
             tooltip="Copy the highlighted order number, or the selected ones, to the clipboard (OSC 52)",
         ),
         Binding(
-            "o", "sort", "Sort", show=False, priority=True, id="queue.sort",
+            "o",
+            "sort",
+            "Sort",
+            show=False,
+            priority=True,
+            id="queue.sort",
             tooltip="Sort the queue: list order, order number, status, last sent (newest first)",
         ),
         Binding(
-            "z", "toggle_left", "Left", show=False, priority=True, id="queue.left",
+            "z",
+            "toggle_left",
+            "Left",
+            show=False,
+            priority=True,
+            id="queue.left",
             tooltip="Hide or show the orders that left the list this session (dimmed, with their new status)",
         ),
     ]
@@ -77,8 +121,11 @@ class QueueScreen(MainScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(id="columns")
         yield OrderTable(self.session.book, self.session.staging, id="orders")
-        yield FieldInput(placeholder="filter: order number, status or staged action (enter: keep, esc: clear)",
-                    id="filter", compact=True)
+        yield FieldInput(
+            placeholder="filter: order number, status or staged action (enter: keep, esc: clear)",
+            id="filter",
+            compact=True,
+        )
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -100,7 +147,8 @@ class QueueScreen(MainScreen):
         if what in (Topic.ROWS, Topic.ALL):
             table.sync()
         elif (what is Topic.STATUS and table.depends_on_status()) or (
-                what is Topic.EVENTS and table.depends_on_events()):
+            what is Topic.EVENTS and table.depends_on_events()
+        ):
             table.rebuild(table.current)  # sorted by what changed: the cursor stays on its order
         elif what in (Topic.STAGING, Topic.STATUS) and table.filter_text:
             table.set_filter(table.filter_text)  # a staged action or status may now match
@@ -128,9 +176,12 @@ class QueueScreen(MainScreen):
 
         def answered(scope: Scope | None) -> None:
             if scope is None:
-                self.ccnow.log_line(LogKind.INFO, f"{what}: nothing done ({len(hidden)} of the "
-                                                  f"{counted(len(selected), 'selected order', 'selected orders')} "
-                                                  f"{why})")
+                self.ccnow.log_line(
+                    LogKind.INFO,
+                    f"{what}: nothing done ({len(hidden)} of the "
+                    f"{counted(len(selected), 'selected order', 'selected orders')} "
+                    f"{why})",
+                )
                 return
             if scope is Scope.SHOWN:
                 gone = set(hidden)
@@ -155,8 +206,9 @@ class QueueScreen(MainScreen):
     def show_selection(self) -> None:
         """The header counts the selected orders, and those of them not shown."""
         table = self.table
-        selection = (len(table.selected), len(table.hidden_selected()), table.hidden_why()) if table.selected \
-            else (0, 0, "")
+        selection = (
+            (len(table.selected), len(table.hidden_selected()), table.hidden_why()) if table.selected else (0, 0, "")
+        )
         header = self.query_one(HeaderBar)
         if header.selection != selection:
             header.selection = selection
@@ -212,8 +264,11 @@ class QueueScreen(MainScreen):
         self.show_selection()
         hidden = len(table.hidden_selected())
         if hidden:
-            done = (f"selected {counted(changed, 'shown order', 'shown orders')}" if changed >= 0 else
-                    f"unselected {counted(-changed, 'shown order', 'shown orders')}")
+            done = (
+                f"selected {counted(changed, 'shown order', 'shown orders')}"
+                if changed >= 0
+                else f"unselected {counted(-changed, 'shown order', 'shown orders')}"
+            )
             self.ccnow.log_line(LogKind.INFO, f"{done}; {len(table.selected)} selected, {hidden} {table.hidden_why()}")
 
     def action_refresh(self) -> None:

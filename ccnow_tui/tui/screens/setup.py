@@ -66,7 +66,8 @@ SOURCE_FIELDS: dict[PasswordSource, tuple[str, str, str]] = {
     PasswordSource.ASK: ("password", "Password", "to test with; never written: asked at each start"),
 }
 SOURCE_LABELS = {
-    PasswordSource.COMMAND: "command", PasswordSource.ENV: "environment variable",
+    PasswordSource.COMMAND: "command",
+    PasswordSource.ENV: "environment variable",
     PasswordSource.ASK: "ask each start",
 }
 
@@ -94,25 +95,52 @@ class SetupScreen(Screen[ConnectionSettings]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q,escape", "app.quit", "Quit", key_display="esc", id="setup.quit",
-                tooltip="Quit (q too, outside a text field); nothing is written"),
+        Binding(
+            "q,escape",
+            "app.quit",
+            "Quit",
+            key_display="esc",
+            id="setup.quit",
+            tooltip="Quit (q too, outside a text field); nothing is written",
+        ),
         # Priority: they act as the app reads them, wherever the focus is (a field, the
         # choice of source, a button). Neither is a text field's editing key, and both
         # pass through SSH and tmux (ctrl+s and ctrl+q may not).
-        Binding("ctrl+t", "test", "Test", priority=True, id="setup.test",
-                tooltip="Setup: test what is entered (asks the receiver for the pending list; changes nothing)"),
-        Binding("ctrl+o", "save", "Save", priority=True, id="setup.save",
-                tooltip="Setup: save the profile to config.toml (asks first if it has not passed a test)"),
+        Binding(
+            "ctrl+t",
+            "test",
+            "Test",
+            priority=True,
+            id="setup.test",
+            tooltip="Setup: test what is entered (asks the receiver for the pending list; changes nothing)",
+        ),
+        Binding(
+            "ctrl+o",
+            "save",
+            "Save",
+            priority=True,
+            id="setup.save",
+            tooltip="Setup: save the profile to config.toml (asks first if it has not passed a test)",
+        ),
         # Priority, as in the staging forms: the focus has moved before the key after tab is
         # looked at, so keys typed ahead (a paste, SSH) land in the field they were typed for.
-        Binding("tab", "next_field", "Next field", show=False, priority=True, id="setup.next",
-                tooltip="Setup: next field"),
-        Binding("shift+tab", "previous_field", "Previous field", show=False, priority=True, id="setup.previous",
-                tooltip="Setup: previous field"),
+        Binding(
+            "tab", "next_field", "Next field", show=False, priority=True, id="setup.next", tooltip="Setup: next field"
+        ),
+        Binding(
+            "shift+tab",
+            "previous_field",
+            "Previous field",
+            show=False,
+            priority=True,
+            id="setup.previous",
+            tooltip="Setup: previous field",
+        ),
     ]
 
-    def __init__(self, message: str, title: str = "ccnow-tui is not set up yet", *,
-                 first_run: FirstRun | None = None) -> None:
+    def __init__(
+        self, message: str, title: str = "ccnow-tui is not set up yet", *, first_run: FirstRun | None = None
+    ) -> None:
         super().__init__()
         self.message = message
         self.title_text = title
@@ -146,14 +174,17 @@ class SetupScreen(Screen[ConnectionSettings]):
 
     def _compose_form(self) -> ComposeResult:
         reason = redact(self.message.split("\n\n", 1)[0]).strip()
-        yield Static(Text(
-            (f"{reason} " if reason else "")
-            + "Enter the account, test it (ctrl+t asks the receiver for the pending list; it changes "
-              "nothing), then save (ctrl+o) to\n"
-            + f"{shown_path(self.config_file)}\n"
-            + "(mode 0600). The API password is never written there. No account? ccnow-tui --demo. "
-              "For scripts: ccnow-tui init."
-        ), id="setup-intro")
+        yield Static(
+            Text(
+                (f"{reason} " if reason else "")
+                + "Enter the account, test it (ctrl+t asks the receiver for the pending list; it changes "
+                "nothing), then save (ctrl+o) to\n"
+                + f"{shown_path(self.config_file)}\n"
+                + "(mode 0600). The API password is never written there. No account? ccnow-tui --demo. "
+                "For scripts: ccnow-tui init."
+            ),
+            id="setup-intro",
+        )
         initial = (self.first_run or FirstRun()).initial(os.environ, DEFAULT_PROFILE_NAME)
         for name, label, placeholder in FIELDS:
             yield from self._row(name, label, placeholder, initial.get(name, ""))
@@ -161,8 +192,9 @@ class SetupScreen(Screen[ConnectionSettings]):
             yield Label("Password from", classes="setup-label")
             with RadioSet(id="source"):
                 for source in PasswordSource:
-                    yield RadioButton(SOURCE_LABELS[source], value=source is PasswordSource.COMMAND,
-                                      id=f"source-{source.value}")
+                    yield RadioButton(
+                        SOURCE_LABELS[source], value=source is PasswordSource.COMMAND, id=f"source-{source.value}"
+                    )
         for source, (name, label, placeholder) in SOURCE_FIELDS.items():
             with Vertical(id=f"row-{name}", classes="source-row"):
                 yield from self._row(name, label, placeholder, "", password=source is PasswordSource.ASK)
@@ -174,8 +206,9 @@ class SetupScreen(Screen[ConnectionSettings]):
     def _row(self, name: str, label: str, placeholder: str, value: str, password: bool = False) -> ComposeResult:
         with Horizontal(classes="setup-row"):
             yield Label(label, classes="setup-label")
-            yield FieldInput(value, placeholder=placeholder, id=f"f-{name}", password=password, compact=True,
-                             select_on_focus=False)
+            yield FieldInput(
+                value, placeholder=placeholder, id=f"f-{name}", password=password, compact=True, select_on_focus=False
+            )
         yield Static("", id=f"e-{name}", classes="field-error setup-error")
 
     def on_mount(self) -> None:
@@ -217,9 +250,13 @@ class SetupScreen(Screen[ConnectionSettings]):
         masking everywhere, and each half-typed prefix ("s", "s3") would mask text too.
         """
         profile = NewProfile(
-            name=self._field("name"), url=self._field("url"), client_id=self._field("client_id"),
-            store_id=self._field("store_id"), source=self.source,
-            password_command=self._field("password_command"), password_env=self._field("password_env"),
+            name=self._field("name"),
+            url=self._field("url"),
+            client_id=self._field("client_id"),
+            store_id=self._field("store_id"),
+            source=self.source,
+            password_command=self._field("password_command"),
+            password_env=self._field("password_env"),
         ).cleaned()
         return profile, self._field("password") if profile.source is PasswordSource.ASK else ""
 
@@ -251,8 +288,11 @@ class SetupScreen(Screen[ConnectionSettings]):
         # What an earlier command printed still may not be written inside the command
         # (``echo hunter2`` changed to ``printf hunter2``); other fields forget it.
         command = profile.password_command if profile.source is PasswordSource.COMMAND else ""
-        if command and "password_command" not in found and any(
-                secret.reveal() and secret.reveal() in command for _, secret in self.learned):
+        if (
+            command
+            and "password_command" not in found
+            and any(secret.reveal() and secret.reveal() in command for _, secret in self.learned)
+        ):
             found["password_command"] = HOLDS_PASSWORD
         if for_test and profile.source is PasswordSource.ASK and typed is None:
             found["password"] = "Type the password to test with (it is kept in memory only, never written)."
@@ -383,12 +423,17 @@ class SetupScreen(Screen[ConnectionSettings]):
         changed = self._fingerprint(profile_now, typed_now) != fingerprint
         if answer.outcome is Outcome.OK:
             self.passed = None if changed else fingerprint
-            self._result(Text.assemble(
-                ("✓ Test passed: ", "bold"),
-                f"{client.address} answered the pending list: {answer.message} ({answer.elapsed:.1f} s). "
-                + ("The fields changed while it ran: test again (ctrl+t) before saving." if changed
-                   else "Save (ctrl+o) writes the profile."),
-            ))
+            self._result(
+                Text.assemble(
+                    ("✓ Test passed: ", "bold"),
+                    f"{client.address} answered the pending list: {answer.message} ({answer.elapsed:.1f} s). "
+                    + (
+                        "The fields changed while it ran: test again (ctrl+t) before saving."
+                        if changed
+                        else "Save (ctrl+o) writes the profile."
+                    ),
+                )
+            )
         else:
             self._test_failed(fingerprint, f"{answer.outcome.label}: {answer.message}")
 
@@ -398,8 +443,10 @@ class SetupScreen(Screen[ConnectionSettings]):
             return await asyncio.to_thread(run_password_command, profile.name, profile.password_command)
         value = os.environ.get(profile.password_env, "")
         if not value:
-            raise ConfigError(f"the environment variable {profile.password_env} is not set (or is empty) "
-                              "here; set it where ccnow-tui starts, or choose another source")
+            raise ConfigError(
+                f"the environment variable {profile.password_env} is not set (or is empty) "
+                "here; set it where ccnow-tui starts, or choose another source"
+            )
         return Secret(value)
 
     def _test_failed(self, fingerprint: Fingerprint, words: str, *, failed: bool = True) -> None:
@@ -432,8 +479,9 @@ class SetupScreen(Screen[ConnectionSettings]):
             why = f"Its test failed ({self.failed})."
         else:
             why = "It has not passed a test (ctrl+t) as entered now."
-        body = Text(f"{why}\n\nSave the profile {profile.name!r} to {self.config_file} anyway? "
-                    "ccnow-tui then starts with it.")
+        body = Text(
+            f"{why}\n\nSave the profile {profile.name!r} to {self.config_file} anyway? ccnow-tui then starts with it."
+        )
 
         def answered(yes: bool | None) -> None:
             if yes and not self.saving:
@@ -442,8 +490,10 @@ class SetupScreen(Screen[ConnectionSettings]):
             else:
                 self._result("Nothing was written.")
 
-        self.app.push_screen(ConfirmScreen("Save settings that have not passed a test?", Text(redact(body.plain)),
-                                           yes="save anyway"), callback=answered)
+        self.app.push_screen(
+            ConfirmScreen("Save settings that have not passed a test?", Text(redact(body.plain)), yes="save anyway"),
+            callback=answered,
+        )
 
     @work(exclusive=True, group="setup-save", exit_on_error=False)
     async def save(self, profile: NewProfile, typed: Secret | None, *, tested: bool) -> None:
@@ -465,13 +515,16 @@ class SetupScreen(Screen[ConnectionSettings]):
             # with them resolves it).
             overrides = (self.first_run or FirstRun()).overrides
             settings = await asyncio.to_thread(
-                lambda: resolve_connection(load_config(path), profile.name, os.environ, overrides))
+                lambda: resolve_connection(load_config(path), profile.name, os.environ, overrides)
+            )
         except ConfigError as exc:
-            self.app.switch_screen(SetupScreen(
-                f"{path} is saved, but ccnow-tui cannot start with it yet:\n\n{exc}\n\n"
-                "Fix that (or edit the file), then start ccnow-tui again.",
-                title="Saved; not usable yet",
-            ))
+            self.app.switch_screen(
+                SetupScreen(
+                    f"{path} is saved, but ccnow-tui cannot start with it yet:\n\n{exc}\n\n"
+                    "Fix that (or edit the file), then start ccnow-tui again.",
+                    title="Saved; not usable yet",
+                )
+            )
             return
         if settings.password is None and tested and typed is not None:
             # Accepted by the receiver a moment ago: not asked for a second time.
@@ -490,8 +543,13 @@ def shown_path(path: Path) -> str:
 def unsaved_settings(profile: NewProfile) -> ConnectionSettings:
     """The settings a profile will resolve to, for its test (the password comes apart)."""
     return ConnectionSettings(
-        profile=profile.name, url=profile.url, client_id=profile.client_id, store_id=profile.store_id,
-        password=None, timeout=DEFAULT_TIMEOUT, source="the setup form",
+        profile=profile.name,
+        url=profile.url,
+        client_id=profile.client_id,
+        store_id=profile.store_id,
+        password=None,
+        timeout=DEFAULT_TIMEOUT,
+        source="the setup form",
     )
 
 
@@ -509,8 +567,12 @@ class PasswordScreen(Screen[Secret | None]):
         s = self.settings
         with Vertical(classes="dialog"):
             yield Label(Text("API password"), classes="title")
-            yield Static(Text(f"Profile {s.profile}: account {s.client_id} at {s.url}\n"
-                              "The API password (not the backroom password). It is kept in memory only."))
+            yield Static(
+                Text(
+                    f"Profile {s.profile}: account {s.client_id} at {s.url}\n"
+                    "The API password (not the backroom password). It is kept in memory only."
+                )
+            )
             yield FieldInput(password=True, placeholder="password", id="password", compact=True)
             yield Static(Text(self.error), id="password-error", classes="field-error")
             yield Static(Text("enter: connect   esc: quit"), classes="muted")

@@ -115,12 +115,22 @@ class EntryTable(CursorList):
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = CursorList.COMPONENT_CLASSES | {
-        "entry-table--error", "entry-table--warning", "entry-table--remark",
-        "entry-table--unknown", "entry-table--dim",
+        "entry-table--error",
+        "entry-table--warning",
+        "entry-table--remark",
+        "entry-table--unknown",
+        "entry-table--dim",
     }
 
-    def __init__(self, staging: StagingArea, *, restage: str = "r", forget: str = "d", reconcile: str = "R",
-                 **kwargs: Unpack[WidgetOptions]) -> None:
+    def __init__(
+        self,
+        staging: StagingArea,
+        *,
+        restage: str = "r",
+        forget: str = "d",
+        reconcile: str = "R",
+        **kwargs: Unpack[WidgetOptions],
+    ) -> None:
         """``restage``, ``forget``, ``reconcile``: the keys in effect the headers name."""
         super().__init__(**kwargs)
         self.staging = staging
@@ -154,14 +164,18 @@ class EntryTable(CursorList):
         if row.header:
             b = row.unknown
             if b is None:
-                text = (" ── UNVERIFIED · may already have been applied · not sent · "
-                        f"{self.restage_key} re-stages, {self.forget_key} forgets ")
+                text = (
+                    " ── UNVERIFIED · may already have been applied · not sent · "
+                    f"{self.restage_key} re-stages, {self.forget_key} forgets "
+                )
             elif b.state is BatchState.SENDING:
                 who = "this window" if b.mine else f"process {b.pid} on {b.hostname}"
                 text = f" ── SENDING · batch {b.batch_id} · by {who} · to {b.host} · cannot be changed "
             else:
-                text = (f" ── OUTCOME UNKNOWN · batch {b.batch_id} · sent {journal_time(b.created_at)}"
-                        f"{' to ' + b.host if b.host else ''} · not re-sent · {self.reconcile_key} reconciles ")
+                text = (
+                    f" ── OUTCOME UNKNOWN · batch {b.batch_id} · sent {journal_time(b.created_at)}"
+                    f"{' to ' + b.host if b.host else ''} · not re-sent · {self.reconcile_key} reconciles "
+                )
             return strip_of([(fit(printable(text), width), cursor or style("entry-table--unknown"))], width, base)
         entry = row.entry
         assert entry is not None

@@ -62,9 +62,14 @@ class HeaderBar(StyledText):
         """
         book = session.book
         # (text, palette role, drop rank: 0 never, 1 first)
-        parts: list[tuple[str, str, int]] = [(self.screen_name, "strong", 4), ("  ", "", 4), (session.profile, "", 0),
-                                             (f"@{session.host}", "", 2), ("  ", "", 0),
-                                             (f"{book.pending_count} pending", "strong", 5)]
+        parts: list[tuple[str, str, int]] = [
+            (self.screen_name, "strong", 4),
+            ("  ", "", 4),
+            (session.profile, "", 0),
+            (f"@{session.host}", "", 2),
+            ("  ", "", 0),
+            (f"{book.pending_count} pending", "strong", 5),
+        ]
         if book.loading:
             parts.append((f" loading… {alive(book.loading_since)}", "busy", 0))
         else:

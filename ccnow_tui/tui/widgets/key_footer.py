@@ -92,8 +92,9 @@ class KeyFooter(Widget, can_focus=False):
         for k in self.keys:
             start = text.cell_len
             text.append(k.display, key_style + disabled if not k.enabled else key_style)
-            text.append(" " + k.binding.description + " ",
-                        description_style + disabled if not k.enabled else description_style)
+            text.append(
+                " " + k.binding.description + " ", description_style + disabled if not k.enabled else description_style
+            )
             self._spans.append((start, start + cell_len(k.display) + 1 + cell_len(k.binding.description), k))
         return text
 

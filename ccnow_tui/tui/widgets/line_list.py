@@ -83,7 +83,7 @@ def wrap_cells(text: str, width: int, first: int | None = None) -> list[str]:
             piece = chop_cells(word, limit)[0]
             rows.append(piece)
             limit = width
-            word = word[len(piece):]
+            word = word[len(piece) :]
             w = cell_len(word)
         line, line_w = word, w
     if line or not rows:

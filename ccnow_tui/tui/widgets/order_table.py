@@ -60,7 +60,10 @@ class OrderTable(CursorList):
     """ + role_css("OrderTable", "order-table", GROUP_ROLE.values())
 
     COMPONENT_CLASSES: ClassVar[set[str]] = CursorList.COMPONENT_CLASSES | {
-        "order-table--selected", "order-table--staged", "order-table--dim", "order-table--problem",
+        "order-table--selected",
+        "order-table--staged",
+        "order-table--dim",
+        "order-table--problem",
         "order-table--left",
         *GROUP_CLASS.values(),
     }
@@ -229,8 +232,12 @@ class OrderTable(CursorList):
         rows, status, staging = self._rows, self.book.status, self.staging
         for i in range(start, stop):
             oid = rows[i]
-            if (needle in oid or needle in oid.digits or needle in status.get(oid, "")
-                    or (staging.indexes_for(oid) and needle in staging.summary_for(oid))):
+            if (
+                needle in oid
+                or needle in oid.digits
+                or needle in status.get(oid, "")
+                or (staging.indexes_for(oid) and needle in staging.summary_for(oid))
+            ):
                 yield i
 
     def go_to(self, order_id: OrderId | None) -> bool:
@@ -312,8 +319,10 @@ class OrderTable(CursorList):
         if book.loading:
             return "Loading the pending list…", "order-table--dim"
         if book.refresh_note and not book.rows:
-            return (f"The pending list could not be loaded: {printable(book.refresh_note)} (r tries again)",
-                    "order-table--problem")
+            return (
+                f"The pending list could not be loaded: {printable(book.refresh_note)} (r tries again)",
+                "order-table--problem",
+            )
         if self._view is not None and self._rows:
             return f"No order matches “{printable(self.filter_text)}” (esc clears the filter)", "order-table--dim"
         if book.last_refresh is not None:

@@ -11,8 +11,22 @@ from textual.containers import VerticalScroll
 
 class ScrollBody(VerticalScroll):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "scroll_down", "Down", show=False, priority=True, id="scroll.down",
-                tooltip="Scroll down (the help, a preview, an order's detail)"),
-        Binding("k", "scroll_up", "Up", show=False, priority=True, id="scroll.up",
-                tooltip="Scroll up (the help, a preview, an order's detail)"),
+        Binding(
+            "j",
+            "scroll_down",
+            "Down",
+            show=False,
+            priority=True,
+            id="scroll.down",
+            tooltip="Scroll down (the help, a preview, an order's detail)",
+        ),
+        Binding(
+            "k",
+            "scroll_up",
+            "Up",
+            show=False,
+            priority=True,
+            id="scroll.up",
+            tooltip="Scroll up (the help, a preview, an order's detail)",
+        ),
     ]

@@ -47,7 +47,7 @@ def wrap_line(line: LogLine, width: int) -> list[str]:
     if text.isascii():
         head = textwrap.wrap(text, first, break_long_words=True, break_on_hyphens=False)[0]
         rows = [head]
-        tail = text[len(head):].lstrip()
+        tail = text[len(head) :].lstrip()
         rows += textwrap.wrap(tail, rest, break_long_words=True, break_on_hyphens=False)
     else:  # by terminal cells: a wide character takes two (textwrap counts characters)
         rows = wrap_cells(text, rest, first)
@@ -74,11 +74,22 @@ class StatusLog(RowView, can_focus=False):
         Binding("end", "move(1000000)", "Last", show=False, priority=True, id="log.end"),
         # The screen's actions (log_focus.py): the search field and the clipboard are its.
         Binding(
-            "slash", "screen.log_search", "Search", key_display="/", show=False, priority=True, id="log.search",
+            "slash",
+            "screen.log_search",
+            "Search",
+            key_display="/",
+            show=False,
+            priority=True,
+            id="log.search",
             tooltip="In the focused log: search it (enter keeps the match, esc goes back)",
         ),
         Binding(
-            "C", "screen.log_copy", "Copy line", show=False, priority=True, id="log.copy",
+            "C",
+            "screen.log_copy",
+            "Copy line",
+            show=False,
+            priority=True,
+            id="log.copy",
             tooltip="In the focused log: copy the highlighted line to the clipboard (OSC 52), masked as shown",
         ),
     ]

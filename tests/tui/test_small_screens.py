@@ -85,6 +85,7 @@ async def test_at_60x16_the_label_preview_keeps_its_keys_and_three_rows(make_app
         await pilot.pause()
         text = screen_text(app)
         assert "enter stage 10 rows" in text, text  # the keys line shows
+        assert "esc cancel" in text, text  # to its last key: a narrow terminal wraps it, never cuts it
         assert screen.query_one("#import-body").size.height >= 3, text
         assert len([line for line in text.splitlines() if "✔ track + ship" in line]) >= 3, text
 

@@ -264,7 +264,7 @@ class ImportPreviewScreen(TypeAheadTarget[ImportRequested | None]):
     ImportPreviewScreen #import-body { height: 1fr; min-height: 3; margin-top: 1; }
     ImportPreviewScreen #import-info { height: auto; max-height: 50%; overflow-y: auto; }
     ImportPreviewScreen #import-note { height: auto; }
-    ImportPreviewScreen #import-keys { height: 1; }
+    ImportPreviewScreen #import-keys { height: auto; }
     ImportPreviewScreen.-short #import-body { margin-top: 0; }
     """  # and app.tcss: the dialog's height and the title's margin (app.tcss wins over these)
 
@@ -376,7 +376,8 @@ class ImportPreviewScreen(TypeAheadTarget[ImportRequested | None]):
         t = Text()
         where = f"header on line {file.header_line}" if file.header_line is not None else "no header row"
         delimiter = {"\t": "tab", ",": "comma", ";": "semicolon"}.get(file.delimiter, repr(file.delimiter))
-        t.append(f"{delimiter}-separated, {where}, {counted(len(plan.rows), 'row', 'rows')}\n", style=p.muted)
+        if not self.has_class("-short"):  # short: the rows and the keys need the line more
+            t.append(f"{delimiter}-separated, {where}, {counted(len(plan.rows), 'row', 'rows')}\n", style=p.muted)
         if file.header and not self.has_class("-short"):  # short: the roles' lines name their columns
             t.append("columns: ", style=p.muted)
             t.append("  ".join(f"{i + 1}:{printable(name)}" for i, name in enumerate(file.header)) + "\n")
@@ -486,8 +487,8 @@ class ImportPreviewScreen(TypeAheadTarget[ImportRequested | None]):
             " carrier   ",
             (self._key("labels.cancel"), p.key),
             " cancel",
-            no_wrap=True,
-            overflow="ellipsis",
+            no_wrap=False,  # a narrow terminal wraps the keys rather than cut the last ones off
+            overflow="fold",
         )
 
     def note(self, build: Callable[[Palette], Text]) -> None:

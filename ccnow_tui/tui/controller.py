@@ -140,6 +140,10 @@ class SessionController:
             self.write(LogKind.INFO, notice)
         self._store_notices(update)
         staging = self.staging
+        # What other windows and scripts learnt before this window opened the store: a ship
+        # staged here for an order shipped elsewhere last night is an error from the start.
+        if self.learn_from_journal():
+            update.touch(Topic.STATUS)
         if len(staging) or staging.held or staging.unverified:
             self.write(
                 LogKind.INFO,

@@ -203,3 +203,43 @@ def test_help_says_the_rules_of_repeats_the_lint_and_the_header():
     assert "never stages an entry identical to one already staged" in text
     assert "Lint errors hold S: an order this session learnt is not pending" in text and "max_discount" in text
     assert "INCOMPLETE: the last refresh failed" in text and '"not sent"' in text
+
+
+async def test_an_order_another_window_shipped_before_this_one_started_is_an_error(make_app, sandbox):
+    # The other window's answer is in the shared store before this window opens it: the
+    # first pending list cannot say the order left it (it was never seen there), the journal can.
+    from ccnow_tui.client import ReceiverClient
+    from ccnow_tui.protocol import Batch, Credentials, Secret
+    from ccnow_tui.staging import StagingArea
+    from ccnow_tui.storage.store import BatchMeta, Store
+
+    from .helpers import PASSWORD
+
+    a = sandbox.book.pending()[0]
+    with Store.for_profile("test") as store:
+        other = StagingArea(store)
+        other.add([StagedAction.make(a, "ship")])
+        [mine] = other.staged
+        batch = Batch([mine.action])
+        claim = other.claim_numbered(
+            batch, [(1, mine.id, mine.rev, mine.action)], BatchMeta(sandbox.url, "x", "shop", "", "test")
+        )
+        async with ReceiverClient(sandbox.url, Credentials("shop", Secret(PASSWORD))) as client:
+            answer = [ev async for ev in client.submit(batch)][-1]
+        other.settle(claim, answer)
+        other.add([StagedAction.make(a, "adjust", amount="5.00")])  # staged here after the other window sent
+    assert sandbox.book.status(a) == "mark_shipped"
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        book = app.session.book
+        [error] = [
+            lint
+            for lint in app.session.staging.lint(book.status, book.status_version, book.learnt_words)
+            if lint.severity.value == "error"
+        ]
+        assert error.message.startswith(f"{a}: last known status is mark_shipped (learnt at ")
+        assert f"from batch {claim.batch_id} in the shared store" in error.message
+        await pilot.press("S")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)

@@ -3,6 +3,8 @@ stay visible, and a terminal too small says so."""
 
 from __future__ import annotations
 
+import re
+
 from ccnow_tui.tui.screens.confirm import ConfirmScreen
 
 from .helpers import screen_text, started, wait_until
@@ -87,7 +89,11 @@ async def test_at_60x16_the_label_preview_keeps_its_keys_and_three_rows(make_app
         assert "enter stage 10 rows" in text, text  # the keys line shows
         assert "esc cancel" in text, text  # to its last key: a narrow terminal wraps it, never cuts it
         assert screen.query_one("#import-body").size.height >= 3, text
-        assert len([line for line in text.splitlines() if "✔ track + ship" in line]) >= 3, text
+        assert "track + ship for 10 orders" in text, text  # what every row does, said once
+        rows = [line for line in text.splitlines() if "✔" in line]
+        assert len(rows) >= 3, text
+        # Whole rows, each on its line, with the whole tracking number (never cut: it is sent).
+        assert all(re.search(r"1Z999AA1\d{10}\b", row) for row in rows[:3]), text
 
 
 async def test_the_log_is_never_taller_than_the_list_above_it(make_app):

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
 MAX_LABEL_BYTES = 16 * 1024 * 1024  # a label export is kilobytes; anything this big is the wrong file
 ROWS_SHOWN = 1000  # rows listed in the preview (the counts cover every row)
+NARROW_ROWS = 72  # cells: narrower, a row leaves out the words every accepted row shares
 SHORT_BELOW = 24  # terminal rows: below them the preview drops its margins (-short)
 CANDIDATES_SHOWN = 8  # file names listed when tab finds several
 
@@ -353,6 +354,7 @@ class ImportPreviewScreen(TypeAheadTarget[ImportRequested | None]):
         if short != self.has_class("-short"):
             self.set_class(short, "-short")
             self.query_one("#import-info", StyledText).update(self._info)
+        self.query_one("#import-rows", StyledText).update(self._rows_text)  # one-line rows fit the new width
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.height < SHORT_BELOW, "-short")
@@ -428,6 +430,9 @@ class ImportPreviewScreen(TypeAheadTarget[ImportRequested | None]):
         t = Text()
         rejected = [row for row in plan.rows if not row.accepted]
         accepted = [row for row in plan.rows if row.accepted]
+        # The rows are one Text, which wraps whatever each row says: a row meant to be one
+        # line is cut to the width here (known once laid out; a resize builds them again).
+        width = self.query_one("#import-body").scrollable_content_region.width
         shown = 0
         for row in rejected + accepted:
             if shown >= ROWS_SHOWN:
@@ -436,24 +441,28 @@ class ImportPreviewScreen(TypeAheadTarget[ImportRequested | None]):
                 )
                 break
             shown += 1
-            t.append_text(self._row(p, row))
+            line = self._row(p, row, narrow=0 < width < NARROW_ROWS)
+            if line.no_wrap and width > 0:
+                line.truncate(width, overflow="ellipsis")
+            t.append_text(line)
             t.append("\n")
         if not plan.rows:
             t.append("no label rows", style=p.muted)
         return t
 
-    def _row(self, p: Palette, row: PlannedRow) -> Text:
+    def _row(self, p: Palette, row: PlannedRow, narrow: bool = False) -> Text:
         # A rejected row's reason, or a remark on an accepted row, wraps (it says what to
-        # do); any other accepted row is one line.
+        # do); any other accepted row is one line. Narrow, the words every accepted row
+        # shares go (the count line above says them), so the tracking number stays whole.
         one_line = row.accepted and not row.remarks
         t = Text(no_wrap=one_line, overflow="ellipsis" if one_line else "fold")
-        t.append(f"line {row.line:>4}  ", style=p.muted)
+        t.append(f"{row.line:>4} " if narrow else f"line {row.line:>4}  ", style=p.muted)
         if not row.accepted:
             t.append(f"{'✖ rejected':<16}", style=p.error)
             t.append(printable(row.reason))
             return t
         track = row.entries[0]
-        t.append(f"✔ {self._what():<14}", style=p.success)
+        t.append("✔ " if narrow else f"✔ {self._what():<14}", style=p.success)
         t.append(f"{row.order_id}  ", style=p.strong)
         t.append(printable(track.trackname))
         if row.carrier_from is CarrierFrom.GUESSED:

@@ -128,7 +128,9 @@ async def test_an_order_learnt_not_pending_is_an_error_and_s_does_not_send_it(ma
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
 
 
-async def test_an_order_another_window_shipped_is_an_error_on_this_windows_ship(make_app, sandbox):
+async def ship_from_another_window(sandbox, order) -> str:
+    """Another window on the same profile ships ``order`` (its own store connection and
+    client): claimed, sent, settled in the shared store. Returns the batch id."""
     from ccnow_tui.client import ReceiverClient
     from ccnow_tui.protocol import Batch, Credentials, Secret
     from ccnow_tui.staging import StagingArea
@@ -136,36 +138,44 @@ async def test_an_order_another_window_shipped_is_an_error_on_this_windows_ship(
 
     from .helpers import PASSWORD
 
+    with Store.for_profile("test") as store:
+        other = StagingArea(store)
+        other.add([StagedAction.make(order, "ship")])
+        mine = max(other.staged, key=lambda e: e.id)  # the other window's own entry
+        batch = Batch([mine.action])
+        claim = other.claim_numbered(
+            batch, [(1, mine.id, mine.rev, mine.action)], BatchMeta(sandbox.url, "x", "shop", "", "test")
+        )
+        async with ReceiverClient(sandbox.url, Credentials("shop", Secret(PASSWORD))) as client:
+            answer = [ev async for ev in client.submit(batch)][-1]
+        other.settle(claim, answer)
+    assert sandbox.book.status(order) == "mark_shipped"
+    return claim.batch_id
+
+
+def errors(app) -> list:
+    book = app.session.book
+    return [
+        lint
+        for lint in app.session.staging.lint(book.status, book.status_version, book.learnt_words)
+        if lint.severity.value == "error"
+    ]
+
+
+async def test_an_order_another_window_shipped_is_an_error_on_this_windows_ship(make_app, sandbox):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         a = app.session.book.rows[0]
         await pilot.press("s", "b")
         assert "lint: no problems found" in screen_text(app)
-        # Another window on the same profile ships the order (its own store connection).
-        with Store.for_profile("test") as store:
-            other = StagingArea(store)
-            other.add([StagedAction.make(a, "ship")])
-            mine = max(other.staged, key=lambda e: e.id)  # the other window's own entry
-            batch = Batch([mine.action])
-            claim = other.claim_numbered(
-                batch, [(1, mine.id, mine.rev, mine.action)], BatchMeta(sandbox.url, "x", "shop", "", "test")
-            )
-            async with ReceiverClient(sandbox.url, Credentials("shop", Secret(PASSWORD))) as client:
-                answer = [ev async for ev in client.submit(batch)][-1]
-            other.settle(claim, answer)
-        assert sandbox.book.status(a) == "mark_shipped"
+        batch_id = await ship_from_another_window(sandbox, a)
         await wait_until(
             pilot, lambda: "last known status is mark_shipped" in screen_text(app), "the other window's answer"
         )
-        book = app.session.book
-        [error] = [
-            lint
-            for lint in app.session.staging.lint(book.status, book.status_version, book.learnt_words)
-            if lint.severity.value == "error"
-        ]
+        [error] = errors(app)
         assert error.message.startswith(f"{a}: last known status is mark_shipped (learnt at ")
-        assert f"from batch {claim.batch_id} in the shared store" in error.message
+        assert f"from batch {batch_id} in the shared store" in error.message
         await pilot.press("S")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
@@ -208,38 +218,19 @@ def test_help_says_the_rules_of_repeats_the_lint_and_the_header():
 async def test_an_order_another_window_shipped_before_this_one_started_is_an_error(make_app, sandbox):
     # The other window's answer is in the shared store before this window opens it: the
     # first pending list cannot say the order left it (it was never seen there), the journal can.
-    from ccnow_tui.client import ReceiverClient
-    from ccnow_tui.protocol import Batch, Credentials, Secret
     from ccnow_tui.staging import StagingArea
-    from ccnow_tui.storage.store import BatchMeta, Store
-
-    from .helpers import PASSWORD
+    from ccnow_tui.storage.store import Store
 
     a = sandbox.book.pending()[0]
+    batch_id = await ship_from_another_window(sandbox, a)
     with Store.for_profile("test") as store:
-        other = StagingArea(store)
-        other.add([StagedAction.make(a, "ship")])
-        [mine] = other.staged
-        batch = Batch([mine.action])
-        claim = other.claim_numbered(
-            batch, [(1, mine.id, mine.rev, mine.action)], BatchMeta(sandbox.url, "x", "shop", "", "test")
-        )
-        async with ReceiverClient(sandbox.url, Credentials("shop", Secret(PASSWORD))) as client:
-            answer = [ev async for ev in client.submit(batch)][-1]
-        other.settle(claim, answer)
-        other.add([StagedAction.make(a, "adjust", amount="5.00")])  # staged here after the other window sent
-    assert sandbox.book.status(a) == "mark_shipped"
+        StagingArea(store).add([StagedAction.make(a, "adjust", amount="5.00")])  # staged after it was sent
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
-        book = app.session.book
-        [error] = [
-            lint
-            for lint in app.session.staging.lint(book.status, book.status_version, book.learnt_words)
-            if lint.severity.value == "error"
-        ]
+        [error] = errors(app)
         assert error.message.startswith(f"{a}: last known status is mark_shipped (learnt at ")
-        assert f"from batch {claim.batch_id} in the shared store" in error.message
+        assert f"from batch {batch_id} in the shared store" in error.message
         await pilot.press("S")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)

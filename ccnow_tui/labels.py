@@ -69,6 +69,17 @@ def normalize_header(cell: str) -> str:
 # "Carrier" and "Service" columns (ShipStation's export has both) takes its carrier from
 # "Carrier". Taken from common label tools' exports and from this program's own submit
 # CSV (order_id, trackname, tracknumber).
+# Carrier headers that often hold a service level only ("Ground", "Priority Mail"): such
+# a column is the carrier column only when its cells name carriers (WEAK_CARRIER_HEADERS).
+_WEAK_CARRIER_NAMES: Final = (
+    "Service",
+    "Shipping Service",
+    "Service Type",
+    "Mail Class",
+    "Carrier Service",
+    "Shipping Method",
+    "Ship Via",
+)
 HEADER_NAMES: Final[dict[Role, tuple[str, ...]]] = {
     Role.ORDER: tuple(
         normalize_header(n)
@@ -119,13 +130,7 @@ HEADER_NAMES: Final[dict[Role, tuple[str, ...]]] = {
             "Shipping Provider",
             "Provider",
             "Courier",
-            "Service",
-            "Shipping Service",
-            "Service Type",
-            "Mail Class",
-            "Carrier Service",
-            "Shipping Method",
-            "Ship Via",
+            *_WEAK_CARRIER_NAMES,
         )
     ),
     Role.NUMBER: tuple(
@@ -146,20 +151,7 @@ HEADER_NAMES: Final[dict[Role, tuple[str, ...]]] = {
         )
     ),
 }
-# Carrier headers that often hold a service level only ("Ground", "Priority Mail"): such
-# a column is the carrier column only when its cells name carriers.
-WEAK_CARRIER_HEADERS: Final = frozenset(
-    normalize_header(n)
-    for n in (
-        "Service",
-        "Shipping Service",
-        "Service Type",
-        "Mail Class",
-        "Carrier Service",
-        "Shipping Method",
-        "Ship Via",
-    )
-)
+WEAK_CARRIER_HEADERS: Final = frozenset(normalize_header(n) for n in _WEAK_CARRIER_NAMES)
 # A column saying a label was voided (UPS WorldShip's "Void Indicator", ShipStation's
 # "Voided"): such a row's tracking number is not the parcel's.
 VOID_HEADERS: Final = frozenset(

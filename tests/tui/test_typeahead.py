@@ -47,7 +47,8 @@ async def test_keys_after_enter_in_a_form_act_on_the_queue(make_app):
         burst(app, "u", "u", "a", "5", "enter", "down", "c")
         await wait_until(
             pilot,
-            lambda: isinstance(app.screen, ActionForm) and app.screen.orders == [rows[1]],
+            # ready: its fields exist (the form is on the stack before they are mounted)
+            lambda: isinstance(app.screen, ActionForm) and app.screen.orders == [rows[1]] and app.screen.ready,
             "the cancel form for the next order",
         )
         assert staging.entries == (StagedAction.make(rows[0], "adjust", amount="5"),)

@@ -151,6 +151,8 @@ def _named(base: str) -> bool:
 def check_keymap(table: KeyTable, app_class: type) -> dict[str, str]:
     """The keymap for ``App.set_keymap``: ids to normalized keys. Raises ConfigError
     (file and line) for an unknown id, a key that is no key, or a key bound twice."""
+    if not table.keys:  # nothing remapped: only a remapped key is ever blamed (_check_group)
+        return {}
     ids = binding_ids(app_class)
     keymap: dict[str, str] = {}
     for binding_id, keys in table.keys.items():

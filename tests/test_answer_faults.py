@@ -14,8 +14,7 @@ import json
 
 import pytest
 
-from ccnow_tui import cli
-from ccnow_tui.cli import main
+from ccnow_tui.cli import main, prompts
 from ccnow_tui.sandbox.faults import parse_fault
 
 TRACK = "UPS,1Z999AA10123456784"
@@ -23,7 +22,7 @@ TRACK = "UPS,1Z999AA10123456784"
 
 @pytest.fixture
 def env(isolated_dirs, sandbox, monkeypatch, tmp_path):
-    monkeypatch.setattr(cli, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))  # nothing asks
+    monkeypatch.setattr(prompts, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))  # nothing asks
     monkeypatch.setenv("CCNOW_URL", sandbox.url)
     monkeypatch.setenv("CCNOW_CLIENT_ID", "demo")
     monkeypatch.setenv("CCNOW_PASSWORD", sandbox.config.password)

@@ -8,18 +8,19 @@ import signal
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from ccnow_tui import cli
-from ccnow_tui.cli import main
+from ccnow_tui.cli import main, prompts
 from ccnow_tui.sandbox.faults import parse_fault
 
 
 @pytest.fixture
 def env(isolated_dirs, sandbox, monkeypatch, tmp_path):
     # No terminal to ask on, even when the tests run from one (the question would wait).
-    monkeypatch.setattr(cli, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
+    monkeypatch.setattr(prompts, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
     monkeypatch.setenv("CCNOW_URL", sandbox.url)
     monkeypatch.setenv("CCNOW_CLIENT_ID", "demo")
     monkeypatch.setenv("CCNOW_PASSWORD", sandbox.config.password)
@@ -210,6 +211,25 @@ def test_module_entry_point_and_scripting_path_import_no_textual(env, tmp_path):
     assert len(proc.stdout.splitlines()) == len(env.book.pending())
     version = _run(["--version"])
     assert version.returncode == 0 and version.stdout.startswith("ccnow-tui ")
+
+
+def test_the_installed_script_runs_the_command_line(tmp_path):
+    """`ccnow-tui` as pip installed it (the console script pyproject.toml names, next to
+    this interpreter), run from a folder that is not the repository: its help and version
+    come from the package's main()."""
+    import sysconfig
+
+    from ccnow_tui import __version__
+
+    script = Path(sysconfig.get_path("scripts")) / "ccnow-tui"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CCNOW_")}
+    help_ = subprocess.run([script, "--help"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert help_.returncode == 0, help_.stderr
+    assert help_.stdout.startswith("usage: ccnow-tui ")
+    for command in ("pending", "query", "submit", "reconcile", "journal", "stage", "staged", "init", "sandbox"):
+        assert command in help_.stdout
+    version = subprocess.run([script, "--version"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert (version.returncode, version.stdout) == (0, f"ccnow-tui {__version__}\n")
 
 
 def test_sandbox_command_serves_and_stops_cleanly(isolated_dirs):

@@ -15,15 +15,14 @@ from decimal import Decimal
 import pytest
 from terminal import run_on_terminal
 
-from ccnow_tui import cli
-from ccnow_tui.cli import main
+from ccnow_tui.cli import main, prompts
 
 
 @pytest.fixture
 def env(isolated_dirs, sandbox, monkeypatch, tmp_path):
     """A profile with confirm_over = 2, the password from the environment; no terminal
     to ask on for the in-process runs."""
-    monkeypatch.setattr(cli, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
+    monkeypatch.setattr(prompts, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
     folder = isolated_dirs.config_home / "ccnow-tui"
     folder.mkdir(parents=True, mode=0o700)
     config = folder / "config.toml"
@@ -154,7 +153,7 @@ def test_a_scripts_number_is_checked_on_a_small_batch_too(env, capsys, tmp_path)
 
 
 def test_without_confirm_over_in_the_profile_the_default_is_10(isolated_dirs, sandbox, monkeypatch, capsys, tmp_path):
-    monkeypatch.setattr(cli, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
+    monkeypatch.setattr(prompts, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
     monkeypatch.setenv("CCNOW_URL", sandbox.url)
     monkeypatch.setenv("CCNOW_CLIENT_ID", "demo")
     monkeypatch.setenv("CCNOW_PASSWORD", sandbox.config.password)
@@ -291,7 +290,7 @@ def test_the_total_of_small_discounts_counts(env, limits, capsys, tmp_path):
 def test_without_confirm_discount_over_the_default_is_500_dollars(
     isolated_dirs, sandbox, monkeypatch, capsys, tmp_path
 ):
-    monkeypatch.setattr(cli, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
+    monkeypatch.setattr(prompts, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
     monkeypatch.setenv("CCNOW_URL", sandbox.url)
     monkeypatch.setenv("CCNOW_CLIENT_ID", "demo")
     monkeypatch.setenv("CCNOW_PASSWORD", sandbox.config.password)

@@ -16,8 +16,7 @@ import textwrap
 
 import pytest
 
-from ccnow_tui import cli
-from ccnow_tui.cli import build_parser, main
+from ccnow_tui.cli import build_parser, main, parsing, prompts
 from ccnow_tui.sandbox.faults import parse_fault
 
 DEAD_URL = "http://127.0.0.1:1/cgi-local/oapi_receive.cgi"  # nothing listens on port 1
@@ -26,7 +25,7 @@ DEAD_URL = "http://127.0.0.1:1/cgi-local/oapi_receive.cgi"  # nothing listens on
 def parse(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
-    cli._merge_options(parser, args)
+    parsing.merge_options(parser, args)
     return args
 
 
@@ -57,7 +56,7 @@ VALUES = {
 }
 CASES = [
     (command, name)
-    for command, takes in cli.TAKES.items()
+    for command, takes in parsing.TAKES.items()
     if command in COMMANDS
     for name in sorted(takes)
     if name in VALUES
@@ -74,7 +73,7 @@ def test_every_option_means_the_same_before_and_after_the_command(command, name,
 
 def test_every_command_that_connects_takes_every_connection_option():
     for command in ("pending", "query", "submit", "reconcile"):
-        assert {name for c, name in CASES if c == command} == set(cli.CONNECTION_OPTIONS)
+        assert {name for c, name in CASES if c == command} == set(parsing.CONNECTION_OPTIONS)
     assert {name for c, name in CASES if c == "sandbox"} == {"client_id", "store_id", "fault"}
 
 
@@ -137,7 +136,7 @@ CSV = "order_id,action\n{order},ship\n"
 @pytest.fixture
 def world(isolated_dirs, sandbox, monkeypatch, tmp_path):
     monkeypatch.setenv("CCNOW_PASSWORD", sandbox.config.password)
-    monkeypatch.setattr(cli, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
+    monkeypatch.setattr(prompts, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
     return sandbox
 
 

@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import SANDBOX_PASSWORD
 
-from ccnow_tui import cli
-from ccnow_tui.cli import main
+from ccnow_tui.cli import main, prompts
 from ccnow_tui.client import ReceiverAnswer, ReceiverClient
 from ccnow_tui.config import ENV_PROFILE
 from ccnow_tui.protocol import OrderId, StagedAction
@@ -53,7 +52,7 @@ def demo_sandbox():
 def env(isolated_dirs, demo_sandbox, monkeypatch, tmp_path):
     """Settings from the environment (profile "env"), a receiver to point at, and no
     password anywhere: stage must not need one."""
-    monkeypatch.setattr(cli, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
+    monkeypatch.setattr(prompts, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
     monkeypatch.setenv("CCNOW_URL", demo_sandbox.url)
     monkeypatch.setenv("CCNOW_CLIENT_ID", "demo")
     return demo_sandbox

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from ccnow_tui import cli
-from ccnow_tui.cli import main
+from ccnow_tui.cli import main, prompts
 from ccnow_tui.protocol.redact import MASK, Secret, escape_controls, safe_text
 
 # -- a receiver that says whatever the test wants ------------------------------------------
@@ -70,7 +70,7 @@ def receiver():
 
 @pytest.fixture
 def cli_env(isolated_dirs, receiver, monkeypatch, tmp_path):
-    monkeypatch.setattr(cli, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
+    monkeypatch.setattr(prompts, "CONTROLLING_TERMINAL", str(tmp_path / "no-terminal"))
     monkeypatch.setenv("CCNOW_URL", receiver.url)
     monkeypatch.setenv("CCNOW_CLIENT_ID", "demo")
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):

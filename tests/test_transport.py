@@ -13,8 +13,7 @@ import threading
 
 import pytest
 
-from ccnow_tui import cli
-from ccnow_tui.cli import main
+from ccnow_tui.cli import main, prompts
 from ccnow_tui.client import ClientConfigError, ReceiverClient, is_loopback
 from ccnow_tui.protocol.form import Credentials
 from ccnow_tui.protocol.outcome import Outcome
@@ -148,7 +147,7 @@ def test_plain_http_to_localhost_dot_is_refused(url):
 
 
 def test_cli_refuses_plain_http_to_localhost_dot(isolated_dirs, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "CONTROLLING_TERMINAL", "/nonexistent/tty")
+    monkeypatch.setattr(prompts, "CONTROLLING_TERMINAL", "/nonexistent/tty")
     monkeypatch.setenv("CCNOW_CLIENT_ID", "demo")
     monkeypatch.setenv("CCNOW_PASSWORD", "dot-test-pw-4")
     assert main(["pending", "--url", "http://localhost.:8642/cgi-local/oapi_receive.cgi"]) == 2

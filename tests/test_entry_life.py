@@ -319,7 +319,7 @@ class EntryLife(RuleBasedStateMachine):
         if hard:  # as kill -9 leaves it: connections and lock dropped, no cleanup at all
             for conn in self.store._connections:
                 conn.close()
-            os.close(self.store._owner_fd)
+            os.close(self.store.owners.fd)
         else:
             self.store.close()
         self._reopen()

@@ -33,11 +33,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import StrEnum
 from itertools import count, repeat
 from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..gcpause import collector_paused
 from ..protocol.actions import ActionKind, StagedAction, format_amount
@@ -45,138 +44,59 @@ from ..protocol.orderid import OrderId
 from ..protocol.outcome import Outcome
 from ..protocol.redact import redact
 from ..protocol.status import STATUS_CODES
+from .owners import Owners
 from .paths import PRIVATE_FILE_MODE, ensure_private_dir, folder_problem, profile_dir
-
-try:  # POSIX; elsewhere liveness falls back to the process id
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+from .records import (
+    GONE_REASON,
+    RECONCILE_IT,
+    BatchMeta,
+    BatchState,
+    ClaimConflict,
+    CorruptRow,
+    EntryState,
+    HeldBatch,
+    Judged,
+    Settled,
+    Snapshot,
+    StoredEntry,
+    StoreError,
+    UndoResult,
+    Verdict,
+)
+from .schema import SCHEMA_VERSION, Write, check_tables, connect, damaged, file_version, migrate, newer
 
 STORE_NAME = "store.sqlite3"
-SCHEMA_VERSION = 1
 UNDO_LIMIT = 200  # changes per process that u can take back
-BUSY_TIMEOUT_MS = 10_000
-GONE_REASON = "the process ended while the batch was in flight"
-RECONCILE_IT = "nothing is re-sent, reconcile it"  # how a note that needs reconciling ends (a UI adds its keys)
 
-
-class EntryState(StrEnum):
-    STAGED = "staged"
-    SENDING = "sending"
-    UNKNOWN = "unknown"
-    UNVERIFIED = "unverified"
-
-
-class BatchState(StrEnum):
-    SENDING = "sending"
-    ANSWERED = "answered"  # every entry has an outcome from the receiver
-    UNKNOWN = "unknown"  # some entries' outcome is unknown
-    RECONCILED = "reconciled"
-    FORGOTTEN = "forgotten"
-
-
-class Verdict(StrEnum):
-    """What reconciling decided for one entry of an unknown batch."""
-
-    TOOK_EFFECT = "took effect"
-    RESTAGED = "re-staged"
-    UNVERIFIED = "unverified"  # kept for the operator: a status cannot prove it
-    NOT_RESTAGED = "not re-staged"  # the order moved on: it cannot be applied any more
-
-
-class StoreError(Exception):
-    """The store cannot be used; the message names the file and the reason."""
-
-
-class CorruptRow(StoreError):
-    """A row holds a value no ccnow-tui writes (edited by hand, a damaged disk): the
-    message names the table, the row and the value. Never acted on: an entry whose order
-    or amount cannot be read must not be shown as something else, nor sent."""
-
-
-class ClaimConflict(Exception):
-    """Nothing was claimed (so nothing may be sent); the message says why."""
-
-
-class StoredEntry(NamedTuple):
-    """A live entry as the store holds it (a NamedTuple: 100,000 load at every start)."""
-
-    id: int
-    action: StagedAction
-    state: EntryState
-    batch_id: str | None = None
-    remark: str = ""  # the receiver's words, or why it came back
-    rev: int = 0  # bumped by every change, so a claim sends what the operator saw
-    pos: int = 0  # place in the staging order
-
-    @property
-    def order_id(self) -> OrderId:
-        return self.action.order_id
-
-
-@dataclass(frozen=True)
-class HeldBatch:
-    """A batch whose entries nobody may touch: in flight, or its outcome unknown."""
-
-    batch_id: str
-    state: BatchState
-    created_at: str
-    host: str
-    client_id: str
-    message: str
-    pid: int
-    hostname: str
-    mine: bool  # sent by this process
-    entries: tuple[StoredEntry, ...]
-
-
-@dataclass
-class Snapshot:
-    """Everything live in the store: what the composer shows."""
-
-    staged: list[StoredEntry] = field(default_factory=list)
-    held: list[HeldBatch] = field(default_factory=list)
-    unverified: list[StoredEntry] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class BatchMeta:
-    """Where a batch goes: recorded with it, shown in the journal."""
-
-    url: str
-    host: str
-    client_id: str
-    store_id: str = ""
-    profile: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Settled:
-    """One entry's answer, for :meth:`Store.settle`."""
-
-    entry_id: int
-    outcome: str  # EntryOutcome value: applied, refused, unknown
-    status: str = ""
-    message: str = ""
-    raw: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Judged:
-    """One entry's reconcile verdict, for :meth:`Store.reconcile`."""
-
-    entry_id: int
-    verdict: Verdict
-    status: str = ""
-    why: str = ""
-
-
-@dataclass
-class UndoResult:
-    skipped: int = 0  # entries sent or changed by someone else since: left alone
-    removed: range | None = None  # ids an undone add took away
-    touched: list[int] = field(default_factory=list)  # ids put back or restored
-    held_changed: bool = False
+__all__ = [  # the store's names, wherever they live: importers need only this module
+    "GONE_REASON",
+    "RECONCILE_IT",
+    "SCHEMA_VERSION",
+    "STORE_NAME",
+    "UNDO_LIMIT",
+    "BatchDetail",
+    "BatchEntry",
+    "BatchMeta",
+    "BatchResult",
+    "BatchState",
+    "BatchSummary",
+    "ClaimConflict",
+    "CorruptRow",
+    "EntryState",
+    "HeldBatch",
+    "HistoryItem",
+    "Judged",
+    "Settled",
+    "Snapshot",
+    "Store",
+    "StoreError",
+    "StoredEntry",
+    "UndoResult",
+    "Verdict",
+    "batch_word",
+    "blocked_reason",
+    "damaged",
+]
 
 
 @dataclass
@@ -375,74 +295,6 @@ def _fields_json(a: StagedAction) -> str:
     return json.dumps(d, ensure_ascii=False, separators=(",", ":")) if d else ""
 
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS entries (
-    id INTEGER PRIMARY KEY,
-    pos INTEGER NOT NULL,
-    order_id TEXT NOT NULL,
-    action TEXT NOT NULL,
-    notes TEXT NOT NULL DEFAULT '',
-    amount TEXT NOT NULL DEFAULT '',
-    trackname TEXT NOT NULL DEFAULT '',
-    tracknumber TEXT NOT NULL DEFAULT '',
-    state TEXT NOT NULL,
-    batch_id TEXT,
-    remark TEXT NOT NULL DEFAULT '',
-    rev INTEGER NOT NULL DEFAULT 0,
-    origin TEXT NOT NULL DEFAULT 'staged',
-    changed_by TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS entries_batch ON entries(batch_id) WHERE batch_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS entries_order ON entries(order_id);
-CREATE INDEX IF NOT EXISTS entries_held ON entries(state) WHERE state != 'staged';
-CREATE TABLE IF NOT EXISTS batches (
-    batch_id TEXT PRIMARY KEY,
-    created_at TEXT NOT NULL,
-    state TEXT NOT NULL,
-    outcome TEXT NOT NULL DEFAULT '',
-    message TEXT NOT NULL DEFAULT '',
-    url TEXT NOT NULL DEFAULT '',
-    host TEXT NOT NULL DEFAULT '',
-    client_id TEXT NOT NULL DEFAULT '',
-    store_id TEXT NOT NULL DEFAULT '',
-    owner TEXT NOT NULL DEFAULT '',
-    pid INTEGER NOT NULL DEFAULT 0,
-    hostname TEXT NOT NULL DEFAULT '',
-    entry_count INTEGER NOT NULL DEFAULT 0,
-    settled_at TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS batches_state ON batches(state);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    time TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    batch_id TEXT,
-    order_id TEXT,
-    entry_id INTEGER,
-    n INTEGER,
-    action TEXT,
-    fields TEXT NOT NULL DEFAULT '',
-    outcome TEXT NOT NULL DEFAULT '',
-    status TEXT NOT NULL DEFAULT '',
-    message TEXT NOT NULL DEFAULT '',
-    raw TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS events_order ON events(order_id, id) WHERE order_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_batch ON events(batch_id, id);
-CREATE TABLE IF NOT EXISTS undo (
-    id INTEGER PRIMARY KEY,
-    owner TEXT NOT NULL,
-    grp INTEGER NOT NULL,
-    op TEXT NOT NULL,
-    data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS undo_owner ON undo(owner, grp);
-"""
-
-# Each step takes the schema from version N-1 to N; version 1 is SCHEMA itself.
-MIGRATIONS: dict[int, str] = {1: SCHEMA}
-
 _ENTRY_COLS = "id, order_id, action, notes, amount, trackname, tracknumber, state, batch_id, remark, rev, pos"
 _ROW_COLS = "id, pos, order_id, action, notes, amount, trackname, tracknumber, state, batch_id, remark, rev, origin"
 
@@ -455,32 +307,6 @@ def _entry(row: Sequence[Any]) -> StoredEntry:
     return _new(StoredEntry, (row[0], staged, state, row[8], row[9], row[10], row[11]))
 
 
-_SCHEMA_COLUMNS: dict[str, list[str]] = {}
-
-
-def _schema_columns() -> dict[str, list[str]]:
-    """Each table of SCHEMA and its columns, as SQLite reads SCHEMA (once)."""
-    if not _SCHEMA_COLUMNS:
-        conn = sqlite3.connect(":memory:")
-        try:
-            conn.executescript(SCHEMA)
-            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-            for table in tables:
-                _SCHEMA_COLUMNS[table] = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
-        finally:
-            conn.close()
-    return _SCHEMA_COLUMNS
-
-
-def damaged(path: Path | str, what: str) -> str:
-    """The message for a store that holds what no ccnow-tui writes."""
-    return (
-        f"the store {path} is damaged: {what}. Nothing was sent or changed. Restore the file from a backup, "
-        "or move it away to start afresh (what it holds, staged entries and batches of unknown outcome, "
-        "would then be left behind)"
-    )
-
-
 class Store:
     """One profile's database. Use :meth:`for_profile` or :meth:`open`; close when done."""
 
@@ -489,10 +315,10 @@ class Store:
         self.owner = secrets.token_hex(8)  # this process's token (a lock file of its own)
         self.pid = os.getpid()
         self.hostname = socket.gethostname()
+        self.owners = Owners(self.path.parent / "owners", self.owner, self.pid, self.hostname)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._conn_lock = threading.Lock()
-        self._owner_fd: int | None = None
         self._data_version: int | None = None
         self.notices: list[str] = []  # what opening did that the operator should know
 
@@ -530,66 +356,25 @@ class Store:
         # database file's mode.
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE_MODE)
         os.close(fd)
-        # Read the version before our connection sets WAL (that rewrites the file's header):
-        # a store of a newer version is left exactly as it is.
-        probe = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
-        try:
-            version = probe.execute("PRAGMA user_version").fetchone()[0]
-        finally:
-            probe.close()
+        version = file_version(self.path)
         if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"the store {self.path} was written by a newer ccnow-tui (schema {version}; "
-                f"this one reads up to {SCHEMA_VERSION}); nothing was changed"
-            )
-        self._hold_owner_lock()
+            raise newer(self.path, version)
+        self.owners.hold()
         conn = self._conn()
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"the store {self.path} was written by a newer ccnow-tui (schema {version}; "
-                f"this one reads up to {SCHEMA_VERSION}); nothing was changed"
-            )
-        if version < SCHEMA_VERSION:
-            with self._write() as c:
-                # Another process may have migrated while we waited for the lock.
-                current = c.execute("PRAGMA user_version").fetchone()[0]
-                for step in range(current + 1, SCHEMA_VERSION + 1):
-                    # Statement by statement: executescript would commit the open transaction.
-                    for statement in MIGRATIONS[step].split(";"):
-                        if statement.strip():
-                            c.execute(statement)
-                    c.execute(f"PRAGMA user_version = {step}")
-        self._check_tables(conn)
+        migrate(conn, self.path)
+        check_tables(conn, self.path)
         recovered = self.recover()  # sweeps the owners itself when it found a dead one
         self.notices.extend(recovered)
         if not recovered:
-            self._sweep_owners()
+            self.owners.sweep(conn)
         self._data_version = self._read_data_version()
-
-    def _check_tables(self, conn: sqlite3.Connection) -> None:
-        """Every table and column of the schema is there (a table dropped or a column lost
-        by hand or by a tool): StoreError naming the first one missing, nothing changed."""
-        for table, columns in _schema_columns().items():
-            have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-            if not have:
-                raise StoreError(damaged(self.path, f"table {table!r} is missing"))
-            lost = [c for c in columns if c not in have]
-            if lost:
-                raise StoreError(damaged(self.path, f"table {table!r} has no column {lost[0]!r}"))
 
     def _conn(self) -> sqlite3.Connection:
         """This thread's connection (SQLite connections are not shared between threads)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
             # One connection per thread, never shared; closed from any thread at the end.
-            conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-            )
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")  # a staged or claimed entry survives a power cut
-            conn.execute("PRAGMA foreign_keys = ON")
+            conn = connect(self.path)
             self._local.conn = conn
             with self._conn_lock:
                 self._connections.append(conn)
@@ -608,7 +393,7 @@ class Store:
             except sqlite3.Error:  # pragma: no cover
                 pass
         self._local = threading.local()
-        self._release_owner_lock()
+        self.owners.release()
 
     def __enter__(self) -> Store:
         return self
@@ -616,85 +401,11 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- liveness: who is still running ---------------------------------------------------
-
-    @property
-    def _owners_dir(self) -> Path:
-        return self.path.parent / "owners"
-
-    def _hold_owner_lock(self) -> None:
-        ensure_private_dir(self._owners_dir)
-        path = self._owners_dir / f"{self.owner}.lock"
-        # Locked under a temporary name, then renamed into place: a lock file is never
-        # seen unlocked while its process lives, so an unlocked one is safe to sweep.
-        tmp = self._owners_dir / f".{self.owner}.tmp"
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE_MODE)
-        try:
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            os.write(fd, f"{self.pid} {self.hostname}\n".encode())
-            os.rename(tmp, path)
-        except BaseException:
-            os.close(fd)
-            tmp.unlink(missing_ok=True)
-            raise
-        self._owner_fd = fd
-
-    def _sweep_owners(self) -> None:
-        """Forget processes that are gone: their lock files and their undo history.
-
-        Their batches in flight, if any, were turned unknown by :meth:`recover` first.
-        """
-        if fcntl is None:  # pragma: no cover - cannot tell who is gone without file locks
-            return
-        gone = []
-        for path in self._owners_dir.glob("*.lock"):
-            owner = path.stem
-            if owner != self.owner and not self.owner_alive(owner):
-                gone.append(owner)
-                path.unlink(missing_ok=True)
-        conn = self._conn()
-        owners = {o for (o,) in conn.execute("SELECT DISTINCT owner FROM undo")}
-        gone += [o for o in owners - set(gone) if o != self.owner and not self.owner_alive(o)]
-        if gone:
-            with self._write() as c:
-                c.executemany("DELETE FROM undo WHERE owner = ?", [(o,) for o in gone])
-
-    def _release_owner_lock(self) -> None:
-        if self._owner_fd is None:
-            return
-        try:
-            (self._owners_dir / f"{self.owner}.lock").unlink(missing_ok=True)
-        finally:
-            os.close(self._owner_fd)  # closing releases the lock
-            self._owner_fd = None
+    # -- liveness: who is still running (owners.py) ------------------------------------------
 
     def owner_alive(self, owner: str, pid: int = 0, hostname: str = "") -> bool:
         """Whether the process that opened the store as ``owner`` still runs."""
-        if owner == self.owner:
-            return True
-        path = self._owners_dir / f"{owner}.lock"
-        if fcntl is None:  # pragma: no cover - no file locks: ask the OS about the pid
-            if hostname and hostname != self.hostname:
-                return True  # cannot tell: never take another machine's batch for dead
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return False
-            except OSError:
-                return True
-            return True
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-        except FileNotFoundError:
-            return False  # created before any claim, removed only at close: gone
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)
-        return False
+        return self.owners.alive(owner, pid, hostname)
 
     def recover(self) -> list[str]:
         """Batches left ``sending`` by a process that is gone become ``unknown``.
@@ -713,27 +424,13 @@ class Store:
                     f"{GONE_REASON}; {RECONCILE_IT}"
                 )
         if dead:
-            self._sweep_owners()
+            self.owners.sweep(conn)
         return notes
 
-    # -- transactions ----------------------------------------------------------------------
+    # -- transactions (schema.py) -------------------------------------------------------------
 
-    class _Tx:
-        def __init__(self, conn: sqlite3.Connection) -> None:
-            self.conn = conn
-
-        def __enter__(self) -> sqlite3.Connection:
-            self.conn.execute("BEGIN IMMEDIATE")  # the write lock now: no lost updates
-            return self.conn
-
-        def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
-            if exc_type is None:
-                self.conn.execute("COMMIT")
-            else:
-                self.conn.execute("ROLLBACK")
-
-    def _write(self) -> Store._Tx:
-        return Store._Tx(self._conn())
+    def _write(self) -> Write:
+        return Write(self._conn())
 
     def _read_data_version(self) -> int:
         return int(self._conn().execute("PRAGMA data_version").fetchone()[0])

@@ -102,6 +102,31 @@ def test_stage_loads_no_network_stack(child_env: dict[str, str]) -> None:
     assert loaded(modules, ("httpx", "httpcore", "anyio", "asyncio", "ssl", *UI, *SERVER)) == []
 
 
+CLI_PARTS = ("ccnow_tui.cli.commands", "ccnow_tui.cli.csv_input", "ccnow_tui.cli.prompts")
+
+
+@pytest.mark.parametrize(
+    ("argv", "parts"),
+    [
+        (["--help"], []),
+        (["init"], ["commands", "commands.offline", "commands.profile", "csv_input", "prompts"]),
+        (["staged"], ["commands", "commands.offline", "commands.profile", "csv_input", "prompts"]),
+        (["pending"], ["commands", "commands.profile", "commands.reads", "prompts"]),
+    ],
+)
+def test_a_command_loads_only_its_own_part_of_the_command_line(
+    child_env: dict[str, str], sandbox, argv: list[str], parts: list[str]
+) -> None:
+    """main() imports the module of the command's group and nothing of the others:
+    `--help` none of them, `pending` no CSV reading, `staged` no sending."""
+    if argv != ["init"]:  # init writes config.toml, and never over one
+        write_profile(child_env, sandbox.url)
+        child_env["SHOP_PW"] = SANDBOX_PASSWORD
+    rc, modules, stderr = run_command(argv, child_env)
+    assert rc == 0, stderr
+    assert loaded(modules, CLI_PARTS) == [f"ccnow_tui.cli.{p}" for p in parts]
+
+
 def test_only_the_sandbox_command_loads_the_sandbox(child_env: dict[str, str]) -> None:
     rc, modules, _ = run_command(["sandbox", "--help"], child_env)
     assert rc == 0

@@ -2,7 +2,8 @@
 it prints (stdout records and stderr messages), masked and escaped on the way out.
 
 The receiver's words and the store's may echo anything, the password and terminal
-controls included: they leave through shown(), err() or json_line(), nothing else.
+controls included: they leave through shown(), err() or json_line() (or, for text of
+several lines, the protocol's safe_text() that all three use), never printed raw.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ unknown and a read is an error.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import os
 import random
 import socket
@@ -28,14 +27,14 @@ import zlib
 from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from . import __version__
-from .config import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT, ConnectionSettings
+from .config.load import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT, ConnectionSettings
+from .domain.answers import ReceiverAnswer, RequestShape
 from .gcpause import collector_paused
 from .protocol.actions import ActionKind, StagedAction
 from .protocol.answer import AnswerParser, OrderLine, Record
@@ -43,6 +42,7 @@ from .protocol.batch import Batch
 from .protocol.form import Credentials, encode_form, request_fields
 from .protocol.orderid import OrderId
 from .protocol.outcome import EntryOutcome, EntryResult, Outcome, resolve_batch, resolve_pending
+from .protocol.receiver_url import is_loopback
 from .protocol.redact import Secret, redact
 from .words import counted
 
@@ -65,15 +65,6 @@ class ClientConfigError(ValueError):
     """A connection setting the client will not use (bad URL, plain http to a remote host)."""
 
 
-class RequestShape(StrEnum):
-    """Which of the three request shapes was sent (what the TUI asked for and why is its
-    own tui.request.RequestKind)."""
-
-    PENDING = "pending"
-    QUERY = "query"
-    BATCH = "batch"
-
-
 @dataclass(frozen=True, slots=True)
 class Retrying:
     """A read-only request failed and will be tried again after ``delay`` seconds.
@@ -86,40 +77,6 @@ class Retrying:
     delay: float
     reason: str
     discarded: int = 0
-
-
-@dataclass(frozen=True)
-class ReceiverAnswer:
-    """The end of one request: what happened, in the receiver's words where it gave some."""
-
-    request: RequestShape
-    outcome: Outcome
-    message: str
-    records: tuple[Record, ...] = ()
-    entries: tuple[EntryResult, ...] = ()
-    http_status: int | None = None
-    batch_id: str = ""
-    elapsed: float = 0.0
-    attempts: int = 1
-    # Order lines answered. A pending list's order lines are streamed to the consumer,
-    # not kept here (100k of them would only weigh on memory and the garbage collector),
-    # so for PENDING ``records`` holds only the other records.
-    order_count: int = 0
-    # The network library's own words for a failure (``message`` says it in the
-    # operator's): kept in the journal, never shown in place of the message.
-    detail: str = ""
-
-    @property
-    def exit_code(self) -> int:
-        return self.outcome.exit_code
-
-    @property
-    def raw_lines(self) -> list[str]:
-        return [r.raw for r in self.records]
-
-    def statuses(self) -> dict[OrderId, str]:
-        """Each order the answer reported a status for (last line wins)."""
-        return {r.order_id: r.status for r in self.records if isinstance(r, OrderLine)}
 
 
 class RecordChunk(tuple[Record, ...]):
@@ -152,23 +109,6 @@ def check_url(url: str) -> httpx.URL:
             "network unencrypted. Use https:// (plain http is allowed only to localhost/127.0.0.1/::1)"
         )
     return parsed
-
-
-def is_loopback(host: str) -> bool:
-    """This machine, without asking DNS: ``localhost``, 127.0.0.0/8 or ::1, nothing else.
-
-    (``localhost.`` is a fully qualified name that a resolver may send to DNS, and an
-    IPv4-mapped ``::ffff:127.0.0.1`` is not what anyone types for the sandbox.)
-    """
-    if host.lower() == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    if address.version == 4:
-        return address in ipaddress.ip_network("127.0.0.0/8")
-    return address == ipaddress.IPv6Address("::1")
 
 
 def _no_tls_context() -> ssl.SSLContext:

@@ -45,11 +45,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ccnow_tui.client import ReceiverAnswer, ReceiverClient
-from ccnow_tui.config import load_config, resolve_connection
+from ccnow_tui.client import ReceiverClient
+from ccnow_tui.config.load import load_config, resolve_connection
+from ccnow_tui.domain.answers import ReceiverAnswer
+from ccnow_tui.domain.staging import ClaimConflict, StagingArea
 from ccnow_tui.protocol import Credentials, Severity, StagedAction
 from ccnow_tui.protocol.actions import format_amount
-from ccnow_tui.staging import ClaimConflict, StagingArea
 from ccnow_tui.storage.store import BatchMeta, Store
 
 CHANGING = ("ship", "cancel")

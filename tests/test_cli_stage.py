@@ -21,14 +21,15 @@ import pytest
 from conftest import SANDBOX_PASSWORD
 
 from ccnow_tui.cli import main, prompts
-from ccnow_tui.client import ReceiverAnswer, ReceiverClient
-from ccnow_tui.config import ENV_PROFILE
+from ccnow_tui.client import ReceiverClient
+from ccnow_tui.config.load import ENV_PROFILE
+from ccnow_tui.domain.answers import ReceiverAnswer
+from ccnow_tui.domain.staging import ClaimConflict, StagingArea
 from ccnow_tui.protocol import OrderId, StagedAction
 from ccnow_tui.protocol.actions import ActionKind
 from ccnow_tui.protocol.batch import Severity
 from ccnow_tui.protocol.form import Credentials
 from ccnow_tui.protocol.redact import Secret
-from ccnow_tui.staging import ClaimConflict, StagingArea
 from ccnow_tui.storage.store import BatchMeta, Store
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -7,12 +7,11 @@ import pytest
 from ccnow_tui.client import (
     USER_AGENT,
     ClientConfigError,
-    ReceiverAnswer,
     ReceiverClient,
-    RequestShape,
     Retrying,
     check_url,
 )
+from ccnow_tui.domain.answers import ReceiverAnswer, RequestShape
 from ccnow_tui.protocol import Batch, Credentials, OrderLine, Secret, StagedAction
 from ccnow_tui.protocol.answer import ErrorMessage, OrderError, Unparsed
 from ccnow_tui.protocol.outcome import EntryOutcome, Outcome
@@ -305,7 +304,7 @@ async def test_garbage_collector_is_back_on_after_reads_and_abandoned_reads(sand
 
 async def test_the_profiles_answer_size_limit_reaches_the_client(sandbox, tmp_path):
     from ccnow_tui import client as client_module
-    from ccnow_tui.config import DEFAULT_MAX_ANSWER_BYTES, ConfigError, load_config, resolve_connection
+    from ccnow_tui.config.load import DEFAULT_MAX_ANSWER_BYTES, ConfigError, load_config, resolve_connection
 
     assert DEFAULT_MAX_ANSWER_BYTES == client_module.DEFAULT_MAX_ANSWER_BYTES
     path = tmp_path / "config.toml"

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from ccnow_tui import config as config_module
-from ccnow_tui.config import (
+from ccnow_tui.config import load as config_module
+from ccnow_tui.config.load import (
     DEFAULT_URL,
     EXAMPLE,
     Config,

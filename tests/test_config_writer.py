@@ -1,5 +1,5 @@
 """config_writer: the setup form's profile, rendered, checked and written; read back by
-config.py exactly as typed, never with the password in it."""
+config/load.py exactly as typed, never with the password in it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ccnow_tui.config import (
+from ccnow_tui.config.load import (
     DEFAULT_URL,
     ConfigError,
     config_template,
@@ -19,7 +19,7 @@ from ccnow_tui.config import (
     resolve_connection,
     write_config_template,
 )
-from ccnow_tui.config_writer import (
+from ccnow_tui.config.write import (
     NewProfile,
     PasswordSource,
     problems,
@@ -257,7 +257,7 @@ def test_a_field_holding_the_password_is_refused_and_nothing_written(tmp_path):
 
 
 def test_a_file_changed_meanwhile_is_not_overwritten(tmp_path, monkeypatch):
-    from ccnow_tui import config_writer
+    from ccnow_tui.config import write as config_writer
 
     path = tmp_path / "config.toml"
     real = config_writer.render_config

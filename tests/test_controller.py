@@ -11,11 +11,11 @@ import sys
 
 import pytest
 
-from ccnow_tui.client import ReceiverAnswer, RequestShape
+from ccnow_tui.domain.answers import ReceiverAnswer, RequestShape
+from ccnow_tui.domain.staging import StagingArea
 from ccnow_tui.protocol import Batch, OrderId, StagedAction, parse_answer
 from ccnow_tui.protocol.actions import ActionKind
 from ccnow_tui.protocol.outcome import Outcome, resolve_batch
-from ccnow_tui.staging import StagingArea
 from ccnow_tui.storage.store import GONE_REASON, RECONCILE_IT, BatchMeta, BatchState
 from ccnow_tui.tui.controller import SessionController
 from ccnow_tui.tui.model import LogBuffer, LogKind, OrderBook, Topic

@@ -21,14 +21,14 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from ccnow_tui.client import ReceiverAnswer, RequestShape
+from ccnow_tui.domain.answers import ReceiverAnswer, RequestShape
+from ccnow_tui.domain.staging import RESTAGE_REMARK, Claim, ClaimConflict, StagingArea
+from ccnow_tui.domain.tally import Tally
 from ccnow_tui.protocol import OrderId, StagedAction
 from ccnow_tui.protocol.actions import ActionKind
 from ccnow_tui.protocol.batch import Batch, Severity
 from ccnow_tui.protocol.outcome import EntryOutcome, EntryResult, Outcome
-from ccnow_tui.staging import RESTAGE_REMARK, Claim, ClaimConflict, StagingArea
 from ccnow_tui.storage.store import GONE_REASON, BatchMeta, BatchState, Store, Verdict
-from ccnow_tui.tally import Tally
 
 # a Hypothesis state machine of 100 runs: the quick loop (-m 'not slow') leaves it out
 pytestmark = pytest.mark.slow
@@ -390,7 +390,7 @@ class EntryLife(RuleBasedStateMachine):
 
     @invariant()
     def the_composers_tally_says_what_counting_afresh_says(self):
-        """The tally is patched change by change (tally.py): after any run of changes it
+        """The tally is patched change by change (domain/tally.py): after any run of changes it
         must say what the batch counted afresh says, and what a fresh tally says."""
         if not len(self.area):
             return

@@ -23,7 +23,8 @@ import httpx
 import pytest
 
 from ccnow_tui.cli import main
-from ccnow_tui.client import ReceiverAnswer, ReceiverClient
+from ccnow_tui.client import ReceiverClient
+from ccnow_tui.domain.answers import ReceiverAnswer
 from ccnow_tui.protocol import Batch, Credentials, OrderLine, Secret, StagedAction
 from ccnow_tui.protocol.outcome import EntryOutcome, Outcome
 
@@ -349,7 +350,7 @@ def test_the_cli_exits_4_for_a_ship_batch_answered_so(cli_env, capsys, case):
 
 
 def stored_snapshot():
-    from ccnow_tui.config import ENV_PROFILE
+    from ccnow_tui.config.load import ENV_PROFILE
     from ccnow_tui.storage.store import Store
 
     with Store.for_profile(ENV_PROFILE) as store:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccnow_tui.labels import (
+from ccnow_tui.domain.labels import (
     KEEP,
     CarrierFrom,
     ColumnMapping,

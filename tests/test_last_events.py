@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sent_batches import send
 
+from ccnow_tui.domain.staging import StagingArea
 from ccnow_tui.protocol import OrderId, StagedAction
-from ccnow_tui.staging import StagingArea
 from ccnow_tui.storage.store import Judged, Settled, Store, Verdict
 from ccnow_tui.tui.model import BULK_FROM, LastEvents, OrderBook, describe_event
 

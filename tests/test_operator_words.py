@@ -10,9 +10,9 @@ import threading
 from sent_batches import META
 from test_hostile_receivers import ORDER, client, drip, final, serving, ship_batch
 
+from ccnow_tui.domain.staging import StagingArea
 from ccnow_tui.protocol import Batch, StagedAction
 from ccnow_tui.protocol.outcome import EntryOutcome, Outcome
-from ccnow_tui.staging import StagingArea
 
 LIBRARY_WORDS = (
     "Errno",

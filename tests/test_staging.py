@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ccnow_tui.client import ReceiverAnswer, RequestShape
+from ccnow_tui.domain.answers import ReceiverAnswer, RequestShape
+from ccnow_tui.domain.staging import ClaimConflict, StagingArea
 from ccnow_tui.protocol import AnswerParser, Batch, OrderId, Severity, StagedAction
 from ccnow_tui.protocol.outcome import Outcome, resolve_batch
-from ccnow_tui.staging import ClaimConflict, StagingArea
 from ccnow_tui.storage.store import BatchMeta, BatchState, Store, Verdict
 
 A, B, C = (OrderId.parse(x) for x in ("396-10-1142", "397-10-1159", "398-11-0001"))
@@ -288,7 +288,7 @@ def test_a_process_that_is_gone_leaves_no_lock_file_and_no_undo_behind(path):
     script = (
         "import sys\n"
         "from ccnow_tui.protocol import StagedAction\n"
-        "from ccnow_tui.staging import StagingArea\n"
+        "from ccnow_tui.domain.staging import StagingArea\n"
         "from ccnow_tui.storage.store import Store\n"
         f"area = StagingArea(Store.open({str(path)!r}))\n"
         f"area.add([StagedAction.make({str(A)!r}, 'ship')])\n"

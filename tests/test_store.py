@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from ccnow_tui.domain.staging import StagingArea
 from ccnow_tui.protocol import OrderId, StagedAction
 from ccnow_tui.protocol.actions import ActionKind
 from ccnow_tui.protocol.batch import Severity
 from ccnow_tui.protocol.redact import MASK, Secret
-from ccnow_tui.staging import StagingArea
 from ccnow_tui.storage.store import (
     GONE_REASON,
     RECONCILE_IT,

@@ -154,7 +154,7 @@ def test_password_command_that_prints_without_end_is_stopped_at_the_cap(isolated
 
 
 def test_password_command_output_within_the_cap_still_works(isolated_dirs, tmp_path):
-    from ccnow_tui.config import load_config, resolve_connection
+    from ccnow_tui.config.load import load_config, resolve_connection
 
     script = tmp_path / "pw.sh"
     script.write_text("#!/bin/sh\necho the-password\nhead -c 60000 /dev/zero\n")
@@ -196,7 +196,7 @@ def test_config_with_a_utf8_bom_is_read(isolated_dirs):
     )
     proc = ccnow(["journal"], dirs=isolated_dirs)
     assert proc.returncode == 0, proc.stderr
-    from ccnow_tui.config import load_config
+    from ccnow_tui.config.load import load_config
 
     config = load_config(path)
     assert config.default_profile == "shop" and config.keys.keys == {"app.help": "f2"}
@@ -208,7 +208,7 @@ def test_config_with_a_utf8_bom_is_read(isolated_dirs):
 def test_a_large_keys_table_is_read_in_linear_time_with_every_line_named(isolated_dirs, nested):
     """10,000 entries: the quadratic scan took 93 s for 2,500 on this machine (about 25
     minutes for these); one pass takes well under a second."""
-    from ccnow_tui.config import load_config
+    from ccnow_tui.config.load import load_config
 
     n = 10_000
     head = ["[profiles.shop]", 'client_id = "C1"']

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from ccnow_tui.domain.staging import SMALL_CHANGE, StagingArea
+from ccnow_tui.domain.tally import Tally
 from ccnow_tui.protocol import Batch, OrderId, StagedAction
 from ccnow_tui.protocol.status import PENDING
-from ccnow_tui.staging import SMALL_CHANGE, StagingArea
 from ccnow_tui.storage.store import Store
-from ccnow_tui.tally import Tally
 
 ORDERS = [OrderId.parse(f"{396100000 + i}") for i in range(12)]
 STATUSES = (PENDING, PENDING, PENDING, "mark_shipped", "canceled")

@@ -14,9 +14,10 @@ import threading
 import pytest
 
 from ccnow_tui.cli import main, prompts
-from ccnow_tui.client import ClientConfigError, ReceiverClient, is_loopback
+from ccnow_tui.client import ClientConfigError, ReceiverClient
 from ccnow_tui.protocol.form import Credentials
 from ccnow_tui.protocol.outcome import Outcome
+from ccnow_tui.protocol.receiver_url import is_loopback
 from ccnow_tui.protocol.redact import Secret
 
 PROXY_VARIABLES = (

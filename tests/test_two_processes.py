@@ -18,9 +18,9 @@ from collections import Counter
 import pytest
 from test_crash_campaign import DRIVER, Campaign, child_env, entry_key, key_of_action, start_sandbox, tally
 
+from ccnow_tui.domain.staging import StagingArea
 from ccnow_tui.protocol import OrderId, StagedAction
 from ccnow_tui.sandbox.faults import parse_fault
-from ccnow_tui.staging import StagingArea
 from ccnow_tui.storage.store import BatchState, Store
 
 

@@ -72,7 +72,7 @@ def read_batch_csv(name: str, stream: TextIO, *, refuse_repeats: bool = False) -
     """
     import csv
 
-    from ..labels import csv_problem
+    from ..domain.labels import csv_problem
     from ..protocol.actions import ActionError, StagedAction
     from ..protocol.batch import Batch, Severity
 
@@ -177,7 +177,7 @@ def read_label_actions(
     number, a column named that is not the file's) is a UsageError whatever
     ``skip_rejected`` says; so is any rejected row without it, and a file of which no row
     is accepted."""
-    from ..labels import (
+    from ..domain.labels import (
         CarrierFrom,
         Role,
         RowVerdict,

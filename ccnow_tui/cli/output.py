@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from typing import Any, TextIO
 
-    from ..client import ClientEvent, ReceiverAnswer
+    from ..client import ClientEvent
+    from ..domain.answers import ReceiverAnswer
     from ..protocol.orderid import OrderId
 
 # 1 (some entries refused), 3 (refused, not sent) and 4 (unknown) are Outcome.exit_code's
@@ -133,7 +134,8 @@ async def drive(events: AsyncIterator[ClientEvent], printer: Printer, *, read_on
 
     Returns the client's final answer.
     """
-    from ..client import ReceiverAnswer, Retrying
+    from ..client import Retrying
+    from ..domain.answers import ReceiverAnswer
     from ..protocol.outcome import EntryOutcome
 
     answer: ReceiverAnswer | None = None

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import argparse
     from typing import Any
 
-    from ..config import ConnectionSettings
+    from ..config.load import ConnectionSettings
     from ..protocol.batch import Batch
     from ..protocol.redact import Secret
 

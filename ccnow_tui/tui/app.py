@@ -31,15 +31,16 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
-from ..client import OFF_LOOP_ENTRIES, ReceiverAnswer
-from ..config import ConnectionSettings, KeyTable
-from ..config_writer import FirstRun
+from ..client import OFF_LOOP_ENTRIES
+from ..config.load import ConnectionSettings, KeyTable
+from ..config.write import FirstRun
+from ..domain.answers import ReceiverAnswer
+from ..domain.staging import Claim, ClaimConflict
 from ..gcpause import collector_paused
 from ..protocol.actions import ActionKind, StagedAction
 from ..protocol.batch import Batch, Severity
 from ..protocol.orderid import OrderId
 from ..protocol.redact import Secret, redact
-from ..staging import Claim, ClaimConflict
 from ..storage.store import Snapshot, StoreError
 from . import key_help, launch
 from .controller import SessionController, Update

@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from ..client import OFF_LOOP_ENTRIES, ReceiverAnswer, Retrying
+from ..client import OFF_LOOP_ENTRIES, Retrying
+from ..domain.answers import ReceiverAnswer
+from ..domain.staging import Claim, StagingArea, SubmitReport, judge_answer
 from ..gcpause import collector_paused
 from ..protocol.actions import ActionKind, StagedAction
 from ..protocol.answer import LONG_REASON, ErrorMessage, MessageLine, OrderError, OrderLine, Record, Unparsed
@@ -22,7 +24,6 @@ from ..protocol.orderid import OrderId
 from ..protocol.outcome import EntryOutcome, Outcome, judge_line, proves_nothing
 from ..protocol.redact import redact, safe_text
 from ..protocol.status import status_info
-from ..staging import Claim, StagingArea, SubmitReport, judge_answer
 from ..storage.store import RECONCILE_IT, Snapshot, Verdict
 from ..words import counted, named_orders
 from .model import OUTCOME_KIND, LogBuffer, LogKind, OrderBook, Topic

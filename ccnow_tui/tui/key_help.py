@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from textual.app import App
 
-from ..config import KeyTable
+from ..config.load import KeyTable
 from .keymap import check_keymap
 from .keys import NO_KEYMAP, Section, bindings_of, display_key, key_of
 from .screens.base import MainScreen

@@ -1,6 +1,6 @@
 """``[keys]`` in config.toml, checked against the bindings, for Textual's keymap.
 
-config.py reads the table (binding id -> keys as written) and knows no bindings; here
+config/load.py reads the table (binding id -> keys as written) and knows no bindings; here
 each id is looked up among every binding of every screen, each key is checked to be one
 Textual can deliver, and no key may end up bound twice where both would be live at once:
 on one screen, the keys of that screen, of the app (``q``, ``?``; not under a modal
@@ -26,7 +26,7 @@ from textual.dom import DOMNode
 from textual.keys import Keys, key_to_character
 from textual.screen import ModalScreen
 
-from ..config import ConfigError, KeyTable
+from ..config.load import ConfigError, KeyTable
 from .keys import CHARACTERS, key_name
 from .screens.base import BaseScreen
 from .screens.composer import ComposerScreen
@@ -165,7 +165,7 @@ def check_keymap(table: KeyTable, app_class: type) -> dict[str, str]:
             )
         try:
             keymap[binding_id] = normalized(keys)
-        except Exception:  # an empty name between commas: config.py refuses those already
+        except Exception:  # an empty name between commas: config/load.py refuses those already
             raise ConfigError(f"{at}[keys] {binding_id!r}: {keys!r} is not a list of keys") from None
         for key in keymap[binding_id].split(","):
             problem = key_problem(key)

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import config
-from ..config import ConnectionSettings
-from ..config_writer import FirstRun
+from ..config import load as config
+from ..config.load import ConnectionSettings
+from ..config.write import FirstRun
 from ..protocol.redact import Secret
 from ..storage.paths import PRIVATE_FILE_MODE, data_dir, ensure_private_dir
 

@@ -15,7 +15,8 @@ import asyncio
 
 from textual.message import Message
 
-from ..client import ReceiverAnswer, Retrying
+from ..client import Retrying
+from ..domain.answers import ReceiverAnswer
 from ..protocol.actions import StagedAction
 from ..protocol.answer import Record
 from ..protocol.orderid import OrderId

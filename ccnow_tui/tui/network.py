@@ -23,7 +23,8 @@ from typing import cast
 
 from textual.message import Message
 
-from ..client import ClientEvent, ReceiverAnswer, RecordChunk, Retrying
+from ..client import ClientEvent, RecordChunk, Retrying
+from ..domain.answers import ReceiverAnswer
 from ..protocol.answer import OrderError, OrderLine, Record
 from .messages import AnswerRecords, BatchProgress, Delivered, PendingRecords, Request, RequestFinished, RetryNotice
 

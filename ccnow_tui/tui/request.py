@@ -7,10 +7,10 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ..domain.staging import Claim
 from ..protocol.actions import StagedAction
 from ..protocol.batch import Batch
 from ..protocol.orderid import OrderId
-from ..staging import Claim
 
 _ids = itertools.count(1)
 

@@ -6,10 +6,10 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from ..client import ClientConfigError, ReceiverClient
-from ..config import ConnectionSettings
+from ..config.load import ConnectionSettings
+from ..domain.staging import StagingArea
 from ..protocol.form import Credentials
 from ..protocol.redact import Secret
-from ..staging import StagingArea
 from ..storage.store import STORE_NAME, BatchMeta, CorruptRow, Store, StoreError, damaged
 from .model import LastEvents, OrderBook
 from .request import Request

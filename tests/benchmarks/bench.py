@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from ccnow_tui.client import ReceiverAnswer, ReceiverClient, RecordChunk  # noqa: E402
+from ccnow_tui.client import ReceiverClient, RecordChunk  # noqa: E402
+from ccnow_tui.domain.answers import ReceiverAnswer  # noqa: E402
 from ccnow_tui.protocol import AnswerParser, Batch, Credentials, OrderLine, Secret, StagedAction  # noqa: E402
 
 N_PENDING = 100_000
@@ -189,7 +190,7 @@ def bench_staging() -> dict:
     import sqlite3
     import tempfile
 
-    from ccnow_tui.staging import StagingArea
+    from ccnow_tui.domain.staging import StagingArea
     from ccnow_tui.storage.store import Store
 
     entries = [StagedAction.make(f"{100_000_000 + i * 7}", "ship") for i in range(N_PENDING)]

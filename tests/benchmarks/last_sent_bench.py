@@ -39,8 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 from store_bench import best, order_ids  # noqa: E402  (this folder: the same orders and timing)
 
+from ccnow_tui.domain.staging import StagingArea  # noqa: E402
 from ccnow_tui.protocol import OrderId, StagedAction  # noqa: E402
-from ccnow_tui.staging import StagingArea  # noqa: E402
 from ccnow_tui.storage.store import BatchMeta, Settled, Store  # noqa: E402
 from ccnow_tui.tui.model import LastEvents, OrderBook  # noqa: E402
 

@@ -35,8 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from ccnow_tui.domain.staging import StagingArea  # noqa: E402
 from ccnow_tui.protocol import OrderId, StagedAction  # noqa: E402
-from ccnow_tui.staging import StagingArea  # noqa: E402
 from ccnow_tui.storage.store import BatchMeta, Settled, Store  # noqa: E402
 
 N_STAGED = 100_000

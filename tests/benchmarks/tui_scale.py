@@ -52,7 +52,7 @@ os.environ["XDG_CONFIG_HOME"] = str(Path(_tmp) / "config")
 from bench import N_PENDING, fetch_pending, free_port, start_sandbox  # noqa: E402
 
 from ccnow_tui.client import Credentials, ReceiverClient  # noqa: E402
-from ccnow_tui.config import ConnectionSettings  # noqa: E402
+from ccnow_tui.config.load import ConnectionSettings  # noqa: E402
 from ccnow_tui.protocol.redact import Secret  # noqa: E402
 from ccnow_tui.tui.app import CcnowApp  # noqa: E402
 from ccnow_tui.tui.screens.confirm import ConfirmScreen  # noqa: E402
@@ -183,7 +183,8 @@ async def queue_in_memory(url: str, orders: list, answer) -> float:
 
 
 async def measure_app(url: str) -> tuple[dict, list[tuple[str, str]]]:
-    from ccnow_tui.client import ReceiverAnswer, RecordChunk
+    from ccnow_tui.client import RecordChunk
+    from ccnow_tui.domain.answers import ReceiverAnswer
     from ccnow_tui.protocol.answer import OrderLine
 
     settings = ConnectionSettings("bench", url, "demo", "", Secret("demo"), 120.0, "bench")

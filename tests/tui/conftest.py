@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ccnow_tui.config import ConnectionSettings
+from ccnow_tui.config.load import ConnectionSettings
 from ccnow_tui.protocol.redact import Secret
 from ccnow_tui.tui.app import CcnowApp
 

@@ -132,8 +132,8 @@ async def ship_from_another_window(sandbox, order) -> str:
     """Another window on the same profile ships ``order`` (its own store connection and
     client): claimed, sent, settled in the shared store. Returns the batch id."""
     from ccnow_tui.client import ReceiverClient
+    from ccnow_tui.domain.staging import StagingArea
     from ccnow_tui.protocol import Batch, Credentials, Secret
-    from ccnow_tui.staging import StagingArea
     from ccnow_tui.storage.store import BatchMeta, Store
 
     from .helpers import PASSWORD
@@ -218,7 +218,7 @@ def test_help_says_the_rules_of_repeats_the_lint_and_the_header():
 async def test_an_order_another_window_shipped_before_this_one_started_is_an_error(make_app, sandbox):
     # The other window's answer is in the shared store before this window opens it: the
     # first pending list cannot say the order left it (it was never seen there), the journal can.
-    from ccnow_tui.staging import StagingArea
+    from ccnow_tui.domain.staging import StagingArea
     from ccnow_tui.storage.store import Store
 
     a = sandbox.book.pending()[0]

@@ -3,7 +3,7 @@ and no key name is cut, at 80 columns or with keys of one's own."""
 
 from __future__ import annotations
 
-from ccnow_tui.config import KeyTable
+from ccnow_tui.config.load import KeyTable
 from ccnow_tui.tui.screens.help import HelpScreen
 from ccnow_tui.tui.screens.queue import QueueScreen
 

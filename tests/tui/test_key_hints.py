@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ccnow_tui.config import KeyTable
+from ccnow_tui.config.load import KeyTable
 from ccnow_tui.protocol import StagedAction
 from ccnow_tui.tui.app import CcnowApp
 from ccnow_tui.tui.screens.confirm import ConfirmScreen
@@ -17,7 +17,7 @@ PATH = Path("/home/op/.config/ccnow-tui/config.toml")
 
 
 def table(**keys: str) -> KeyTable:
-    """A [keys] table as config.py gives it (``confirm__yes`` is the id confirm.yes)."""
+    """A [keys] table as config/load.py gives it (``confirm__yes`` is the id confirm.yes)."""
     ids = {k.replace("__", "."): v for k, v in keys.items()}
     return KeyTable(ids, {k: f"{PATH}: line {n}: " for n, k in enumerate(ids, start=2)}, PATH)
 

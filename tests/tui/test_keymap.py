@@ -16,7 +16,7 @@ import pytest
 from textual.binding import Binding
 
 import ccnow_tui.tui
-from ccnow_tui.config import ConfigError, KeyTable, load_config
+from ccnow_tui.config.load import ConfigError, KeyTable, load_config
 from ccnow_tui.protocol import StagedAction
 from ccnow_tui.storage import config_path
 from ccnow_tui.storage.paths import data_dir
@@ -37,7 +37,7 @@ PATH = Path("/home/op/.config/ccnow-tui/config.toml")
 
 
 def table(**keys: str) -> KeyTable:
-    """A [keys] table as config.py gives it: each id on a line of its own, from line 2."""
+    """A [keys] table as config/load.py gives it: each id on a line of its own, from line 2."""
     ids = {k.replace("__", "."): v for k, v in keys.items()}
     return KeyTable(ids, {k: f"{PATH}: line {n}: " for n, k in enumerate(ids, start=2)}, PATH)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ccnow_tui.labels import CarrierFrom, plan_import, read_label_file
+from ccnow_tui.domain.labels import CarrierFrom, plan_import, read_label_file
 from ccnow_tui.tui.screens.import_labels import ImportPreviewScreen, LabelPathForm
 from ccnow_tui.tui.screens.queue import QueueScreen
 

@@ -10,7 +10,8 @@ import asyncio
 
 import pytest
 
-from ccnow_tui.client import ReceiverAnswer, RecordChunk, RequestShape
+from ccnow_tui.client import RecordChunk
+from ccnow_tui.domain.answers import ReceiverAnswer, RequestShape
 from ccnow_tui.protocol import Batch, OrderId, StagedAction
 from ccnow_tui.protocol.answer import OrderLine
 from ccnow_tui.protocol.outcome import Outcome

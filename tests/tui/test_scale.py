@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ccnow_tui.config import ConnectionSettings
+from ccnow_tui.config.load import ConnectionSettings
 from ccnow_tui.protocol.redact import Secret
 from ccnow_tui.sandbox.server import SandboxConfig, SandboxServer
 from ccnow_tui.tui.app import CcnowApp

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from textual.widgets import Input, RadioButton
 
-from ccnow_tui.config import config_template, load_config, write_config_template
+from ccnow_tui.config.load import config_template, load_config, write_config_template
 from ccnow_tui.storage.paths import config_path
 from ccnow_tui.tui.app import CcnowApp, build_app
 from ccnow_tui.tui.screens.confirm import ConfirmScreen

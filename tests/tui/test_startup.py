@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
+from ccnow_tui.domain.staging import StagingArea
 from ccnow_tui.protocol import StagedAction
 from ccnow_tui.sandbox.faults import parse_fault
-from ccnow_tui.staging import StagingArea
 from ccnow_tui.storage.paths import profile_dir
 from ccnow_tui.storage.store import STORE_NAME, Store
 from ccnow_tui.tui.app import CcnowApp, build_app

@@ -10,9 +10,9 @@ import subprocess
 import sys
 import textwrap
 
+from ccnow_tui.domain.staging import StagingArea
 from ccnow_tui.protocol import StagedAction
 from ccnow_tui.sandbox.faults import parse_fault
-from ccnow_tui.staging import StagingArea
 from ccnow_tui.storage.store import GONE_REASON, BatchMeta, BatchState, Store
 from ccnow_tui.tui.screens.composer import ComposerScreen
 from ccnow_tui.tui.screens.confirm import ConfirmScreen
@@ -129,7 +129,7 @@ async def test_another_windows_work_shows_within_a_second_and_is_not_lost(make_a
 SENDER = textwrap.dedent("""
     import sys
     from ccnow_tui.protocol import StagedAction
-    from ccnow_tui.staging import StagingArea
+    from ccnow_tui.domain.staging import StagingArea
     from ccnow_tui.storage.store import BatchMeta, Store
     store = Store.for_profile("test")
     area = StagingArea(store)

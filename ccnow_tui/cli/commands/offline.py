@@ -27,7 +27,7 @@ LINT_SHOWN = 20  # findings `stage` prints about the orders it staged; the compo
 def _max_discount_of(profile: str) -> Decimal:
     """The profile's max_discount, for the lint of what ``stage`` staged (the default when
     the profile is not in config.toml: settings from the environment, a demo's store)."""
-    from ...config import DEFAULT_MAX_DISCOUNT, load_config
+    from ...config.load import DEFAULT_MAX_DISCOUNT, load_config
 
     chosen = load_config().profiles.get(profile)
     return chosen.max_discount if chosen is not None else DEFAULT_MAX_DISCOUNT
@@ -45,8 +45,8 @@ def cmd_stage(args: argparse.Namespace) -> int:
     import io
     import sqlite3
 
+    from ...domain.staging import StagingArea
     from ...protocol.batch import Severity
-    from ...staging import StagingArea
     from ...storage.store import StoreError
 
     columns = {
@@ -236,7 +236,7 @@ def cmd_journal(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from ...config import ConfigError, write_config_template
+    from ...config.load import ConfigError, write_config_template
 
     try:
         path = write_config_template()

@@ -20,12 +20,12 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ...client import ReceiverClient
-    from ...config import ConnectionSettings
+    from ...config.load import ConnectionSettings
     from ...storage.store import Store
 
 
 def connection_settings(args: argparse.Namespace) -> ConnectionSettings:
-    from ...config import ConfigError, load_config, resolve_connection
+    from ...config.load import ConfigError, load_config, resolve_connection
 
     overrides = {
         "url": getattr(args, "url", None),
@@ -92,7 +92,7 @@ def offline_profile(requested: str | None, *, configured: bool = False) -> str:
     choose it (--profile, CCNOW_* variables, default_profile). ``configured``: with no
     profile and no CCNOW_* variable, say that nothing is configured (as `pending` does)
     rather than use the environment's profile."""
-    from ...config import ConfigError, load_config, profile_name
+    from ...config.load import ConfigError, load_config, profile_name
     from ...storage.paths import profile_dir
     from ...storage.store import STORE_NAME
 
@@ -109,7 +109,7 @@ def know_password_offline(profile: str, *, quiet: bool = False) -> None:
     never asked for here): from then on every message masks it and no note or tracking
     field holding it is accepted. A source that fails is said on stderr (unless
     ``quiet``), and the command goes on without it: these commands need no password."""
-    from ...config import ConfigError, load_config, offline_password
+    from ...config.load import ConfigError, load_config, offline_password
 
     try:
         offline_password(load_config(), profile)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     from ...client import ClientEvent, ReceiverClient
-    from ...config import ConnectionSettings
+    from ...config.load import ConnectionSettings
 
 
 async def _with_client(

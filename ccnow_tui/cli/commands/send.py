@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from decimal import Decimal
     from typing import Any
 
-    from ...client import ReceiverAnswer
+    from ...domain.answers import ReceiverAnswer
     from ...protocol.batch import Batch
 
 
@@ -81,8 +81,8 @@ def _secret_in_fields(batch: Batch) -> list[str]:
 
 def cmd_submit(args: argparse.Namespace) -> int:
     from ...client import run_network
+    from ...domain.staging import Claim, ClaimConflict, judge_answer
     from ...protocol.redact import safe_text
-    from ...staging import Claim, ClaimConflict, judge_answer
     from ...storage.store import BatchMeta, StoreError
 
     # The settings first: a password from a variable or a command is known (and masked)
@@ -166,10 +166,11 @@ def _not_recorded(store: Any, batch_id: str, exc: Exception) -> int:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     """What R does in the composer: query the orders of unknown batches, record what happened."""
-    from ...client import ReceiverAnswer, run_network
+    from ...client import run_network
+    from ...domain.answers import ReceiverAnswer
+    from ...domain.staging import judge_reconciliation
     from ...protocol.orderid import OrderId as _OrderId
     from ...protocol.outcome import Outcome
-    from ...staging import judge_reconciliation
     from ...storage.store import BatchState, Judged, Verdict
 
     client = open_client(args)

@@ -14,12 +14,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from ...domain.staging import NOT_SENT, is_not_sent
 from ...protocol.actions import ActionKind, StagedAction
 from ...protocol.batch import Lint, Severity
 from ...protocol.form import preview_fields
 from ...protocol.orderid import OrderId
 from ...protocol.redact import redact
-from ...staging import NOT_SENT, is_not_sent
 from ...storage.store import BatchState, StoredEntry
 from ..messages import Logged, OrderOpened, ReconcileRequested, SendRequested, UndoRequested
 from ..model import LogKind, Topic, counted

@@ -8,10 +8,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
+from ...domain.staging import is_not_sent
 from ...protocol.actions import describe_fields
 from ...protocol.orderid import OrderId
 from ...protocol.status import status_info
-from ...staging import is_not_sent
 from ...storage.store import BatchState, HistoryItem
 from ..messages import Logged, QueryRequested
 from ..model import LogKind, Topic, clock, journal_time

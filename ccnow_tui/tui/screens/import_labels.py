@@ -2,7 +2,7 @@
 
 The path is read relative to the directory ccnow-tui was started in (``~`` expanded;
 tab completes file names). The file is read and planned by the textual-free core
-(labels.py); the preview shows the columns found, every row staged as ``track`` (and
+(domain/labels.py); the preview shows the columns found, every row staged as ``track`` (and
 ``ship``) or rejected with its reason, and the counts, before anything is staged. ``1``
 ``2`` ``3`` choose the column for the order, the carrier, the tracking number; ``t``
 stages tracking only; ``enter`` stages every accepted row in one change (one ``u``
@@ -31,7 +31,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Label, Static
 
-from ...labels import (
+from ...domain.labels import (
     CARRIERS,
     CarrierFrom,
     Found,

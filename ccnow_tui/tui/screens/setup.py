@@ -3,7 +3,7 @@
 With no configuration at all, :class:`SetupScreen` is a form: profile name, receiver
 URL, client id, store id and where the password comes from (a command, an environment
 variable, or asked at each start). Test asks the receiver for the pending list with
-what is entered and shows its answer; Save writes ``config.toml`` (config_writer.py)
+what is entered and shows its answer; Save writes ``config.toml`` (config/write.py)
 after a passing test, or when the operator insists, and hands the app the settings
 resolved from the file just written, exactly as the next start will resolve them.
 With a configuration that cannot be used (a broken file, an unusable store) it only
@@ -32,8 +32,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import Worker
 
-from ...client import ClientConfigError, ReceiverAnswer, ReceiverClient, Retrying
-from ...config import (
+from ...client import ClientConfigError, ReceiverClient, Retrying
+from ...config.load import (
     DEFAULT_TIMEOUT,
     DEFAULT_URL,
     ConfigError,
@@ -42,7 +42,8 @@ from ...config import (
     resolve_connection,
     run_password_command,
 )
-from ...config_writer import HOLDS_PASSWORD, FirstRun, NewProfile, PasswordSource, problems, write_profile
+from ...config.write import HOLDS_PASSWORD, FirstRun, NewProfile, PasswordSource, problems, write_profile
+from ...domain.answers import ReceiverAnswer
 from ...protocol.outcome import Outcome
 from ...protocol.redact import Secret, redact, safe_text
 from ...storage.paths import config_path

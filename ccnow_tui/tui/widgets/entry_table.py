@@ -18,7 +18,7 @@ from ..model import journal_time
 from .line_list import CursorList, WidgetOptions, fit, printable, strip_of
 
 if TYPE_CHECKING:
-    from ...staging import StagingArea
+    from ...domain.staging import StagingArea
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from .line_list import CursorList, WidgetOptions, fit, printable, strip_of, wrap
 from .styled import GROUP_ROLE, role_css
 
 if TYPE_CHECKING:
-    from ...staging import StagingArea
+    from ...domain.staging import StagingArea
 
 ORDER_W, STATUS_W, STAGED_W = 11, 14, 16
 

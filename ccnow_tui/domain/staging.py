@@ -22,15 +22,15 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import TYPE_CHECKING, TypeVar
 
-from .gcpause import collector_paused
-from .protocol.actions import ActionKind, StagedAction
-from .protocol.answer import OrderError, OrderLine
-from .protocol.batch import Batch, Lint, Severity, discount_lint, tracking_lint
-from .protocol.orderid import OrderId
-from .protocol.outcome import CONFIRMS, EntryOutcome, Outcome
-from .protocol.redact import contains_secret
-from .protocol.status import PENDING
-from .storage.store import (
+from ..gcpause import collector_paused
+from ..protocol.actions import ActionKind, StagedAction
+from ..protocol.answer import OrderError, OrderLine
+from ..protocol.batch import Batch, Lint, Severity, discount_lint, tracking_lint
+from ..protocol.orderid import OrderId
+from ..protocol.outcome import CONFIRMS, EntryOutcome, Outcome
+from ..protocol.redact import contains_secret
+from ..protocol.status import PENDING
+from ..storage.store import (
     BatchMeta,
     BatchState,
     ClaimConflict,
@@ -46,7 +46,7 @@ from .storage.store import (
 from .tally import ActionsView, Tally, locate, staging_key
 
 if TYPE_CHECKING:  # only named: `stage` and `staged` work offline, without loading httpx
-    from .client import ReceiverAnswer
+    from .answers import ReceiverAnswer
 
 __all__ = [
     "Claim",

@@ -23,11 +23,11 @@ from itertools import compress, repeat
 from operator import attrgetter, itemgetter
 from typing import TypeVar, overload
 
-from .protocol.actions import ACTION_FIELDS, ActionKind, StagedAction
-from .protocol.batch import Lint, Severity, Totals, lint_together, ranked_positions, status_lint
-from .protocol.orderid import OrderId
-from .protocol.status import PENDING
-from .storage.store import StoredEntry
+from ..protocol.actions import ACTION_FIELDS, ActionKind, StagedAction
+from ..protocol.batch import Lint, Severity, Totals, lint_together, ranked_positions, status_lint
+from ..protocol.orderid import OrderId
+from ..protocol.status import PENDING
+from ..storage.store import StoredEntry
 
 _ACTION_OF = itemgetter(1)  # StoredEntry.action
 _ORDER_OF = itemgetter(0)  # StagedAction.order_id

@@ -25,8 +25,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .protocol.redact import Secret, redact
-from .storage.paths import PRIVATE_FILE_MODE, NotRegularFile, config_path, ensure_private_dir, read_regular
+from ..protocol.redact import Secret, redact
+from ..storage.paths import PRIVATE_FILE_MODE, NotRegularFile, config_path, ensure_private_dir, read_regular
 
 if TYPE_CHECKING:
     import subprocess
@@ -781,7 +781,7 @@ def config_template() -> str:
 
 def write_config_template(path: Path | None = None) -> Path:
     """Create a commented config file (0600, directory 0700); never overwrite one."""
-    from .storage.atomic import fsync_dir, write_all
+    from ..storage.atomic import fsync_dir, write_all
 
     path = Path(path) if path is not None else config_path()
     try:

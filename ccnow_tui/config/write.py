@@ -1,6 +1,6 @@
 """Writing a first profile into ``config.toml``: what the TUI's setup form saves.
 
-config.py reads the file; this module writes it, once, for an operator who has none
+config/load.py reads the file; this module writes it, once, for an operator who has none
 yet. tomlkit renders it (so a client id or a command with quotes or backslashes reads
 back exactly as typed, and an existing file keeps its comments and layout); the text is
 checked by parsing it again before anything is written, and written atomically, mode
@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .client import is_loopback
-from .config import DEFAULT_URL, ENV_PROFILE, ENV_VARS, MAX_CONFIG_BYTES, ConfigError, url_problem
-from .protocol.redact import Secret
-from .storage.atomic import atomic_write_private
-from .storage.paths import NotRegularFile, read_regular
+from ..protocol.receiver_url import is_loopback
+from ..protocol.redact import Secret
+from ..storage.atomic import atomic_write_private
+from ..storage.paths import NotRegularFile, read_regular
+from .load import DEFAULT_URL, ENV_PROFILE, ENV_VARS, MAX_CONFIG_BYTES, ConfigError, url_problem
 
 if TYPE_CHECKING:
     from tomlkit.items import Table
@@ -96,7 +96,7 @@ class NewProfile:
     password_env: str = ""
 
     def cleaned(self) -> NewProfile:
-        """Blanks at either end dropped (config.py drops them from url and ids too); the
+        """Blanks at either end dropped (config/load.py drops them from url and ids too); the
         setting of the other password sources emptied."""
         source = self.source
         return NewProfile(
@@ -110,7 +110,7 @@ class NewProfile:
         )
 
     def table(self) -> dict[str, str]:
-        """The profile's keys as config.py reads them back (a cleaned profile)."""
+        """The profile's keys as config/load.py reads them back (a cleaned profile)."""
         out = {"url": self.url, "client_id": self.client_id}
         if self.store_id:
             out["store_id"] = self.store_id
@@ -279,7 +279,7 @@ def _by_hand(path: Path, profile: NewProfile) -> str:
 
 
 def check_rendered(text: str, existing: str | None, profile: NewProfile, path: Path) -> None:
-    """``text`` read as config.py reads it gives exactly ``profile`` as the default and
+    """``text`` read as config/load.py reads it gives exactly ``profile`` as the default and
     only profile, and whatever else ``existing`` set (a ``[keys]`` table) unchanged; a
     ConfigError otherwise (an existing file this cannot add to safely)."""
     p = profile.cleaned()

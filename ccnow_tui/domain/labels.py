@@ -24,10 +24,10 @@ from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
 from typing import Final, Literal
 
-from .protocol.actions import MAX_TRACK_FIELD, ActionError, ActionKind, StagedAction, clean_notes
-from .protocol.orderid import OrderId
-from .protocol.redact import safe_text
-from .protocol.status import PENDING
+from ..protocol.actions import MAX_TRACK_FIELD, ActionError, ActionKind, StagedAction, clean_notes
+from ..protocol.orderid import OrderId
+from ..protocol.redact import safe_text
+from ..protocol.status import PENDING
 
 DELIMITERS: Final = (",", ";", "\t")
 """The delimiters a label file may use; ties in detection go to the earlier one."""

@@ -1,10 +1,14 @@
-"""Dependencies run one way: no import cycle inside ccnow_tui, and the core stays textual-free.
+"""Dependencies run one way: the packages form a stack, no import cycle inside ccnow_tui (type-only
+imports counted), and the core stays textual-free.
 
 Read from the source (the AST), so an import inside a function counts as much as one at
 the top: a cycle hidden in a method is still a cycle. Imports under ``if TYPE_CHECKING:``
-do not run and are left out. A module ``a.b.c`` imported by name depends on ``a.b.c``
-(and, as Python imports it, its packages ``a`` and ``a.b`` run first; those edges are
-not counted here, or every ``__init__`` re-export would read as a cycle).
+count too: they do not run, but a module that names another's types depends on it as
+much as one that calls it (the screens and the timers name the app through
+``tui/host.py``'s Protocols, never ``tui/app.py``). A module ``a.b.c`` imported by name
+depends on ``a.b.c`` (and, as Python imports it, its packages ``a`` and ``a.b`` run
+first; those edges are not counted here, or every ``__init__`` re-export would read as a
+cycle).
 """
 
 from __future__ import annotations
@@ -16,8 +20,27 @@ import ccnow_tui
 
 PACKAGE_DIR = Path(ccnow_tui.__file__).resolve().parent
 TUI = "ccnow_tui.tui"
-# The command line starts the TUI: its one way in, imported inside the function that runs it.
-ENTRY_POINTS = {("ccnow_tui.cli", "ccnow_tui.tui.app")}
+ROOT = "ccnow_tui"
+# The command line starts the TUI: its one way in, imported inside the function that runs it;
+# ``python -m ccnow_tui`` runs the command line.
+ENTRY_POINTS = {("ccnow_tui.cli", "ccnow_tui.tui.app"), ("ccnow_tui.__main__", "ccnow_tui.cli")}
+# The layers, lowest first (README's architecture map). A module imports from its own part
+# and from the layers below it: never from a layer above, nor from another part of its own
+# layer (the command line and the TUI import each other only at ENTRY_POINTS). Every module
+# of the package belongs to one layer: a new top-level module must be given its place.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("shared words", (ROOT, "ccnow_tui.words", "ccnow_tui.argtypes", "ccnow_tui.gcpause")),
+    ("protocol", ("ccnow_tui.protocol",)),
+    ("storage", ("ccnow_tui.storage",)),
+    ("domain", ("ccnow_tui.domain",)),
+    ("config", ("ccnow_tui.config",)),
+    ("client", ("ccnow_tui.client",)),
+    ("sandbox", ("ccnow_tui.sandbox",)),
+    ("cli and tui", ("ccnow_tui.cli", "ccnow_tui.tui", "ccnow_tui.__main__")),
+)
+# Layers that import less than everything below them: the sandbox is a stand-in receiver,
+# it shares only the wire protocol and the words with the rest.
+MAY_IMPORT_ONLY = {"sandbox": {"shared words", "protocol"}}
 # The textual-free parts of the TUI: the controller and what it needs are tested without a pilot.
 TEXTUAL_FREE_IN_TUI = {
     "ccnow_tui.tui.controller",
@@ -35,28 +58,9 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
 def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
-    """Every import statement, at any depth, except under ``if TYPE_CHECKING:``."""
-    found: list = []
-
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
-            for child in node.orelse:
-                visit(child)
-            return
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            found.append(node)
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(tree)
-    return found
+    """Every import statement, at any depth, those under ``if TYPE_CHECKING:`` included."""
+    return [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
 
 
 def imported_names(path: Path, modules: set[str]) -> set[str]:
@@ -165,6 +169,56 @@ def simple_cycle_count(graph: dict[str, set[str]]) -> int:
     return count
 
 
+def part_of(name: str, layers: tuple[tuple[str, tuple[str, ...]], ...] = LAYERS) -> tuple[int, str, str] | None:
+    """The layer (its rank and name) and the part of it that ``name`` belongs to; ``None``
+    for a module no layer names. The package itself belongs to its own layer by name only."""
+    best: tuple[int, str, str] | None = None
+    for rank, (layer, parts) in enumerate(layers):
+        for part in parts:
+            matches = name == part or (part != ROOT and name.startswith(part + "."))
+            if matches and (best is None or len(part) > len(best[2])):
+                best = (rank, layer, part)
+    return best
+
+
+def layer_offences(
+    graph: dict[str, set[str]],
+    layers: tuple[tuple[str, tuple[str, ...]], ...] = LAYERS,
+    only: dict[str, set[str]] | None = None,
+    entry_points: set[tuple[str, str]] | None = None,
+) -> list[str]:
+    """Every edge that goes up the stack or sideways, and every module with no layer."""
+    only = MAY_IMPORT_ONLY if only is None else only
+    entry_points = ENTRY_POINTS if entry_points is None else entry_points
+    offences = []
+    for name in sorted(graph):
+        home = part_of(name, layers)
+        if home is None:
+            offences.append(f"{name} belongs to no layer (give it one in LAYERS)")
+            continue
+        rank, layer, part = home
+        for dep in sorted(d for d in graph[name] if d in graph):
+            there = part_of(dep, layers)
+            if there is None or (name, dep) in entry_points:
+                continue
+            dep_rank, dep_layer, dep_part = there
+            if dep_part == part:
+                continue
+            if dep_rank > rank:
+                offences.append(f"{name} ({layer}) imports {dep} ({dep_layer}), a layer above its own")
+            elif dep_rank == rank:
+                offences.append(f"{name} ({part}) imports {dep} ({dep_part}), beside it in the layer {layer}")
+            elif layer in only and dep_layer not in only[layer]:
+                allowed = ", ".join(sorted(only[layer]))
+                offences.append(f"{name} ({layer}) imports {dep} ({dep_layer}); {layer} imports only {allowed}")
+    return offences
+
+
+def test_the_layers_form_a_stack():
+    offences = layer_offences(import_graph())
+    assert not offences, "\n".join(offences)
+
+
 def test_no_import_cycles_inside_the_package():
     graph = import_graph()
     found = cycles(graph)
@@ -202,8 +256,35 @@ def test_the_controller_and_its_model_import_no_textual():
 
 def test_the_checks_would_notice():
     # A made-up graph with a cycle hidden in a method and a core module importing textual.
+    # An import under TYPE_CHECKING counts as much as one in a function.
     tree = ast.parse("def f():\n    from . import b\nif TYPE_CHECKING:\n    from . import c\n")
-    assert [n.names[0].name for n in _imports(tree)] == ["b"]
+    assert sorted(n.names[0].name for n in _imports(tree)) == ["b", "c"]
     graph = {"p.a": {"p.b"}, "p.b": {"p.c"}, "p.c": {"p.a", "textual"}, "p.d": set()}
     assert cycles(graph) == [["p.a", "p.b", "p.c", "p.a"]]
     assert simple_cycle_count(graph) == 1
+
+
+def test_the_layer_check_would_notice():
+    # A made-up stack: low <- mid <- top, "side" beside mid, "apart" importing only low.
+    layers = (("low", ("p.low",)), ("mid", ("p.mid", "p.side")), ("apart", ("p.apart",)), ("top", ("p.top",)))
+    only = {"apart": {"low"}}
+    fine = {"p.low.a": set(), "p.mid.a": {"p.low.a", "p.mid.b"}, "p.mid.b": set(), "p.top": {"p.mid.a", "p.apart"}}
+    fine |= {"p.side": {"p.low.a"}, "p.apart": {"p.low.a"}}
+    assert layer_offences(fine, layers, only, set()) == []
+    up = fine | {"p.low.a": {"p.mid.b"}}
+    assert layer_offences(up, layers, only, set()) == ["p.low.a (low) imports p.mid.b (mid), a layer above its own"]
+    beside = fine | {"p.side": {"p.mid.a"}}
+    assert layer_offences(beside, layers, only, set()) == [
+        "p.side (p.side) imports p.mid.a (p.mid), beside it in the layer mid"
+    ]
+    assert layer_offences(beside, layers, only, {("p.side", "p.mid.a")}) == []
+    apart = fine | {"p.apart": {"p.mid.a"}}
+    assert layer_offences(apart, layers, only, set()) == [
+        "p.apart (apart) imports p.mid.a (mid); apart imports only low"
+    ]
+    loose = fine | {"p.loose": set()}
+    assert layer_offences(loose, layers, only, set()) == ["p.loose belongs to no layer (give it one in LAYERS)"]
+    # The package's own module is placed by its name only: it does not hold every module.
+    assert part_of("ccnow_tui") == (0, "shared words", "ccnow_tui")
+    assert part_of("ccnow_tui.loose") is None
+    assert part_of("ccnow_tui.domain.staging") == (3, "domain", "ccnow_tui.domain")

@@ -5,15 +5,12 @@ deferred work done while the operator pauses (gcpause.py)."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from ..client import OFF_LOOP_ENTRIES
 from ..gcpause import collect_frozen, frozen_for
+from .host import TimerHost
 from .screens.base import BaseScreen
 from .widgets.header import TICK_SECONDS, HeaderBar
-
-if TYPE_CHECKING:
-    from .app import CcnowApp
 
 STORE_POLL_SECONDS = 0.5  # how soon another window's or a script's change shows
 IDLE_SECONDS = 10.0  # no key for this long, nothing in flight: a full collection will not be felt
@@ -23,7 +20,7 @@ COLLECT_WITHIN = 300.0  # an operator who never pauses: the collection then anyw
 class Timers:
     """Started once the session is (CcnowApp.start_session)."""
 
-    def __init__(self, app: CcnowApp) -> None:
+    def __init__(self, app: TimerHost) -> None:
         self.app = app
 
     def start(self) -> None:

@@ -18,7 +18,7 @@ list), ``esc`` and the app's own keys (``q``, ``?``) still do.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, cast
 
 from textual import events, on
 from textual.binding import Binding, BindingType
@@ -26,14 +26,12 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input
 
+from ..host import ScreenHost
 from ..keys import app_keymap, bindings_of, display_key, key_of
 from ..model import LogKind
 from ..textual_private import node_bindings
 from ..widgets.field_input import FieldInput
 from ..widgets.status_log import StatusLog, shown_text
-
-if TYPE_CHECKING:
-    from ..app import CcnowApp
 
 # The screen's actions that act while the log or its search field has the focus.
 LOG_MODE_ACTIONS = frozenset({"focus_log", "next_match", "log_search", "log_copy", "back", "toggle_log"})
@@ -90,8 +88,8 @@ class LogFocusScreen(Screen[None]):
     _list: Widget | None = None  # what had the focus before L: the screen's list
 
     @property
-    def ccnow(self) -> CcnowApp:
-        return self.app  # type: ignore[return-value]
+    def ccnow(self) -> ScreenHost:
+        return cast("ScreenHost", self.app)
 
     def search_hint(self) -> str:
         """The search field's placeholder, naming the keys in effect (``[keys]``)."""

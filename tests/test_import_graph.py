@@ -14,11 +14,13 @@ cycle).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import ccnow_tui
 
 PACKAGE_DIR = Path(ccnow_tui.__file__).resolve().parent
+README = PACKAGE_DIR.parent / "README.md"
 TUI = "ccnow_tui.tui"
 ROOT = "ccnow_tui"
 # The command line starts the TUI: its one way in, imported inside the function that runs it;
@@ -288,3 +290,54 @@ def test_the_layer_check_would_notice():
     assert part_of("ccnow_tui") == (0, "shared words", "ccnow_tui")
     assert part_of("ccnow_tui.loose") is None
     assert part_of("ccnow_tui.domain.staging") == (3, "domain", "ccnow_tui.domain")
+
+
+def architecture_map() -> str:
+    """README's "Architecture map" section, up to the next heading."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("### Architecture map")
+    after = re.compile(r"^#{1,3} ", re.M).search(text, start + 1)
+    return text[start : after.start() if after else len(text)]
+
+
+def map_rows(section: str) -> list[tuple[list[str], str]]:
+    """The map's table: each row's paths (its first cell) and what it says it owns."""
+    rows = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 2:
+            rows.append((re.findall(r"`([^`]+)`", cells[0]), cells[1]))
+    return rows
+
+
+def layer_paths() -> list[str]:
+    """Every part of LAYERS as the map writes it (``words.py``, ``protocol/``), lowest first."""
+    out = []
+    for _, parts in LAYERS:
+        for part in parts:
+            if part in (ROOT, "ccnow_tui.__main__"):
+                continue
+            path = part.removeprefix(ROOT + ".").replace(".", "/")
+            out.append(f"{path}/" if (PACKAGE_DIR / path).is_dir() else f"{path}.py")
+    return out
+
+
+def test_the_architecture_map_names_every_layer_in_order():
+    named = [path for paths, _ in map_rows(architecture_map()) for path in paths]
+    assert named == layer_paths()
+
+
+def test_every_module_the_architecture_map_names_is_there():
+    """A module moved or renamed takes its name in the map with it."""
+    missing = []
+    for paths, owns in map_rows(architecture_map()):
+        folders = [PACKAGE_DIR / p for p in paths if p.endswith("/")]
+        for name in re.findall(r"`([\w/]+(?:\.py|/))`", owns):
+            here = [PACKAGE_DIR / name] + [folder / name for folder in folders]
+            deeper = "/" not in name.rstrip("/") and any(next(f.rglob(name), None) for f in folders)
+            if not deeper and not any(p.exists() for p in here):
+                missing.append(f"{' '.join(paths)}: {name}")
+    for name in re.findall(r"`([\w/]+(?:\.py|/))`", architecture_map().partition("| where |")[2].partition("\n\n")[2]):
+        if not any(p.exists() for p in (PACKAGE_DIR / name, PACKAGE_DIR.parent / name)):
+            missing.append(name)
+    assert not missing, "the architecture map names what is not there:\n" + "\n".join(missing)

@@ -35,7 +35,6 @@ import httpx
 from . import __version__
 from .config.load import DEFAULT_MAX_ANSWER_BYTES, DEFAULT_TIMEOUT, ConnectionSettings
 from .domain.answers import ReceiverAnswer, RequestShape
-from .gcpause import collector_paused
 from .protocol.actions import ActionKind, StagedAction
 from .protocol.answer import AnswerParser, OrderLine, Record
 from .protocol.batch import Batch
@@ -439,21 +438,20 @@ class ReceiverClient:
                 run.error_body = await self._error_body(resp, deadline)
                 return
             reader = _Body(resp, self.max_answer_bytes)
-            with collector_paused():
-                while True:
-                    async with asyncio.timeout_at(deadline):
-                        data = await reader.read()
-                    if data is None:
-                        break
-                    before = parser.order_lines
-                    records = parser.feed(data)
+            while True:
+                async with asyncio.timeout_at(deadline):
+                    data = await reader.read()
+                if data is None:
+                    break
+                before = parser.order_lines
+                records = parser.feed(data)
+                if records:
+                    records = run.keep(records, parser.order_lines - before)
                     if records:
-                        records = run.keep(records, parser.order_lines - before)
-                        if records:
-                            handed = loop.time()
-                            yield RecordChunk(records)
-                            deadline += loop.time() - handed
-                            budget.deadline = deadline
+                        handed = loop.time()
+                        yield RecordChunk(records)
+                        deadline += loop.time() - handed
+                        budget.deadline = deadline
             before = parser.order_lines
             records = parser.close()
             if records:

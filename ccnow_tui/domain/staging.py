@@ -16,13 +16,11 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
 from typing import TYPE_CHECKING, TypeVar
 
-from ..gcpause import collector_paused
 from ..protocol.actions import ActionKind, StagedAction
 from ..protocol.answer import OrderError, OrderLine
 from ..protocol.batch import Batch, Lint, Severity, discount_lint, tracking_lint
@@ -425,8 +423,7 @@ class StagingArea:
         new = list(actions)
         if not new:
             return 0
-        with collector_paused() if len(new) >= SMALL_CHANGE else nullcontext():  # 100,000 entries live long
-            added = self._guard(lambda: self.store.add(new, remark=remark))
+        added = self._guard(lambda: self.store.add(new, remark=remark))
         if not added:
             return 0
         staged = self._staged

@@ -7,7 +7,6 @@ raises on any input: what it cannot read is kept raw as :class:`Unparsed`.
 
 from __future__ import annotations
 
-import gc
 import re
 from itertools import repeat
 from typing import NamedTuple
@@ -199,21 +198,11 @@ class AnswerParser:
         # is cheaper than a look-ahead on every line.
         if "error_message" not in text and _CLEAN_CHUNK(text) is not None:
             lines = text.split("\n")
-            # NamedTuples stay GC-tracked, so building tens of thousands of them triggers
-            # repeated collections that cost more than the parsing; pause the collector
-            # for the duration of this C-level loop (it allocates no reference cycles).
-            paused = gc.isenabled()
-            if paused:
-                gc.disable()
-            try:
-                # The regex proved every line is "ID STATUS" with one space, so a
-                # whitespace split alternates ids and statuses.
-                words = text.split()
-                pairs = zip(map(OrderId, words[0::2]), words[1::2], lines, strict=True)
-                out = list(map(_new, repeat(OrderLine), pairs))
-            finally:
-                if paused:
-                    gc.enable()
+            # The regex proved every line is "ID STATUS" with one space, so a
+            # whitespace split alternates ids and statuses.
+            words = text.split()
+            pairs = zip(map(OrderId, words[0::2]), words[1::2], lines, strict=True)
+            out = list(map(_new, repeat(OrderLine), pairs))
             self.lines += len(out)
             self.order_lines += len(out)
             return out

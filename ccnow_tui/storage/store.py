@@ -38,7 +38,6 @@ from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
-from ..gcpause import collector_paused
 from ..protocol.actions import ActionKind, StagedAction, format_amount
 from ..protocol.orderid import OrderId
 from ..protocol.outcome import Outcome
@@ -448,16 +447,15 @@ class Store:
         conn = self._conn()
         snap = Snapshot()
         held: dict[str, list[StoredEntry]] = {}
-        with collector_paused():
-            rows = conn.execute(f"SELECT {_ENTRY_COLS} FROM entries ORDER BY pos, id").fetchall()
-            for row in rows:
-                state = row[7]
-                if state == "staged":
-                    snap.staged.append(_entry(row))
-                elif state == "unverified":
-                    snap.unverified.append(_entry(row))
-                else:
-                    held.setdefault(row[8] or "", []).append(_entry(row))
+        rows = conn.execute(f"SELECT {_ENTRY_COLS} FROM entries ORDER BY pos, id").fetchall()
+        for row in rows:
+            state = row[7]
+            if state == "staged":
+                snap.staged.append(_entry(row))
+            elif state == "unverified":
+                snap.unverified.append(_entry(row))
+            else:
+                held.setdefault(row[8] or "", []).append(_entry(row))
         if held:
             marks = ",".join("?" * len(held))
             meta = {

@@ -10,13 +10,13 @@ it is tested without a running app (tests/test_controller.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from operator import itemgetter
 
 from ..client import OFF_LOOP_ENTRIES, Retrying
 from ..domain.answers import ReceiverAnswer
-from ..domain.staging import Claim, StagingArea, SubmitReport, judge_answer
-from ..gcpause import collector_paused
+from ..domain.staging import SMALL_CHANGE, Claim, StagingArea, SubmitReport, judge_answer
 from ..protocol.actions import ActionKind, StagedAction
 from ..protocol.answer import LONG_REASON, ErrorMessage, MessageLine, OrderError, OrderLine, Record, Unparsed
 from ..protocol.batch import Severity
@@ -26,6 +26,7 @@ from ..protocol.redact import redact, safe_text
 from ..protocol.status import status_info
 from ..storage.store import RECONCILE_IT, Snapshot, Verdict
 from ..words import counted, named_orders
+from .gcpause import collector_paused
 from .model import OUTCOME_KIND, LogBuffer, LogKind, OrderBook, Topic
 from .request import Request, RequestKind
 
@@ -239,6 +240,13 @@ class SessionController:
             update.touch(Topic.LOG).notify(redact(text), title="Already staged", severity="warning")
         return new
 
+    def _add(self, actions: list[StagedAction]) -> None:
+        # A whole list staged makes two long-lived records per entry: with the collector
+        # running, each collection would scan them again as they come (stage_ship_100k_s
+        # in tests/benchmarks/tui_scale.py).
+        with collector_paused() if len(actions) >= SMALL_CHANGE else nullcontext():
+            self.staging.add(actions)
+
     def stage(self, actions: list[StagedAction]) -> Update:
         if not actions:
             return Update()
@@ -246,7 +254,7 @@ class SessionController:
         actions = self._without_repeats(actions, update)
         if not actions:
             return update
-        self.staging.add(actions)
+        self._add(actions)
         # Sets made at C speed: staging ship for 100,000 orders is one keystroke.
         kinds = sorted(k.value for k in set(map(_KIND_OF, actions)))
         orders = list(dict.fromkeys(map(_ORDER_OF, actions)))  # as staged, each once
@@ -263,7 +271,7 @@ class SessionController:
         update = Update()
         actions = self._without_repeats(actions, update)
         if actions:
-            self.staging.add(actions)
+            self._add(actions)
         kinds = "/".join(sorted({a.kind.value for a in actions})) or "nothing"
         orders = len({a.order_id for a in actions})
         self.write(

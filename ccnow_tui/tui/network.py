@@ -26,6 +26,7 @@ from textual.message import Message
 from ..client import ClientEvent, RecordChunk, Retrying
 from ..domain.answers import ReceiverAnswer
 from ..protocol.answer import OrderError, OrderLine, Record
+from .gcpause import collector_paused
 from .messages import AnswerRecords, BatchProgress, Delivered, PendingRecords, Request, RequestFinished, RetryNotice
 
 SLICE = 250  # records per message: a few ms of the UI's time, then keys and redraws get their turn
@@ -44,10 +45,14 @@ async def pump(
     wake = asyncio.Event()
 
     async def read() -> None:
+        # The collector is paused while an answer streams in: its records (a pending list
+        # at the stress size, see docs/scale.md) live long, and a collection scanning them
+        # as they come is a stall of the UI. The core never pauses it (the CLI pays none).
         try:
-            async for event in events:
-                arrived.append(event)
-                wake.set()
+            with collector_paused():
+                async for event in events:
+                    arrived.append(event)
+                    wake.set()
         finally:
             wake.set()
 

@@ -11,6 +11,7 @@ from ..domain.staging import StagingArea
 from ..protocol.form import Credentials
 from ..protocol.redact import Secret
 from ..storage.store import STORE_NAME, BatchMeta, CorruptRow, Store, StoreError, damaged
+from .gcpause import collector_paused
 from .model import LastEvents, OrderBook
 from .request import Request
 
@@ -53,7 +54,9 @@ class Session:
         except (StoreError, OSError) as exc:
             raise SessionError(f"{exc}{advice}", title=unusable) from exc
         try:  # the first reads of its rows: one no ccnow-tui writes is named, never shown as something else
-            session = cls(settings, client, store, StagingArea(store))
+            with collector_paused():  # every entry the store holds, loaded at once: they live long
+                staging = StagingArea(store)
+            session = cls(settings, client, store, staging)
             session.staging.max_discount = settings.max_discount  # flagged in the lint above it
             session.book.events = LastEvents(store)
         except (StoreError, sqlite3.Error) as exc:

@@ -134,3 +134,48 @@ async def test_a_cancelled_worker_cancels_its_reading():
     with pytest.raises(asyncio.CancelledError):
         await worker
     assert stopped.is_set()
+
+
+async def test_the_collector_is_paused_while_an_answer_streams_in_and_back_on_after():
+    """The TUI's boundary pauses the collector while records arrive (the core never does):
+    back on once the answer is in, after a failure, and when the worker is cancelled."""
+    import gc
+
+    seen: list[bool] = []
+
+    async def events():
+        seen.append(gc.isenabled())
+        yield RecordChunk(lines(ORDERS[:10]))
+        seen.append(gc.isenabled())
+        yield ReceiverAnswer(RequestShape.BATCH, Outcome.OK, "ok")
+
+    assert gc.isenabled()
+    await network.pump(submit_request(), events(), lambda m: m.delivered.set() if hasattr(m, "delivered") else None)
+    assert seen == [False, False] and gc.isenabled()
+
+    async def failing():
+        yield RecordChunk(lines(ORDERS[:10]))
+        raise OSError("the line dropped")
+
+    with pytest.raises(OSError):
+        await network.pump(submit_request(), failing(), lambda m: None)
+    assert gc.isenabled()
+
+    stuck = asyncio.Event()
+
+    async def never_ends():
+        yield RecordChunk(lines(ORDERS[:10]))
+        await asyncio.Event().wait()
+        yield ReceiverAnswer(RequestShape.BATCH, Outcome.OK, "ok")
+
+    def post(m):
+        stuck.set()
+        return False
+
+    worker = asyncio.create_task(network.pump(submit_request(), never_ends(), post))
+    await asyncio.wait_for(stuck.wait(), 5)
+    assert not gc.isenabled()
+    worker.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await worker
+    assert gc.isenabled()

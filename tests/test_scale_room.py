@@ -1,0 +1,43 @@
+"""Scale code stays in its room: the core (everything outside ``ccnow_tui/tui``: protocol,
+storage, the domain, config, the client, the CLI) never touches the garbage collector; the
+TUI pauses it at its boundary, where tests/benchmarks/tui_scale.py showed the need
+(docs/scale.md)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import ccnow_tui
+
+PACKAGE = Path(ccnow_tui.__file__).parent
+
+
+def core_modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "tui" not in p.relative_to(PACKAGE).parts[:-1])
+
+
+def gc_uses(path: Path) -> list[str]:
+    """Imports of gc or of the TUI's gcpause, and gc.<name> reads, in one module."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found += [f"import {a.name}" for a in node.names if a.name == "gc" or a.name.endswith("gcpause")]
+        elif isinstance(node, ast.ImportFrom):
+            names = [a.name for a in node.names]
+            if node.module == "gc" or (node.module or "").endswith("gcpause") or "gcpause" in names:
+                found.append(f"from {'.' * node.level}{node.module or ''} import {', '.join(names)}")
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "gc":
+            found.append(f"gc.{node.attr}")
+    return [f"{path.relative_to(PACKAGE)}:{use}" for use in found]
+
+
+def test_the_core_never_touches_the_garbage_collector():
+    modules = core_modules()
+    assert any(p.name == "client.py" for p in modules) and any(p.parent.name == "protocol" for p in modules)
+    assert [use for p in modules for use in gc_uses(p)] == []
+
+
+def test_the_pause_lives_in_the_tui():
+    assert (PACKAGE / "tui" / "gcpause.py").is_file() and not (PACKAGE / "gcpause.py").exists()
+    assert gc_uses(PACKAGE / "tui" / "gcpause.py")  # the check above does see gc when it is there

@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from operator import itemgetter
+from operator import attrgetter
 from typing import TYPE_CHECKING, TypeVar
 
 from ..protocol.actions import ActionKind, StagedAction
@@ -41,7 +41,7 @@ from ..storage.store import (
     Verdict,
     blocked_reason,
 )
-from .tally import ActionsView, Tally, locate, staging_key
+from .tally import ActionsView, Tally, has_text, locate, staging_key
 
 if TYPE_CHECKING:  # only named: `stage` and `staged` work offline, without loading httpx
     from .answers import ReceiverAnswer
@@ -57,8 +57,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-_ACTION_OF = itemgetter(1)  # StoredEntry.action, at C speed
-_ORDER_OF = itemgetter(0)  # StagedAction.order_id, at C speed
+_ACTION_OF = attrgetter("action")  # of a StoredEntry, at C speed
+_ORDER_OF = attrgetter("order_id")  # of a StagedAction, at C speed
 # A change to more entries than this recounts the tally when next asked instead of
 # patching it entry by entry (about as costly, and a big change is rare).
 SMALL_CHANGE = 1000
@@ -373,7 +373,7 @@ class StagingArea:
         repeats: list[StagedAction] = []
         seen: set[StagedAction] = set()
         for a in actions:
-            if a in seen or (a[0] in count and any(e[1] == a for e in self.tally.entries_of(a[0]))):
+            if a in seen or (a.order_id in count and any(e.action == a for e in self.tally.entries_of(a.order_id))):
                 repeats.append(a)
             else:
                 seen.add(a)
@@ -485,7 +485,7 @@ class StagingArea:
             touched = self.store.entries_by_id(result.touched) if result.touched else []
             ids = set(result.touched) | set(result.removed or ())
             # Undo names entries by id; find the ones this view holds (one pass, no copy).
-            mine = [e for e in self._staged if e[0] in ids] + [e for e in self.unverified if e[0] in ids]
+            mine = [e for e in self._staged if e.id in ids] + [e for e in self.unverified if e.id in ids]
             self._patch(remove=mine, add=touched)
         self.last_undo_skipped = result.skipped
         return True
@@ -519,11 +519,7 @@ class StagingArea:
 
         Raises ClaimConflict, nothing claimed, if an entry holds the API password (staged
         by a process that did not know it): the last check before it would be sent."""
-        leaks = [
-            secret_message(a, names)
-            for _, _, _, a in numbered
-            if (a[2] or a[4] or a[5]) and (names := secret_fields(a))
-        ]
+        leaks = [secret_message(a, names) for _, _, _, a in numbered if has_text(a) and (names := secret_fields(a))]
         if leaks:
             raise ClaimConflict("nothing was sent: " + "; ".join(leaks))
         batch_id = self.store.claim(numbered, meta)

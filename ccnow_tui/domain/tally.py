@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from itertools import compress, repeat
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import TypeVar, overload
 
 from ..protocol.actions import ACTION_FIELDS, ActionKind, StagedAction
@@ -29,27 +29,27 @@ from ..protocol.orderid import OrderId
 from ..protocol.status import PENDING
 from ..storage.store import StoredEntry
 
-_ACTION_OF = itemgetter(1)  # StoredEntry.action
-_ORDER_OF = itemgetter(0)  # StagedAction.order_id
-_KIND_VALUE_OF = attrgetter("kind._value_")  # StagedAction.kind's plain str
+_ACTION_OF = attrgetter("action")  # of a StoredEntry, at C speed
+_ORDER_OF = attrgetter("order_id")  # of a StagedAction
+_KIND_OF = attrgetter("kind")  # of a StagedAction
 # Kinds that send no fields: text on one is never sent, so it cannot leak the password.
 _WITHOUT_TEXT = frozenset(k.value for k, sent in ACTION_FIELDS.items() if not sent)
 
 
 def staging_key(e: StoredEntry) -> tuple[int, int]:
     """Where an entry stands in the staging order."""
-    return (e[6], e[0])
+    return (e.pos, e.id)
 
 
 def locate(staged: Sequence[StoredEntry], e: StoredEntry) -> int | None:
     """Where ``e`` stands in ``staged`` (a list in staging order), if it is there."""
     i = bisect_left(staged, staging_key(e), key=staging_key)
-    return i if i < len(staged) and staged[i][0] == e[0] else None
+    return i if i < len(staged) and staged[i].id == e.id else None
 
 
 def has_text(action: StagedAction) -> bool:
     """Notes, carrier or number: the fields that might hold a pasted password."""
-    return bool(action[2] or action[4] or action[5])
+    return bool(action.notes or action.trackname or action.tracknumber)
 
 
 class Tally:
@@ -64,24 +64,25 @@ class Tally:
         self.multi: dict[OrderId, list[StoredEntry]] = {}  # orders with more than one entry: all of them
         if len(self.count) != len(staged):
             for e in staged:
-                oid = e[1][0]
+                oid = e.action.order_id
                 if self.count[oid] > 1:
                     self.multi.setdefault(oid, []).append(e)
         query, adjust, cancel = ActionKind.QUERY, ActionKind.ADJUST, ActionKind.CANCEL
-        # Counters of plain values and identity tests: hashing an enum member runs Python
-        # code. A kind not staged at all is not looked for (staging ship for a whole list
-        # is the common big change).
-        self.kinds: Counter[str] = Counter(map(_KIND_VALUE_OF, actions))
+        # Counted by kind with list.count (identity first, at C speed) and kept by plain
+        # value: hashing an enum member runs Python code. A kind not staged at all is not
+        # looked for (staging ship for a whole list is the common big change).
+        kind_of = list(map(_KIND_OF, actions))
+        self.kinds: Counter[str] = Counter({k.value: n for k in ActionKind if (n := kind_of.count(k))})
         kinds = self.kinds
-        changing = [a for a in actions if a[1] is not query] if query.value in kinds else actions
-        adjusts = [a for a in changing if a[1] is adjust] if adjust.value in kinds else []
+        changing = [a for a in actions if a.kind is not query] if query.value in kinds else actions
+        adjusts = [a for a in changing if a.kind is adjust] if adjust.value in kinds else []
         self.changing: Counter[OrderId] = Counter(map(_ORDER_OF, changing))  # non-query entries per order
         self.adjusts: Counter[OrderId] = Counter(map(_ORDER_OF, adjusts))
-        cuts = adjusts if cancel.value not in kinds else [a for a in changing if a[1] is cancel or a[1] is adjust]
+        cuts = adjusts if cancel.value not in kinds else [a for a in changing if a.kind is cancel or a.kind is adjust]
         self.cuts: Counter[OrderId] = Counter(map(_ORDER_OF, cuts))  # cancels and adjusts per order
-        self.discount = sum((a[3] for a in adjusts if a[3] is not None), Decimal("0.00"))
+        self.discount = sum((a.amount for a in adjusts if a.amount is not None), Decimal("0.00"))
         with_text = kinds.keys() - _WITHOUT_TEXT
-        self.texted: dict[int, StoredEntry] = {e[0]: e for e in staged if has_text(e[1])} if with_text else {}
+        self.texted: dict[int, StoredEntry] = {e.id: e for e in staged if has_text(e.action)} if with_text else {}
         # Orders with changing entries whose last known status is not pending, as of one
         # status map at one version; orders touched since are checked again when asked.
         self._not_pending: set[OrderId] = set()
@@ -98,8 +99,8 @@ class Tally:
             self._put(e)
 
     def _take(self, e: StoredEntry) -> None:
-        a = e[1]
-        oid = a[0]
+        a = e.action
+        oid = a.order_id
         n = self.count[oid] - 1
         if n < 0:
             raise KeyError(oid)  # not counted: the owner's list and the tally disagree
@@ -112,22 +113,22 @@ class Tally:
             if n == 1:
                 del self.multi[oid]
             self.one[oid] = group[0]
-        _down(self.kinds, a[1]._value_)
-        if a[1] is not ActionKind.QUERY:
+        kind = a.kind
+        _down(self.kinds, kind.value)
+        if kind is not ActionKind.QUERY:
             _down(self.changing, oid)
             self._touched.add(oid)
-        if a[1] is ActionKind.ADJUST:
+        if kind is ActionKind.ADJUST:
             _down(self.adjusts, oid)
-            amount = a[3]
-            if amount is not None:
-                self.discount -= amount
-        if a[1] is ActionKind.ADJUST or a[1] is ActionKind.CANCEL:
+            if a.amount is not None:
+                self.discount -= a.amount
+        if kind is ActionKind.ADJUST or kind is ActionKind.CANCEL:
             _down(self.cuts, oid)
-        self.texted.pop(e[0], None)
+        self.texted.pop(e.id, None)
 
     def _put(self, e: StoredEntry) -> None:
-        a = e[1]
-        oid = a[0]
+        a = e.action
+        oid = a.order_id
         n = self.count[oid] + 1
         self.count[oid] = n
         if n == 1:
@@ -136,19 +137,19 @@ class Tally:
             self.multi[oid] = sorted((self.one[oid], e), key=staging_key)
         else:
             insort(self.multi[oid], e, key=staging_key)
-        self.kinds[a[1]._value_] += 1
-        if a[1] is not ActionKind.QUERY:
+        kind = a.kind
+        self.kinds[kind.value] += 1
+        if kind is not ActionKind.QUERY:
             self.changing[oid] += 1
             self._touched.add(oid)
-        if a[1] is ActionKind.ADJUST:
+        if kind is ActionKind.ADJUST:
             self.adjusts[oid] += 1
-            amount = a[3]
-            if amount is not None:
-                self.discount += amount
-        if a[1] is ActionKind.ADJUST or a[1] is ActionKind.CANCEL:
+            if a.amount is not None:
+                self.discount += a.amount
+        if kind is ActionKind.ADJUST or kind is ActionKind.CANCEL:
             self.cuts[oid] += 1
         if has_text(a):
-            self.texted[e[0]] = e
+            self.texted[e.id] = e
 
     # -- what the composer shows -------------------------------------------------------------
 
@@ -206,7 +207,7 @@ class Tally:
 
     def number(self, i: int) -> int:
         """N, the number the entry at staged position ``i`` is sent with."""
-        oid = self.staged[i][1][0]
+        oid = self.staged[i].action.order_id
         if oid not in self.multi:
             return i + 1
         slots = self.positions(oid)
@@ -281,8 +282,8 @@ class ActionsView(Sequence[StagedAction]):
 
     def __getitem__(self, i: int | slice) -> StagedAction | list[StagedAction]:
         if isinstance(i, slice):
-            return [e[1] for e in self._staged[i]]
-        return self._staged[i][1]
+            return [e.action for e in self._staged[i]]
+        return self._staged[i].action
 
     def __len__(self) -> int:
         return len(self._staged)

@@ -8,16 +8,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 
 from .actions import ACTION_RANK, ActionKind, StagedAction
 from .orderid import OrderId
 from .status import PENDING
 
 _CHANGING = frozenset(k for k in ActionKind if k.changes_orders)
-_ORDER_OF = itemgetter(0)  # StagedAction.order_id, at C speed
-_KIND_OF = itemgetter(1)  # StagedAction.kind
-_VALUE_OF = attrgetter("_value_")  # an ActionKind's plain str
+_ORDER_OF = attrgetter("order_id")  # of a StagedAction, at C speed
+_KIND_OF = attrgetter("kind")  # of a StagedAction
 # Entries by staged position: the batch's tuple, or a live view of a staging area's list.
 ByPosition = Mapping[int, StagedAction] | Sequence[StagedAction]
 
@@ -146,9 +145,9 @@ class Batch:
         return any(e.kind.changes_orders for e in self.staged)
 
     def counts(self) -> Counter[ActionKind]:
-        # Counted by the members' plain values: hashing a member runs Python code.
-        by_value = Counter(map(_VALUE_OF, map(_KIND_OF, self.staged)))
-        return Counter({ActionKind(v): n for v, n in by_value.items()})
+        # Counted with list.count (identity first, at C speed): hashing a member runs Python code.
+        kinds = list(map(_KIND_OF, self.staged))
+        return Counter({k: n for k in ActionKind if (n := kinds.count(k))})
 
     @cached_property
     def totals(self) -> Totals:
@@ -156,14 +155,14 @@ class Batch:
         staged = self.staged
         query, adjust, cancel = ActionKind.QUERY, ActionKind.ADJUST, ActionKind.CANCEL
         # Identity tests and C-speed maps: hashing an enum member runs Python code.
-        changing = [e for e in staged if e[1] is not query]
-        adjusts = [e for e in changing if e[1] is adjust]
+        changing = [e for e in staged if e.kind is not query]
+        adjusts = [e for e in changing if e.kind is adjust]
         per_order = Counter(map(_ORDER_OF, adjusts))
         twice = {oid for oid, n in per_order.items() if n > 1}
         return Totals(
             orders=len(self.order_ids),
             changed=len(set(map(_ORDER_OF, changing))),
-            cancels_and_discounts=len(adjusts) + sum(1 for e in changing if e[1] is cancel),
+            cancels_and_discounts=len(adjusts) + sum(1 for e in changing if e.kind is cancel),
             discount=sum((e.amount for e in adjusts if e.amount is not None), Decimal("0.00")),
             discounted_twice=tuple(oid for oid in self.order_ids if oid in twice) if twice else (),
             changing_entries=len(changing),
@@ -190,7 +189,7 @@ class Batch:
             get = known_status.get
             # "is not QUERY": an identity test; hashing an enum member runs Python code.
             query = ActionKind.QUERY
-            for i in [i for i, e in enumerate(staged) if e[1] is not query and get(e[0]) != PENDING]:
+            for i in [i for i, e in enumerate(staged) if e.kind is not query and get(e.order_id) != PENDING]:
                 oid = staged[i].order_id
                 out.append(status_lint(oid, get(oid), (i,), said(oid, "")))
             return out
@@ -266,7 +265,7 @@ def tracking_lint(entries: Sequence[StagedAction], positions: Sequence[int] | No
     where: dict[str, list[int]] = {}
     shown: dict[str, str] = {}
     for i, e in enumerate(entries):
-        if e[1] is not track or not e.tracknumber:
+        if e.kind is not track or not e.tracknumber:
             continue
         key = tracking_key(e.tracknumber)
         if not key:
@@ -300,7 +299,7 @@ def discount_lint(
     adjust = ActionKind.ADJUST
     out = []
     for i, e in enumerate(entries):
-        if e[1] is adjust and e.amount is not None and e.amount > limit:
+        if e.kind is adjust and e.amount is not None and e.amount > limit:
             out.append(
                 Lint(
                     Severity.WARNING,

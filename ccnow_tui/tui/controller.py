@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import attrgetter
 
 from ..client import OFF_LOOP_ENTRIES, Retrying
 from ..domain.answers import ReceiverAnswer
@@ -30,7 +30,7 @@ from .gcpause import collector_paused
 from .model import OUTCOME_KIND, LogBuffer, LogKind, OrderBook, Topic
 from .request import Request, RequestKind
 
-_ORDER_OF, _KIND_OF = itemgetter(0), itemgetter(1)  # StagedAction's order id and kind
+_ORDER_OF, _KIND_OF = attrgetter("order_id"), attrgetter("kind")  # of a StagedAction, at C speed
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,7 @@ READ_PIECE = 64 * 1024  # at most this many decoded bytes reach the parser at a 
 # its orders, a pending list's order lines (passed on, never kept). The rest are counted.
 MAX_KEPT_OTHER = 1000
 # From this many entries, building the body and judging the answer (about a second at
-# 100,000) run on a worker thread, so the caller's event loop (the UI) keeps going; the
+# the stress size, see docs/scale.md) run on a worker thread, so the caller's event loop (the UI) keeps going; the
 # callers do the same with the store's claim and settle.
 OFF_LOOP_ENTRIES = 5_000
 
@@ -81,7 +81,7 @@ class Retrying:
 class RecordChunk(tuple[Record, ...]):
     """The records completed by one network read, in answer order (``chunked=True``).
 
-    A 100,000-line pending list arrives in a few dozen reads; handing consumers one
+    A stress-size pending list (docs/scale.md) arrives in a few dozen reads; handing consumers one
     tuple per read instead of one event per line keeps the client's own overhead small
     next to the parse, and lets a UI add rows in batches.
     """

@@ -6,6 +6,7 @@ tests/benchmarks/tui_scale.py showed the need (docs/scale.md)."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import ccnow_tui
@@ -47,3 +48,22 @@ def test_the_core_never_touches_the_garbage_collector():
 def test_the_pause_lives_in_the_tui():
     assert (PACKAGE / "tui" / "gcpause.py").is_file() and not (PACKAGE / "gcpause.py").exists()
     assert gc_uses(PACKAGE / "tui" / "gcpause.py")  # the check above does see gc when it is there
+
+
+# The stress size written as a number (100,000 / 100_000 / 100000 / 100k), not a part of a
+# longer one (1,000,000, 100_000_000): it lives in docs/scale.md and the benchmarks only.
+STRESS_SIZE = re.compile(r"(?<![\d_,.])100(?:,000|_000|000|k)(?![\d_,]|\w)", re.IGNORECASE)
+
+
+def test_the_stress_size_is_written_in_the_design_note_not_in_the_code():
+    found = [
+        f"{path.relative_to(PACKAGE)}:{n}: {line.strip()}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if STRESS_SIZE.search(line)
+    ]
+    assert found == []
+    note = (PACKAGE.parent / "docs" / "scale.md").read_text(encoding="utf-8")
+    assert STRESS_SIZE.search(note) and "stress size" in note
+    assert not STRESS_SIZE.search("MAX_AMOUNT = 1,000,000; randrange(100_000_000, 300_000_000); 2100000")
+    assert all(STRESS_SIZE.search(t) for t in ("100,000 orders", "a 100k-line list", "N = 100_000", "(100000)"))

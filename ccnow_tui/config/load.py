@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 DEFAULT_URL = "https://www.ccnow.com/cgi-local/oapi_receive.cgi"
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 3600.0
-DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a 100,000-order pending list is about 2 MB
+DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a stress-size pending list (docs/scale.md) is about 2 MB
 DEFAULT_CONFIRM_OVER = 10  # a batch with more cancel and discount entries asks for a number typed, not y
 DEFAULT_CONFIRM_DISCOUNT_OVER = Decimal("500.00")  # USD: discounts adding up to more ask for it too
 DEFAULT_MAX_DISCOUNT = Decimal("100.00")  # a discount above it is flagged (a typo such as 5000 for 50.00)

@@ -38,7 +38,7 @@ class ReceiverAnswer:
     elapsed: float = 0.0
     attempts: int = 1
     # Order lines answered. A pending list's order lines are streamed to the consumer,
-    # not kept here (100k of them would only weigh on memory and the garbage collector),
+    # not kept here (at the stress size they would only weigh on memory and the garbage collector),
     # so for PENDING ``records`` holds only the other records.
     order_count: int = 0
     # The network library's own words for a failure (``message`` says it in the

@@ -310,7 +310,7 @@ class StagingArea:
 
     def _blocking(self) -> dict[OrderId, tuple[str, str, str, int | None, str]]:
         """Per blocked order, what its reason is made of. Worded only when asked: a batch in
-        flight may hold 100,000 orders, and the lint needs the words for a few."""
+        flight may be of the stress size (docs/scale.md), and the lint needs the words for a few."""
         if self._blocked is None:
             out: dict[OrderId, tuple[str, str, str, int | None, str]] = {}
             for b in self.held:
@@ -624,7 +624,7 @@ class StagingArea:
         self.unverified = snap.unverified
 
     def _patch(self, *, remove: Sequence[StoredEntry] = (), add: Sequence[StoredEntry] = ()) -> None:
-        """Mirror a change to a few entries without reloading 100,000 of them.
+        """Mirror a change to a few entries without reloading all of them.
 
         ``remove``: entries as the store had them before the change (found here by their
         place in the staging order); ``add``: as it has them now. The staged list is

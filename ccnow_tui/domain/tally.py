@@ -1,7 +1,7 @@
 """What the composer says about the staged entries, kept up to date change by change.
 
 The composer redraws its summary (entries per action, orders, the total discount) and its
-lint after every change. Counted afresh over 100,000 staged entries that is about 0.1 s per
+lint after every change. Counted afresh at the stress size (docs/scale.md) that is about 0.1 s per
 keystroke; a :class:`Tally` is counted once after a big change (staging a whole list) and
 then patched with the few entries a small change touches (a removal, an edit, an undo), so
 a keystroke costs what it changed.
@@ -221,7 +221,7 @@ class Tally:
         key = (id(known_status), version) if version is not None else None
         get = known_status.get
         if key is None or key != self._status_key:
-            # At C speed (opening the composer over 100,000 entries): an unknown status is
+            # At C speed (opening the composer at the stress size): an unknown status is
             # "" here, and not pending, as None is below.
             orders = list(self.changing)
             self._not_pending = set(compress(orders, map(PENDING.__ne__, map(get, orders, repeat("")))))
@@ -269,7 +269,7 @@ class Tally:
 
 class ActionsView(Sequence[StagedAction]):
     """The actions of a list of stored entries, by position, read live (a view's rows and
-    the per-order lint read a few; copying 100,000 on every change would cost more)."""
+    the per-order lint read a few; copying them all on every change would cost more)."""
 
     def __init__(self, staged: list[StoredEntry]) -> None:
         self._staged = staged

@@ -200,7 +200,7 @@ class StagedAction(NamedTuple):
     """One entry of a batch, already validated. Build it with :meth:`make`.
 
     A NamedTuple (immutable, hashable, compared by value) because it is made at C speed:
-    100,000 of them are loaded from the store at every start.
+    every one the store holds is loaded at every start (the stress size: docs/scale.md).
     """
 
     order_id: OrderId
@@ -234,7 +234,7 @@ class StagedAction(NamedTuple):
             and trackname == ""
             and tracknumber == ""
         ):
-            # Nothing but the order number to check: staging ship for 100,000 orders, or
+            # Nothing but the order number to check: staging ship at the stress size, or
             # loading a draft of them, need not walk the field rules for each.
             try:
                 return cls(OrderId.parse(order_id), _FIELDLESS_BY_NAME[kind])

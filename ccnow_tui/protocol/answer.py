@@ -61,7 +61,7 @@ _STATUS = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)
 # takes the general path in parse_line(). Same records either way.
 # "ORDER error_message" (no text) is an OrderError, never a status: leave it to parse_line().
 _FAST_LINE = re.compile(r"((\d{3}-\d{2}-\d{4}) (?!error_message)([a-z][a-z0-9_]*))\r?", re.ASCII).fullmatch
-# A chunk made only of canonical "ORDER status" lines (the usual 100k-line pending list)
+# A chunk made only of canonical "ORDER status" lines (the usual pending list, at the stress size too: docs/scale.md)
 # is checked by one regex pass and turned into records by C-level map/zip, about three
 # times faster than line-by-line matching. Any other chunk takes the per-line path; the
 # records are the same either way (a property test feeds both).

@@ -108,7 +108,7 @@ class Batch:
     def __len__(self) -> int:
         return len(self.staged)
 
-    # The composer rebuilds these after every change to 100,000 staged entries: each is
+    # The composer rebuilds these after every change at the stress size (docs/scale.md): each is
     # computed once per batch, at C speed where it can be (entries are NamedTuples).
 
     @cached_property

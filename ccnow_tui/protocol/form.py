@@ -38,7 +38,7 @@ def encode_form(fields: list[tuple[str, str]]) -> bytes:
     """``application/x-www-form-urlencoded`` body, as ``urllib.parse.urlencode`` makes it.
 
     Most of a batch is field names and order numbers that need no escaping; skipping
-    ``quote_plus`` for those makes a 100,000-entry body several times faster to build.
+    ``quote_plus`` for those makes a stress-size body (docs/scale.md) several times faster to build.
     """
     safe = _UNRESERVED.fullmatch
     return "&".join(f"{k if safe(k) else quote_plus(k)}={v if safe(v) else quote_plus(v)}" for k, v in fields).encode(

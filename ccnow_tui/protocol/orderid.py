@@ -27,7 +27,7 @@ class OrderId(str):
     """A canonical order number (``396-10-1142``).
 
     A ``str`` subclass so that ids hash, compare, sort and serialise as their canonical
-    text at C speed: the parser builds one per answer line and 100,000-line answers are
+    text at C speed: the parser builds one per answer line and stress-size answers (docs/scale.md) are
     normal. Two spellings of one order (with and without hyphens) become equal ids.
     Build one with :meth:`parse`; the constructor trusts its argument.
     """

@@ -248,7 +248,7 @@ def _not_the_protocol(got: _Sorted, extra: int, *, non_protocol: bool, complete:
 
 def _summarize(numbered: Sequence[tuple[int, StagedAction]], ordered: tuple[EntryResult, ...]) -> tuple[Outcome, str]:
     """The batch's outcome and its one-line summary."""
-    counts = Counter(r.outcome for r in ordered)  # one pass: batches run to 100k entries
+    counts = Counter(r.outcome for r in ordered)  # one pass: batches run to the stress size (docs/scale.md)
     # A query changes nothing: its entries are answered, not applied.
     done = "applied" if any(e.kind.changes_orders for _, e in numbered) else "answered"
     applied, refused, unknown = (counts[o] for o in (EntryOutcome.APPLIED, EntryOutcome.REFUSED, EntryOutcome.UNKNOWN))
@@ -325,7 +325,7 @@ def resolve_pending(
     ``order_count`` is given when the caller streamed the order lines on instead of
     keeping them; ``records`` then holds only the other records.
     """
-    kinds = Counter(map(type, records))  # one C-level pass: lists run to 100k lines
+    kinds = Counter(map(type, records))  # one C-level pass: lists run to the stress size
     orders = kinds[OrderLine] if order_count is None else order_count
     errors = [r for r in records if type(r) is ErrorMessage] if kinds[ErrorMessage] else []
     messages = [r for r in records if type(r) is MessageLine] if kinds[MessageLine] else []

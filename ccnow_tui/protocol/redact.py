@@ -111,7 +111,7 @@ def contains_secret(text: str) -> bool:
     (in any letter case).
 
     Cheap when nothing is registered (a test, the sandbox process), so the notes check can
-    run for each of 100,000 staged entries.
+    run for each staged entry, at the stress size too (docs/scale.md).
     """
     if not _known:
         return False

@@ -79,12 +79,12 @@ class _Order:
         self.status = status
         self.created_at = created_at
         self.discount = _ZERO
-        # Tuples, grown on the rare update: most of 100,000 orders never get one.
+        # Tuples, grown on the rare update: most orders of a stress-size book (docs/scale.md) never get one.
         self.tracking: tuple[Tracking, ...] = ()
         self.notes: tuple[str, ...] = ()
         self.applied: tuple[str, ...] = ()
         self.settle_at: float | None = None
-        # Precomputed: a 100,000-order pending list is then just a list of references.
+        # Precomputed: a stress-size pending list (docs/scale.md) is then just a list of references.
         self.pending_line = f"{order_id} {PENDING}"
 
     def line(self) -> str:
@@ -96,8 +96,8 @@ class _Order:
         )
 
 
-# Bounds on the book, so no option grows the sandbox without limit: twice the 100,000
-# pending orders the benchmarks use (about 100 MB), and ten new orders a second.
+# Bounds on the book, so no option grows the sandbox without limit: twice the pending
+# orders of the benchmarks' stress size (docs/scale.md; about 100 MB), and ten new orders a second.
 MAX_ORDERS = 200_000
 MAX_ARRIVALS = 600.0
 

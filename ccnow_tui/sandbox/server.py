@@ -3,7 +3,7 @@
 Standard library only, so the TUI's ``--demo`` can embed it on an ephemeral port and the
 ``sandbox`` subcommand can serve it to any client. Requests run on their own (daemon)
 threads; the order book serialises them behind its lock. Answers are streamed: a
-100,000-order pending list goes out in ~64 KiB chunks as it is generated, outside the
+stress-size pending list (docs/scale.md) goes out in ~64 KiB chunks as it is generated, outside the
 lock, so a slow reader never holds up other requests.
 """
 
@@ -32,7 +32,7 @@ from .orders import SandboxBook
 
 RECEIVER_PATH = "/cgi-local/oapi_receive.cgi"
 CHUNK_BYTES = 64 * 1024
-MAX_BODY = 16 * 1024 * 1024  # default --max-body; a 100,000-entry batch is ~5 MB
+MAX_BODY = 16 * 1024 * 1024  # default --max-body; a stress-size batch (docs/scale.md) is ~5 MB
 MAX_FIELDS = 2_000_000  # more: 413 (parse_qsl would raise; each field costs ~120 bytes decoded)
 READ_CHUNK = 64 * 1024  # a body is read this much at a time, never allocated whole up front
 LARGE_BODY = 1024 * 1024  # bodies above this are decoded and answered one at a time

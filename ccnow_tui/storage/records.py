@@ -56,7 +56,7 @@ class ClaimConflict(Exception):
 
 
 class StoredEntry(NamedTuple):
-    """A live entry as the store holds it (a NamedTuple: 100,000 load at every start)."""
+    """A live entry as the store holds it (a NamedTuple: all of them load at every start, docs/scale.md)."""
 
     id: int
     action: StagedAction

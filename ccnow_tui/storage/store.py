@@ -215,7 +215,7 @@ def _action(
     order_id: str, action: str, notes: str, amount: str, trackname: str, tracknumber: str, *, row: object = None
 ) -> StagedAction:
     """An entry as the store wrote it: validated when staged, so only checked for values
-    no ccnow-tui writes (a few cheap tests: 100,000 of them load at every start).
+    no ccnow-tui writes (a few cheap tests: all of them load at every start, docs/scale.md).
     CorruptRow names the value (and ``row``, the entries row id, when given)."""
     kind = _KINDS.get(action) if type(action) is str else None
     if (
@@ -537,7 +537,7 @@ class Store:
             if len(actions) >= BULK_ADD and _alike(actions):
                 # Many entries that differ only in their order (ship for a whole list): the
                 # order numbers go as one JSON array that SQLite walks itself, about three
-                # times faster than binding 100,000 rows from Python.
+                # times faster than binding a stress-size batch's rows from Python.
                 a = actions[0]
                 c.execute(
                     "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, "
@@ -1072,7 +1072,7 @@ class Store:
         ).fetchone()
         if row is None:
             return None
-        # "+batch_id": look the lines up by order (a few), never by batch (100,000 of a big one).
+        # "+batch_id": look the lines up by order (a few), never by batch (all of a big one).
         rows = conn.execute(
             "SELECT kind, batch_id, time, n, action, fields, outcome, status, message, raw FROM events "
             "WHERE order_id = ? AND +batch_id IS ? ORDER BY id",
@@ -1084,7 +1084,7 @@ class Store:
     def last_events(self, order_ids: Iterable[str] | None = None) -> dict[str, HistoryItem]:
         """What ``last_event`` answers for each of ``order_ids`` (None: every order the
         journal names), for the orders that have one: three statements whatever their
-        number (sorting the queue by "last sent" at 100,000 orders), not a query each."""
+        number (sorting the queue by "last sent" at the stress size), not a query each."""
         conn = self._conn()
         if order_ids is None:
             # One pass over the events_order index (it holds (order_id, id): no table read).

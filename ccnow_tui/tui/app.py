@@ -200,7 +200,7 @@ class CcnowApp(SeeThroughApp):
         session.staging.listener = lambda _: self.apply(controller.staging_changed())
         self.push_screen(QueueScreen())
         # The composer is mounted ahead (install_composer), but only once
-        # the first pending list is on the screen: at 100,000 staged entries mounting it
+        # the first pending list is on the screen: at the stress size (docs/scale.md) mounting it
         # would hold back the queue's first frame.
         self.apply(controller.started(self.notice))
         self.refresh_pending()
@@ -467,8 +467,8 @@ class CcnowApp(SeeThroughApp):
             self.install_composer()
 
     def install_composer(self) -> None:
-        """One composer for the session, mounted ahead while nothing waits on it: at 100,000
-        entries mounting it costs more than the 0.2 s ``b`` may take; shown, it only redraws
+        """One composer for the session, mounted ahead while nothing waits on it: at the
+        stress size (docs/scale.md) mounting it costs more than the 0.2 s ``b`` may take; shown, it only redraws
         (it follows the staging area on every resume)."""
         composer = ComposerScreen()
         self.install_screen(composer, COMPOSER)
@@ -539,7 +539,7 @@ class CcnowApp(SeeThroughApp):
             self.notify("Cannot send: the lint shows errors (b to see them).", severity="error", markup=False)
             return False
         try:
-            with collector_paused():  # 100,000 rows made at once, kept until the answer: see gcpause.py
+            with collector_paused():  # every row made at once, kept until the answer: see gcpause.py
                 numbered = session.staging.numbered_for(batch)
         except ClaimConflict as exc:
             self.apply(controller.not_sent(str(exc)))
@@ -556,7 +556,7 @@ class CcnowApp(SeeThroughApp):
         assert session is not None and controller is not None and request.batch is not None
         staging, batch, meta = session.staging, request.batch, session.batch_meta()
         try:
-            if len(numbered) >= OFF_LOOP_ENTRIES:  # writing 100,000 claims takes a second: not on the UI's loop
+            if len(numbered) >= OFF_LOOP_ENTRIES:  # a stress-size claim takes a second: not on the UI's loop
 
                 def claim_off_loop() -> tuple[Claim, Snapshot]:
                     with collector_paused():
@@ -590,7 +590,7 @@ class CcnowApp(SeeThroughApp):
         self.apply(update)
 
     async def _settle_off_loop(self, request: Request, answer: ReceiverAnswer) -> None:
-        """Recording 100,000 outcomes takes a second: on a worker thread, the view after."""
+        """Recording a stress-size batch's outcomes takes a second: on a worker thread, the view after."""
         session, controller = self.session, self.controller
         assert session is not None and controller is not None
         try:

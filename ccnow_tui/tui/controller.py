@@ -218,7 +218,7 @@ class SessionController:
     def journal_changed(self, order_ids: Iterable[OrderId] | None = None) -> Update:
         """New journal lines (a batch answered, reconciled): the "last sent" cells of
         ``order_ids`` (None: of all) redraw. Naming them keeps a queue sorted by last sent
-        from looking up 100,000 orders again after every batch."""
+        from looking up every order again after every batch (at the stress size, see docs/scale.md)."""
         self.book.events.invalidate(order_ids)
         return Update().touch(Topic.EVENTS)
 
@@ -242,8 +242,8 @@ class SessionController:
 
     def _add(self, actions: list[StagedAction]) -> None:
         # A whole list staged makes two long-lived records per entry: with the collector
-        # running, each collection would scan them again as they come (stage_ship_100k_s
-        # in tests/benchmarks/tui_scale.py).
+        # running, each collection would scan them again as they come (staging ship at
+        # the stress size in tests/benchmarks/tui_scale.py, docs/scale.md).
         with collector_paused() if len(actions) >= SMALL_CHANGE else nullcontext():
             self.staging.add(actions)
 
@@ -255,7 +255,7 @@ class SessionController:
         if not actions:
             return update
         self._add(actions)
-        # Sets made at C speed: staging ship for 100,000 orders is one keystroke.
+        # Sets made at C speed: staging ship at the stress size (docs/scale.md) is one keystroke.
         kinds = sorted(k.value for k in set(map(_KIND_OF, actions)))
         orders = list(dict.fromkeys(map(_ORDER_OF, actions)))  # as staged, each once
         # Named (all up to a few, then the first ones and a count): the words match the rows.
@@ -439,11 +439,11 @@ class SessionController:
         return self.batch_settled(request, answer, self.staging.settle(request.claim, answer))
 
     def settle_in_thread(self, request: Request, answer: ReceiverAnswer) -> tuple[SubmitReport, Snapshot]:
-        """Recording 100,000 outcomes takes a second: this runs on a worker thread (it
-        writes no log line), and the caller shows the snapshot (``staging.show``) back
+        """Recording a stress-size batch's outcomes (docs/scale.md) takes a second: this runs on
+        a worker thread (it writes no log line), and the caller shows the snapshot (``staging.show``) back
         on the loop, or on an exception calls :meth:`settle_failed`."""
         assert request.claim is not None
-        with collector_paused():  # 100,000s of outcomes made at once: no collection scans them as they come
+        with collector_paused():  # every outcome made at once: no collection scans them as they come
             return self.staging.settle(request.claim, answer, reload=False), self.staging.store.snapshot()
 
     def settle_failed(self, request: Request, answer: ReceiverAnswer, exc: Exception) -> SubmitReport:

@@ -1,13 +1,13 @@
 """Pausing the cyclic garbage collector while many long-lived objects are made at once.
 
-Loading 100,000 entries from the store, or a 100,000-line answer, creates hundreds of
-thousands of tuples that all survive; each allocation threshold crossed then runs a
+Loading the store's entries, or reading an answer, at the stress size (docs/scale.md)
+creates hundreds of thousands of tuples that all survive; each allocation threshold crossed then runs a
 collection that scans them again, which doubled the load time (measured with
 tests/benchmarks/store_bench.py).
 
 When a big pause ends (:data:`FREEZE_FROM` objects made), what it made is frozen
 (``gc.freeze``): exempt from collections, so a full collection after a big answer does
-not scan 100,000s of objects again, each a stall of 0.1-0.3 s of the UI
+not scan hundreds of thousands of objects again, each a stall of 0.1-0.3 s of the UI
 (tests/benchmarks/tui_scale.py, CCNOW_STALLS=stacks). Reference counting still frees
 what is dropped; only cyclic garbage waits, until :func:`collect_frozen`, which the app
 runs when the operator is idle, or after a few minutes at the latest (then the survivors
@@ -61,7 +61,7 @@ def collector_paused() -> Iterator[None]:
 
 def collect_frozen() -> bool:
     """A full collection over everything frozen since the last one, then freeze the
-    survivors again. One stall (about 0.2 s with 100,000 orders loaded): run it when the
+    survivors again. One stall (about 0.2 s at the stress size): run it when the
     operator is idle. False when nothing was frozen since the last one (nothing done)."""
     global _frozen_since_collect
     with _lock:

@@ -1,7 +1,7 @@
 """Messages the app handles: the network workers' records and answers, and the screens' requests.
 
 Workers never touch widgets: they turn the client's event stream into these messages,
-records in small batches (a 100,000-line answer must not become 100,000 messages).
+records in small batches (an answer of a stress-size list, see docs/scale.md, must not become a message per line).
 
 Screens and widgets never call the app: they post an :class:`AppRequest` to it
 (``self.app.post_message``) and the app acts on it with ``@on``. Keys read while a

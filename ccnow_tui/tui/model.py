@@ -155,7 +155,7 @@ class OrderBook:
         now = time.time()
         start = len(self.rows)
         self.status_version += 1
-        # At C speed: a 100,000-order list arrives in a few dozen chunks.
+        # At C speed: a stress-size list (docs/scale.md) arrives in a few dozen chunks.
         orders = orders if isinstance(orders, list) else list(orders)
         self.status.update(orders)
         ids = list(map(_FIRST, orders))
@@ -283,7 +283,7 @@ class LastEvents:
             return
         try:
             found = self.store.last_events(missing)
-        except Exception:  # sqlite3.Error: blank cells (until the journal changes), not 100,000 failing queries
+        except Exception:  # sqlite3.Error: blank cells (until the journal changes), not one failing query per row
             found = {}
         cache.update(dict.fromkeys(missing))
         cache.update(found)

@@ -1,7 +1,7 @@
 """Turning the client's event stream into app messages, at the pace the UI takes them.
 
 The client is asked for ``chunked=True`` streams: one RecordChunk per network read. A
-100,000-line answer is then a few dozen chunks, and a slow trickle of lines still
+stress-size answer (docs/scale.md) is then a few dozen chunks, and a slow trickle of lines still
 reaches the screen read by read, as it is parsed.
 
 A fast receiver answers faster than the UI can show it. Posting every chunk at once

@@ -42,7 +42,7 @@ class Request:
 
     def index_orders(self) -> dict[OrderId, list[tuple[int, StagedAction]]]:
         """Order → its ``(N, entry)`` pairs. Built once; a worker thread may build it ahead
-        of the answer (100,000 orders take ~0.1 s: a stall at the first line otherwise)."""
+        of the answer (~0.1 s at the stress size, see docs/scale.md: a stall at the first line otherwise)."""
         if self._by_order is None:
             by_order: dict[OrderId, list[tuple[int, StagedAction]]] = {}
             for n, entry in self.batch.numbered() if self.batch is not None else []:

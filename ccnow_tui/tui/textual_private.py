@@ -73,8 +73,8 @@ def premount(app: App[int], screen: Screen[Any]) -> None:
     it: what ``push_screen`` does first for a screen not yet running. Its later push only
     shows it (``push_screen`` skips the mount of a running screen).
 
-    What it buys: opening the composer at 100,000 staged entries (``b``), 0.24 s without
-    it and about 0.18 s with it (``composer_open_100k_s``, floor 0.2). Textual decided that
+    What it buys: opening the composer at the stress size (``b``, docs/scale.md), 0.24 s without
+    it and about 0.18 s with it (tui_scale.py's composer open, floor 0.2). Textual decided that
     installing a screen does not add it to the DOM (Textualize/textual#1775), so there is
     no public way to mount one ahead of its first push."""
     if not screen.is_running:
@@ -88,11 +88,11 @@ class SeeThroughApp(App[int]):
     Textual counts the screen right under the top one as visible behind it
     (``_background_screens``) whatever the top one is like. So the queue under the
     opaque composer stayed "current": each of its repaints marked the whole composer for
-    a full redraw (161 full redraws in one 100,000-entry send, a third of the frames),
+    a full redraw (161 full redraws in one stress-size send, a third of the frames),
     and its own work on every model change went on, unseen. Here a screen is behind the
     top one only while every screen above it lets it show (a question's dim backdrop).
 
-    What it buys: full redraws of the composer in one 100,000-entry send, 161 to 6; the
+    What it buys: full redraws of the composer in one stress-size send, 161 to 6; the
     send's p95 stall 0.027 to 0.025 s (floor 0.03). Textual's rule that the screen under
     the top one is visible comes from Textualize/textual#3055 (screens under a modal
     refresh) and its "node refresh" change (Textualize/textual#6307); an opaque top

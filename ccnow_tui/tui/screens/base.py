@@ -318,7 +318,7 @@ class MainScreen(BaseScreen):
     def stage_for(self, action: ActionKind, targets: list[OrderId]) -> None:
         if action is ActionKind.SHIP:
             # Targets are order numbers already checked, and a ship has no fields: made at
-            # C speed, as staging ship for 100,000 orders is one keystroke.
+            # C speed, as staging ship at the stress size (docs/scale.md) is one keystroke.
             self.ask(StageRequested(list(map(StagedAction, targets, repeat(action)))))
             self.after_staging(targets)
             return

@@ -159,7 +159,7 @@ class ComposerScreen(BaseScreen):
         if what in (Topic.STATUS, Topic.FLIGHT, Topic.ROWS) and self.session.in_flight is not None:
             return  # the entries do not change until the answer is in; rebuild then, once
         # One change often publishes several parts (staging, then rows): rebuild once,
-        # after this round of messages, not once per part (100,000 entries cost ~0.1 s).
+        # after this round of messages, not once per part (~0.1 s at the stress size, see docs/scale.md).
         if not self._rebuild_scheduled:
             self._rebuild_scheduled = True
             self.call_after_refresh(self._rebuild)

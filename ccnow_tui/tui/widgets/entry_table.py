@@ -38,7 +38,7 @@ class Row:
 
 class Segment:
     """Rows of one held batch or of the unverified entries: a header, then one per entry,
-    each made only when it is looked at (a batch in flight may hold 100,000 entries)."""
+    each made only when it is looked at (a batch in flight may be of the stress size, docs/scale.md)."""
 
     def __init__(self, header: Row, entries: Sequence[StoredEntry], unverified: bool) -> None:
         self.header = header
@@ -60,7 +60,7 @@ class Segment:
 class Rows(Sequence[Row]):
     """The staged entries in sending order, then the held batches' and unverified rows.
 
-    A row object is made only when a row is looked at: building 100,000 of them on every
+    A row object is made only when a row is looked at: building them all at the stress size on every
     change to the staging area would stall the composer for a good part of a second.
     ``entries`` is a copy of the staged list as it was when the rows were built (a tuple,
     copied at C speed): the staging area changes its list in place, and a row drawn or

@@ -2,7 +2,7 @@
 cuts the tail, and ``q`` and ``?``, quit and every other key, must stay in sight).
 
 Textual's ``Footer`` mounts a widget per key afresh at every change of focus or screen:
-most of what showing a screen again cost (the composer at 100,000 entries: 0.24 s to
+most of what showing a screen again cost (the composer at the stress size, docs/scale.md: 0.24 s to
 about 0.20 s when the keys were kept; the confirmation 0.22 to 0.15 s). This footer is
 one widget drawing one line, redrawn only when the keys it shows change, from public
 API alone: the screen's ``active_bindings`` and its ``bindings_updated_signal``.

@@ -1,6 +1,6 @@
 """A keyboard list drawn with Textual's line API: only the visible rows are ever rendered.
 
-DataTable builds a row object per row and takes seconds to paint 100,000 of them, with
+DataTable builds a row object per row and takes seconds to paint them at the stress size (docs/scale.md), with
 the event loop blocked; here a row exists only as an index until it scrolls into view.
 Subclasses say how many rows there are and how to draw one.
 """

@@ -1,4 +1,4 @@
-"""The pending queue: one row per order, for 100,000 orders as easily as for ten.
+"""The pending queue: one row per order, at the stress size (docs/scale.md) as easily as for ten.
 
 Rows are indexes into the book's pending list; a filter is a list of matching indexes
 (built again only when the filter text or the rows change, extended as a streaming list
@@ -116,7 +116,7 @@ class OrderTable(CursorList):
     def targets(self) -> list[OrderId]:
         """The selected orders (in queue order), or else the highlighted one."""
         if self.selected:
-            ordered = list(filter(self.selected.__contains__, self._rows))  # C speed, for 100,000
+            ordered = list(filter(self.selected.__contains__, self._rows))  # C speed, at the stress size
             rest = sorted(self.selected.difference(ordered))
             return ordered + rest
         return [self.current] if self.current is not None else []
@@ -272,7 +272,7 @@ class OrderTable(CursorList):
         """Select every shown row, or unselect them if they all are selected; selected orders
         that are not shown are left as they are. Returns how many rows it selected (negative:
         unselected)."""
-        shown = self.shown_set()  # at C speed: A on 100,000 rows is one keystroke
+        shown = self.shown_set()  # at C speed: A at the stress size is one keystroke
         if shown and shown <= self.selected:
             self.selected -= shown
             self.refresh()

@@ -25,6 +25,17 @@ sys.path.insert(0, str(HERE.parent))
 SIZE = (100, 30)
 
 
+def shown_under(app) -> list:
+    """The screens that show under the top one, bottom first: those down to the first
+    opaque one (what Textual draws under a see-through question)."""
+    under = []
+    for screen in reversed(app.screen_stack[:-1]):
+        under.append(screen)
+        if screen.styles.background.a >= 1:
+            break
+    return under[::-1]
+
+
 def as_text(app) -> str:
     import io
 
@@ -32,7 +43,7 @@ def as_text(app) -> str:
 
     width, height = app.size
     console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, record=True)
-    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=shown_under(app)))
     return console.export_text()
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import events, on, work
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -79,13 +79,12 @@ from .screens.history import BatchScreen, HistoryScreen
 from .screens.queue import QueueScreen
 from .screens.setup import PasswordScreen, SetupScreen
 from .session import Session, SessionError
-from .textual_private import SeeThroughApp, premount
 from .theme_pref import ThemeKeeper
 
 COMPOSER = "composer"  # the name the session's one composer is installed under
 
 
-class CcnowApp(SeeThroughApp):
+class CcnowApp(App[int]):
     """``settings`` None: show ``setup_message`` (how to configure) instead of a session."""
 
     CSS_PATH = "app.tcss"
@@ -468,11 +467,22 @@ class CcnowApp(SeeThroughApp):
 
     def install_composer(self) -> None:
         """One composer for the session, mounted ahead while nothing waits on it: at the
-        stress size (docs/scale.md) mounting it costs more than the 0.2 s ``b`` may take; shown, it only redraws
-        (it follows the staging area on every resume)."""
+        stress size (docs/scale.md) mounting it costs more than the 0.2 s ``b`` may take
+        (0.1 s of CPU of the 0.37 s it takes on a loaded machine); shown, it only redraws
+        (it follows the staging area on every resume).
+
+        Textual mounts a screen when it is first pushed, and has no public way to mount
+        one without showing it (installing a screen does not mount it, Textualize/textual
+        #1775): so it is pushed and popped in one step, which draws no frame of it. Its
+        mount runs after this handler; it stays mounted, being installed. Only over the
+        queue: a question or form on top keeps its place, and the next list, or ``b``,
+        mounts the composer then."""
+        if not isinstance(self.screen, QueueScreen):
+            return
         composer = ComposerScreen()
         self.install_screen(composer, COMPOSER)
-        premount(self, composer)
+        self.push_screen(composer)
+        self.pop_screen()
 
     @on(ComposerOpened)
     def _open_composer(self) -> None:

@@ -36,6 +36,17 @@ async def started(pilot) -> None:
     await pilot.pause()
 
 
+def shown_under(app) -> list:
+    """The screens that show under the top one, bottom first: those down to the first
+    opaque one (what Textual draws under a see-through question)."""
+    under = []
+    for screen in reversed(app.screen_stack[:-1]):
+        under.append(screen)
+        if screen.styles.background.a >= 1:
+            break
+    return under[::-1]
+
+
 def screen_text(app) -> str:
     """Everything on the screen (modal and the screens under it) as plain text."""
     width, height = app.size
@@ -49,7 +60,7 @@ def screen_text(app) -> str:
         legacy_windows=False,
         safe_box=False,
     )
-    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=shown_under(app)))
     return console.export_text()
 
 

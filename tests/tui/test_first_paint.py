@@ -1,8 +1,9 @@
 """The first frame with orders waits for nothing it does not show.
 
 The composer is mounted ahead of its first use (so that ``b`` at 100,000 staged entries
-stays quick), but only once a pending list has come in and been drawn: mounting it at
-start held back the queue's first frame. Until then ``b`` mounts it itself.
+stays quick), but only once a pending list has come in and been drawn (mounting it at
+start held back the queue's first frame), and only over the queue (pushed and popped in
+one step: nothing else on top is disturbed). Until then ``b`` mounts it itself.
 """
 
 from __future__ import annotations
@@ -62,3 +63,43 @@ async def test_b_before_the_list_arrives_opens_the_composer(make_app, sandbox):
         await started(pilot)
         await settle(pilot)
         assert app.get_screen(COMPOSER) is composer  # the list's arrival mounts no second one
+
+
+async def test_mounting_the_composer_ahead_leaves_the_queue_as_it_was(make_app, sandbox):
+    """The composer is mounted ahead by being shown and taken away in one step: the queue
+    keeps its place, its focus and its cursor, and the keys after it act on the queue."""
+    sandbox.set_faults([parse_fault("slow=1")])  # time to move the cursor before the list is in
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, QueueScreen), "the queue")
+        queue = app.screen
+        await started(pilot)
+        await pilot.press("down", "down")
+        await wait_until(pilot, lambda: app.is_screen_installed(COMPOSER), "the composer mounted ahead")
+        await settle(pilot)
+        composer = app.get_screen(COMPOSER)
+        assert composer.is_running and composer not in app.screen_stack
+        table = queue.table
+        assert app.screen is queue and app.focused is table and table.cursor == 2
+        await pilot.press("down", "s")  # acts on the queue, on the order under the cursor
+        await settle(pilot)
+        assert [e.order_id for e in app.session.staging.staged] == [app.session.book.rows[3]]
+
+
+async def test_a_form_over_the_queue_when_the_list_comes_in_waits_for_no_composer(make_app, sandbox):
+    """A form up when the first list arrives stays up and keeps its keys: the composer is
+    mounted ahead at a later list, over the queue, or by ``b``."""
+    sandbox.set_faults([parse_fault("slow=1")])
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, QueueScreen), "the queue")
+        await pilot.press("g")  # the go-to form, up before the list is in
+        form = app.screen
+        assert not isinstance(form, QueueScreen)
+        await started(pilot)
+        await settle(pilot)
+        assert app.screen is form and not app.is_screen_installed(COMPOSER)
+        await pilot.press("escape", "r")  # back on the queue: the next list mounts it
+        await wait_until(pilot, lambda: app.is_screen_installed(COMPOSER), "the composer mounted ahead")
+        await settle(pilot)
+        assert app.get_screen(COMPOSER).is_running and isinstance(app.screen, QueueScreen)

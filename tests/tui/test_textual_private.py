@@ -1,22 +1,24 @@
-"""Textual's private names that ccnow_tui relies on (all used in ccnow_tui/tui/textual_private.py):
-each is checked here, by name and shape, so an upgrade that changes one fails with the name
-rather than quietly breaking the keys typed ahead."""
+"""Textual's private names that ccnow_tui relies on (all used in ccnow_tui/tui/textual_private.py),
+and the two the tests read: each is checked here by what it does, so an upgrade that changes
+one fails with the name rather than quietly breaking the keys typed ahead."""
 
 from __future__ import annotations
 
 import ast
-import inspect
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from textual.app import App
-from textual.binding import BindingsMap
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
 import ccnow_tui
 from ccnow_tui.tui import textual_private
-from ccnow_tui.tui.textual_private import PRIVATE_NAMES
+from ccnow_tui.tui.textual_private import PRIVATE_NAMES, READ_BY_TESTS, HookedInput
+
+from .helpers import screen_text
 
 TUI_DIR = Path(ccnow_tui.__file__).resolve().parent / "tui"
 
@@ -29,104 +31,121 @@ def _moved(owner: str, name: str, what: str) -> str:
 
 
 def named(name: str) -> tuple[str, str, str]:
-    """The PRIVATE_NAMES entry of ``name``: (owner, name, what we rely on)."""
-    return next(entry for entry in PRIVATE_NAMES if entry[1] == name)
-
-
-def _params(fn) -> list[str]:
-    return list(inspect.signature(fn).parameters)
+    """The PRIVATE_NAMES (or READ_BY_TESTS) entry of ``name``: (owner, name, what we rely on)."""
+    return next(entry for entry in PRIVATE_NAMES + READ_BY_TESTS if entry[1] == name)
 
 
 def test_every_private_name_is_listed_and_checked():
-    checked = {(owner, name) for owner, name, _ in PRIVATE_NAMES}
-    assert checked == {
+    assert {(owner, name) for owner, name, _ in PRIVATE_NAMES} == {
         ("textual.widgets.Input", "_on_key"),
         ("textual.dom.DOMNode", "_bindings"),
         ("textual.app.App", "_check_bindings"),
-        ("textual.screen.Screen", "_compositor"),
-        ("textual.app.App", "_background_screens"),
-        ("textual.app.App", "_notifications"),
-        ("textual.app.App", "_load_screen_css"),
-        ("textual.app.App", "_register"),
     }, "a private name was added to or removed from PRIVATE_NAMES: check it in this test too"
+    assert {(owner, name) for owner, name, _ in READ_BY_TESTS} == {
+        ("textual.screen.Screen", "_compositor"),
+        ("textual.app.App", "_notifications"),
+    }, "a private name the tests read was added or removed: check it in this test too"
 
 
-def test_input_key_handler():
-    owner, name, what = named("_on_key")
-    handler = getattr(Input, "_on_key", None)
-    assert handler is not None and inspect.iscoroutinefunction(handler), _moved(owner, name, what)
-    assert _params(handler) == ["self", "event"], _moved(owner, name, what)
+class Field(HookedInput):
+    """Takes "!" itself (key_first), and records what it saw first."""
+
+    def __init__(self) -> None:
+        super().__init__(id="field")
+        self.seen: list[str] = []
+
+    async def key_first(self, event) -> bool:
+        self.seen.append(event.key)
+        if event.key != "exclamation_mark":
+            return False
+        event.prevent_default()  # as FieldInput does: Textual's own handler does not type it either
+        return True
 
 
-def test_bindings_map_of_a_node():
-    field = Input()
-    bindings = getattr(field, "_bindings", None)
-    assert isinstance(bindings, BindingsMap), _moved("textual.dom.DOMNode", "_bindings", named("_bindings")[2])
-    assert isinstance(bindings.key_to_bindings, dict), _moved("BindingsMap", "key_to_bindings", "a dict")
-    # FieldInput runs Input's editing keys itself: they must be ordinary (not priority) bindings.
-    editing = bindings.key_to_bindings.get("backspace", [])
-    assert editing and not any(b.priority for b in editing), _moved(
-        "textual.widgets.Input", "BINDINGS", "backspace is an ordinary binding of the field"
-    )
-    assert textual_private.node_bindings(field, "backspace") == tuple(editing)
-
-
-def test_app_check_bindings():
-    owner, name, what = named("_check_bindings")
-    check = getattr(App, "_check_bindings", None)
-    assert check is not None and inspect.iscoroutinefunction(check), _moved(owner, name, what)
-    params = inspect.signature(check).parameters
-    assert list(params)[:2] == ["self", "key"] and "priority" in params, _moved(owner, name, what)
-
-
-def test_what_the_tests_read_the_screen_with():
-    assert isinstance(getattr(App, "_background_screens", None), property), _moved(*named("_background_screens"))
-    from textual._compositor import Compositor
-
-    assert "screen_stack" in inspect.signature(Compositor.render_update).parameters, _moved(*named("_compositor"))
-    assert "_compositor" in inspect.getsource(Screen.__init__), _moved(*named("_compositor"))
-    assert "self._notifications" in inspect.getsource(App.__init__), _moved(*named("_notifications"))
-
-
-def test_what_premount_calls():
-    load = getattr(App, "_load_screen_css", None)
-    assert load is not None and _params(load) == ["self", "screen"], _moved(*named("_load_screen_css"))
-    register = getattr(App, "_register", None)
-    assert register is not None and _params(register)[:3] == ["self", "parent", "widgets"], _moved(*named("_register"))
-
-
-class Counted(Screen):
-    composed = 0
-    CSS = "Counted { background: red; }"  # its own CSS: loaded by premount, as push_screen would
-
+class FieldApp(App):
     def compose(self):
-        type(self).composed += 1
-        yield Static("hidden until shown", id="body")
+        yield Field()
 
 
-async def test_a_premounted_screen_is_mounted_unseen_and_shown_without_a_new_mount():
-    from ccnow_tui.tui.textual_private import premount
+async def test_input_key_handler_types_what_it_is_fed_and_sees_it_first():
+    """``Input._on_key``: HookedInput's key_first sees each key before it is typed, may take
+    it, and feed_key (the app handing a key over as it reads it) types it."""
+    from textual import events
 
-    Counted.composed = 0
+    app = FieldApp()
+    async with app.run_test() as pilot:
+        field = app.query_one(Field)
+        field.focus()
+        await pilot.pause()
+        await pilot.press("a", "exclamation_mark", "b")  # dispatched by Textual: through _on_key
+        assert field.seen == ["a", "exclamation_mark", "b"], _moved(*named("_on_key"))
+        assert field.value == "ab", _moved(*named("_on_key"))
+        await field.feed_key(events.Key("c", "c"))
+        await field.feed_key(events.Key("exclamation_mark", "!"))  # taken by key_first, not typed
+        assert field.value == "abc", _moved(*named("_on_key"))
+
+
+async def test_the_bindings_a_node_declares_run_its_editing_keys():
+    """``DOMNode._bindings``: the field's own editing keys (backspace) are ordinary
+    bindings, found by key, and running one edits the field (FieldInput does so)."""
+    app = FieldApp()
+    async with app.run_test() as pilot:
+        field = app.query_one(Field)
+        field.focus()
+        field.value = "abc"
+        field.cursor_position = 3
+        editing = textual_private.node_bindings(field, "backspace")
+        assert editing and not any(b.priority for b in editing), _moved(*named("_bindings"))
+        await field.run_action(editing[0].action)
+        await pilot.pause()
+        assert field.value == "ab", _moved(*named("_bindings"))
+        assert textual_private.node_bindings(field, "x") == ()  # a printable key: no binding of its own
+        assert textual_private.node_bindings(Input(), "backspace") == editing  # declared by Input, not our subclass
+
+
+class Keyed(Screen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "hit('priority')", priority=True),
+        Binding("o", "hit('ordinary')"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hits: list[str] = []
+
+    def action_hit(self, what: str) -> None:
+        self.hits.append(what)
+
+
+async def test_running_a_keys_priority_bindings_acts_at_once():
+    """``App._check_bindings(key, priority=True)``: runs the key's priority binding then and
+    there (True), and leaves ordinary bindings and unbound keys alone (False)."""
     app = App()
     async with app.run_test() as pilot:
-        shown = app.screen
-        screen = Counted()
-        app.install_screen(screen, "counted")
-        premount(app, screen)
+        screen = Keyed()
+        app.push_screen(screen)
         await pilot.pause()
-        assert screen.is_running and Counted.composed == 1 and screen.query_one("#body", Static).is_mounted, _moved(
-            *named("_register")
-        )
-        assert app.screen is shown and screen not in app.screen_stack  # mounted, not shown
-        premount(app, screen)  # a second call is nothing
-        app.push_screen("counted")
+        assert await textual_private.run_priority_bindings(app, "p") is True, _moved(*named("_check_bindings"))
+        assert screen.hits == ["priority"], _moved(*named("_check_bindings"))
+        assert await textual_private.run_priority_bindings(app, "o") is False, _moved(*named("_check_bindings"))
+        assert await textual_private.run_priority_bindings(app, "z") is False
+        assert screen.hits == ["priority"], _moved(*named("_check_bindings"))
+
+
+class Shown(App):
+    def compose(self):
+        yield Static("what the screen shows", id="body")
+
+
+async def test_what_the_tests_read_the_screen_and_the_toasts_with():
+    """``Screen._compositor`` (helpers.screen_text) draws the screen as text; and
+    ``App._notifications`` holds the toasts shown."""
+    app = Shown()
+    async with app.run_test() as pilot:
+        app.notify("a toast")
         await pilot.pause()
-        assert app.screen is screen and Counted.composed == 1  # shown, not composed again
-        assert screen.styles.background.rgb == (255, 0, 0), _moved(*named("_load_screen_css"))
-        app.pop_screen()
-        await pilot.pause()
-        assert app.screen is shown and screen.is_running  # installed: kept for the next push
+        assert "what the screen shows" in screen_text(app), _moved(*named("_compositor"))
+        assert [n.message for n in app._notifications] == ["a toast"], _moved(*named("_notifications"))
 
 
 @pytest.mark.parametrize(
@@ -144,45 +163,17 @@ def test_no_other_module_reaches_into_textual(path):
                 f"{path.name} imports {node.module}: go through textual_private.py"
             )
     source = path.read_text(encoding="utf-8")
-    for _, name, _ in PRIVATE_NAMES:
-        assert (f".{name}" not in source and f"def {name}(" not in source) or name == "FooterKey", (
+    gone = ["_background_screens", "_load_screen_css", "_register", "_css_update_count"]
+    for name in [name for _, name, _ in PRIVATE_NAMES + READ_BY_TESTS] + gone:
+        assert f".{name}" not in source and f"def {name}(" not in source, (
             f"{path.name} uses textual's private {name}: go through textual_private.py"
         )
 
 
-class Opaque(Screen):
-    pass
-
-
-class SeeThrough(Screen):
-    CSS = "SeeThrough { background: $background 60%; }"  # a question's dim backdrop
-
-
-async def test_a_screen_shows_behind_the_top_one_only_through_see_through_screens():
-    """Textual counts the screen right under the top one as visible whatever the top one
-    is like; SeeThroughApp only through screens that can be seen through."""
-    from ccnow_tui.tui.textual_private import SeeThroughApp
-
-    app = SeeThroughApp()
-    async with app.run_test() as pilot:
-        base = app.screen
-        opaque = Opaque()
-        app.push_screen(opaque)
-        await pilot.pause()
-        assert app._background_screens == [] and not base.is_current and opaque.is_current
-        question = SeeThrough()
-        app.push_screen(question)
-        await pilot.pause()
-        assert app._background_screens == [opaque] and opaque.is_current and not base.is_current
-        app.pop_screen()
-        app.pop_screen()
-        await pilot.pause()
-        app.push_screen(SeeThrough())
-        await pilot.pause()
-        assert app._background_screens == [base] and base.is_current
-    plain = App()  # what SeeThroughApp changes: Textual's own answer under an opaque screen
-    async with plain.run_test() as pilot:
-        base = plain.screen
-        plain.push_screen(Opaque())
-        await pilot.pause()
-        assert plain._background_screens == [base], _moved(*named("_background_screens"))
+def test_the_app_uses_no_private_name_but_the_three_for_keys():
+    """textual_private.py itself reaches only the three names the keys need (an attribute
+    or a method of Textual's starting with an underscore), the others being ours to read."""
+    tree = ast.parse((TUI_DIR / "textual_private.py").read_text(encoding="utf-8"))
+    used = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr.startswith("_")}
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.AsyncFunctionDef | ast.FunctionDef)}
+    assert used | (defined & {"_on_key"}) == {name for _, name, _ in PRIVATE_NAMES}

@@ -117,7 +117,10 @@ class BaseScreen(LogFocusScreen):
         yield from ()
 
     def on_mount(self) -> None:
-        self.ccnow.changed.subscribe(self, self.model_changed)
+        # Looked at as it is published, and posted to this screen only if it is seen: a
+        # screen under an opaque one gets no message, so Textual, which counts it as
+        # visible, never repaints it under the screen on top (see is_seen).
+        self.ccnow.changed.subscribe(self, self._published, immediate=True)
         self.model_changed(Topic.ALL)
 
     def on_resize(self) -> None:
@@ -185,19 +188,38 @@ class BaseScreen(LogFocusScreen):
             self._check_size()  # shows or hides the log (not while the terminal is too small)
             self.call_after_refresh(self.fit_log)
 
+    def _published(self, what: Topic) -> None:
+        if self.is_attached and self.is_seen():
+            self.call_next(self.model_changed, what)
+
     def model_changed(self, what: Topic) -> None:
         """Redraw what depends on the model; ``what`` names the part that changed.
 
         Screens buried under another screen skip the work; they redraw all on resume.
         """
-        if not self.is_attached or not self.is_current:  # seen (SeeThroughApp: not under an opaque screen)
-            return
+        if not self.is_attached or not self.is_seen():
+            return  # brought up to date when shown again (on_screen_resume)
         # One step publishes several parts (an answer's slice: status, log, flight,
         # events): the header and the log follow once, after the app's handler is done.
         if not self._chrome_scheduled:
             self._chrome_scheduled = True
             self.call_next(self._sync_chrome)
         self.refresh_body(what)
+
+    def is_seen(self) -> bool:
+        """Whether the operator sees this screen: it is on top, or every screen above it
+        lets it show through (a question's dim backdrop).
+
+        Textual's ``is_current`` also counts the screen right under an opaque one (the
+        queue under the composer): each message that screen handles ends in a repaint of
+        it, and each repaint marks the screen on top for a redraw (40 changes to the staged
+        entries with the composer up: 41 repaints of the hidden queue reaching it, and 1
+        when it is handed nothing). So a screen not seen is handed no model change, not
+        even one to ignore; it redraws all when it is shown again (on_screen_resume)."""
+        stack = self.app.screen_stack
+        if self not in stack:
+            return False
+        return all(above.styles.background.a < 1 for above in stack[stack.index(self) + 1 :])
 
     def _sync_chrome(self) -> None:
         self._chrome_scheduled = False

@@ -656,13 +656,13 @@ def _rows(path: Path) -> list[tuple]:
 def test_many_alike_entries_are_stored_as_one_at_a_time_would_be(tmp_path, monkeypatch, make):
     """The one-statement insert for alike entries (Store.add) writes the very rows the
     row-by-row insert writes, and returns the same entries."""
-    import ccnow_tui.storage.store as store_module
+    import ccnow_tui.storage.entries as entries_module
 
-    orders = [OrderId.parse(f"{500000000 + i}") for i in range(store_module.BULK_ADD + 5)]
+    orders = [OrderId.parse(f"{500000000 + i}") for i in range(entries_module.BULK_ADD + 5)]
     batch = [make(o) for o in orders]
     results = {}
-    for way, threshold in (("bulk", store_module.BULK_ADD), ("rows", 10**9)):
-        monkeypatch.setattr(store_module, "BULK_ADD", threshold)
+    for way, threshold in (("bulk", entries_module.BULK_ADD), ("rows", 10**9)):
+        monkeypatch.setattr(entries_module, "BULK_ADD", threshold)
         path = tmp_path / way / "store.sqlite3"
         with Store.open(path) as s:
             s.add([ship(OrderId.parse("111111111"))])  # ids and places go on from what is there
@@ -673,9 +673,9 @@ def test_many_alike_entries_are_stored_as_one_at_a_time_would_be(tmp_path, monke
 
 
 def test_many_entries_that_differ_are_stored_row_by_row_and_one_undo_removes_them(tmp_path):
-    import ccnow_tui.storage.store as store_module
+    import ccnow_tui.storage.entries as entries_module
 
-    orders = [OrderId.parse(f"{500000000 + i}") for i in range(store_module.BULK_ADD + 5)]
+    orders = [OrderId.parse(f"{500000000 + i}") for i in range(entries_module.BULK_ADD + 5)]
     batch = [ship(o) if i % 2 else cancel(o) for i, o in enumerate(orders)]
     with Store.open(tmp_path / "store.sqlite3") as s:
         s.add(batch)

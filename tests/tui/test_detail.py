@@ -66,7 +66,7 @@ async def test_an_order_the_receiver_does_not_know_says_so(make_app, sandbox):
 def test_an_entry_reads_the_same_in_the_journal_the_composer_and_the_cli():
     import json
 
-    from ccnow_tui.storage.store import _fields_json
+    from ccnow_tui.storage.rows import fields_json
     from ccnow_tui.tui.screens.detail import _entry_text
     from ccnow_tui.tui.widgets.entry_table import fields_text
 
@@ -77,7 +77,7 @@ def test_an_entry_reads_the_same_in_the_journal_the_composer_and_the_cli():
         StagedAction.make(oid, "adjust", amount="12.5", notes="goodwill"),
         StagedAction.make(oid, "track", trackname="DHL", tracknumber="JD0146"),
     ):
-        stored = _fields_json(entry)
+        stored = fields_json(entry)
         row = {"n": 1, "action": entry.kind.value, **(json.loads(stored) if stored else {})}  # as history() gives it
         fields = fields_text(entry)
         assert _entry_text(row) == f"{entry.kind.value} {fields}".strip()

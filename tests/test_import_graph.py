@@ -221,6 +221,14 @@ def test_the_layers_form_a_stack():
     assert not offences, "\n".join(offences)
 
 
+def test_every_part_of_a_layer_is_there():
+    """A module moved or deleted leaves no name behind in LAYERS (nor in the map)."""
+    graph = import_graph()
+    parts = [part for _, layer in LAYERS for part in layer]
+    gone = [part for part in parts if part not in graph and not any(m.startswith(part + ".") for m in graph)]
+    assert not gone, f"LAYERS names what the package no longer has: {gone}"
+
+
 def test_no_import_cycles_inside_the_package():
     graph = import_graph()
     found = cycles(graph)

@@ -12,7 +12,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from itertools import count, repeat
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from ..protocol.actions import StagedAction, format_amount
@@ -24,11 +24,10 @@ from .schema import Write
 UNDO_LIMIT = 200  # changes per process that u can take back
 BULK_ADD = 1000  # entries from which alike ones are inserted in one statement (add)
 
-# StagedAction's fields by position, at C speed (a NamedTuple).
-_ORDER_OF, _NOTES_OF, _AMOUNT_OF = itemgetter(0), itemgetter(2), itemgetter(3)
-_TRACKNAME_OF, _TRACKNUMBER_OF = itemgetter(4), itemgetter(5)
-_KIND_VALUE_OF = attrgetter("kind._value_")
-_KIND_OF, _FIELDS_OF = itemgetter(1), itemgetter(2, 3, 4, 5)
+# StagedAction's fields by name, at C speed.
+_ORDER_OF, _NOTES_OF, _AMOUNT_OF = attrgetter("order_id"), attrgetter("notes"), attrgetter("amount")
+_TRACKNAME_OF, _TRACKNUMBER_OF = attrgetter("trackname"), attrgetter("tracknumber")
+_KIND_OF, _FIELDS_OF = attrgetter("kind"), attrgetter("notes", "amount", "trackname", "tracknumber")
 
 
 def _alike(actions: Sequence[StagedAction]) -> bool:
@@ -208,7 +207,7 @@ def add(conn: sqlite3.Connection, owner: str, actions: Sequence[StagedAction], r
                     count(first),
                     count(pos),
                     map(_ORDER_OF, actions),
-                    map(_KIND_VALUE_OF, actions),
+                    map(str, map(_KIND_OF, actions)),  # a StrEnum's str() is its value, at C speed
                     map(_NOTES_OF, actions),
                     amounts,
                     map(_TRACKNAME_OF, actions),

@@ -35,6 +35,8 @@ def utc_now() -> str:
 
 _KINDS = {k.value: k for k in ActionKind}
 _STATES = {s.value: s for s in EntryState}
+# Made without the named tuple's constructor and OrderId's class call: only in entry()
+# and stored_action(), the hot loop of every start (store_bench.py's store_open_100k_s).
 _new_id = str.__new__
 _new = tuple.__new__
 
@@ -154,4 +156,4 @@ class EntryRow(NamedTuple):
         state = _STATES.get(self.state) if type(self.state) is str else None
         if state is None:
             raise CorruptRow(f"{_where(self.id)}state {self.state!r} is not an entry's state")
-        return _new(StoredEntry, (self.id, staged, state, self.batch_id, self.remark, self.rev, self.pos))
+        return StoredEntry(self.id, staged, state, self.batch_id, self.remark, self.rev, self.pos)

@@ -15,19 +15,36 @@ from itertools import count, repeat
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from ..protocol.actions import StagedAction, format_amount
+from ..protocol.actions import StagedAction
 from ..protocol.redact import redact
 from .records import BatchState, EntryState, HeldBatch, Snapshot, StoredEntry, StoreError, UndoResult
-from .rows import ENTRY_COLS, ROW_COLS, EntryRow, columns, entry, fields_json, utc_now
+from .rows import (
+    ACTION_COLS,
+    ENTRY_COLS,
+    ORDER_OF,
+    RESTORED_COLS,
+    ROW_COLS,
+    EntryRow,
+    column_values,
+    columns,
+    entry,
+    fields_json,
+    utc_now,
+)
 from .schema import Write
 
 UNDO_LIMIT = 200  # changes per process that u can take back
 BULK_ADD = 1000  # entries from which alike ones are inserted in one statement (add)
 
 # StagedAction's fields by name, at C speed.
-_ORDER_OF, _NOTES_OF, _AMOUNT_OF = attrgetter("order_id"), attrgetter("notes"), attrgetter("amount")
-_TRACKNAME_OF, _TRACKNUMBER_OF = attrgetter("trackname"), attrgetter("tracknumber")
 _KIND_OF, _FIELDS_OF = attrgetter("kind"), attrgetter("notes", "amount", "trackname", "tracknumber")
+
+_ACTION = ", ".join(ACTION_COLS)
+_ACTION_SET = ", ".join(f"{c}=?" for c in ACTION_COLS)
+_RESTORE_SET = ", ".join(f"{c}=?" for c in RESTORED_COLS)
+_REINSERT = (
+    f"INSERT OR IGNORE INTO entries ({ROW_COLS}, changed_by) VALUES ({','.join('?' * (len(EntryRow._fields) + 1))})"
+)
 
 
 def _alike(actions: Sequence[StagedAction]) -> bool:
@@ -193,28 +210,16 @@ def add(conn: sqlite3.Connection, owner: str, actions: Sequence[StagedAction], r
             # times faster than binding a stress-size batch's rows from Python.
             a = actions[0]
             c.execute(
-                "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, "
-                "remark, changed_by) SELECT ? + key, ? + key, value, ?, ?, ?, ?, ?, 'staged', ?, ? "
-                "FROM json_each(?)",
-                (first, pos, *columns(a)[1:], remark, owner, json.dumps(list(map(_ORDER_OF, actions)))),
+                f"INSERT INTO entries (id, pos, {_ACTION}, state, remark, changed_by) "
+                f"SELECT ? + key, ? + key, value, {', '.join('?' * (len(ACTION_COLS) - 1))}, 'staged', ?, ? "
+                "FROM json_each(?)",  # value: the order number, ACTION_COLS[0]
+                (first, pos, *columns(a)[1:], remark, owner, json.dumps(list(map(ORDER_OF, actions)))),
             )
         else:  # zipped column by column, at C speed
-            amounts = [format_amount(x) if x is not None else "" for x in map(_AMOUNT_OF, actions)]
             c.executemany(
-                "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, "
-                "remark, changed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'staged', ?, ?)",
-                zip(
-                    count(first),
-                    count(pos),
-                    map(_ORDER_OF, actions),
-                    map(str, map(_KIND_OF, actions)),  # a StrEnum's str() is its value, at C speed
-                    map(_NOTES_OF, actions),
-                    amounts,
-                    map(_TRACKNAME_OF, actions),
-                    map(_TRACKNUMBER_OF, actions),
-                    repeat(remark),
-                    repeat(owner),
-                ),
+                f"INSERT INTO entries (id, pos, {_ACTION}, state, remark, changed_by) "
+                f"VALUES (?, ?, {', '.join('?' * len(ACTION_COLS))}, 'staged', ?, ?)",
+                zip(count(first), count(pos), *column_values(actions), repeat(remark), repeat(owner)),
             )
         last = first + len(actions) - 1
         _push_undo(c, owner, "delete_range", [first, last])
@@ -254,8 +259,7 @@ def replace(conn: sqlite3.Connection, owner: str, entry_id: int, action: StagedA
             return None
         old = found[0]
         c.execute(
-            "UPDATE entries SET order_id=?, action=?, notes=?, amount=?, trackname=?, tracknumber=?, "
-            "remark='', rev=rev+1, changed_by=? WHERE id=?",
+            f"UPDATE entries SET {_ACTION_SET}, remark='', rev=rev+1, changed_by=? WHERE id=?",
             (*columns(action), owner, entry_id),
         )
         _push_undo(c, owner, "restore", [old])
@@ -370,23 +374,8 @@ def _apply_undo(c: sqlite3.Connection, owner: str, op: str, data: Any, result: U
         for r in map(EntryRow._make, data):
             # Only if nobody touched it since (the rev our change left, still staged).
             done = c.execute(
-                "UPDATE entries SET pos=?, order_id=?, action=?, notes=?, amount=?, trackname=?, tracknumber=?, "
-                "state=?, batch_id=?, remark=?, rev=rev+1, changed_by=? WHERE id=? AND rev=? AND state = 'staged'",
-                (
-                    r.pos,
-                    r.order_id,
-                    r.action,
-                    r.notes,
-                    r.amount,
-                    r.trackname,
-                    r.tracknumber,
-                    r.state,
-                    r.batch_id,
-                    r.remark,
-                    owner,
-                    r.id,
-                    r.rev + 1,
-                ),
+                f"UPDATE entries SET {_RESTORE_SET}, rev=rev+1, changed_by=? WHERE id=? AND rev=? AND state = 'staged'",
+                (*r.restored(), owner, r.id, r.rev + 1),
             ).rowcount
             result.skipped += 1 - done
             result.touched.append(r.id)
@@ -421,7 +410,7 @@ def _reinsert(c: sqlite3.Connection, owner: str, put_back: list[EntryRow]) -> in
     done = 0
     for r in put_back:
         done += c.execute(
-            f"INSERT OR IGNORE INTO entries ({ROW_COLS}, changed_by) VALUES ({','.join('?' * 14)})",
+            _REINSERT,
             (*r, owner),
         ).rowcount
     return len(put_back) - done

@@ -19,7 +19,7 @@ import ccnow_tui.storage.entries as entries
 from ..protocol.actions import StagedAction
 from ..protocol.redact import redact
 from .records import BatchMeta, ClaimConflict, Judged, Settled, Verdict
-from .rows import columns, fields_json, mask, status_word, utc_now
+from .rows import ACTION_COLS, columns, fields_json, mask, status_word, utc_now
 from .schema import Write
 
 
@@ -91,8 +91,8 @@ def claim(
             pos = entries.next_pos(c)
             first = entries.new_ids(c, len(new))
             c.executemany(
-                "INSERT INTO entries (id, pos, order_id, action, notes, amount, trackname, tracknumber, state, "
-                "batch_id, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?, 'cli')",
+                f"INSERT INTO entries (id, pos, {', '.join(ACTION_COLS)}, state, batch_id, origin) "
+                f"VALUES (?, ?, {', '.join('?' * len(ACTION_COLS))}, 'sending', ?, 'cli')",
                 ((first + i, pos + i, *columns(a), batch_id) for i, (_, a) in enumerate(new)),
             )
             ids.update((n, first + i) for i, (n, _) in enumerate(new))

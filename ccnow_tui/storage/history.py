@@ -353,8 +353,8 @@ def batch_ids_with_order(conn: sqlite3.Connection, text: str) -> set[str]:
     if not text:
         return set()
     return {
-        str(r[0])
-        for r in conn.execute(
+        str(batch_id)
+        for (batch_id,) in conn.execute(
             "SELECT DISTINCT batch_id FROM events WHERE order_id IS NOT NULL AND instr(order_id, ?) > 0 "
             "AND batch_id IS NOT NULL",
             (text,),

@@ -94,9 +94,11 @@ def _schema_columns() -> dict[str, list[str]]:
         conn = sqlite3.connect(":memory:")
         try:
             conn.executescript(SCHEMA)
-            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+            tables = [
+                name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            ]
             for table in tables:
-                _SCHEMA_COLUMNS[table] = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+                _SCHEMA_COLUMNS[table] = [name for _cid, name, *_ in conn.execute(f"PRAGMA table_info({table})")]
         finally:
             conn.close()
     return _SCHEMA_COLUMNS
@@ -160,7 +162,7 @@ def check_tables(conn: sqlite3.Connection, path: Path) -> None:
     """Every table and column of the schema is there (a table dropped or a column lost
     by hand or by a tool): StoreError naming the first one missing, nothing changed."""
     for table, columns in _schema_columns().items():
-        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        have = {name for _cid, name, *_ in conn.execute(f"PRAGMA table_info({table})")}
         if not have:
             raise StoreError(damaged(path, f"table {table!r} is missing"))
         lost = [c for c in columns if c not in have]

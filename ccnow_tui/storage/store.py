@@ -18,6 +18,15 @@ data and never passes through the password mask; every other word from the netwo
 (receiver lines, messages, and a status word that is not one of the protocol's codes,
 since a receiver may answer anything as a status) is masked before it is stored, so the
 journal of a later run, which may not know the password, cannot show it.
+
+This module is the facade: :class:`Store` owns the connections (one per thread) and this
+process's place among the owners, and hands each call to the module of its concern,
+as functions taking the connection: ``schema`` (tables, migrations, connection settings,
+the write transaction), ``owners`` (which processes still run), ``entries`` (live
+entries, the operator's changes, undo), ``sending`` (claim, settle, reconcile),
+``history`` (history and journal reads), with ``rows`` (an entry's row read and
+written) and ``records`` (what the store hands out) under them. Import the store's
+names from here.
 """
 
 from __future__ import annotations

@@ -286,9 +286,10 @@ def test_client_needs_a_password():
         ReceiverClient("https://example.com/x", Credentials("demo", Secret("")))
 
 
-async def test_the_client_leaves_the_garbage_collector_alone(sandbox):
-    """The core never pauses the collector (the CLI pays no pause): the TUI does, at its
-    boundary (tui/network.py), where a benchmark showed the need."""
+async def test_the_collector_is_paused_only_while_a_body_streams_in_and_back_on_after(sandbox):
+    """The core's one pause (docs/scale.md): while the client reads an answer's body, and
+    never after it, nor after a read abandoned midway; one already paused by someone else
+    (the TUI) stays paused."""
     import gc
 
     assert gc.isenabled()
@@ -296,10 +297,24 @@ async def test_the_client_leaves_the_garbage_collector_alone(sandbox):
         for chunked in (True, False):
             stream = c.pending(chunked=chunked)
             seen = 0
-            async for _ in stream:
-                assert gc.isenabled(), "the collector was paused while the body streamed in"
+            async for event in stream:
+                if isinstance(event, ReceiverAnswer):  # the last event: the body is read
+                    assert gc.isenabled()
+                    continue
+                assert not gc.isenabled(), "paused while the body streams in"
                 seen += 1
             assert seen and gc.isenabled()
+            stream = c.pending(chunked=chunked)
+            async for _ in stream:
+                break
+            await stream.aclose()
+            assert gc.isenabled()
+        gc.disable()
+        try:
+            await collect(c.pending(chunked=True))
+            assert not gc.isenabled(), "a pause the client did not start is not ended by it"
+        finally:
+            gc.enable()
 
 
 async def test_the_profiles_answer_size_limit_reaches_the_client(sandbox, tmp_path):

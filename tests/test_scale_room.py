@@ -1,6 +1,6 @@
 """Scale code stays in its room: the core (everything outside ``ccnow_tui/tui``: protocol,
 storage, the domain, config, the client, the CLI) never touches the garbage collector, but
-for one loop of the parser a benchmark names; the TUI pauses it at its boundary, where
+for the client's read of an answer's body, which a benchmark names; the TUI pauses it at its boundary, where
 tests/benchmarks/tui_scale.py showed the need (docs/scale.md)."""
 
 from __future__ import annotations
@@ -34,15 +34,15 @@ def gc_uses(path: Path) -> list[str]:
 
 
 # The one exception, kept in the core because a floor needs it (the figure is in its
-# comment): the parser's fast path pauses the collector around one C-level loop, so the
+# docstring): the client pauses the collector while it reads an answer's body, so the
 # CLI's fetch and parse is not slower than before the pauses left the core.
-PARSER_PAUSE = [f"protocol/answer.py:{use}" for use in ("import gc", "gc.isenabled", "gc.disable", "gc.enable")]
+CLIENT_PAUSE = [f"client.py:{use}" for use in ("import gc", "gc.isenabled", "gc.disable", "gc.enable")]
 
 
 def test_the_core_never_touches_the_garbage_collector():
     modules = core_modules()
     assert any(p.name == "client.py" for p in modules) and any(p.parent.name == "protocol" for p in modules)
-    assert sorted(use for p in modules for use in gc_uses(p)) == sorted(PARSER_PAUSE)
+    assert sorted(use for p in modules for use in gc_uses(p)) == sorted(CLIENT_PAUSE)
 
 
 def test_the_pause_lives_in_the_tui():

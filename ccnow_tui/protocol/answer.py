@@ -7,7 +7,6 @@ raises on any input: what it cannot read is kept raw as :class:`Unparsed`.
 
 from __future__ import annotations
 
-import gc
 import re
 from itertools import repeat
 from typing import NamedTuple
@@ -202,25 +201,11 @@ class AnswerParser:
         # is cheaper than a look-ahead on every line.
         if "error_message" not in text and _CLEAN_CHUNK(text) is not None:
             lines = text.split("\n")
-            # The one pause of the collector in the core (docs/scale.md): named tuples
-            # stay tracked, and the collections a chunk's records trigger as they are
-            # made cost more than the parsing. Paused for this C-level loop alone (it
-            # makes no reference cycles): bench.py's parse of the stress-size list
-            # (chunk by chunk, records dropped after each, as the CLI reads one) takes
-            # 0.126 s of CPU with it and 0.182 s without, which the client's fetch and
-            # parse would pay in full (measured in one process, interleaved, min of 15).
-            paused = gc.isenabled()
-            if paused:
-                gc.disable()
-            try:
-                # The regex proved every line is "ID STATUS" with one space, so a
-                # whitespace split alternates ids and statuses.
-                words = text.split()
-                pairs = zip(map(OrderId, words[0::2]), words[1::2], lines, strict=True)
-                out = list(map(_new, repeat(OrderLine), pairs))
-            finally:
-                if paused:
-                    gc.enable()
+            # The regex proved every line is "ID STATUS" with one space, so a
+            # whitespace split alternates ids and statuses.
+            words = text.split()
+            pairs = zip(map(OrderId, words[0::2]), words[1::2], lines, strict=True)
+            out = list(map(_new, repeat(OrderLine), pairs))
             self.lines += len(out)
             self.order_lines += len(out)
             return out

@@ -37,7 +37,9 @@ def utc_now() -> str:
 _KINDS = {k.value: k for k in ActionKind}
 _STATES = {s.value: s for s in EntryState}
 # Made without the named tuple's constructor and OrderId's class call: only in entry()
-# and stored_action(), the hot loop of every start (store_bench.py's store_open_100k_s).
+# and stored_action(), the hot loop of every start (store_bench.py's store_open_100k_s):
+# the stress size's rows in 0.467 s of CPU this way, 0.554 s through the constructors
+# (one process, interleaved, min of 11).
 _new_id = str.__new__
 _new = tuple.__new__
 

@@ -101,3 +101,15 @@ def test_a_status_change_without_a_new_version_is_not_seen_and_with_one_it_is(tm
         assert staging.lint(status, 1) == []  # same version: the cached answer
         found = staging.lint(status, 2)
         assert [lint.order_id for lint in found] == [ORDERS[0]] and "canceled" in found[0].message
+
+
+def test_the_fields_read_for_a_pasted_password_are_the_text_fields() -> None:
+    """has_text spells TEXT_FIELDS out for speed: each text field, alone, counts."""
+    from ccnow_tui.domain.tally import has_text
+    from ccnow_tui.protocol.actions import ALL_FIELDS, TEXT_FIELDS
+
+    assert set(TEXT_FIELDS) < set(ALL_FIELDS) and "amount" not in TEXT_FIELDS
+    bare = StagedAction.make(OrderId.parse("123-45-6789"), "ship")
+    assert not has_text(bare)
+    for name in TEXT_FIELDS:  # built around make()'s checks: only the one field set
+        assert has_text(bare._replace(**{name: "text"})), name

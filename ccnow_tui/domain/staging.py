@@ -21,7 +21,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import TYPE_CHECKING, TypeVar
 
-from ..protocol.actions import ActionKind, StagedAction
+from ..protocol.actions import TEXT_FIELDS, ActionKind, StagedAction
 from ..protocol.answer import OrderError, OrderLine
 from ..protocol.batch import Batch, Lint, Severity, discount_lint, tracking_lint
 from ..protocol.orderid import OrderId
@@ -81,8 +81,7 @@ def secret_fields(action: StagedAction) -> list[str]:
     Entries are checked when they are made, but one staged by a process that did not know
     the password (``ccnow-tui stage`` runs without it) reaches the store unchecked: the
     process that sends checks again, so such an entry is never sent to the consumer."""
-    texts = (("notes", action.notes), ("trackname", action.trackname), ("tracknumber", action.tracknumber))
-    return [name for name, text in texts if text and contains_secret(text)]
+    return [name for name in TEXT_FIELDS if (text := getattr(action, name)) and contains_secret(text)]
 
 
 def secret_message(action: StagedAction, names: Sequence[str]) -> str:

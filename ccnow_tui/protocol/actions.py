@@ -47,6 +47,10 @@ ACTION_FIELDS: dict[ActionKind, tuple[str, ...]] = {
     ActionKind.ADJUST: ("amount", "notes"),
     ActionKind.TRACK: ("trackname", "tracknumber", "notes"),
 }
+# Every field an action may carry, in the order ACTION_FIELDS first names them.
+ALL_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(f for fields in ACTION_FIELDS.values() for f in fields))
+# The fields of free text (where a pasted password could hide); the rest are amounts.
+TEXT_FIELDS: tuple[str, ...] = tuple(f for f in ALL_FIELDS if f != "amount")
 # Actions with no fields at all; a StrEnum set also holds their plain-text spellings.
 _FIELDLESS = frozenset(k for k, fields in ACTION_FIELDS.items() if not fields)
 _FIELDLESS_BY_NAME: dict[str, ActionKind] = {k.value: k for k in _FIELDLESS}

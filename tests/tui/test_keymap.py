@@ -317,3 +317,17 @@ async def test_the_log_and_the_composer_name_the_keys_in_effect(settings, sandbo
         assert app.session.staging.entries == ()
         assert app.log_buffer.lines[-1].text.endswith("(f6 undoes)")
         assert "s/c/t/a on the queue stage entries" in screen_text(app)  # the stage keys as shipped
+
+
+async def test_the_stage_keys_are_named_as_in_effect_wherever_staging_is_explained(settings, sandbox):
+    """The empty composer and an order's detail with nothing staged name the stage keys
+    from the queue's own bindings, remapped as [keys] makes them."""
+    app = CcnowApp(settings, keys=table(stage__ship="f2", stage__adjust="f3"))
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot)
+        await pilot.press("enter")  # the highlighted order's detail
+        await pilot.pause()
+        assert "nothing (f2 ship, c cancel, t track, f3 adjust)" in screen_text(app)
+        await pilot.press("b")
+        await pilot.pause()
+        assert "f2/c/t/f3 on the queue stage entries" in screen_text(app)

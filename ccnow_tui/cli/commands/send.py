@@ -65,11 +65,12 @@ def describe_plan(
 
 def _secret_in_fields(batch: Batch) -> list[str]:
     """Entries whose consumer-facing text contains the API password (known only now)."""
+    from ...protocol.actions import TEXT_FIELDS
     from ...protocol.redact import redact
 
     out = []
     for n, e in batch.numbered():
-        for name in ("notes", "trackname", "tracknumber"):
+        for name in TEXT_FIELDS:
             value = getattr(e, name)
             if value and redact(value) != value:
                 out.append(

@@ -101,6 +101,16 @@ class BaseScreen(LogFocusScreen):
         them: hints say ``d forgets it`` with the key ``[keys]`` made of ``d``."""
         return key_of(self, owner or type(self), binding_id)
 
+    def stage_keys(self) -> list[tuple[str, str]]:
+        """(keys in effect, action) for each action the queue stages, in the order
+        :class:`MainScreen` binds them: the one list the hints name, so a new action kind
+        needs only its ``stage.KIND`` binding to be named wherever staging is explained."""
+        return [
+            (self.key(b.id, MainScreen), b.id.removeprefix("stage."))
+            for b in MainScreen.BINDINGS
+            if isinstance(b, Binding) and b.id and b.id.startswith("stage.")
+        ]
+
     def ask(self, request: AppRequest) -> None:
         """Ask the app: acted on before the next key (keys wait for it: CcnowApp.post_message)."""
         self.app.post_message(request)

@@ -26,7 +26,7 @@ from ..model import LogKind, Topic, counted
 from ..widgets.entry_table import EntryTable, Row, fields_text
 from ..widgets.line_list import CursorList, printable
 from ..widgets.styled import Palette, StyledText
-from .base import BaseScreen, MainScreen
+from .base import BaseScreen
 from .confirm import ConfirmScreen
 from .forms import ActionForm
 from .import_labels import start_import
@@ -252,7 +252,7 @@ class ComposerScreen(BaseScreen):
                     f"{self.key('composer.remove')} forgets it.",
                     style=p.warning,
                 )
-            stage = "/".join(self.key(f"stage.{kind}", MainScreen) for kind in ("ship", "cancel", "track", "adjust"))
+            stage = "/".join(keys for keys, _ in self.stage_keys())
             return Text(
                 f"{stage} on the queue stage entries; they appear here numbered as they will be sent.", style=p.muted
             )

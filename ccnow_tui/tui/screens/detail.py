@@ -110,7 +110,8 @@ class DetailScreen(MainScreen):
         t.append("staged for this order\n", style=p.strong)
         idxs = staging.indexes_for(self.order_id)
         if not idxs:
-            t.append("  nothing (s ship, c cancel, t track, a adjust)\n", style=p.muted)
+            keys = ", ".join(f"{keys} {action}" for keys, action in self.stage_keys())
+            t.append(f"  nothing ({keys})\n", style=p.muted)
         # Numbered and listed as they will be sent, as the composer shows them (x_*_N).
         numbers = {i: staging.tally.number(i) for i in idxs}
         for i in sorted(idxs, key=numbers.__getitem__):

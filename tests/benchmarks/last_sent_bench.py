@@ -108,7 +108,7 @@ def build(path: Path) -> tuple[list[OrderId], int, int]:
         start = datetime.fromisoformat(brow[0])
         conn.execute("BEGIN IMMEDIATE")
         for k in range(1, N_BATCHES):
-            bid = f"{batch_id[:-2]}{k:02d}"
+            bid = f"{batch_id[:-3]}x{k:02d}"  # "x": never a hex token, so never the batch copied
             when = (start + timedelta(minutes=37 * k)).astimezone(UTC).isoformat(timespec="milliseconds")
             plan = plans[k]
 

@@ -126,7 +126,7 @@ def build(path: Path) -> dict:
         t = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
         for k in range(1, N_BATCHES):
-            bid = f"{batch_id[:-2]}{k:02d}"
+            bid = f"{batch_id[:-3]}x{k:02d}"  # "x": never a hex token, so never the batch copied
             shift = k * BATCH
 
             def moved(r, bid=bid, shift=shift):

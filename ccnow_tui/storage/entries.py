@@ -12,7 +12,6 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from itertools import count, repeat
-from operator import attrgetter
 from typing import Any, NamedTuple
 
 from ..protocol.actions import StagedAction
@@ -25,6 +24,7 @@ from .rows import (
     RESTORED_COLS,
     ROW_COLS,
     EntryRow,
+    alike,
     column_values,
     columns,
     entry,
@@ -36,8 +36,6 @@ from .schema import Write
 UNDO_LIMIT = 200  # changes per process that u can take back
 BULK_ADD = 1000  # entries from which alike ones are inserted in one statement (add)
 
-# StagedAction's fields by name, at C speed.
-_KIND_OF, _FIELDS_OF = attrgetter("kind"), attrgetter("notes", "amount", "trackname", "tracknumber")
 
 _ACTION = ", ".join(ACTION_COLS)
 _ACTION_SET = ", ".join(f"{c}=?" for c in ACTION_COLS)
@@ -45,12 +43,6 @@ _RESTORE_SET = ", ".join(f"{c}=?" for c in RESTORED_COLS)
 _REINSERT = (
     f"INSERT OR IGNORE INTO entries ({ROW_COLS}, changed_by) VALUES ({','.join('?' * (len(EntryRow._fields) + 1))})"
 )
-
-
-def _alike(actions: Sequence[StagedAction]) -> bool:
-    """Every action has the same kind and fields (only the order differs). Compared at C
-    speed: by the kind's identity, and the fields as plain tuples."""
-    return len(set(map(id, map(_KIND_OF, actions)))) == 1 and len(set(map(_FIELDS_OF, actions))) == 1
 
 
 def _dumps(data: Any) -> str:
@@ -204,7 +196,7 @@ def add(conn: sqlite3.Connection, owner: str, actions: Sequence[StagedAction], r
         pos = next_pos(c)
         first = new_ids(c, len(actions))
         # Explicit ids: one range per change, so undo records two numbers, not a list.
-        if len(actions) >= BULK_ADD and _alike(actions):
+        if len(actions) >= BULK_ADD and alike(actions):
             # Many entries that differ only in their order (ship for a whole list): the
             # order numbers go as one JSON array that SQLite walks itself, about three
             # times faster than binding a stress-size batch's rows from Python.

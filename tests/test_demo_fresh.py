@@ -24,7 +24,7 @@ from ccnow_tui.tui.app import build_app
 
 
 def cli_args(**given) -> argparse.Namespace:
-    """cli.py's namespace for ``ccnow-tui --demo`` (as tests/tui/test_startup.py builds it)."""
+    """The command line's namespace for ``ccnow-tui --demo`` (as tests/tui/test_startup.py builds it)."""
     base = dict(demo=False, fault=[], profile=None, url=None, client_id=None, store_id=None, timeout=None, refresh=None)
     return argparse.Namespace(**{**base, **given})
 

@@ -625,10 +625,10 @@ def help_sections(keymap: Mapping[str, str] = NO_KEYMAP) -> list[Section]:
 
 
 def build_app(args: argparse.Namespace) -> tuple[CcnowApp, object | None]:
-    """The app for ``args`` (cli.py's namespace), and the demo sandbox to stop afterwards."""
+    """The app for ``args`` (the command line's namespace, cli/parsing.py), and the demo sandbox to stop afterwards."""
     return launch.build_app(args, CcnowApp)
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    """cli.py's entry (``from .tui.app import run_tui``): launch.py does the work."""
+    """The command line's way in (cli/__init__.py imports it only to start the TUI): launch.py does the work."""
     return launch.run_tui(args, CcnowApp)

@@ -134,7 +134,7 @@ def close_demo(app: Any, server: object | None) -> None:
 
 
 def build_app(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[Any, object | None]:
-    """The app for ``args`` (cli.py's namespace), and the demo sandbox to stop afterwards."""
+    """The app for ``args`` (the command line's namespace, cli/parsing.py), and the demo sandbox to stop afterwards."""
     if getattr(args, "demo", False):
         return _demo(args, app_class)
     overrides = {

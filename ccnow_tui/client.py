@@ -17,7 +17,6 @@ unknown and a read is an error.
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import random
 import socket
@@ -25,8 +24,8 @@ import ssl
 import stat
 import time
 import zlib
-from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Iterable, Iterator, Mapping, Sequence
-from contextlib import aclosing, contextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Iterable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -59,26 +58,6 @@ MAX_KEPT_OTHER = 1000
 # the stress size, see docs/scale.md) run on a worker thread, so the caller's event loop (the UI) keeps going; the
 # callers do the same with the store's claim and settle.
 OFF_LOOP_ENTRIES = 5_000
-
-
-@contextmanager
-def _no_collections() -> Iterator[None]:
-    """The core's one pause of the garbage collector (docs/scale.md), while an answer's
-    body is read: its records are named tuples, which the collector tracks, and every
-    collection their making triggers scans those of the chunk still alive. Without it
-    bench.py's fetch and parse of the stress-size list took 6.11x curl's time against
-    5.40x with it (median of 3, alternating runs, load ~3 on 2 cores); pausing only the
-    parser's own loop did not help, the records outlive it. Nothing is frozen (that is
-    the TUI's, tui/gcpause.py, which pauses around this too and is left as it is: the
-    collector is turned back on only if this pause turned it off)."""
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 class ClientConfigError(ValueError):
@@ -459,21 +438,20 @@ class ReceiverClient:
                 run.error_body = await self._error_body(resp, deadline)
                 return
             reader = _Body(resp, self.max_answer_bytes)
-            with _no_collections():
-                while True:
-                    async with asyncio.timeout_at(deadline):
-                        data = await reader.read()
-                    if data is None:
-                        break
-                    before = parser.order_lines
-                    records = parser.feed(data)
+            while True:
+                async with asyncio.timeout_at(deadline):
+                    data = await reader.read()
+                if data is None:
+                    break
+                before = parser.order_lines
+                records = parser.feed(data)
+                if records:
+                    records = run.keep(records, parser.order_lines - before)
                     if records:
-                        records = run.keep(records, parser.order_lines - before)
-                        if records:
-                            handed = loop.time()
-                            yield RecordChunk(records)
-                            deadline += loop.time() - handed
-                            budget.deadline = deadline
+                        handed = loop.time()
+                        yield RecordChunk(records)
+                        deadline += loop.time() - handed
+                        budget.deadline = deadline
             before = parser.order_lines
             records = parser.close()
             if records:

@@ -286,33 +286,38 @@ def test_client_needs_a_password():
         ReceiverClient("https://example.com/x", Credentials("demo", Secret("")))
 
 
-async def test_the_collector_is_paused_only_while_a_body_streams_in_and_back_on_after(sandbox):
-    """The core's one pause (docs/scale.md): while the client reads an answer's body, and
-    never after it, nor after a read abandoned midway; one already paused by someone else
-    (the TUI) stays paused."""
+async def test_the_client_leaves_the_collector_alone_the_command_line_pauses_it(sandbox):
+    """The core never touches the collector (docs/scale.md): while the client's answer
+    streams in it stays on; the command line's drive, its boundary, pauses it for the
+    answer and turns it back on after, and leaves alone a pause it did not start."""
     import gc
+    import io
+
+    from ccnow_tui.cli.output import Printer, drive
+
+    seen: list[bool] = []
+
+    async def watched(events):
+        async for event in events:
+            seen.append(gc.isenabled())
+            yield event
 
     assert gc.isenabled()
     async with client_for(sandbox) as c:
         for chunked in (True, False):
-            stream = c.pending(chunked=chunked)
-            seen = 0
-            async for event in stream:
-                if isinstance(event, ReceiverAnswer):  # the last event: the body is read
-                    assert gc.isenabled()
-                    continue
-                assert not gc.isenabled(), "paused while the body streams in"
-                seen += 1
-            assert seen and gc.isenabled()
-            stream = c.pending(chunked=chunked)
-            async for _ in stream:
-                break
-            await stream.aclose()
-            assert gc.isenabled()
+            seen.clear()
+            async for _event in c.pending(chunked=chunked):
+                seen.append(gc.isenabled())
+            assert len(seen) > 1 and all(seen), "the client paused the collector"
+        seen.clear()
+        answer = await drive(watched(c.pending()), Printer(False, io.StringIO()), read_only=True)
+        assert answer.outcome is Outcome.OK
+        assert len(seen) > 1 and not any(seen), "the command line reads the answer paused"
+        assert gc.isenabled()
         gc.disable()
         try:
-            await collect(c.pending(chunked=True))
-            assert not gc.isenabled(), "a pause the client did not start is not ended by it"
+            await drive(c.pending(), Printer(False, io.StringIO()), read_only=True)
+            assert not gc.isenabled(), "a pause the command line did not start is not ended by it"
         finally:
             gc.enable()
 

@@ -31,7 +31,7 @@ ENTRY_POINTS = {("ccnow_tui.cli", "ccnow_tui.tui.app"), ("ccnow_tui.__main__", "
 # layer (the command line and the TUI import each other only at ENTRY_POINTS). Every module
 # of the package belongs to one layer: a new top-level module must be given its place.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("shared words", (ROOT, "ccnow_tui.words", "ccnow_tui.argtypes")),
+    ("shared words", (ROOT, "ccnow_tui.words", "ccnow_tui.argtypes", "ccnow_tui.gcpause")),
     ("protocol", ("ccnow_tui.protocol",)),
     ("storage", ("ccnow_tui.storage",)),
     ("domain", ("ccnow_tui.domain",)),

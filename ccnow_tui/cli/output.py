@@ -136,20 +136,24 @@ async def drive(events: AsyncIterator[ClientEvent], printer: Printer, *, read_on
     """
     from ..client import Retrying
     from ..domain.answers import ReceiverAnswer
+    from ..gcpause import collector_paused
     from ..protocol.outcome import EntryOutcome
 
     answer: ReceiverAnswer | None = None
     held: list[ClientEvent] = []
-    async for ev in events:
-        if isinstance(ev, ReceiverAnswer):
-            answer = ev
-        elif isinstance(ev, Retrying):
-            held.clear()
-            err(f"attempt {ev.attempt} failed ({shown(ev.reason)}); retrying in {ev.delay:.1f} s")
-        elif read_only:
-            held.append(ev)
-        else:
-            printer.record(ev)
+    # The command line's boundary pauses the collector while an answer streams in, as the
+    # TUI's network pump does: the client and the parser never touch it (docs/scale.md).
+    with collector_paused():
+        async for ev in events:
+            if isinstance(ev, ReceiverAnswer):
+                answer = ev
+            elif isinstance(ev, Retrying):
+                held.clear()
+                err(f"attempt {ev.attempt} failed ({shown(ev.reason)}); retrying in {ev.delay:.1f} s")
+            elif read_only:
+                held.append(ev)
+            else:
+                printer.record(ev)
     assert answer is not None
     for rec in held:
         printer.record(rec)

@@ -36,6 +36,7 @@ from ..config.load import ConnectionSettings, KeyTable
 from ..config.write import FirstRun
 from ..domain.answers import ReceiverAnswer
 from ..domain.staging import Claim, ClaimConflict
+from ..gcpause import collector_paused
 from ..protocol.actions import ActionKind, StagedAction
 from ..protocol.batch import Batch, Severity
 from ..protocol.orderid import OrderId
@@ -43,7 +44,6 @@ from ..protocol.redact import Secret, redact
 from ..storage.store import Snapshot, StoreError
 from . import key_help, launch
 from .controller import SessionController, Update
-from .gcpause import collector_paused
 from .key_order import KeyOrder
 from .keys import NO_KEYMAP, Section, palette_commands
 from .messages import (

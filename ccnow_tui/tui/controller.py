@@ -17,6 +17,7 @@ from operator import attrgetter
 from ..client import OFF_LOOP_ENTRIES, Retrying
 from ..domain.answers import ReceiverAnswer
 from ..domain.staging import SMALL_CHANGE, Claim, StagingArea, SubmitReport, judge_answer
+from ..gcpause import collector_paused
 from ..protocol.actions import ActionKind, StagedAction
 from ..protocol.answer import LONG_REASON, ErrorMessage, MessageLine, OrderError, OrderLine, Record, Unparsed
 from ..protocol.batch import Severity
@@ -26,7 +27,6 @@ from ..protocol.redact import redact, safe_text
 from ..protocol.status import status_info
 from ..storage.store import RECONCILE_IT, Snapshot, Verdict
 from ..words import counted, named_orders
-from .gcpause import collector_paused
 from .model import OUTCOME_KIND, LogBuffer, LogKind, OrderBook, Topic
 from .request import Request, RequestKind
 

@@ -25,8 +25,8 @@ from textual.message import Message
 
 from ..client import ClientEvent, RecordChunk, Retrying
 from ..domain.answers import ReceiverAnswer
+from ..gcpause import collector_paused
 from ..protocol.answer import OrderError, OrderLine, Record
-from .gcpause import collector_paused
 from .messages import AnswerRecords, BatchProgress, Delivered, PendingRecords, Request, RequestFinished, RetryNotice
 
 SLICE = 250  # records per message: a few ms of the UI's time, then keys and redraws get their turn

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from ..client import OFF_LOOP_ENTRIES
-from .gcpause import collect_frozen, frozen_for
+from ..gcpause import collect_frozen, frozen_for
 from .host import TimerHost
 from .screens.base import BaseScreen
 from .widgets.header import TICK_SECONDS, HeaderBar

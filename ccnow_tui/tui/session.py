@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from ..client import ClientConfigError, ReceiverClient
 from ..config.load import ConnectionSettings
 from ..domain.staging import StagingArea
+from ..gcpause import collector_paused
 from ..protocol.form import Credentials
 from ..protocol.redact import Secret
 from ..storage.store import STORE_NAME, BatchMeta, CorruptRow, Store, StoreError, damaged
-from .gcpause import collector_paused
 from .model import LastEvents, OrderBook
 from .request import Request
 

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from ccnow_tui.client import ReceiverClient, RecordChunk  # noqa: E402
 from ccnow_tui.domain.answers import ReceiverAnswer  # noqa: E402
+from ccnow_tui.gcpause import collector_paused  # noqa: E402
 from ccnow_tui.protocol import AnswerParser, Batch, Credentials, OrderLine, Secret, StagedAction  # noqa: E402
 
 N_PENDING = 100_000
@@ -101,14 +102,15 @@ async def fetch_pending(client: ReceiverClient) -> int:
     """Order lines fetched and parsed: the records are built and handed over one chunk
     per read; the count is the client's own (ReceiverAnswer.order_count)."""
     records = 0
-    async for ev in client.pending(chunked=True):
-        if type(ev) is RecordChunk:
-            records += len(ev)
-        elif isinstance(ev, ReceiverAnswer):
-            if ev.outcome.value != "ok":
-                raise SystemExit(f"pending failed: {ev.message}")
-            assert records == ev.order_count + len(ev.records), (records, ev.order_count)
-            return ev.order_count
+    with collector_paused():  # as both callers, the CLI's drive and the TUI's pump, read it
+        async for ev in client.pending(chunked=True):
+            if type(ev) is RecordChunk:
+                records += len(ev)
+            elif isinstance(ev, ReceiverAnswer):
+                if ev.outcome.value != "ok":
+                    raise SystemExit(f"pending failed: {ev.message}")
+                assert records == ev.order_count + len(ev.records), (records, ev.order_count)
+                return ev.order_count
     raise SystemExit("pending ended without an answer")
 
 

@@ -9,7 +9,7 @@ import gc
 import threading
 import weakref
 
-from ccnow_tui.tui.gcpause import FREEZE_FROM, collect_frozen, collection_due, collector_paused, frozen_for
+from ccnow_tui.gcpause import FREEZE_FROM, collect_frozen, collection_due, collector_paused, frozen_for
 
 
 class Node:

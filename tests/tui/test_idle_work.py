@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from ccnow_tui.tui.gcpause import FREEZE_FROM, collection_due, collector_paused
+from ccnow_tui.gcpause import FREEZE_FROM, collection_due, collector_paused
 from ccnow_tui.tui.polling import IDLE_SECONDS, STORE_POLL_SECONDS
 
 from .helpers import started, wait_until

@@ -1,5 +1,9 @@
 """Pausing the cyclic garbage collector while many long-lived objects are made at once.
 
+Only the two user interfaces use it, at their boundary (the command line's ``drive``, the
+TUI's network pump, big stagings and first load): the core never touches the collector
+(docs/scale.md, tests/test_scale_room.py).
+
 Loading the store's entries, or reading an answer, at the stress size (docs/scale.md)
 creates hundreds of thousands of tuples that all survive; each allocation threshold crossed then runs a
 collection that scans them again, which doubled the load time (measured with

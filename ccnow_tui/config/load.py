@@ -515,6 +515,12 @@ def _timeout(value: object, where: str) -> float:
 # -- merging file, environment and options -------------------------------------------------
 
 
+def command_line_overrides(args: object) -> dict[str, Any]:
+    """What the command line's options (``--url``, ``--client-id``, ``--store-id``,
+    ``--timeout``) say over the profile: the same for the scripting commands and the TUI."""
+    return {name: getattr(args, name, None) for name in ("url", "client_id", "store_id", "timeout")}
+
+
 def resolve_connection(
     config: Config,
     profile: str | None,

@@ -137,12 +137,7 @@ def build_app(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[
     """The app for ``args`` (the command line's namespace, cli/parsing.py), and the demo sandbox to stop afterwards."""
     if getattr(args, "demo", False):
         return _demo(args, app_class)
-    overrides = {
-        "url": getattr(args, "url", None),
-        "client_id": getattr(args, "client_id", None),
-        "store_id": getattr(args, "store_id", None),
-        "timeout": getattr(args, "timeout", None),
-    }
+    overrides = config.command_line_overrides(args)
     try:
         loaded = config.load_config()  # looked up when called (tests replace config.load_config)
     except config.ConfigError as exc:

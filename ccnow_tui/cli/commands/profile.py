@@ -25,14 +25,9 @@ if TYPE_CHECKING:
 
 
 def connection_settings(args: argparse.Namespace) -> ConnectionSettings:
-    from ...config.load import ConfigError, load_config, resolve_connection
+    from ...config.load import ConfigError, command_line_overrides, load_config, resolve_connection
 
-    overrides = {
-        "url": getattr(args, "url", None),
-        "client_id": getattr(args, "client_id", None),
-        "store_id": getattr(args, "store_id", None),
-        "timeout": getattr(args, "timeout", None),
-    }
+    overrides = command_line_overrides(args)
     try:
         return resolve_connection(load_config(), args.profile, os.environ, overrides)
     except ConfigError as exc:

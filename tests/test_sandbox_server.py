@@ -31,6 +31,7 @@ from ccnow_tui.sandbox import (
     run_sandbox,
 )
 from ccnow_tui.sandbox import server as server_module
+from ccnow_tui.sandbox.address import listen, receiver_url
 from ccnow_tui.sandbox.command import PASSWORD_ENV, sandbox_password
 from ccnow_tui.sandbox.server import CHUNK_BYTES, RECEIVER_PATH
 
@@ -117,6 +118,26 @@ def test_url_and_the_pending_list(receiver):
     assert response.headers["content-type"].startswith("text/plain")
     assert response.text == "".join(f"{oid} pending\n" for oid in receiver.book.pending())
     assert len(lines(response)) == 12
+
+
+def test_a_request_sent_before_the_server_starts_waits_for_it_on_a_socket_bound_ahead():
+    """``--demo`` binds the receiver's socket before its first frame and starts the server
+    after it: a request made in between waits in the socket's backlog and is answered."""
+    listener = listen("127.0.0.1")
+    url = receiver_url("127.0.0.1", listener.getsockname()[1])
+    answers: list[httpx.Response] = []
+    sender = threading.Thread(target=lambda: answers.append(httpx.post(url, data=CREDS, timeout=30)))
+    sender.start()
+    server = SandboxServer(SandboxConfig(port=0, seed=11, orders=12, client_id="acme", password=PASSWORD))
+    try:
+        assert not answers  # nothing answers before the server starts
+        server.start(listener)
+        sender.join(timeout=30)
+        assert server.url == url and server.port == listener.getsockname()[1]
+        assert answers and answers[0].text == "".join(f"{oid} pending\n" for oid in server.book.pending())
+    finally:
+        server.stop()
+    assert listener.fileno() == -1  # stopping closes the socket it was given
 
 
 def test_no_pending_orders(start):

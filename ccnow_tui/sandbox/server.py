@@ -27,10 +27,10 @@ from ..protocol import decode_request, redact
 from ..protocol.form import DecodedRequest
 from ..protocol.redact import escape_controls
 from ..words import counted
+from .address import BACKLOG, RECEIVER_PATH, receiver_url
 from .faults import Fault, FaultKind, FaultPlan, draw_faults
 from .orders import SandboxBook
 
-RECEIVER_PATH = "/cgi-local/oapi_receive.cgi"
 CHUNK_BYTES = 64 * 1024
 MAX_BODY = 16 * 1024 * 1024  # default --max-body; a stress-size batch (docs/scale.md) is ~5 MB
 MAX_FIELDS = 2_000_000  # more: 413 (parse_qsl would raise; each field costs ~120 bytes decoded)
@@ -101,12 +101,14 @@ class SandboxServer:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> SandboxServer:
-        """Bind (OSError if the port is taken) and serve on a daemon thread."""
+    def start(self, listener: socket.socket | None = None) -> SandboxServer:
+        """Bind (OSError if the port is taken) and serve on a daemon thread; or serve on
+        ``listener``, a socket already bound and listening (address.listen), whose
+        address then overrides the config's host and port."""
         if self._httpd is not None:
             return self
         family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
-        httpd = _HTTPServer((self.config.host, self.config.port), _Handler, family, self)
+        httpd = _HTTPServer((self.config.host, self.config.port), _Handler, family, self, listener)
         self._httpd = httpd
         self._stopping.clear()
         self._thread = threading.Thread(
@@ -145,9 +147,7 @@ class SandboxServer:
 
     @property
     def url(self) -> str:
-        host = self.config.host
-        host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}{RECEIVER_PATH}"
+        return receiver_url(self.config.host, self.port)
 
     # -- faults and counters --------------------------------------------------------------
 
@@ -228,17 +228,31 @@ class _HTTPServer(ThreadingHTTPServer):
     keep-alive clients loose and then wait for the handlers to finish (and log)."""
 
     daemon_threads = True
-    # socketserver's default backlog of 5 drops the 6th simultaneous connect, and the
-    # client's TCP stack only retries a second later.
-    request_queue_size = 128
+    request_queue_size = BACKLOG
 
-    def __init__(self, address: tuple[str, int], handler: type, family: int, sandbox: SandboxServer) -> None:
-        self.address_family = family
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type,
+        family: int,
+        sandbox: SandboxServer,
+        listener: socket.socket | None = None,
+    ) -> None:
+        self.address_family = listener.family if listener is not None else family
         self.sandbox = sandbox
         self._connections: set[socket.socket] = set()
         self._handlers: set[threading.Thread] = set()
         self._connections_lock = threading.Lock()
-        super().__init__(address, handler)
+        if listener is None:
+            super().__init__(address, handler)
+            return
+        # Serve the socket bound ahead: socketserver makes one of its own, unbound, here.
+        super().__init__(listener.getsockname()[:2], handler, bind_and_activate=False)
+        self.socket.close()
+        self.socket = listener
+        self.server_address = listener.getsockname()
+        # What HTTPServer.server_bind would have set (without its name lookup).
+        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
 
     # socketserver's own types: request is a socket, or (data, socket) for a datagram
     # server (never here); typeshed types the client address as Any.

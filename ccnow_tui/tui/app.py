@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -107,6 +107,7 @@ class CcnowApp(App[int]):
         refresh_every: float = 0.0,
         first_run: FirstRun | None = None,
         keys: KeyTable | None = None,
+        after_first_frame: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.key_order = KeyOrder(self, super().on_event)  # keys read and not yet acted on, in order
@@ -120,6 +121,8 @@ class CcnowApp(App[int]):
         self.setup_message = setup_message
         self.first_run = first_run  # nothing configured: the setup screen is a form that writes config.toml
         self.notice = notice  # shown in the log at start (e.g. "demo sandbox on ...")
+        # Work the queue's first frame must not wait for: --demo starts its receiver here.
+        self.after_first_frame = after_first_frame
         self.session: Session | None = None
         self.controller: SessionController | None = None
         self.log_buffer = LogBuffer()
@@ -198,12 +201,21 @@ class CcnowApp(App[int]):
         )
         session.staging.listener = lambda _: self.apply(controller.staging_changed())
         self.push_screen(QueueScreen())
+        if self.after_first_frame is not None:
+            self.call_after_refresh(self._after_first_frame)
         # The composer is mounted ahead (install_composer), but only once
         # the first pending list is on the screen: at the stress size (docs/scale.md) mounting it
         # would hold back the queue's first frame.
         self.apply(controller.started(self.notice))
         self.refresh_pending()
         self.timers.start()
+
+    def _after_first_frame(self) -> None:
+        assert self.after_first_frame is not None
+        try:
+            self.after_first_frame()
+        except Exception as exc:  # said in the log (no traceback); what it was for goes unanswered
+            self.log_line(LogKind.ERROR, str(exc))
 
     async def on_unmount(self) -> None:
         if self.session is not None:

@@ -13,13 +13,17 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import load as config
 from ..config.load import ConnectionSettings
 from ..config.write import FirstRun
 from ..protocol.redact import Secret
 from ..storage.paths import PRIVATE_FILE_MODE, data_dir, ensure_private_dir
+
+if TYPE_CHECKING:
+    from ..sandbox.faults import Fault
+    from ..sandbox.server import SandboxServer
 
 try:
     import fcntl
@@ -122,10 +126,10 @@ def sweep_demo_runs(root: Path) -> list[str]:
 _RUNS: dict[Path, DemoRun] = {}
 
 
-def close_demo(app: Any, server: object | None) -> None:
+def close_demo(app: Any, server: DemoSandbox | None) -> None:
     """After the app has run: stop the demo's sandbox and remove the run's fresh store."""
     if server is not None:
-        server.stop()  # type: ignore[attr-defined]
+        server.stop()
     settings = getattr(app, "settings", None)
     store_dir = getattr(settings, "store_dir", None)
     run = _RUNS.pop(store_dir, None) if store_dir is not None else None
@@ -133,7 +137,7 @@ def close_demo(app: Any, server: object | None) -> None:
         run.end()
 
 
-def build_app(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[Any, object | None]:
+def build_app(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[Any, DemoSandbox | None]:
     """The app for ``args`` (the command line's namespace, cli/parsing.py), and the demo sandbox to stop afterwards."""
     if getattr(args, "demo", False):
         return _demo(args, app_class)
@@ -159,11 +163,70 @@ def build_app(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[
     ), None
 
 
-def _demo(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[Any, object]:
+class DemoSandbox:
+    """The demo's embedded sandbox receiver: its socket bound at once, its server started
+    after the queue's first frame.
+
+    Binding first gives the session the receiver's URL before the app exists, and a
+    request sent before the server starts waits in the socket's backlog. Loading the
+    server and making its order book (about 25 ms of CPU) waits for :meth:`start`, which
+    the app calls once the queue is on the screen, so the demo's first frame comes as
+    soon as a real profile's.
+    """
+
+    HOST = "127.0.0.1"
+
+    def __init__(self, password: str, faults: list[Fault]) -> None:
+        from ..sandbox.address import listen, receiver_url
+
+        self.password = password
+        self.listener = listen(self.HOST)
+        self.url = receiver_url(self.HOST, self.listener.getsockname()[1])
+        self._faults = faults
+        self.server: SandboxServer | None = None  # once started
+        self._stopped = False
+
+    def start(self) -> None:
+        """Serve (idempotent; nothing once stopped)."""
+        if self.server is not None or self._stopped:
+            return
+        from ..sandbox.server import SandboxConfig, SandboxServer
+
+        config = SandboxConfig(
+            host=self.HOST,
+            port=0,
+            client_id="demo",
+            password=self.password,
+            orders=40,
+            seed=7,
+            settle=30.0,
+            arrivals=4.0,
+            faults=self._faults,
+            log=None,
+        )
+        try:
+            self.server = SandboxServer(config).start(self.listener)
+        except Exception as exc:  # the app says it in the log; the first list then goes unanswered
+            raise RuntimeError(f"the demo's sandbox receiver could not start ({type(exc).__name__}: {exc})") from exc
+
+    @property
+    def faults(self) -> list[Fault]:
+        """The faults still active (those asked for, until the server starts)."""
+        return self.server.faults if self.server is not None else list(self._faults)
+
+    def stop(self) -> None:
+        """Stop serving, or close the socket if it never served. Idempotent."""
+        self._stopped = True
+        if self.server is not None:
+            self.server.stop()
+        else:
+            self.listener.close()
+
+
+def _demo(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[Any, DemoSandbox]:
     """``--demo``: an embedded sandbox receiver on a free port, and a session with it, on
     a store of this run's own (:class:`DemoRun`): the sandbox starts fresh, so does it."""
     from ..sandbox.faults import parse_fault
-    from ..sandbox.server import SandboxConfig, SandboxServer
 
     faults = [parse_fault(f) for f in (getattr(args, "fault", None) or [])]
     # The operator's own keys in the demo too. The demo needs nothing else of the file: one
@@ -177,20 +240,7 @@ def _demo(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[Any,
     # A fresh password per run: the embedded receiver is ours alone, and a password
     # equal to the profile name ("demo") would be masked wherever that word appears.
     password = secrets.token_urlsafe(12)
-    server = SandboxServer(
-        SandboxConfig(
-            host="127.0.0.1",
-            port=0,
-            client_id="demo",
-            password=password,
-            orders=40,
-            seed=7,
-            settle=30.0,
-            arrivals=4.0,
-            faults=faults,
-            log=None,
-        )
-    ).start()
+    server = DemoSandbox(password, faults)
     try:
         run = DemoRun.start()
     except BaseException:
@@ -211,7 +261,13 @@ def _demo(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[Any,
     notice = f"demo: embedded sandbox receiver at {server.url}" + (f", faults: {shown}" if shown else "") + unread
     refresh = getattr(args, "refresh", None)
     try:
-        app = app_class(settings, notice=notice, refresh_every=15.0 if refresh is None else refresh, keys=keys)
+        app = app_class(
+            settings,
+            notice=notice,
+            refresh_every=15.0 if refresh is None else refresh,
+            keys=keys,
+            after_first_frame=server.start,
+        )
     except BaseException:  # a [keys] table the app refuses: nothing of this run is left behind
         server.stop()
         _RUNS.pop(run.store_dir, None)

@@ -26,6 +26,9 @@ the figures that matter on a busy machine.
   sandbox, until an order number is on the screen. The screen is read with
   ``tmux capture-pane`` every ``POLL_S`` seconds (no hook in the app: the process is
   timed from outside), so a figure may be late by up to one poll, on both sides alike.
+  ``demo_first_frame`` and ``profile_first_frame``: the same, until the queue's frame (its
+  column header) is on the screen, orders or not: the demo's embedded sandbox starts
+  serving only after that frame, so the demo's frame should come as soon as the profile's.
 - ``fetch_100k_vs_curl``: bench.py's fetch + parse of 100,000 pending orders against
   curl (best of several, as bench.py measures it).
 
@@ -61,6 +64,7 @@ SIZE = (100, 30)
 POLL_S = 0.01
 PAINT_TIMEOUT_S = 30.0
 ORDER = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
+FRAME = re.compile(r"\border +status +staged\b")  # the queue's column header
 
 BARE_APP = r"""
 from textual.app import App, ComposeResult
@@ -309,6 +313,8 @@ def measure(runs: int, fetch: bool) -> dict[str, float]:
             "bare_textual_post": lambda: first_paint([PY, "-c", BARE_POST_APP, url, password], env, ORDER),
             "demo_first_paint": lambda: first_paint([*CCNOW, "--demo"], env, ORDER),
             "profile_first_paint": lambda: first_paint([*CCNOW], env, ORDER),
+            "demo_first_frame": lambda: first_paint([*CCNOW, "--demo"], env, FRAME),
+            "profile_first_frame": lambda: first_paint([*CCNOW], env, FRAME),
         }
         samples: dict[str, list[float]] = {k: [] for k in steps}
         for step in steps.values():  # warm-up: bytecode caches, the page cache, the sandbox
@@ -336,6 +342,9 @@ def measure(runs: int, fetch: bool) -> dict[str, float]:
     results["bare_post_vs_bare"] = results["bare_textual_post"] / results["bare_textual"]
     results["demo_vs_bare_post"] = results["demo_first_paint"] / results["bare_textual_post"]
     results["profile_vs_bare_post"] = results["profile_first_paint"] / results["bare_textual_post"]
+    results["demo_frame_vs_bare"] = results["demo_first_frame"] / results["bare_textual"]
+    results["profile_frame_vs_bare"] = results["profile_first_frame"] / results["bare_textual"]
+    results["demo_frame_vs_profile_frame"] = results["demo_first_frame"] / results["profile_first_frame"]
     results["httpx_sync_post_vs_httpx"] = results["httpx_sync_post_40"] / results["httpx"]
     if fetch:
         results.update(fetch_ratio())
@@ -411,6 +420,9 @@ STACK_ROWS = [
     ("a bare httpx read + a tuple per line vs curl", "bare_fetch_100k_s", "curl_100k_s", "bare_fetch_vs_curl"),
     ("fetch + parse vs that bare read", "fetch_100k_s", "bare_fetch_100k_s", "fetch_100k_vs_bare"),
     ("pending vs curl (time_total)", "pending_40", "curl_40", "pending_vs_curl"),
+    ("the queue's first frame, profile, vs bare", "profile_first_frame", "bare_textual", "profile_frame_vs_bare"),
+    ("the queue's first frame, --demo, vs bare", "demo_first_frame", "bare_textual", "demo_frame_vs_bare"),
+    ("that frame, --demo vs the profile's", "demo_first_frame", "profile_first_frame", "demo_frame_vs_profile_frame"),
 ]
 
 

@@ -4,6 +4,8 @@ restored after a crash, a damaged store, quitting with entries staged, the demo,
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 from dataclasses import replace
 
 from ccnow_tui.domain.staging import StagingArea
@@ -16,6 +18,7 @@ from ccnow_tui.tui.screens.composer import ComposerScreen
 from ccnow_tui.tui.screens.confirm import ConfirmScreen
 from ccnow_tui.tui.screens.queue import QueueScreen
 from ccnow_tui.tui.screens.setup import PasswordScreen, SetupScreen
+from ccnow_tui.tui.widgets.order_table import OrderTable
 
 from .helpers import PASSWORD, SIZE, actions, answer_yes, log_text, screen_text, settle, started, stored, wait_until
 
@@ -150,12 +153,67 @@ async def test_demo_runs_the_embedded_sandbox_with_faults(isolated_dirs):
             await started(pilot)
             assert "system down for maintenance" in log_text(app)
             assert app.session.store.path.parent.name == "demo"
-            server.set_faults([])
+            server.server.set_faults([])
             await pilot.press("r")
             await settle(pilot)
-            assert app.session.book.pending_count == len(server.book.pending()) > 0
+            assert app.session.book.pending_count == len(server.server.book.pending()) > 0
     finally:
         server.stop()
+
+
+async def test_the_demo_sandbox_serves_only_once_the_queue_is_drawn(isolated_dirs):
+    """Its socket is bound when the app is built (the session knows the URL); its server
+    and order book are made after the queue's first frame, so they never delay it."""
+    app, server = build_app(cli_args(demo=True))
+    seen_at_start: list[tuple[str, int]] = []
+    start = app.after_first_frame
+
+    def start_and_note() -> None:
+        table = app.screen.query(OrderTable)
+        seen_at_start.append((type(app.screen).__name__, table.first().size.height if table else 0))
+        start()
+
+    app.after_first_frame = start_and_note
+    try:
+        assert server.server is None and app.settings.url == server.url
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot)
+            assert seen_at_start and seen_at_start[0][0] == "QueueScreen" and seen_at_start[0][1] > 0
+            assert app.session.book.pending_count == len(server.server.book.pending()) > 0
+    finally:
+        server.stop()
+
+
+async def test_a_demo_sandbox_that_cannot_start_is_said_in_the_log(isolated_dirs):
+    app, server = build_app(cli_args(demo=True))
+    server.listener.close()  # the socket it would serve is gone
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: "could not start" in log_text(app), "the log to say it")
+            assert "the demo's sandbox receiver could not start" in log_text(app)
+            assert "Traceback" not in screen_text(app)
+    finally:
+        server.stop()
+
+
+def test_building_the_demo_loads_no_sandbox_server():
+    """Parsing ``--demo --fault`` and binding the socket load only the sandbox's light modules."""
+    code = (
+        "import sys, tempfile, os;"
+        "os.environ['XDG_DATA_HOME'] = os.environ['XDG_CONFIG_HOME'] = tempfile.mkdtemp();"
+        "from ccnow_tui.cli.parsing import build_parser, merge_options;"
+        "from ccnow_tui.tui import launch;"
+        "from ccnow_tui.tui.app import CcnowApp;"
+        "parser = build_parser(sandbox_arguments=False);"
+        "args = parser.parse_args(['--demo', '--fault', 'html']);"
+        "merge_options(parser, args);"
+        "app, server = launch.build_app(args, CcnowApp);"
+        "assert server is not None and server.server is None;"
+        "print(sorted(m for m in sys.modules if m.startswith('ccnow_tui.sandbox')));"
+        "launch.close_demo(app, server)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.strip() == "['ccnow_tui.sandbox', 'ccnow_tui.sandbox.address', 'ccnow_tui.sandbox.faults']"
 
 
 async def test_demo_with_a_fault_on_updates_loads_the_queue_and_loses_the_batch_answer(isolated_dirs):
@@ -163,12 +221,13 @@ async def test_demo_with_a_fault_on_updates_loads_the_queue_and_loses_the_batch_
     try:
         async with app.run_test(size=SIZE) as pilot:
             await started(pilot)
-            assert app.session.book.pending_count == len(server.book.pending()) > 0
+            book = server.server.book
+            assert app.session.book.pending_count == len(book.pending()) > 0
             first = app.session.book.rows[0]
             await pilot.press("s", "S")
             await answer_yes(pilot)
             await settle(pilot)
-            assert server.book.status(first) == "mark_shipped"  # applied, answer dropped
+            assert book.status(first) == "mark_shipped"  # applied, answer dropped
             assert [actions(b.entries) for b in app.session.staging.unknown_batches] == [
                 [StagedAction.make(first, "ship")]
             ]

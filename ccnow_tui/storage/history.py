@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from ..protocol.actions import ActionKind
@@ -299,19 +299,15 @@ class BatchRow(NamedTuple):
 _BATCH_COLS = ", ".join(BatchRow._fields)
 
 
-class _PagedRow(NamedTuple):
-    """A line of :func:`batches`' query: the batch, and one action's count of its entries."""
+class _ActionCount(NamedTuple):
+    """The two columns :func:`batches`' query adds to a :class:`BatchRow`: one action's
+    count of the batch's entries."""
 
-    batch_id: str
-    created_at: str
-    state: str
-    outcome: str
-    message: str
-    host: str
-    client_id: str
-    entry_count: int
     action: str | None  # None: a batch with no submit line
     entries: int
+
+
+_BATCH_WIDTH = len(BatchRow._fields)
 
 
 def batches(conn: sqlite3.Connection, limit: int = 1000, offset: int = 0) -> list[BatchSummary]:
@@ -319,22 +315,23 @@ def batches(conn: sqlite3.Connection, limit: int = 1000, offset: int = 0) -> lis
     counted per action: one query; the page walks the batches' rowids backwards and the
     counts read each batch's lines through ``events_batch`` (no scan of the journal)."""
     lines = conn.execute(
-        "SELECT p.batch_id, p.created_at, p.state, p.outcome, p.message, p.host, p.client_id, p.entry_count, "
-        "e.action, COUNT(e.id) FROM (SELECT rowid AS r, " + _BATCH_COLS + " FROM batches "
+        "SELECT " + ", ".join(f"p.{c}" for c in BatchRow._fields) + ", e.action, COUNT(e.id) "
+        "FROM (SELECT rowid AS r, " + _BATCH_COLS + " FROM batches "
         "ORDER BY rowid DESC LIMIT ? OFFSET ?) p "
         "LEFT JOIN events e ON e.batch_id = p.batch_id AND e.kind = 'submit' "
         "GROUP BY p.r, e.action ORDER BY p.r DESC",
         (limit, offset),
     ).fetchall()
     out: list[BatchSummary] = []
-    for _, group in groupby(map(_PagedRow._make, lines), key=attrgetter("batch_id")):
+    for _, group in groupby(lines, key=itemgetter(0)):  # the batch_id
         per_action = list(group)
-        counts = [(str(r.action), int(r.entries)) for r in per_action if r.action is not None]
-        out.append(_summary(per_action[0], counts))
+        counted = [_ActionCount._make(line[_BATCH_WIDTH:]) for line in per_action]
+        counts = [(str(c.action), int(c.entries)) for c in counted if c.action is not None]
+        out.append(_summary(BatchRow._make(per_action[0][:_BATCH_WIDTH]), counts))
     return out
 
 
-def _summary(row: BatchRow | _PagedRow, counts: Iterable[tuple[str, int]]) -> BatchSummary:
+def _summary(row: BatchRow, counts: Iterable[tuple[str, int]]) -> BatchSummary:
     return BatchSummary(
         str(row.batch_id),
         str(row.created_at),

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from store_bench import best, order_ids  # noqa: E402  (this folder: the same orders and timing)
+from store_bench import best, copy_batch, order_ids  # noqa: E402  (this folder: the same orders, timing, copies)
 
 from ccnow_tui.domain.staging import StagingArea  # noqa: E402
 from ccnow_tui.protocol import OrderId, StagedAction  # noqa: E402
@@ -93,44 +93,17 @@ def build(path: Path) -> tuple[list[OrderId], int, int]:
             message=f"{BATCH} applied",
         )
         conn = store._conn()
-        rows = conn.execute(
-            "SELECT time, kind, order_id, entry_id, n, action, fields, outcome, status, message, raw "
-            "FROM events WHERE batch_id = ? ORDER BY id",
-            (batch_id,),
-        ).fetchall()
-        brow = conn.execute(
-            "SELECT created_at, state, outcome, message, url, host, client_id, store_id, owner, pid, "
-            "hostname, entry_count, settled_at FROM batches WHERE batch_id = ?",
-            (batch_id,),
-        ).fetchone()
-        max_id = conn.execute("SELECT MAX(entry_id) FROM events").fetchone()[0]
         index = {str(o): i for i, o in enumerate(plans[0])}
-        start = datetime.fromisoformat(brow[0])
-        conn.execute("BEGIN IMMEDIATE")
-        for k in range(1, N_BATCHES):
-            bid = f"{batch_id[:-3]}x{k:02d}"  # "x": never a hex token, so never the batch copied
-            when = (start + timedelta(minutes=37 * k)).astimezone(UTC).isoformat(timespec="milliseconds")
-            plan = plans[k]
-
-            def moved(r, bid=bid, plan=plan, shift=k * BATCH, when=when):
-                oid = r[2]
-                if oid is not None:
-                    oid = str(plan[index[oid]])
-                eid = r[3] + shift + max_id if r[3] is not None else None
-                return (when, r[1], bid, oid, eid, *r[4:])
-
-            conn.execute(
-                "INSERT INTO batches (batch_id, created_at, state, outcome, message, url, host, client_id, "
-                "store_id, owner, pid, hostname, entry_count, settled_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (bid, when, *brow[1:]),
-            )
-            conn.executemany(
-                "INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, "
-                "outcome, status, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                map(moved, rows),
-            )
-        conn.execute("COMMIT")
+        (created,) = conn.execute("SELECT created_at FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
+        start = datetime.fromisoformat(created)
+        copy_batch(
+            conn,
+            batch_id,
+            N_BATCHES - 1,
+            order_of=lambda k, oid: str(plans[k][index[oid]]),
+            entry_shift=lambda k: k * BATCH,
+            when=lambda k: (start + timedelta(minutes=37 * k)).astimezone(UTC).isoformat(timespec="milliseconds"),
+        )
         events = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
         queue_set = set(map(str, queue))
         sent = sum(

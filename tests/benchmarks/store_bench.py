@@ -30,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,6 +81,56 @@ def action(i: int, oid: OrderId) -> StagedAction:
     return StagedAction.make(oid, "cancel", notes="out of stock")
 
 
+def copy_batch(
+    conn: sqlite3.Connection,
+    batch_id: str,
+    copies: int,
+    *,
+    order_of: Callable[[int, str], str],
+    entry_shift: Callable[[int], int],
+    when: Callable[[int], str] | None = None,
+) -> None:
+    """Insert ``copies`` copies of a sent batch and its journal lines, in one transaction:
+    copy ``k`` (1..copies) is batch ``...xKK``, its lines' orders ``order_of(k, order)``,
+    their entry ids shifted by ``entry_shift(k)`` past every id in use, and its time
+    ``when(k)`` (the original's if None). Filling the journal this way takes seconds
+    where claiming and settling each batch would take minutes."""
+    rows = conn.execute(
+        "SELECT time, kind, order_id, entry_id, n, action, fields, outcome, status, message, raw "
+        "FROM events WHERE batch_id = ? ORDER BY id",
+        (batch_id,),
+    ).fetchall()
+    brow = conn.execute(
+        "SELECT created_at, state, outcome, message, url, host, client_id, store_id, owner, pid, "
+        "hostname, entry_count, settled_at FROM batches WHERE batch_id = ?",
+        (batch_id,),
+    ).fetchone()
+    max_id = conn.execute("SELECT MAX(entry_id) FROM events").fetchone()[0]
+    conn.execute("BEGIN IMMEDIATE")
+    for k in range(1, copies + 1):
+        bid = f"{batch_id[:-3]}x{k:02d}"  # "x": never a hex token, so never the batch copied
+        at = when(k) if when is not None else None
+        shift = entry_shift(k) + max_id
+
+        def moved(r, bid=bid, k=k, at=at, shift=shift):
+            oid = order_of(k, r[2]) if r[2] is not None else None
+            eid = r[3] + shift if r[3] is not None else None
+            return (at or r[0], r[1], bid, oid, eid, *r[4:])
+
+        conn.execute(
+            "INSERT INTO batches (batch_id, created_at, state, outcome, message, url, host, client_id, "
+            "store_id, owner, pid, hostname, entry_count, settled_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (bid, at or brow[0], *brow[1:]),
+        )
+        conn.executemany(
+            "INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, "
+            "outcome, status, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            map(moved, rows),
+        )
+    conn.execute("COMMIT")
+
+
 def build(path: Path) -> dict:
     """The profile: 100,000 staged entries and the 1,000,000-line journal."""
     orders = order_ids(N_ORDERS)
@@ -110,44 +161,16 @@ def build(path: Path) -> dict:
         )
         t_claim_settle = time.perf_counter() - t
         conn = store._conn()
-        rows = conn.execute(
-            "SELECT time, kind, order_id, entry_id, n, action, fields, outcome, status, message, raw "
-            "FROM events WHERE batch_id = ? ORDER BY id",
-            (batch_id,),
-        ).fetchall()
-        brow = conn.execute(
-            "SELECT created_at, state, outcome, message, url, host, client_id, store_id, owner, pid, "
-            "hostname, entry_count, settled_at FROM batches WHERE batch_id = ?",
-            (batch_id,),
-        ).fetchone()
-        max_id = conn.execute("SELECT MAX(entry_id) FROM events").fetchone()[0]
         index = {str(o): i for i, o in enumerate(orders[:BATCH])}
         # Batches 2..10: the same lines for the next orders (wrapping round the 200,000).
         t = time.perf_counter()
-        conn.execute("BEGIN IMMEDIATE")
-        for k in range(1, N_BATCHES):
-            bid = f"{batch_id[:-3]}x{k:02d}"  # "x": never a hex token, so never the batch copied
-            shift = k * BATCH
-
-            def moved(r, bid=bid, shift=shift):
-                oid = r[2]
-                if oid is not None:
-                    oid = str(orders[(index[oid] + shift) % N_ORDERS])
-                eid = r[3] + shift + max_id if r[3] is not None else None
-                return (r[0], r[1], bid, oid, eid, *r[4:])
-
-            conn.execute(
-                "INSERT INTO batches (batch_id, created_at, state, outcome, message, url, host, client_id, "
-                "store_id, owner, pid, hostname, entry_count, settled_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (bid, *brow),
-            )
-            conn.executemany(
-                "INSERT INTO events (time, kind, batch_id, order_id, entry_id, n, action, fields, "
-                "outcome, status, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                map(moved, rows),
-            )
-        conn.execute("COMMIT")
+        copy_batch(
+            conn,
+            batch_id,
+            N_BATCHES - 1,
+            order_of=lambda k, oid: str(orders[(index[oid] + k * BATCH) % N_ORDERS]),
+            entry_shift=lambda k: k * BATCH,
+        )
         t_copy = time.perf_counter() - t
         events = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
     return {

@@ -119,6 +119,32 @@ def test_schema_version_and_wal(store, path):
         assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def _indexes(path: Path) -> set[str]:
+    with raw_db(path) as c:
+        return {n for (n,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+
+
+def test_a_store_made_with_the_retired_order_index_loses_it_and_keeps_its_entries(path):
+    """The first stores indexed entries by order number, which no query reads (every row
+    staged, claimed or settled updated it for nothing): a new store has no such index, and
+    one that has it loses it when opened, its entries and schema version as they were."""
+    with Store.open(path) as store:
+        store.add([ship(A), cancel(B)])
+    assert "entries_order" not in _indexes(path) and "entries_batch" in _indexes(path)
+    with raw_db(path) as c:  # as the first stores were made
+        c.execute("CREATE INDEX entries_order ON entries(order_id)")
+    assert "entries_order" in _indexes(path)
+    with Store.open(path) as store:
+        assert actions(store.snapshot().staged) == [ship(A), cancel(B)]
+        assert "entries_order" not in _indexes(path)
+        store.add([ship(C)])
+    with raw_db(path) as c:
+        assert c.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with Store.open(path) as store:
+        assert actions(store.snapshot().staged) == [ship(A), cancel(B), ship(C)]
+
+
 def _newer_file(path: Path) -> None:
     """A store as a newer version might leave it: another schema, rollback journal."""
     path.parent.mkdir(mode=0o700, parents=True)

@@ -36,7 +36,6 @@ CREATE TABLE IF NOT EXISTS entries (
     changed_by TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS entries_batch ON entries(batch_id) WHERE batch_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS entries_order ON entries(order_id);
 CREATE INDEX IF NOT EXISTS entries_held ON entries(state) WHERE state != 'staged';
 CREATE TABLE IF NOT EXISTS batches (
     batch_id TEXT PRIMARY KEY,
@@ -84,6 +83,13 @@ CREATE INDEX IF NOT EXISTS undo_owner ON undo(owner, grp);
 
 # Each step takes the schema from version N-1 to N; version 1 is SCHEMA itself.
 MIGRATIONS: dict[int, str] = {1: SCHEMA}
+
+# Indexes the first stores were made with that no query reads: every row written (staging
+# a whole list, claiming it, settling it) updated them for nothing. Dropped where found;
+# the schema's version stays, as no reader needs them (an older ccnow-tui reads a store
+# without them as it is). entries_order (order_id) cost staging ship at the stress size
+# about a fifth of its insert (tests/benchmarks/tui_scale.py's stage_ship_100k_s, docs/scale.md).
+RETIRED_INDEXES = ("entries_order",)
 
 _SCHEMA_COLUMNS: dict[str, list[str]] = {}
 
@@ -142,7 +148,8 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Bring the store to SCHEMA_VERSION (StoreError, nothing changed, if it is newer)."""
+    """Bring the store to SCHEMA_VERSION (StoreError, nothing changed, if it is newer), and
+    drop the :data:`RETIRED_INDEXES` it still has."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise newer(path, version)
@@ -156,6 +163,12 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
                     if statement.strip():
                         c.execute(statement)
                 c.execute(f"PRAGMA user_version = {step}")
+    marks = ",".join("?" * len(RETIRED_INDEXES))
+    retired = f"SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ({marks})"
+    if conn.execute(retired, RETIRED_INDEXES).fetchone() is not None:
+        with Write(conn) as c:
+            for (name,) in c.execute(retired, RETIRED_INDEXES).fetchall():  # again, under the lock
+                c.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 def check_tables(conn: sqlite3.Connection, path: Path) -> None:

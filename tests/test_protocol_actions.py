@@ -238,6 +238,24 @@ def test_ship() -> None:
     assert e.form_fields(2) == [("x_orderid_2", "397-10-1159"), ("x_action_2", "ship")]
 
 
+@pytest.mark.parametrize("kind", [ActionKind.SHIP, ActionKind.QUERY])
+def test_fieldless_actions_for_many_orders_are_what_make_builds(kind: ActionKind) -> None:
+    """The C-speed maker of a whole list's ships (or queries) builds, for each order, the
+    very action ``make`` builds: equal, of the same type, every field by name."""
+    orders = [OrderId.parse(f"{396101142 + i * 7}") for i in range(5)]
+    made = StagedAction.fieldless(kind, orders)
+    expected = [StagedAction.make(o, kind.value) for o in orders]
+    assert made == expected and all(type(a) is StagedAction for a in made)
+    assert [a._asdict() for a in made] == [a._asdict() for a in expected]
+    assert [a.form_fields(1) for a in made] == [a.form_fields(1) for a in expected]
+
+
+@pytest.mark.parametrize("kind", [ActionKind.CANCEL, ActionKind.ADJUST, ActionKind.TRACK])
+def test_fieldless_refuses_an_action_that_takes_fields(kind: ActionKind) -> None:
+    with pytest.raises(ActionError, match=f"{kind.value} takes fields"):
+        StagedAction.fieldless(kind, [OrderId.parse(OID)])
+
+
 def test_cancel_with_and_without_notes() -> None:
     assert StagedAction.make(OID, "cancel", notes="Test order").form_fields(1) == [
         ("x_orderid_1", OID),

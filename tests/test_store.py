@@ -18,7 +18,7 @@ import pytest
 
 from ccnow_tui.domain.staging import StagingArea
 from ccnow_tui.protocol import OrderId, StagedAction
-from ccnow_tui.protocol.actions import ActionKind
+from ccnow_tui.protocol.actions import ActionKind, format_amount
 from ccnow_tui.protocol.batch import Severity
 from ccnow_tui.protocol.redact import MASK, Secret
 from ccnow_tui.storage.store import (
@@ -696,6 +696,43 @@ def test_many_alike_entries_are_stored_as_one_at_a_time_would_be(tmp_path, monke
             results[way] = (_rows(path), returned, s.snapshot().staged)
     assert results["bulk"][0] == results["rows"][0]
     assert results["bulk"][1] == results["rows"][1] == results["bulk"][2][1:]
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        lambda o: StagedAction.make(o, "query"),
+        lambda o: track(o, "1Z 998"),
+        lambda o: StagedAction.make(o, "track", trackname="DHL", tracknumber="1Z 999"),
+        lambda o: StagedAction.make(o, "track", trackname="UPS", tracknumber="1Z 999", notes="fragile"),
+    ],
+    ids=["kind", "tracknumber", "trackname", "notes"],
+)
+def test_one_entry_that_differs_in_one_field_is_not_stored_as_its_neighbours(tmp_path, monkeypatch, odd):
+    """Alike entries but the last, which differs in one field only: the store keeps each
+    entry's own fields (the one-statement insert is only for entries alike in every field)."""
+    import ccnow_tui.storage.entries as entries_module
+
+    orders = [OrderId.parse(f"{500000000 + i}") for i in range(entries_module.BULK_ADD + 5)]
+    batch = [track(o, "1Z 999") for o in orders[:-1]] + [odd(orders[-1])]
+    with Store.open(tmp_path / "store.sqlite3") as s:
+        returned = s.add(batch)
+        assert actions(returned) == batch
+        assert actions(s.snapshot().staged) == batch
+
+
+@pytest.mark.parametrize("amounts", [("12.50", "12.51"), ("12.50", "12.5")], ids=["differ", "same value"])
+def test_many_adjusts_keep_each_amount(tmp_path, amounts):
+    import ccnow_tui.storage.entries as entries_module
+
+    orders = [OrderId.parse(f"{500000000 + i}") for i in range(entries_module.BULK_ADD + 5)]
+    batch = [adjust(o, amounts[0]) for o in orders[:-1]] + [adjust(orders[-1], amounts[1])]
+    with Store.open(tmp_path / "store.sqlite3") as s:
+        s.add(batch)
+        assert actions(s.snapshot().staged) == batch
+    with raw_db(tmp_path / "store.sqlite3") as c:
+        stored = [a for (a,) in c.execute("SELECT amount FROM entries ORDER BY id")]
+    assert stored == [format_amount(a.amount) for a in batch]
 
 
 def test_many_entries_that_differ_are_stored_row_by_row_and_one_undo_removes_them(tmp_path):

@@ -79,7 +79,10 @@ class Tally:
         kinds = self.kinds
         changing = [a for a in actions if a.kind is not query] if query.value in kinds else actions
         adjusts = [a for a in changing if a.kind is adjust] if adjust.value in kinds else []
-        self.changing: Counter[OrderId] = Counter(map(_ORDER_OF, changing))  # non-query entries per order
+        # Non-query entries per order: with no query staged, the count itself (copied at C speed).
+        self.changing: Counter[OrderId] = (
+            Counter(map(_ORDER_OF, changing)) if changing is not actions else self.count.copy()
+        )
         self.adjusts: Counter[OrderId] = Counter(map(_ORDER_OF, adjusts))
         cuts = adjusts if cancel.value not in kinds else [a for a in changing if a.kind is cancel or a.kind is adjust]
         self.cuts: Counter[OrderId] = Counter(map(_ORDER_OF, cuts))  # cancels and adjusts per order

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from operator import attrgetter
+from operator import attrgetter, countOf
 from typing import Any, NamedTuple
 
 from ..protocol.actions import ActionKind, StagedAction, format_amount
@@ -110,13 +110,19 @@ def column_values(actions: Sequence[StagedAction]) -> list[Iterable[str]]:
     ]
 
 
-_FIELDS_OF = attrgetter("notes", "amount", "trackname", "tracknumber")  # every field but the order and kind
-
-
 def alike(actions: Sequence[StagedAction]) -> bool:
     """Every action has the same kind and fields (only the order differs). Compared at C
-    speed: by the kind's identity, and the fields as plain tuples."""
-    return len(set(map(id, map(_KIND_OF, actions)))) == 1 and len(set(map(_FIELDS_OF, actions))) == 1
+    speed, field by field against the first action's, with no object made per action
+    (``countOf`` tries identity first: the fields of a whole list staged at once are the
+    same objects); about three times faster than a set of per-action tuples at the stress
+    size (docs/scale.md)."""
+    if not actions:
+        return True
+    first, n = actions[0], len(actions)
+    return all(
+        countOf(map(field, actions), field(first)) == n
+        for field in (_KIND_OF, _NOTES_OF, _AMOUNT_OF, _TRACKNAME_OF, _TRACKNUMBER_OF)
+    )
 
 
 def columns(a: StagedAction) -> tuple[str, str, str, str, str, str]:

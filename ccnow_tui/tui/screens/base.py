@@ -9,7 +9,7 @@ theirs to do (stage, send, open another screen) by posting messages (messages.py
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import repeat
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
@@ -17,6 +17,8 @@ from textual.binding import Binding, BindingType
 from textual.widget import Widget
 from textual.widgets import Static
 
+from ...domain.staging import SMALL_CHANGE
+from ...gcpause import collector_paused
 from ...protocol.actions import ActionKind, StagedAction
 from ...protocol.orderid import OrderId
 from ..keys import key_of
@@ -350,8 +352,11 @@ class MainScreen(BaseScreen):
     def stage_for(self, action: ActionKind, targets: list[OrderId]) -> None:
         if action is ActionKind.SHIP:
             # Targets are order numbers already checked, and a ship has no fields: made at
-            # C speed, as staging ship at the stress size (docs/scale.md) is one keystroke.
-            self.ask(StageRequested(list(map(StagedAction, targets, repeat(action)))))
+            # C speed, as staging ship at the stress size (docs/scale.md) is one keystroke,
+            # with the collector paused (each of its collections would scan them again).
+            with collector_paused() if len(targets) >= SMALL_CHANGE else nullcontext():
+                actions = StagedAction.fieldless(action, targets)
+            self.ask(StageRequested(actions))
             self.after_staging(targets)
             return
 

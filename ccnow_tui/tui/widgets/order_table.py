@@ -117,7 +117,7 @@ class OrderTable(CursorList):
         """The selected orders (in queue order), or else the highlighted one."""
         if self.selected:
             ordered = list(filter(self.selected.__contains__, self._rows))  # C speed, at the stress size
-            rest = sorted(self.selected.difference(ordered))
+            rest = sorted(self.selected.difference(ordered)) if len(ordered) < len(self.selected) else []
             return ordered + rest
         return [self.current] if self.current is not None else []
 

@@ -21,33 +21,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent / "tests"))  # tui/seen.py: the screen as text, as the tests read it
 
 SIZE = (100, 30)
 
 
-def shown_under(app) -> list:
-    """The screens that show under the top one, bottom first: those down to the first
-    opaque one (what Textual draws under a see-through question)."""
-    under = []
-    for screen in reversed(app.screen_stack[:-1]):
-        under.append(screen)
-        if screen.styles.background.a >= 1:
-            break
-    return under[::-1]
-
-
-def as_text(app) -> str:
-    import io
-
-    from rich.console import Console
-
-    width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, record=True)
-    console.print(app.screen._compositor.render_update(full=True, screen_stack=shown_under(app)))
-    return console.export_text()
-
-
 async def shoot(text: bool = False) -> list[str]:
+    from tui.seen import screen_text
+
     from ccnow_tui.protocol import StagedAction
     from ccnow_tui.sandbox.faults import parse_fault
     from ccnow_tui.tui.app import build_app
@@ -61,8 +42,8 @@ async def shoot(text: bool = False) -> list[str]:
         for _ in range(500):
             if condition():
                 return
-            if app._exception is not None:  # the app crashed: say why, do not wait on
-                raise RuntimeError("the demo crashed") from app._exception
+            if app.return_code is not None:  # it stopped (run_test raises its error, if any)
+                raise RuntimeError(f"the demo stopped (return code {app.return_code})")
             await pilot.pause(0.01)
         raise RuntimeError("the demo did not get there")
 
@@ -78,7 +59,7 @@ async def shoot(text: bool = False) -> list[str]:
     def save(name: str) -> None:
         saved.append(app.save_screenshot(f"{name}.svg", str(HERE)))
         if text:
-            print(f"--- {name} ---\n{as_text(app)}")
+            print(f"--- {name} ---\n{screen_text(app)}")
 
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -209,6 +190,8 @@ async def shoot(text: bool = False) -> list[str]:
 
 async def shoot_setup(text: bool = False) -> list[str]:
     """The first-run form: no configuration, the account entered, its test passed."""
+    from tui.seen import screen_text
+
     from ccnow_tui.sandbox.server import SandboxConfig, SandboxServer
     from ccnow_tui.tui.app import build_app
 
@@ -243,7 +226,7 @@ async def shoot_setup(text: bool = False) -> list[str]:
             await pilot.pause()
             saved.append(app.save_screenshot("setup.svg", str(HERE)))
             if text:
-                print(f"--- setup ---\n{as_text(app)}")
+                print(f"--- setup ---\n{screen_text(app)}")
             await pilot.press("escape")  # quit: nothing saved
     finally:
         server.stop()

@@ -15,7 +15,8 @@ redraws by its own rule (screens/base.py: BaseScreen.is_seen), not by overriding
 screens Textual counts as visible.
 
 The footer, the theme's styles and the setup form used private names too; each now
-does the same with public API (widgets/key_footer.py, widgets/styled.py).
+does the same with public API (widgets/key_footer.py, widgets/styled.py). The tests and
+screenshots/ read the screen and its toasts through public calls (tests/tui/seen.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from textual.widgets import Input
 
 __all__ = [
     "PRIVATE_NAMES",
-    "READ_BY_TESTS",
     "HookedInput",
     "node_bindings",
     "run_priority_bindings",
@@ -39,14 +39,6 @@ PRIVATE_NAMES: list[tuple[str, str, str]] = [
     ("textual.widgets.Input", "_on_key", "async (self, event): the handler that types a printable key"),
     ("textual.dom.DOMNode", "_bindings", "a BindingsMap whose key_to_bindings maps a key to its Bindings"),
     ("textual.app.App", "_check_bindings", "async (self, key, priority=False) -> bool: runs a key's bindings"),
-]
-
-# Not used by ccnow_tui: read by the tests (tests/tui/helpers.py) and by
-# screenshots/make_screenshots.py, to draw a screen as text and to read the toasts shown,
-# which Textual's public API gives only as SVG and not at all. Checked by the same test.
-READ_BY_TESTS: list[tuple[str, str, str]] = [
-    ("textual.screen.Screen", "_compositor", "its render_update(full=, screen_stack=)"),
-    ("textual.app.App", "_notifications", "the toasts shown, each with .message"),
 ]
 
 

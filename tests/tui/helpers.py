@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 
 from conftest import SANDBOX_PASSWORD  # tests/conftest.py, as pytest imports it
-from rich.console import Console
+
+from .seen import screen_text as screen_text  # what the operator sees (shared with screenshots/)
+from .seen import toasts as toasts
 
 PASSWORD = SANDBOX_PASSWORD  # the sandbox fixture's (tests/conftest.py)
 SIZE = (100, 30)
@@ -34,34 +35,6 @@ async def started(pilot) -> None:
         pilot, lambda: app.session is not None and app.session.book.last_refresh is not None, "the first pending list"
     )
     await pilot.pause()
-
-
-def shown_under(app) -> list:
-    """The screens that show under the top one, bottom first: those down to the first
-    opaque one (what Textual draws under a see-through question)."""
-    under = []
-    for screen in reversed(app.screen_stack[:-1]):
-        under.append(screen)
-        if screen.styles.background.a >= 1:
-            break
-    return under[::-1]
-
-
-def screen_text(app) -> str:
-    """Everything on the screen (modal and the screens under it) as plain text."""
-    width, height = app.size
-    console = Console(
-        width=width,
-        height=height,
-        file=io.StringIO(),
-        force_terminal=True,
-        color_system="truecolor",
-        record=True,
-        legacy_windows=False,
-        safe_box=False,
-    )
-    console.print(app.screen._compositor.render_update(full=True, screen_stack=shown_under(app)))
-    return console.export_text()
 
 
 def log_text(app) -> str:

@@ -18,17 +18,17 @@ from ccnow_tui.tui.screens.composer import ComposerScreen
 from ccnow_tui.tui.screens.confirm import ConfirmScreen
 from ccnow_tui.tui.screens.forms import ActionForm
 
-from .helpers import SIZE, actions, answer_yes, log_text, screen_text, settle, started, stored, wait_until
+from .helpers import SIZE, actions, answer_yes, log_text, screen_text, settle, started, stored, toasts, wait_until
 
 
 def notified(app) -> str:
-    """Every notification shown so far (toasts are drawn a frame later than they are posted)."""
-    return " | ".join(n.message for n in app._notifications)
+    """Every toast on the screen (a toast shows a frame after it is posted: pause first)."""
+    return " | ".join(toasts(app))
 
 
 async def test_entries_in_flight_cannot_be_edited_or_removed(make_app, sandbox):
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await started(pilot)
         a = sandbox.book.pending()[0]
         await pilot.press("a", "5", "enter")
@@ -47,6 +47,7 @@ async def test_entries_in_flight_cannot_be_edited_or_removed(make_app, sandbox):
         assert not isinstance(app.screen, ActionForm)
         await pilot.press("d")
         assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.pause()
         assert "is being sent" in notified(app)
         await settle(pilot)
         # Applied once, with the amount that was sent; nothing else staged or sent.
@@ -153,13 +154,14 @@ async def test_a_batch_in_flight_when_its_process_was_killed_is_held_unknown(mak
     try:
         assert proc.stdout.readline().strip() == "claimed"
         app = make_app()
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
             await started(pilot)
             # Still running: in flight, not mistaken for dead, and nobody may send that order.
             [held] = app.session.staging.held
             assert held.state is BatchState.SENDING and not held.mine
             await pilot.press("s", "S")
             assert not isinstance(app.screen, ConfirmScreen)
+            await pilot.pause()
             assert "being sent right now by process" in notified(app)
             await pilot.press("u")
             os.kill(proc.pid, signal.SIGKILL)

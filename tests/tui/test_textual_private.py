@@ -1,6 +1,7 @@
-"""Textual's private names that ccnow_tui relies on (all used in ccnow_tui/tui/textual_private.py),
-and the two the tests read: each is checked here by what it does, so an upgrade that changes
-one fails with the name rather than quietly breaking the keys typed ahead."""
+"""Textual's private names that ccnow_tui relies on (all used in ccnow_tui/tui/textual_private.py):
+each is checked here by what it does, so an upgrade that changes one fails with the name
+rather than quietly breaking the keys typed ahead. The tests and the screenshots read what
+the operator sees through public calls only (tests/tui/seen.py)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,14 @@ import pytest
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 import ccnow_tui
 from ccnow_tui.tui import textual_private
-from ccnow_tui.tui.textual_private import PRIVATE_NAMES, READ_BY_TESTS, HookedInput
-
-from .helpers import screen_text
+from ccnow_tui.tui.textual_private import PRIVATE_NAMES, HookedInput
 
 TUI_DIR = Path(ccnow_tui.__file__).resolve().parent / "tui"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _moved(owner: str, name: str, what: str) -> str:
@@ -31,8 +31,8 @@ def _moved(owner: str, name: str, what: str) -> str:
 
 
 def named(name: str) -> tuple[str, str, str]:
-    """The PRIVATE_NAMES (or READ_BY_TESTS) entry of ``name``: (owner, name, what we rely on)."""
-    return next(entry for entry in PRIVATE_NAMES + READ_BY_TESTS if entry[1] == name)
+    """The PRIVATE_NAMES entry of ``name``: (owner, name, what we rely on)."""
+    return next(entry for entry in PRIVATE_NAMES if entry[1] == name)
 
 
 def test_every_private_name_is_listed_and_checked():
@@ -41,10 +41,6 @@ def test_every_private_name_is_listed_and_checked():
         ("textual.dom.DOMNode", "_bindings"),
         ("textual.app.App", "_check_bindings"),
     }, "a private name was added to or removed from PRIVATE_NAMES: check it in this test too"
-    assert {(owner, name) for owner, name, _ in READ_BY_TESTS} == {
-        ("textual.screen.Screen", "_compositor"),
-        ("textual.app.App", "_notifications"),
-    }, "a private name the tests read was added or removed: check it in this test too"
 
 
 class Field(HookedInput):
@@ -132,20 +128,22 @@ async def test_running_a_keys_priority_bindings_acts_at_once():
         assert screen.hits == ["priority"], _moved(*named("_check_bindings"))
 
 
-class Shown(App):
-    def compose(self):
-        yield Static("what the screen shows", id="body")
+# What Textual used to give the tests only through private names: the screen drawn as text
+# (Screen._compositor), the toasts shown (App._notifications), the screens seen under the top
+# one (App._background_screens). The tests and the screenshots read them through public
+# calls now (tests/tui/seen.py): export_screenshot(), query("Toast").
+SEEN_PRIVATELY = {"_compositor", "_notifications", "_background_screens"}
 
 
-async def test_what_the_tests_read_the_screen_and_the_toasts_with():
-    """``Screen._compositor`` (helpers.screen_text) draws the screen as text; and
-    ``App._notifications`` holds the toasts shown."""
-    app = Shown()
-    async with app.run_test() as pilot:
-        app.notify("a toast")
-        await pilot.pause()
-        assert "what the screen shows" in screen_text(app), _moved(*named("_compositor"))
-        assert [n.message for n in app._notifications] == ["a toast"], _moved(*named("_notifications"))
+def test_the_tests_and_screenshots_see_the_screen_through_public_calls():
+    paths = [*(REPO / "tests").rglob("*.py"), *(REPO / "screenshots").rglob("*.py")]
+    assert Path(__file__).resolve() in paths and len(paths) > 50  # the right tree, read whole
+    found = []
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        attrs = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+        found += [f"{path.relative_to(REPO)}: .{name}" for name in sorted(attrs & SEEN_PRIVATELY)]
+    assert not found, f"textual's private names read to see the screen (use tests/tui/seen.py): {found}"
 
 
 @pytest.mark.parametrize(
@@ -163,8 +161,8 @@ def test_no_other_module_reaches_into_textual(path):
                 f"{path.name} imports {node.module}: go through textual_private.py"
             )
     source = path.read_text(encoding="utf-8")
-    gone = ["_background_screens", "_load_screen_css", "_register", "_css_update_count"]
-    for name in [name for _, name, _ in PRIVATE_NAMES + READ_BY_TESTS] + gone:
+    gone = ["_background_screens", "_load_screen_css", "_register", "_css_update_count", *SEEN_PRIVATELY]
+    for name in [name for _, name, _ in PRIVATE_NAMES] + gone:
         assert f".{name}" not in source and f"def {name}(" not in source, (
             f"{path.name} uses textual's private {name}: go through textual_private.py"
         )

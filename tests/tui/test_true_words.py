@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ccnow_tui.protocol import StagedAction
 
-from .helpers import SIZE, answer_yes, log_text, screen_text, settle, started, stored
+from .helpers import SIZE, answer_yes, log_text, screen_text, settle, started, stored, toasts
 
 
 def refused_words(text: str) -> bool:
@@ -156,11 +156,6 @@ async def test_incomplete_says_what_it_means_and_when_the_last_full_list_came(ma
         assert f"INCOMPLETE: refresh failed, last full list {clock(full)}" in header_text(app)
 
 
-def toasts(app) -> list[str]:
-    """Every toast posted and not timed out (as tests/tui/test_store_views.py reads them)."""
-    return [n.message for n in app._notifications]
-
-
 async def test_a_result_that_only_goes_to_the_log_is_also_a_toast_when_the_log_is_hidden(
     make_app, sandbox, tmp_path, monkeypatch
 ):
@@ -168,7 +163,7 @@ async def test_a_result_that_only_goes_to_the_log_is_also_a_toast_when_the_log_i
 
     monkeypatch.chdir(tmp_path)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await started(pilot)
         a = app.session.book.rows[0]
         await pilot.press("C")  # the log is shown: the log line says it
@@ -194,7 +189,7 @@ async def test_a_toast_about_an_unknown_batch_goes_when_it_is_reconciled(make_ap
     from .helpers import wait_until
 
     app = make_app(timeout=1.0)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await started(pilot)
         await pilot.press("s")
         sandbox.set_faults([parse_fault("drop-after-apply:1@updates")])

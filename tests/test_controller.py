@@ -92,6 +92,25 @@ def test_a_big_change_is_staged_with_the_collector_paused(controller):
     assert len(collections) <= 1 and gc.isenabled(), collections
 
 
+def test_a_big_change_leaves_its_tally_counted_and_frozen_with_the_entries(controller):
+    """The tally the queue reads next is counted inside the pause, so what it holds (a few
+    containers as big as the change) is frozen with the entries: no collection walks it."""
+    import gc
+
+    from ccnow_tui.domain.staging import SMALL_CHANGE
+    from ccnow_tui.gcpause import FREEZE_FROM
+
+    # Enough entries that the pause freezes what it made (one StoredEntry each).
+    many = [StagedAction.make(f"{400000000 + i}", "ship") for i in range(FREEZE_FROM + SMALL_CHANGE)]
+    controller.stage(many)
+    tally = controller.staging._tally
+    assert tally is not None and len(tally.count) == len(many)
+    young = {id(o) for generation in (0, 1, 2) for o in gc.get_objects(generation=generation)}
+    assert id(tally.count) not in young and id(tally.one) not in young and id(controller.staging.staged) not in young
+    controller.stage([StagedAction.make(A, "ship")])  # a small change patches the tally
+    assert controller.staging._tally is tally and len(tally.count) == len(many) + 1
+
+
 def test_undo_with_nothing_to_undo_says_so(controller):
     update = controller.undo()
     assert [n.text for n in update.notices] == ["Nothing to undo."] and not update.topics

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from itertools import compress, repeat
-from operator import attrgetter
+from operator import attrgetter, ne
 from typing import TypeVar, overload
 
 from ..protocol.actions import ACTION_FIELDS, ActionKind, StagedAction
@@ -230,7 +230,7 @@ class Tally:
             # At C speed (opening the composer at the stress size): an unknown status is
             # "" here, and not pending, as None is below.
             orders = list(self.changing)
-            self._not_pending = set(compress(orders, map(PENDING.__ne__, map(get, orders, repeat("")))))
+            self._not_pending = set(compress(orders, map(ne, map(get, orders, repeat("")), repeat(PENDING))))
         else:
             for oid in self._touched:
                 if oid in self.changing and get(oid) != PENDING:

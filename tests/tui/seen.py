@@ -37,6 +37,7 @@ def svg_text(svg: str, width: int, height: int) -> str:
     """The rows of text of a terminal ``width`` x ``height`` drawn by Rich's
     ``Console.export_svg``, each padded with spaces to ``width`` cells, one a line."""
     runs: dict[int, list[tuple[float, str]]] = {}
+    ended: set[int] = set()  # the rows whose end (a newline run) was read
     char_width = 0.0
     longest = 0
     for match in _TEXT.finditer(svg):
@@ -44,12 +45,21 @@ def svg_text(svg: str, width: int, height: int) -> str:
         row = _ROW.fullmatch(attributes.get("clip-path", ""))
         if row is None:
             continue  # the window's title, outside the terminal
-        text = _unescape(match.group(2)).rstrip("\n")  # a row's end is written as a run of its own
+        y = int(row.group(1))
+        if y >= height:
+            raise ValueError(f"row {y} is below the terminal's {height} rows")
+        text = _unescape(match.group(2))
+        if text.endswith("\n"):  # a row's end is written as a run of its own
+            ended.add(y)
+            text = text.rstrip("\n")
         if not text:
             continue
-        runs.setdefault(int(row.group(1)), []).append((float(attributes["x"]), text))
+        runs.setdefault(y, []).append((float(attributes["x"]), text))
         if len(text) > longest:  # textLength is the width of len(text) characters
             longest, char_width = len(text), float(attributes["textLength"]) / len(text)
+    if not ended >= set(range(height - 1)):
+        # Every row but the last ends with a newline run: else this is not what was read here.
+        raise ValueError(f"rows {sorted(set(range(height - 1)) - ended)} not found: not Rich's SVG as read here")
     lines = []
     for y in range(height):
         line, column = [], 0

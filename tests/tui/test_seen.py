@@ -142,3 +142,15 @@ def test_any_styled_rows_come_back_as_the_console_drew_them(lines):
     got = svg_text(console.export_svg(), width, len(lines)).split("\n")
     assert [row.rstrip() for row in got] == [row.rstrip() for row in expected]
     assert all(cells(row) == width for row in got)
+
+
+def test_an_svg_not_laid_out_as_read_is_refused_not_read_as_blank():
+    """Were Rich to write its SVG otherwise, reading would fail, not give an empty screen
+    (on which every "is not shown" would pass)."""
+    console = recorded([[("shown", Style())], [("and more", Style(bold=True))], [("end", Style())]], 20)
+    svg = console.export_svg()
+    assert svg_text(svg, 20, 3).split("\n")[1].rstrip() == "and more"
+    with pytest.raises(ValueError, match="not Rich's SVG"):
+        svg_text(svg.replace("clip-path=", "data-clip="), 20, 3)
+    with pytest.raises(ValueError, match="below the terminal"):
+        svg_text(svg, 20, 2)

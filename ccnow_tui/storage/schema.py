@@ -81,7 +81,11 @@ CREATE TABLE IF NOT EXISTS undo (
 CREATE INDEX IF NOT EXISTS undo_owner ON undo(owner, grp);
 """
 
-# Each step takes the schema from version N-1 to N; version 1 is SCHEMA itself.
+# Each step takes the schema from version N-1 to N; version 1 is SCHEMA itself. A column
+# added later is a step of its own (``ALTER TABLE entries ADD COLUMN ...``), never written
+# into SCHEMA: a new store runs SCHEMA and then every later step. ``_schema_columns``
+# (what ``check_tables`` holds a file to) runs SCHEMA alone: with a second step, have it
+# run them all, or the new column is never checked.
 MIGRATIONS: dict[int, str] = {1: SCHEMA}
 
 # Indexes the first stores were made with that no query reads: every row written (staging

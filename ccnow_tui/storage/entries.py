@@ -19,10 +19,12 @@ from ..protocol.redact import redact
 from .records import BatchState, EntryState, HeldBatch, Snapshot, StoredEntry, StoreError, UndoResult
 from .rows import (
     ACTION_COLS,
+    BATCH_AT,
     ENTRY_COLS,
     ORDER_OF,
     RESTORED_COLS,
     ROW_COLS,
+    STATE_AT,
     EntryRow,
     alike,
     column_values,
@@ -75,13 +77,13 @@ def snapshot(conn: sqlite3.Connection, owner: str) -> Snapshot:
     held: dict[str, list[StoredEntry]] = {}
     rows = conn.execute(f"SELECT {ENTRY_COLS} FROM entries ORDER BY pos, id").fetchall()
     for row in rows:  # by position: the hot loop store_bench.py times (store_open_100k_s)
-        state = row[7]
+        state = row[STATE_AT]
         if state == "staged":
             snap.staged.append(entry(row))
         elif state == "unverified":
             snap.unverified.append(entry(row))
         else:
-            held.setdefault(row[8] or "", []).append(entry(row))
+            held.setdefault(row[BATCH_AT] or "", []).append(entry(row))
     if held:
         marks = ",".join("?" * len(held))
         meta = {

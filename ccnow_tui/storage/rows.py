@@ -150,18 +150,27 @@ def fields_json(a: StagedAction) -> str:
     return json.dumps(d, ensure_ascii=False, separators=(",", ":")) if d else ""
 
 
-ENTRY_COLS = "id, order_id, action, notes, amount, trackname, tracknumber, state, batch_id, remark, rev, pos"
+# The columns a live entry is read from: its action's (ACTION_COLS, in stored_action's
+# order), then what the store keeps of it.
+ENTRY_COLUMNS = ("id", *ACTION_COLS, "state", "batch_id", "remark", "rev", "pos")
+ENTRY_COLS = ", ".join(ENTRY_COLUMNS)
+# Where entry() and entries.snapshot() read each column of such a row, by position (the
+# hot loop below): named from ENTRY_COLUMNS, so a column added anywhere moves them all.
+ID_AT, STATE_AT, BATCH_AT, REMARK_AT, REV_AT, POS_AT = map(
+    ENTRY_COLUMNS.index, ("id", "state", "batch_id", "remark", "rev", "pos")
+)
+ACTION_AT = slice(ENTRY_COLUMNS.index(ACTION_COLS[0]), ENTRY_COLUMNS.index(ACTION_COLS[-1]) + 1)
 
 
 def entry(row: Sequence[Any]) -> StoredEntry:
     """A row of ``ENTRY_COLS`` as the entry it holds. Read by position: this is the hot
     loop of every start (``Store.snapshot``, timed as ``store_open_100k_s`` by
     tests/benchmarks/store_bench.py)."""
-    staged = stored_action(*row[1:7], row=row[0])
-    state = _STATES.get(row[7]) if type(row[7]) is str else None
+    staged = stored_action(*row[ACTION_AT], row=row[ID_AT])
+    state = _STATES.get(row[STATE_AT]) if type(row[STATE_AT]) is str else None
     if state is None:
-        raise CorruptRow(f"{_where(row[0])}state {row[7]!r} is not an entry's state")
-    return _new(StoredEntry, (row[0], staged, state, row[8], row[9], row[10], row[11]))
+        raise CorruptRow(f"{_where(row[ID_AT])}state {row[STATE_AT]!r} is not an entry's state")
+    return _new(StoredEntry, (row[ID_AT], staged, state, row[BATCH_AT], row[REMARK_AT], row[REV_AT], row[POS_AT]))
 
 
 class EntryRow(NamedTuple):

@@ -3,8 +3,10 @@
 import pytest
 
 from ccnow_tui.protocol import AnswerParser, Batch, StagedAction, parse_answer
+from ccnow_tui.protocol.actions import ActionKind
 from ccnow_tui.protocol.orderid import OrderId
-from ccnow_tui.protocol.outcome import EntryOutcome, Outcome, resolve_batch, resolve_pending
+from ccnow_tui.protocol.outcome import CONFIRMS, MOVES_ON, EntryOutcome, Outcome, resolve_batch, resolve_pending
+from ccnow_tui.protocol.status import PENDING
 
 A, B = "396-10-1142", "397-10-1159"
 
@@ -31,6 +33,28 @@ def test_one_line_per_order_covers_adjust_track_ship():
     assert outcome is Outcome.OK
     assert [r.entry.kind.value for r in results] == ["adjust", "track", "ship"]
     assert {r.status for r in results} == {"mark_shipped"}
+
+
+def test_every_kind_but_query_says_which_statuses_prove_it():
+    """A kind missing from CONFIRMS could be judged by nothing; MOVES_ON is read from it."""
+    assert set(CONFIRMS) == set(ActionKind) - {ActionKind.QUERY}
+    assert MOVES_ON == {k for k in CONFIRMS if PENDING not in CONFIRMS[k]}
+    assert MOVES_ON == {ActionKind.SHIP, ActionKind.CANCEL}  # today's; a new kind proven by a status joins them
+
+
+@pytest.mark.parametrize("kind", sorted(MOVES_ON))
+def test_one_line_for_an_order_judges_its_other_entries_by_the_kind_that_moves_it_on(kind):
+    """An adjust and a track beside a kind that moves the order on are applied by that
+    kind's status (one line per order), not judged against pending."""
+    numbered = _batch(
+        (A, kind.value, {"notes": "n"} if kind is ActionKind.CANCEL else {}),
+        (A, "adjust", {"amount": "5"}),
+        (A, "track", {"trackname": "UPS", "tracknumber": "1Z"}),
+    )
+    for status in sorted(CONFIRMS[kind]):
+        outcome, results, _ = resolve_batch(numbered, parse_answer(f"{A} {status}\n".encode()))
+        assert outcome is Outcome.OK, status
+        assert [r.outcome for r in results] == [EntryOutcome.APPLIED] * 3, status
 
 
 def test_one_line_per_entry_is_tolerated():

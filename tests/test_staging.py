@@ -12,7 +12,9 @@ import pytest
 from ccnow_tui.domain.answers import ReceiverAnswer, RequestShape
 from ccnow_tui.domain.staging import ClaimConflict, StagingArea
 from ccnow_tui.protocol import AnswerParser, Batch, OrderId, Severity, StagedAction
-from ccnow_tui.protocol.outcome import Outcome, resolve_batch
+from ccnow_tui.protocol.actions import ActionKind
+from ccnow_tui.protocol.outcome import CONFIRMS, MOVES_ON, Outcome, resolve_batch
+from ccnow_tui.protocol.status import PENDING
 from ccnow_tui.storage.store import BatchMeta, BatchState, Store, Verdict
 
 A, B, C = (OrderId.parse(x) for x in ("396-10-1142", "397-10-1159", "398-11-0001"))
@@ -218,6 +220,23 @@ def test_reconcile_proves_ship_and_cancel_but_never_a_discount_or_tracking(store
     assert any(lint.message.startswith("unverified: adjust 398-11-0001") for lint in area.lint())
     area.add([ship(C)])
     assert any(lint.severity is Severity.ERROR and "unverified" in lint.message for lint in area.lint())
+
+
+@pytest.mark.parametrize("kind", sorted(MOVES_ON))
+def test_reconcile_judges_a_kind_that_moves_the_order_on_by_its_status(store, kind):
+    """What a status proves is read from CONFIRMS (MOVES_ON): a kind it proves took effect
+    under one of its statuses, did not under pending (staged again), and cannot be sent
+    again under another kind's status."""
+    entry = lambda o: StagedAction.make(o, kind.value, **({"notes": "n"} if kind is ActionKind.CANCEL else {}))  # noqa: E731
+    other = next(s for k in MOVES_ON - {kind} for s in sorted(CONFIRMS[k]) if s not in CONFIRMS[kind])
+    proving = sorted(CONFIRMS[kind])[0]
+    area, batch_id = _unknown_area(store, [entry(A), entry(B), entry(C)])
+    rec = area.reconcile(batch_id, {A: proving, B: PENDING, C: other})
+    assert rec is not None
+    assert [e for e, _, _ in rec.of(Verdict.TOOK_EFFECT)] == [entry(A)]
+    assert [e for e, _, _ in rec.of(Verdict.RESTAGED)] == [entry(B)]
+    assert [e for e, _, _ in rec.of(Verdict.NOT_RESTAGED)] == [entry(C)]
+    assert area.entries == (entry(B),) and not area.unverified
 
 
 def test_an_unverified_entry_comes_back_only_when_the_operator_says_so(store):

@@ -25,7 +25,7 @@ from ..protocol.actions import TEXT_FIELDS, ActionKind, StagedAction
 from ..protocol.answer import OrderError, OrderLine
 from ..protocol.batch import Batch, Lint, Severity, discount_lint, tracking_lint
 from ..protocol.orderid import OrderId
-from ..protocol.outcome import CONFIRMS, EntryOutcome, Outcome
+from ..protocol.outcome import CONFIRMS, MOVES_ON, EntryOutcome, Outcome
 from ..protocol.redact import contains_secret
 from ..protocol.status import PENDING
 from ..storage.store import (
@@ -150,7 +150,7 @@ def judge_reconciliation(
             kind = e.action.kind
             if kind is ActionKind.QUERY:
                 out.append((e, Verdict.TOOK_EFFECT, status, "answered"))
-            elif kind in (ActionKind.SHIP, ActionKind.CANCEL):
+            elif kind in MOVES_ON:
                 if status in CONFIRMS[kind]:
                     out.append((e, Verdict.TOOK_EFFECT, status, f"now {status}"))
                 elif status == PENDING:

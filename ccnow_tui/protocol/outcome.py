@@ -33,7 +33,7 @@ from ..words import counted
 from .actions import ActionKind, StagedAction
 from .answer import ErrorMessage, MessageLine, OrderError, OrderLine, Record, Unparsed
 from .orderid import OrderId
-from .status import STATUS_CODES
+from .status import PENDING, STATUS_CODES
 
 
 class Outcome(StrEnum):
@@ -109,11 +109,16 @@ CONFIRMS: dict[ActionKind, frozenset[str]] = {
     ActionKind.ADJUST: frozenset({"pending"}),
     ActionKind.TRACK: frozenset({"pending"}),
 }
+# The kinds that move an order on from pending (ship, cancel): a status proves each of
+# them, and a status still pending proves it did not happen. The others leave the order
+# pending either way, so no status can tell. Read from CONFIRMS, so a new kind is
+# judged (here and by reconciling) as its statuses there say.
+MOVES_ON: frozenset[ActionKind] = frozenset(k for k, proven_by in CONFIRMS.items() if PENDING not in proven_by)
 
 
 def _terminal(entries: Sequence[StagedAction]) -> ActionKind | None:
     for e in entries:
-        if e.kind in (ActionKind.SHIP, ActionKind.CANCEL):
+        if e.kind in MOVES_ON:
             return e.kind
     return None
 

@@ -22,7 +22,7 @@ from ..protocol.actions import ActionKind, StagedAction
 from ..protocol.answer import LONG_REASON, ErrorMessage, MessageLine, OrderError, OrderLine, Record, Unparsed
 from ..protocol.batch import Severity
 from ..protocol.orderid import OrderId
-from ..protocol.outcome import EntryOutcome, Outcome, judge_line, proves_nothing
+from ..protocol.outcome import MOVES_ON, EntryOutcome, Outcome, judge_line, proves_nothing
 from ..protocol.redact import redact, safe_text
 from ..protocol.status import status_info
 from ..storage.store import RECONCILE_IT, Snapshot, Verdict
@@ -91,7 +91,7 @@ def verdict_line(entry: StagedAction, verdict: Verdict, why: str) -> tuple[LogKi
     """How the log says what reconciling decided for one entry. Nothing here was refused by
     the receiver (a reconcile only reads statuses): an adjust or a track that a status
     cannot prove is unverified, whether or not it can still be sent."""
-    proves = entry.kind in (ActionKind.SHIP, ActionKind.CANCEL, ActionKind.QUERY)
+    proves = entry.kind in MOVES_ON or entry.kind is ActionKind.QUERY
     if verdict is Verdict.NOT_RESTAGED and not proves:
         return LogKind.UNVERIFIED, f"{entry.order_id} {entry.kind.value}: unverified, not re-staged ({why})"
     if verdict is Verdict.NOT_RESTAGED:

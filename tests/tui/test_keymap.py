@@ -22,7 +22,7 @@ from ccnow_tui.storage import config_path
 from ccnow_tui.storage.paths import data_dir
 from ccnow_tui.tui import launch
 from ccnow_tui.tui.app import CcnowApp, build_app, help_sections, run_tui
-from ccnow_tui.tui.keymap import SCREENS, WIDGETS, binding_ids, check_keymap, merged_bindings
+from ccnow_tui.tui.keymap import SCREENS, WIDGETS, binding_ids, check_keymap, groups, merged_bindings
 from ccnow_tui.tui.keys import key_name
 from ccnow_tui.tui.quitting import IN_FLIGHT_DEMO
 from ccnow_tui.tui.request import Request, RequestKind
@@ -331,3 +331,71 @@ async def test_the_stage_keys_are_named_as_in_effect_wherever_staging_is_explain
         await pilot.press("b")
         await pilot.pause()
         assert "f2/c/t/f3 on the queue stage entries" in screen_text(app)
+
+
+# Keys two of our bindings share where both are live, on purpose: the focused log's own
+# search and copy before the screen's (the log is what the operator is reading), and the
+# setup screen's q, which is the app's quit with a word of its own.
+SHARED_ON_PURPOSE = {
+    ("the pending queue (with the log focused)", "slash"): {"log.search", "queue.filter"},
+    ("the pending queue (with the log focused)", "C"): {"log.copy", "queue.copy"},
+    ("the history (with the log focused)", "slash"): {"log.search", "history.filter"},
+    ("the setup screen", "q"): {"setup.quit", "app.quit"},
+}
+# An inherited key a screen binds again, on purpose: esc on the queue (home: there is
+# nowhere to go back to) clears the selection and the filter.
+HIDDEN_ON_PURPOSE = {("the pending queue", "escape"): ("nav.back", "queue.clear")}
+
+
+def test_no_two_shipped_bindings_share_a_key_where_both_are_live():
+    """A default key given to a new binding that a screen (or the app, or the list or log
+    focused on it) already uses would leave one of them dead there: every key two of our
+    bindings share is listed above, with why."""
+    shared = {}
+    for title, namespaces in groups(CcnowApp):
+        by_key: dict[str, set[str]] = {}
+        for namespace in namespaces:
+            for b in merged_bindings(namespace):
+                if b.id:
+                    by_key.setdefault(b.key, set()).add(b.id)
+        shared |= {(title, key): ids for key, ids in by_key.items() if len(ids) > 1}
+    assert shared == SHARED_ON_PURPOSE
+
+
+def test_no_screen_hides_an_inherited_key_unless_on_purpose():
+    """A screen that binds a key its base class binds hides the base's binding there (the
+    About drill of issue 15 bound A on every main screen: on the queue, select-all kept it)."""
+    hidden = {}
+    for title, cls in [*SCREENS, *WIDGETS]:
+        inherited: dict[str, str] = {}
+        for base in reversed(cls.__mro__):
+            if "BINDINGS" not in base.__dict__:
+                continue
+            own = {b.key: b.id for b in Binding.make_bindings(base.__dict__["BINDINGS"]) if b.id}
+            hidden |= {(title, k): (inherited[k], i) for k, i in own.items() if k in inherited and inherited[k] != i}
+            inherited |= own
+    assert hidden == HIDDEN_ON_PURPOSE
+
+
+# Binding ids the help does not list one by one: the moves of a list and of the log and
+# the scroll keys (one "Move in a list" line says them), and the keys of the help, the
+# password prompt and the request preview themselves (their footers show them).
+NOT_LISTED_ONE_BY_ONE = {
+    *(f"{w}.{m}" for w in ("list", "log") for m in ("up", "down", "pageup", "pagedown", "home", "end")),
+    "scroll.up",
+    "scroll.down",
+    "help.close",
+    "help.filter",
+    "help.filter_done",
+    "password.cancel",
+    "preview.close",
+}
+
+
+def test_the_help_lists_every_binding():
+    """A new screen's own keys are in the help once help.py's key_sections names the
+    screen; until then this fails, naming them."""
+    listed = {what for _, rows in help_sections() for _, what in rows}
+    ids = binding_ids(CcnowApp)
+    missing = {i for i, b in ids.items() if (b.tooltip or b.description) not in listed}
+    assert missing == NOT_LISTED_ONE_BY_ONE

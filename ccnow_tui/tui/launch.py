@@ -176,10 +176,10 @@ class DemoSandbox:
 
     HOST = "127.0.0.1"
 
-    def __init__(self, password: str, faults: list[Fault]) -> None:
+    def __init__(self, password: Secret, faults: list[Fault]) -> None:
         from ..sandbox.address import listen, receiver_url
 
-        self.password = password
+        self._password = password  # a Secret: no repr or crash report shows it
         self.listener = listen(self.HOST)
         self.url = receiver_url(self.HOST, self.listener.getsockname()[1])
         self._faults = faults
@@ -196,7 +196,7 @@ class DemoSandbox:
             host=self.HOST,
             port=0,
             client_id="demo",
-            password=self.password,
+            password=self._password.reveal(),
             orders=40,
             seed=7,
             settle=30.0,
@@ -206,7 +206,10 @@ class DemoSandbox:
         )
         try:
             self.server = SandboxServer(config).start(self.listener)
-        except Exception as exc:  # the app says it in the log; the first list then goes unanswered
+        except Exception as exc:  # the app says it in the log
+            # Closed, so the list the queue asked for is refused at once (nothing was
+            # applied: it is a read) rather than left waiting in the backlog to time out.
+            self.listener.close()
             raise RuntimeError(f"the demo's sandbox receiver could not start ({type(exc).__name__}: {exc})") from exc
 
     @property
@@ -239,7 +242,7 @@ def _demo(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[Any,
         keys, unread = None, f"; config.toml not read ({exc}): the keys are as shipped"
     # A fresh password per run: the embedded receiver is ours alone, and a password
     # equal to the profile name ("demo") would be masked wherever that word appears.
-    password = secrets.token_urlsafe(12)
+    password = Secret(secrets.token_urlsafe(12))
     server = DemoSandbox(password, faults)
     try:
         run = DemoRun.start()
@@ -252,7 +255,7 @@ def _demo(args: argparse.Namespace, app_class: Callable[..., Any]) -> tuple[Any,
         url=server.url,
         client_id="demo",
         store_id="",
-        password=Secret(password),
+        password=password,
         timeout=getattr(args, "timeout", None) or config.DEFAULT_TIMEOUT,
         source="--demo",
         store_dir=run.store_dir,

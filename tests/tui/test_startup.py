@@ -196,6 +196,27 @@ async def test_a_demo_sandbox_that_cannot_start_is_said_in_the_log(isolated_dirs
         server.stop()
 
 
+async def test_a_demo_sandbox_that_fails_to_start_refuses_the_first_list_at_once(isolated_dirs, monkeypatch):
+    """Its socket bound, its server not made: the socket is closed, so the list the queue
+    asked for is refused now (said in the log) rather than left waiting to time out."""
+    from ccnow_tui.sandbox import server as server_module
+
+    def no_book(**_):
+        raise RuntimeError("no order book")
+
+    monkeypatch.setattr(server_module, "SandboxBook", no_book)
+    app, server = build_app(cli_args(demo=True, timeout=600.0))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: "could not start" in log_text(app), "the log to say it")
+            assert "no order book" in log_text(app) and server.listener.fileno() == -1
+            ended = "error: pending list: "
+            await wait_until(pilot, lambda: ended in log_text(app), "the list to end (not a 600 s timeout)")
+            assert "refused the connection" in log_text(app).split(ended)[1]
+    finally:
+        server.stop()
+
+
 def test_building_the_demo_loads_no_sandbox_server():
     """Parsing ``--demo --fault`` and binding the socket load only the sandbox's light modules."""
     code = (
